@@ -1,0 +1,114 @@
+# lockhound - plain make, strict warnings.
+#   make            build build/liblockhound.so and build/lockhound
+#   make deps       install the Debian packages it needs
+#   make check      unit tests + integration tests
+#   make demo       deps, build, run lockhound on a bundled buggy program
+#   make bench      benchmarks (bench/), writes bench/RESULTS.md
+#   make install PREFIX=/usr/local DESTDIR=
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= cc
+CXX       ?= c++
+B         := build
+
+WARN      := -Wall -Wextra -Wno-unused-parameter
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 $(WARN) -D_GNU_SOURCE -DLOCKHOUND_VERSION=\"$(VERSION)\" -Iinclude -Icommon
+PIC       := -fPIC -fvisibility=hidden
+
+DEB_PKGS  := build-essential pkg-config libunwind-dev uthash-dev libcunit1-dev \
+             libdw-dev libelf-dev libjansson-dev libcapstone-dev python3
+
+COMMON_SRC  := $(wildcard common/*.c)
+PRELOAD_SRC := $(wildcard preload/*.c)
+ANALYZER_SRC:= $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
+
+PRELOAD_OBJ := $(patsubst %.c,$(B)/pic/%.o,$(PRELOAD_SRC) $(COMMON_SRC))
+ANALYZER_OBJ:= $(patsubst %.c,$(B)/obj/%.o,$(ANALYZER_SRC) $(COMMON_SRC))
+
+SHIM_LIBS     := -lunwind -ldl -lpthread
+ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
+
+.PHONY: all deps check unit integration demo bench install clean testprogs
+all: $(B)/liblockhound.so $(B)/lockhound
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "deps: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: missing$$missing; run: sudo apt-get install$$missing"; exit 1; fi
+
+$(B)/pic/%.o: %.c $(wildcard include/*.h common/*.h preload/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PIC) -ftls-model=initial-exec -c $< -o $@
+
+$(B)/obj/%.o: %.c $(wildcard include/*.h common/*.h analyzer/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ianalyzer -c $< -o $@
+
+$(B)/liblockhound.so: $(PRELOAD_OBJ) preload/liblockhound.map
+	$(CC) -shared -o $@ $(PRELOAD_OBJ) -Wl,--version-script=preload/liblockhound.map \
+	  -Wl,-z,now -Wl,-z,nodelete $(SHIM_LIBS)
+
+$(B)/lockhound: $(B)/obj/analyzer/main.o $(ANALYZER_OBJ)
+	$(CC) -o $@ $^ $(ANALYZER_LIBS)
+
+# ---- test programs: one named scenario per file, verdict on line 1 ----
+TP_C    := $(filter-out testprogs/lib%.c,$(wildcard testprogs/*.c))
+TP_CXX  := $(wildcard testprogs/*.cpp)
+TP_LIB  := $(wildcard testprogs/lib*.c)
+TP_BIN  := $(patsubst testprogs/%.c,$(B)/testprogs/%,$(TP_C)) \
+           $(patsubst testprogs/%.cpp,$(B)/testprogs/%,$(TP_CXX)) \
+           $(patsubst testprogs/%.c,$(B)/testprogs/%.so,$(TP_LIB))
+TP_FLAGS:= -g -O0 -pthread -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -Iinclude
+
+testprogs: $(TP_BIN)
+$(B)/testprogs/%: testprogs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TP_FLAGS) -o $@ $< -ldl
+$(B)/testprogs/%: testprogs/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(TP_FLAGS) -o $@ $< -ldl
+$(B)/testprogs/%.so: testprogs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TP_FLAGS) -fPIC -shared -o $@ $<
+
+# ---- unit tests (CUnit): one executable per tests/unit/test_*.c ----
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
+UNIT_PRELOAD_OBJ := $(B)/pic/preload/logwrite.o
+
+$(B)/unit/%: tests/unit/%.c $(ANALYZER_OBJ) $(UNIT_PRELOAD_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ianalyzer -Ipreload -o $@ $^ -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+integration: all testprogs
+	python3 tests/integration/run_tests.py --build $(B)
+
+check: all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+demo: deps all testprogs
+	-$(B)/lockhound run -- $(B)/testprogs/demo_bank
+
+bench: deps all
+	bash bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lockhound $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(B)/lockhound $(DESTDIR)$(PREFIX)/bin/lockhound
+	install -m 755 $(B)/liblockhound.so $(DESTDIR)$(PREFIX)/lib/lockhound/liblockhound.so
+	install -m 644 include/lockhound.h $(DESTDIR)$(PREFIX)/include/lockhound.h
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,68 @@
+/*
+ * lockgraph.h - the lock-order graph and its cycle search (prefix lg_).
+ *
+ * A pure module: nodes are lock ids (uint64_t, never 0), an edge from -> to
+ * means "some thread acquired `to` while holding `from`".  Each call to
+ * lg_add_edge adds one *context* to the edge (the caller's opaque index,
+ * e.g. into its table of recorded edge contexts); the same (from, to) pair
+ * added twice is one edge with two contexts.  Self-edges (from == to) are
+ * ignored: re-acquiring a held lock is a self-deadlock, decided elsewhere.
+ *
+ * lg_for_each_cycle finds the strongly connected components first (Tarjan,
+ * iterative, so a long chain cannot overflow the C stack) and enumerates the
+ * elementary cycles inside each non-trivial component only (Johnson's
+ * algorithm), so a large acyclic graph costs O(nodes + edges).  Enumeration
+ * is bounded by the limits; when a limit cuts it short, stats->capped is set
+ * so the report can say that more cycles may exist.
+ */
+#ifndef LOCKHOUND_LOCKGRAPH_H
+#define LOCKHOUND_LOCKGRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct lg_graph;
+
+struct lg_graph *lg_new(void);
+void lg_free(struct lg_graph *g);
+
+/* Add context `ctx` to edge from -> to.  Returns 0, or -1 on allocation
+ * failure. */
+int lg_add_edge(struct lg_graph *g, uint64_t from, uint64_t to, uint32_t ctx);
+
+size_t lg_node_count(const struct lg_graph *g);
+size_t lg_edge_count(const struct lg_graph *g); /* distinct (from, to) pairs */
+
+/* One elementary cycle: nodes[0] -> nodes[1] -> ... -> nodes[n-1] -> nodes[0].
+ * Rotated so that nodes[0] is the smallest id in the cycle, and each cycle
+ * is delivered exactly once.  ctx[i] / n_ctx[i] are the contexts of edge
+ * nodes[i] -> nodes[(i+1) % n], in the order they were added.  All arrays
+ * are valid only during the callback. */
+struct lg_cycle {
+	size_t n;
+	const uint64_t *nodes;
+	const uint32_t *const *ctx;
+	const size_t *n_ctx;
+};
+
+struct lg_limits {
+	size_t max_len;         /* longest cycle to enumerate (0: 64) */
+	size_t max_cycles;      /* total cycles to deliver (0: 10000) */
+	size_t max_steps;       /* search steps overall, a time bound (0: 50M) */
+};
+
+struct lg_stats {
+	size_t n_nodes;
+	size_t n_edges;
+	size_t n_sccs;   /* non-trivial SCCs (more than one node) */
+	size_t n_cycles; /* cycles delivered */
+	int capped;      /* 1 if a limit stopped the search early */
+};
+
+/* Return nonzero from the callback to stop the search (not counted as
+ * capped).  Returns 0, or -1 on allocation failure. */
+typedef int (*lg_cycle_fn)(void *arg, const struct lg_cycle *c);
+int lg_for_each_cycle(struct lg_graph *g, const struct lg_limits *lim,
+                      lg_cycle_fn fn, void *arg, struct lg_stats *stats);
+
+#endif

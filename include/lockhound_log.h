@@ -1,0 +1,238 @@
+/*
+ * lockhound_log.h - the on-disk log format shared by the shim (writer) and
+ * the analyzer (reader).
+ *
+ * A log is a file header followed by a sequence of records.  Every record
+ * starts with a struct lh_rec_hdr that gives its type and the size of the
+ * payload that follows, so a reader can skip record types it does not know.
+ * All integers are little-endian, in the native layout of x86-64 / aarch64
+ * (the shim writes the structs as they are in memory; the structs below have
+ * explicit padding so that the layout is the same on every LP64 target).
+ *
+ * Versioning: LH_LOG_FORMAT_VERSION changes when an existing record changes
+ * meaning or layout.  Adding a new record type does not change it (old
+ * readers skip the new type).  Adding fields at the end of a record does
+ * not change it either: readers accept a payload larger than the struct
+ * they know and ignore the tail.  A reader refuses a log whose format
+ * version is newer than its own, with a sentence that says so.
+ *
+ * Writing discipline: a record is written with a single write(2) of the
+ * whole record, under the shim's log lock, so a log cut short by SIGKILL
+ * or a crash ends on a record boundary except for at most one partial
+ * record at the very end.  Anything a record refers to (a stack, a lock,
+ * a thread) is written before the record that refers to it.
+ */
+#ifndef LOCKHOUND_LOG_H
+#define LOCKHOUND_LOG_H
+
+#include <stdint.h>
+
+#define LH_LOG_MAGIC "LHNDLOG\n" /* 8 bytes, no terminating NUL in file */
+#define LH_LOG_MAGIC_LEN 8
+#define LH_LOG_FORMAT_VERSION 1
+
+/* Upper bound a reader accepts for one record payload; anything larger is
+ * corruption (the largest legitimate record is a stack of LH_MAX_FRAMES
+ * frames or a module path of PATH_MAX bytes). */
+#define LH_MAX_RECORD_SIZE (1u << 20)
+#define LH_MAX_FRAMES 64
+#define LH_MAX_GATES 16
+#define LH_THREAD_NAME_LEN 16
+
+struct lh_file_header {
+	char magic[LH_LOG_MAGIC_LEN];
+	uint32_t format_version;
+	uint32_t header_size; /* bytes of this header as written */
+	uint32_t pid;
+	uint32_t ppid;
+	uint64_t start_realtime_ns; /* CLOCK_REALTIME at log creation */
+	uint64_t start_mono_ns;     /* CLOCK_MONOTONIC at log creation */
+	char tool_version[16];      /* NUL-terminated lockhound version */
+	uint32_t pointer_size;
+	uint32_t flags; /* LH_HDR_* */
+};
+
+#define LH_HDR_FORKED_CHILD 0x1u /* log of a child created by fork() */
+
+struct lh_rec_hdr {
+	uint16_t type;  /* LH_REC_* */
+	uint16_t flags; /* reserved, 0 */
+	uint32_t size;  /* payload bytes following this header */
+};
+
+enum lh_rec_type {
+	LH_REC_PROCESS = 1,
+	LH_REC_MODULE = 2,
+	LH_REC_STACK = 3,
+	LH_REC_THREAD = 4,
+	LH_REC_THREAD_END = 5,
+	LH_REC_THREAD_NAME = 6,
+	LH_REC_LOCK = 7,
+	LH_REC_EDGE = 8,
+	LH_REC_FINDING = 9,
+	LH_REC_END = 10,
+	LH_REC_NOTE = 11,
+};
+
+/* LH_REC_PROCESS: followed by exe_len bytes of the executable path and
+ * cmdline_len bytes of the arguments, each NUL-terminated. */
+struct lh_rec_process {
+	uint32_t exe_len;
+	uint32_t cmdline_len;
+};
+
+/* LH_REC_MODULE: one loaded object.  Written for every object at start-up
+ * and again for objects that appear after a dlopen.  followed by
+ * build_id_len bytes of GNU build-id, then path_len bytes of path (with
+ * its NUL).  [lo, hi) is the union of the object's PT_LOAD segments in the
+ * process; base is the load bias (0 for a non-PIE executable). */
+struct lh_rec_module {
+	uint64_t base;
+	uint64_t lo;
+	uint64_t hi;
+	uint32_t build_id_len;
+	uint32_t path_len;
+};
+
+/* LH_REC_STACK: a call stack, stored once and referred to by id.  Stack id
+ * 0 means "no stack".  followed by n_frames uint64_t program counters,
+ * innermost first.  Frames are return addresses (the analyzer looks up
+ * pc-1) unless LH_STACK_FIRST_IS_PC says frame 0 is an exact pc. */
+struct lh_rec_stack {
+	uint32_t stack_id;
+	uint32_t n_frames;
+	uint32_t flags; /* LH_STACK_* */
+	uint32_t pad;
+};
+#define LH_STACK_FIRST_IS_PC 0x1u
+#define LH_STACK_TRUNCATED 0x2u /* deeper frames were dropped */
+
+/* LH_REC_THREAD: a thread started.  Thread ids are small numbers assigned
+ * by the shim in order of creation (1 = the first thread the shim saw,
+ * normally main). parent_id 0 = no parent known. */
+struct lh_rec_thread {
+	uint32_t thread_id;
+	uint32_t parent_id;
+	uint32_t create_stack; /* stack of the pthread_create/thrd_create call */
+	uint32_t os_tid;
+	uint64_t start_ns; /* CLOCK_MONOTONIC */
+	char name[LH_THREAD_NAME_LEN];
+};
+
+/* LH_REC_THREAD_END: the thread returned, called pthread_exit, or was the
+ * thread that called exit(). */
+struct lh_rec_thread_end {
+	uint32_t thread_id;
+	uint32_t pad;
+	uint64_t end_ns;
+};
+
+/* LH_REC_THREAD_NAME: pthread_setname_np or prctl gave the thread a name */
+struct lh_rec_thread_name {
+	uint32_t thread_id;
+	uint32_t pad;
+	char name[LH_THREAD_NAME_LEN];
+};
+
+enum lh_lock_kind {
+	LH_LOCK_MUTEX = 1,
+	LH_LOCK_RWLOCK = 2,
+	LH_LOCK_SPIN = 3,
+	LH_LOCK_C11_MTX = 4,
+	LH_LOCK_USER = 5, /* annotated through lockhound.h */
+};
+
+/* LH_REC_LOCK: a lock's identity.  lock_id is unique within the log: the
+ * same address after destroy + init gets a new id.  Written the first time
+ * the lock takes part in something recorded (an edge, a finding). */
+struct lh_rec_lock {
+	uint64_t lock_id;
+	uint64_t addr;
+	uint32_t kind;       /* enum lh_lock_kind */
+	uint32_t init_stack; /* 0: statically initialized, tracked from first use */
+	uint32_t flags;      /* LH_LOCKF_* */
+	uint32_t generation; /* 1 for the first lock at this address, then 2.. */
+};
+#define LH_LOCKF_RECURSIVE 0x1u
+#define LH_LOCKF_ERRORCHECK 0x2u
+#define LH_LOCKF_STATIC_INIT 0x4u
+
+enum lh_mode {
+	LH_MODE_EXCL = 0,   /* mutex, spinlock, write lock */
+	LH_MODE_SHARED = 1, /* read lock */
+};
+
+/* LH_REC_EDGE: thread thread_id acquired to_lock while holding from_lock.
+ * Recorded once per distinct (from, to, modes, gate set, thread, call
+ * sites).  followed by n_gates struct lh_rec_gate: the other locks the
+ * thread held at that moment. */
+struct lh_rec_edge {
+	uint64_t from_lock;
+	uint64_t to_lock;
+	uint32_t thread_id;
+	uint32_t from_stack; /* where from_lock was acquired */
+	uint32_t to_stack;   /* where to_lock was acquired */
+	uint16_t from_mode;  /* enum lh_mode */
+	uint16_t to_mode;
+	uint32_t flags; /* LH_EDGE_* */
+	uint32_t n_gates;
+	uint64_t time_ns; /* CLOCK_MONOTONIC when first seen */
+};
+#define LH_EDGE_FROM_STACK_PARTIAL 0x1u /* from_stack: only the call site is exact */
+#define LH_EDGE_TO_TRYLOCK 0x2u         /* never written: trylocks add no edge */
+
+struct lh_rec_gate {
+	uint64_t lock_id;
+	uint32_t mode;
+	uint32_t pad;
+};
+
+/* LH_REC_FINDING: something the shim decided live (a deadlock it watched
+ * happen, a misuse of the API).  followed by n_items struct
+ * lh_rec_finding_item, one per thread/lock involved. */
+enum lh_finding_kind {
+	LH_FIND_DEADLOCK = 1,
+	LH_FIND_MISUSE = 2,
+	LH_FIND_RACE = 3,
+};
+struct lh_rec_finding {
+	uint32_t kind; /* enum lh_finding_kind */
+	uint32_t what; /* kind-specific code, see enum lh_misuse */
+	uint32_t thread_id;
+	uint32_t stack_id; /* the bad call, or where the thread blocked */
+	uint64_t lock_id;
+	uint64_t time_ns;
+	uint32_t n_items;
+	uint32_t pad;
+};
+struct lh_rec_finding_item {
+	uint32_t thread_id;
+	uint32_t role;      /* LH_ROLE_* */
+	uint64_t lock_id;   /* the lock this item is about, 0 if none */
+	uint32_t stack_id;  /* where it blocked / where it acquired */
+	uint32_t stack2_id; /* where it acquired what it holds */
+	uint32_t mode;
+	uint32_t target_thread; /* for joins: the thread waited for */
+};
+enum lh_role {
+	LH_ROLE_WAITS = 1, /* thread_id waits for lock_id (or target_thread) */
+	LH_ROLE_HOLDS = 2, /* thread_id holds lock_id */
+	LH_ROLE_JOINS = 3, /* thread_id waits in join for target_thread */
+};
+
+/* LH_REC_END: the process finished normally (exit, return from main, or
+ * lockhound ended it after a deadlock).  A log without it was cut short. */
+struct lh_rec_end {
+	uint64_t end_ns;
+	int32_t exit_status; /* -1 if not known */
+	uint32_t flags;
+};
+
+/* LH_REC_NOTE: a warning the shim wants shown with the report, e.g. that a
+ * limit was reached.  followed by len bytes of text with its NUL. */
+struct lh_rec_note {
+	uint32_t level; /* 1 = warning */
+	uint32_t len;
+};
+
+#endif
