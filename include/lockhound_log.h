@@ -156,6 +156,7 @@ struct lh_rec_lock {
 #define LH_LOCKF_RECURSIVE 0x1u
 #define LH_LOCKF_ERRORCHECK 0x2u
 #define LH_LOCKF_STATIC_INIT 0x4u
+#define LH_LOCKF_WRITER_PREF 0x8u /* rwlock: readers queue behind waiting writers */
 
 enum lh_mode {
 	LH_MODE_EXCL = 0,   /* mutex, spinlock, write lock */

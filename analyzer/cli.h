@@ -1,0 +1,44 @@
+/*
+ * cli.h - the command line of `lockhound run` and `lockhound report`.
+ * Argument parsing is separate from doing, so unit tests can drive it.
+ */
+#ifndef LOCKHOUND_CLI_H
+#define LOCKHOUND_CLI_H
+
+#include <stddef.h>
+
+#include "lh_options.h"
+#include "lockhound_log.h"
+
+enum cli_format { CLI_TEXT, CLI_JSON };
+
+struct cli_run_args {
+	const char *json_path;  /* --json FILE */
+	const char *log_dir;    /* --log-dir DIR: keep logs there */
+	const char *options;    /* --options OPTS, added to LOCKHOUND_OPTIONS */
+	int exitcode;           /* --exitcode N */
+	char **prog_argv;       /* PROG ARGS..., NULL-terminated */
+};
+
+struct cli_report_args {
+	enum cli_format format;
+	const char *output; /* --output FILE, default stdout (json) / stderr (text) */
+	int exitcode;
+	char **logs;
+	int n_logs;
+};
+
+/* Parse argv (argv[0] is "run" / "report").  Return 0, or -1 with a one-line
+ * message in err. */
+int cli_parse_run(int argc, char **argv, struct cli_run_args *a, char *err, size_t errlen);
+int cli_parse_report(int argc, char **argv, struct cli_report_args *a, char *err, size_t errlen);
+
+/* Why LD_PRELOAD cannot enter the program at `path`, or NULL if it can
+ * (statically linked, setuid/setgid for someone else, not executable).
+ * Writes into buf. */
+const char *cli_preload_obstacle(const char *path, char *buf, size_t len);
+
+int cli_run(int argc, char **argv);
+int cli_report(int argc, char **argv);
+
+#endif

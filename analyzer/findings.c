@@ -1,0 +1,312 @@
+/*
+ * findings.c - from a parsed log to findings (see findings.h).
+ */
+#include "findings.h"
+#include "lockgraph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CHOICE_STEPS 20000
+
+int fd_module_of(const struct lr_log *log, uint64_t pc)
+{
+	int best = -1;
+	size_t i;
+
+	/* later records win: a dlclose'd range reused by a later dlopen */
+	for (i = 0; i < log->n_modules; i++)
+		if (pc >= log->modules[i].lo && pc < log->modules[i].hi)
+			best = (int)i;
+	return best;
+}
+
+/* "module-basename+offset" of a stack's top frame: stable across runs
+ * (ASLR moves pcs, not offsets) */
+static void code_loc(const struct lr_log *log, uint32_t stack, char *buf, size_t len)
+{
+	const struct lr_stack *s = lr_stack(log, stack);
+	int m;
+
+	if (!s || s->n == 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	m = fd_module_of(log, s->pcs[0]);
+	if (m < 0) {
+		snprintf(buf, len, "0x%llx", (unsigned long long)s->pcs[0]);
+		return;
+	}
+	const char *base = strrchr(log->modules[m].path, '/');
+	snprintf(buf, len, "%s+0x%llx", base ? base + 1 : log->modules[m].path,
+	         (unsigned long long)(s->pcs[0] - log->modules[m].base));
+}
+
+static int lifetimes_overlap(const struct lr_log *log, uint32_t a, uint32_t b)
+{
+	const struct lr_thread *ta = lr_thread(log, a), *tb = lr_thread(log, b);
+	uint64_t ea, eb;
+
+	if (!ta || !tb)
+		return 1; /* unknown: do not claim they were apart */
+	ea = ta->end_ns ? ta->end_ns : UINT64_MAX;
+	eb = tb->end_ns ? tb->end_ns : UINT64_MAX;
+	return ta->start_ns < eb && tb->start_ns < ea;
+}
+
+/* could the two contexts run at the same moment, as far as gate locks go? */
+static int gates_conflict(const struct lr_edge *a, const struct lr_edge *b)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < a->n_gates; i++)
+		for (j = 0; j < b->n_gates; j++)
+			if (a->gates[i].lock_id == b->gates[j].lock_id &&
+			    !(a->gates[i].mode == LH_MODE_SHARED && b->gates[j].mode == LH_MODE_SHARED))
+				return 1;
+	return 0;
+}
+
+/* does a thread waiting for `lock` in wait_mode block on one holding it in
+ * hold_mode? */
+static int blocks(const struct lr_log *log, uint64_t lock, int wait_mode, int hold_mode)
+{
+	const struct lr_lock *l = lr_lock(log, lock);
+
+	if (wait_mode == LH_MODE_SHARED && hold_mode == LH_MODE_SHARED)
+		return l && (l->flags & LH_LOCKF_WRITER_PREF); /* conservative there */
+	return 1;
+}
+
+struct chooser {
+	const struct lr_log *log;
+	const struct lg_cycle *c;
+	const struct lr_edge *const *all; /* ctx index -> edge */
+	const struct lr_edge **cur, **best;
+	int best_score;
+	long steps;
+};
+
+static int score(struct chooser *ch)
+{
+	size_t n = ch->c->n, i, j;
+	int distinct = 0, concurrent = 1;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (ch->cur[j]->thread == ch->cur[i]->thread)
+				break;
+		if (j == i)
+			distinct++;
+		for (j = 0; j < i; j++)
+			if (ch->cur[j]->thread != ch->cur[i]->thread &&
+			    !lifetimes_overlap(ch->log, ch->cur[j]->thread, ch->cur[i]->thread))
+				concurrent = 0;
+	}
+	return distinct * 2 + (distinct > 1 && concurrent);
+}
+
+static void choose(struct chooser *ch, size_t i)
+{
+	size_t k, j, n = ch->c->n;
+
+	if (ch->steps++ > MAX_CHOICE_STEPS || ch->best_score == (int)n * 2 + 1)
+		return;
+	if (i == n) {
+		int s = score(ch);
+		if (s > ch->best_score) {
+			ch->best_score = s;
+			memcpy(ch->best, ch->cur, n * sizeof(*ch->cur));
+		}
+		return;
+	}
+	for (k = 0; k < ch->c->n_ctx[i]; k++) {
+		const struct lr_edge *e = ch->all[ch->c->ctx[i][k]];
+		int ok = 1;
+		/* the lock this edge waits for must block against the next edge's
+		 * hold, checked when both sides are chosen */
+		if (i > 0 && !blocks(ch->log, e->from, ch->cur[i - 1]->to_mode, e->from_mode))
+			ok = 0;
+		if (ok && i == n - 1 && !blocks(ch->log, e->to, e->to_mode, ch->cur[0]->from_mode))
+			ok = 0;
+		for (j = 0; ok && j < i; j++)
+			if (gates_conflict(ch->cur[j], e))
+				ok = 0;
+		if (!ok)
+			continue;
+		ch->cur[i] = e;
+		choose(ch, i + 1);
+	}
+}
+
+struct walk {
+	const struct lr_log *log;
+	const struct lr_edge *const *all;
+	struct fd_result *res;
+	size_t first; /* this log's findings start here in res */
+	int failed;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int on_cycle(void *arg, const struct lg_cycle *c)
+{
+	struct walk *w = arg;
+	struct chooser ch;
+	const struct lr_edge *cur[64], *best[64];
+	char **locs, *key;
+	size_t i, r, rot = 0, keylen = 0;
+	struct fd_finding *f;
+
+	w->res->n_cycles++;
+	if (c->n > 64)
+		return 0;
+	memset(&ch, 0, sizeof(ch));
+	ch.log = w->log;
+	ch.c = c;
+	ch.all = w->all;
+	ch.cur = cur;
+	ch.best = best;
+	ch.best_score = -1;
+	choose(&ch, 0);
+	if (ch.best_score < 0) {
+		w->res->n_infeasible++;
+		return 0;
+	}
+
+	/* dedupe key: the code locations of each edge, in the rotation that
+	 * sorts first, so the same code found through other locks matches */
+	locs = calloc(c->n, sizeof(char *));
+	for (i = 0; i < c->n; i++) {
+		char a[160], b[160];
+		code_loc(w->log, best[i]->from_stack, a, sizeof(a));
+		code_loc(w->log, best[i]->to_stack, b, sizeof(b));
+		locs[i] = malloc(strlen(a) + strlen(b) + 4);
+		sprintf(locs[i], "%s>%s", a, b);
+		keylen += strlen(locs[i]) + 1;
+	}
+	for (r = 1; r < c->n; r++) {
+		for (i = 0; i < c->n; i++) {
+			int d = strcmp(locs[(r + i) % c->n], locs[(rot + i) % c->n]);
+			if (d < 0) {
+				rot = r;
+				break;
+			}
+			if (d > 0)
+				break;
+		}
+	}
+	key = malloc(keylen + 8);
+	key[0] = 0;
+	for (i = 0; i < c->n; i++) {
+		strcat(key, locs[(rot + i) % c->n]);
+		strcat(key, "|");
+	}
+	for (i = 0; i < c->n; i++)
+		free(locs[i]);
+	free(locs);
+
+	for (i = w->first; i < w->res->n; i++) {
+		f = &w->res->f[i];
+		if (f->kind == FD_CYCLE && !strcmp(f->key, key)) {
+			f->count++;
+			free(key);
+			return 0;
+		}
+	}
+	if ((w->res->n & (w->res->n - 1)) == 0)
+		w->res->f = realloc(w->res->f, (w->res->n ? w->res->n * 2 : 1) * sizeof(*f));
+	f = &w->res->f[w->res->n++];
+	memset(f, 0, sizeof(*f));
+	f->kind = FD_CYCLE;
+	f->log = w->log;
+	f->n = c->n;
+	f->count = 1;
+	f->key = key;
+	f->locks = malloc(c->n * sizeof(uint64_t));
+	f->edges = malloc(c->n * sizeof(*f->edges));
+	for (i = 0; i < c->n; i++) {
+		f->locks[i] = c->nodes[(rot + i) % c->n];
+		f->edges[i] = best[(rot + i) % c->n];
+	}
+	f->single_thread = 1;
+	f->concurrent = 0;
+	for (i = 1; i < c->n; i++)
+		if (f->edges[i]->thread != f->edges[0]->thread)
+			f->single_thread = 0;
+	if (!f->single_thread) {
+		size_t j;
+		f->concurrent = 1;
+		for (i = 0; i < c->n; i++)
+			for (j = 0; j < i; j++)
+				if (f->edges[i]->thread != f->edges[j]->thread &&
+				    !lifetimes_overlap(w->log, f->edges[i]->thread, f->edges[j]->thread))
+					f->concurrent = 0;
+	}
+	return 0;
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+	const struct fd_finding *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return (int)x->kind - (int)y->kind;
+	if (x->log != y->log)
+		return 0; /* stable sort keeps log order */
+	return strcmp(x->key ? x->key : "", y->key ? y->key : "");
+}
+
+int fd_analyze(const struct lr_log *log, struct fd_result *res)
+{
+	struct lg_graph *g = lg_new();
+	const struct lr_edge **all;
+	struct lg_limits lim = { 0, 0, 0 };
+	struct lg_stats st;
+	struct walk w;
+	size_t i;
+
+	if (!g)
+		return -1;
+	all = malloc((log->n_edges ? log->n_edges : 1) * sizeof(*all));
+	for (i = 0; i < log->n_edges; i++) {
+		all[i] = &log->edges[i];
+		if (lg_add_edge(g, log->edges[i].from, log->edges[i].to, (uint32_t)i) < 0) {
+			lg_free(g);
+			free(all);
+			return -1;
+		}
+	}
+	w.log = log;
+	w.all = all;
+	w.res = res;
+	w.first = res->n;
+	w.failed = 0;
+	memset(&st, 0, sizeof(st));
+	lg_for_each_cycle(g, &lim, on_cycle, &w, &st);
+	if (st.capped)
+		res->capped = 1;
+	lg_free(g);
+	/* all[] is only needed during the search: findings point into log */
+	free(all);
+	qsort(res->f + w.first, res->n - w.first, sizeof(res->f[0]), cmp_finding);
+	(void)cmp_str;
+	return w.failed ? -1 : 0;
+}
+
+void fd_result_free(struct fd_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++) {
+		free(res->f[i].locks);
+		free(res->f[i].edges);
+		free(res->f[i].key);
+	}
+	free(res->f);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,66 @@
+/*
+ * findings.h - deciding what to report from a log (prefix fd_).
+ *
+ * A pure module: it takes a parsed log and returns findings, with no I/O,
+ * so unit tests can feed it logs built in memory.
+ *
+ * Lock-order cycles: the lock graph's elementary cycles are candidates.  For
+ * each, one recorded context is chosen per edge such that the cycle could
+ * really block: no two chosen contexts hold a common gate lock (a lock that
+ * would keep them from running at once), and at every lock of the cycle the
+ * waiter and the holder conflict (a read waiting for a read-held,
+ * reader-preferring rwlock does not block).  Among feasible choices, the one
+ * with the most distinct, concurrently alive threads is kept.  Cycles whose
+ * chosen contexts share the same code locations (the call sites of both
+ * acquisitions of every edge) are one finding with a count.
+ */
+#ifndef LOCKHOUND_FINDINGS_H
+#define LOCKHOUND_FINDINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "logread.h"
+
+enum fd_kind {
+	FD_DEADLOCK = 0, /* ordered first in reports: the most urgent */
+	FD_CYCLE = 1,
+	FD_MISUSE = 2,
+	FD_RACE = 3,
+};
+
+struct fd_finding {
+	enum fd_kind kind;
+	const struct lr_log *log;
+
+	/* FD_CYCLE: locks[i] -> locks[(i+1) % n], taken in context edges[i] */
+	size_t n;
+	uint64_t *locks;
+	const struct lr_edge **edges;
+	size_t count;      /* distinct lock cycles folded into this finding */
+	int concurrent;    /* taken by >= 2 threads whose lifetimes overlapped */
+	int single_thread; /* every edge taken by one thread */
+
+	/* FD_DEADLOCK / FD_MISUSE: what the shim saw live */
+	const struct lr_finding *live;
+
+	char *key; /* dedupe key: code locations, stable across runs */
+};
+
+struct fd_result {
+	struct fd_finding *f;
+	size_t n;
+	size_t n_cycles;    /* cycles examined */
+	size_t n_infeasible; /* cycles ruled out by gates or read modes */
+	int capped;         /* cycle search stopped at a limit */
+};
+
+/* Analyze one log and append its findings to res (sorted, deduplicated
+ * within the log).  Returns 0, or -1 on allocation failure. */
+int fd_analyze(const struct lr_log *log, struct fd_result *res);
+void fd_result_free(struct fd_result *res);
+
+/* Index of the module containing pc in log->modules, or -1. */
+int fd_module_of(const struct lr_log *log, uint64_t pc);
+
+#endif

@@ -1,0 +1,489 @@
+/*
+ * logread.c - parse a lockhound log (see logread.h for the contract and
+ * include/lockhound_log.h for the format).
+ */
+#include "logread.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#undef uthash_fatal
+#define uthash_fatal(msg) abort() /* the analyzer is its own process */
+#include <uthash.h>
+
+struct idx_stack {
+	uint32_t id;
+	size_t pos;
+	UT_hash_handle hh;
+};
+struct idx_lock {
+	uint64_t id;
+	size_t pos;
+	UT_hash_handle hh;
+};
+struct idx_thread {
+	uint32_t id;
+	size_t pos;
+	UT_hash_handle hh;
+};
+struct index {
+	struct idx_stack *stacks;
+	struct idx_lock *locks;
+	struct idx_thread *threads;
+};
+
+#define MAX_ERRORS 20
+
+static void add_error(struct lr_log *log, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (log->n_errors == MAX_ERRORS) {
+		log->errors = realloc(log->errors, (log->n_errors + 1) * sizeof(char *));
+		log->errors[log->n_errors++] = strdup("further problems not shown");
+		return;
+	}
+	if (log->n_errors > MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log->errors = realloc(log->errors, (log->n_errors + 1) * sizeof(char *));
+	log->errors[log->n_errors++] = strdup(buf);
+}
+
+#define PUSH(arr, n, item)                                                                         \
+	do {                                                                                       \
+		if (((n) & ((n)-1)) == 0) /* 0, 1, 2, 4, ...: grow to the next power of two */     \
+			(arr) = realloc((arr), ((n) ? (n)*2 : 1) * sizeof(*(arr)));                \
+		(arr)[(n)++] = (item);                                                             \
+	} while (0)
+
+static const char *rec_name(unsigned t)
+{
+	static const char *names[] = { "?",    "process", "module", "stack",   "thread", "thread-end",
+		                       "thread-name", "lock", "edge", "finding", "end",   "note" };
+	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
+}
+
+/* a NUL-terminated string of at most len bytes at p, or NULL */
+static char *take_str(const char *p, size_t len)
+{
+	char *s;
+
+	if (len == 0)
+		return strdup("");
+	s = malloc(len + 1);
+	memcpy(s, p, len);
+	s[len] = 0;
+	return s;
+}
+
+static void parse_record(struct lr_log *log, struct index *ix, unsigned type, const char *p,
+                         size_t size, size_t off)
+{
+#define NEED(n)                                                                                    \
+	do {                                                                                       \
+		if (size < (size_t)(n)) {                                                          \
+			add_error(log, "corrupt %s record at byte %zu: %zu bytes, need %zu",       \
+			          rec_name(type), off, size, (size_t)(n));                         \
+			return;                                                                    \
+		}                                                                                  \
+	} while (0)
+
+	switch (type) {
+	case LH_REC_PROCESS: {
+		struct lh_rec_process r;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		NEED(sizeof(r) + (size_t)r.exe_len + r.cmdline_len);
+		free(log->exe);
+		free(log->cmdline);
+		log->exe = take_str(p + sizeof(r), r.exe_len);
+		log->cmdline = take_str(p + sizeof(r) + r.exe_len, r.cmdline_len);
+		/* arguments are NUL-separated: show them with spaces */
+		for (size_t i = 0; r.cmdline_len > 1 && i + 1 < r.cmdline_len; i++)
+			if (log->cmdline[i] == 0)
+				log->cmdline[i] = ' ';
+		break;
+	}
+	case LH_REC_MODULE: {
+		struct lh_rec_module r;
+		struct lr_module m;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		NEED(sizeof(r) + (size_t)r.build_id_len + r.path_len);
+		if (r.lo >= r.hi) {
+			add_error(log, "corrupt module record at byte %zu: empty address range", off);
+			return;
+		}
+		m.base = r.base;
+		m.lo = r.lo;
+		m.hi = r.hi;
+		m.build_id_len = r.build_id_len;
+		m.build_id = malloc(r.build_id_len ? r.build_id_len : 1);
+		memcpy(m.build_id, p + sizeof(r), r.build_id_len);
+		m.path = take_str(p + sizeof(r) + r.build_id_len, r.path_len);
+		PUSH(log->modules, log->n_modules, m);
+		break;
+	}
+	case LH_REC_STACK: {
+		struct lh_rec_stack r;
+		struct lr_stack s;
+		struct idx_stack *e;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		if (r.n_frames > LH_MAX_FRAMES * 4) {
+			add_error(log, "corrupt stack record at byte %zu: %u frames", off, r.n_frames);
+			return;
+		}
+		NEED(sizeof(r) + (size_t)r.n_frames * 8);
+		HASH_FIND(hh, ix->stacks, &r.stack_id, sizeof(uint32_t), e);
+		if (e || r.stack_id == 0)
+			return; /* a stack written again after fork: keep the first */
+		s.id = r.stack_id;
+		s.n = r.n_frames;
+		s.flags = r.flags;
+		s.pcs = malloc(r.n_frames ? r.n_frames * 8 : 8);
+		memcpy(s.pcs, p + sizeof(r), (size_t)r.n_frames * 8);
+		e = malloc(sizeof(*e));
+		e->id = s.id;
+		e->pos = log->n_stacks;
+		HASH_ADD(hh, ix->stacks, id, sizeof(uint32_t), e);
+		PUSH(log->stacks, log->n_stacks, s);
+		break;
+	}
+	case LH_REC_THREAD: {
+		struct lh_rec_thread r;
+		struct lr_thread t;
+		struct idx_thread *e;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		memset(&t, 0, sizeof(t));
+		t.id = r.thread_id;
+		t.parent = r.parent_id;
+		t.create_stack = r.create_stack;
+		t.os_tid = r.os_tid;
+		t.start_ns = r.start_ns;
+		memcpy(t.name, r.name, LH_THREAD_NAME_LEN);
+		HASH_FIND(hh, ix->threads, &t.id, sizeof(uint32_t), e);
+		if (e) {
+			log->threads[e->pos] = t; /* re-registered (fork child) */
+			return;
+		}
+		e = malloc(sizeof(*e));
+		e->id = t.id;
+		e->pos = log->n_threads;
+		HASH_ADD(hh, ix->threads, id, sizeof(uint32_t), e);
+		PUSH(log->threads, log->n_threads, t);
+		break;
+	}
+	case LH_REC_THREAD_END: {
+		struct lh_rec_thread_end r;
+		struct idx_thread *e;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		HASH_FIND(hh, ix->threads, &r.thread_id, sizeof(uint32_t), e);
+		if (e)
+			log->threads[e->pos].end_ns = r.end_ns ? r.end_ns : 1;
+		break;
+	}
+	case LH_REC_THREAD_NAME: {
+		struct lh_rec_thread_name r;
+		struct idx_thread *e;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		HASH_FIND(hh, ix->threads, &r.thread_id, sizeof(uint32_t), e);
+		if (e) {
+			memcpy(log->threads[e->pos].name, r.name, LH_THREAD_NAME_LEN);
+			log->threads[e->pos].name[LH_THREAD_NAME_LEN] = 0;
+		}
+		break;
+	}
+	case LH_REC_LOCK: {
+		struct lh_rec_lock r;
+		struct lr_lock l;
+		struct idx_lock *e;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		l.id = r.lock_id;
+		l.addr = r.addr;
+		l.kind = r.kind;
+		l.init_stack = r.init_stack;
+		l.flags = r.flags;
+		l.generation = r.generation;
+		if (l.id == 0) {
+			add_error(log, "corrupt lock record at byte %zu: lock id 0", off);
+			return;
+		}
+		HASH_FIND(hh, ix->locks, &l.id, sizeof(uint64_t), e);
+		if (e) {
+			log->locks[e->pos] = l;
+			return;
+		}
+		e = malloc(sizeof(*e));
+		e->id = l.id;
+		e->pos = log->n_locks;
+		HASH_ADD(hh, ix->locks, id, sizeof(uint64_t), e);
+		PUSH(log->locks, log->n_locks, l);
+		break;
+	}
+	case LH_REC_EDGE: {
+		struct lh_rec_edge r;
+		struct lr_edge ed;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		if (r.n_gates > 1024) {
+			add_error(log, "corrupt edge record at byte %zu: %u gates", off, r.n_gates);
+			return;
+		}
+		NEED(sizeof(r) + (size_t)r.n_gates * sizeof(struct lh_rec_gate));
+		ed.from = r.from_lock;
+		ed.to = r.to_lock;
+		ed.thread = r.thread_id;
+		ed.from_stack = r.from_stack;
+		ed.to_stack = r.to_stack;
+		ed.from_mode = r.from_mode;
+		ed.to_mode = r.to_mode;
+		ed.flags = r.flags;
+		ed.time_ns = r.time_ns;
+		ed.n_gates = r.n_gates;
+		ed.gates = malloc((r.n_gates ? r.n_gates : 1) * sizeof(struct lh_rec_gate));
+		memcpy(ed.gates, p + sizeof(r), r.n_gates * sizeof(struct lh_rec_gate));
+		PUSH(log->edges, log->n_edges, ed);
+		break;
+	}
+	case LH_REC_FINDING: {
+		struct lr_finding f;
+		NEED(sizeof(f.f));
+		memcpy(&f.f, p, sizeof(f.f));
+		if (f.f.n_items > 4096) {
+			add_error(log, "corrupt finding record at byte %zu: %u items", off, f.f.n_items);
+			return;
+		}
+		NEED(sizeof(f.f) + (size_t)f.f.n_items * sizeof(struct lh_rec_finding_item));
+		f.items = malloc((f.f.n_items ? f.f.n_items : 1) * sizeof(struct lh_rec_finding_item));
+		memcpy(f.items, p + sizeof(f.f), f.f.n_items * sizeof(struct lh_rec_finding_item));
+		PUSH(log->findings, log->n_findings, f);
+		break;
+	}
+	case LH_REC_END:
+		NEED(sizeof(struct lh_rec_end));
+		memcpy(&log->end, p, sizeof(log->end));
+		log->complete = 1;
+		break;
+	case LH_REC_NOTE: {
+		struct lh_rec_note r;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		NEED(sizeof(r) + (size_t)r.len);
+		char *s = take_str(p + sizeof(r), r.len);
+		PUSH(log->notes, log->n_notes, s);
+		break;
+	}
+	default:
+		log->n_unknown_records++; /* a newer shim's record: skip it */
+		break;
+	}
+#undef NEED
+}
+
+struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char *err, size_t errlen)
+{
+	const char *buf = data;
+	struct lr_log *log;
+	struct index *ix;
+	size_t off;
+
+	if (len < LH_LOG_MAGIC_LEN || memcmp(buf, LH_LOG_MAGIC, LH_LOG_MAGIC_LEN) != 0) {
+		snprintf(err, errlen, "%s: not a lockhound log (bad magic)", name);
+		return NULL;
+	}
+	if (len < 16) {
+		snprintf(err, errlen, "%s: truncated: the file ends inside the header (%zu bytes)", name, len);
+		return NULL;
+	}
+	log = calloc(1, sizeof(*log));
+	ix = calloc(1, sizeof(*ix));
+	log->index = ix;
+	log->path = strdup(name);
+	memcpy(&log->hdr, buf, len < sizeof(log->hdr) ? len : sizeof(log->hdr));
+	if (log->hdr.format_version > LH_LOG_FORMAT_VERSION) {
+		snprintf(err, errlen,
+		         "%s: written in log format %u by lockhound %.16s; this lockhound reads "
+		         "format %u and older: use a newer lockhound to read it",
+		         name, log->hdr.format_version, log->hdr.tool_version, LH_LOG_FORMAT_VERSION);
+		lr_free(log);
+		return NULL;
+	}
+	if (log->hdr.format_version == 0 || log->hdr.header_size < 16 ||
+	    log->hdr.header_size > 4096) {
+		snprintf(err, errlen, "%s: corrupt header (format %u, header size %u)", name,
+		         log->hdr.format_version, log->hdr.header_size);
+		lr_free(log);
+		return NULL;
+	}
+	if (len < log->hdr.header_size) {
+		snprintf(err, errlen, "%s: truncated: the file ends inside the header (%zu of %u bytes)",
+		         name, len, log->hdr.header_size);
+		lr_free(log);
+		return NULL;
+	}
+	log->hdr.tool_version[sizeof(log->hdr.tool_version) - 1] = 0;
+	off = log->hdr.header_size;
+	while (off < len) {
+		struct lh_rec_hdr rh;
+
+		if (len - off < sizeof(rh)) {
+			add_error(log, "truncated at byte %zu: %zu bytes left, less than a record header",
+			          off, len - off);
+			break;
+		}
+		memcpy(&rh, buf + off, sizeof(rh));
+		if (rh.size > LH_MAX_RECORD_SIZE || rh.type == 0) {
+			add_error(log, "corrupt record at byte %zu (type %u, size %u): the rest of the log "
+			          "(%zu bytes) is skipped",
+			          off, rh.type, rh.size, len - off);
+			break;
+		}
+		if (len - off - sizeof(rh) < rh.size) {
+			add_error(log, "truncated at byte %zu: a %s record needs %u bytes, %zu remain", off,
+			          rec_name(rh.type), rh.size, len - off - sizeof(rh));
+			break;
+		}
+		parse_record(log, ix, rh.type, buf + off + sizeof(rh), rh.size, off);
+		off += sizeof(rh) + rh.size;
+	}
+	return log;
+}
+
+struct lr_log *lr_read(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	struct lr_log *log;
+	char *buf;
+	size_t got = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory reading %lld bytes", path, (long long)st.st_size);
+		close(fd);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	log = lr_read_mem(path, buf, got, err, errlen);
+	free(buf);
+	return log;
+}
+
+void lr_free(struct lr_log *log)
+{
+	struct index *ix;
+	size_t i;
+
+	if (!log)
+		return;
+	ix = log->index;
+	if (ix) {
+		struct idx_stack *s, *ts;
+		struct idx_lock *l, *tl;
+		struct idx_thread *t, *tt;
+		HASH_ITER(hh, ix->stacks, s, ts)
+		{
+			HASH_DEL(ix->stacks, s);
+			free(s);
+		}
+		HASH_ITER(hh, ix->locks, l, tl)
+		{
+			HASH_DEL(ix->locks, l);
+			free(l);
+		}
+		HASH_ITER(hh, ix->threads, t, tt)
+		{
+			HASH_DEL(ix->threads, t);
+			free(t);
+		}
+		free(ix);
+	}
+	for (i = 0; i < log->n_modules; i++) {
+		free(log->modules[i].path);
+		free(log->modules[i].build_id);
+	}
+	for (i = 0; i < log->n_stacks; i++)
+		free(log->stacks[i].pcs);
+	for (i = 0; i < log->n_edges; i++)
+		free(log->edges[i].gates);
+	for (i = 0; i < log->n_findings; i++)
+		free(log->findings[i].items);
+	for (i = 0; i < log->n_notes; i++)
+		free(log->notes[i]);
+	for (i = 0; i < log->n_errors; i++)
+		free(log->errors[i]);
+	free(log->modules);
+	free(log->stacks);
+	free(log->threads);
+	free(log->locks);
+	free(log->edges);
+	free(log->findings);
+	free(log->notes);
+	free(log->errors);
+	free(log->exe);
+	free(log->cmdline);
+	free(log->path);
+	free(log);
+}
+
+const struct lr_stack *lr_stack(const struct lr_log *log, uint32_t id)
+{
+	struct index *ix = log->index;
+	struct idx_stack *e;
+
+	if (!id)
+		return NULL;
+	HASH_FIND(hh, ix->stacks, &id, sizeof(uint32_t), e);
+	return e ? &log->stacks[e->pos] : NULL;
+}
+
+const struct lr_lock *lr_lock(const struct lr_log *log, uint64_t id)
+{
+	struct index *ix = log->index;
+	struct idx_lock *e;
+
+	HASH_FIND(hh, ix->locks, &id, sizeof(uint64_t), e);
+	return e ? &log->locks[e->pos] : NULL;
+}
+
+const struct lr_thread *lr_thread(const struct lr_log *log, uint32_t id)
+{
+	struct index *ix = log->index;
+	struct idx_thread *e;
+
+	HASH_FIND(hh, ix->threads, &id, sizeof(uint32_t), e);
+	return e ? &log->threads[e->pos] : NULL;
+}

@@ -1,0 +1,101 @@
+/*
+ * logread.h - reading a lockhound log into memory (prefix lr_).
+ *
+ * The reader trusts nothing in the file: every size and count is checked
+ * against the bytes that are really there, references (stack, lock and
+ * thread ids) may be dangling, and a log may end in the middle of a record.
+ * Problems become messages in log->errors and the reader keeps what it could
+ * read; only an unreadable file, a file that is not a lockhound log, or a
+ * log written in a newer format is refused outright.
+ */
+#ifndef LOCKHOUND_LOGREAD_H
+#define LOCKHOUND_LOGREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lockhound_log.h"
+
+struct lr_module {
+	uint64_t base, lo, hi;
+	char *path;
+	uint8_t *build_id;
+	size_t build_id_len;
+};
+
+struct lr_stack {
+	uint32_t id;
+	uint32_t n;
+	uint32_t flags;
+	uint64_t *pcs;
+};
+
+struct lr_thread {
+	uint32_t id, parent, create_stack, os_tid;
+	uint64_t start_ns, end_ns; /* end_ns 0: no end recorded */
+	char name[LH_THREAD_NAME_LEN + 1];
+};
+
+struct lr_lock {
+	uint64_t id, addr;
+	uint32_t kind, init_stack, flags, generation;
+};
+
+struct lr_edge {
+	uint64_t from, to;
+	uint32_t thread, from_stack, to_stack;
+	uint16_t from_mode, to_mode;
+	uint32_t flags;
+	uint64_t time_ns;
+	uint32_t n_gates;
+	struct lh_rec_gate *gates;
+};
+
+struct lr_finding {
+	struct lh_rec_finding f;
+	struct lh_rec_finding_item *items;
+};
+
+struct lr_log {
+	char *path;
+	struct lh_file_header hdr;
+	char *exe;
+	char *cmdline; /* arguments joined by spaces */
+
+	struct lr_module *modules;
+	size_t n_modules;
+	struct lr_stack *stacks;
+	size_t n_stacks;
+	struct lr_thread *threads;
+	size_t n_threads;
+	struct lr_lock *locks;
+	size_t n_locks;
+	struct lr_edge *edges;
+	size_t n_edges;
+	struct lr_finding *findings;
+	size_t n_findings;
+	char **notes;
+	size_t n_notes;
+
+	int complete; /* an LH_REC_END was read */
+	struct lh_rec_end end;
+	size_t n_unknown_records;
+
+	char **errors; /* problems found while reading */
+	size_t n_errors;
+
+	void *index; /* private: id lookups */
+};
+
+/* Read the log at path.  Returns the log (check ->errors), or NULL with a
+ * one-line message in err for a file that cannot be used at all. */
+struct lr_log *lr_read(const char *path, char *err, size_t errlen);
+/* Same, from a buffer (for tests); the buffer is copied. */
+struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char *err, size_t errlen);
+void lr_free(struct lr_log *log);
+
+const struct lr_stack *lr_stack(const struct lr_log *log, uint32_t id);
+const struct lr_lock *lr_lock(const struct lr_log *log, uint64_t id);
+const struct lr_thread *lr_thread(const struct lr_log *log, uint32_t id);
+
+#endif

@@ -1,0 +1,549 @@
+/*
+ * report.c - text and JSON reports (see report.h).
+ *
+ * Symbolization happens here, lazily, with one sym_ctx per log (each log is
+ * its own address space).  The text report drops the libc frames below the
+ * program's own outermost frame (thread start-up, __libc_start_main): they
+ * are in the JSON for tools, but a person reading a report does not need
+ * them.
+ */
+#include "report.h"
+#include "symbolize.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SYM 256
+
+struct rp {
+	const struct rp_input *in;
+	struct sym_ctx **sym; /* per log, created on first use */
+};
+
+static size_t log_index(const struct rp *r, const struct lr_log *log)
+{
+	size_t i;
+	for (i = 0; i < r->in->n_logs; i++)
+		if (r->in->logs[i] == log)
+			return i;
+	return 0;
+}
+
+static struct sym_ctx *sym_for(struct rp *r, const struct lr_log *log)
+{
+	size_t i = log_index(r, log), m;
+
+	if (!r->sym[i]) {
+		r->sym[i] = sym_new();
+		for (m = 0; m < log->n_modules; m++) {
+			struct sym_module_desc d;
+			d.path = log->modules[m].path;
+			d.base = log->modules[m].base;
+			d.lo = log->modules[m].lo;
+			d.hi = log->modules[m].hi;
+			d.build_id = log->modules[m].build_id;
+			d.build_id_len = log->modules[m].build_id_len;
+			sym_add_module(r->sym[i], &d);
+		}
+	}
+	return r->sym[i];
+}
+
+/* symbolize a whole stack, expanding inlined calls */
+static size_t frames_of(struct rp *r, const struct lr_log *log, uint32_t stack_id,
+                        struct sym_frame *out, size_t max)
+{
+	const struct lr_stack *s = lr_stack(log, stack_id);
+	struct sym_ctx *sc;
+	size_t n = 0, i;
+
+	if (!s)
+		return 0;
+	sc = sym_for(r, log);
+	for (i = 0; i < s->n && n < max; i++) {
+		int is_ret = !(i == 0 && (s->flags & LH_STACK_FIRST_IS_PC));
+		n += sym_lookup(sc, s->pcs[i], is_ret, out + n, max - n);
+	}
+	return n;
+}
+
+static int is_libc(const char *module)
+{
+	const char *b;
+	if (!module)
+		return 0;
+	b = strrchr(module, '/');
+	b = b ? b + 1 : module;
+	return !strncmp(b, "libc.so", 7) || !strncmp(b, "libc-", 5) || !strncmp(b, "ld-linux", 8);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *b = p ? strrchr(p, '/') : NULL;
+	return b ? b + 1 : p;
+}
+
+static const char *kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case LH_LOCK_MUTEX:
+		return "mutex";
+	case LH_LOCK_RWLOCK:
+		return "rwlock";
+	case LH_LOCK_SPIN:
+		return "spinlock";
+	case LH_LOCK_C11_MTX:
+		return "c11-mutex";
+	case LH_LOCK_USER:
+		return "user";
+	}
+	return "lock";
+}
+
+/* a global's name for a lock's address, if its module's symbols have one */
+static const char *lock_symbol(struct rp *r, const struct lr_log *log, const struct lr_lock *l,
+                               uint64_t *delta)
+{
+	struct sym_frame f;
+
+	if (!l || fd_module_of(log, l->addr) < 0)
+		return NULL;
+	if (sym_lookup(sym_for(r, log), l->addr, 0, &f, 1) < 1 || !f.function)
+		return NULL;
+	*delta = 0;
+	return f.function;
+}
+
+/* ------------------------------------------------------------------ text */
+
+static void text_stack(FILE *out, struct rp *r, const struct lr_log *log, uint32_t stack_id,
+                       const char *indent)
+{
+	struct sym_frame fr[MAX_SYM];
+	size_t n = frames_of(r, log, stack_id, fr, MAX_SYM), i, last = n;
+
+	if (n == 0) {
+		fprintf(out, "%s(no stack recorded)\n", indent);
+		return;
+	}
+	/* hide the start-up frames below the program's outermost own frame */
+	while (last > 1 && is_libc(fr[last - 1].module))
+		last--;
+	for (i = 0; i < last; i++) {
+		fprintf(out, "%s#%-2zu ", indent, i);
+		if (fr[i].function)
+			fprintf(out, "%s", fr[i].function);
+		else
+			fprintf(out, "0x%llx", (unsigned long long)fr[i].pc);
+		if (fr[i].file)
+			fprintf(out, "  %s:%d", fr[i].file, fr[i].line);
+		if (!fr[i].file || !fr[i].function) {
+			if (fr[i].module)
+				fprintf(out, "  (%s+0x%llx)", base_name(fr[i].module),
+				        (unsigned long long)fr[i].offset);
+			else
+				fprintf(out, "  (no module)");
+		}
+		fprintf(out, "%s\n", fr[i].inlined ? "  [inlined]" : "");
+	}
+	if (last < n)
+		fprintf(out, "%s(%zu start-up frames in libc not shown)\n", indent, n - last);
+}
+
+static void text_thread_name(FILE *out, const struct lr_log *log, uint32_t id)
+{
+	const struct lr_thread *t = lr_thread(log, id);
+	fprintf(out, "T%u", id);
+	if (t && t->name[0])
+		fprintf(out, " \"%s\"", t->name);
+}
+
+static const char *mode_word(int mode, uint32_t kind)
+{
+	if (kind == LH_LOCK_RWLOCK)
+		return mode == LH_MODE_SHARED ? "for reading" : "for writing";
+	return "";
+}
+
+static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size_t fid)
+{
+	const struct lr_log *log = f->log;
+	uint32_t threads[64];
+	size_t nt = 0, i, j;
+
+	for (i = 0; i < f->n; i++) {
+		for (j = 0; j < nt; j++)
+			if (threads[j] == f->edges[i]->thread)
+				break;
+		if (j == nt && nt < 64)
+			threads[nt++] = f->edges[i]->thread;
+	}
+	fprintf(out, "==== lockhound: F%zu: potential deadlock: lock-order cycle of %zu locks ====\n",
+	        fid, f->n);
+	if (f->single_thread)
+		fprintf(out,
+		        "Thread T%u takes these locks in a cyclic order at different times. Two threads\n"
+		        "running these code paths at once would each wait for the other forever.\n",
+		        threads[0]);
+	else
+		fprintf(out,
+		        "%zu threads take these locks in a cyclic order%s. If they run these\n"
+		        "code paths at the same moment, each waits for the next forever.\n",
+		        nt, f->concurrent ? ", and they were alive at the same time" : "");
+	if (log->hdr.pid && r->in->n_logs > 1)
+		fprintf(out, "Process %u (%s)\n", log->hdr.pid, log->exe ? log->exe : "?");
+	fprintf(out, "\n");
+
+	for (i = 0; i < f->n; i++) {
+		const struct lr_lock *l = lr_lock(log, f->locks[i]);
+		uint64_t d;
+		const char *sym = lock_symbol(r, log, l, &d);
+		fprintf(out, "  M%zu: %s%s", i + 1, l ? kind_name(l->kind) : "lock",
+		        l && (l->flags & LH_LOCKF_RECURSIVE) ? " (recursive)" : "");
+		if (sym)
+			fprintf(out, " '%s'", sym);
+		if (l)
+			fprintf(out, " at 0x%llx", (unsigned long long)l->addr);
+		if (l && l->init_stack) {
+			fprintf(out, ", initialized at:\n");
+			text_stack(out, r, log, l->init_stack, "        ");
+		} else {
+			fprintf(out, "%s\n", l && (l->flags & LH_LOCKF_STATIC_INIT) ? ", statically initialized" : "");
+		}
+	}
+	fprintf(out, "\n");
+
+	for (i = 0; i < f->n; i++) {
+		const struct lr_edge *e = f->edges[i];
+		const struct lr_lock *from = lr_lock(log, e->from), *to = lr_lock(log, e->to);
+		size_t a = i + 1, b = (i + 1) % f->n + 1;
+		fprintf(out, "  ");
+		text_thread_name(out, log, e->thread);
+		fprintf(out, " acquires M%zu %s while holding M%zu %s\n", b,
+		        mode_word(e->to_mode, to ? to->kind : 0), a,
+		        mode_word(e->from_mode, from ? from->kind : 0));
+		fprintf(out, "    M%zu acquired at:\n", b);
+		text_stack(out, r, log, e->to_stack, "      ");
+		fprintf(out, "    M%zu was acquired at%s:\n", a,
+		        (e->flags & LH_EDGE_FROM_STACK_PARTIAL) ? " (call site exact, callers not recorded)" : "");
+		text_stack(out, r, log, e->from_stack, "      ");
+		if (e->n_gates) {
+			fprintf(out, "    also holding:");
+			for (j = 0; j < e->n_gates; j++)
+				fprintf(out, " 0x%llx", (unsigned long long)(lr_lock(log, e->gates[j].lock_id)
+				                                                 ? lr_lock(log, e->gates[j].lock_id)->addr
+				                                                 : 0));
+			fprintf(out, "\n");
+		}
+		fprintf(out, "\n");
+	}
+
+	for (i = 0; i < nt; i++) {
+		const struct lr_thread *t = lr_thread(log, threads[i]);
+		fprintf(out, "  ");
+		text_thread_name(out, log, threads[i]);
+		if (!t) {
+			fprintf(out, ": not recorded\n");
+		} else if (t->create_stack) {
+			fprintf(out, " (tid %u), created by ", t->os_tid);
+			text_thread_name(out, log, t->parent);
+			fprintf(out, " at:\n");
+			text_stack(out, r, log, t->create_stack, "      ");
+		} else {
+			fprintf(out, " (tid %u)%s\n", t->os_tid,
+			        t->parent == 0 && t->id == 1 ? ", the main thread" : "");
+		}
+	}
+	if (f->count > 1)
+		fprintf(out, "\n  The same code forms this cycle %zu times, with different locks.\n",
+		        f->count);
+	fprintf(out, "\n");
+}
+
+void rp_summary(char *buf, size_t len, const struct fd_result *res)
+{
+	size_t n_cycle = 0, n_dead = 0, n_mis = 0, n_race = 0, i;
+	int off = 0;
+
+	for (i = 0; i < res->n; i++) {
+		switch (res->f[i].kind) {
+		case FD_CYCLE:
+			n_cycle++;
+			break;
+		case FD_DEADLOCK:
+			n_dead++;
+			break;
+		case FD_MISUSE:
+			n_mis++;
+			break;
+		case FD_RACE:
+			n_race++;
+			break;
+		}
+	}
+	if (res->n == 0) {
+		snprintf(buf, len, "no findings");
+		return;
+	}
+	off = snprintf(buf, len, "%zu finding%s:", res->n, res->n == 1 ? "" : "s");
+#define PART(n, what)                                                                              \
+	if ((n) && off < (int)len)                                                                 \
+		off += snprintf(buf + off, len - (size_t)off, "%s %zu %s", off > 0 && buf[off - 1] != ':' ? "," : "", \
+		                (size_t)(n), what);
+	PART(n_dead, n_dead == 1 ? "deadlock" : "deadlocks");
+	PART(n_cycle, n_cycle == 1 ? "potential deadlock (lock-order cycle)"
+	                           : "potential deadlocks (lock-order cycles)");
+	PART(n_mis, n_mis == 1 ? "threading API misuse" : "threading API misuses");
+	PART(n_race, n_race == 1 ? "data race" : "data races");
+#undef PART
+}
+
+void rp_text(FILE *out, const struct rp_input *in)
+{
+	struct rp r;
+	char sum[256];
+	size_t i, n_edges = 0, n_locks = 0, n_threads = 0;
+
+	r.in = in;
+	r.sym = calloc(in->n_logs ? in->n_logs : 1, sizeof(*r.sym));
+	for (i = 0; i < in->n_logs; i++) {
+		size_t k;
+		n_edges += in->logs[i]->n_edges;
+		n_locks += in->logs[i]->n_locks;
+		n_threads += in->logs[i]->n_threads;
+		for (k = 0; k < in->logs[i]->n_errors; k++)
+			fprintf(out, "lockhound: warning: %s: %s\n", in->logs[i]->path, in->logs[i]->errors[k]);
+		for (k = 0; k < in->logs[i]->n_notes; k++)
+			fprintf(out, "lockhound: note: pid %u: %s\n", in->logs[i]->hdr.pid, in->logs[i]->notes[k]);
+	}
+	for (i = 0; i < in->res->n; i++) {
+		const struct fd_finding *f = &in->res->f[i];
+		if (f->kind == FD_CYCLE)
+			text_cycle(out, &r, f, i + 1);
+	}
+	if (in->res->capped)
+		fprintf(out, "lockhound: note: the lock graph has too many cycles to list them all; "
+		             "the search stopped at its limit, so more may exist.\n");
+	for (i = 0; i < in->n_logs; i++) {
+		const char *w = r.sym[i] ? sym_warnings(r.sym[i]) : "";
+		if (w && *w)
+			fprintf(out, "%s%s", w, w[strlen(w) - 1] == '\n' ? "" : "\n");
+	}
+	rp_summary(sum, sizeof(sum), in->res);
+	fprintf(out, "lockhound: %s (%zu process%s, %zu thread%s, %zu lock order%s recorded)\n", sum,
+	        in->n_logs, in->n_logs == 1 ? "" : "es", n_threads, n_threads == 1 ? "" : "s", n_edges,
+	        n_edges == 1 ? "" : "s");
+	(void)n_locks;
+	for (i = 0; i < in->n_logs; i++)
+		if (r.sym[i])
+			sym_free(r.sym[i]);
+	free(r.sym);
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static json_t *json_hex(uint64_t v)
+{
+	char b[32];
+	snprintf(b, sizeof(b), "0x%llx", (unsigned long long)v);
+	return json_string(b);
+}
+
+static json_t *json_stack(struct rp *r, const struct lr_log *log, uint32_t stack_id)
+{
+	struct sym_frame fr[MAX_SYM];
+	size_t n = frames_of(r, log, stack_id, fr, MAX_SYM), i;
+	json_t *a = json_array();
+
+	for (i = 0; i < n; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "pc", json_hex(fr[i].pc));
+		if (fr[i].function)
+			json_object_set_new(o, "function", json_string(fr[i].function));
+		if (fr[i].file)
+			json_object_set_new(o, "file", json_string(fr[i].file));
+		if (fr[i].line > 0)
+			json_object_set_new(o, "line", json_integer(fr[i].line));
+		if (fr[i].module) {
+			json_object_set_new(o, "module", json_string(fr[i].module));
+			json_object_set_new(o, "offset", json_hex(fr[i].offset));
+		}
+		if (fr[i].inlined)
+			json_object_set_new(o, "inlined", json_true());
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *json_thread(struct rp *r, const struct lr_log *log, uint32_t id)
+{
+	const struct lr_thread *t = lr_thread(log, id);
+	json_t *o = json_object();
+	char b[32];
+
+	snprintf(b, sizeof(b), "T%u", id);
+	json_object_set_new(o, "id", json_string(b));
+	if (t) {
+		json_object_set_new(o, "tid", json_integer(t->os_tid));
+		if (t->name[0])
+			json_object_set_new(o, "name", json_string(t->name));
+		if (t->parent) {
+			snprintf(b, sizeof(b), "T%u", t->parent);
+			json_object_set_new(o, "parent", json_string(b));
+		}
+		if (t->create_stack)
+			json_object_set_new(o, "create_stack", json_stack(r, log, t->create_stack));
+	}
+	return o;
+}
+
+static const char *lock_label(const struct fd_finding *f, uint64_t id, char *buf, size_t len)
+{
+	size_t i;
+	for (i = 0; i < f->n; i++)
+		if (f->locks[i] == id) {
+			snprintf(buf, len, "M%zu", i + 1);
+			return buf;
+		}
+	snprintf(buf, len, "L%llu", (unsigned long long)id);
+	return buf;
+}
+
+static json_t *json_lock(struct rp *r, const struct lr_log *log, const struct fd_finding *f, uint64_t id)
+{
+	const struct lr_lock *l = lr_lock(log, id);
+	json_t *o = json_object();
+	char b[32];
+	uint64_t d;
+	const char *sym;
+
+	json_object_set_new(o, "id", json_string(lock_label(f, id, b, sizeof(b))));
+	if (!l)
+		return o;
+	json_object_set_new(o, "address", json_hex(l->addr));
+	json_object_set_new(o, "kind", json_string(kind_name(l->kind)));
+	json_object_set_new(o, "recursive", json_boolean(l->flags & LH_LOCKF_RECURSIVE));
+	json_object_set_new(o, "static_init", json_boolean(l->flags & LH_LOCKF_STATIC_INIT));
+	json_object_set_new(o, "generation", json_integer(l->generation));
+	sym = lock_symbol(r, log, l, &d);
+	if (sym)
+		json_object_set_new(o, "symbol", json_string(sym));
+	if (l->init_stack)
+		json_object_set_new(o, "init_stack", json_stack(r, log, l->init_stack));
+	return o;
+}
+
+static const char *mode_str(int m)
+{
+	return m == LH_MODE_SHARED ? "shared" : "exclusive";
+}
+
+static json_t *json_cycle(struct rp *r, const struct fd_finding *f, size_t fid)
+{
+	const struct lr_log *log = f->log;
+	json_t *o = json_object(), *locks = json_array(), *threads = json_array(), *edges = json_array();
+	uint32_t seen[64];
+	size_t ns = 0, i, j;
+	char b[32];
+
+	snprintf(b, sizeof(b), "F%zu", fid);
+	json_object_set_new(o, "id", json_string(b));
+	json_object_set_new(o, "kind", json_string("lock-order-cycle"));
+	json_object_set_new(o, "pid", json_integer(log->hdr.pid));
+	json_object_set_new(o, "count", json_integer((json_int_t)f->count));
+	json_object_set_new(o, "concurrent", json_boolean(f->concurrent));
+	json_object_set_new(o, "single_thread", json_boolean(f->single_thread));
+	for (i = 0; i < f->n; i++)
+		json_array_append_new(locks, json_lock(r, log, f, f->locks[i]));
+	for (i = 0; i < f->n; i++) {
+		const struct lr_edge *e = f->edges[i];
+		json_t *eo = json_object(), *gates = json_array();
+		json_object_set_new(eo, "from", json_string(lock_label(f, e->from, b, sizeof(b))));
+		json_object_set_new(eo, "to", json_string(lock_label(f, e->to, b, sizeof(b))));
+		snprintf(b, sizeof(b), "T%u", e->thread);
+		json_object_set_new(eo, "thread", json_string(b));
+		json_object_set_new(eo, "from_mode", json_string(mode_str(e->from_mode)));
+		json_object_set_new(eo, "to_mode", json_string(mode_str(e->to_mode)));
+		json_object_set_new(eo, "held_stack", json_stack(r, log, e->from_stack));
+		json_object_set_new(eo, "acquired_stack", json_stack(r, log, e->to_stack));
+		if (e->flags & LH_EDGE_FROM_STACK_PARTIAL)
+			json_object_set_new(eo, "held_stack_partial", json_true());
+		for (j = 0; j < e->n_gates; j++) {
+			const struct lr_lock *g = lr_lock(log, e->gates[j].lock_id);
+			json_array_append_new(gates, g ? json_hex(g->addr) : json_null());
+		}
+		json_object_set_new(eo, "gates", gates);
+		json_array_append_new(edges, eo);
+		for (j = 0; j < ns; j++)
+			if (seen[j] == e->thread)
+				break;
+		if (j == ns && ns < 64) {
+			seen[ns++] = e->thread;
+			json_array_append_new(threads, json_thread(r, log, e->thread));
+		}
+	}
+	json_object_set_new(o, "locks", locks);
+	json_object_set_new(o, "threads", threads);
+	json_object_set_new(o, "edges", edges);
+	return o;
+}
+
+int rp_json(FILE *out, const struct rp_input *in)
+{
+	struct rp r;
+	json_t *top = json_object(), *logs = json_array(), *findings = json_array(), *sum, *by;
+	size_t i, k;
+	int rc;
+
+	r.in = in;
+	r.sym = calloc(in->n_logs ? in->n_logs : 1, sizeof(*r.sym));
+	json_object_set_new(top, "tool", json_string("lockhound"));
+	json_object_set_new(top, "version", json_string(LOCKHOUND_VERSION));
+	for (i = 0; i < in->n_logs; i++) {
+		const struct lr_log *l = in->logs[i];
+		json_t *lo = json_object(), *errs = json_array(), *notes = json_array();
+		json_object_set_new(lo, "path", json_string(l->path));
+		json_object_set_new(lo, "pid", json_integer(l->hdr.pid));
+		if (l->exe)
+			json_object_set_new(lo, "exe", json_string(l->exe));
+		json_object_set_new(lo, "complete", json_boolean(l->complete));
+		for (k = 0; k < l->n_errors; k++)
+			json_array_append_new(errs, json_string(l->errors[k]));
+		for (k = 0; k < l->n_notes; k++)
+			json_array_append_new(notes, json_string(l->notes[k]));
+		json_object_set_new(lo, "errors", errs);
+		json_object_set_new(lo, "notes", notes);
+		json_object_set_new(lo, "threads", json_integer((json_int_t)l->n_threads));
+		json_object_set_new(lo, "locks", json_integer((json_int_t)l->n_locks));
+		json_object_set_new(lo, "lock_orders", json_integer((json_int_t)l->n_edges));
+		json_array_append_new(logs, lo);
+	}
+	for (i = 0; i < in->res->n; i++) {
+		const struct fd_finding *f = &in->res->f[i];
+		if (f->kind == FD_CYCLE)
+			json_array_append_new(findings, json_cycle(&r, f, i + 1));
+	}
+	json_object_set_new(top, "logs", logs);
+	json_object_set_new(top, "findings", findings);
+	sum = json_object();
+	by = json_object();
+	for (i = 0; i < in->res->n; i++) {
+		static const char *names[] = { "deadlock", "lock-order-cycle", "misuse", "data-race" };
+		const char *nm = names[in->res->f[i].kind];
+		json_t *c = json_object_get(by, nm);
+		json_object_set_new(by, nm, json_integer(c ? json_integer_value(c) + 1 : 1));
+	}
+	json_object_set_new(sum, "findings", json_integer((json_int_t)in->res->n));
+	json_object_set_new(sum, "by_kind", by);
+	json_object_set_new(sum, "cycle_search_capped", json_boolean(in->res->capped));
+	json_object_set_new(top, "summary", sum);
+	rc = json_dumpf(top, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', out);
+	json_decref(top);
+	for (i = 0; i < in->n_logs; i++)
+		if (r.sym[i])
+			sym_free(r.sym[i]);
+	free(r.sym);
+	return rc;
+}

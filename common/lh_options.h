@@ -1,0 +1,34 @@
+/*
+ * lh_options.h - LOCKHOUND_OPTIONS, parsed the same way by the shim and by
+ * `lockhound run` (which checks them before it starts the program), so an
+ * option has one spelling everywhere.
+ *
+ * Syntax: name=value pairs separated by ':' or whitespace, like the
+ * sanitizers' options.  A value cannot contain ':' or whitespace.
+ */
+#ifndef LOCKHOUND_OPTIONS_H
+#define LOCKHOUND_OPTIONS_H
+
+#include <stddef.h>
+
+#define LH_PATH_MAX 4096
+
+struct lh_options {
+	char log_dir[LH_PATH_MAX]; /* where logs go; "" = current directory */
+	char log_prefix[64];       /* file name prefix, default "lockhound" */
+	int exitcode;              /* exit status when findings exist (66) */
+	int deadlock_grace_ms;     /* how long a wait-for cycle must persist */
+	int deadlock_exit;         /* 1: end the process after a live deadlock */
+	int watchdog;              /* 1: live deadlock watchdog on */
+	int races;                 /* 1: race watching on */
+	int stack_depth;           /* frames kept per stack, <= LH_MAX_FRAMES */
+	int quiet;                 /* 1: the shim prints nothing but warnings */
+};
+
+void lh_options_default(struct lh_options *o);
+
+/* Parse `s` on top of the current values of *o.  Returns 0, or -1 with a
+ * one-line message in err (naming the bad option). */
+int lh_options_parse(const char *s, struct lh_options *o, char *err, size_t errlen);
+
+#endif

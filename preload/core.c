@@ -1,0 +1,498 @@
+/*
+ * core.c - what the shim knows about locks: their identities, which locks
+ * each thread holds, and the lock-order edges it records.
+ *
+ * Lock identity.  A lock is its address plus a generation: init (and the
+ * first use after a destroy) gives the address a new id, so orders recorded
+ * for an old lock never join a new lock at a reused address.  The table
+ * mapping address -> struct lh_lock is a chain of open-addressing tables,
+ * each twice the size of the one before; a slot's address is set once (by
+ * compare-and-swap) and never cleared or moved, so lookups need no lock and
+ * each thread keeps a small direct-mapped cache of address -> slot.
+ *
+ * Edges.  When a thread acquires L (not by trylock) while holding H, the
+ * edge H -> L is recorded with its context: the thread, the modes, the
+ * other held locks (the gates) and both acquisition stacks.  The fast path
+ * only hashes (H, L, modes, call sites, gates) and looks the key up in a
+ * per-thread cache; a miss takes core_mu and checks the global sets.  Only
+ * a context never seen before costs an unwind and a log record, so the log
+ * grows with the program's distinct behaviour, not its run time.  One
+ * context is recorded for at most LH_THREADS_PER_EDGE threads; later threads
+ * doing exactly the same thing add nothing (thread-pool churn stays cheap).
+ *
+ * Stacks of held locks are not captured when the lock is taken (that would
+ * put an unwind on every lock call).  Each held entry keeps the call's
+ * return address and the caller's stack pointer; when a new edge needs the
+ * held lock's stack, the current unwind is searched for that frame, and the
+ * held stack is the call site followed by that frame's callers.  Limit: if
+ * the function that took H has returned since (H taken in a helper that
+ * returned with it held), only H's call site is exact and the edge is
+ * flagged LH_EDGE_FROM_STACK_PARTIAL.
+ */
+#include "shim.h"
+
+#include <string.h>
+
+#define LH_THREADS_PER_EDGE 4
+#define N_TABLES 16
+#define FIRST_BITS 14
+#define MAX_PROBE 32
+
+struct lh_lock {
+	uintptr_t addr;   /* set once by CAS, never changed */
+	uint64_t id;      /* current identity; 0: next use starts a new one */
+	uint32_t gen;     /* identities this address has had */
+	uint16_t kind;    /* enum lh_lock_kind */
+	uint16_t flags;   /* LH_LOCKF_* */
+	uint32_t init_stack;
+	uint32_t emitted_epoch; /* log epoch of the LH_REC_LOCK for id */
+};
+
+static struct lh_lock *tables[N_TABLES];
+static int n_tables;
+static size_t newest_used;
+static uint64_t next_lock_id = 1;
+static pthread_mutex_t grow_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t core_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static inline size_t hash_addr(uintptr_t a)
+{
+	uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15ull;
+	return (size_t)(h >> 17);
+}
+
+static struct lh_lock *probe(struct lh_lock *tab, size_t mask, uintptr_t addr, int insert)
+{
+	size_t j = hash_addr(addr) & mask;
+	int k;
+
+	for (k = 0; k < MAX_PROBE; k++, j = (j + 1) & mask) {
+		uintptr_t cur = __atomic_load_n(&tab[j].addr, __ATOMIC_ACQUIRE);
+		if (cur == addr)
+			return &tab[j];
+		if (cur == 0) {
+			if (!insert)
+				return NULL;
+			if (__atomic_compare_exchange_n(&tab[j].addr, &cur, addr, 0, __ATOMIC_ACQ_REL,
+			                                __ATOMIC_ACQUIRE)) {
+				__atomic_add_fetch(&newest_used, 1, __ATOMIC_RELAXED);
+				return &tab[j];
+			}
+			if (cur == addr)
+				return &tab[j];
+		}
+	}
+	return NULL;
+}
+
+static int grow_tables(int seen)
+{
+	int ok = 1;
+
+	lh_mu_lock(&grow_mu);
+	if (n_tables == seen) {
+		if (seen == N_TABLES) {
+			ok = 0;
+		} else {
+			struct lh_lock *t = lh_alloc(sizeof(struct lh_lock) << (FIRST_BITS + seen));
+			if (!t) {
+				ok = 0;
+			} else {
+				tables[seen] = t;
+				newest_used = 0;
+				__atomic_store_n(&n_tables, seen + 1, __ATOMIC_RELEASE);
+			}
+		}
+	}
+	lh_mu_unlock(&grow_mu);
+	return ok;
+}
+
+/* Find the slot for addr, creating it if asked. NULL if the table is full
+ * (noted once in the log: locks beyond it are not tracked). */
+static struct lh_lock *lock_lookup(uintptr_t addr, int create)
+{
+	int n = __atomic_load_n(&n_tables, __ATOMIC_ACQUIRE), i;
+	struct lh_lock *lk;
+	static int full_noted;
+
+	for (i = n - 1; i >= 0; i--) {
+		lk = probe(tables[i], ((size_t)1 << (FIRST_BITS + i)) - 1, addr, 0);
+		if (lk)
+			return lk;
+	}
+	if (!create)
+		return NULL;
+	for (;;) {
+		if (n > 0 && __atomic_load_n(&newest_used, __ATOMIC_RELAXED) <
+		                 ((size_t)1 << (FIRST_BITS + n - 1)) / 2) {
+			lk = probe(tables[n - 1], ((size_t)1 << (FIRST_BITS + n - 1)) - 1, addr, 1);
+			if (lk)
+				return lk;
+		}
+		if (!grow_tables(n)) {
+			if (!__atomic_exchange_n(&full_noted, 1, __ATOMIC_RELAXED)) {
+				lh_warn("lock table full: locks first used from now on are not tracked");
+				lh_log_note("lock table full: locks first used after this point are not tracked");
+			}
+			return NULL;
+		}
+		n = __atomic_load_n(&n_tables, __ATOMIC_ACQUIRE);
+	}
+}
+
+static struct lh_lock *lock_get(struct lh_thread *t, void *addr)
+{
+	size_t j = ((uintptr_t)addr >> 3) & (LH_LOCK_CACHE - 1);
+	struct lh_lock *lk;
+
+	if (likely(t->lock_cache[j].addr == addr))
+		return t->lock_cache[j].lk;
+	lk = lock_lookup((uintptr_t)addr, 1);
+	if (lk) {
+		t->lock_cache[j].addr = addr;
+		t->lock_cache[j].lk = lk;
+	}
+	return lk;
+}
+
+/* The lock's current id, starting a new identity on first use (a lock
+ * initialized statically, or used again after destroy). */
+static uint64_t lock_id(struct lh_lock *lk, int kind, uint32_t lflags)
+{
+	uint64_t id = __atomic_load_n(&lk->id, __ATOMIC_ACQUIRE), fresh = 0;
+
+	if (likely(id != 0))
+		return id;
+	fresh = __atomic_fetch_add(&next_lock_id, 1, __ATOMIC_RELAXED);
+	if (__atomic_compare_exchange_n(&lk->id, &id, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		lk->kind = (uint16_t)kind;
+		lk->flags = (uint16_t)(lflags | LH_LOCKF_STATIC_INIT);
+		lk->init_stack = 0;
+		lk->gen++;
+		lk->emitted_epoch = 0;
+		return fresh;
+	}
+	return id;
+}
+
+/* caller holds core_mu */
+static void lock_emit(struct lh_lock *lk, uint64_t id)
+{
+	struct lh_rec_lock r;
+
+	if (lk->emitted_epoch == lh_log_epoch)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.lock_id = id;
+	r.addr = lk->addr;
+	r.kind = lk->kind;
+	r.init_stack = lk->init_stack;
+	r.flags = lk->flags;
+	r.generation = lk->gen;
+	/* the init stack may date from before a fork: write it again */
+	if (r.init_stack)
+		r.init_stack = lh_stk_rewrite(r.init_stack);
+	lh_log_record(LH_REC_LOCK, &r, sizeof(r), NULL, 0, NULL, 0);
+	lk->emitted_epoch = lh_log_epoch;
+}
+
+uint32_t lh_core_mutex_flags(const pthread_mutex_t *m)
+{
+	/* glibc keeps the type in the low bits of __kind (ABI-stable: the
+	 * static initializers write it) */
+	int k = m->__data.__kind & 3;
+	if (k == PTHREAD_MUTEX_RECURSIVE)
+		return LH_LOCKF_RECURSIVE;
+	if (k == PTHREAD_MUTEX_ERRORCHECK)
+		return LH_LOCKF_ERRORCHECK;
+	return 0;
+}
+
+void lh_core_init_lock(void *addr, int kind, uint32_t lflags, uintptr_t ra)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_lock *lk;
+	uint32_t st;
+
+	if (!t)
+		return;
+	lk = lock_get(t, addr);
+	if (!lk)
+		return;
+	st = lh_stk_capture(ra);
+	/* a new identity, whether or not the old one was destroyed: memory
+	 * re-initialized in place is a new lock */
+	__atomic_store_n(&lk->id, 0, __ATOMIC_RELEASE);
+	lock_id(lk, kind, lflags);
+	lk->flags = (uint16_t)lflags;
+	lk->init_stack = st;
+}
+
+void lh_core_destroy_lock(void *addr, int kind, uintptr_t ra)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_lock *lk;
+
+	if (!t)
+		return;
+	lk = lock_get(t, addr);
+	if (lk)
+		__atomic_store_n(&lk->id, 0, __ATOMIC_RELEASE);
+}
+
+void lh_core_wait_begin(const struct lh_acq *a)
+{
+	struct lh_thread *t = lh_thr_self();
+
+	if (!t)
+		return;
+	t->wait_addr = a->addr;
+	t->wait_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
+	t->wait_timed = (a->flags & LH_ACQ_TIMED) != 0;
+	t->wait_ra = a->ra;
+	t->wait_cfa = a->cfa;
+	t->wait_since_ns = lh_now_ns();
+	__atomic_store_n(&t->wait_kind, LH_WAIT_LOCK, __ATOMIC_RELEASE);
+}
+
+void lh_core_wait_end(void)
+{
+	struct lh_thread *t = lh_thr_current_raw();
+
+	if (t)
+		__atomic_store_n(&t->wait_kind, LH_WAIT_NONE, __ATOMIC_RELEASE);
+}
+
+/* ---- edge recording ---- */
+
+/* Global sets, under core_mu: contexts recorded per thread (key ^ thread)
+ * and, per context, how many threads recorded it.  Open addressing over
+ * uint64 keys (0 = empty), doubled when half full. */
+struct kset {
+	uint64_t *keys;
+	uint32_t *vals;
+	size_t cap, used;
+};
+static struct kset ctx_by_thread, threads_by_ctx;
+
+static uint32_t *kset_get(struct kset *s, uint64_t key, int *is_new)
+{
+	size_t j;
+
+	if ((s->used + 1) * 2 > s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 8192, i;
+		uint64_t *nk = lh_alloc(ncap * sizeof(*nk));
+		uint32_t *nv = lh_alloc(ncap * sizeof(*nv));
+		if (!nk || !nv)
+			return NULL;
+		for (i = 0; i < s->cap; i++) {
+			if (!s->keys[i])
+				continue;
+			for (j = s->keys[i] & (ncap - 1); nk[j]; j = (j + 1) & (ncap - 1))
+				;
+			nk[j] = s->keys[i];
+			nv[j] = s->vals[i];
+		}
+		s->keys = nk;
+		s->vals = nv;
+		s->cap = ncap;
+	}
+	for (j = key & (s->cap - 1); s->keys[j]; j = (j + 1) & (s->cap - 1))
+		if (s->keys[j] == key) {
+			*is_new = 0;
+			return &s->vals[j];
+		}
+	s->keys[j] = key;
+	s->vals[j] = 0;
+	s->used++;
+	*is_new = 1;
+	return &s->vals[j];
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 33);
+}
+
+static inline uint64_t gate_term(const struct lh_held *h)
+{
+	return mix(h->lock_id, h->mode) | 1;
+}
+
+struct edge_ctx {
+	struct lh_frames frames; /* unwound lazily, once per acquisition */
+	int unwound;
+	uint32_t to_stack;
+};
+
+static void record_edge(struct lh_thread *t, int i, struct lh_lock *lk, uint64_t id,
+                        const struct lh_acq *a, uint64_t key, struct edge_ctx *ec)
+{
+	struct lh_held *h = &t->held[i];
+	struct lh_rec_edge e;
+	struct lh_rec_gate gates[LH_MAX_GATES];
+	uint32_t *nthreads, *seen;
+	int is_new, partial = 0, g, j;
+
+	lh_in_shim++;
+	lh_mu_lock(&core_mu);
+	seen = kset_get(&ctx_by_thread, mix(key, t->id) | 1, &is_new);
+	if (!seen || !is_new)
+		goto out;
+	nthreads = kset_get(&threads_by_ctx, key, &is_new);
+	if (!nthreads || *nthreads >= LH_THREADS_PER_EDGE)
+		goto out;
+	(*nthreads)++;
+	if (!ec->unwound) {
+		lh_stk_unwind(&ec->frames);
+		ec->to_stack = lh_stk_from_frames(&ec->frames, a->ra, a->cfa, &partial);
+		ec->unwound = 1;
+	}
+	memset(&e, 0, sizeof(e));
+	e.from_lock = h->lock_id;
+	e.to_lock = id;
+	e.thread_id = t->id;
+	e.to_stack = ec->to_stack;
+	e.from_stack = lh_stk_from_frames(&ec->frames, h->ra, h->cfa, &partial);
+	e.from_mode = h->mode;
+	e.to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
+	e.flags = partial ? LH_EDGE_FROM_STACK_PARTIAL : 0;
+	e.time_ns = lh_now_ns();
+	for (g = 0, j = 0; j < t->n_held && g < LH_MAX_GATES; j++) {
+		if (j == i)
+			continue;
+		lock_emit(t->held[j].lk, t->held[j].lock_id);
+		gates[g].lock_id = t->held[j].lock_id;
+		gates[g].mode = t->held[j].mode;
+		gates[g].pad = 0;
+		g++;
+	}
+	e.n_gates = (uint32_t)g;
+	lock_emit(h->lk, h->lock_id);
+	lock_emit(lk, id);
+	lh_log_record(LH_REC_EDGE, &e, sizeof(e), gates, (size_t)g * sizeof(gates[0]), NULL, 0);
+out:
+	lh_mu_unlock(&core_mu);
+	lh_in_shim--;
+}
+
+static void add_edges(struct lh_thread *t, struct lh_lock *lk, uint64_t id, const struct lh_acq *a)
+{
+	uint64_t all_gates = 0, to_mode = (a->flags & LH_ACQ_SHARED) ? 1 : 0;
+	struct edge_ctx ec;
+	int i;
+
+	if (unlikely(t->log_epoch != lh_log_epoch)) {
+		memset(t->edge_cache, 0, sizeof(t->edge_cache));
+		t->log_epoch = lh_log_epoch;
+	}
+	for (i = 0; i < t->n_held; i++)
+		all_gates += gate_term(&t->held[i]);
+	ec.unwound = 0;
+	for (i = 0; i < t->n_held; i++) {
+		const struct lh_held *h = &t->held[i];
+		uint64_t key = mix(mix(mix(h->lock_id, id), (h->mode << 1) | to_mode),
+		                   mix(mix(h->ra, a->ra), all_gates - gate_term(h)));
+		size_t slot;
+
+		key |= 1;
+		slot = (size_t)(key >> 20) & (LH_EDGE_CACHE - 1);
+		if (likely(t->edge_cache[slot] == key))
+			continue;
+		record_edge(t, i, lk, id, a, key, &ec);
+		t->edge_cache[slot] = key;
+	}
+}
+
+void lh_core_acquired(const struct lh_acq *a)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_lock *lk;
+	struct lh_held *h;
+	uint64_t id;
+	int i;
+
+	if (!t)
+		return;
+	lk = lock_get(t, a->addr);
+	if (!lk)
+		return;
+	id = lock_id(lk, a->kind, a->lflags);
+	/* already held by this thread: a recursive mutex or a nested read lock;
+	 * no edge (a thread cannot wait for itself there) */
+	for (i = t->n_held - 1; i >= 0; i--)
+		if (t->held[i].addr == a->addr) {
+			t->held[i].count++;
+			return;
+		}
+	if (!(a->flags & LH_ACQ_TRY) && t->n_held > 0)
+		add_edges(t, lk, id, a);
+	if (unlikely(t->n_held == LH_MAX_HELD)) {
+		if (!t->overflow++) {
+			lh_log_note("thread T%u holds more than %d locks at once; deeper locks are not "
+			            "tracked",
+			            t->id, LH_MAX_HELD);
+		}
+		return;
+	}
+	h = &t->held[t->n_held++];
+	h->addr = a->addr;
+	h->lk = lk;
+	h->lock_id = id;
+	h->ra = a->ra;
+	h->cfa = a->cfa;
+	h->count = 1;
+	h->mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
+	h->kind = a->kind;
+}
+
+void lh_core_released(void *addr, int kind, uintptr_t ra)
+{
+	struct lh_thread *t = lh_thr_self();
+	int i;
+
+	if (!t)
+		return;
+	for (i = t->n_held - 1; i >= 0; i--) {
+		if (t->held[i].addr != addr)
+			continue;
+		if (--t->held[i].count > 0)
+			return;
+		memmove(&t->held[i], &t->held[i + 1], (size_t)(t->n_held - i - 1) * sizeof(t->held[0]));
+		t->n_held--;
+		return;
+	}
+	if (t->overflow > 0)
+		t->overflow--;
+}
+
+void lh_core_cond_release(void *mutex, int kind, uintptr_t ra)
+{
+	struct lh_thread *t = lh_thr_self();
+	int i;
+
+	if (!t)
+		return;
+	/* the wait releases the mutex completely, whatever its count */
+	for (i = t->n_held - 1; i >= 0; i--) {
+		if (t->held[i].addr != mutex)
+			continue;
+		memmove(&t->held[i], &t->held[i + 1], (size_t)(t->n_held - i - 1) * sizeof(t->held[0]));
+		t->n_held--;
+		return;
+	}
+}
+
+void lh_core_after_fork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
+	core_mu = fresh;
+	grow_mu = fresh;
+	/* the child's log starts empty: contexts must be recorded again */
+	memset(&ctx_by_thread, 0, sizeof(ctx_by_thread));
+	memset(&threads_by_ctx, 0, sizeof(threads_by_ctx));
+}

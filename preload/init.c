@@ -1,0 +1,246 @@
+/*
+ * init.c - start-up of the shim: resolve every real function, read
+ * LOCKHOUND_OPTIONS, open the log, register the main thread.
+ *
+ * lh_init is safe to call more than once and from any wrapper that runs
+ * before the constructor (another library's constructor may lock a mutex
+ * first).  Until it finishes, wrappers pass straight through to the real
+ * functions without tracking.  A failure here never stops the program: it
+ * prints one "lockhound: warning:" line and the shim passes everything
+ * through (lh_disabled).
+ *
+ * Fork rules (implemented in fork_prepare/parent/child below, registered
+ * with pthread_atfork): the shim's own locks are taken before fork and
+ * released after it on both sides, so the child never inherits one held by
+ * a thread that does not exist there.  The child opens a log of its own
+ * (the pid is in the name), writes the module map again, and goes on with
+ * only the forking thread registered.  The log descriptor is O_CLOEXEC, so
+ * an exec'd program starts its own log through LD_PRELOAD.
+ */
+#include "shim.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct lh_real lh_real;
+struct lh_options lh_opt;
+int lh_ready;
+int lh_disabled;
+__thread int lh_in_shim __attribute__((tls_model("initial-exec")));
+
+static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER; /* only via lh_real */
+static volatile int init_state; /* 0 not started, 1 resolving, 2 done */
+
+void lh_warn(const char *fmt, ...)
+{
+	char buf[512];
+	int n;
+	va_list ap;
+
+	n = snprintf(buf, sizeof(buf), "lockhound: warning: ");
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (write(2, buf, (size_t)n) < 0) {
+		/* nothing to do: stderr is gone */
+	}
+}
+
+uint64_t lh_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void lh_mu_lock(pthread_mutex_t *m)
+{
+	lh_real.mutex_lock(m);
+}
+
+void lh_mu_unlock(pthread_mutex_t *m)
+{
+	lh_real.mutex_unlock(m);
+}
+
+static void *resolve(const char *name, const char *version, int *missing)
+{
+	void *p = NULL;
+
+	if (version)
+		p = dlvsym(RTLD_NEXT, name, version);
+	if (!p)
+		p = dlsym(RTLD_NEXT, name);
+	if (!p) {
+		lh_warn("cannot find the real %s; lockhound is disabled", name);
+		(*missing)++;
+	}
+	return p;
+}
+
+#define R(field, name, ver) (*(void **)&lh_real.field = resolve(name, ver, &missing))
+
+static int resolve_all(void)
+{
+	int missing = 0;
+
+	R(mutex_init, "pthread_mutex_init", NULL);
+	R(mutex_destroy, "pthread_mutex_destroy", NULL);
+	R(mutex_lock, "pthread_mutex_lock", NULL);
+	R(mutex_trylock, "pthread_mutex_trylock", NULL);
+	R(mutex_timedlock, "pthread_mutex_timedlock", NULL);
+	R(mutex_clocklock, "pthread_mutex_clocklock", NULL);
+	R(mutex_unlock, "pthread_mutex_unlock", NULL);
+	R(rw_init, "pthread_rwlock_init", NULL);
+	R(rw_destroy, "pthread_rwlock_destroy", NULL);
+	R(rw_rdlock, "pthread_rwlock_rdlock", NULL);
+	R(rw_tryrdlock, "pthread_rwlock_tryrdlock", NULL);
+	R(rw_timedrdlock, "pthread_rwlock_timedrdlock", NULL);
+	R(rw_clockrdlock, "pthread_rwlock_clockrdlock", NULL);
+	R(rw_wrlock, "pthread_rwlock_wrlock", NULL);
+	R(rw_trywrlock, "pthread_rwlock_trywrlock", NULL);
+	R(rw_timedwrlock, "pthread_rwlock_timedwrlock", NULL);
+	R(rw_clockwrlock, "pthread_rwlock_clockwrlock", NULL);
+	R(rw_unlock, "pthread_rwlock_unlock", NULL);
+	R(spin_init, "pthread_spin_init", NULL);
+	R(spin_destroy, "pthread_spin_destroy", NULL);
+	R(spin_lock, "pthread_spin_lock", NULL);
+	R(spin_trylock, "pthread_spin_trylock", NULL);
+	R(spin_unlock, "pthread_spin_unlock", NULL);
+	/* the condition variable functions exist in two versions; the old one
+	 * expects the pre-2.3.2 layout, so ask for the current one by name */
+	R(cond_wait, "pthread_cond_wait", "GLIBC_2.3.2");
+	R(cond_timedwait, "pthread_cond_timedwait", "GLIBC_2.3.2");
+	R(cond_clockwait, "pthread_cond_clockwait", NULL);
+	R(create, "pthread_create", NULL);
+	R(join, "pthread_join", NULL);
+	R(detach, "pthread_detach", NULL);
+	R(exit, "pthread_exit", NULL);
+	R(setname, "pthread_setname_np", NULL);
+	R(mtx_init, "mtx_init", NULL);
+	R(mtx_destroy, "mtx_destroy", NULL);
+	R(mtx_lock, "mtx_lock", NULL);
+	R(mtx_trylock, "mtx_trylock", NULL);
+	R(mtx_timedlock, "mtx_timedlock", NULL);
+	R(mtx_unlock, "mtx_unlock", NULL);
+	R(cnd_wait, "cnd_wait", NULL);
+	R(cnd_timedwait, "cnd_timedwait", NULL);
+	R(thrd_create, "thrd_create", NULL);
+	R(thrd_join, "thrd_join", NULL);
+	R(thrd_exit, "thrd_exit", NULL);
+	R(dlopen, "dlopen", NULL);
+	R(dlclose, "dlclose", NULL);
+	R(fork, "fork", NULL);
+	return missing;
+}
+
+static void fork_prepare(void)
+{
+	if (!lh_ready)
+		return;
+	lh_in_shim++;
+	lh_mu_lock(&lh_thr_mu);
+	lh_mu_lock(&lh_log_mu);
+}
+
+static void fork_parent(void)
+{
+	if (!lh_ready)
+		return;
+	lh_mu_unlock(&lh_log_mu);
+	lh_mu_unlock(&lh_thr_mu);
+	lh_in_shim--;
+}
+
+static void fork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
+	if (!lh_ready)
+		return;
+	/* only this thread exists now: the locks can be made anew */
+	lh_log_mu = fresh;
+	lh_thr_mu = fresh;
+	if (lh_log_open(1) == 0) {
+		lh_log_modules();
+		lh_stk_after_fork_child();
+		lh_core_after_fork_child();
+		lh_thr_after_fork_child();
+	} else {
+		lh_disabled = 1;
+	}
+	lh_in_shim--;
+}
+
+static void at_exit(void)
+{
+	if (!lh_ready || lh_disabled)
+		return;
+	lh_in_shim++;
+	lh_thr_at_exit();
+	lh_log_end(-1);
+	lh_in_shim--;
+}
+
+void lh_init(void)
+{
+	const char *env;
+	char err[256];
+
+	if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 2)
+		return;
+	/* The first caller resolves; a thread that races it (possible only if
+	 * a library constructor started threads) waits on the real mutex once
+	 * it exists.  Until then, dlsym has to come first. */
+	if (!lh_real.mutex_lock) {
+		int s = 0;
+		if (__atomic_compare_exchange_n(&init_state, &s, 1, 0, __ATOMIC_ACQ_REL,
+		                                __ATOMIC_ACQUIRE)) {
+			lh_in_shim++;
+			if (resolve_all())
+				lh_disabled = 1;
+			lh_in_shim--;
+		} else {
+			while (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 1 && !lh_real.mutex_lock)
+				;
+		}
+	}
+	if (lh_disabled) {
+		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
+		return;
+	}
+	lh_real.mutex_lock(&init_mu);
+	if (init_state == 2 || lh_ready) {
+		lh_real.mutex_unlock(&init_mu);
+		return;
+	}
+	lh_in_shim++;
+	lh_options_default(&lh_opt);
+	env = getenv("LOCKHOUND_OPTIONS");
+	if (env && lh_options_parse(env, &lh_opt, err, sizeof(err)))
+		lh_warn("LOCKHOUND_OPTIONS: %s (ignored)", err);
+	if (lh_log_open(0) != 0) {
+		lh_disabled = 1;
+	} else {
+		lh_log_modules();
+		lh_thr_init_main();
+		pthread_atfork(fork_prepare, fork_parent, fork_child);
+		atexit(at_exit);
+		__atomic_store_n(&lh_ready, 1, __ATOMIC_RELEASE);
+	}
+	lh_in_shim--;
+	__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
+	lh_real.mutex_unlock(&init_mu);
+}
+
+__attribute__((constructor(101))) static void lh_constructor(void)
+{
+	lh_init();
+}

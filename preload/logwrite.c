@@ -1,0 +1,325 @@
+/*
+ * logwrite.c - the log file: creating it safely, writing records whole,
+ * and the module map.
+ *
+ * The log is created with O_CREAT|O_EXCL|O_NOFOLLOW and mode 0600: it never
+ * follows a symlink planted at its name, never truncates an existing file,
+ * and only the owner can read it (stacks and addresses are not for others).
+ * The name carries the pid, and a counter if that name is taken (exec keeps
+ * the pid).  Records go straight to the kernel with writev (no user-space
+ * buffer), so abort(), SIGKILL or a crash lose nothing already recorded.
+ * Records are rare (new stacks, new edges, threads), so this costs nothing
+ * on the program's fast paths.
+ */
+#include "shim.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+pthread_mutex_t lh_log_mu = PTHREAD_MUTEX_INITIALIZER;
+uint32_t lh_log_epoch = 1;
+static int log_fd = -1;
+static int log_failed;
+static char log_path[LH_PATH_MAX + 128];
+
+const char *lh_log_path(void)
+{
+	return log_path;
+}
+
+/* write all of iov, retrying short writes and EINTR */
+static int write_all(int fd, struct iovec *iov, int cnt)
+{
+	while (cnt > 0) {
+		ssize_t n = writev(fd, iov, cnt);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (cnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+static void write_header(int forked_child)
+{
+	struct lh_file_header h;
+	struct timespec ts;
+	struct iovec iov;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, LH_LOG_MAGIC, LH_LOG_MAGIC_LEN);
+	h.format_version = LH_LOG_FORMAT_VERSION;
+	h.header_size = sizeof(h);
+	h.pid = (uint32_t)getpid();
+	h.ppid = (uint32_t)getppid();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h.start_realtime_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	h.start_mono_ns = lh_now_ns();
+	strncpy(h.tool_version, LOCKHOUND_VERSION, sizeof(h.tool_version) - 1);
+	h.pointer_size = sizeof(void *);
+	h.flags = forked_child ? LH_HDR_FORKED_CHILD : 0;
+	iov.iov_base = &h;
+	iov.iov_len = sizeof(h);
+	if (write_all(log_fd, &iov, 1) < 0)
+		log_failed = 1;
+}
+
+static void write_process(void)
+{
+	static char exe[LH_PATH_MAX];
+	static char cmd[8192];
+	struct lh_rec_process p;
+	ssize_t n;
+	int fd;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	p.exe_len = (uint32_t)strlen(exe) + 1;
+	p.cmdline_len = 0;
+	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, cmd, sizeof(cmd) - 1);
+		close(fd);
+		if (n > 0) {
+			cmd[n] = 0;
+			p.cmdline_len = (uint32_t)n + 1;
+		}
+	}
+	lh_log_record(LH_REC_PROCESS, &p, sizeof(p), exe, p.exe_len, cmd, p.cmdline_len);
+}
+
+int lh_log_open(int forked_child)
+{
+	const char *dir = lh_opt.log_dir[0] ? lh_opt.log_dir : ".";
+	int i, fd = -1;
+
+	if (log_fd >= 0) {
+		close(log_fd);
+		log_fd = -1;
+	}
+	for (i = 0; i < 1000 && fd < 0; i++) {
+		if (i == 0)
+			snprintf(log_path, sizeof(log_path), "%s/%s.%d.log", dir, lh_opt.log_prefix,
+			         (int)getpid());
+		else
+			snprintf(log_path, sizeof(log_path), "%s/%s.%d.%d.log", dir, lh_opt.log_prefix,
+			         (int)getpid(), i);
+		fd = open(log_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND,
+		          0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		lh_warn("cannot create a log in %s: %s; lockhound is off for this process", dir,
+		        strerror(errno));
+		return -1;
+	}
+	/* keep the descriptor away from the low numbers programs dup2 onto */
+	if (fd < 100) {
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+		if (hi >= 0) {
+			close(fd);
+			fd = hi;
+		}
+	}
+	log_fd = fd;
+	log_failed = 0;
+	if (forked_child)
+		__atomic_add_fetch(&lh_log_epoch, 1, __ATOMIC_RELAXED);
+	write_header(forked_child);
+	write_process();
+	if (!lh_opt.quiet) {
+		char buf[LH_PATH_MAX + 160];
+		int n = snprintf(buf, sizeof(buf), "lockhound: pid %d: writing log to %s\n",
+		                 (int)getpid(), log_path);
+		if (n >= (int)sizeof(buf))
+			n = (int)sizeof(buf) - 1;
+		if (write(2, buf, (size_t)n) < 0) {
+			/* stderr is closed: nothing to tell */
+		}
+	}
+	return 0;
+}
+
+void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, size_t n2,
+                   const void *p3, size_t n3)
+{
+	struct lh_rec_hdr h;
+	struct iovec iov[4];
+	int cnt = 0;
+
+	if (log_fd < 0 || log_failed)
+		return;
+	h.type = type;
+	h.flags = 0;
+	h.size = (uint32_t)(n1 + n2 + n3);
+	iov[cnt].iov_base = &h;
+	iov[cnt++].iov_len = sizeof(h);
+	if (n1) {
+		iov[cnt].iov_base = (void *)p1;
+		iov[cnt++].iov_len = n1;
+	}
+	if (n2) {
+		iov[cnt].iov_base = (void *)p2;
+		iov[cnt++].iov_len = n2;
+	}
+	if (n3) {
+		iov[cnt].iov_base = (void *)p3;
+		iov[cnt++].iov_len = n3;
+	}
+	lh_in_shim++;
+	lh_mu_lock(&lh_log_mu);
+	if (write_all(log_fd, iov, cnt) < 0 && !log_failed) {
+		log_failed = 1;
+		lh_warn("writing %s failed: %s; recording stops here", log_path, strerror(errno));
+	}
+	lh_mu_unlock(&lh_log_mu);
+	lh_in_shim--;
+}
+
+void lh_log_note(const char *fmt, ...)
+{
+	char buf[512];
+	struct lh_rec_note n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	n.level = 1;
+	n.len = (uint32_t)strlen(buf) + 1;
+	lh_log_record(LH_REC_NOTE, &n, sizeof(n), buf, n.len, NULL, 0);
+}
+
+void lh_log_end(int status)
+{
+	struct lh_rec_end e;
+
+	memset(&e, 0, sizeof(e));
+	e.end_ns = lh_now_ns();
+	e.exit_status = status;
+	lh_log_record(LH_REC_END, &e, sizeof(e), NULL, 0, NULL, 0);
+}
+
+/* ---- module map ---- */
+
+/* Objects already written to the current log, by (base, first segment).
+ * Small: a process has tens to hundreds of objects. */
+#define MAX_MODS 4096
+static struct {
+	uintptr_t base, lo;
+	uint32_t epoch;
+} mods[MAX_MODS];
+static int n_mods;
+static pthread_mutex_t mods_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t find_build_id(struct dl_phdr_info *info, const uint8_t **out)
+{
+	int i;
+
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const char *p, *end;
+
+		if (ph->p_type != PT_NOTE)
+			continue;
+		p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+		end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			size_t namesz = (nh->n_namesz + 3) & ~3u, descsz = (nh->n_descsz + 3) & ~3u;
+			const char *name = p + sizeof(*nh);
+			if (name + namesz + descsz > end)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4)) {
+				*out = (const uint8_t *)(name + namesz);
+				return nh->n_descsz;
+			}
+			p = name + namesz + descsz;
+		}
+	}
+	return 0;
+}
+
+static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	static char exe[LH_PATH_MAX];
+	struct lh_rec_module m;
+	const uint8_t *bid = NULL;
+	const char *path = info->dlpi_name;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	int i;
+
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (info->dlpi_addr + ph->p_vaddr < lo)
+			lo = info->dlpi_addr + ph->p_vaddr;
+		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
+			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+	}
+	if (hi == 0)
+		return 0;
+	if (!path || !path[0]) {
+		/* the main program has no name here */
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = 0;
+		path = exe;
+	}
+	if (!strncmp(path, "linux-vdso", 10) || !strncmp(path, "linux-gate", 10))
+		return 0; /* no file behind it */
+	for (i = 0; i < n_mods; i++)
+		if (mods[i].base == info->dlpi_addr && mods[i].lo == lo && mods[i].epoch == lh_log_epoch)
+			return 0;
+	if (n_mods < MAX_MODS) {
+		/* reuse a slot of an older epoch or append */
+		mods[n_mods].base = info->dlpi_addr;
+		mods[n_mods].lo = lo;
+		mods[n_mods].epoch = lh_log_epoch;
+		n_mods++;
+	}
+	memset(&m, 0, sizeof(m));
+	m.base = info->dlpi_addr;
+	m.lo = lo;
+	m.hi = hi;
+	m.build_id_len = (uint32_t)find_build_id(info, &bid);
+	m.path_len = (uint32_t)strlen(path) + 1;
+	lh_log_record(LH_REC_MODULE, &m, sizeof(m), bid, m.build_id_len, path, m.path_len);
+	return 0;
+}
+
+void lh_log_modules(void)
+{
+	if (__atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED) != 1 && n_mods > 0 &&
+	    mods[0].epoch != lh_log_epoch) {
+		/* first call in a forked child: the lock may have been copied held */
+		pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+		mods_mu = fresh;
+	}
+	lh_in_shim++;
+	lh_real.mutex_lock(&mods_mu);
+	if (n_mods > 0 && mods[0].epoch != lh_log_epoch)
+		n_mods = 0; /* a new log (fork child): write them all again */
+	dl_iterate_phdr(module_cb, NULL);
+	lh_real.mutex_unlock(&mods_mu);
+	lh_in_shim--;
+}

@@ -1,0 +1,240 @@
+/*
+ * shim.h - internal interfaces of liblockhound.so (never installed).
+ *
+ * Layering inside the shim:
+ *   wrap_*.c   the interposed functions: call the real function, tell the
+ *              core one thing.  No book-keeping of their own.
+ *   core.c     held-lock stacks, lock identities, edge recording (lh_core_*).
+ *   threads.c  thread registry, start trampolines, thread ids (lh_thr_*).
+ *   stacks.c   stack capture (libunwind) and the stack table (lh_stk_*).
+ *   logwrite.c the log file: open, records, fork (lh_log_*).
+ *   init.c     resolving the real functions, options, constructor (lh_init).
+ *   alloc.c    the shim's own memory, from mmap, never from malloc: the
+ *              program's malloc may itself take locks we intercept.
+ */
+#ifndef LOCKHOUND_SHIM_H
+#define LOCKHOUND_SHIM_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <threads.h>
+#include <time.h>
+
+#include "lh_options.h"
+#include "lockhound_log.h"
+
+#define LH_HIDDEN __attribute__((visibility("hidden")))
+#define LH_EXPORT __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---- real functions (init.c) ---- */
+struct lh_real {
+	int (*mutex_init)(pthread_mutex_t *, const pthread_mutexattr_t *);
+	int (*mutex_destroy)(pthread_mutex_t *);
+	int (*mutex_lock)(pthread_mutex_t *);
+	int (*mutex_trylock)(pthread_mutex_t *);
+	int (*mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+	int (*mutex_clocklock)(pthread_mutex_t *, clockid_t, const struct timespec *);
+	int (*mutex_unlock)(pthread_mutex_t *);
+	int (*rw_init)(pthread_rwlock_t *, const pthread_rwlockattr_t *);
+	int (*rw_destroy)(pthread_rwlock_t *);
+	int (*rw_rdlock)(pthread_rwlock_t *);
+	int (*rw_tryrdlock)(pthread_rwlock_t *);
+	int (*rw_timedrdlock)(pthread_rwlock_t *, const struct timespec *);
+	int (*rw_clockrdlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+	int (*rw_wrlock)(pthread_rwlock_t *);
+	int (*rw_trywrlock)(pthread_rwlock_t *);
+	int (*rw_timedwrlock)(pthread_rwlock_t *, const struct timespec *);
+	int (*rw_clockwrlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+	int (*rw_unlock)(pthread_rwlock_t *);
+	int (*spin_init)(pthread_spinlock_t *, int);
+	int (*spin_destroy)(pthread_spinlock_t *);
+	int (*spin_lock)(pthread_spinlock_t *);
+	int (*spin_trylock)(pthread_spinlock_t *);
+	int (*spin_unlock)(pthread_spinlock_t *);
+	int (*cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+	int (*cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+	int (*cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
+	int (*create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	int (*join)(pthread_t, void **);
+	int (*detach)(pthread_t);
+	void (*exit)(void *) __attribute__((noreturn));
+	int (*setname)(pthread_t, const char *);
+	int (*mtx_init)(mtx_t *, int);
+	void (*mtx_destroy)(mtx_t *);
+	int (*mtx_lock)(mtx_t *);
+	int (*mtx_trylock)(mtx_t *);
+	int (*mtx_timedlock)(mtx_t *__restrict, const struct timespec *__restrict);
+	int (*mtx_unlock)(mtx_t *);
+	int (*cnd_wait)(cnd_t *, mtx_t *);
+	int (*cnd_timedwait)(cnd_t *__restrict, mtx_t *__restrict, const struct timespec *__restrict);
+	int (*thrd_create)(thrd_t *, thrd_start_t, void *);
+	int (*thrd_join)(thrd_t, int *);
+	void (*thrd_exit)(int) __attribute__((noreturn));
+	void *(*dlopen)(const char *, int);
+	int (*dlclose)(void *);
+	pid_t (*fork)(void);
+};
+extern struct lh_real lh_real LH_HIDDEN;
+extern struct lh_options lh_opt LH_HIDDEN;
+extern int lh_ready LH_HIDDEN;   /* 1 once init finished: tracking on */
+extern int lh_disabled LH_HIDDEN; /* 1: pass everything through */
+
+LH_HIDDEN void lh_init(void);
+LH_HIDDEN void lh_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+LH_HIDDEN uint64_t lh_now_ns(void);
+
+/* ---- memory (alloc.c): zeroed, from mmap, never freed ---- */
+LH_HIDDEN void *lh_alloc(size_t size);
+
+/* ---- the shim's own lock: real pthread functions, never intercepted ---- */
+LH_HIDDEN void lh_mu_lock(pthread_mutex_t *m);
+LH_HIDDEN void lh_mu_unlock(pthread_mutex_t *m);
+
+/* ---- per-thread state (threads.c) ---- */
+#define LH_MAX_HELD 64
+#define LH_EDGE_CACHE 512 /* per-thread cache of edge keys, power of 2 */
+#define LH_LOCK_CACHE 256 /* per-thread cache addr -> lock slot */
+
+struct lh_lock; /* core.c */
+
+struct lh_held {
+	void *addr;
+	struct lh_lock *lk;
+	uint64_t lock_id;
+	uintptr_t ra;  /* return address of the acquiring call */
+	uintptr_t cfa; /* the caller's stack pointer at that call */
+	uint32_t count; /* recursive depth (recursive mutex, nested rdlock) */
+	uint8_t mode;   /* enum lh_mode */
+	uint8_t kind;   /* enum lh_lock_kind */
+};
+
+/* What a thread is blocked on right now, read by the watchdog without a
+ * lock: written by the owning thread only, with release stores. */
+enum lh_wait_kind { LH_WAIT_NONE = 0, LH_WAIT_LOCK = 1, LH_WAIT_JOIN = 2 };
+
+struct lh_thread {
+	uint32_t id;
+	uint32_t parent;
+	int os_tid;
+	uint32_t create_stack;
+	uint64_t start_ns;
+	pthread_t self;
+	char name[LH_THREAD_NAME_LEN];
+
+	/* Invariant: held[0..n_held) are the locks this thread holds, in
+	 * acquisition order, each address at most once; n_held <= LH_MAX_HELD.
+	 * Locks acquired past the limit are not tracked (overflow counts them
+	 * so their unlocks stay balanced). */
+	int n_held;
+	int overflow;
+	struct lh_held held[LH_MAX_HELD];
+
+	/* wait state for the watchdog */
+	volatile int wait_kind;          /* enum lh_wait_kind */
+	void *volatile wait_addr;        /* lock address, when LH_WAIT_LOCK */
+	volatile uint32_t wait_thread;   /* thread id, when LH_WAIT_JOIN */
+	volatile uint8_t wait_mode;
+	volatile uint8_t wait_timed;     /* a timed wait ends by itself */
+	uintptr_t wait_ra, wait_cfa;
+	volatile uint64_t wait_since_ns;
+
+	uint64_t edge_cache[LH_EDGE_CACHE];
+	struct {
+		void *addr;
+		struct lh_lock *lk;
+	} lock_cache[LH_LOCK_CACHE];
+
+	uint32_t log_epoch; /* edge_cache is valid for this log epoch only */
+	int exiting;
+	struct lh_thread *next, *prev; /* registry, under lh_thr_mu */
+};
+
+/* The calling thread's state, created on first use; NULL while the shim is
+ * not ready, inside the shim itself (re-entry), or while the thread exits. */
+LH_HIDDEN struct lh_thread *lh_thr_self(void);
+LH_HIDDEN struct lh_thread *lh_thr_current_raw(void);
+LH_HIDDEN void lh_thr_init_main(void);
+LH_HIDDEN void lh_thr_after_fork_child(void);
+LH_HIDDEN void lh_thr_emit(struct lh_thread *t); /* write its LH_REC_THREAD */
+LH_HIDDEN void lh_thr_emit_all(void);
+LH_HIDDEN void lh_thr_set_name(struct lh_thread *t, const char *name);
+LH_HIDDEN void lh_thr_at_exit(void); /* the process is exiting */
+LH_HIDDEN uint32_t lh_thr_id_of(pthread_t t);
+extern pthread_mutex_t lh_thr_mu LH_HIDDEN;
+extern struct lh_thread *lh_thr_list LH_HIDDEN;
+
+struct lh_start; /* a thread being created */
+LH_HIDDEN struct lh_start *lh_thr_prepare(void *fn, void *arg, int c11, uintptr_t ra);
+LH_HIDDEN void lh_thr_prepare_failed(struct lh_start *s);
+LH_HIDDEN void *lh_thr_trampoline(void *s);
+LH_HIDDEN int lh_thr_trampoline_c11(void *s);
+
+/* re-entry guard: the shim calls libunwind, dl_iterate_phdr, write(2); any
+ * lock those take must pass straight through.  Nests. */
+extern __thread int lh_in_shim LH_HIDDEN;
+
+/* ---- stacks (stacks.c) ---- */
+/* Capture the caller's stack starting at the frame whose return address is
+ * `ra` (frames inside the shim are dropped); returns a stack id (0 if
+ * nothing could be captured).  Writes the stack record if new. */
+LH_HIDDEN uint32_t lh_stk_capture(uintptr_t ra);
+/* Intern a stack given as pcs; writes the record if new. */
+LH_HIDDEN uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags);
+/* Unwind with stack pointers, for edge recording. */
+struct lh_frames {
+	int n;
+	uintptr_t ip[LH_MAX_FRAMES + 8];
+	uintptr_t sp[LH_MAX_FRAMES + 8];
+};
+LH_HIDDEN void lh_stk_unwind(struct lh_frames *f);
+/* The part of an unwind that belongs to the acquisition whose caller had
+ * stack pointer cfa and return address ra; *partial is set when the caller
+ * frame is no longer on the stack and only ra is known. */
+LH_HIDDEN uint32_t lh_stk_from_frames(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa,
+                                      int *partial);
+LH_HIDDEN void lh_stk_after_fork_child(void);
+/* Make sure the record of stack `id` is in the current log (after a fork,
+ * stacks captured earlier belong to the parent's log); returns id. */
+LH_HIDDEN uint32_t lh_stk_rewrite(uint32_t id);
+
+/* ---- log (logwrite.c) ---- */
+LH_HIDDEN int lh_log_open(int forked_child);
+/* write one record made of up to 3 parts, atomically (one writev) */
+LH_HIDDEN void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, size_t n2,
+                             const void *p3, size_t n3);
+LH_HIDDEN void lh_log_modules(void); /* write records for objects not yet written */
+LH_HIDDEN void lh_log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+LH_HIDDEN void lh_log_end(int status);
+LH_HIDDEN const char *lh_log_path(void);
+extern uint32_t lh_log_epoch LH_HIDDEN; /* bumped when a new log is opened (fork) */
+extern pthread_mutex_t lh_log_mu LH_HIDDEN;
+
+/* ---- core (core.c) ---- */
+enum lh_acq_flags {
+	LH_ACQ_TRY = 1,    /* trylock: held after success, but adds no edge */
+	LH_ACQ_SHARED = 2, /* read lock */
+	LH_ACQ_TIMED = 4,  /* timed: a wait that ends by itself */
+};
+struct lh_acq {
+	void *addr;
+	uint8_t kind;   /* enum lh_lock_kind */
+	uint8_t flags;  /* enum lh_acq_flags */
+	uint16_t lflags; /* LH_LOCKF_* known at the call (recursive mutex) */
+	uintptr_t ra, cfa;
+};
+LH_HIDDEN void lh_core_init_lock(void *addr, int kind, uint32_t lflags, uintptr_t ra);
+LH_HIDDEN void lh_core_destroy_lock(void *addr, int kind, uintptr_t ra);
+/* about to block on a lock (the trylock failed) / stopped waiting */
+LH_HIDDEN void lh_core_wait_begin(const struct lh_acq *a);
+LH_HIDDEN void lh_core_wait_end(void);
+LH_HIDDEN void lh_core_acquired(const struct lh_acq *a);
+LH_HIDDEN void lh_core_released(void *addr, int kind, uintptr_t ra);
+/* condition wait: the mutex is released for the wait, re-acquired after */
+LH_HIDDEN void lh_core_cond_release(void *mutex, int kind, uintptr_t ra);
+LH_HIDDEN void lh_core_after_fork_child(void);
+LH_HIDDEN uint32_t lh_core_mutex_flags(const pthread_mutex_t *m);
+
+#endif

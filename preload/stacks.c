@@ -1,0 +1,244 @@
+/*
+ * stacks.c - capturing call stacks (libunwind, local unwinding) and the
+ * stack table: each distinct stack is written to the log once and then
+ * referred to by number.
+ *
+ * Capture happens only when something new is recorded (a new edge, a lock
+ * init, a thread creation, a finding), never on the uncontended lock path.
+ * Frames inside the shim are dropped by locating the caller of the
+ * interposed function: its return address (for unw_backtrace) or its stack
+ * pointer (for unwinds with stack pointers).
+ *
+ * Limit: a stack has at most lh_opt.stack_depth frames; deeper frames are
+ * dropped and the stack is flagged LH_STACK_TRUNCATED.
+ */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "shim.h"
+
+#include <string.h>
+
+struct stk_entry {
+	uint64_t hash;
+	uint32_t id;
+	uint32_t epoch; /* log epoch in which its record was written */
+	uint32_t n;
+	uint32_t flags;
+	uintptr_t *pcs;
+};
+
+/* Open addressing, grown by doubling under stk_mu.  Invariant: n_used <=
+ * cap / 2; ids are 1..n_used in order of first capture. */
+static struct stk_entry *tab;
+static size_t cap, n_used;
+static uint32_t next_id = 1;
+static uint64_t *hash_of_id; /* id -> hash, to find a stack by id */
+static size_t hash_of_id_cap;
+static pthread_mutex_t stk_mu = PTHREAD_MUTEX_INITIALIZER;
+static int unw_ready;
+
+static uint64_t hash_pcs(const uintptr_t *pcs, int n, uint32_t flags)
+{
+	uint64_t h = 1469598103934665603ull ^ flags;
+	int i;
+	for (i = 0; i < n; i++) {
+		h ^= pcs[i];
+		h *= 1099511628211ull;
+		h ^= h >> 29;
+	}
+	return h ? h : 1;
+}
+
+static int grow(void)
+{
+	size_t ncap = cap ? cap * 2 : 4096, i;
+	struct stk_entry *nt = lh_alloc(ncap * sizeof(*nt));
+
+	if (!nt)
+		return -1;
+	for (i = 0; i < cap; i++) {
+		if (tab[i].hash) {
+			size_t j = tab[i].hash & (ncap - 1);
+			while (nt[j].hash)
+				j = (j + 1) & (ncap - 1);
+			nt[j] = tab[i];
+		}
+	}
+	/* the old table is abandoned to the bump allocator: stacks are few */
+	tab = nt;
+	cap = ncap;
+	return 0;
+}
+
+static void emit(struct stk_entry *e)
+{
+	struct lh_rec_stack r;
+	uint64_t pcs[LH_MAX_FRAMES];
+	uint32_t i;
+
+	r.stack_id = e->id;
+	r.n_frames = e->n;
+	r.flags = e->flags;
+	r.pad = 0;
+	for (i = 0; i < e->n; i++)
+		pcs[i] = e->pcs[i];
+	lh_log_record(LH_REC_STACK, &r, sizeof(r), pcs, e->n * sizeof(uint64_t), NULL, 0);
+	e->epoch = lh_log_epoch;
+}
+
+uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags)
+{
+	uint64_t h;
+	size_t j;
+	uint32_t id = 0;
+
+	if (n <= 0)
+		return 0;
+	if (n > lh_opt.stack_depth) {
+		n = lh_opt.stack_depth;
+		flags |= LH_STACK_TRUNCATED;
+	}
+	h = hash_pcs(pcs, n, flags);
+	lh_in_shim++;
+	lh_mu_lock(&stk_mu);
+	if ((n_used + 1) * 2 > cap && grow() < 0)
+		goto out;
+	for (j = h & (cap - 1); tab[j].hash; j = (j + 1) & (cap - 1)) {
+		struct stk_entry *e = &tab[j];
+		if (e->hash == h && e->n == (uint32_t)n && e->flags == flags &&
+		    !memcmp(e->pcs, pcs, (size_t)n * sizeof(*pcs))) {
+			if (e->epoch != lh_log_epoch)
+				emit(e);
+			id = e->id;
+			goto out;
+		}
+	}
+	tab[j].pcs = lh_alloc((size_t)n * sizeof(*pcs));
+	if (!tab[j].pcs)
+		goto out;
+	memcpy(tab[j].pcs, pcs, (size_t)n * sizeof(*pcs));
+	tab[j].hash = h;
+	tab[j].n = (uint32_t)n;
+	tab[j].flags = flags;
+	tab[j].id = id = next_id++;
+	n_used++;
+	if (id >= hash_of_id_cap) {
+		size_t ncap = hash_of_id_cap ? hash_of_id_cap * 2 : 4096;
+		uint64_t *nh = lh_alloc(ncap * sizeof(*nh));
+		if (nh) {
+			if (hash_of_id)
+				memcpy(nh, hash_of_id, hash_of_id_cap * sizeof(*nh));
+			hash_of_id = nh;
+			hash_of_id_cap = ncap;
+		}
+	}
+	if (id < hash_of_id_cap)
+		hash_of_id[id] = h;
+	emit(&tab[j]);
+out:
+	lh_mu_unlock(&stk_mu);
+	lh_in_shim--;
+	return id;
+}
+
+uint32_t lh_stk_rewrite(uint32_t id)
+{
+	size_t j;
+
+	lh_in_shim++;
+	lh_mu_lock(&stk_mu);
+	if (id < hash_of_id_cap && cap) {
+		uint64_t h = hash_of_id[id];
+		for (j = h & (cap - 1); tab[j].hash; j = (j + 1) & (cap - 1))
+			if (tab[j].id == id) {
+				if (tab[j].epoch != lh_log_epoch)
+					emit(&tab[j]);
+				break;
+			}
+	}
+	lh_mu_unlock(&stk_mu);
+	lh_in_shim--;
+	return id;
+}
+
+static void unw_setup(void)
+{
+	if (!unw_ready) {
+		unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+		unw_ready = 1;
+	}
+}
+
+uint32_t lh_stk_capture(uintptr_t ra)
+{
+	void *buf[LH_MAX_FRAMES + 16];
+	int n, i;
+
+	lh_in_shim++;
+	unw_setup();
+	n = unw_backtrace(buf, LH_MAX_FRAMES + 16);
+	lh_in_shim--;
+	/* drop the shim's own frames: everything up to the caller's return
+	 * address.  If it is not found (tail calls), keep everything after
+	 * this function's frame. */
+	for (i = 0; i < n; i++)
+		if ((uintptr_t)buf[i] == ra)
+			break;
+	if (i == n)
+		i = n > 1 ? 1 : 0;
+	return lh_stk_intern((const uintptr_t *)buf + i, n - i, 0);
+}
+
+void lh_stk_unwind(struct lh_frames *f)
+{
+	unw_context_t uc;
+	unw_cursor_t c;
+	int max = (int)(sizeof(f->ip) / sizeof(f->ip[0]));
+
+	f->n = 0;
+	lh_in_shim++;
+	unw_setup();
+	if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0) {
+		do {
+			unw_word_t ip, sp;
+			if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || unw_get_reg(&c, UNW_REG_SP, &sp) < 0)
+				break;
+			if (ip == 0)
+				break;
+			f->ip[f->n] = ip;
+			f->sp[f->n] = sp;
+			f->n++;
+		} while (f->n < max && unw_step(&c) > 0);
+	}
+	lh_in_shim--;
+}
+
+uint32_t lh_stk_from_frames(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa, int *partial)
+{
+	uintptr_t pcs[LH_MAX_FRAMES + 8];
+	int i, n = 0;
+
+	*partial = 0;
+	/* The frame that made the call has stack pointer == cfa (the value the
+	 * caller's sp had at the call).  When it is still on the stack, the
+	 * acquisition's stack is ra followed by that frame's callers. */
+	for (i = 0; i < f->n; i++)
+		if (f->sp[i] == cfa)
+			break;
+	pcs[n++] = ra;
+	if (i < f->n) {
+		int j;
+		for (j = i + 1; j < f->n && n < (int)(sizeof(pcs) / sizeof(pcs[0])); j++)
+			pcs[n++] = f->ip[j];
+	} else {
+		*partial = 1;
+	}
+	return lh_stk_intern(pcs, n, 0);
+}
+
+void lh_stk_after_fork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	stk_mu = fresh; /* epochs make every stack be written again on use */
+}

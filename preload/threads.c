@@ -1,0 +1,272 @@
+/*
+ * threads.c - the thread registry: every thread gets a small id (1 = the
+ * first thread the shim saw, normally main), its parent and creation stack,
+ * and per-thread state (struct lh_thread) that the core and the watchdog use.
+ *
+ * Threads created through pthread_create/thrd_create start in a trampoline
+ * that registers them before the user's function runs.  Threads the shim
+ * did not see created (made by glibc internally, or before the shim was
+ * ready) are registered on their first intercepted call, with parent 0.
+ * A pthread key destructor ends every registered thread, however it exits
+ * (return, pthread_exit, cancellation); after that the thread's calls pass
+ * through untracked.  The state is recycled through a free list and never
+ * unmapped, so a racy reader (the watchdog) never touches freed memory.
+ * The small start record handed to a new thread is malloc'd: it is made in
+ * pthread_create's caller, which may allocate anyway.
+ */
+#include "shim.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+pthread_mutex_t lh_thr_mu = PTHREAD_MUTEX_INITIALIZER;
+struct lh_thread *lh_thr_list;
+static struct lh_thread *free_list;
+static uint32_t next_tid = 1;
+static pthread_key_t exit_key;
+static __thread struct lh_thread *self_td __attribute__((tls_model("initial-exec")));
+static __thread int self_gone __attribute__((tls_model("initial-exec")));
+
+struct lh_start {
+	void *fn;
+	void *arg;
+	int c11;
+	uint32_t id;
+	uint32_t parent;
+	uint32_t create_stack;
+};
+
+static struct lh_thread *td_alloc(void)
+{
+	struct lh_thread *t;
+
+	lh_mu_lock(&lh_thr_mu);
+	t = free_list;
+	if (t)
+		free_list = t->next;
+	lh_mu_unlock(&lh_thr_mu);
+	if (!t)
+		t = lh_alloc(sizeof(*t));
+	else
+		memset(t, 0, sizeof(*t));
+	return t;
+}
+
+static void td_link(struct lh_thread *t)
+{
+	lh_mu_lock(&lh_thr_mu);
+	t->next = lh_thr_list;
+	t->prev = NULL;
+	if (lh_thr_list)
+		lh_thr_list->prev = t;
+	lh_thr_list = t;
+	lh_mu_unlock(&lh_thr_mu);
+}
+
+void lh_thr_emit(struct lh_thread *t)
+{
+	struct lh_rec_thread r;
+
+	memset(&r, 0, sizeof(r));
+	r.thread_id = t->id;
+	r.parent_id = t->parent;
+	r.create_stack = t->create_stack;
+	r.os_tid = (uint32_t)t->os_tid;
+	r.start_ns = t->start_ns;
+	memcpy(r.name, t->name, sizeof(r.name));
+	lh_log_record(LH_REC_THREAD, &r, sizeof(r), NULL, 0, NULL, 0);
+}
+
+static void thread_end(void *p);
+
+static void td_register(struct lh_thread *t, uint32_t id, uint32_t parent, uint32_t cstack)
+{
+	t->id = id;
+	t->parent = parent;
+	t->create_stack = cstack;
+	t->os_tid = (int)syscall(SYS_gettid);
+	t->start_ns = lh_now_ns();
+	t->self = pthread_self();
+	t->log_epoch = lh_log_epoch;
+	pthread_getname_np(t->self, t->name, sizeof(t->name));
+	self_td = t;
+	td_link(t);
+	pthread_setspecific(exit_key, t);
+	lh_thr_emit(t);
+}
+
+void lh_thr_init_main(void)
+{
+	struct lh_thread *t;
+
+	pthread_key_create(&exit_key, thread_end);
+	t = td_alloc();
+	if (t)
+		td_register(t, __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED), 0, 0);
+}
+
+struct lh_thread *lh_thr_current_raw(void)
+{
+	return self_td;
+}
+
+struct lh_thread *lh_thr_self(void)
+{
+	struct lh_thread *t = self_td;
+
+	if (likely(t != NULL))
+		return t;
+	if (!__atomic_load_n(&lh_ready, __ATOMIC_ACQUIRE) || lh_disabled || self_gone || lh_in_shim)
+		return NULL;
+	/* a thread we did not see start */
+	lh_in_shim++;
+	t = td_alloc();
+	if (t)
+		td_register(t, __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED), 0, 0);
+	lh_in_shim--;
+	return t;
+}
+
+uint32_t lh_thr_id_of(pthread_t pt)
+{
+	struct lh_thread *t;
+	uint32_t id = 0;
+
+	lh_mu_lock(&lh_thr_mu);
+	for (t = lh_thr_list; t; t = t->next)
+		if (pthread_equal(t->self, pt) && !t->exiting) {
+			id = t->id;
+			break;
+		}
+	lh_mu_unlock(&lh_thr_mu);
+	return id;
+}
+
+void lh_thr_set_name(struct lh_thread *t, const char *name)
+{
+	struct lh_rec_thread_name r;
+
+	memset(&r, 0, sizeof(r));
+	strncpy(t->name, name, sizeof(t->name) - 1);
+	r.thread_id = t->id;
+	memcpy(r.name, t->name, sizeof(r.name));
+	lh_log_record(LH_REC_THREAD_NAME, &r, sizeof(r), NULL, 0, NULL, 0);
+}
+
+static void thread_end(void *p)
+{
+	struct lh_thread *t = p;
+	struct lh_rec_thread_end r;
+
+	if (!t || t != self_td)
+		return;
+	lh_in_shim++;
+	r.thread_id = t->id;
+	r.pad = 0;
+	r.end_ns = lh_now_ns();
+	lh_log_record(LH_REC_THREAD_END, &r, sizeof(r), NULL, 0, NULL, 0);
+	lh_mu_lock(&lh_thr_mu);
+	t->exiting = 1;
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		lh_thr_list = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->next = free_list;
+	free_list = t;
+	lh_mu_unlock(&lh_thr_mu);
+	self_td = NULL;
+	self_gone = 1;
+	lh_in_shim--;
+}
+
+void lh_thr_at_exit(void)
+{
+	struct lh_thread *t = self_td;
+	struct lh_rec_thread_end r;
+
+	if (!t)
+		return;
+	r.thread_id = t->id;
+	r.pad = 0;
+	r.end_ns = lh_now_ns();
+	lh_log_record(LH_REC_THREAD_END, &r, sizeof(r), NULL, 0, NULL, 0);
+}
+
+struct lh_start *lh_thr_prepare(void *fn, void *arg, int c11, uintptr_t ra)
+{
+	struct lh_start *s = malloc(sizeof(*s));
+	struct lh_thread *me = lh_thr_self();
+
+	if (!s)
+		return NULL;
+	s->fn = fn;
+	s->arg = arg;
+	s->c11 = c11;
+	s->parent = me ? me->id : 0;
+	s->id = __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED);
+	s->create_stack = lh_stk_capture(ra);
+	return s;
+}
+
+static void start_common(struct lh_start *s)
+{
+	struct lh_thread *t;
+
+	lh_in_shim++;
+	t = td_alloc();
+	if (t)
+		td_register(t, s->id, s->parent, s->create_stack);
+	lh_in_shim--;
+}
+
+void *lh_thr_trampoline(void *p)
+{
+	struct lh_start s = *(struct lh_start *)p;
+
+	free(p);
+	start_common(&s);
+	return ((void *(*)(void *))s.fn)(s.arg);
+}
+
+int lh_thr_trampoline_c11(void *p)
+{
+	struct lh_start s = *(struct lh_start *)p;
+
+	free(p);
+	start_common(&s);
+	return ((int (*)(void *))s.fn)(s.arg);
+}
+
+void lh_thr_prepare_failed(struct lh_start *s)
+{
+	free(s);
+}
+
+void lh_thr_after_fork_child(void)
+{
+	struct lh_thread *t = self_td, *o, *next;
+
+	/* only the forking thread exists in the child; the others' states go
+	 * to the free list (their memory stays valid) */
+	for (o = lh_thr_list; o; o = next) {
+		next = o->next;
+		if (o != t) {
+			o->exiting = 1;
+			o->next = free_list;
+			free_list = o;
+		}
+	}
+	lh_thr_list = NULL;
+	if (t) {
+		t->os_tid = (int)syscall(SYS_gettid);
+		t->next = t->prev = NULL;
+		t->log_epoch = lh_log_epoch;
+		memset(t->edge_cache, 0, sizeof(t->edge_cache));
+		lh_thr_list = t;
+		lh_thr_emit(t);
+	}
+}

@@ -1,0 +1,68 @@
+/*
+ * wrap_cond.c - condition variables (pthread and C11).  The wait releases
+ * the mutex and takes it again before returning, so the core sees a release
+ * and then an acquisition at the wait's call site: locks held across the
+ * wait order before the mutex, as they would for a plain lock call.
+ */
+#include "wrap.h"
+
+#define COND_WAIT(real_call)                                                                       \
+	do {                                                                                       \
+		LH_TELL(lh_core_cond_release(m, LH_LOCK_MUTEX, LH_RA));                            \
+		rc = (real_call);                                                                  \
+		struct lh_acq a = { m, LH_LOCK_MUTEX, 0, (uint16_t)lh_core_mutex_flags((pthread_mutex_t *)m), \
+			            LH_RA, LH_CFA };                                               \
+		LH_TELL(lh_core_acquired(&a));                                                     \
+	} while (0)
+
+LH_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.cond_wait(c, m);
+	COND_WAIT(lh_real.cond_wait(c, m));
+	return rc;
+}
+
+LH_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *ts)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.cond_timedwait(c, m, ts);
+	COND_WAIT(lh_real.cond_timedwait(c, m, ts));
+	return rc;
+}
+
+LH_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+                                     const struct timespec *ts)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.cond_clockwait(c, m, clk, ts);
+	COND_WAIT(lh_real.cond_clockwait(c, m, clk, ts));
+	return rc;
+}
+
+/* C11: mtx_t has pthread_mutex_t's layout in glibc */
+LH_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.cnd_wait(c, m);
+	COND_WAIT(lh_real.cnd_wait(c, m));
+	return rc;
+}
+
+LH_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m, const struct timespec *__restrict ts)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.cnd_timedwait(c, m, ts);
+	COND_WAIT(lh_real.cnd_timedwait(c, m, ts));
+	return rc;
+}

@@ -1,0 +1,157 @@
+/*
+ * wrap_mutex.c - pthread mutexes and spinlocks.
+ */
+#include "wrap.h"
+
+#define MUTEX_ACQ(m, fl) { (m), LH_LOCK_MUTEX, (fl), (uint16_t)lh_core_mutex_flags(m), LH_RA, LH_CFA }
+/* EOWNERDEAD from a robust mutex still means the caller now owns it */
+#define GOT_IT(rc) ((rc) == 0 || (rc) == EOWNERDEAD)
+
+LH_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.mutex_init(m, attr);
+	rc = lh_real.mutex_init(m, attr);
+	if (rc == 0)
+		LH_TELL(lh_core_init_lock(m, LH_LOCK_MUTEX, lh_core_mutex_flags(m), LH_RA));
+	return rc;
+}
+
+LH_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.mutex_destroy(m);
+	rc = lh_real.mutex_destroy(m);
+	if (rc == 0)
+		LH_TELL(lh_core_destroy_lock(m, LH_LOCK_MUTEX, LH_RA));
+	return rc;
+}
+
+LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.mutex_lock(m);
+	struct lh_acq a = MUTEX_ACQ(m, 0);
+	rc = LH_ACQUIRE(a, lh_real.mutex_trylock(m), EBUSY, lh_real.mutex_lock(m));
+	if (GOT_IT(rc))
+		LH_TELL(lh_core_acquired(&a));
+	return rc;
+}
+
+LH_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.mutex_trylock(m);
+	rc = lh_real.mutex_trylock(m);
+	if (GOT_IT(rc)) {
+		struct lh_acq a = MUTEX_ACQ(m, LH_ACQ_TRY);
+		LH_TELL(lh_core_acquired(&a));
+	}
+	return rc;
+}
+
+LH_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.mutex_timedlock(m, ts);
+	struct lh_acq a = MUTEX_ACQ(m, LH_ACQ_TIMED);
+	rc = LH_ACQUIRE(a, lh_real.mutex_trylock(m), EBUSY, lh_real.mutex_timedlock(m, ts));
+	if (GOT_IT(rc))
+		LH_TELL(lh_core_acquired(&a));
+	return rc;
+}
+
+LH_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *ts)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.mutex_clocklock(m, clk, ts);
+	struct lh_acq a = MUTEX_ACQ(m, LH_ACQ_TIMED);
+	rc = LH_ACQUIRE(a, lh_real.mutex_trylock(m), EBUSY, lh_real.mutex_clocklock(m, clk, ts));
+	if (GOT_IT(rc))
+		LH_TELL(lh_core_acquired(&a));
+	return rc;
+}
+
+LH_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.mutex_unlock(m);
+	LH_TELL(lh_core_released(m, LH_LOCK_MUTEX, LH_RA));
+	rc = lh_real.mutex_unlock(m);
+	return rc;
+}
+
+/* ---- spinlocks: like mutexes, but the wait spins instead of sleeping ---- */
+
+LH_EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.spin_init(l, pshared);
+	rc = lh_real.spin_init(l, pshared);
+	if (rc == 0)
+		LH_TELL(lh_core_init_lock((void *)l, LH_LOCK_SPIN, 0, LH_RA));
+	return rc;
+}
+
+LH_EXPORT int pthread_spin_destroy(pthread_spinlock_t *l)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.spin_destroy(l);
+	rc = lh_real.spin_destroy(l);
+	if (rc == 0)
+		LH_TELL(lh_core_destroy_lock((void *)l, LH_LOCK_SPIN, LH_RA));
+	return rc;
+}
+
+LH_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.spin_lock(l);
+	struct lh_acq a = { (void *)l, LH_LOCK_SPIN, 0, 0, LH_RA, LH_CFA };
+	rc = LH_ACQUIRE(a, lh_real.spin_trylock(l), EBUSY, lh_real.spin_lock(l));
+	if (rc == 0)
+		LH_TELL(lh_core_acquired(&a));
+	return rc;
+}
+
+LH_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.spin_trylock(l);
+	rc = lh_real.spin_trylock(l);
+	if (rc == 0) {
+		struct lh_acq a = { (void *)l, LH_LOCK_SPIN, LH_ACQ_TRY, 0, LH_RA, LH_CFA };
+		LH_TELL(lh_core_acquired(&a));
+	}
+	return rc;
+}
+
+LH_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
+{
+	if (lh_pass())
+		return lh_real.spin_unlock(l);
+	LH_TELL(lh_core_released((void *)l, LH_LOCK_SPIN, LH_RA));
+	return lh_real.spin_unlock(l);
+}

@@ -1,0 +1,102 @@
+/*
+ * wrap_rwlock.c - pthread read-write locks.  Read acquisitions are recorded
+ * in shared mode: a cycle whose every blocking point is a read waiting on a
+ * read cannot deadlock with glibc's default, reader-preferring rwlocks.
+ */
+#include "wrap.h"
+
+/* glibc's __flags: 2 = PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP, the
+ * only kind where a reader queues behind a waiting writer */
+#define RW_LFLAGS(l) ((l)->__data.__flags == 2 ? LH_LOCKF_WRITER_PREF : 0)
+#define RW_ACQ(l, fl) { (l), LH_LOCK_RWLOCK, (fl), (uint16_t)RW_LFLAGS(l), LH_RA, LH_CFA }
+
+LH_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.rw_init(l, attr);
+	rc = lh_real.rw_init(l, attr);
+	if (rc == 0)
+		LH_TELL(lh_core_init_lock(l, LH_LOCK_RWLOCK, RW_LFLAGS(l), LH_RA));
+	return rc;
+}
+
+LH_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.rw_destroy(l);
+	rc = lh_real.rw_destroy(l);
+	if (rc == 0)
+		LH_TELL(lh_core_destroy_lock(l, LH_LOCK_RWLOCK, LH_RA));
+	return rc;
+}
+
+#define RW_BLOCKING(name, field, tryfield, fl, ...)                                                \
+	LH_EXPORT int name(pthread_rwlock_t *l __VA_OPT__(, ) __VA_ARGS__)                         \
+	{                                                                                          \
+		int rc;                                                                            \
+		if (lh_pass())                                                                     \
+			return lh_real.field(l RW_ARGS_##field);                                   \
+		struct lh_acq a = RW_ACQ(l, fl);                                                   \
+		rc = LH_ACQUIRE(a, lh_real.tryfield(l), EBUSY, lh_real.field(l RW_ARGS_##field));  \
+		if (rc == 0)                                                                       \
+			LH_TELL(lh_core_acquired(&a));                                             \
+		return rc;                                                                         \
+	}
+
+#define RW_ARGS_rw_rdlock
+#define RW_ARGS_rw_wrlock
+#define RW_ARGS_rw_timedrdlock , ts
+#define RW_ARGS_rw_timedwrlock , ts
+#define RW_ARGS_rw_clockrdlock , clk, ts
+#define RW_ARGS_rw_clockwrlock , clk, ts
+
+RW_BLOCKING(pthread_rwlock_rdlock, rw_rdlock, rw_tryrdlock, LH_ACQ_SHARED)
+RW_BLOCKING(pthread_rwlock_wrlock, rw_wrlock, rw_trywrlock, 0)
+RW_BLOCKING(pthread_rwlock_timedrdlock, rw_timedrdlock, rw_tryrdlock, LH_ACQ_SHARED | LH_ACQ_TIMED,
+            const struct timespec *ts)
+RW_BLOCKING(pthread_rwlock_timedwrlock, rw_timedwrlock, rw_trywrlock, LH_ACQ_TIMED,
+            const struct timespec *ts)
+RW_BLOCKING(pthread_rwlock_clockrdlock, rw_clockrdlock, rw_tryrdlock, LH_ACQ_SHARED | LH_ACQ_TIMED,
+            clockid_t clk, const struct timespec *ts)
+RW_BLOCKING(pthread_rwlock_clockwrlock, rw_clockwrlock, rw_trywrlock, LH_ACQ_TIMED, clockid_t clk,
+            const struct timespec *ts)
+
+LH_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.rw_tryrdlock(l);
+	rc = lh_real.rw_tryrdlock(l);
+	if (rc == 0) {
+		struct lh_acq a = RW_ACQ(l, LH_ACQ_SHARED | LH_ACQ_TRY);
+		LH_TELL(lh_core_acquired(&a));
+	}
+	return rc;
+}
+
+LH_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.rw_trywrlock(l);
+	rc = lh_real.rw_trywrlock(l);
+	if (rc == 0) {
+		struct lh_acq a = RW_ACQ(l, LH_ACQ_TRY);
+		LH_TELL(lh_core_acquired(&a));
+	}
+	return rc;
+}
+
+LH_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+	if (lh_pass())
+		return lh_real.rw_unlock(l);
+	LH_TELL(lh_core_released(l, LH_LOCK_RWLOCK, LH_RA));
+	return lh_real.rw_unlock(l);
+}

@@ -1,0 +1,110 @@
+/*
+ * wrap_thread.c - thread creation, join, exit and names (pthread and C11),
+ * and dlopen (a new object's module record must precede any stack in it).
+ */
+#include "wrap.h"
+
+#include <string.h>
+
+LH_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	struct lh_start *s;
+	int rc;
+
+	if (lh_pass())
+		return lh_real.create(t, attr, fn, arg);
+	LH_TELL(s = lh_thr_prepare((void *)fn, arg, 0, LH_RA));
+	if (!s)
+		return lh_real.create(t, attr, fn, arg);
+	rc = lh_real.create(t, attr, lh_thr_trampoline, s);
+	if (rc != 0)
+		lh_thr_prepare_failed(s);
+	return rc;
+}
+
+LH_EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
+{
+	struct lh_start *s;
+	int rc;
+
+	if (lh_pass())
+		return lh_real.thrd_create(t, fn, arg);
+	LH_TELL(s = lh_thr_prepare((void *)fn, arg, 1, LH_RA));
+	if (!s)
+		return lh_real.thrd_create(t, fn, arg);
+	rc = lh_real.thrd_create(t, lh_thr_trampoline_c11, s);
+	if (rc != thrd_success)
+		lh_thr_prepare_failed(s);
+	return rc;
+}
+
+LH_EXPORT int pthread_join(pthread_t t, void **ret)
+{
+	return lh_real.join ? lh_real.join(t, ret) : (lh_init(), lh_real.join(t, ret));
+}
+
+LH_EXPORT int thrd_join(thrd_t t, int *res)
+{
+	if (!lh_real.thrd_join)
+		lh_init();
+	return lh_real.thrd_join(t, res);
+}
+
+LH_EXPORT int pthread_detach(pthread_t t)
+{
+	if (!lh_real.detach)
+		lh_init();
+	return lh_real.detach(t);
+}
+
+LH_EXPORT void pthread_exit(void *ret)
+{
+	if (!lh_real.exit)
+		lh_init();
+	/* the thread's end is recorded by the key destructor, which runs for
+	 * pthread_exit, a return from the start function and cancellation */
+	lh_real.exit(ret);
+}
+
+LH_EXPORT _Noreturn void thrd_exit(int res)
+{
+	if (!lh_real.thrd_exit)
+		lh_init();
+	lh_real.thrd_exit(res);
+}
+
+LH_EXPORT int pthread_setname_np(pthread_t t, const char *name)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.setname(t, name);
+	rc = lh_real.setname(t, name);
+	if (rc == 0) {
+		struct lh_thread *o;
+		int e = errno;
+		lh_in_shim++;
+		lh_mu_lock(&lh_thr_mu);
+		for (o = lh_thr_list; o; o = o->next)
+			if (pthread_equal(o->self, t) && !o->exiting)
+				break;
+		lh_mu_unlock(&lh_thr_mu);
+		if (o)
+			lh_thr_set_name(o, name);
+		lh_in_shim--;
+		errno = e;
+	}
+	return rc;
+}
+
+LH_EXPORT void *dlopen(const char *file, int mode)
+{
+	void *h;
+
+	if (lh_pass())
+		return lh_real.dlopen(file, mode);
+	h = lh_real.dlopen(file, mode);
+	if (h)
+		LH_TELL(lh_log_modules());
+	return h;
+}
