@@ -82,11 +82,11 @@ $(B)/testprogs/%.so: testprogs/%.c
 # ---- unit tests (CUnit): one executable per tests/unit/test_*.c ----
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
-UNIT_PRELOAD_OBJ := $(B)/pic/preload/logwrite.o
+UNIT_PRELOAD_OBJ :=
 
 $(B)/unit/%: tests/unit/%.c $(ANALYZER_OBJ) $(UNIT_PRELOAD_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ianalyzer -Ipreload -o $@ $^ -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
+	$(CC) $(CFLAGS) -Ianalyzer -o $@ $^ -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail

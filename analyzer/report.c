@@ -127,8 +127,15 @@ static void text_stack(FILE *out, struct rp *r, const struct lr_log *log, uint32
 		fprintf(out, "%s(no stack recorded)\n", indent);
 		return;
 	}
-	/* hide the start-up frames below the program's outermost own frame */
-	while (last > 1 && is_libc(fr[last - 1].module))
+	/* hide the start-up frames below main and below a thread's start
+	 * function: libc's, and the executable's _start */
+	for (i = 0; i < n; i++)
+		if (fr[i].function && !strcmp(fr[i].function, "main")) {
+			last = i + 1;
+			break;
+		}
+	while (last > 1 && (is_libc(fr[last - 1].module) ||
+	                    (fr[last - 1].function && !strcmp(fr[last - 1].function, "_start"))))
 		last--;
 	for (i = 0; i < last; i++) {
 		fprintf(out, "%s#%-2zu ", indent, i);
@@ -147,22 +154,21 @@ static void text_stack(FILE *out, struct rp *r, const struct lr_log *log, uint32
 		}
 		fprintf(out, "%s\n", fr[i].inlined ? "  [inlined]" : "");
 	}
-	if (last < n)
-		fprintf(out, "%s(%zu start-up frames in libc not shown)\n", indent, n - last);
 }
 
 static void text_thread_name(FILE *out, const struct lr_log *log, uint32_t id)
 {
-	const struct lr_thread *t = lr_thread(log, id);
+	const struct lr_thread *t = lr_thread(log, id), *main_t = lr_thread(log, 1);
 	fprintf(out, "T%u", id);
-	if (t && t->name[0])
+	/* threads inherit the program's name: show only names of their own */
+	if (t && t->name[0] && id != 1 && !(main_t && !strcmp(main_t->name, t->name)))
 		fprintf(out, " \"%s\"", t->name);
 }
 
 static const char *mode_word(int mode, uint32_t kind)
 {
 	if (kind == LH_LOCK_RWLOCK)
-		return mode == LH_MODE_SHARED ? "for reading" : "for writing";
+		return mode == LH_MODE_SHARED ? " for reading" : " for writing";
 	return "";
 }
 
@@ -220,7 +226,7 @@ static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size
 		size_t a = i + 1, b = (i + 1) % f->n + 1;
 		fprintf(out, "  ");
 		text_thread_name(out, log, e->thread);
-		fprintf(out, " acquires M%zu %s while holding M%zu %s\n", b,
+		fprintf(out, " acquires M%zu%s while holding M%zu%s\n", b,
 		        mode_word(e->to_mode, to ? to->kind : 0), a,
 		        mode_word(e->from_mode, from ? from->kind : 0));
 		fprintf(out, "    M%zu acquired at:\n", b);
