@@ -140,6 +140,8 @@ static void choose(struct chooser *ch, size_t i)
 	}
 }
 
+static struct fd_finding *new_finding(struct fd_result *res);
+
 struct walk {
 	const struct lr_log *log;
 	const struct lr_edge *const *all;
@@ -218,10 +220,7 @@ static int on_cycle(void *arg, const struct lg_cycle *c)
 			return 0;
 		}
 	}
-	if ((w->res->n & (w->res->n - 1)) == 0)
-		w->res->f = realloc(w->res->f, (w->res->n ? w->res->n * 2 : 1) * sizeof(*f));
-	f = &w->res->f[w->res->n++];
-	memset(f, 0, sizeof(*f));
+	f = new_finding(w->res);
 	f->kind = FD_CYCLE;
 	f->log = w->log;
 	f->n = c->n;
@@ -261,6 +260,111 @@ static int cmp_finding(const void *a, const void *b)
 	return strcmp(x->key ? x->key : "", y->key ? y->key : "");
 }
 
+static struct fd_finding *new_finding(struct fd_result *res)
+{
+	struct fd_finding *f;
+
+	if ((res->n & (res->n - 1)) == 0)
+		res->f = realloc(res->f, (res->n ? res->n * 2 : 1) * sizeof(*f));
+	f = &res->f[res->n++];
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
+static void add_lock(struct fd_finding *f, uint64_t id)
+{
+	size_t i;
+
+	if (!id)
+		return;
+	for (i = 0; i < f->n; i++)
+		if (f->locks[i] == id)
+			return;
+	f->locks = realloc(f->locks, (f->n + 1) * sizeof(uint64_t));
+	f->locks[f->n++] = id;
+}
+
+/* deadlocks and misuses the shim saw live; misuses deduplicated by what
+ * and call site */
+static void live_findings(const struct lr_log *log, struct fd_result *res, size_t first)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < log->n_findings; i++) {
+		const struct lr_finding *lf = &log->findings[i];
+		char key[512], loc[200];
+		struct fd_finding *f;
+		int dup = 0;
+
+		if (lf->f.kind == LH_FIND_DEADLOCK) {
+			size_t off = (size_t)snprintf(key, sizeof(key), "dl:");
+			for (k = 0; k < lf->f.n_items && off < sizeof(key) - 1; k++) {
+				if (lf->items[k].role == LH_ROLE_HOLDS)
+					continue;
+				code_loc(log, lf->items[k].stack_id, loc, sizeof(loc));
+				off += (size_t)snprintf(key + off, sizeof(key) - off, "%s|", loc);
+			}
+		} else if (lf->f.kind == LH_FIND_MISUSE) {
+			code_loc(log, lf->f.stack_id, loc, sizeof(loc));
+			snprintf(key, sizeof(key), "mis:%u:%s", lf->f.what, loc);
+		} else {
+			continue; /* a kind this analyzer does not know */
+		}
+		for (j = first; j < res->n; j++)
+			if (res->f[j].live && !strcmp(res->f[j].key, key)) {
+				res->f[j].count++;
+				dup = 1;
+			}
+		if (dup)
+			continue;
+		f = new_finding(res);
+		f->kind = lf->f.kind == LH_FIND_DEADLOCK ? FD_DEADLOCK : FD_MISUSE;
+		f->log = log;
+		f->live = lf;
+		f->count = 1;
+		f->key = strdup(key);
+		add_lock(f, lf->f.lock_id);
+		for (k = 0; k < lf->f.n_items; k++)
+			add_lock(f, lf->items[k].lock_id);
+	}
+}
+
+/* A live deadlock proves the cycle of its locks: drop lock-order cycles
+ * whose locks are all among a deadlock's, so it is reported once. */
+static void fold_cycles(struct fd_result *res, size_t first)
+{
+	size_t i, j, k, l, out = first;
+
+	for (i = first; i < res->n; i++) {
+		struct fd_finding *c = &res->f[i];
+		int folded = 0;
+		if (c->kind == FD_CYCLE) {
+			for (j = first; j < res->n && !folded; j++) {
+				const struct fd_finding *d = &res->f[j];
+				int all = 1;
+				if (d->kind != FD_DEADLOCK || d->n == 0)
+					continue;
+				for (k = 0; k < c->n && all; k++) {
+					int in = 0;
+					for (l = 0; l < d->n; l++)
+						if (d->locks[l] == c->locks[k])
+							in = 1;
+					all = in;
+				}
+				folded = all;
+			}
+		}
+		if (folded) {
+			free(c->locks);
+			free(c->edges);
+			free(c->key);
+			continue;
+		}
+		res->f[out++] = *c;
+	}
+	res->n = out;
+}
+
 int fd_analyze(const struct lr_log *log, struct fd_result *res)
 {
 	struct lg_graph *g = lg_new();
@@ -293,6 +397,8 @@ int fd_analyze(const struct lr_log *log, struct fd_result *res)
 	lg_free(g);
 	/* all[] is only needed during the search: findings point into log */
 	free(all);
+	live_findings(log, res, w.first);
+	fold_cycles(res, w.first);
 	qsort(res->f + w.first, res->n - w.first, sizeof(res->f[0]), cmp_finding);
 	(void)cmp_str;
 	return w.failed ? -1 : 0;

@@ -317,8 +317,8 @@ struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char 
 	memcpy(&log->hdr, buf, len < sizeof(log->hdr) ? len : sizeof(log->hdr));
 	if (log->hdr.format_version > LH_LOG_FORMAT_VERSION) {
 		snprintf(err, errlen,
-		         "%s: written in log format %u by lockhound %.16s; this lockhound reads "
-		         "format %u and older: use a newer lockhound to read it",
+		         "%s: written in log format version %u by lockhound %.16s, newer than this "
+		         "lockhound reads (version %u and older): use a newer lockhound to read it",
 		         name, log->hdr.format_version, log->hdr.tool_version, LH_LOG_FORMAT_VERSION);
 		lr_free(log);
 		return NULL;

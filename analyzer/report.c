@@ -172,6 +172,172 @@ static const char *mode_word(int mode, uint32_t kind)
 	return "";
 }
 
+
+static const char *misuse_name(uint32_t what)
+{
+	static const char *names[] = { "misuse",
+		                       "unlock-not-locked",
+		                       "unlock-other-thread",
+		                       "destroy-locked",
+		                       "destroy-with-waiters",
+		                       "exit-holding-locks",
+		                       "cond-wait-not-held",
+		                       "cond-two-mutexes",
+		                       "use-after-destroy" };
+	return what < sizeof(names) / sizeof(names[0]) ? names[what] : "misuse";
+}
+
+static const char *misuse_text(uint32_t what)
+{
+	static const char *texts[] = { "misuse of the threading API",
+		                       "unlock of a lock that is not locked",
+		                       "unlock of a lock that another thread holds",
+		                       "destroy of a lock that is locked",
+		                       "destroy of a lock that other threads wait for",
+		                       "a thread exits while it holds locks",
+		                       "condition wait with a mutex the thread does not hold",
+		                       "one condition variable used with two mutexes at the same time",
+		                       "use of a lock after it was destroyed" };
+	return what < sizeof(texts) / sizeof(texts[0]) ? texts[what] : texts[0];
+}
+
+static void text_lock_line(FILE *out, struct rp *r, const struct lr_log *log, const struct fd_finding *f,
+                           size_t i)
+{
+	const struct lr_lock *l = lr_lock(log, f->locks[i]);
+	uint64_t d;
+	const char *sym = lock_symbol(r, log, l, &d);
+
+	fprintf(out, "  M%zu: %s%s", i + 1, l ? kind_name(l->kind) : "lock",
+	        l && (l->flags & LH_LOCKF_RECURSIVE) ? " (recursive)" : "");
+	if (sym)
+		fprintf(out, " '%s'", sym);
+	if (l)
+		fprintf(out, " at 0x%llx", (unsigned long long)l->addr);
+	if (l && l->init_stack) {
+		fprintf(out, ", initialized at:\n");
+		text_stack(out, r, log, l->init_stack, "        ");
+	} else {
+		fprintf(out, "%s\n", l && (l->flags & LH_LOCKF_STATIC_INIT) ? ", statically initialized" : "");
+	}
+}
+
+static size_t label_index(const struct fd_finding *f, uint64_t id)
+{
+	size_t i;
+	for (i = 0; i < f->n; i++)
+		if (f->locks[i] == id)
+			return i + 1;
+	return 0;
+}
+
+static void text_threads(FILE *out, struct rp *r, const struct lr_log *log, const uint32_t *ids, size_t n);
+
+static void text_deadlock(FILE *out, struct rp *r, const struct fd_finding *f, size_t fid)
+{
+	const struct lr_log *log = f->log;
+	const struct lr_finding *lf = f->live;
+	uint32_t threads[64];
+	size_t nt = 0, i, j;
+
+	for (i = 0; i < lf->f.n_items; i++) {
+		for (j = 0; j < nt; j++)
+			if (threads[j] == lf->items[i].thread_id)
+				break;
+		if (j == nt && nt < 64)
+			threads[nt++] = lf->items[i].thread_id;
+	}
+	if (lf->f.what == LH_DL_SELF) {
+		fprintf(out, "==== lockhound: F%zu: deadlock: a thread blocks on a lock it holds ====\n", fid);
+		fprintf(out, "T%u waits for a lock it already holds; the lock is not recursive, so it\n"
+		             "waits for itself forever.\n",
+		        lf->f.thread_id);
+	} else {
+		fprintf(out, "==== lockhound: F%zu: deadlock: %zu threads block each other ====\n", fid, nt);
+		fprintf(out, "Each thread waits for something the next one holds, and none can go on.\n");
+	}
+	if (log->complete && (log->end.flags & LH_END_DEADLOCK))
+		fprintf(out, "The program hung here; lockhound ended it with exit code %d.\n",
+		        log->end.exit_status);
+	fprintf(out, "\n");
+	for (i = 0; i < f->n; i++)
+		text_lock_line(out, r, log, f, i);
+	fprintf(out, "\n");
+	for (i = 0; i < lf->f.n_items; i++) {
+		const struct lh_rec_finding_item *it = &lf->items[i];
+		fprintf(out, "  ");
+		text_thread_name(out, log, it->thread_id);
+		if (it->role == LH_ROLE_JOINS) {
+			fprintf(out, " waits in join for T%u to end, blocked at:\n", it->target_thread);
+			text_stack(out, r, log, it->stack_id, "      ");
+		} else if (it->role == LH_ROLE_WAITS) {
+			const struct lr_lock *l = lr_lock(log, it->lock_id);
+			fprintf(out, " waits for M%zu%s, blocked at:\n", label_index(f, it->lock_id),
+			        mode_word(it->mode, l ? l->kind : 0));
+			text_stack(out, r, log, it->stack_id, "      ");
+		} else {
+			const struct lr_lock *l = lr_lock(log, it->lock_id);
+			fprintf(out, " holds M%zu%s, acquired at:\n", label_index(f, it->lock_id),
+			        mode_word(it->mode, l ? l->kind : 0));
+			text_stack(out, r, log, it->stack_id, "      ");
+		}
+	}
+	fprintf(out, "\n");
+	text_threads(out, r, log, threads, nt);
+	fprintf(out, "\n");
+}
+
+static void text_misuse(FILE *out, struct rp *r, const struct fd_finding *f, size_t fid)
+{
+	const struct lr_log *log = f->log;
+	const struct lr_finding *lf = f->live;
+	uint32_t threads[64];
+	size_t nt = 0, i, j;
+
+	threads[nt++] = lf->f.thread_id;
+	for (i = 0; i < lf->f.n_items; i++) {
+		for (j = 0; j < nt; j++)
+			if (threads[j] == lf->items[i].thread_id)
+				break;
+		if (j == nt && nt < 64 && lf->items[i].thread_id)
+			threads[nt++] = lf->items[i].thread_id;
+	}
+	fprintf(out, "==== lockhound: F%zu: threading API misuse: %s (%s) ====\n", fid,
+	        misuse_text(lf->f.what), misuse_name(lf->f.what));
+	for (i = 0; i < f->n; i++)
+		text_lock_line(out, r, log, f, i);
+	fprintf(out, "\n  ");
+	text_thread_name(out, log, lf->f.thread_id);
+	if (lf->f.what == LH_MIS_EXIT_HOLDING)
+		fprintf(out, " ends while holding %u lock%s:\n", lf->f.n_items, lf->f.n_items == 1 ? "" : "s");
+	else
+		fprintf(out, " at:\n");
+	if (lf->f.what != LH_MIS_EXIT_HOLDING)
+		text_stack(out, r, log, lf->f.stack_id, "      ");
+	for (i = 0; i < lf->f.n_items; i++) {
+		const struct lh_rec_finding_item *it = &lf->items[i];
+		if (it->role != LH_ROLE_HOLDS)
+			continue;
+		fprintf(out, "  ");
+		text_thread_name(out, log, it->thread_id);
+		if (it->lock_id)
+			fprintf(out, " holds M%zu", label_index(f, it->lock_id));
+		else
+			fprintf(out, " holds it");
+		if (it->stack_id) {
+			fprintf(out, ", acquired at:\n");
+			text_stack(out, r, log, it->stack_id, "      ");
+		} else {
+			fprintf(out, "\n");
+		}
+	}
+	if (f->count > 1)
+		fprintf(out, "  (seen %zu times at this call site)\n", f->count);
+	fprintf(out, "\n");
+	text_threads(out, r, log, threads, nt);
+	fprintf(out, "\n");
+}
+
 static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size_t fid)
 {
 	const struct lr_log *log = f->log;
@@ -245,10 +411,21 @@ static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size
 		fprintf(out, "\n");
 	}
 
-	for (i = 0; i < nt; i++) {
-		const struct lr_thread *t = lr_thread(log, threads[i]);
+	text_threads(out, r, log, threads, nt);
+	if (f->count > 1)
+		fprintf(out, "\n  The same code forms this cycle %zu times, with different locks.\n",
+		        f->count);
+	fprintf(out, "\n");
+}
+
+static void text_threads(FILE *out, struct rp *r, const struct lr_log *log, const uint32_t *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct lr_thread *t = lr_thread(log, ids[i]);
 		fprintf(out, "  ");
-		text_thread_name(out, log, threads[i]);
+		text_thread_name(out, log, ids[i]);
 		if (!t) {
 			fprintf(out, ": not recorded\n");
 		} else if (t->create_stack) {
@@ -261,10 +438,6 @@ static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size
 			        t->parent == 0 && t->id == 1 ? ", the main thread" : "");
 		}
 	}
-	if (f->count > 1)
-		fprintf(out, "\n  The same code forms this cycle %zu times, with different locks.\n",
-		        f->count);
-	fprintf(out, "\n");
 }
 
 void rp_summary(char *buf, size_t len, const struct fd_result *res)
@@ -327,6 +500,10 @@ void rp_text(FILE *out, const struct rp_input *in)
 		const struct fd_finding *f = &in->res->f[i];
 		if (f->kind == FD_CYCLE)
 			text_cycle(out, &r, f, i + 1);
+		else if (f->kind == FD_DEADLOCK)
+			text_deadlock(out, &r, f, i + 1);
+		else if (f->kind == FD_MISUSE)
+			text_misuse(out, &r, f, i + 1);
 	}
 	if (in->res->capped)
 		fprintf(out, "lockhound: note: the lock graph has too many cycles to list them all; "
@@ -495,6 +672,77 @@ static json_t *json_cycle(struct rp *r, const struct fd_finding *f, size_t fid)
 	return o;
 }
 
+
+static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
+{
+	const struct lr_log *log = f->log;
+	const struct lr_finding *lf = f->live;
+	json_t *o = json_object(), *locks = json_array(), *threads = json_array(), *waits = json_array(),
+	       *holds = json_array();
+	uint32_t seen[64];
+	size_t ns = 0, i, j;
+	char b[32];
+
+	snprintf(b, sizeof(b), "F%zu", fid);
+	json_object_set_new(o, "id", json_string(b));
+	if (f->kind == FD_DEADLOCK) {
+		json_object_set_new(o, "kind", json_string("deadlock"));
+		json_object_set_new(o, "what", json_string(lf->f.what == LH_DL_SELF ? "self" : "cycle"));
+		json_object_set_new(o, "ended_process",
+		                    json_boolean(log->complete && (log->end.flags & LH_END_DEADLOCK)));
+	} else {
+		json_object_set_new(o, "kind", json_string("misuse"));
+		json_object_set_new(o, "what", json_string(misuse_name(lf->f.what)));
+		json_object_set_new(o, "description", json_string(misuse_text(lf->f.what)));
+		snprintf(b, sizeof(b), "T%u", lf->f.thread_id);
+		json_object_set_new(o, "thread", json_string(b));
+		json_object_set_new(o, "stack", json_stack(r, log, lf->f.stack_id));
+		if (lf->f.lock_id)
+			json_object_set_new(o, "lock", json_string(lock_label(f, lf->f.lock_id, b, sizeof(b))));
+		seen[ns++] = lf->f.thread_id;
+		json_array_append_new(threads, json_thread(r, log, lf->f.thread_id));
+	}
+	json_object_set_new(o, "pid", json_integer(log->hdr.pid));
+	json_object_set_new(o, "count", json_integer((json_int_t)f->count));
+	for (i = 0; i < f->n; i++)
+		json_array_append_new(locks, json_lock(r, log, f, f->locks[i]));
+	for (i = 0; i < lf->f.n_items; i++) {
+		const struct lh_rec_finding_item *it = &lf->items[i];
+		json_t *io = json_object();
+		snprintf(b, sizeof(b), "T%u", it->thread_id);
+		json_object_set_new(io, "thread", json_string(b));
+		if (it->lock_id)
+			json_object_set_new(io, "lock", json_string(lock_label(f, it->lock_id, b, sizeof(b))));
+		json_object_set_new(io, "mode", json_string(mode_str((int)it->mode)));
+		if (it->role == LH_ROLE_HOLDS) {
+			json_object_set_new(io, "acquired_stack", json_stack(r, log, it->stack_id));
+			json_array_append_new(holds, io);
+		} else {
+			if (it->role == LH_ROLE_JOINS) {
+				snprintf(b, sizeof(b), "T%u", it->target_thread);
+				json_object_set_new(io, "joins", json_string(b));
+			}
+			json_object_set_new(io, "blocked_stack", json_stack(r, log, it->stack_id));
+			json_array_append_new(waits, io);
+		}
+		for (j = 0; j < ns; j++)
+			if (seen[j] == it->thread_id)
+				break;
+		if (j == ns && ns < 64 && it->thread_id) {
+			seen[ns++] = it->thread_id;
+			json_array_append_new(threads, json_thread(r, log, it->thread_id));
+		}
+	}
+	json_object_set_new(o, "locks", locks);
+	json_object_set_new(o, "threads", threads);
+	if (f->kind == FD_DEADLOCK)
+		json_object_set_new(o, "waits", waits);
+	else
+		json_decref(waits);
+	json_object_set_new(o, "holds", holds);
+	return o;
+}
+
 int rp_json(FILE *out, const struct rp_input *in)
 {
 	struct rp r;
@@ -529,6 +777,8 @@ int rp_json(FILE *out, const struct rp_input *in)
 		const struct fd_finding *f = &in->res->f[i];
 		if (f->kind == FD_CYCLE)
 			json_array_append_new(findings, json_cycle(&r, f, i + 1));
+		else if (f->kind == FD_DEADLOCK || f->kind == FD_MISUSE)
+			json_array_append_new(findings, json_live(&r, f, i + 1));
 	}
 	json_object_set_new(top, "logs", logs);
 	json_object_set_new(top, "findings", findings);

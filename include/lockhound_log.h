@@ -196,9 +196,25 @@ enum lh_finding_kind {
 	LH_FIND_MISUSE = 2,
 	LH_FIND_RACE = 3,
 };
+/* what, for LH_FIND_DEADLOCK */
+enum lh_deadlock_what {
+	LH_DL_CYCLE = 1, /* threads each blocked on the next */
+	LH_DL_SELF = 2,  /* a thread blocked on a lock it holds itself */
+};
+/* what, for LH_FIND_MISUSE */
+enum lh_misuse {
+	LH_MIS_UNLOCK_NOT_LOCKED = 1,
+	LH_MIS_UNLOCK_OTHER_THREAD = 2,
+	LH_MIS_DESTROY_LOCKED = 3,
+	LH_MIS_DESTROY_WAITERS = 4,
+	LH_MIS_EXIT_HOLDING = 5,
+	LH_MIS_COND_NOT_HELD = 6,
+	LH_MIS_COND_TWO_MUTEXES = 7,
+	LH_MIS_USE_AFTER_DESTROY = 8,
+};
 struct lh_rec_finding {
 	uint32_t kind; /* enum lh_finding_kind */
-	uint32_t what; /* kind-specific code, see enum lh_misuse */
+	uint32_t what; /* enum lh_deadlock_what or enum lh_misuse */
 	uint32_t thread_id;
 	uint32_t stack_id; /* the bad call, or where the thread blocked */
 	uint64_t lock_id;
@@ -226,8 +242,9 @@ enum lh_role {
 struct lh_rec_end {
 	uint64_t end_ns;
 	int32_t exit_status; /* -1 if not known */
-	uint32_t flags;
+	uint32_t flags;      /* LH_END_* */
 };
+#define LH_END_DEADLOCK 0x1u /* lockhound ended the process after a deadlock */
 
 /* LH_REC_NOTE: a warning the shim wants shown with the report, e.g. that a
  * limit was reached.  followed by len bytes of text with its NUL. */

@@ -31,6 +31,7 @@
  */
 #include "shim.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define LH_THREADS_PER_EDGE 4
@@ -241,6 +242,31 @@ void lh_core_destroy_lock(void *addr, int kind, uintptr_t ra)
 		__atomic_store_n(&lk->id, 0, __ATOMIC_RELEASE);
 }
 
+/* Is t about to block on a lock it holds itself, for good?  A recursive
+ * mutex never gets here (its trylock succeeds); an error-checking mutex
+ * returns EDEADLK instead of blocking; glibc also refuses a read lock on a
+ * rwlock the thread write-holds.  What is left blocks forever: a normal
+ * mutex, a spinlock, and a write lock on a rwlock the thread read-holds. */
+static int self_blocks(struct lh_thread *t, const struct lh_acq *a)
+{
+	int i;
+
+	for (i = 0; i < t->n_held; i++) {
+		if (t->held[i].addr != a->addr)
+			continue;
+		switch (a->kind) {
+		case LH_LOCK_MUTEX:
+		case LH_LOCK_C11_MTX:
+			return !(lh_core_mutex_flags(a->addr) & (LH_LOCKF_ERRORCHECK | LH_LOCKF_RECURSIVE));
+		case LH_LOCK_SPIN:
+			return 1;
+		case LH_LOCK_RWLOCK:
+			return !(a->flags & LH_ACQ_SHARED) && t->held[i].mode == LH_MODE_SHARED;
+		}
+	}
+	return 0;
+}
+
 void lh_core_wait_begin(const struct lh_acq *a)
 {
 	struct lh_thread *t = lh_thr_self();
@@ -254,6 +280,9 @@ void lh_core_wait_begin(const struct lh_acq *a)
 	t->wait_cfa = a->cfa;
 	t->wait_since_ns = lh_now_ns();
 	__atomic_store_n(&t->wait_kind, LH_WAIT_LOCK, __ATOMIC_RELEASE);
+	if (!(a->flags & LH_ACQ_TIMED) && self_blocks(t, a))
+		lh_wd_self_deadlock(t, a->addr, a->kind);
+	lh_wd_kick();
 }
 
 void lh_core_wait_end(void)
@@ -449,10 +478,81 @@ void lh_core_acquired(const struct lh_acq *a)
 	h->kind = a->kind;
 }
 
+/* What glibc's own fields say about a lock: 1 locked, 0 unlocked, -1 not
+ * known.  *owner gets the owning thread's kernel tid where glibc keeps it
+ * (mutexes, write-locked rwlocks), *waiters whether others wait.  Layouts
+ * are glibc's public, ABI-stable ones. */
+static int lock_state(void *addr, int kind, int *owner, int *waiters)
+{
+	*owner = 0;
+	*waiters = 0;
+	switch (kind) {
+	case LH_LOCK_MUTEX:
+	case LH_LOCK_C11_MTX: {
+		const pthread_mutex_t *m = addr;
+		int v = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+		*owner = m->__data.__owner;
+		*waiters = v > 1;
+		return v != 0;
+	}
+	case LH_LOCK_RWLOCK: {
+		const pthread_rwlock_t *l = addr;
+		unsigned r = __atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED);
+		*owner = l->__data.__cur_writer;
+		/* readers >> 3 counts readers; bit 1 is "write-locked" */
+		return (r >> 3) != 0 || (r & 2) != 0;
+	}
+	case LH_LOCK_SPIN:
+		return __atomic_load_n((const int *)addr, __ATOMIC_RELAXED) != 0;
+	}
+	return -1;
+}
+
+uint32_t lh_core_thread_of_tid(int os_tid)
+{
+	struct lh_thread *o;
+	uint32_t id = 0;
+
+	lh_mu_lock(&lh_thr_mu);
+	for (o = lh_thr_list; o; o = o->next)
+		if (o->os_tid == os_tid && !o->exiting) {
+			id = o->id;
+			break;
+		}
+	lh_mu_unlock(&lh_thr_mu);
+	return id;
+}
+
+uint64_t lh_core_lock_id_emit(void *addr, int kind)
+{
+	struct lh_lock *lk = lock_lookup((uintptr_t)addr, 1);
+	uint64_t id;
+
+	if (!lk)
+		return 0;
+	id = lock_id(lk, kind ? kind : LH_LOCK_MUTEX, 0);
+	lh_mu_lock(&core_mu);
+	lock_emit(lk, id);
+	lh_mu_unlock(&core_mu);
+	return id;
+}
+
+/* a HOLDS item for the thread with kernel tid `owner`, when it is known */
+static int owner_item(int owner, struct lh_rec_finding_item *it)
+{
+	memset(it, 0, sizeof(*it));
+	if (owner <= 0)
+		return 0;
+	it->thread_id = lh_core_thread_of_tid(owner);
+	it->role = LH_ROLE_HOLDS;
+	return it->thread_id != 0;
+}
+
 void lh_core_released(void *addr, int kind, uintptr_t ra)
 {
 	struct lh_thread *t = lh_thr_self();
-	int i;
+	struct lh_rec_finding_item it;
+	int i, owner, waiters, st;
 
 	if (!t)
 		return;
@@ -465,8 +565,148 @@ void lh_core_released(void *addr, int kind, uintptr_t ra)
 		t->n_held--;
 		return;
 	}
-	if (t->overflow > 0)
+	if (t->overflow > 0) {
 		t->overflow--;
+		return;
+	}
+	/* not held by this thread as far as the shim saw: ask the lock itself,
+	 * so a lock taken before the shim was watching is no false alarm */
+	st = lock_state(addr, kind, &owner, &waiters);
+	if (st == 0)
+		lh_report_misuse(LH_MIS_UNLOCK_NOT_LOCKED, addr, kind, ra, NULL, 0);
+	else if (st == 1 && owner != 0 && owner != t->os_tid)
+		lh_report_misuse(LH_MIS_UNLOCK_OTHER_THREAD, addr, kind, ra, &it, owner_item(owner, &it));
+}
+
+void lh_core_destroy_check(void *addr, int kind, uintptr_t ra)
+{
+	struct lh_thread *t = lh_thr_self(), *o;
+	struct lh_rec_finding_item it;
+	int owner, waiters, st, i, n = 0;
+
+	if (!t)
+		return;
+	st = lock_state(addr, kind, &owner, &waiters);
+	for (i = 0; i < t->n_held; i++)
+		if (t->held[i].addr == addr)
+			st = 1, owner = t->os_tid;
+	if (st != 1)
+		return;
+	/* waiters the shim can see, beyond what the futex word says */
+	lh_mu_lock(&lh_thr_mu);
+	for (o = lh_thr_list; o; o = o->next)
+		if (o != t && __atomic_load_n(&o->wait_kind, __ATOMIC_ACQUIRE) == LH_WAIT_LOCK &&
+		    o->wait_addr == addr)
+			waiters = 1;
+	lh_mu_unlock(&lh_thr_mu);
+	n = owner_item(owner, &it);
+	lh_report_misuse(waiters ? LH_MIS_DESTROY_WAITERS : LH_MIS_DESTROY_LOCKED, addr, kind, ra, &it, n);
+}
+
+void lh_core_lock_failed(void *addr, int kind, int rc, uintptr_t ra)
+{
+	/* glibc marks a destroyed mutex with kind -1 and then fails with EINVAL */
+	if (rc == EINVAL && (kind == LH_LOCK_MUTEX || kind == LH_LOCK_C11_MTX) &&
+	    ((pthread_mutex_t *)addr)->__data.__kind == -1)
+		lh_report_misuse(LH_MIS_USE_AFTER_DESTROY, addr, kind, ra, NULL, 0);
+}
+
+void lh_core_thread_exit_check(struct lh_thread *t)
+{
+	struct lh_rec_finding_item items[LH_MAX_HELD];
+	struct lh_frames *fr;
+	int i, partial;
+
+	if (t->n_held == 0)
+		return;
+	fr = lh_alloc(sizeof(*fr)); /* rare: once per thread that exits holding locks */
+	if (fr)
+		lh_stk_unwind(fr);
+	for (i = 0; i < t->n_held; i++) {
+		memset(&items[i], 0, sizeof(items[i]));
+		items[i].thread_id = t->id;
+		items[i].role = LH_ROLE_HOLDS;
+		items[i].lock_id = lh_core_lock_id_emit(t->held[i].addr, t->held[i].kind);
+		items[i].mode = t->held[i].mode;
+		items[i].stack_id = fr ? lh_stk_from_frames(fr, t->held[i].ra, t->held[i].cfa, &partial)
+		                       : lh_stk_intern(&t->held[i].ra, 1, 0);
+	}
+	lh_report_misuse(LH_MIS_EXIT_HOLDING, t->held[0].addr, t->held[0].kind, t->held[0].ra, items,
+	                 t->n_held);
+}
+
+/* ---- condition variables: which mutex each is being waited with ---- */
+
+#define N_CONDS 4096
+static struct {
+	void *cond;
+	void *mutex;
+	int waiters;
+} conds[N_CONDS];
+static pthread_mutex_t cond_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_t cfa, int timed)
+{
+	struct lh_thread *t = lh_thr_self();
+	size_t j, k;
+	int i, held = 0, owner, waiters, other = 0;
+	void *other_mutex = NULL;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->n_held; i++)
+		if (t->held[i].addr == mutex)
+			held = 1;
+	if (!held && !(lock_state(mutex, kind, &owner, &waiters) == 1 && owner == t->os_tid))
+		lh_report_misuse(LH_MIS_COND_NOT_HELD, mutex, kind, ra, NULL, 0);
+	lh_mu_lock(&cond_mu);
+	for (j = ((uintptr_t)cond >> 4) % N_CONDS, k = 0; k < 64; k++, j = (j + 1) % N_CONDS) {
+		if (conds[j].cond == cond || conds[j].waiters == 0) {
+			if (conds[j].cond == cond && conds[j].waiters > 0 && conds[j].mutex != mutex) {
+				other = 1;
+				other_mutex = conds[j].mutex;
+			}
+			conds[j].cond = cond;
+			if (!other)
+				conds[j].mutex = mutex;
+			conds[j].waiters++;
+			break;
+		}
+	}
+	lh_mu_unlock(&cond_mu);
+	if (other) {
+		struct lh_rec_finding_item it;
+		memset(&it, 0, sizeof(it));
+		it.thread_id = t->id;
+		it.role = LH_ROLE_HOLDS;
+		it.lock_id = lh_core_lock_id_emit(other_mutex, kind);
+		lh_report_misuse(LH_MIS_COND_TWO_MUTEXES, mutex, kind, ra, &it, 1);
+	}
+	lh_core_cond_release(mutex, kind, ra);
+	if (!timed) {
+		t->wait_addr = mutex;
+		t->wait_mode = LH_MODE_EXCL;
+		t->wait_timed = 0;
+		t->wait_ra = ra;
+		t->wait_cfa = cfa;
+		t->wait_since_ns = lh_now_ns();
+		__atomic_store_n(&t->wait_kind, LH_WAIT_COND, __ATOMIC_RELEASE);
+		lh_wd_kick();
+	}
+}
+
+void lh_core_cond_leave(void *cond)
+{
+	size_t j, k;
+
+	lh_core_wait_end();
+	lh_mu_lock(&cond_mu);
+	for (j = ((uintptr_t)cond >> 4) % N_CONDS, k = 0; k < 64; k++, j = (j + 1) % N_CONDS)
+		if (conds[j].cond == cond && conds[j].waiters > 0) {
+			conds[j].waiters--;
+			break;
+		}
+	lh_mu_unlock(&cond_mu);
 }
 
 void lh_core_cond_release(void *mutex, int kind, uintptr_t ra)
@@ -492,6 +732,8 @@ void lh_core_after_fork_child(void)
 
 	core_mu = fresh;
 	grow_mu = fresh;
+	cond_mu = fresh;
+	memset(conds, 0, sizeof(conds)); /* the waiters were other threads */
 	/* the child's log starts empty: contexts must be recorded again */
 	memset(&ctx_by_thread, 0, sizeof(ctx_by_thread));
 	memset(&threads_by_ctx, 0, sizeof(threads_by_ctx));

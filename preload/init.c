@@ -173,6 +173,8 @@ static void fork_child(void)
 		lh_stk_after_fork_child();
 		lh_core_after_fork_child();
 		lh_thr_after_fork_child();
+		lh_wd_after_fork_child();
+		lh_livefind_after_fork_child();
 	} else {
 		lh_disabled = 1;
 	}

@@ -100,6 +100,13 @@ LH_HIDDEN void lh_mu_unlock(pthread_mutex_t *m);
 
 struct lh_lock; /* core.c */
 
+/* an unwind with stack pointers (stacks.c) */
+struct lh_frames {
+	int n;
+	uintptr_t ip[LH_MAX_FRAMES + 8];
+	uintptr_t sp[LH_MAX_FRAMES + 8];
+};
+
 struct lh_held {
 	void *addr;
 	struct lh_lock *lk;
@@ -113,7 +120,13 @@ struct lh_held {
 
 /* What a thread is blocked on right now, read by the watchdog without a
  * lock: written by the owning thread only, with release stores. */
-enum lh_wait_kind { LH_WAIT_NONE = 0, LH_WAIT_LOCK = 1, LH_WAIT_JOIN = 2 };
+enum lh_wait_kind {
+	LH_WAIT_NONE = 0,
+	LH_WAIT_LOCK = 1, /* blocked acquiring wait_addr */
+	LH_WAIT_JOIN = 2, /* in pthread_join/thrd_join of wait_thread */
+	LH_WAIT_COND = 3, /* in a condition wait on mutex wait_addr: waits for
+	                   * the mutex only while another thread holds it */
+};
 
 struct lh_thread {
 	uint32_t id;
@@ -140,6 +153,10 @@ struct lh_thread {
 	volatile uint8_t wait_timed;     /* a timed wait ends by itself */
 	uintptr_t wait_ra, wait_cfa;
 	volatile uint64_t wait_since_ns;
+
+	/* stack sample taken by the watchdog's signal while blocked */
+	volatile int sample_state; /* 0 idle, 1 requested, 2 done */
+	struct lh_frames *sample;
 
 	uint64_t edge_cache[LH_EDGE_CACHE];
 	struct {
@@ -183,12 +200,6 @@ extern __thread int lh_in_shim LH_HIDDEN;
 LH_HIDDEN uint32_t lh_stk_capture(uintptr_t ra);
 /* Intern a stack given as pcs; writes the record if new. */
 LH_HIDDEN uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags);
-/* Unwind with stack pointers, for edge recording. */
-struct lh_frames {
-	int n;
-	uintptr_t ip[LH_MAX_FRAMES + 8];
-	uintptr_t sp[LH_MAX_FRAMES + 8];
-};
 LH_HIDDEN void lh_stk_unwind(struct lh_frames *f);
 /* The part of an unwind that belongs to the acquisition whose caller had
  * stack pointer cfa and return address ra; *partial is set when the caller
@@ -236,5 +247,25 @@ LH_HIDDEN void lh_core_released(void *addr, int kind, uintptr_t ra);
 LH_HIDDEN void lh_core_cond_release(void *mutex, int kind, uintptr_t ra);
 LH_HIDDEN void lh_core_after_fork_child(void);
 LH_HIDDEN uint32_t lh_core_mutex_flags(const pthread_mutex_t *m);
+/* misuse checks, on the paths where they cost nothing extra */
+LH_HIDDEN void lh_core_destroy_check(void *addr, int kind, uintptr_t ra);
+LH_HIDDEN void lh_core_lock_failed(void *addr, int kind, int rc, uintptr_t ra);
+LH_HIDDEN void lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_t cfa,
+                                  int timed);
+LH_HIDDEN void lh_core_cond_leave(void *cond);
+LH_HIDDEN void lh_core_thread_exit_check(struct lh_thread *t);
+LH_HIDDEN uint64_t lh_core_lock_id_emit(void *addr, int kind); /* id, LOCK record written */
+LH_HIDDEN uint32_t lh_core_thread_of_tid(int os_tid);
+
+/* ---- findings the shim decides live (findings.c) ---- */
+LH_HIDDEN void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
+                                const struct lh_rec_finding_item *items, int n_items);
+
+/* ---- watchdog (watchdog.c) ---- */
+LH_HIDDEN void lh_wd_kick(void);            /* start it if not running */
+LH_HIDDEN void lh_wd_after_fork_child(void);
+LH_HIDDEN void lh_livefind_after_fork_child(void);
+LH_HIDDEN void lh_wd_self_deadlock(struct lh_thread *t, void *addr, int kind);
+LH_HIDDEN void lh_join_begin(pthread_t target, uintptr_t ra, uintptr_t cfa);
 
 #endif

@@ -163,6 +163,7 @@ static void thread_end(void *p)
 	if (!t || t != self_td)
 		return;
 	lh_in_shim++;
+	lh_core_thread_exit_check(t);
 	r.thread_id = t->id;
 	r.pad = 0;
 	r.end_ns = lh_now_ns();

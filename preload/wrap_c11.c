@@ -27,6 +27,7 @@ LH_EXPORT void mtx_destroy(mtx_t *m)
 		lh_real.mtx_destroy(m);
 		return;
 	}
+	LH_TELL(lh_core_destroy_check(m, LH_LOCK_C11_MTX, LH_RA));
 	lh_real.mtx_destroy(m);
 	LH_TELL(lh_core_destroy_lock(m, LH_LOCK_C11_MTX, LH_RA));
 }

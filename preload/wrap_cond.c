@@ -6,11 +6,12 @@
  */
 #include "wrap.h"
 
-#define COND_WAIT(real_call)                                                                       \
+#define COND_WAIT(kind, timed, real_call)                                                          \
 	do {                                                                                       \
-		LH_TELL(lh_core_cond_release(m, LH_LOCK_MUTEX, LH_RA));                            \
+		LH_TELL(lh_core_cond_enter(c, m, kind, LH_RA, LH_CFA, timed));                     \
 		rc = (real_call);                                                                  \
-		struct lh_acq a = { m, LH_LOCK_MUTEX, 0, (uint16_t)lh_core_mutex_flags((pthread_mutex_t *)m), \
+		LH_TELL(lh_core_cond_leave(c));                                                    \
+		struct lh_acq a = { m, kind, 0, (uint16_t)lh_core_mutex_flags((pthread_mutex_t *)m), \
 			            LH_RA, LH_CFA };                                               \
 		LH_TELL(lh_core_acquired(&a));                                                     \
 	} while (0)
@@ -21,7 +22,7 @@ LH_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 
 	if (lh_pass())
 		return lh_real.cond_wait(c, m);
-	COND_WAIT(lh_real.cond_wait(c, m));
+	COND_WAIT(LH_LOCK_MUTEX, 0, lh_real.cond_wait(c, m));
 	return rc;
 }
 
@@ -31,7 +32,7 @@ LH_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
 
 	if (lh_pass())
 		return lh_real.cond_timedwait(c, m, ts);
-	COND_WAIT(lh_real.cond_timedwait(c, m, ts));
+	COND_WAIT(LH_LOCK_MUTEX, 1, lh_real.cond_timedwait(c, m, ts));
 	return rc;
 }
 
@@ -42,7 +43,7 @@ LH_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 
 	if (lh_pass())
 		return lh_real.cond_clockwait(c, m, clk, ts);
-	COND_WAIT(lh_real.cond_clockwait(c, m, clk, ts));
+	COND_WAIT(LH_LOCK_MUTEX, 1, lh_real.cond_clockwait(c, m, clk, ts));
 	return rc;
 }
 
@@ -53,7 +54,7 @@ LH_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 
 	if (lh_pass())
 		return lh_real.cnd_wait(c, m);
-	COND_WAIT(lh_real.cnd_wait(c, m));
+	COND_WAIT(LH_LOCK_C11_MTX, 0, lh_real.cnd_wait(c, m));
 	return rc;
 }
 
@@ -63,6 +64,6 @@ LH_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m, const stru
 
 	if (lh_pass())
 		return lh_real.cnd_timedwait(c, m, ts);
-	COND_WAIT(lh_real.cnd_timedwait(c, m, ts));
+	COND_WAIT(LH_LOCK_C11_MTX, 1, lh_real.cnd_timedwait(c, m, ts));
 	return rc;
 }

@@ -25,6 +25,7 @@ LH_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 
 	if (lh_pass())
 		return lh_real.mutex_destroy(m);
+	LH_TELL(lh_core_destroy_check(m, LH_LOCK_MUTEX, LH_RA));
 	rc = lh_real.mutex_destroy(m);
 	if (rc == 0)
 		LH_TELL(lh_core_destroy_lock(m, LH_LOCK_MUTEX, LH_RA));
@@ -41,6 +42,8 @@ LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 	rc = LH_ACQUIRE(a, lh_real.mutex_trylock(m), EBUSY, lh_real.mutex_lock(m));
 	if (GOT_IT(rc))
 		LH_TELL(lh_core_acquired(&a));
+	else
+		LH_TELL(lh_core_lock_failed(m, LH_LOCK_MUTEX, rc, LH_RA));
 	return rc;
 }
 
@@ -90,6 +93,11 @@ LH_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 
 	if (lh_pass())
 		return lh_real.mutex_unlock(m);
+	if (unlikely(m->__data.__kind == -1)) { /* destroyed: glibc says EINVAL */
+		rc = lh_real.mutex_unlock(m);
+		LH_TELL(lh_core_lock_failed(m, LH_LOCK_MUTEX, rc, LH_RA));
+		return rc;
+	}
 	LH_TELL(lh_core_released(m, LH_LOCK_MUTEX, LH_RA));
 	rc = lh_real.mutex_unlock(m);
 	return rc;
@@ -115,6 +123,7 @@ LH_EXPORT int pthread_spin_destroy(pthread_spinlock_t *l)
 
 	if (lh_pass())
 		return lh_real.spin_destroy(l);
+	LH_TELL(lh_core_destroy_check((void *)l, LH_LOCK_SPIN, LH_RA));
 	rc = lh_real.spin_destroy(l);
 	if (rc == 0)
 		LH_TELL(lh_core_destroy_lock((void *)l, LH_LOCK_SPIN, LH_RA));

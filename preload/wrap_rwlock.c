@@ -28,6 +28,7 @@ LH_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 
 	if (lh_pass())
 		return lh_real.rw_destroy(l);
+	LH_TELL(lh_core_destroy_check(l, LH_LOCK_RWLOCK, LH_RA));
 	rc = lh_real.rw_destroy(l);
 	if (rc == 0)
 		LH_TELL(lh_core_destroy_lock(l, LH_LOCK_RWLOCK, LH_RA));

@@ -40,14 +40,26 @@ LH_EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
 
 LH_EXPORT int pthread_join(pthread_t t, void **ret)
 {
-	return lh_real.join ? lh_real.join(t, ret) : (lh_init(), lh_real.join(t, ret));
+	int rc;
+
+	if (lh_pass())
+		return lh_real.join(t, ret);
+	LH_TELL(lh_join_begin(t, LH_RA, LH_CFA));
+	rc = lh_real.join(t, ret);
+	lh_core_wait_end();
+	return rc;
 }
 
 LH_EXPORT int thrd_join(thrd_t t, int *res)
 {
-	if (!lh_real.thrd_join)
-		lh_init();
-	return lh_real.thrd_join(t, res);
+	int rc;
+
+	if (lh_pass())
+		return lh_real.thrd_join(t, res);
+	LH_TELL(lh_join_begin((pthread_t)t, LH_RA, LH_CFA));
+	rc = lh_real.thrd_join(t, res);
+	lh_core_wait_end();
+	return rc;
 }
 
 LH_EXPORT int pthread_detach(pthread_t t)

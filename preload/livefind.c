@@ -1,0 +1,85 @@
+/*
+ * livefind.c - findings the shim decides while the program runs (misuse of
+ * the threading API), written to the log as LH_REC_FINDING records.
+ *
+ * Each (kind of misuse, call site) is recorded once: a loop that unlocks an
+ * unlocked mutex a million times is one record.  The program goes on: the
+ * real function has been (or will be) called exactly as the program asked,
+ * and its return value and errno are the program's.
+ */
+#include "shim.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SEEN_MAX 1024
+static uint64_t seen[SEEN_MAX];
+static int n_seen;
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *what_text(int what)
+{
+	switch (what) {
+	case LH_MIS_UNLOCK_NOT_LOCKED:
+		return "unlock of a lock that is not locked";
+	case LH_MIS_UNLOCK_OTHER_THREAD:
+		return "unlock of a lock held by another thread";
+	case LH_MIS_DESTROY_LOCKED:
+		return "destroy of a locked lock";
+	case LH_MIS_DESTROY_WAITERS:
+		return "destroy of a lock other threads wait for";
+	case LH_MIS_EXIT_HOLDING:
+		return "thread exit while holding locks";
+	case LH_MIS_COND_NOT_HELD:
+		return "condition wait with a mutex the thread does not hold";
+	case LH_MIS_COND_TWO_MUTEXES:
+		return "condition variable used with two mutexes at once";
+	case LH_MIS_USE_AFTER_DESTROY:
+		return "use of a destroyed lock";
+	}
+	return "misuse";
+}
+
+void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
+                      const struct lh_rec_finding_item *items, int n_items)
+{
+	struct lh_thread *t = lh_thr_current_raw();
+	struct lh_rec_finding f;
+	uint64_t key = ((uint64_t)ra * 0x9E3779B97F4A7C15ull) ^ (uint64_t)what;
+	int i, dup = 0;
+
+	if (!t)
+		return;
+	lh_in_shim++;
+	lh_mu_lock(&seen_mu);
+	for (i = 0; i < n_seen; i++)
+		if (seen[i] == key)
+			dup = 1;
+	if (!dup && n_seen < SEEN_MAX)
+		seen[n_seen++] = key;
+	lh_mu_unlock(&seen_mu);
+	if (dup) {
+		lh_in_shim--;
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.kind = LH_FIND_MISUSE;
+	f.what = (uint32_t)what;
+	f.thread_id = t->id;
+	f.stack_id = lh_stk_capture(ra);
+	f.lock_id = lh_core_lock_id_emit(addr, kind);
+	f.time_ns = lh_now_ns();
+	f.n_items = (uint32_t)(n_items > 0 ? n_items : 0);
+	lh_log_record(LH_REC_FINDING, &f, sizeof(f), items, f.n_items * sizeof(*items), NULL, 0);
+	if (!lh_opt.quiet)
+		lh_warn("T%u: %s (lock at %p); see the report", t->id, what_text(what), addr);
+	lh_in_shim--;
+}
+
+void lh_livefind_after_fork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	seen_mu = fresh;
+	n_seen = 0; /* the child's log has none of them */
+}

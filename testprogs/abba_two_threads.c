@@ -1,0 +1,51 @@
+/* lockhound-expect: lock-order-cycle count=1 locks=2 concurrent=true functions=worker_ab,worker_ba */
+/* Classic ABBA: one thread takes A then B, another takes B then A.  The two
+ * orders run one after the other (semaphore), so the program never hangs. */
+#include "tp.h"
+
+static pthread_mutex_t lock_a;
+static pthread_mutex_t lock_b;
+static pthread_barrier_t start, finish;
+static sem_t ab_done;
+static long shared_value;
+
+static void *worker_ab(void *arg)
+{
+	tp_barrier_wait(&start);
+	TP_CHECK(pthread_mutex_lock(&lock_a));
+	TP_CHECK(pthread_mutex_lock(&lock_b));
+	shared_value++;
+	TP_CHECK(pthread_mutex_unlock(&lock_b));
+	TP_CHECK(pthread_mutex_unlock(&lock_a));
+	tp_sem_post(&ab_done);
+	tp_barrier_wait(&finish);
+	return NULL;
+}
+
+static void *worker_ba(void *arg)
+{
+	tp_barrier_wait(&start);
+	tp_sem_wait(&ab_done);
+	TP_CHECK(pthread_mutex_lock(&lock_b));
+	TP_CHECK(pthread_mutex_lock(&lock_a));
+	shared_value--;
+	TP_CHECK(pthread_mutex_unlock(&lock_a));
+	TP_CHECK(pthread_mutex_unlock(&lock_b));
+	tp_barrier_wait(&finish);
+	return NULL;
+}
+
+int main(void)
+{
+	TP_CHECK(pthread_mutex_init(&lock_a, NULL));
+	TP_CHECK(pthread_mutex_init(&lock_b, NULL));
+	tp_barrier_init(&start, 2);
+	tp_barrier_init(&finish, 2);
+	tp_sem_init(&ab_done);
+
+	pthread_t t1 = tp_spawn(worker_ab, NULL);
+	pthread_t t2 = tp_spawn(worker_ba, NULL);
+	tp_join(t1);
+	tp_join(t2);
+	return shared_value == 0 ? 0 : 1;
+}

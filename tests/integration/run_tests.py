@@ -1,0 +1,1012 @@
+#!/usr/bin/env python3
+"""lockhound integration tests.
+
+    python3 tests/integration/run_tests.py --build build [--only NAME,...] [-j N]
+    python3 tests/integration/run_tests.py --list        # parsed expectations
+    python3 tests/integration/run_tests.py --self-test   # checker self-check
+
+Every testprogs/NAME.c and testprogs/NAME.cpp (not testprogs/lib*.c) is one
+scenario; its first line states the expected verdict:
+
+    /* lockhound-expect: clean */
+    /* lockhound-expect: lock-order-cycle count=1 locks=2 concurrent=true functions=a,b */
+    // lockhound-expect: ...
+    /* lockhound-expect: deadlock count=1 ; misuse what=unlock-not-held */
+
+Clauses are separated by " ; ".  A clause is a finding kind followed by
+key=value pairs (or just `clean`, which means no findings at all).  Keys:
+
+  per clause (about the findings of that kind):
+    count=N            exactly N findings of this kind (default: at least 1)
+    locks=N            every such finding has N locks
+    concurrent=B       every such finding has "concurrent" == B (true|false)
+    single_thread=B    every such finding has "single_thread" == B
+    functions=a,b      in every such finding, each name is a substring of
+                       the "function" of some frame of its edges'
+                       held_stack / acquired_stack
+    what=X             some finding of this kind has "what" == X
+    min_occurrences=N  every such finding has "count" >= N (the number of
+                       times it was seen, after de-duplication)
+  global (may appear in any clause):
+    exit=N             expected exit status of `lockhound run` (default 66
+                       if any finding is expected, else 0)
+    args=a,b           program arguments (comma-separated, no spaces)
+    timeout=S          seconds before the run is killed (default 60)
+    logs=N             the JSON report lists exactly N logs (processes)
+
+Each scenario runs as `BUILD/lockhound run --json OUT -- BUILD/testprogs/NAME
+ARGS`.  Besides the expectations, every report must be valid JSON with
+"tool" == "lockhound", every log must be complete without errors, the
+summary must agree with the findings, ids referenced by edges must exist,
+and no finding may be of a kind that was not expected.
+
+A few named extra tests check the CLI and the shim beyond what line 1 can
+say (see EXTRA_TESTS).  Output: one `PASS name` / `FAIL name: reason` (or
+`SKIP name: reason`) line per test, then `N passed, N failed`; exit status 1
+if anything failed.  Python 3 standard library only.
+"""
+
+import argparse
+import concurrent.futures
+import glob
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TESTPROGS = os.path.join(ROOT, "testprogs")
+
+FINDINGS_EXIT = 66
+DEFAULT_TIMEOUT = 60.0
+STDERR_TAIL = 40
+
+EXPECT_RE = re.compile(
+    r"^\s*(?:/\*|//)\s*lockhound-expect:\s*(?P<body>.*?)\s*(?:\*/\s*)?$")
+KIND_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+class ExpectError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- parsing
+
+def _parse_int(key, v):
+    if not re.fullmatch(r"-?\d+", v):
+        raise ExpectError("%s=%r: not an integer" % (key, v))
+    return int(v)
+
+
+def _parse_nonneg(key, v):
+    n = _parse_int(key, v)
+    if n < 0:
+        raise ExpectError("%s=%r: must be >= 0" % (key, v))
+    return n
+
+
+def _parse_bool(key, v):
+    if v not in ("true", "false"):
+        raise ExpectError("%s=%r: must be true or false" % (key, v))
+    return v == "true"
+
+
+def _parse_list(key, v):
+    items = [x for x in v.split(",")]
+    if v == "":
+        return []
+    if any(x == "" for x in items):
+        raise ExpectError("%s=%r: empty item" % (key, v))
+    return items
+
+
+def _parse_timeout(key, v):
+    try:
+        t = float(v)
+    except ValueError:
+        raise ExpectError("%s=%r: not a number" % (key, v))
+    if not t > 0:
+        raise ExpectError("%s=%r: must be > 0" % (key, v))
+    return t
+
+
+def _parse_str(key, v):
+    if v == "":
+        raise ExpectError("%s: empty value" % key)
+    return v
+
+
+CLAUSE_KEYS = {
+    "count": _parse_nonneg,
+    "locks": _parse_nonneg,
+    "concurrent": _parse_bool,
+    "single_thread": _parse_bool,
+    "functions": _parse_list,
+    "what": _parse_str,
+    "min_occurrences": _parse_nonneg,
+}
+GLOBAL_KEYS = {
+    "exit": _parse_nonneg,
+    "args": _parse_list,
+    "timeout": _parse_timeout,
+    "logs": _parse_nonneg,
+}
+
+
+class Expect:
+    """Parsed line 1 of a scenario."""
+
+    def __init__(self):
+        self.clean = False
+        self.clauses = []  # [(kind, {key: value})]
+        self.exit = None
+        self.args = []
+        self.timeout = DEFAULT_TIMEOUT
+        self.logs = None
+
+    @property
+    def expected_exit(self):
+        if self.exit is not None:
+            return self.exit
+        return 0 if self.clean else FINDINGS_EXIT
+
+    def kinds(self):
+        return {k for k, _ in self.clauses}
+
+    def describe(self):
+        parts = []
+        if self.clean:
+            parts.append("clean")
+        for kind, keys in self.clauses:
+            s = kind
+            for k, v in keys.items():
+                s += " %s=%s" % (k, _fmt(v))
+            parts.append(s)
+        g = "exit=%d timeout=%g" % (self.expected_exit, self.timeout)
+        if self.args:
+            g += " args=%s" % json.dumps(self.args)
+        if self.logs is not None:
+            g += " logs=%d" % self.logs
+        return " ; ".join(parts) + "  [" + g + "]"
+
+
+def _fmt(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        return ",".join(v)
+    return str(v)
+
+
+def parse_expect_body(body):
+    exp = Expect()
+    seen_global = set()
+    if not body.strip():
+        raise ExpectError("empty lockhound-expect")
+    for clause in body.split(";"):
+        tokens = clause.split()
+        if not tokens:
+            raise ExpectError("empty clause in %r" % body)
+        kind = tokens[0]
+        if "=" in kind or not KIND_RE.match(kind):
+            raise ExpectError("clause must start with a finding kind, got %r"
+                              % kind)
+        keys = {}
+        for tok in tokens[1:]:
+            if "=" not in tok:
+                raise ExpectError("expected key=value, got %r" % tok)
+            key, val = tok.split("=", 1)
+            if key in GLOBAL_KEYS:
+                if key in seen_global:
+                    raise ExpectError("%s given twice" % key)
+                seen_global.add(key)
+                setattr(exp, key, GLOBAL_KEYS[key](key, val))
+            elif key in CLAUSE_KEYS:
+                if key in keys:
+                    raise ExpectError("%s given twice in one clause" % key)
+                if kind == "clean":
+                    raise ExpectError("clean takes no %s=" % key)
+                keys[key] = CLAUSE_KEYS[key](key, val)
+            else:
+                raise ExpectError("unknown key %r" % key)
+        if kind == "clean":
+            exp.clean = True
+        else:
+            exp.clauses.append((kind, keys))
+    if exp.clean and exp.clauses:
+        raise ExpectError("clean cannot be combined with other clauses")
+    return exp
+
+
+def parse_expect_file(path):
+    with open(path, "r", encoding="utf-8", errors="replace") as f:
+        first = f.readline().rstrip("\n")
+    m = EXPECT_RE.match(first)
+    if not m:
+        raise ExpectError("line 1 is not a lockhound-expect comment: %r"
+                          % first)
+    return parse_expect_body(m.group("body"))
+
+
+def discover_scenarios():
+    names = {}
+    for pat in ("*.c", "*.cpp"):
+        for path in glob.glob(os.path.join(TESTPROGS, pat)):
+            base = os.path.basename(path)
+            if base.startswith("lib") and base.endswith(".c"):
+                continue
+            name = os.path.splitext(base)[0]
+            if name in names:
+                raise SystemExit("run_tests: two sources for scenario %s"
+                                 % name)
+            names[name] = path
+    return dict(sorted(names.items()))
+
+
+# --------------------------------------------------------------- checking
+
+def _frames_functions(edge):
+    out = []
+    for key in ("held_stack", "acquired_stack"):
+        for fr in edge.get(key) or []:
+            if isinstance(fr, dict) and isinstance(fr.get("function"), str):
+                out.append(fr["function"])
+    return out
+
+
+def check_report(exp, doc):
+    """Check a parsed JSON report against the expectations; returns a list
+    of reasons (empty: fine)."""
+    errs = []
+    if not isinstance(doc, dict):
+        return ["JSON report is not an object"]
+    if doc.get("tool") != "lockhound":
+        errs.append('JSON "tool" is %r, not "lockhound"' % doc.get("tool"))
+    findings = doc.get("findings")
+    if not isinstance(findings, list):
+        return errs + ['JSON "findings" is missing or not a list']
+    logs = doc.get("logs")
+    if not isinstance(logs, list) or not logs:
+        errs.append('JSON "logs" is missing or empty')
+        logs = []
+    pids = set()
+    for i, lg in enumerate(logs):
+        if not isinstance(lg, dict):
+            errs.append("logs[%d] is not an object" % i)
+            continue
+        pids.add(lg.get("pid"))
+        if lg.get("complete") is not True:
+            errs.append("log %s (pid %s) is not complete"
+                        % (lg.get("path"), lg.get("pid")))
+        if lg.get("errors"):
+            errs.append("log %s has errors: %s"
+                        % (lg.get("path"), "; ".join(map(str, lg["errors"]))))
+    if exp.logs is not None and len(logs) != exp.logs:
+        errs.append("expected %d logs, report lists %d" % (exp.logs, len(logs)))
+
+    summary = doc.get("summary")
+    if not isinstance(summary, dict):
+        errs.append('JSON "summary" is missing')
+    else:
+        if summary.get("findings") != len(findings):
+            errs.append("summary.findings is %r but there are %d findings"
+                        % (summary.get("findings"), len(findings)))
+        by_kind = {}
+        for f in findings:
+            if isinstance(f, dict):
+                by_kind[f.get("kind")] = by_kind.get(f.get("kind"), 0) + 1
+        got = summary.get("by_kind")
+        if not isinstance(got, dict):
+            errs.append("summary.by_kind is missing")
+        else:
+            nz = {k: v for k, v in got.items() if v}
+            if nz != by_kind:
+                errs.append("summary.by_kind %s does not match findings %s"
+                            % (json.dumps(got, sort_keys=True),
+                               json.dumps(by_kind, sort_keys=True)))
+
+    for f in findings:
+        if not isinstance(f, dict):
+            errs.append("a finding is not an object")
+            continue
+        errs.extend(_check_finding_shape(f, pids))
+
+    def label(f):
+        return "%s(%s)" % (f.get("id"), f.get("kind"))
+
+    if exp.clean:
+        if findings:
+            errs.append("expected clean, got %d finding(s): %s"
+                        % (len(findings),
+                           ", ".join(label(f) for f in findings
+                                     if isinstance(f, dict))))
+        return errs
+
+    kinds = exp.kinds()
+    for f in findings:
+        if isinstance(f, dict) and f.get("kind") not in kinds:
+            errs.append("unexpected finding %s" % label(f))
+
+    for kind, keys in exp.clauses:
+        fs = [f for f in findings
+              if isinstance(f, dict) and f.get("kind") == kind]
+        if "count" in keys:
+            if len(fs) != keys["count"]:
+                errs.append("expected %d %s finding(s), got %d"
+                            % (keys["count"], kind, len(fs)))
+        elif not fs:
+            errs.append("expected a %s finding, got none" % kind)
+        for f in fs:
+            if "locks" in keys:
+                n = len(f.get("locks") or [])
+                if n != keys["locks"]:
+                    errs.append("%s: expected %d locks, got %d"
+                                % (label(f), keys["locks"], n))
+            for key in ("concurrent", "single_thread"):
+                if key in keys and f.get(key) is not keys[key]:
+                    errs.append("%s: expected %s=%s, got %s"
+                                % (label(f), key, _fmt(keys[key]),
+                                   json.dumps(f.get(key))))
+            if "min_occurrences" in keys:
+                c = f.get("count")
+                if not isinstance(c, int) or c < keys["min_occurrences"]:
+                    errs.append("%s: expected count >= %d, got %s"
+                                % (label(f), keys["min_occurrences"],
+                                   json.dumps(c)))
+            if "functions" in keys:
+                funcs = []
+                for e in f.get("edges") or []:
+                    if isinstance(e, dict):
+                        funcs.extend(_frames_functions(e))
+                missing = [n for n in keys["functions"]
+                           if not any(n in fn for fn in funcs)]
+                if missing:
+                    errs.append("%s: function(s) %s not in any edge stack "
+                                "(have: %s)"
+                                % (label(f), ",".join(missing),
+                                   ", ".join(sorted(set(funcs))[:20])
+                                   or "none"))
+        if "what" in keys and not any(f.get("what") == keys["what"]
+                                      for f in fs):
+            errs.append('no %s finding has what="%s" (got: %s)'
+                        % (kind, keys["what"],
+                           ", ".join(str(f.get("what")) for f in fs)
+                           or "none"))
+    return errs
+
+
+def _check_finding_shape(f, pids):
+    """Contract checks that hold for every finding."""
+    errs = []
+    fid = "%s(%s)" % (f.get("id"), f.get("kind"))
+    if pids and f.get("pid") not in pids:
+        errs.append("%s: pid %s is not the pid of any log" % (fid, f.get("pid")))
+    locks = f.get("locks") or []
+    threads = f.get("threads") or []
+    edges = f.get("edges") or []
+    lock_ids = {l.get("id") for l in locks if isinstance(l, dict)}
+    thread_ids = {t.get("id") for t in threads if isinstance(t, dict)}
+    for e in edges:
+        if not isinstance(e, dict):
+            errs.append("%s: an edge is not an object" % fid)
+            continue
+        for end in ("from", "to"):
+            if e.get(end) not in lock_ids:
+                errs.append("%s: edge %s %r is not one of its locks"
+                            % (fid, end, e.get(end)))
+        if "thread" in e and e["thread"] not in thread_ids:
+            errs.append("%s: edge thread %r is not one of its threads"
+                        % (fid, e.get("thread")))
+    if f.get("kind") == "lock-order-cycle":
+        if not edges:
+            errs.append("%s: no edges" % fid)
+        else:
+            froms = {e.get("from") for e in edges if isinstance(e, dict)}
+            tos = {e.get("to") for e in edges if isinstance(e, dict)}
+            if froms != lock_ids or tos != lock_ids:
+                errs.append("%s: edges do not form a cycle over its locks"
+                            % fid)
+    return errs
+
+
+# ---------------------------------------------------------------- running
+
+class RunResult:
+    def __init__(self):
+        self.rc = None
+        self.timed_out = False
+        self.stderr = ""
+        self.stdout = ""
+
+
+def run_cmd(argv, timeout, cwd, env=None):
+    """Run argv in its own process group with stdout/stderr to files; on
+    timeout kill the whole group.  Never hangs."""
+    res = RunResult()
+    out_path = os.path.join(cwd, ".stdout.%d" % threading.get_ident())
+    err_path = os.path.join(cwd, ".stderr.%d" % threading.get_ident())
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        try:
+            p = subprocess.Popen(argv, cwd=cwd, env=env,
+                                 stdin=subprocess.DEVNULL, stdout=out,
+                                 stderr=err, start_new_session=True)
+        except OSError as e:
+            res.rc = None
+            res.stderr = "cannot start %s: %s" % (argv[0], e)
+            return res
+        try:
+            res.rc = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            res.timed_out = True
+            # p is not reaped yet, so its pid still names our group.
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            res.rc = p.wait()
+    for path, attr in ((out_path, "stdout"), (err_path, "stderr")):
+        with open(path, "rb") as f:
+            setattr(res, attr, f.read().decode("utf-8", "replace"))
+        os.unlink(path)
+    return res
+
+
+def describe_rc(rc):
+    if rc is None:
+        return "did not start"
+    if rc < 0:
+        return "killed by signal %d" % -rc
+    return "exit %d" % rc
+
+
+def tail(text, n=STDERR_TAIL):
+    lines = text.rstrip("\n").split("\n") if text.strip() else []
+    return lines[-n:]
+
+
+def base_env():
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    return env
+
+
+class Ctx:
+    def __init__(self, build, keep):
+        self.build = build
+        self.lockhound = os.path.join(build, "lockhound")
+        self.shim = os.path.join(build, "liblockhound.so")
+        self.progdir = os.path.join(build, "testprogs")
+        self.keep = keep
+
+    def tmpdir(self, name):
+        return tempfile.mkdtemp(prefix="lockhound-it-%s-" % name)
+
+    def done(self, d):
+        if not self.keep:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+class Outcome:
+    def __init__(self, name, status, reason="", stderr=""):
+        self.name = name
+        self.status = status  # "pass" | "fail" | "skip"
+        self.reason = reason
+        self.stderr = stderr
+
+
+def run_scenario(ctx, name, src):
+    try:
+        exp = parse_expect_file(src)
+    except ExpectError as e:
+        return Outcome(name, "fail", "bad lockhound-expect line: %s" % e)
+    prog = os.path.join(ctx.progdir, name)
+    if not os.access(prog, os.X_OK):
+        return Outcome(name, "fail", "%s not built" % prog)
+    d = ctx.tmpdir(name)
+    try:
+        out_json = os.path.join(d, "report.json")
+        argv = [ctx.lockhound, "run", "--json", out_json, "--", prog] + exp.args
+        r = run_cmd(argv, exp.timeout, d, base_env())
+        reasons = []
+        if r.timed_out:
+            reasons.append("timed out after %gs (process group killed)"
+                           % exp.timeout)
+        elif r.rc != exp.expected_exit:
+            reasons.append("expected exit %d, got %s"
+                           % (exp.expected_exit, describe_rc(r.rc)))
+        if not r.timed_out:
+            try:
+                with open(out_json, "r", encoding="utf-8") as f:
+                    doc = json.load(f)
+            except FileNotFoundError:
+                reasons.append("no JSON report written")
+            except (ValueError, UnicodeDecodeError) as e:
+                reasons.append("JSON report is not valid JSON: %s" % e)
+            else:
+                reasons.extend(check_report(exp, doc))
+        if reasons:
+            if ctx.keep:
+                reasons.append("kept %s" % d)
+            return Outcome(name, "fail", "; ".join(reasons), r.stderr)
+        return Outcome(name, "pass")
+    finally:
+        ctx.done(d)
+
+
+# ------------------------------------------------------------ extra tests
+
+def _one_line_error(text):
+    lines = [l for l in text.split("\n") if l.strip()]
+    return len(lines) == 1
+
+
+def extra_missing_program(ctx):
+    name = "cli_missing_program"
+    d = ctx.tmpdir(name)
+    try:
+        missing = os.path.join(d, "lockhound-no-such-program")
+        r = run_cmd([ctx.lockhound, "run", "--", missing], 30, d, base_env())
+        why = []
+        if r.timed_out:
+            why.append("timed out")
+        elif r.rc is None or r.rc == 0 or r.rc < 0 or r.rc >= 128:
+            why.append("expected a nonzero exit below 128, got %s"
+                       % describe_rc(r.rc))
+        if not _one_line_error(r.stderr):
+            why.append("expected a one-line error on stderr, got %d lines"
+                       % len([l for l in r.stderr.split("\n") if l.strip()]))
+        elif "lockhound-no-such-program" not in r.stderr:
+            why.append("the error does not name the program")
+        return Outcome(name, "fail" if why else "pass", "; ".join(why),
+                       r.stderr)
+    finally:
+        ctx.done(d)
+
+
+def _find_logs(d):
+    return sorted(glob.glob(os.path.join(d, "lockhound.*.log")))
+
+
+def extra_truncated_log(ctx):
+    name = "report_truncated_log"
+    prog = os.path.join(ctx.progdir, "abba_two_threads")
+    if not os.access(prog, os.X_OK):
+        return Outcome(name, "fail", "%s not built" % prog)
+    d = ctx.tmpdir(name)
+    try:
+        logdir = os.path.join(d, "logs")
+        os.mkdir(logdir)
+        r = run_cmd([ctx.lockhound, "run", "--log-dir", logdir, "--", prog],
+                    60, d, base_env())
+        if r.timed_out:
+            return Outcome(name, "fail", "lockhound run timed out", r.stderr)
+        logs = _find_logs(logdir)
+        if len(logs) != 1:
+            return Outcome(name, "fail",
+                           "expected 1 lockhound.*.log in --log-dir, found %d"
+                           " (run: %s)" % (len(logs), describe_rc(r.rc)),
+                           r.stderr)
+        intact = logs[0]
+        size = os.path.getsize(intact)
+        if size < 64:
+            return Outcome(name, "fail", "log is only %d bytes" % size)
+        # The untouched log must be readable.
+        r0 = run_cmd([ctx.lockhound, "report", intact], 60, d, base_env())
+        if r0.timed_out or r0.rc not in (0, FINDINGS_EXIT):
+            return Outcome(name, "fail",
+                           "report on the intact log: %s"
+                           % ("timed out" if r0.timed_out
+                              else describe_rc(r0.rc)), r0.stderr)
+        if "truncated" in r0.stderr.lower():
+            return Outcome(name, "fail",
+                           "report calls the intact log truncated", r0.stderr)
+        cut = os.path.join(d, "truncated.log")
+        shutil.copyfile(intact, cut)
+        with open(cut, "r+b") as f:
+            f.truncate(size // 2)
+        r1 = run_cmd([ctx.lockhound, "report", cut], 60, d, base_env())
+        why = []
+        if r1.timed_out:
+            why.append("report timed out")
+        elif r1.rc is None or r1.rc == 0 or r1.rc < 0 or r1.rc >= 128:
+            why.append("expected a nonzero exit below 128, got %s"
+                       % describe_rc(r1.rc))
+        if "truncated" not in r1.stderr.lower():
+            why.append('stderr does not mention "truncated"')
+        return Outcome(name, "fail" if why else "pass", "; ".join(why),
+                       r1.stderr)
+    finally:
+        ctx.done(d)
+
+
+def _report_must_fail(ctx, d, path, one_line, must_contain=None):
+    r = run_cmd([ctx.lockhound, "report", path], 60, d, base_env())
+    why = []
+    if r.timed_out:
+        why.append("report timed out")
+    elif r.rc is None or r.rc < 0 or r.rc >= 128:
+        why.append("report crashed: %s" % describe_rc(r.rc))
+    elif r.rc == 0:
+        why.append("report exited 0")
+    if not r.stderr.strip():
+        why.append("no error on stderr")
+    elif one_line and not _one_line_error(r.stderr):
+        why.append("expected a one-line error, got %d lines"
+                   % len([l for l in r.stderr.split("\n") if l.strip()]))
+    if must_contain and must_contain not in r.stderr.lower():
+        why.append('stderr does not mention "%s"' % must_contain)
+    return why, r.stderr
+
+
+def extra_random_bytes(ctx):
+    name = "report_random_bytes"
+    d = ctx.tmpdir(name)
+    try:
+        path = os.path.join(d, "random.log")
+        rng = random.Random(20240601)
+        with open(path, "wb") as f:
+            f.write(bytes(rng.getrandbits(8) for _ in range(8192)))
+        why, err = _report_must_fail(ctx, d, path, one_line=True)
+        return Outcome(name, "fail" if why else "pass", "; ".join(why), err)
+    finally:
+        ctx.done(d)
+
+
+def _log_header(version):
+    # struct lh_file_header (include/lockhound_log.h), 64 bytes.
+    hdr = struct.pack("<8sIIII QQ 16s II",
+                      b"LHNDLOG\n", version, 0, 4242, 1,
+                      0, 0, b"0.1.0", 8, 0)
+    return hdr[:12] + struct.pack("<I", len(hdr)) + hdr[16:]
+
+
+def extra_corrupt_inputs(ctx):
+    """Empty file, a newer format version, a valid header followed by
+    garbage: each is refused with an error, never a crash."""
+    name = "report_corrupt_inputs"
+    d = ctx.tmpdir(name)
+    try:
+        rng = random.Random(7)
+        cases = [
+            ("empty.log", b"", None),
+            ("future.log", _log_header(999), "version"),
+            ("garbage.log", _log_header(1)
+             + bytes(rng.getrandbits(8) for _ in range(4096)), None),
+            ("magic-only.log", b"LHNDLOG\n", None),
+        ]
+        all_why, errs = [], []
+        for fname, data, needle in cases:
+            path = os.path.join(d, fname)
+            with open(path, "wb") as f:
+                f.write(data)
+            why, err = _report_must_fail(ctx, d, path, one_line=False,
+                                         must_contain=needle)
+            all_why.extend("%s: %s" % (fname, w) for w in why)
+            if why:
+                errs.append("[%s]\n%s" % (fname, err))
+        return Outcome(name, "fail" if all_why else "pass",
+                       "; ".join(all_why), "\n".join(errs))
+    finally:
+        ctx.done(d)
+
+
+def extra_bare_preload(ctx):
+    name = "bare_preload_log"
+    prog = os.path.join(ctx.progdir, "abba_two_threads_clean")
+    if not os.access(prog, os.X_OK):
+        return Outcome(name, "fail", "%s not built" % prog)
+    if not os.path.exists(ctx.shim):
+        return Outcome(name, "fail", "%s not built" % ctx.shim)
+    d = ctx.tmpdir(name)
+    try:
+        logdir = os.path.join(d, "logs")
+        os.mkdir(logdir)
+        env = base_env()
+        env["LD_PRELOAD"] = os.path.abspath(ctx.shim)
+        env["LOCKHOUND_OPTIONS"] = "log_dir=" + logdir
+        r = run_cmd([prog], 60, d, env)
+        why = []
+        if r.timed_out:
+            why.append("timed out")
+        elif r.rc != 0:
+            why.append("program under bare LD_PRELOAD: %s" % describe_rc(r.rc))
+        logs = _find_logs(logdir)
+        if len(logs) != 1:
+            why.append("expected 1 lockhound.*.log in %s, found %d (files: %s)"
+                       % (logdir, len(logs),
+                          ", ".join(sorted(os.listdir(logdir))) or "none"))
+        else:
+            mode = os.stat(logs[0]).st_mode & 0o777
+            if mode != 0o600:
+                why.append("log mode is %o, not 600" % mode)
+            base = os.path.basename(logs[0])
+            if not any(base in l for l in r.stderr.split("\n")):
+                why.append("stderr has no line naming %s" % base)
+        return Outcome(name, "fail" if why else "pass", "; ".join(why),
+                       r.stderr)
+    finally:
+        ctx.done(d)
+
+
+def extra_static_binary(ctx):
+    name = "static_binary_refused"
+    cc = shutil.which(os.environ.get("CC", "") or "gcc") or shutil.which("cc")
+    if not cc:
+        return Outcome(name, "skip", "no C compiler")
+    d = ctx.tmpdir(name)
+    try:
+        src = os.path.join(d, "static_prog.c")
+        exe = os.path.join(d, "static_prog")
+        with open(src, "w") as f:
+            f.write("#include <pthread.h>\n"
+                    "static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;\n"
+                    "int main(void) { pthread_mutex_lock(&m);\n"
+                    "  pthread_mutex_unlock(&m); return 0; }\n")
+        c = run_cmd([cc, "-static", "-pthread", "-o", exe, src], 120, d,
+                    base_env())
+        if c.timed_out or c.rc != 0:
+            return Outcome(name, "skip", "cannot link statically (%s)"
+                           % (tail(c.stderr, 1) or ["?"])[0])
+        n = run_cmd([exe], 30, d, base_env())
+        if n.rc != 0:
+            return Outcome(name, "skip", "static test binary does not run")
+        r = run_cmd([ctx.lockhound, "run", "--", exe], 60, d, base_env())
+        why = []
+        if r.timed_out:
+            why.append("timed out")
+        elif r.rc is None or r.rc == 0 or r.rc < 0 or r.rc >= 128:
+            why.append("expected a nonzero exit below 128, got %s"
+                       % describe_rc(r.rc))
+        if "static" not in r.stderr.lower():
+            why.append('stderr does not mention "static"')
+        return Outcome(name, "fail" if why else "pass", "; ".join(why),
+                       r.stderr)
+    finally:
+        ctx.done(d)
+
+
+EXTRA_TESTS = {
+    "cli_missing_program": extra_missing_program,
+    "report_truncated_log": extra_truncated_log,
+    "report_random_bytes": extra_random_bytes,
+    "report_corrupt_inputs": extra_corrupt_inputs,
+    "bare_preload_log": extra_bare_preload,
+    "static_binary_refused": extra_static_binary,
+}
+
+
+# ------------------------------------------------------------- self-test
+
+def self_test():
+    """Check the parser and the checker on synthetic reports."""
+    failures = []
+
+    def expect(cond, what):
+        if not cond:
+            failures.append(what)
+
+    e = parse_expect_body("lock-order-cycle count=1 locks=2 concurrent=true "
+                          "functions=worker_ab,worker_ba")
+    expect(e.clauses == [("lock-order-cycle",
+                          {"count": 1, "locks": 2, "concurrent": True,
+                           "functions": ["worker_ab", "worker_ba"]})],
+           "parse basic clause")
+    expect(e.expected_exit == 66, "default exit 66")
+    e = parse_expect_body("clean args=-n,3 timeout=5")
+    expect(e.clean and e.args == ["-n", "3"] and e.timeout == 5.0
+           and e.expected_exit == 0, "parse clean with globals")
+    e = parse_expect_body("deadlock count=1 exit=137 ; misuse what=unlock-not-held")
+    expect([k for k, _ in e.clauses] == ["deadlock", "misuse"]
+           and e.expected_exit == 137
+           and e.clauses[1][1] == {"what": "unlock-not-held"},
+           "parse two clauses")
+    m = EXPECT_RE.match("// lockhound-expect: clean")
+    expect(m and m.group("body") == "clean", "C++ comment form")
+    m = EXPECT_RE.match("/* lockhound-expect: clean */")
+    expect(m and m.group("body") == "clean", "C comment form")
+    for bad in ("", "count=1", "lock-order-cycle count=x",
+                "lock-order-cycle bogus=1", "clean ; lock-order-cycle",
+                "clean count=0", "x concurrent=yes", "x count=1 count=2",
+                "x exit=1 ; y exit=2", "x ;; y"):
+        try:
+            parse_expect_body(bad)
+            failures.append("accepted bad line %r" % bad)
+        except ExpectError:
+            pass
+
+    def frame(fn):
+        return {"pc": "0x1", "function": fn}
+
+    def cycle(fid, fns, concurrent=True, single=False, count=1, pid=10):
+        return {"id": fid, "kind": "lock-order-cycle", "pid": pid,
+                "count": count, "concurrent": concurrent,
+                "single_thread": single,
+                "locks": [{"id": "M1"}, {"id": "M2"}],
+                "threads": [{"id": "T1"}, {"id": "T2"}],
+                "edges": [{"from": "M1", "to": "M2", "thread": "T1",
+                           "held_stack": [frame(fns[0])],
+                           "acquired_stack": [frame("pthread_mutex_lock")]},
+                          {"from": "M2", "to": "M1", "thread": "T2",
+                           "held_stack": [frame("x")],
+                           "acquired_stack": [frame(fns[1])]}]}
+
+    def doc(findings, nlogs=1):
+        by = {}
+        for f in findings:
+            by[f["kind"]] = by.get(f["kind"], 0) + 1
+        return {"tool": "lockhound", "version": "0.1.0",
+                "logs": [{"path": "l%d" % i, "pid": 10 + i, "complete": True,
+                          "errors": []} for i in range(nlogs)],
+                "findings": findings,
+                "summary": {"findings": len(findings), "by_kind": by}}
+
+    abba = parse_expect_body("lock-order-cycle count=1 locks=2 concurrent=true "
+                             "functions=worker_ab,worker_ba")
+    good = doc([cycle("F1", ["worker_ab", "static worker_ba(void*)"])])
+    expect(check_report(abba, good) == [], "good report passes: %s"
+           % check_report(abba, good))
+    expect(check_report(abba, doc([])) != [], "missing finding fails")
+    expect(check_report(abba, doc([cycle("F1", ["a", "worker_ba"])])) != [],
+           "missing function fails")
+    expect(check_report(abba, doc([cycle("F1", ["worker_ab", "worker_ba"],
+                                         concurrent=False)])) != [],
+           "concurrent mismatch fails")
+    two = doc([cycle("F1", ["worker_ab", "worker_ba"]),
+               cycle("F2", ["worker_ab", "worker_ba"])])
+    expect(check_report(abba, two) != [], "count mismatch fails")
+    clean = parse_expect_body("clean")
+    expect(check_report(clean, doc([])) == [], "clean passes")
+    expect(check_report(clean, good) != [], "clean with finding fails")
+    other = doc([cycle("F1", ["worker_ab", "worker_ba"]),
+                 {"id": "F2", "kind": "misuse", "what": "x", "pid": 10}])
+    expect(check_report(abba, other) != [], "unexpected kind fails")
+    mixed = parse_expect_body("lock-order-cycle ; misuse what=x")
+    expect(check_report(mixed, other) == [], "two kinds pass: %s"
+           % check_report(mixed, other))
+    expect(check_report(parse_expect_body("lock-order-cycle ; misuse what=y"),
+                        other) != [], "what mismatch fails")
+    bad_summary = doc([cycle("F1", ["worker_ab", "worker_ba"])])
+    bad_summary["summary"]["findings"] = 0
+    expect(check_report(abba, bad_summary) != [], "summary mismatch fails")
+    incomplete = doc([])
+    incomplete["logs"][0]["complete"] = False
+    expect(check_report(clean, incomplete) != [], "incomplete log fails")
+    broken = doc([cycle("F1", ["worker_ab", "worker_ba"])])
+    broken["findings"][0]["edges"][1]["to"] = "M9"
+    expect(check_report(abba, broken) != [], "dangling lock id fails")
+    occ = parse_expect_body("lock-order-cycle min_occurrences=2")
+    expect(check_report(occ, good) != [], "min_occurrences fails on count 1")
+    expect(check_report(occ, doc([cycle("F1", ["a", "b"], count=999)])) == [],
+           "min_occurrences passes on 999")
+    expect(check_report(parse_expect_body("clean logs=2"), doc([], 2)) == [],
+           "logs=2 passes")
+    expect(check_report(parse_expect_body("clean logs=2"), doc([], 1)) != [],
+           "logs=2 fails on 1 log")
+    st = parse_expect_body("lock-order-cycle single_thread=true")
+    expect(check_report(st, doc([cycle("F1", ["a", "b"], single=True)])) == [],
+           "single_thread passes")
+    expect(check_report(st, good) != [], "single_thread mismatch fails")
+    expect(check_report(abba, {"tool": "other", "findings": []}) != [],
+           "wrong tool fails")
+
+    # Every scenario's line 1 must parse.
+    for name, src in discover_scenarios().items():
+        try:
+            parse_expect_file(src)
+        except ExpectError as ex:
+            failures.append("%s: %s" % (name, ex))
+
+    # run_cmd kills a hanging process group.
+    d = tempfile.mkdtemp(prefix="lockhound-it-selftest-")
+    try:
+        r = run_cmd(["sh", "-c", "sleep 30 & sleep 30"], 0.5, d)
+        expect(r.timed_out, "run_cmd timeout")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+    for f in failures:
+        print("self-test FAIL: %s" % f)
+    print("self-test: %s" % ("ok" if not failures
+                             else "%d failure(s)" % len(failures)))
+    return 1 if failures else 0
+
+
+# ------------------------------------------------------------------ main
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="lockhound integration tests")
+    ap.add_argument("--build", default="build",
+                    help="build directory (default: build)")
+    ap.add_argument("--only", default="",
+                    help="comma-separated test names to run")
+    ap.add_argument("-j", "--jobs", type=int, default=2,
+                    help="tests to run in parallel (default 2)")
+    ap.add_argument("--list", action="store_true",
+                    help="print the parsed expectations and exit")
+    ap.add_argument("--self-test", action="store_true",
+                    help="check the harness itself (no lockhound needed)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary directories of the tests")
+    a = ap.parse_args(argv)
+
+    if a.self_test:
+        return self_test()
+
+    scenarios = discover_scenarios()
+    if a.list:
+        bad = 0
+        for name, src in scenarios.items():
+            try:
+                print("%-34s %s" % (name, parse_expect_file(src).describe()))
+            except ExpectError as e:
+                bad += 1
+                print("%-34s ERROR: %s" % (name, e))
+        for name in EXTRA_TESTS:
+            print("%-34s (extra test)" % name)
+        return 1 if bad else 0
+
+    build = a.build
+    if not os.path.isabs(build) and not os.path.isdir(build):
+        build = os.path.join(ROOT, build)
+    build = os.path.abspath(build)
+    ctx = Ctx(build, a.keep)
+    if not os.access(ctx.lockhound, os.X_OK):
+        print("run_tests: %s not found; build it first (make)" % ctx.lockhound,
+              file=sys.stderr)
+        return 2
+
+    tests = [(n, lambda n=n, s=s: run_scenario(ctx, n, s))
+             for n, s in scenarios.items()]
+    tests += [(n, lambda f=f: f(ctx)) for n, f in EXTRA_TESTS.items()]
+    if a.only:
+        wanted = [w for w in a.only.split(",") if w]
+        known = {n for n, _ in tests}
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            print("run_tests: unknown test(s): %s" % ", ".join(unknown),
+                  file=sys.stderr)
+            return 2
+        tests = [(n, fn) for n, fn in tests if n in wanted]
+
+    print_lock = threading.Lock()
+    counts = {"pass": 0, "fail": 0, "skip": 0}
+
+    def report(o):
+        with print_lock:
+            counts[o.status] += 1
+            if o.status == "pass":
+                print("PASS %s" % o.name)
+            elif o.status == "skip":
+                print("SKIP %s: %s" % (o.name, o.reason))
+            else:
+                print("FAIL %s: %s" % (o.name, " ".join(o.reason.split("\n"))))
+                for line in tail(o.stderr):
+                    print("    | %s" % line)
+            sys.stdout.flush()
+
+    def guarded(name, fn):
+        try:
+            return fn()
+        except Exception as e:  # a harness bug must not hide other results
+            return Outcome(name, "fail", "harness error: %s: %s"
+                           % (type(e).__name__, e))
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as pool:
+        futs = [pool.submit(guarded, n, fn) for n, fn in tests]
+        for fut in concurrent.futures.as_completed(futs):
+            report(fut.result())
+
+    print("%d passed, %d failed" % (counts["pass"], counts["fail"]))
+    return 1 if counts["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
