@@ -39,16 +39,6 @@
 #define FIRST_BITS 14
 #define MAX_PROBE 32
 
-struct lh_lock {
-	uintptr_t addr;   /* set once by CAS, never changed */
-	uint64_t id;      /* current identity; 0: next use starts a new one */
-	uint32_t gen;     /* identities this address has had */
-	uint16_t kind;    /* enum lh_lock_kind */
-	uint16_t flags;   /* LH_LOCKF_* */
-	uint32_t init_stack;
-	uint32_t emitted_epoch; /* log epoch of the LH_REC_LOCK for id */
-};
-
 static struct lh_lock *tables[N_TABLES];
 static int n_tables;
 static size_t newest_used;
@@ -278,7 +268,7 @@ void lh_core_wait_begin(const struct lh_acq *a)
 	t->wait_timed = (a->flags & LH_ACQ_TIMED) != 0;
 	t->wait_ra = a->ra;
 	t->wait_cfa = a->cfa;
-	t->wait_since_ns = lh_now_ns();
+	t->wait_seq++;
 	__atomic_store_n(&t->wait_kind, LH_WAIT_LOCK, __ATOMIC_RELEASE);
 	if (!(a->flags & LH_ACQ_TIMED) && self_blocks(t, a))
 		lh_wd_self_deadlock(t, a->addr, a->kind);
@@ -416,6 +406,8 @@ static void add_edges(struct lh_thread *t, struct lh_lock *lk, uint64_t id, cons
 
 	if (unlikely(t->log_epoch != lh_log_epoch)) {
 		memset(t->edge_cache, 0, sizeof(t->edge_cache));
+		for (i = 0; i < LH_LOCK_CACHE; i++)
+			t->lock_cache[i].memo_to_id = 0;
 		t->log_epoch = lh_log_epoch;
 	}
 	for (i = 0; i < t->n_held; i++)
@@ -433,6 +425,17 @@ static void add_edges(struct lh_thread *t, struct lh_lock *lk, uint64_t id, cons
 			continue;
 		record_edge(t, i, lk, id, a, key, &ec);
 		t->edge_cache[slot] = key;
+	}
+	if (t->n_held == 1) {
+		const struct lh_held *h = &t->held[0];
+		size_t j = ((uintptr_t)h->addr >> 3) & (LH_LOCK_CACHE - 1);
+		if (t->lock_cache[j].addr == h->addr) {
+			t->lock_cache[j].memo_from_id = h->lock_id;
+			t->lock_cache[j].memo_from_ra = h->ra;
+			t->lock_cache[j].memo_to_id = id;
+			t->lock_cache[j].memo_to_ra = a->ra;
+			t->lock_cache[j].memo_modes = (uint32_t)(h->mode << 1) | (uint32_t)to_mode;
+		}
 	}
 }
 
@@ -689,7 +692,7 @@ void lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr
 		t->wait_timed = 0;
 		t->wait_ra = ra;
 		t->wait_cfa = cfa;
-		t->wait_since_ns = lh_now_ns();
+		t->wait_seq++;
 		__atomic_store_n(&t->wait_kind, LH_WAIT_COND, __ATOMIC_RELEASE);
 		lh_wd_kick();
 	}

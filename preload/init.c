@@ -177,6 +177,7 @@ static void fork_child(void)
 		lh_livefind_after_fork_child();
 	} else {
 		lh_disabled = 1;
+		lh_self_td = NULL; /* this thread's calls pass through from now on */
 	}
 	lh_in_shim--;
 }

@@ -98,7 +98,17 @@ LH_HIDDEN void lh_mu_unlock(pthread_mutex_t *m);
 #define LH_EDGE_CACHE 512 /* per-thread cache of edge keys, power of 2 */
 #define LH_LOCK_CACHE 256 /* per-thread cache addr -> lock slot */
 
-struct lh_lock; /* core.c */
+/* A lock's identity (core.c owns it).  The slot for an address is made
+ * once and never moves, so pointers to it stay valid. */
+struct lh_lock {
+	uintptr_t addr;   /* set once by CAS, never changed */
+	uint64_t id;      /* current identity; 0: next use starts a new one */
+	uint32_t gen;     /* identities this address has had */
+	uint16_t kind;    /* enum lh_lock_kind */
+	uint16_t flags;   /* LH_LOCKF_* */
+	uint32_t init_stack;
+	uint32_t emitted_epoch; /* log epoch of the LH_REC_LOCK for id */
+};
 
 /* an unwind with stack pointers (stacks.c) */
 struct lh_frames {
@@ -152,16 +162,24 @@ struct lh_thread {
 	volatile uint8_t wait_mode;
 	volatile uint8_t wait_timed;     /* a timed wait ends by itself */
 	uintptr_t wait_ra, wait_cfa;
-	volatile uint64_t wait_since_ns;
+	volatile uint32_t wait_seq;      /* bumped by every wait */
+	/* the watchdog's own notes: when it first saw wait number wd_seq */
+	uint32_t wd_seq;
+	uint64_t wd_seen_ns;
 
 	/* stack sample taken by the watchdog's signal while blocked */
 	volatile int sample_state; /* 0 idle, 1 requested, 2 done */
 	struct lh_frames *sample;
 
 	uint64_t edge_cache[LH_EDGE_CACHE];
+	/* addr -> slot, plus a memo of the last edge recorded out of this lock
+	 * when it was the only lock held: a loop taking A then B skips hashing */
 	struct {
 		void *addr;
 		struct lh_lock *lk;
+		uint64_t memo_from_id, memo_to_id;
+		uintptr_t memo_from_ra, memo_to_ra;
+		uint32_t memo_modes;
 	} lock_cache[LH_LOCK_CACHE];
 
 	uint32_t log_epoch; /* edge_cache is valid for this log epoch only */
@@ -171,6 +189,7 @@ struct lh_thread {
 
 /* The calling thread's state, created on first use; NULL while the shim is
  * not ready, inside the shim itself (re-entry), or while the thread exits. */
+extern __thread struct lh_thread *lh_self_td __attribute__((tls_model("initial-exec"))) LH_HIDDEN;
 LH_HIDDEN struct lh_thread *lh_thr_self(void);
 LH_HIDDEN struct lh_thread *lh_thr_current_raw(void);
 LH_HIDDEN void lh_thr_init_main(void);

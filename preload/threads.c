@@ -26,7 +26,8 @@ struct lh_thread *lh_thr_list;
 static struct lh_thread *free_list;
 static uint32_t next_tid = 1;
 static pthread_key_t exit_key;
-static __thread struct lh_thread *self_td __attribute__((tls_model("initial-exec")));
+__thread struct lh_thread *lh_self_td __attribute__((tls_model("initial-exec")));
+#define self_td lh_self_td
 static __thread int self_gone __attribute__((tls_model("initial-exec")));
 
 struct lh_start {
@@ -125,6 +126,7 @@ struct lh_thread *lh_thr_self(void)
 	t = td_alloc();
 	if (t)
 		td_register(t, __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED), 0, 0);
+	lh_wd_kick();
 	lh_in_shim--;
 	return t;
 }
@@ -267,6 +269,11 @@ void lh_thr_after_fork_child(void)
 		t->next = t->prev = NULL;
 		t->log_epoch = lh_log_epoch;
 		memset(t->edge_cache, 0, sizeof(t->edge_cache));
+		{
+			int i;
+			for (i = 0; i < LH_LOCK_CACHE; i++)
+				t->lock_cache[i].memo_to_id = 0;
+		}
 		lh_thr_list = t;
 		lh_thr_emit(t);
 	}

@@ -13,7 +13,9 @@
  * cannot return from the wait without that mutex).  Timed waits point
  * nowhere: they end by themselves.  A cycle of waiting threads is a
  * deadlock once every thread in it has stayed in the same wait (same
- * wait_since) for deadlock_grace_ms, seen on two ticks in a row.
+ * wait_seq) for deadlock_grace_ms, seen on two ticks in a row.  A wait is
+ * timed from the tick that first saw it, so the waiting thread reads no
+ * clock; a report comes between grace and grace + one tick.
  *
  * Then the watchdog samples each blocked thread's stack with a signal (the
  * handler unwinds its own thread into a buffer; unwinding another thread is
@@ -133,7 +135,13 @@ static void take_snapshot(void)
 		n->wait_kind = (k != LH_WAIT_NONE && !t->wait_timed) ? k : LH_WAIT_NONE;
 		n->wait_addr = t->wait_addr;
 		n->wait_thread = t->wait_thread;
-		n->since = t->wait_since_ns;
+		/* a wait's start is when the watchdog first saw it: the waiting
+		 * thread reads no clock */
+		if (n->wait_kind != LH_WAIT_NONE && t->wait_seq != t->wd_seq) {
+			t->wd_seq = t->wait_seq;
+			t->wd_seen_ns = lh_now_ns();
+		}
+		n->since = n->wait_kind != LH_WAIT_NONE ? t->wd_seen_ns : 0;
 		n->n_held = t->n_held;
 		if (n->n_held < 0 || n->n_held > LH_MAX_HELD)
 			n->n_held = 0;
@@ -491,7 +499,7 @@ void lh_join_begin(pthread_t target, uintptr_t ra, uintptr_t cfa)
 	t->wait_timed = 0;
 	t->wait_ra = ra;
 	t->wait_cfa = cfa;
-	t->wait_since_ns = lh_now_ns();
+	t->wait_seq++;
 	__atomic_store_n(&t->wait_kind, LH_WAIT_JOIN, __ATOMIC_RELEASE);
 	lh_wd_kick();
 }

@@ -50,4 +50,70 @@ static inline int lh_pass(void)
 		lh_rc_;                                                                            \
 	})
 
+/* ---- the fast paths, inline in every wrapper ----
+ * lh_fast_acquire handles the common acquisition: the lock's slot is in the
+ * thread's cache and has an identity, and either no lock is held (no edge
+ * can form) or exactly one is, and the edge from it is the one recorded last
+ * time (same locks, call sites and modes).  Anything else returns 0 and the
+ * caller takes the full path through the core. */
+static inline int lh_fast_acquire(struct lh_thread *t, void *addr, unsigned shared, uint8_t kind,
+                                  uintptr_t ra, uintptr_t cfa)
+{
+	size_t j = ((uintptr_t)addr >> 3) & (LH_LOCK_CACHE - 1);
+	struct lh_lock *lk;
+	struct lh_held *h;
+	uint64_t id;
+	int n = t->n_held;
+
+	if (unlikely(t->lock_cache[j].addr != addr))
+		return 0;
+	lk = t->lock_cache[j].lk;
+	id = __atomic_load_n(&lk->id, __ATOMIC_ACQUIRE);
+	if (unlikely(id == 0))
+		return 0;
+	if (n != 0) {
+		const struct lh_held *p = &t->held[0];
+		size_t k = ((uintptr_t)p->addr >> 3) & (LH_LOCK_CACHE - 1);
+		if (n != 1 || p->addr == addr || t->lock_cache[k].addr != p->addr ||
+		    t->lock_cache[k].memo_to_id != id || t->lock_cache[k].memo_from_id != p->lock_id ||
+		    t->lock_cache[k].memo_to_ra != ra || t->lock_cache[k].memo_from_ra != p->ra ||
+		    t->lock_cache[k].memo_modes != ((uint32_t)(p->mode << 1) | shared) ||
+		    t->log_epoch != lh_log_epoch)
+			return 0;
+	}
+	h = &t->held[n];
+	h->addr = addr;
+	h->lk = lk;
+	h->lock_id = id;
+	h->ra = ra;
+	h->cfa = cfa;
+	h->count = 1;
+	h->mode = (uint8_t)shared;
+	h->kind = kind;
+	t->n_held = n + 1;
+	return 1;
+}
+
+/* the common release: the lock is the innermost held one, held once */
+static inline int lh_fast_release(struct lh_thread *t, void *addr)
+{
+	int n = t->n_held;
+
+	if (likely(n > 0)) {
+		struct lh_held *h = &t->held[n - 1];
+		if (likely(h->addr == addr && h->count == 1)) {
+			t->n_held = n - 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* the calling thread's state when the fast path may run, else NULL */
+static inline struct lh_thread *lh_fast_self(void)
+{
+	struct lh_thread *t = lh_self_td;
+	return likely(t != NULL && !lh_in_shim) ? t : NULL;
+}
+
 #endif

@@ -32,14 +32,56 @@ LH_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 	return rc;
 }
 
+static inline int holds(const struct lh_thread *t, const void *addr)
+{
+	int i;
+	for (i = 0; i < t->n_held; i++)
+		if (t->held[i].addr == addr)
+			return 1;
+	return 0;
+}
+
+/* The slow path: trylock first, and note the wait (with the self-deadlock
+ * check) only if the lock is taken. */
+static int mutex_lock_slow(pthread_mutex_t *m, uintptr_t ra, uintptr_t cfa)
+{
+	struct lh_acq a = { m, LH_LOCK_MUTEX, 0, (uint16_t)lh_core_mutex_flags(m), ra, cfa };
+	int rc = LH_ACQUIRE(a, lh_real.mutex_trylock(m), EBUSY, lh_real.mutex_lock(m));
+
+	if (GOT_IT(rc))
+		LH_TELL(lh_core_acquired(&a));
+	else
+		LH_TELL(lh_core_lock_failed(m, LH_LOCK_MUTEX, rc, ra));
+	return rc;
+}
+
 LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
+	struct lh_thread *t = lh_fast_self();
 	int rc;
 
-	if (lh_pass())
-		return lh_real.mutex_lock(m);
+	if (unlikely(t == NULL)) {
+		if (lh_pass())
+			return lh_real.mutex_lock(m);
+		return mutex_lock_slow(m, LH_RA, LH_CFA);
+	}
+	/* A lock this thread holds may be a self-deadlock: the slow path checks
+	 * before it blocks.  Otherwise the wait is noted in four thread-local
+	 * stores (cheaper than a trylock) for the watchdog, which times it. */
+	if (unlikely(t->n_held != 0) && holds(t, m))
+		return mutex_lock_slow(m, LH_RA, LH_CFA);
+	t->wait_addr = m;
+	t->wait_ra = LH_RA;
+	t->wait_cfa = LH_CFA;
+	t->wait_timed = 0;
+	t->wait_mode = LH_MODE_EXCL;
+	t->wait_seq++;
+	__atomic_store_n(&t->wait_kind, LH_WAIT_LOCK, __ATOMIC_RELEASE);
+	rc = lh_real.mutex_lock(m);
+	__atomic_store_n(&t->wait_kind, LH_WAIT_NONE, __ATOMIC_RELEASE);
+	if (likely(rc == 0) && lh_fast_acquire(t, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA))
+		return 0;
 	struct lh_acq a = MUTEX_ACQ(m, 0);
-	rc = LH_ACQUIRE(a, lh_real.mutex_trylock(m), EBUSY, lh_real.mutex_lock(m));
 	if (GOT_IT(rc))
 		LH_TELL(lh_core_acquired(&a));
 	else
@@ -89,8 +131,11 @@ LH_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const s
 
 LH_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
+	struct lh_thread *t = lh_fast_self();
 	int rc;
 
+	if (likely(t != NULL) && lh_fast_release(t, m))
+		return lh_real.mutex_unlock(m);
 	if (lh_pass())
 		return lh_real.mutex_unlock(m);
 	if (unlikely(m->__data.__kind == -1)) { /* destroyed: glibc says EINVAL */

@@ -14,6 +14,7 @@ LH_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
 	if (lh_pass())
 		return lh_real.create(t, attr, fn, arg);
 	LH_TELL(s = lh_thr_prepare((void *)fn, arg, 0, LH_RA));
+	LH_TELL(lh_wd_kick()); /* two threads can deadlock: watch from now on */
 	if (!s)
 		return lh_real.create(t, attr, fn, arg);
 	rc = lh_real.create(t, attr, lh_thr_trampoline, s);
@@ -30,6 +31,7 @@ LH_EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
 	if (lh_pass())
 		return lh_real.thrd_create(t, fn, arg);
 	LH_TELL(s = lh_thr_prepare((void *)fn, arg, 1, LH_RA));
+	LH_TELL(lh_wd_kick());
 	if (!s)
 		return lh_real.thrd_create(t, fn, arg);
 	rc = lh_real.thrd_create(t, lh_thr_trampoline_c11, s);
