@@ -32,15 +32,6 @@ LH_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 	return rc;
 }
 
-static inline int holds(const struct lh_thread *t, const void *addr)
-{
-	int i;
-	for (i = 0; i < t->n_held; i++)
-		if (t->held[i].addr == addr)
-			return 1;
-	return 0;
-}
-
 /* The slow path: trylock first, and note the wait (with the self-deadlock
  * check) only if the lock is taken. */
 static int mutex_lock_slow(pthread_mutex_t *m, uintptr_t ra, uintptr_t cfa)
@@ -68,17 +59,11 @@ LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 	/* A lock this thread holds may be a self-deadlock: the slow path checks
 	 * before it blocks.  Otherwise the wait is noted in four thread-local
 	 * stores (cheaper than a trylock) for the watchdog, which times it. */
-	if (unlikely(t->n_held != 0) && holds(t, m))
+	if (unlikely(t->n_held != 0) && lh_holds(t, m))
 		return mutex_lock_slow(m, LH_RA, LH_CFA);
-	t->wait_addr = m;
-	t->wait_ra = LH_RA;
-	t->wait_cfa = LH_CFA;
-	t->wait_timed = 0;
-	t->wait_mode = LH_MODE_EXCL;
-	t->wait_seq++;
-	__atomic_store_n(&t->wait_kind, LH_WAIT_LOCK, __ATOMIC_RELEASE);
+	lh_note_wait(t, m, LH_MODE_EXCL, LH_RA, LH_CFA);
 	rc = lh_real.mutex_lock(m);
-	__atomic_store_n(&t->wait_kind, LH_WAIT_NONE, __ATOMIC_RELEASE);
+	lh_end_wait(t);
 	if (likely(rc == 0) && lh_fast_acquire(t, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA))
 		return 0;
 	struct lh_acq a = MUTEX_ACQ(m, 0);
@@ -177,8 +162,21 @@ LH_EXPORT int pthread_spin_destroy(pthread_spinlock_t *l)
 
 LH_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 {
+	struct lh_thread *t = lh_fast_self();
 	int rc;
 
+	if (likely(t != NULL) && !(t->n_held != 0 && lh_holds(t, (void *)l))) {
+		lh_note_wait(t, (void *)l, LH_MODE_EXCL, LH_RA, LH_CFA);
+		rc = lh_real.spin_lock(l);
+		lh_end_wait(t);
+		if (likely(rc == 0) && lh_fast_acquire(t, (void *)l, 0, LH_LOCK_SPIN, LH_RA, LH_CFA))
+			return 0;
+		if (rc == 0) {
+			struct lh_acq a = { (void *)l, LH_LOCK_SPIN, 0, 0, LH_RA, LH_CFA };
+			LH_TELL(lh_core_acquired(&a));
+		}
+		return rc;
+	}
 	if (lh_pass())
 		return lh_real.spin_lock(l);
 	struct lh_acq a = { (void *)l, LH_LOCK_SPIN, 0, 0, LH_RA, LH_CFA };
@@ -204,6 +202,10 @@ LH_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
 
 LH_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 {
+	struct lh_thread *t = lh_fast_self();
+
+	if (likely(t != NULL) && lh_fast_release(t, (void *)l))
+		return lh_real.spin_unlock(l);
 	if (lh_pass())
 		return lh_real.spin_unlock(l);
 	LH_TELL(lh_core_released((void *)l, LH_LOCK_SPIN, LH_RA));

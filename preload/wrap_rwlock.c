@@ -48,15 +48,48 @@ LH_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 		return rc;                                                                         \
 	}
 
-#define RW_ARGS_rw_rdlock
-#define RW_ARGS_rw_wrlock
 #define RW_ARGS_rw_timedrdlock , ts
 #define RW_ARGS_rw_timedwrlock , ts
 #define RW_ARGS_rw_clockrdlock , clk, ts
 #define RW_ARGS_rw_clockwrlock , clk, ts
 
-RW_BLOCKING(pthread_rwlock_rdlock, rw_rdlock, rw_tryrdlock, LH_ACQ_SHARED)
-RW_BLOCKING(pthread_rwlock_wrlock, rw_wrlock, rw_trywrlock, 0)
+/* Untimed rdlock/wrlock: the fast path notes the wait and takes the lock;
+ * a lock the thread already holds goes through the checks of the slow path
+ * (a write lock on a rwlock the thread read-holds never returns). */
+#define RW_FAST(name, field, tryfield, fl, shared)                                                  \
+	static int name##_slow(pthread_rwlock_t *l, uintptr_t ra, uintptr_t cfa)                   \
+	{                                                                                          \
+		struct lh_acq a = { l, LH_LOCK_RWLOCK, (fl), (uint16_t)RW_LFLAGS(l), ra, cfa };    \
+		int rc = LH_ACQUIRE(a, lh_real.tryfield(l), EBUSY, lh_real.field(l));              \
+		if (rc == 0)                                                                       \
+			LH_TELL(lh_core_acquired(&a));                                             \
+		return rc;                                                                         \
+	}                                                                                          \
+	LH_EXPORT int name(pthread_rwlock_t *l)                                                    \
+	{                                                                                          \
+		struct lh_thread *t = lh_fast_self();                                              \
+		int rc;                                                                            \
+		if (unlikely(t == NULL)) {                                                         \
+			if (lh_pass())                                                             \
+				return lh_real.field(l);                                           \
+			return name##_slow(l, LH_RA, LH_CFA);                                      \
+		}                                                                                  \
+		if (unlikely(t->n_held != 0) && lh_holds(t, l))                                    \
+			return name##_slow(l, LH_RA, LH_CFA);                                      \
+		lh_note_wait(t, l, (shared), LH_RA, LH_CFA);                                       \
+		rc = lh_real.field(l);                                                             \
+		lh_end_wait(t);                                                                    \
+		if (likely(rc == 0) && lh_fast_acquire(t, l, (shared), LH_LOCK_RWLOCK, LH_RA, LH_CFA)) \
+			return 0;                                                                  \
+		if (rc == 0) {                                                                     \
+			struct lh_acq a = { l, LH_LOCK_RWLOCK, (fl), (uint16_t)RW_LFLAGS(l), LH_RA, LH_CFA }; \
+			LH_TELL(lh_core_acquired(&a));                                             \
+		}                                                                                  \
+		return rc;                                                                         \
+	}
+
+RW_FAST(pthread_rwlock_rdlock, rw_rdlock, rw_tryrdlock, LH_ACQ_SHARED, LH_MODE_SHARED)
+RW_FAST(pthread_rwlock_wrlock, rw_wrlock, rw_trywrlock, 0, LH_MODE_EXCL)
 RW_BLOCKING(pthread_rwlock_timedrdlock, rw_timedrdlock, rw_tryrdlock, LH_ACQ_SHARED | LH_ACQ_TIMED,
             const struct timespec *ts)
 RW_BLOCKING(pthread_rwlock_timedwrlock, rw_timedwrlock, rw_trywrlock, LH_ACQ_TIMED,
@@ -96,6 +129,10 @@ LH_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 
 LH_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
+	struct lh_thread *t = lh_fast_self();
+
+	if (likely(t != NULL) && lh_fast_release(t, l))
+		return lh_real.rw_unlock(l);
 	if (lh_pass())
 		return lh_real.rw_unlock(l);
 	LH_TELL(lh_core_released(l, LH_LOCK_RWLOCK, LH_RA));
