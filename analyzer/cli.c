@@ -84,6 +84,11 @@ int cli_parse_run(int argc, char **argv, struct cli_run_args *a, char *err, size
 		} else if ((v = opt_value(argc, argv, &i, "--log-dir", &m)) || m) {
 			if (!v)
 				goto missing;
+			if (v[strcspn(v, ": \t\n")]) {
+				snprintf(err, errlen, "--log-dir: '%s' contains ':' or white space, which "
+				         "LOCKHOUND_OPTIONS cannot carry; choose another directory", v);
+				return -1;
+			}
 			a->log_dir = v;
 		} else if ((v = opt_value(argc, argv, &i, "--options", &m)) || m) {
 			if (!v)

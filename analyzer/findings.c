@@ -79,9 +79,18 @@ static int blocks(const struct lr_log *log, uint64_t lock, int wait_mode, int ho
 	return 1;
 }
 
+/* Per edge of the cycle, the contexts worth trying: contexts with the same
+ * modes and the same gate set are alike for feasibility, so only a few of
+ * each kind (from different threads, for the concurrency choice) are kept.
+ * A thread pool taking one edge in 200 threads costs 4 tries, not 200. */
+#define REPS_PER_KIND 4
+#define MAX_KINDS 64
+
 struct chooser {
 	const struct lr_log *log;
 	const struct lg_cycle *c;
+	const uint32_t *const *ctx; /* reduced contexts per edge */
+	const size_t *n_ctx;
 	const struct lr_edge *const *all; /* ctx index -> edge */
 	const struct lr_edge **cur, **best;
 	int best_score;
@@ -107,6 +116,51 @@ static int score(struct chooser *ch)
 	return distinct * 2 + (distinct > 1 && concurrent);
 }
 
+static uint64_t feas_signature(const struct lr_edge *e)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)e->from_mode << 1 | e->to_mode);
+	uint32_t g;
+
+	/* gate order does not matter: combine commutatively */
+	for (g = 0; g < e->n_gates; g++) {
+		uint64_t x = (e->gates[g].lock_id * 0xff51afd7ed558ccdull) ^ e->gates[g].mode;
+		h += x ^ (x >> 29);
+	}
+	return h;
+}
+
+static size_t reduce_contexts(const struct lr_edge *const *all, const uint32_t *ctx, size_t n,
+                              uint32_t *out)
+{
+	uint64_t sig[MAX_KINDS];
+	size_t reps[MAX_KINDS], n_kinds = 0, n_out = 0, k, s, r;
+
+	for (k = 0; k < n; k++) {
+		const struct lr_edge *e = all[ctx[k]];
+		uint64_t h = feas_signature(e);
+		for (s = 0; s < n_kinds; s++)
+			if (sig[s] == h)
+				break;
+		if (s == n_kinds) {
+			if (n_kinds == MAX_KINDS)
+				continue;
+			sig[n_kinds] = h;
+			reps[n_kinds++] = 0;
+		}
+		if (reps[s] >= REPS_PER_KIND)
+			continue;
+		/* prefer contexts of threads not already kept for this kind */
+		for (r = 0; r < n_out; r++)
+			if (feas_signature(all[out[r]]) == h && all[out[r]]->thread == e->thread)
+				break;
+		if (r < n_out)
+			continue;
+		out[n_out++] = ctx[k];
+		reps[s]++;
+	}
+	return n_out;
+}
+
 static void choose(struct chooser *ch, size_t i)
 {
 	size_t k, j, n = ch->c->n;
@@ -121,8 +175,8 @@ static void choose(struct chooser *ch, size_t i)
 		}
 		return;
 	}
-	for (k = 0; k < ch->c->n_ctx[i]; k++) {
-		const struct lr_edge *e = ch->all[ch->c->ctx[i][k]];
+	for (k = 0; k < ch->n_ctx[i]; k++) {
+		const struct lr_edge *e = ch->all[ch->ctx[i][k]];
 		int ok = 1;
 		/* the lock this edge waits for must block against the next edge's
 		 * hold, checked when both sides are chosen */
@@ -168,15 +222,30 @@ static int on_cycle(void *arg, const struct lg_cycle *c)
 	if (c->n > 64)
 		return 0;
 	memset(&ch, 0, sizeof(ch));
-	ch.log = w->log;
-	ch.c = c;
-	ch.all = w->all;
-	ch.cur = cur;
-	ch.best = best;
-	ch.best_score = -1;
-	choose(&ch, 0);
+	{
+		uint32_t *red[64];
+		size_t n_red[64];
+		for (i = 0; i < c->n; i++) {
+			red[i] = malloc(REPS_PER_KIND * MAX_KINDS * sizeof(uint32_t));
+			n_red[i] = reduce_contexts(w->all, c->ctx[i], c->n_ctx[i], red[i]);
+		}
+		ch.log = w->log;
+		ch.c = c;
+		ch.ctx = (const uint32_t *const *)red;
+		ch.n_ctx = n_red;
+		ch.all = w->all;
+		ch.cur = cur;
+		ch.best = best;
+		ch.best_score = -1;
+		choose(&ch, 0);
+		for (i = 0; i < c->n; i++)
+			free(red[i]);
+	}
 	if (ch.best_score < 0) {
-		w->res->n_infeasible++;
+		if (ch.steps > MAX_CHOICE_STEPS)
+			w->res->capped = 1; /* not ruled out: the search gave up */
+		else
+			w->res->n_infeasible++;
 		return 0;
 	}
 

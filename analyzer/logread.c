@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,10 @@ struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char 
 	struct index *ix;
 	size_t off;
 
+	if (len < LH_LOG_MAGIC_LEN && memcmp(buf, LH_LOG_MAGIC, len) == 0) {
+		snprintf(err, errlen, "%s: truncated: the file ends inside the header (%zu bytes)", name, len);
+		return NULL;
+	}
 	if (len < LH_LOG_MAGIC_LEN || memcmp(buf, LH_LOG_MAGIC, LH_LOG_MAGIC_LEN) != 0) {
 		snprintf(err, errlen, "%s: not a lockhound log (bad magic)", name);
 		return NULL;
@@ -314,12 +319,17 @@ struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char 
 	ix = calloc(1, sizeof(*ix));
 	log->index = ix;
 	log->path = strdup(name);
-	memcpy(&log->hdr, buf, len < sizeof(log->hdr) ? len : sizeof(log->hdr));
+	memcpy(&log->hdr, buf, 16); /* magic, version, header size */
 	if (log->hdr.format_version > LH_LOG_FORMAT_VERSION) {
+		char tv[sizeof(log->hdr.tool_version)] = "?";
+		size_t at = offsetof(struct lh_file_header, tool_version);
+		if (len >= at + sizeof(tv) - 1)
+			memcpy(tv, buf + at, sizeof(tv) - 1);
+		tv[sizeof(tv) - 1] = 0;
 		snprintf(err, errlen,
-		         "%s: written in log format version %u by lockhound %.16s, newer than this "
+		         "%s: written in log format version %u by lockhound %s, newer than this "
 		         "lockhound reads (version %u and older): use a newer lockhound to read it",
-		         name, log->hdr.format_version, log->hdr.tool_version, LH_LOG_FORMAT_VERSION);
+		         name, log->hdr.format_version, tv, LH_LOG_FORMAT_VERSION);
 		lr_free(log);
 		return NULL;
 	}
@@ -336,6 +346,10 @@ struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char 
 		lr_free(log);
 		return NULL;
 	}
+	/* the rest of the header: only the bytes the header really has (an
+	 * older, shorter header leaves the newer fields zero) */
+	memcpy(&log->hdr, buf,
+	       log->hdr.header_size < sizeof(log->hdr) ? log->hdr.header_size : sizeof(log->hdr));
 	log->hdr.tool_version[sizeof(log->hdr.tool_version) - 1] = 0;
 	off = log->hdr.header_size;
 	while (off < len) {

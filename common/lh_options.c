@@ -80,12 +80,25 @@ static const struct opt_desc opts[] = {
 	{ "quiet", O_BOOL, OFF(quiet), 0, 0 },
 };
 
+/* parse into a copy: a string with any bad option changes nothing */
+static int parse_into(const char *s, struct lh_options *o, char *err, size_t errlen);
+
 int lh_options_parse(const char *s, struct lh_options *o, char *err, size_t errlen)
 {
-	const char *p = s;
+	struct lh_options tmp = *o;
 
 	if (!s)
 		return 0;
+	if (parse_into(s, &tmp, err, errlen))
+		return -1;
+	*o = tmp;
+	return 0;
+}
+
+static int parse_into(const char *s, struct lh_options *o, char *err, size_t errlen)
+{
+	const char *p = s;
+
 	while (*p) {
 		const char *name, *eq, *val, *end;
 		size_t nlen, vlen, i;
@@ -135,12 +148,13 @@ int lh_options_parse(const char *s, struct lh_options *o, char *err, size_t errl
 				snprintf(err, errlen, "option %s: value too long", opts[i].name);
 				return -1;
 			}
-			memcpy((char *)o + opts[i].off, val, vlen);
-			((char *)o + opts[i].off)[vlen] = 0;
-			if (!strcmp(opts[i].name, "log_prefix") && (memchr(val, '/', vlen) || vlen == 0)) {
+			if (!strcmp(opts[i].name, "log_prefix") &&
+			    (vlen == 0 || memchr(val, '/', vlen) || (val[0] == '.' && vlen <= 2))) {
 				snprintf(err, errlen, "option log_prefix: must be a non-empty file name without '/'");
 				return -1;
 			}
+			memcpy((char *)o + opts[i].off, val, vlen);
+			((char *)o + opts[i].off)[vlen] = 0;
 			break;
 		}
 	}

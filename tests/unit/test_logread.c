@@ -1,0 +1,1074 @@
+/*
+ * test_logread.c - CUnit tests for analyzer/logread.c: every record type
+ * read back, duplicates, id lookups, unknown records, forward-compatible
+ * record tails, truncation at every byte, corrupt sizes and counts, header
+ * checks, reading from files, and a deterministic byte-flip fuzz (which
+ * also runs fd_analyze on whatever the reader accepted).
+ *
+ * Logs are built in memory with tests/unit/logbuild.h.
+ */
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "findings.h"
+#include "logbuild.h"
+#include "logread.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static char err[1024];
+
+/* ---- round trip ---------------------------------------------------------- */
+
+static void test_empty_log(void)
+{
+	struct lb b;
+	struct lr_log *log;
+
+	lb_init(&b);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->complete, 0);
+	CU_ASSERT_EQUAL(log->n_modules + log->n_stacks + log->n_threads + log->n_locks +
+	                        log->n_edges + log->n_findings + log->n_notes,
+	                0);
+	CU_ASSERT_STRING_EQUAL(log->path, "test.log");
+	CU_ASSERT_EQUAL(log->hdr.pid, 4242);
+	CU_ASSERT_EQUAL(log->hdr.ppid, 1);
+	CU_ASSERT_EQUAL(log->hdr.start_realtime_ns, 1700000000000000000ull);
+	CU_ASSERT_EQUAL(log->hdr.start_mono_ns, 1000);
+	CU_ASSERT_STRING_EQUAL(log->hdr.tool_version, "0.1.0-test");
+	CU_ASSERT_EQUAL(log->hdr.pointer_size, 8);
+	lr_free(log);
+	lb_free(&b);
+}
+
+static void test_round_trip(void)
+{
+	static const char args[] = "prog\0a\0b c"; /* 3 args, with final NUL: 11 bytes */
+	static const uint8_t bid[20] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6,
+		                         7,    8,    9,    10,   11, 12, 13, 14, 15, 16 };
+	const uint64_t pcs[3] = { 0x401000, 0x401234, 0x7f0000001000ull };
+	struct lh_rec_gate gates[2] = { { 77, LH_MODE_SHARED, 0 }, { 78, LH_MODE_EXCL, 0 } };
+	struct lh_rec_edge e;
+	struct lh_rec_finding f;
+	struct lh_rec_finding_item items[2];
+	struct lh_file_header h;
+	struct lb b;
+	struct lr_log *log;
+	const struct lr_thread *t;
+	const struct lr_lock *l;
+
+	lb_default_header(&h);
+	h.flags = LH_HDR_FORKED_CHILD;
+	h.pid = 777;
+	h.ppid = 776;
+	lb_init_hdr(&b, &h);
+	lb_process(&b, "/usr/bin/prog", args, sizeof(args));
+	lb_module(&b, 0x400000, 0x400000, 0x500000, bid, sizeof(bid), "/usr/bin/prog");
+	lb_module(&b, 0x7f0000000000ull, 0x7f0000000000ull, 0x7f0000100000ull, NULL, 0,
+	          "/lib/libc.so.6");
+	lb_stack(&b, 5, LH_STACK_FIRST_IS_PC | LH_STACK_TRUNCATED, pcs, 3);
+	lb_thread_full(&b, 1, 0, 0, 9001, 111, "main");
+	lb_thread_full(&b, 2, 1, 5, 9002, 222, "0123456789abcdef"); /* 16 chars, unterminated */
+	lb_thread_end(&b, 2, 333);
+	lb_thread_name(&b, 1, "renamed");
+	lb_lock_full(&b, 10, 0x601040, LH_LOCK_MUTEX, 5, LH_LOCKF_RECURSIVE, 1);
+	lb_lock_full(&b, 11, 0x601080, LH_LOCK_RWLOCK, 0, LH_LOCKF_STATIC_INIT | LH_LOCKF_WRITER_PREF,
+	             3);
+	memset(&e, 0, sizeof(e));
+	e.from_lock = 10;
+	e.to_lock = 11;
+	e.thread_id = 2;
+	e.from_stack = 5;
+	e.to_stack = 6;
+	e.from_mode = LH_MODE_EXCL;
+	e.to_mode = LH_MODE_SHARED;
+	e.flags = LH_EDGE_FROM_STACK_PARTIAL;
+	e.n_gates = 2;
+	e.time_ns = 123456789;
+	lb_edge_rec(&b, &e, gates);
+	memset(&f, 0, sizeof(f));
+	memset(items, 0, sizeof(items));
+	f.kind = LH_FIND_DEADLOCK;
+	f.what = 3;
+	f.thread_id = 2;
+	f.stack_id = 5;
+	f.lock_id = 11;
+	f.time_ns = 444;
+	f.n_items = 2;
+	items[0].thread_id = 1;
+	items[0].role = LH_ROLE_WAITS;
+	items[0].lock_id = 10;
+	items[0].stack_id = 5;
+	items[0].stack2_id = 6;
+	items[0].mode = LH_MODE_EXCL;
+	items[1].thread_id = 2;
+	items[1].role = LH_ROLE_JOINS;
+	items[1].target_thread = 1;
+	lb_finding(&b, &f, items);
+	lb_note(&b, 1, "stack limit reached");
+	lb_note(&b, 2, "second note");
+	lb_end(&b, 999, 3);
+
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->n_unknown_records, 0);
+	CU_ASSERT_EQUAL(log->hdr.flags, LH_HDR_FORKED_CHILD);
+	CU_ASSERT_EQUAL(log->hdr.pid, 777);
+	CU_ASSERT_EQUAL(log->hdr.ppid, 776);
+
+	/* process */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log->exe);
+	CU_ASSERT_STRING_EQUAL(log->exe, "/usr/bin/prog");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log->cmdline);
+	CU_ASSERT_STRING_EQUAL(log->cmdline, "prog a b c");
+
+	/* modules */
+	CU_ASSERT_EQUAL_FATAL(log->n_modules, 2);
+	CU_ASSERT_EQUAL(log->modules[0].base, 0x400000);
+	CU_ASSERT_EQUAL(log->modules[0].lo, 0x400000);
+	CU_ASSERT_EQUAL(log->modules[0].hi, 0x500000);
+	CU_ASSERT_STRING_EQUAL(log->modules[0].path, "/usr/bin/prog");
+	CU_ASSERT_EQUAL(log->modules[0].build_id_len, 20);
+	CU_ASSERT(memcmp(log->modules[0].build_id, bid, 20) == 0);
+	CU_ASSERT_EQUAL(log->modules[1].base, 0x7f0000000000ull);
+	CU_ASSERT_EQUAL(log->modules[1].hi, 0x7f0000100000ull);
+	CU_ASSERT_EQUAL(log->modules[1].build_id_len, 0);
+	CU_ASSERT_STRING_EQUAL(log->modules[1].path, "/lib/libc.so.6");
+
+	/* stack */
+	CU_ASSERT_EQUAL_FATAL(log->n_stacks, 1);
+	CU_ASSERT_EQUAL(log->stacks[0].id, 5);
+	CU_ASSERT_EQUAL(log->stacks[0].n, 3);
+	CU_ASSERT_EQUAL(log->stacks[0].flags, LH_STACK_FIRST_IS_PC | LH_STACK_TRUNCATED);
+	CU_ASSERT(memcmp(log->stacks[0].pcs, pcs, sizeof(pcs)) == 0);
+
+	/* threads */
+	CU_ASSERT_EQUAL_FATAL(log->n_threads, 2);
+	t = lr_thread(log, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->id, 1);
+	CU_ASSERT_EQUAL(t->parent, 0);
+	CU_ASSERT_EQUAL(t->os_tid, 9001);
+	CU_ASSERT_EQUAL(t->start_ns, 111);
+	CU_ASSERT_EQUAL(t->end_ns, 0);
+	CU_ASSERT_STRING_EQUAL(t->name, "renamed");
+	t = lr_thread(log, 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->parent, 1);
+	CU_ASSERT_EQUAL(t->create_stack, 5);
+	CU_ASSERT_EQUAL(t->os_tid, 9002);
+	CU_ASSERT_EQUAL(t->start_ns, 222);
+	CU_ASSERT_EQUAL(t->end_ns, 333);
+	CU_ASSERT_STRING_EQUAL(t->name, "0123456789abcdef");
+	CU_ASSERT_PTR_NULL(lr_thread(log, 3));
+
+	/* locks */
+	CU_ASSERT_EQUAL_FATAL(log->n_locks, 2);
+	l = lr_lock(log, 10);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	CU_ASSERT_EQUAL(l->addr, 0x601040);
+	CU_ASSERT_EQUAL(l->kind, LH_LOCK_MUTEX);
+	CU_ASSERT_EQUAL(l->init_stack, 5);
+	CU_ASSERT_EQUAL(l->flags, LH_LOCKF_RECURSIVE);
+	CU_ASSERT_EQUAL(l->generation, 1);
+	l = lr_lock(log, 11);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	CU_ASSERT_EQUAL(l->addr, 0x601080);
+	CU_ASSERT_EQUAL(l->kind, LH_LOCK_RWLOCK);
+	CU_ASSERT_EQUAL(l->init_stack, 0);
+	CU_ASSERT_EQUAL(l->flags, LH_LOCKF_STATIC_INIT | LH_LOCKF_WRITER_PREF);
+	CU_ASSERT_EQUAL(l->generation, 3);
+	CU_ASSERT_PTR_NULL(lr_lock(log, 12));
+
+	/* edge */
+	CU_ASSERT_EQUAL_FATAL(log->n_edges, 1);
+	CU_ASSERT_EQUAL(log->edges[0].from, 10);
+	CU_ASSERT_EQUAL(log->edges[0].to, 11);
+	CU_ASSERT_EQUAL(log->edges[0].thread, 2);
+	CU_ASSERT_EQUAL(log->edges[0].from_stack, 5);
+	CU_ASSERT_EQUAL(log->edges[0].to_stack, 6);
+	CU_ASSERT_EQUAL(log->edges[0].from_mode, LH_MODE_EXCL);
+	CU_ASSERT_EQUAL(log->edges[0].to_mode, LH_MODE_SHARED);
+	CU_ASSERT_EQUAL(log->edges[0].flags, LH_EDGE_FROM_STACK_PARTIAL);
+	CU_ASSERT_EQUAL(log->edges[0].time_ns, 123456789);
+	CU_ASSERT_EQUAL_FATAL(log->edges[0].n_gates, 2);
+	CU_ASSERT_EQUAL(log->edges[0].gates[0].lock_id, 77);
+	CU_ASSERT_EQUAL(log->edges[0].gates[0].mode, LH_MODE_SHARED);
+	CU_ASSERT_EQUAL(log->edges[0].gates[1].lock_id, 78);
+	CU_ASSERT_EQUAL(log->edges[0].gates[1].mode, LH_MODE_EXCL);
+
+	/* finding */
+	CU_ASSERT_EQUAL_FATAL(log->n_findings, 1);
+	CU_ASSERT_EQUAL(log->findings[0].f.kind, LH_FIND_DEADLOCK);
+	CU_ASSERT_EQUAL(log->findings[0].f.what, 3);
+	CU_ASSERT_EQUAL(log->findings[0].f.thread_id, 2);
+	CU_ASSERT_EQUAL(log->findings[0].f.stack_id, 5);
+	CU_ASSERT_EQUAL(log->findings[0].f.lock_id, 11);
+	CU_ASSERT_EQUAL(log->findings[0].f.time_ns, 444);
+	CU_ASSERT_EQUAL_FATAL(log->findings[0].f.n_items, 2);
+	CU_ASSERT(memcmp(log->findings[0].items, items, sizeof(items)) == 0);
+
+	/* notes, end */
+	CU_ASSERT_EQUAL_FATAL(log->n_notes, 2);
+	CU_ASSERT_STRING_EQUAL(log->notes[0], "stack limit reached");
+	CU_ASSERT_STRING_EQUAL(log->notes[1], "second note");
+	CU_ASSERT_EQUAL(log->complete, 1);
+	CU_ASSERT_EQUAL(log->end.end_ns, 999);
+	CU_ASSERT_EQUAL(log->end.exit_status, 3);
+	lr_free(log);
+	lb_free(&b);
+}
+
+/* readers accept a payload larger than the struct they know */
+static void test_record_tails_ignored(void)
+{
+	struct lh_rec_lock lk;
+	struct lh_rec_thread th;
+	struct lh_rec_end en;
+	unsigned char tail[24];
+	struct lb b;
+	struct lr_log *log;
+
+	memset(tail, 0xab, sizeof(tail));
+	lb_init(&b);
+	memset(&th, 0, sizeof(th));
+	th.thread_id = 4;
+	th.start_ns = 40;
+	strcpy(th.name, "tailed");
+	lb_rec3(&b, LH_REC_THREAD, &th, sizeof(th), tail, 8, NULL, 0);
+	memset(&lk, 0, sizeof(lk));
+	lk.lock_id = 9;
+	lk.addr = 0x9000;
+	lk.kind = LH_LOCK_SPIN;
+	lk.generation = 2;
+	lb_rec3(&b, LH_REC_LOCK, &lk, sizeof(lk), tail, sizeof(tail), NULL, 0);
+	memset(&en, 0, sizeof(en));
+	en.end_ns = 50;
+	en.exit_status = -1;
+	lb_rec3(&b, LH_REC_END, &en, sizeof(en), tail, 4, NULL, 0);
+	lb_lock(&b, 10, 0xa000, LH_LOCK_MUTEX, 0); /* still read after the tails */
+
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL_FATAL(log->n_threads, 1);
+	CU_ASSERT_EQUAL(log->threads[0].id, 4);
+	CU_ASSERT_EQUAL(log->threads[0].start_ns, 40);
+	CU_ASSERT_STRING_EQUAL(log->threads[0].name, "tailed");
+	CU_ASSERT_EQUAL_FATAL(log->n_locks, 2);
+	CU_ASSERT_EQUAL(lr_lock(log, 9)->addr, 0x9000);
+	CU_ASSERT_EQUAL(lr_lock(log, 9)->kind, LH_LOCK_SPIN);
+	CU_ASSERT_EQUAL(lr_lock(log, 9)->generation, 2);
+	CU_ASSERT_EQUAL(lr_lock(log, 10)->addr, 0xa000);
+	CU_ASSERT_EQUAL(log->complete, 1);
+	CU_ASSERT_EQUAL(log->end.exit_status, -1);
+	lr_free(log);
+	lb_free(&b);
+}
+
+/* ---- duplicates and lookups ----------------------------------------------- */
+
+static void test_duplicate_lock_updates(void)
+{
+	struct lb b;
+	struct lr_log *log;
+	const struct lr_lock *l;
+
+	lb_init(&b);
+	lb_lock_full(&b, 5, 0x1000, LH_LOCK_MUTEX, 0, 0, 1);
+	lb_lock_full(&b, 6, 0x2000, LH_LOCK_MUTEX, 0, 0, 1);
+	lb_lock_full(&b, 5, 0x3000, LH_LOCK_RWLOCK, 7, LH_LOCKF_WRITER_PREF, 2);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->n_locks, 2);
+	l = lr_lock(log, 5);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	CU_ASSERT_EQUAL(l->id, 5);
+	CU_ASSERT_EQUAL(l->addr, 0x3000);
+	CU_ASSERT_EQUAL(l->kind, LH_LOCK_RWLOCK);
+	CU_ASSERT_EQUAL(l->init_stack, 7);
+	CU_ASSERT_EQUAL(l->flags, LH_LOCKF_WRITER_PREF);
+	CU_ASSERT_EQUAL(l->generation, 2);
+	CU_ASSERT_EQUAL(lr_lock(log, 6)->addr, 0x2000);
+	lr_free(log);
+	lb_free(&b);
+}
+
+static void test_lock_id_zero_rejected(void)
+{
+	struct lb b;
+	struct lr_log *log;
+
+	lb_init(&b);
+	lb_lock(&b, 0, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_lock(&b, 1, 0x2000, LH_LOCK_MUTEX, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_locks, 1);
+	CU_ASSERT_PTR_NULL(lr_lock(log, 0));
+	CU_ASSERT_PTR_NOT_NULL(lr_lock(log, 1));
+	CU_ASSERT_EQUAL(log->n_errors, 1);
+	CU_ASSERT(lb_has_error(log, "lock id 0"));
+	lr_free(log);
+	lb_free(&b);
+}
+
+static void test_stack_lookup(void)
+{
+	struct lb b;
+	struct lr_log *log;
+	const struct lr_stack *s;
+	uint64_t pcs[8];
+	uint32_t id;
+
+	lb_init(&b);
+	/* ids out of order, sparse, one with no frames, one id 0 (= no stack) */
+	for (id = 1; id <= 200; id++) {
+		uint32_t sid = (id * 37u) % 1000u + 1u;
+		uint32_t k, n = id % 5;
+		for (k = 0; k < n; k++)
+			pcs[k] = (uint64_t)sid * 0x100 + k;
+		lb_stack(&b, sid, 0, pcs, n);
+	}
+	pcs[0] = 0xdead;
+	lb_stack(&b, 0, 0, pcs, 1);
+	/* the same id again after fork: the first one is kept */
+	pcs[0] = 0xbad;
+	lb_stack(&b, 38, 0, pcs, 1);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->n_stacks, 200);
+	for (id = 1; id <= 200; id++) {
+		uint32_t sid = (id * 37u) % 1000u + 1u;
+		uint32_t k, n = id % 5;
+		s = lr_stack(log, sid);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		CU_ASSERT_EQUAL(s->id, sid);
+		CU_ASSERT_EQUAL(s->n, n);
+		for (k = 0; k < n && k < s->n; k++)
+			CU_ASSERT_EQUAL(s->pcs[k], (uint64_t)sid * 0x100 + k);
+	}
+	s = lr_stack(log, 38); /* id 1 -> sid 38 */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(s->n, 1);
+	CU_ASSERT_EQUAL(s->pcs[0], 38 * 0x100);
+	CU_ASSERT_PTR_NULL(lr_stack(log, 0));
+	CU_ASSERT_PTR_NULL(lr_stack(log, 2));
+	CU_ASSERT_PTR_NULL(lr_stack(log, 100000));
+	lr_free(log);
+	lb_free(&b);
+}
+
+static void test_thread_end_and_name(void)
+{
+	struct lb b;
+	struct lr_log *log;
+	const struct lr_thread *t;
+
+	lb_init(&b);
+	lb_thread_full(&b, 1, 0, 0, 100, 10, "main");
+	lb_thread_full(&b, 2, 1, 0, 101, 20, NULL);
+	lb_thread_end(&b, 2, 25);
+	lb_thread_end(&b, 1, 0);       /* end_ns 0 still means "ended" */
+	lb_thread_end(&b, 9, 30);      /* unknown thread: ignored */
+	lb_thread_name(&b, 9, "ghost"); /* unknown thread: ignored */
+	lb_thread_name(&b, 2, "worker");
+	lb_thread_name(&b, 2, "fedcba9876543210"); /* renamed again, 16 chars */
+	lb_thread_full(&b, 3, 1, 0, 102, 40, "third");
+	lb_thread_full(&b, 3, 1, 0, 202, 50, "forked"); /* re-registered */
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->n_threads, 3);
+	t = lr_thread(log, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_NOT_EQUAL(t->end_ns, 0);
+	CU_ASSERT_STRING_EQUAL(t->name, "main");
+	t = lr_thread(log, 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->start_ns, 20);
+	CU_ASSERT_EQUAL(t->end_ns, 25);
+	CU_ASSERT_STRING_EQUAL(t->name, "fedcba9876543210");
+	t = lr_thread(log, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->os_tid, 202);
+	CU_ASSERT_EQUAL(t->start_ns, 50);
+	CU_ASSERT_STRING_EQUAL(t->name, "forked");
+	CU_ASSERT_PTR_NULL(lr_thread(log, 9));
+	lr_free(log);
+	lb_free(&b);
+}
+
+static void test_unknown_records_skipped(void)
+{
+	unsigned char junk[40];
+	struct lb b;
+	struct lr_log *log;
+
+	memset(junk, 0x5a, sizeof(junk));
+	lb_init(&b);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_unknown(&b, 200, junk, sizeof(junk));
+	lb_unknown(&b, 12, NULL, 0);
+	lb_unknown(&b, 0xffff, junk, 3); /* odd size: the next header is unaligned */
+	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
+	lb_note(&b, 1, "after unknown");
+	lb_end(&b, 77, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->n_unknown_records, 3);
+	CU_ASSERT_EQUAL(log->n_locks, 2);
+	CU_ASSERT_PTR_NOT_NULL(lr_lock(log, 2));
+	CU_ASSERT_EQUAL_FATAL(log->n_notes, 1);
+	CU_ASSERT_STRING_EQUAL(log->notes[0], "after unknown");
+	CU_ASSERT_EQUAL(log->complete, 1);
+	CU_ASSERT_EQUAL(log->end.end_ns, 77);
+	lr_free(log);
+	lb_free(&b);
+}
+
+/* ---- truncation -------------------------------------------------------------- */
+
+/* a log of a few hundred bytes with every record type */
+static void build_sample(struct lb *b)
+{
+	const uint64_t pcs[2] = { 0x401010, 0x401020 };
+	struct lh_rec_gate g = { 3, LH_MODE_EXCL, 0 };
+	struct lh_rec_finding f;
+	struct lh_rec_finding_item it;
+	unsigned char junk[5] = { 1, 2, 3, 4, 5 };
+
+	lb_init(b);
+	lb_process(b, "/p", "p\0x", 4);
+	lb_module(b, 0x400000, 0x400000, 0x402000, "\x01\x02\x03\x04", 4, "/p");
+	lb_stack(b, 1, 0, pcs, 2);
+	lb_stack1(b, 2, 0x401030);
+	lb_thread_full(b, 1, 0, 0, 50, 10, "main");
+	lb_thread_full(b, 2, 1, 1, 51, 20, "w");
+	lb_thread_name(b, 2, "worker");
+	lb_lock(b, 1, 0x601000, LH_LOCK_MUTEX, 0);
+	lb_lock(b, 2, 0x601040, LH_LOCK_MUTEX, 0);
+	lb_lock(b, 3, 0x601080, LH_LOCK_RWLOCK, 0);
+	lb_edge(b, 1, 2, 1, 1, 2, LH_MODE_EXCL, LH_MODE_EXCL, NULL, 0);
+	lb_edge(b, 2, 1, 2, 2, 1, LH_MODE_EXCL, LH_MODE_EXCL, &g, 1);
+	lb_unknown(b, 99, junk, sizeof(junk));
+	memset(&f, 0, sizeof(f));
+	memset(&it, 0, sizeof(it));
+	f.kind = LH_FIND_MISUSE;
+	f.n_items = 1;
+	it.thread_id = 1;
+	lb_finding(b, &f, &it);
+	lb_note(b, 1, "n");
+	lb_thread_end(b, 2, 30);
+	lb_end(b, 40, 0);
+}
+
+/* how many records of the sample log a reader should have stored, given
+ * the first k records: every record adds one thing except thread-end and
+ * thread-name */
+static size_t stored(const struct lb *b, size_t k)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < k; i++)
+		if (b->rec_type[i] != LH_REC_THREAD_END && b->rec_type[i] != LH_REC_THREAD_NAME)
+			n++;
+	return n;
+}
+
+static size_t counted(const struct lr_log *log)
+{
+	return (log->exe ? 1 : 0) + log->n_modules + log->n_stacks + log->n_threads + log->n_locks +
+	       log->n_edges + log->n_findings + log->n_notes + log->n_unknown_records +
+	       (size_t)log->complete;
+}
+
+static void test_truncation_every_prefix(void)
+{
+	struct lb b;
+	size_t len, k, n_null = 0, n_trunc = 0, n_clean = 0;
+
+	build_sample(&b);
+	CU_ASSERT(b.n >= 300 && b.n <= 1000); /* "a few hundred bytes" */
+	for (len = 0; len <= b.n; len++) {
+		struct lr_log *log;
+		int boundary = 0;
+
+		/* a copy of exactly len bytes, so valgrind/ASan see any overread */
+		unsigned char *copy = malloc(len ? len : 1);
+		memcpy(copy, b.p, len);
+		err[0] = 0;
+		log = lr_read_mem("cut.log", copy, len, err, sizeof(err));
+		free(copy);
+
+		if (len < sizeof(struct lh_file_header)) {
+			CU_ASSERT_PTR_NULL(log);
+			CU_ASSERT(strlen(err) > 0);
+			CU_ASSERT(strstr(err, "cut.log") != NULL);
+			if (len >= LH_LOG_MAGIC_LEN)
+				CU_ASSERT(strstr(err, "truncated") != NULL);
+			lr_free(log);
+			n_null++;
+			continue;
+		}
+		CU_ASSERT_PTR_NOT_NULL(log);
+		if (!log)
+			continue;
+		/* complete records before the cut */
+		for (k = 0; k < b.n_rec && b.rec_off[k] < len; k++)
+			;
+		if (len == b.n || (k < b.n_rec && b.rec_off[k] == len) || len == sizeof(struct lh_file_header))
+			boundary = 1;
+		if (boundary) {
+			size_t whole = len == b.n ? b.n_rec : k;
+			CU_ASSERT_EQUAL(log->n_errors, 0);
+			CU_ASSERT_EQUAL(counted(log), stored(&b, whole));
+			CU_ASSERT_EQUAL(log->complete, len == b.n);
+			n_clean++;
+		} else {
+			/* the cut is inside record k-1 */
+			CU_ASSERT_EQUAL(log->n_errors, 1);
+			CU_ASSERT(log->n_errors >= 1 && strstr(log->errors[0], "truncated") != NULL);
+			CU_ASSERT_EQUAL(counted(log), stored(&b, k - 1));
+			CU_ASSERT_EQUAL(log->complete, 0);
+			n_trunc++;
+		}
+		lr_free(log);
+	}
+	CU_ASSERT_EQUAL(n_null, sizeof(struct lh_file_header));
+	CU_ASSERT_EQUAL(n_clean, b.n_rec + 1);
+	CU_ASSERT_EQUAL(n_null + n_clean + n_trunc, b.n + 1);
+	lb_free(&b);
+}
+
+/* ---- corruption ------------------------------------------------------------- */
+
+static void test_corrupt_huge_size(void)
+{
+	struct lb b;
+	struct lr_log *log;
+	unsigned char pad[16] = { 0 };
+
+	lb_init(&b);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_rec_claim(&b, LH_REC_LOCK, 0xffffffffu, pad, sizeof(pad));
+	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
+	lb_end(&b, 1, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 1);
+	CU_ASSERT(lb_has_error(log, "corrupt"));
+	CU_ASSERT_EQUAL(log->n_locks, 1); /* reading stopped at the bad record */
+	CU_ASSERT_PTR_NULL(lr_lock(log, 2));
+	CU_ASSERT_EQUAL(log->complete, 0);
+	lr_free(log);
+	lb_free(&b);
+
+	/* just above the limit is corrupt too; record type 0 is corrupt */
+	lb_init(&b);
+	lb_rec_claim(&b, LH_REC_NOTE, LH_MAX_RECORD_SIZE + 1, pad, sizeof(pad));
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT(lb_has_error(log, "corrupt"));
+	lr_free(log);
+	lb_free(&b);
+
+	lb_init(&b);
+	lb_rec(&b, 0, pad, 8);
+	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT(lb_has_error(log, "corrupt"));
+	CU_ASSERT_EQUAL(log->n_locks, 0);
+	lr_free(log);
+	lb_free(&b);
+}
+
+static void test_bad_magic(void)
+{
+	struct lh_file_header h;
+	struct lb b;
+	struct lr_log *log;
+
+	lb_default_header(&h);
+	h.magic[3] = 'X';
+	lb_init_hdr(&b, &h);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(log);
+	CU_ASSERT(strstr(err, "not a lockhound log") != NULL);
+	CU_ASSERT(strstr(err, "test.log") != NULL);
+	lr_free(log);
+	lb_free(&b);
+
+	/* an ELF file, say */
+	log = lr_read_mem("elf", "\x7f" "ELF\2\1\1\0\0\0\0\0\0\0\0\0\0\0\0\0", 20, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(log);
+	CU_ASSERT(strstr(err, "not a lockhound log") != NULL);
+	lr_free(log);
+}
+
+/* does s contain the decimal number n as a whole word (not inside 123)? */
+static int has_number(const char *s, unsigned n)
+{
+	char num[16];
+	const char *p = s;
+	size_t l;
+
+	snprintf(num, sizeof(num), "%u", n);
+	l = strlen(num);
+	while ((p = strstr(p, num)) != NULL) {
+		if ((p == s || p[-1] < '0' || p[-1] > '9') && (p[l] < '0' || p[l] > '9'))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+static void test_newer_format(void)
+{
+	struct lh_file_header h;
+	struct lb b;
+	struct lr_log *log;
+
+	lb_default_header(&h);
+	h.format_version = LH_LOG_FORMAT_VERSION + 1;
+	snprintf(h.tool_version, sizeof(h.tool_version), "9.9.9");
+	h.header_size = sizeof(h) + 32; /* a newer, bigger header */
+	lb_init_hdr(&b, &h);
+	{
+		unsigned char more[32] = { 0 };
+		lb_raw(&b, more, sizeof(more));
+	}
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(log);
+	/* the exact wording may change: the message must name the log's format
+	 * number and this reader's, and say "newer" */
+	CU_ASSERT(strstr(err, "format") != NULL);
+	CU_ASSERT(has_number(err, LH_LOG_FORMAT_VERSION + 1));
+	CU_ASSERT(has_number(err, LH_LOG_FORMAT_VERSION));
+	CU_ASSERT(strstr(err, "newer") != NULL);
+	CU_ASSERT(strstr(err, "9.9.9") != NULL);
+	lr_free(log);
+	lb_free(&b);
+
+	/* a huge version number, and an unterminated tool version */
+	lb_default_header(&h);
+	h.format_version = 0xffffffffu;
+	memset(h.tool_version, 'Z', sizeof(h.tool_version));
+	lb_init_hdr(&b, &h);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(log);
+	CU_ASSERT(has_number(err, 4294967295u));
+	CU_ASSERT(strstr(err, "newer") != NULL);
+	lr_free(log);
+	lb_free(&b);
+}
+
+static void test_bad_header_fields(void)
+{
+	struct lh_file_header h;
+	struct lb b;
+	struct lr_log *log;
+
+	/* format 0 */
+	lb_default_header(&h);
+	h.format_version = 0;
+	lb_init_hdr(&b, &h);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(log);
+	CU_ASSERT(strstr(err, "corrupt header") != NULL);
+	lr_free(log);
+	lb_free(&b);
+
+	/* header size too large */
+	lb_default_header(&h);
+	h.header_size = 1u << 20;
+	lb_init_hdr(&b, &h);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(log);
+	CU_ASSERT(strstr(err, "corrupt header") != NULL);
+	lr_free(log);
+	lb_free(&b);
+
+	/* a bigger header than the reader knows: the tail is skipped */
+	lb_default_header(&h);
+	h.header_size = sizeof(h) + 24;
+	lb_init_hdr(&b, &h);
+	{
+		unsigned char more[24];
+		memset(more, 0xee, sizeof(more));
+		lb_raw(&b, more, sizeof(more));
+	}
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->n_locks, 1);
+	lr_free(log);
+	lb_free(&b);
+}
+
+/* a header shorter than struct lh_file_header: what was not written must not
+ * be filled from the records that follow it */
+static void test_short_header(void)
+{
+	struct lh_file_header h;
+	struct lb b;
+	struct lr_log *log;
+
+	lb_default_header(&h);
+	h.header_size = 32; /* magic, version, size, pid, ppid, start_realtime_ns */
+	lb_init_hdr(&b, &h);
+	b.n = 32;
+	lb_lock_full(&b, 0x4142434445464748ull, 0x1000, LH_LOCK_MUTEX, 0, 0, 1);
+	log = lb_read(&b, err, sizeof(err));
+	if (!log) {
+		/* refusing it is fine too */
+		CU_ASSERT(strstr(err, "corrupt header") != NULL);
+	} else {
+		CU_ASSERT_EQUAL(log->n_errors, 0);
+		CU_ASSERT_EQUAL(log->n_locks, 1);
+		CU_ASSERT_EQUAL(log->hdr.pid, 4242);
+		CU_ASSERT_EQUAL(log->hdr.start_realtime_ns, 1700000000000000000ull);
+		/* fields past header_size are not in this header: they must stay
+		 * zero, not be taken from the record that follows */
+		CU_ASSERT_EQUAL(log->hdr.start_mono_ns, 0);
+		CU_ASSERT_STRING_EQUAL(log->hdr.tool_version, "");
+		CU_ASSERT_EQUAL(log->hdr.pointer_size, 0);
+		CU_ASSERT_EQUAL(log->hdr.flags, 0);
+	}
+	lr_free(log);
+	lb_free(&b);
+}
+
+static void test_stack_frames_beyond_payload(void)
+{
+	struct lh_rec_stack r;
+	uint64_t pcs[2] = { 1, 2 };
+	struct lb b;
+	struct lr_log *log;
+
+	lb_init(&b);
+	memset(&r, 0, sizeof(r));
+	r.stack_id = 7;
+	r.n_frames = 10; /* only 2 follow */
+	lb_rec3(&b, LH_REC_STACK, &r, sizeof(r), pcs, sizeof(pcs), NULL, 0);
+	r.stack_id = 8;
+	r.n_frames = 0xffffffffu;
+	lb_rec3(&b, LH_REC_STACK, &r, sizeof(r), pcs, sizeof(pcs), NULL, 0);
+	r.stack_id = 9;
+	r.n_frames = LH_MAX_FRAMES; /* plausible count, still missing */
+	lb_rec3(&b, LH_REC_STACK, &r, sizeof(r), pcs, sizeof(pcs), NULL, 0);
+	lb_rec(&b, LH_REC_STACK, &r, 8); /* not even the fixed part */
+	lb_stack1(&b, 10, 0x1234);      /* a good one after */
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 4);
+	CU_ASSERT(lb_has_error(log, "corrupt stack record"));
+	CU_ASSERT_PTR_NULL(lr_stack(log, 7));
+	CU_ASSERT_PTR_NULL(lr_stack(log, 8));
+	CU_ASSERT_PTR_NULL(lr_stack(log, 9));
+	CU_ASSERT_EQUAL(log->n_stacks, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lr_stack(log, 10));
+	CU_ASSERT_EQUAL(lr_stack(log, 10)->pcs[0], 0x1234);
+	lr_free(log);
+	lb_free(&b);
+}
+
+/* counts and lengths inside other records that point past the payload */
+static void test_counts_beyond_payload(void)
+{
+	struct lb b;
+	struct lr_log *log;
+	struct lh_rec_edge e;
+	struct lh_rec_module m;
+	struct lh_rec_note nt;
+	struct lh_rec_process pr;
+	struct lh_rec_finding f;
+	struct lh_rec_gate g = { 1, 0, 0 };
+
+	lb_init(&b);
+	memset(&e, 0, sizeof(e));
+	e.from_lock = 1;
+	e.to_lock = 2;
+	e.n_gates = 3; /* one follows */
+	lb_rec3(&b, LH_REC_EDGE, &e, sizeof(e), &g, sizeof(g), NULL, 0);
+	e.n_gates = 0x7fffffff;
+	lb_rec3(&b, LH_REC_EDGE, &e, sizeof(e), &g, sizeof(g), NULL, 0);
+	memset(&m, 0, sizeof(m));
+	m.lo = 0x1000;
+	m.hi = 0x2000;
+	m.build_id_len = 0xffffffffu;
+	m.path_len = 0xffffffffu; /* sum overflows 32 bits */
+	lb_rec3(&b, LH_REC_MODULE, &m, sizeof(m), "/x", 3, NULL, 0);
+	m.build_id_len = 0;
+	m.path_len = 3;
+	m.lo = m.hi; /* empty range */
+	lb_rec3(&b, LH_REC_MODULE, &m, sizeof(m), "/x", 3, NULL, 0);
+	nt.level = 1;
+	nt.len = 100;
+	lb_rec3(&b, LH_REC_NOTE, &nt, sizeof(nt), "short", 6, NULL, 0);
+	pr.exe_len = 0xfffffff0u;
+	pr.cmdline_len = 0x20u; /* sum overflows 32 bits */
+	lb_rec3(&b, LH_REC_PROCESS, &pr, sizeof(pr), "/p", 3, NULL, 0);
+	memset(&f, 0, sizeof(f));
+	f.n_items = 2;
+	lb_rec3(&b, LH_REC_FINDING, &f, sizeof(f), NULL, 0, NULL, 0);
+	lb_rec(&b, LH_REC_END, "\0\0\0\0", 4);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 8);
+	CU_ASSERT(lb_has_error(log, "corrupt edge record"));
+	CU_ASSERT(lb_has_error(log, "corrupt module record"));
+	CU_ASSERT(lb_has_error(log, "empty address range"));
+	CU_ASSERT(lb_has_error(log, "corrupt note record"));
+	CU_ASSERT(lb_has_error(log, "corrupt process record"));
+	CU_ASSERT(lb_has_error(log, "corrupt finding record"));
+	CU_ASSERT(lb_has_error(log, "corrupt end record"));
+	CU_ASSERT_EQUAL(log->n_edges, 0);
+	CU_ASSERT_EQUAL(log->n_modules, 0);
+	CU_ASSERT_EQUAL(log->n_notes, 0);
+	CU_ASSERT_PTR_NULL(log->exe);
+	CU_ASSERT_EQUAL(log->n_findings, 0);
+	CU_ASSERT_EQUAL(log->complete, 0);
+	CU_ASSERT_EQUAL(log->n_locks, 1);
+	lr_free(log);
+	lb_free(&b);
+}
+
+static void test_error_cap(void)
+{
+	struct lb b;
+	struct lr_log *log;
+	int i;
+
+	lb_init(&b);
+	for (i = 0; i < 50; i++)
+		lb_lock(&b, 0, 0x1000, LH_LOCK_MUTEX, 0); /* each one an error */
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL_FATAL(log->n_errors, 21);
+	CU_ASSERT_STRING_EQUAL(log->errors[20], "further problems not shown");
+	CU_ASSERT_EQUAL(log->n_locks, 1);
+	lr_free(log);
+	lb_free(&b);
+}
+
+/* ---- files ------------------------------------------------------------------------ */
+
+static void test_read_file(void)
+{
+	char dir[] = "/tmp/lh_test_logread.XXXXXX", path[256];
+	struct lb b;
+	struct lr_log *log;
+	FILE *fp;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	build_sample(&b);
+	snprintf(path, sizeof(path), "%s/x.log", dir);
+	fp = fopen(path, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	CU_ASSERT_EQUAL(fwrite(b.p, 1, b.n, fp), b.n);
+	fclose(fp);
+
+	log = lr_read(path, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(log);
+	if (log) {
+		CU_ASSERT_STRING_EQUAL(log->path, path);
+		CU_ASSERT_EQUAL(log->n_errors, 0);
+		CU_ASSERT_EQUAL(counted(log), stored(&b, b.n_rec));
+		CU_ASSERT_EQUAL(log->complete, 1);
+		lr_free(log);
+	}
+
+	/* an empty file */
+	fp = fopen(path, "wb");
+	fclose(fp);
+	log = lr_read(path, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(log);
+	CU_ASSERT(strstr(err, path) != NULL);
+	lr_free(log);
+	unlink(path);
+
+	/* missing file: the system's reason */
+	log = lr_read(path, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(log);
+	CU_ASSERT(strstr(err, strerror(ENOENT)) != NULL);
+	lr_free(log);
+
+	/* a directory */
+	log = lr_read(dir, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(log);
+	CU_ASSERT(strstr(err, "not a regular file") != NULL);
+	lr_free(log);
+
+	rmdir(dir);
+	lb_free(&b);
+}
+
+/* ---- fuzz ---------------------------------------------------------------------- */
+
+static uint64_t rng_state;
+static uint64_t rng(void)
+{
+	/* xorshift64*: deterministic across platforms */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1Dull;
+}
+
+static void check_log_sane(const struct lr_log *log)
+{
+	size_t i;
+
+	CU_ASSERT(log->n_errors <= 21);
+	for (i = 0; i < log->n_errors; i++)
+		CU_ASSERT_PTR_NOT_NULL(log->errors[i]);
+	for (i = 0; i < log->n_stacks; i++) {
+		const struct lr_stack *s = lr_stack(log, log->stacks[i].id);
+		CU_ASSERT(s == &log->stacks[i]);
+		CU_ASSERT(log->stacks[i].n <= LH_MAX_FRAMES * 4);
+	}
+	for (i = 0; i < log->n_locks; i++)
+		CU_ASSERT(lr_lock(log, log->locks[i].id) == &log->locks[i]);
+	for (i = 0; i < log->n_threads; i++)
+		CU_ASSERT(lr_thread(log, log->threads[i].id) == &log->threads[i]);
+	for (i = 0; i < log->n_modules; i++)
+		CU_ASSERT(log->modules[i].lo < log->modules[i].hi);
+}
+
+static void test_fuzz_byte_flips(void)
+{
+	struct lb b;
+	int iter, n_read = 0, n_null = 0;
+	unsigned char *m;
+
+	build_sample(&b);
+	m = malloc(b.n);
+	rng_state = 0x10c4b0d5eedull;
+	for (iter = 0; iter < 5000; iter++) {
+		size_t len = b.n, k, n_flips = 1 + rng() % 8;
+		struct lr_log *log;
+		unsigned char *copy;
+
+		memcpy(m, b.p, b.n);
+		for (k = 0; k < n_flips; k++) {
+			size_t pos;
+			/* mostly past the header, where records are */
+			if (rng() % 8 == 0)
+				pos = rng() % b.n;
+			else
+				pos = sizeof(struct lh_file_header) +
+				      rng() % (b.n - sizeof(struct lh_file_header));
+			switch (rng() % 4) {
+			case 0: m[pos] ^= (unsigned char)(1u << (rng() % 8)); break;
+			case 1: m[pos] = (unsigned char)rng(); break;
+			case 2: m[pos] = 0xff; break;
+			default: m[pos] = 0; break;
+			}
+		}
+		if (rng() % 4 == 0)
+			len = rng() % (b.n + 1);
+		copy = malloc(len ? len : 1);
+		memcpy(copy, m, len);
+		log = lr_read_mem("fuzz.log", copy, len, err, sizeof(err));
+		free(copy);
+		if (!log) {
+			CU_ASSERT(strlen(err) > 0);
+			n_null++;
+			continue;
+		}
+		n_read++;
+		check_log_sane(log);
+		{
+			struct fd_result res;
+			size_t i, j;
+			memset(&res, 0, sizeof(res));
+			CU_ASSERT_EQUAL(fd_analyze(log, &res), 0);
+			for (i = 0; i < res.n; i++) {
+				CU_ASSERT_PTR_NOT_NULL(res.f[i].key);
+				if (res.f[i].kind != FD_CYCLE)
+					continue;
+				for (j = 0; j < res.f[i].n; j++) {
+					CU_ASSERT_EQUAL(res.f[i].edges[j]->from, res.f[i].locks[j]);
+					CU_ASSERT_EQUAL(res.f[i].edges[j]->to,
+					                res.f[i].locks[(j + 1) % res.f[i].n]);
+				}
+			}
+			fd_result_free(&res);
+		}
+		lr_free(log);
+	}
+	/* the fuzz must have exercised both outcomes */
+	CU_ASSERT(n_read > 1000);
+	CU_ASSERT(n_null > 0);
+	free(m);
+	lb_free(&b);
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		CU_TestFunc fn;
+	} tests[] = {
+		{ "empty log (header only)", test_empty_log },
+		{ "round trip of every record type", test_round_trip },
+		{ "record tails ignored", test_record_tails_ignored },
+		{ "duplicate lock record updates", test_duplicate_lock_updates },
+		{ "lock id 0 rejected", test_lock_id_zero_rejected },
+		{ "stack id lookup", test_stack_lookup },
+		{ "thread end and name", test_thread_end_and_name },
+		{ "unknown record types skipped", test_unknown_records_skipped },
+		{ "truncation at every prefix", test_truncation_every_prefix },
+		{ "corrupt record size", test_corrupt_huge_size },
+		{ "bad magic", test_bad_magic },
+		{ "newer format refused", test_newer_format },
+		{ "bad header fields", test_bad_header_fields },
+		{ "short header", test_short_header },
+		{ "stack frames beyond payload", test_stack_frames_beyond_payload },
+		{ "counts beyond payload", test_counts_beyond_payload },
+		{ "error list capped", test_error_cap },
+		{ "lr_read from files", test_read_file },
+		{ "fuzz: byte flips", test_fuzz_byte_flips },
+	};
+	CU_pSuite s;
+	unsigned fails;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("logread", NULL, NULL);
+	if (!s) {
+		CU_cleanup_registry();
+		return 2;
+	}
+	for (size_t i = 0; i < N_OF(tests); i++)
+		if (!CU_add_test(s, tests[i].name, tests[i].fn)) {
+			CU_cleanup_registry();
+			return 2;
+		}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	fails = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return fails ? 1 : 0;
+}
