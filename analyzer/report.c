@@ -316,6 +316,14 @@ static void text_misuse(FILE *out, struct rp *r, const struct fd_finding *f, siz
 		text_stack(out, r, log, lf->f.stack_id, "      ");
 	for (i = 0; i < lf->f.n_items; i++) {
 		const struct lh_rec_finding_item *it = &lf->items[i];
+		if (it->role == LH_ROLE_WAITS) {
+			fprintf(out, "  ");
+			text_thread_name(out, log, it->thread_id);
+			fprintf(out, " waits on the same condition variable with M%zu, at:\n",
+			        label_index(f, it->lock_id));
+			text_stack(out, r, log, it->stack_id, "      ");
+			continue;
+		}
 		if (it->role != LH_ROLE_HOLDS)
 			continue;
 		fprintf(out, "  ");
@@ -353,16 +361,20 @@ static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size
 	}
 	fprintf(out, "==== lockhound: F%zu: potential deadlock: lock-order cycle of %zu locks ====\n",
 	        fid, f->n);
+	/* the orders at a glance: "T2 takes M1 then M2; T3 takes M2 then M1" */
+	for (i = 0; i < f->n; i++)
+		fprintf(out, "%s%sT%u takes M%zu then M%zu", i == 0 ? "" : ";", i == 0 ? "" : (i % 3 ? " " : "\n"),
+		        f->edges[i]->thread, i + 1, (i + 1) % f->n + 1);
+	fprintf(out, ".\n");
 	if (f->single_thread)
-		fprintf(out,
-		        "Thread T%u takes these locks in a cyclic order at different times. Two threads\n"
-		        "running these code paths at once would each wait for the other forever.\n",
-		        threads[0]);
+		fprintf(out, "One thread did both, at different times: two threads running these paths\n"
+		             "at once could each hold one lock and wait forever for the other.\n");
+	else if (f->concurrent)
+		fprintf(out, "These threads were alive at the same time: if each takes its first lock\n"
+		             "before the next takes its second, they all wait forever.\n");
 	else
-		fprintf(out,
-		        "%zu threads take these locks in a cyclic order%s. If they run these\n"
-		        "code paths at the same moment, each waits for the next forever.\n",
-		        nt, f->concurrent ? ", and they were alive at the same time" : "");
+		fprintf(out, "These threads did not overlap in this run, but nothing orders them: if\n"
+		             "they ever do, each can hold one lock and wait forever for the next.\n");
 	if (log->hdr.pid && r->in->n_logs > 1)
 		fprintf(out, "Process %u (%s)\n", log->hdr.pid, log->exe ? log->exe : "?");
 	fprintf(out, "\n");
@@ -415,7 +427,8 @@ static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size
 	if (f->count > 1)
 		fprintf(out, "\n  The same code forms this cycle %zu times, with different locks.\n",
 		        f->count);
-	fprintf(out, "\n");
+	fprintf(out, "\n  Fix: take these locks in one order everywhere, or guard both paths with one\n"
+	             "  lock that is taken first.\n\n");
 }
 
 static void text_threads(FILE *out, struct rp *r, const struct lr_log *log, const uint32_t *ids, size_t n)
@@ -735,7 +748,7 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 	}
 	json_object_set_new(o, "locks", locks);
 	json_object_set_new(o, "threads", threads);
-	if (f->kind == FD_DEADLOCK)
+	if (f->kind == FD_DEADLOCK || json_array_size(waits) > 0)
 		json_object_set_new(o, "waits", waits);
 	else
 		json_decref(waits);

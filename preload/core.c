@@ -481,6 +481,19 @@ void lh_core_acquired(const struct lh_acq *a)
 	h->kind = a->kind;
 }
 
+static int spin_unlocked_value(void)
+{
+	static int value = -1;
+
+	if (value == -1) {
+		pthread_spinlock_t probe;
+		lh_real.spin_init(&probe, PTHREAD_PROCESS_PRIVATE);
+		value = *(volatile int *)&probe;
+		lh_real.spin_destroy(&probe);
+	}
+	return value;
+}
+
 /* What glibc's own fields say about a lock: 1 locked, 0 unlocked, -1 not
  * known.  *owner gets the owning thread's kernel tid where glibc keeps it
  * (mutexes, write-locked rwlocks), *waiters whether others wait.  Layouts
@@ -506,7 +519,9 @@ static int lock_state(void *addr, int kind, int *owner, int *waiters)
 		return (r >> 3) != 0 || (r & 2) != 0;
 	}
 	case LH_LOCK_SPIN:
-		return __atomic_load_n((const int *)addr, __ATOMIC_RELAXED) != 0;
+		/* glibc's unlocked value differs between ports (1 on x86-64, 0 on
+		 * the generic code): compare with what init wrote */
+		return __atomic_load_n((const int *)addr, __ATOMIC_RELAXED) != spin_unlocked_value();
 	}
 	return -1;
 }
@@ -540,15 +555,39 @@ uint64_t lh_core_lock_id_emit(void *addr, int kind)
 	return id;
 }
 
-/* a HOLDS item for the thread with kernel tid `owner`, when it is known */
-static int owner_item(int owner, struct lh_rec_finding_item *it)
+/* A HOLDS item for the thread with kernel tid `owner`, when it is known:
+ * the lock, and the call site where that thread took it (read from its
+ * held-lock stack without its cooperation; only the call site is known). */
+static int owner_item(int owner, void *addr, int kind, struct lh_rec_finding_item *it)
 {
+	struct lh_thread *o;
+	uintptr_t ra = 0;
+	int mode = 0;
+
 	memset(it, 0, sizeof(*it));
 	if (owner <= 0)
 		return 0;
-	it->thread_id = lh_core_thread_of_tid(owner);
+	lh_mu_lock(&lh_thr_mu);
+	for (o = lh_thr_list; o; o = o->next) {
+		int i, n = o->n_held;
+		if (o->os_tid != owner || o->exiting)
+			continue;
+		it->thread_id = o->id;
+		for (i = 0; i < n && i < LH_MAX_HELD; i++)
+			if (o->held[i].addr == addr) {
+				ra = o->held[i].ra;
+				mode = o->held[i].mode;
+			}
+		break;
+	}
+	lh_mu_unlock(&lh_thr_mu);
+	if (!it->thread_id)
+		return 0;
 	it->role = LH_ROLE_HOLDS;
-	return it->thread_id != 0;
+	it->lock_id = lh_core_lock_id_emit(addr, kind);
+	it->mode = (uint32_t)mode;
+	it->stack_id = ra ? lh_stk_intern(&ra, 1, 0) : 0;
+	return 1;
 }
 
 void lh_core_released(void *addr, int kind, uintptr_t ra)
@@ -578,7 +617,8 @@ void lh_core_released(void *addr, int kind, uintptr_t ra)
 	if (st == 0)
 		lh_report_misuse(LH_MIS_UNLOCK_NOT_LOCKED, addr, kind, ra, NULL, 0);
 	else if (st == 1 && owner != 0 && owner != t->os_tid)
-		lh_report_misuse(LH_MIS_UNLOCK_OTHER_THREAD, addr, kind, ra, &it, owner_item(owner, &it));
+		lh_report_misuse(LH_MIS_UNLOCK_OTHER_THREAD, addr, kind, ra, &it,
+		                 owner_item(owner, addr, kind, &it));
 }
 
 void lh_core_destroy_check(void *addr, int kind, uintptr_t ra)
@@ -602,7 +642,7 @@ void lh_core_destroy_check(void *addr, int kind, uintptr_t ra)
 		    o->wait_addr == addr)
 			waiters = 1;
 	lh_mu_unlock(&lh_thr_mu);
-	n = owner_item(owner, &it);
+	n = owner_item(owner, addr, kind, &it);
 	lh_report_misuse(waiters ? LH_MIS_DESTROY_WAITERS : LH_MIS_DESTROY_LOCKED, addr, kind, ra, &it, n);
 }
 
@@ -614,14 +654,15 @@ void lh_core_lock_failed(void *addr, int kind, int rc, uintptr_t ra)
 		lh_report_misuse(LH_MIS_USE_AFTER_DESTROY, addr, kind, ra, NULL, 0);
 }
 
-void lh_core_thread_exit_check(struct lh_thread *t)
+void lh_core_thread_exit_check(struct lh_thread *t, uintptr_t ra)
 {
 	struct lh_rec_finding_item items[LH_MAX_HELD];
 	struct lh_frames *fr;
 	int i, partial;
 
-	if (t->n_held == 0)
+	if (t->n_held == 0 || t->exit_checked)
 		return;
+	t->exit_checked = 1;
 	fr = lh_alloc(sizeof(*fr)); /* rare: once per thread that exits holding locks */
 	if (fr)
 		lh_stk_unwind(fr);
@@ -634,8 +675,9 @@ void lh_core_thread_exit_check(struct lh_thread *t)
 		items[i].stack_id = fr ? lh_stk_from_frames(fr, t->held[i].ra, t->held[i].cfa, &partial)
 		                       : lh_stk_intern(&t->held[i].ra, 1, 0);
 	}
-	lh_report_misuse(LH_MIS_EXIT_HOLDING, t->held[0].addr, t->held[0].kind, t->held[0].ra, items,
-	                 t->n_held);
+	/* ra: the pthread_exit call, or 0 when the start function returned
+	 * (then there is no call to show: the held locks are the story) */
+	lh_report_misuse(LH_MIS_EXIT_HOLDING, t->held[0].addr, t->held[0].kind, ra, items, t->n_held);
 }
 
 /* ---- condition variables: which mutex each is being waited with ---- */
@@ -645,15 +687,20 @@ static struct {
 	void *cond;
 	void *mutex;
 	int waiters;
+	uint32_t thread; /* a thread waiting with `mutex` */
+	uintptr_t ra;    /* and where it waits */
 } conds[N_CONDS];
 static pthread_mutex_t cond_mu = PTHREAD_MUTEX_INITIALIZER;
 
-void lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_t cfa, int timed)
+void lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_t cfa,
+                        const struct timespec *deadline, clockid_t clk)
 {
 	struct lh_thread *t = lh_thr_self();
 	size_t j, k;
 	int i, held = 0, owner, waiters, other = 0;
 	void *other_mutex = NULL;
+	uint32_t other_thread = 0;
+	uintptr_t other_ra = 0;
 
 	if (!t)
 		return;
@@ -668,10 +715,15 @@ void lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr
 			if (conds[j].cond == cond && conds[j].waiters > 0 && conds[j].mutex != mutex) {
 				other = 1;
 				other_mutex = conds[j].mutex;
+				other_thread = conds[j].thread;
+				other_ra = conds[j].ra;
+			}
+			if (!other && conds[j].waiters == 0) {
+				conds[j].mutex = mutex;
+				conds[j].thread = t->id;
+				conds[j].ra = ra;
 			}
 			conds[j].cond = cond;
-			if (!other)
-				conds[j].mutex = mutex;
 			conds[j].waiters++;
 			break;
 		}
@@ -679,23 +731,28 @@ void lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr
 	lh_mu_unlock(&cond_mu);
 	if (other) {
 		struct lh_rec_finding_item it;
+		/* the other waiter, and the mutex it waits with */
 		memset(&it, 0, sizeof(it));
-		it.thread_id = t->id;
-		it.role = LH_ROLE_HOLDS;
+		it.thread_id = other_thread;
+		it.role = LH_ROLE_WAITS;
 		it.lock_id = lh_core_lock_id_emit(other_mutex, kind);
+		it.stack_id = other_ra ? lh_stk_intern(&other_ra, 1, 0) : 0;
 		lh_report_misuse(LH_MIS_COND_TWO_MUTEXES, mutex, kind, ra, &it, 1);
 	}
 	lh_core_cond_release(mutex, kind, ra);
-	if (!timed) {
-		t->wait_addr = mutex;
-		t->wait_mode = LH_MODE_EXCL;
-		t->wait_timed = 0;
-		t->wait_ra = ra;
-		t->wait_cfa = cfa;
-		t->wait_seq++;
-		__atomic_store_n(&t->wait_kind, LH_WAIT_COND, __ATOMIC_RELEASE);
-		lh_wd_kick();
-	}
+	/* a timed wait still ends by taking the mutex back, without a timeout:
+	 * the watchdog counts it once its deadline has passed */
+	t->wait_addr = mutex;
+	t->wait_mode = LH_MODE_EXCL;
+	t->wait_timed = deadline != NULL;
+	t->wait_clock = clk;
+	t->wait_deadline_ns =
+	    deadline ? (uint64_t)deadline->tv_sec * 1000000000u + (uint64_t)deadline->tv_nsec : 0;
+	t->wait_ra = ra;
+	t->wait_cfa = cfa;
+	t->wait_seq++;
+	__atomic_store_n(&t->wait_kind, LH_WAIT_COND, __ATOMIC_RELEASE);
+	lh_wd_kick();
 }
 
 void lh_core_cond_leave(void *cond)

@@ -67,7 +67,7 @@ void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
 	f.kind = LH_FIND_MISUSE;
 	f.what = (uint32_t)what;
 	f.thread_id = t->id;
-	f.stack_id = lh_stk_capture(ra);
+	f.stack_id = ra ? lh_stk_capture(ra) : 0;
 	f.lock_id = lh_core_lock_id_emit(addr, kind);
 	f.time_ns = lh_now_ns();
 	f.n_items = (uint32_t)(n_items > 0 ? n_items : 0);

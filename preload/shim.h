@@ -160,7 +160,9 @@ struct lh_thread {
 	void *volatile wait_addr;        /* lock address, when LH_WAIT_LOCK */
 	volatile uint32_t wait_thread;   /* thread id, when LH_WAIT_JOIN */
 	volatile uint8_t wait_mode;
-	volatile uint8_t wait_timed;     /* a timed wait ends by itself */
+	volatile uint8_t wait_timed;     /* a timed wait ends by itself... */
+	clockid_t wait_clock;            /* ...unless it is a condition wait past */
+	uint64_t wait_deadline_ns;       /* its deadline: it then re-takes the mutex */
 	uintptr_t wait_ra, wait_cfa;
 	volatile uint32_t wait_seq;      /* bumped by every wait */
 	/* the watchdog's own notes: when it first saw wait number wd_seq */
@@ -184,6 +186,8 @@ struct lh_thread {
 
 	uint32_t log_epoch; /* edge_cache is valid for this log epoch only */
 	int exiting;
+	int started; /* the thread runs (a creator registers it before) */
+	int exit_checked; /* held locks at exit already reported */
 	struct lh_thread *next, *prev; /* registry, under lh_thr_mu */
 };
 
@@ -205,6 +209,8 @@ extern struct lh_thread *lh_thr_list LH_HIDDEN;
 struct lh_start; /* a thread being created */
 LH_HIDDEN struct lh_start *lh_thr_prepare(void *fn, void *arg, int c11, uintptr_t ra);
 LH_HIDDEN void lh_thr_prepare_failed(struct lh_start *s);
+LH_HIDDEN struct lh_thread *lh_thr_start_td(struct lh_start *s, uint32_t *id);
+LH_HIDDEN void lh_thr_created(struct lh_thread *td, uint32_t id, pthread_t pt);
 LH_HIDDEN void *lh_thr_trampoline(void *s);
 LH_HIDDEN int lh_thr_trampoline_c11(void *s);
 
@@ -270,9 +276,9 @@ LH_HIDDEN uint32_t lh_core_mutex_flags(const pthread_mutex_t *m);
 LH_HIDDEN void lh_core_destroy_check(void *addr, int kind, uintptr_t ra);
 LH_HIDDEN void lh_core_lock_failed(void *addr, int kind, int rc, uintptr_t ra);
 LH_HIDDEN void lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_t cfa,
-                                  int timed);
+                                  const struct timespec *deadline, clockid_t clk);
 LH_HIDDEN void lh_core_cond_leave(void *cond);
-LH_HIDDEN void lh_core_thread_exit_check(struct lh_thread *t);
+LH_HIDDEN void lh_core_thread_exit_check(struct lh_thread *t, uintptr_t ra);
 LH_HIDDEN uint64_t lh_core_lock_id_emit(void *addr, int kind); /* id, LOCK record written */
 LH_HIDDEN uint32_t lh_core_thread_of_tid(int os_tid);
 

@@ -34,9 +34,7 @@ struct lh_start {
 	void *fn;
 	void *arg;
 	int c11;
-	uint32_t id;
-	uint32_t parent;
-	uint32_t create_stack;
+	struct lh_thread *td; /* registered by the creator, started by the child */
 };
 
 static struct lh_thread *td_alloc(void)
@@ -82,20 +80,29 @@ void lh_thr_emit(struct lh_thread *t)
 
 static void thread_end(void *p);
 
+/* the calling thread takes over t (already linked into the registry) */
+static void td_start(struct lh_thread *t)
+{
+	lh_mu_lock(&lh_thr_mu);
+	t->os_tid = (int)syscall(SYS_gettid);
+	t->self = pthread_self();
+	t->started = 1;
+	lh_mu_unlock(&lh_thr_mu);
+	t->start_ns = lh_now_ns();
+	t->log_epoch = lh_log_epoch;
+	pthread_getname_np(t->self, t->name, sizeof(t->name));
+	self_td = t;
+	pthread_setspecific(exit_key, t);
+	lh_thr_emit(t);
+}
+
 static void td_register(struct lh_thread *t, uint32_t id, uint32_t parent, uint32_t cstack)
 {
 	t->id = id;
 	t->parent = parent;
 	t->create_stack = cstack;
-	t->os_tid = (int)syscall(SYS_gettid);
-	t->start_ns = lh_now_ns();
-	t->self = pthread_self();
-	t->log_epoch = lh_log_epoch;
-	pthread_getname_np(t->self, t->name, sizeof(t->name));
-	self_td = t;
 	td_link(t);
-	pthread_setspecific(exit_key, t);
-	lh_thr_emit(t);
+	td_start(t);
 }
 
 void lh_thr_init_main(void)
@@ -165,7 +172,7 @@ static void thread_end(void *p)
 	if (!t || t != self_td)
 		return;
 	lh_in_shim++;
-	lh_core_thread_exit_check(t);
+	lh_core_thread_exit_check(t, 0);
 	r.thread_id = t->id;
 	r.pad = 0;
 	r.end_ns = lh_now_ns();
@@ -199,30 +206,54 @@ void lh_thr_at_exit(void)
 	lh_log_record(LH_REC_THREAD_END, &r, sizeof(r), NULL, 0, NULL, 0);
 }
 
+/* The new thread is registered by its creator, before it exists: a join
+ * that follows at once must find it (pthread_join on a thread that has not
+ * run yet still waits for it). */
 struct lh_start *lh_thr_prepare(void *fn, void *arg, int c11, uintptr_t ra)
 {
 	struct lh_start *s = malloc(sizeof(*s));
-	struct lh_thread *me = lh_thr_self();
+	struct lh_thread *me = lh_thr_self(), *td;
 
 	if (!s)
 		return NULL;
+	lh_in_shim++;
+	td = td_alloc();
+	lh_in_shim--;
+	if (!td) {
+		free(s);
+		return NULL;
+	}
 	s->fn = fn;
 	s->arg = arg;
 	s->c11 = c11;
-	s->parent = me ? me->id : 0;
-	s->id = __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED);
-	s->create_stack = lh_stk_capture(ra);
+	s->td = td;
+	td->parent = me ? me->id : 0;
+	td->id = __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED);
+	td->create_stack = lh_stk_capture(ra);
+	td_link(td);
 	return s;
+}
+
+struct lh_thread *lh_thr_start_td(struct lh_start *s, uint32_t *id)
+{
+	*id = s->td->id;
+	return s->td;
+}
+
+void lh_thr_created(struct lh_thread *td, uint32_t id, pthread_t pt)
+{
+	/* the child may have started (it sets the same value), or even ended
+	 * and its state been reused: only a not-yet-started td of this id */
+	lh_mu_lock(&lh_thr_mu);
+	if (td->id == id && !td->started && !td->exiting)
+		td->self = pt;
+	lh_mu_unlock(&lh_thr_mu);
 }
 
 static void start_common(struct lh_start *s)
 {
-	struct lh_thread *t;
-
 	lh_in_shim++;
-	t = td_alloc();
-	if (t)
-		td_register(t, s->id, s->parent, s->create_stack);
+	td_start(s->td);
 	lh_in_shim--;
 }
 
@@ -246,6 +277,19 @@ int lh_thr_trampoline_c11(void *p)
 
 void lh_thr_prepare_failed(struct lh_start *s)
 {
+	struct lh_thread *t = s->td;
+
+	lh_mu_lock(&lh_thr_mu);
+	t->exiting = 1;
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		lh_thr_list = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->next = free_list;
+	free_list = t;
+	lh_mu_unlock(&lh_thr_mu);
 	free(s);
 }
 

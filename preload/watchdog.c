@@ -133,6 +133,14 @@ static void take_snapshot(void)
 		n->t = t;
 		n->id = t->id;
 		n->wait_kind = (k != LH_WAIT_NONE && !t->wait_timed) ? k : LH_WAIT_NONE;
+		if (k == LH_WAIT_COND && t->wait_timed) {
+			/* past its deadline a timed condition wait re-takes the mutex
+			 * with no timeout: from then on it can deadlock */
+			struct timespec now;
+			clock_gettime(t->wait_clock, &now);
+			if ((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec >= t->wait_deadline_ns)
+				n->wait_kind = LH_WAIT_COND;
+		}
 		n->wait_addr = t->wait_addr;
 		n->wait_thread = t->wait_thread;
 		/* a wait's start is when the watchdog first saw it: the waiting

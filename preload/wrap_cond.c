@@ -6,9 +6,13 @@
  */
 #include "wrap.h"
 
-#define COND_WAIT(kind, timed, real_call)                                                          \
+/* the clock of a pthread condition variable: glibc keeps it in bit 1 of
+ * __wrefs (set from the condattr clock at init) */
+#define COND_CLOCK(c) (((c)->__data.__wrefs & 2) ? CLOCK_MONOTONIC : CLOCK_REALTIME)
+
+#define COND_WAIT(kind, deadline, clk, real_call)                                                  \
 	do {                                                                                       \
-		LH_TELL(lh_core_cond_enter(c, m, kind, LH_RA, LH_CFA, timed));                     \
+		LH_TELL(lh_core_cond_enter(c, m, kind, LH_RA, LH_CFA, deadline, clk));             \
 		rc = (real_call);                                                                  \
 		LH_TELL(lh_core_cond_leave(c));                                                    \
 		struct lh_acq a = { m, kind, 0, (uint16_t)lh_core_mutex_flags((pthread_mutex_t *)m), \
@@ -22,7 +26,7 @@ LH_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 
 	if (lh_pass())
 		return lh_real.cond_wait(c, m);
-	COND_WAIT(LH_LOCK_MUTEX, 0, lh_real.cond_wait(c, m));
+	COND_WAIT(LH_LOCK_MUTEX, NULL, 0, lh_real.cond_wait(c, m));
 	return rc;
 }
 
@@ -32,7 +36,7 @@ LH_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
 
 	if (lh_pass())
 		return lh_real.cond_timedwait(c, m, ts);
-	COND_WAIT(LH_LOCK_MUTEX, 1, lh_real.cond_timedwait(c, m, ts));
+	COND_WAIT(LH_LOCK_MUTEX, ts, COND_CLOCK(c), lh_real.cond_timedwait(c, m, ts));
 	return rc;
 }
 
@@ -43,7 +47,7 @@ LH_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 
 	if (lh_pass())
 		return lh_real.cond_clockwait(c, m, clk, ts);
-	COND_WAIT(LH_LOCK_MUTEX, 1, lh_real.cond_clockwait(c, m, clk, ts));
+	COND_WAIT(LH_LOCK_MUTEX, ts, clk, lh_real.cond_clockwait(c, m, clk, ts));
 	return rc;
 }
 
@@ -54,7 +58,7 @@ LH_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 
 	if (lh_pass())
 		return lh_real.cnd_wait(c, m);
-	COND_WAIT(LH_LOCK_C11_MTX, 0, lh_real.cnd_wait(c, m));
+	COND_WAIT(LH_LOCK_C11_MTX, NULL, 0, lh_real.cnd_wait(c, m));
 	return rc;
 }
 
@@ -64,6 +68,6 @@ LH_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m, const stru
 
 	if (lh_pass())
 		return lh_real.cnd_timedwait(c, m, ts);
-	COND_WAIT(LH_LOCK_C11_MTX, 1, lh_real.cnd_timedwait(c, m, ts));
+	COND_WAIT(LH_LOCK_C11_MTX, ts, CLOCK_REALTIME, lh_real.cnd_timedwait(c, m, ts));
 	return rc;
 }

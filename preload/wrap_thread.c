@@ -13,13 +13,19 @@ LH_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
 
 	if (lh_pass())
 		return lh_real.create(t, attr, fn, arg);
+	struct lh_thread *td;
+	uint32_t id;
+
 	LH_TELL(s = lh_thr_prepare((void *)fn, arg, 0, LH_RA));
 	LH_TELL(lh_wd_kick()); /* two threads can deadlock: watch from now on */
 	if (!s)
 		return lh_real.create(t, attr, fn, arg);
+	td = lh_thr_start_td(s, &id);
 	rc = lh_real.create(t, attr, lh_thr_trampoline, s);
 	if (rc != 0)
-		lh_thr_prepare_failed(s);
+		LH_TELL(lh_thr_prepare_failed(s));
+	else
+		lh_thr_created(td, id, *t);
 	return rc;
 }
 
@@ -30,13 +36,19 @@ LH_EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
 
 	if (lh_pass())
 		return lh_real.thrd_create(t, fn, arg);
+	struct lh_thread *td;
+	uint32_t id;
+
 	LH_TELL(s = lh_thr_prepare((void *)fn, arg, 1, LH_RA));
 	LH_TELL(lh_wd_kick());
 	if (!s)
 		return lh_real.thrd_create(t, fn, arg);
+	td = lh_thr_start_td(s, &id);
 	rc = lh_real.thrd_create(t, lh_thr_trampoline_c11, s);
 	if (rc != thrd_success)
-		lh_thr_prepare_failed(s);
+		LH_TELL(lh_thr_prepare_failed(s));
+	else
+		lh_thr_created(td, id, (pthread_t)*t);
 	return rc;
 }
 
@@ -73,10 +85,17 @@ LH_EXPORT int pthread_detach(pthread_t t)
 
 LH_EXPORT void pthread_exit(void *ret)
 {
+	struct lh_thread *t;
+
 	if (!lh_real.exit)
 		lh_init();
-	/* the thread's end is recorded by the key destructor, which runs for
-	 * pthread_exit, a return from the start function and cancellation */
+	/* Locks still held are reported here, while the frames that took them
+	 * are on the stack.  The thread's end itself is recorded by the key
+	 * destructor, which runs for pthread_exit, a return from the start
+	 * function and cancellation alike. */
+	t = lh_fast_self();
+	if (t)
+		LH_TELL(lh_core_thread_exit_check(t, LH_RA));
 	lh_real.exit(ret);
 }
 

@@ -22,23 +22,32 @@ key=value pairs (or just `clean`, which means no findings at all).  Keys:
     concurrent=B       every such finding has "concurrent" == B (true|false)
     single_thread=B    every such finding has "single_thread" == B
     functions=a,b      in every such finding, each name is a substring of
-                       the "function" of some frame of its edges'
-                       held_stack / acquired_stack
+                       the "function" of some frame of its stacks: edges'
+                       held_stack / acquired_stack, waits' blocked_stack,
+                       holds' acquired_stack, and the finding's own stack
     what=X             some finding of this kind has "what" == X
     min_occurrences=N  every such finding has "count" >= N (the number of
                        times it was seen, after de-duplication)
+    ended_process=B    every such finding has "ended_process" == B
   global (may appear in any clause):
     exit=N             expected exit status of `lockhound run` (default 66
                        if any finding is expected, else 0)
     args=a,b           program arguments (comma-separated, no spaces)
     timeout=S          seconds before the run is killed (default 60)
     logs=N             the JSON report lists exactly N logs (processes)
+    max_seconds=S      the run (lockhound run, start to exit) must take less
+                       than S seconds of wall time
+    options=OPTS       passed as `--options OPTS` to lockhound run (shim
+                       options, name=value pairs separated by ':')
+    complete=B         every log's "complete" is B (default true; false for
+                       programs that abort, crash or are killed)
 
-Each scenario runs as `BUILD/lockhound run --json OUT -- BUILD/testprogs/NAME
-ARGS`.  Besides the expectations, every report must be valid JSON with
-"tool" == "lockhound", every log must be complete without errors, the
-summary must agree with the findings, ids referenced by edges must exist,
-and no finding may be of a kind that was not expected.
+Each scenario runs as `BUILD/lockhound run --json OUT [--options OPTS] --
+BUILD/testprogs/NAME ARGS`.  Besides the expectations, every report must be
+valid JSON with "tool" == "lockhound", every log must be complete without
+errors, the summary must agree with the findings, ids referenced by edges,
+waits and holds must exist, and no finding may be of a kind that was not
+expected.
 
 A few named extra tests check the CLI and the shim beyond what line 1 can
 say (see EXTRA_TESTS).  Output: one `PASS name` / `FAIL name: reason` (or
@@ -60,6 +69,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -132,12 +142,16 @@ CLAUSE_KEYS = {
     "functions": _parse_list,
     "what": _parse_str,
     "min_occurrences": _parse_nonneg,
+    "ended_process": _parse_bool,
 }
 GLOBAL_KEYS = {
     "exit": _parse_nonneg,
     "args": _parse_list,
     "timeout": _parse_timeout,
     "logs": _parse_nonneg,
+    "max_seconds": _parse_timeout,
+    "options": _parse_str,
+    "complete": _parse_bool,
 }
 
 
@@ -151,6 +165,9 @@ class Expect:
         self.args = []
         self.timeout = DEFAULT_TIMEOUT
         self.logs = None
+        self.max_seconds = None
+        self.options = None
+        self.complete = True
 
     @property
     def expected_exit(self):
@@ -175,6 +192,12 @@ class Expect:
             g += " args=%s" % json.dumps(self.args)
         if self.logs is not None:
             g += " logs=%d" % self.logs
+        if self.max_seconds is not None:
+            g += " max_seconds=%g" % self.max_seconds
+        if self.options is not None:
+            g += " options=%s" % self.options
+        if not self.complete:
+            g += " complete=false"
         return " ; ".join(parts) + "  [" + g + "]"
 
 
@@ -255,11 +278,24 @@ def discover_scenarios():
 
 def _frames_functions(edge):
     out = []
-    for key in ("held_stack", "acquired_stack"):
+    for key in ("held_stack", "acquired_stack", "blocked_stack"):
         for fr in edge.get(key) or []:
             if isinstance(fr, dict) and isinstance(fr.get("function"), str):
                 out.append(fr["function"])
     return out
+
+
+def _finding_functions(f):
+    """Function names of every stack of a finding: lock-order edges, the
+    waits and holds of deadlock and misuse findings, the misuse's own
+    stack."""
+    funcs = []
+    for key in ("edges", "waits", "holds"):
+        for e in f.get(key) or []:
+            if isinstance(e, dict):
+                funcs.extend(_frames_functions(e))
+    funcs.extend(_frames_functions({"held_stack": f.get("stack")}))
+    return funcs
 
 
 def check_report(exp, doc):
@@ -283,9 +319,10 @@ def check_report(exp, doc):
             errs.append("logs[%d] is not an object" % i)
             continue
         pids.add(lg.get("pid"))
-        if lg.get("complete") is not True:
-            errs.append("log %s (pid %s) is not complete"
-                        % (lg.get("path"), lg.get("pid")))
+        if lg.get("complete") is not exp.complete:
+            errs.append("log %s (pid %s): complete is %s, expected %s"
+                        % (lg.get("path"), lg.get("pid"), lg.get("complete"),
+                           exp.complete))
         if lg.get("errors"):
             errs.append("log %s has errors: %s"
                         % (lg.get("path"), "; ".join(map(str, lg["errors"]))))
@@ -361,15 +398,17 @@ def check_report(exp, doc):
                     errs.append("%s: expected count >= %d, got %s"
                                 % (label(f), keys["min_occurrences"],
                                    json.dumps(c)))
+            if "ended_process" in keys and \
+                    f.get("ended_process") is not keys["ended_process"]:
+                errs.append("%s: expected ended_process=%s, got %s"
+                            % (label(f), _fmt(keys["ended_process"]),
+                               json.dumps(f.get("ended_process"))))
             if "functions" in keys:
-                funcs = []
-                for e in f.get("edges") or []:
-                    if isinstance(e, dict):
-                        funcs.extend(_frames_functions(e))
+                funcs = _finding_functions(f)
                 missing = [n for n in keys["functions"]
                            if not any(n in fn for fn in funcs)]
                 if missing:
-                    errs.append("%s: function(s) %s not in any edge stack "
+                    errs.append("%s: function(s) %s not in any stack "
                                 "(have: %s)"
                                 % (label(f), ",".join(missing),
                                    ", ".join(sorted(set(funcs))[:20])
@@ -405,6 +444,31 @@ def _check_finding_shape(f, pids):
         if "thread" in e and e["thread"] not in thread_ids:
             errs.append("%s: edge thread %r is not one of its threads"
                         % (fid, e.get("thread")))
+    # deadlock and misuse findings: waits, holds and the finding's own
+    # lock/thread must name locks and threads the finding lists
+    for key in ("waits", "holds"):
+        for w in f.get(key) or []:
+            if not isinstance(w, dict):
+                errs.append("%s: an item of %s is not an object" % (fid, key))
+                continue
+            if w.get("thread") not in thread_ids:
+                errs.append("%s: %s thread %r is not one of its threads"
+                            % (fid, key, w.get("thread")))
+            if "lock" in w and w["lock"] not in lock_ids:
+                errs.append("%s: %s lock %r is not one of its locks"
+                            % (fid, key, w.get("lock")))
+            if "joins" in w and w["joins"] not in thread_ids:
+                errs.append("%s: %s joins %r is not one of its threads"
+                            % (fid, key, w.get("joins")))
+    if f.get("kind") in ("deadlock", "misuse"):
+        if "lock" in f and f["lock"] not in lock_ids:
+            errs.append("%s: lock %r is not one of its locks"
+                        % (fid, f.get("lock")))
+        if "thread" in f and f["thread"] not in thread_ids:
+            errs.append("%s: thread %r is not one of its threads"
+                        % (fid, f.get("thread")))
+    if f.get("kind") == "deadlock" and not f.get("waits"):
+        errs.append("%s: deadlock finding has no waits" % fid)
     if f.get("kind") == "lock-order-cycle":
         if not edges:
             errs.append("%s: no edges" % fid)
@@ -513,8 +577,13 @@ def run_scenario(ctx, name, src):
     d = ctx.tmpdir(name)
     try:
         out_json = os.path.join(d, "report.json")
-        argv = [ctx.lockhound, "run", "--json", out_json, "--", prog] + exp.args
+        argv = [ctx.lockhound, "run", "--json", out_json]
+        if exp.options is not None:
+            argv += ["--options", exp.options]
+        argv += ["--", prog] + exp.args
+        t0 = time.monotonic()
         r = run_cmd(argv, exp.timeout, d, base_env())
+        elapsed = time.monotonic() - t0
         reasons = []
         if r.timed_out:
             reasons.append("timed out after %gs (process group killed)"
@@ -522,6 +591,10 @@ def run_scenario(ctx, name, src):
         elif r.rc != exp.expected_exit:
             reasons.append("expected exit %d, got %s"
                            % (exp.expected_exit, describe_rc(r.rc)))
+        if (not r.timed_out and exp.max_seconds is not None
+                and elapsed >= exp.max_seconds):
+            reasons.append("took %.1fs, expected less than %gs"
+                           % (elapsed, exp.max_seconds))
         if not r.timed_out:
             try:
                 with open(out_json, "r", encoding="utf-8") as f:
@@ -890,6 +963,31 @@ def self_test():
            "logs=2 passes")
     expect(check_report(parse_expect_body("clean logs=2"), doc([], 1)) != [],
            "logs=2 fails on 1 log")
+    e = parse_expect_body("deadlock ended_process=false timeout=20 "
+                          "max_seconds=10 options=deadlock_grace_ms=300:"
+                          "deadlock_exit=0")
+    expect(e.max_seconds == 10.0 and e.timeout == 20.0
+           and e.options == "deadlock_grace_ms=300:deadlock_exit=0"
+           and e.clauses == [("deadlock", {"ended_process": False})],
+           "parse max_seconds, options, ended_process")
+    dl = {"id": "F1", "kind": "deadlock", "what": "cycle", "pid": 10,
+          "count": 1, "ended_process": True,
+          "locks": [{"id": "M1"}], "threads": [{"id": "T1"}, {"id": "T2"}],
+          "waits": [{"thread": "T2", "lock": "M1",
+                     "blocked_stack": [frame("worker_b")]},
+                    {"thread": "T1", "joins": "T2",
+                     "blocked_stack": [frame("main")]}],
+          "holds": [{"thread": "T1", "lock": "M1",
+                     "acquired_stack": [frame("hold_it")]}]}
+    dle = parse_expect_body("deadlock count=1 what=cycle ended_process=true "
+                            "functions=worker_b,hold_it")
+    expect(check_report(dle, doc([dl])) == [], "deadlock passes: %s"
+           % check_report(dle, doc([dl])))
+    expect(check_report(parse_expect_body("deadlock ended_process=false"),
+                        doc([dl])) != [], "ended_process mismatch fails")
+    bad_dl = json.loads(json.dumps(dl))
+    bad_dl["waits"][1]["joins"] = "T9"
+    expect(check_report(dle, doc([bad_dl])) != [], "dangling joins fails")
     st = parse_expect_body("lock-order-cycle single_thread=true")
     expect(check_report(st, doc([cycle("F1", ["a", "b"], single=True)])) == [],
            "single_thread passes")
