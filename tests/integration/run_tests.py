@@ -549,6 +549,9 @@ class Ctx:
         self.shim = os.path.join(build, "liblockhound.so")
         self.progdir = os.path.join(build, "testprogs")
         self.keep = keep
+        # the source tree: this file is tests/integration/run_tests.py
+        self.root = os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
 
     def tmpdir(self, name):
         return tempfile.mkdtemp(prefix="lockhound-it-%s-" % name)
@@ -846,6 +849,165 @@ def extra_static_binary(ctx):
         ctx.done(d)
 
 
+def _load_json(path):
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            return json.load(f), None
+    except (OSError, ValueError) as e:
+        return None, str(e)
+
+
+def extra_stripped_binary(ctx):
+    """A stripped program still gets a usable report: every frame has its
+    module and offset; frames in the stripped program have no file:line."""
+    name = "stripped_binary_report"
+    prog = os.path.join(ctx.progdir, "abba_two_threads")
+    strip = shutil.which("strip")
+    if not strip:
+        return Outcome(name, "skip", "no strip")
+    d = ctx.tmpdir(name)
+    try:
+        exe = os.path.join(d, "abba_stripped")
+        shutil.copy(prog, exe)
+        c = run_cmd([strip, "--strip-all", exe], 60, d, base_env())
+        if c.rc != 0:
+            return Outcome(name, "fail", "strip failed", c.stderr)
+        out = os.path.join(d, "r.json")
+        r = run_cmd([ctx.lockhound, "run", "--json", out, "--", exe], 60, d,
+                    base_env())
+        why = []
+        if r.rc != FINDINGS_EXIT:
+            why.append("expected exit %d, got %s" % (FINDINGS_EXIT,
+                                                     describe_rc(r.rc)))
+        doc, err = _load_json(out)
+        if doc is None:
+            why.append("no JSON report: %s" % err)
+        else:
+            cyc = [f for f in doc.get("findings", [])
+                   if f.get("kind") == "lock-order-cycle"]
+            if len(cyc) != 1:
+                why.append("expected 1 lock-order-cycle, got %d" % len(cyc))
+            frames = [fr for f in cyc for e in f.get("edges", [])
+                      for st in ("held_stack", "acquired_stack")
+                      for fr in e.get(st, [])]
+            if not frames:
+                why.append("no frames")
+            for fr in frames:
+                if "module" not in fr or "offset" not in fr:
+                    why.append("frame without module+offset: %r" % fr)
+                    break
+            own = [fr for fr in frames
+                   if fr.get("module", "").endswith("abba_stripped")]
+            if not own:
+                why.append("no frame in the stripped program")
+            if any("file" in fr for fr in own):
+                why.append("a frame of the stripped program claims a file")
+        return Outcome(name, "fail" if why else "pass", "; ".join(why),
+                       r.stderr)
+    finally:
+        ctx.done(d)
+
+
+def extra_installed_layout(ctx):
+    """`make install PREFIX=DIR` gives a lockhound that finds its shim."""
+    name = "installed_layout"
+    make = shutil.which("make")
+    if not make:
+        return Outcome(name, "skip", "no make")
+    d = ctx.tmpdir(name)
+    try:
+        prefix = os.path.join(d, "prefix")
+        c = run_cmd([make, "-C", ctx.root, "install", "PREFIX=" + prefix,
+                     "B=" + os.path.abspath(ctx.build)], 300, d, base_env())
+        if c.rc != 0:
+            return Outcome(name, "fail", "make install failed",
+                           c.stdout + c.stderr)
+        lh = os.path.join(prefix, "bin", "lockhound")
+        why = []
+        for f in (lh, os.path.join(prefix, "lib", "lockhound",
+                                   "liblockhound.so"),
+                  os.path.join(prefix, "include", "lockhound.h")):
+            if not os.path.exists(f):
+                why.append("%s not installed" % f)
+        if not why:
+            env = base_env()
+            env.pop("LOCKHOUND_SHIM", None)
+            out = os.path.join(d, "r.json")
+            prog = os.path.join(ctx.progdir, "abba_two_threads")
+            r = run_cmd([lh, "run", "--json", out, "--", prog], 60, d, env)
+            if r.rc != FINDINGS_EXIT:
+                why.append("installed lockhound: expected exit %d, got %s"
+                           % (FINDINGS_EXIT, describe_rc(r.rc)))
+            doc, err = _load_json(out)
+            if doc is None or len(doc.get("findings", [])) != 1:
+                why.append("installed lockhound did not report the cycle")
+            return Outcome(name, "fail" if why else "pass", "; ".join(why),
+                           r.stderr)
+        return Outcome(name, "fail", "; ".join(why))
+    finally:
+        ctx.done(d)
+
+
+def extra_setuid_refused(ctx):
+    """A setuid program owned by someone else cannot take LD_PRELOAD."""
+    name = "setuid_refused"
+    if os.geteuid() != 0:
+        return Outcome(name, "skip", "needs root to make a setuid file of "
+                       "another user")
+    d = ctx.tmpdir(name)
+    try:
+        exe = os.path.join(d, "suid_prog")
+        shutil.copy(os.path.join(ctx.progdir, "abba_two_threads_clean"), exe)
+        os.chown(exe, 65534, 65534)
+        os.chmod(exe, 0o4755)
+        r = run_cmd([ctx.lockhound, "run", "--", exe], 60, d, base_env())
+        why = []
+        if r.rc is None or r.rc == 0 or r.rc >= 128:
+            why.append("expected a nonzero exit below 128, got %s"
+                       % describe_rc(r.rc))
+        if "setuid" not in r.stderr:
+            why.append('stderr does not mention "setuid"')
+        if not _one_line_error(r.stderr):
+            why.append("expected a one-line error")
+        return Outcome(name, "fail" if why else "pass", "; ".join(why),
+                       r.stderr)
+    finally:
+        ctx.done(d)
+
+
+def extra_bad_options(ctx):
+    """Bad command-line and shim options: one-line error, exit 2, and the
+    program does not run."""
+    name = "cli_bad_options"
+    d = ctx.tmpdir(name)
+    try:
+        marker = os.path.join(d, "ran")
+        why = []
+        for args, word in (
+                (["run", "--frobnicate", "--", "/bin/touch", marker],
+                 "--frobnicate"),
+                (["run", "--options", "bogus_option=1", "--", "/bin/touch",
+                  marker], "bogus_option"),
+                (["run", "--options", "deadlock_grace_ms=abc", "--",
+                  "/bin/touch", marker], "deadlock_grace_ms"),
+                (["run", "--exitcode", "999", "--", "/bin/touch", marker],
+                 "--exitcode"),
+                (["report", "--format", "xml", "x.log"], "xml"),
+                (["frobnicate"], "frobnicate")):
+            r = run_cmd([ctx.lockhound] + args, 30, d, base_env())
+            if r.rc != 2:
+                why.append("%s: expected exit 2, got %s"
+                           % (" ".join(args), describe_rc(r.rc)))
+            if not _one_line_error(r.stderr) or word not in r.stderr:
+                why.append("%s: expected a one-line error naming %s, got %r"
+                           % (" ".join(args), word, r.stderr[:200]))
+        if os.path.exists(marker):
+            why.append("the program ran despite a bad option")
+        return Outcome(name, "fail" if why else "pass", "; ".join(why))
+    finally:
+        ctx.done(d)
+
+
 EXTRA_TESTS = {
     "cli_missing_program": extra_missing_program,
     "report_truncated_log": extra_truncated_log,
@@ -853,6 +1015,10 @@ EXTRA_TESTS = {
     "report_corrupt_inputs": extra_corrupt_inputs,
     "bare_preload_log": extra_bare_preload,
     "static_binary_refused": extra_static_binary,
+    "stripped_binary_report": extra_stripped_binary,
+    "installed_layout": extra_installed_layout,
+    "setuid_refused": extra_setuid_refused,
+    "cli_bad_options": extra_bad_options,
 }
 
 
