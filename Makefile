@@ -19,7 +19,7 @@ CFLAGS    += -std=gnu11 $(WARN) -D_GNU_SOURCE -DLOCKHOUND_VERSION=\"$(VERSION)\"
 PIC       := -fPIC -fvisibility=hidden
 
 DEB_PKGS  := build-essential pkg-config libunwind-dev uthash-dev libcunit1-dev \
-             libdw-dev libelf-dev libjansson-dev libcapstone-dev python3
+             libdw-dev libelf-dev libjansson-dev python3
 
 COMMON_SRC  := $(wildcard common/*.c)
 PRELOAD_SRC := $(wildcard preload/*.c)
@@ -99,7 +99,10 @@ check: all
 	@$(MAKE) --no-print-directory integration
 
 demo: deps all testprogs
-	-$(B)/lockhound run -- $(B)/testprogs/demo_bank
+	@echo "== lockhound run -- $(B)/testprogs/demo_bank"
+	@$(B)/lockhound run -- $(B)/testprogs/demo_bank; rc=$$?; \
+	if [ $$rc -eq 66 ]; then echo "(exit status 66: lockhound found the bug this demo program has)"; \
+	else echo "unexpected exit status $$rc" >&2; exit 1; fi
 
 bench: deps all
 	bash bench/run.sh

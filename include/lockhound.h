@@ -1,8 +1,12 @@
 /*
  * lockhound.h - annotations for programs that use locks lockhound cannot
  * see on its own (spinlocks on atomics, futex-based locks, locks from
- * another runtime).  An annotated lock takes part in lock-order checking,
- * the deadlock watchdog and the misuse checks like a pthread mutex.
+ * another runtime).  An annotated lock takes part in lock-order checking and
+ * in the deadlock watchdog's wait-for graph.  Limits: lockhound cannot read
+ * an annotated lock's state, so the misuse checks that ask the lock itself
+ * (unlock of an unlocked lock, destroy while locked) and the self-deadlock
+ * check do not apply, and shared acquisitions are taken to be of a
+ * reader-preferring lock.
  *
  * Cost: the calls go through weak references that are filled only when
  * liblockhound.so is loaded (lockhound run, or LD_PRELOAD).  Without it,

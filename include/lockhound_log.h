@@ -11,12 +11,15 @@
  *
  * Versioning: LH_LOG_FORMAT_VERSION changes when an existing record changes
  * meaning or layout.  Adding a new record type does not change it (old
- * readers skip the new type).  Adding fields at the end of a record does
- * not change it either: readers accept a payload larger than the struct
- * they know and ignore the tail.  A reader refuses a log whose format
- * version is newer than its own, with a sentence that says so.
+ * readers skip the new type).  A record without a variable-length tail
+ * (thread, thread-end, thread-name, lock, end) may also grow fields at its
+ * end: readers accept a payload larger than the struct they know and ignore
+ * the rest.  Records with a tail (process, module, stack, edge, finding,
+ * note) never grow their fixed part; new information goes into a new record
+ * type.  A reader refuses a log whose format version is newer than its own,
+ * with a sentence that says so.
  *
- * Writing discipline: a record is written with a single write(2) of the
+ * Writing discipline: a record is written with a single writev(2) of the
  * whole record, under the shim's log lock, so a log cut short by SIGKILL
  * or a crash ends on a record boundary except for at most one partial
  * record at the very end.  Anything a record refers to (a stack, a lock,
