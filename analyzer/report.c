@@ -247,6 +247,17 @@ static void text_deadlock(FILE *out, struct rp *r, const struct fd_finding *f, s
 		if (j == nt && nt < 64)
 			threads[nt++] = lf->items[i].thread_id;
 	}
+	{
+		/* the count, uncapped (the list above keeps the first 64) */
+		size_t k, m;
+		for (nt = 0, k = 0; k < lf->f.n_items; k++) {
+			for (m = 0; m < k; m++)
+				if (lf->items[m].thread_id == lf->items[k].thread_id)
+					break;
+			if (m == k)
+				nt++;
+		}
+	}
 	if (lf->f.what == LH_DL_SELF) {
 		fprintf(out, "==== lockhound: F%zu: deadlock: a thread blocks on a lock it holds ====\n", fid);
 		fprintf(out, "T%u waits for a lock it already holds; the lock is not recursive, so it\n"
@@ -283,7 +294,7 @@ static void text_deadlock(FILE *out, struct rp *r, const struct fd_finding *f, s
 		}
 	}
 	fprintf(out, "\n");
-	text_threads(out, r, log, threads, nt);
+	text_threads(out, r, log, threads, nt < 64 ? nt : 64);
 	fprintf(out, "\n");
 }
 

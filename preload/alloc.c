@@ -21,6 +21,11 @@ static void *map(size_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+void lh_alloc_after_fork_child(void)
+{
+	alloc_lock = 0; /* another thread may have held it at fork */
+}
+
 void *lh_alloc(size_t size)
 {
 	void *p;

@@ -293,7 +293,17 @@ struct kset {
 	uint32_t *vals;
 	size_t cap, used;
 };
-static struct kset ctx_by_thread, threads_by_ctx;
+static struct kset ctx_by_thread, threads_by_ctx, pairs_by_site;
+
+/* New locks recorded per pair of call sites.  A loop that creates a lock
+ * per request and takes it under a global lock would otherwise add an edge
+ * per request, forever.  Edges into a lock that no recorded edge has
+ * touched yet count against a quota per pair of call sites; past it they
+ * are not recorded (noted once in the log).  Edges between locks already
+ * recorded always are, so transfer(a, b) then transfer(b, a) over many
+ * objects still closes its cycles.  Limit: an inversion that first
+ * involves a lock past the quota is missed. */
+#define LH_PAIRS_PER_SITE 1024
 
 static uint32_t *kset_get(struct kset *s, uint64_t key, int *is_new)
 {
@@ -329,6 +339,18 @@ static uint32_t *kset_get(struct kset *s, uint64_t key, int *is_new)
 	return &s->vals[j];
 }
 
+static uint32_t *kset_peek(struct kset *s, uint64_t key)
+{
+	size_t j;
+
+	if (!s->cap)
+		return NULL;
+	for (j = key & (s->cap - 1); s->keys[j]; j = (j + 1) & (s->cap - 1))
+		if (s->keys[j] == key)
+			return &s->vals[j];
+	return NULL;
+}
+
 static inline uint64_t mix(uint64_t h, uint64_t v)
 {
 	h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
@@ -358,15 +380,48 @@ static void record_edge(struct lh_thread *t, int i, struct lh_lock *lk, uint64_t
 
 	lh_in_shim++;
 	lh_mu_lock(&core_mu);
+	/* A context into a lock no recorded edge has touched yet: within the
+	 * quota of its call sites?  Checked before anything is remembered, so
+	 * a program that makes a new lock per request stops growing here. */
+	if (lk->emitted_epoch != lh_log_epoch) {
+		uint64_t site = mix(mix(h->ra, a->ra), (h->mode << 1) | (a->flags & LH_ACQ_SHARED ? 1 : 0)) | 1;
+		uint32_t *pairs = kset_peek(&pairs_by_site, site);
+		if (pairs && *pairs >= LH_PAIRS_PER_SITE) {
+			if (*pairs == LH_PAIRS_PER_SITE) {
+				(*pairs)++;
+				lh_log_note("more than %d new locks taken at the same two call sites (0x%lx, "
+				            "0x%lx); further ones there are not recorded",
+				            LH_PAIRS_PER_SITE, (unsigned long)h->ra, (unsigned long)a->ra);
+			}
+			goto out;
+		}
+		nthreads = kset_get(&threads_by_ctx, key, &is_new);
+		if (!nthreads)
+			goto out;
+		if (is_new) {
+			pairs = kset_get(&pairs_by_site, site, &is_new);
+			if (pairs)
+				(*pairs)++;
+		}
+	} else {
+		nthreads = kset_get(&threads_by_ctx, key, &is_new);
+		if (!nthreads)
+			goto out;
+	}
+	/* enough threads recorded this context already: nothing to remember
+	 * per thread either (thread churn must not grow the sets) */
+	if (*nthreads >= LH_THREADS_PER_EDGE)
+		goto out;
 	seen = kset_get(&ctx_by_thread, mix(key, t->id) | 1, &is_new);
 	if (!seen || !is_new)
 		goto out;
-	nthreads = kset_get(&threads_by_ctx, key, &is_new);
-	if (!nthreads || *nthreads >= LH_THREADS_PER_EDGE)
-		goto out;
 	(*nthreads)++;
 	if (!ec->unwound) {
-		lh_stk_unwind(&ec->frames);
+		/* too little stack left for libunwind: call sites only */
+		if (lh_stack_is_short())
+			ec->frames.n = 0;
+		else
+			lh_stk_unwind(&ec->frames);
 		ec->to_stack = lh_stk_from_frames(&ec->frames, a->ra, a->cfa, &partial);
 		ec->unwound = 1;
 	}
@@ -654,30 +709,45 @@ void lh_core_lock_failed(void *addr, int kind, int rc, uintptr_t ra)
 		lh_report_misuse(LH_MIS_USE_AFTER_DESTROY, addr, kind, ra, NULL, 0);
 }
 
-void lh_core_thread_exit_check(struct lh_thread *t, uintptr_t ra)
+/* At pthread_exit the frames that took the held locks are still on the
+ * stack: keep their stacks.  Whether the locks are still held when the
+ * thread really ends (cleanup handlers and C++ unwinding may release them)
+ * is decided later, in lh_core_thread_exit_check. */
+void lh_core_thread_exiting(struct lh_thread *t, uintptr_t ra)
+{
+	int i, partial;
+
+	if (t->n_held == 0 || lh_stack_is_short())
+		return;
+	if (!t->sample)
+		t->sample = lh_alloc(sizeof(*t->sample));
+	if (!t->sample)
+		return;
+	lh_stk_unwind(t->sample);
+	for (i = 0; i < t->n_held; i++)
+		t->held[i].exit_stack = lh_stk_from_frames(t->sample, t->held[i].ra, t->held[i].cfa, &partial);
+	t->exit_call_stack = lh_stk_capture(ra);
+}
+
+void lh_core_thread_exit_check(struct lh_thread *t)
 {
 	struct lh_rec_finding_item items[LH_MAX_HELD];
-	struct lh_frames *fr;
-	int i, partial;
+	int i;
 
 	if (t->n_held == 0 || t->exit_checked)
 		return;
 	t->exit_checked = 1;
-	fr = lh_alloc(sizeof(*fr)); /* rare: once per thread that exits holding locks */
-	if (fr)
-		lh_stk_unwind(fr);
 	for (i = 0; i < t->n_held; i++) {
 		memset(&items[i], 0, sizeof(items[i]));
 		items[i].thread_id = t->id;
 		items[i].role = LH_ROLE_HOLDS;
 		items[i].lock_id = lh_core_lock_id_emit(t->held[i].addr, t->held[i].kind);
 		items[i].mode = t->held[i].mode;
-		items[i].stack_id = fr ? lh_stk_from_frames(fr, t->held[i].ra, t->held[i].cfa, &partial)
-		                       : lh_stk_intern(&t->held[i].ra, 1, 0);
+		items[i].stack_id =
+		    t->held[i].exit_stack ? t->held[i].exit_stack : lh_stk_intern(&t->held[i].ra, 1, 0);
 	}
-	/* ra: the pthread_exit call, or 0 when the start function returned
-	 * (then there is no call to show: the held locks are the story) */
-	lh_report_misuse(LH_MIS_EXIT_HOLDING, t->held[0].addr, t->held[0].kind, ra, items, t->n_held);
+	lh_report_misuse_stack(LH_MIS_EXIT_HOLDING, t->held[0].addr, t->held[0].kind,
+	                       t->exit_call_stack, items, t->n_held);
 }
 
 /* ---- condition variables: which mutex each is being waited with ---- */
@@ -797,4 +867,5 @@ void lh_core_after_fork_child(void)
 	/* the child's log starts empty: contexts must be recorded again */
 	memset(&ctx_by_thread, 0, sizeof(ctx_by_thread));
 	memset(&threads_by_ctx, 0, sizeof(threads_by_ctx));
+	memset(&pairs_by_site, 0, sizeof(pairs_by_site));
 }

@@ -20,6 +20,7 @@
 #include "shim.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,9 +136,7 @@ static int resolve_all(void)
 	R(thrd_create, "thrd_create", NULL);
 	R(thrd_join, "thrd_join", NULL);
 	R(thrd_exit, "thrd_exit", NULL);
-	R(dlopen, "dlopen", NULL);
-	R(dlclose, "dlclose", NULL);
-	R(fork, "fork", NULL);
+	R(register_atfork, "__register_atfork", NULL);
 	return missing;
 }
 
@@ -166,10 +165,11 @@ static void fork_child(void)
 	if (!lh_ready)
 		return;
 	/* only this thread exists now: the locks can be made anew */
+	lh_alloc_after_fork_child();
 	lh_log_mu = fresh;
 	lh_thr_mu = fresh;
 	if (lh_log_open(1) == 0) {
-		lh_log_modules();
+		lh_log_modules_after_fork_child();
 		lh_stk_after_fork_child();
 		lh_core_after_fork_child();
 		lh_thr_after_fork_child();
@@ -192,13 +192,25 @@ static void at_exit(void)
 	lh_in_shim--;
 }
 
+static void lh_init_once(void);
+
 void lh_init(void)
+{
+	int saved_errno;
+
+	if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 2)
+		return;
+	/* the program's errno is not ours to change, whatever init does */
+	saved_errno = errno;
+	lh_init_once();
+	errno = saved_errno;
+}
+
+static void lh_init_once(void)
 {
 	const char *env;
 	char err[256];
 
-	if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 2)
-		return;
 	/* The first caller resolves; a thread that races it (possible only if
 	 * a library constructor started threads) waits on the real mutex once
 	 * it exists.  Until then, dlsym has to come first. */
@@ -241,6 +253,22 @@ void lh_init(void)
 	lh_in_shim--;
 	__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 	lh_real.mutex_unlock(&init_mu);
+}
+
+/* Fork handlers run in reverse order of registration for prepare: the
+ * shim's must be registered before any other, so that its prepare runs
+ * last (after the program's and libraries' handlers have taken their own
+ * locks, which may need the shim) and its child handler runs first.  A
+ * library constructor can register handlers before the shim's constructor
+ * runs; catching the registration starts the shim first. */
+LH_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
+                                void *dso)
+{
+	if (!lh_in_shim)
+		lh_init();
+	if (!lh_real.register_atfork)
+		return ENOMEM;
+	return lh_real.register_atfork(prepare, parent, child, dso);
 }
 
 __attribute__((constructor(101))) static void lh_constructor(void)

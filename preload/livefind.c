@@ -41,13 +41,28 @@ static const char *what_text(int what)
 	return "misuse";
 }
 
+static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack,
+                   const struct lh_rec_finding_item *items, int n_items);
+
 void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
                       const struct lh_rec_finding_item *items, int n_items)
 {
+	report(what, addr, kind, ra, 0, items, n_items);
+}
+
+void lh_report_misuse_stack(int what, void *addr, int kind, uint32_t stack,
+                            const struct lh_rec_finding_item *items, int n_items)
+{
+	report(what, addr, kind, 0, stack, items, n_items);
+}
+
+static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack,
+                   const struct lh_rec_finding_item *items, int n_items)
+{
 	struct lh_thread *t = lh_thr_current_raw();
 	struct lh_rec_finding f;
-	uint64_t key = ((uint64_t)ra * 0x9E3779B97F4A7C15ull) ^ (uint64_t)what;
-	int i, dup = 0;
+	uint64_t key = ((uint64_t)(ra ? ra : (uintptr_t)addr) * 0x9E3779B97F4A7C15ull) ^ (uint64_t)what;
+	int i, dup = 0, full = 0;
 
 	if (!t)
 		return;
@@ -58,8 +73,13 @@ void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
 			dup = 1;
 	if (!dup && n_seen < SEEN_MAX)
 		seen[n_seen++] = key;
+	else if (!dup)
+		full = n_seen++ == SEEN_MAX; /* counts past the end once, to note it */
 	lh_mu_unlock(&seen_mu);
-	if (dup) {
+	if (full)
+		lh_log_note("more than %d distinct misuse call sites; further ones are not recorded",
+		            SEEN_MAX);
+	if (dup || n_seen > SEEN_MAX) {
 		lh_in_shim--;
 		return;
 	}
@@ -67,7 +87,7 @@ void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
 	f.kind = LH_FIND_MISUSE;
 	f.what = (uint32_t)what;
 	f.thread_id = t->id;
-	f.stack_id = ra ? lh_stk_capture(ra) : 0;
+	f.stack_id = ra ? lh_stk_capture(ra) : stack;
 	f.lock_id = lh_core_lock_id_emit(addr, kind);
 	f.time_ns = lh_now_ns();
 	f.n_items = (uint32_t)(n_items > 0 ? n_items : 0);

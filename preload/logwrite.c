@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,12 +28,62 @@
 pthread_mutex_t lh_log_mu = PTHREAD_MUTEX_INITIALIZER;
 uint32_t lh_log_epoch = 1;
 static int log_fd = -1;
+/* set while this thread writes a record: a signal handler that calls exit()
+ * meanwhile must not wait for the log lock its own thread holds */
+static __thread int writing __attribute__((tls_model("initial-exec")));
 static int log_failed;
 static char log_path[LH_PATH_MAX + 128];
+static dev_t log_dev; /* what log_fd must still be: programs close or dup2 */
+static ino_t log_ino; /* over descriptors they do not own (daemons, closefrom) */
 
 const char *lh_log_path(void)
 {
 	return log_path;
+}
+
+/* keep the descriptor away from the low numbers programs dup2 onto */
+static int move_high(int fd)
+{
+	if (fd < 100) {
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+		if (hi >= 0) {
+			close(fd);
+			fd = hi;
+		}
+	}
+	return fd;
+}
+
+static void remember_identity(void)
+{
+	struct stat st;
+
+	if (fstat(log_fd, &st) == 0) {
+		log_dev = st.st_dev;
+		log_ino = st.st_ino;
+	}
+}
+
+/* Is log_fd still our log?  If the program closed it, or put a file of its
+ * own on that number, our records must not go there: open the log again by
+ * name (appending; it is recreated, owner-only, if it was removed).  The
+ * old number is the program's now and is left alone.  Caller holds
+ * lh_log_mu. */
+static int check_fd(void)
+{
+	struct stat st;
+	int fd;
+
+	if (fstat(log_fd, &st) == 0 && st.st_dev == log_dev && st.st_ino == log_ino)
+		return 0;
+	fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT)
+		fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	log_fd = move_high(fd);
+	remember_identity();
+	return 0;
 }
 
 /* write all of iov, retrying short writes and EINTR */
@@ -112,7 +163,11 @@ int lh_log_open(int forked_child)
 	int i, fd = -1;
 
 	if (log_fd >= 0) {
-		close(log_fd);
+		/* the parent's log (in a fork child): close our copy, unless the
+		 * number now holds a file of the program's */
+		struct stat st;
+		if (fstat(log_fd, &st) == 0 && st.st_dev == log_dev && st.st_ino == log_ino)
+			close(log_fd);
 		log_fd = -1;
 	}
 	for (i = 0; i < 1000 && fd < 0; i++) {
@@ -132,15 +187,9 @@ int lh_log_open(int forked_child)
 		        strerror(errno));
 		return -1;
 	}
-	/* keep the descriptor away from the low numbers programs dup2 onto */
-	if (fd < 100) {
-		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 100);
-		if (hi >= 0) {
-			close(fd);
-			fd = hi;
-		}
-	}
+	fd = move_high(fd);
 	log_fd = fd;
+	remember_identity();
 	log_failed = 0;
 	if (forked_child)
 		__atomic_add_fetch(&lh_log_epoch, 1, __ATOMIC_RELAXED);
@@ -166,7 +215,7 @@ void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, siz
 	struct iovec iov[4];
 	int cnt = 0;
 
-	if (log_fd < 0 || log_failed)
+	if (log_fd < 0 || log_failed || writing)
 		return;
 	h.type = type;
 	h.flags = 0;
@@ -186,12 +235,14 @@ void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, siz
 		iov[cnt++].iov_len = n3;
 	}
 	lh_in_shim++;
+	writing = 1;
 	lh_mu_lock(&lh_log_mu);
-	if (write_all(log_fd, iov, cnt) < 0 && !log_failed) {
+	if ((check_fd() < 0 || write_all(log_fd, iov, cnt) < 0) && !log_failed) {
 		log_failed = 1;
 		lh_warn("writing %s failed: %s; recording stops here", log_path, strerror(errno));
 	}
 	lh_mu_unlock(&lh_log_mu);
+	writing = 0;
 	lh_in_shim--;
 }
 
@@ -219,16 +270,30 @@ void lh_log_end(int status)
 	lh_log_record(LH_REC_END, &e, sizeof(e), NULL, 0, NULL, 0);
 }
 
-/* ---- module map ---- */
+/* ---- module map ----
+ *
+ * Every loaded object gets a MODULE record before any stack that could
+ * point into it.  The shim does not wrap dlopen (glibc resolves $ORIGIN,
+ * RUNPATH and the namespace from dlopen's caller, which would become the
+ * shim): before it writes a new stack it asks the loader whether objects
+ * were added or removed since it last looked (dl_iterate_phdr's
+ * dlpi_adds/dlpi_subs), which is one cheap call on a rare path.
+ *
+ * The records written are also kept in shim memory, so a forked child
+ * writes them to its own log without calling dl_iterate_phdr: the loader's
+ * lock may have been held by another thread at the moment of fork, and it
+ * is not reset in the child. */
 
-/* Objects already written to the current log, by (base, first segment).
- * Small: a process has tens to hundreds of objects. */
 #define MAX_MODS 4096
-static struct {
-	uintptr_t base, lo;
-	uint32_t epoch;
-} mods[MAX_MODS];
+struct mod {
+	uintptr_t base, lo, hi;
+	uint32_t build_id_len, path_len;
+	uint8_t *build_id;
+	char *path;
+};
+static struct mod mods[MAX_MODS];
 static int n_mods;
+static unsigned long long seen_adds, seen_subs;
 static pthread_mutex_t mods_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static size_t find_build_id(struct dl_phdr_info *info, const uint8_t **out)
@@ -259,15 +324,33 @@ static size_t find_build_id(struct dl_phdr_info *info, const uint8_t **out)
 	return 0;
 }
 
+static void emit_module(const struct mod *m)
+{
+	struct lh_rec_module r;
+
+	memset(&r, 0, sizeof(r));
+	r.base = m->base;
+	r.lo = m->lo;
+	r.hi = m->hi;
+	r.build_id_len = m->build_id_len;
+	r.path_len = m->path_len;
+	lh_log_record(LH_REC_MODULE, &r, sizeof(r), m->build_id, m->build_id_len, m->path, m->path_len);
+}
+
 static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
 	static char exe[LH_PATH_MAX];
-	struct lh_rec_module m;
 	const uint8_t *bid = NULL;
 	const char *path = info->dlpi_name;
 	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	struct mod *m;
+	size_t plen;
 	int i;
 
+	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+		seen_adds = info->dlpi_adds;
+		seen_subs = info->dlpi_subs;
+	}
 	for (i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD)
@@ -287,39 +370,71 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
 	}
 	if (!strncmp(path, "linux-vdso", 10) || !strncmp(path, "linux-gate", 10))
 		return 0; /* no file behind it */
+	plen = strlen(path) + 1;
+	/* known already: same range and same file (after dlclose, another
+	 * object can be loaded at the same address) */
 	for (i = 0; i < n_mods; i++)
-		if (mods[i].base == info->dlpi_addr && mods[i].lo == lo && mods[i].epoch == lh_log_epoch)
+		if (mods[i].base == info->dlpi_addr && mods[i].lo == lo && mods[i].hi == hi &&
+		    mods[i].path_len == plen && !memcmp(mods[i].path, path, plen))
 			return 0;
-	if (n_mods < MAX_MODS) {
-		/* reuse a slot of an older epoch or append */
-		mods[n_mods].base = info->dlpi_addr;
-		mods[n_mods].lo = lo;
-		mods[n_mods].epoch = lh_log_epoch;
-		n_mods++;
-	}
-	memset(&m, 0, sizeof(m));
-	m.base = info->dlpi_addr;
-	m.lo = lo;
-	m.hi = hi;
-	m.build_id_len = (uint32_t)find_build_id(info, &bid);
-	m.path_len = (uint32_t)strlen(path) + 1;
-	lh_log_record(LH_REC_MODULE, &m, sizeof(m), bid, m.build_id_len, path, m.path_len);
+	if (n_mods == MAX_MODS)
+		return 0;
+	m = &mods[n_mods];
+	m->base = info->dlpi_addr;
+	m->lo = lo;
+	m->hi = hi;
+	m->build_id_len = (uint32_t)find_build_id(info, &bid);
+	m->path_len = (uint32_t)plen;
+	m->build_id = lh_alloc(m->build_id_len + 1);
+	m->path = lh_alloc(plen);
+	if (!m->build_id || !m->path)
+		return 0;
+	memcpy(m->build_id, bid, m->build_id_len);
+	memcpy(m->path, path, plen);
+	n_mods++;
+	emit_module(m);
 	return 0;
 }
 
 void lh_log_modules(void)
 {
-	if (__atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED) != 1 && n_mods > 0 &&
-	    mods[0].epoch != lh_log_epoch) {
-		/* first call in a forked child: the lock may have been copied held */
-		pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-		mods_mu = fresh;
-	}
 	lh_in_shim++;
 	lh_real.mutex_lock(&mods_mu);
-	if (n_mods > 0 && mods[0].epoch != lh_log_epoch)
-		n_mods = 0; /* a new log (fork child): write them all again */
 	dl_iterate_phdr(module_cb, NULL);
 	lh_real.mutex_unlock(&mods_mu);
 	lh_in_shim--;
+}
+
+static int counters_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	unsigned long long *c = data;
+
+	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+		c[0] = info->dlpi_adds;
+		c[1] = info->dlpi_subs;
+	} else {
+		c[0] = ~0ull; /* an old loader: always rescan */
+	}
+	return 1; /* the counters are the same in every entry: one is enough */
+}
+
+void lh_log_modules_if_changed(void)
+{
+	unsigned long long c[2] = { 0, 0 };
+
+	lh_in_shim++;
+	dl_iterate_phdr(counters_cb, c);
+	lh_in_shim--;
+	if (c[0] != seen_adds || c[1] != seen_subs)
+		lh_log_modules();
+}
+
+void lh_log_modules_after_fork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	int i;
+
+	mods_mu = fresh;
+	for (i = 0; i < n_mods; i++)
+		emit_module(&mods[i]);
 }

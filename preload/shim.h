@@ -73,9 +73,7 @@ struct lh_real {
 	int (*thrd_create)(thrd_t *, thrd_start_t, void *);
 	int (*thrd_join)(thrd_t, int *);
 	void (*thrd_exit)(int) __attribute__((noreturn));
-	void *(*dlopen)(const char *, int);
-	int (*dlclose)(void *);
-	pid_t (*fork)(void);
+	int (*register_atfork)(void (*)(void), void (*)(void), void (*)(void), void *);
 };
 extern struct lh_real lh_real LH_HIDDEN;
 extern struct lh_options lh_opt LH_HIDDEN;
@@ -88,6 +86,7 @@ LH_HIDDEN uint64_t lh_now_ns(void);
 
 /* ---- memory (alloc.c): zeroed, from mmap, never freed ---- */
 LH_HIDDEN void *lh_alloc(size_t size);
+LH_HIDDEN void lh_alloc_after_fork_child(void);
 
 /* ---- the shim's own lock: real pthread functions, never intercepted ---- */
 LH_HIDDEN void lh_mu_lock(pthread_mutex_t *m);
@@ -124,6 +123,7 @@ struct lh_held {
 	uintptr_t ra;  /* return address of the acquiring call */
 	uintptr_t cfa; /* the caller's stack pointer at that call */
 	uint32_t count; /* recursive depth (recursive mutex, nested rdlock) */
+	uint32_t exit_stack; /* its stack, captured at pthread_exit, or 0 */
 	uint8_t mode;   /* enum lh_mode */
 	uint8_t kind;   /* enum lh_lock_kind */
 };
@@ -168,6 +168,8 @@ struct lh_thread {
 	/* the watchdog's own notes: when it first saw wait number wd_seq */
 	uint32_t wd_seq;
 	uint64_t wd_seen_ns;
+	uint32_t wd_reported_seq; /* the wait last reported in a deadlock */
+	int wd_reported;
 
 	/* stack sample taken by the watchdog's signal while blocked */
 	volatile int sample_state; /* 0 idle, 1 requested, 2 done */
@@ -188,6 +190,9 @@ struct lh_thread {
 	int exiting;
 	int started; /* the thread runs (a creator registers it before) */
 	int exit_checked; /* held locks at exit already reported */
+	int exit_rounds;  /* calls of the exit key's destructor so far */
+	uint32_t exit_call_stack; /* the pthread_exit call, if any */
+	uintptr_t stack_lo; /* lowest address of the thread's stack, 0 unknown */
 	struct lh_thread *next, *prev; /* registry, under lh_thr_mu */
 };
 
@@ -242,6 +247,8 @@ LH_HIDDEN int lh_log_open(int forked_child);
 LH_HIDDEN void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, size_t n2,
                              const void *p3, size_t n3);
 LH_HIDDEN void lh_log_modules(void); /* write records for objects not yet written */
+LH_HIDDEN void lh_log_modules_if_changed(void); /* same, if the loader says anything changed */
+LH_HIDDEN void lh_log_modules_after_fork_child(void); /* the known ones, into the child's log */
 LH_HIDDEN void lh_log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 LH_HIDDEN void lh_log_end(int status);
 LH_HIDDEN const char *lh_log_path(void);
@@ -278,13 +285,17 @@ LH_HIDDEN void lh_core_lock_failed(void *addr, int kind, int rc, uintptr_t ra);
 LH_HIDDEN void lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_t cfa,
                                   const struct timespec *deadline, clockid_t clk);
 LH_HIDDEN void lh_core_cond_leave(void *cond);
-LH_HIDDEN void lh_core_thread_exit_check(struct lh_thread *t, uintptr_t ra);
+LH_HIDDEN void lh_core_thread_exit_check(struct lh_thread *t);
+LH_HIDDEN void lh_core_thread_exiting(struct lh_thread *t, uintptr_t ra); /* at pthread_exit */
+LH_HIDDEN int lh_stack_is_short(void); /* too little stack left to unwind */
 LH_HIDDEN uint64_t lh_core_lock_id_emit(void *addr, int kind); /* id, LOCK record written */
 LH_HIDDEN uint32_t lh_core_thread_of_tid(int os_tid);
 
 /* ---- findings the shim decides live (findings.c) ---- */
 LH_HIDDEN void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
                                 const struct lh_rec_finding_item *items, int n_items);
+LH_HIDDEN void lh_report_misuse_stack(int what, void *addr, int kind, uint32_t stack,
+                                      const struct lh_rec_finding_item *items, int n_items);
 
 /* ---- watchdog (watchdog.c) ---- */
 LH_HIDDEN void lh_wd_kick(void);            /* start it if not running */

@@ -114,6 +114,9 @@ uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags)
 			goto out;
 		}
 	}
+	/* a new stack may point into an object loaded since the module map
+	 * was last written: its MODULE record must come first */
+	lh_log_modules_if_changed();
 	tab[j].pcs = lh_alloc((size_t)n * sizeof(*pcs));
 	if (!tab[j].pcs)
 		goto out;
@@ -175,6 +178,8 @@ uint32_t lh_stk_capture(uintptr_t ra)
 	void *buf[LH_MAX_FRAMES + 16];
 	int n, i;
 
+	if (lh_stack_is_short())
+		return lh_stk_intern(&ra, 1, 0);
 	lh_in_shim++;
 	unw_setup();
 	n = unw_backtrace(buf, LH_MAX_FRAMES + 16);

@@ -16,6 +16,7 @@
  */
 #include "shim.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -90,6 +91,16 @@ static void td_start(struct lh_thread *t)
 	lh_mu_unlock(&lh_thr_mu);
 	t->start_ns = lh_now_ns();
 	t->log_epoch = lh_log_epoch;
+	{
+		pthread_attr_t attr;
+		void *lo;
+		size_t size;
+		if (pthread_getattr_np(t->self, &attr) == 0) {
+			if (pthread_attr_getstack(&attr, &lo, &size) == 0)
+				t->stack_lo = (uintptr_t)lo;
+			pthread_attr_destroy(&attr);
+		}
+	}
 	pthread_getname_np(t->self, t->name, sizeof(t->name));
 	self_td = t;
 	pthread_setspecific(exit_key, t);
@@ -138,6 +149,18 @@ struct lh_thread *lh_thr_self(void)
 	return t;
 }
 
+/* less than this much stack left: no unwinding (libunwind and the frame
+ * buffers need it), only call sites */
+#define LH_STACK_RESERVE (48 * 1024)
+
+int lh_stack_is_short(void)
+{
+	struct lh_thread *t = self_td;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+
+	return t && t->stack_lo && sp - t->stack_lo < LH_STACK_RESERVE;
+}
+
 uint32_t lh_thr_id_of(pthread_t pt)
 {
 	struct lh_thread *t;
@@ -171,8 +194,15 @@ static void thread_end(void *p)
 
 	if (!t || t != self_td)
 		return;
+	/* Stay registered until the last round of key destructors: the
+	 * program's own destructors (keys created after ours run after ours in
+	 * each round) may still take and release locks, or block. */
+	if (++t->exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+		pthread_setspecific(exit_key, t);
+		return;
+	}
 	lh_in_shim++;
-	lh_core_thread_exit_check(t, 0);
+	lh_core_thread_exit_check(t);
 	r.thread_id = t->id;
 	r.pad = 0;
 	r.end_ns = lh_now_ns();
@@ -309,8 +339,21 @@ void lh_thr_after_fork_child(void)
 	}
 	lh_thr_list = NULL;
 	if (t) {
+		int i, j;
 		t->os_tid = (int)syscall(SYS_gettid);
 		t->next = t->prev = NULL;
+		/* a process-shared lock held across fork is held by the parent,
+		 * not by this child */
+		for (i = 0, j = 0; i < t->n_held; i++) {
+			const struct lh_held *h = &t->held[i];
+			int pshared = (h->kind == LH_LOCK_MUTEX && (((pthread_mutex_t *)h->addr)->__data.__kind & 128)) ||
+			              (h->kind == LH_LOCK_RWLOCK && ((pthread_rwlock_t *)h->addr)->__data.__shared);
+			if (!pshared)
+				t->held[j++] = *h;
+		}
+		t->n_held = j;
+		if (t->create_stack)
+			lh_stk_rewrite(t->create_stack);
 		t->log_epoch = lh_log_epoch;
 		memset(t->edge_cache, 0, sizeof(t->edge_cache));
 		{

@@ -44,8 +44,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define WD_MAX_THREADS 4096
-#define WD_MAX_CYCLE 64
+#define WD_MAX_THREADS 8192 /* threads waiting or holding locks, per tick */
+#define WD_MAX_CYCLE 512
+#define WD_MAX_SUCC 64
 
 static int wd_started;
 static int wd_signal; /* signal used to sample stacks, 0 if none */
@@ -53,6 +54,7 @@ static int wd_signal; /* signal used to sample stacks, 0 if none */
 struct wd_node {
 	struct lh_thread *t;
 	uint32_t id;
+	uint32_t seq; /* the wait's sequence number */
 	int wait_kind;
 	void *wait_addr;
 	uint32_t wait_thread;
@@ -66,15 +68,14 @@ static int n_snap;
 static uint32_t last_sig[WD_MAX_CYCLE]; /* candidate cycle from the last tick */
 static uint64_t last_since[WD_MAX_CYCLE];
 static int last_n;
-static uint64_t reported_hash[64];
-static int n_reported;
 
 static void sample_handler(int sig, siginfo_t *si, void *uc)
 {
 	struct lh_thread *t = lh_thr_current_raw();
 	int e = errno;
 
-	if (t && t->sample && __atomic_load_n(&t->sample_state, __ATOMIC_ACQUIRE) == 1) {
+	if (t && t->sample && __atomic_load_n(&t->sample_state, __ATOMIC_ACQUIRE) == 1 &&
+	    !lh_stack_is_short()) {
 		lh_stk_unwind(t->sample);
 		__atomic_store_n(&t->sample_state, 2, __ATOMIC_RELEASE);
 	}
@@ -119,17 +120,31 @@ static int holds(const struct wd_node *n, void *addr)
 	return 0;
 }
 
-static void take_snapshot(void)
+/* Snapshot the threads that wait or hold locks (only those can be on a
+ * cycle); returns how many threads are registered at all. */
+static int take_snapshot(void)
 {
 	struct lh_thread *t;
+	int live = 0;
+	static int overflow_noted;
 
 	n_snap = 0;
 	lh_mu_lock(&lh_thr_mu);
-	for (t = lh_thr_list; t && n_snap < WD_MAX_THREADS; t = t->next) {
+	for (t = lh_thr_list; t; t = t->next) {
 		struct wd_node *n = &snap[n_snap];
 		int k = __atomic_load_n(&t->wait_kind, __ATOMIC_ACQUIRE), i;
 		if (t->exiting)
 			continue;
+		live++;
+		if (k == LH_WAIT_NONE && t->n_held == 0)
+			continue;
+		if (n_snap == WD_MAX_THREADS) {
+			if (!overflow_noted++)
+				lh_log_note("more than %d threads wait or hold locks at once; the deadlock "
+				            "watchdog looks at the first %d",
+				            WD_MAX_THREADS, WD_MAX_THREADS);
+			continue;
+		}
 		n->t = t;
 		n->id = t->id;
 		n->wait_kind = (k != LH_WAIT_NONE && !t->wait_timed) ? k : LH_WAIT_NONE;
@@ -150,6 +165,10 @@ static void take_snapshot(void)
 			t->wd_seen_ns = lh_now_ns();
 		}
 		n->since = n->wait_kind != LH_WAIT_NONE ? t->wd_seen_ns : 0;
+		n->seq = t->wait_seq;
+		/* a wait already reported (deadlock_exit=0) is not searched again */
+		if (n->wait_kind != LH_WAIT_NONE && t->wd_reported && t->wd_reported_seq == n->seq)
+			n->wait_kind = LH_WAIT_NONE;
 		n->n_held = t->n_held;
 		if (n->n_held < 0 || n->n_held > LH_MAX_HELD)
 			n->n_held = 0;
@@ -158,6 +177,7 @@ static void take_snapshot(void)
 		n_snap++;
 	}
 	lh_mu_unlock(&lh_thr_mu);
+	return live;
 }
 
 /* the threads node i waits for, written into out; returns how many */
@@ -169,8 +189,9 @@ static int successors(int i, int *out, int max)
 	switch (n->wait_kind) {
 	case LH_WAIT_LOCK:
 	case LH_WAIT_COND:
+		/* only holders that wait themselves can be on a cycle */
 		for (j = 0; j < n_snap && k < max; j++)
-			if (j != i && holds(&snap[j], n->wait_addr))
+			if (j != i && snap[j].wait_kind != LH_WAIT_NONE && holds(&snap[j], n->wait_addr))
 				out[k++] = j;
 		break;
 	case LH_WAIT_JOIN:
@@ -186,12 +207,12 @@ static int successors(int i, int *out, int max)
 static int find_cycle(int *cyc)
 {
 	static int color[WD_MAX_THREADS], parent[WD_MAX_THREADS], stack_i[WD_MAX_THREADS],
-	    stack_k[WD_MAX_THREADS], succ[WD_MAX_THREADS][8], nsucc[WD_MAX_THREADS];
+	    stack_k[WD_MAX_THREADS], succ[WD_MAX_THREADS][WD_MAX_SUCC], nsucc[WD_MAX_THREADS];
 	int s, i;
 
 	for (i = 0; i < n_snap; i++) {
 		color[i] = 0;
-		nsucc[i] = snap[i].wait_kind != LH_WAIT_NONE ? successors(i, succ[i], 8) : 0;
+		nsucc[i] = snap[i].wait_kind != LH_WAIT_NONE ? successors(i, succ[i], WD_MAX_SUCC) : 0;
 	}
 	for (s = 0; s < n_snap; s++) {
 		int sp = 0;
@@ -235,19 +256,6 @@ static int find_cycle(int *cyc)
 	return 0;
 }
 
-static uint64_t cycle_hash(const int *cyc, int n)
-{
-	uint64_t h = 1469598103934665603ull;
-	int i;
-	for (i = 0; i < n; i++) {
-		h ^= snap[cyc[i]].id;
-		h *= 1099511628211ull;
-		h ^= snap[cyc[i]].since;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 /* ask each thread of the cycle for its stack; wait a little for answers */
 static void sample_stacks(const int *cyc, int n)
 {
@@ -260,6 +268,10 @@ static void sample_stacks(const int *cyc, int n)
 		if (!t->sample)
 			t->sample = lh_alloc(sizeof(*t->sample));
 		if (!t->sample)
+			continue;
+		/* still in the same wait? (else the signal would only disturb it) */
+		if (__atomic_load_n(&t->wait_seq, __ATOMIC_ACQUIRE) != snap[cyc[i]].seq ||
+		    __atomic_load_n(&t->wait_kind, __ATOMIC_ACQUIRE) == LH_WAIT_NONE)
 			continue;
 		__atomic_store_n(&t->sample_state, 1, __ATOMIC_RELEASE);
 		syscall(SYS_tgkill, getpid(), t->os_tid, wd_signal);
@@ -359,7 +371,25 @@ static void report_cycle(const int *cyc, int n)
 	f.time_ns = lh_now_ns();
 	f.n_items = (uint32_t)ni;
 	lh_log_record(LH_REC_FINDING, &f, sizeof(f), items, (size_t)ni * sizeof(items[0]), NULL, 0);
+	for (i = 0; i < n; i++) {
+		snap[cyc[i]].t->wd_reported_seq = snap[cyc[i]].seq;
+		snap[cyc[i]].t->wd_reported = 1;
+	}
 	finish(LH_DL_CYCLE, n);
+}
+
+/* the number of registered threads (created ones count before they run) */
+static int count_live(void)
+{
+	struct lh_thread *t;
+	int live = 0;
+
+	lh_mu_lock(&lh_thr_mu);
+	for (t = lh_thr_list; t; t = t->next)
+		if (!t->exiting)
+			live++;
+	lh_mu_unlock(&lh_thr_mu);
+	return live;
 }
 
 static void *wd_main(void *arg)
@@ -382,7 +412,19 @@ static void *wd_main(void *arg)
 		nanosleep(&ts, NULL);
 		if (lh_disabled)
 			continue;
-		take_snapshot();
+		if (take_snapshot() <= 1) {
+			/* One thread cannot deadlock with another.  The watchdog must
+			 * not outlive the program's threads either: glibc ends the
+			 * process when the last thread exits, and counts this one.
+			 * A later pthread_create starts a new watchdog. */
+			int zero = 0;
+			__atomic_store_n(&wd_started, 0, __ATOMIC_SEQ_CST);
+			if (count_live() <= 1 ||
+			    !__atomic_compare_exchange_n(&wd_started, &zero, 1, 0, __ATOMIC_SEQ_CST,
+			                                 __ATOMIC_SEQ_CST))
+				return NULL;
+			continue;
+		}
 		n = find_cycle(cyc);
 		if (n == 0) {
 			last_n = 0;
@@ -406,17 +448,6 @@ static void *wd_main(void *arg)
 		now = lh_now_ns();
 		if (!same || now - newest < grace_ns)
 			continue;
-		{
-			uint64_t h = cycle_hash(cyc, n);
-			int k, dup = 0;
-			for (k = 0; k < n_reported; k++)
-				if (reported_hash[k] == h)
-					dup = 1;
-			if (dup)
-				continue;
-			if (n_reported < 64)
-				reported_hash[n_reported++] = h;
-		}
 		report_cycle(cyc, n);
 	}
 	return NULL;
@@ -433,8 +464,10 @@ void lh_wd_kick(void)
 	if (!__atomic_compare_exchange_n(&wd_started, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return;
 	lh_in_shim++;
-	snap = lh_alloc(sizeof(*snap) * WD_MAX_THREADS);
-	setup_signal();
+	if (!snap)
+		snap = lh_alloc(sizeof(*snap) * WD_MAX_THREADS);
+	if (!wd_signal)
+		setup_signal(); /* once per process tree: a forked child keeps it */
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -451,7 +484,6 @@ void lh_wd_after_fork_child(void)
 	/* threads do not survive fork: the child starts its own when needed */
 	wd_started = 0;
 	last_n = 0;
-	n_reported = 0;
 }
 
 void lh_wd_self_deadlock(struct lh_thread *t, void *addr, int kind)
@@ -501,7 +533,7 @@ void lh_join_begin(pthread_t target, uintptr_t ra, uintptr_t cfa)
 		return;
 	id = lh_thr_id_of(target);
 	if (!id)
-		return; /* it has ended already: the join will not block */
+		return; /* it has ended already (or was never seen): no wait to watch */
 	t->wait_thread = id;
 	t->wait_addr = NULL;
 	t->wait_timed = 0;

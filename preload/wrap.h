@@ -25,18 +25,43 @@ static inline int lh_pass(void)
 {
 	if (likely(__atomic_load_n(&lh_ready, __ATOMIC_ACQUIRE) && !lh_in_shim && !lh_disabled))
 		return 0;
-	if (!lh_real.mutex_lock || !lh_ready)
+	if ((!lh_real.mutex_lock || !lh_ready) && !lh_in_shim)
 		lh_init();
 	return !lh_ready || lh_in_shim || lh_disabled;
 }
 
-/* run the core's book-keeping without letting it change errno */
+/* Timed acquisitions: no trylock first (a timed call with a bad clock or
+ * timeout must fail with EINVAL without taking the lock, as glibc does);
+ * the wait is noted as timed, which the watchdog does not count. */
+#define LH_TIMED(acq, lock_call)                                                                   \
+	({                                                                                         \
+		LH_TELL(lh_core_wait_begin(&(acq)));                                               \
+		int lh_rc_ = LH_GUARDED(lock_call);                                                \
+		lh_core_wait_end();                                                                \
+		lh_rc_;                                                                            \
+	})
+
+/* Run the core's book-keeping without letting it change errno, and with
+ * the thread marked as inside the shim: a signal handler that takes a lock
+ * meanwhile (common, though not async-signal-safe) passes straight through
+ * instead of changing the held-lock stack or the wait state under us. */
 #define LH_TELL(stmt)                                                                              \
 	do {                                                                                       \
 		int lh_saved_errno_ = errno;                                                       \
+		lh_in_shim++;                                                                      \
 		stmt;                                                                              \
+		lh_in_shim--;                                                                      \
 		errno = lh_saved_errno_;                                                           \
 	} while (0)
+
+/* the same guard around a real call that may block */
+#define LH_GUARDED(expr)                                                                           \
+	({                                                                                         \
+		lh_in_shim++;                                                                      \
+		__typeof__(expr) lh_v_ = (expr);                                                   \
+		lh_in_shim--;                                                                      \
+		lh_v_;                                                                             \
+	})
 
 /* try first; wait (visibly to the watchdog) only if the lock is taken */
 #define LH_ACQUIRE(acq, try_call, busy_rc, lock_call)                                              \
@@ -44,7 +69,7 @@ static inline int lh_pass(void)
 		int lh_rc_ = (try_call);                                                           \
 		if (lh_rc_ == (busy_rc)) {                                                         \
 			LH_TELL(lh_core_wait_begin(&(acq)));                                       \
-			lh_rc_ = (lock_call);                                                      \
+			lh_rc_ = LH_GUARDED(lock_call);                                            \
 			lh_core_wait_end();                                                        \
 		}                                                                                  \
 		lh_rc_;                                                                            \

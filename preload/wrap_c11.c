@@ -66,7 +66,7 @@ LH_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restri
 	if (lh_pass())
 		return lh_real.mtx_timedlock(m, ts);
 	struct lh_acq a = C11_ACQ(m, LH_ACQ_TIMED);
-	rc = LH_ACQUIRE(a, lh_real.mtx_trylock(m), thrd_busy, lh_real.mtx_timedlock(m, ts));
+	rc = LH_TIMED(a, lh_real.mtx_timedlock(m, ts));
 	if (rc == thrd_success)
 		LH_TELL(lh_core_acquired(&a));
 	return rc;

@@ -10,14 +10,43 @@
  * __wrefs (set from the condattr clock at init) */
 #define COND_CLOCK(c) (((c)->__data.__wrefs & 2) ? CLOCK_MONOTONIC : CLOCK_REALTIME)
 
+/* Cancellation inside the wait: glibc takes the mutex back, then runs the
+ * cleanup handlers; ours ends the wait and marks the mutex held again, so a
+ * cancelled waiter leaves no stale state behind. */
+struct cond_ctx {
+	void *cond, *mutex;
+	int kind;
+	uintptr_t ra, cfa;
+};
+
+static void cond_cancelled(void *p)
+{
+	const struct cond_ctx *x = p;
+
+	/* the cancellation unwound out of LH_GUARDED: undo its mark first */
+	lh_in_shim--;
+	struct lh_acq a = { x->mutex, (uint8_t)x->kind, 0,
+		            (uint16_t)lh_core_mutex_flags((pthread_mutex_t *)x->mutex), x->ra, x->cfa };
+
+	LH_TELL(lh_core_cond_leave(x->cond));
+	LH_TELL(lh_core_acquired(&a));
+}
+
 #define COND_WAIT(kind, deadline, clk, real_call)                                                  \
 	do {                                                                                       \
-		LH_TELL(lh_core_cond_enter(c, m, kind, LH_RA, LH_CFA, deadline, clk));             \
-		rc = (real_call);                                                                  \
+		struct cond_ctx x = { c, m, kind, LH_RA, LH_CFA };                                 \
+		LH_TELL(lh_core_cond_enter(c, m, kind, x.ra, x.cfa, deadline, clk));               \
+		pthread_cleanup_push(cond_cancelled, &x);                                          \
+		rc = LH_GUARDED(real_call);                                                        \
+		pthread_cleanup_pop(0);                                                            \
 		LH_TELL(lh_core_cond_leave(c));                                                    \
-		struct lh_acq a = { m, kind, 0, (uint16_t)lh_core_mutex_flags((pthread_mutex_t *)m), \
-			            LH_RA, LH_CFA };                                               \
-		LH_TELL(lh_core_acquired(&a));                                                     \
+		/* EPERM / EINVAL: the wait did not happen, the mutex is as it was */              \
+		if (rc != EPERM && rc != EINVAL) {                                                 \
+			struct lh_acq a = { m, kind, 0,                                            \
+				            (uint16_t)lh_core_mutex_flags((pthread_mutex_t *)m), x.ra, \
+				            x.cfa };                                               \
+			LH_TELL(lh_core_acquired(&a));                                             \
+		}                                                                                  \
 	} while (0)
 
 LH_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)

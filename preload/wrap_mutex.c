@@ -61,11 +61,15 @@ LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 	 * stores (cheaper than a trylock) for the watchdog, which times it. */
 	if (unlikely(t->n_held != 0) && lh_holds(t, m))
 		return mutex_lock_slow(m, LH_RA, LH_CFA);
+	lh_in_shim++;
 	lh_note_wait(t, m, LH_MODE_EXCL, LH_RA, LH_CFA);
 	rc = lh_real.mutex_lock(m);
 	lh_end_wait(t);
-	if (likely(rc == 0) && lh_fast_acquire(t, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA))
+	if (likely(rc == 0) && lh_fast_acquire(t, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA)) {
+		lh_in_shim--;
 		return 0;
+	}
+	lh_in_shim--;
 	struct lh_acq a = MUTEX_ACQ(m, 0);
 	if (GOT_IT(rc))
 		LH_TELL(lh_core_acquired(&a));
@@ -95,7 +99,7 @@ LH_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 	if (lh_pass())
 		return lh_real.mutex_timedlock(m, ts);
 	struct lh_acq a = MUTEX_ACQ(m, LH_ACQ_TIMED);
-	rc = LH_ACQUIRE(a, lh_real.mutex_trylock(m), EBUSY, lh_real.mutex_timedlock(m, ts));
+	rc = LH_TIMED(a, lh_real.mutex_timedlock(m, ts));
 	if (GOT_IT(rc))
 		LH_TELL(lh_core_acquired(&a));
 	return rc;
@@ -108,7 +112,7 @@ LH_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const s
 	if (lh_pass())
 		return lh_real.mutex_clocklock(m, clk, ts);
 	struct lh_acq a = MUTEX_ACQ(m, LH_ACQ_TIMED);
-	rc = LH_ACQUIRE(a, lh_real.mutex_trylock(m), EBUSY, lh_real.mutex_clocklock(m, clk, ts));
+	rc = LH_TIMED(a, lh_real.mutex_clocklock(m, clk, ts));
 	if (GOT_IT(rc))
 		LH_TELL(lh_core_acquired(&a));
 	return rc;
@@ -166,11 +170,15 @@ LH_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 	int rc;
 
 	if (likely(t != NULL) && !(t->n_held != 0 && lh_holds(t, (void *)l))) {
+		lh_in_shim++;
 		lh_note_wait(t, (void *)l, LH_MODE_EXCL, LH_RA, LH_CFA);
 		rc = lh_real.spin_lock(l);
 		lh_end_wait(t);
-		if (likely(rc == 0) && lh_fast_acquire(t, (void *)l, 0, LH_LOCK_SPIN, LH_RA, LH_CFA))
+		if (likely(rc == 0) && lh_fast_acquire(t, (void *)l, 0, LH_LOCK_SPIN, LH_RA, LH_CFA)) {
+			lh_in_shim--;
 			return 0;
+		}
+		lh_in_shim--;
 		if (rc == 0) {
 			struct lh_acq a = { (void *)l, LH_LOCK_SPIN, 0, 0, LH_RA, LH_CFA };
 			LH_TELL(lh_core_acquired(&a));

@@ -35,14 +35,14 @@ LH_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 	return rc;
 }
 
-#define RW_BLOCKING(name, field, tryfield, fl, ...)                                                \
+#define RW_TIMED(name, field, fl, ...)                                                \
 	LH_EXPORT int name(pthread_rwlock_t *l __VA_OPT__(, ) __VA_ARGS__)                         \
 	{                                                                                          \
 		int rc;                                                                            \
 		if (lh_pass())                                                                     \
 			return lh_real.field(l RW_ARGS_##field);                                   \
 		struct lh_acq a = RW_ACQ(l, fl);                                                   \
-		rc = LH_ACQUIRE(a, lh_real.tryfield(l), EBUSY, lh_real.field(l RW_ARGS_##field));  \
+		rc = LH_TIMED(a, lh_real.field(l RW_ARGS_##field));                                \
 		if (rc == 0)                                                                       \
 			LH_TELL(lh_core_acquired(&a));                                             \
 		return rc;                                                                         \
@@ -76,11 +76,15 @@ LH_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 		}                                                                                  \
 		if (unlikely(t->n_held != 0) && lh_holds(t, l))                                    \
 			return name##_slow(l, LH_RA, LH_CFA);                                      \
+		lh_in_shim++;                                                                      \
 		lh_note_wait(t, l, (shared), LH_RA, LH_CFA);                                       \
 		rc = lh_real.field(l);                                                             \
 		lh_end_wait(t);                                                                    \
-		if (likely(rc == 0) && lh_fast_acquire(t, l, (shared), LH_LOCK_RWLOCK, LH_RA, LH_CFA)) \
+		if (likely(rc == 0) && lh_fast_acquire(t, l, (shared), LH_LOCK_RWLOCK, LH_RA, LH_CFA)) { \
+			lh_in_shim--;                                                              \
 			return 0;                                                                  \
+		}                                                                                  \
+		lh_in_shim--;                                                                      \
 		if (rc == 0) {                                                                     \
 			struct lh_acq a = { l, LH_LOCK_RWLOCK, (fl), (uint16_t)RW_LFLAGS(l), LH_RA, LH_CFA }; \
 			LH_TELL(lh_core_acquired(&a));                                             \
@@ -90,13 +94,13 @@ LH_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 
 RW_FAST(pthread_rwlock_rdlock, rw_rdlock, rw_tryrdlock, LH_ACQ_SHARED, LH_MODE_SHARED)
 RW_FAST(pthread_rwlock_wrlock, rw_wrlock, rw_trywrlock, 0, LH_MODE_EXCL)
-RW_BLOCKING(pthread_rwlock_timedrdlock, rw_timedrdlock, rw_tryrdlock, LH_ACQ_SHARED | LH_ACQ_TIMED,
+RW_TIMED(pthread_rwlock_timedrdlock, rw_timedrdlock, LH_ACQ_SHARED | LH_ACQ_TIMED,
             const struct timespec *ts)
-RW_BLOCKING(pthread_rwlock_timedwrlock, rw_timedwrlock, rw_trywrlock, LH_ACQ_TIMED,
+RW_TIMED(pthread_rwlock_timedwrlock, rw_timedwrlock, LH_ACQ_TIMED,
             const struct timespec *ts)
-RW_BLOCKING(pthread_rwlock_clockrdlock, rw_clockrdlock, rw_tryrdlock, LH_ACQ_SHARED | LH_ACQ_TIMED,
+RW_TIMED(pthread_rwlock_clockrdlock, rw_clockrdlock, LH_ACQ_SHARED | LH_ACQ_TIMED,
             clockid_t clk, const struct timespec *ts)
-RW_BLOCKING(pthread_rwlock_clockwrlock, rw_clockwrlock, rw_trywrlock, LH_ACQ_TIMED, clockid_t clk,
+RW_TIMED(pthread_rwlock_clockwrlock, rw_clockwrlock, LH_ACQ_TIMED, clockid_t clk,
             const struct timespec *ts)
 
 LH_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)

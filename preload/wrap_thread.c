@@ -1,6 +1,5 @@
 /*
- * wrap_thread.c - thread creation, join, exit and names (pthread and C11),
- * and dlopen (a new object's module record must precede any stack in it).
+ * wrap_thread.c - thread creation, join, exit and names (pthread and C11).
  */
 #include "wrap.h"
 
@@ -52,6 +51,14 @@ LH_EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
 	return rc;
 }
 
+static void join_cancelled(void *unused)
+{
+	/* cancelled while joining: the cancellation unwound out of LH_GUARDED,
+	 * so undo its mark; the wait is over */
+	lh_in_shim--;
+	lh_core_wait_end();
+}
+
 LH_EXPORT int pthread_join(pthread_t t, void **ret)
 {
 	int rc;
@@ -59,7 +66,9 @@ LH_EXPORT int pthread_join(pthread_t t, void **ret)
 	if (lh_pass())
 		return lh_real.join(t, ret);
 	LH_TELL(lh_join_begin(t, LH_RA, LH_CFA));
-	rc = lh_real.join(t, ret);
+	pthread_cleanup_push(join_cancelled, NULL);
+	rc = LH_GUARDED(lh_real.join(t, ret));
+	pthread_cleanup_pop(0);
 	lh_core_wait_end();
 	return rc;
 }
@@ -71,7 +80,7 @@ LH_EXPORT int thrd_join(thrd_t t, int *res)
 	if (lh_pass())
 		return lh_real.thrd_join(t, res);
 	LH_TELL(lh_join_begin((pthread_t)t, LH_RA, LH_CFA));
-	rc = lh_real.thrd_join(t, res);
+	rc = LH_GUARDED(lh_real.thrd_join(t, res));
 	lh_core_wait_end();
 	return rc;
 }
@@ -95,7 +104,7 @@ LH_EXPORT void pthread_exit(void *ret)
 	 * function and cancellation alike. */
 	t = lh_fast_self();
 	if (t)
-		LH_TELL(lh_core_thread_exit_check(t, LH_RA));
+		LH_TELL(lh_core_thread_exiting(t, LH_RA));
 	lh_real.exit(ret);
 }
 
@@ -128,16 +137,4 @@ LH_EXPORT int pthread_setname_np(pthread_t t, const char *name)
 		errno = e;
 	}
 	return rc;
-}
-
-LH_EXPORT void *dlopen(const char *file, int mode)
-{
-	void *h;
-
-	if (lh_pass())
-		return lh_real.dlopen(file, mode);
-	h = lh_real.dlopen(file, mode);
-	if (h)
-		LH_TELL(lh_log_modules());
-	return h;
 }
