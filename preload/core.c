@@ -40,6 +40,7 @@
 #define MAX_PROBE 32
 
 static struct lh_lock *tables[N_TABLES];
+static struct lh_lock *lock_lookup(uintptr_t addr, int create);
 static int n_tables;
 static size_t newest_used;
 static uint64_t next_lock_id = 1;
@@ -50,6 +51,91 @@ static inline size_t hash_addr(uintptr_t a)
 {
 	uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15ull;
 	return (size_t)(h >> 17);
+}
+
+/* ---- which memory holds locks, for free() ----
+ * A lock the program never destroys (std::mutex, a mutex in a struct that is
+ * simply freed) keeps its identity in the table after its memory is freed;
+ * the next object at that address would inherit its recorded orders and make
+ * false cycles.  So free() retires the identities of the locks in the freed
+ * block.  To keep free() cheap, a table of pages that hold locks, with a bit
+ * per 8-byte word that is a lock's address, answers "any lock here?" in a
+ * couple of loads.  Insert-only and lock-free; when it is full, new pages are
+ * not marked (noted once) and their locks keep identities past free().
+ * Limit: only the first page of a freed block is examined. */
+#define LH_PAGE_BITS 16
+#define LH_PAGE_PROBE 16
+struct lock_page {
+	uintptr_t page; /* address >> 12, 0 = empty */
+	uint64_t words[8]; /* bit i: a lock at page address + 8 * i */
+};
+static struct lock_page *pages;
+static int n_pages_used;
+
+static void mark_page(uintptr_t addr)
+{
+	uintptr_t pg = addr >> 12;
+	size_t j = (size_t)((pg * 0x9E3779B97F4A7C15ull) >> 40) & ((1u << LH_PAGE_BITS) - 1);
+	unsigned w = (unsigned)((addr & 4095) >> 3);
+	int k;
+	static int full_noted;
+
+	if (!pages) {
+		struct lock_page *p = lh_alloc(sizeof(*pages) << LH_PAGE_BITS);
+		struct lock_page *expected = NULL;
+		if (!p || !__atomic_compare_exchange_n(&pages, &expected, p, 0, __ATOMIC_ACQ_REL,
+		                                       __ATOMIC_ACQUIRE))
+			if (!pages)
+				return;
+	}
+	for (k = 0; k < LH_PAGE_PROBE; k++, j = (j + 1) & ((1u << LH_PAGE_BITS) - 1)) {
+		uintptr_t cur = __atomic_load_n(&pages[j].page, __ATOMIC_ACQUIRE);
+		if (cur == 0 && __atomic_compare_exchange_n(&pages[j].page, &cur, pg, 0, __ATOMIC_ACQ_REL,
+		                                            __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&n_pages_used, 1, __ATOMIC_RELEASE);
+			cur = pg;
+		}
+		if (cur == pg) {
+			__atomic_or_fetch(&pages[j].words[w >> 6], 1ull << (w & 63), __ATOMIC_RELEASE);
+			return;
+		}
+	}
+	if (!__atomic_exchange_n(&full_noted, 1, __ATOMIC_RELAXED))
+		lh_log_note("the table of memory pages holding locks is full: locks in memory freed "
+		            "later may keep their old identity");
+}
+
+/* Retire the identities of the locks in [ptr, ptr + size): the memory is
+ * free, and the next lock there is a new one. */
+void lh_core_freed(void *ptr, size_t size)
+{
+	uintptr_t addr = (uintptr_t)ptr, end = addr + size, pg;
+
+	if (!__atomic_load_n(&n_pages_used, __ATOMIC_ACQUIRE) || !ptr)
+		return;
+	for (pg = addr >> 12; (pg << 12) < end; pg++) {
+		size_t j = (size_t)((pg * 0x9E3779B97F4A7C15ull) >> 40) & ((1u << LH_PAGE_BITS) - 1);
+		int k;
+		for (k = 0; k < LH_PAGE_PROBE; k++, j = (j + 1) & ((1u << LH_PAGE_BITS) - 1)) {
+			uintptr_t cur = __atomic_load_n(&pages[j].page, __ATOMIC_ACQUIRE);
+			uintptr_t lo = addr > (pg << 12) ? addr : (pg << 12);
+			uintptr_t hi = end < ((pg + 1) << 12) ? end : ((pg + 1) << 12);
+			unsigned w;
+			if (cur == 0)
+				break;
+			if (cur != pg)
+				continue;
+			for (w = (unsigned)((lo & 4095) >> 3); w < 512 && (pg << 12) + (uintptr_t)w * 8 < hi; w++) {
+				struct lh_lock *lk;
+				if (!(__atomic_load_n(&pages[j].words[w >> 6], __ATOMIC_ACQUIRE) & (1ull << (w & 63))))
+					continue;
+				lk = lock_lookup((pg << 12) + (uintptr_t)w * 8, 0);
+				if (lk)
+					__atomic_store_n(&lk->id, 0, __ATOMIC_RELEASE);
+			}
+			break;
+		}
+	}
 }
 
 static struct lh_lock *probe(struct lh_lock *tab, size_t mask, uintptr_t addr, int insert)
@@ -67,6 +153,7 @@ static struct lh_lock *probe(struct lh_lock *tab, size_t mask, uintptr_t addr, i
 			if (__atomic_compare_exchange_n(&tab[j].addr, &cur, addr, 0, __ATOMIC_ACQ_REL,
 			                                __ATOMIC_ACQUIRE)) {
 				__atomic_add_fetch(&newest_used, 1, __ATOMIC_RELAXED);
+				mark_page(addr);
 				return &tab[j];
 			}
 			if (cur == addr)

@@ -289,6 +289,7 @@ LH_HIDDEN void lh_core_thread_exit_check(struct lh_thread *t);
 LH_HIDDEN void lh_core_thread_exiting(struct lh_thread *t, uintptr_t ra); /* at pthread_exit */
 LH_HIDDEN int lh_stack_is_short(void); /* too little stack left to unwind */
 LH_HIDDEN uint64_t lh_core_lock_id_emit(void *addr, int kind); /* id, LOCK record written */
+LH_HIDDEN void lh_core_freed(void *ptr, size_t size); /* memory freed: its locks are gone */
 LH_HIDDEN uint32_t lh_core_thread_of_tid(int os_tid);
 
 /* ---- findings the shim decides live (findings.c) ---- */

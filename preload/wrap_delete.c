@@ -1,0 +1,95 @@
+/*
+ * wrap_delete.c - C++ operator delete.  A std::mutex is never passed to
+ * pthread_mutex_init or pthread_mutex_destroy, so the only sign that one is
+ * gone is that its memory is freed; the next object at that address must
+ * not inherit the old lock's recorded orders.  The sized forms give the
+ * block's size; the others ask the allocator (malloc_usable_size, looked up
+ * in the global scope so that a replacement allocator answers for its own
+ * blocks).  Each then calls the real operator delete (libstdc++'s; a
+ * program that defines its own takes precedence over this one anyway).
+ *
+ * Limit: C code that frees a struct holding a pthread mutex it never
+ * destroyed is not seen (free() is not interposed: the dynamic loader calls
+ * it before any interposer can be ready).
+ */
+#include "wrap.h"
+
+#include <dlfcn.h>
+
+typedef void (*del_fn)(void *);
+typedef void (*del_sized_fn)(void *, size_t);
+typedef void (*del_al_fn)(void *, size_t);          /* (ptr, align_val_t) */
+typedef void (*del_sized_al_fn)(void *, size_t, size_t);
+
+static size_t (*usable_size)(void *);
+
+static void *next_fn(void **slot, const char *name)
+{
+	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+	if (!f) {
+		f = dlsym(RTLD_NEXT, name);
+		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
+	}
+	return f;
+}
+
+static size_t block_size(void *p)
+{
+	if (!usable_size) {
+		void *f = dlsym(RTLD_DEFAULT, "malloc_usable_size");
+		__atomic_store_n((void **)&usable_size, f, __ATOMIC_RELEASE);
+	}
+	return usable_size ? usable_size(p) : 1;
+}
+
+static inline int watching(void *p)
+{
+	return p && __atomic_load_n(&lh_ready, __ATOMIC_ACQUIRE) && !lh_disabled && !lh_in_shim;
+}
+
+#define DELETE_UNSIZED(sym)                                                                        \
+	LH_EXPORT void sym(void *p)                                                                \
+	{                                                                                          \
+		static void *real;                                                                 \
+		if (watching(p))                                                                   \
+			LH_TELL(lh_core_freed(p, block_size(p)));                                  \
+		((del_fn)next_fn(&real, #sym))(p);                                                 \
+	}
+#define DELETE_SIZED(sym)                                                                          \
+	LH_EXPORT void sym(void *p, size_t n)                                                      \
+	{                                                                                          \
+		static void *real;                                                                 \
+		if (watching(p))                                                                   \
+			LH_TELL(lh_core_freed(p, n));                                              \
+		((del_sized_fn)next_fn(&real, #sym))(p, n);                                        \
+	}
+#define DELETE_ALIGNED(sym)                                                                        \
+	LH_EXPORT void sym(void *p, size_t al)                                                     \
+	{                                                                                          \
+		static void *real;                                                                 \
+		if (watching(p))                                                                   \
+			LH_TELL(lh_core_freed(p, block_size(p)));                                  \
+		((del_al_fn)next_fn(&real, #sym))(p, al);                                          \
+	}
+#define DELETE_SIZED_ALIGNED(sym)                                                                  \
+	LH_EXPORT void sym(void *p, size_t n, size_t al)                                           \
+	{                                                                                          \
+		static void *real;                                                                 \
+		if (watching(p))                                                                   \
+			LH_TELL(lh_core_freed(p, n));                                              \
+		((del_sized_al_fn)next_fn(&real, #sym))(p, n, al);                                 \
+	}
+
+/* operator delete(void*), delete[](void*) */
+DELETE_UNSIZED(_ZdlPv)
+DELETE_UNSIZED(_ZdaPv)
+/* sized: delete(void*, size_t), delete[](void*, size_t) */
+DELETE_SIZED(_ZdlPvm)
+DELETE_SIZED(_ZdaPvm)
+/* aligned: delete(void*, align_val_t), delete[](void*, align_val_t) */
+DELETE_ALIGNED(_ZdlPvSt11align_val_t)
+DELETE_ALIGNED(_ZdaPvSt11align_val_t)
+/* sized and aligned */
+DELETE_SIZED_ALIGNED(_ZdlPvmSt11align_val_t)
+DELETE_SIZED_ALIGNED(_ZdaPvmSt11align_val_t)
