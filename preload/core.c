@@ -372,13 +372,21 @@ void lh_core_wait_end(void)
 
 /* ---- edge recording ---- */
 
-/* Global sets, under core_mu: contexts recorded per thread (key ^ thread)
- * and, per context, how many threads recorded it.  Open addressing over
- * uint64 keys (0 = empty), doubled when half full. */
-struct kset {
+/* Global sets: contexts recorded per thread (key ^ thread), per context how
+ * many threads recorded it, and more (below).  Open addressing over uint64
+ * keys (0 = empty), doubled when half full.  Written under core_mu only;
+ * read without it (kset_peek): a table is published with a release store
+ * after it is filled, a key after its value, and a table that was replaced
+ * stays mapped, so a reader sees a valid table, perhaps a little old.  A
+ * reader that misses takes core_mu and looks again. */
+struct ktab {
+	size_t cap;
 	uint64_t *keys;
 	uint32_t *vals;
-	size_t cap, used;
+};
+struct kset {
+	struct ktab *t;
+	size_t used;
 };
 static struct kset ctx_by_thread, threads_by_ctx, pairs_by_site;
 
@@ -392,49 +400,57 @@ static struct kset ctx_by_thread, threads_by_ctx, pairs_by_site;
  * involves a lock past the quota is missed. */
 #define LH_PAIRS_PER_SITE 1024
 
+/* caller holds core_mu */
 static uint32_t *kset_get(struct kset *s, uint64_t key, int *is_new)
 {
+	struct ktab *t = s->t;
 	size_t j;
 
-	if ((s->used + 1) * 2 > s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 8192, i;
-		uint64_t *nk = lh_alloc(ncap * sizeof(*nk));
-		uint32_t *nv = lh_alloc(ncap * sizeof(*nv));
-		if (!nk || !nv)
+	if (!t || (s->used + 1) * 2 > t->cap) {
+		size_t ncap = t ? t->cap * 2 : 8192, i;
+		struct ktab *nt = lh_alloc(sizeof(*nt));
+		if (!nt)
 			return NULL;
-		for (i = 0; i < s->cap; i++) {
-			if (!s->keys[i])
+		nt->cap = ncap;
+		nt->keys = lh_alloc(ncap * sizeof(*nt->keys));
+		nt->vals = lh_alloc(ncap * sizeof(*nt->vals));
+		if (!nt->keys || !nt->vals)
+			return NULL;
+		for (i = 0; t && i < t->cap; i++) {
+			if (!t->keys[i])
 				continue;
-			for (j = s->keys[i] & (ncap - 1); nk[j]; j = (j + 1) & (ncap - 1))
+			for (j = t->keys[i] & (ncap - 1); nt->keys[j]; j = (j + 1) & (ncap - 1))
 				;
-			nk[j] = s->keys[i];
-			nv[j] = s->vals[i];
+			nt->keys[j] = t->keys[i];
+			nt->vals[j] = t->vals[i];
 		}
-		s->keys = nk;
-		s->vals = nv;
-		s->cap = ncap;
+		__atomic_store_n(&s->t, nt, __ATOMIC_RELEASE);
+		t = nt;
 	}
-	for (j = key & (s->cap - 1); s->keys[j]; j = (j + 1) & (s->cap - 1))
-		if (s->keys[j] == key) {
+	for (j = key & (t->cap - 1); t->keys[j]; j = (j + 1) & (t->cap - 1))
+		if (t->keys[j] == key) {
 			*is_new = 0;
-			return &s->vals[j];
+			return &t->vals[j];
 		}
-	s->keys[j] = key;
-	s->vals[j] = 0;
+	t->vals[j] = 0;
+	__atomic_store_n(&t->keys[j], key, __ATOMIC_RELEASE);
 	s->used++;
 	*is_new = 1;
-	return &s->vals[j];
+	return &t->vals[j];
 }
 
+/* with or without core_mu */
 static uint32_t *kset_peek(struct kset *s, uint64_t key)
 {
+	struct ktab *t = __atomic_load_n(&s->t, __ATOMIC_ACQUIRE);
 	size_t j;
+	uint64_t k;
 
-	if (!s->cap)
+	if (!t)
 		return NULL;
-	for (j = key & (s->cap - 1); s->keys[j]; j = (j + 1) & (s->cap - 1))
-		if (s->keys[j] == key)
-			return &s->vals[j];
+	for (j = key & (t->cap - 1); (k = __atomic_load_n(&t->keys[j], __ATOMIC_ACQUIRE)); j = (j + 1) & (t->cap - 1))
+		if (k == key)
+			return &t->vals[j];
 	return NULL;
 }
 
@@ -465,6 +481,13 @@ static void record_edge(struct lh_thread *t, int i, struct lh_lock *lk, uint64_t
 	uint32_t *nthreads, *seen;
 	int is_new, partial = 0, g, j;
 
+	/* Known already (the per-thread cache forgot it)?  Answered without
+	 * the lock, so a program with many lock pairs does not serialize here. */
+	nthreads = kset_peek(&threads_by_ctx, key);
+	if (nthreads && __atomic_load_n(nthreads, __ATOMIC_RELAXED) >= LH_THREADS_PER_EDGE)
+		return;
+	if (kset_peek(&ctx_by_thread, mix(key, t->id) | 1))
+		return;
 	lh_in_shim++;
 	lh_mu_lock(&core_mu);
 	/* A context into a lock no recorded edge has touched yet: within the
@@ -513,11 +536,11 @@ static void record_edge(struct lh_thread *t, int i, struct lh_lock *lk, uint64_t
 		ec->unwound = 1;
 	}
 	memset(&e, 0, sizeof(e));
+	e.to_stack = ec->to_stack;
+	e.from_stack = lh_stk_from_frames(&ec->frames, h->ra, h->cfa, &partial);
 	e.from_lock = h->lock_id;
 	e.to_lock = id;
 	e.thread_id = t->id;
-	e.to_stack = ec->to_stack;
-	e.from_stack = lh_stk_from_frames(&ec->frames, h->ra, h->cfa, &partial);
 	e.from_mode = h->mode;
 	e.to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
 	e.flags = partial ? LH_EDGE_FROM_STACK_PARTIAL : 0;

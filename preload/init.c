@@ -137,6 +137,8 @@ static int resolve_all(void)
 	R(thrd_join, "thrd_join", NULL);
 	R(thrd_exit, "thrd_exit", NULL);
 	R(register_atfork, "__register_atfork", NULL);
+	R(thread_sigmask, "pthread_sigmask", NULL);
+	R(sigprocmask, "sigprocmask", NULL);
 	return missing;
 }
 

@@ -16,6 +16,7 @@
 #define LOCKHOUND_SHIM_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <threads.h>
@@ -74,6 +75,8 @@ struct lh_real {
 	int (*thrd_join)(thrd_t, int *);
 	void (*thrd_exit)(int) __attribute__((noreturn));
 	int (*register_atfork)(void (*)(void), void (*)(void), void (*)(void), void *);
+	int (*thread_sigmask)(int, const sigset_t *, sigset_t *);
+	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
 };
 extern struct lh_real lh_real LH_HIDDEN;
 extern struct lh_options lh_opt LH_HIDDEN;
@@ -222,6 +225,8 @@ LH_HIDDEN int lh_thr_trampoline_c11(void *s);
 /* re-entry guard: the shim calls libunwind, dl_iterate_phdr, write(2); any
  * lock those take must pass straight through.  Nests. */
 extern __thread int lh_in_shim LH_HIDDEN;
+/* set while the shim unwinds a stack (see wrap_signal.c) */
+extern __thread int lh_unwinding LH_HIDDEN;
 
 /* ---- stacks (stacks.c) ---- */
 /* Capture the caller's stack starting at the frame whose return address is

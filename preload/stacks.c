@@ -181,8 +181,10 @@ uint32_t lh_stk_capture(uintptr_t ra)
 	if (lh_stack_is_short())
 		return lh_stk_intern(&ra, 1, 0);
 	lh_in_shim++;
+	lh_unwinding++;
 	unw_setup();
 	n = unw_backtrace(buf, LH_MAX_FRAMES + 16);
+	lh_unwinding--;
 	lh_in_shim--;
 	/* drop the shim's own frames: everything up to the caller's return
 	 * address.  If it is not found (tail calls), keep everything after
@@ -203,6 +205,7 @@ void lh_stk_unwind(struct lh_frames *f)
 
 	f->n = 0;
 	lh_in_shim++;
+	lh_unwinding++;
 	unw_setup();
 	if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0) {
 		do {
@@ -216,6 +219,7 @@ void lh_stk_unwind(struct lh_frames *f)
 			f->n++;
 		} while (f->n < max && unw_step(&c) > 0);
 	}
+	lh_unwinding--;
 	lh_in_shim--;
 }
 
