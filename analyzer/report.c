@@ -390,23 +390,8 @@ static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size
 		fprintf(out, "Process %u (%s)\n", log->hdr.pid, log->exe ? log->exe : "?");
 	fprintf(out, "\n");
 
-	for (i = 0; i < f->n; i++) {
-		const struct lr_lock *l = lr_lock(log, f->locks[i]);
-		uint64_t d;
-		const char *sym = lock_symbol(r, log, l, &d);
-		fprintf(out, "  M%zu: %s%s", i + 1, l ? kind_name(l->kind) : "lock",
-		        l && (l->flags & LH_LOCKF_RECURSIVE) ? " (recursive)" : "");
-		if (sym)
-			fprintf(out, " '%s'", sym);
-		if (l)
-			fprintf(out, " at 0x%llx", (unsigned long long)l->addr);
-		if (l && l->init_stack) {
-			fprintf(out, ", initialized at:\n");
-			text_stack(out, r, log, l->init_stack, "        ");
-		} else {
-			fprintf(out, "%s\n", l && (l->flags & LH_LOCKF_STATIC_INIT) ? ", statically initialized" : "");
-		}
-	}
+	for (i = 0; i < f->n; i++)
+		text_lock_line(out, r, log, f, i);
 	fprintf(out, "\n");
 
 	for (i = 0; i < f->n; i++) {

@@ -8,6 +8,8 @@
  * Logs are built in memory with tests/unit/logbuild.h.
  */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <CUnit/CUnit.h>
 
 #include <stdint.h>
@@ -973,10 +975,7 @@ static void test_key_without_module(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct cunit_test tests[] = {
 		{ "ABBA, overlapping lifetimes", test_abba_overlapping },
 		{ "ABBA, disjoint lifetimes", test_abba_disjoint_lifetimes },
 		{ "ABBA, unknown lifetimes", test_abba_unknown_lifetimes },
@@ -1006,24 +1005,5 @@ int main(void)
 		{ "fd_module_of", test_module_of },
 		{ "key without module", test_key_without_module },
 	};
-	CU_pSuite s;
-	unsigned fails;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("findings", NULL, NULL);
-	if (!s) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	for (size_t i = 0; i < N_OF(tests); i++)
-		if (!CU_add_test(s, tests[i].name, tests[i].fn)) {
-			CU_cleanup_registry();
-			return 2;
-		}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	return cunit_run("findings", tests, sizeof(tests) / sizeof(tests[0]));
 }

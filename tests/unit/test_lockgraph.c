@@ -8,6 +8,8 @@
  * test is linked together with the rest of the analyzer.
  */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <CUnit/CUnit.h>
 
 #include <stdint.h>
@@ -1041,10 +1043,7 @@ static void test_random_vs_brute_force(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct cunit_test tests[] = {
 		{ "empty graph", test_empty },
 		{ "node and edge counts", test_counts },
 		{ "self-edge ignored", test_self_edge_ignored },
@@ -1064,24 +1063,5 @@ int main(void)
 		{ "large DAG", test_large_dag },
 		{ "random graphs vs brute force", test_random_vs_brute_force },
 	};
-	CU_pSuite s;
-	unsigned fails;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("lockgraph", NULL, NULL);
-	if (!s) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	for (size_t i = 0; i < N_OF(tests); i++)
-		if (!CU_add_test(s, tests[i].name, tests[i].fn)) {
-			CU_cleanup_registry();
-			return 2;
-		}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	return cunit_run("lockgraph", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -8,6 +8,8 @@
  * Logs are built in memory with tests/unit/logbuild.h.
  */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <CUnit/CUnit.h>
 
 #include <errno.h>
@@ -1027,10 +1029,7 @@ static void test_fuzz_byte_flips(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct cunit_test tests[] = {
 		{ "empty log (header only)", test_empty_log },
 		{ "round trip of every record type", test_round_trip },
 		{ "record tails ignored", test_record_tails_ignored },
@@ -1051,24 +1050,5 @@ int main(void)
 		{ "lr_read from files", test_read_file },
 		{ "fuzz: byte flips", test_fuzz_byte_flips },
 	};
-	CU_pSuite s;
-	unsigned fails;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("logread", NULL, NULL);
-	if (!s) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	for (size_t i = 0; i < N_OF(tests); i++)
-		if (!CU_add_test(s, tests[i].name, tests[i].fn)) {
-			CU_cleanup_registry();
-			return 2;
-		}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	return cunit_run("logread", tests, sizeof(tests) / sizeof(tests[0]));
 }

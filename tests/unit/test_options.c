@@ -4,6 +4,8 @@
  * every option's type and range, and the messages of bad input.
  */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <CUnit/CUnit.h>
 
 #include <stdio.h>
@@ -283,10 +285,7 @@ static void test_small_error_buffer(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct cunit_test tests[] = {
 		{ "defaults", test_defaults },
 		{ "empty and NULL", test_empty_and_null },
 		{ "':' and whitespace separators", test_parse_mixed_separators },
@@ -301,24 +300,5 @@ int main(void)
 		{ "failed parse changes nothing", test_failed_parse_changes_nothing },
 		{ "small error buffer", test_small_error_buffer },
 	};
-	CU_pSuite s;
-	unsigned fails;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("options", NULL, NULL);
-	if (!s) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	for (size_t i = 0; i < N_OF(tests); i++)
-		if (!CU_add_test(s, tests[i].name, tests[i].fn)) {
-			CU_cleanup_registry();
-			return 2;
-		}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	return cunit_run("options", tests, sizeof(tests) / sizeof(tests[0]));
 }
