@@ -557,6 +557,7 @@ static void record_edge(struct lh_thread *t, int i, struct lh_lock *lk, uint64_t
 	e.n_gates = (uint32_t)g;
 	lock_emit(h->lk, h->lock_id);
 	lock_emit(lk, id);
+	lh_thr_ensure(t);
 	lh_log_record(LH_REC_EDGE, &e, sizeof(e), gates, (size_t)g * sizeof(gates[0]), NULL, 0);
 out:
 	lh_mu_unlock(&core_mu);

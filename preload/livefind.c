@@ -83,6 +83,9 @@ static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack,
 		lh_in_shim--;
 		return;
 	}
+	lh_thr_ensure(t);
+	for (i = 0; i < n_items; i++)
+		lh_thr_ensure_id(items[i].thread_id);
 	memset(&f, 0, sizeof(f));
 	f.kind = LH_FIND_MISUSE;
 	f.what = (uint32_t)what;

@@ -192,6 +192,7 @@ struct lh_thread {
 	uint32_t log_epoch; /* edge_cache is valid for this log epoch only */
 	int exiting;
 	int started; /* the thread runs (a creator registers it before) */
+	uint32_t emitted_epoch; /* log epoch of its LH_REC_THREAD, 0 = not yet */
 	int exit_checked; /* held locks at exit already reported */
 	int exit_rounds;  /* calls of the exit key's destructor so far */
 	uint32_t exit_call_stack; /* the pthread_exit call, if any */
@@ -207,6 +208,12 @@ LH_HIDDEN struct lh_thread *lh_thr_current_raw(void);
 LH_HIDDEN void lh_thr_init_main(void);
 LH_HIDDEN void lh_thr_after_fork_child(void);
 LH_HIDDEN void lh_thr_emit(struct lh_thread *t); /* write its LH_REC_THREAD */
+/* Threads are written to the log only when something recorded refers to
+ * them (an edge, a finding), so a program that starts a million short
+ * threads does not grow its log by a million records.  These write the
+ * record (and its living ancestors') if the current log lacks it. */
+LH_HIDDEN void lh_thr_ensure(struct lh_thread *t);
+LH_HIDDEN void lh_thr_ensure_id(uint32_t id);
 LH_HIDDEN void lh_thr_emit_all(void);
 LH_HIDDEN void lh_thr_set_name(struct lh_thread *t, const char *name);
 LH_HIDDEN void lh_thr_at_exit(void); /* the process is exiting */

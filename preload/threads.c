@@ -69,6 +69,9 @@ void lh_thr_emit(struct lh_thread *t)
 {
 	struct lh_rec_thread r;
 
+	t->emitted_epoch = lh_log_epoch;
+	if (t->create_stack)
+		lh_stk_rewrite(t->create_stack);
 	memset(&r, 0, sizeof(r));
 	r.thread_id = t->id;
 	r.parent_id = t->parent;
@@ -104,7 +107,62 @@ static void td_start(struct lh_thread *t)
 	pthread_getname_np(t->self, t->name, sizeof(t->name));
 	self_td = t;
 	pthread_setspecific(exit_key, t);
-	lh_thr_emit(t);
+	if (t->id == 1)
+		lh_thr_emit(t); /* the first thread always; others when referred to */
+}
+
+static struct lh_thread *find_id(uint32_t id)
+{
+	struct lh_thread *o;
+
+	for (o = lh_thr_list; o; o = o->next)
+		if (o->id == id && !o->exiting)
+			return o;
+	return NULL;
+}
+
+void lh_thr_ensure(struct lh_thread *t)
+{
+	uint32_t chain[64];
+	int n = 0;
+
+	if (!t || __atomic_load_n(&t->emitted_epoch, __ATOMIC_ACQUIRE) == lh_log_epoch)
+		return;
+	/* ancestors first, while they are alive: the report shows who created
+	 * whom */
+	lh_mu_lock(&lh_thr_mu);
+	{
+		struct lh_thread *p = t;
+		while (p && p->emitted_epoch != lh_log_epoch && n < 64) {
+			chain[n++] = p->id;
+			p = p->parent ? find_id(p->parent) : NULL;
+		}
+	}
+	lh_mu_unlock(&lh_thr_mu);
+	while (n-- > 0) {
+		struct lh_thread *p;
+		lh_mu_lock(&lh_thr_mu);
+		p = find_id(chain[n]);
+		if (p && p->emitted_epoch != lh_log_epoch)
+			p->emitted_epoch = lh_log_epoch;
+		else
+			p = NULL;
+		lh_mu_unlock(&lh_thr_mu);
+		if (p)
+			lh_thr_emit(p);
+	}
+}
+
+void lh_thr_ensure_id(uint32_t id)
+{
+	struct lh_thread *p;
+
+	if (!id)
+		return;
+	lh_mu_lock(&lh_thr_mu);
+	p = find_id(id);
+	lh_mu_unlock(&lh_thr_mu);
+	lh_thr_ensure(p);
 }
 
 static void td_register(struct lh_thread *t, uint32_t id, uint32_t parent, uint32_t cstack)
@@ -182,6 +240,8 @@ void lh_thr_set_name(struct lh_thread *t, const char *name)
 
 	memset(&r, 0, sizeof(r));
 	strncpy(t->name, name, sizeof(t->name) - 1);
+	if (t->emitted_epoch != lh_log_epoch)
+		return; /* its THREAD record, if ever written, carries the name */
 	r.thread_id = t->id;
 	memcpy(r.name, t->name, sizeof(r.name));
 	lh_log_record(LH_REC_THREAD_NAME, &r, sizeof(r), NULL, 0, NULL, 0);
@@ -206,7 +266,8 @@ static void thread_end(void *p)
 	r.thread_id = t->id;
 	r.pad = 0;
 	r.end_ns = lh_now_ns();
-	lh_log_record(LH_REC_THREAD_END, &r, sizeof(r), NULL, 0, NULL, 0);
+	if (t->emitted_epoch == lh_log_epoch)
+		lh_log_record(LH_REC_THREAD_END, &r, sizeof(r), NULL, 0, NULL, 0);
 	lh_mu_lock(&lh_thr_mu);
 	t->exiting = 1;
 	if (t->prev)

@@ -364,6 +364,10 @@ static void report_cycle(const int *cyc, int n)
 			}
 		}
 	}
+	for (i = 0; i < ni; i++) {
+		lh_thr_ensure_id(items[i].thread_id);
+		lh_thr_ensure_id(items[i].target_thread);
+	}
 	memset(&f, 0, sizeof(f));
 	f.kind = LH_FIND_DEADLOCK;
 	f.what = LH_DL_CYCLE;
@@ -511,6 +515,7 @@ void lh_wd_self_deadlock(struct lh_thread *t, void *addr, int kind)
 			items[1].mode = t->held[i].mode;
 			items[1].stack_id = lh_stk_from_frames(fr, t->held[i].ra, t->held[i].cfa, &partial);
 		}
+	lh_thr_ensure(t);
 	memset(&f, 0, sizeof(f));
 	f.kind = LH_FIND_DEADLOCK;
 	f.what = LH_DL_SELF;
