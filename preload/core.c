@@ -454,11 +454,23 @@ static uint32_t *kset_peek(struct kset *s, uint64_t key)
 	return NULL;
 }
 
+/* Edge contexts are identified by a 64-bit key alone (the sets store no
+ * more), so two different contexts with the same key would silently drop
+ * the second one's edge.  Each component goes through a full 64-bit
+ * finalizer (splitmix64's) before it is combined, so a collision is a 2^-64
+ * chance per pair of contexts, not a pattern of small lock ids. */
+static inline uint64_t fmix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
 static inline uint64_t mix(uint64_t h, uint64_t v)
 {
-	h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-	h *= 0xff51afd7ed558ccdull;
-	return h ^ (h >> 33);
+	return fmix(h * 0x9E3779B97F4A7C15ull + fmix(v + 0x632BE59BD9B4E019ull));
 }
 
 static inline uint64_t gate_term(const struct lh_held *h)
