@@ -358,7 +358,6 @@ static int analyze(char **paths, int n_paths, enum cli_format fmt, FILE *text_ou
 	in.logs = logs;
 	in.n_logs = n_logs;
 	in.res = &res;
-	in.color = 0;
 	if (fmt == CLI_TEXT && text_out)
 		rp_text(text_out, &in);
 	if (json_stream)

@@ -16,7 +16,6 @@ struct rp_input {
 	struct lr_log **logs;
 	size_t n_logs;
 	struct fd_result *res;
-	int color; /* ANSI colors in the text report */
 };
 
 /* The text report: one block per finding, then a summary line. */

@@ -350,13 +350,8 @@ void lh_core_wait_begin(const struct lh_acq *a)
 
 	if (!t)
 		return;
-	t->wait_addr = a->addr;
-	t->wait_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
-	t->wait_timed = (a->flags & LH_ACQ_TIMED) != 0;
-	t->wait_ra = a->ra;
-	t->wait_cfa = a->cfa;
-	t->wait_seq++;
-	__atomic_store_n(&t->wait_kind, LH_WAIT_LOCK, __ATOMIC_RELEASE);
+	lh_wait_note(t, LH_WAIT_LOCK, a->addr, (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL,
+	             (a->flags & LH_ACQ_TIMED) != 0, a->ra, a->cfa);
 	if (!(a->flags & LH_ACQ_TIMED) && self_blocks(t, a))
 		lh_wd_self_deadlock(t, a->addr, a->kind);
 	lh_wd_kick();
@@ -367,7 +362,7 @@ void lh_core_wait_end(void)
 	struct lh_thread *t = lh_thr_current_raw();
 
 	if (t)
-		__atomic_store_n(&t->wait_kind, LH_WAIT_NONE, __ATOMIC_RELEASE);
+		lh_wait_clear(t);
 }
 
 /* ---- edge recording ---- */
@@ -768,6 +763,13 @@ static int owner_item(int owner, void *addr, int kind, struct lh_rec_finding_ite
 	return 1;
 }
 
+/* drop held[i]; the entries above it move down (acquisition order kept) */
+static void held_remove(struct lh_thread *t, int i)
+{
+	memmove(&t->held[i], &t->held[i + 1], (size_t)(t->n_held - i - 1) * sizeof(t->held[0]));
+	t->n_held--;
+}
+
 void lh_core_released(void *addr, int kind, uintptr_t ra)
 {
 	struct lh_thread *t = lh_thr_self();
@@ -779,10 +781,8 @@ void lh_core_released(void *addr, int kind, uintptr_t ra)
 	for (i = t->n_held - 1; i >= 0; i--) {
 		if (t->held[i].addr != addr)
 			continue;
-		if (--t->held[i].count > 0)
-			return;
-		memmove(&t->held[i], &t->held[i + 1], (size_t)(t->n_held - i - 1) * sizeof(t->held[0]));
-		t->n_held--;
+		if (--t->held[i].count == 0)
+			held_remove(t, i);
 		return;
 	}
 	if (t->overflow > 0) {
@@ -935,16 +935,10 @@ void lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr
 	lh_core_cond_release(mutex, kind, ra);
 	/* a timed wait still ends by taking the mutex back, without a timeout:
 	 * the watchdog counts it once its deadline has passed */
-	t->wait_addr = mutex;
-	t->wait_mode = LH_MODE_EXCL;
-	t->wait_timed = deadline != NULL;
 	t->wait_clock = clk;
 	t->wait_deadline_ns =
 	    deadline ? (uint64_t)deadline->tv_sec * 1000000000u + (uint64_t)deadline->tv_nsec : 0;
-	t->wait_ra = ra;
-	t->wait_cfa = cfa;
-	t->wait_seq++;
-	__atomic_store_n(&t->wait_kind, LH_WAIT_COND, __ATOMIC_RELEASE);
+	lh_wait_note(t, LH_WAIT_COND, mutex, LH_MODE_EXCL, deadline != NULL, ra, cfa);
 	lh_wd_kick();
 }
 
@@ -973,8 +967,7 @@ void lh_core_cond_release(void *mutex, int kind, uintptr_t ra)
 	for (i = t->n_held - 1; i >= 0; i--) {
 		if (t->held[i].addr != mutex)
 			continue;
-		memmove(&t->held[i], &t->held[i + 1], (size_t)(t->n_held - i - 1) * sizeof(t->held[0]));
-		t->n_held--;
+		held_remove(t, i);
 		return;
 	}
 }

@@ -190,7 +190,7 @@ static void at_exit(void)
 		return;
 	lh_in_shim++;
 	lh_thr_at_exit();
-	lh_log_end(-1);
+	lh_log_end(-1, 0);
 	lh_in_shim--;
 }
 

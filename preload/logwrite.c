@@ -260,13 +260,14 @@ void lh_log_note(const char *fmt, ...)
 	lh_log_record(LH_REC_NOTE, &n, sizeof(n), buf, n.len, NULL, 0);
 }
 
-void lh_log_end(int status)
+void lh_log_end(int status, uint32_t flags)
 {
 	struct lh_rec_end e;
 
 	memset(&e, 0, sizeof(e));
 	e.end_ns = lh_now_ns();
 	e.exit_status = status;
+	e.flags = flags;
 	lh_log_record(LH_REC_END, &e, sizeof(e), NULL, 0, NULL, 0);
 }
 

@@ -200,6 +200,27 @@ struct lh_thread {
 	struct lh_thread *next, *prev; /* registry, under lh_thr_mu */
 };
 
+/* Note, for the watchdog, what t is about to wait for: thread-local stores
+ * only, published by the release store of wait_kind (the watchdog times
+ * the wait itself).  Callers set wait_thread (joins) or wait_clock and
+ * wait_deadline_ns (timed condition waits) before. */
+static inline void lh_wait_note(struct lh_thread *t, int kind, void *addr, uint8_t mode,
+                                uint8_t timed, uintptr_t ra, uintptr_t cfa)
+{
+	t->wait_addr = addr;
+	t->wait_mode = mode;
+	t->wait_timed = timed;
+	t->wait_ra = ra;
+	t->wait_cfa = cfa;
+	t->wait_seq++;
+	__atomic_store_n(&t->wait_kind, kind, __ATOMIC_RELEASE);
+}
+
+static inline void lh_wait_clear(struct lh_thread *t)
+{
+	__atomic_store_n(&t->wait_kind, LH_WAIT_NONE, __ATOMIC_RELEASE);
+}
+
 /* The calling thread's state, created on first use; NULL while the shim is
  * not ready, inside the shim itself (re-entry), or while the thread exits. */
 extern __thread struct lh_thread *lh_self_td __attribute__((tls_model("initial-exec"))) LH_HIDDEN;
@@ -262,7 +283,7 @@ LH_HIDDEN void lh_log_modules(void); /* write records for objects not yet writte
 LH_HIDDEN void lh_log_modules_if_changed(void); /* same, if the loader says anything changed */
 LH_HIDDEN void lh_log_modules_after_fork_child(void); /* the known ones, into the child's log */
 LH_HIDDEN void lh_log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-LH_HIDDEN void lh_log_end(int status);
+LH_HIDDEN void lh_log_end(int status, uint32_t flags); /* flags: LH_END_* */
 LH_HIDDEN const char *lh_log_path(void);
 extern uint32_t lh_log_epoch LH_HIDDEN; /* bumped when a new log is opened (fork) */
 extern pthread_mutex_t lh_log_mu LH_HIDDEN;

@@ -247,10 +247,40 @@ void lh_thr_set_name(struct lh_thread *t, const char *name)
 	lh_log_record(LH_REC_THREAD_NAME, &r, sizeof(r), NULL, 0, NULL, 0);
 }
 
+/* write t's end, if its THREAD record is in this log (else nothing refers
+ * to it) */
+static void emit_end(struct lh_thread *t)
+{
+	struct lh_rec_thread_end r;
+
+	if (t->emitted_epoch != lh_log_epoch)
+		return;
+	r.thread_id = t->id;
+	r.pad = 0;
+	r.end_ns = lh_now_ns();
+	lh_log_record(LH_REC_THREAD_END, &r, sizeof(r), NULL, 0, NULL, 0);
+}
+
+/* take t out of the registry and onto the free list (its memory stays
+ * valid for racy readers) */
+static void td_retire(struct lh_thread *t)
+{
+	lh_mu_lock(&lh_thr_mu);
+	t->exiting = 1;
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		lh_thr_list = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->next = free_list;
+	free_list = t;
+	lh_mu_unlock(&lh_thr_mu);
+}
+
 static void thread_end(void *p)
 {
 	struct lh_thread *t = p;
-	struct lh_rec_thread_end r;
 
 	if (!t || t != self_td)
 		return;
@@ -263,22 +293,8 @@ static void thread_end(void *p)
 	}
 	lh_in_shim++;
 	lh_core_thread_exit_check(t);
-	r.thread_id = t->id;
-	r.pad = 0;
-	r.end_ns = lh_now_ns();
-	if (t->emitted_epoch == lh_log_epoch)
-		lh_log_record(LH_REC_THREAD_END, &r, sizeof(r), NULL, 0, NULL, 0);
-	lh_mu_lock(&lh_thr_mu);
-	t->exiting = 1;
-	if (t->prev)
-		t->prev->next = t->next;
-	else
-		lh_thr_list = t->next;
-	if (t->next)
-		t->next->prev = t->prev;
-	t->next = free_list;
-	free_list = t;
-	lh_mu_unlock(&lh_thr_mu);
+	emit_end(t);
+	td_retire(t);
 	self_td = NULL;
 	self_gone = 1;
 	lh_in_shim--;
@@ -286,15 +302,8 @@ static void thread_end(void *p)
 
 void lh_thr_at_exit(void)
 {
-	struct lh_thread *t = self_td;
-	struct lh_rec_thread_end r;
-
-	if (!t)
-		return;
-	r.thread_id = t->id;
-	r.pad = 0;
-	r.end_ns = lh_now_ns();
-	lh_log_record(LH_REC_THREAD_END, &r, sizeof(r), NULL, 0, NULL, 0);
+	if (self_td)
+		emit_end(self_td);
 }
 
 /* The new thread is registered by its creator, before it exists: a join
@@ -368,19 +377,7 @@ int lh_thr_trampoline_c11(void *p)
 
 void lh_thr_prepare_failed(struct lh_start *s)
 {
-	struct lh_thread *t = s->td;
-
-	lh_mu_lock(&lh_thr_mu);
-	t->exiting = 1;
-	if (t->prev)
-		t->prev->next = t->next;
-	else
-		lh_thr_list = t->next;
-	if (t->next)
-		t->next->prev = t->prev;
-	t->next = free_list;
-	free_list = t;
-	lh_mu_unlock(&lh_thr_mu);
+	td_retire(s->td);
 	free(s);
 }
 

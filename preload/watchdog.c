@@ -298,7 +298,7 @@ static uint32_t stack_at(struct lh_thread *t, uintptr_t ra, uintptr_t cfa)
 	return lh_stk_intern(&ra, 1, 0);
 }
 
-static void finish(int what, int n_threads)
+static void finish(int n_threads)
 {
 	if (!lh_opt.deadlock_exit)
 		return;
@@ -312,15 +312,7 @@ static void finish(int what, int n_threads)
 			/* stderr closed */
 		}
 	}
-	{
-		struct lh_rec_end e;
-		memset(&e, 0, sizeof(e));
-		e.end_ns = lh_now_ns();
-		e.exit_status = lh_opt.exitcode;
-		e.flags = LH_END_DEADLOCK;
-		lh_log_record(LH_REC_END, &e, sizeof(e), NULL, 0, NULL, 0);
-	}
-	(void)what;
+	lh_log_end(lh_opt.exitcode, LH_END_DEADLOCK);
 	_exit(lh_opt.exitcode);
 }
 
@@ -379,7 +371,7 @@ static void report_cycle(const int *cyc, int n)
 		snap[cyc[i]].t->wd_reported_seq = snap[cyc[i]].seq;
 		snap[cyc[i]].t->wd_reported = 1;
 	}
-	finish(LH_DL_CYCLE, n);
+	finish(n);
 }
 
 /* the number of registered threads (created ones count before they run) */
@@ -526,7 +518,7 @@ void lh_wd_self_deadlock(struct lh_thread *t, void *addr, int kind)
 	f.n_items = 2;
 	lh_log_record(LH_REC_FINDING, &f, sizeof(f), items, sizeof(items), NULL, 0);
 	lh_in_shim--;
-	finish(LH_DL_SELF, 1);
+	finish(1);
 }
 
 void lh_join_begin(pthread_t target, uintptr_t ra, uintptr_t cfa)
@@ -540,11 +532,6 @@ void lh_join_begin(pthread_t target, uintptr_t ra, uintptr_t cfa)
 	if (!id)
 		return; /* it has ended already (or was never seen): no wait to watch */
 	t->wait_thread = id;
-	t->wait_addr = NULL;
-	t->wait_timed = 0;
-	t->wait_ra = ra;
-	t->wait_cfa = cfa;
-	t->wait_seq++;
-	__atomic_store_n(&t->wait_kind, LH_WAIT_JOIN, __ATOMIC_RELEASE);
+	lh_wait_note(t, LH_WAIT_JOIN, NULL, LH_MODE_EXCL, 0, ra, cfa);
 	lh_wd_kick();
 }

@@ -144,25 +144,6 @@ static inline int lh_holds(const struct lh_thread *t, const void *addr)
 	return 0;
 }
 
-/* note, for the watchdog, that t may block on addr: thread-local stores
- * only (the watchdog times the wait itself) */
-static inline void lh_note_wait(struct lh_thread *t, void *addr, uint8_t mode, uintptr_t ra,
-                                uintptr_t cfa)
-{
-	t->wait_addr = addr;
-	t->wait_ra = ra;
-	t->wait_cfa = cfa;
-	t->wait_timed = 0;
-	t->wait_mode = mode;
-	t->wait_seq++;
-	__atomic_store_n(&t->wait_kind, LH_WAIT_LOCK, __ATOMIC_RELEASE);
-}
-
-static inline void lh_end_wait(struct lh_thread *t)
-{
-	__atomic_store_n(&t->wait_kind, LH_WAIT_NONE, __ATOMIC_RELEASE);
-}
-
 /* the calling thread's state when the fast path may run, else NULL */
 static inline struct lh_thread *lh_fast_self(void)
 {

@@ -62,9 +62,9 @@ LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 	if (unlikely(t->n_held != 0) && lh_holds(t, m))
 		return mutex_lock_slow(m, LH_RA, LH_CFA);
 	lh_in_shim++;
-	lh_note_wait(t, m, LH_MODE_EXCL, LH_RA, LH_CFA);
+	lh_wait_note(t, LH_WAIT_LOCK, m, LH_MODE_EXCL, 0, LH_RA, LH_CFA);
 	rc = lh_real.mutex_lock(m);
-	lh_end_wait(t);
+	lh_wait_clear(t);
 	if (likely(rc == 0) && lh_fast_acquire(t, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA)) {
 		lh_in_shim--;
 		return 0;
@@ -171,9 +171,9 @@ LH_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 
 	if (likely(t != NULL) && !(t->n_held != 0 && lh_holds(t, (void *)l))) {
 		lh_in_shim++;
-		lh_note_wait(t, (void *)l, LH_MODE_EXCL, LH_RA, LH_CFA);
+		lh_wait_note(t, LH_WAIT_LOCK, (void *)l, LH_MODE_EXCL, 0, LH_RA, LH_CFA);
 		rc = lh_real.spin_lock(l);
-		lh_end_wait(t);
+		lh_wait_clear(t);
 		if (likely(rc == 0) && lh_fast_acquire(t, (void *)l, 0, LH_LOCK_SPIN, LH_RA, LH_CFA)) {
 			lh_in_shim--;
 			return 0;

@@ -77,9 +77,9 @@ LH_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 		if (unlikely(t->n_held != 0) && lh_holds(t, l))                                    \
 			return name##_slow(l, LH_RA, LH_CFA);                                      \
 		lh_in_shim++;                                                                      \
-		lh_note_wait(t, l, (shared), LH_RA, LH_CFA);                                       \
+		lh_wait_note(t, LH_WAIT_LOCK, l, (shared), 0, LH_RA, LH_CFA);                                       \
 		rc = lh_real.field(l);                                                             \
-		lh_end_wait(t);                                                                    \
+		lh_wait_clear(t);                                                                    \
 		if (likely(rc == 0) && lh_fast_acquire(t, l, (shared), LH_LOCK_RWLOCK, LH_RA, LH_CFA)) { \
 			lh_in_shim--;                                                              \
 			return 0;                                                                  \
