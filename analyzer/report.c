@@ -173,6 +173,21 @@ static const char *mode_word(int mode, uint32_t kind)
 }
 
 
+/* Add thread id to the distinct list v of *n entries (at most 64 are
+ * listed); returns 1 if it was new and added. */
+static int add_thread(uint32_t *v, size_t *n, uint32_t id)
+{
+	size_t j;
+
+	if (!id || *n >= 64)
+		return 0;
+	for (j = 0; j < *n; j++)
+		if (v[j] == id)
+			return 0;
+	v[(*n)++] = id;
+	return 1;
+}
+
 static const char *misuse_name(uint32_t what)
 {
 	static const char *names[] = { "misuse",
@@ -238,15 +253,10 @@ static void text_deadlock(FILE *out, struct rp *r, const struct fd_finding *f, s
 	const struct lr_log *log = f->log;
 	const struct lr_finding *lf = f->live;
 	uint32_t threads[64];
-	size_t nt = 0, i, j;
+	size_t nt = 0, i;
 
-	for (i = 0; i < lf->f.n_items; i++) {
-		for (j = 0; j < nt; j++)
-			if (threads[j] == lf->items[i].thread_id)
-				break;
-		if (j == nt && nt < 64)
-			threads[nt++] = lf->items[i].thread_id;
-	}
+	for (i = 0; i < lf->f.n_items; i++)
+		add_thread(threads, &nt, lf->items[i].thread_id);
 	{
 		/* the count, uncapped (the list above keeps the first 64) */
 		size_t k, m;
@@ -303,16 +313,11 @@ static void text_misuse(FILE *out, struct rp *r, const struct fd_finding *f, siz
 	const struct lr_log *log = f->log;
 	const struct lr_finding *lf = f->live;
 	uint32_t threads[64];
-	size_t nt = 0, i, j;
+	size_t nt = 0, i;
 
 	threads[nt++] = lf->f.thread_id;
-	for (i = 0; i < lf->f.n_items; i++) {
-		for (j = 0; j < nt; j++)
-			if (threads[j] == lf->items[i].thread_id)
-				break;
-		if (j == nt && nt < 64 && lf->items[i].thread_id)
-			threads[nt++] = lf->items[i].thread_id;
-	}
+	for (i = 0; i < lf->f.n_items; i++)
+		add_thread(threads, &nt, lf->items[i].thread_id);
 	fprintf(out, "==== lockhound: F%zu: threading API misuse: %s (%s) ====\n", fid,
 	        misuse_text(lf->f.what), misuse_name(lf->f.what));
 	for (i = 0; i < f->n; i++)
@@ -363,13 +368,8 @@ static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size
 	uint32_t threads[64];
 	size_t nt = 0, i, j;
 
-	for (i = 0; i < f->n; i++) {
-		for (j = 0; j < nt; j++)
-			if (threads[j] == f->edges[i]->thread)
-				break;
-		if (j == nt && nt < 64)
-			threads[nt++] = f->edges[i]->thread;
-	}
+	for (i = 0; i < f->n; i++)
+		add_thread(threads, &nt, f->edges[i]->thread);
 	fprintf(out, "==== lockhound: F%zu: potential deadlock: lock-order cycle of %zu locks ====\n",
 	        fid, f->n);
 	/* the orders at a glance: "T2 takes M1 then M2; T3 takes M2 then M1" */
@@ -667,13 +667,8 @@ static json_t *json_cycle(struct rp *r, const struct fd_finding *f, size_t fid)
 		}
 		json_object_set_new(eo, "gates", gates);
 		json_array_append_new(edges, eo);
-		for (j = 0; j < ns; j++)
-			if (seen[j] == e->thread)
-				break;
-		if (j == ns && ns < 64) {
-			seen[ns++] = e->thread;
+		if (add_thread(seen, &ns, e->thread))
 			json_array_append_new(threads, json_thread(r, log, e->thread));
-		}
 	}
 	json_object_set_new(o, "locks", locks);
 	json_object_set_new(o, "threads", threads);
@@ -689,7 +684,7 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 	json_t *o = json_object(), *locks = json_array(), *threads = json_array(), *waits = json_array(),
 	       *holds = json_array();
 	uint32_t seen[64];
-	size_t ns = 0, i, j;
+	size_t ns = 0, i;
 	char b[32];
 
 	snprintf(b, sizeof(b), "F%zu", fid);
@@ -734,13 +729,8 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 			json_object_set_new(io, "blocked_stack", json_stack(r, log, it->stack_id));
 			json_array_append_new(waits, io);
 		}
-		for (j = 0; j < ns; j++)
-			if (seen[j] == it->thread_id)
-				break;
-		if (j == ns && ns < 64 && it->thread_id) {
-			seen[ns++] = it->thread_id;
+		if (add_thread(seen, &ns, it->thread_id))
 			json_array_append_new(threads, json_thread(r, log, it->thread_id));
-		}
 	}
 	json_object_set_new(o, "locks", locks);
 	json_object_set_new(o, "threads", threads);

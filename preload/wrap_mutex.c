@@ -34,16 +34,24 @@ LH_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 
 /* The slow path: trylock first, and note the wait (with the self-deadlock
  * check) only if the lock is taken. */
-static int mutex_lock_slow(pthread_mutex_t *m, uintptr_t ra, uintptr_t cfa)
+/* tell the core how a lock call ended */
+static int mutex_locked(pthread_mutex_t *m, int rc, uintptr_t ra, uintptr_t cfa)
 {
 	struct lh_acq a = { m, LH_LOCK_MUTEX, 0, (uint16_t)lh_core_mutex_flags(m), ra, cfa };
-	int rc = LH_ACQUIRE(a, lh_real.mutex_trylock(m), EBUSY, lh_real.mutex_lock(m));
 
 	if (GOT_IT(rc))
 		LH_TELL(lh_core_acquired(&a));
 	else
 		LH_TELL(lh_core_lock_failed(m, LH_LOCK_MUTEX, rc, ra));
 	return rc;
+}
+
+static int mutex_lock_slow(pthread_mutex_t *m, uintptr_t ra, uintptr_t cfa)
+{
+	struct lh_acq a = { m, LH_LOCK_MUTEX, 0, (uint16_t)lh_core_mutex_flags(m), ra, cfa };
+
+	return mutex_locked(m, LH_ACQUIRE(a, lh_real.mutex_trylock(m), EBUSY, lh_real.mutex_lock(m)), ra,
+	                    cfa);
 }
 
 LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
@@ -70,12 +78,7 @@ LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 		return 0;
 	}
 	lh_in_shim--;
-	struct lh_acq a = MUTEX_ACQ(m, 0);
-	if (GOT_IT(rc))
-		LH_TELL(lh_core_acquired(&a));
-	else
-		LH_TELL(lh_core_lock_failed(m, LH_LOCK_MUTEX, rc, LH_RA));
-	return rc;
+	return mutex_locked(m, rc, LH_RA, LH_CFA);
 }
 
 LH_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
