@@ -75,6 +75,7 @@ enum lh_rec_type {
 	LH_REC_FINDING = 9,
 	LH_REC_END = 10,
 	LH_REC_NOTE = 11,
+	LH_REC_RACE = 12,
 };
 
 /* LH_REC_PROCESS: followed by exe_len bytes of the executable path and
@@ -255,5 +256,47 @@ struct lh_rec_note {
 	uint32_t level; /* 1 = warning */
 	uint32_t len;
 };
+
+/* LH_REC_RACE: two accesses to overlapping bytes, from different threads,
+ * at least one a write, not both atomic, not ordered by happens-before.
+ * Written once per distinct (variable, pair of code locations) the shim
+ * sees; the analyzer groups them into one finding per variable.
+ * followed by n_locks_cur then n_locks_prev uint64_t lock ids: the locks
+ * each side held at its access (their LH_REC_LOCK records come first). */
+enum lh_race_var {
+	LH_VAR_UNKNOWN = 0,
+	LH_VAR_GLOBAL = 1, /* in a module's data: the analyzer names the symbol */
+	LH_VAR_HEAP = 2,   /* in a heap block: var_base/var_size/alloc_* say which */
+	LH_VAR_STACK = 3,  /* on a thread's stack: var_thread is its owner */
+};
+struct lh_rec_race_access {
+	uint32_t thread_id;
+	uint32_t stack_id; /* frame 0 is the access's exact pc (LH_STACK_FIRST_IS_PC) */
+	uint64_t addr;     /* first byte accessed */
+	uint32_t size;     /* bytes accessed */
+	uint32_t flags;    /* LH_RACC_* */
+};
+#define LH_RACC_WRITE 0x1u
+#define LH_RACC_ATOMIC 0x2u
+#define LH_RACC_STACK_APPROX 0x4u /* stack rebuilt from the calling context, not unwound */
+struct lh_rec_race {
+	uint64_t addr; /* first overlapping byte */
+	uint32_t size; /* overlapping bytes */
+	uint32_t var_kind; /* enum lh_race_var */
+	uint64_t var_base; /* heap: block start; stack: 0 */
+	uint64_t var_size; /* heap: block size */
+	uint32_t alloc_stack;  /* heap: where the block was allocated */
+	uint32_t alloc_thread; /* heap: the allocating thread; stack: the owner */
+	uint32_t detected_by;  /* LH_RACE_BY_* */
+	uint32_t flags;        /* reserved, 0 */
+	uint64_t time_ns;      /* CLOCK_MONOTONIC */
+	struct lh_rec_race_access cur;  /* the later access */
+	struct lh_rec_race_access prev; /* the earlier one */
+	uint32_t n_locks_cur;
+	uint32_t n_locks_prev;
+};
+#define LH_RACE_BY_INSTRUMENTATION 1 /* exact mode: lockhound cc */
+#define LH_RACE_BY_WATCHPOINT 2      /* sampled: hardware watchpoint */
+#define LH_RACE_BY_WRITE_PROTECT 3   /* sampled: userfaultfd write-protect */
 
 #endif
