@@ -1,7 +1,7 @@
 # lockhound - plain make, strict warnings.
 #   make            build build/liblockhound.so and build/lockhound
 #   make deps       install the Debian packages it needs
-#   make check      unit tests + integration tests
+#   make check      unit tests (also under ASan+UBSan) + golden + integration tests
 #   make demo       deps, build, run lockhound on a bundled buggy program
 #   make bench      benchmarks (bench/), writes bench/RESULTS.md
 #   make install PREFIX=/usr/local DESTDIR=
@@ -13,10 +13,19 @@ CC        ?= cc
 CXX       ?= c++
 B         := build
 
+# The user's CFLAGS (make CFLAGS=-O1) only choose optimization and debug
+# info; the flags the code needs live in LH_CFLAGS and are always used.
+# -MMD -MP: every object gets a .d file listing the headers it includes.
 WARN      := -Wall -Wextra -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 $(WARN) -D_GNU_SOURCE -DLOCKHOUND_VERSION=\"$(VERSION)\" -Iinclude -Icommon
+LH_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DLOCKHOUND_VERSION=\"$(VERSION)\" -Iinclude -Icommon
+DEPFLAGS  := -MMD -MP
+ALL_CFLAGS = $(LH_CFLAGS) $(DEPFLAGS) $(CFLAGS)
 PIC       := -fPIC -fvisibility=hidden
+# the second build of the unit tests (build/asan/): any report is an error
+SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:abort_on_error=0 \
+             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 DEB_PKGS  := build-essential pkg-config libunwind-dev uthash-dev libcunit1-dev \
              libdw-dev libelf-dev libjansson-dev python3
@@ -31,7 +40,7 @@ ANALYZER_OBJ:= $(patsubst %.c,$(B)/obj/%.o,$(ANALYZER_SRC) $(COMMON_SRC))
 SHIM_LIBS     := -lunwind -ldl -lpthread
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
-.PHONY: all deps check unit integration demo bench install clean testprogs
+.PHONY: all deps check unit unit-asan integration demo bench install clean testprogs
 all: $(B)/liblockhound.so $(B)/lockhound
 
 deps:
@@ -44,13 +53,22 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "deps: missing$$missing; run: sudo apt-get install$$missing"; exit 1; fi
 
-$(B)/pic/%.o: %.c $(wildcard include/*.h common/*.h preload/*.h)
+$(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PIC) -ftls-model=initial-exec -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(PIC) -ftls-model=initial-exec -c $< -o $@
 
-$(B)/obj/%.o: %.c $(wildcard include/*.h common/*.h analyzer/*.h)
+$(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ianalyzer -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Ianalyzer -c $< -o $@
+
+# the same sources for the sanitized unit tests
+$(B)/asan/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) $(PIC) -c $< -o $@
+
+$(B)/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -Ianalyzer -c $< -o $@
 
 $(B)/liblockhound.so: $(PRELOAD_OBJ) preload/liblockhound.map
 	$(CC) -shared -o $@ $(PRELOAD_OBJ) -Wl,--version-script=preload/liblockhound.map \
@@ -86,16 +104,35 @@ UNIT_PRELOAD_OBJ :=
 
 $(B)/unit/%: tests/unit/%.c $(ANALYZER_OBJ) $(UNIT_PRELOAD_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ianalyzer -o $@ $^ -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
+	$(CC) $(ALL_CFLAGS) -Ianalyzer -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
+
+ASAN_UNIT_BIN := $(patsubst $(B)/unit/%,$(B)/asan/unit/%,$(UNIT_BIN))
+ASAN_ANALYZER_OBJ := $(patsubst $(B)/obj/%,$(B)/asan/obj/%,$(ANALYZER_OBJ))
+ASAN_UNIT_PRELOAD_OBJ := $(patsubst $(B)/pic/%,$(B)/asan/pic/%,$(UNIT_PRELOAD_OBJ))
+
+$(B)/asan/unit/%: tests/unit/%.c $(ASAN_ANALYZER_OBJ) $(ASAN_UNIT_PRELOAD_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -Ianalyzer -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
+
+# not intermediate: kept between runs
+.SECONDARY: $(ASAN_ANALYZER_OBJ) $(ASAN_UNIT_PRELOAD_OBJ)
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+# every unit test again, built with ASan+UBSan: a leak, overflow or
+# undefined behaviour fails the run
+unit-asan: $(ASAN_UNIT_BIN)
+	@fail=0; for t in $(ASAN_UNIT_BIN); do echo "== $$t"; \
+	  $(SAN_ENV) $$t >$$t.out 2>&1 || { cat $$t.out; echo "FAILED under ASan/UBSan: $$t"; fail=1; }; \
+	  grep -E "Run Summary|asserts" $$t.out | head -3; done; exit $$fail
 
 integration: all testprogs
 	python3 tests/integration/run_tests.py --build $(B)
 
 check: all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory integration
 
 demo: deps all testprogs
@@ -115,3 +152,6 @@ install: all
 
 clean:
 	rm -rf $(B)
+
+# header dependencies of every object and unit test built so far
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -461,7 +461,8 @@ int fd_analyze(const struct lr_log *log, struct fd_result *res)
 	free(all);
 	live_findings(log, res, w.first);
 	fold_cycles(res, w.first);
-	qsort(res->f + w.first, res->n - w.first, sizeof(res->f[0]), cmp_finding);
+	if (res->n > w.first)
+		qsort(res->f + w.first, res->n - w.first, sizeof(res->f[0]), cmp_finding);
 	return 0;
 }
 
