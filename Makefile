@@ -128,6 +128,7 @@ unit-asan: $(ASAN_UNIT_BIN)
 	  grep -E "Run Summary|asserts" $$t.out | head -3; done; exit $$fail
 
 integration: all testprogs
+	python3 tests/integration/run_tests.py --self-test
 	python3 tests/integration/run_tests.py --build $(B)
 
 check: all

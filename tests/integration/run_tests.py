@@ -29,6 +29,17 @@ key=value pairs (or just `clean`, which means no findings at all).  Keys:
     min_occurrences=N  every such finding has "count" >= N (the number of
                        times it was seen, after de-duplication)
     ended_process=B    every such finding has "ended_process" == B
+  data-race clauses (one finding per racy variable; see docs/DESIGN.md):
+    variable=NAME      some finding's variable.name == NAME, or (heap) a
+                       frame of its variable.block.alloc_stack has a
+                       "function" containing NAME
+    var_kind=K         K is global|heap|stack|unknown: some finding's
+                       variable.kind == K
+    ops=a,b            a multiset of "write"/"read": some pair of the
+                       finding has exactly these ops (order-free)
+                       variable, var_kind and ops must all hold for one
+                       and the same finding; functions= looks at the
+                       stacks of both accesses of every pair
   global (may appear in any clause):
     exit=N             expected exit status of `lockhound run` (default 66
                        if any finding is expected, else 0)
@@ -134,6 +145,28 @@ def _parse_str(key, v):
     return v
 
 
+VAR_KINDS = ("global", "heap", "stack", "unknown")
+RACE_OPS = ("write", "read")
+RACE_DETECTORS = ("instrumentation", "watchpoint", "write-protect")
+
+
+def _parse_var_kind(key, v):
+    if v not in VAR_KINDS:
+        raise ExpectError("%s=%r: must be one of %s"
+                          % (key, v, "|".join(VAR_KINDS)))
+    return v
+
+
+def _parse_ops(key, v):
+    ops = _parse_list(key, v)
+    if len(ops) != 2 or any(o not in RACE_OPS for o in ops):
+        raise ExpectError("%s=%r: must be two of write|read, e.g. write,read"
+                          % (key, v))
+    if ops == ["read", "read"]:
+        raise ExpectError("%s=%r: two reads never race" % (key, v))
+    return sorted(ops)
+
+
 CLAUSE_KEYS = {
     "count": _parse_nonneg,
     "locks": _parse_nonneg,
@@ -143,7 +176,12 @@ CLAUSE_KEYS = {
     "what": _parse_str,
     "min_occurrences": _parse_nonneg,
     "ended_process": _parse_bool,
+    "variable": _parse_str,
+    "var_kind": _parse_var_kind,
+    "ops": _parse_ops,
 }
+# keys that only make sense for data-race findings
+RACE_ONLY_KEYS = ("variable", "var_kind", "ops")
 GLOBAL_KEYS = {
     "exit": _parse_nonneg,
     "args": _parse_list,
@@ -237,6 +275,9 @@ def parse_expect_body(body):
                     raise ExpectError("%s given twice in one clause" % key)
                 if kind == "clean":
                     raise ExpectError("clean takes no %s=" % key)
+                if key in RACE_ONLY_KEYS and kind != "data-race":
+                    raise ExpectError("%s= is only for data-race clauses"
+                                      % key)
                 keys[key] = CLAUSE_KEYS[key](key, val)
             else:
                 raise ExpectError("unknown key %r" % key)
@@ -295,7 +336,53 @@ def _finding_functions(f):
             if isinstance(e, dict):
                 funcs.extend(_frames_functions(e))
     funcs.extend(_frames_functions({"held_stack": f.get("stack")}))
+    # data-race findings: both accesses of every pair
+    for p in f.get("pairs") or []:
+        if isinstance(p, dict):
+            for a in p.get("accesses") or []:
+                if isinstance(a, dict):
+                    funcs.extend(_frames_functions({"held_stack":
+                                                    a.get("stack")}))
     return funcs
+
+
+def _stack_functions(stack):
+    return _frames_functions({"held_stack": stack})
+
+
+def _race_matches(f, keys):
+    """Does data-race finding f satisfy variable=, var_kind= and ops=?
+    Returns a list of reasons it does not (empty: it does)."""
+    why = []
+    var = f.get("variable")
+    if not isinstance(var, dict):
+        return ["no variable"]
+    if "var_kind" in keys and var.get("kind") != keys["var_kind"]:
+        why.append("variable.kind %s" % json.dumps(var.get("kind")))
+    if "variable" in keys:
+        name = keys["variable"]
+        ok = var.get("name") == name
+        if not ok and var.get("kind") == "heap":
+            block = var.get("block")
+            if isinstance(block, dict):
+                ok = any(name in fn for fn in
+                         _stack_functions(block.get("alloc_stack")))
+        if not ok:
+            why.append("variable.name %s" % json.dumps(var.get("name")))
+    if "ops" in keys:
+        seen = []
+        for p in f.get("pairs") or []:
+            if not isinstance(p, dict):
+                continue
+            ops = sorted(a.get("op") for a in p.get("accesses") or []
+                         if isinstance(a, dict) and
+                         isinstance(a.get("op"), str))
+            seen.append(",".join(ops))
+            if ops == keys["ops"]:
+                break
+        else:
+            why.append("pairs' ops %s" % (" ".join(seen) or "none"))
+    return why
 
 
 def check_report(exp, doc):
@@ -413,6 +500,15 @@ def check_report(exp, doc):
                                 % (label(f), ",".join(missing),
                                    ", ".join(sorted(set(funcs))[:20])
                                    or "none"))
+        if fs and any(k in keys for k in RACE_ONLY_KEYS):
+            misses = [(f, _race_matches(f, keys)) for f in fs]
+            if all(why for _, why in misses):
+                want = " ".join("%s=%s" % (k, _fmt(keys[k]))
+                                for k in RACE_ONLY_KEYS if k in keys)
+                errs.append("no %s finding has %s (%s)"
+                            % (kind, want,
+                               "; ".join("%s: %s" % (label(f), ", ".join(w))
+                                         for f, w in misses)))
         if "what" in keys and not any(f.get("what") == keys["what"]
                                       for f in fs):
             errs.append('no %s finding has what="%s" (got: %s)'
@@ -467,6 +563,8 @@ def _check_finding_shape(f, pids):
         if "thread" in f and f["thread"] not in thread_ids:
             errs.append("%s: thread %r is not one of its threads"
                         % (fid, f.get("thread")))
+    if f.get("kind") == "data-race":
+        errs.extend(_check_race_shape(f, fid, lock_ids, thread_ids))
     if f.get("kind") == "deadlock" and not f.get("waits"):
         errs.append("%s: deadlock finding has no waits" % fid)
     if f.get("kind") == "lock-order-cycle":
@@ -478,6 +576,108 @@ def _check_finding_shape(f, pids):
             if froms != lock_ids or tos != lock_ids:
                 errs.append("%s: edges do not form a cycle over its locks"
                             % fid)
+    return errs
+
+
+def _check_race_shape(f, fid, lock_ids, thread_ids):
+    """The data-race finding's contract: a variable of a known kind, pairs
+    of two accesses from different threads, at least one a write, not both
+    atomic, each with a stack; every thread and lock named is listed by the
+    finding; counts add up."""
+    errs = []
+    if f.get("detected_by") not in RACE_DETECTORS:
+        errs.append("%s: detected_by %s is not one of %s"
+                    % (fid, json.dumps(f.get("detected_by")),
+                       "|".join(RACE_DETECTORS)))
+    var = f.get("variable")
+    if not isinstance(var, dict):
+        errs.append("%s: no variable object" % fid)
+        var = {}
+    vk = var.get("kind")
+    if vk not in VAR_KINDS:
+        errs.append("%s: variable.kind %s" % (fid, json.dumps(vk)))
+    if not isinstance(var.get("address"), str) or \
+            not var["address"].startswith("0x"):
+        errs.append("%s: variable.address %s is not a hex string"
+                    % (fid, json.dumps(var.get("address"))))
+    if not isinstance(var.get("size"), int) or var.get("size") <= 0:
+        errs.append("%s: variable.size %s" % (fid, json.dumps(var.get("size"))))
+    if vk == "global" and not isinstance(var.get("name"), str):
+        errs.append("%s: a global variable without a name" % fid)
+    if vk == "heap":
+        block = var.get("block")
+        if not isinstance(block, dict):
+            errs.append("%s: heap variable without a block" % fid)
+        else:
+            if not isinstance(block.get("size"), int):
+                errs.append("%s: block.size %s"
+                            % (fid, json.dumps(block.get("size"))))
+            if not isinstance(block.get("alloc_stack"), list):
+                errs.append("%s: block.alloc_stack is not a list" % fid)
+            at = block.get("alloc_thread")
+            if at is not None and at not in thread_ids:
+                errs.append("%s: block.alloc_thread %r is not one of its "
+                            "threads" % (fid, at))
+    if vk == "stack" and var.get("thread") not in thread_ids:
+        errs.append("%s: stack variable's thread %r is not one of its threads"
+                    % (fid, var.get("thread")))
+    pairs = f.get("pairs")
+    if not isinstance(pairs, list) or not pairs:
+        errs.append("%s: no pairs" % fid)
+        return errs
+    total = 0
+    last = None
+    for i, p in enumerate(pairs):
+        where = "%s pair %d" % (fid, i + 1)
+        if not isinstance(p, dict):
+            errs.append("%s is not an object" % where)
+            continue
+        c = p.get("count")
+        if not isinstance(c, int) or c < 1:
+            errs.append("%s: count %s" % (where, json.dumps(c)))
+        else:
+            total += c
+            if last is not None and c > last:
+                errs.append("%s: pairs not ordered most frequent first"
+                            % where)
+            last = c
+        acc = p.get("accesses")
+        if not isinstance(acc, list) or len(acc) != 2 or \
+                not all(isinstance(a, dict) for a in acc):
+            errs.append("%s: accesses is not a list of two objects" % where)
+            continue
+        for j, a in enumerate(acc):
+            side = "%s access %d" % (where, j)
+            if a.get("thread") not in thread_ids:
+                errs.append("%s: thread %r is not one of its threads"
+                            % (side, a.get("thread")))
+            if a.get("op") not in RACE_OPS:
+                errs.append("%s: op %s" % (side, json.dumps(a.get("op"))))
+            if not isinstance(a.get("atomic"), bool):
+                errs.append("%s: atomic is not a boolean" % side)
+            if not isinstance(a.get("size"), int) or a.get("size") <= 0:
+                errs.append("%s: size %s" % (side, json.dumps(a.get("size"))))
+            st = a.get("stack")
+            if not isinstance(st, list) or not st:
+                errs.append("%s: no stack" % side)
+            held = a.get("locks_held")
+            if not isinstance(held, list):
+                errs.append("%s: locks_held is not a list" % side)
+            else:
+                for lk in held:
+                    if lk not in lock_ids:
+                        errs.append("%s: held lock %r is not one of its locks"
+                                    % (side, lk))
+        if acc[0].get("thread") == acc[1].get("thread"):
+            errs.append("%s: both accesses from thread %s"
+                        % (where, acc[0].get("thread")))
+        if "write" not in (acc[0].get("op"), acc[1].get("op")):
+            errs.append("%s: no write among the accesses" % where)
+        if acc[0].get("atomic") is True and acc[1].get("atomic") is True:
+            errs.append("%s: both accesses atomic" % where)
+    if f.get("count") != total:
+        errs.append("%s: count %s is not the sum of its pairs' counts (%d)"
+                    % (fid, json.dumps(f.get("count")), total))
     return errs
 
 
@@ -1160,6 +1360,121 @@ def self_test():
     expect(check_report(st, good) != [], "single_thread mismatch fails")
     expect(check_report(abba, {"tool": "other", "findings": []}) != [],
            "wrong tool fails")
+
+    # data-race clauses and the race finding's shape
+    def race(fid="R1", kind="global", name="counter", pairs=None,
+             alloc_fn="make_stats"):
+        if pairs is None:
+            pairs = [(3, "write", "T2", ["M1"], "write", "T3", []),
+                     (1, "read", "T3", [], "write", "T2", ["M1"])]
+        var = {"kind": kind, "name": name if kind == "global" else None,
+               "module": "/p", "address": "0x4010", "offset": 0, "size": 4}
+        if kind == "heap":
+            var["block"] = {"size": 64, "alloc_thread": "T1",
+                            "alloc_stack": [frame("malloc"),
+                                            frame(alloc_fn)]}
+        if kind == "stack":
+            var["thread"] = "T1"
+            var["function"] = "main"
+        ps = []
+        for c, op0, t0, l0, op1, t1, l1 in pairs:
+            ps.append({"count": c, "accesses": [
+                {"thread": t0, "op": op0, "atomic": False, "size": 4,
+                 "address": "0x4010", "stack": [frame("reader_" + t0)],
+                 "locks_held": l0},
+                {"thread": t1, "op": op1, "atomic": False, "size": 4,
+                 "address": "0x4010", "stack": [frame("writer_" + t1)],
+                 "locks_held": l1}]})
+        return {"id": fid, "kind": "data-race", "pid": 10,
+                "detected_by": "instrumentation", "variable": var,
+                "count": sum(p["count"] for p in ps), "pairs": ps,
+                "locks": [{"id": "M1"}],
+                "threads": [{"id": "T1"}, {"id": "T2"}, {"id": "T3"}]}
+
+    re1 = parse_expect_body("data-race count=1 variable=counter "
+                            "var_kind=global ops=write,read "
+                            "functions=writer_T3,reader_T2")
+    expect(re1.clauses == [("data-race", {"count": 1, "variable": "counter",
+                                          "var_kind": "global",
+                                          "ops": ["read", "write"],
+                                          "functions": ["writer_T3",
+                                                        "reader_T2"]})],
+           "parse data-race clause")
+    expect(check_report(re1, doc([race()])) == [], "race passes: %s"
+           % check_report(re1, doc([race()])))
+    expect(check_report(re1, doc([race(name="other")])) != [],
+           "race variable mismatch fails")
+    expect(check_report(re1, doc([race(kind="heap")])) != [],
+           "race var_kind mismatch fails")
+    expect(check_report(parse_expect_body("data-race ops=write,write"),
+                        doc([race()])) == [], "race ops write,write passes")
+    expect(check_report(parse_expect_body("data-race ops=write,write"),
+                        doc([race(pairs=[(1, "read", "T2", [], "write", "T3",
+                                          [])])])) != [],
+           "race ops mismatch fails")
+    expect(check_report(parse_expect_body("data-race functions=nowhere"),
+                        doc([race()])) != [], "race functions fails")
+    heap = parse_expect_body("data-race variable=make_stats var_kind=heap")
+    expect(check_report(heap, doc([race(kind="heap")])) == [],
+           "heap race by allocation function passes: %s"
+           % check_report(heap, doc([race(kind="heap")])))
+    expect(check_report(heap, doc([race(kind="heap", alloc_fn="x")])) != [],
+           "heap race with another allocation site fails")
+    # variable, var_kind and ops must hold for one finding
+    two = doc([race("R1", "global", "counter"),
+               race("R2", "heap", None, alloc_fn="other")])
+    expect(check_report(parse_expect_body("data-race count=2 "
+                                          "variable=counter var_kind=heap"),
+                        two) != [], "race keys split over two findings fail")
+    expect(check_report(parse_expect_body("data-race count=2 "
+                                          "variable=counter var_kind=global"),
+                        two) == [], "race keys on one of two findings pass")
+    expect(check_report(parse_expect_body("data-race var_kind=stack"),
+                        doc([race(kind="stack")])) == [],
+           "stack race passes")
+    for mutate, what in (
+            (lambda f: f["pairs"][0]["accesses"][1].update(thread="T9"),
+             "dangling access thread"),
+            (lambda f: f["pairs"][0]["accesses"][0].update(locks_held=["M7"]),
+             "dangling held lock"),
+            (lambda f: f["pairs"][0]["accesses"][0].update(stack=[]),
+             "access without stack"),
+            (lambda f: f["pairs"][0]["accesses"].pop(),
+             "pair with one access"),
+            (lambda f: f["pairs"][1]["accesses"][0].update(thread="T2"),
+             "pair from one thread"),
+            (lambda f: [a.update(op="read") for a in
+                        f["pairs"][0]["accesses"]], "pair without a write"),
+            (lambda f: [a.update(atomic=True) for a in
+                        f["pairs"][0]["accesses"]], "pair both atomic"),
+            (lambda f: f.update(count=5), "count not the sum of pairs"),
+            (lambda f: f["pairs"].reverse(), "pairs not most frequent first"),
+            (lambda f: f.update(pairs=[]), "no pairs"),
+            (lambda f: f.update(detected_by="luck"), "unknown detected_by"),
+            (lambda f: f["variable"].update(kind="register"),
+             "unknown variable kind"),
+            (lambda f: f["variable"].update(name=None), "global without name")):
+        bad = race()
+        mutate(bad)
+        expect(check_report(parse_expect_body("data-race"), doc([bad])) != [],
+               "race shape: %s fails" % what)
+    bad = race(kind="heap")
+    bad["variable"]["block"]["alloc_thread"] = "T8"
+    expect(check_report(parse_expect_body("data-race"), doc([bad])) != [],
+           "race shape: dangling alloc_thread fails")
+    bad = race(kind="stack")
+    bad["variable"]["thread"] = "T8"
+    expect(check_report(parse_expect_body("data-race"), doc([bad])) != [],
+           "race shape: dangling stack owner fails")
+    for bad in ("deadlock variable=x", "data-race var_kind=tls",
+                "data-race ops=read,read", "data-race ops=write",
+                "data-race ops=write,read,read", "data-race ops=write,frob",
+                "data-race variable="):
+        try:
+            parse_expect_body(bad)
+            failures.append("accepted bad line %r" % bad)
+        except ExpectError:
+            pass
 
     # Every scenario's line 1 must parse.
     for name, src in discover_scenarios().items():
