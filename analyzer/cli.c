@@ -13,6 +13,7 @@
 #include "findings.h"
 #include "logread.h"
 #include "report.h"
+#include "xalloc.h"
 
 #include <dirent.h>
 #include <elf.h>
@@ -310,8 +311,8 @@ static char **list_logs(const char *dir, const char *prefix, int *n_out)
 		if (strncmp(de->d_name, prefix, pl) || de->d_name[pl] != '.' || l < 4 ||
 		    strcmp(de->d_name + l - 4, ".log"))
 			continue;
-		v = realloc(v, (size_t)(n + 1) * sizeof(char *));
-		v[n] = malloc(strlen(dir) + l + 2);
+		v = xrealloc(v, (size_t)(n + 1) * sizeof(char *));
+		v[n] = xmalloc(strlen(dir) + l + 2);
 		sprintf(v[n], "%s/%s", dir, de->d_name);
 		n++;
 	}
@@ -326,7 +327,7 @@ static char **list_logs(const char *dir, const char *prefix, int *n_out)
 static int analyze(char **paths, int n_paths, enum cli_format fmt, FILE *text_out,
                    const char *json_path, FILE *json_stream, int *read_errors)
 {
-	struct lr_log **logs = calloc((size_t)(n_paths ? n_paths : 1), sizeof(*logs));
+	struct lr_log **logs = xcalloc((size_t)(n_paths ? n_paths : 1), sizeof(*logs));
 	struct fd_result res;
 	struct rp_input in;
 	size_t n_logs = 0;
@@ -348,8 +349,7 @@ static int analyze(char **paths, int n_paths, enum cli_format fmt, FILE *text_ou
 			        l->errors[0]);
 		}
 		logs[n_logs++] = l;
-		if (fd_analyze(l, &res) < 0)
-			fprintf(stderr, "lockhound: error: %s: out of memory during analysis\n", l->path);
+		fd_analyze(l, &res);
 	}
 	if (n_logs == 0) {
 		free(logs);
@@ -473,7 +473,7 @@ int cli_run(int argc, char **argv)
 	snprintf(prefix, sizeof(prefix), "lockhound.run%d", (int)getpid());
 
 	old_opts = getenv("LOCKHOUND_OPTIONS");
-	opts = malloc(strlen(dir) + (old_opts ? strlen(old_opts) : 0) + (a.options ? strlen(a.options) : 0) +
+	opts = xmalloc(strlen(dir) + (old_opts ? strlen(old_opts) : 0) + (a.options ? strlen(a.options) : 0) +
 	              256);
 	sprintf(opts, "%s%s%s%slog_dir=%s:log_prefix=%s:quiet=1:exitcode=%d", old_opts ? old_opts : "",
 	        old_opts ? ":" : "", a.options ? a.options : "", a.options ? ":" : "", dir, prefix,
@@ -487,7 +487,7 @@ int cli_run(int argc, char **argv)
 		}
 	}
 	old_preload = getenv("LD_PRELOAD");
-	preload = malloc(strlen(shim) + (old_preload ? strlen(old_preload) : 0) + 2);
+	preload = xmalloc(strlen(shim) + (old_preload ? strlen(old_preload) : 0) + 2);
 	sprintf(preload, "%s%s%s", shim, old_preload && *old_preload ? ":" : "",
 	        old_preload ? old_preload : "");
 

@@ -3,6 +3,7 @@
  */
 #include "findings.h"
 #include "lockgraph.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,7 +221,7 @@ static int on_cycle(void *arg, const struct lg_cycle *c)
 		uint32_t *red[64];
 		size_t n_red[64];
 		for (i = 0; i < c->n; i++) {
-			red[i] = malloc(REPS_PER_KIND * MAX_KINDS * sizeof(uint32_t));
+			red[i] = xmalloc(REPS_PER_KIND * MAX_KINDS * sizeof(uint32_t));
 			n_red[i] = reduce_contexts(w->all, c->ctx[i], c->n_ctx[i], red[i]);
 		}
 		ch.log = w->log;
@@ -245,12 +246,12 @@ static int on_cycle(void *arg, const struct lg_cycle *c)
 
 	/* dedupe key: the code locations of each edge, in the rotation that
 	 * sorts first, so the same code found through other locks matches */
-	locs = calloc(c->n, sizeof(char *));
+	locs = xcalloc(c->n, sizeof(char *));
 	for (i = 0; i < c->n; i++) {
 		char a[160], b[160];
 		code_loc(w->log, best[i]->from_stack, a, sizeof(a));
 		code_loc(w->log, best[i]->to_stack, b, sizeof(b));
-		locs[i] = malloc(strlen(a) + strlen(b) + 4);
+		locs[i] = xmalloc(strlen(a) + strlen(b) + 4);
 		sprintf(locs[i], "%s>%s", a, b);
 		keylen += strlen(locs[i]) + 1;
 	}
@@ -265,7 +266,7 @@ static int on_cycle(void *arg, const struct lg_cycle *c)
 				break;
 		}
 	}
-	key = malloc(keylen + 8);
+	key = xmalloc(keylen + 8);
 	key[0] = 0;
 	for (i = 0; i < c->n; i++) {
 		strcat(key, locs[(rot + i) % c->n]);
@@ -289,8 +290,8 @@ static int on_cycle(void *arg, const struct lg_cycle *c)
 	f->n = c->n;
 	f->count = 1;
 	f->key = key;
-	f->locks = malloc(c->n * sizeof(uint64_t));
-	f->edges = malloc(c->n * sizeof(*f->edges));
+	f->locks = xmalloc(c->n * sizeof(uint64_t));
+	f->edges = xmalloc(c->n * sizeof(*f->edges));
 	for (i = 0; i < c->n; i++) {
 		f->locks[i] = c->nodes[(rot + i) % c->n];
 		f->edges[i] = best[(rot + i) % c->n];
@@ -328,7 +329,7 @@ static struct fd_finding *new_finding(struct fd_result *res)
 	struct fd_finding *f;
 
 	if ((res->n & (res->n - 1)) == 0)
-		res->f = realloc(res->f, (res->n ? res->n * 2 : 1) * sizeof(*f));
+		res->f = xrealloc(res->f, (res->n ? res->n * 2 : 1) * sizeof(*f));
 	f = &res->f[res->n++];
 	memset(f, 0, sizeof(*f));
 	return f;
@@ -343,7 +344,7 @@ static void add_lock(struct fd_finding *f, uint64_t id)
 	for (i = 0; i < f->n; i++)
 		if (f->locks[i] == id)
 			return;
-	f->locks = realloc(f->locks, (f->n + 1) * sizeof(uint64_t));
+	f->locks = xrealloc(f->locks, (f->n + 1) * sizeof(uint64_t));
 	f->locks[f->n++] = id;
 }
 
@@ -385,7 +386,7 @@ static void live_findings(const struct lr_log *log, struct fd_result *res, size_
 		f->log = log;
 		f->live = lf;
 		f->count = 1;
-		f->key = strdup(key);
+		f->key = xstrdup(key);
 		add_lock(f, lf->f.lock_id);
 		for (k = 0; k < lf->f.n_items; k++)
 			add_lock(f, lf->items[k].lock_id);
@@ -428,7 +429,7 @@ static void fold_cycles(struct fd_result *res, size_t first)
 	res->n = out;
 }
 
-int fd_analyze(const struct lr_log *log, struct fd_result *res)
+void fd_analyze(const struct lr_log *log, struct fd_result *res)
 {
 	struct lg_graph *g = lg_new();
 	const struct lr_edge **all;
@@ -438,22 +439,20 @@ int fd_analyze(const struct lr_log *log, struct fd_result *res)
 	size_t i;
 
 	if (!g)
-		return -1;
-	all = malloc((log->n_edges ? log->n_edges : 1) * sizeof(*all));
+		xalloc_die(0);
+	all = xmalloc((log->n_edges ? log->n_edges : 1) * sizeof(*all));
 	for (i = 0; i < log->n_edges; i++) {
 		all[i] = &log->edges[i];
-		if (lg_add_edge(g, log->edges[i].from, log->edges[i].to, (uint32_t)i) < 0) {
-			lg_free(g);
-			free(all);
-			return -1;
-		}
+		if (lg_add_edge(g, log->edges[i].from, log->edges[i].to, (uint32_t)i) < 0)
+			xalloc_die(0); /* lockgraph's -1: the one policy (xalloc.h) */
 	}
 	w.log = log;
 	w.all = all;
 	w.res = res;
 	w.first = res->n;
 	memset(&st, 0, sizeof(st));
-	lg_for_each_cycle(g, &lim, on_cycle, &w, &st);
+	if (lg_for_each_cycle(g, &lim, on_cycle, &w, &st) < 0)
+		xalloc_die(0);
 	if (st.capped)
 		res->capped = 1;
 	lg_free(g);
@@ -463,7 +462,6 @@ int fd_analyze(const struct lr_log *log, struct fd_result *res)
 	fold_cycles(res, w.first);
 	if (res->n > w.first)
 		qsort(res->f + w.first, res->n - w.first, sizeof(res->f[0]), cmp_finding);
-	return 0;
 }
 
 void fd_result_free(struct fd_result *res)

@@ -56,8 +56,8 @@ struct fd_result {
 };
 
 /* Analyze one log and append its findings to res (sorted, deduplicated
- * within the log).  Returns 0, or -1 on allocation failure. */
-int fd_analyze(const struct lr_log *log, struct fd_result *res);
+ * within the log).  Running out of memory ends the analyzer (xalloc.h). */
+void fd_analyze(const struct lr_log *log, struct fd_result *res);
 void fd_result_free(struct fd_result *res);
 
 /* Index of the module containing pc in log->modules, or -1. */

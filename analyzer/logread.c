@@ -14,8 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "xalloc.h"
+
+/* out of memory inside uthash: the analyzer's one policy (xalloc.h) */
 #undef uthash_fatal
-#define uthash_fatal(msg) abort() /* the analyzer is its own process */
+#define uthash_fatal(msg) xalloc_die(0)
 #include <uthash.h>
 
 struct idx_stack {
@@ -47,8 +50,8 @@ static void add_error(struct lr_log *log, const char *fmt, ...)
 	va_list ap;
 
 	if (log->n_errors == MAX_ERRORS) {
-		log->errors = realloc(log->errors, (log->n_errors + 1) * sizeof(char *));
-		log->errors[log->n_errors++] = strdup("further problems not shown");
+		log->errors = xrealloc(log->errors, (log->n_errors + 1) * sizeof(char *));
+		log->errors[log->n_errors++] = xstrdup("further problems not shown");
 		return;
 	}
 	if (log->n_errors > MAX_ERRORS)
@@ -56,14 +59,14 @@ static void add_error(struct lr_log *log, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log->errors = realloc(log->errors, (log->n_errors + 1) * sizeof(char *));
-	log->errors[log->n_errors++] = strdup(buf);
+	log->errors = xrealloc(log->errors, (log->n_errors + 1) * sizeof(char *));
+	log->errors[log->n_errors++] = xstrdup(buf);
 }
 
 #define PUSH(arr, n, item)                                                                         \
 	do {                                                                                       \
 		if (((n) & ((n)-1)) == 0) /* 0, 1, 2, 4, ...: grow to the next power of two */     \
-			(arr) = realloc((arr), ((n) ? (n)*2 : 1) * sizeof(*(arr)));                \
+			(arr) = xrealloc((arr), ((n) ? (n)*2 : 1) * sizeof(*(arr)));                \
 		(arr)[(n)++] = (item);                                                             \
 	} while (0)
 
@@ -80,8 +83,8 @@ static char *take_str(const char *p, size_t len)
 	char *s;
 
 	if (len == 0)
-		return strdup("");
-	s = malloc(len + 1);
+		return xstrdup("");
+	s = xmalloc(len + 1);
 	memcpy(s, p, len);
 	s[len] = 0;
 	return s;
@@ -129,7 +132,7 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		m.lo = r.lo;
 		m.hi = r.hi;
 		m.build_id_len = r.build_id_len;
-		m.build_id = malloc(r.build_id_len ? r.build_id_len : 1);
+		m.build_id = xmalloc(r.build_id_len ? r.build_id_len : 1);
 		memcpy(m.build_id, p + sizeof(r), r.build_id_len);
 		m.path = take_str(p + sizeof(r) + r.build_id_len, r.path_len);
 		PUSH(log->modules, log->n_modules, m);
@@ -152,9 +155,9 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		s.id = r.stack_id;
 		s.n = r.n_frames;
 		s.flags = r.flags;
-		s.pcs = malloc(r.n_frames ? r.n_frames * 8 : 8);
+		s.pcs = xmalloc(r.n_frames ? r.n_frames * 8 : 8);
 		memcpy(s.pcs, p + sizeof(r), (size_t)r.n_frames * 8);
-		e = malloc(sizeof(*e));
+		e = xmalloc(sizeof(*e));
 		e->id = s.id;
 		e->pos = log->n_stacks;
 		HASH_ADD(hh, ix->stacks, id, sizeof(uint32_t), e);
@@ -179,7 +182,7 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 			log->threads[e->pos] = t; /* re-registered (fork child) */
 			return;
 		}
-		e = malloc(sizeof(*e));
+		e = xmalloc(sizeof(*e));
 		e->id = t.id;
 		e->pos = log->n_threads;
 		HASH_ADD(hh, ix->threads, id, sizeof(uint32_t), e);
@@ -229,7 +232,7 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 			log->locks[e->pos] = l;
 			return;
 		}
-		e = malloc(sizeof(*e));
+		e = xmalloc(sizeof(*e));
 		e->id = l.id;
 		e->pos = log->n_locks;
 		HASH_ADD(hh, ix->locks, id, sizeof(uint64_t), e);
@@ -256,7 +259,7 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		ed.flags = r.flags;
 		ed.time_ns = r.time_ns;
 		ed.n_gates = r.n_gates;
-		ed.gates = malloc((r.n_gates ? r.n_gates : 1) * sizeof(struct lh_rec_gate));
+		ed.gates = xmalloc((r.n_gates ? r.n_gates : 1) * sizeof(struct lh_rec_gate));
 		memcpy(ed.gates, p + sizeof(r), r.n_gates * sizeof(struct lh_rec_gate));
 		PUSH(log->edges, log->n_edges, ed);
 		break;
@@ -270,7 +273,7 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 			return;
 		}
 		NEED(sizeof(f.f) + (size_t)f.f.n_items * sizeof(struct lh_rec_finding_item));
-		f.items = malloc((f.f.n_items ? f.f.n_items : 1) * sizeof(struct lh_rec_finding_item));
+		f.items = xmalloc((f.f.n_items ? f.f.n_items : 1) * sizeof(struct lh_rec_finding_item));
 		memcpy(f.items, p + sizeof(f.f), f.f.n_items * sizeof(struct lh_rec_finding_item));
 		PUSH(log->findings, log->n_findings, f);
 		break;
@@ -315,10 +318,10 @@ struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char 
 		snprintf(err, errlen, "%s: truncated: the file ends inside the header (%zu bytes)", name, len);
 		return NULL;
 	}
-	log = calloc(1, sizeof(*log));
-	ix = calloc(1, sizeof(*ix));
+	log = xcalloc(1, sizeof(*log));
+	ix = xcalloc(1, sizeof(*ix));
 	log->index = ix;
-	log->path = strdup(name);
+	log->path = xstrdup(name);
 	memcpy(&log->hdr, buf, 16); /* magic, version, header size */
 	if (log->hdr.format_version > LH_LOG_FORMAT_VERSION) {
 		char tv[sizeof(log->hdr.tool_version)] = "?";
@@ -396,12 +399,7 @@ struct lr_log *lr_read(const char *path, char *err, size_t errlen)
 		close(fd);
 		return NULL;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory reading %lld bytes", path, (long long)st.st_size);
-		close(fd);
-		return NULL;
-	}
+	buf = xmalloc((size_t)st.st_size + 1);
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
 		if (n < 0 && errno == EINTR)

@@ -8,6 +8,7 @@
  * them.
  */
 #include "report.h"
+#include "xalloc.h"
 #include "symbolize.h"
 
 #include <jansson.h>
@@ -494,7 +495,7 @@ void rp_text(FILE *out, const struct rp_input *in)
 	size_t i, n_edges = 0, n_locks = 0, n_threads = 0;
 
 	r.in = in;
-	r.sym = calloc(in->n_logs ? in->n_logs : 1, sizeof(*r.sym));
+	r.sym = xcalloc(in->n_logs ? in->n_logs : 1, sizeof(*r.sym));
 	for (i = 0; i < in->n_logs; i++) {
 		size_t k;
 		n_edges += in->logs[i]->n_edges;
@@ -750,7 +751,7 @@ int rp_json(FILE *out, const struct rp_input *in)
 	int rc;
 
 	r.in = in;
-	r.sym = calloc(in->n_logs ? in->n_logs : 1, sizeof(*r.sym));
+	r.sym = xcalloc(in->n_logs ? in->n_logs : 1, sizeof(*r.sym));
 	json_object_set_new(top, "tool", json_string("lockhound"));
 	json_object_set_new(top, "version", json_string(LOCKHOUND_VERSION));
 	for (i = 0; i < in->n_logs; i++) {

@@ -67,6 +67,7 @@
 #endif
 
 #include "symbolize.h"
+#include "xalloc.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -77,14 +78,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* uthash must never exit() the analyzer: with HASH_NONFATAL_OOM a failed
- * allocation rolls the add back and calls uthash_nonfatal_oom, which we turn
- * into a flag the caller checks.  uthash_fatal is overridden as well in case
- * some macro path still reaches it. */
-static _Thread_local int sym_hash_oom;
-#define HASH_NONFATAL_OOM 1
-#define uthash_nonfatal_oom(obj) (sym_hash_oom = 1)
-#define uthash_fatal(msg) (sym_hash_oom = 1)
+/* out of memory, in uthash as anywhere else in the analyzer: xalloc.h's
+ * one policy (a one-line error and exit status 2) */
+#define uthash_fatal(msg) xalloc_die(0)
 #include <uthash.h>
 
 /* The C++ runtime's demangler (we link with -lstdc++). */
@@ -148,7 +144,7 @@ static const Dwfl_Callbacks sym_callbacks = {
 
 /* ---- strings ---- */
 
-/* Return the context's copy of str (NULL for NULL or on OOM).  Interning
+/* Return the context's copy of str (NULL for NULL).  Interning
  * keeps one copy of each file and module name however many frames use it,
  * and makes "owned by the ctx until sym_free" trivially true. */
 static const char *intern(struct sym_ctx *s, const char *str)
@@ -160,16 +156,9 @@ static const char *intern(struct sym_ctx *s, const char *str)
 	HASH_FIND(hh, s->strs, str, len, e);
 	if (e)
 		return e->s;
-	e = malloc(sizeof(*e) + len + 1);
-	if (!e)
-		return NULL;
+	e = xmalloc(sizeof(*e) + len + 1);
 	memcpy(e->s, str, len + 1);
-	sym_hash_oom = 0;
 	HASH_ADD_KEYPTR(hh, s->strs, e->s, len, e);
-	if (sym_hash_oom) {
-		free(e);
-		return NULL;
-	}
 	return e->s;
 }
 
@@ -238,9 +227,7 @@ static void add_warning(struct sym_ctx *s, const char *path, const char *what)
 			p++;
 		}
 	}
-	char *nw = realloc(s->warn, s->warn_len + len + 1);
-	if (!nw)
-		return;
+	char *nw = xrealloc(s->warn, s->warn_len + len + 1);
 	memcpy(nw + s->warn_len, line, len + 1);
 	s->warn = nw;
 	s->warn_len += len;
@@ -255,7 +242,7 @@ const char *sym_warnings(const struct sym_ctx *s)
 
 struct sym_ctx *sym_new(void)
 {
-	return calloc(1, sizeof(struct sym_ctx));
+	return xcalloc(1, sizeof(struct sym_ctx));
 }
 
 void sym_free(struct sym_ctx *s)
@@ -296,23 +283,17 @@ int sym_add_module(struct sym_ctx *s, const struct sym_module_desc *m)
 		return -1;
 	if (s->nmods == s->capmods) {
 		size_t nc = s->capmods ? s->capmods * 2 : 16;
-		struct mod *nm = realloc(s->mods, nc * sizeof(*nm));
-		if (!nm)
-			return -1;
+		struct mod *nm = xreallocarray(s->mods, nc, sizeof(*nm));
 		s->mods = nm;
 		s->capmods = nc;
 	}
 	struct mod md = { 0 };
 	md.path = intern(s, m->path ? m->path : "");
-	if (!md.path)
-		return -1;
 	md.base = m->base;
 	md.lo = m->lo;
 	md.hi = m->hi;
 	if (m->build_id && m->build_id_len > 0) {
-		md.build_id = malloc(m->build_id_len);
-		if (!md.build_id)
-			return -1;
+		md.build_id = xmalloc(m->build_id_len);
 		memcpy(md.build_id, m->build_id, m->build_id_len);
 		md.build_id_len = m->build_id_len;
 	}
@@ -624,28 +605,13 @@ size_t sym_lookup(struct sym_ctx *s, uint64_t pc, int is_return_addr,
 		struct sym_frame tmp[SYM_MAX_CHAIN];
 		size_t n = resolve(s, pc, lookup_addr(pc, key.ra), tmp,
 		                   SYM_MAX_CHAIN);
-		ce = calloc(1, sizeof(*ce));
-		struct sym_frame *fr = ce ? malloc(n * sizeof(*fr)) : NULL;
-		if (!fr) {
-			/* Out of memory: answer without caching. */
-			free(ce);
-			size_t k = n < max_out ? n : max_out;
-			memcpy(out, tmp, k * sizeof(*out));
-			return k;
-		}
+		ce = xcalloc(1, sizeof(*ce));
+		struct sym_frame *fr = xcalloc(n, sizeof(*fr));
 		memcpy(fr, tmp, n * sizeof(*fr));
 		ce->key = key;
 		ce->n = n;
 		ce->frames = fr;
-		sym_hash_oom = 0;
 		HASH_ADD(hh, s->cache, key, sizeof(key), ce);
-		if (sym_hash_oom) {
-			size_t k = n < max_out ? n : max_out;
-			memcpy(out, tmp, k * sizeof(*out));
-			free(fr);
-			free(ce);
-			return k;
-		}
 	}
 	size_t k = ce->n < max_out ? ce->n : max_out;
 	memcpy(out, ce->frames, k * sizeof(*out));

@@ -1005,7 +1005,7 @@ static void test_fuzz_byte_flips(void)
 			struct fd_result res;
 			size_t i, j;
 			memset(&res, 0, sizeof(res));
-			CU_ASSERT_EQUAL(fd_analyze(log, &res), 0);
+			fd_analyze(log, &res);
 			for (i = 0; i < res.n; i++) {
 				CU_ASSERT_PTR_NOT_NULL(res.f[i].key);
 				if (res.f[i].kind != FD_CYCLE)
