@@ -746,10 +746,15 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 int rp_json(FILE *out, const struct rp_input *in)
 {
 	struct rp r;
-	json_t *top = json_object(), *logs = json_array(), *findings = json_array(), *sum, *by;
+	json_t *top, *logs, *findings, *sum, *by;
 	size_t i, k;
 	int rc;
 
+	/* jansson allocates with the analyzer's policy (xalloc.h) */
+	json_set_alloc_funcs(xmalloc, free);
+	top = json_object();
+	logs = json_array();
+	findings = json_array();
 	r.in = in;
 	r.sym = xcalloc(in->n_logs ? in->n_logs : 1, sizeof(*r.sym));
 	json_object_set_new(top, "tool", json_string("lockhound"));
