@@ -28,7 +28,7 @@ SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:abort_on_er
              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 DEB_PKGS  := build-essential pkg-config libunwind-dev uthash-dev libcunit1-dev \
-             libdw-dev libelf-dev libjansson-dev python3
+             libdw-dev libelf-dev libjansson-dev python3 clang cmake
 
 COMMON_SRC  := $(wildcard common/*.c)
 PRELOAD_SRC := $(wildcard preload/*.c)
@@ -41,7 +41,9 @@ SHIM_LIBS     := -lunwind -ldl -lpthread
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
 .PHONY: all deps check unit unit-asan integration demo bench install clean testprogs
-all: $(B)/liblockhound.so $(B)/lockhound
+CC_STUB := $(B)/tsan-stub/libtsan.so $(B)/tsan-stub/libtsan_preinit.o
+CC_LINKS:= $(B)/lockhound-cc $(B)/lockhound-c++
+all: $(B)/liblockhound.so $(B)/lockhound $(CC_STUB) $(CC_LINKS)
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -72,10 +74,23 @@ $(B)/asan/obj/%.o: %.c
 
 $(B)/liblockhound.so: $(PRELOAD_OBJ) preload/liblockhound.map
 	$(CC) -shared -o $@ $(PRELOAD_OBJ) -Wl,--version-script=preload/liblockhound.map \
+	  -Wl,-soname,liblockhound.so \
 	  -Wl,-z,now -Wl,-z,nodelete $(SHIM_LIBS)
 
 $(B)/lockhound: $(B)/obj/analyzer/main.o $(ANALYZER_OBJ)
 	$(CC) -o $@ $^ $(ANALYZER_LIBS)
+
+# `lockhound cc`'s stand-ins for gcc's libtsan (see tsan-stub/) and the
+# lockhound-cc / lockhound-c++ entry points for build systems that want a
+# compiler without arguments
+$(B)/tsan-stub/libtsan.so: tsan-stub/libtsan.so
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(B)/tsan-stub/libtsan_preinit.o: tsan-stub/libtsan_preinit.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(B)/lockhound-cc $(B)/lockhound-c++: $(B)/lockhound
+	ln -sf lockhound $@
 
 # ---- test programs: one named scenario per file, verdict on line 1 ----
 TP_C    := $(filter-out testprogs/lib%.c,$(wildcard testprogs/*.c))
@@ -149,6 +164,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lockhound $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(B)/lockhound $(DESTDIR)$(PREFIX)/bin/lockhound
 	install -m 755 $(B)/liblockhound.so $(DESTDIR)$(PREFIX)/lib/lockhound/liblockhound.so
+	install -d $(DESTDIR)$(PREFIX)/lib/lockhound/tsan-stub
+	install -m 644 $(CC_STUB) $(DESTDIR)$(PREFIX)/lib/lockhound/tsan-stub/
+	ln -sf lockhound $(DESTDIR)$(PREFIX)/bin/lockhound-cc
+	ln -sf lockhound $(DESTDIR)$(PREFIX)/bin/lockhound-c++
 	install -m 644 include/lockhound.h $(DESTDIR)$(PREFIX)/include/lockhound.h
 
 clean:

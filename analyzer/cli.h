@@ -41,4 +41,30 @@ const char *cli_preload_obstacle(const char *path, char *buf, size_t len);
 int cli_run(int argc, char **argv);
 int cli_report(int argc, char **argv);
 
+/* ---- `lockhound cc` / `lockhound c++` (cc.c) ---- */
+
+/* What a compiler command line does, as far as the driver cares. */
+struct cc_step {
+	int compile_only; /* -c, -S, -E, -M, -MM, -fsyntax-only */
+	int link;         /* not compile-only and has an input: a link step */
+	int shared;       /* -shared */
+	int relocatable;  /* -r: a partial link, no runtime */
+	int has_tsan;     /* the program already says -fsanitize=thread */
+	int has_output;   /* -o given */
+	int n_inputs;     /* input files (and "-") */
+};
+
+/* Classify compiler arguments (without the compiler's name), reading
+ * response files.  0, or -1 on no memory. */
+int cc_classify(int argc, char **argv, struct cc_step *st);
+/* The command to run: the compiler's words, lockhound's additions (rtdir:
+ * the runtime's directory, used on link steps), the arguments.  Writes at
+ * most max entries including the final NULL into out; returns the count,
+ * or -1 if out is too small.  Refers to static storage. */
+int cc_build_argv(char **words, int n_words, int argc, char **argv, const struct cc_step *st,
+                  int clang, const char *rtdir, char **out, int max);
+/* argv[0] is "cc" or "c++"; execs the compiler, or returns an exit status
+ * after a one-line error */
+int cli_cc(int argc, char **argv, int cxx);
+
 #endif

@@ -13,12 +13,17 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: lockhound run [--json FILE] [--log-dir DIR] [--exitcode N] [--options OPTS] [--] PROG [ARGS...]\n"
 	        "       lockhound report [--format text|json] [--output FILE] [--exitcode N] LOG...\n"
+	        "       lockhound cc|c++ COMPILER-ARGS...   (also lockhound-cc, lockhound-c++)\n"
 	        "       lockhound --version | --help\n"
 	        "\n"
 	        "run      runs PROG with the lockhound shim preloaded, then prints a report of\n"
 	        "         lock-order cycles (potential deadlocks) to stderr. Exits with PROG's\n"
 	        "         status, or with N (default 66) if there are findings.\n"
 	        "report   analyzes logs written by the shim (lockhound.PID.log).\n"
+	        "cc, c++  the C/C++ compiler ($CC/$CXX, default cc/c++) with thread-sanitizer\n"
+	        "         instrumentation, linked against lockhound's runtime: the program\n"
+	        "         finds data races too, and run on its own prints its findings at\n"
+	        "         exit and exits with 66 (option exitcode) if there are any.\n"
 	        "\n"
 	        "Shim options (LOCKHOUND_OPTIONS, or --options for run): name=value pairs\n"
 	        "separated by ':' : log_dir, log_prefix, exitcode, stack_depth, quiet,\n"
@@ -29,12 +34,30 @@ int main(int argc, char **argv)
 {
 	/* the analyzer never fetches debug info over the network on its own */
 	unsetenv("DEBUGINFOD_URLS");
+	{
+		/* the lockhound-cc / lockhound-c++ entry points (symlinks), for
+		 * build systems that want a compiler without arguments */
+		const char *base = strrchr(argv[0], '/');
+		base = base ? base + 1 : argv[0];
+		if (!strcmp(base, "lockhound-cc")) {
+			argv[0] = "cc";
+			return cli_cc(argc, argv, 0);
+		}
+		if (!strcmp(base, "lockhound-c++")) {
+			argv[0] = "c++";
+			return cli_cc(argc, argv, 1);
+		}
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "run"))
 		return cli_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "cc"))
+		return cli_cc(argc - 1, argv + 1, 0);
+	if (!strcmp(argv[1], "c++"))
+		return cli_cc(argc - 1, argv + 1, 1);
 	if (!strcmp(argv[1], "report"))
 		return cli_report(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version")) {
@@ -45,7 +68,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "lockhound: unknown command '%s' (expected run or report; see lockhound --help)\n",
+	fprintf(stderr, "lockhound: unknown command '%s' (expected run, report, cc or c++; see lockhound --help)\n",
 	        argv[1]);
 	return 2;
 }
