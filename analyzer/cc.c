@@ -30,6 +30,7 @@
  */
 #include "cli.h"
 #include "lh_cc.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,21 +92,17 @@ struct strv {
 	int n, cap;
 };
 
-static int strv_push(struct strv *s, char *a)
+static void strv_push(struct strv *s, char *a)
 {
 	if (s->n + 1 >= s->cap) {
-		int cap = s->cap ? s->cap * 2 : 16;
-		char **v = realloc(s->v, (size_t)cap * sizeof(char *));
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->v = xreallocarray(s->v, (size_t)s->cap, sizeof(char *));
 	}
 	s->v[s->n++] = a;
 	s->v[s->n] = NULL;
-	return 0;
 }
 
+/* the file's text, NUL-terminated, or NULL if it cannot be read */
 static char *read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -117,15 +114,8 @@ static char *read_file(const char *path, size_t *len)
 	for (;;) {
 		size_t r;
 		if (n + 4096 + 1 > cap) {
-			char *nb;
 			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
+			buf = xrealloc(buf, cap);
 		}
 		r = fread(buf + n, 1, cap - n - 1, f);
 		n += r;
@@ -138,8 +128,14 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/* split a response file's text into words; returns -1 on no memory */
-static int cc_split_response(const char *text, size_t len, struct strv *out)
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* split a response file's text into words (each allocated, also pushed to
+ * owned so the caller frees them) */
+static void split_response(const char *text, size_t len, struct strv *out, struct strv *owned)
 {
 	size_t i = 0;
 
@@ -148,42 +144,34 @@ static int cc_split_response(const char *text, size_t len, struct strv *out)
 		size_t wn = 0;
 		char quote = 0;
 
-		while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' ||
-		                   text[i] == '\r' || text[i] == '\f' || text[i] == '\v'))
+		while (i < len && is_space(text[i]))
 			i++;
 		if (i >= len)
 			break;
-		w = malloc(len - i + 1);
-		if (!w)
-			return -1;
+		w = xmalloc(len - i + 1);
 		while (i < len) {
 			char c = text[i];
-			if (!quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-			               c == '\v'))
+			if (!quote && is_space(c))
 				break;
 			i++;
-			if (c == '\\' && i < len) {
+			if (c == '\\' && i < len)
 				w[wn++] = text[i++];
-			} else if (quote && c == quote) {
+			else if (quote && c == quote)
 				quote = 0;
-			} else if (!quote && (c == '\'' || c == '"')) {
+			else if (!quote && (c == '\'' || c == '"'))
 				quote = c;
-			} else {
+			else
 				w[wn++] = c;
-			}
 		}
 		w[wn] = 0;
-		if (strv_push(out, w)) {
-			free(w);
-			return -1;
-		}
+		strv_push(out, w);
+		strv_push(owned, w);
 	}
-	return 0;
 }
 
 /* argv with every readable @FILE replaced by its words (recursively); an
  * unreadable @FILE stays as it is, as the compilers do */
-static int expand(int argc, char **argv, struct strv *out, int depth)
+static void expand(int argc, char **argv, struct strv *out, struct strv *owned, int depth)
 {
 	int i;
 
@@ -193,32 +181,24 @@ static int expand(int argc, char **argv, struct strv *out, int depth)
 			char *text = read_file(argv[i] + 1, &len);
 			if (text) {
 				struct strv words = { 0 };
-				int r = cc_split_response(text, len, &words);
+				split_response(text, len, &words, owned);
 				free(text);
-				if (r == 0)
-					r = expand(words.n, words.v, out, depth + 1);
-				/* the words are referenced from out now (or leaked on error: the
-				 * driver execs or exits right after) */
+				expand(words.n, words.v, out, owned, depth + 1);
 				free(words.v);
-				if (r)
-					return -1;
 				continue;
 			}
 		}
-		if (strv_push(out, argv[i]))
-			return -1;
+		strv_push(out, argv[i]);
 	}
-	return 0;
 }
 
-int cc_classify(int argc, char **argv, struct cc_step *st)
+void cc_classify(int argc, char **argv, struct cc_step *st)
 {
-	struct strv all = { 0 };
+	struct strv all = { 0 }, owned = { 0 };
 	int i;
 
 	memset(st, 0, sizeof(*st));
-	if (expand(argc, argv, &all, 0))
-		return -1;
+	expand(argc, argv, &all, &owned, 0);
 	for (i = 0; i < all.n; i++) {
 		const char *a = all.v[i];
 
@@ -247,8 +227,10 @@ int cc_classify(int argc, char **argv, struct cc_step *st)
 			st->has_output = 1;
 	}
 	st->link = !st->compile_only && st->n_inputs > 0;
+	for (i = 0; i < owned.n; i++)
+		free(owned.v[i]);
+	free(owned.v);
 	free(all.v);
-	return 0;
 }
 
 /* ---- which compiler ---- */
@@ -449,7 +431,7 @@ int cli_cc(int argc, char **argv, int cxx)
 	char *words[64], rtdir[PATH_MAX], path[PATH_MAX], stubdir[PATH_MAX + 64];
 	char **nargv;
 	struct cc_step st;
-	int n_words, clang = 0;
+	int n_words, clang = 0, max;
 
 	/* argv[0] is "cc" / "c++"; the compiler's arguments follow */
 	argc--;
@@ -460,10 +442,7 @@ int cli_cc(int argc, char **argv, int cxx)
 		        cxx ? "CXX" : "CC", cxx ? "++" : "");
 		return 127;
 	}
-	if (cc_classify(argc, argv, &st)) {
-		fprintf(stderr, "%s: out of memory\n", me);
-		return 2;
-	}
+	cc_classify(argc, argv, &st);
 	if (st.link && !st.relocatable) {
 		if (runtime_dir(rtdir, sizeof(rtdir))) {
 			fprintf(stderr, "%s: cannot find lockhound's runtime " LH_CC_RUNTIME
@@ -484,12 +463,10 @@ int cli_cc(int argc, char **argv, int cxx)
 			return 2;
 		}
 	}
-	nargv = calloc((size_t)(n_words + argc + 16 + (int)(sizeof(link_options) / sizeof(link_options[0]))),
-	               sizeof(char *));
-	if (!nargv ||
-	    cc_build_argv(words, n_words, argc, argv, &st, clang, rtdir,
-	                  nargv, n_words + argc + 16 + (int)(sizeof(link_options) / sizeof(link_options[0]))) < 0) {
-		fprintf(stderr, "%s: out of memory\n", me);
+	max = n_words + argc + 16 + (int)(sizeof(link_options) / sizeof(link_options[0]));
+	nargv = xcalloc((size_t)max, sizeof(char *));
+	if (cc_build_argv(words, n_words, argc, argv, &st, clang, rtdir, nargv, max) < 0) {
+		fprintf(stderr, "%s: internal error: command line too long\n", me);
 		return 2;
 	}
 	if (getenv("LOCKHOUND_CC_VERBOSE")) {

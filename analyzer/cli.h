@@ -55,8 +55,8 @@ struct cc_step {
 };
 
 /* Classify compiler arguments (without the compiler's name), reading
- * response files.  0, or -1 on no memory. */
-int cc_classify(int argc, char **argv, struct cc_step *st);
+ * response files. */
+void cc_classify(int argc, char **argv, struct cc_step *st);
 /* The command to run: the compiler's words, lockhound's additions (rtdir:
  * the runtime's directory, used on link steps), the arguments.  Writes at
  * most max entries including the final NULL into out; returns the count,
