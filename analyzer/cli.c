@@ -330,6 +330,7 @@ static int analyze(char **paths, int n_paths, enum cli_format fmt, FILE *text_ou
 	struct lr_log **logs = xcalloc((size_t)(n_paths ? n_paths : 1), sizeof(*logs));
 	struct fd_result res;
 	struct rp_input in;
+	struct rp *view;
 	size_t n_logs = 0;
 	int i, ret;
 
@@ -358,10 +359,12 @@ static int analyze(char **paths, int n_paths, enum cli_format fmt, FILE *text_ou
 	in.logs = logs;
 	in.n_logs = n_logs;
 	in.res = &res;
+	/* one resolved view for every rendering: each stack symbolized once */
+	view = rp_view_new(&in);
 	if (fmt == CLI_TEXT && text_out)
-		rp_text(text_out, &in);
+		rp_view_text(text_out, view);
 	if (json_stream)
-		rp_json(json_stream, &in);
+		rp_view_json(json_stream, view);
 	if (json_path) {
 		/* the report file is the user's output: created or replaced, never
 		 * followed through a symlink someone else planted */
@@ -372,10 +375,11 @@ static int analyze(char **paths, int n_paths, enum cli_format fmt, FILE *text_ou
 			if (fd >= 0)
 				close(fd);
 		} else {
-			rp_json(f, &in);
+			rp_view_json(f, view);
 			fclose(f);
 		}
 	}
+	rp_view_free(view);
 	ret = res.n > 0;
 	fd_result_free(&res);
 	for (i = 0; i < (int)n_logs; i++)

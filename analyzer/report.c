@@ -1,11 +1,15 @@
 /*
  * report.c - text and JSON reports (see report.h).
  *
- * Symbolization happens here, lazily, with one sym_ctx per log (each log is
- * its own address space).  The text report drops the libc frames below the
- * program's own outermost frame (thread start-up, __libc_start_main): they
- * are in the JSON for tools, but a person reading a report does not need
- * them.
+ * Both renderings read one resolved view (struct rp): per log, a sym_ctx
+ * (each log is its own address space), the symbolized stacks and the
+ * symbol names of lock addresses.  A stack is symbolized the first time a
+ * rendering asks for it and kept, so `run --json` (text and JSON from one
+ * view) resolves each stack once.  The text report drops the libc frames
+ * below the program's own outermost frame (thread start-up,
+ * __libc_start_main): they are in the JSON for tools, but a person reading
+ * a report does not need them; which frames the text shows is decided once,
+ * when the stack is resolved (n_shown).
  */
 #include "report.h"
 #include "xalloc.h"
@@ -15,28 +19,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define uthash_fatal(msg) xalloc_die(0) /* xalloc.h's policy */
+#include <uthash.h>
+
+/* frames kept per stack, inline expansion included (LH_MAX_FRAMES
+ * recorded pcs, each may expand into several inlined frames) */
 #define MAX_SYM 256
+
+/* one symbolized stack of one log */
+struct rp_rstack {
+	uint32_t id;
+	size_t n;       /* frames in fr */
+	size_t n_shown; /* the first n_shown frames are the text report's */
+	struct sym_frame *fr; /* strings owned by the log's sym_ctx */
+	UT_hash_handle hh;
+};
+
+/* the symbol naming a lock's address (NULL: none) */
+struct rp_rsym {
+	uint64_t addr;
+	const char *name;
+	UT_hash_handle hh;
+};
+
+struct rp_rlog {
+	const struct lr_log *log;
+	struct sym_ctx *sym; /* created on first use */
+	struct rp_rstack *stacks;
+	struct rp_rsym *syms;
+};
 
 struct rp {
 	const struct rp_input *in;
-	struct sym_ctx **sym; /* per log, created on first use */
+	struct rp_rlog *logs; /* one per in->logs[i] */
+	struct rp_view_stats st;
 };
 
-static size_t log_index(const struct rp *r, const struct lr_log *log)
+static struct rp_rlog *rlog_of(struct rp *r, const struct lr_log *log)
 {
 	size_t i;
 	for (i = 0; i < r->in->n_logs; i++)
 		if (r->in->logs[i] == log)
-			return i;
-	return 0;
+			return &r->logs[i];
+	return &r->logs[0];
 }
 
 static struct sym_ctx *sym_for(struct rp *r, const struct lr_log *log)
 {
-	size_t i = log_index(r, log), m;
+	struct rp_rlog *rl = rlog_of(r, log);
+	size_t m;
 
-	if (!r->sym[i]) {
-		r->sym[i] = sym_new();
+	if (!rl->sym) {
+		rl->sym = sym_new();
 		for (m = 0; m < log->n_modules; m++) {
 			struct sym_module_desc d;
 			d.path = log->modules[m].path;
@@ -45,28 +79,63 @@ static struct sym_ctx *sym_for(struct rp *r, const struct lr_log *log)
 			d.hi = log->modules[m].hi;
 			d.build_id = log->modules[m].build_id;
 			d.build_id_len = log->modules[m].build_id_len;
-			sym_add_module(r->sym[i], &d);
+			sym_add_module(rl->sym, &d);
 		}
 	}
-	return r->sym[i];
+	return rl->sym;
 }
 
-/* symbolize a whole stack, expanding inlined calls */
-static size_t frames_of(struct rp *r, const struct lr_log *log, uint32_t stack_id,
-                        struct sym_frame *out, size_t max)
+static int is_libc(const char *module);
+
+/* the text report hides the start-up frames below main and below a
+ * thread's start function: libc's, and the executable's _start */
+static size_t shown_frames(const struct sym_frame *fr, size_t n)
 {
-	const struct lr_stack *s = lr_stack(log, stack_id);
+	size_t i, last = n;
+
+	for (i = 0; i < n; i++)
+		if (fr[i].function && !strcmp(fr[i].function, "main")) {
+			last = i + 1;
+			break;
+		}
+	while (last > 1 && (is_libc(fr[last - 1].module) ||
+	                    (fr[last - 1].function && !strcmp(fr[last - 1].function, "_start"))))
+		last--;
+	return last;
+}
+
+/* The resolved stack stack_id of log, symbolized (inlined calls expanded)
+ * on first use and kept; NULL if the log has no such stack. */
+static const struct rp_rstack *rstack(struct rp *r, const struct lr_log *log, uint32_t stack_id)
+{
+	struct rp_rlog *rl = rlog_of(r, log);
+	const struct lr_stack *s;
+	struct rp_rstack *rs;
+	struct sym_frame tmp[MAX_SYM];
 	struct sym_ctx *sc;
 	size_t n = 0, i;
 
+	HASH_FIND(hh, rl->stacks, &stack_id, sizeof(stack_id), rs);
+	if (rs)
+		return rs;
+	s = lr_stack(log, stack_id);
 	if (!s)
-		return 0;
+		return NULL;
 	sc = sym_for(r, log);
-	for (i = 0; i < s->n && n < max; i++) {
+	for (i = 0; i < s->n && n < MAX_SYM; i++) {
 		int is_ret = !(i == 0 && (s->flags & LH_STACK_FIRST_IS_PC));
-		n += sym_lookup(sc, s->pcs[i], is_ret, out + n, max - n);
+		n += sym_lookup(sc, s->pcs[i], is_ret, tmp + n, MAX_SYM - n);
+		r->st.n_pc_lookups++;
 	}
-	return n;
+	rs = xcalloc(1, sizeof(*rs));
+	rs->id = stack_id;
+	rs->n = n;
+	rs->fr = xcalloc(n, sizeof(*rs->fr));
+	memcpy(rs->fr, tmp, n * sizeof(*rs->fr));
+	rs->n_shown = shown_frames(rs->fr, n);
+	HASH_ADD(hh, rl->stacks, id, sizeof(rs->id), rs);
+	r->st.n_stacks_resolved++;
+	return rs;
 }
 
 static int is_libc(const char *module)
@@ -102,18 +171,27 @@ static const char *kind_name(uint32_t kind)
 	return "lock";
 }
 
-/* a global's name for a lock's address, if its module's symbols have one */
-static const char *lock_symbol(struct rp *r, const struct lr_log *log, const struct lr_lock *l,
-                               uint64_t *delta)
+/* a global's name for a lock's address, if its module's symbols have one
+ * (looked up once per address and kept in the view) */
+static const char *lock_symbol(struct rp *r, const struct lr_log *log, const struct lr_lock *l)
 {
+	struct rp_rlog *rl;
+	struct rp_rsym *e;
 	struct sym_frame f;
 
 	if (!l || fd_module_of(log, l->addr) < 0)
 		return NULL;
-	if (sym_lookup(sym_for(r, log), l->addr, 0, &f, 1) < 1 || !f.function)
-		return NULL;
-	*delta = 0;
-	return f.function;
+	rl = rlog_of(r, log);
+	HASH_FIND(hh, rl->syms, &l->addr, sizeof(l->addr), e);
+	if (e)
+		return e->name;
+	e = xcalloc(1, sizeof(*e));
+	e->addr = l->addr;
+	r->st.n_pc_lookups++;
+	if (sym_lookup(sym_for(r, log), l->addr, 0, &f, 1) >= 1 && f.function)
+		e->name = f.function;
+	HASH_ADD(hh, rl->syms, addr, sizeof(e->addr), e);
+	return e->name;
 }
 
 /* ------------------------------------------------------------------ text */
@@ -121,24 +199,16 @@ static const char *lock_symbol(struct rp *r, const struct lr_log *log, const str
 static void text_stack(FILE *out, struct rp *r, const struct lr_log *log, uint32_t stack_id,
                        const char *indent)
 {
-	struct sym_frame fr[MAX_SYM];
-	size_t n = frames_of(r, log, stack_id, fr, MAX_SYM), i, last = n;
+	const struct rp_rstack *rs = rstack(r, log, stack_id);
+	const struct sym_frame *fr;
+	size_t i;
 
-	if (n == 0) {
+	if (!rs || rs->n == 0) {
 		fprintf(out, "%s(no stack recorded)\n", indent);
 		return;
 	}
-	/* hide the start-up frames below main and below a thread's start
-	 * function: libc's, and the executable's _start */
-	for (i = 0; i < n; i++)
-		if (fr[i].function && !strcmp(fr[i].function, "main")) {
-			last = i + 1;
-			break;
-		}
-	while (last > 1 && (is_libc(fr[last - 1].module) ||
-	                    (fr[last - 1].function && !strcmp(fr[last - 1].function, "_start"))))
-		last--;
-	for (i = 0; i < last; i++) {
+	fr = rs->fr;
+	for (i = 0; i < rs->n_shown; i++) {
 		fprintf(out, "%s#%-2zu ", indent, i);
 		if (fr[i].function)
 			fprintf(out, "%s", fr[i].function);
@@ -221,8 +291,7 @@ static void text_lock_line(FILE *out, struct rp *r, const struct lr_log *log, co
                            size_t i)
 {
 	const struct lr_lock *l = lr_lock(log, f->locks[i]);
-	uint64_t d;
-	const char *sym = lock_symbol(r, log, l, &d);
+	const char *sym = lock_symbol(r, log, l);
 
 	fprintf(out, "  M%zu: %s%s", i + 1, l ? kind_name(l->kind) : "lock",
 	        l && (l->flags & LH_LOCKF_RECURSIVE) ? " (recursive)" : "");
@@ -488,14 +557,72 @@ void rp_summary(char *buf, size_t len, const struct fd_result *res)
 #undef PART
 }
 
+struct rp *rp_view_new(const struct rp_input *in)
+{
+	struct rp *r = xcalloc(1, sizeof(*r));
+	size_t i;
+
+	r->in = in;
+	r->logs = xcalloc(in->n_logs ? in->n_logs : 1, sizeof(*r->logs));
+	for (i = 0; i < in->n_logs; i++)
+		r->logs[i].log = in->logs[i];
+	return r;
+}
+
+void rp_view_free(struct rp *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->in->n_logs; i++) {
+		struct rp_rlog *rl = &r->logs[i];
+		struct rp_rstack *s, *ts;
+		struct rp_rsym *y, *ty;
+		HASH_ITER(hh, rl->stacks, s, ts)
+		{
+			HASH_DEL(rl->stacks, s);
+			free(s->fr);
+			free(s);
+		}
+		HASH_ITER(hh, rl->syms, y, ty)
+		{
+			HASH_DEL(rl->syms, y);
+			free(y);
+		}
+		if (rl->sym)
+			sym_free(rl->sym);
+	}
+	free(r->logs);
+	free(r);
+}
+
+struct rp_view_stats rp_view_stats(const struct rp *r)
+{
+	return r->st;
+}
+
 void rp_text(FILE *out, const struct rp_input *in)
 {
-	struct rp r;
+	struct rp *r = rp_view_new(in);
+	rp_view_text(out, r);
+	rp_view_free(r);
+}
+
+int rp_json(FILE *out, const struct rp_input *in)
+{
+	struct rp *r = rp_view_new(in);
+	int rc = rp_view_json(out, r);
+	rp_view_free(r);
+	return rc;
+}
+
+void rp_view_text(FILE *out, struct rp *r)
+{
+	const struct rp_input *in = r->in;
 	char sum[256];
 	size_t i, n_edges = 0, n_locks = 0, n_threads = 0;
 
-	r.in = in;
-	r.sym = xcalloc(in->n_logs ? in->n_logs : 1, sizeof(*r.sym));
 	for (i = 0; i < in->n_logs; i++) {
 		size_t k;
 		n_edges += in->logs[i]->n_edges;
@@ -509,17 +636,17 @@ void rp_text(FILE *out, const struct rp_input *in)
 	for (i = 0; i < in->res->n; i++) {
 		const struct fd_finding *f = &in->res->f[i];
 		if (f->kind == FD_CYCLE)
-			text_cycle(out, &r, f, i + 1);
+			text_cycle(out, r, f, i + 1);
 		else if (f->kind == FD_DEADLOCK)
-			text_deadlock(out, &r, f, i + 1);
+			text_deadlock(out, r, f, i + 1);
 		else if (f->kind == FD_MISUSE)
-			text_misuse(out, &r, f, i + 1);
+			text_misuse(out, r, f, i + 1);
 	}
 	if (in->res->capped)
 		fprintf(out, "lockhound: note: the lock graph has too many cycles to list them all; "
 		             "the search stopped at its limit, so more may exist.\n");
 	for (i = 0; i < in->n_logs; i++) {
-		const char *w = r.sym[i] ? sym_warnings(r.sym[i]) : "";
+		const char *w = r->logs[i].sym ? sym_warnings(r->logs[i].sym) : "";
 		if (w && *w)
 			fprintf(out, "%s%s", w, w[strlen(w) - 1] == '\n' ? "" : "\n");
 	}
@@ -528,10 +655,6 @@ void rp_text(FILE *out, const struct rp_input *in)
 	        in->n_logs, in->n_logs == 1 ? "" : "es", n_threads, n_threads == 1 ? "" : "s", n_edges,
 	        n_edges == 1 ? "" : "s");
 	(void)n_locks;
-	for (i = 0; i < in->n_logs; i++)
-		if (r.sym[i])
-			sym_free(r.sym[i]);
-	free(r.sym);
 }
 
 /* ------------------------------------------------------------------ JSON */
@@ -545,8 +668,9 @@ static json_t *json_hex(uint64_t v)
 
 static json_t *json_stack(struct rp *r, const struct lr_log *log, uint32_t stack_id)
 {
-	struct sym_frame fr[MAX_SYM];
-	size_t n = frames_of(r, log, stack_id, fr, MAX_SYM), i;
+	const struct rp_rstack *rs = rstack(r, log, stack_id);
+	const struct sym_frame *fr = rs ? rs->fr : NULL;
+	size_t n = rs ? rs->n : 0, i;
 	json_t *a = json_array();
 
 	for (i = 0; i < n; i++) {
@@ -608,7 +732,6 @@ static json_t *json_lock(struct rp *r, const struct lr_log *log, const struct fd
 	const struct lr_lock *l = lr_lock(log, id);
 	json_t *o = json_object();
 	char b[32];
-	uint64_t d;
 	const char *sym;
 
 	json_object_set_new(o, "id", json_string(lock_label(f, id, b, sizeof(b))));
@@ -619,7 +742,7 @@ static json_t *json_lock(struct rp *r, const struct lr_log *log, const struct fd
 	json_object_set_new(o, "recursive", json_boolean(l->flags & LH_LOCKF_RECURSIVE));
 	json_object_set_new(o, "static_init", json_boolean(l->flags & LH_LOCKF_STATIC_INIT));
 	json_object_set_new(o, "generation", json_integer(l->generation));
-	sym = lock_symbol(r, log, l, &d);
+	sym = lock_symbol(r, log, l);
 	if (sym)
 		json_object_set_new(o, "symbol", json_string(sym));
 	if (l->init_stack)
@@ -743,9 +866,9 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 	return o;
 }
 
-int rp_json(FILE *out, const struct rp_input *in)
+int rp_view_json(FILE *out, struct rp *r)
 {
-	struct rp r;
+	const struct rp_input *in = r->in;
 	json_t *top, *logs, *findings, *sum, *by;
 	size_t i, k;
 	int rc;
@@ -755,8 +878,6 @@ int rp_json(FILE *out, const struct rp_input *in)
 	top = json_object();
 	logs = json_array();
 	findings = json_array();
-	r.in = in;
-	r.sym = xcalloc(in->n_logs ? in->n_logs : 1, sizeof(*r.sym));
 	json_object_set_new(top, "tool", json_string("lockhound"));
 	json_object_set_new(top, "version", json_string(LOCKHOUND_VERSION));
 	for (i = 0; i < in->n_logs; i++) {
@@ -781,9 +902,9 @@ int rp_json(FILE *out, const struct rp_input *in)
 	for (i = 0; i < in->res->n; i++) {
 		const struct fd_finding *f = &in->res->f[i];
 		if (f->kind == FD_CYCLE)
-			json_array_append_new(findings, json_cycle(&r, f, i + 1));
+			json_array_append_new(findings, json_cycle(r, f, i + 1));
 		else if (f->kind == FD_DEADLOCK || f->kind == FD_MISUSE)
-			json_array_append_new(findings, json_live(&r, f, i + 1));
+			json_array_append_new(findings, json_live(r, f, i + 1));
 	}
 	json_object_set_new(top, "logs", logs);
 	json_object_set_new(top, "findings", findings);
@@ -802,9 +923,5 @@ int rp_json(FILE *out, const struct rp_input *in)
 	rc = json_dumpf(top, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', out);
 	json_decref(top);
-	for (i = 0; i < in->n_logs; i++)
-		if (r.sym[i])
-			sym_free(r.sym[i]);
-	free(r.sym);
 	return rc;
 }

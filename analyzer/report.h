@@ -1,7 +1,7 @@
 /*
  * report.h - printing findings as text for people and JSON for tools
- * (prefix rp_).  Both come from the same symbolized data, in the same
- * order, with the same ids (F1 for findings, T1 for threads as the shim
+ * (prefix rp_).  Both come from the same resolved view (struct rp), in the
+ * same order, with the same ids (F1 for findings, T1 for threads as the shim
  * numbered them, M1.. for the locks of each finding in cycle order).
  */
 #ifndef LOCKHOUND_REPORT_H
@@ -18,9 +18,28 @@ struct rp_input {
 	struct fd_result *res;
 };
 
+/* The resolved view both reports are rendered from: per log, the
+ * symbolized stacks (each symbolized once, on first use, then kept) and the
+ * symbol names of lock addresses.  Render text and JSON from one view and
+ * no stack is symbolized twice.  in must outlive the view. */
+struct rp;
+struct rp *rp_view_new(const struct rp_input *in);
+void rp_view_free(struct rp *v);
+
 /* The text report: one block per finding, then a summary line. */
-void rp_text(FILE *out, const struct rp_input *in);
+void rp_view_text(FILE *out, struct rp *v);
 /* The JSON report (see README "JSON report"); returns 0 or -1 with errno. */
+int rp_view_json(FILE *out, struct rp *v);
+
+/* What the view has resolved so far (for tests and diagnostics). */
+struct rp_view_stats {
+	size_t n_stacks_resolved; /* distinct (log, stack id) symbolized */
+	size_t n_pc_lookups;      /* sym_lookup calls made for them and for lock addresses */
+};
+struct rp_view_stats rp_view_stats(const struct rp *v);
+
+/* One view for one rendering: rp_view_new, render, rp_view_free. */
+void rp_text(FILE *out, const struct rp_input *in);
 int rp_json(FILE *out, const struct rp_input *in);
 /* One-line summary, e.g. "1 potential deadlock (lock-order cycle)". */
 void rp_summary(char *buf, size_t len, const struct fd_result *res);

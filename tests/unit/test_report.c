@@ -1,0 +1,167 @@
+/*
+ * test_report.c - CUnit tests for analyzer/report.c: the resolved view
+ * (each stack symbolized once, whichever renderings read it), and what
+ * the text report says about locks and threads.
+ */
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cunit_run.h"
+#include "findings.h"
+#include "logbuild.h"
+#include "logread.h"
+#include "report.h"
+
+#define BASE 0x7f1200000000ull
+#define EX LH_MODE_EXCL
+
+static char err[1024];
+
+/* a two-lock cycle: T2 takes L1 then L2, T3 takes L2 then L1; lock 1 was
+ * initialized at stack 5, lock 2 was not seen initialized; the threads
+ * were created at stacks 6 and 7 */
+static void cycle_log(struct lb *b)
+{
+	uint32_t k;
+
+	lb_init(b);
+	lb_module(b, BASE, BASE, BASE + 0x100000, NULL, 0, "/nonexistent/libapp.so");
+	for (k = 1; k <= 7; k++)
+		lb_stack1(b, k, BASE + k * 0x1000 + 0x10);
+	lb_thread_full(b, 1, 0, 0, 100, 10, "app");
+	lb_thread_full(b, 2, 1, 6, 101, 20, "app");
+	lb_thread_full(b, 3, 1, 7, 102, 30, "worker");
+	lb_lock_full(b, 1, 0x1000, LH_LOCK_MUTEX, 5, 0, 1);
+	lb_lock_full(b, 2, 0x2000, LH_LOCK_MUTEX, 0, 0, 1);
+	lb_edge(b, 1, 2, 2, 1, 2, EX, EX, NULL, 0);
+	lb_edge(b, 2, 1, 3, 3, 4, EX, EX, NULL, 0);
+	lb_end(b, 100, 0);
+}
+
+struct setup {
+	struct lb b;
+	struct lr_log *log;
+	struct fd_result res;
+	struct rp_input in;
+};
+
+static int setup(struct setup *s, void (*build)(struct lb *))
+{
+	memset(s, 0, sizeof(*s));
+	build(&s->b);
+	s->log = lb_read(&s->b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s->log);
+	fd_analyze(s->log, &s->res);
+	s->in.logs = &s->log;
+	s->in.n_logs = 1;
+	s->in.res = &s->res;
+	return 0;
+}
+
+static void teardown(struct setup *s)
+{
+	fd_result_free(&s->res);
+	lr_free(s->log);
+	lb_free(&s->b);
+}
+
+/* the text (or JSON) a fresh one-rendering view produces */
+static char *render(const struct rp_input *in, int json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (json)
+		rp_json(f, in);
+	else
+		rp_text(f, in);
+	fclose(f);
+	return buf;
+}
+
+static char *render_view(struct rp *v, int json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (json)
+		rp_view_json(f, v);
+	else
+		rp_view_text(f, v);
+	fclose(f);
+	return buf;
+}
+
+static void test_view_symbolizes_each_stack_once(void)
+{
+	struct setup s;
+	struct rp *v;
+	struct rp_view_stats a, b, c;
+	char *t1, *j1, *t2, *j2;
+
+	setup(&s, cycle_log);
+	CU_ASSERT_EQUAL_FATAL(s.res.n, 1);
+	v = rp_view_new(&s.in);
+	a = rp_view_stats(v);
+	CU_ASSERT_EQUAL(a.n_stacks_resolved, 0);
+	t1 = render_view(v, 0);
+	b = rp_view_stats(v);
+	/* the seven stacks: four of the edges, one init, two creations */
+	CU_ASSERT_EQUAL(b.n_stacks_resolved, 7);
+	CU_ASSERT(b.n_pc_lookups >= 7);
+	j1 = render_view(v, 1);
+	c = rp_view_stats(v);
+	/* the JSON after the text: nothing symbolized again */
+	CU_ASSERT_EQUAL(c.n_stacks_resolved, b.n_stacks_resolved);
+	CU_ASSERT_EQUAL(c.n_pc_lookups, b.n_pc_lookups);
+	/* and the same reports as views of their own */
+	t2 = render(&s.in, 0);
+	j2 = render(&s.in, 1);
+	CU_ASSERT_STRING_EQUAL(t1, t2);
+	CU_ASSERT_STRING_EQUAL(j1, j2);
+	CU_ASSERT(strstr(t1, "lock-order cycle of 2 locks") != NULL);
+	CU_ASSERT(strstr(j1, "\"lock-order-cycle\"") != NULL);
+	rp_view_free(v);
+	free(t1);
+	free(t2);
+	free(j1);
+	free(j2);
+	teardown(&s);
+}
+
+static void test_view_json_first(void)
+{
+	struct setup s;
+	struct rp *v;
+	struct rp_view_stats a, b;
+	char *j, *t;
+
+	setup(&s, cycle_log);
+	v = rp_view_new(&s.in);
+	j = render_view(v, 1);
+	a = rp_view_stats(v);
+	CU_ASSERT_EQUAL(a.n_stacks_resolved, 7);
+	t = render_view(v, 0);
+	b = rp_view_stats(v);
+	CU_ASSERT_EQUAL(b.n_stacks_resolved, 7);
+	CU_ASSERT_EQUAL(b.n_pc_lookups, a.n_pc_lookups);
+	rp_view_free(v);
+	free(j);
+	free(t);
+	teardown(&s);
+}
+
+int main(void)
+{
+	static const struct cunit_test tests[] = {
+		{ "view: text then JSON symbolize each stack once", test_view_symbolizes_each_stack_once },
+		{ "view: JSON then text", test_view_json_first },
+	};
+	return cunit_run("report", tests, sizeof(tests) / sizeof(tests[0]));
+}
