@@ -115,11 +115,12 @@ $(B)/testprogs/%.so: testprogs/%.c
 # ---- unit tests (CUnit): one executable per tests/unit/test_*.c ----
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
-UNIT_PRELOAD_OBJ :=
+# pure units of the shim, linked into the unit tests without LD_PRELOAD
+UNIT_PRELOAD_OBJ := $(B)/pic/preload/wfg.o
 
 $(B)/unit/%: tests/unit/%.c $(ANALYZER_OBJ) $(UNIT_PRELOAD_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ianalyzer -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
+	$(CC) $(ALL_CFLAGS) -Ianalyzer -Ipreload -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
 
 ASAN_UNIT_BIN := $(patsubst $(B)/unit/%,$(B)/asan/unit/%,$(UNIT_BIN))
 ASAN_ANALYZER_OBJ := $(patsubst $(B)/obj/%,$(B)/asan/obj/%,$(ANALYZER_OBJ))
@@ -127,7 +128,7 @@ ASAN_UNIT_PRELOAD_OBJ := $(patsubst $(B)/pic/%,$(B)/asan/pic/%,$(UNIT_PRELOAD_OB
 
 $(B)/asan/unit/%: tests/unit/%.c $(ASAN_ANALYZER_OBJ) $(ASAN_UNIT_PRELOAD_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -Ianalyzer -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
+	$(CC) $(ALL_CFLAGS) $(SAN) -Ianalyzer -Ipreload -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
 
 # not intermediate: kept between runs
 .SECONDARY: $(ASAN_ANALYZER_OBJ) $(ASAN_UNIT_PRELOAD_OBJ)

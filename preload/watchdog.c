@@ -1,41 +1,50 @@
 /*
- * watchdog.c - live deadlock detection.
+ * watchdog.c - live deadlock detection: the watchdog thread, its snapshot
+ * of the thread registry, stack sampling, the finding and the process exit.
+ * The graph search itself is the pure unit wfg.c (rules in wfg.h).
  *
- * Threads note what they block on (struct lh_thread's wait_* fields) only
- * when a trylock failed, so the uncontended path pays nothing.  The first
- * time any thread blocks, a watchdog thread starts (created with the real
- * pthread_create, never registered, and marked as inside the shim so its
- * own calls pass through).  Every tick it takes a snapshot of the registry:
- * who waits for what, and who holds what (the shim's held-lock stacks).
- * A thread waiting for a lock points to every thread holding it; a thread
- * in pthread_join points to the thread it joins; a thread in a condition
- * wait points to the holder of its mutex if another thread holds it (it
- * cannot return from the wait without that mutex).  Timed waits point
- * nowhere: they end by themselves.  A cycle of waiting threads is a
- * deadlock once every thread in it has stayed in the same wait (same
- * wait_seq) for deadlock_grace_ms, seen on two ticks in a row.  A wait is
- * timed from the tick that first saw it, so the waiting thread reads no
- * clock; a report comes between grace and grace + one tick.
+ * Threads note what they are about to block on (struct lh_thread's wait_*
+ * fields).  The first time a thread is created or blocks, a watchdog thread
+ * starts (created with the real pthread_create, never registered, and
+ * marked as inside the shim so its own calls pass through).  Every tick it
+ * copies, for each thread that waits or holds locks, its wait and the
+ * addresses and modes of its held locks into a wfg snapshot, and asks
+ * lh_wfg_tick whether a cycle has stayed unchanged on two ticks in a row,
+ * with every wait in it seen for deadlock_grace_ms.  A wait is timed from
+ * the tick that first saw it count, so the waiting thread reads no clock; a
+ * report comes between grace and grace + one tick.
  *
  * Then the watchdog samples each blocked thread's stack with a signal (the
  * handler unwinds its own thread into a buffer; unwinding another thread is
  * not possible in-process), writes a deadlock finding to the log, and by
  * default ends the process with the configured exit code: the report is
- * made from the log by `lockhound run` or `lockhound report`.
+ * made from the log by `lockhound run` or `lockhound report`.  The signal
+ * is sent only while its handler is still the shim's (signal_is_ours): a
+ * program that reset its signals to the default would otherwise be killed
+ * by it, losing the finding.  Without a sample a stack is the wait's call
+ * site.
  *
- * Self-deadlock (blocking on a non-recursive lock the thread holds itself)
- * needs no waiting: lh_wd_self_deadlock reports it from the blocking thread.
+ * Self-deadlock on a lock the thread holds itself: lh_wd_self_deadlock
+ * reports it from the blocking thread, when core.c's rules say the wait
+ * cannot end; the graph finds the rest (a cycle of one, or a read lock
+ * queued behind a writer that waits for the thread's own read).
  *
  * Limits: the snapshot reads other threads' wait and held fields without
  * their locks; a torn read can only delay a report (the cycle must be seen
- * unchanged twice), not invent one that does not persist.  Waits inside
- * code the shim does not see (futexes, semaphores, custom locks) are not
- * part of the graph.
+ * unchanged twice), not invent one that does not persist.  At most
+ * WD_MAX_THREADS threads that wait or hold locks are looked at per tick
+ * (a note in the log says so when there are more), and a finding lists at
+ * most LH_WFG_MAX_CYCLE threads (noted too).  Waits inside code the shim
+ * does not see (futexes, semaphores, custom locks) are not in the graph.
+ *
+ * There is a window, between the handler check and the send, in which a
+ * program thread could still change the signal's disposition.
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
 #include "shim.h"
+#include "wfg.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -45,29 +54,20 @@
 #include <unistd.h>
 
 #define WD_MAX_THREADS 8192 /* threads waiting or holding locks, per tick */
-#define WD_MAX_CYCLE 512
-#define WD_MAX_SUCC 64
+#define WD_MAX_HELD (WD_MAX_THREADS * LH_MAX_HELD)
 
 static int wd_started;
 static int wd_signal; /* signal used to sample stacks, 0 if none */
 
-struct wd_node {
-	struct lh_thread *t;
-	uint32_t id;
-	uint32_t seq; /* the wait's sequence number */
-	int wait_kind;
-	void *wait_addr;
-	uint32_t wait_thread;
-	uint64_t since;
-	int n_held;
-	void *held[LH_MAX_HELD];
-};
-
-static struct wd_node *snap; /* WD_MAX_THREADS entries, watchdog thread only */
-static int n_snap;
-static uint32_t last_sig[WD_MAX_CYCLE]; /* candidate cycle from the last tick */
-static uint64_t last_since[WD_MAX_CYCLE];
-static int last_n;
+/* The snapshot, watchdog thread only: node i is thread ts[i] (registry
+ * entry nodes[i]), its held locks hs[ts[i].first_held ..]. */
+static struct lh_thread **nodes;
+static struct lh_wfg_thread *ts;
+static struct lh_wfg_held *hs;
+static uint32_t n_snap, n_hs;
+static struct lh_wfg_work *work;
+static struct lh_wfg_state wd_state;
+static struct lh_wfg_cycle wd_cyc;
 
 static void sample_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -102,184 +102,134 @@ static void setup_signal(void)
 	}
 }
 
-static int find_node(uint32_t id)
+/* Is the sampling signal's handler still ours?  The program may have reset
+ * its signals (to the default, which for a real-time signal ends the
+ * process) or installed a handler of its own since the watchdog started:
+ * then the signal is the program's, and it is never sent. */
+static int signal_is_ours(void)
 {
-	int i;
-	for (i = 0; i < n_snap; i++)
-		if (snap[i].id == id)
-			return i;
-	return -1;
+	struct sigaction cur;
+
+	if (!wd_signal || sigaction(wd_signal, NULL, &cur) != 0)
+		return 0;
+	return (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == sample_handler;
 }
 
-static int holds(const struct wd_node *n, void *addr)
+static uint64_t clock_ns(clockid_t clk)
 {
-	int i;
-	for (i = 0; i < n->n_held; i++)
-		if (n->held[i] == addr)
-			return 1;
-	return 0;
+	struct timespec now;
+
+	if (clock_gettime(clk, &now) != 0)
+		return 0;
+	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
 /* Snapshot the threads that wait or hold locks (only those can be on a
- * cycle); returns how many threads are registered at all. */
+ * cycle) for wfg.c; returns how many threads are registered at all. */
 static int take_snapshot(void)
 {
 	struct lh_thread *t;
 	int live = 0;
 	static int overflow_noted;
 
-	n_snap = 0;
+	n_snap = n_hs = 0;
 	lh_mu_lock(&lh_thr_mu);
 	for (t = lh_thr_list; t; t = t->next) {
-		struct wd_node *n = &snap[n_snap];
-		int k = __atomic_load_n(&t->wait_kind, __ATOMIC_ACQUIRE), i;
+		struct lh_wfg_thread *n = &ts[n_snap];
+		int k = __atomic_load_n(&t->wait_kind, __ATOMIC_ACQUIRE), i, nh;
 		if (t->exiting)
 			continue;
 		live++;
-		if (k == LH_WAIT_NONE && t->n_held == 0)
+		nh = t->n_held;
+		if (k == LH_WAIT_NONE && nh == 0)
 			continue;
 		if (n_snap == WD_MAX_THREADS) {
 			if (!overflow_noted++)
-				lh_log_note("more than %d threads wait or hold locks at once; the deadlock "
-				            "watchdog looks at the first %d",
+				lh_log_note("more than %d threads wait or hold locks at once (WD_MAX_THREADS); "
+				            "the deadlock watchdog looks at the first %d",
 				            WD_MAX_THREADS, WD_MAX_THREADS);
 			continue;
 		}
-		n->t = t;
+		memset(n, 0, sizeof(*n));
+		nodes[n_snap] = t;
 		n->id = t->id;
-		n->wait_kind = (k != LH_WAIT_NONE && !t->wait_timed) ? k : LH_WAIT_NONE;
-		if (k == LH_WAIT_COND && t->wait_timed) {
-			/* past its deadline a timed condition wait re-takes the mutex
-			 * with no timeout: from then on it can deadlock */
-			struct timespec now;
-			clock_gettime(t->wait_clock, &now);
-			if ((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec >= t->wait_deadline_ns)
-				n->wait_kind = LH_WAIT_COND;
-		}
-		n->wait_addr = t->wait_addr;
-		n->wait_thread = t->wait_thread;
-		/* a wait's start is when the watchdog first saw it: the waiting
-		 * thread reads no clock */
-		if (n->wait_kind != LH_WAIT_NONE && t->wait_seq != t->wd_seq) {
-			t->wd_seq = t->wait_seq;
-			t->wd_seen_ns = lh_now_ns();
-		}
-		n->since = n->wait_kind != LH_WAIT_NONE ? t->wd_seen_ns : 0;
+		n->wait = (uint8_t)k;
+		n->mode = t->wait_mode;
+		n->timed = t->wait_timed;
+		n->addr = t->wait_addr;
+		n->target = t->wait_thread;
 		n->seq = t->wait_seq;
+		if (k == LH_WAIT_COND && n->timed) {
+			n->deadline_ns = t->wait_deadline_ns;
+			n->clock_now_ns = clock_ns(t->wait_clock);
+		}
 		/* a wait already reported (deadlock_exit=0) is not searched again */
-		if (n->wait_kind != LH_WAIT_NONE && t->wd_reported && t->wd_reported_seq == n->seq)
-			n->wait_kind = LH_WAIT_NONE;
-		n->n_held = t->n_held;
-		if (n->n_held < 0 || n->n_held > LH_MAX_HELD)
-			n->n_held = 0;
-		for (i = 0; i < n->n_held; i++)
-			n->held[i] = t->held[i].addr;
+		n->reported = k != LH_WAIT_NONE && __atomic_load_n(&t->wd_reported, __ATOMIC_ACQUIRE) &&
+		              t->wd_reported_seq == n->seq;
+		/* a wait's start is when the watchdog first saw it count: the
+		 * waiting thread reads no clock */
+		if (lh_wfg_waits(n)) {
+			if (t->wait_seq != t->wd_seq) {
+				t->wd_seq = t->wait_seq;
+				t->wd_seen_ns = lh_now_ns();
+			}
+			n->since_ns = t->wd_seen_ns;
+		}
+		if (nh < 0 || nh > LH_MAX_HELD)
+			nh = 0;
+		n->first_held = n_hs;
+		n->n_held = (uint32_t)nh;
+		for (i = 0; i < nh; i++) {
+			struct lh_wfg_held *h = &hs[n_hs++];
+			struct lh_lock *lk = t->held[i].lk;
+			h->addr = t->held[i].addr;
+			h->mode = t->held[i].mode;
+			h->writer_pref = lk && (__atomic_load_n(&lk->flags, __ATOMIC_RELAXED) & LH_LOCKF_WRITER_PREF);
+		}
 		n_snap++;
 	}
 	lh_mu_unlock(&lh_thr_mu);
 	return live;
 }
 
-/* the threads node i waits for, written into out; returns how many */
-static int successors(int i, int *out, int max)
+/* Ask each thread of the cycle for its stack; wait a little for answers.
+ * The finding does not depend on this: a thread that cannot be asked keeps
+ * the call site of its wait as its stack.  The handler is checked before
+ * every send (see signal_is_ours); once it is found not to be ours, no
+ * signal is sent again in this process. */
+static void sample_stacks(const struct lh_wfg_cycle *c)
 {
-	const struct wd_node *n = &snap[i];
-	int j, k = 0;
+	static int not_ours_noted;
+	uint32_t i;
+	int tries, sent = 0;
 
-	switch (n->wait_kind) {
-	case LH_WAIT_LOCK:
-	case LH_WAIT_COND:
-		/* only holders that wait themselves can be on a cycle */
-		for (j = 0; j < n_snap && k < max; j++)
-			if (j != i && snap[j].wait_kind != LH_WAIT_NONE && holds(&snap[j], n->wait_addr))
-				out[k++] = j;
-		break;
-	case LH_WAIT_JOIN:
-		j = find_node(n->wait_thread);
-		if (j >= 0 && j != i)
-			out[k++] = j;
-		break;
-	}
-	return k;
-}
-
-/* find a cycle of waiting threads; returns its length, indices in cyc */
-static int find_cycle(int *cyc)
-{
-	static int color[WD_MAX_THREADS], parent[WD_MAX_THREADS], stack_i[WD_MAX_THREADS],
-	    stack_k[WD_MAX_THREADS], succ[WD_MAX_THREADS][WD_MAX_SUCC], nsucc[WD_MAX_THREADS];
-	int s, i;
-
-	for (i = 0; i < n_snap; i++) {
-		color[i] = 0;
-		nsucc[i] = snap[i].wait_kind != LH_WAIT_NONE ? successors(i, succ[i], WD_MAX_SUCC) : 0;
-	}
-	for (s = 0; s < n_snap; s++) {
-		int sp = 0;
-		if (color[s] || !nsucc[s])
-			continue;
-		stack_i[sp] = s;
-		stack_k[sp] = 0;
-		color[s] = 1;
-		parent[s] = -1;
-		while (sp >= 0) {
-			int u = stack_i[sp];
-			if (stack_k[sp] < nsucc[u]) {
-				int v = succ[u][stack_k[sp]++];
-				if (color[v] == 1) {
-					/* back edge u -> v: the cycle is v .. u */
-					int n = 0, w;
-					for (w = u; w != v && n < WD_MAX_CYCLE - 1; w = parent[w])
-						cyc[n++] = w;
-					cyc[n++] = v;
-					/* reverse into wait order: v waits for .. */
-					for (i = 0; i < n / 2; i++) {
-						int tmp = cyc[i];
-						cyc[i] = cyc[n - 1 - i];
-						cyc[n - 1 - i] = tmp;
-					}
-					return n;
-				}
-				if (color[v] == 0 && nsucc[v]) {
-					color[v] = 1;
-					parent[v] = u;
-					sp++;
-					stack_i[sp] = v;
-					stack_k[sp] = 0;
-				}
-			} else {
-				color[u] = 2;
-				sp--;
-			}
-		}
-	}
-	return 0;
-}
-
-/* ask each thread of the cycle for its stack; wait a little for answers */
-static void sample_stacks(const int *cyc, int n)
-{
-	int i, tries;
-
-	if (!wd_signal)
-		return;
-	for (i = 0; i < n; i++) {
-		struct lh_thread *t = snap[cyc[i]].t;
+	for (i = 0; i < c->n && wd_signal; i++) {
+		struct lh_thread *t = nodes[c->idx[i]];
 		if (!t->sample)
 			t->sample = lh_alloc(sizeof(*t->sample));
 		if (!t->sample)
 			continue;
 		/* still in the same wait? (else the signal would only disturb it) */
-		if (__atomic_load_n(&t->wait_seq, __ATOMIC_ACQUIRE) != snap[cyc[i]].seq ||
+		if (__atomic_load_n(&t->wait_seq, __ATOMIC_ACQUIRE) != ts[c->idx[i]].seq ||
 		    __atomic_load_n(&t->wait_kind, __ATOMIC_ACQUIRE) == LH_WAIT_NONE)
 			continue;
+		if (!signal_is_ours()) {
+			if (!not_ours_noted++)
+				lh_log_note("the program changed the disposition of signal %d, which the "
+				            "deadlock watchdog uses to sample stacks; deadlock stacks show "
+				            "only the call sites of the waits",
+				            wd_signal);
+			wd_signal = 0;
+			break;
+		}
 		__atomic_store_n(&t->sample_state, 1, __ATOMIC_RELEASE);
 		syscall(SYS_tgkill, getpid(), t->os_tid, wd_signal);
+		sent++;
 	}
-	for (tries = 0; tries < 50; tries++) {
+	for (tries = 0; sent && tries < 50; tries++) {
 		int done = 1;
-		for (i = 0; i < n; i++) {
-			struct lh_thread *t = snap[cyc[i]].t;
+		for (i = 0; i < c->n; i++) {
+			struct lh_thread *t = nodes[c->idx[i]];
 			if (t->sample && __atomic_load_n(&t->sample_state, __ATOMIC_ACQUIRE) == 1)
 				done = 0;
 		}
@@ -316,62 +266,76 @@ static void finish(int n_threads)
 	_exit(lh_opt.exitcode);
 }
 
-/* write the finding for the cycle cyc[0] -> cyc[1] -> ... -> cyc[0] */
-static void report_cycle(const int *cyc, int n)
+/* write the finding for the cycle c: idx[0] waits for idx[1] ... for
+ * idx[0] (a cycle of one is a self-deadlock) */
+static void report_cycle(const struct lh_wfg_cycle *c)
 {
+	static struct lh_rec_finding_item items[2 * LH_WFG_MAX_CYCLE];
+	static int truncated_noted;
 	struct lh_rec_finding f;
-	struct lh_rec_finding_item items[2 * WD_MAX_CYCLE];
-	int i, ni = 0;
+	uint32_t i, n = c->n;
+	int ni = 0;
 
-	sample_stacks(cyc, n);
+	if (c->truncated && !truncated_noted++)
+		lh_log_note("a deadlock involves more than %d threads (LH_WFG_MAX_CYCLE); the finding "
+		            "lists the first %d",
+		            LH_WFG_MAX_CYCLE, LH_WFG_MAX_CYCLE);
+	sample_stacks(c);
 	for (i = 0; i < n; i++) {
-		struct lh_thread *t = snap[cyc[i]].t;
-		const struct wd_node *nd = &snap[cyc[i]], *next = &snap[cyc[(i + 1) % n]];
+		struct lh_thread *t = nodes[c->idx[i]];
+		const struct lh_wfg_thread *nd = &ts[c->idx[i]];
+		struct lh_thread *next = nodes[c->idx[(i + 1) % n]];
 		struct lh_rec_finding_item *w = &items[ni++];
 		int h;
 
 		memset(w, 0, sizeof(*w));
 		w->thread_id = nd->id;
-		w->role = nd->wait_kind == LH_WAIT_JOIN ? LH_ROLE_JOINS : LH_ROLE_WAITS;
+		w->role = nd->wait == LH_WAIT_JOIN ? LH_ROLE_JOINS : LH_ROLE_WAITS;
 		w->mode = t->wait_mode;
 		w->stack_id = stack_at(t, t->wait_ra, t->wait_cfa);
-		if (nd->wait_kind == LH_WAIT_JOIN)
-			w->target_thread = nd->wait_thread;
+		if (nd->wait == LH_WAIT_JOIN)
+			w->target_thread = nd->target;
 		else
-			w->lock_id = lh_core_lock_id_emit(nd->wait_addr, 0);
-		/* what the next thread holds that this one waits for */
-		if (nd->wait_kind != LH_WAIT_JOIN) {
-			for (h = 0; h < next->t->n_held && h < LH_MAX_HELD; h++) {
-				const struct lh_held *hd = &next->t->held[h];
-				if (hd->addr != nd->wait_addr)
-					continue;
-				struct lh_rec_finding_item *o = &items[ni++];
-				memset(o, 0, sizeof(*o));
-				o->thread_id = next->id;
-				o->role = LH_ROLE_HOLDS;
-				o->lock_id = w->lock_id;
-				o->mode = hd->mode;
-				o->stack_id = stack_at(next->t, hd->ra, hd->cfa);
-				break;
-			}
+			w->lock_id = lh_core_lock_id_emit((void *)nd->addr, 0);
+		/* what the next thread holds that this one waits for (the last
+		 * thread of a truncated cycle waits for one not listed) */
+		if (nd->wait == LH_WAIT_JOIN || (c->truncated && i + 1 == n))
+			continue;
+		for (h = 0; h < next->n_held && h < LH_MAX_HELD; h++) {
+			const struct lh_held *hd = &next->held[h];
+			struct lh_rec_finding_item *o;
+			if (hd->addr != nd->addr)
+				continue;
+			o = &items[ni++];
+			memset(o, 0, sizeof(*o));
+			o->thread_id = next->id;
+			o->role = LH_ROLE_HOLDS;
+			o->lock_id = w->lock_id;
+			o->mode = hd->mode;
+			o->stack_id = stack_at(next, hd->ra, hd->cfa);
+			break;
 		}
 	}
-	for (i = 0; i < ni; i++) {
+	for (i = 0; i < (uint32_t)ni; i++) {
 		lh_thr_ensure_id(items[i].thread_id);
 		lh_thr_ensure_id(items[i].target_thread);
 	}
 	memset(&f, 0, sizeof(f));
 	f.kind = LH_FIND_DEADLOCK;
-	f.what = LH_DL_CYCLE;
-	f.thread_id = snap[cyc[0]].id;
+	f.what = c->self ? LH_DL_SELF : LH_DL_CYCLE;
+	f.thread_id = ts[c->idx[0]].id;
+	if (c->self) {
+		f.stack_id = items[0].stack_id;
+		f.lock_id = items[0].lock_id;
+	}
 	f.time_ns = lh_now_ns();
 	f.n_items = (uint32_t)ni;
 	lh_log_record(LH_REC_FINDING, &f, sizeof(f), items, (size_t)ni * sizeof(items[0]), NULL, 0);
 	for (i = 0; i < n; i++) {
-		snap[cyc[i]].t->wd_reported_seq = snap[cyc[i]].seq;
-		snap[cyc[i]].t->wd_reported = 1;
+		nodes[c->idx[i]]->wd_reported_seq = ts[c->idx[i]].seq;
+		__atomic_store_n(&nodes[c->idx[i]]->wd_reported, 1, __ATOMIC_RELEASE);
 	}
-	finish(n);
+	finish((int)n);
 }
 
 /* the number of registered threads (created ones count before they run) */
@@ -392,20 +356,19 @@ static void *wd_main(void *arg)
 {
 	uint64_t grace_ns = (uint64_t)lh_opt.deadlock_grace_ms * 1000000u;
 	long tick_ms = lh_opt.deadlock_grace_ms / 4;
-	struct timespec ts;
+	struct timespec ts_tick;
 
 	lh_in_shim = 1; /* forever: nothing this thread does is the program's */
 	if (tick_ms < 10)
 		tick_ms = 10;
 	if (tick_ms > 250)
 		tick_ms = 250;
-	ts.tv_sec = tick_ms / 1000;
-	ts.tv_nsec = (tick_ms % 1000) * 1000000L;
+	ts_tick.tv_sec = tick_ms / 1000;
+	ts_tick.tv_nsec = (tick_ms % 1000) * 1000000L;
 	for (;;) {
-		int cyc[WD_MAX_CYCLE], n, i, same;
-		uint64_t now, newest = 0;
+		struct lh_wfg_snap s;
 
-		nanosleep(&ts, NULL);
+		nanosleep(&ts_tick, NULL);
 		if (lh_disabled)
 			continue;
 		if (take_snapshot() <= 1) {
@@ -421,30 +384,13 @@ static void *wd_main(void *arg)
 				return NULL;
 			continue;
 		}
-		n = find_cycle(cyc);
-		if (n == 0) {
-			last_n = 0;
-			continue;
-		}
-		same = n == last_n;
-		for (i = 0; same && i < n; i++) {
-			int found = 0, k;
-			for (k = 0; k < last_n; k++)
-				if (last_sig[k] == snap[cyc[i]].id && last_since[k] == snap[cyc[i]].since)
-					found = 1;
-			same = found;
-		}
-		for (i = 0; i < n; i++) {
-			last_sig[i] = snap[cyc[i]].id;
-			last_since[i] = snap[cyc[i]].since;
-			if (snap[cyc[i]].since > newest)
-				newest = snap[cyc[i]].since;
-		}
-		last_n = n;
-		now = lh_now_ns();
-		if (!same || now - newest < grace_ns)
-			continue;
-		report_cycle(cyc, n);
+		s.thr = ts;
+		s.n_thr = n_snap;
+		s.held = hs;
+		s.n_held = n_hs;
+		s.now_ns = lh_now_ns();
+		if (lh_wfg_tick(&wd_state, &s, grace_ns, work, &wd_cyc) == 1)
+			report_cycle(&wd_cyc);
 	}
 	return NULL;
 }
@@ -460,14 +406,21 @@ void lh_wd_kick(void)
 	if (!__atomic_compare_exchange_n(&wd_started, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return;
 	lh_in_shim++;
-	if (!snap)
-		snap = lh_alloc(sizeof(*snap) * WD_MAX_THREADS);
+	if (!work) {
+		/* mmap'd and touched only as far as the snapshot reaches */
+		nodes = lh_alloc(sizeof(*nodes) * WD_MAX_THREADS);
+		ts = lh_alloc(sizeof(*ts) * WD_MAX_THREADS);
+		hs = lh_alloc(sizeof(*hs) * WD_MAX_HELD);
+		if (nodes && ts && hs)
+			work = lh_wfg_work_init(lh_alloc(lh_wfg_work_bytes(WD_MAX_THREADS, WD_MAX_HELD)),
+			                        WD_MAX_THREADS, WD_MAX_HELD);
+	}
 	if (!wd_signal)
 		setup_signal(); /* once per process tree: a forked child keeps it */
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
-	if (!snap || lh_real.create(&th, &attr, wd_main, NULL) != 0) {
+	if (!work || lh_real.create(&th, &attr, wd_main, NULL) != 0) {
 		lh_warn("cannot start the deadlock watchdog; live deadlocks will not be caught");
 		lh_log_note("the deadlock watchdog could not start");
 	}
@@ -479,7 +432,7 @@ void lh_wd_after_fork_child(void)
 {
 	/* threads do not survive fork: the child starts its own when needed */
 	wd_started = 0;
-	last_n = 0;
+	wd_state.n = 0;
 }
 
 void lh_wd_self_deadlock(struct lh_thread *t, void *addr, int kind)
@@ -517,6 +470,9 @@ void lh_wd_self_deadlock(struct lh_thread *t, void *addr, int kind)
 	f.time_ns = lh_now_ns();
 	f.n_items = 2;
 	lh_log_record(LH_REC_FINDING, &f, sizeof(f), items, sizeof(items), NULL, 0);
+	/* the watchdog would find the same wait as a cycle of one */
+	t->wd_reported_seq = t->wait_seq;
+	__atomic_store_n(&t->wd_reported, 1, __ATOMIC_RELEASE);
 	lh_in_shim--;
 	finish(1);
 }
