@@ -12,6 +12,7 @@
  * when the stack is resolved (n_shown).
  */
 #include "report.h"
+#include "lh_misuse.h"
 #include "xalloc.h"
 #include "symbolize.h"
 
@@ -259,34 +260,6 @@ static int add_thread(uint32_t *v, size_t *n, uint32_t id)
 	return 1;
 }
 
-static const char *misuse_name(uint32_t what)
-{
-	static const char *names[] = { "misuse",
-		                       "unlock-not-locked",
-		                       "unlock-other-thread",
-		                       "destroy-locked",
-		                       "destroy-with-waiters",
-		                       "exit-holding-locks",
-		                       "cond-wait-not-held",
-		                       "cond-two-mutexes",
-		                       "use-after-destroy" };
-	return what < sizeof(names) / sizeof(names[0]) ? names[what] : "misuse";
-}
-
-static const char *misuse_text(uint32_t what)
-{
-	static const char *texts[] = { "misuse of the threading API",
-		                       "unlock of a lock that is not locked",
-		                       "unlock of a lock that another thread holds",
-		                       "destroy of a lock that is locked",
-		                       "destroy of a lock that other threads wait for",
-		                       "a thread exits while it holds locks",
-		                       "condition wait with a mutex the thread does not hold",
-		                       "one condition variable used with two mutexes at the same time",
-		                       "use of a lock after it was destroyed" };
-	return what < sizeof(texts) / sizeof(texts[0]) ? texts[what] : texts[0];
-}
-
 static void text_lock_line(FILE *out, struct rp *r, const struct lr_log *log, const struct fd_finding *f,
                            size_t i)
 {
@@ -389,7 +362,7 @@ static void text_misuse(FILE *out, struct rp *r, const struct fd_finding *f, siz
 	for (i = 0; i < lf->f.n_items; i++)
 		add_thread(threads, &nt, lf->items[i].thread_id);
 	fprintf(out, "==== lockhound: F%zu: threading API misuse: %s (%s) ====\n", fid,
-	        misuse_text(lf->f.what), misuse_name(lf->f.what));
+	        lh_misuse_text(lf->f.what), lh_misuse_name(lf->f.what));
 	for (i = 0; i < f->n; i++)
 		text_lock_line(out, r, log, f, i);
 	fprintf(out, "\n  ");
@@ -820,8 +793,8 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 		                    json_boolean(log->complete && (log->end.flags & LH_END_DEADLOCK)));
 	} else {
 		json_object_set_new(o, "kind", json_string("misuse"));
-		json_object_set_new(o, "what", json_string(misuse_name(lf->f.what)));
-		json_object_set_new(o, "description", json_string(misuse_text(lf->f.what)));
+		json_object_set_new(o, "what", json_string(lh_misuse_name(lf->f.what)));
+		json_object_set_new(o, "description", json_string(lh_misuse_text(lf->f.what)));
 		snprintf(b, sizeof(b), "T%u", lf->f.thread_id);
 		json_object_set_new(o, "thread", json_string(b));
 		json_object_set_new(o, "stack", json_stack(r, log, lf->f.stack_id));

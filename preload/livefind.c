@@ -8,6 +8,7 @@
  * and its return value and errno are the program's.
  */
 #include "shim.h"
+#include "lh_misuse.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,29 +18,6 @@
 static uint64_t seen[SEEN_MAX];
 static int n_seen;
 static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static const char *what_text(int what)
-{
-	switch (what) {
-	case LH_MIS_UNLOCK_NOT_LOCKED:
-		return "unlock of a lock that is not locked";
-	case LH_MIS_UNLOCK_OTHER_THREAD:
-		return "unlock of a lock held by another thread";
-	case LH_MIS_DESTROY_LOCKED:
-		return "destroy of a locked lock";
-	case LH_MIS_DESTROY_WAITERS:
-		return "destroy of a lock other threads wait for";
-	case LH_MIS_EXIT_HOLDING:
-		return "thread exit while holding locks";
-	case LH_MIS_COND_NOT_HELD:
-		return "condition wait with a mutex the thread does not hold";
-	case LH_MIS_COND_TWO_MUTEXES:
-		return "condition variable used with two mutexes at once";
-	case LH_MIS_USE_AFTER_DESTROY:
-		return "use of a destroyed lock";
-	}
-	return "misuse";
-}
 
 static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack,
                    const struct lh_rec_finding_item *items, int n_items);
@@ -96,7 +74,7 @@ static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack,
 	f.n_items = (uint32_t)(n_items > 0 ? n_items : 0);
 	lh_log_record(LH_REC_FINDING, &f, sizeof(f), items, f.n_items * sizeof(*items), NULL, 0);
 	if (!lh_opt.quiet)
-		lh_warn("T%u: %s (lock at %p); see the report", t->id, what_text(what), addr);
+		lh_warn("T%u: %s (lock at %p); see the report", t->id, lh_misuse_text((uint32_t)what), addr);
 	lh_in_shim--;
 }
 

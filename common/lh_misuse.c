@@ -1,0 +1,38 @@
+/*
+ * lh_misuse.c - the misuse names (see lh_misuse.h).
+ */
+#include "lh_misuse.h"
+
+#include <stddef.h>
+
+const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
+	[0] = { "misuse", "misuse of the threading API" },
+	[LH_MIS_UNLOCK_NOT_LOCKED] = { "unlock-not-locked", "unlock of a lock that is not locked" },
+	[LH_MIS_UNLOCK_OTHER_THREAD] = { "unlock-other-thread",
+		                         "unlock of a lock that another thread holds" },
+	[LH_MIS_DESTROY_LOCKED] = { "destroy-locked", "destroy of a lock that is locked" },
+	[LH_MIS_DESTROY_WAITERS] = { "destroy-with-waiters",
+		                     "destroy of a lock that other threads wait for" },
+	[LH_MIS_EXIT_HOLDING] = { "exit-holding-locks", "a thread exits while it holds locks" },
+	[LH_MIS_COND_NOT_HELD] = { "cond-wait-not-held",
+		                   "condition wait with a mutex the thread does not hold" },
+	[LH_MIS_COND_TWO_MUTEXES] = { "cond-two-mutexes",
+		                      "one condition variable used with two mutexes at the same time" },
+	[LH_MIS_USE_AFTER_DESTROY] = { "use-after-destroy", "use of a lock after it was destroyed" },
+};
+
+static const struct lh_misuse_desc *desc(uint32_t what)
+{
+	const struct lh_misuse_desc *d = what < LH_MIS_COUNT_ ? &lh_misuse_table[what] : NULL;
+	return d && d->name ? d : &lh_misuse_table[0];
+}
+
+const char *lh_misuse_name(uint32_t what)
+{
+	return desc(what)->name;
+}
+
+const char *lh_misuse_text(uint32_t what)
+{
+	return desc(what)->text;
+}
