@@ -14,7 +14,11 @@ What it runs (see bench/README.md for the why):
   * growth: the same programs 10x longer, native and lockhound (default):
     log size and the shim's memory must not grow 10x;
   * shim memory and log bytes per lock-order edge (manyedges);
-  * the analyzer on large generated logs (bench/genlog.c).
+  * the analyzer on large generated logs (bench/genlog.c);
+  * exact mode: each workload built natively, with gcc's and clang's
+    ThreadSanitizer and with `lockhound cc` (gcc and clang) by
+    bench/exact_build.py, run interleaved; time, peak RSS, races reported,
+    lockhound against TSan, and perf profiles (exact_section).
 Nothing asserts anything about time: the targets are reported met / not met.
 
 Environment:
@@ -38,7 +42,12 @@ Environment:
   BENCH_ANALYZER_RUNS  runs per generated log (3)
   BENCH_ONLY       comma-separated benchmark names to run (default all)
   BENCH_SKIP       comma-separated sections to skip: main, growth, edges,
-                   analyzer
+                   analyzer, exact (with main skipped, only the exact-mode
+                   block of BENCH_OUT is replaced)
+  BENCH_EXACT_RUNS repetitions in the exact-mode section (BENCH_RUNS)
+  BENCH_EXACT_TIMEOUT  cap of one exact-mode run, seconds (300)
+  BENCH_EXACT_SLOW a build whose first run takes longer (s) is not repeated (30)
+  BENCH_EXACT_PROFILE  perf profiles of the worst microbenchmark (1)
   BENCH_OUT        where to write the markdown (bench/RESULTS.md)
 """
 
@@ -111,6 +120,24 @@ LABEL = {
 FAST = ["native", "lh0", "lh", "tsan"]  # rotated each repetition
 VALGRIND = ["helgrind", "drd"]  # last in every repetition
 
+# The exact-mode section (exact_section): every workload built five ways by
+# bench/exact_build.py, which writes build/bench/exact/builds.json.
+RACE_EXIT = 66  # exit status of a run that reported races (TSan's and lockhound's default)
+X_CONFIGS = ["native", "tsan-gcc", "tsan-clang", "lh-gcc", "lh-clang"]
+X_TSAN = ["tsan-gcc", "tsan-clang"]
+X_LH = ["lh-gcc", "lh-clang"]
+X_DETECTORS = X_TSAN + X_LH
+X_PEER = {"lh-gcc": "tsan-gcc", "lh-clang": "tsan-clang"}  # same compiler, same instrumentation
+X_LABEL = {"native": "native (gcc -O2)", "tsan-gcc": "gcc TSan", "tsan-clang": "clang TSan",
+           "lh-gcc": "lockhound cc (gcc)", "lh-clang": "lockhound cc (clang)"}
+X_JSON = os.path.join(BB, "exact", "builds.json")
+X_RUNS = max(1, env_int("BENCH_EXACT_RUNS", RUNS))
+X_TIMEOUT = env_float("BENCH_EXACT_TIMEOUT", 300)
+X_SLOW = env_float("BENCH_EXACT_SLOW", 30)
+X_PROFILE = env_int("BENCH_EXACT_PROFILE", 1)
+X_BEGIN = "<!-- exact-mode section: begin -->"
+X_END = "<!-- exact-mode section: end -->"
+
 MICROS = [
     ("uncontended", "lock/unlock of a private mutex, 40M pairs"),
     ("nested", "private A then private B, 20M rounds"),
@@ -153,6 +180,8 @@ class Run:
         self.why = ""  # why it is not ok
         self.log_bytes = None
         self.log_path = None
+        self.stderr_path = None  # the program's stderr (the server's for memcached)
+        self.race_exit = False  # an exact-mode detector exited RACE_EXIT (it reported races)
 
 
 def clean_env():
@@ -172,7 +201,20 @@ def config_env(cfg, logdir=None):
         if cfg == "lh0":
             opts += ":races=0"
         env["LOCKHOUND_OPTIONS"] = opts
+    elif cfg in X_LH and logdir:
+        # a `lockhound cc` program runs on its own: only its log goes
+        # elsewhere; its at-exit report (stderr) is part of what it costs
+        env["LOCKHOUND_OPTIONS"] = "log_dir=%s" % logdir
     return env
+
+
+def exit_ok(cfg, r):
+    """a run's exit status counts as success: 0, or RACE_EXIT from a race
+    detector of the exact-mode section (it found races: counted apart)"""
+    if r.rc == RACE_EXIT and cfg in X_DETECTORS and not r.timed_out:
+        r.race_exit = True
+        r.ok = True
+    return r.rc == 0 or r.race_exit
 
 
 def valgrind_prefix(cfg):
@@ -298,7 +340,7 @@ def log_stats(path):
     """record counts of a lockhound log, by type (include/lockhound_log.h),
     and the text of its notes (warnings such as a limit reached)"""
     names = {3: "stacks", 4: "threads", 7: "locks", 8: "edges", 2: "modules", 9: "findings",
-             10: "end"}
+             10: "end", 12: "races"}
     counts = {v: 0 for v in names.values()}
     counts["notes"] = []
     try:
@@ -348,6 +390,7 @@ class Bench:
         self.desc = desc
         self.reference_out = None  # what a correct run prints / produces
         self.skip = {}  # cfg -> reason the column is empty
+        self.exes = {}  # cfg -> the program built for it (exact-mode section)
 
     def configs(self):
         return CONFIGS
@@ -373,17 +416,19 @@ class Micro(Bench):
         return True
 
     def run(self, cfg, scale=1, timeout=None, logdir=None):
-        exe = tsan_bin(self.name) if cfg == "tsan" else os.path.join(BB, self.name)
+        exe = self.exes.get(cfg) or (tsan_bin(self.name) if cfg == "tsan"
+                                     else os.path.join(BB, self.name))
         argv = valgrind_prefix(cfg) + [exe, str(THREADS)] + ([str(scale)] if scale > 1 else [])
         out = os.path.join(WORK, "stdout")
         err = os.path.join(WORK, "stderr")
         with open(out, "wb") as fo, open(err, "wb") as fe:
             r = run_proc(argv, config_env(cfg, logdir), timeout=timeout, stdout=fo, stderr=fe)
+        r.stderr_path = err
         with open(out, "rb") as f:
             text = f.read().decode("utf-8", "replace").strip()
         if r.timed_out:
             r.why = "timeout"
-        elif r.rc != 0:
+        elif not exit_ok(cfg, r):
             r.why = "rc=%d %s" % (r.rc, tail(err))
         elif scale == 1:
             if cfg == "native" and self.reference_out is None:
@@ -417,12 +462,14 @@ class Pigz(Bench):
         inputs = [self.input] * scale
         out = os.path.join(WORK, "pigz-out.gz")
         err = os.path.join(WORK, "stderr")
-        argv = valgrind_prefix(cfg) + ["pigz", "-c", "-6", "-p", str(PIGZ_THREADS)] + inputs
+        argv = valgrind_prefix(cfg) + [self.exes.get(cfg, "pigz"), "-c", "-6", "-p",
+                                       str(PIGZ_THREADS)] + inputs
         with open(out, "wb") as fo, open(err, "wb") as fe:
             r = run_proc(argv, config_env(cfg, logdir), timeout=timeout, stdout=fo, stderr=fe)
+        r.stderr_path = err
         if r.timed_out:
             r.why = "timeout"
-        elif r.rc != 0:
+        elif not exit_ok(cfg, r):
             r.why = "rc=%d %s" % (r.rc, tail(err))
         elif scale == 1:
             with open(out, "rb") as f:
@@ -523,7 +570,7 @@ class Memcached(Bench):
         client's load phase (all connections open -> last reply)"""
         port = free_port()
         argv = valgrind_prefix(cfg) + [
-            "memcached", "-p", str(port), "-U", "0", "-l", "127.0.0.1",
+            self.exes.get(cfg, "memcached"), "-p", str(port), "-U", "0", "-l", "127.0.0.1",
             "-t", str(MC_THREADS), "-m", "256", "-c", str(mc_maxconns())]
         if os.geteuid() == 0:
             argv += ["-u", "nobody"]  # memcached refuses to run as root
@@ -533,7 +580,7 @@ class Memcached(Bench):
         with open(serr, "wb") as fe:
             server = spawn(argv, config_env(cfg, logdir), stdout=fe, stderr=fe)
         try:
-            up = wait_listening(port, server, 120 if cfg in VALGRIND else 30)
+            up = wait_listening(port, server, 120 if cfg in VALGRIND + X_DETECTORS else 30)
             c = None
             if up:
                 with open(cout, "wb") as fo, open(cerr, "wb") as fe:
@@ -554,6 +601,8 @@ class Memcached(Bench):
             text = f.read().decode("utf-8", "replace")
         m = re.search(r"elapsed=([0-9.]+)", text)
         r = Run(float(m.group(1)) if m else c.wall, s.rss_kb, c.rc, c.timed_out, timeout)
+        r.stderr_path = serr
+        r.race_exit = s.rc == RACE_EXIT and cfg in X_DETECTORS
         if c.timed_out:
             r.why = "timeout"
         elif c.rc != 0 or " ok " not in text:
@@ -874,6 +923,405 @@ def analyzer_section():
         os.unlink(path)
 
 
+# ------------------------------------------------------- exact mode
+
+xinfo = {}      # build/bench/exact/builds.json
+xbenches = []   # the workloads of the exact-mode section
+xresults = {}   # bench name -> cfg -> [Run]
+xfound = {}     # bench name -> cfg -> data-race findings in lockhound's JSON report of one run
+xprofile = []   # (title, command, [lines of perf report])
+xload = {}      # "start" / "end": uptime at the section's start and end
+
+
+def uptime():
+    return cmd_out(["uptime"]) or ("load average: " + loadavg())
+
+
+def x_cell_reason(status, why):
+    return {"not built": "not built", "not measured": "not measured"}.get(status, why)
+
+
+def x_workloads(info):
+    """the exact-mode workloads, each with its programs per configuration
+    and, for a configuration without one, the reason shown in its cell"""
+    cfgs = {c["key"]: c for c in info.get("configs", [])}
+    benches = []
+    descs = dict(MICROS)
+    names = [n for n, _ in MICROS] + ["memcached", "pigz"]
+    src = info.get("sources", {})
+    for name in names:
+        if ONLY and name not in ONLY:
+            continue
+        if name in ("memcached", "pigz"):
+            ver = (src.get(name) or {}).get("version")
+            if name == "memcached":
+                b = Memcached(name, "memcached %s built from source, -t %d, %d set + %d get (%d conns)"
+                              % (ver, MC_THREADS, MC_KEYS * MC_ROUNDS, MC_KEYS * MC_ROUNDS, MC_CONNS))
+            else:
+                b = Pigz(name, "pigz %s built from source, -p %d, %d MiB" % (ver, PIGZ_THREADS, PIGZ_MB))
+        else:
+            b = Micro(name, descs[name])
+        for k in X_CONFIGS:
+            c = cfgs.get(k)
+            if c is None:
+                b.skip[k] = "not built"
+            elif c["status"] != "ok":
+                b.skip[k] = x_cell_reason(c["status"], c["why"])
+            elif name in c.get("programs", {}):
+                b.exes[k] = c["programs"][name]
+            elif name in c.get("failed", {}):
+                b.skip[k] = "build failed"
+            else:
+                b.skip[k] = "not built"
+        if "native" not in b.exes:
+            if name in ("memcached", "pigz") and (src.get(name) or {}).get("status") != "ok":
+                note("exact mode: %s not run: its source is unavailable (%s)"
+                     % (name, (src.get(name) or {}).get("why") or "not fetched"))
+            elif name in ("memcached", "pigz") and name not in src:
+                pass  # not asked for (BENCH_EXACT_SOURCES)
+            else:
+                note("exact mode: %s not run: no native build (%s)" % (
+                    name, (cfgs.get("native") or {}).get("failed", {}).get(name, "missing")))
+            continue
+        if name == "memcached" and not os.access(os.path.join(BB, "mcload"), os.X_OK):
+            note("exact mode: memcached not run: build/bench/mcload is missing")
+            continue
+        if name == "pigz":
+            b.input = os.path.join(WORK, "pigz-input.dat")
+            gen_semi_compressible(b.input, PIGZ_MB)
+            with open(b.input, "rb") as f:
+                b.input_sha = hashlib.sha256(f.read()).hexdigest()
+        benches.append(b)
+    return benches
+
+
+def count_lines(path, pattern):
+    try:
+        with open(path, "rb") as f:
+            return len(re.findall(pattern, f.read()))
+    except OSError:
+        return None
+
+
+def race_findings(log_path):
+    """data-race findings in lockhound's JSON report of a log, or None"""
+    import json
+    jpath = os.path.join(WORK, "exact-report.json")
+    a = analyze_log(log_path, jpath)
+    if not a.ok:
+        note("exact mode: lockhound report on %s failed: %s" % (log_path, a.why))
+        return None
+    try:
+        with open(jpath) as f:
+            rep = json.load(f)
+        return sum(1 for x in rep.get("findings", []) if x.get("kind") == "data-race")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def exact_section():
+    import json
+    try:
+        with open(X_JSON) as f:
+            info = json.load(f)
+    except (OSError, ValueError) as e:
+        note("exact-mode section skipped: %s unreadable (%s); bench/run.sh runs "
+             "bench/exact_build.py first" % (os.path.relpath(X_JSON, ROOT), e))
+        return
+    xinfo.update(info)
+    for c in info.get("configs", []):
+        X_LABEL[c["key"]] = c.get("label", X_LABEL.get(c["key"], c["key"]))
+    lh_ok = [c for c in info.get("configs", []) if c["key"] in X_LH and c["status"] == "ok"]
+    if lh_ok and info.get("shim_sha256") != sha_of(os.path.join(BUILD, "liblockhound.so")):
+        note("exact mode: build/liblockhound.so changed after the `lockhound cc` programs were "
+             "built (they load it at run time): the lockhound columns measure the new one")
+    benches = x_workloads(info)
+    xbenches.extend(benches)
+    xload["start"] = uptime()
+    log("== exact mode: %s; %d runs; %s" % (", ".join(X_LABEL[c] for c in X_CONFIGS), X_RUNS,
+                                            xload["start"]))
+    for b in benches:
+        cfgs = [c for c in X_CONFIGS if c in b.exes]
+        xresults[b.name] = {c: [] for c in X_CONFIGS}
+        xfound[b.name] = {}
+        done = set()
+        log("== exact %s (%s): %s" % (b.name, b.desc, ", ".join(X_LABEL[c] for c in cfgs)))
+        for c, why in sorted(b.skip.items()):
+            log("  %s: %s" % (X_LABEL[c], why))
+        for rep in range(X_RUNS):
+            k = rep % len(cfgs)
+            for cfg in cfgs[k:] + cfgs[:k]:
+                if cfg in done:
+                    continue
+                logdir = fresh_dir(os.path.join(WORK, "logs", "x.%s.%s.%d" % (b.name, cfg, rep))) \
+                    if cfg in X_LH else None
+                r = b.run(cfg, 1, X_TIMEOUT, logdir)
+                if cfg in X_TSAN:
+                    r.reports = count_lines(r.stderr_path, rb"WARNING: ThreadSanitizer: data race")
+                elif cfg in X_LH:
+                    r.log_bytes, r.log_path = log_size(logdir)
+                    st = log_stats(r.log_path) if r.log_path else None
+                    r.reports = st["races"] if st else None
+                    for n in (st or {}).get("notes", []):
+                        if rep == 0:
+                            note("exact %s under %s: the shim noted: %s" % (b.name, X_LABEL[cfg], n))
+                    if r.ok and r.log_path and cfg not in xfound[b.name]:
+                        xfound[b.name][cfg] = race_findings(r.log_path)
+                    shutil.rmtree(logdir, ignore_errors=True)
+                results_ok = "ok" if r.ok else ("TIMEOUT >%ss" % r.timeout if r.timed_out
+                                               else "FAIL " + r.why)
+                log("  rep %d %-22s %8.3f s %8.1f MiB %s%s" % (
+                    rep + 1, X_LABEL[cfg], r.wall, r.rss_kb / 1024, results_ok,
+                    "" if getattr(r, "reports", None) is None else "  races reported: %d" % r.reports))
+                if not r.ok and r.why and not r.timed_out:
+                    note("exact %s under %s: %s" % (b.name, X_LABEL[cfg], r.why))
+                xresults[b.name][cfg].append(r)
+                if cfg != "native" and (r.timed_out or r.wall > X_SLOW):
+                    done.add(cfg)  # slow: one run is enough
+                if not r.ok and not r.timed_out:
+                    done.add(cfg)  # broken: do not repeat the failure
+    xload["end"] = uptime()
+    if X_PROFILE and shutil.which("perf"):
+        exact_profile(benches)
+
+
+def x_ratio(b, cfg, against="native", attr="wall"):
+    a = med(xresults[b.name].get(against) or [], attr)
+    m = med(xresults[b.name].get(cfg) or [], attr)
+    if a is None or m is None or a == 0:
+        return None
+    return m / a
+
+
+def exact_profile(benches):
+    """perf profiles of the lockhound build of the microbenchmark where it
+    does worst against its TSan peer, and of that TSan build, to say why"""
+    worst = None
+    for b in benches:
+        if b.kind != "micro":
+            continue
+        for lh, ts in X_PEER.items():
+            if lh in b.exes and ts in b.exes:
+                x = x_ratio(b, lh, ts)
+                if x is not None and (worst is None or x > worst[0]):
+                    worst = (x, b, lh, ts)
+    if worst is None:
+        return
+    x, b, lh, ts = worst
+    log("== exact mode: perf profile of %s (%s is %s its peer %s)" % (
+        b.name, X_LABEL[lh], fmt_x(x), X_LABEL[ts]))
+    for cfg in (lh, ts):
+        data = os.path.join(WORK, "perf.%s.data" % cfg)
+        logdir = fresh_dir(os.path.join(WORK, "logs", "x.perf")) if cfg in X_LH else None
+        argv = ["perf", "record", "-q", "-F", "999", "-o", data, "--", b.exes[cfg], str(THREADS)]
+        r = run_proc(argv, config_env(cfg, logdir), timeout=X_TIMEOUT,
+                     stderr=open(os.path.join(WORK, "perf.err"), "wb"))
+        if logdir:
+            shutil.rmtree(logdir, ignore_errors=True)
+        if r.timed_out or r.rc not in (0, RACE_EXIT):
+            note("exact mode: perf record of %s under %s failed: rc=%d %s" % (
+                b.name, X_LABEL[cfg], r.rc, tail(os.path.join(WORK, "perf.err"))))
+            continue
+        rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                              "--sort", "dso,symbol", "--percent-limit", "1"],
+                             capture_output=True, text=True, timeout=300)
+        lines = [l.rstrip() for l in rep.stdout.splitlines()
+                 if l.strip() and not l.startswith("#")][:20]
+        xprofile.append(("%s under %s" % (b.name, X_LABEL[cfg]),
+                         "perf record -F 999 -- %s %d; perf report --no-children --sort dso,symbol"
+                         % (os.path.relpath(b.exes[cfg], ROOT), THREADS), lines))
+        try:
+            os.unlink(data)
+        except OSError:
+            pass
+
+
+def x_time_cell(b, cfg):
+    if cfg in b.skip:
+        return b.skip[cfg]
+    runs = xresults[b.name].get(cfg) or []
+    if not runs:
+        return "-"
+    m = med(runs)
+    t = timeout_of(runs)
+    nat = med(xresults[b.name]["native"])
+    if m is None and t is not None:
+        return ">%ds (>%s)" % (t, fmt_x(t / nat) if nat else "?")
+    if m is None:
+        return "FAIL"
+    cell = fmt_s(m)
+    if cfg != "native":
+        cell += " (%s)" % (fmt_x(m / nat) if nat else "?")
+    n_ok = sum(1 for r in runs if r.ok)
+    if n_ok < X_RUNS:
+        cell += " n=%d" % n_ok
+    return cell
+
+
+def x_rss_cell(b, cfg):
+    if cfg in b.skip:
+        return b.skip[cfg]
+    runs = xresults[b.name].get(cfg) or []
+    m = med(runs, "rss_kb")
+    if m is None:
+        return "timeout" if timeout_of(runs) else "-"
+    x = x_ratio(b, cfg, attr="rss_kb")
+    return fmt_mib(m) + ("" if cfg == "native" or x is None else " (%s)" % fmt_x(x))
+
+
+def x_reports_cell(b, cfg):
+    if cfg in b.skip:
+        return b.skip[cfg]
+    vals = [r.reports for r in xresults[b.name].get(cfg) or [] if r.ok and
+            getattr(r, "reports", None) is not None]
+    if not vals:
+        return "-"
+    cell = "%d" % min(vals) if min(vals) == max(vals) else "%d-%d" % (min(vals), max(vals))
+    if cfg in X_LH:
+        f = xfound[b.name].get(cfg)
+        cell += " records / %s findings" % ("?" if f is None else f)
+    return cell
+
+
+def x_versus(b, lh):
+    """lockhound against its TSan peer: (time cell, memory cell, verdict)"""
+    ts = X_PEER[lh]
+    if lh in b.skip or ts in b.skip:
+        return "-", "-", "%s: %s" % (X_LABEL[lh] if lh in b.skip else X_LABEL[ts],
+                                     b.skip.get(lh) or b.skip.get(ts))
+    t = x_ratio(b, lh, ts)
+    m = x_ratio(b, lh, ts, "rss_kb")
+    if t is None or m is None:
+        return "-", "-", "no valid run"
+    miss = []
+    if t > 1:
+        miss.append("%.0f%% slower" % (100 * (t - 1)))
+    if m > 1:
+        miss.append("%.0f%% more memory" % (100 * (m - 1)))
+    return fmt_x(t), fmt_x(m), ("misses: " + ", ".join(miss)) if miss else "beats or matches"
+
+
+def exact_report(add):
+    """the exact-mode block of RESULTS.md (between X_BEGIN and X_END, so a
+    run of this section alone can replace it in place)"""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cfgs = {c["key"]: c for c in xinfo.get("configs", [])}
+    add(X_BEGIN)
+    add("## Exact mode: `lockhound cc` against gcc's and clang's ThreadSanitizer")
+    add("")
+    add("Every workload is built five ways with the same flags (`-O2 -g`) by "
+        "bench/exact_build.py and run interleaved (each repetition runs every build once, in "
+        "an order that rotates), %d repetitions (BENCH_EXACT_RUNS); cells are medians, the "
+        "ratio is to native. A build whose first run takes longer than %gs is not repeated "
+        "(`n=1`). Before a column is measured, its build of bench/tools/raceprobe.c must report "
+        "an unguarded counter (exit status %d) and not its locked twin; a column that fails "
+        "this shows `not measured`, one whose compiler cannot build it `not built`, never a "
+        "number. TSan runs with its defaults (no TSAN_OPTIONS); lockhound's programs run on "
+        "their own with `LOCKHOUND_OPTIONS=log_dir=DIR` (their at-exit report is in the time). "
+        "Exit status %d (races reported) counts as a valid run; outputs are checked against "
+        "native as in the main tables." % (X_RUNS, X_SLOW, RACE_EXIT, RACE_EXIT))
+    add("")
+    add("| | |")
+    add("|---|---|")
+    add("| date | %s |" % now)
+    add("| load at start | %s |" % xload.get("start", "?"))
+    add("| load at end | %s |" % xload.get("end", "?"))
+    for k in X_CONFIGS:
+        c = cfgs.get(k)
+        if not c:
+            add("| %s | not built (no entry in builds.json) |" % X_LABEL[k])
+            continue
+        p = c.get("probe") or {}
+        state = c["status"] + ((": " + c["why"]) if c.get("why") else "")
+        probe_txt = "" if k == "native" or "racy_rc" not in p else \
+            "; raceprobe racy exit %s, clean exit %s" % (p.get("racy_rc"), p.get("clean_rc"))
+        add("| %s | `%s` (%s); runtime %s; %s%s |" % (
+            X_LABEL[k], c.get("command", "?"), c.get("compiler", "?"), c.get("runtime", "-"),
+            state, probe_txt))
+    for pkg, s in sorted(xinfo.get("sources", {}).items()):
+        add("| %s source | %s |" % (pkg, ("Debian %s, fetched by %s" % (s["version"], s["how"]))
+                                     if s["status"] == "ok" else "unavailable: %s (tried %s)"
+                                     % (s["why"], s["how"])))
+    add("")
+    add("### Wall time (median s, ratio to native)")
+    add("")
+    add("| workload | what | " + " | ".join(X_LABEL[c] for c in X_CONFIGS) + " | native spread |")
+    add("|---|---|" + "---:|" * len(X_CONFIGS) + "---:|")
+    for b in xbenches:
+        nat = [r.wall for r in xresults[b.name]["native"] if r.ok]
+        spread = "%.0f%%" % (100 * (max(nat) - min(nat)) / statistics.median(nat)) \
+            if len(nat) > 1 else "-"
+        add("| %s | %s | %s | %s |" % (b.name, b.desc, " | ".join(x_time_cell(b, c)
+                                                                  for c in X_CONFIGS), spread))
+    add("")
+    add("### Peak RSS (median MiB, ratio to native)")
+    add("")
+    add("| workload | " + " | ".join(X_LABEL[c] for c in X_CONFIGS) + " |")
+    add("|---|" + "---:|" * len(X_CONFIGS))
+    for b in xbenches:
+        add("| %s | %s |" % (b.name, " | ".join(x_rss_cell(b, c) for c in X_CONFIGS)))
+    add("")
+    add("### Races reported")
+    add("")
+    add("TSan: `WARNING: ThreadSanitizer: data race` blocks on stderr (one per distinct pair "
+        "of stacks, per run); lockhound: race records in the log (one per variable and pair "
+        "of calling contexts) and data-race findings in `lockhound report` (one per variable) "
+        "of one run. The microbenchmarks are race-free: any report there is a false alarm.")
+    add("")
+    add("| workload | " + " | ".join(X_LABEL[c] for c in X_DETECTORS) + " |")
+    add("|---|" + "---:|" * len(X_DETECTORS))
+    for b in xbenches:
+        add("| %s | %s |" % (b.name, " | ".join(x_reports_cell(b, c) for c in X_DETECTORS)))
+    add("")
+    add("### lockhound against ThreadSanitizer (same compiler)")
+    add("")
+    add("Target (issue 9): no slower than TSan and no more memory, on every workload. "
+        "Ratio = lockhound's median / TSan's median; below 1 is better than TSan.")
+    add("")
+    add("| workload | time gcc | memory gcc | gcc | time clang | memory clang | clang |")
+    add("|---|---:|---:|---|---:|---:|---|")
+    for b in xbenches:
+        g = x_versus(b, "lh-gcc")
+        c = x_versus(b, "lh-clang")
+        add("| %s | %s | %s | %s | %s | %s | %s |" % ((b.name,) + g + c))
+    add("")
+    if xprofile:
+        add("### Profiles")
+        add("")
+        for title, cmd, lines in xprofile:
+            add("%s: `%s` (entries above 1%%)" % (title, cmd))
+            add("")
+            add("```")
+            L_ = lines or ["(no samples)"]
+            for l in L_:
+                add(l)
+            add("```")
+            add("")
+    xnotes = [n for n in notes if n.startswith("exact")]
+    if xnotes:
+        add("### Notes from the exact-mode runs")
+        add("")
+        for n in xnotes:
+            add("- " + n)
+        add("")
+    add(X_END)
+
+
+def splice_exact(text_block, path):
+    """put the exact-mode block into an existing RESULTS.md in place of the
+    previous one (or at its end), leaving the other sections as they were"""
+    try:
+        with open(path) as f:
+            old = f.read()
+    except OSError:
+        old = ""
+    if X_BEGIN in old and X_END in old:
+        a = old.index(X_BEGIN)
+        z = old.index(X_END) + len(X_END)
+        return old[:a] + text_block + old[z:]
+    return (old.rstrip("\n") + "\n\n" if old else "") + text_block + "\n"
+
+
 # ---------------------------------------------------------------- report
 
 def build_report(benches, started, elapsed, load0, load1):
@@ -1056,12 +1504,15 @@ def build_report(benches, started, elapsed, load0, load1):
     for t in targets(benches):
         add("| %s | %s | %s |" % t)
     add("")
-    if notes:
+    other = [n for n in notes if not (xresults and n.startswith("exact"))]
+    if other:
         add("## Notes from this run")
         add("")
-        for n in notes:
+        for n in other:
             add("- " + n)
         add("")
+    if xresults:
+        exact_report(add)
     return "\n".join(L)
 
 
@@ -1191,6 +1642,8 @@ def main():
         % (RUNS, THREADS, TIMEOUT, VG_FACTOR, VG_FLOOR))
 
     benches = [Micro(n, d) for n, d in MICROS] + [Pigz(*REALS[0]), Memcached(*REALS[1])]
+    if "main" in SKIP:
+        benches = []  # no other section uses them
     if ONLY:
         benches = [b for b in benches if b.name in ONLY]
     ready = []
@@ -1217,15 +1670,25 @@ def main():
             edges_section()
         if "analyzer" not in SKIP:
             analyzer_section()
+        if "exact" not in SKIP:
+            exact_section()
     finally:
-        for b in benches:
+        for b in benches + xbenches:
             b.cleanup()
     if sha_of(os.path.join(BUILD, "liblockhound.so")) != SHIM_SHA:
         note("build/liblockhound.so was rebuilt during this session; every run used the copy "
              "taken at the start (sha256 %s)" % SHIM_SHA[:12])
-    text = build_report(benches, started, time.monotonic() - started, load0, loadavg())
+    if "main" in SKIP and xresults:
+        # the exact-mode section alone: replace its block, keep the rest
+        block = []
+        exact_report(block.append)
+        text = "\n".join(block)
+        whole = splice_exact(text, OUT)
+    else:
+        text = build_report(benches, started, time.monotonic() - started, load0, loadavg())
+        whole = text + "\n"
     with open(OUT, "w") as f:
-        f.write(text + "\n")
+        f.write(whole)
     print()
     print(text)
     log("wrote %s" % os.path.relpath(OUT, ROOT))

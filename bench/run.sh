@@ -74,4 +74,12 @@ else
 fi
 rm -f "$probe"
 
+# the exact-mode section's programs: every workload built natively, with
+# gcc's and clang's ThreadSanitizer and with `lockhound cc` (gcc and clang);
+# memcached (and pigz, when the mirror has its source) from Debian source
+case ",${BENCH_SKIP:-}," in
+*,exact,*) ;;
+*) python3 bench/exact_build.py ;;
+esac
+
 exec python3 bench/bench.py "$@"
