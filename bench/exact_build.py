@@ -105,7 +105,7 @@ def run(argv, cwd=None, env=None, timeout=COMPILE_TIMEOUT):
 def first_error(text):
     """the line of compiler/tool output most worth quoting"""
     lines = [l.strip() for l in text.splitlines() if l.strip()]
-    for pat in (r"\berror\b", r"^E:", r"lockhound:", r"undefined reference", r"not found"):
+    for pat in (r"undefined reference", r"lockhound:", r"\berror\b", r"^E:", r"not found"):
         for l in lines:
             if re.search(pat, l):
                 return l[:240]
