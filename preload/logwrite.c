@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -32,6 +33,13 @@ static int log_fd = -1;
  * meanwhile must not wait for the log lock its own thread holds */
 static __thread int writing __attribute__((tls_model("initial-exec")));
 static int log_failed;
+/* The file size limit (RLIMIT_FSIZE, `ulimit -f`): a write past it would
+ * raise SIGXFSZ, whose default action kills the program.  The log stops
+ * LH_LOG_FSIZE_RESERVE bytes short of the limit: that room takes the note
+ * saying the log was cut, and the end record, so the log still ends
+ * properly.  log_cut: only the end record is written from then on. */
+#define LH_LOG_FSIZE_RESERVE 4096
+static int log_cut;
 static char log_path[LH_PATH_MAX + 128];
 static dev_t log_dev; /* what log_fd must still be: programs close or dup2 */
 static ino_t log_ino; /* over descriptors they do not own (daemons, closefrom) */
@@ -67,15 +75,17 @@ static void remember_identity(void)
 /* Is log_fd still our log?  If the program closed it, or put a file of its
  * own on that number, our records must not go there: open the log again by
  * name (appending; it is recreated, owner-only, if it was removed).  The
- * old number is the program's now and is left alone.  Caller holds
- * lh_log_mu. */
-static int check_fd(void)
+ * old number is the program's now and is left alone.  *size is the log's
+ * size.  Caller holds lh_log_mu. */
+static int check_fd(off_t *size)
 {
 	struct stat st;
 	int fd;
 
-	if (fstat(log_fd, &st) == 0 && st.st_dev == log_dev && st.st_ino == log_ino)
+	if (fstat(log_fd, &st) == 0 && st.st_dev == log_dev && st.st_ino == log_ino) {
+		*size = st.st_size;
 		return 0;
+	}
 	fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT)
 		fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -83,6 +93,7 @@ static int check_fd(void)
 		return -1;
 	log_fd = move_high(fd);
 	remember_identity();
+	*size = fstat(log_fd, &st) == 0 ? st.st_size : 0;
 	return 0;
 }
 
@@ -191,6 +202,7 @@ int lh_log_open(int forked_child)
 	log_fd = fd;
 	remember_identity();
 	log_failed = 0;
+	log_cut = 0;
 	if (forked_child)
 		__atomic_add_fetch(&lh_log_epoch, 1, __ATOMIC_RELAXED);
 	write_header(forked_child);
@@ -208,14 +220,56 @@ int lh_log_open(int forked_child)
 	return 0;
 }
 
+/* Can a record of len bytes be written to a log of size bytes without going
+ * past the file size limit?  When it cannot, the log is cut: a note says
+ * so, and only the end record may follow.  Caller holds lh_log_mu. */
+static int fits(uint16_t type, off_t size, size_t len)
+{
+	static const char why[] = "the log was cut here: it reached the file size limit (ulimit -f, "
+	                          "RLIMIT_FSIZE); the result may be incomplete";
+	struct rlimit rl;
+	struct lh_rec_hdr h;
+	struct lh_rec_note n;
+	struct iovec iov[3];
+	uint64_t lim, end = (uint64_t)size + len;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 1;
+	lim = rl.rlim_cur;
+	if (type == LH_REC_END ? end <= lim : !log_cut && end + LH_LOG_FSIZE_RESERVE <= lim)
+		return 1;
+	if (log_cut)
+		return 0;
+	log_cut = 1;
+	lh_warn("%s reached the file size limit (ulimit -f); recording stops here", log_path);
+	n.level = 1;
+	n.len = sizeof(why);
+	h.type = LH_REC_NOTE;
+	h.flags = 0;
+	h.size = (uint32_t)(sizeof(n) + sizeof(why));
+	if ((uint64_t)size + sizeof(h) + h.size <= lim) {
+		iov[0].iov_base = &h;
+		iov[0].iov_len = sizeof(h);
+		iov[1].iov_base = &n;
+		iov[1].iov_len = sizeof(n);
+		iov[2].iov_base = (void *)why;
+		iov[2].iov_len = sizeof(why);
+		if (write_all(log_fd, iov, 3) == 0)
+			size += (off_t)(sizeof(h) + h.size);
+	}
+	/* the end record has room if it is the one being written */
+	return type == LH_REC_END && (uint64_t)size + len <= lim;
+}
+
 void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, size_t n2,
                    const void *p3, size_t n3)
 {
 	struct lh_rec_hdr h;
 	struct iovec iov[4];
-	int cnt = 0;
+	int cnt = 0, fail_errno = 0;
+	off_t size = 0;
 
-	if (log_fd < 0 || log_failed || writing)
+	if (log_fd < 0 || log_failed || writing || (log_cut && type != LH_REC_END))
 		return;
 	h.type = type;
 	h.flags = 0;
@@ -237,9 +291,16 @@ void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, siz
 	lh_in_shim++;
 	writing = 1;
 	lh_mu_lock(&lh_log_mu);
-	if ((check_fd() < 0 || write_all(log_fd, iov, cnt) < 0) && !log_failed) {
+	if (check_fd(&size) < 0) {
+		fail_errno = errno;
+	} else if (fits(type, size, sizeof(h) + h.size)) {
+		if (write_all(log_fd, iov, cnt) < 0)
+			fail_errno = errno;
+	}
+	/* a full disk and a file size limit end alike: the program goes on */
+	if (fail_errno && !log_failed) {
 		log_failed = 1;
-		lh_warn("writing %s failed: %s; recording stops here", log_path, strerror(errno));
+		lh_warn("writing %s failed: %s; recording stops here", log_path, strerror(fail_errno));
 	}
 	lh_mu_unlock(&lh_log_mu);
 	writing = 0;

@@ -1221,6 +1221,12 @@ EXTRA_TESTS = {
     "cli_bad_options": extra_bad_options,
 }
 
+# the shim's robustness tests live in shim_tests.py (imported late: it uses
+# this module's helpers)
+sys.path.insert(0, HERE)
+import shim_tests  # noqa: E402
+EXTRA_TESTS.update(shim_tests.register(sys.modules[__name__]))
+
 
 # ------------------------------------------------------------- self-test
 

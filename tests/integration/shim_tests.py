@@ -1,0 +1,109 @@
+"""Integration tests of the shim's robustness that a scenario's line 1
+cannot express: the program runs under bare LD_PRELOAD with a changed
+environment (resource limits, a second allocator, fork storms), and its
+log is then analyzed with `lockhound report`.
+
+Each test is a function ctx -> Outcome, listed in SHIM_TESTS; run_tests
+calls register(itself) and merges them into its EXTRA_TESTS.  Python 3
+standard library only.
+"""
+
+import os
+import sys
+
+rt = None  # the run_tests module (its helpers), set by register()
+
+
+def _preload_env(ctx, logdir, options=""):
+    env = rt.base_env()
+    env["LD_PRELOAD"] = os.path.abspath(ctx.shim)
+    opts = "log_dir=" + logdir
+    if options:
+        opts += ":" + options
+    env["LOCKHOUND_OPTIONS"] = opts
+    return env
+
+
+def _report_json(ctx, d, logs):
+    """`lockhound report --format json` of logs; (doc, rc, stderr)."""
+    out = os.path.join(d, "report.json")
+    r = rt.run_cmd([ctx.lockhound, "report", "--format", "json", "--output",
+                    out] + logs, 60, d, rt.base_env())
+    doc, err = rt._load_json(out)
+    return doc, r, err
+
+
+# sets RLIMIT_FSIZE, then execs argv[1] with the shim preloaded (python
+# itself runs without it, so it writes no log) and SIGXFSZ at its default
+# action, which kills (python ignores it, and exec would keep that)
+_LIMIT_WRAPPER = ("import os, resource, signal, sys; "
+                  "resource.setrlimit(resource.RLIMIT_FSIZE, (%d, %d)); "
+                  "signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
+                  "os.environ['LD_PRELOAD'] = os.environ.pop('LH_TEST_PRELOAD'); "
+                  "os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def shim_file_size_limit(ctx):
+    """Under `ulimit -f` the log stops short of the limit with a note; the
+    program is not killed by SIGXFSZ and the log still ends properly."""
+    name = "shim_file_size_limit"
+    prog = os.path.join(ctx.progdir, "many_objects_inversion")
+    if not os.access(prog, os.X_OK):
+        return rt.Outcome(name, "fail", "%s not built" % prog)
+    limit = 64 * 1024  # the program's log is about 150 KiB unlimited
+    d = ctx.tmpdir(name)
+    try:
+        logdir = os.path.join(d, "logs")
+        os.mkdir(logdir)
+        # set the limit in the child only: the harness and the report
+        # stay unlimited
+        env = _preload_env(ctx, logdir, "quiet=1")
+        env["LH_TEST_PRELOAD"] = env.pop("LD_PRELOAD")
+        r = rt.run_cmd([sys.executable, "-c", _LIMIT_WRAPPER % (limit, limit),
+                        prog], 60, d, env)
+        why = []
+        if r.timed_out:
+            why.append("timed out")
+        elif r.rc != 0:
+            why.append("program under ulimit -f: %s (expected exit 0)"
+                       % rt.describe_rc(r.rc))
+        logs = rt._find_logs(logdir)
+        if len(logs) != 1:
+            why.append("expected 1 log, found %d" % len(logs))
+            return rt.Outcome(name, "fail", "; ".join(why), r.stderr)
+        size = os.path.getsize(logs[0])
+        if size > limit:
+            why.append("log is %d bytes, past the %d limit" % (size, limit))
+        doc, rr, err = _report_json(ctx, d, logs)
+        if doc is None:
+            why.append("no JSON report (%s): %s" % (rt.describe_rc(rr.rc), err))
+        else:
+            lo = doc["logs"][0]
+            notes = " ".join(lo.get("notes", []))
+            if "file size limit" not in notes:
+                why.append("no note about the file size limit (notes: %r)"
+                           % lo.get("notes"))
+            if "incomplete" not in notes:
+                why.append("the note does not say the result may be "
+                           "incomplete")
+            if not lo.get("complete"):
+                why.append("the cut log has no end record (complete=false)")
+            if lo.get("errors"):
+                why.append("report errors: %r" % lo["errors"])
+            if not lo.get("lock_orders"):
+                why.append("no lock orders recorded before the cut")
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why),
+                          r.stderr + rr.stderr)
+    finally:
+        ctx.done(d)
+
+
+SHIM_TESTS = {
+    "shim_file_size_limit": shim_file_size_limit,
+}
+
+
+def register(run_tests_module):
+    global rt
+    rt = run_tests_module
+    return SHIM_TESTS
