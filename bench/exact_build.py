@@ -168,20 +168,30 @@ def runtime_of(cfg, exe):
     """which race-detector runtime the binary uses, and a reason it is the
     wrong one (or None)"""
     libs = needed_libs(exe)
+    lh = [l for l in libs if "liblockhound" in l]
+    where = resolved_path(exe, lh[0]) if lh else None
+    return judge_runtime(cfg["key"], libs, defines_symbol(exe, "__tsan_init"),
+                         bool(undefined_symbols(exe, "__tsan_")), where)
+
+
+def judge_runtime(key, libs, static_tsan, tsan_calls, where):
+    """(runtime, why it is wrong or None) from what the binary links: its
+    NEEDED libraries, whether it defines __tsan_init itself (compiler-rt's
+    static runtime), whether it calls __tsan_* functions, and where the
+    dynamic loader finds liblockhound.so"""
     tsan_libs = [l for l in libs if l.startswith("libtsan")]
     lh = [l for l in libs if "liblockhound" in l]
-    static_tsan = defines_symbol(exe, "__tsan_init")
-    if cfg["key"].startswith("lh-"):
+    if key.startswith("lh-"):
         if tsan_libs or static_tsan:
             return "ThreadSanitizer's own runtime", "links ThreadSanitizer's runtime, not lockhound's"
         if not lh:
             return "none", "does not link liblockhound.so"
-        if not undefined_symbols(exe, "__tsan_"):
+        if not tsan_calls:
             return "liblockhound.so", "not instrumented (no __tsan_* calls)"
-        where = resolved_path(exe, lh[0]) or "unresolved"
+        where = where or "unresolved"
         return "%s (%s)" % (lh[0], os.path.relpath(where, ROOT) if where.startswith(ROOT)
                             else where), None
-    if cfg["key"].startswith("tsan-"):
+    if key.startswith("tsan-"):
         if tsan_libs:
             return tsan_libs[0], None
         if static_tsan:
@@ -211,23 +221,29 @@ def probe(cfg, cc):
         env = {"LOCKHOUND_OPTIONS": "log_dir=%s" % logdir}
         prc, pout = run([exe, mode], env=env, timeout=PROBE_TIMEOUT)
         info[mode + "_rc"] = prc
-        info[mode + "_says"] = first_error(pout) if prc not in (0,) else ""
-    ok_racy = info["racy_rc"] == RACE_EXIT
-    ok_clean = info["clean_rc"] == 0
-    info["detects"] = ok_racy
-    info["false_alarm"] = not ok_clean
-    if ok_racy and ok_clean:
-        return "ok", "", info
+        info[mode + "_says"] = first_error(pout) if prc != 0 else ""
+    info["detects"] = info["racy_rc"] == RACE_EXIT
+    info["false_alarm"] = info["clean_rc"] != 0
+    status, why = probe_verdict(info["racy_rc"], info["clean_rc"], info["clean_says"], FORCE)
+    return status, why, info
+
+
+def probe_verdict(racy_rc, clean_rc, clean_says, force):
+    """(status, why) of a detector build from raceprobe's exit statuses: the
+    racy run must exit RACE_EXIT and the clean one 0, or the build is "not
+    measured" (measured anyway with force, the reason kept)"""
     why = []
-    if not ok_racy:
+    if racy_rc != RACE_EXIT:
         why.append("misses the probe race (raceprobe racy: exit %d, want %d)"
-                   % (info["racy_rc"], RACE_EXIT))
-    if not ok_clean:
+                   % (racy_rc, RACE_EXIT))
+    if clean_rc != 0:
         why.append("reports the race-free probe (raceprobe clean: exit %d%s)"
-                   % (info["clean_rc"], (": " + info["clean_says"]) if info["clean_says"] else ""))
-    if FORCE:
-        return "ok", "measured anyway (BENCH_EXACT_FORCE=1): " + "; ".join(why), info
-    return "not measured", "; ".join(why), info
+                   % (clean_rc, (": " + clean_says) if clean_says else ""))
+    if not why:
+        return "ok", ""
+    if force:
+        return "ok", "measured anyway (BENCH_EXACT_FORCE=1): " + "; ".join(why)
+    return "not measured", "; ".join(why)
 
 
 # ------------------------------------------------------------ programs
@@ -247,11 +263,12 @@ def build_micros(cfg, cc, res):
             res["failed"][name] = first_error(out)
 
 
-def apt_source_lines():
+def apt_source_lines(etc="/etc/apt"):
     """deb-src lines for every enabled deb source of the system's apt
     configuration (one-line .list files and deb822 .sources files)"""
     lines = []
-    files = ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list"))
+    files = [os.path.join(etc, "sources.list")] + \
+        sorted(glob.glob(os.path.join(etc, "sources.list.d", "*.list")))
     for path in files:
         try:
             with open(path) as f:
@@ -261,7 +278,7 @@ def apt_source_lines():
                         lines.append("deb-src " + l[4:])
         except OSError:
             pass
-    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+    for path in sorted(glob.glob(os.path.join(etc, "sources.list.d", "*.sources"))):
         try:
             with open(path) as f:
                 text = f.read()
@@ -283,7 +300,7 @@ def apt_source_lines():
                 for suite in fields.get("suites", "").split():
                     lines.append("deb-src%s %s %s %s" % (opt, uri, suite,
                                                          fields.get("components", "")))
-    return lines
+    return list(dict.fromkeys(lines))  # each once, in order
 
 
 _apt_ready = []

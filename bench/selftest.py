@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""selftest.py - the benchmark harness's own rules, tested without running
+any benchmark (part of `make check`; Python standard library only).
+
+What is checked: a detector build is measured only if it reports the race
+probe and not its clean twin; a lockhound build must link liblockhound.so
+and no ThreadSanitizer runtime; exit status 66 is a valid run only for a
+race detector; a column without a measurable build shows its reason, never
+a number; the verdict against TSan; the exact-mode block replaces only
+itself in RESULTS.md; deb-src lines come from the enabled apt sources.
+"""
+
+import importlib.util
+import os
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, name + ".py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+eb = load("exact_build")
+bench = load("bench")
+
+
+class ProbeVerdict(unittest.TestCase):
+    def test_reports_racy_and_not_clean(self):
+        self.assertEqual(eb.probe_verdict(66, 0, "", False), ("ok", ""))
+
+    def test_missed_race_is_not_measured(self):
+        status, why = eb.probe_verdict(0, 0, "", False)
+        self.assertEqual(status, "not measured")
+        self.assertIn("misses the probe race", why)
+
+    def test_false_alarm_is_not_measured(self):
+        status, why = eb.probe_verdict(66, 66, "data race on counter", False)
+        self.assertEqual(status, "not measured")
+        self.assertIn("reports the race-free probe", why)
+        self.assertIn("data race on counter", why)
+
+    def test_crash_is_not_a_report(self):
+        self.assertEqual(eb.probe_verdict(139, 0, "", False)[0], "not measured")
+
+    def test_force_measures_but_keeps_the_reason(self):
+        status, why = eb.probe_verdict(0, 0, "", True)
+        self.assertEqual(status, "ok")
+        self.assertIn("BENCH_EXACT_FORCE", why)
+        self.assertIn("misses the probe race", why)
+
+
+class Runtime(unittest.TestCase):
+    LH = ["liblockhound.so", "libc.so.6"]
+
+    def wrong(self, key, libs, static=False, calls=True):
+        return eb.judge_runtime(key, libs, static, calls, "/x/liblockhound.so")[1]
+
+    def test_lockhound_build_ok(self):
+        self.assertIsNone(self.wrong("lh-gcc", self.LH))
+
+    def test_lockhound_build_with_libtsan(self):
+        self.assertIn("ThreadSanitizer", self.wrong("lh-gcc", self.LH + ["libtsan.so.2"]))
+
+    def test_lockhound_build_with_static_tsan(self):
+        self.assertIn("ThreadSanitizer", self.wrong("lh-clang", self.LH, static=True))
+
+    def test_lockhound_build_without_lockhound(self):
+        self.assertIn("liblockhound", self.wrong("lh-gcc", ["libc.so.6"]))
+
+    def test_lockhound_build_not_instrumented(self):
+        self.assertIn("not instrumented", self.wrong("lh-gcc", self.LH, calls=False))
+
+    def test_tsan_builds(self):
+        self.assertIsNone(self.wrong("tsan-gcc", ["libtsan.so.2", "libc.so.6"]))
+        self.assertIsNone(self.wrong("tsan-clang", ["libc.so.6"], static=True))
+        self.assertIsNotNone(self.wrong("tsan-gcc", ["libc.so.6"]))
+
+
+class AptSources(unittest.TestCase):
+    def test_deb_lines_become_deb_src(self):
+        with tempfile.TemporaryDirectory() as etc:
+            os.makedirs(os.path.join(etc, "sources.list.d"))
+            with open(os.path.join(etc, "sources.list"), "w") as f:
+                f.write("# comment\ndeb http://m/debian bookworm main\n"
+                        "deb-src http://m/debian bookworm main\n")
+            with open(os.path.join(etc, "sources.list.d", "d.sources"), "w") as f:
+                f.write("Types: deb\nURIs: http://a/debian\nSuites: s1 s2\nComponents: main contrib\n"
+                        "Signed-By: /k.gpg\n\n"
+                        "Types: deb\nURIs: http://off/\nSuites: x\nComponents: main\nEnabled: no\n\n"
+                        "Types: deb-src\nURIs: http://srconly/\nSuites: y\nComponents: main\n")
+            with open(os.path.join(etc, "sources.list.d", "z.list.disabled"), "w") as f:
+                f.write("deb http://disabled/ z main\n")
+            lines = eb.apt_source_lines(etc)
+        self.assertEqual(lines, [
+            "deb-src http://m/debian bookworm main",
+            "deb-src [signed-by=/k.gpg] http://a/debian s1 main contrib",
+            "deb-src [signed-by=/k.gpg] http://a/debian s2 main contrib",
+        ])
+
+
+class ExitStatus(unittest.TestCase):
+    def test_race_exit_counts_for_detectors_only(self):
+        r = bench.Run(1.0, 100, 66, False)
+        self.assertTrue(bench.exit_ok("lh-gcc", r))
+        self.assertTrue(r.ok and r.race_exit)
+        r = bench.Run(1.0, 100, 66, False)
+        self.assertTrue(bench.exit_ok("tsan-clang", r))
+        for cfg in ("native", "lh", "tsan"):
+            r = bench.Run(1.0, 100, 66, False)
+            self.assertFalse(bench.exit_ok(cfg, r), cfg)
+            self.assertFalse(r.ok)
+        r = bench.Run(1.0, 100, 1, False)
+        self.assertFalse(bench.exit_ok("lh-gcc", r))
+
+
+def fake_info(lh_status="ok", lh_why=""):
+    def cfg(key, status="ok", why=""):
+        return {"key": key, "label": key, "status": status, "why": why,
+                "programs": {"compute": "/bin/" + key} if status == "ok" else {}, "failed": {}}
+    return {"configs": [cfg("native"), cfg("tsan-gcc"), cfg("tsan-clang"),
+                        cfg("lh-gcc", lh_status, lh_why), cfg("lh-clang", "not built", "no cc")],
+            "sources": {}}
+
+
+class Columns(unittest.TestCase):
+    def setUp(self):
+        bench.ONLY[:] = ["compute"]
+        bench.notes[:] = []
+
+    def tearDown(self):
+        bench.ONLY[:] = []
+        bench.xresults.clear()
+
+    def runs(self, *walls, rss=100):
+        return [bench.Run(w, rss, 0, False) for w in walls]
+
+    def test_unmeasured_column_has_no_number(self):
+        (b,) = bench.x_workloads(fake_info("not measured", "misses the probe race"))
+        self.assertNotIn("lh-gcc", b.exes)
+        self.assertNotIn("lh-clang", b.exes)
+        self.assertEqual(b.exes["tsan-gcc"], "/bin/tsan-gcc")
+        bench.xresults["compute"] = {c: [] for c in bench.X_CONFIGS}
+        bench.xresults["compute"]["native"] = self.runs(1.0)
+        self.assertEqual(bench.x_time_cell(b, "lh-gcc"), "not measured")
+        self.assertEqual(bench.x_time_cell(b, "lh-clang"), "not built")
+        self.assertEqual(bench.x_rss_cell(b, "lh-gcc"), "not measured")
+        self.assertIn("not measured", bench.x_versus(b, "lh-gcc")[2])
+
+    def test_versus_tsan(self):
+        (b,) = bench.x_workloads(fake_info())
+        res = {c: [] for c in bench.X_CONFIGS}
+        res["native"] = self.runs(1.0, 1.0, 1.0, rss=10)
+        res["tsan-gcc"] = self.runs(5.0, 4.0, 6.0, rss=100)
+        res["lh-gcc"] = self.runs(10.0, 9.0, 11.0, rss=50)
+        bench.xresults["compute"] = res
+        t, m, verdict = bench.x_versus(b, "lh-gcc")
+        self.assertEqual((t, m), ("2.00x", "0.50x"))
+        self.assertEqual(verdict, "misses: 100% slower")
+        res["lh-gcc"] = self.runs(4.0, 4.0, 4.0, rss=120)
+        self.assertEqual(bench.x_versus(b, "lh-gcc")[2], "misses: 20% more memory")
+        res["lh-gcc"] = self.runs(4.0, 4.0, 4.0, rss=90)
+        self.assertEqual(bench.x_versus(b, "lh-gcc")[2], "beats or matches")
+        self.assertEqual(bench.x_time_cell(b, "lh-gcc"), "4.000 (4.00x) n=3" if bench.X_RUNS > 3
+                         else "4.000 (4.00x)")
+
+
+class Splice(unittest.TestCase):
+    BLOCK = bench.X_BEGIN + "\nnew\n" + bench.X_END
+
+    def test_replaces_only_its_block(self):
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write("# head\n\n" + bench.X_BEGIN + "\nold\n" + bench.X_END + "\n\n## tail\n")
+        try:
+            out = bench.splice_exact(self.BLOCK, f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(out, "# head\n\n" + self.BLOCK + "\n\n## tail\n")
+
+    def test_appends_when_absent(self):
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write("# head\n")
+        try:
+            out = bench.splice_exact(self.BLOCK, f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(out, "# head\n\n" + self.BLOCK + "\n")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)
