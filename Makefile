@@ -45,7 +45,7 @@ ANALYZER_OBJ:= $(patsubst %.c,$(B)/obj/%.o,$(ANALYZER_SRC) $(COMMON_SRC))
 SHIM_LIBS     := -lunwind -ldl -lpthread
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
-.PHONY: all deps check unit unit-asan integration demo bench bench-exact install clean testprogs
+.PHONY: all deps check unit unit-asan integration demo bench bench-exact bench-selftest install clean testprogs
 CC_STUB := $(B)/tsan-stub/libtsan.so $(B)/tsan-stub/libtsan_preinit.o
 CC_LINKS:= $(B)/lockhound-cc $(B)/lockhound-c++
 all: $(B)/liblockhound.so $(B)/lockhound $(CC_STUB) $(CC_LINKS)
@@ -156,6 +156,11 @@ check: all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory bench-selftest
+
+# the benchmark harness's own rules (no benchmark is run)
+bench-selftest:
+	python3 bench/selftest.py
 
 demo: deps all testprogs
 	@echo "== lockhound run -- $(B)/testprogs/demo_bank"

@@ -20,6 +20,7 @@ What it runs (see bench/README.md for the why):
     bench/exact_build.py, run interleaved; time, peak RSS, races reported,
     lockhound against TSan, and perf profiles (exact_section).
 Nothing asserts anything about time: the targets are reported met / not met.
+The harness's own rules are tested by bench/selftest.py (make check).
 
 Environment:
   BENCH_RUNS       repetitions per configuration (5)

@@ -120,8 +120,10 @@ class ExitStatus(unittest.TestCase):
 
 def fake_info(lh_status="ok", lh_why=""):
     def cfg(key, status="ok", why=""):
+        # like exact_build.py: a "not measured" build has its programs
         return {"key": key, "label": key, "status": status, "why": why,
-                "programs": {"compute": "/bin/" + key} if status == "ok" else {}, "failed": {}}
+                "programs": {"compute": "/bin/" + key} if status != "not built" else {},
+                "failed": {}}
     return {"configs": [cfg("native"), cfg("tsan-gcc"), cfg("tsan-clang"),
                         cfg("lh-gcc", lh_status, lh_why), cfg("lh-clang", "not built", "no cc")],
             "sources": {}}
