@@ -151,6 +151,7 @@ unit-asan: $(ASAN_UNIT_BIN)
 integration: all testprogs
 	python3 tests/integration/run_tests.py --self-test
 	python3 tests/integration/run_tests.py --build $(B)
+	python3 tests/integration/test_cc.py --build $(B)
 
 check: all
 	@$(MAKE) --no-print-directory unit

@@ -479,7 +479,10 @@ int cli_run(int argc, char **argv)
 	old_opts = getenv("LOCKHOUND_OPTIONS");
 	opts = xmalloc(strlen(dir) + (old_opts ? strlen(old_opts) : 0) + (a.options ? strlen(a.options) : 0) +
 	              256);
-	sprintf(opts, "%s%s%s%slog_dir=%s:log_prefix=%s:quiet=1:exitcode=%d", old_opts ? old_opts : "",
+	/* exit_report=0: a program built with lockhound cc does not report on
+	 * its own under run, which reports on every log of the run */
+	sprintf(opts, "%s%s%s%slog_dir=%s:log_prefix=%s:quiet=1:exit_report=0:exitcode=%d",
+	        old_opts ? old_opts : "",
 	        old_opts ? ":" : "", a.options ? a.options : "", a.options ? ":" : "", dir, prefix,
 	        a.exitcode);
 	{

@@ -23,6 +23,7 @@ void lh_options_default(struct lh_options *o)
 	o->races = 1;
 	o->stack_depth = 32;
 	o->quiet = 0;
+	o->exit_report = 1;
 }
 
 static int parse_int(const char *v, size_t len, long lo, long hi, int *out)
@@ -78,6 +79,7 @@ static const struct opt_desc opts[] = {
 	{ "races", O_BOOL, OFF(races), 0, 0 },
 	{ "stack_depth", O_INT, OFF(stack_depth), 1, LH_MAX_FRAMES },
 	{ "quiet", O_BOOL, OFF(quiet), 0, 0 },
+	{ "exit_report", O_BOOL, OFF(exit_report), 0, 0 },
 };
 
 /* parse into a copy: a string with any bad option changes nothing */

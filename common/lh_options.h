@@ -23,6 +23,8 @@ struct lh_options {
 	int races;                 /* 1: race watching on */
 	int stack_depth;           /* frames kept per stack, <= LH_MAX_FRAMES */
 	int quiet;                 /* 1: the shim prints nothing but warnings */
+	int exit_report;           /* 1: a program linked with the shim (lockhound cc)
+	                            * reports at exit (preload/exitreport.c) */
 };
 
 void lh_options_default(struct lh_options *o);

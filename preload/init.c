@@ -243,6 +243,7 @@ static void lh_init_once(void)
 	env = getenv("LOCKHOUND_OPTIONS");
 	if (env && lh_options_parse(env, &lh_opt, err, sizeof(err)))
 		lh_warn("LOCKHOUND_OPTIONS: %s (ignored)", err);
+	lh_xr_init();
 	if (lh_log_open(0) != 0) {
 		lh_disabled = 1;
 	} else {

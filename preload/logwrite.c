@@ -207,7 +207,7 @@ int lh_log_open(int forked_child)
 		__atomic_add_fetch(&lh_log_epoch, 1, __ATOMIC_RELAXED);
 	write_header(forked_child);
 	write_process();
-	if (!lh_opt.quiet) {
+	if (!lh_opt.quiet && !lh_xr_temp_log()) {
 		char buf[LH_PATH_MAX + 160];
 		int n = snprintf(buf, sizeof(buf), "lockhound: pid %d: writing log to %s\n",
 		                 (int)getpid(), log_path);

@@ -284,6 +284,18 @@ LH_HIDDEN void lh_log_modules_if_changed(void); /* same, if the loader says anyt
 LH_HIDDEN void lh_log_modules_after_fork_child(void); /* the known ones, into the child's log */
 LH_HIDDEN void lh_log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 LH_HIDDEN void lh_log_end(int status, uint32_t flags); /* flags: LH_END_* */
+
+/* ---- the at-exit report of programs linked with the shim (exitreport.c) ---- */
+/* decide whether this process reports at exit, and where its log goes;
+ * after the options, before the log is opened */
+LH_HIDDEN void lh_xr_init(void);
+LH_HIDDEN int lh_xr_active(void);   /* 1: this process reports itself */
+LH_HIDDEN int lh_xr_temp_log(void); /* 1: the log is in a private temporary directory */
+/* run the analyzer on this process's log (and ended children's) and print
+ * the report on stderr if there are findings: 1 findings, 0 none, -1 not
+ * done (not active, done already, or failed: one warning line).  Once per
+ * process. */
+LH_HIDDEN int lh_xr_report(int flush_stdio);
 LH_HIDDEN const char *lh_log_path(void);
 extern uint32_t lh_log_epoch LH_HIDDEN; /* bumped when a new log is opened (fork) */
 extern pthread_mutex_t lh_log_mu LH_HIDDEN;

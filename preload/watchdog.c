@@ -253,16 +253,27 @@ static void finish(int n_threads)
 	if (!lh_opt.deadlock_exit)
 		return;
 	if (!lh_opt.quiet) {
-		char buf[256];
-		int len = snprintf(buf, sizeof(buf),
-		                   "lockhound: deadlock: %d thread%s blocked for good; the report is in "
-		                   "%s; ending the process with exit code %d\n",
-		                   n_threads, n_threads == 1 ? "" : "s", lh_log_path(), lh_opt.exitcode);
+		char buf[LH_PATH_MAX + 256];
+		int len;
+		if (lh_xr_active())
+			len = snprintf(buf, sizeof(buf),
+			               "lockhound: deadlock: %d thread%s blocked for good; ending the "
+			               "process with exit code %d\n",
+			               n_threads, n_threads == 1 ? "" : "s", lh_opt.exitcode);
+		else
+			len = snprintf(buf, sizeof(buf),
+			               "lockhound: deadlock: %d thread%s blocked for good; the report is in "
+			               "%s; ending the process with exit code %d\n",
+			               n_threads, n_threads == 1 ? "" : "s", lh_log_path(),
+			               lh_opt.exitcode);
 		if (write(2, buf, (size_t)(len < (int)sizeof(buf) ? len : (int)sizeof(buf) - 1)) < 0) {
 			/* stderr closed */
 		}
 	}
 	lh_log_end(lh_opt.exitcode, LH_END_DEADLOCK);
+	/* a program built with lockhound cc prints the report itself; stdio is
+	 * not flushed: a blocked thread may hold a stream's lock */
+	lh_xr_report(0);
 	_exit(lh_opt.exitcode);
 }
 
