@@ -1,6 +1,7 @@
 /*
- * init.c - start-up of the shim: resolve every real function, read
- * LOCKHOUND_OPTIONS, open the log, register the main thread.
+ * init.c - start-up of the shim: resolve every real function (the table
+ * is resolve.c's), read LOCKHOUND_OPTIONS, open the log, register the main
+ * thread.
  *
  * lh_init is safe to call more than once and from any wrapper that runs
  * before the constructor (another library's constructor may lock a mutex
@@ -34,7 +35,7 @@ int lh_disabled;
 __thread int lh_in_shim __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER; /* only via lh_real */
-static volatile int init_state; /* 0 not started, 1 resolving, 2 done */
+static int init_state; /* 0 not done, 2 done (acquire/release) */
 
 void lh_warn(const char *fmt, ...)
 {
@@ -71,7 +72,8 @@ void lh_mu_unlock(pthread_mutex_t *m)
 	lh_real.mutex_unlock(m);
 }
 
-static void *resolve(const char *name, const char *version, int *missing)
+/* look-ups for resolve.c: the next definition after the shim's own */
+static void *dl_lookup(const char *name, const char *version, void *ctx)
 {
 	void *p = NULL;
 
@@ -79,68 +81,10 @@ static void *resolve(const char *name, const char *version, int *missing)
 		p = dlvsym(RTLD_NEXT, name, version);
 	if (!p)
 		p = dlsym(RTLD_NEXT, name);
-	if (!p) {
-		lh_warn("cannot find the real %s; lockhound is disabled", name);
-		(*missing)++;
-	}
 	return p;
 }
 
-#define R(field, name, ver) (*(void **)&lh_real.field = resolve(name, ver, &missing))
-
-static int resolve_all(void)
-{
-	int missing = 0;
-
-	R(mutex_init, "pthread_mutex_init", NULL);
-	R(mutex_destroy, "pthread_mutex_destroy", NULL);
-	R(mutex_lock, "pthread_mutex_lock", NULL);
-	R(mutex_trylock, "pthread_mutex_trylock", NULL);
-	R(mutex_timedlock, "pthread_mutex_timedlock", NULL);
-	R(mutex_clocklock, "pthread_mutex_clocklock", NULL);
-	R(mutex_unlock, "pthread_mutex_unlock", NULL);
-	R(rw_init, "pthread_rwlock_init", NULL);
-	R(rw_destroy, "pthread_rwlock_destroy", NULL);
-	R(rw_rdlock, "pthread_rwlock_rdlock", NULL);
-	R(rw_tryrdlock, "pthread_rwlock_tryrdlock", NULL);
-	R(rw_timedrdlock, "pthread_rwlock_timedrdlock", NULL);
-	R(rw_clockrdlock, "pthread_rwlock_clockrdlock", NULL);
-	R(rw_wrlock, "pthread_rwlock_wrlock", NULL);
-	R(rw_trywrlock, "pthread_rwlock_trywrlock", NULL);
-	R(rw_timedwrlock, "pthread_rwlock_timedwrlock", NULL);
-	R(rw_clockwrlock, "pthread_rwlock_clockwrlock", NULL);
-	R(rw_unlock, "pthread_rwlock_unlock", NULL);
-	R(spin_init, "pthread_spin_init", NULL);
-	R(spin_destroy, "pthread_spin_destroy", NULL);
-	R(spin_lock, "pthread_spin_lock", NULL);
-	R(spin_trylock, "pthread_spin_trylock", NULL);
-	R(spin_unlock, "pthread_spin_unlock", NULL);
-	/* the condition variable functions exist in two versions; the old one
-	 * expects the pre-2.3.2 layout, so ask for the current one by name */
-	R(cond_wait, "pthread_cond_wait", "GLIBC_2.3.2");
-	R(cond_timedwait, "pthread_cond_timedwait", "GLIBC_2.3.2");
-	R(cond_clockwait, "pthread_cond_clockwait", NULL);
-	R(create, "pthread_create", NULL);
-	R(join, "pthread_join", NULL);
-	R(detach, "pthread_detach", NULL);
-	R(exit, "pthread_exit", NULL);
-	R(setname, "pthread_setname_np", NULL);
-	R(mtx_init, "mtx_init", NULL);
-	R(mtx_destroy, "mtx_destroy", NULL);
-	R(mtx_lock, "mtx_lock", NULL);
-	R(mtx_trylock, "mtx_trylock", NULL);
-	R(mtx_timedlock, "mtx_timedlock", NULL);
-	R(mtx_unlock, "mtx_unlock", NULL);
-	R(cnd_wait, "cnd_wait", NULL);
-	R(cnd_timedwait, "cnd_timedwait", NULL);
-	R(thrd_create, "thrd_create", NULL);
-	R(thrd_join, "thrd_join", NULL);
-	R(thrd_exit, "thrd_exit", NULL);
-	R(register_atfork, "__register_atfork", NULL);
-	R(thread_sigmask, "pthread_sigmask", NULL);
-	R(sigprocmask, "sigprocmask", NULL);
-	return missing;
-}
+static struct lh_resolve_state resolve_state;
 
 static void fork_prepare(void)
 {
@@ -213,28 +157,26 @@ static void lh_init_once(void)
 	const char *env;
 	char err[256];
 
-	/* The first caller resolves; a thread that races it (possible only if
-	 * a library constructor started threads) waits on the real mutex once
-	 * it exists.  Until then, dlsym has to come first. */
-	if (!lh_real.mutex_lock) {
-		int s = 0;
-		if (__atomic_compare_exchange_n(&init_state, &s, 1, 0, __ATOMIC_ACQ_REL,
-		                                __ATOMIC_ACQUIRE)) {
-			lh_in_shim++;
-			if (resolve_all())
-				lh_disabled = 1;
-			lh_in_shim--;
-		} else {
-			while (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 1 && !lh_real.mutex_lock)
-				;
+	/* Every caller that finds the table of real functions incomplete fills
+	 * it itself (resolve.c): a second early thread (a library constructor
+	 * may start threads) never goes on with a half-filled table, and never
+	 * waits for the first, whose dlsym may need a loader lock it holds. */
+	if (!__atomic_load_n(&resolve_state.done, __ATOMIC_ACQUIRE)) {
+		const char *missing;
+		lh_in_shim++;
+		if (lh_resolve(&resolve_state, &lh_real, dl_lookup, NULL, &missing)) {
+			if (missing)
+				lh_warn("cannot find the real %s; lockhound is disabled", missing);
+			lh_disabled = 1;
 		}
+		lh_in_shim--;
 	}
 	if (lh_disabled) {
 		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 		return;
 	}
 	lh_real.mutex_lock(&init_mu);
-	if (init_state == 2 || lh_ready) {
+	if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 2 || lh_ready) {
 		lh_real.mutex_unlock(&init_mu);
 		return;
 	}

@@ -79,6 +79,29 @@ struct lh_real {
 	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
 };
 extern struct lh_real lh_real LH_HIDDEN;
+
+/* Filling struct lh_real (resolve.c): one entry per function; a required
+ * one (fallback NULL) missing turns the shim off, an optional one missing
+ * gets its fallback, which fails like an unsupported call. */
+struct lh_sym {
+	const char *name;
+	const char *version; /* asked for with dlvsym first, or NULL */
+	size_t offset;       /* of its slot in struct lh_real */
+	void *fallback;
+};
+extern const struct lh_sym lh_syms[] LH_HIDDEN;
+extern const size_t lh_n_syms LH_HIDDEN;
+typedef void *(*lh_lookup_fn)(const char *name, const char *version, void *ctx);
+struct lh_resolve_state {
+	int done;      /* 1: some pass completed the table (release/acquire) */
+	int n_missing; /* required functions that pass did not find */
+};
+/* Fill every slot of dst through lookup, unless a pass completed already;
+ * returns how many required functions are missing, *missing naming the
+ * first (NULL if none or if an earlier pass did the work).  Safe to call
+ * from several threads at once: each returns with the table complete. */
+LH_HIDDEN int lh_resolve(struct lh_resolve_state *st, struct lh_real *dst, lh_lookup_fn lookup,
+                         void *ctx, const char **missing);
 extern struct lh_options lh_opt LH_HIDDEN;
 extern int lh_ready LH_HIDDEN;   /* 1 once init finished: tracking on */
 extern int lh_disabled LH_HIDDEN; /* 1: pass everything through */
