@@ -49,7 +49,12 @@ struct rc_alloc {
 enum rc_limit {
 	RC_LIMIT_THREADS = 1,  /* RC_MAX_THREADS live slots in use */
 	RC_LIMIT_MEMORY = 2,   /* the allocator failed: some accesses unchecked */
-	RC_LIMIT_EPOCH = 3,    /* a slot's epoch counter wrapped */
+	RC_LIMIT_EPOCH = 3,    /* a slot's epoch reached RC_CLOCK_MAX (2^44-1): it stops
+	                        * advancing, later races of the slot may be missed */
+	RC_LIMIT_REUSE = 4,    /* a thread slot reused although the new thread's parent does
+	                        * not know the old occupant ended: races between the two
+	                        * threads may be missed (never a false race) */
+	RC_LIMIT_ADDRESS = 5,  /* an access at or above 2^48: not checked */
 };
 
 /* One side of a race. */
@@ -90,6 +95,10 @@ void rc_thread_exit(struct rc_engine *e, rc_tid t);
 void rc_thread_join(struct rc_engine *e, rc_tid joiner, rc_tid joined);
 /* A detached thread's slot may be reused once it exits. */
 void rc_thread_detach(struct rc_engine *e, rc_tid t);
+/* In a fork child, on its only thread t (the one that called fork), before
+ * anything else: the other threads are gone, everything they did is in t's
+ * past, their slots are free; engine locks they held are released. */
+void rc_fork_child(struct rc_engine *e, rc_tid t);
 
 /* ---- synchronization ---- */
 /* t acquires sync: t's clock joins the sync's clock. */
@@ -108,7 +117,23 @@ void rc_relaxed_load(struct rc_engine *e, rc_tid t, uintptr_t sync);
 void rc_relaxed_store(struct rc_engine *e, rc_tid t, uintptr_t sync);
 void rc_fence_acquire(struct rc_engine *e, rc_tid t);
 void rc_fence_release(struct rc_engine *e, rc_tid t);
-/* fork: the child's only thread continues t's clock */
+/* fork: the child's only thread continues t's clock (rc_fork_child) */
+/* rwlocks: rdlock -> rc_acquire, wrlock -> rc_acquire_exclusive,
+ * read unlock -> rc_release_shared, write unlock -> rc_release.  Read
+ * unlocks release only to later write locks, not to other readers. */
+void rc_acquire_exclusive(struct rc_engine *e, rc_tid t, uintptr_t sync);
+void rc_release_shared(struct rc_engine *e, rc_tid t, uintptr_t sync);
+/* read-modify-writes: release (continues the release sequence, and counts
+ * as a relaxed load for a later acquire fence) and relaxed (a relaxed load
+ * and, after a release fence, releases what the fence saw).  Acquire RMW:
+ * rc_acquire; acq_rel and seq_cst RMW: rc_acq_rel.
+ * The memory access of an atomic is checked separately: rc_access with
+ * is_atomic set, then the one sync call for its memory order
+ * (loads: acquire/seq_cst -> rc_acquire, relaxed -> rc_relaxed_load;
+ * stores: release/seq_cst -> rc_release_store, relaxed -> rc_relaxed_store;
+ * seq_cst fence: both fences). */
+void rc_release_rmw(struct rc_engine *e, rc_tid t, uintptr_t sync);
+void rc_relaxed_rmw(struct rc_engine *e, rc_tid t, uintptr_t sync);
 
 /* ---- memory ---- */
 /* Check one access of size 1..16 bytes (larger: rc_access_range) and

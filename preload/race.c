@@ -1,0 +1,1459 @@
+/*
+ * race.c - the race engine (rc_): vector clocks per thread slot and per
+ * sync address, FastTrack-style epochs in byte-precise shadow cells.
+ * DESIGN.md, "Races: the engine", explains the model; this file owns the
+ * shadow memory, the thread slots, the sync clocks and the race decision.
+ *
+ * Pure: no malloc (memory from the caller's rc_alloc, never returned; what
+ * the engine frees goes to its own free lists), no threads, no signals, no
+ * log.  Locks are the engine's own spinlocks on atomics (lk_*), which a
+ * fork child can take over from threads that no longer exist (rc_fork_child).
+ *
+ * Concurrency, in short:
+ *   - a thread's clock (struct rc_thread) is written only by that thread
+ *     (and by its creator before it runs, by its joiner after it ended);
+ *   - a sync clock is read and written under its hash bucket's lock;
+ *   - a granule's cells are written under the granule's lock bit, and read
+ *     without it on the fast path: each cell is one 64-bit word, so a reader
+ *     sees a whole old or a whole new cell; overflow chunks are read under
+ *     the granule's version (a seqlock) and the walk is bounded.
+ */
+#include "race.h"
+
+#include <sched.h>
+#include <string.h>
+
+/* ---- cells ---------------------------------------------------------
+ * One access record, one 64-bit word:
+ *   bits  0..9   tid   (0: empty cell)
+ *   bits 10..17  mask  bytes of the granule accessed (bit i = byte i)
+ *   bit  18      W     a write
+ *   bit  19      P     plain (not atomic)
+ *   bits 20..63  clock the tid's epoch at the access (RC_CLOCK_BITS)
+ * Its ctx sits in a parallel 32-bit array.  The W and P bits are chosen so
+ * that "cell A dominates access X" (every access racing with X also races
+ * with A) is (A & need(X)) == need(X) for the kind bits. */
+#define C_TID_MASK 0x3ffull
+#define C_MASK_SHIFT 10
+#define C_W (1ull << 18)
+#define C_P (1ull << 19)
+#define C_CLK_SHIFT 20
+#define C_KEY (C_TID_MASK | (~0ull << C_CLK_SHIFT)) /* tid + clock */
+#define C_TID(c) ((unsigned)((c)&C_TID_MASK))
+#define C_MASK(c) ((unsigned)(((c) >> C_MASK_SHIFT) & 0xff))
+#define C_CLK(c) ((c) >> C_CLK_SHIFT)
+
+#define RC_CLOCK_BITS 44
+#define RC_CLOCK_MAX ((1ull << RC_CLOCK_BITS) - 1) /* a slot's epoch saturates here (RC_LIMIT_EPOCH) */
+
+_Static_assert(RC_MAX_THREADS <= 1024, "tids must fit the cell's 10 bits");
+
+/* ---- shadow memory ---------------------------------------------------
+ * Three levels: top[addr >> 30] -> dir[(addr >> 16) & 16383] -> leaf of
+ * 8192 granules (64 KiB of program memory, 256 KiB of shadow).  Leaves and
+ * directories are made on first write, never returned. */
+#define RC_ADDR_BITS 48   /* addresses at or above 2^48 are not checked (RC_LIMIT_ADDRESS) */
+#define RC_LEAF_SHIFT 16  /* program bytes per leaf: 64 KiB */
+#define RC_DIR_BITS 14    /* leaves per directory */
+#define RC_TOP_SHIFT (RC_LEAF_SHIFT + RC_DIR_BITS)
+#define RC_TOP_ENTRIES (1ul << (RC_ADDR_BITS - RC_TOP_SHIFT))
+#define RC_LEAF_GRANS (1u << (RC_LEAF_SHIFT - 3))
+
+/* One 8-byte granule: 32 bytes.  Two cells inline; more in a chain of
+ * overflow chunks, only while more than two accesses to the granule can
+ * still race with a future access (none dominates another).
+ * lock: bit 0 held, bits 1..7 fork generation of the holder, bits 8..31
+ * a version bumped at each unlock (the overflow reader's seqlock).
+ * more: bit 31 "a sync clock lives at an address in this granule", bits
+ * 0..30 the first overflow chunk (0: none). */
+struct rc_gran {
+	uint64_t cell[2];
+	uint32_t ctx[2];
+	uint32_t lock;
+	uint32_t more;
+};
+_Static_assert(sizeof(struct rc_gran) == 32, "32 bytes of shadow per granule");
+#define G_SYNC 0x80000000u
+#define G_IDX 0x7fffffffu
+
+/* An overflow chunk: one cache line. */
+#define RC_CHUNK_CELLS 5
+struct rc_chunk {
+	uint64_t cell[RC_CHUNK_CELLS];
+	uint32_t ctx[RC_CHUNK_CELLS];
+	uint32_t next; /* next chunk index, 0: end (on the free list: next free) */
+};
+_Static_assert(sizeof(struct rc_chunk) == 64, "a chunk is one cache line");
+#define RC_CHUNK_BLOCK_SHIFT 14   /* chunks per block: 16384 (1 MiB) */
+#define RC_MAX_CHUNK_BLOCKS 8192  /* at most 2^27 chunks (8 GiB); beyond: RC_LIMIT_MEMORY */
+
+/* ---- sync clocks ----------------------------------------------------- */
+#define RC_SYNC_BUCKETS (1u << 16) /* fixed hash size: chains grow beyond 64K sync addresses */
+#define RC_VC_CLASSES 7            /* sync clock capacities 16 << k entries, k < 7 (16..1024) */
+
+struct rc_sync {
+	uintptr_t addr;
+	struct rc_sync *next;
+	uint64_t *vc;   /* release clock; entries >= cap are 0 */
+	uint64_t *rvc;  /* read-unlock clock of a rwlock (rc_release_shared) */
+	uint32_t cap, rcap;
+	rc_tid head;    /* the thread whose release store heads the release sequence, 0: none */
+};
+
+struct rc_bucket {
+	uint32_t lock;
+	struct rc_sync *head;
+};
+
+/* ---- threads ---------------------------------------------------------- */
+enum { TH_FREE = 0, TH_LIVE = 1, TH_EXITED = 2 };
+
+struct rc_pend {          /* one race found by the access being checked */
+	uint64_t key;     /* the earlier cell without its mask */
+	uint32_t ctx;
+	uintptr_t lo, hi;   /* overlapping bytes */
+	uintptr_t plo, phi; /* the earlier access's bytes seen */
+};
+
+struct rc_thread {
+	uint64_t clk;      /* == vc[self]: the current epoch */
+	uint64_t *vc;      /* RC_MAX_THREADS entries: vc[u] = latest epoch of u that happens before
+	                    * this thread's next event.  Invariant (live slot s): every other clock's
+	                    * entry for s is < clk */
+	uint64_t *rel;     /* clock at the last release fence (has_rel) */
+	uint64_t *acq;     /* join of the clocks read by relaxed loads since the last acquire fence (has_acq) */
+	int has_rel, has_acq;
+	int state, detached;
+	int in_hook;       /* inside the race hook: accesses are ignored */
+	uint64_t freed_seq; /* when the slot became free: the oldest is reused first */
+	struct rc_pend *pend;
+	uint32_t n_pend, cap_pend;
+};
+
+struct rc_engine {
+	struct rc_alloc a;
+	struct rc_hooks h;
+	uint32_t gen;       /* fork generation: locks held by an older one are free */
+	uint32_t told;      /* limits already reported, bit per enum rc_limit */
+
+	uint32_t th_lock;
+	uint32_t n_slots;   /* slots 1..n_slots-1 have been used */
+	uint64_t free_seq;
+	struct rc_thread *th[RC_MAX_THREADS];
+
+	uint32_t shadow_lock; /* making directories and leaves */
+	struct rc_gran ***top; /* RC_TOP_ENTRIES */
+
+	uint32_t chunk_lock;
+	uint32_t chunk_free;  /* free list head */
+	uint32_t chunk_fresh; /* next never-used chunk index (0 is "none") */
+	struct rc_chunk *blocks[RC_MAX_CHUNK_BLOCKS];
+
+	struct rc_bucket *buckets; /* RC_SYNC_BUCKETS */
+	uint32_t free_lock;  /* free lists of sync objects and clocks */
+	struct rc_sync *sync_free;
+	uint64_t *vc_free[RC_VC_CLASSES];
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+#define LD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define ST(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static void limit(struct rc_engine *e, enum rc_limit what)
+{
+	uint32_t bit = 1u << what;
+
+	if (__atomic_fetch_or(&e->told, bit, __ATOMIC_RELAXED) & bit)
+		return;
+	if (e->h.limit)
+		e->h.limit(e->h.cookie, what);
+}
+
+static void *zalloc(struct rc_engine *e, size_t size)
+{
+	void *p = e->a.alloc(e->a.cookie, size);
+
+	if (!p)
+		limit(e, RC_LIMIT_MEMORY);
+	return p;
+}
+
+/* The engine's spinlock: 0 free, else (gen << 1) | 1.  A lock held under an
+ * older fork generation was held by a thread that does not exist in this
+ * process (rc_fork_child) and is taken over. */
+static void lk_lock(struct rc_engine *e, uint32_t *l)
+{
+	uint32_t gen = LD(&e->gen);
+	uint32_t mine = (gen << 1) | 1;
+	unsigned spins = 0;
+
+	for (;;) {
+		uint32_t v = LD(l);
+		if ((v == 0 || (v >> 1) != gen) &&
+		    __atomic_compare_exchange_n(l, &v, mine, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		if (++spins < 64)
+			cpu_relax();
+		else
+			sched_yield();
+	}
+}
+
+static void lk_unlock(uint32_t *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+/* granule lock: see struct rc_gran */
+static void g_lock(struct rc_engine *e, struct rc_gran *g)
+{
+	uint32_t gen = LD(&e->gen) & 127;
+	unsigned spins = 0;
+
+	for (;;) {
+		uint32_t v = LD(&g->lock);
+		if ((!(v & 1) || ((v >> 1) & 127) != gen) &&
+		    __atomic_compare_exchange_n(&g->lock, &v, (v & ~0xffu) | (gen << 1) | 1, 0,
+		                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		if (++spins < 64)
+			cpu_relax();
+		else
+			sched_yield();
+	}
+}
+
+static void g_unlock(struct rc_gran *g)
+{
+	uint32_t v = LD(&g->lock);
+	__atomic_store_n(&g->lock, (v & ~0xffu) + 0x100u, __ATOMIC_RELEASE);
+}
+
+static void g_set_more(struct rc_gran *g, uint32_t idx)
+{
+	uint32_t v = LD(&g->more);
+	while (!__atomic_compare_exchange_n(&g->more, &v, (v & G_SYNC) | idx, 1, __ATOMIC_RELAXED,
+	                                    __ATOMIC_RELAXED))
+		;
+}
+
+/* no memcpy/memset: the shim may interpose them */
+static void vc_zero(uint64_t *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		ST(&v[i], 0);
+}
+
+static void vc_copy(uint64_t *d, const uint64_t *s, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		ST(&d[i], LD(&s[i]));
+}
+
+/* d[i] = max(d[i], s[i]) for i < n */
+static void vc_join(uint64_t *d, const uint64_t *s, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t x = LD(&s[i]);
+		if (x > d[i])
+			ST(&d[i], x);
+	}
+}
+
+static uint32_t n_slots(struct rc_engine *e)
+{
+	return __atomic_load_n(&e->n_slots, __ATOMIC_ACQUIRE);
+}
+
+static struct rc_thread *thr(struct rc_engine *e, rc_tid t)
+{
+	if (!t || t >= RC_MAX_THREADS)
+		return NULL;
+	return __atomic_load_n(&e->th[t], __ATOMIC_ACQUIRE);
+}
+
+/* The thread's epoch moves on after a release: what it does next is not
+ * covered by what it released. */
+static void tick(struct rc_engine *e, struct rc_thread *th, rc_tid t)
+{
+	if (th->clk >= RC_CLOCK_MAX) {
+		limit(e, RC_LIMIT_EPOCH);
+		return;
+	}
+	ST(&th->clk, th->clk + 1);
+	ST(&th->vc[t], th->clk);
+}
+
+/* ---- engine ------------------------------------------------------------ */
+
+struct rc_engine *rc_create(const struct rc_alloc *a, const struct rc_hooks *h)
+{
+	struct rc_engine *e;
+
+	if (!a || !a->alloc)
+		return NULL;
+	e = a->alloc(a->cookie, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->a = *a;
+	if (h)
+		e->h = *h;
+	e->n_slots = 1;
+	e->chunk_fresh = 1;
+	e->top = a->alloc(a->cookie, RC_TOP_ENTRIES * sizeof(*e->top));
+	e->buckets = a->alloc(a->cookie, RC_SYNC_BUCKETS * sizeof(*e->buckets));
+	if (!e->top || !e->buckets)
+		return NULL; /* what was allocated stays with the caller's allocator */
+	return e;
+}
+
+/* ---- shadow lookup ------------------------------------------------------ */
+
+static struct rc_gran *gran_peek(struct rc_engine *e, uintptr_t addr)
+{
+	struct rc_gran **dir, *leaf;
+
+	if (addr >> RC_ADDR_BITS)
+		return NULL;
+	dir = __atomic_load_n(&e->top[addr >> RC_TOP_SHIFT], __ATOMIC_ACQUIRE);
+	if (!dir)
+		return NULL;
+	leaf = __atomic_load_n(&dir[(addr >> RC_LEAF_SHIFT) & ((1u << RC_DIR_BITS) - 1)],
+	                       __ATOMIC_ACQUIRE);
+	if (!leaf)
+		return NULL;
+	return &leaf[(addr >> 3) & (RC_LEAF_GRANS - 1)];
+}
+
+static struct rc_gran *gran_get(struct rc_engine *e, uintptr_t addr)
+{
+	struct rc_gran *g = gran_peek(e, addr), ***slot, **dir, **lslot;
+
+	if (g)
+		return g;
+	if (addr >> RC_ADDR_BITS) {
+		limit(e, RC_LIMIT_ADDRESS);
+		return NULL;
+	}
+	lk_lock(e, &e->shadow_lock);
+	slot = &e->top[addr >> RC_TOP_SHIFT];
+	dir = *slot;
+	if (!dir) {
+		dir = zalloc(e, sizeof(*dir) << RC_DIR_BITS);
+		if (!dir)
+			goto out;
+		__atomic_store_n(slot, dir, __ATOMIC_RELEASE);
+	}
+	lslot = &dir[(addr >> RC_LEAF_SHIFT) & ((1u << RC_DIR_BITS) - 1)];
+	if (!*lslot) {
+		struct rc_gran *leaf = zalloc(e, sizeof(struct rc_gran) * RC_LEAF_GRANS);
+		if (!leaf)
+			goto out;
+		__atomic_store_n(lslot, leaf, __ATOMIC_RELEASE);
+	}
+	g = &(*lslot)[(addr >> 3) & (RC_LEAF_GRANS - 1)];
+out:
+	lk_unlock(&e->shadow_lock);
+	return g;
+}
+
+/* ---- overflow chunks ----------------------------------------------------- */
+
+/* NULL for an index that names no chunk (a racy reader may see any value) */
+static struct rc_chunk *chunk_at(struct rc_engine *e, uint32_t idx)
+{
+	uint32_t b = idx >> RC_CHUNK_BLOCK_SHIFT;
+	struct rc_chunk *blk;
+
+	if (!idx || b >= RC_MAX_CHUNK_BLOCKS)
+		return NULL;
+	blk = __atomic_load_n(&e->blocks[b], __ATOMIC_ACQUIRE);
+	return blk ? &blk[idx & ((1u << RC_CHUNK_BLOCK_SHIFT) - 1)] : NULL;
+}
+
+static uint32_t chunk_new(struct rc_engine *e)
+{
+	uint32_t idx = 0;
+	struct rc_chunk *c;
+
+	lk_lock(e, &e->chunk_lock);
+	if (e->chunk_free) {
+		idx = e->chunk_free;
+		e->chunk_free = chunk_at(e, idx)->next;
+	} else if ((e->chunk_fresh >> RC_CHUNK_BLOCK_SHIFT) < RC_MAX_CHUNK_BLOCKS) {
+		uint32_t b = e->chunk_fresh >> RC_CHUNK_BLOCK_SHIFT;
+		if (!e->blocks[b]) {
+			struct rc_chunk *blk = zalloc(e, sizeof(*blk) << RC_CHUNK_BLOCK_SHIFT);
+			if (blk)
+				__atomic_store_n(&e->blocks[b], blk, __ATOMIC_RELEASE);
+		}
+		if (e->blocks[b])
+			idx = e->chunk_fresh++;
+	} else {
+		limit(e, RC_LIMIT_MEMORY);
+	}
+	lk_unlock(&e->chunk_lock);
+	if (idx) {
+		c = chunk_at(e, idx);
+		for (int k = 0; k < RC_CHUNK_CELLS; k++) {
+			ST(&c->cell[k], 0);
+			ST(&c->ctx[k], 0);
+		}
+		ST(&c->next, 0);
+	}
+	return idx;
+}
+
+static void chunk_free(struct rc_engine *e, uint32_t idx)
+{
+	lk_lock(e, &e->chunk_lock);
+	ST(&chunk_at(e, idx)->next, e->chunk_free);
+	e->chunk_free = idx;
+	lk_unlock(&e->chunk_lock);
+}
+
+/* ---- the access check ---------------------------------------------------- */
+
+struct acc {
+	struct rc_engine *e;
+	struct rc_thread *th;
+	rc_tid t;
+	int is_write, is_atomic;
+	uint32_t ctx;
+	uintptr_t addr;
+	size_t size;
+	uint64_t key;   /* t | clock */
+	uint64_t kind;  /* C_W, C_P bits of this access */
+};
+
+static unsigned lowbit(unsigned m)
+{
+	return (unsigned)__builtin_ctz(m);
+}
+
+static unsigned highbit(unsigned m)
+{
+	return 31u - (unsigned)__builtin_clz(m);
+}
+
+static void add_pending(struct acc *a, uint64_t c, uint32_t ctx, uintptr_t gbase, unsigned overlap)
+{
+	struct rc_thread *th = a->th;
+	uint64_t key = c & ~(0xffull << C_MASK_SHIFT);
+	unsigned m = C_MASK(c);
+	uintptr_t lo = gbase + lowbit(overlap), hi = gbase + highbit(overlap) + 1;
+	uintptr_t plo = gbase + lowbit(m), phi = gbase + highbit(m) + 1;
+	struct rc_pend *p;
+
+	for (uint32_t i = 0; i < th->n_pend; i++) {
+		p = &th->pend[i];
+		if (p->key == key && p->ctx == ctx) {
+			if (lo < p->lo)
+				p->lo = lo;
+			if (hi > p->hi)
+				p->hi = hi;
+			if (plo < p->plo)
+				p->plo = plo;
+			if (phi > p->phi)
+				p->phi = phi;
+			return;
+		}
+	}
+	if (th->n_pend == th->cap_pend) {
+		uint32_t cap = th->cap_pend ? th->cap_pend * 2 : 16;
+		struct rc_pend *np = zalloc(a->e, cap * sizeof(*np));
+		if (!np)
+			return; /* noted as RC_LIMIT_MEMORY: this race goes unreported */
+		for (uint32_t i = 0; i < th->n_pend; i++)
+			np[i] = th->pend[i];
+		th->pend = np; /* the old buffer is not returned (the allocator has no free) */
+		th->cap_pend = cap;
+	}
+	p = &th->pend[th->n_pend++];
+	p->key = key;
+	p->ctx = ctx;
+	p->lo = lo;
+	p->hi = hi;
+	p->plo = plo;
+	p->phi = phi;
+}
+
+/* An access X dominates cell c when c happens before X and every access
+ * that races with c on c's bytes under X's mask races with X too: X is a
+ * write if c is, X is plain if c is.  Then those bytes of c can go. */
+static int ordered_before(const struct acc *a, uint64_t c)
+{
+	unsigned u = C_TID(c);
+	return u == a->t || C_CLK(c) <= LD(&a->th->vc[u]);
+}
+
+/* a cell from a slot the engine never handed out (a torn racy read) is
+ * treated as ordered: never a false race */
+static int races(const struct acc *a, uint64_t c)
+{
+	unsigned u = C_TID(c);
+
+	if (!u || u == a->t)
+		return 0;
+	if (!a->is_write && !(c & C_W))
+		return 0;
+	if (a->is_atomic && !(c & C_P))
+		return 0;
+	return C_CLK(c) > LD(&a->th->vc[u]);
+}
+
+/* One group of cells (inline or a chunk) for check_gran's update pass. */
+static void update_cells(struct acc *a, uint64_t *cells, uint32_t *ctxs, int n, unsigned mask,
+                         uint64_t *newc, uint64_t **empty, uint32_t **empty_ctx)
+{
+	uint64_t kind_need = a->kind;
+
+	for (int k = 0; k < n; k++) {
+		uint64_t c = LD(&cells[k]);
+		unsigned cm;
+
+		if (!c) {
+			if (!*empty) {
+				*empty = &cells[k];
+				*empty_ctx = &ctxs[k];
+			}
+			continue;
+		}
+		cm = C_MASK(c);
+		if ((cm & mask) && (kind_need & (c & (C_W | C_P))) == (c & (C_W | C_P)) &&
+		    ordered_before(a, c)) {
+			/* X dominates c on the shared bytes: trim them */
+			cm &= ~mask;
+			c = (c & ~(0xffull << C_MASK_SHIFT)) | ((uint64_t)cm << C_MASK_SHIFT);
+			if (!cm) {
+				ST(&cells[k], 0);
+				if (!*empty) {
+					*empty = &cells[k];
+					*empty_ctx = &ctxs[k];
+				}
+				continue;
+			}
+			ST(&cells[k], c);
+		}
+		/* same thread, same epoch, same kind and context: one record */
+		if ((c & ~(0xffull << C_MASK_SHIFT)) == (*newc & ~(0xffull << C_MASK_SHIFT)) &&
+		    LD(&ctxs[k]) == a->ctx) {
+			*newc |= (uint64_t)cm << C_MASK_SHIFT;
+			ST(&cells[k], 0);
+			if (!*empty) {
+				*empty = &cells[k];
+				*empty_ctx = &ctxs[k];
+			}
+		}
+	}
+}
+
+/* the fast check: a cell of this thread's epoch that dominates the access */
+static int hit_inline(const struct rc_gran *g, uint64_t sel, uint64_t want)
+{
+	return (LD(&g->cell[0]) & sel) == want || (LD(&g->cell[1]) & sel) == want;
+}
+
+static int hit_chain(struct rc_engine *e, struct rc_gran *g, uint64_t sel, uint64_t want)
+{
+	uint32_t v1 = __atomic_load_n(&g->lock, __ATOMIC_ACQUIRE), idx;
+	uint32_t steps = 0, bound = LD(&e->chunk_fresh);
+	int found = 0;
+
+	if (v1 & 1)
+		return 0;
+	idx = LD(&g->more) & G_IDX;
+	while (idx && !found && steps++ < bound) {
+		struct rc_chunk *c = chunk_at(e, idx);
+		if (!c)
+			return 0;
+		for (int k = 0; k < RC_CHUNK_CELLS; k++)
+			if ((LD(&c->cell[k]) & sel) == want)
+				found = 1;
+		idx = LD(&c->next);
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return found && LD(&g->lock) == v1;
+}
+
+/* Under the granule's lock: keep the chain short.  Empty inline cells are
+ * filled from the chain, empty chunks unlinked and freed (invariant: a
+ * granule has a chain only while both inline cells are in use). */
+static void compact(struct rc_engine *e, struct rc_gran *g)
+{
+	struct rc_chunk *c, *prev = NULL;
+	uint32_t idx, next;
+
+	for (idx = LD(&g->more) & G_IDX; idx; idx = next) {
+		int used = 0;
+
+		c = chunk_at(e, idx);
+		next = c->next;
+		for (int k = 0; k < RC_CHUNK_CELLS; k++) {
+			if (!c->cell[k])
+				continue;
+			for (int j = 0; j < 2; j++)
+				if (!g->cell[j]) {
+					ST(&g->ctx[j], c->ctx[k]);
+					ST(&g->cell[j], c->cell[k]);
+					ST(&c->cell[k], 0);
+					break;
+				}
+			if (c->cell[k])
+				used = 1;
+		}
+		if (used) {
+			prev = c;
+			continue;
+		}
+		if (prev)
+			ST(&prev->next, next);
+		else
+			g_set_more(g, next);
+		chunk_free(e, idx);
+	}
+}
+
+/* Check the access against granule g (its bytes `mask`), then record it. */
+static void check_gran(struct acc *a, struct rc_gran *g, uintptr_t gbase, unsigned mask)
+{
+	struct rc_engine *e = a->e;
+	uint64_t need = ((uint64_t)mask << C_MASK_SHIFT) | a->kind;
+	uint64_t sel = C_KEY | need, want = a->key | need;
+	uint64_t newc = a->key | need;
+	uint64_t *empty = NULL;
+	uint32_t *empty_ctx = NULL, idx;
+	struct rc_chunk *c;
+
+	if (hit_inline(g, sel, want))
+		return;
+	g_lock(e, g);
+	/* under the lock, the chain is consistent: a hit anywhere means done */
+	for (idx = LD(&g->more) & G_IDX; idx; idx = c->next) {
+		c = chunk_at(e, idx);
+		for (int k = 0; k < RC_CHUNK_CELLS; k++)
+			if ((c->cell[k] & sel) == want)
+				goto unlock;
+	}
+	if (hit_inline(g, sel, want))
+		goto unlock;
+
+	/* races with every stored access */
+	for (int k = 0; k < 2; k++) {
+		uint64_t x = g->cell[k];
+		if (x && (C_MASK(x) & mask) && races(a, x))
+			add_pending(a, x, g->ctx[k], gbase, C_MASK(x) & mask);
+	}
+	for (idx = LD(&g->more) & G_IDX; idx; idx = c->next) {
+		c = chunk_at(e, idx);
+		for (int k = 0; k < RC_CHUNK_CELLS; k++) {
+			uint64_t x = c->cell[k];
+			if (x && (C_MASK(x) & mask) && races(a, x))
+				add_pending(a, x, c->ctx[k], gbase, C_MASK(x) & mask);
+		}
+	}
+
+	/* drop what the access dominates, merge with this epoch's record */
+	update_cells(a, g->cell, g->ctx, 2, mask, &newc, &empty, &empty_ctx);
+	for (idx = LD(&g->more) & G_IDX; idx; idx = c->next) {
+		c = chunk_at(e, idx);
+		update_cells(a, c->cell, c->ctx, RC_CHUNK_CELLS, mask, &newc, &empty, &empty_ctx);
+	}
+	if (!empty) {
+		uint32_t n = chunk_new(e);
+		if (!n)
+			goto unlock; /* RC_LIMIT_MEMORY told: this access goes unrecorded */
+		c = chunk_at(e, n);
+		ST(&c->next, LD(&g->more) & G_IDX);
+		g_set_more(g, n);
+		empty = &c->cell[0];
+		empty_ctx = &c->ctx[0];
+	}
+	ST(empty_ctx, a->ctx);
+	ST(empty, newc);
+
+	compact(e, g);
+unlock:
+	g_unlock(g);
+}
+
+static int flush(struct acc *a)
+{
+	struct rc_thread *th = a->th;
+	uint32_t n = th->n_pend;
+
+	th->n_pend = 0;
+	if (!a->e->h.race)
+		return (int)n;
+	th->in_hook = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct rc_pend *p = &th->pend[i];
+		struct rc_race r;
+
+		r.cur.tid = a->t;
+		r.cur.is_write = (uint8_t)!!a->is_write;
+		r.cur.is_atomic = (uint8_t)!!a->is_atomic;
+		r.cur.ctx = a->ctx;
+		r.cur.addr = a->addr;
+		r.cur.size = a->size > UINT32_MAX ? UINT32_MAX : (uint32_t)a->size;
+		r.prev.tid = (rc_tid)C_TID(p->key);
+		r.prev.is_write = (uint8_t)!!(p->key & C_W);
+		r.prev.is_atomic = (uint8_t)!(p->key & C_P);
+		r.prev.ctx = p->ctx;
+		r.prev.addr = p->plo;
+		r.prev.size = (uint32_t)(p->phi - p->plo);
+		r.lo = p->lo;
+		r.hi = p->hi;
+		a->e->h.race(a->e->h.cookie, &r);
+	}
+	th->in_hook = 0;
+	return (int)n;
+}
+
+static int access_slow(struct rc_engine *e, struct rc_thread *th, rc_tid t, uintptr_t addr,
+                       size_t size, int is_write, int is_atomic, uint32_t ctx)
+{
+	struct acc a;
+	uintptr_t end = addr + size, p;
+
+	if (end < addr)
+		end = UINTPTR_MAX; /* a range to the top of the address space */
+	a.e = e;
+	a.th = th;
+	a.t = t;
+	a.is_write = is_write;
+	a.is_atomic = is_atomic;
+	a.ctx = ctx;
+	a.addr = addr;
+	a.size = size;
+	a.key = (uint64_t)t | (th->clk << C_CLK_SHIFT);
+	a.kind = (is_write ? C_W : 0) | (is_atomic ? 0 : C_P);
+	th->n_pend = 0;
+	for (p = addr; p < end;) {
+		uintptr_t gbase = p & ~(uintptr_t)7, gend = gbase + 8;
+		unsigned lo = (unsigned)(p - gbase), hi = gend <= end ? 8 : (unsigned)(end - gbase);
+		unsigned mask = ((1u << hi) - 1) & ~((1u << lo) - 1);
+		struct rc_gran *g;
+
+		if ((p >> RC_ADDR_BITS) || !(g = gran_get(e, p))) {
+			if (p >> RC_ADDR_BITS)
+				limit(e, RC_LIMIT_ADDRESS);
+			/* skip the unmapped rest of this leaf */
+			p = (p | ((1ul << RC_LEAF_SHIFT) - 1)) + 1;
+			if (!p || (p >> RC_ADDR_BITS))
+				break;
+			continue;
+		}
+		check_gran(&a, g, gbase, mask);
+		if (gend < gbase)
+			break;
+		p = gend;
+	}
+	return th->n_pend ? flush(&a) : 0;
+}
+
+int rc_access(struct rc_engine *e, rc_tid t, uintptr_t addr, uint32_t size, int is_write,
+              int is_atomic, uint32_t ctx)
+{
+	struct rc_thread *th = thr(e, t);
+	unsigned off = (unsigned)(addr & 7);
+
+	if (!th || !size || th->in_hook)
+		return 0;
+	if (size > 16)
+		is_atomic = 0;
+	if (off + size <= 8) {
+		struct rc_gran *g = gran_peek(e, addr);
+		if (g) {
+			uint64_t need = ((uint64_t)(((1u << size) - 1) << off) << C_MASK_SHIFT) |
+			                (is_write ? C_W : 0) | (is_atomic ? 0 : C_P);
+			uint64_t want = (uint64_t)t | (th->clk << C_CLK_SHIFT) | need;
+			uint64_t sel = C_KEY | need;
+			if (hit_inline(g, sel, want))
+				return 0;
+			if ((LD(&g->more) & G_IDX) && hit_chain(e, g, sel, want))
+				return 0;
+		}
+	}
+	return access_slow(e, th, t, addr, size, is_write, is_atomic, ctx);
+}
+
+int rc_access_range(struct rc_engine *e, rc_tid t, uintptr_t addr, size_t size, int is_write,
+                    uint32_t ctx)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th || !size || th->in_hook)
+		return 0;
+	return access_slow(e, th, t, addr, size, is_write, 0, ctx);
+}
+
+/* ---- sync clocks ---------------------------------------------------------- */
+
+static struct rc_bucket *bucket_of(struct rc_engine *e, uintptr_t addr)
+{
+	uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ull;
+	return &e->buckets[h >> (64 - 16)];
+}
+_Static_assert(RC_SYNC_BUCKETS == 1u << 16, "bucket_of takes the top 16 bits");
+
+static struct rc_sync *sync_find(struct rc_bucket *b, uintptr_t addr)
+{
+	struct rc_sync *s;
+
+	for (s = b->head; s; s = s->next)
+		if (s->addr == addr)
+			return s;
+	return NULL;
+}
+
+/* the bucket is locked */
+static struct rc_sync *sync_get(struct rc_engine *e, struct rc_bucket *b, uintptr_t addr)
+{
+	struct rc_sync *s = sync_find(b, addr);
+	struct rc_gran *g;
+
+	if (s)
+		return s;
+	lk_lock(e, &e->free_lock);
+	s = e->sync_free;
+	if (s)
+		e->sync_free = s->next;
+	lk_unlock(&e->free_lock);
+	if (!s)
+		s = zalloc(e, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->addr = addr;
+	s->head = 0;
+	s->next = b->head;
+	b->head = s;
+	/* the granule says a clock lives here, for rc_forget and relaxed accesses */
+	g = gran_get(e, addr);
+	if (g)
+		__atomic_fetch_or(&g->more, G_SYNC, __ATOMIC_RELAXED);
+	return s;
+}
+
+static void vc_free(struct rc_engine *e, uint64_t *v, uint32_t cap)
+{
+	int k = 0;
+
+	if (!v)
+		return;
+	while ((16u << k) < cap)
+		k++;
+	lk_lock(e, &e->free_lock);
+	*(uint64_t **)v = e->vc_free[k];
+	e->vc_free[k] = v;
+	lk_unlock(&e->free_lock);
+}
+
+/* make room for n entries in a sync clock, keeping its contents */
+static int vc_reserve(struct rc_engine *e, uint64_t **vp, uint32_t *capp, uint32_t n)
+{
+	uint32_t cap = 16;
+	int k = 0;
+	uint64_t *v;
+
+	if (*vp && *capp >= n)
+		return 1;
+	while (cap < n) {
+		cap <<= 1;
+		k++;
+	}
+	lk_lock(e, &e->free_lock);
+	v = e->vc_free[k];
+	if (v)
+		e->vc_free[k] = *(uint64_t **)v;
+	lk_unlock(&e->free_lock);
+	if (v)
+		vc_zero(v, cap);
+	else
+		v = zalloc(e, cap * sizeof(*v));
+	if (!v)
+		return 0;
+	if (*vp) {
+		vc_copy(v, *vp, *capp);
+		vc_free(e, *vp, *capp);
+	}
+	*vp = v;
+	*capp = cap;
+	return 1;
+}
+
+static void sync_drop(struct rc_engine *e, struct rc_sync *s)
+{
+	vc_free(e, s->vc, s->cap);
+	vc_free(e, s->rvc, s->rcap);
+	s->vc = s->rvc = NULL;
+	s->cap = s->rcap = 0;
+	lk_lock(e, &e->free_lock);
+	s->next = e->sync_free;
+	e->sync_free = s;
+	lk_unlock(&e->free_lock);
+}
+
+/* what a release writes into a clock */
+enum { REL_JOIN, REL_COPY };
+
+static void sync_release(struct rc_engine *e, struct rc_thread *th, uintptr_t addr, int read_side,
+                         int how, const uint64_t *src, int head)
+{
+	struct rc_bucket *b = bucket_of(e, addr);
+	uint32_t n = n_slots(e);
+	struct rc_sync *s;
+
+	lk_lock(e, &b->lock);
+	s = sync_get(e, b, addr);
+	if (s) {
+		uint64_t **vp = read_side ? &s->rvc : &s->vc;
+		uint32_t *cp = read_side ? &s->rcap : &s->cap;
+		if (vc_reserve(e, vp, cp, n)) {
+			if (how == REL_COPY) {
+				vc_copy(*vp, src, n);
+				vc_zero(*vp + n, *cp - n);
+			} else {
+				vc_join(*vp, src, n);
+			}
+			if (!read_side && head >= 0)
+				s->head = (rc_tid)head;
+			else if (!read_side && !s->head) /* an RMW continues the sequence */
+				s->head = (rc_tid)-head;
+		}
+	}
+	lk_unlock(&b->lock);
+	(void)th;
+}
+
+/* into: the thread's own clock or its pending-acquire clock */
+static void sync_acquire(struct rc_engine *e, uint64_t *into, uintptr_t addr, int both)
+{
+	struct rc_bucket *b = bucket_of(e, addr);
+	uint32_t n = n_slots(e);
+	struct rc_sync *s;
+
+	lk_lock(e, &b->lock);
+	s = sync_find(b, addr);
+	if (s) {
+		if (s->vc)
+			vc_join(into, s->vc, s->cap < n ? s->cap : n);
+		if (both && s->rvc)
+			vc_join(into, s->rvc, s->rcap < n ? s->rcap : n);
+	}
+	lk_unlock(&b->lock);
+}
+
+/* cheap test before a hash lookup: no clock lives in this granule */
+static int maybe_sync(struct rc_engine *e, uintptr_t addr)
+{
+	struct rc_gran *g = gran_peek(e, addr);
+	return g && (LD(&g->more) & G_SYNC);
+}
+
+void rc_acquire(struct rc_engine *e, rc_tid t, uintptr_t sync)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (th && maybe_sync(e, sync))
+		sync_acquire(e, th->vc, sync, 0);
+}
+
+void rc_acquire_exclusive(struct rc_engine *e, rc_tid t, uintptr_t sync)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (th && maybe_sync(e, sync))
+		sync_acquire(e, th->vc, sync, 1);
+}
+
+void rc_release(struct rc_engine *e, rc_tid t, uintptr_t sync)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th)
+		return;
+	sync_release(e, th, sync, 0, REL_JOIN, th->vc, 0);
+	tick(e, th, t);
+}
+
+void rc_release_shared(struct rc_engine *e, rc_tid t, uintptr_t sync)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th)
+		return;
+	sync_release(e, th, sync, 1, REL_JOIN, th->vc, 0);
+	tick(e, th, t);
+}
+
+void rc_release_store(struct rc_engine *e, rc_tid t, uintptr_t sync)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th)
+		return;
+	sync_release(e, th, sync, 0, REL_COPY, th->vc, t);
+	tick(e, th, t);
+}
+
+/* a relaxed load feeds a later acquire fence */
+static void pend_acquire(struct rc_engine *e, struct rc_thread *th, uintptr_t sync)
+{
+	if (!maybe_sync(e, sync))
+		return;
+	if (!th->acq) {
+		th->acq = zalloc(e, RC_MAX_THREADS * sizeof(*th->acq));
+		if (!th->acq)
+			return;
+	}
+	if (!th->has_acq) {
+		vc_zero(th->acq, n_slots(e));
+		th->has_acq = 1;
+	}
+	sync_acquire(e, th->acq, sync, 0);
+}
+
+void rc_acq_rel(struct rc_engine *e, rc_tid t, uintptr_t sync)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th)
+		return;
+	if (maybe_sync(e, sync))
+		sync_acquire(e, th->vc, sync, 0);
+	/* an RMW continues the release sequence: join, keep the head */
+	sync_release(e, th, sync, 0, REL_JOIN, th->vc, -(int)t);
+	tick(e, th, t);
+}
+
+void rc_release_rmw(struct rc_engine *e, rc_tid t, uintptr_t sync)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th)
+		return;
+	pend_acquire(e, th, sync);
+	sync_release(e, th, sync, 0, REL_JOIN, th->vc, -(int)t);
+	tick(e, th, t);
+}
+
+void rc_relaxed_rmw(struct rc_engine *e, rc_tid t, uintptr_t sync)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th)
+		return;
+	pend_acquire(e, th, sync);
+	if (th->has_rel) /* a release fence before it: releases what the fence saw */
+		sync_release(e, th, sync, 0, REL_JOIN, th->rel, -(int)t);
+}
+
+void rc_relaxed_load(struct rc_engine *e, rc_tid t, uintptr_t sync)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (th)
+		pend_acquire(e, th, sync);
+}
+
+/* A relaxed store ends other threads' release sequences on the address; a
+ * store by the thread heading the sequence continues it (C++11's rule: a
+ * C++20 program that relies on it only has a race missed, never a false
+ * one).  After a release fence it releases what the thread had there. */
+void rc_relaxed_store(struct rc_engine *e, rc_tid t, uintptr_t sync)
+{
+	struct rc_thread *th = thr(e, t);
+	struct rc_bucket *b;
+	struct rc_sync *s;
+
+	if (!th)
+		return;
+	if (th->has_rel) {
+		b = bucket_of(e, sync);
+		lk_lock(e, &b->lock);
+		s = sync_find(b, sync);
+		int join = s && s->head == t;
+		lk_unlock(&b->lock);
+		sync_release(e, th, sync, 0, join ? REL_JOIN : REL_COPY, th->rel, t);
+		return;
+	}
+	if (!maybe_sync(e, sync))
+		return;
+	b = bucket_of(e, sync);
+	lk_lock(e, &b->lock);
+	s = sync_find(b, sync);
+	if (s && s->head != t) {
+		if (s->vc)
+			vc_zero(s->vc, s->cap);
+		s->head = 0;
+	}
+	lk_unlock(&b->lock);
+}
+
+void rc_fence_acquire(struct rc_engine *e, rc_tid t)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th || !th->has_acq)
+		return;
+	vc_join(th->vc, th->acq, n_slots(e));
+	th->has_acq = 0;
+}
+
+void rc_fence_release(struct rc_engine *e, rc_tid t)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th)
+		return;
+	if (!th->rel) {
+		th->rel = zalloc(e, RC_MAX_THREADS * sizeof(*th->rel));
+		if (!th->rel)
+			return;
+	}
+	vc_copy(th->rel, th->vc, n_slots(e));
+	th->has_rel = 1;
+	tick(e, th, t);
+}
+
+/* ---- threads ----------------------------------------------------------------- */
+
+static void slot_free(struct rc_engine *e, struct rc_thread *th)
+{
+	th->state = TH_FREE;
+	th->freed_seq = ++e->free_seq;
+}
+
+rc_tid rc_thread_new(struct rc_engine *e, rc_tid parent)
+{
+	struct rc_thread *p = thr(e, parent), *th;
+	uint32_t s, n, pick = 0, oldest = 0;
+	int fresh = 0;
+
+	lk_lock(e, &e->th_lock);
+	n = e->n_slots;
+	/* 1. a free slot whose last occupant happens before the parent: exact */
+	for (s = 1; s < n; s++) {
+		th = e->th[s];
+		if (!th || th->state != TH_FREE)
+			continue;
+		if (p && p->vc[s] >= th->clk && th->clk < RC_CLOCK_MAX) {
+			pick = s;
+			break;
+		}
+		if (!oldest || th->freed_seq < e->th[oldest]->freed_seq)
+			oldest = s;
+	}
+	/* 2. a slot never used */
+	if (!pick && n < RC_MAX_THREADS) {
+		th = e->th[n];
+		if (!th) {
+			th = zalloc(e, sizeof(*th));
+			if (th)
+				th->vc = zalloc(e, RC_MAX_THREADS * sizeof(*th->vc));
+			if (th && th->vc)
+				__atomic_store_n(&e->th[n], th, __ATOMIC_RELEASE);
+		}
+		if (e->th[n]) {
+			pick = n;
+			fresh = 1;
+			__atomic_store_n(&e->n_slots, n + 1, __ATOMIC_RELEASE);
+			n++;
+		}
+	}
+	/* 3. the slot freed longest ago, although the parent does not know its
+	 * last occupant ended: its old accesses now look ordered before the new
+	 * thread, so races between the two threads can be missed (never a
+	 * false one) */
+	if (!pick && oldest && e->th[oldest]->clk < RC_CLOCK_MAX) {
+		pick = oldest;
+		limit(e, RC_LIMIT_REUSE);
+	}
+	if (!pick) {
+		lk_unlock(&e->th_lock);
+		limit(e, RC_LIMIT_THREADS);
+		return 0;
+	}
+	th = e->th[pick];
+	{
+		uint64_t base = fresh ? 1 : th->clk + 1;
+		if (p)
+			vc_copy(th->vc, p->vc, n);
+		else
+			vc_zero(th->vc, n);
+		ST(&th->vc[pick], base);
+		ST(&th->clk, base);
+	}
+	th->has_rel = th->has_acq = 0;
+	th->detached = 0;
+	th->in_hook = 0;
+	th->n_pend = 0;
+	th->state = TH_LIVE;
+	lk_unlock(&e->th_lock);
+	if (p)
+		tick(e, p, parent); /* the parent's later accesses are not the child's past */
+	return (rc_tid)pick;
+}
+
+void rc_thread_exit(struct rc_engine *e, rc_tid t)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th)
+		return;
+	lk_lock(e, &e->th_lock);
+	if (th->state == TH_LIVE) {
+		th->state = TH_EXITED;
+		if (th->detached)
+			slot_free(e, th);
+	}
+	lk_unlock(&e->th_lock);
+}
+
+void rc_thread_join(struct rc_engine *e, rc_tid joiner, rc_tid joined)
+{
+	struct rc_thread *j = thr(e, joiner), *d = thr(e, joined);
+
+	if (!d || joiner == joined)
+		return;
+	if (j)
+		vc_join(j->vc, d->vc, n_slots(e));
+	lk_lock(e, &e->th_lock);
+	if (d->state != TH_FREE)
+		slot_free(e, d);
+	lk_unlock(&e->th_lock);
+}
+
+void rc_thread_detach(struct rc_engine *e, rc_tid t)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th)
+		return;
+	lk_lock(e, &e->th_lock);
+	th->detached = 1;
+	if (th->state == TH_EXITED)
+		slot_free(e, th);
+	lk_unlock(&e->th_lock);
+}
+
+void rc_fork_child(struct rc_engine *e, rc_tid t)
+{
+	struct rc_thread *th = thr(e, t);
+	uint32_t n;
+
+	/* locks held at fork by threads that are gone become free */
+	__atomic_store_n(&e->gen, e->gen + 1, __ATOMIC_RELAXED);
+	if (!th)
+		return;
+	lk_lock(e, &e->th_lock);
+	n = e->n_slots;
+	for (uint32_t s = 1; s < n; s++) {
+		struct rc_thread *o = e->th[s];
+		if (!o || s == t || o->state == TH_FREE)
+			continue;
+		/* everything the other threads did is in the child's past */
+		if (o->clk > th->vc[s])
+			ST(&th->vc[s], o->clk);
+		slot_free(e, o);
+	}
+	lk_unlock(&e->th_lock);
+}
+
+/* ---- forgetting memory ------------------------------------------------------ */
+
+static void forget_gran(struct rc_engine *e, struct rc_gran *g, unsigned mask)
+{
+	uint32_t idx;
+	struct rc_chunk *c;
+
+	g_lock(e, g);
+	for (int k = 0; k < 2; k++) {
+		uint64_t x = g->cell[k];
+		unsigned m = C_MASK(x) & ~mask;
+		if (!x)
+			continue;
+		ST(&g->cell[k], m ? (x & ~(0xffull << C_MASK_SHIFT)) | ((uint64_t)m << C_MASK_SHIFT) : 0);
+	}
+	for (idx = LD(&g->more) & G_IDX; idx; idx = c->next) {
+		c = chunk_at(e, idx);
+		for (int k = 0; k < RC_CHUNK_CELLS; k++) {
+			uint64_t x = c->cell[k];
+			unsigned m = C_MASK(x) & ~mask;
+			if (x)
+				ST(&c->cell[k],
+				   m ? (x & ~(0xffull << C_MASK_SHIFT)) | ((uint64_t)m << C_MASK_SHIFT) : 0);
+		}
+	}
+	compact(e, g);
+	g_unlock(g);
+}
+
+/* drop the sync clocks at [lo, hi) inside one granule */
+static void forget_syncs(struct rc_engine *e, struct rc_gran *g, uintptr_t gbase, uintptr_t lo,
+                         uintptr_t hi)
+{
+	int left = 0;
+
+	__atomic_fetch_and(&g->more, ~G_SYNC, __ATOMIC_RELAXED);
+	for (uintptr_t a = gbase; a < gbase + 8; a++) {
+		struct rc_bucket *b = bucket_of(e, a);
+		struct rc_sync **pp, *s;
+
+		lk_lock(e, &b->lock);
+		for (pp = &b->head; (s = *pp); pp = &s->next)
+			if (s->addr == a)
+				break;
+		if (s && a >= lo && a < hi) {
+			*pp = s->next;
+			sync_drop(e, s);
+		} else if (s) {
+			left = 1;
+		}
+		lk_unlock(&b->lock);
+	}
+	if (left)
+		__atomic_fetch_or(&g->more, G_SYNC, __ATOMIC_RELAXED);
+}
+
+void rc_forget(struct rc_engine *e, uintptr_t addr, size_t size)
+{
+	uintptr_t end = addr + size, p;
+
+	if (!size)
+		return;
+	if (end < addr)
+		end = UINTPTR_MAX;
+	for (p = addr; p < end && !(p >> RC_ADDR_BITS);) {
+		struct rc_gran *g = gran_peek(e, p);
+		uintptr_t gbase = p & ~(uintptr_t)7, gend = gbase + 8;
+
+		if (!g) { /* nothing recorded in this leaf */
+			p = (p | ((1ul << RC_LEAF_SHIFT) - 1)) + 1;
+			if (!p)
+				break;
+			continue;
+		}
+		if (LD(&g->cell[0]) || LD(&g->cell[1]) || LD(&g->more)) {
+			unsigned lo = (unsigned)(p - gbase), hi = gend <= end ? 8 : (unsigned)(end - gbase);
+			unsigned mask = ((1u << hi) - 1) & ~((1u << lo) - 1);
+			forget_gran(e, g, mask);
+			if (LD(&g->more) & G_SYNC)
+				forget_syncs(e, g, gbase, p, gend <= end ? gend : end);
+		}
+		if (gend < gbase)
+			break;
+		p = gend;
+	}
+}
+
+/* ---- tests and diagnostics ------------------------------------------------------- */
+
+uint32_t rc_clock(struct rc_engine *e, rc_tid t, rc_tid u)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th || u >= RC_MAX_THREADS)
+		return 0;
+	return (uint32_t)th->vc[u];
+}
+
+static const char *check_cell(struct rc_engine *e, uint64_t c)
+{
+	unsigned u = C_TID(c);
+	struct rc_thread *o;
+
+	if (!c)
+		return NULL;
+	if (!u || u >= e->n_slots || !(o = e->th[u]))
+		return "a shadow cell names a slot never used";
+	if (!C_MASK(c))
+		return "a shadow cell with no bytes";
+	if (!C_CLK(c) || C_CLK(c) > o->clk)
+		return "a shadow cell from a slot's future";
+	return NULL;
+}
+
+const char *rc_sanity(struct rc_engine *e)
+{
+	uint32_t n = e->n_slots, refs = 0, nfree = 0;
+	const char *why;
+
+	if (n < 1 || n > RC_MAX_THREADS)
+		return "slot count out of range";
+	for (uint32_t s = 1; s < n; s++) {
+		struct rc_thread *th = e->th[s];
+		if (!th)
+			return "a used slot has no thread";
+		if (th->vc[s] != th->clk)
+			return "a thread's own clock entry is not its epoch";
+		if (th->state != TH_LIVE || th->clk == RC_CLOCK_MAX)
+			continue;
+		for (uint32_t u = 1; u < n; u++)
+			if (u != s && e->th[u] && e->th[u]->vc[s] >= th->clk)
+				return "another thread knows a live thread's current epoch";
+	}
+	for (uint32_t b = 0; b < RC_SYNC_BUCKETS; b++) {
+		for (struct rc_sync *s = e->buckets[b].head; s; s = s->next) {
+			struct rc_gran *g = gran_peek(e, s->addr);
+			if (bucket_of(e, s->addr) != &e->buckets[b])
+				return "a sync clock in the wrong bucket";
+			if (!g || !(g->more & G_SYNC))
+				return "a sync clock whose granule does not say so";
+			for (uint32_t u = 1; u < n && u < s->cap; u++)
+				if (e->th[u]->state == TH_LIVE && s->vc[u] >= e->th[u]->clk &&
+				    e->th[u]->clk != RC_CLOCK_MAX)
+					return "a sync clock knows a live thread's current epoch";
+		}
+	}
+	for (uint32_t i = 0; i < RC_TOP_ENTRIES; i++) {
+		struct rc_gran **dir = e->top[i];
+		if (!dir)
+			continue;
+		for (uint32_t j = 0; j < (1u << RC_DIR_BITS); j++) {
+			struct rc_gran *leaf = dir[j];
+			if (!leaf)
+				continue;
+			for (uint32_t k = 0; k < RC_LEAF_GRANS; k++) {
+				struct rc_gran *g = &leaf[k];
+				uint32_t steps = 0;
+				if (g->lock & 1)
+					return "a granule left locked";
+				for (int x = 0; x < 2; x++)
+					if ((why = check_cell(e, g->cell[x])))
+						return why;
+				for (uint32_t idx = g->more & G_IDX; idx; idx = chunk_at(e, idx)->next) {
+					struct rc_chunk *c = chunk_at(e, idx);
+					int used = 0;
+					if (!c || ++steps > e->chunk_fresh)
+						return "a broken overflow chain";
+					for (int x = 0; x < RC_CHUNK_CELLS; x++) {
+						if ((why = check_cell(e, c->cell[x])))
+							return why;
+						used |= c->cell[x] != 0;
+					}
+					if (!used)
+						return "an empty overflow chunk left in a chain";
+					refs++;
+				}
+				if ((g->more & G_IDX) && (!g->cell[0] || !g->cell[1]))
+					return "an overflow chain while an inline cell is free";
+			}
+		}
+	}
+	for (uint32_t idx = e->chunk_free; idx; idx = chunk_at(e, idx)->next)
+		if (!chunk_at(e, idx) || ++nfree > e->chunk_fresh)
+			return "a broken chunk free list";
+	if (refs + nfree != e->chunk_fresh - 1)
+		return "overflow chunks lost or shared";
+	return NULL;
+}
