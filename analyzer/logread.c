@@ -42,19 +42,18 @@ struct index {
 	struct idx_thread *threads;
 };
 
-#define MAX_ERRORS 20
 
 static void add_error(struct lr_log *log, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
 
-	if (log->n_errors == MAX_ERRORS) {
+	if (log->n_errors == LR_MAX_ERRORS) {
 		log->errors = xrealloc(log->errors, (log->n_errors + 1) * sizeof(char *));
 		log->errors[log->n_errors++] = xstrdup("further problems not shown");
 		return;
 	}
-	if (log->n_errors > MAX_ERRORS)
+	if (log->n_errors > LR_MAX_ERRORS)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -144,7 +143,7 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		struct idx_stack *e;
 		NEED(sizeof(r));
 		memcpy(&r, p, sizeof(r));
-		if (r.n_frames > LH_MAX_FRAMES * 4) {
+		if (r.n_frames > LR_MAX_STACK_FRAMES) {
 			add_error(log, "corrupt stack record at byte %zu: %u frames", off, r.n_frames);
 			return;
 		}
@@ -244,7 +243,7 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		struct lr_edge ed;
 		NEED(sizeof(r));
 		memcpy(&r, p, sizeof(r));
-		if (r.n_gates > 1024) {
+		if (r.n_gates > LR_MAX_EDGE_GATES) {
 			add_error(log, "corrupt edge record at byte %zu: %u gates", off, r.n_gates);
 			return;
 		}
@@ -268,7 +267,7 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		struct lr_finding f;
 		NEED(sizeof(f.f));
 		memcpy(&f.f, p, sizeof(f.f));
-		if (f.f.n_items > 4096) {
+		if (f.f.n_items > LR_MAX_FINDING_ITEMS) {
 			add_error(log, "corrupt finding record at byte %zu: %u items", off, f.f.n_items);
 			return;
 		}
@@ -337,7 +336,7 @@ struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char 
 		return NULL;
 	}
 	if (log->hdr.format_version == 0 || log->hdr.header_size < 16 ||
-	    log->hdr.header_size > 4096) {
+	    log->hdr.header_size > LR_MAX_HEADER_SIZE) {
 		snprintf(err, errlen, "%s: corrupt header (format %u, header size %u)", name,
 		         log->hdr.format_version, log->hdr.header_size);
 		lr_free(log);

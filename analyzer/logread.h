@@ -16,6 +16,21 @@
 
 #include "lockhound_log.h"
 
+/* Limits of the reader.  None of them stops detection in a log the shim
+ * wrote: they bound what a corrupt log can make the reader do.
+ *   LR_MAX_ERRORS        problems listed per log, then "further problems
+ *                        not shown"
+ *   LR_MAX_STACK_FRAMES  frames in one stack record (the shim writes at
+ *                        most LH_MAX_FRAMES; more is corruption)
+ *   LR_MAX_EDGE_GATES    gates in one edge record (the shim: LH_MAX_GATES)
+ *   LR_MAX_FINDING_ITEMS items in one finding record
+ *   LR_MAX_HEADER_SIZE   bytes of a file header */
+#define LR_MAX_ERRORS 20
+#define LR_MAX_STACK_FRAMES (LH_MAX_FRAMES * 4)
+#define LR_MAX_EDGE_GATES 1024
+#define LR_MAX_FINDING_ITEMS 4096
+#define LR_MAX_HEADER_SIZE 4096
+
 struct lr_module {
 	uint64_t base, lo, hi;
 	char *path;
@@ -90,7 +105,8 @@ struct lr_log {
 /* Read the log at path.  Returns the log (check ->errors), or NULL with a
  * one-line message in err for a file that cannot be used at all. */
 struct lr_log *lr_read(const char *path, char *err, size_t errlen);
-/* Same, from a buffer (for tests); the buffer is copied. */
+/* Same, from a buffer (for tests).  The log keeps no pointer into data:
+ * everything it needs is copied out while reading. */
 struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char *err, size_t errlen);
 void lr_free(struct lr_log *log);
 
