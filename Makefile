@@ -121,7 +121,8 @@ $(B)/testprogs/%.so: testprogs/%.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 # pure units of the shim, linked into the unit tests without LD_PRELOAD
-UNIT_PRELOAD_OBJ := $(B)/pic/preload/wfg.o $(B)/pic/preload/resolve.o $(B)/pic/preload/race.o
+UNIT_PRELOAD_OBJ := $(B)/pic/preload/wfg.o $(B)/pic/preload/resolve.o $(B)/pic/preload/race.o \
+                    $(B)/pic/preload/rt_tab.o
 
 $(B)/unit/%: tests/unit/%.c $(ANALYZER_OBJ) $(UNIT_PRELOAD_OBJ)
 	@mkdir -p $(dir $@)

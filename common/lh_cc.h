@@ -13,8 +13,12 @@
 #ifndef LOCKHOUND_CC_H
 #define LOCKHOUND_CC_H
 
+/* one -Wl,--wrap=NAME per function of lh_wrap_syms.h: the program's
+ * allocations and memory/string calls reach the runtime's __wrap_NAME */
+#include "lh_wrap_syms.h"
+#define LH_CC_WRAP_OPTION(name) "-Wl,--wrap=" #name,
 #define LH_CC_LINK_OPTIONS \
-	{ NULL }
+	{ LH_WRAP_SYMS(LH_CC_WRAP_OPTION) NULL }
 
 /* The runtime's file name, and the directory (relative to the runtime's
  * directory) with stand-ins for gcc's libtsan.so and libtsan_preinit.o: gcc

@@ -29,7 +29,7 @@
  * returned with it held), only H's call site is exact and the edge is
  * flagged LH_EDGE_FROM_STACK_PARTIAL.
  */
-#include "shim.h"
+#include "rt.h"
 
 #include <errno.h>
 #include <string.h>
@@ -620,6 +620,8 @@ void lh_core_acquired(const struct lh_acq *a)
 	uint64_t id;
 	int i;
 
+	LH_RT_HOOK(lh_rt_lock_acquired(a->addr, a->kind,
+	                               (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL));
 	if (!t)
 		return;
 	lk = lock_get(t, a->addr);
@@ -776,6 +778,7 @@ void lh_core_released(void *addr, int kind, uintptr_t ra)
 	struct lh_rec_finding_item it;
 	int i, owner, waiters, st;
 
+	LH_RT_HOOK(lh_rt_lock_released(addr, kind, -1));
 	if (!t)
 		return;
 	for (i = t->n_held - 1; i >= 0; i--) {
@@ -946,6 +949,7 @@ void lh_core_cond_leave(void *cond)
 {
 	size_t j, k;
 
+	LH_RT_HOOK(lh_rt_acquire(cond)); /* what the signal that woke it released */
 	lh_core_wait_end();
 	lh_mu_lock(&cond_mu);
 	for (j = ((uintptr_t)cond >> 4) % N_CONDS, k = 0; k < 64; k++, j = (j + 1) % N_CONDS)
@@ -961,6 +965,7 @@ void lh_core_cond_release(void *mutex, int kind, uintptr_t ra)
 	struct lh_thread *t = lh_thr_self();
 	int i;
 
+	LH_RT_HOOK(lh_rt_lock_released(mutex, kind, LH_MODE_EXCL));
 	if (!t)
 		return;
 	/* the wait releases the mutex completely, whatever its count */

@@ -18,7 +18,7 @@
  * only the forking thread registered.  The log descriptor is O_CLOEXEC, so
  * an exec'd program starts its own log through LD_PRELOAD.
  */
-#include "shim.h"
+#include "rt.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -91,6 +91,7 @@ static void fork_prepare(void)
 	if (!lh_ready)
 		return;
 	lh_in_shim++;
+	LH_RT_HOOK(lh_rt_fork_prepare());
 	lh_mu_lock(&lh_thr_mu);
 	lh_mu_lock(&lh_log_mu);
 }
@@ -101,6 +102,7 @@ static void fork_parent(void)
 		return;
 	lh_mu_unlock(&lh_log_mu);
 	lh_mu_unlock(&lh_thr_mu);
+	LH_RT_HOOK(lh_rt_fork_parent());
 	lh_in_shim--;
 }
 
@@ -114,6 +116,7 @@ static void fork_child(void)
 	lh_alloc_after_fork_child();
 	lh_log_mu = fresh;
 	lh_thr_mu = fresh;
+	LH_RT_HOOK(lh_rt_fork_child());
 	if (lh_log_open(1) == 0) {
 		lh_log_modules_after_fork_child();
 		lh_stk_after_fork_child();

@@ -74,6 +74,24 @@ static int no_thrd_join(thrd_t t, int *res)
 {
 	return thrd_error;
 }
+static int no_thrd_detach(thrd_t t)
+{
+	return thrd_error;
+}
+static int no_cnd_op(cnd_t *c)
+{
+	return thrd_error;
+}
+static void no_call_once(once_flag *o, void (*fn)(void))
+{
+	/* unreachable: a program can call call_once only where the C
+	 * library has it */
+}
+static int no_sem_clockwait(sem_t *__restrict s, clockid_t c, const struct timespec *__restrict t)
+{
+	errno = ENOSYS;
+	return -1;
+}
 static void (*c11_exit)(void *); /* the real pthread_exit */
 static void no_thrd_exit(int res)
 {
@@ -130,6 +148,21 @@ const struct lh_sym lh_syms[] = {
 	OPT(thrd_create, "thrd_create", no_thrd_create),
 	OPT(thrd_join, "thrd_join", no_thrd_join),
 	OPT(thrd_exit, "thrd_exit", no_thrd_exit),
+	OPT(thrd_detach, "thrd_detach", no_thrd_detach),
+	REQ(cond_signal, "pthread_cond_signal", "GLIBC_2.3.2"),
+	REQ(cond_broadcast, "pthread_cond_broadcast", "GLIBC_2.3.2"),
+	OPT(cnd_signal, "cnd_signal", no_cnd_op),
+	OPT(cnd_broadcast, "cnd_broadcast", no_cnd_op),
+	REQ(barrier_wait, "pthread_barrier_wait", NULL),
+	REQ(once, "pthread_once", NULL),
+	OPT(call_once, "call_once", no_call_once),
+	REQ(sem_init, "sem_init", NULL),
+	REQ(sem_destroy, "sem_destroy", NULL),
+	REQ(sem_post, "sem_post", NULL),
+	REQ(sem_wait, "sem_wait", NULL),
+	REQ(sem_trywait, "sem_trywait", NULL),
+	REQ(sem_timedwait, "sem_timedwait", NULL),
+	OPT(sem_clockwait, "sem_clockwait", no_sem_clockwait),
 	REQ(register_atfork, "__register_atfork", NULL),
 	REQ(thread_sigmask, "pthread_sigmask", NULL),
 	REQ(sigprocmask, "sigprocmask", NULL),

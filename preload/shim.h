@@ -16,6 +16,7 @@
 #define LOCKHOUND_SHIM_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -74,6 +75,21 @@ struct lh_real {
 	int (*thrd_create)(thrd_t *, thrd_start_t, void *);
 	int (*thrd_join)(thrd_t, int *);
 	void (*thrd_exit)(int) __attribute__((noreturn));
+	int (*thrd_detach)(thrd_t);
+	int (*cond_signal)(pthread_cond_t *);
+	int (*cond_broadcast)(pthread_cond_t *);
+	int (*cnd_signal)(cnd_t *);
+	int (*cnd_broadcast)(cnd_t *);
+	int (*barrier_wait)(pthread_barrier_t *);
+	int (*once)(pthread_once_t *, void (*)(void));
+	void (*call_once)(once_flag *, void (*)(void));
+	int (*sem_init)(sem_t *, int, unsigned);
+	int (*sem_destroy)(sem_t *);
+	int (*sem_post)(sem_t *);
+	int (*sem_wait)(sem_t *);
+	int (*sem_trywait)(sem_t *);
+	int (*sem_timedwait)(sem_t *__restrict, const struct timespec *__restrict);
+	int (*sem_clockwait)(sem_t *__restrict, clockid_t, const struct timespec *__restrict);
 	int (*register_atfork)(void (*)(void), void (*)(void), void (*)(void), void *);
 	int (*thread_sigmask)(int, const sigset_t *, sigset_t *);
 	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
@@ -220,6 +236,7 @@ struct lh_thread {
 	int exit_rounds;  /* calls of the exit key's destructor so far */
 	uint32_t exit_call_stack; /* the pthread_exit call, if any */
 	uintptr_t stack_lo; /* lowest address of the thread's stack, 0 unknown */
+	struct lh_rt_thread *rt; /* exact mode: its race-runtime state, made by the creator */
 	struct lh_thread *next, *prev; /* registry, under lh_thr_mu */
 };
 

@@ -14,7 +14,7 @@
  * The small start record handed to a new thread is malloc'd: it is made in
  * pthread_create's caller, which may allocate anyway.
  */
-#include "shim.h"
+#include "rt.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -355,6 +355,7 @@ static void start_common(struct lh_start *s)
 	lh_in_shim++;
 	td_start(s->td);
 	lh_in_shim--;
+	LH_RT_HOOK(lh_rt_thread_begin(s->td->rt)); /* exact mode: the slot the creator made */
 }
 
 void *lh_thr_trampoline(void *p)

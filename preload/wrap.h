@@ -13,6 +13,7 @@
 #define LOCKHOUND_WRAP_H
 
 #include "shim.h"
+#include "rt.h"
 
 #include <errno.h>
 
@@ -116,6 +117,7 @@ static inline int lh_fast_acquire(struct lh_thread *t, void *addr, unsigned shar
 	h->mode = (uint8_t)shared;
 	h->kind = kind;
 	t->n_held = n + 1;
+	LH_RT_HOOK(lh_rt_lock_acquired(addr, kind, (int)shared));
 	return 1;
 }
 
@@ -127,6 +129,7 @@ static inline int lh_fast_release(struct lh_thread *t, void *addr)
 	if (likely(n > 0)) {
 		struct lh_held *h = &t->held[n - 1];
 		if (likely(h->addr == addr && h->count == 1)) {
+			LH_RT_HOOK(lh_rt_lock_released(addr, h->kind, h->mode));
 			t->n_held = n - 1;
 			return 1;
 		}

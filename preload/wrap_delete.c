@@ -8,6 +8,9 @@
  * blocks).  Each then calls the real operator delete (libstdc++'s; a
  * program that defines its own takes precedence over this one anyway).
  *
+ * In exact mode the block is also a new object for the race runtime
+ * (lh_rt_free: its shadow is cleared, it leaves the heap-block table).
+ *
  * Limit: C code that frees a struct holding a pthread mutex it never
  * destroyed is not seen (free() is not interposed: the dynamic loader calls
  * it before any interposer can be ready).
@@ -54,6 +57,7 @@ static inline int watching(void *p)
 		static void *real;                                                                 \
 		if (watching(p))                                                                   \
 			LH_TELL(lh_core_freed(p, block_size(p)));                                  \
+		LH_RT_HOOK(lh_rt_free(p));                                                         \
 		((del_fn)next_fn(&real, #sym))(p);                                                 \
 	}
 #define DELETE_SIZED(sym)                                                                          \
@@ -62,6 +66,7 @@ static inline int watching(void *p)
 		static void *real;                                                                 \
 		if (watching(p))                                                                   \
 			LH_TELL(lh_core_freed(p, n));                                              \
+		LH_RT_HOOK(lh_rt_free(p));                                                         \
 		((del_sized_fn)next_fn(&real, #sym))(p, n);                                        \
 	}
 #define DELETE_ALIGNED(sym)                                                                        \
@@ -70,6 +75,7 @@ static inline int watching(void *p)
 		static void *real;                                                                 \
 		if (watching(p))                                                                   \
 			LH_TELL(lh_core_freed(p, block_size(p)));                                  \
+		LH_RT_HOOK(lh_rt_free(p));                                                         \
 		((del_al_fn)next_fn(&real, #sym))(p, al);                                          \
 	}
 #define DELETE_SIZED_ALIGNED(sym)                                                                  \
@@ -78,6 +84,7 @@ static inline int watching(void *p)
 		static void *real;                                                                 \
 		if (watching(p))                                                                   \
 			LH_TELL(lh_core_freed(p, n));                                              \
+		LH_RT_HOOK(lh_rt_free(p));                                                         \
 		((del_sized_al_fn)next_fn(&real, #sym))(p, n, al);                                 \
 	}
 

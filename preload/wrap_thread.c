@@ -5,6 +5,15 @@
 
 #include <string.h>
 
+static int attr_detached(const pthread_attr_t *attr)
+{
+	int st = PTHREAD_CREATE_JOINABLE;
+
+	if (attr)
+		pthread_attr_getdetachstate(attr, &st);
+	return st == PTHREAD_CREATE_DETACHED;
+}
+
 LH_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
 	struct lh_start *s;
@@ -20,11 +29,15 @@ LH_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
 	if (!s)
 		return lh_real.create(t, attr, fn, arg);
 	td = lh_thr_start_td(s, &id);
+	LH_RT_HOOK(td->rt = lh_rt_thread_new());
 	rc = lh_real.create(t, attr, lh_thr_trampoline, s);
-	if (rc != 0)
+	if (rc != 0) {
+		LH_RT_HOOK(lh_rt_thread_create_failed(td->rt));
 		LH_TELL(lh_thr_prepare_failed(s));
-	else
+	} else {
+		LH_RT_HOOK(lh_rt_thread_created(td->rt, *t, attr_detached(attr)));
 		lh_thr_created(td, id, *t);
+	}
 	return rc;
 }
 
@@ -43,11 +56,15 @@ LH_EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
 	if (!s)
 		return lh_real.thrd_create(t, fn, arg);
 	td = lh_thr_start_td(s, &id);
+	LH_RT_HOOK(td->rt = lh_rt_thread_new());
 	rc = lh_real.thrd_create(t, lh_thr_trampoline_c11, s);
-	if (rc != thrd_success)
+	if (rc != thrd_success) {
+		LH_RT_HOOK(lh_rt_thread_create_failed(td->rt));
 		LH_TELL(lh_thr_prepare_failed(s));
-	else
+	} else {
+		LH_RT_HOOK(lh_rt_thread_created(td->rt, (pthread_t)*t, 0));
 		lh_thr_created(td, id, (pthread_t)*t);
+	}
 	return rc;
 }
 
@@ -65,11 +82,15 @@ LH_EXPORT int pthread_join(pthread_t t, void **ret)
 
 	if (lh_pass())
 		return lh_real.join(t, ret);
+	struct lh_rt_thread *jt = NULL;
+	LH_RT_HOOK(jt = lh_rt_join_target(t)); /* before: its pthread_t may be reused after */
 	LH_TELL(lh_join_begin(t, LH_RA, LH_CFA));
 	pthread_cleanup_push(join_cancelled, NULL);
 	rc = LH_GUARDED(lh_real.join(t, ret));
 	pthread_cleanup_pop(0);
 	lh_core_wait_end();
+	if (rc == 0 && jt)
+		lh_rt_joined(jt);
 	return rc;
 }
 
@@ -79,17 +100,38 @@ LH_EXPORT int thrd_join(thrd_t t, int *res)
 
 	if (lh_pass())
 		return lh_real.thrd_join(t, res);
+	struct lh_rt_thread *jt = NULL;
+	LH_RT_HOOK(jt = lh_rt_join_target((pthread_t)t));
 	LH_TELL(lh_join_begin((pthread_t)t, LH_RA, LH_CFA));
 	rc = LH_GUARDED(lh_real.thrd_join(t, res));
 	lh_core_wait_end();
+	if (rc == thrd_success && jt)
+		lh_rt_joined(jt);
 	return rc;
 }
 
 LH_EXPORT int pthread_detach(pthread_t t)
 {
+	int rc;
+
 	if (!lh_real.detach)
 		lh_init();
-	return lh_real.detach(t);
+	rc = lh_real.detach(t);
+	if (rc == 0)
+		LH_RT_HOOK(lh_rt_detach(t));
+	return rc;
+}
+
+LH_EXPORT int thrd_detach(thrd_t t)
+{
+	int rc;
+
+	if (!lh_real.thrd_detach)
+		lh_init();
+	rc = lh_real.thrd_detach(t);
+	if (rc == thrd_success)
+		LH_RT_HOOK(lh_rt_detach((pthread_t)t));
+	return rc;
 }
 
 LH_EXPORT void pthread_exit(void *ret)

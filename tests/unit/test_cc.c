@@ -182,11 +182,11 @@ static void test_build_link_gcc_clang(void)
 {
 	char *words[] = { "cc" };
 	char *v[] = { "-fsanitize=thread", "a.o", "-lc", "-o", "prog", NULL };
-	char *out[32];
+	char *out[128];
 	struct cc_step st = classify(ARGC(v), v);
 	int n, rt, user;
 
-	n = cc_build_argv(words, 1, ARGC(v), v, &st, 0, "/rt", out, 32);
+	n = cc_build_argv(words, 1, ARGC(v), v, &st, 0, "/rt", out, 128);
 	CU_ASSERT(n > 0);
 	rt = find(out, "/rt/liblockhound.so");
 	user = find(out, "a.o");
@@ -195,6 +195,11 @@ static void test_build_link_gcc_clang(void)
 	CU_ASSERT(find(out, "-fno-sanitize-link-runtime") < 0);
 	CU_ASSERT(find(out, "-Wl,-rpath,/rt") > 0);
 	CU_ASSERT_STRING_EQUAL(out[rt - 1], "-Wl,--push-state,--no-as-needed");
+	/* exact mode sees the program's allocations and memory calls (lh_wrap_syms.h) */
+	CU_ASSERT(find(out, "-Wl,--wrap=malloc") > rt && find(out, "-Wl,--wrap=malloc") < user);
+	CU_ASSERT(find(out, "-Wl,--wrap=free") > rt);
+	CU_ASSERT(find(out, "-Wl,--wrap=memcpy") > rt);
+	CU_ASSERT(find(out, "-Wl,--wrap=_Znwm") > rt);
 	/* the program's own -fsanitize=thread is not doubled */
 	{
 		int i, k = 0;
@@ -202,7 +207,7 @@ static void test_build_link_gcc_clang(void)
 			k += !strcmp(out[i], "-fsanitize=thread");
 		CU_ASSERT_EQUAL(k, 1);
 	}
-	n = cc_build_argv(words, 1, ARGC(v), v, &st, 1, "/rt", out, 32);
+	n = cc_build_argv(words, 1, ARGC(v), v, &st, 1, "/rt", out, 128);
 	CU_ASSERT(n > 0);
 	CU_ASSERT(find(out, "-fno-sanitize-link-runtime") > 0);
 	CU_ASSERT(find(out, "-B/rt/tsan-stub/") < 0);

@@ -1,0 +1,100 @@
+/*
+ * wrap_once.c - the synchronization that is not a lock, seen only for
+ * exact mode's happens-before: barriers, pthread_once and C11 call_once,
+ * condition signals.  In the plain mode each wrapper is the real call
+ * behind one branch.
+ *
+ * Barrier: every arrival releases the barrier's clock before it waits and
+ * acquires it when the wait returns, so everything before the barrier in
+ * any thread happens before everything after it in all of them.  Limit:
+ * one clock for every phase of a barrier used again and again; a thread
+ * late to leave phase n may acquire what another released arriving at
+ * phase n+1 (missed races, never false ones).
+ *
+ * Once: the initializer runs inside a trampoline that releases the once
+ * object's clock when the initializer returns; every call that returns
+ * (the first and all later ones) acquires it.  The trampoline finds its
+ * initializer in thread-local variables (the initializer runs in the
+ * calling thread; nested once calls save theirs first).
+ *
+ * Condition variables: a signal or broadcast releases the condition's
+ * clock before the real call; the woken wait acquires it (wrap_cond.c,
+ * through the core).
+ */
+#include "wrap.h"
+
+#define REAL(f) (likely(lh_real.f != NULL) ? lh_real.f : (lh_init(), lh_real.f))
+
+LH_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
+{
+	int rc;
+
+	if (likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)))
+		return REAL(barrier_wait)(b);
+	lh_rt_release(b);
+	rc = REAL(barrier_wait)(b);
+	lh_rt_acquire(b);
+	return rc;
+}
+
+static __thread void *once_obj __attribute__((tls_model("initial-exec")));
+static __thread void (*once_fn)(void) __attribute__((tls_model("initial-exec")));
+
+static void once_trampoline(void)
+{
+	void *obj = once_obj;
+	void (*fn)(void) = once_fn;
+
+	fn();
+	lh_rt_release(obj);
+}
+
+LH_EXPORT int pthread_once(pthread_once_t *o, void (*fn)(void))
+{
+	int rc;
+
+	if (likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)))
+		return REAL(once)(o, fn);
+	once_obj = o;
+	once_fn = fn;
+	rc = REAL(once)(o, once_trampoline);
+	if (rc == 0)
+		lh_rt_acquire(o);
+	return rc;
+}
+
+LH_EXPORT void call_once(once_flag *o, void (*fn)(void))
+{
+	if (likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED))) {
+		REAL(call_once)(o, fn);
+		return;
+	}
+	once_obj = o;
+	once_fn = fn;
+	REAL(call_once)(o, once_trampoline);
+	lh_rt_acquire(o);
+}
+
+LH_EXPORT int pthread_cond_signal(pthread_cond_t *c)
+{
+	LH_RT_HOOK(lh_rt_release(c));
+	return REAL(cond_signal)(c);
+}
+
+LH_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
+{
+	LH_RT_HOOK(lh_rt_release(c));
+	return REAL(cond_broadcast)(c);
+}
+
+LH_EXPORT int cnd_signal(cnd_t *c)
+{
+	LH_RT_HOOK(lh_rt_release(c));
+	return REAL(cnd_signal)(c);
+}
+
+LH_EXPORT int cnd_broadcast(cnd_t *c)
+{
+	LH_RT_HOOK(lh_rt_release(c));
+	return REAL(cnd_broadcast)(c);
+}

@@ -1,0 +1,66 @@
+/*
+ * wrap_sem.c - POSIX semaphores.  For now they only order memory in exact
+ * mode: a sem_post happens before the wait it lets through (the post
+ * releases the semaphore's clock before the real call, a wait that
+ * succeeded acquires it).  Semaphores are not locks of the lock graph (a
+ * later change may make them so, here).  In the plain mode each wrapper is
+ * the real call behind one branch.
+ */
+#include "wrap.h"
+
+#define REAL(f) (likely(lh_real.f != NULL) ? lh_real.f : (lh_init(), lh_real.f))
+
+LH_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
+{
+	int rc = REAL(sem_init)(s, pshared, value);
+	/* a new semaphore at this address: no order inherited from an old one */
+	if (rc == 0)
+		LH_RT_HOOK(rc_forget(lh_rt_engine, (uintptr_t)s, sizeof(*s)));
+	return rc;
+}
+
+LH_EXPORT int sem_destroy(sem_t *s)
+{
+	LH_RT_HOOK(rc_forget(lh_rt_engine, (uintptr_t)s, sizeof(*s)));
+	return REAL(sem_destroy)(s);
+}
+
+LH_EXPORT int sem_post(sem_t *s)
+{
+	LH_RT_HOOK(lh_rt_release(s));
+	return REAL(sem_post)(s);
+}
+
+#define WAITED(rc, s)                                                                              \
+	do {                                                                                       \
+		if ((rc) == 0)                                                                     \
+			LH_RT_HOOK(lh_rt_acquire(s));                                              \
+	} while (0)
+
+LH_EXPORT int sem_wait(sem_t *s)
+{
+	int rc = REAL(sem_wait)(s);
+	WAITED(rc, s);
+	return rc;
+}
+
+LH_EXPORT int sem_trywait(sem_t *s)
+{
+	int rc = REAL(sem_trywait)(s);
+	WAITED(rc, s);
+	return rc;
+}
+
+LH_EXPORT int sem_timedwait(sem_t *__restrict s, const struct timespec *__restrict ts)
+{
+	int rc = REAL(sem_timedwait)(s, ts);
+	WAITED(rc, s);
+	return rc;
+}
+
+LH_EXPORT int sem_clockwait(sem_t *__restrict s, clockid_t clk, const struct timespec *__restrict ts)
+{
+	int rc = REAL(sem_clockwait)(s, clk, ts);
+	WAITED(rc, s);
+	return rc;
+}
