@@ -278,8 +278,11 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		break;
 	}
 	case LH_REC_END:
-		NEED(sizeof(struct lh_rec_end));
-		memcpy(&log->end, p, sizeof(log->end));
+		/* an older shim's end record stops before n_threads: then the
+		 * count is not known (0) */
+		NEED(LH_REC_END_V1_SIZE);
+		memset(&log->end, 0, sizeof(log->end));
+		memcpy(&log->end, p, size >= sizeof(log->end) ? sizeof(log->end) : LH_REC_END_V1_SIZE);
 		log->complete = 1;
 		break;
 	case LH_REC_NOTE: {

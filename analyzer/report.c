@@ -276,7 +276,9 @@ static void text_lock_line(FILE *out, struct rp *r, const struct lr_log *log, co
 		fprintf(out, ", initialized at:\n");
 		text_stack(out, r, log, l->init_stack, "        ");
 	} else {
-		fprintf(out, "%s\n", l && (l->flags & LH_LOCKF_STATIC_INIT) ? ", statically initialized" : "");
+		/* no init call seen: a static initializer or a C++ std::mutex,
+		 * global or on the stack; the shim cannot tell which */
+		fprintf(out, "%s\n", l && (l->flags & LH_LOCKF_STATIC_INIT) ? ", no init call seen" : "");
 	}
 }
 
@@ -492,6 +494,17 @@ static void text_threads(FILE *out, struct rp *r, const struct lr_log *log, cons
 	}
 }
 
+/* The threads a log's process ran: the count its END record gives, or
+ * (cut short, or an older shim) the threads its records name, which is a
+ * lower bound; *exact says which. */
+static size_t threads_run(const struct lr_log *log, int *exact)
+{
+	*exact = log->complete && log->end.n_threads > 0;
+	if (*exact)
+		return log->end.n_threads > log->n_threads ? log->end.n_threads : log->n_threads;
+	return log->n_threads;
+}
+
 void rp_summary(char *buf, size_t len, const struct fd_result *res)
 {
 	size_t n_cycle = 0, n_dead = 0, n_mis = 0, n_race = 0, i;
@@ -595,12 +608,15 @@ void rp_view_text(FILE *out, struct rp *r)
 	const struct rp_input *in = r->in;
 	char sum[256];
 	size_t i, n_edges = 0, n_locks = 0, n_threads = 0;
+	int all_exact = 1;
 
 	for (i = 0; i < in->n_logs; i++) {
 		size_t k;
 		n_edges += in->logs[i]->n_edges;
 		n_locks += in->logs[i]->n_locks;
-		n_threads += in->logs[i]->n_threads;
+		int exact;
+		n_threads += threads_run(in->logs[i], &exact);
+		all_exact &= exact;
 		for (k = 0; k < in->logs[i]->n_errors; k++)
 			fprintf(out, "lockhound: warning: %s: %s\n", in->logs[i]->path, in->logs[i]->errors[k]);
 		for (k = 0; k < in->logs[i]->n_notes; k++)
@@ -624,9 +640,9 @@ void rp_view_text(FILE *out, struct rp *r)
 			fprintf(out, "%s%s", w, w[strlen(w) - 1] == '\n' ? "" : "\n");
 	}
 	rp_summary(sum, sizeof(sum), in->res);
-	fprintf(out, "lockhound: %s (%zu process%s, %zu thread%s, %zu lock order%s recorded)\n", sum,
-	        in->n_logs, in->n_logs == 1 ? "" : "es", n_threads, n_threads == 1 ? "" : "s", n_edges,
-	        n_edges == 1 ? "" : "s");
+	fprintf(out, "lockhound: %s (%zu process%s, %s%zu thread%s, %zu lock order%s recorded)\n", sum,
+	        in->n_logs, in->n_logs == 1 ? "" : "es", all_exact ? "" : "at least ", n_threads,
+	        n_threads == 1 ? "" : "s", n_edges, n_edges == 1 ? "" : "s");
 	(void)n_locks;
 }
 
@@ -868,6 +884,12 @@ int rp_view_json(FILE *out, struct rp *r)
 		json_object_set_new(lo, "errors", errs);
 		json_object_set_new(lo, "notes", notes);
 		json_object_set_new(lo, "threads", json_integer((json_int_t)l->n_threads));
+		{
+			int exact;
+			size_t n = threads_run(l, &exact);
+			/* threads the process ran; null when only a lower bound is known */
+			json_object_set_new(lo, "threads_run", exact ? json_integer((json_int_t)n) : json_null());
+		}
 		json_object_set_new(lo, "locks", json_integer((json_int_t)l->n_locks));
 		json_object_set_new(lo, "lock_orders", json_integer((json_int_t)l->n_edges));
 		json_array_append_new(logs, lo);

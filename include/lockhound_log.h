@@ -153,13 +153,14 @@ struct lh_rec_lock {
 	uint64_t lock_id;
 	uint64_t addr;
 	uint32_t kind;       /* enum lh_lock_kind */
-	uint32_t init_stack; /* 0: statically initialized, tracked from first use */
+	uint32_t init_stack; /* 0: no init call seen (a static initializer, a C++
+	                      * std::mutex): tracked from first use */
 	uint32_t flags;      /* LH_LOCKF_* */
 	uint32_t generation; /* 1 for the first lock at this address, then 2.. */
 };
 #define LH_LOCKF_RECURSIVE 0x1u
 #define LH_LOCKF_ERRORCHECK 0x2u
-#define LH_LOCKF_STATIC_INIT 0x4u
+#define LH_LOCKF_STATIC_INIT 0x4u /* first seen in use, with no init call */
 #define LH_LOCKF_WRITER_PREF 0x8u /* rwlock: readers queue behind waiting writers */
 
 enum lh_mode {
@@ -248,7 +249,14 @@ struct lh_rec_end {
 	uint64_t end_ns;
 	int32_t exit_status; /* -1 if not known */
 	uint32_t flags;      /* LH_END_* */
+	/* grown at its end (readers accept the LH_REC_END_V1_SIZE bytes an
+	 * older shim wrote, and then know no count): */
+	uint32_t n_threads;  /* threads this process ran: main, every thread it
+	                      * created, threads the shim first saw running;
+	                      * 0 = not known */
+	uint32_t pad;
 };
+#define LH_REC_END_V1_SIZE 16 /* end_ns, exit_status, flags */
 #define LH_END_DEADLOCK 0x1u /* lockhound ended the process after a deadlock */
 
 /* LH_REC_NOTE: a warning the shim wants shown with the report, e.g. that a

@@ -329,6 +329,7 @@ void lh_log_end(int status, uint32_t flags)
 	e.end_ns = lh_now_ns();
 	e.exit_status = status;
 	e.flags = flags;
+	e.n_threads = lh_thr_count();
 	lh_log_record(LH_REC_END, &e, sizeof(e), NULL, 0, NULL, 0);
 }
 

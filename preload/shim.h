@@ -268,6 +268,7 @@ LH_HIDDEN struct lh_thread *lh_thr_self(void);
 LH_HIDDEN struct lh_thread *lh_thr_current_raw(void);
 LH_HIDDEN void lh_thr_init_main(void);
 LH_HIDDEN void lh_thr_after_fork_child(void);
+LH_HIDDEN uint32_t lh_thr_count(void); /* threads this process ran */
 LH_HIDDEN void lh_thr_emit(struct lh_thread *t); /* write its LH_REC_THREAD */
 /* Threads are written to the log only when something recorded refers to
  * them (an edge, a finding), so a program that starts a million short

@@ -26,6 +26,9 @@ pthread_mutex_t lh_thr_mu = PTHREAD_MUTEX_INITIALIZER;
 struct lh_thread *lh_thr_list;
 static struct lh_thread *free_list;
 static uint32_t next_tid = 1;
+/* threads this process ran (main, created, first seen running), for the
+ * END record's n_threads; the fork child starts again at its one thread */
+static uint32_t n_ran;
 static pthread_key_t exit_key;
 __thread struct lh_thread *lh_self_td __attribute__((tls_model("initial-exec")));
 #define self_td lh_self_td
@@ -182,6 +185,12 @@ void lh_thr_init_main(void)
 	t = td_alloc();
 	if (t)
 		td_register(t, __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED), 0, 0);
+	__atomic_fetch_add(&n_ran, 1, __ATOMIC_RELAXED);
+}
+
+uint32_t lh_thr_count(void)
+{
+	return __atomic_load_n(&n_ran, __ATOMIC_RELAXED);
 }
 
 struct lh_thread *lh_thr_current_raw(void)
@@ -202,6 +211,7 @@ struct lh_thread *lh_thr_self(void)
 	t = td_alloc();
 	if (t)
 		td_register(t, __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED), 0, 0);
+	__atomic_fetch_add(&n_ran, 1, __ATOMIC_RELAXED);
 	lh_wd_kick();
 	lh_in_shim--;
 	return t;
@@ -344,6 +354,7 @@ void lh_thr_created(struct lh_thread *td, uint32_t id, pthread_t pt)
 {
 	/* the child may have started (it sets the same value), or even ended
 	 * and its state been reused: only a not-yet-started td of this id */
+	__atomic_fetch_add(&n_ran, 1, __ATOMIC_RELAXED); /* created: it runs */
 	lh_mu_lock(&lh_thr_mu);
 	if (td->id == id && !td->started && !td->exiting)
 		td->self = pt;
@@ -397,6 +408,7 @@ void lh_thr_after_fork_child(void)
 		}
 	}
 	lh_thr_list = NULL;
+	__atomic_store_n(&n_ran, 1, __ATOMIC_RELAXED);
 	if (t) {
 		int i, j;
 		t->os_tid = (int)syscall(SYS_gettid);

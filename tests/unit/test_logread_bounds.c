@@ -346,8 +346,27 @@ static void test_fixed_records(void)
 	l.addr = 0x1000;
 	l.kind = LH_LOCK_MUTEX;
 	check_sizes(LH_REC_LOCK, &l, sizeof(l), 1, 0, 0, "lock");
+	/* the end record: an older shim's (no thread count) is the shortest
+	 * accepted; the count is read only when all of it is there */
 	memset(&e, 0, sizeof(e));
-	check_sizes(LH_REC_END, &e, sizeof(e), 1, 0, 0, "end");
+	e.n_threads = 7;
+	check_sizes(LH_REC_END, &e, LH_REC_END_V1_SIZE, 1, 0, 0, "end, older size");
+	{
+		struct lb b;
+		struct lr_log *log;
+		size_t len;
+		for (len = LH_REC_END_V1_SIZE; len <= sizeof(e); len++) {
+			lb_init(&b);
+			lb_rec(&b, LH_REC_END, &e, len);
+			log = read_exact(&b, b.n);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+			CU_ASSERT_EQUAL(log->n_errors, 0);
+			CU_ASSERT_EQUAL(log->complete, 1);
+			CU_ASSERT_EQUAL(log->end.n_threads, len == sizeof(e) ? 7u : 0u);
+			lr_free(log);
+			lb_free(&b);
+		}
+	}
 }
 
 /* ---- count limits: the limit is kept, one past it is not -------------- */

@@ -36,10 +36,35 @@ static void cycle_log(struct lb *b)
 	lb_thread_full(b, 2, 1, 6, 101, 20, "app");
 	lb_thread_full(b, 3, 1, 7, 102, 30, "worker");
 	lb_lock_full(b, 1, 0x1000, LH_LOCK_MUTEX, 5, 0, 1);
-	lb_lock_full(b, 2, 0x2000, LH_LOCK_MUTEX, 0, 0, 1);
+	lb_lock_full(b, 2, 0x2000, LH_LOCK_MUTEX, 0, LH_LOCKF_STATIC_INIT, 1);
 	lb_edge(b, 1, 2, 2, 1, 2, EX, EX, NULL, 0);
 	lb_edge(b, 2, 1, 3, 3, 4, EX, EX, NULL, 0);
-	lb_end(b, 100, 0);
+}
+
+/* the end record of a process that ran n threads (0: count not known) */
+static void end_with_threads(struct lb *b, uint32_t n)
+{
+	struct lh_rec_end e;
+
+	memset(&e, 0, sizeof(e));
+	e.end_ns = 100;
+	e.n_threads = n;
+	lb_rec(b, LH_REC_END, &e, sizeof(e));
+}
+
+static void cycle_log_ended(struct lb *b)
+{
+	cycle_log(b);
+	end_with_threads(b, 9); /* six more threads ran, took no lock in order */
+}
+
+static void cycle_log_old_end(struct lb *b)
+{
+	struct lh_rec_end e;
+
+	cycle_log(b);
+	memset(&e, 0, sizeof(e));
+	lb_rec(b, LH_REC_END, &e, LH_REC_END_V1_SIZE);
 }
 
 struct setup {
@@ -105,7 +130,7 @@ static void test_view_symbolizes_each_stack_once(void)
 	struct rp_view_stats a, b, c;
 	char *t1, *j1, *t2, *j2;
 
-	setup(&s, cycle_log);
+	setup(&s, cycle_log_ended);
 	CU_ASSERT_EQUAL_FATAL(s.res.n, 1);
 	v = rp_view_new(&s.in);
 	a = rp_view_stats(v);
@@ -142,7 +167,7 @@ static void test_view_json_first(void)
 	struct rp_view_stats a, b;
 	char *j, *t;
 
-	setup(&s, cycle_log);
+	setup(&s, cycle_log_ended);
 	v = rp_view_new(&s.in);
 	j = render_view(v, 1);
 	a = rp_view_stats(v);
@@ -157,11 +182,74 @@ static void test_view_json_first(void)
 	teardown(&s);
 }
 
+static char *text_of(void (*build)(struct lb *))
+{
+	struct setup s;
+	char *t;
+
+	setup(&s, build);
+	t = render(&s.in, 0);
+	teardown(&s);
+	return t;
+}
+
+/* the summary counts the threads the process ran, not the thread records */
+static void test_thread_count(void)
+{
+	char *t = text_of(cycle_log_ended);
+	CU_ASSERT(strstr(t, "(1 process, 9 threads, 2 lock orders recorded)") != NULL);
+	free(t);
+	/* cut short: only the threads the records name, as a lower bound */
+	t = text_of(cycle_log);
+	CU_ASSERT(strstr(t, "(1 process, at least 3 threads, 2 lock orders recorded)") != NULL);
+	free(t);
+	/* an older shim's end record: no count either */
+	t = text_of(cycle_log_old_end);
+	CU_ASSERT(strstr(t, "(1 process, at least 3 threads,") != NULL);
+	free(t);
+}
+
+static void test_thread_count_json(void)
+{
+	struct setup s;
+	char *j;
+
+	setup(&s, cycle_log_ended);
+	j = render(&s.in, 1);
+	CU_ASSERT(strstr(j, "\"threads_run\": 9") != NULL);
+	free(j);
+	teardown(&s);
+	setup(&s, cycle_log);
+	j = render(&s.in, 1);
+	CU_ASSERT(strstr(j, "\"threads_run\": null") != NULL);
+	free(j);
+	teardown(&s);
+}
+
+/* a lock with no init call (a static initializer, or a C++ std::mutex on
+ * the stack) is described by what is known, not as static */
+static void test_no_init_call(void)
+{
+	char *t = text_of(cycle_log_ended);
+	const char *m1 = strstr(t, "  M1: mutex"), *m2 = strstr(t, "  M2: mutex");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m2);
+	CU_ASSERT(strstr(t, "statically") == NULL);
+	/* M1 was initialized at a stack, M2 was not seen initialized */
+	CU_ASSERT(strncmp(strchr(m1, ','), ", initialized at:", 17) == 0);
+	CU_ASSERT(strncmp(strchr(m2, ','), ", no init call seen\n", 20) == 0);
+	free(t);
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
 		{ "view: text then JSON symbolize each stack once", test_view_symbolizes_each_stack_once },
 		{ "view: JSON then text", test_view_json_first },
+		{ "summary: threads the process ran", test_thread_count },
+		{ "JSON: threads_run", test_thread_count_json },
+		{ "lock without an init call", test_no_init_call },
 	};
 	return cunit_run("report", tests, sizeof(tests) / sizeof(tests[0]));
 }
