@@ -136,6 +136,7 @@ static void at_exit(void)
 	if (!lh_ready || lh_disabled)
 		return;
 	lh_in_shim++;
+	LH_RT_HOOK(lh_rt_at_exit());
 	lh_thr_at_exit();
 	lh_log_end(-1, 0);
 	lh_in_shim--;

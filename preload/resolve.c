@@ -166,6 +166,8 @@ const struct lh_sym lh_syms[] = {
 	REQ(register_atfork, "__register_atfork", NULL),
 	REQ(thread_sigmask, "pthread_sigmask", NULL),
 	REQ(sigprocmask, "sigprocmask", NULL),
+	REQ(sigaction, "sigaction", NULL),
+	REQ(signal, "signal", NULL),
 };
 const size_t lh_n_syms = sizeof(lh_syms) / sizeof(lh_syms[0]);
 

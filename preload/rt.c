@@ -54,9 +54,10 @@ void lh_rt_note_limit(int *noted, const char *fmt, ...)
 	va_list ap;
 	int z = 0;
 
-	/* never the log lock while the shim itself runs on this thread (a
-	 * signal handler interrupted it): the note waits for the next time */
-	if (lh_in_shim || __atomic_load_n(noted, __ATOMIC_RELAXED))
+	/* never the log lock in a signal handler, nor while the shim itself
+	 * runs on this thread (a handler interrupted it): the note waits for
+	 * the next time */
+	if (lh_in_shim || lh_rt_in_signal || __atomic_load_n(noted, __ATOMIC_RELAXED))
 		return;
 	if (!__atomic_compare_exchange_n(noted, &z, 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return;
@@ -233,7 +234,7 @@ struct lh_rt_thread *lh_rt_thread_slow(void)
 {
 	struct lh_rt_thread *t;
 
-	if (!__atomic_load_n(&lh_rt_on, __ATOMIC_ACQUIRE) || rt_gone || lh_in_shim)
+	if (!__atomic_load_n(&lh_rt_on, __ATOMIC_ACQUIRE) || rt_gone || lh_in_shim || lh_rt_in_signal)
 		return NULL;
 	t = thread_alloc();
 	if (t) {

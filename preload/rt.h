@@ -66,6 +66,8 @@ extern struct lh_ctxtab lh_rt_ctxtab LH_HIDDEN;
 extern struct lh_lstab lh_rt_locksets LH_HIDDEN;
 extern struct lh_heap lh_rt_heap LH_HIDDEN;
 extern __thread struct lh_rt_thread *lh_rt_self __attribute__((tls_model("initial-exec"))) LH_HIDDEN;
+/* > 0 while a handler the program installed runs (wrap_sigaction.c) */
+extern __thread int lh_rt_in_signal __attribute__((tls_model("initial-exec"))) LH_HIDDEN;
 
 /* ---- rt.c ---- */
 LH_HIDDEN void lh_rt_init(void); /* __tsan_init */
@@ -113,6 +115,7 @@ LH_HIDDEN void lh_rt_detach(pthread_t pt);
 LH_HIDDEN void lh_rt_fork_prepare(void);
 LH_HIDDEN void lh_rt_fork_parent(void);
 LH_HIDDEN void lh_rt_fork_child(void);
+LH_HIDDEN void lh_rt_at_exit(void);  /* notes that had to wait */
 LH_HIDDEN void lh_rt_stripes_lock_all(void);   /* rt_abi.c */
 LH_HIDDEN void lh_rt_stripes_unlock_all(void);
 /* the program's memory: an access range by the calling thread at pc */

@@ -8,9 +8,10 @@
  * with these two contexts was handled already" in a few loads (a racy loop
  * reports each iteration to the hook), `races` holds what was written.
  * When either is full the race is still reported (seen) or dropped with a
- * note (races).  A race met while the shim itself runs on this thread (a
- * signal handler interrupted it) is not written: that could take the log
- * lock twice; it is counted and noted at the next report.
+ * note (races).  A race met in a signal handler (wrap_sigaction.c), or
+ * while the shim itself runs on this thread, is not written: that would
+ * take the log lock and intern stacks in a handler; it is counted, noted
+ * at exit, and written if it happens again outside a handler.
  *
  * Both stacks come from the shadow call stack (frame 0 = the access's pc),
  * not from an unwind: LH_RACC_STACK_APPROX.
@@ -21,7 +22,7 @@
 #include <string.h>
 
 static struct lh_itab seen, races;
-static int noted_races, noted_unsafe;
+static int noted_races;
 static uint32_t unsafe_dropped;
 
 static void *alloc_cb(void *cookie, size_t n)
@@ -102,16 +103,15 @@ void lh_rt_race_hook(void *cookie, const struct rc_race *r)
 	(void)cookie;
 	if (!__atomic_load_n(&tables_ready, __ATOMIC_ACQUIRE))
 		return;
-	if (lh_itab_get(&seen, r->lo, ctx_pair, &is_new) != 0 && !is_new)
-		return;
-	if (lh_in_shim) {
+	/* not in a handler, nor inside the shim: counted, and written if it
+	 * happens again elsewhere (the seen table does not take it yet) */
+	if (lh_in_shim || lh_rt_in_signal) {
 		__atomic_add_fetch(&unsafe_dropped, 1, __ATOMIC_RELAXED);
 		return;
 	}
+	if (lh_itab_get(&seen, r->lo, ctx_pair, &is_new) != 0 && !is_new)
+		return;
 	lh_in_shim++;
-	if (__atomic_load_n(&unsafe_dropped, __ATOMIC_RELAXED))
-		lh_rt_note_limit(&noted_unsafe, "race detection: a race found while a signal handler "
-		                                "interrupted the shim was not written");
 	memset(&rec, 0, sizeof(rec));
 	rec.addr = r->lo;
 	rec.size = (uint32_t)(r->hi - r->lo);
@@ -160,4 +160,14 @@ void lh_rt_race_hook(void *cookie, const struct rc_race *r)
 	              locks_prev, (size_t)n_prev * sizeof(uint64_t));
 out:
 	lh_in_shim--;
+}
+
+void lh_rt_at_exit(void)
+{
+	uint32_t n = __atomic_load_n(&unsafe_dropped, __ATOMIC_RELAXED);
+
+	if (n)
+		lh_log_note("race detection: %u race reports from inside signal handlers (or from "
+		            "code that interrupted the shim) were not written; races there may be missing",
+		            n);
 }

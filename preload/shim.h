@@ -93,6 +93,8 @@ struct lh_real {
 	int (*register_atfork)(void (*)(void), void (*)(void), void (*)(void), void *);
 	int (*thread_sigmask)(int, const sigset_t *, sigset_t *);
 	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
+	int (*sigaction)(int, const struct sigaction *__restrict, struct sigaction *__restrict);
+	sighandler_t (*signal)(int, sighandler_t);
 };
 extern struct lh_real lh_real LH_HIDDEN;
 
