@@ -348,15 +348,10 @@ void lh_rt_detach(pthread_t pt)
 
 /* ---- contexts ---- */
 
-uint32_t lh_rt_node(struct lh_rt_thread *t, uintptr_t pc)
+uint32_t lh_rt_node_slow(struct lh_rt_thread *t, uint32_t parent, uintptr_t pc, size_t j)
 {
-	uint32_t d = t->depth < LH_RT_MAX_DEPTH ? t->depth : LH_RT_MAX_DEPTH;
-	uint32_t parent = d ? t->stack[d - 1] : 0, node;
-	size_t j = ((pc >> 2) ^ parent * 0x9e3779b1u) & (LH_RT_NODE_CACHE - 1);
+	uint32_t node = lh_ctx_node(&lh_rt_ctxtab, parent, pc);
 
-	if (t->node_cache[j].pc == pc && t->node_cache[j].parent == parent && t->node_cache[j].node)
-		return t->node_cache[j].node;
-	node = lh_ctx_node(&lh_rt_ctxtab, parent, pc);
 	if (unlikely(node == 0)) {
 		lh_rt_note_limit(&noted_nodes,
 		                 "race detection: more calling contexts than LH_RT_LOG2_NODES allows; new "

@@ -92,8 +92,23 @@ static inline uint32_t lh_rt_ctx(struct lh_rt_thread *t, uintptr_t pc)
 	return lh_rt_ctx_slow(t, pc);
 }
 /* the calling-context node of the current frame + return address pc
- * (func_entry; also an allocation site) */
-LH_HIDDEN uint32_t lh_rt_node(struct lh_rt_thread *t, uintptr_t pc);
+ * (func_entry; also an allocation site): the thread's cache first */
+LH_HIDDEN uint32_t lh_rt_node_slow(struct lh_rt_thread *t, uint32_t parent, uintptr_t pc, size_t j);
+static inline size_t lh_rt_node_slot(uint32_t parent, uintptr_t pc)
+{
+	return ((pc >> 2) ^ parent * 0x9e3779b1u) & (LH_RT_NODE_CACHE - 1);
+}
+static inline uint32_t lh_rt_node(struct lh_rt_thread *t, uintptr_t pc)
+{
+	uint32_t d = t->depth < LH_RT_MAX_DEPTH ? t->depth : LH_RT_MAX_DEPTH;
+	uint32_t parent = d ? t->stack[d - 1] : 0;
+	size_t j = lh_rt_node_slot(parent, pc);
+
+	if (likely(t->node_cache[j].pc == pc && t->node_cache[j].parent == parent &&
+	           t->node_cache[j].node))
+		return t->node_cache[j].node;
+	return lh_rt_node_slow(t, parent, pc, j);
+}
 
 /* happens-before from the shim's wrappers (each only while lh_rt_on) */
 LH_HIDDEN void lh_rt_acquire(const void *sync);

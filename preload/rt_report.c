@@ -44,12 +44,35 @@ int lh_rt_report_init(void)
 	return 0;
 }
 
+/* Frames inside liblockhound itself (the start trampoline a thread's first
+ * instrumented function returns to) are left out of reports. */
+static int in_shim_text(uintptr_t pc)
+{
+	static void *self_base;
+	Dl_info d;
+
+	if (!self_base && dladdr((void *)&lh_rt_race_hook, &d))
+		self_base = d.dli_fbase;
+	return self_base && dladdr((void *)pc, &d) && d.dli_fbase == self_base;
+}
+
+static int drop_shim_frames(uintptr_t *pcs, int n, int keep_first)
+{
+	int i, k = keep_first ? 1 : 0;
+
+	for (i = k; i < n; i++)
+		if (!in_shim_text(pcs[i]))
+			pcs[k++] = pcs[i];
+	return k;
+}
+
 /* a side's stack, interned; frame 0 is the access's exact pc */
 static uint32_t side_stack(uint32_t ctx, uint32_t *lockset)
 {
 	uintptr_t pcs[LH_MAX_FRAMES];
 	int trunc, n = lh_ctx_stack(&lh_rt_ctxtab, ctx, pcs, lh_opt.stack_depth, &trunc, lockset);
 
+	n = drop_shim_frames(pcs, n, 1);
 	if (n == 0)
 		return 0;
 	return lh_stk_intern(pcs, n, LH_STACK_FIRST_IS_PC | (trunc ? LH_STACK_TRUNCATED : 0));
@@ -120,6 +143,7 @@ void lh_rt_race_hook(void *cookie, const struct rc_race *r)
 		int trunc;
 		uintptr_t pcs[LH_MAX_FRAMES];
 		int n = lh_ctx_node_stack(&lh_rt_ctxtab, b.alloc_node, pcs, lh_opt.stack_depth, &trunc);
+		n = drop_shim_frames(pcs, n, 0);
 		rec.var_kind = LH_VAR_HEAP;
 		rec.var_base = b.base;
 		rec.var_size = b.size;
