@@ -1,4 +1,4 @@
-/* lockhound-expect: clean timeout=20 */
+/* lockhound-expect: clean min_edges=0 min_threads=3 timeout=20 */
 /* A long condition wait is not a deadlock.  The consumer waits in
  * pthread_cond_wait for about 2.5 s.  The producer first works for 1 s,
  * then locks the condition's mutex and holds it for 1.5 s (so the

@@ -1,4 +1,4 @@
-/* lockhound-expect: clean timeout=20 */
+/* lockhound-expect: clean min_edges=0 min_threads=4 timeout=20 */
 /* Joining a slow thread is not a deadlock, even while holding a lock, as
  * long as the joined thread does not need that lock.  main locks `stats`
  * and joins a worker that computes for 2 s without touching `stats`; a

@@ -1,4 +1,4 @@
-/* lockhound-expect: clean timeout=20 */
+/* lockhound-expect: clean min_edges=0 min_threads=5 timeout=20 */
 /* The correct twin of the misuse_* programs: the same calls, used right.
  * Locks are unlocked by their owners (ERRORCHECK, normal, recursive,
  * rwlock, spinlock, C11), trylock of a lock another thread holds fails with

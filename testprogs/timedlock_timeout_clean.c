@@ -1,4 +1,4 @@
-/* lockhound-expect: clean timeout=20 */
+/* lockhound-expect: clean min_edges=0 min_threads=3 timeout=20 */
 /* Timed waits end by themselves, so they are never part of a deadlock.
  * Phase 1: main locks `session` and joins a worker; the worker calls
  * pthread_mutex_timedlock(session) with a 1.5 s timeout.  main waits for

@@ -52,6 +52,14 @@ key=value pairs (or just `clean`, which means no findings at all).  Keys:
                        options, name=value pairs separated by ':')
     complete=B         every log's "complete" is B (default true; false for
                        programs that abort, crash or are killed)
+    min_edges=N        the logs recorded at least N lock orders in all
+                       (sum of "lock_orders").  Default for `clean`: 1, so
+                       a clean verdict from a shim that recorded nothing
+                       fails; a clean scenario that never nests locks says
+                       min_edges=0 and min_threads=N instead
+    min_threads=N      the processes ran at least N threads in all (sum of
+                       the logs' "threads_run", from their end records: the
+                       shim saw the threads start)
 
 Each scenario runs as `BUILD/lockhound run --json OUT [--options OPTS] --
 BUILD/testprogs/NAME ARGS`.  Besides the expectations, every report must be
@@ -190,7 +198,11 @@ GLOBAL_KEYS = {
     "max_seconds": _parse_timeout,
     "options": _parse_str,
     "complete": _parse_bool,
+    "min_edges": _parse_nonneg,
+    "min_threads": _parse_nonneg,
 }
+
+CLEAN_MIN_EDGES = 1  # min_edges of a clean scenario that does not say
 
 
 class Expect:
@@ -206,6 +218,8 @@ class Expect:
         self.max_seconds = None
         self.options = None
         self.complete = True
+        self.min_edges = None
+        self.min_threads = None
 
     @property
     def expected_exit(self):
@@ -236,6 +250,10 @@ class Expect:
             g += " options=%s" % self.options
         if not self.complete:
             g += " complete=false"
+        if self.min_edges is not None:
+            g += " min_edges=%d" % self.min_edges
+        if self.min_threads is not None:
+            g += " min_threads=%d" % self.min_threads
         return " ; ".join(parts) + "  [" + g + "]"
 
 
@@ -415,6 +433,26 @@ def check_report(exp, doc):
                         % (lg.get("path"), "; ".join(map(str, lg["errors"]))))
     if exp.logs is not None and len(logs) != exp.logs:
         errs.append("expected %d logs, report lists %d" % (exp.logs, len(logs)))
+    # what was recorded: a verdict is only worth something if the shim
+    # really watched the program
+    need_edges = exp.min_edges
+    if need_edges is None and exp.clean:
+        need_edges = CLEAN_MIN_EDGES
+    if need_edges:
+        got = sum(lg.get("lock_orders") or 0 for lg in logs
+                  if isinstance(lg, dict))
+        if got < need_edges:
+            errs.append("the logs recorded %d lock order(s), expected at "
+                        "least %d (min_edges): a verdict from a shim that "
+                        "recorded nothing proves nothing" % (got, need_edges))
+    if exp.min_threads:
+        runs = [lg.get("threads_run") for lg in logs if isinstance(lg, dict)]
+        got = sum(r for r in runs if isinstance(r, int))
+        if None in runs or got < exp.min_threads:
+            errs.append("the processes ran %d thread(s)%s, expected at least "
+                        "%d (min_threads)"
+                        % (got, " (a log has no count)" if None in runs else "",
+                           exp.min_threads))
 
     summary = doc.get("summary")
     if not isinstance(summary, dict):
@@ -1289,7 +1327,8 @@ def self_test():
             by[f["kind"]] = by.get(f["kind"], 0) + 1
         return {"tool": "lockhound", "version": "0.1.0",
                 "logs": [{"path": "l%d" % i, "pid": 10 + i, "complete": True,
-                          "errors": []} for i in range(nlogs)],
+                          "errors": [], "lock_orders": 2, "threads_run": 3}
+                         for i in range(nlogs)],
                 "findings": findings,
                 "summary": {"findings": len(findings), "by_kind": by}}
 
@@ -1335,6 +1374,22 @@ def self_test():
            "logs=2 passes")
     expect(check_report(parse_expect_body("clean logs=2"), doc([], 1)) != [],
            "logs=2 fails on 1 log")
+    nothing = doc([])
+    nothing["logs"][0]["lock_orders"] = 0
+    expect(check_report(clean, nothing) != [],
+           "clean with no lock orders recorded fails")
+    expect(check_report(parse_expect_body("clean min_edges=3"), doc([])) != [],
+           "min_edges=3 fails on 2")
+    expect(check_report(parse_expect_body("clean min_edges=2"), doc([])) == [],
+           "min_edges=2 passes on 2")
+    expect(check_report(parse_expect_body("clean min_edges=0 min_threads=3"),
+                        nothing) == [], "min_edges=0 min_threads=3 passes")
+    expect(check_report(parse_expect_body("clean min_edges=0 min_threads=4"),
+                        nothing) != [], "min_threads=4 fails on 3")
+    unknown = doc([])
+    unknown["logs"][0]["threads_run"] = None
+    expect(check_report(parse_expect_body("clean min_threads=1"), unknown) != [],
+           "min_threads fails without a count")
     e = parse_expect_body("deadlock ended_process=false timeout=20 "
                           "max_seconds=10 options=deadlock_grace_ms=300:"
                           "deadlock_exit=0")
