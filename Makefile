@@ -5,6 +5,7 @@
 #   make demo       deps, build, run lockhound on a bundled buggy program
 #   make bench      benchmarks (bench/), writes bench/RESULTS.md
 #   make bench-exact  only the exact-mode benchmark (lockhound cc against TSan)
+#   make bench-engine the race engine alone: ns per access
 #   make install PREFIX=/usr/local DESTDIR=
 
 VERSION   := 0.1.0
@@ -45,7 +46,7 @@ ANALYZER_OBJ:= $(patsubst %.c,$(B)/obj/%.o,$(ANALYZER_SRC) $(COMMON_SRC))
 SHIM_LIBS     := -lunwind -ldl -lpthread
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
-.PHONY: all deps check unit unit-asan integration demo bench bench-exact bench-selftest install clean testprogs
+.PHONY: all deps check unit unit-asan integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
 CC_STUB := $(B)/tsan-stub/libtsan.so $(B)/tsan-stub/libtsan_preinit.o
 CC_LINKS:= $(B)/lockhound-cc $(B)/lockhound-c++
 all: $(B)/liblockhound.so $(B)/lockhound $(CC_STUB) $(CC_LINKS)
@@ -169,6 +170,13 @@ demo: deps all testprogs
 	@$(B)/lockhound run -- $(B)/testprogs/demo_bank; rc=$$?; \
 	if [ $$rc -eq 66 ]; then echo "(exit status 66: lockhound found the bug this demo program has)"; \
 	else echo "unexpected exit status $$rc" >&2; exit 1; fi
+
+# the race engine alone: ns per rc_access (not part of make check)
+bench-engine: $(B)/bench/race_bench
+	$(B)/bench/race_bench
+$(B)/bench/race_bench: bench/engine/race_bench.c $(B)/pic/preload/race.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lpthread
 
 bench: deps all
 	bash bench/run.sh

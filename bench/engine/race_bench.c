@@ -1,0 +1,214 @@
+/*
+ * race_bench.c - the race engine alone (preload/race.c): nanoseconds per
+ * rc_access on its fast path (same thread, same epoch; shared read-only
+ * data) and on its slow paths (new epoch, first touch), and per
+ * release/acquire pair.  Scripted threads on one OS thread, except the
+ * last case, where real threads read shared data at once.  Not part of
+ * make check: make bench-engine.  Prints the best of REPS runs.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "../../preload/race.h"
+
+#define REPS 5
+
+static void *b_alloc(void *cookie, size_t size)
+{
+	(void)cookie;
+	return calloc(1, size);
+}
+
+static long races;
+static void on_race(void *cookie, const struct rc_race *r)
+{
+	(void)cookie;
+	(void)r;
+	races++;
+}
+
+static struct rc_engine *mk(void)
+{
+	static const struct rc_alloc a = {b_alloc, NULL};
+	static const struct rc_hooks h = {on_race, NULL, NULL};
+	struct rc_engine *e = rc_create(&a, &h);
+	if (!e) {
+		fprintf(stderr, "race_bench: rc_create failed\n");
+		exit(1);
+	}
+	return e;
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+#define BASE ((uintptr_t)0x7f0000000000)
+#define WORDS 512 /* 4 KiB of data, in cache */
+
+/* one thread, the same words again and again in one epoch */
+static double same_thread(long n, int write)
+{
+	struct rc_engine *e = mk();
+	rc_tid t = rc_thread_new(e, 0);
+	double t0, t1;
+
+	for (long i = 0; i < WORDS; i++)
+		rc_access(e, t, BASE + 8 * i, 8, write, 0, 1);
+	t0 = now_ns();
+	for (long i = 0; i < n; i++)
+		rc_access(e, t, BASE + 8 * (i & (WORDS - 1)), 8, write, 0, 1);
+	t1 = now_ns();
+	return (t1 - t0) / n;
+}
+
+/* k threads read data written before they started, round robin */
+static double shared_read(long n, int k)
+{
+	struct rc_engine *e = mk();
+	rc_tid m = rc_thread_new(e, 0), t[64];
+	double t0, t1;
+
+	for (long i = 0; i < WORDS; i++)
+		rc_access(e, m, BASE + 8 * i, 8, 1, 0, 1);
+	for (int j = 0; j < k; j++)
+		t[j] = rc_thread_new(e, m);
+	for (int j = 0; j < k; j++)
+		for (long i = 0; i < WORDS; i++)
+			rc_access(e, t[j], BASE + 8 * i, 8, 0, 0, 2);
+	t0 = now_ns();
+	for (long i = 0; i < n; i++)
+		rc_access(e, t[(i / WORDS) % k], BASE + 8 * (i & (WORDS - 1)), 8, 0, 0, 2);
+	t1 = now_ns();
+	return (t1 - t0) / n;
+}
+
+/* one thread, a release between passes: every access starts a new epoch's record */
+static double new_epoch(long n)
+{
+	struct rc_engine *e = mk();
+	rc_tid t = rc_thread_new(e, 0);
+	double t0, t1;
+
+	t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		if (!(i & (WORDS - 1)))
+			rc_release(e, t, 0x1000);
+		rc_access(e, t, BASE + 8 * (i & (WORDS - 1)), 8, 1, 0, 1);
+	}
+	t1 = now_ns();
+	return (t1 - t0) / n;
+}
+
+/* first touch of fresh memory (shadow leaves made on the way) */
+static double first_touch(long n)
+{
+	struct rc_engine *e = mk();
+	rc_tid t = rc_thread_new(e, 0);
+	double t0, t1;
+
+	t0 = now_ns();
+	for (long i = 0; i < n; i++)
+		rc_access(e, t, BASE + 8 * i, 8, 1, 0, 1);
+	t1 = now_ns();
+	return (t1 - t0) / n;
+}
+
+/* lock hand-off between k threads: acquire, one write, release */
+static double lock_handoff(long n, int k)
+{
+	struct rc_engine *e = mk();
+	rc_tid m = rc_thread_new(e, 0), t[64];
+	double t0, t1;
+
+	for (int j = 0; j < k; j++)
+		t[j] = rc_thread_new(e, m);
+	t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		rc_tid x = t[i % k];
+		rc_acquire(e, x, 0x2000);
+		rc_access(e, x, BASE, 8, 1, 0, 3);
+		rc_release(e, x, 0x2000);
+	}
+	t1 = now_ns();
+	return (t1 - t0) / n;
+}
+
+/* real threads reading shared data at once */
+struct par {
+	struct rc_engine *e;
+	rc_tid t;
+	long n;
+};
+
+static void *par_reader(void *arg)
+{
+	struct par *p = arg;
+	for (long i = 0; i < p->n; i++)
+		rc_access(p->e, p->t, BASE + 8 * (i & (WORDS - 1)), 8, 0, 0, 4);
+	return NULL;
+}
+
+static double parallel_read(long n, int k)
+{
+	struct rc_engine *e = mk();
+	rc_tid m = rc_thread_new(e, 0);
+	pthread_t th[8];
+	struct par p[8];
+	double t0, t1;
+
+	for (long i = 0; i < WORDS; i++)
+		rc_access(e, m, BASE + 8 * i, 8, 1, 0, 1);
+	for (int j = 0; j < k; j++) {
+		p[j].e = e;
+		p[j].t = rc_thread_new(e, m);
+		p[j].n = n;
+	}
+	t0 = now_ns();
+	for (int j = 0; j < k; j++)
+		pthread_create(&th[j], NULL, par_reader, &p[j]);
+	for (int j = 0; j < k; j++)
+		pthread_join(th[j], NULL);
+	t1 = now_ns();
+	return (t1 - t0) / n; /* wall time per access of one thread */
+}
+
+#define BEST(expr)                                                                          \
+	({                                                                                  \
+		double b_ = 1e30;                                                           \
+		for (int r_ = 0; r_ < REPS; r_++) {                                         \
+			double v_ = (expr);                                                 \
+			if (v_ < b_)                                                        \
+				b_ = v_;                                                    \
+		}                                                                           \
+		b_;                                                                         \
+	})
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 20000000;
+
+	printf("rc_access, ns per call, best of %d runs of %ld calls\n", REPS, n);
+	printf("  same thread, same epoch, write        %6.2f\n", BEST(same_thread(n, 1)));
+	printf("  same thread, same epoch, read         %6.2f\n", BEST(same_thread(n, 0)));
+	printf("  shared read-only, 2 readers (inline)  %6.2f\n", BEST(shared_read(n, 2)));
+	printf("  shared read-only, 8 readers (chain)   %6.2f\n", BEST(shared_read(n, 8)));
+	printf("  shared read-only, 32 readers (chain)  %6.2f\n", BEST(shared_read(n, 32)));
+	printf("  new epoch each pass (slow path)       %6.2f\n", BEST(new_epoch(n)));
+	printf("  first touch (slow path, new shadow)   %6.2f\n", BEST(first_touch(n / 10)));
+	printf("acquire + write + release, ns per round\n");
+	printf("  2 threads                             %6.2f\n", BEST(lock_handoff(n / 10, 2)));
+	printf("  64 threads                            %6.2f\n", BEST(lock_handoff(n / 10, 64)));
+	printf("real threads reading shared data at once, wall ns per access\n");
+	printf("  1 thread                              %6.2f\n", BEST(parallel_read(n, 1)));
+	printf("  2 threads                             %6.2f\n", BEST(parallel_read(n, 2)));
+	if (races)
+		printf("unexpected races: %ld\n", races);
+	return races != 0;
+}
