@@ -532,6 +532,110 @@ static void test_rmw(void)
 	sane();
 }
 
+/* a release store replaces the clock: it does not pass on what an earlier
+ * release store by another thread released */
+static void test_release_store_replaces(void)
+{
+	rc_tid m, a, b, c;
+
+	three(&m, &a, &b);
+	c = rc_thread_new(E, m);
+	WR(a, X, 8);
+	rc_release_store(E, a, F);
+	rc_release_store(E, b, F); /* b did not read a's store */
+	rc_acquire(E, c, F);       /* c reads b's */
+	CU_ASSERT_EQUAL(RD(c, X, 8), 1);
+	sane();
+}
+
+/* ---- what a record keeps ----------------------------------------------------------- */
+
+static void test_eviction_keeps_racing_records(void)
+{
+	rc_tid m, a, b, c;
+
+	/* a read ordered after a write does not replace the write: a later
+	 * unordered read still races with it */
+	three(&m, &a, &b);
+	c = rc_thread_new(E, m);
+	WR(a, X, 8);
+	rc_release(E, a, M);
+	rc_acquire(E, b, M);
+	CU_ASSERT_EQUAL(RD(b, X, 8), 0);
+	CU_ASSERT_EQUAL(RD(c, X, 8), 1);
+	CU_ASSERT_EQUAL(R.r[0].prev.tid, a);
+	/* nor does an ordered atomic write replace a plain one */
+	three(&m, &a, &b);
+	c = rc_thread_new(E, m);
+	WR(a, X, 8);
+	rc_release(E, a, M);
+	rc_acquire(E, b, M);
+	CU_ASSERT_EQUAL(AWR(b, X, 8), 0);
+	CU_ASSERT_EQUAL(ARD(c, X, 8), 1);
+	CU_ASSERT_EQUAL(R.r[0].prev.tid, a);
+	/* an unordered write does not replace the other: a third thread races
+	 * with both */
+	three(&m, &a, &b);
+	c = rc_thread_new(E, m);
+	WR(a, X, 8);
+	CU_ASSERT_EQUAL(WR(b, X, 8), 1);
+	CU_ASSERT_EQUAL(RD(c, X, 8), 2);
+	CU_ASSERT_EQUAL_FATAL(R.n, 3);
+	CU_ASSERT(R.r[1].prev.tid != R.r[2].prev.tid);
+	/* an ordered write that covers only some bytes leaves the rest */
+	three(&m, &a, &b);
+	c = rc_thread_new(E, m);
+	WR(a, X, 8);
+	rc_release(E, a, M);
+	rc_acquire(E, b, M);
+	WR(b, X, 4);
+	CU_ASSERT_EQUAL(RD(c, X + 4, 4), 1);
+	CU_ASSERT_EQUAL(R.r[0].prev.tid, a);
+	CU_ASSERT_EQUAL(R.r[0].prev.addr, X + 4);
+	sane();
+}
+
+/* a write after the thread's own read of the same epoch is a new record */
+static void test_write_after_own_read(void)
+{
+	rc_tid m, a, b;
+
+	three(&m, &a, &b);
+	RD(a, X, 8);
+	WR(a, X, 8);
+	CU_ASSERT_EQUAL(RD(b, X, 8), 1);
+	CU_ASSERT_EQUAL(R.r[0].prev.is_write, 1);
+	/* and an atomic record does not stand for a plain one */
+	ARD(a, Y, 8);
+	RD(a, Y, 8);
+	rc_thread_exit(E, b);
+	{
+		rc_tid c = rc_thread_new(E, m);
+		AWR(c, Y, 8); /* races with a's plain read only */
+		CU_ASSERT_EQUAL(R.n, 2);
+		CU_ASSERT_EQUAL(R.r[1].prev.is_atomic, 0);
+	}
+	sane();
+}
+
+/* records of one epoch are merged only when their ctx is the same */
+static void test_merge_keeps_ctx(void)
+{
+	rc_tid m, a, b;
+
+	three(&m, &a, &b);
+	rc_access(E, a, X, 1, 1, 0, 100);
+	rc_access(E, a, X + 1, 1, 1, 0, 200);
+	rc_access(E, a, X + 2, 1, 1, 0, 200);
+	CU_ASSERT_EQUAL(WR(b, X + 1, 1), 1);
+	CU_ASSERT_EQUAL(R.r[0].prev.ctx, 200);
+	CU_ASSERT_EQUAL(R.r[0].prev.addr, X + 1);
+	CU_ASSERT_EQUAL(R.r[0].prev.size, 2); /* merged with byte 2 */
+	CU_ASSERT_EQUAL(WR(b, X, 1), 1);
+	CU_ASSERT_EQUAL(R.r[1].prev.ctx, 100);
+	sane();
+}
+
 /* ---- bytes ------------------------------------------------------------------------- */
 
 static void test_partial_overlap(void)
@@ -695,6 +799,8 @@ static void test_slot_reuse(void)
 	CU_ASSERT_EQUAL(c, a);
 	CU_ASSERT_EQUAL(WR(c, X, 8), 0);
 	CU_ASSERT_EQUAL(R.n, 0);
+	/* the creator knew the old occupant's end, not the new one's work */
+	CU_ASSERT_EQUAL(RD(m, X, 8), 1);
 	sane();
 
 	/* the race the reuse must still find: b was never ordered with a */
@@ -900,6 +1006,10 @@ int main(void)
 		{"fences make relaxed accesses synchronize", test_fences},
 		{"release sequences", test_release_sequence},
 		{"read-modify-writes", test_rmw},
+		{"a release store replaces the clock", test_release_store_replaces},
+		{"eviction keeps the records that can still race", test_eviction_keeps_racing_records},
+		{"a write after the own read is recorded", test_write_after_own_read},
+		{"merged records keep their ctx", test_merge_keeps_ctx},
 		{"partial overlaps race on shared bytes only", test_partial_overlap},
 		{"unaligned accesses across granules", test_unaligned},
 		{"16-byte accesses", test_sixteen},
