@@ -1,7 +1,8 @@
 # lockhound - plain make, strict warnings.
 #   make            build build/liblockhound.so and build/lockhound
 #   make deps       install the Debian packages it needs
-#   make check      unit tests (also under ASan+UBSan) + golden + integration tests
+#   make check      unit tests (also under ASan+UBSan), golden reports, integration tests
+#   make golden-regen  rewrite tests/golden/*.txt after a deliberate report change
 #   make demo       deps, build, run lockhound on a bundled buggy program
 #   make bench      benchmarks (bench/), writes bench/RESULTS.md
 #   make bench-exact  only the exact-mode benchmark (lockhound cc against TSan)
@@ -46,7 +47,7 @@ ANALYZER_OBJ:= $(patsubst %.c,$(B)/obj/%.o,$(ANALYZER_SRC) $(COMMON_SRC))
 SHIM_LIBS     := -lunwind -ldl -lpthread
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
-.PHONY: all deps check unit unit-asan integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
+.PHONY: all deps check unit unit-asan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
 CC_STUB := $(B)/tsan-stub/libtsan.so $(B)/tsan-stub/libtsan_preinit.o
 CC_LINKS:= $(B)/lockhound-cc $(B)/lockhound-c++
 all: $(B)/liblockhound.so $(B)/lockhound $(CC_STUB) $(CC_LINKS)
@@ -155,9 +156,18 @@ integration: all testprogs
 	python3 tests/integration/run_tests.py --build $(B)
 	python3 tests/integration/test_cc.py --build $(B)
 
+# expected text reports (tests/golden/NAME.txt); after a deliberate change
+# to the report: make golden-regen, then review the diff
+golden: all testprogs
+	python3 tests/golden/run_golden.py --build $(B)
+
+golden-regen: all testprogs
+	python3 tests/golden/run_golden.py --build $(B) --regen
+
 check: all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory golden
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory bench-selftest
 
