@@ -395,10 +395,19 @@ static uint32_t lockset_of(struct lh_rt_thread *t)
 	return id;
 }
 
-uint32_t lh_rt_ctx_slow(struct lh_rt_thread *t, uintptr_t pc)
+uint32_t lh_rt_top_slow(struct lh_rt_thread *t, uint32_t d)
 {
-	uint32_t d = t->depth < LH_RT_MAX_DEPTH ? t->depth : LH_RT_MAX_DEPTH;
-	uint32_t node = d ? t->stack[d - 1] : 0, ctx;
+	uint32_t i;
+
+	for (i = t->valid; i < d; i++)
+		t->stack[i] = lh_rt_child(t, i ? t->stack[i - 1] : 0, t->ret[i]);
+	t->valid = d;
+	return d ? t->stack[d - 1] : 0;
+}
+
+uint32_t lh_rt_ctx_slow(struct lh_rt_thread *t, uint32_t node, uintptr_t pc)
+{
+	uint32_t ctx;
 	size_t j = (pc ^ (pc >> 9)) & (LH_RT_CTX_CACHE - 1);
 
 	if (t->lockset_dirty) {

@@ -37,8 +37,17 @@ struct lh_rt_thread {
 	int exit_rounds;   /* calls of the end key's destructor so far */
 	int lockset_dirty; /* a lock was taken or released since lockset was computed */
 	uint32_t lockset;  /* interned held locks (0 = none) */
-	uint32_t depth;    /* shadow stack frames, including those past LH_RT_MAX_DEPTH */
-	uint32_t stack[LH_RT_MAX_DEPTH]; /* stack[i]: context node of frame i; stack[-1] = 0 */
+	/* The shadow call stack.  func_entry only pushes the return address;
+	 * the context nodes of the frames are made when an access needs them,
+	 * and kept when a frame returns: the next call from the same place (a
+	 * loop calling f) finds its node still there.
+	 * Invariant: for every i < min(valid, depth, LH_RT_MAX_DEPTH), stack[i]
+	 * is the node of the path ret[0..i]; a push of another return address
+	 * at level i lowers valid to i. */
+	uint32_t depth;    /* frames, including those past LH_RT_MAX_DEPTH */
+	uint32_t valid;    /* frames whose node is in stack[] */
+	uintptr_t ret[LH_RT_MAX_DEPTH];  /* ret[i]: return address of frame i */
+	uint32_t stack[LH_RT_MAX_DEPTH]; /* stack[i]: context node of frame i */
 	uintptr_t stack_lo, stack_hi;    /* the thread's stack, for naming stack variables */
 	pthread_t self;
 	uint8_t state;     /* enum lh_rt_tstate */
@@ -79,35 +88,47 @@ static inline struct lh_rt_thread *lh_rt_cur(void)
 	struct lh_rt_thread *t = lh_rt_self;
 	return likely(t != NULL) ? t : lh_rt_thread_slow();
 }
+/* the context node of the innermost frame (0: none), its missing frames'
+ * nodes made first */
+LH_HIDDEN uint32_t lh_rt_top_slow(struct lh_rt_thread *t, uint32_t d);
+static inline uint32_t lh_rt_top(struct lh_rt_thread *t)
+{
+	uint32_t d = t->depth < LH_RT_MAX_DEPTH ? t->depth : LH_RT_MAX_DEPTH;
+
+	if (likely(t->valid >= d))
+		return d ? t->stack[d - 1] : 0;
+	return lh_rt_top_slow(t, d);
+}
+
 /* the ctx of an access at pc by t (calling context, held locks, pc) */
-LH_HIDDEN uint32_t lh_rt_ctx_slow(struct lh_rt_thread *t, uintptr_t pc);
+LH_HIDDEN uint32_t lh_rt_ctx_slow(struct lh_rt_thread *t, uint32_t node, uintptr_t pc);
 static inline uint32_t lh_rt_ctx(struct lh_rt_thread *t, uintptr_t pc)
 {
-	uint32_t node = t->depth ? t->stack[(t->depth <= LH_RT_MAX_DEPTH ? t->depth : LH_RT_MAX_DEPTH) - 1] : 0;
+	uint32_t node = lh_rt_top(t);
 	size_t j = (pc ^ (pc >> 9)) & (LH_RT_CTX_CACHE - 1);
 
 	if (likely(!t->lockset_dirty && t->ctx_cache[j].pc == pc && t->ctx_cache[j].node == node &&
 	           t->ctx_cache[j].lockset == t->lockset))
 		return t->ctx_cache[j].ctx;
-	return lh_rt_ctx_slow(t, pc);
+	return lh_rt_ctx_slow(t, node, pc);
 }
-/* the calling-context node of the current frame + return address pc
- * (func_entry; also an allocation site): the thread's cache first */
+/* the calling-context node (parent, return address pc): the thread's
+ * cache first */
 LH_HIDDEN uint32_t lh_rt_node_slow(struct lh_rt_thread *t, uint32_t parent, uintptr_t pc, size_t j);
-static inline size_t lh_rt_node_slot(uint32_t parent, uintptr_t pc)
+static inline uint32_t lh_rt_child(struct lh_rt_thread *t, uint32_t parent, uintptr_t pc)
 {
-	return ((pc >> 2) ^ parent * 0x9e3779b1u) & (LH_RT_NODE_CACHE - 1);
-}
-static inline uint32_t lh_rt_node(struct lh_rt_thread *t, uintptr_t pc)
-{
-	uint32_t d = t->depth < LH_RT_MAX_DEPTH ? t->depth : LH_RT_MAX_DEPTH;
-	uint32_t parent = d ? t->stack[d - 1] : 0;
-	size_t j = lh_rt_node_slot(parent, pc);
+	size_t j = ((pc >> 2) ^ parent * 0x9e3779b1u) & (LH_RT_NODE_CACHE - 1);
 
 	if (likely(t->node_cache[j].pc == pc && t->node_cache[j].parent == parent &&
 	           t->node_cache[j].node))
 		return t->node_cache[j].node;
 	return lh_rt_node_slow(t, parent, pc, j);
+}
+/* the node of a call at return address pc from the current frame (an
+ * allocation site) */
+static inline uint32_t lh_rt_node(struct lh_rt_thread *t, uintptr_t pc)
+{
+	return lh_rt_child(t, lh_rt_top(t), pc);
 }
 
 /* happens-before from the shim's wrappers (each only while lh_rt_on) */

@@ -114,8 +114,12 @@ LH_EXPORT void __tsan_func_entry(void *ret_pc)
 			return;
 	}
 	if (likely(t->depth < LH_RT_MAX_DEPTH)) {
-		uint32_t node = lh_rt_node(t, (uintptr_t)ret_pc);
-		t->stack[t->depth] = node;
+		/* the same call as the last one at this level keeps its node */
+		if (unlikely(t->ret[t->depth] != (uintptr_t)ret_pc)) {
+			t->ret[t->depth] = (uintptr_t)ret_pc;
+			if (t->valid > t->depth)
+				t->valid = t->depth;
+		}
 	} else {
 		static int noted;
 		lh_rt_note_limit(&noted,
