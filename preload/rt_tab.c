@@ -251,7 +251,42 @@ int lh_heap_init(struct lh_heap *h, unsigned log2_slots_per_shard, const struct 
 		if (!h->shard[i].slot)
 			return -1;
 	}
-	return 0;
+	h->big = a->alloc(a->cookie, LH_HEAP_BIG * sizeof(struct lh_heap_block));
+	return h->big ? 0 : -1;
+}
+
+static inline void big_lock(struct lh_heap *h)
+{
+	while (__atomic_exchange_n(&h->big_lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&h->big_lock, __ATOMIC_RELAXED))
+			cpu_relax();
+}
+
+static inline void big_unlock(struct lh_heap *h)
+{
+	__atomic_store_n(&h->big_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* the big-block list: set (or drop, b->size == 0 meaning removal) base */
+static void big_update(struct lh_heap *h, uint64_t base, const struct lh_heap_block *b)
+{
+	uint32_t i;
+
+	big_lock(h);
+	for (i = 0; i < h->n_big; i++)
+		if (h->big[i].base == base)
+			break;
+	if (b) {
+		if (i < h->n_big)
+			h->big[i] = *b;
+		else if (h->n_big < LH_HEAP_BIG)
+			h->big[h->n_big++] = *b;
+		else
+			h->big_overflow = 1;
+	} else if (i < h->n_big) {
+		h->big[i] = h->big[--h->n_big];
+	}
+	big_unlock(h);
 }
 
 static inline struct lh_heap_shard *shard_of(struct lh_heap *h, uint64_t hv)
@@ -282,6 +317,8 @@ int lh_heap_insert(struct lh_heap *h, const struct lh_heap_block *b)
 	s->slot[j] = *b;
 out:
 	shard_unlock(s);
+	if (rc == 0 && b->size > LH_HEAP_NEAR)
+		big_update(h, b->base, b);
 	return rc;
 }
 
@@ -316,14 +353,56 @@ int lh_heap_remove(struct lh_heap *h, uint64_t base, struct lh_heap_block *out)
 	s->slot[j].base = 0;
 	s->n_used--;
 	shard_unlock(s);
+	if (__atomic_load_n(&h->n_big, __ATOMIC_RELAXED))
+		big_update(h, base, NULL);
 	return 1;
+}
+
+/* the block starting exactly at base */
+static int heap_get(struct lh_heap *h, uint64_t base, struct lh_heap_block *out)
+{
+	uint64_t hv = heap_hash(base);
+	struct lh_heap_shard *s = shard_of(h, hv);
+	uint32_t j = (uint32_t)hv & h->mask;
+	int found = 0;
+
+	shard_lock(s);
+	for (; s->slot[j].base; j = (j + 1) & h->mask)
+		if (s->slot[j].base == base) {
+			*out = s->slot[j];
+			found = 1;
+			break;
+		}
+	shard_unlock(s);
+	return found;
+}
+
+static int contains(const struct lh_heap_block *b, uint64_t addr)
+{
+	return b->base && addr >= b->base && addr - b->base < (b->size ? b->size : 1);
 }
 
 int lh_heap_find(struct lh_heap *h, uint64_t addr, struct lh_heap_block *out)
 {
 	int i, found = 0;
 	uint32_t j;
+	uint64_t base;
 
+	/* the blocks that can contain addr start at most LH_HEAP_NEAR below it
+	 * (or are big), on an 8-byte boundary at least */
+	for (base = addr & ~(uint64_t)7; base + LH_HEAP_NEAR > addr && base > 0; base -= 8)
+		if (heap_get(h, base, out) && contains(out, addr))
+			return 1;
+	big_lock(h);
+	for (j = 0; j < h->n_big; j++)
+		if (contains(&h->big[j], addr)) {
+			*out = h->big[j];
+			found = 1;
+			break;
+		}
+	big_unlock(h);
+	if (found || !__atomic_load_n(&h->big_overflow, __ATOMIC_RELAXED))
+		return found;
 	for (i = 0; i < LH_HEAP_SHARDS && !found; i++) {
 		struct lh_heap_shard *s = &h->shard[i];
 		shard_lock(s);
@@ -355,11 +434,13 @@ void lh_heap_lock_all(struct lh_heap *h)
 	int i;
 	for (i = 0; i < LH_HEAP_SHARDS; i++)
 		shard_lock(&h->shard[i]);
+	big_lock(h);
 }
 
 void lh_heap_unlock_all(struct lh_heap *h)
 {
 	int i;
+	big_unlock(h);
 	for (i = 0; i < LH_HEAP_SHARDS; i++)
 		shard_unlock(&h->shard[i]);
 }

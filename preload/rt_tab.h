@@ -118,10 +118,21 @@ struct lh_heap_shard {
 	struct lh_heap_block *slot;
 	char pad[64 - sizeof(int) - sizeof(uint32_t) - sizeof(void *)];
 };
+/* Finding the block that contains an address (for reports): blocks of up
+ * to LH_HEAP_NEAR bytes by looking up every 16-byte-aligned base below the
+ * address (malloc's alignment); bigger blocks are also kept in a list of
+ * at most LH_HEAP_BIG; only when that list overflowed is every shard
+ * scanned. */
+#define LH_HEAP_NEAR 65536
+#define LH_HEAP_BIG 4096
 struct lh_heap {
 	struct lh_heap_shard shard[LH_HEAP_SHARDS];
 	uint32_t mask;     /* slots per shard - 1 */
 	uint32_t max_used; /* per shard */
+	volatile int big_lock;
+	uint32_t n_big;
+	int big_overflow; /* a big block was not listed: lh_heap_find scans everything */
+	struct lh_heap_block *big;
 };
 int lh_heap_init(struct lh_heap *h, unsigned log2_slots_per_shard, const struct rc_alloc *a);
 /* 0, or -1 when the block's shard is full (the block is not recorded); a
@@ -130,7 +141,9 @@ int lh_heap_insert(struct lh_heap *h, const struct lh_heap_block *b);
 /* removes the block starting at base: 1 and *out filled, or 0 */
 int lh_heap_remove(struct lh_heap *h, uint64_t base, struct lh_heap_block *out);
 /* the live block containing addr (a zero-size block contains its base):
- * 1 and *out filled, or 0.  Scans every shard: for reports only. */
+ * 1 and *out filled, or 0.  For reports only: up to LH_HEAP_NEAR / 16
+ * look-ups, then the big-block list (or, after it overflowed, every shard). */
+/* (LH_HEAP_NEAR / 8 look-ups, on 8-byte boundaries) */
 int lh_heap_find(struct lh_heap *h, uint64_t addr, struct lh_heap_block *out);
 uint64_t lh_heap_count(struct lh_heap *h);
 /* fork: hold every shard across fork(), release in both processes */

@@ -240,6 +240,30 @@ static void test_heap_insert_find_remove(void)
 	release();
 }
 
+/* Big blocks (over LH_HEAP_NEAR) are found from anywhere inside them, and
+ * leave the big-block list when freed; a small block is not found from
+ * past its end even when a big one lies below it. */
+static void test_heap_big_blocks(void)
+{
+	struct lh_heap h;
+	struct lh_heap_block big = { 0x40000000, 8u << 20, 3, 1 }, small = { 0x40900000, 100, 4, 2 }, out;
+
+	CU_ASSERT_EQUAL_FATAL(lh_heap_init(&h, 6, &A), 0);
+	CU_ASSERT_EQUAL(lh_heap_insert(&h, &big), 0);
+	CU_ASSERT_EQUAL(lh_heap_insert(&h, &small), 0);
+	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40000000 + (5u << 20) + 3, &out), 1);
+	CU_ASSERT_EQUAL(out.alloc_node, 3);
+	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40000000 + (8u << 20) - 1, &out), 1);
+	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40000000 + (8u << 20), &out), 0);
+	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40900063, &out), 1);
+	CU_ASSERT_EQUAL(out.alloc_node, 4);
+	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40900064, &out), 0);
+	CU_ASSERT_EQUAL(lh_heap_remove(&h, 0x40000000, &out), 1);
+	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40000000 + (5u << 20), &out), 0);
+	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40900010, &out), 1);
+	release();
+}
+
 /* Many blocks in small shards: long probe runs, then deletions in a
  * scattered order.  Every block left must still be found (a wrong
  * backward shift loses entries behind the hole), every removed one not. */
@@ -347,6 +371,7 @@ int main(void)
 		{ "lockset: limits", test_lockset_limits },
 		{ "heap: insert, find, remove", test_heap_insert_find_remove },
 		{ "heap: churn with backward shifts", test_heap_churn },
+		{ "heap: big blocks", test_heap_big_blocks },
 		{ "atomics: memory order -> engine calls", test_atomic_plan },
 	};
 	return cunit_run("exact-mode tables", tests, N_OF(tests));
