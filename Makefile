@@ -31,7 +31,7 @@ SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:abort_on_er
              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 DEB_PKGS  := build-essential pkg-config libunwind-dev uthash-dev libcunit1-dev \
-             libdw-dev libelf-dev libjansson-dev python3 clang cmake \
+             libdw-dev libelf-dev libjansson-dev python3 libgoogle-perftools4 clang cmake \
              libclang-rt-dev libevent-dev dpkg-dev
 # libclang-rt-dev: clang's -fsanitize=thread runtime (make bench compares
 # with clang's TSan); libevent-dev, dpkg-dev: memcached built from its

@@ -193,6 +193,7 @@ static void lh_init_once(void)
 	if (lh_log_open(0) != 0) {
 		lh_disabled = 1;
 	} else {
+		lh_stk_find_deps(); /* before tracking starts */
 		lh_log_modules();
 		lh_thr_init_main();
 		pthread_atfork(fork_prepare, fork_parent, fork_child);

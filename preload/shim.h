@@ -313,6 +313,16 @@ LH_HIDDEN void lh_stk_unwind(struct lh_frames *f);
 LH_HIDDEN uint32_t lh_stk_from_frames(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa,
                                       int *partial);
 LH_HIDDEN void lh_stk_after_fork_child(void);
+/* Code ranges of the shim's own dependencies (libunwind and what it needs
+ * besides the C library), found at start-up: calls from there pass through
+ * (wrap.h, lh_from_dep). */
+#define LH_MAX_DEP_RANGES 8
+struct lh_dep_range {
+	uintptr_t lo, hi;
+};
+extern struct lh_dep_range lh_dep_ranges[LH_MAX_DEP_RANGES] LH_HIDDEN;
+extern int lh_n_dep_ranges LH_HIDDEN;
+LH_HIDDEN void lh_stk_find_deps(void);
 /* Make sure the record of stack `id` is in the current log (after a fork,
  * stacks captured earlier belong to the parent's log); returns id. */
 LH_HIDDEN uint32_t lh_stk_rewrite(uint32_t id);

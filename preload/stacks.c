@@ -17,6 +17,9 @@
 
 #include "shim.h"
 
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 #include <string.h>
 
 struct stk_entry {
@@ -250,4 +253,106 @@ void lh_stk_after_fork_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 	stk_mu = fresh; /* epochs make every stack be written again on use */
+}
+
+/* ---- the shim's own dependencies ----
+ *
+ * libunwind (and what it needs besides the C library) may be called by the
+ * program too: gperftools' tcmalloc unwinds through it while it sets up
+ * its heap.  libunwind then calls pthread_mutex_init and pthread_mutex_lock
+ * with its own lock held, and a wrapper that captured a stack would call
+ * libunwind again, blocking on that lock.  So every wrapper called from
+ * these objects' code passes straight through (lh_from_dep in wrap.h), as
+ * if the shim itself were running.  At most LH_MAX_DEP_RANGES objects. */
+struct lh_dep_range lh_dep_ranges[LH_MAX_DEP_RANGES];
+int lh_n_dep_ranges;
+
+struct dep_find {
+	uintptr_t base;   /* find the object loaded at this base... */
+	const char *name; /* ...or whose file name ends in this soname */
+	uintptr_t lo, hi;
+};
+
+static int dep_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct dep_find *d = data;
+	const char *nm = info->dlpi_name ? info->dlpi_name : "";
+	size_t ln = strlen(nm), ls;
+	int i;
+
+	if (d->name) {
+		ls = strlen(d->name);
+		if (ln < ls || strcmp(nm + ln - ls, d->name) || (ln > ls && nm[ln - ls - 1] != '/'))
+			return 0;
+	} else if (info->dlpi_addr != d->base || !nm[0]) {
+		return 0;
+	}
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (!d->lo || a < d->lo)
+			d->lo = a;
+		if (a + ph->p_memsz > d->hi)
+			d->hi = a + ph->p_memsz;
+	}
+	return 1;
+}
+
+static void add_dep(struct dep_find *d)
+{
+	static int full_noted;
+
+	if (dl_iterate_phdr(dep_cb, d) == 0 || !d->hi)
+		return;
+	if (lh_n_dep_ranges == LH_MAX_DEP_RANGES) {
+		if (!full_noted++)
+			lh_log_note("the shim's dependencies span more than %d objects "
+			            "(LH_MAX_DEP_RANGES); calls from the others are tracked",
+			            LH_MAX_DEP_RANGES);
+		return;
+	}
+	lh_dep_ranges[lh_n_dep_ranges].lo = d->lo;
+	lh_dep_ranges[lh_n_dep_ranges].hi = d->hi;
+	__atomic_store_n(&lh_n_dep_ranges, lh_n_dep_ranges + 1, __ATOMIC_RELEASE);
+}
+
+/* the C library's own objects call the real functions internally */
+static int is_libc_part(const char *soname)
+{
+	static const char *const parts[] = { "libc.so", "libpthread.so", "libdl.so", "librt.so",
+		                             "libm.so", "ld-linux" };
+	size_t i;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (!strncmp(soname, parts[i], strlen(parts[i])))
+			return 1;
+	return 0;
+}
+
+void lh_stk_find_deps(void)
+{
+	Dl_info info;
+	struct link_map *lm = NULL;
+	struct dep_find d;
+	const ElfW(Dyn) *dyn;
+	const char *strtab = NULL;
+
+	memset(&d, 0, sizeof(d));
+	if (!dladdr1((void *)&unw_backtrace, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+		return;
+	d.base = lm->l_addr;
+	add_dep(&d);
+	/* and the objects libunwind needs, besides the C library (liblzma) */
+	for (dyn = lm->l_ld; dyn && dyn->d_tag != DT_NULL; dyn++)
+		if (dyn->d_tag == DT_STRTAB)
+			strtab = (const char *)dyn->d_un.d_ptr;
+	for (dyn = lm->l_ld; strtab && dyn->d_tag != DT_NULL; dyn++) {
+		if (dyn->d_tag != DT_NEEDED || is_libc_part(strtab + dyn->d_un.d_val))
+			continue;
+		memset(&d, 0, sizeof(d));
+		d.name = strtab + dyn->d_un.d_val;
+		add_dep(&d);
+	}
 }

@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -88,6 +89,38 @@ void lh_thr_emit(struct lh_thread *t)
 static void thread_end(void *p);
 
 /* the calling thread takes over t (already linked into the registry) */
+/* The lowest address of the calling thread's stack, 0 if unknown.  The main
+ * thread is registered during start-up, which may run inside the program's
+ * allocator (gperftools' tcmalloc starts the shim from its own
+ * initialization, through pthread_once): pthread_getattr_np would call
+ * malloc there (it reads /proc/self/maps with stdio, and allocates a CPU
+ * set), re-entering the allocator.  The main thread's stack is instead the
+ * stack size limit below its top (__libc_stack_end), as glibc computes it
+ * (it also stops at the mapping below, which this does not see). */
+extern void *__libc_stack_end;
+
+static uintptr_t stack_lo_of_self(int is_main)
+{
+	pthread_attr_t attr;
+	void *lo;
+	size_t size;
+	uintptr_t r = 0;
+
+	if (is_main) {
+		struct rlimit rl;
+		uintptr_t top = (uintptr_t)__libc_stack_end;
+		if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && top > rl.rlim_cur)
+			r = top - rl.rlim_cur;
+		return r;
+	}
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		if (pthread_attr_getstack(&attr, &lo, &size) == 0)
+			r = (uintptr_t)lo;
+		pthread_attr_destroy(&attr);
+	}
+	return r;
+}
+
 static void td_start(struct lh_thread *t)
 {
 	lh_mu_lock(&lh_thr_mu);
@@ -97,16 +130,7 @@ static void td_start(struct lh_thread *t)
 	lh_mu_unlock(&lh_thr_mu);
 	t->start_ns = lh_now_ns();
 	t->log_epoch = lh_log_epoch;
-	{
-		pthread_attr_t attr;
-		void *lo;
-		size_t size;
-		if (pthread_getattr_np(t->self, &attr) == 0) {
-			if (pthread_attr_getstack(&attr, &lo, &size) == 0)
-				t->stack_lo = (uintptr_t)lo;
-			pthread_attr_destroy(&attr);
-		}
-	}
+	t->stack_lo = stack_lo_of_self(t->os_tid == (int)getpid());
 	pthread_getname_np(t->self, t->name, sizeof(t->name));
 	self_td = t;
 	pthread_setspecific(exit_key, t);

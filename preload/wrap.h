@@ -4,7 +4,9 @@
  *
  * A wrapper passes straight through to the real function while the shim is
  * not ready, is disabled, or is itself running (re-entry from libunwind,
- * dl_iterate_phdr or write).  Otherwise it calls the real function and tells
+ * dl_iterate_phdr or write), and when it is called from the code of one of
+ * the shim's own dependencies (libunwind called by the program, see
+ * lh_from_dep).  Otherwise it calls the real function and tells
  * the core one thing.  Blocking acquisitions try the lock first: only when
  * that fails does the thread note that it waits (for the watchdog) before it
  * blocks, so an uncontended lock costs one real trylock, as a lock would.
@@ -22,13 +24,29 @@
 #define LH_RA ((uintptr_t)__builtin_return_address(0))
 #define LH_CFA ((uintptr_t)__builtin_dwarf_cfa())
 
-static inline int lh_pass(void)
+/* Was the wrapper called from one of the shim's own dependencies?  Such a
+ * call is treated as the shim's own (never tracked): tracking it could call
+ * back into that dependency, which may hold its own lock at that moment
+ * (libunwind called by tcmalloc). */
+static inline int lh_from_dep(uintptr_t ra)
+{
+	int i, n = __atomic_load_n(&lh_n_dep_ranges, __ATOMIC_ACQUIRE);
+
+	for (i = 0; i < n; i++)
+		if (ra - lh_dep_ranges[i].lo < lh_dep_ranges[i].hi - lh_dep_ranges[i].lo)
+			return 1;
+	return 0;
+}
+
+/* lh_pass() and lh_fast_self() are macros so that LH_RA is the wrapper's */
+#define lh_pass() lh_pass_at(LH_RA)
+static inline int lh_pass_at(uintptr_t ra)
 {
 	if (likely(__atomic_load_n(&lh_ready, __ATOMIC_ACQUIRE) && !lh_in_shim && !lh_disabled))
-		return 0;
-	if ((!lh_real.mutex_lock || !lh_ready) && !lh_in_shim)
+		return lh_from_dep(ra);
+	if ((!lh_real.mutex_lock || !lh_ready) && !lh_in_shim && !lh_from_dep(ra))
 		lh_init();
-	return !lh_ready || lh_in_shim || lh_disabled;
+	return !lh_ready || lh_in_shim || lh_disabled || lh_from_dep(ra);
 }
 
 /* Timed acquisitions: no trylock first (a timed call with a bad clock or
@@ -148,10 +166,11 @@ static inline int lh_holds(const struct lh_thread *t, const void *addr)
 }
 
 /* the calling thread's state when the fast path may run, else NULL */
-static inline struct lh_thread *lh_fast_self(void)
+#define lh_fast_self() lh_fast_self_at(LH_RA)
+static inline struct lh_thread *lh_fast_self_at(uintptr_t ra)
 {
 	struct lh_thread *t = lh_self_td;
-	return likely(t != NULL && !lh_in_shim) ? t : NULL;
+	return likely(t != NULL && !lh_in_shim && !lh_from_dep(ra)) ? t : NULL;
 }
 
 #endif

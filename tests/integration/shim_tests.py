@@ -98,8 +98,64 @@ def shim_file_size_limit(ctx):
         ctx.done(d)
 
 
+TCMALLOC = "libtcmalloc.so.4"  # gperftools' full tcmalloc (libgoogle-perftools4)
+TCMALLOC_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+                 "/usr/lib64", "/usr/lib"]
+
+
+def shim_with_tcmalloc(ctx):
+    """A program with gperftools' tcmalloc preloaded next to the shim (in
+    both orders) starts, finishes, and its lock-order cycle is found.
+    tcmalloc unwinds through libunwind while it initializes (libunwind then
+    calls pthread_mutex_init holding its own lock) and starts the shim from
+    inside its own initialization (pthread_once)."""
+    name = "shim_with_tcmalloc"
+    lib = next((os.path.join(d, TCMALLOC) for d in TCMALLOC_DIRS
+                if os.path.exists(os.path.join(d, TCMALLOC))), None)
+    if lib is None:
+        return rt.Outcome(name, "fail", "%s not installed (make deps installs "
+                          "libgoogle-perftools4)" % TCMALLOC)
+    prog = os.path.join(ctx.progdir, "abba_two_threads")
+    if not os.access(prog, os.X_OK):
+        return rt.Outcome(name, "fail", "%s not built" % prog)
+    why, errs = [], ""
+    d = ctx.tmpdir(name)
+    try:
+        shim = os.path.abspath(ctx.shim)
+        for order in ([shim, lib], [lib, shim]):
+            label = "LD_PRELOAD=%s" % ":".join(os.path.basename(x) for x in order)
+            logdir = os.path.join(d, "logs%d" % len(os.listdir(d)))
+            os.mkdir(logdir)
+            env = _preload_env(ctx, logdir, "quiet=1")
+            env["LD_PRELOAD"] = ":".join(order)
+            r = rt.run_cmd([prog], 30, d, env)
+            errs += r.stderr
+            if r.timed_out:
+                why.append("%s: hung (killed after 30 s)" % label)
+                continue
+            if r.rc != 0:
+                why.append("%s: %s" % (label, rt.describe_rc(r.rc)))
+            logs = rt._find_logs(logdir)
+            if len(logs) != 1:
+                why.append("%s: expected 1 log, found %d" % (label, len(logs)))
+                continue
+            doc, rr, err = _report_json(ctx, d, logs)
+            if doc is None:
+                why.append("%s: no JSON report: %s" % (label, err))
+                continue
+            cycles = [f for f in doc.get("findings", [])
+                      if f.get("kind") == "lock-order-cycle"]
+            if len(cycles) != 1:
+                why.append("%s: expected 1 lock-order cycle, got %d"
+                           % (label, len(cycles)))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why), errs)
+    finally:
+        ctx.done(d)
+
+
 SHIM_TESTS = {
     "shim_file_size_limit": shim_file_size_limit,
+    "shim_with_tcmalloc": shim_with_tcmalloc,
 }
 
 
