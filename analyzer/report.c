@@ -505,6 +505,21 @@ static size_t threads_run(const struct lr_log *log, int *exact)
 	return log->n_threads;
 }
 
+/* Could the report be missing something?  The shim notes every limit that
+ * stops detection (a full table, too many held locks, ...), the reader
+ * lists what it could not read, and the cycle search may stop at a cap. */
+static int may_be_incomplete(const struct rp_input *in)
+{
+	size_t i;
+
+	if (in->res->capped)
+		return 1;
+	for (i = 0; i < in->n_logs; i++)
+		if (in->logs[i]->n_notes || in->logs[i]->n_errors)
+			return 1;
+	return 0;
+}
+
 void rp_summary(char *buf, size_t len, const struct fd_result *res)
 {
 	size_t n_cycle = 0, n_dead = 0, n_mis = 0, n_race = 0, i;
@@ -639,6 +654,9 @@ void rp_view_text(FILE *out, struct rp *r)
 		if (w && *w)
 			fprintf(out, "%s%s", w, w[strlen(w) - 1] == '\n' ? "" : "\n");
 	}
+	if (may_be_incomplete(in))
+		fprintf(out, "lockhound: note: a limit was reached or a log could not be read in full "
+		             "(see above): this report may be incomplete.\n");
 	rp_summary(sum, sizeof(sum), in->res);
 	fprintf(out, "lockhound: %s (%zu process%s, %s%zu thread%s, %zu lock order%s recorded)\n", sum,
 	        in->n_logs, in->n_logs == 1 ? "" : "es", all_exact ? "" : "at least ", n_threads,
@@ -914,6 +932,8 @@ int rp_view_json(FILE *out, struct rp *r)
 	json_object_set_new(sum, "findings", json_integer((json_int_t)in->res->n));
 	json_object_set_new(sum, "by_kind", by);
 	json_object_set_new(sum, "cycle_search_capped", json_boolean(in->res->capped));
+	/* a limit noted by the shim, a log not read in full, or the cap above */
+	json_object_set_new(sum, "may_be_incomplete", json_boolean(may_be_incomplete(in)));
 	json_object_set_new(top, "summary", sum);
 	rc = json_dumpf(top, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', out);
