@@ -356,6 +356,7 @@ struct mod {
 };
 static struct mod mods[MAX_MODS];
 static int n_mods;
+static int mods_full_noted; /* the note that objects are left out, once */
 static unsigned long long seen_adds, seen_subs;
 static pthread_mutex_t mods_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -440,8 +441,13 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
 		if (mods[i].base == info->dlpi_addr && mods[i].lo == lo && mods[i].hi == hi &&
 		    mods[i].path_len == plen && !memcmp(mods[i].path, path, plen))
 			return 0;
-	if (n_mods == MAX_MODS)
+	if (n_mods == MAX_MODS) {
+		if (!mods_full_noted++)
+			lh_log_note("more than %d loaded objects (MAX_MODS): stacks in the others cannot "
+			            "be symbolized; the result may be incomplete",
+			            MAX_MODS);
 		return 0;
+	}
 	m = &mods[n_mods];
 	m->base = info->dlpi_addr;
 	m->lo = lo;
@@ -450,8 +456,13 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
 	m->path_len = (uint32_t)plen;
 	m->build_id = lh_alloc(m->build_id_len + 1);
 	m->path = lh_alloc(plen);
-	if (!m->build_id || !m->path)
+	if (!m->build_id || !m->path) {
+		if (!mods_full_noted++)
+			lh_log_note("out of memory for the module map: stacks in %s cannot be "
+			            "symbolized; the result may be incomplete",
+			            path);
 		return 0;
+	}
 	memcpy(m->build_id, bid, m->build_id_len);
 	memcpy(m->path, path, plen);
 	n_mods++;

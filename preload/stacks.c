@@ -41,6 +41,17 @@ static size_t hash_of_id_cap;
 static pthread_mutex_t stk_mu = PTHREAD_MUTEX_INITIALIZER;
 static int unw_ready;
 
+/* a limit that drops stacks, each noted in the log once (caller holds
+ * stk_mu) */
+enum { FULL_TABLE, FULL_PCS, FULL_INDEX, N_FULL };
+static void full_note(int which, const char *what)
+{
+	static int noted[N_FULL];
+
+	if (!noted[which]++)
+		lh_log_note("%s", what);
+}
+
 static uint64_t hash_pcs(const uintptr_t *pcs, int n, uint32_t flags)
 {
 	uint64_t h = 1469598103934665603ull ^ flags;
@@ -105,8 +116,11 @@ uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags)
 	h = hash_pcs(pcs, n, flags);
 	lh_in_shim++;
 	lh_mu_lock(&stk_mu);
-	if ((n_used + 1) * 2 > cap && grow() < 0)
+	if ((n_used + 1) * 2 > cap && grow() < 0) {
+		full_note(FULL_TABLE, "the stack table cannot grow (out of memory): new call stacks are not "
+		          "recorded; the result may be incomplete");
 		goto out;
+	}
 	for (j = h & (cap - 1); tab[j].hash; j = (j + 1) & (cap - 1)) {
 		struct stk_entry *e = &tab[j];
 		if (e->hash == h && e->n == (uint32_t)n && e->flags == flags &&
@@ -121,8 +135,11 @@ uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags)
 	 * was last written: its MODULE record must come first */
 	lh_log_modules_if_changed();
 	tab[j].pcs = lh_alloc((size_t)n * sizeof(*pcs));
-	if (!tab[j].pcs)
+	if (!tab[j].pcs) {
+		full_note(FULL_PCS, "out of memory for call stacks: new call stacks are not recorded; the "
+		          "result may be incomplete");
 		goto out;
+	}
 	memcpy(tab[j].pcs, pcs, (size_t)n * sizeof(*pcs));
 	tab[j].hash = h;
 	tab[j].n = (uint32_t)n;
@@ -141,6 +158,10 @@ uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags)
 	}
 	if (id < hash_of_id_cap)
 		hash_of_id[id] = h;
+	else
+		full_note(FULL_INDEX, "the stack table's index cannot grow (out of memory): stacks recorded "
+		          "from now on are missing from the logs of forked children; the result "
+		          "may be incomplete");
 	emit(&tab[j]);
 out:
 	lh_mu_unlock(&stk_mu);

@@ -153,7 +153,49 @@ def shim_with_tcmalloc(ctx):
         ctx.done(d)
 
 
+def shim_many_modules(ctx):
+    """More loaded objects than the module map holds (MAX_MODS, 4096): the
+    program runs on, and the log carries a note that the result may be
+    incomplete."""
+    name = "shim_many_modules"
+    prog = os.path.join(ctx.progdir, "many_modules_clean")
+    if not os.access(prog, os.X_OK):
+        return rt.Outcome(name, "fail", "%s not built" % prog)
+    d = ctx.tmpdir(name)
+    try:
+        logdir = os.path.join(d, "logs")
+        os.mkdir(logdir)
+        r = rt.run_cmd([prog, "4200"], 120, d, _preload_env(ctx, logdir, "quiet=1"))
+        why = []
+        if r.timed_out:
+            why.append("timed out")
+        elif r.rc != 0:
+            why.append("program: %s" % rt.describe_rc(r.rc))
+        logs = rt._find_logs(logdir)
+        if len(logs) != 1:
+            why.append("expected 1 log, found %d" % len(logs))
+            return rt.Outcome(name, "fail", "; ".join(why), r.stderr)
+        doc, rr, err = _report_json(ctx, d, logs)
+        if doc is None:
+            why.append("no JSON report: %s" % err)
+        else:
+            lo = doc["logs"][0]
+            notes = [n for n in lo.get("notes", []) if "MAX_MODS" in n]
+            if len(notes) != 1:
+                why.append("expected one note about MAX_MODS, got %r"
+                           % lo.get("notes"))
+            elif "incomplete" not in notes[0]:
+                why.append("the note does not say the result may be incomplete")
+            if not lo.get("lock_orders"):
+                why.append("no lock order recorded")
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why),
+                          r.stderr + rr.stderr)
+    finally:
+        ctx.done(d)
+
+
 SHIM_TESTS = {
+    "shim_many_modules": shim_many_modules,
     "shim_file_size_limit": shim_file_size_limit,
     "shim_with_tcmalloc": shim_with_tcmalloc,
 }
