@@ -3,6 +3,7 @@
  */
 #include "findings.h"
 #include "lockgraph.h"
+#include "races.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -195,7 +196,6 @@ static void choose(struct chooser *ch, size_t i)
 	}
 }
 
-static struct fd_finding *new_finding(struct fd_result *res);
 
 struct walk {
 	const struct lr_log *log;
@@ -284,7 +284,7 @@ static int on_cycle(void *arg, const struct lg_cycle *c)
 			return 0;
 		}
 	}
-	f = new_finding(w->res);
+	f = fd_new_finding(w->res);
 	f->kind = FD_CYCLE;
 	f->log = w->log;
 	f->n = c->n;
@@ -324,7 +324,7 @@ static int cmp_finding(const void *a, const void *b)
 	return strcmp(x->key ? x->key : "", y->key ? y->key : "");
 }
 
-static struct fd_finding *new_finding(struct fd_result *res)
+struct fd_finding *fd_new_finding(struct fd_result *res)
 {
 	struct fd_finding *f;
 
@@ -381,7 +381,7 @@ static void live_findings(const struct lr_log *log, struct fd_result *res, size_
 			}
 		if (dup)
 			continue;
-		f = new_finding(res);
+		f = fd_new_finding(res);
 		f->kind = lf->f.kind == LH_FIND_DEADLOCK ? FD_DEADLOCK : FD_MISUSE;
 		f->log = log;
 		f->live = lf;
@@ -460,6 +460,7 @@ void fd_analyze(const struct lr_log *log, struct fd_result *res)
 	free(all);
 	live_findings(log, res, w.first);
 	fold_cycles(res, w.first);
+	ra_analyze(log, res);
 	if (res->n > w.first)
 		qsort(res->f + w.first, res->n - w.first, sizeof(res->f[0]), cmp_finding);
 }
@@ -472,6 +473,7 @@ void fd_result_free(struct fd_result *res)
 		free(res->f[i].locks);
 		free(res->f[i].edges);
 		free(res->f[i].key);
+		ra_free(res->f[i].race);
 	}
 	free(res->f);
 	memset(res, 0, sizeof(*res));

@@ -2,7 +2,8 @@
  * findings.h - deciding what to report from a log (prefix fd_).
  *
  * A pure module: it takes a parsed log and returns findings, with no I/O,
- * so unit tests can feed it logs built in memory.
+ * so unit tests can feed it logs built in memory.  (Data races, races.c,
+ * read the symbol tables of the log's module files to name globals.)
  *
  * Lock-order cycles: the lock graph's elementary cycles are candidates.  For
  * each, one recorded context is chosen per edge such that the cycle could
@@ -29,6 +30,8 @@ enum fd_kind {
 	FD_RACE = 3,
 };
 
+struct ra_finding; /* races.h */
+
 struct fd_finding {
 	enum fd_kind kind;
 	const struct lr_log *log;
@@ -43,6 +46,10 @@ struct fd_finding {
 
 	/* FD_DEADLOCK / FD_MISUSE: what the shim saw live */
 	const struct lr_finding *live;
+
+	/* FD_RACE: the variable and its pairs (races.h); locks/n are every
+	 * lock either side held, count the race records folded */
+	struct ra_finding *race;
 
 	char *key; /* dedupe key: code locations, stable across runs */
 };
@@ -59,6 +66,9 @@ struct fd_result {
  * within the log).  Running out of memory ends the analyzer (xalloc.h). */
 void fd_analyze(const struct lr_log *log, struct fd_result *res);
 void fd_result_free(struct fd_result *res);
+
+/* Append a zeroed finding to res (for the analysis modules, races.c). */
+struct fd_finding *fd_new_finding(struct fd_result *res);
 
 /* Index of the module containing pc in log->modules, or -1. */
 int fd_module_of(const struct lr_log *log, uint64_t pc);

@@ -72,7 +72,8 @@ static void add_error(struct lr_log *log, const char *fmt, ...)
 static const char *rec_name(unsigned t)
 {
 	static const char *names[] = { "?",    "process", "module", "stack",   "thread", "thread-end",
-		                       "thread-name", "lock", "edge", "finding", "end",   "note" };
+		                       "thread-name", "lock", "edge", "finding", "end",   "note",
+		                       "race" };
 	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
 }
 
@@ -294,6 +295,64 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		PUSH(log->notes, log->n_notes, s);
 		break;
 	}
+	case LH_REC_RACE: {
+		struct lr_race rc;
+		uint32_t i, n_locks;
+		NEED(sizeof(rc.r));
+		memcpy(&rc.r, p, sizeof(rc.r));
+		if (rc.r.n_locks_cur > LR_MAX_RACE_LOCKS || rc.r.n_locks_prev > LR_MAX_RACE_LOCKS) {
+			add_error(log, "corrupt race record at byte %zu: %u + %u held locks", off,
+			          rc.r.n_locks_cur, rc.r.n_locks_prev);
+			return;
+		}
+		n_locks = rc.r.n_locks_cur + rc.r.n_locks_prev;
+		NEED(sizeof(rc.r) + (size_t)n_locks * sizeof(uint64_t));
+		if (rc.r.size == 0 || rc.r.cur.size == 0 || rc.r.prev.size == 0 ||
+		    rc.r.var_kind > LH_VAR_STACK || rc.r.detected_by < LH_RACE_BY_INSTRUMENTATION ||
+		    rc.r.detected_by > LH_RACE_BY_WRITE_PROTECT || rc.r.cur.thread_id == 0 ||
+		    rc.r.prev.thread_id == 0) {
+			add_error(log,
+			          "corrupt race record at byte %zu: size %u (accesses %u, %u), variable "
+			          "kind %u, detector %u, threads %u and %u",
+			          off, rc.r.size, rc.r.cur.size, rc.r.prev.size, rc.r.var_kind,
+			          rc.r.detected_by, rc.r.cur.thread_id, rc.r.prev.thread_id);
+			return;
+		}
+		rc.locks = xmalloc((n_locks ? n_locks : 1) * sizeof(uint64_t));
+		memcpy(rc.locks, p + sizeof(rc.r), (size_t)n_locks * sizeof(uint64_t));
+		rc.off = off;
+		/* everything a race record refers to is written before it */
+		{
+			const uint32_t st[3] = { rc.r.cur.stack_id, rc.r.prev.stack_id, rc.r.alloc_stack };
+			const uint32_t th[3] = { rc.r.cur.thread_id, rc.r.prev.thread_id, rc.r.alloc_thread };
+			struct idx_stack *es;
+			struct idx_thread *et;
+			struct idx_lock *el;
+			for (i = 0; i < 3; i++) {
+				if (st[i]) {
+					HASH_FIND(hh, ix->stacks, &st[i], sizeof(uint32_t), es);
+					if (!es)
+						add_error(log, "race record at byte %zu refers to stack %u, "
+						          "which the log does not have", off, st[i]);
+				}
+				if (th[i]) {
+					HASH_FIND(hh, ix->threads, &th[i], sizeof(uint32_t), et);
+					if (!et)
+						add_error(log, "race record at byte %zu refers to thread T%u, "
+						          "which the log does not have", off, th[i]);
+				}
+			}
+			for (i = 0; i < n_locks; i++) {
+				HASH_FIND(hh, ix->locks, &rc.locks[i], sizeof(uint64_t), el);
+				if (!el)
+					add_error(log, "race record at byte %zu refers to lock %llu, "
+					          "which the log does not have", off,
+					          (unsigned long long)rc.locks[i]);
+			}
+		}
+		PUSH(log->races, log->n_races, rc);
+		break;
+	}
 	default:
 		log->n_unknown_records++; /* a newer shim's record: skip it */
 		break;
@@ -457,6 +516,9 @@ void lr_free(struct lr_log *log)
 		free(log->findings[i].items);
 	for (i = 0; i < log->n_notes; i++)
 		free(log->notes[i]);
+	for (i = 0; i < log->n_races; i++)
+		free(log->races[i].locks);
+	free(log->races);
 	for (i = 0; i < log->n_errors; i++)
 		free(log->errors[i]);
 	free(log->modules);

@@ -71,6 +71,20 @@ struct lr_finding {
 	struct lh_rec_finding_item *items;
 };
 
+/* LH_REC_RACE, as read: the record, its held-lock tail and where it was.
+ * The reader keeps a record whose references (stacks, threads, locks) do
+ * not resolve, with an error in log->errors; the report shows "not
+ * recorded" for what is missing.  A record with impossible values (size 0,
+ * an unknown variable kind or detector, no thread) is dropped. */
+struct lr_race {
+	struct lh_rec_race r;
+	uint64_t *locks; /* r.n_locks_cur ids held by cur, then r.n_locks_prev by prev */
+	size_t off;      /* byte offset of the record in the log */
+};
+/* More held locks than this on one side of a race record is corruption:
+ * a thread holding thousands of locks at once is not a real program. */
+#define LR_MAX_RACE_LOCKS 1024
+
 struct lr_log {
 	char *path;
 	struct lh_file_header hdr;
@@ -91,6 +105,8 @@ struct lr_log {
 	size_t n_findings;
 	char **notes;
 	size_t n_notes;
+	struct lr_race *races;
+	size_t n_races;
 
 	int complete; /* an LH_REC_END was read */
 	struct lh_rec_end end;

@@ -12,6 +12,7 @@
  * when the stack is resolved (n_shown).
  */
 #include "report.h"
+#include "report_int.h"
 #include "lh_misuse.h"
 #include "xalloc.h"
 #include "symbolize.h"
@@ -622,7 +623,7 @@ void rp_view_text(FILE *out, struct rp *r)
 {
 	const struct rp_input *in = r->in;
 	char sum[256];
-	size_t i, n_edges = 0, n_locks = 0, n_threads = 0;
+	size_t i, n_edges = 0, n_locks = 0, n_threads = 0, n_races = 0;
 	int all_exact = 1;
 
 	for (i = 0; i < in->n_logs; i++) {
@@ -639,7 +640,9 @@ void rp_view_text(FILE *out, struct rp *r)
 	}
 	for (i = 0; i < in->res->n; i++) {
 		const struct fd_finding *f = &in->res->f[i];
-		if (f->kind == FD_CYCLE)
+		if (f->kind == FD_RACE)
+			ra_text(out, r, f, ++n_races);
+		else if (f->kind == FD_CYCLE)
 			text_cycle(out, r, f, i + 1);
 		else if (f->kind == FD_DEADLOCK)
 			text_deadlock(out, r, f, i + 1);
@@ -877,7 +880,7 @@ int rp_view_json(FILE *out, struct rp *r)
 {
 	const struct rp_input *in = r->in;
 	json_t *top, *logs, *findings, *sum, *by;
-	size_t i, k;
+	size_t i, k, n_races = 0;
 	int rc;
 
 	/* jansson allocates with the analyzer's policy (xalloc.h) */
@@ -914,7 +917,9 @@ int rp_view_json(FILE *out, struct rp *r)
 	}
 	for (i = 0; i < in->res->n; i++) {
 		const struct fd_finding *f = &in->res->f[i];
-		if (f->kind == FD_CYCLE)
+		if (f->kind == FD_RACE)
+			json_array_append_new(findings, ra_json(r, f, ++n_races));
+		else if (f->kind == FD_CYCLE)
 			json_array_append_new(findings, json_cycle(r, f, i + 1));
 		else if (f->kind == FD_DEADLOCK || f->kind == FD_MISUSE)
 			json_array_append_new(findings, json_live(r, f, i + 1));
@@ -939,4 +944,65 @@ int rp_view_json(FILE *out, struct rp *r)
 	fputc('\n', out);
 	json_decref(top);
 	return rc;
+}
+
+/* ------------------------------------- building blocks (report_int.h) */
+
+void rp_text_stack(FILE *out, struct rp *r, const struct lr_log *log, uint32_t stack_id,
+                   const char *indent)
+{
+	text_stack(out, r, log, stack_id, indent);
+}
+
+void rp_text_thread_name(FILE *out, const struct lr_log *log, uint32_t id)
+{
+	text_thread_name(out, log, id);
+}
+
+void rp_text_threads(FILE *out, struct rp *r, const struct lr_log *log, const uint32_t *ids,
+                     size_t n)
+{
+	text_threads(out, r, log, ids, n);
+}
+
+void rp_text_lock_line(FILE *out, struct rp *r, const struct lr_log *log,
+                       const struct fd_finding *f, size_t i)
+{
+	text_lock_line(out, r, log, f, i);
+}
+
+const char *rp_lock_symbol(struct rp *r, const struct lr_log *log, const struct lr_lock *l)
+{
+	return lock_symbol(r, log, l);
+}
+
+json_t *rp_json_stack(struct rp *r, const struct lr_log *log, uint32_t stack_id)
+{
+	return json_stack(r, log, stack_id);
+}
+
+json_t *rp_json_thread(struct rp *r, const struct lr_log *log, uint32_t id)
+{
+	return json_thread(r, log, id);
+}
+
+json_t *rp_json_lock(struct rp *r, const struct lr_log *log, const struct fd_finding *f,
+                     uint64_t id)
+{
+	return json_lock(r, log, f, id);
+}
+
+json_t *rp_json_hex(uint64_t v)
+{
+	return json_hex(v);
+}
+
+const char *rp_lock_label(const struct fd_finding *f, uint64_t id, char *buf, size_t len)
+{
+	return lock_label(f, id, buf, len);
+}
+
+int rp_is_process_shown(const struct rp *r)
+{
+	return r->in->n_logs > 1;
 }

@@ -584,6 +584,56 @@ static size_t resolve(struct sym_ctx *s, uint64_t pc, uint64_t addr,
 	return resolve_in_module(s, m, addr, out, max);
 }
 
+int sym_data_lookup(struct sym_ctx *s, uint64_t addr, struct sym_data *out)
+{
+	struct mod *m;
+	GElf_Off off = 0;
+	GElf_Sym sym;
+	const char *name;
+
+	if (!s || !out)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	m = find_module(s, addr);
+	if (!m)
+		return 0;
+	if (m->state == MOD_UNOPENED)
+		open_module(s, m);
+	if (m->state != MOD_OK)
+		return 0;
+	/* addrinfo: the symbol whose [value, value + size) holds addr, with
+	 * the load bias already applied to sym.st_value (libdwfl's module
+	 * addresses are run-time addresses, see the header comment) */
+	memset(&sym, 0, sizeof(sym));
+	name = dwfl_module_addrinfo(m->dm, addr, &off, &sym, NULL, NULL, NULL);
+	if (!name || !*name || GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
+		return 0;
+	if (sym.st_size ? off >= sym.st_size : off != 0)
+		return 0;
+	/* aliases (glibc's weak signgam and global __signgam): the name a
+	 * program writes, without the reserved leading underscore, if one of
+	 * the object's aliases has it */
+	if (name[0] == '_') {
+		int n = dwfl_module_getsymtab(m->dm), i;
+		for (i = 1; i < n; i++) {
+			GElf_Sym as;
+			GElf_Addr aaddr;
+			const char *an = dwfl_module_getsym_info(m->dm, i, &as, &aaddr, NULL, NULL,
+			                                         NULL);
+			if (an && an[0] && an[0] != '_' && GELF_ST_TYPE(as.st_info) == STT_OBJECT &&
+			    aaddr == addr - off && as.st_size == sym.st_size) {
+				name = an;
+				break;
+			}
+		}
+	}
+	out->name = intern_symbol(s, name);
+	out->module = m->path;
+	out->start = addr - off;
+	out->size = sym.st_size;
+	return out->name != NULL;
+}
+
 size_t sym_lookup(struct sym_ctx *s, uint64_t pc, int is_return_addr,
                   struct sym_frame *out, size_t max_out)
 {

@@ -53,6 +53,24 @@ int sym_add_module(struct sym_ctx *s, const struct sym_module_desc *m);
 size_t sym_lookup(struct sym_ctx *s, uint64_t pc, int is_return_addr,
                   struct sym_frame *out, size_t max_out);
 
+/* A data object (STT_OBJECT symbol) containing addr: its name
+ * (demangled, owned by the sym_ctx), module path, start address (run-time,
+ * load bias applied) and size. */
+struct sym_data {
+	const char *name;
+	const char *module;
+	uint64_t start;
+	uint64_t size;
+};
+
+/* Name the global variable at run-time address addr from the symbol table
+ * of the module containing it (executable, PIE or shared library).
+ * Returns 1 and fills out if an STT_OBJECT symbol covers addr (a symbol
+ * of size 0 only covers its own address), 0 if none does (stripped file,
+ * file missing, addr in no module, or addr in padding between objects).
+ * Not cached: callers look up each variable once. */
+int sym_data_lookup(struct sym_ctx *s, uint64_t addr, struct sym_data *out);
+
 /* Warnings collected so far (missing file, build-id mismatch), one per
  * line, NUL-terminated; "" if none. */
 const char *sym_warnings(const struct sym_ctx *s);

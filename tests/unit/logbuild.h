@@ -283,6 +283,14 @@ static inline void lb_finding(struct lb *b, const struct lh_rec_finding *f,
 	        0);
 }
 
+/* a race record with its held-lock tail: r->n_locks_cur ids, then
+ * r->n_locks_prev (taken from locks in that order) */
+static inline void lb_race(struct lb *b, const struct lh_rec_race *r, const uint64_t *locks)
+{
+	lb_rec3(b, LH_REC_RACE, r, sizeof(*r), locks,
+	        ((size_t)r->n_locks_cur + r->n_locks_prev) * sizeof(uint64_t), NULL, 0);
+}
+
 static inline void lb_end(struct lb *b, uint64_t end_ns, int32_t exit_status)
 {
 	struct lh_rec_end r;

@@ -424,7 +424,7 @@ static void test_unknown_records_skipped(void)
 	lb_init(&b);
 	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
 	lb_unknown(&b, 200, junk, sizeof(junk));
-	lb_unknown(&b, 12, NULL, 0);
+	lb_unknown(&b, LH_REC_RACE + 1, NULL, 0); /* the next type after the newest */
 	lb_unknown(&b, 0xffff, junk, 3); /* odd size: the next header is unaligned */
 	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
 	lb_note(&b, 1, "after unknown");
