@@ -86,7 +86,7 @@ static int blocks(const struct lr_log *log, uint64_t lock, int wait_mode, int ho
  * each kind (from different threads, for the concurrency choice) are kept.
  * A thread pool taking one edge in 200 threads costs 4 tries, not 200. */
 #define REPS_PER_KIND 4
-#define MAX_KINDS 64
+#define MAX_KINDS LH_CTX_KINDS_PER_EDGE
 
 struct chooser {
 	const struct lr_log *log;

@@ -40,6 +40,9 @@
 #define LH_MAX_RECORD_SIZE (1u << 20)
 #define LH_MAX_FRAMES 64
 #define LH_MAX_GATES 16
+/* kinds of context (modes and gate set) per edge the analyzer tries; the
+ * shim notes an edge that has more */
+#define LH_CTX_KINDS_PER_EDGE 64
 #define LH_THREAD_NAME_LEN 16
 
 struct lh_file_header {

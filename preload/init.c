@@ -123,7 +123,6 @@ static void fork_child(void)
 		lh_core_after_fork_child();
 		lh_thr_after_fork_child();
 		lh_wd_after_fork_child();
-		lh_livefind_after_fork_child();
 	} else {
 		lh_disabled = 1;
 		lh_self_td = NULL; /* this thread's calls pass through from now on */

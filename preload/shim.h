@@ -2,15 +2,30 @@
  * shim.h - internal interfaces of liblockhound.so (never installed).
  *
  * Layering inside the shim:
- *   wrap_*.c   the interposed functions: call the real function, tell the
- *              core one thing.  No book-keeping of their own.
- *   core.c     held-lock stacks, lock identities, edge recording (lh_core_*).
- *   threads.c  thread registry, start trampolines, thread ids (lh_thr_*).
- *   stacks.c   stack capture (libunwind) and the stack table (lh_stk_*).
- *   logwrite.c the log file: open, records, fork (lh_log_*).
- *   init.c     resolving the real functions, options, constructor (lh_init).
- *   alloc.c    the shim's own memory, from mmap, never from malloc: the
- *              program's malloc may itself take locks we intercept.
+ *   wrap_*.c      the interposed functions: call the real function, tell the
+ *                 core one thing.  No book-keeping of their own.
+ *   core.c        the events the wrappers tell (lh_core_*), one function each,
+ *                 routed to the units below; wires the units to the log and
+ *                 the unwinder.
+ *   lockid.c      lock identities: address -> slot -> id, and the table of
+ *                 pages holding locks, for free() (lh_lid_*).  Pure.
+ *   edges.c       held-lock stacks and the rule "held set + acquisition ->
+ *                 record or skip" (lh_edge_*, lh_held_*).  Pure: unwinding
+ *                 and log writing come in through struct lh_edge_io.
+ *   misuse.c      misuse decisions (pure) and the findings written for them
+ *                 (lh_mis_*, lh_report_misuse).
+ *   condtab.c     which mutex each condition variable is waited with
+ *                 (lh_cond_*).  Pure.
+ *   glibc_locks.h every read of glibc's private lock fields (lh_gl_*).
+ *   threads.c     thread registry, start trampolines, thread ids (lh_thr_*).
+ *   stacks.c      stack capture (libunwind) and the stack table (lh_stk_*).
+ *   logwrite.c    the log file: open, records, fork (lh_log_*).
+ *   watchdog.c    the deadlock watchdog (lh_wd_*).
+ *   init.c        resolving the real functions, options, constructor (lh_init).
+ *   alloc.c       the shim's own memory, from mmap, never from malloc: the
+ *                 program's malloc may itself take locks we intercept.
+ * "Pure" units depend only on lh_alloc, lh_mu_lock and lh_log_note (plus what
+ * they are passed), so tests/unit drives them with scripted events.
  */
 #ifndef LOCKHOUND_SHIM_H
 #define LOCKHOUND_SHIM_H
@@ -141,16 +156,23 @@ LH_HIDDEN void lh_mu_unlock(pthread_mutex_t *m);
 #define LH_EDGE_CACHE 512 /* per-thread cache of edge keys, power of 2 */
 #define LH_LOCK_CACHE 256 /* per-thread cache addr -> lock slot */
 
-/* A lock's identity (core.c owns it).  The slot for an address is made
- * once and never moves, so pointers to it stay valid. */
+/* A lock's identity (lockid.c owns it).  The slot for an address is made
+ * once and never moves, so pointers to it stay valid.
+ * Publication: `id` is claimed (LH_LID_BUSY) before kind, flags, init_stack
+ * and gen are written and published (release) after; read `id` (acquire)
+ * before them.  Valid ids are 1 .. 2^63 - 1, so one signed compare,
+ * (int64_t)id <= 0, tells "no usable id" on the fast path. */
+#define LH_LID_BUSY (UINT64_C(1) << 63)
 struct lh_lock {
-	uintptr_t addr;   /* set once by CAS, never changed */
-	uint64_t id;      /* current identity; 0: next use starts a new one */
-	uint32_t gen;     /* identities this address has had */
-	uint16_t kind;    /* enum lh_lock_kind */
-	uint16_t flags;   /* LH_LOCKF_* */
-	uint32_t init_stack;
-	uint32_t emitted_epoch; /* log epoch of the LH_REC_LOCK for id */
+	uintptr_t addr;   /* atomic: set once by CAS, never changed */
+	uint64_t id;      /* atomic acquire/release: current identity; 0: next
+	                   * use starts a new one; LH_LID_BUSY: being made */
+	uint32_t gen;     /* atomic relaxed: identities this address has had */
+	uint16_t kind;    /* atomic relaxed: enum lh_lock_kind */
+	uint16_t flags;   /* atomic relaxed: LH_LOCKF_* */
+	uint32_t init_stack; /* atomic relaxed: stack id of the init, 0 none */
+	uint32_t emitted_epoch; /* under edges.c's edge_mu: the LH_REC_LOCK of */
+	uint64_t emitted_id;    /* emitted_id is in the log of emitted_epoch */
 };
 
 /* an unwind with stack pointers (stacks.c) */
@@ -353,7 +375,7 @@ LH_HIDDEN const char *lh_log_path(void);
 extern uint32_t lh_log_epoch LH_HIDDEN; /* bumped when a new log is opened (fork) */
 extern pthread_mutex_t lh_log_mu LH_HIDDEN;
 
-/* ---- core (core.c) ---- */
+/* ---- core (core.c): one function per event ---- */
 enum lh_acq_flags {
 	LH_ACQ_TRY = 1,    /* trylock: held after success, but adds no edge */
 	LH_ACQ_SHARED = 2, /* read lock */
@@ -373,16 +395,17 @@ LH_HIDDEN void lh_core_wait_begin(const struct lh_acq *a);
 LH_HIDDEN void lh_core_wait_end(void);
 LH_HIDDEN void lh_core_acquired(const struct lh_acq *a);
 LH_HIDDEN void lh_core_released(void *addr, int kind, uintptr_t ra);
-/* condition wait: the mutex is released for the wait, re-acquired after */
+/* condition wait: the mutex is released for the wait, re-acquired after;
+ * cond_enter's result (LH_COND_*) goes back to cond_leave */
 LH_HIDDEN void lh_core_cond_release(void *mutex, int kind, uintptr_t ra);
 LH_HIDDEN void lh_core_after_fork_child(void);
 LH_HIDDEN uint32_t lh_core_mutex_flags(const pthread_mutex_t *m);
 /* misuse checks, on the paths where they cost nothing extra */
 LH_HIDDEN void lh_core_destroy_check(void *addr, int kind, uintptr_t ra);
 LH_HIDDEN void lh_core_lock_failed(void *addr, int kind, int rc, uintptr_t ra);
-LH_HIDDEN void lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_t cfa,
-                                  const struct timespec *deadline, clockid_t clk);
-LH_HIDDEN void lh_core_cond_leave(void *cond);
+LH_HIDDEN int lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_t cfa,
+                                 const struct timespec *deadline, clockid_t clk);
+LH_HIDDEN void lh_core_cond_leave(void *cond, int entered);
 LH_HIDDEN void lh_core_thread_exit_check(struct lh_thread *t);
 LH_HIDDEN void lh_core_thread_exiting(struct lh_thread *t, uintptr_t ra); /* at pthread_exit */
 LH_HIDDEN int lh_stack_is_short(void); /* too little stack left to unwind */
@@ -390,7 +413,86 @@ LH_HIDDEN uint64_t lh_core_lock_id_emit(void *addr, int kind); /* id, LOCK recor
 LH_HIDDEN void lh_core_freed(void *ptr, size_t size); /* memory freed: its locks are gone */
 LH_HIDDEN uint32_t lh_core_thread_of_tid(int os_tid);
 
-/* ---- findings the shim decides live (findings.c) ---- */
+/* ---- lock identities (lockid.c) ---- */
+/* the slot of addr, made if `create`; NULL if the table is full (noted) */
+LH_HIDDEN struct lh_lock *lh_lid_lookup(uintptr_t addr, int create);
+/* the same through t's cache of address -> slot */
+LH_HIDDEN struct lh_lock *lh_lid_get(struct lh_thread *t, void *addr);
+/* the current id; a lock with none gets a new one, flagged static init */
+LH_HIDDEN uint64_t lh_lid_id(struct lh_lock *lk, int kind, uint32_t lflags);
+/* init: a new identity, whatever the slot had */
+LH_HIDDEN uint64_t lh_lid_new(struct lh_lock *lk, int kind, uint32_t lflags, uint32_t init_stack);
+LH_HIDDEN void lh_lid_end(struct lh_lock *lk); /* destroy: the next use starts a new id */
+LH_HIDDEN void lh_lid_freed(void *ptr, size_t size); /* end the locks in freed memory */
+LH_HIDDEN uint64_t lh_lid_peek(const struct lh_lock *lk); /* the usable id or 0, no side effect */
+LH_HIDDEN void lh_lid_describe(const struct lh_lock *lk, uint64_t id, struct lh_rec_lock *r);
+LH_HIDDEN void lh_lid_after_fork_child(void);
+enum lh_lid_stage { LH_LID_STAGE_CLAIMED = 1, LH_LID_STAGE_FILLED, LH_LID_STAGE_PUBLISHED };
+
+/* ---- edges (edges.c) ---- */
+#define LH_THREADS_PER_EDGE 4 /* threads recorded per edge context */
+/* the world as edge recording sees it (core.c's shim_io; tests script it) */
+struct lh_edge_io {
+	void (*unwind)(struct lh_frames *f); /* the current stack; f->n = 0 if none */
+	/* the stack of the acquisition at (ra, cfa) within f */
+	uint32_t (*stack_of)(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa, int *partial);
+	void (*write_lock)(const struct lh_rec_lock *r);
+	void (*write_edge)(struct lh_thread *t, const struct lh_rec_edge *e,
+	                   const struct lh_rec_gate *gates, int n_gates);
+	uint64_t (*now_ns)(void);
+};
+enum lh_acq_result {
+	LH_ACQ_PUSHED = 1,  /* now held (edges recorded unless a trylock) */
+	LH_ACQ_NESTED = 2,  /* already held: its count went up, no edge */
+	LH_ACQ_UNTRACKED = 3, /* beyond LH_MAX_HELD: counted in overflow */
+};
+enum lh_rel_result { LH_REL_RELEASED = 1, LH_REL_OVERFLOW = 2, LH_REL_NOT_HELD = 3 };
+/* t acquired lk (identity id) as described by a: the rule, edges, push */
+LH_HIDDEN int lh_edge_acquired(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk,
+                               uint64_t id, const struct lh_acq *a);
+/* would t, about to block for a, wait for itself forever? */
+LH_HIDDEN int lh_edge_self_blocks(const struct lh_thread *t, const struct lh_acq *a);
+/* the key of an edge context (gates: the sum of the gates' terms) */
+LH_HIDDEN uint64_t lh_edge_key(uint64_t from_id, uint64_t to_id, unsigned from_mode,
+                               unsigned to_mode, uintptr_t from_ra, uintptr_t to_ra, uint64_t gates);
+/* make sure the LOCK record of (lk, id) is in the current log */
+LH_HIDDEN void lh_edge_lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id);
+LH_HIDDEN void lh_edge_after_fork_child(void);
+LH_HIDDEN int lh_held_find(const struct lh_thread *t, const void *addr); /* index or -1 */
+LH_HIDDEN int lh_held_release(struct lh_thread *t, void *addr);          /* enum lh_rel_result */
+LH_HIDDEN int lh_held_drop(struct lh_thread *t, void *addr); /* all counts (cond wait); 1 if held */
+
+/* ---- condition variables (condtab.c) ---- */
+#define LH_COND_SLOTS 4096 /* condition variables waited on at once */
+#define LH_COND_PROBE 64   /* slots probed per condition variable */
+enum lh_cond_result {
+	LH_COND_OK = 1,
+	LH_COND_OTHER_MUTEX = 2, /* others wait on it with another mutex: see *other */
+	LH_COND_UNTRACKED = 3,   /* no slot within LH_COND_PROBE (noted once) */
+};
+struct lh_cond_other {
+	void *mutex;
+	uint32_t thread;
+	uintptr_t ra;
+};
+LH_HIDDEN int lh_cond_enter(void *cond, void *mutex, uint32_t thread, uintptr_t ra,
+                            struct lh_cond_other *other);
+LH_HIDDEN void lh_cond_leave(void *cond, int entered); /* entered: lh_cond_enter's result */
+LH_HIDDEN int lh_cond_waiters(const void *cond);
+LH_HIDDEN void lh_cond_after_fork_child(void);
+
+/* ---- misuse (misuse.c) ---- */
+struct lh_gl_state;
+#define LH_MIS_SITES 1024 /* distinct (misuse, call site) pairs recorded */
+/* the decisions: an LH_MIS_* value, or 0 for no misuse */
+LH_HIDDEN int lh_mis_unlock(const struct lh_gl_state *s, int self_tid);
+LH_HIDDEN int lh_mis_destroy(const struct lh_gl_state *s, int held_by_self, int others_wait);
+LH_HIDDEN int lh_mis_cond_wait(int held_by_self, const struct lh_gl_state *s, int self_tid);
+LH_HIDDEN int lh_mis_lock_failed(int kind, int rc, int destroyed);
+enum { LH_MIS_FIRST = 1, LH_MIS_SEEN = 2 };
+/* first time for (what, call site)?  LH_MIS_SEEN also past LH_MIS_SITES */
+LH_HIDDEN int lh_mis_once(int what, uintptr_t ra, const void *addr);
+LH_HIDDEN void lh_mis_after_fork_child(void);
 LH_HIDDEN void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
                                 const struct lh_rec_finding_item *items, int n_items);
 LH_HIDDEN void lh_report_misuse_stack(int what, void *addr, int kind, uint32_t stack,
@@ -399,7 +501,6 @@ LH_HIDDEN void lh_report_misuse_stack(int what, void *addr, int kind, uint32_t s
 /* ---- watchdog (watchdog.c) ---- */
 LH_HIDDEN void lh_wd_kick(void);            /* start it if not running */
 LH_HIDDEN void lh_wd_after_fork_child(void);
-LH_HIDDEN void lh_livefind_after_fork_child(void);
 LH_HIDDEN void lh_wd_self_deadlock(struct lh_thread *t, void *addr, int kind);
 LH_HIDDEN void lh_join_begin(pthread_t target, uintptr_t ra, uintptr_t cfa);
 

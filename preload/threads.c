@@ -15,6 +15,7 @@
  * pthread_create's caller, which may allocate anyway.
  */
 #include "rt.h"
+#include "glibc_locks.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -441,8 +442,8 @@ void lh_thr_after_fork_child(void)
 		 * not by this child */
 		for (i = 0, j = 0; i < t->n_held; i++) {
 			const struct lh_held *h = &t->held[i];
-			int pshared = (h->kind == LH_LOCK_MUTEX && (((pthread_mutex_t *)h->addr)->__data.__kind & 128)) ||
-			              (h->kind == LH_LOCK_RWLOCK && ((pthread_rwlock_t *)h->addr)->__data.__shared);
+			int pshared = (h->kind == LH_LOCK_MUTEX && lh_gl_mutex_pshared(h->addr)) ||
+			              (h->kind == LH_LOCK_RWLOCK && lh_gl_rwlock_pshared(h->addr));
 			if (!pshared)
 				t->held[j++] = *h;
 		}

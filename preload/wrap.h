@@ -16,6 +16,7 @@
 
 #include "shim.h"
 #include "rt.h"
+#include "glibc_locks.h"
 
 #include <errno.h>
 
@@ -113,7 +114,7 @@ static inline int lh_fast_acquire(struct lh_thread *t, void *addr, unsigned shar
 		return 0;
 	lk = t->lock_cache[j].lk;
 	id = __atomic_load_n(&lk->id, __ATOMIC_ACQUIRE);
-	if (unlikely(id == 0))
+	if (unlikely((int64_t)id <= 0)) /* none yet, or LH_LID_BUSY */
 		return 0;
 	if (n != 0) {
 		const struct lh_held *p = &t->held[0];

@@ -6,9 +6,7 @@
  */
 #include "wrap.h"
 
-/* the clock of a pthread condition variable: glibc keeps it in bit 1 of
- * __wrefs (set from the condattr clock at init) */
-#define COND_CLOCK(c) (((c)->__data.__wrefs & 2) ? CLOCK_MONOTONIC : CLOCK_REALTIME)
+#define COND_CLOCK(c) lh_gl_cond_clock(c)
 
 /* Cancellation inside the wait: glibc takes the mutex back, then runs the
  * cleanup handlers; ours ends the wait and marks the mutex held again, so a
@@ -17,6 +15,7 @@ struct cond_ctx {
 	void *cond, *mutex;
 	int kind;
 	uintptr_t ra, cfa;
+	int entered; /* lh_core_cond_enter's result, for lh_core_cond_leave */
 };
 
 static void cond_cancelled(void *p)
@@ -28,18 +27,18 @@ static void cond_cancelled(void *p)
 	struct lh_acq a = { x->mutex, (uint8_t)x->kind, 0,
 		            (uint16_t)lh_core_mutex_flags((pthread_mutex_t *)x->mutex), x->ra, x->cfa };
 
-	LH_TELL(lh_core_cond_leave(x->cond));
+	LH_TELL(lh_core_cond_leave(x->cond, x->entered));
 	LH_TELL(lh_core_acquired(&a));
 }
 
 #define COND_WAIT(kind, deadline, clk, real_call)                                                  \
 	do {                                                                                       \
-		struct cond_ctx x = { c, m, kind, LH_RA, LH_CFA };                                 \
-		LH_TELL(lh_core_cond_enter(c, m, kind, x.ra, x.cfa, deadline, clk));               \
+		struct cond_ctx x = { c, m, kind, LH_RA, LH_CFA, 0 };                              \
+		LH_TELL(x.entered = lh_core_cond_enter(c, m, kind, x.ra, x.cfa, deadline, clk));   \
 		pthread_cleanup_push(cond_cancelled, &x);                                          \
 		rc = LH_GUARDED(real_call);                                                        \
 		pthread_cleanup_pop(0);                                                            \
-		LH_TELL(lh_core_cond_leave(c));                                                    \
+		LH_TELL(lh_core_cond_leave(c, x.entered));                                         \
 		/* EPERM / EINVAL: the wait did not happen, the mutex is as it was */              \
 		if (rc != EPERM && rc != EINVAL) {                                                 \
 			struct lh_acq a = { m, kind, 0,                                            \

@@ -130,7 +130,7 @@ LH_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 		return lh_real.mutex_unlock(m);
 	if (lh_pass())
 		return lh_real.mutex_unlock(m);
-	if (unlikely(m->__data.__kind == -1)) { /* destroyed: glibc says EINVAL */
+	if (unlikely(lh_gl_mutex_destroyed(m))) { /* glibc says EINVAL */
 		rc = lh_real.mutex_unlock(m);
 		LH_TELL(lh_core_lock_failed(m, LH_LOCK_MUTEX, rc, LH_RA));
 		return rc;

@@ -5,9 +5,8 @@
  */
 #include "wrap.h"
 
-/* glibc's __flags: 2 = PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP, the
- * only kind where a reader queues behind a waiting writer */
-#define RW_LFLAGS(l) ((l)->__data.__flags == 2 ? LH_LOCKF_WRITER_PREF : 0)
+/* writer-preferring (readers queue behind a waiting writer)? */
+#define RW_LFLAGS(l) lh_gl_rwlock_lflags(l)
 #define RW_ACQ(l, fl) { (l), LH_LOCK_RWLOCK, (fl), (uint16_t)RW_LFLAGS(l), LH_RA, LH_CFA }
 
 LH_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)

@@ -1,0 +1,488 @@
+/*
+ * edges.c - the rule "held set + acquisition -> record or skip": each
+ * thread's held-lock stack, the lock-order edges an acquisition adds, and
+ * which of them are new enough to be written.  Pure: unwinding, the log and
+ * the clock are reached only through the struct lh_edge_io the caller
+ * passes, so tests/unit/test_edges.c scripts acquisitions with no threads,
+ * no unwinder and no log.
+ *
+ * The rule (docs/DESIGN.md sections 3, 5, 6):
+ *   - a lock the thread already holds (recursive mutex, nested read lock):
+ *     its count goes up, no edge (a thread cannot wait for itself there);
+ *   - a trylock: pushed, no edge into it (it never waits);
+ *   - otherwise one edge H -> L for every held H, with its context: the
+ *     thread, both modes, both call sites and the gate set (the other held
+ *     locks, with their modes).
+ *
+ * Edge contexts are identified by a 64-bit key over (H, L, modes, call
+ * sites, gate set).  The per-thread cache (edge_cache) answers "seen" in one
+ * compare; a miss looks the key up in global sets without a lock and only
+ * a context never seen before takes edge_mu, unwinds and writes a record.
+ * One context is recorded for at most LH_THREADS_PER_EDGE threads.  The memo
+ * in the held lock's lock_cache entry lets the wrappers' fast path
+ * (wrap.h) skip even the hash for a loop that takes A then B.
+ *
+ * Held stacks are not captured at acquisition.  Each held entry keeps the
+ * call's return address and the caller's stack pointer; when a new edge needs
+ * the held lock's stack, io->stack_of finds that frame in the current
+ * unwind.  Limit: if the function that took H has returned since, only H's
+ * call site is exact and the edge is flagged LH_EDGE_FROM_STACK_PARTIAL.
+ */
+#include "shim.h"
+
+#include <string.h>
+
+/* edge_mu guards the sets' writers and every lock's emitted_* fields */
+static pthread_mutex_t edge_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Global sets: contexts recorded per thread (key ^ thread), per context how
+ * many threads recorded it, and more (below).  Open addressing over uint64
+ * keys (0 = empty), doubled when half full.  Written under edge_mu only;
+ * read without it (kset_peek): a table is published with a release store
+ * after it is filled, a key after its value, and a table that was replaced
+ * stays mapped, so a reader sees a valid table, perhaps a little old.  A
+ * reader that misses takes edge_mu and looks again.  Values are read and
+ * written with relaxed atomics (readers without edge_mu only compare them). */
+struct ktab {
+	size_t cap;
+	uint64_t *keys; /* atomic: release store after the value */
+	uint32_t *vals; /* atomic relaxed */
+};
+struct kset {
+	struct ktab *t; /* atomic: release store once filled */
+	size_t used;    /* under edge_mu */
+};
+static struct kset ctx_by_thread, threads_by_ctx, pairs_by_site, kinds_seen, kinds_by_edge;
+
+/* caller holds edge_mu */
+static uint32_t *kset_get(struct kset *s, uint64_t key, int *is_new)
+{
+	struct ktab *t = __atomic_load_n(&s->t, __ATOMIC_RELAXED); /* stored by edge_mu holders only */
+	size_t j;
+	uint64_t k;
+
+	if (!t || (s->used + 1) * 2 > t->cap) {
+		size_t ncap = t ? t->cap * 2 : 8192, i;
+		struct ktab *nt = lh_alloc(sizeof(*nt));
+		if (!nt)
+			return NULL;
+		nt->cap = ncap;
+		nt->keys = lh_alloc(ncap * sizeof(*nt->keys));
+		nt->vals = lh_alloc(ncap * sizeof(*nt->vals));
+		if (!nt->keys || !nt->vals)
+			return NULL;
+		for (i = 0; t && i < t->cap; i++) {
+			k = __atomic_load_n(&t->keys[i], __ATOMIC_RELAXED);
+			if (!k)
+				continue;
+			for (j = k & (ncap - 1); __atomic_load_n(&nt->keys[j], __ATOMIC_RELAXED);
+			     j = (j + 1) & (ncap - 1))
+				;
+			/* nt is not published yet: relaxed is enough */
+			__atomic_store_n(&nt->keys[j], k, __ATOMIC_RELAXED);
+			__atomic_store_n(&nt->vals[j], __atomic_load_n(&t->vals[i], __ATOMIC_RELAXED),
+			                 __ATOMIC_RELAXED);
+		}
+		__atomic_store_n(&s->t, nt, __ATOMIC_RELEASE);
+		t = nt;
+	}
+	for (j = key & (t->cap - 1); (k = __atomic_load_n(&t->keys[j], __ATOMIC_RELAXED));
+	     j = (j + 1) & (t->cap - 1))
+		if (k == key) {
+			*is_new = 0;
+			return &t->vals[j];
+		}
+	__atomic_store_n(&t->vals[j], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->keys[j], key, __ATOMIC_RELEASE);
+	s->used++;
+	*is_new = 1;
+	return &t->vals[j];
+}
+
+/* with or without edge_mu */
+static uint32_t *kset_peek(struct kset *s, uint64_t key)
+{
+	struct ktab *t = __atomic_load_n(&s->t, __ATOMIC_ACQUIRE);
+	size_t j;
+	uint64_t k;
+
+	if (!t)
+		return NULL;
+	for (j = key & (t->cap - 1); (k = __atomic_load_n(&t->keys[j], __ATOMIC_ACQUIRE)); j = (j + 1) & (t->cap - 1))
+		if (k == key)
+			return &t->vals[j];
+	return NULL;
+}
+
+static inline uint32_t val_get(const uint32_t *v)
+{
+	return __atomic_load_n(v, __ATOMIC_RELAXED);
+}
+
+static inline void val_set(uint32_t *v, uint32_t x)
+{
+	__atomic_store_n(v, x, __ATOMIC_RELAXED);
+}
+
+/* Edge contexts are identified by a 64-bit key alone (the sets store no
+ * more), so two different contexts with the same key would silently drop
+ * the second one's edge.  Each component goes through a full 64-bit
+ * finalizer (splitmix64's) before it is combined, so a collision is a 2^-64
+ * chance per pair of contexts, not a pattern of small lock ids. */
+static inline uint64_t fmix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t v)
+{
+	return fmix(h * 0x9E3779B97F4A7C15ull + fmix(v + 0x632BE59BD9B4E019ull));
+}
+
+/* A held lock's part of a gate set.  Gate sets are sums of these terms, so
+ * the order in which the gates were taken does not matter, as in the
+ * analyzer's feasibility check. */
+static inline uint64_t gate_term(const struct lh_held *h)
+{
+	return mix(h->lock_id, h->mode) | 1;
+}
+
+uint64_t lh_edge_key(uint64_t from_id, uint64_t to_id, unsigned from_mode, unsigned to_mode,
+                     uintptr_t from_ra, uintptr_t to_ra, uint64_t gates)
+{
+	return mix(mix(mix(from_id, to_id), (from_mode << 1) | to_mode), mix(mix(from_ra, to_ra), gates)) | 1;
+}
+
+/* ---- LOCK records ---- */
+
+/* caller holds edge_mu: write the LOCK record of (lk, id) unless the
+ * current log has it */
+static void lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id)
+{
+	struct lh_rec_lock r;
+	uint32_t epoch = __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED);
+
+	if (lk->emitted_id == id && lk->emitted_epoch == epoch)
+		return;
+	memset(&r, 0, sizeof(r));
+	lh_lid_describe(lk, id, &r);
+	io->write_lock(&r);
+	lk->emitted_id = id;
+	lk->emitted_epoch = epoch;
+}
+
+void lh_edge_lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id)
+{
+	lh_mu_lock(&edge_mu);
+	lock_written(io, lk, id);
+	lh_mu_unlock(&edge_mu);
+}
+
+/* ---- recording one edge ---- */
+
+/* New locks recorded per pair of call sites.  A loop that creates a lock
+ * per request and takes it under a global lock would otherwise add an edge
+ * per request, forever.  Edges into a lock that no recorded edge has
+ * touched yet count against a quota per pair of call sites; past it they
+ * are not recorded (noted once in the log).  Edges between locks already
+ * recorded always are, so transfer(a, b) then transfer(b, a) over many
+ * objects still closes its cycles.  Limit: an inversion that first
+ * involves a lock past the quota is missed. */
+#define LH_PAIRS_PER_SITE 1024
+
+struct edge_ctx {
+	struct lh_frames frames; /* unwound lazily, once per acquisition */
+	int unwound;
+	uint32_t to_stack;
+};
+
+/* A new kind of context for an edge (kinds: docs/DESIGN.md section 8, the
+ * modes and the gate set) beyond LH_CTX_KINDS_PER_EDGE: the analyzer tries
+ * only that many per edge, so say so once.  Caller holds edge_mu. */
+static void count_kind(const struct lh_held *h, uint64_t to_id, unsigned to_mode, uint64_t gates)
+{
+	static int noted;
+	uint64_t pair = mix(h->lock_id, to_id) | 1;
+	uint64_t kind = mix(pair, mix((uint64_t)(h->mode << 1) | to_mode, gates)) | 1;
+	uint32_t *n;
+	int is_new;
+
+	if (!kset_get(&kinds_seen, kind, &is_new) || !is_new)
+		return;
+	n = kset_get(&kinds_by_edge, pair, &is_new);
+	if (!n)
+		return;
+	val_set(n, val_get(n) + 1);
+	if (val_get(n) == LH_CTX_KINDS_PER_EDGE + 1 && !noted) {
+		noted = 1;
+		lh_log_note("an edge between two locks (ids %llu and %llu) has more than %d kinds of "
+		            "context (modes and gate sets); the analyzer considers only %d of them, so "
+		            "a cycle through it may be missed",
+		            (unsigned long long)h->lock_id, (unsigned long long)to_id,
+		            LH_CTX_KINDS_PER_EDGE, LH_CTX_KINDS_PER_EDGE);
+	}
+}
+
+static void record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, struct lh_lock *lk,
+                        uint64_t id, const struct lh_acq *a, uint64_t key, uint64_t gates,
+                        struct edge_ctx *ec)
+{
+	struct lh_held *h = &t->held[i];
+	struct lh_rec_edge e;
+	struct lh_rec_gate g_out[LH_MAX_GATES];
+	uint32_t *nthreads, *seen;
+	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
+	int is_new, partial = 0, g, j;
+	static int gates_noted;
+
+	/* Known already (the per-thread cache forgot it)?  Answered without
+	 * the lock, so a program with many lock pairs does not serialize here. */
+	nthreads = kset_peek(&threads_by_ctx, key);
+	if (nthreads && val_get(nthreads) >= LH_THREADS_PER_EDGE)
+		return;
+	if (kset_peek(&ctx_by_thread, mix(key, t->id) | 1))
+		return;
+	lh_in_shim++;
+	lh_mu_lock(&edge_mu);
+	/* A context into a lock no recorded edge has touched yet: within the
+	 * quota of its call sites?  Checked before anything is remembered, so
+	 * a program that makes a new lock per request stops growing here. */
+	if (lk->emitted_id != id || lk->emitted_epoch != __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED)) {
+		uint64_t site = mix(mix(h->ra, a->ra), (uint64_t)(h->mode << 1) | to_mode) | 1;
+		uint32_t *pairs = kset_peek(&pairs_by_site, site);
+		if (pairs && val_get(pairs) >= LH_PAIRS_PER_SITE) {
+			if (val_get(pairs) == LH_PAIRS_PER_SITE) {
+				val_set(pairs, LH_PAIRS_PER_SITE + 1);
+				lh_log_note("more than %d new locks taken at the same two call sites (0x%lx, "
+				            "0x%lx); further ones there are not recorded",
+				            LH_PAIRS_PER_SITE, (unsigned long)h->ra, (unsigned long)a->ra);
+			}
+			goto out;
+		}
+		nthreads = kset_get(&threads_by_ctx, key, &is_new);
+		if (!nthreads)
+			goto out;
+		if (is_new) {
+			pairs = kset_get(&pairs_by_site, site, &is_new);
+			if (pairs)
+				val_set(pairs, val_get(pairs) + 1);
+		}
+	} else {
+		nthreads = kset_get(&threads_by_ctx, key, &is_new);
+		if (!nthreads)
+			goto out;
+	}
+	/* enough threads recorded this context already: nothing to remember
+	 * per thread either (thread churn must not grow the sets) */
+	if (val_get(nthreads) >= LH_THREADS_PER_EDGE)
+		goto out;
+	seen = kset_get(&ctx_by_thread, mix(key, t->id) | 1, &is_new);
+	if (!seen || !is_new)
+		goto out;
+	val_set(nthreads, val_get(nthreads) + 1);
+	count_kind(h, id, to_mode, gates);
+	if (!ec->unwound) {
+		io->unwind(&ec->frames);
+		ec->to_stack = io->stack_of(&ec->frames, a->ra, a->cfa, &partial);
+		ec->unwound = 1;
+	}
+	memset(&e, 0, sizeof(e));
+	e.to_stack = ec->to_stack;
+	partial = 0;
+	e.from_stack = io->stack_of(&ec->frames, h->ra, h->cfa, &partial);
+	e.from_lock = h->lock_id;
+	e.to_lock = id;
+	e.thread_id = t->id;
+	e.from_mode = h->mode;
+	e.to_mode = (uint16_t)to_mode;
+	e.flags = partial ? LH_EDGE_FROM_STACK_PARTIAL : 0;
+	e.time_ns = io->now_ns();
+	/* the gate set, at most LH_MAX_GATES of it (the key has all of it) */
+	for (g = 0, j = 0; j < t->n_held; j++) {
+		if (j == i)
+			continue;
+		if (g == LH_MAX_GATES) {
+			if (!gates_noted) {
+				gates_noted = 1;
+				lh_log_note("thread T%u acquired a lock while holding %d others; only %d of "
+				            "them are recorded as its gate set, so a cycle that the others "
+				            "make harmless may be reported",
+				            t->id, t->n_held - 1, LH_MAX_GATES);
+			}
+			break;
+		}
+		lock_written(io, t->held[j].lk, t->held[j].lock_id);
+		g_out[g].lock_id = t->held[j].lock_id;
+		g_out[g].mode = t->held[j].mode;
+		g_out[g].pad = 0;
+		g++;
+	}
+	e.n_gates = (uint32_t)g;
+	lock_written(io, h->lk, h->lock_id);
+	lock_written(io, lk, id);
+	io->write_edge(t, &e, g_out, g);
+out:
+	lh_mu_unlock(&edge_mu);
+	lh_in_shim--;
+}
+
+static void add_edges(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk,
+                      uint64_t id, const struct lh_acq *a)
+{
+	uint64_t all_gates = 0;
+	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? 1 : 0;
+	uint32_t epoch = __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED);
+	struct edge_ctx ec;
+	int i;
+
+	if (unlikely(t->log_epoch != epoch)) {
+		memset(t->edge_cache, 0, sizeof(t->edge_cache));
+		for (i = 0; i < LH_LOCK_CACHE; i++)
+			t->lock_cache[i].memo_to_id = 0;
+		t->log_epoch = epoch;
+	}
+	for (i = 0; i < t->n_held; i++)
+		all_gates += gate_term(&t->held[i]);
+	ec.unwound = 0;
+	for (i = 0; i < t->n_held; i++) {
+		const struct lh_held *h = &t->held[i];
+		uint64_t gates = all_gates - gate_term(h);
+		uint64_t key = lh_edge_key(h->lock_id, id, h->mode, to_mode, h->ra, a->ra, gates);
+		size_t slot = (size_t)(key >> 20) & (LH_EDGE_CACHE - 1);
+
+		if (likely(t->edge_cache[slot] == key))
+			continue;
+		record_edge(io, t, i, lk, id, a, key, gates, &ec);
+		t->edge_cache[slot] = key;
+	}
+	if (t->n_held == 1) {
+		const struct lh_held *h = &t->held[0];
+		size_t j = ((uintptr_t)h->addr >> 3) & (LH_LOCK_CACHE - 1);
+		if (t->lock_cache[j].addr == h->addr) {
+			t->lock_cache[j].memo_from_id = h->lock_id;
+			t->lock_cache[j].memo_from_ra = h->ra;
+			t->lock_cache[j].memo_to_id = id;
+			t->lock_cache[j].memo_to_ra = a->ra;
+			t->lock_cache[j].memo_modes = (uint32_t)(h->mode << 1) | (uint32_t)to_mode;
+		}
+	}
+}
+
+/* ---- the held-lock stack ---- */
+
+int lh_held_find(const struct lh_thread *t, const void *addr)
+{
+	int i;
+
+	for (i = t->n_held - 1; i >= 0; i--)
+		if (t->held[i].addr == addr)
+			return i;
+	return -1;
+}
+
+/* drop held[i]; the entries above it move down (acquisition order kept) */
+static void held_remove(struct lh_thread *t, int i)
+{
+	memmove(&t->held[i], &t->held[i + 1], (size_t)(t->n_held - i - 1) * sizeof(t->held[0]));
+	t->n_held--;
+}
+
+int lh_edge_acquired(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk, uint64_t id,
+                     const struct lh_acq *a)
+{
+	struct lh_held *h;
+	int i = lh_held_find(t, a->addr);
+
+	if (i >= 0) {
+		t->held[i].count++;
+		return LH_ACQ_NESTED;
+	}
+	if (!(a->flags & LH_ACQ_TRY) && t->n_held > 0)
+		add_edges(io, t, lk, id, a);
+	if (unlikely(t->n_held == LH_MAX_HELD)) {
+		if (!t->overflow++)
+			lh_log_note("thread T%u holds more than %d locks at once; deeper locks are not "
+			            "tracked",
+			            t->id, LH_MAX_HELD);
+		return LH_ACQ_UNTRACKED;
+	}
+	h = &t->held[t->n_held++];
+	h->addr = a->addr;
+	h->lk = lk;
+	h->lock_id = id;
+	h->ra = a->ra;
+	h->cfa = a->cfa;
+	h->count = 1;
+	h->exit_stack = 0;
+	h->mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
+	h->kind = a->kind;
+	return LH_ACQ_PUSHED;
+}
+
+int lh_held_release(struct lh_thread *t, void *addr)
+{
+	int i = lh_held_find(t, addr);
+
+	if (i >= 0) {
+		if (--t->held[i].count == 0)
+			held_remove(t, i);
+		return LH_REL_RELEASED;
+	}
+	if (t->overflow > 0) {
+		t->overflow--;
+		return LH_REL_OVERFLOW;
+	}
+	return LH_REL_NOT_HELD;
+}
+
+int lh_held_drop(struct lh_thread *t, void *addr)
+{
+	int i = lh_held_find(t, addr);
+
+	if (i < 0)
+		return 0;
+	held_remove(t, i);
+	return 1;
+}
+
+/* Is t about to block on a lock it holds itself, for good?  A recursive
+ * mutex never gets here (its trylock succeeds); an error-checking mutex
+ * returns EDEADLK instead of blocking; glibc also refuses a read lock on a
+ * rwlock the thread write-holds (EDEADLK).  What is left blocks forever: a
+ * normal mutex, a spinlock, and a write lock on a rwlock the thread
+ * read-holds (glibc does not track readers, so it cannot refuse).  Timed
+ * waits end by themselves; annotated locks are of no known type. */
+int lh_edge_self_blocks(const struct lh_thread *t, const struct lh_acq *a)
+{
+	int i = lh_held_find(t, a->addr);
+
+	if (i < 0 || (a->flags & LH_ACQ_TIMED))
+		return 0;
+	switch (a->kind) {
+	case LH_LOCK_MUTEX:
+	case LH_LOCK_C11_MTX:
+		return !(a->lflags & (LH_LOCKF_ERRORCHECK | LH_LOCKF_RECURSIVE));
+	case LH_LOCK_SPIN:
+		return 1;
+	case LH_LOCK_RWLOCK:
+		return !(a->flags & LH_ACQ_SHARED) && t->held[i].mode == LH_MODE_SHARED;
+	}
+	return 0;
+}
+
+void lh_edge_after_fork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
+	edge_mu = fresh;
+	/* the child's log starts empty: contexts must be recorded again */
+	memset(&ctx_by_thread, 0, sizeof(ctx_by_thread));
+	memset(&threads_by_ctx, 0, sizeof(threads_by_ctx));
+	memset(&pairs_by_site, 0, sizeof(pairs_by_site));
+	memset(&kinds_seen, 0, sizeof(kinds_seen));
+	memset(&kinds_by_edge, 0, sizeof(kinds_by_edge));
+}

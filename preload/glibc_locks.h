@@ -1,0 +1,134 @@
+/*
+ * glibc_locks.h - every read of glibc's private lock fields, in one place.
+ *
+ * The shim reads a few fields of glibc's lock structures (the `__data`
+ * members of <bits/struct_mutex.h>, <bits/struct_rwlock.h> and
+ * <bits/thread-shared-types.h>) to learn what the program's calls alone do
+ * not say: a mutex's type, whether a lock is locked and by whom, a rwlock's
+ * preference, a condition variable's clock.  Each read is one named function
+ * here, with what it relies on.  Checked against glibc 2.36 (Debian 12,
+ * x86-64); the layouts are part of glibc's ABI (the static initializers
+ * write them), so they hold for every glibc since 2.25 (new condvars) and
+ * 2.34 (libpthread merged into libc).  Nothing else in the shim touches
+ * `__data`.
+ *
+ * The reads are racy by nature (another thread may lock or unlock as we
+ * look): the state they return is a hint for misuse checks, which only
+ * report when the shim's own book-keeping agrees (docs/DESIGN.md section 12).
+ * Words another thread may write are read with relaxed atomic loads; fields
+ * written only by init (type, preference, clock) are read plainly, as glibc
+ * itself does.
+ *
+ * Everything is inline: the wrappers call some of these on their fast paths.
+ */
+#ifndef LOCKHOUND_GLIBC_LOCKS_H
+#define LOCKHOUND_GLIBC_LOCKS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "lockhound_log.h"
+
+/* pthread_mutex_t.__data.__kind: the type in bits 0-1 (PTHREAD_MUTEX_NORMAL,
+ * _RECURSIVE, _ERRORCHECK, _ADAPTIVE), PTHREAD_MUTEX_PSHARED_BIT (128) for a
+ * process-shared mutex, and -1 once pthread_mutex_destroy has run (glibc
+ * 2.36 nptl/pthread_mutex_destroy.c; lock and unlock then fail with EINVAL). */
+#define LH_GL_MUTEX_TYPE_MASK 3
+#define LH_GL_MUTEX_PSHARED_BIT 128
+#define LH_GL_MUTEX_DESTROYED (-1)
+
+/* pthread_rwlock_t.__data.__flags: the kind given to
+ * pthread_rwlockattr_setkind_np; 2 is PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP,
+ * the only kind for which glibc queues readers behind a waiting writer. */
+#define LH_GL_RWLOCK_PREFER_WRITER_NONREC 2
+/* pthread_rwlock_t.__data.__readers (nptl/pthread_rwlock_common.c):
+ * bit 1 is PTHREAD_RWLOCK_WRLOCKED, the reader count starts at bit 3
+ * (PTHREAD_RWLOCK_READER_SHIFT). */
+#define LH_GL_RWLOCK_WRLOCKED 2u
+#define LH_GL_RWLOCK_READER_SHIFT 3
+/* pthread_cond_t.__data.__wrefs: bit 1 set when the condattr clock is
+ * CLOCK_MONOTONIC (nptl/pthread_cond_common.c, __PTHREAD_COND_CLOCK_MONOTONIC_MASK). */
+#define LH_GL_COND_CLOCK_MONOTONIC 2u
+
+/* the LH_LOCKF_* a mutex's type implies */
+static inline uint32_t lh_gl_mutex_lflags(const pthread_mutex_t *m)
+{
+	int k = m->__data.__kind & LH_GL_MUTEX_TYPE_MASK;
+	if (k == PTHREAD_MUTEX_RECURSIVE)
+		return LH_LOCKF_RECURSIVE;
+	if (k == PTHREAD_MUTEX_ERRORCHECK)
+		return LH_LOCKF_ERRORCHECK;
+	return 0;
+}
+
+/* has pthread_mutex_destroy run on m (and nothing re-initialized it)? */
+static inline int lh_gl_mutex_destroyed(const pthread_mutex_t *m)
+{
+	return m->__data.__kind == LH_GL_MUTEX_DESTROYED;
+}
+
+static inline int lh_gl_mutex_pshared(const pthread_mutex_t *m)
+{
+	return m->__data.__kind != LH_GL_MUTEX_DESTROYED && (m->__data.__kind & LH_GL_MUTEX_PSHARED_BIT);
+}
+
+static inline int lh_gl_rwlock_pshared(const pthread_rwlock_t *l)
+{
+	return l->__data.__shared != 0;
+}
+
+/* LH_LOCKF_WRITER_PREF when readers queue behind a waiting writer */
+static inline uint32_t lh_gl_rwlock_lflags(const pthread_rwlock_t *l)
+{
+	return l->__data.__flags == LH_GL_RWLOCK_PREFER_WRITER_NONREC ? LH_LOCKF_WRITER_PREF : 0;
+}
+
+/* the clock a pthread condition variable's timed waits use */
+static inline clockid_t lh_gl_cond_clock(const pthread_cond_t *c)
+{
+	return (c->__data.__wrefs & LH_GL_COND_CLOCK_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+}
+
+/* What a lock's own fields say (lh_gl_lock_state) */
+struct lh_gl_state {
+	int locked;  /* 1 locked, 0 unlocked, -1 not known (annotated locks) */
+	int owner;   /* kernel tid of the owner where glibc keeps it (mutexes,
+	              * write-locked rwlocks), else 0 */
+	int waiters; /* mutexes: the lock word says others wait */
+};
+
+/* mutex: __lock is 0 unlocked, 1 locked, 2 locked with waiters (for the
+ * normal/recursive/errorcheck types; lll_lock's protocol), __owner the
+ * owner's tid.  rwlock: __readers as above, __cur_writer the writer's tid.
+ * spinlock: the whole object is the lock word; its unlocked value is what
+ * pthread_spin_init writes, which differs between ports (1 on x86-64, 0 in
+ * the generic code), so the caller passes it in from a probe. */
+static inline struct lh_gl_state lh_gl_lock_state(const void *addr, int kind, int spin_unlocked)
+{
+	struct lh_gl_state s = { -1, 0, 0 };
+
+	switch (kind) {
+	case LH_LOCK_MUTEX:
+	case LH_LOCK_C11_MTX: { /* mtx_t has pthread_mutex_t's layout in glibc */
+		const pthread_mutex_t *m = addr;
+		int v = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+		s.owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+		s.waiters = v > 1;
+		s.locked = v != 0;
+		break;
+	}
+	case LH_LOCK_RWLOCK: {
+		const pthread_rwlock_t *l = addr;
+		unsigned r = __atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED);
+		s.owner = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED);
+		s.locked = (r >> LH_GL_RWLOCK_READER_SHIFT) != 0 || (r & LH_GL_RWLOCK_WRLOCKED) != 0;
+		break;
+	}
+	case LH_LOCK_SPIN:
+		s.locked = __atomic_load_n((const int *)addr, __ATOMIC_RELAXED) != spin_unlocked;
+		break;
+	}
+	return s;
+}
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * misuse.c - misuse of the threading API: the decisions (pure functions of
+ * what the shim saw and what the lock's own fields say, docs/DESIGN.md
+ * section 12) and the findings the shim writes while the program runs
+ * (LH_REC_FINDING records).  tests/unit/test_misuse.c drives the decisions
+ * and the once-per-call-site table.
+ *
+ * Each (kind of misuse, call site) is recorded once: a loop that unlocks an
+ * unlocked mutex a million times is one record.  At most LH_MIS_SITES call
+ * sites are remembered; past that, new ones are not recorded (noted once).
+ * The program goes on: the real function has been (or will be) called
+ * exactly as the program asked, and its return value and errno are the
+ * program's.
+ */
+#include "shim.h"
+#include "glibc_locks.h"
+#include "lh_misuse.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static uint64_t seen[LH_MIS_SITES]; /* under seen_mu */
+static int n_seen;                  /* under seen_mu; LH_MIS_SITES + 1 once full and noted */
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- the decisions ---- */
+
+int lh_mis_unlock(const struct lh_gl_state *s, int self_tid)
+{
+	if (s->locked == 0)
+		return LH_MIS_UNLOCK_NOT_LOCKED;
+	if (s->locked == 1 && s->owner != 0 && s->owner != self_tid)
+		return LH_MIS_UNLOCK_OTHER_THREAD;
+	return 0; /* locked without a known owner (read-held, spinlock), or by us */
+}
+
+int lh_mis_destroy(const struct lh_gl_state *s, int held_by_self, int others_wait)
+{
+	if (s->locked != 1 && !held_by_self)
+		return 0;
+	return (s->waiters || others_wait) ? LH_MIS_DESTROY_WAITERS : LH_MIS_DESTROY_LOCKED;
+}
+
+int lh_mis_cond_wait(int held_by_self, const struct lh_gl_state *s, int self_tid)
+{
+	if (held_by_self || (s->locked == 1 && s->owner == self_tid))
+		return 0;
+	return LH_MIS_COND_NOT_HELD;
+}
+
+int lh_mis_lock_failed(int kind, int rc, int destroyed)
+{
+	if (rc == EINVAL && (kind == LH_LOCK_MUTEX || kind == LH_LOCK_C11_MTX) && destroyed)
+		return LH_MIS_USE_AFTER_DESTROY;
+	return 0;
+}
+
+int lh_mis_once(int what, uintptr_t ra, const void *addr)
+{
+	uint64_t key = ((uint64_t)(ra ? ra : (uintptr_t)addr) * 0x9E3779B97F4A7C15ull) ^ (uint64_t)what;
+	int i, rc = LH_MIS_FIRST, full = 0;
+
+	lh_mu_lock(&seen_mu);
+	for (i = 0; i < n_seen && i < LH_MIS_SITES; i++)
+		if (seen[i] == key)
+			rc = LH_MIS_SEEN;
+	if (rc == LH_MIS_FIRST) {
+		if (n_seen < LH_MIS_SITES) {
+			seen[n_seen++] = key;
+		} else {
+			rc = LH_MIS_SEEN;
+			full = n_seen == LH_MIS_SITES;
+			n_seen = LH_MIS_SITES + 1;
+		}
+	}
+	lh_mu_unlock(&seen_mu);
+	if (full)
+		lh_log_note("more than %d distinct misuse call sites; further ones are not recorded",
+		            LH_MIS_SITES);
+	return rc;
+}
+
+/* ---- the findings ---- */
+
+static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack,
+                   const struct lh_rec_finding_item *items, int n_items);
+
+void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
+                      const struct lh_rec_finding_item *items, int n_items)
+{
+	report(what, addr, kind, ra, 0, items, n_items);
+}
+
+void lh_report_misuse_stack(int what, void *addr, int kind, uint32_t stack,
+                            const struct lh_rec_finding_item *items, int n_items)
+{
+	report(what, addr, kind, 0, stack, items, n_items);
+}
+
+static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack,
+                   const struct lh_rec_finding_item *items, int n_items)
+{
+	struct lh_thread *t = lh_thr_current_raw();
+	struct lh_rec_finding f;
+	int i;
+
+	if (!t)
+		return;
+	lh_in_shim++;
+	if (lh_mis_once(what, ra, addr) != LH_MIS_FIRST) {
+		lh_in_shim--;
+		return;
+	}
+	lh_thr_ensure(t);
+	for (i = 0; i < n_items; i++)
+		lh_thr_ensure_id(items[i].thread_id);
+	memset(&f, 0, sizeof(f));
+	f.kind = LH_FIND_MISUSE;
+	f.what = (uint32_t)what;
+	f.thread_id = t->id;
+	f.stack_id = ra ? lh_stk_capture(ra) : stack;
+	f.lock_id = lh_core_lock_id_emit(addr, kind);
+	f.time_ns = lh_now_ns();
+	f.n_items = (uint32_t)(n_items > 0 ? n_items : 0);
+	lh_log_record(LH_REC_FINDING, &f, sizeof(f), items, f.n_items * sizeof(*items), NULL, 0);
+	if (!lh_opt.quiet)
+		lh_warn("T%u: %s (lock at %p); see the report", t->id, lh_misuse_text((uint32_t)what), addr);
+	lh_in_shim--;
+}
+
+void lh_mis_after_fork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	seen_mu = fresh;
+	n_seen = 0; /* the child's log has none of them */
+}
