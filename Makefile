@@ -119,6 +119,22 @@ $(B)/testprogs/%.so: testprogs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TP_FLAGS) -fPIC -shared -o $@ $<
 
+# The shim's pure units that need the rest of the shim stood in for: compiled
+# again with LH_UNIT_TEST (their test hooks) and linked into the unit tests
+# with tests/unit/shim_stubs.c: no constructor, no LD_PRELOAD, no log file.
+UNIT_STUBBED_SRC := preload/lockid.c preload/edges.c preload/condtab.c preload/misuse.c \
+                    preload/alloc.c tests/unit/shim_stubs.c
+UNIT_STUBBED_OBJ := $(patsubst %.c,$(B)/pic/unit/%.o,$(UNIT_STUBBED_SRC))
+UNIT_DEFS := -DLH_UNIT_TEST -Ipreload -Itests/unit
+
+$(B)/pic/unit/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PIC) $(UNIT_DEFS) -c $< -o $@
+
+$(B)/asan/pic/unit/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) $(PIC) $(UNIT_DEFS) -c $< -o $@
+
 # ---- unit tests (CUnit): one executable per tests/unit/test_*.c ----
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
@@ -126,9 +142,11 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 UNIT_PRELOAD_OBJ := $(B)/pic/preload/wfg.o $(B)/pic/preload/resolve.o $(B)/pic/preload/race.o \
                     $(B)/pic/preload/rt_tab.o
 
+UNIT_PRELOAD_OBJ += $(UNIT_STUBBED_OBJ)
+
 $(B)/unit/%: tests/unit/%.c $(ANALYZER_OBJ) $(UNIT_PRELOAD_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ianalyzer -Ipreload -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
+	$(CC) $(ALL_CFLAGS) -Ianalyzer $(UNIT_DEFS) -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
 
 ASAN_UNIT_BIN := $(patsubst $(B)/unit/%,$(B)/asan/unit/%,$(UNIT_BIN))
 ASAN_ANALYZER_OBJ := $(patsubst $(B)/obj/%,$(B)/asan/obj/%,$(ANALYZER_OBJ))
@@ -136,7 +154,7 @@ ASAN_UNIT_PRELOAD_OBJ := $(patsubst $(B)/pic/%,$(B)/asan/pic/%,$(UNIT_PRELOAD_OB
 
 $(B)/asan/unit/%: tests/unit/%.c $(ASAN_ANALYZER_OBJ) $(ASAN_UNIT_PRELOAD_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -Ianalyzer -Ipreload -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
+	$(CC) $(ALL_CFLAGS) $(SAN) -Ianalyzer $(UNIT_DEFS) -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
 
 # not intermediate: kept between runs
 .SECONDARY: $(ASAN_ANALYZER_OBJ) $(ASAN_UNIT_PRELOAD_OBJ)

@@ -1,0 +1,574 @@
+/*
+ * test_edges.c - CUnit tests for preload/edges.c, the rule "held set +
+ * acquisition -> record or skip": scripted acquisitions and releases by
+ * made-up threads, with a scripted unwinder and log (struct lh_edge_io).
+ * Covers edge keys with and without gates, trylock, recursive and read
+ * rules, the per-thread cache and memo, the threads-per-context cap, the
+ * self-deadlock rule for every lock kind, and the notes left by the limits
+ * (LH_MAX_HELD, LH_MAX_GATES, LH_CTX_KINDS_PER_EDGE).  No threads, no shim.
+ */
+#include "cunit_run.h"
+#include <CUnit/CUnit.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim.h"
+#include "shim_stubs.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- the scripted world ---- */
+
+struct edge_seen {
+	struct lh_rec_edge e;
+	struct lh_rec_gate gates[LH_MAX_GATES];
+	int n_locks_before; /* LOCK records written before this edge */
+};
+static struct edge_seen edges[512];
+static int n_edges;
+static uint64_t locks_written[1024];
+static int n_locks_written;
+static int n_unwinds;
+
+static void io_unwind(struct lh_frames *f)
+{
+	n_unwinds++;
+	f->n = 0;
+}
+
+/* a "stack" per call site: the low bits of the return address */
+static uint32_t io_stack_of(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa, int *partial)
+{
+	(void)f;
+	*partial = cfa == 0;
+	return (uint32_t)(ra & 0xffff);
+}
+
+static void io_write_lock(const struct lh_rec_lock *r)
+{
+	if (n_locks_written < (int)N_OF(locks_written))
+		locks_written[n_locks_written++] = r->lock_id;
+}
+
+static void io_write_edge(struct lh_thread *t, const struct lh_rec_edge *e,
+                          const struct lh_rec_gate *gates, int n_gates)
+{
+	(void)t;
+	if (n_edges == (int)N_OF(edges))
+		return;
+	edges[n_edges].e = *e;
+	memcpy(edges[n_edges].gates, gates, (size_t)n_gates * sizeof(*gates));
+	edges[n_edges].n_locks_before = n_locks_written;
+	n_edges++;
+}
+
+static uint64_t io_now(void)
+{
+	return 42;
+}
+
+static const struct lh_edge_io io = { io_unwind, io_stack_of, io_write_lock, io_write_edge, io_now };
+
+/* a fresh start: empty global sets (as in a forked child), a new log epoch */
+static void fresh(void)
+{
+	lh_edge_after_fork_child();
+	lh_log_epoch++;
+	n_edges = 0;
+	n_locks_written = 0;
+	n_unwinds = 0;
+	stub_reset();
+}
+
+static struct lh_thread *thread(uint32_t id)
+{
+	struct lh_thread *t = calloc(1, sizeof(*t));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	t->id = id;
+	t->os_tid = (int)(1000 + id);
+	return t;
+}
+
+/* a lock at a made-up address, given an identity by init */
+static void *new_lock(int kind, uint32_t lflags)
+{
+	static char arena[1 << 16] __attribute__((aligned(64)));
+	static size_t used;
+	void *p = arena + used;
+
+	used += 64;
+	CU_ASSERT_FATAL(used <= sizeof(arena));
+	lh_lid_new(lh_lid_lookup((uintptr_t)p, 1), kind, lflags, 0);
+	return p;
+}
+
+static struct lh_acq acq_of(void *l, int kind, int flags, uint32_t lflags, uintptr_t ra)
+{
+	struct lh_acq a = { l, (uint8_t)kind, (uint8_t)flags, (uint16_t)lflags, ra, 0x7000 };
+	return a;
+}
+
+static int acquire(struct lh_thread *t, void *l, int kind, int flags, uintptr_t ra)
+{
+	struct lh_acq a = acq_of(l, kind, flags, 0, ra);
+	struct lh_lock *lk = lh_lid_get(t, l);
+
+	return lh_edge_acquired(&io, t, lk, lh_lid_id(lk, kind, 0), &a);
+}
+
+#define LOCK(t, l, ra) acquire((t), (l), LH_LOCK_MUTEX, 0, (ra))
+#define UNLOCK(t, l) CU_ASSERT_EQUAL(lh_held_release((t), (l)), LH_REL_RELEASED)
+
+static uint64_t id_of(void *l)
+{
+	return lh_lid_peek(lh_lid_lookup((uintptr_t)l, 0));
+}
+
+/* how many recorded edges go from a to b */
+static int n_edges_between(void *a, void *b)
+{
+	int i, n = 0;
+	for (i = 0; i < n_edges; i++)
+		if (edges[i].e.from_lock == id_of(a) && edges[i].e.to_lock == id_of(b))
+			n++;
+	return n;
+}
+
+static int written(uint64_t id, int before)
+{
+	int i;
+	for (i = 0; i < before; i++)
+		if (locks_written[i] == id)
+			return 1;
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_edge_and_its_context(void)
+{
+	struct lh_thread *t = thread(1);
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+
+	fresh();
+	CU_ASSERT_EQUAL(LOCK(t, a, 0x100), LH_ACQ_PUSHED);
+	CU_ASSERT_EQUAL(n_edges, 0); /* nothing held before: no edge */
+	CU_ASSERT_EQUAL(LOCK(t, b, 0x200), LH_ACQ_PUSHED);
+	CU_ASSERT_EQUAL_FATAL(n_edges, 1);
+	CU_ASSERT_EQUAL(edges[0].e.from_lock, id_of(a));
+	CU_ASSERT_EQUAL(edges[0].e.to_lock, id_of(b));
+	CU_ASSERT_EQUAL(edges[0].e.thread_id, 1);
+	CU_ASSERT_EQUAL(edges[0].e.from_stack, 0x100);
+	CU_ASSERT_EQUAL(edges[0].e.to_stack, 0x200);
+	CU_ASSERT_EQUAL(edges[0].e.from_mode, LH_MODE_EXCL);
+	CU_ASSERT_EQUAL(edges[0].e.to_mode, LH_MODE_EXCL);
+	CU_ASSERT_EQUAL(edges[0].e.n_gates, 0);
+	CU_ASSERT_EQUAL(edges[0].e.time_ns, 42);
+	/* anything an edge refers to is written first */
+	CU_ASSERT(written(id_of(a), edges[0].n_locks_before));
+	CU_ASSERT(written(id_of(b), edges[0].n_locks_before));
+	CU_ASSERT_EQUAL(t->n_held, 2);
+	UNLOCK(t, b);
+	UNLOCK(t, a);
+	CU_ASSERT_EQUAL(t->n_held, 0);
+	/* the same again: cached, no record, no unwind */
+	n_unwinds = 0;
+	LOCK(t, a, 0x100);
+	LOCK(t, b, 0x200);
+	CU_ASSERT_EQUAL(n_edges, 1);
+	CU_ASSERT_EQUAL(n_unwinds, 0);
+	/* the memo the fast path uses: the edge out of a when a was alone */
+	{
+		size_t j = ((uintptr_t)a >> 3) & (LH_LOCK_CACHE - 1);
+		CU_ASSERT_PTR_EQUAL(t->lock_cache[j].addr, a);
+		CU_ASSERT_EQUAL(t->lock_cache[j].memo_from_id, id_of(a));
+		CU_ASSERT_EQUAL(t->lock_cache[j].memo_to_id, id_of(b));
+		CU_ASSERT_EQUAL(t->lock_cache[j].memo_to_ra, 0x200);
+	}
+	UNLOCK(t, b);
+	UNLOCK(t, a);
+	/* another call site is another context */
+	LOCK(t, a, 0x100);
+	LOCK(t, b, 0x300);
+	CU_ASSERT_EQUAL(n_edges, 2);
+	/* the per-thread cache forgotten (new epoch) but not the global sets:
+	 * still known, nothing written */
+	lh_log_epoch++;
+	UNLOCK(t, b);
+	LOCK(t, b, 0x300);
+	CU_ASSERT_EQUAL(n_edges, 2);
+	free(t);
+}
+
+static void test_release_anywhere(void)
+{
+	struct lh_thread *t = thread(2);
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+	void *c = new_lock(LH_LOCK_MUTEX, 0);
+
+	fresh();
+	LOCK(t, a, 1);
+	LOCK(t, b, 2);
+	LOCK(t, c, 3);
+	UNLOCK(t, a); /* not in reverse order */
+	CU_ASSERT_EQUAL(t->n_held, 2);
+	CU_ASSERT_PTR_EQUAL(t->held[0].addr, b);
+	CU_ASSERT_PTR_EQUAL(t->held[1].addr, c);
+	CU_ASSERT_EQUAL(lh_held_release(t, a), LH_REL_NOT_HELD);
+	CU_ASSERT_EQUAL(lh_held_find(t, c), 1);
+	CU_ASSERT_EQUAL(lh_held_find(t, a), -1);
+	free(t);
+}
+
+static void test_trylock_adds_no_edge(void)
+{
+	struct lh_thread *t = thread(3);
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+	void *c = new_lock(LH_LOCK_MUTEX, 0);
+
+	fresh();
+	LOCK(t, a, 1);
+	CU_ASSERT_EQUAL(acquire(t, b, LH_LOCK_MUTEX, LH_ACQ_TRY, 2), LH_ACQ_PUSHED);
+	CU_ASSERT_EQUAL(n_edges, 0);
+	CU_ASSERT_EQUAL(t->n_held, 2); /* held all the same */
+	LOCK(t, c, 3); /* edges out of a trylocked lock count */
+	CU_ASSERT_EQUAL(n_edges, 2);
+	CU_ASSERT_EQUAL(n_edges_between(a, c), 1);
+	CU_ASSERT_EQUAL(n_edges_between(b, c), 1);
+	CU_ASSERT_EQUAL(n_edges_between(a, b), 0);
+	free(t);
+}
+
+static void test_recursive_adds_no_edge(void)
+{
+	struct lh_thread *t = thread(4);
+	void *a = new_lock(LH_LOCK_MUTEX, LH_LOCKF_RECURSIVE), *b = new_lock(LH_LOCK_MUTEX, 0);
+
+	fresh();
+	LOCK(t, a, 1);
+	LOCK(t, b, 2);
+	CU_ASSERT_EQUAL(n_edges, 1);
+	CU_ASSERT_EQUAL(LOCK(t, a, 3), LH_ACQ_NESTED); /* a again, b held: no b -> a */
+	CU_ASSERT_EQUAL(n_edges, 1);
+	CU_ASSERT_EQUAL(n_edges_between(b, a), 0);
+	CU_ASSERT_EQUAL(t->n_held, 2);
+	CU_ASSERT_EQUAL(t->held[0].count, 2);
+	UNLOCK(t, a);
+	CU_ASSERT_EQUAL(lh_held_find(t, a), 0); /* still held once */
+	UNLOCK(t, a);
+	CU_ASSERT_EQUAL(lh_held_find(t, a), -1);
+	/* nested read locks count the same way */
+	{
+		void *r = new_lock(LH_LOCK_RWLOCK, 0);
+		CU_ASSERT_EQUAL(acquire(t, r, LH_LOCK_RWLOCK, LH_ACQ_SHARED, 5), LH_ACQ_PUSHED);
+		CU_ASSERT_EQUAL(acquire(t, r, LH_LOCK_RWLOCK, LH_ACQ_SHARED, 6), LH_ACQ_NESTED);
+		CU_ASSERT_EQUAL(n_edges_between(r, r), 0);
+		/* a condition wait drops every count at once */
+		CU_ASSERT_EQUAL(lh_held_drop(t, r), 1);
+		CU_ASSERT_EQUAL(lh_held_find(t, r), -1);
+		CU_ASSERT_EQUAL(lh_held_drop(t, r), 0);
+	}
+	free(t);
+}
+
+static void test_read_modes(void)
+{
+	struct lh_thread *t = thread(5);
+	void *a = new_lock(LH_LOCK_RWLOCK, 0), *b = new_lock(LH_LOCK_RWLOCK, 0);
+
+	fresh();
+	acquire(t, a, LH_LOCK_RWLOCK, LH_ACQ_SHARED, 1);
+	acquire(t, b, LH_LOCK_RWLOCK, 0, 2);
+	CU_ASSERT_EQUAL_FATAL(n_edges, 1);
+	CU_ASSERT_EQUAL(edges[0].e.from_mode, LH_MODE_SHARED);
+	CU_ASSERT_EQUAL(edges[0].e.to_mode, LH_MODE_EXCL);
+	CU_ASSERT_EQUAL(t->held[0].mode, LH_MODE_SHARED);
+	UNLOCK(t, b);
+	UNLOCK(t, a);
+	/* same locks and call sites, other modes: another context */
+	acquire(t, a, LH_LOCK_RWLOCK, 0, 1);
+	acquire(t, b, LH_LOCK_RWLOCK, LH_ACQ_SHARED, 2);
+	CU_ASSERT_EQUAL_FATAL(n_edges, 2);
+	CU_ASSERT_EQUAL(edges[1].e.from_mode, LH_MODE_EXCL);
+	CU_ASSERT_EQUAL(edges[1].e.to_mode, LH_MODE_SHARED);
+	free(t);
+}
+
+/* lock_pair(a, b) once under a gate g and once without it: two contexts;
+ * the one without the gate is what makes a cycle with another thread's
+ * g, b, a possible, so it must not be folded into the gated one */
+static void test_gate_set_in_key(void)
+{
+	struct lh_thread *t = thread(6);
+	void *g = new_lock(LH_LOCK_MUTEX, 0), *a = new_lock(LH_LOCK_MUTEX, 0);
+	void *b = new_lock(LH_LOCK_MUTEX, 0);
+	int i;
+
+	fresh();
+	LOCK(t, g, 0x10);
+	LOCK(t, a, 0x20);
+	LOCK(t, b, 0x30);
+	CU_ASSERT_EQUAL(n_edges, 3); /* g->a, g->b, a->b */
+	CU_ASSERT_EQUAL(n_edges_between(a, b), 1);
+	for (i = 0; i < n_edges; i++)
+		if (edges[i].e.from_lock == id_of(a)) {
+			CU_ASSERT_EQUAL(edges[i].e.n_gates, 1);
+			CU_ASSERT_EQUAL(edges[i].gates[0].lock_id, id_of(g));
+			CU_ASSERT_EQUAL(edges[i].gates[0].mode, LH_MODE_EXCL);
+			CU_ASSERT(written(id_of(g), edges[i].n_locks_before));
+		}
+	UNLOCK(t, b);
+	UNLOCK(t, a);
+	UNLOCK(t, g);
+	LOCK(t, a, 0x20); /* the same call sites, no gate */
+	LOCK(t, b, 0x30);
+	CU_ASSERT_EQUAL(n_edges_between(a, b), 2);
+	CU_ASSERT_EQUAL(edges[n_edges - 1].e.n_gates, 0);
+	free(t);
+}
+
+/* a gate set is a set: the order its locks were taken in is not part of it */
+static void test_gate_order_does_not_matter(void)
+{
+	struct lh_thread *t = thread(7);
+	void *g1 = new_lock(LH_LOCK_MUTEX, 0), *g2 = new_lock(LH_LOCK_MUTEX, 0);
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+
+	fresh();
+	LOCK(t, g1, 1);
+	LOCK(t, g2, 2);
+	LOCK(t, a, 3);
+	LOCK(t, b, 4);
+	CU_ASSERT_EQUAL(n_edges_between(a, b), 1);
+	UNLOCK(t, b);
+	UNLOCK(t, a);
+	UNLOCK(t, g2);
+	UNLOCK(t, g1);
+	LOCK(t, g2, 2);
+	LOCK(t, g1, 1);
+	LOCK(t, a, 3);
+	LOCK(t, b, 4);
+	CU_ASSERT_EQUAL(n_edges_between(a, b), 1);
+	CU_ASSERT_EQUAL(n_edges_between(g2, g1), 1);
+	/* and the key itself */
+	CU_ASSERT_NOT_EQUAL(lh_edge_key(1, 2, 0, 0, 3, 4, 0), lh_edge_key(1, 2, 0, 0, 3, 4, 5));
+	CU_ASSERT_NOT_EQUAL(lh_edge_key(1, 2, 0, 0, 3, 4, 0), lh_edge_key(2, 1, 0, 0, 3, 4, 0));
+	CU_ASSERT_NOT_EQUAL(lh_edge_key(1, 2, 0, 0, 3, 4, 0), lh_edge_key(1, 2, 1, 0, 3, 4, 0));
+	CU_ASSERT_NOT_EQUAL(lh_edge_key(1, 2, 0, 0, 3, 4, 0), lh_edge_key(1, 2, 0, 0, 4, 3, 0));
+	CU_ASSERT_EQUAL(lh_edge_key(1, 2, 0, 0, 3, 4, 9) & 1, 1); /* never 0, the empty key */
+	free(t);
+}
+
+static void test_threads_per_context(void)
+{
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+	int i;
+
+	fresh();
+	for (i = 0; i < LH_THREADS_PER_EDGE + 3; i++) {
+		struct lh_thread *t = thread(100 + (uint32_t)i);
+		LOCK(t, a, 1);
+		LOCK(t, b, 2);
+		free(t);
+	}
+	CU_ASSERT_EQUAL(n_edges_between(a, b), LH_THREADS_PER_EDGE);
+}
+
+/* the self-deadlock rule, for every lock kind (docs/DESIGN.md section 6) */
+static int self_blocks(int kind, uint32_t lflags, int held_flags, int flags)
+{
+	struct lh_thread *t = thread(8);
+	void *l = new_lock(kind, lflags);
+	struct lh_acq a;
+	int r;
+
+	acquire(t, l, kind, held_flags, 1);
+	a = acq_of(l, kind, flags, lflags, 2);
+	r = lh_edge_self_blocks(t, &a);
+	free(t);
+	return r;
+}
+
+static void test_self_deadlock_rules(void)
+{
+	struct lh_thread *t = thread(9);
+	void *l = new_lock(LH_LOCK_MUTEX, 0);
+	struct lh_acq a = acq_of(l, LH_LOCK_MUTEX, 0, 0, 1);
+
+	fresh();
+	CU_ASSERT_FALSE(lh_edge_self_blocks(t, &a)); /* not held: an ordinary wait */
+	free(t);
+	CU_ASSERT_TRUE(self_blocks(LH_LOCK_MUTEX, 0, 0, 0));
+	CU_ASSERT_FALSE(self_blocks(LH_LOCK_MUTEX, LH_LOCKF_ERRORCHECK, 0, 0)); /* EDEADLK */
+	CU_ASSERT_FALSE(self_blocks(LH_LOCK_MUTEX, LH_LOCKF_RECURSIVE, 0, 0));
+	CU_ASSERT_FALSE(self_blocks(LH_LOCK_MUTEX, 0, 0, LH_ACQ_TIMED)); /* ends by itself */
+	CU_ASSERT_TRUE(self_blocks(LH_LOCK_C11_MTX, 0, 0, 0));
+	CU_ASSERT_FALSE(self_blocks(LH_LOCK_C11_MTX, LH_LOCKF_RECURSIVE, 0, 0));
+	CU_ASSERT_FALSE(self_blocks(LH_LOCK_C11_MTX, 0, 0, LH_ACQ_TIMED));
+	CU_ASSERT_TRUE(self_blocks(LH_LOCK_SPIN, 0, 0, 0));
+	/* rwlock: read-held, then a write lock: blocks forever */
+	CU_ASSERT_TRUE(self_blocks(LH_LOCK_RWLOCK, 0, LH_ACQ_SHARED, 0));
+	CU_ASSERT_TRUE(self_blocks(LH_LOCK_RWLOCK, LH_LOCKF_WRITER_PREF, LH_ACQ_SHARED, 0));
+	CU_ASSERT_FALSE(self_blocks(LH_LOCK_RWLOCK, 0, LH_ACQ_SHARED, LH_ACQ_TIMED));
+	/* write-held, then a read or a write lock: glibc says EDEADLK */
+	CU_ASSERT_FALSE(self_blocks(LH_LOCK_RWLOCK, 0, 0, LH_ACQ_SHARED));
+	CU_ASSERT_FALSE(self_blocks(LH_LOCK_RWLOCK, 0, 0, 0));
+	/* read-held, read again: a nested read lock */
+	CU_ASSERT_FALSE(self_blocks(LH_LOCK_RWLOCK, 0, LH_ACQ_SHARED, LH_ACQ_SHARED));
+	/* annotated locks: the shim knows nothing of their type */
+	CU_ASSERT_FALSE(self_blocks(LH_LOCK_USER, 0, 0, 0));
+}
+
+static void test_held_limit(void)
+{
+	struct lh_thread *t = thread(10);
+	void *l[LH_MAX_HELD + 2];
+	int i;
+
+	fresh();
+	for (i = 0; i < LH_MAX_HELD + 2; i++)
+		l[i] = new_lock(LH_LOCK_MUTEX, 0);
+	for (i = 0; i < LH_MAX_HELD; i++)
+		CU_ASSERT_EQUAL(acquire(t, l[i], LH_LOCK_MUTEX, LH_ACQ_TRY, 1), LH_ACQ_PUSHED);
+	CU_ASSERT_EQUAL(stub_notes_with("more than 64 locks"), 0);
+	CU_ASSERT_EQUAL(acquire(t, l[LH_MAX_HELD], LH_LOCK_MUTEX, LH_ACQ_TRY, 1), LH_ACQ_UNTRACKED);
+	CU_ASSERT_EQUAL(acquire(t, l[LH_MAX_HELD + 1], LH_LOCK_MUTEX, LH_ACQ_TRY, 1), LH_ACQ_UNTRACKED);
+	CU_ASSERT_EQUAL(stub_notes_with("more than 64 locks"), 1);
+	CU_ASSERT_EQUAL(t->n_held, LH_MAX_HELD);
+	CU_ASSERT_EQUAL(lh_held_release(t, l[LH_MAX_HELD + 1]), LH_REL_OVERFLOW);
+	CU_ASSERT_EQUAL(lh_held_release(t, l[LH_MAX_HELD]), LH_REL_OVERFLOW);
+	CU_ASSERT_EQUAL(lh_held_release(t, l[LH_MAX_HELD]), LH_REL_NOT_HELD);
+	free(t);
+}
+
+/* more other locks held than a gate set records: the edge keeps
+ * LH_MAX_GATES of them and the log says so, once */
+static void test_gate_limit_noted(void)
+{
+	struct lh_thread *t = thread(11);
+	void *l[LH_MAX_GATES + 3];
+	int i, n = LH_MAX_GATES + 2; /* n held: LH_MAX_GATES + 1 gates per edge */
+
+	fresh();
+	for (i = 0; i <= n; i++)
+		l[i] = new_lock(LH_LOCK_MUTEX, 0);
+	for (i = 0; i < n; i++)
+		acquire(t, l[i], LH_LOCK_MUTEX, LH_ACQ_TRY, (uintptr_t)i + 1);
+	CU_ASSERT_EQUAL(n_edges, 0);
+	CU_ASSERT_EQUAL(stub_notes_with("gate set"), 0);
+	LOCK(t, l[n], 0x99);
+	CU_ASSERT_EQUAL_FATAL(n_edges, n);
+	for (i = 0; i < n_edges; i++)
+		CU_ASSERT_EQUAL(edges[i].e.n_gates, LH_MAX_GATES);
+	CU_ASSERT_EQUAL(stub_notes_with("gate set"), 1);
+	free(t);
+}
+
+/* exactly LH_MAX_GATES gates: all recorded, nothing to say */
+static void test_gates_at_limit_not_noted(void)
+{
+	struct lh_thread *t = thread(12);
+	void *l[LH_MAX_GATES + 2];
+	int i, n = LH_MAX_GATES + 1;
+
+	fresh();
+	for (i = 0; i <= n; i++)
+		l[i] = new_lock(LH_LOCK_MUTEX, 0);
+	for (i = 0; i < n; i++)
+		acquire(t, l[i], LH_LOCK_MUTEX, LH_ACQ_TRY, (uintptr_t)i + 1);
+	LOCK(t, l[n], 0x99);
+	CU_ASSERT_EQUAL_FATAL(n_edges, n);
+	CU_ASSERT_EQUAL(edges[0].e.n_gates, LH_MAX_GATES);
+	CU_ASSERT_EQUAL(stub_notes_with("gate set"), 0);
+	free(t);
+}
+
+/* one edge a -> b taken under LH_CTX_KINDS_PER_EDGE + 1 different gates:
+ * more kinds of context than the analyzer tries; noted once */
+static void test_context_kinds_noted(void)
+{
+	struct lh_thread *t = thread(13);
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+	int i;
+
+	fresh();
+	for (i = 0; i < LH_CTX_KINDS_PER_EDGE + 2; i++) {
+		void *g = new_lock(LH_LOCK_MUTEX, 0);
+		if (i == LH_CTX_KINDS_PER_EDGE)
+			CU_ASSERT_EQUAL(stub_notes_with("kinds of context"), 0);
+		acquire(t, g, LH_LOCK_MUTEX, LH_ACQ_TRY, 1);
+		LOCK(t, a, 2);
+		LOCK(t, b, 3);
+		UNLOCK(t, b);
+		UNLOCK(t, a);
+		UNLOCK(t, g);
+	}
+	CU_ASSERT_EQUAL(n_edges_between(a, b), LH_CTX_KINDS_PER_EDGE + 2); /* all recorded */
+	CU_ASSERT_EQUAL(stub_notes_with("kinds of context"), 1);
+	free(t);
+}
+
+/* a forked child's log starts empty: contexts and LOCK records again */
+static void test_after_fork(void)
+{
+	struct lh_thread *t = thread(14);
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+
+	fresh();
+	LOCK(t, a, 1);
+	LOCK(t, b, 2);
+	UNLOCK(t, b);
+	UNLOCK(t, a);
+	CU_ASSERT_EQUAL(n_edges, 1);
+	fresh();
+	LOCK(t, a, 1);
+	LOCK(t, b, 2);
+	CU_ASSERT_EQUAL_FATAL(n_edges, 1);
+	CU_ASSERT(written(id_of(a), edges[0].n_locks_before));
+	CU_ASSERT(written(id_of(b), edges[0].n_locks_before));
+	free(t);
+}
+
+/* a LOCK record for every identity an edge names, even when the slot's
+ * previous identity was written in this log already */
+static void test_lock_record_per_identity(void)
+{
+	struct lh_thread *t = thread(15);
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+	struct lh_lock *lb = lh_lid_lookup((uintptr_t)b, 0);
+
+	fresh();
+	LOCK(t, a, 1);
+	LOCK(t, b, 2);
+	UNLOCK(t, b);
+	lh_lid_end(lb); /* destroy b; m = PTHREAD_MUTEX_INITIALIZER; lock again */
+	LOCK(t, b, 3);
+	CU_ASSERT_EQUAL_FATAL(n_edges, 2);
+	CU_ASSERT_NOT_EQUAL(edges[0].e.to_lock, edges[1].e.to_lock);
+	CU_ASSERT(written(edges[1].e.to_lock, edges[1].n_locks_before));
+	free(t);
+}
+
+int main(void)
+{
+	static const struct cunit_test tests[] = {
+		{ "edge_and_its_context", test_edge_and_its_context },
+		{ "release_anywhere", test_release_anywhere },
+		{ "trylock_adds_no_edge", test_trylock_adds_no_edge },
+		{ "recursive_adds_no_edge", test_recursive_adds_no_edge },
+		{ "read_modes", test_read_modes },
+		{ "gate_set_in_key", test_gate_set_in_key },
+		{ "gate_order_does_not_matter", test_gate_order_does_not_matter },
+		{ "threads_per_context", test_threads_per_context },
+		{ "self_deadlock_rules", test_self_deadlock_rules },
+		{ "held_limit", test_held_limit },
+		{ "gates_at_limit_not_noted", test_gates_at_limit_not_noted },
+		{ "gate_limit_noted", test_gate_limit_noted },
+		{ "context_kinds_noted", test_context_kinds_noted },
+		{ "after_fork", test_after_fork },
+		{ "lock_record_per_identity", test_lock_record_per_identity },
+	};
+	return cunit_run("edges", tests, N_OF(tests));
+}

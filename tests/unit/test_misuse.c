@@ -1,0 +1,247 @@
+/*
+ * test_misuse.c - CUnit tests for preload/misuse.c (the misuse decisions
+ * and the once-per-call-site table, LH_MIS_SITES) and for
+ * preload/glibc_locks.h, whose reads of glibc's private lock fields are
+ * checked against real glibc locks in known states.  One thread, no shim
+ * (the test is not preloaded: the pthread calls are glibc's own).
+ */
+#include "cunit_run.h"
+#include <CUnit/CUnit.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim.h"
+#include "glibc_locks.h"
+#include "shim_stubs.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct lh_gl_state st(int locked, int owner, int waiters)
+{
+	struct lh_gl_state s = { locked, owner, waiters };
+	return s;
+}
+
+static void test_unlock_decisions(void)
+{
+	struct lh_gl_state s;
+
+	s = st(0, 0, 0);
+	CU_ASSERT_EQUAL(lh_mis_unlock(&s, 10), LH_MIS_UNLOCK_NOT_LOCKED);
+	s = st(1, 11, 0);
+	CU_ASSERT_EQUAL(lh_mis_unlock(&s, 10), LH_MIS_UNLOCK_OTHER_THREAD);
+	s = st(1, 10, 0); /* locked by us before the shim watched: fine */
+	CU_ASSERT_EQUAL(lh_mis_unlock(&s, 10), 0);
+	s = st(1, 0, 0); /* read-held rwlock, spinlock: no owner known */
+	CU_ASSERT_EQUAL(lh_mis_unlock(&s, 10), 0);
+	s = st(-1, 0, 0); /* annotated lock: nothing known */
+	CU_ASSERT_EQUAL(lh_mis_unlock(&s, 10), 0);
+}
+
+static void test_destroy_decisions(void)
+{
+	struct lh_gl_state s;
+
+	s = st(0, 0, 0);
+	CU_ASSERT_EQUAL(lh_mis_destroy(&s, 0, 0), 0);
+	CU_ASSERT_EQUAL(lh_mis_destroy(&s, 1, 0), LH_MIS_DESTROY_LOCKED); /* the shim saw it held */
+	CU_ASSERT_EQUAL(lh_mis_destroy(&s, 1, 1), LH_MIS_DESTROY_WAITERS);
+	s = st(1, 12, 0);
+	CU_ASSERT_EQUAL(lh_mis_destroy(&s, 0, 0), LH_MIS_DESTROY_LOCKED);
+	CU_ASSERT_EQUAL(lh_mis_destroy(&s, 0, 1), LH_MIS_DESTROY_WAITERS);
+	s = st(1, 12, 1); /* the lock word says someone waits */
+	CU_ASSERT_EQUAL(lh_mis_destroy(&s, 0, 0), LH_MIS_DESTROY_WAITERS);
+	s = st(-1, 0, 0);
+	CU_ASSERT_EQUAL(lh_mis_destroy(&s, 0, 1), 0);
+}
+
+static void test_cond_and_failed_decisions(void)
+{
+	struct lh_gl_state s;
+
+	s = st(0, 0, 0);
+	CU_ASSERT_EQUAL(lh_mis_cond_wait(1, &s, 10), 0); /* the shim saw it held */
+	CU_ASSERT_EQUAL(lh_mis_cond_wait(0, &s, 10), LH_MIS_COND_NOT_HELD);
+	s = st(1, 10, 0);
+	CU_ASSERT_EQUAL(lh_mis_cond_wait(0, &s, 10), 0); /* glibc says we own it */
+	s = st(1, 11, 0);
+	CU_ASSERT_EQUAL(lh_mis_cond_wait(0, &s, 10), LH_MIS_COND_NOT_HELD);
+	CU_ASSERT_EQUAL(lh_mis_lock_failed(LH_LOCK_MUTEX, EINVAL, 1), LH_MIS_USE_AFTER_DESTROY);
+	CU_ASSERT_EQUAL(lh_mis_lock_failed(LH_LOCK_C11_MTX, EINVAL, 1), LH_MIS_USE_AFTER_DESTROY);
+	CU_ASSERT_EQUAL(lh_mis_lock_failed(LH_LOCK_MUTEX, EINVAL, 0), 0);
+	CU_ASSERT_EQUAL(lh_mis_lock_failed(LH_LOCK_MUTEX, EDEADLK, 1), 0);
+	CU_ASSERT_EQUAL(lh_mis_lock_failed(LH_LOCK_RWLOCK, EINVAL, 1), 0);
+}
+
+/* once per (misuse, call site); LH_MIS_SITES sites at most, noted once.
+ * Runs last: the table stays full. */
+static void test_once_per_site(void)
+{
+	int i, first = 0;
+
+	lh_mis_after_fork_child();
+	stub_reset();
+	CU_ASSERT_EQUAL(lh_mis_once(LH_MIS_UNLOCK_NOT_LOCKED, 0x1000, NULL), LH_MIS_FIRST);
+	CU_ASSERT_EQUAL(lh_mis_once(LH_MIS_UNLOCK_NOT_LOCKED, 0x1000, NULL), LH_MIS_SEEN);
+	CU_ASSERT_EQUAL(lh_mis_once(LH_MIS_DESTROY_LOCKED, 0x1000, NULL), LH_MIS_FIRST);
+	/* no call site (thread exit): the lock's address stands in */
+	CU_ASSERT_EQUAL(lh_mis_once(LH_MIS_EXIT_HOLDING, 0, (void *)0x2000), LH_MIS_FIRST);
+	CU_ASSERT_EQUAL(lh_mis_once(LH_MIS_EXIT_HOLDING, 0, (void *)0x2000), LH_MIS_SEEN);
+	for (i = 0; i < LH_MIS_SITES + 10; i++)
+		first += lh_mis_once(LH_MIS_UNLOCK_NOT_LOCKED, 0x10000 + (uintptr_t)i * 16, NULL) ==
+		         LH_MIS_FIRST;
+	CU_ASSERT_EQUAL(first, LH_MIS_SITES - 3);
+	CU_ASSERT_EQUAL(stub_notes_with("distinct misuse call sites"), 1);
+	CU_ASSERT_EQUAL(lh_mis_once(LH_MIS_UNLOCK_NOT_LOCKED, 0x1000, NULL), LH_MIS_SEEN);
+	/* a forked child's log has none of them */
+	lh_mis_after_fork_child();
+	CU_ASSERT_EQUAL(lh_mis_once(LH_MIS_UNLOCK_NOT_LOCKED, 0x1000, NULL), LH_MIS_FIRST);
+}
+
+static void test_finding_written_once(void)
+{
+	struct lh_thread *t = calloc(1, sizeof(*t));
+	struct lh_rec_finding f;
+	int m;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	t->id = 3;
+	stub_self = t;
+	lh_mis_after_fork_child();
+	stub_reset();
+	lh_report_misuse(LH_MIS_UNLOCK_NOT_LOCKED, &m, LH_LOCK_MUTEX, 0x4000, NULL, 0);
+	lh_report_misuse(LH_MIS_UNLOCK_NOT_LOCKED, &m, LH_LOCK_MUTEX, 0x4000, NULL, 0);
+	CU_ASSERT_EQUAL_FATAL(stub_recs_of(LH_REC_FINDING), 1);
+	memcpy(&f, stub_recs[0].data, sizeof(f));
+	CU_ASSERT_EQUAL(f.kind, LH_FIND_MISUSE);
+	CU_ASSERT_EQUAL(f.what, LH_MIS_UNLOCK_NOT_LOCKED);
+	CU_ASSERT_EQUAL(f.thread_id, 3);
+	CU_ASSERT_EQUAL(f.lock_id, (uint64_t)(uintptr_t)&m);
+	CU_ASSERT_EQUAL(f.n_items, 0);
+	stub_self = NULL; /* no thread state: nothing written */
+	lh_report_misuse(LH_MIS_DESTROY_LOCKED, &m, LH_LOCK_MUTEX, 0x5000, NULL, 0);
+	CU_ASSERT_EQUAL(stub_recs_of(LH_REC_FINDING), 1);
+	free(t);
+}
+
+/* ---- glibc_locks.h against glibc itself ---- */
+
+static int spin_unlocked(void)
+{
+	pthread_spinlock_t s;
+	pthread_spin_init(&s, PTHREAD_PROCESS_PRIVATE);
+	return *(volatile int *)&s;
+}
+
+static void test_glibc_mutex_fields(void)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutexattr_t at;
+	int self = (int)syscall(SYS_gettid);
+	struct lh_gl_state s;
+
+	s = lh_gl_lock_state(&m, LH_LOCK_MUTEX, 0);
+	CU_ASSERT_EQUAL(s.locked, 0);
+	CU_ASSERT_EQUAL(lh_gl_mutex_lflags(&m), 0);
+	pthread_mutex_lock(&m);
+	s = lh_gl_lock_state(&m, LH_LOCK_MUTEX, 0);
+	CU_ASSERT_EQUAL(s.locked, 1);
+	CU_ASSERT_EQUAL(s.owner, self);
+	CU_ASSERT_EQUAL(s.waiters, 0);
+	pthread_mutex_unlock(&m);
+	CU_ASSERT_FALSE(lh_gl_mutex_destroyed(&m));
+	pthread_mutex_destroy(&m);
+	CU_ASSERT_TRUE(lh_gl_mutex_destroyed(&m));
+	CU_ASSERT_EQUAL(pthread_mutex_lock(&m), EINVAL); /* what lh_mis_lock_failed expects */
+
+	pthread_mutexattr_init(&at);
+	pthread_mutexattr_settype(&at, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&m, &at);
+	CU_ASSERT_EQUAL(lh_gl_mutex_lflags(&m), LH_LOCKF_RECURSIVE);
+	CU_ASSERT_FALSE(lh_gl_mutex_pshared(&m));
+	pthread_mutex_destroy(&m);
+	pthread_mutexattr_settype(&at, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(&m, &at);
+	CU_ASSERT_EQUAL(lh_gl_mutex_lflags(&m), LH_LOCKF_ERRORCHECK);
+	CU_ASSERT_TRUE(lh_gl_mutex_pshared(&m));
+	pthread_mutex_destroy(&m);
+	pthread_mutexattr_destroy(&at);
+}
+
+static void test_glibc_rwlock_spin_cond_fields(void)
+{
+	pthread_rwlock_t l = PTHREAD_RWLOCK_INITIALIZER;
+	pthread_rwlockattr_t at;
+	pthread_spinlock_t sp;
+	pthread_cond_t c;
+	pthread_condattr_t ca;
+	int self = (int)syscall(SYS_gettid), unl = spin_unlocked();
+	struct lh_gl_state s;
+
+	CU_ASSERT_EQUAL(lh_gl_lock_state(&l, LH_LOCK_RWLOCK, 0).locked, 0);
+	pthread_rwlock_rdlock(&l);
+	s = lh_gl_lock_state(&l, LH_LOCK_RWLOCK, 0);
+	CU_ASSERT_EQUAL(s.locked, 1);
+	CU_ASSERT_EQUAL(s.owner, 0); /* readers have no owner */
+	pthread_rwlock_unlock(&l);
+	pthread_rwlock_wrlock(&l);
+	s = lh_gl_lock_state(&l, LH_LOCK_RWLOCK, 0);
+	CU_ASSERT_EQUAL(s.locked, 1);
+	CU_ASSERT_EQUAL(s.owner, self);
+	CU_ASSERT_EQUAL(pthread_rwlock_rdlock(&l), EDEADLK); /* the self-deadlock rule's premise */
+	pthread_rwlock_unlock(&l);
+	CU_ASSERT_EQUAL(lh_gl_lock_state(&l, LH_LOCK_RWLOCK, 0).locked, 0);
+	CU_ASSERT_EQUAL(lh_gl_rwlock_lflags(&l), 0);
+	CU_ASSERT_FALSE(lh_gl_rwlock_pshared(&l));
+	pthread_rwlockattr_init(&at);
+	pthread_rwlockattr_setkind_np(&at, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlockattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
+	pthread_rwlock_init(&l, &at);
+	CU_ASSERT_EQUAL(lh_gl_rwlock_lflags(&l), LH_LOCKF_WRITER_PREF);
+	CU_ASSERT_TRUE(lh_gl_rwlock_pshared(&l));
+	pthread_rwlock_destroy(&l);
+	pthread_rwlockattr_setkind_np(&at, PTHREAD_RWLOCK_PREFER_WRITER_NP); /* lets readers in */
+	pthread_rwlock_init(&l, &at);
+	CU_ASSERT_EQUAL(lh_gl_rwlock_lflags(&l), 0);
+	pthread_rwlock_destroy(&l);
+	pthread_rwlockattr_destroy(&at);
+
+	pthread_spin_init(&sp, PTHREAD_PROCESS_PRIVATE);
+	CU_ASSERT_EQUAL(lh_gl_lock_state((void *)&sp, LH_LOCK_SPIN, unl).locked, 0);
+	pthread_spin_lock(&sp);
+	CU_ASSERT_EQUAL(lh_gl_lock_state((void *)&sp, LH_LOCK_SPIN, unl).locked, 1);
+	pthread_spin_unlock(&sp);
+	CU_ASSERT_EQUAL(lh_gl_lock_state((void *)&sp, LH_LOCK_SPIN, unl).locked, 0);
+	pthread_spin_destroy(&sp);
+	CU_ASSERT_EQUAL(lh_gl_lock_state((void *)&sp, LH_LOCK_USER, unl).locked, -1);
+
+	pthread_cond_init(&c, NULL);
+	CU_ASSERT_EQUAL(lh_gl_cond_clock(&c), CLOCK_REALTIME);
+	pthread_cond_destroy(&c);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c, &ca);
+	CU_ASSERT_EQUAL(lh_gl_cond_clock(&c), CLOCK_MONOTONIC);
+	pthread_cond_destroy(&c);
+	pthread_condattr_destroy(&ca);
+}
+
+int main(void)
+{
+	static const struct cunit_test tests[] = {
+		{ "unlock_decisions", test_unlock_decisions },
+		{ "destroy_decisions", test_destroy_decisions },
+		{ "cond_and_failed_decisions", test_cond_and_failed_decisions },
+		{ "finding_written_once", test_finding_written_once },
+		{ "once_per_site", test_once_per_site },
+		{ "glibc_mutex_fields", test_glibc_mutex_fields },
+		{ "glibc_rwlock_spin_cond_fields", test_glibc_rwlock_spin_cond_fields },
+	};
+	return cunit_run("misuse", tests, N_OF(tests));
+}
