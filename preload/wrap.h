@@ -7,9 +7,11 @@
  * dl_iterate_phdr or write), and when it is called from the code of one of
  * the shim's own dependencies (libunwind called by the program, see
  * lh_from_dep).  Otherwise it calls the real function and tells
- * the core one thing.  Blocking acquisitions try the lock first: only when
- * that fails does the thread note that it waits (for the watchdog) before it
- * blocks, so an uncontended lock costs one real trylock, as a lock would.
+ * the core one thing.  Blocking acquisitions on the fast path (a thread that
+ * does not hold the lock) note the wait for the watchdog in a few
+ * thread-local stores and call the real lock; the slow path (LH_ACQUIRE)
+ * tries the lock first and notes the wait, with the self-deadlock check,
+ * only when that fails.
  */
 #ifndef LOCKHOUND_WRAP_H
 #define LOCKHOUND_WRAP_H
