@@ -1126,7 +1126,9 @@ def exact_profile(benches):
         rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
                               "--sort", "dso,symbol", "--percent-limit", "1"],
                              capture_output=True, text=True, timeout=300)
-        lines = [l.rstrip() for l in rep.stdout.splitlines()
+        # perf prints empty IPC columns ("-  -") on machines without
+        # branch records: dropped, with the padding before them
+        lines = [re.sub(r"(\s+-)*\s*$", "", l) for l in rep.stdout.splitlines()
                  if l.strip() and not l.startswith("#")][:20]
         xprofile.append(("%s under %s" % (b.name, X_LABEL[cfg]),
                          "perf record -F 999 -- %s %d; perf report --no-children --sort dso,symbol"

@@ -37,6 +37,7 @@ BENCH_EXACT_OFFLINE (0: fetch nothing, use what bench/work/src/ has).
 
 import glob
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -222,10 +223,27 @@ def probe(cfg, cc):
         prc, pout = run([exe, mode], env=env, timeout=PROBE_TIMEOUT)
         info[mode + "_rc"] = prc
         info[mode + "_says"] = first_error(pout) if prc != 0 else ""
+        if cfg["key"].startswith("lh-"):
+            info[mode + "_records"] = race_records(logdir)
     info["detects"] = info["racy_rc"] == RACE_EXIT
     info["false_alarm"] = info["clean_rc"] != 0
     status, why = probe_verdict(info["racy_rc"], info["clean_rc"], info["clean_says"], FORCE)
+    if status != "ok" or why:
+        recs = info.get("racy_records")
+        if info["racy_rc"] != RACE_EXIT and recs:
+            why += " (its log holds %d race records: the report does not show them)" % recs
     return status, why, info
+
+
+def race_records(logdir):
+    """LH_REC_RACE records in the lockhound logs of a directory (the log
+    format is read by bench.py's log_stats), or None when there is no log"""
+    spec = importlib.util.spec_from_file_location("bench", os.path.join(HERE, "bench.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    logs = bench.logs_in(logdir)
+    stats = [bench.log_stats(p) for p in logs]
+    return sum(s["races"] for s in stats if s) if logs else None
 
 
 def probe_verdict(racy_rc, clean_rc, clean_says, force):
