@@ -232,6 +232,11 @@ def probe(cfg, cc):
         recs = info.get("racy_records")
         if info["racy_rc"] != RACE_EXIT and recs:
             why += " (its log holds %d race records: the report does not show them)" % recs
+    if info.get("clean_records"):
+        # a race-free program with race records: a false alarm, even if the
+        # report does not show it (yet)
+        why += "%sthe race-free probe's log holds %d race records (false alarm)" % (
+            "; " if why else "", info["clean_records"])
     return status, why, info
 
 
