@@ -50,7 +50,7 @@ _Static_assert(RC_MAX_THREADS <= 1024, "tids must fit the cell's 10 bits");
 
 /* ---- shadow memory ---------------------------------------------------
  * Three levels: top[addr >> 30] -> dir[(addr >> 16) & 16383] -> leaf of
- * 8192 granules (64 KiB of program memory, 256 KiB of shadow).  Leaves and
+ * 8192 granules (64 KiB of program memory, 384 KiB of shadow).  Leaves and
  * directories are made on first write, never returned. */
 #define RC_ADDR_BITS 48   /* addresses at or above 2^48 are not checked (RC_LIMIT_ADDRESS) */
 #define RC_LEAF_SHIFT 16  /* program bytes per leaf: 64 KiB */
@@ -59,20 +59,25 @@ _Static_assert(RC_MAX_THREADS <= 1024, "tids must fit the cell's 10 bits");
 #define RC_TOP_ENTRIES (1ul << (RC_ADDR_BITS - RC_TOP_SHIFT))
 #define RC_LEAF_GRANS (1u << (RC_LEAF_SHIFT - 3))
 
-/* One 8-byte granule: 32 bytes.  Two cells inline; more in a chain of
- * overflow chunks, only while more than two accesses to the granule can
- * still race with a future access (none dominates another).
+/* One 8-byte granule: 48 bytes.  RC_INLINE_CELLS cells inline; more in a
+ * chain of overflow chunks, only while more than that many accesses to the
+ * granule can still race with a future access (none dominates another).
+ * Three, not two: a write by one thread and a reader's records of two
+ * epochs (a re-read in 4-byte halves after a lock), or two readers, stay
+ * inline.
  * lock: bit 0 held, bits 1..7 fork generation of the holder, bits 8..31
  * a version bumped at each unlock (the overflow reader's seqlock).
  * more: bit 31 "a sync clock lives at an address in this granule", bits
  * 0..30 the first overflow chunk (0: none). */
+#define RC_INLINE_CELLS 3
 struct rc_gran {
-	uint64_t cell[2];
-	uint32_t ctx[2];
+	uint64_t cell[RC_INLINE_CELLS];
+	uint32_t ctx[RC_INLINE_CELLS];
 	uint32_t lock;
 	uint32_t more;
+	uint32_t pad;
 };
-_Static_assert(sizeof(struct rc_gran) == 32, "32 bytes of shadow per granule");
+_Static_assert(sizeof(struct rc_gran) == 48, "48 bytes of shadow per granule");
 #define G_SYNC 0x80000000u
 #define G_IDX 0x7fffffffu
 
@@ -86,6 +91,7 @@ struct rc_chunk {
 _Static_assert(sizeof(struct rc_chunk) == 64, "a chunk is one cache line");
 #define RC_CHUNK_BLOCK_SHIFT 14   /* chunks per block: 16384 (1 MiB) */
 #define RC_MAX_CHUNK_BLOCKS 8192  /* at most 2^27 chunks (8 GiB); beyond: RC_LIMIT_MEMORY */
+#define RC_SPARE_CHUNKS 8         /* free chunks a thread keeps for itself (no lock) */
 
 /* ---- sync clocks ----------------------------------------------------- */
 #define RC_SYNC_BUCKETS (1u << 16) /* fixed hash size: chains grow beyond 64K sync addresses */
@@ -128,6 +134,8 @@ struct rc_thread {
 	uint64_t freed_seq; /* when the slot became free: the oldest is reused first */
 	struct rc_pend *pend;
 	uint32_t n_pend, cap_pend;
+	uint32_t spare[RC_SPARE_CHUNKS]; /* free chunks kept by this thread */
+	uint32_t n_spare;
 };
 
 struct rc_engine {
@@ -379,11 +387,17 @@ static struct rc_chunk *chunk_at(struct rc_engine *e, uint32_t idx)
 	return blk ? &blk[idx & ((1u << RC_CHUNK_BLOCK_SHIFT) - 1)] : NULL;
 }
 
-static uint32_t chunk_new(struct rc_engine *e)
+/* th: the accessing thread, whose few spare chunks spare the lock (NULL:
+ * none) */
+static uint32_t chunk_new(struct rc_engine *e, struct rc_thread *th)
 {
 	uint32_t idx = 0;
 	struct rc_chunk *c;
 
+	if (th && th->n_spare) {
+		idx = th->spare[--th->n_spare];
+		goto got;
+	}
 	lk_lock(e, &e->chunk_lock);
 	if (e->chunk_free) {
 		idx = e->chunk_free;
@@ -401,6 +415,7 @@ static uint32_t chunk_new(struct rc_engine *e)
 		limit(e, RC_LIMIT_MEMORY);
 	}
 	lk_unlock(&e->chunk_lock);
+got:
 	if (idx) {
 		c = chunk_at(e, idx);
 		for (int k = 0; k < RC_CHUNK_CELLS; k++) {
@@ -412,8 +427,12 @@ static uint32_t chunk_new(struct rc_engine *e)
 	return idx;
 }
 
-static void chunk_free(struct rc_engine *e, uint32_t idx)
+static void chunk_free(struct rc_engine *e, struct rc_thread *th, uint32_t idx)
 {
+	if (th && th->n_spare < RC_SPARE_CHUNKS) {
+		th->spare[th->n_spare++] = idx;
+		return;
+	}
 	lk_lock(e, &e->chunk_lock);
 	ST(&chunk_at(e, idx)->next, e->chunk_free);
 	e->chunk_free = idx;
@@ -510,9 +529,11 @@ static int races(const struct acc *a, uint64_t c)
 	return C_CLK(c) > LD(&a->th->vc[u]);
 }
 
-/* One group of cells (inline or a chunk) for check_gran's update pass. */
+/* One group of cells (inline or a chunk) for check_gran: the races with
+ * each, then what the access dominates is dropped and this epoch's
+ * record of the same kind merged. */
 static void update_cells(struct acc *a, uint64_t *cells, uint32_t *ctxs, int n, unsigned mask,
-                         uint64_t *newc, uint64_t **empty, uint32_t **empty_ctx)
+                         uintptr_t gbase, uint64_t *newc, uint64_t **empty, uint32_t **empty_ctx)
 {
 	uint64_t kind_need = a->kind;
 
@@ -528,6 +549,8 @@ static void update_cells(struct acc *a, uint64_t *cells, uint32_t *ctxs, int n, 
 			continue;
 		}
 		cm = C_MASK(c);
+		if ((cm & mask) && races(a, c))
+			add_pending(a, c, LD(&ctxs[k]), gbase, cm & mask);
 		if ((cm & mask) && (kind_need & (c & (C_W | C_P))) == (c & (C_W | C_P)) &&
 		    ordered_before(a, c)) {
 			/* X dominates c on the shared bytes: trim them */
@@ -557,9 +580,11 @@ static void update_cells(struct acc *a, uint64_t *cells, uint32_t *ctxs, int n, 
 }
 
 /* the fast check: a cell of this thread's epoch that dominates the access */
-static int hit_inline(const struct rc_gran *g, uint64_t sel, uint64_t want)
+static inline __attribute__((always_inline)) int hit_inline(const struct rc_gran *g, uint64_t sel,
+                                                          uint64_t want)
 {
-	return (LD(&g->cell[0]) & sel) == want || (LD(&g->cell[1]) & sel) == want;
+	return (LD(&g->cell[0]) & sel) == want || (LD(&g->cell[1]) & sel) == want ||
+	       (LD(&g->cell[2]) & sel) == want;
 }
 
 static int hit_chain(struct rc_engine *e, struct rc_gran *g, uint64_t sel, uint64_t want)
@@ -586,8 +611,8 @@ static int hit_chain(struct rc_engine *e, struct rc_gran *g, uint64_t sel, uint6
 
 /* Under the granule's lock: keep the chain short.  Empty inline cells are
  * filled from the chain, empty chunks unlinked and freed (invariant: a
- * granule has a chain only while both inline cells are in use). */
-static void compact(struct rc_engine *e, struct rc_gran *g)
+ * granule has a chain only while all its inline cells are in use). */
+static void compact(struct rc_engine *e, struct rc_thread *th, struct rc_gran *g)
 {
 	struct rc_chunk *c, *prev = NULL;
 	uint32_t idx, next;
@@ -600,7 +625,7 @@ static void compact(struct rc_engine *e, struct rc_gran *g)
 		for (int k = 0; k < RC_CHUNK_CELLS; k++) {
 			if (!c->cell[k])
 				continue;
-			for (int j = 0; j < 2; j++)
+			for (int j = 0; j < RC_INLINE_CELLS; j++)
 				if (!g->cell[j]) {
 					ST(&g->ctx[j], c->ctx[k]);
 					ST(&g->cell[j], c->cell[k]);
@@ -618,7 +643,7 @@ static void compact(struct rc_engine *e, struct rc_gran *g)
 			ST(&prev->next, next);
 		else
 			g_set_more(g, next);
-		chunk_free(e, idx);
+		chunk_free(e, th, idx);
 	}
 }
 
@@ -646,29 +671,14 @@ static void check_gran(struct acc *a, struct rc_gran *g, uintptr_t gbase, unsign
 	if (hit_inline(g, sel, want))
 		goto unlock;
 
-	/* races with every stored access */
-	for (int k = 0; k < 2; k++) {
-		uint64_t x = g->cell[k];
-		if (x && (C_MASK(x) & mask) && races(a, x))
-			add_pending(a, x, g->ctx[k], gbase, C_MASK(x) & mask);
-	}
+	/* races, then drop what the access dominates, merge with this epoch's record */
+	update_cells(a, g->cell, g->ctx, RC_INLINE_CELLS, mask, gbase, &newc, &empty, &empty_ctx);
 	for (idx = LD(&g->more) & G_IDX; idx; idx = c->next) {
 		c = chunk_at(e, idx);
-		for (int k = 0; k < RC_CHUNK_CELLS; k++) {
-			uint64_t x = c->cell[k];
-			if (x && (C_MASK(x) & mask) && races(a, x))
-				add_pending(a, x, c->ctx[k], gbase, C_MASK(x) & mask);
-		}
-	}
-
-	/* drop what the access dominates, merge with this epoch's record */
-	update_cells(a, g->cell, g->ctx, 2, mask, &newc, &empty, &empty_ctx);
-	for (idx = LD(&g->more) & G_IDX; idx; idx = c->next) {
-		c = chunk_at(e, idx);
-		update_cells(a, c->cell, c->ctx, RC_CHUNK_CELLS, mask, &newc, &empty, &empty_ctx);
+		update_cells(a, c->cell, c->ctx, RC_CHUNK_CELLS, mask, gbase, &newc, &empty, &empty_ctx);
 	}
 	if (!empty) {
-		uint32_t n = chunk_new(e);
+		uint32_t n = chunk_new(e, a->th);
 		if (!n)
 			goto unlock; /* RC_LIMIT_MEMORY told: this access goes unrecorded */
 		c = chunk_at(e, n);
@@ -679,8 +689,8 @@ static void check_gran(struct acc *a, struct rc_gran *g, uintptr_t gbase, unsign
 	}
 	ST(empty_ctx, a->ctx);
 	ST(empty, newc);
-
-	compact(e, g);
+	if (LD(&g->more) & G_IDX)
+		compact(e, a->th, g);
 unlock:
 	g_unlock(g);
 }
@@ -760,30 +770,74 @@ static int access_slow(struct rc_engine *e, struct rc_thread *th, rc_tid t, uint
 	return th->n_pend ? flush(&a) : 0;
 }
 
-int rc_access(struct rc_engine *e, rc_tid t, uintptr_t addr, uint32_t size, int is_write,
-              int is_atomic, uint32_t ctx)
+/* everything but a hit, out of line so that the fast path saves no
+ * registers: the rest of a single-granule check, or a wider access */
+static __attribute__((noinline)) int access_miss(struct rc_engine *e, rc_tid t, uintptr_t addr,
+                                                 uint32_t size, int is_write, int is_atomic,
+                                                 uint32_t ctx)
 {
 	struct rc_thread *th = thr(e, t);
 	unsigned off = (unsigned)(addr & 7);
+	struct rc_gran *g;
+	struct acc a;
+	uint64_t need, want, sel;
 
 	if (!th || !size || th->in_hook)
 		return 0;
 	if (size > 16)
 		is_atomic = 0;
-	if (off + size <= 8) {
-		struct rc_gran *g = gran_peek(e, addr);
-		if (g) {
-			uint64_t need = ((uint64_t)(((1u << size) - 1) << off) << C_MASK_SHIFT) |
-			                (is_write ? C_W : 0) | (is_atomic ? 0 : C_P);
-			uint64_t want = (uint64_t)t | (th->clk << C_CLK_SHIFT) | need;
-			uint64_t sel = C_KEY | need;
-			if (hit_inline(g, sel, want))
-				return 0;
-			if ((LD(&g->more) & G_IDX) && hit_chain(e, g, sel, want))
-				return 0;
-		}
-	}
-	return access_slow(e, th, t, addr, size, is_write, is_atomic, ctx);
+	if (off + size > 8 || !(g = gran_peek(e, addr)))
+		return access_slow(e, th, t, addr, size, is_write, is_atomic, ctx);
+	need = ((uint64_t)(((1u << size) - 1) << off) << C_MASK_SHIFT) | (is_write ? C_W : 0) |
+	       (is_atomic ? 0 : C_P);
+	want = (uint64_t)t | (th->clk << C_CLK_SHIFT) | need;
+	sel = C_KEY | need;
+	if ((LD(&g->more) & G_IDX) && hit_chain(e, g, sel, want))
+		return 0;
+	a.e = e;
+	a.th = th;
+	a.t = t;
+	a.is_write = is_write;
+	a.is_atomic = is_atomic;
+	a.ctx = ctx;
+	a.addr = addr;
+	a.size = size;
+	a.key = (uint64_t)t | (th->clk << C_CLK_SHIFT);
+	a.kind = (is_write ? C_W : 0) | (is_atomic ? 0 : C_P);
+	th->n_pend = 0;
+	check_gran(&a, g, addr & ~(uintptr_t)7, (unsigned)(((1u << size) - 1) << off));
+	return th->n_pend ? flush(&a) : 0;
+}
+
+/* The fast path: a record of this thread's epoch in the granule's inline
+ * cells that dominates the access.  Slot 0 is never used, so th[0] is NULL
+ * and tid 0 falls through to access_miss, which ignores it. */
+int rc_access(struct rc_engine *e, rc_tid t, uintptr_t addr, uint32_t size, int is_write,
+              int is_atomic, uint32_t ctx)
+{
+	unsigned off = (unsigned)(addr & 7);
+	const struct rc_thread *th;
+	struct rc_gran **dir, *leaf, *g;
+	uint64_t need, want, sel;
+
+	if (__builtin_expect(t >= RC_MAX_THREADS || (addr >> RC_ADDR_BITS) || off + size > 8, 0))
+		return access_miss(e, t, addr, size, is_write, is_atomic, ctx);
+	th = LD(&e->th[t]);
+	dir = __atomic_load_n(&e->top[addr >> RC_TOP_SHIFT], __ATOMIC_ACQUIRE);
+	if (__builtin_expect(!th || !dir, 0))
+		return access_miss(e, t, addr, size, is_write, is_atomic, ctx);
+	leaf = __atomic_load_n(&dir[(addr >> RC_LEAF_SHIFT) & ((1u << RC_DIR_BITS) - 1)],
+	                       __ATOMIC_ACQUIRE);
+	if (__builtin_expect(!leaf, 0))
+		return access_miss(e, t, addr, size, is_write, is_atomic, ctx);
+	g = &leaf[(addr >> 3) & (RC_LEAF_GRANS - 1)];
+	need = ((uint64_t)(((1u << size) - 1) << off) << C_MASK_SHIFT) | (is_write ? C_W : 0) |
+	       (is_atomic ? 0 : C_P);
+	want = (uint64_t)t | (LD(&th->clk) << C_CLK_SHIFT) | need;
+	sel = C_KEY | need;
+	if (__builtin_expect(hit_inline(g, sel, want), 1))
+		return 0;
+	return access_miss(e, t, addr, size, is_write, is_atomic, ctx);
 }
 
 int rc_access_range(struct rc_engine *e, rc_tid t, uintptr_t addr, size_t size, int is_write,
@@ -1277,7 +1331,7 @@ static void forget_gran(struct rc_engine *e, struct rc_gran *g, unsigned mask)
 	struct rc_chunk *c;
 
 	g_lock(e, g);
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < RC_INLINE_CELLS; k++) {
 		uint64_t x = g->cell[k];
 		unsigned m = C_MASK(x) & ~mask;
 		if (!x)
@@ -1294,7 +1348,7 @@ static void forget_gran(struct rc_engine *e, struct rc_gran *g, unsigned mask)
 				   m ? (x & ~(0xffull << C_MASK_SHIFT)) | ((uint64_t)m << C_MASK_SHIFT) : 0);
 		}
 	}
-	compact(e, g);
+	compact(e, NULL, g);
 	g_unlock(g);
 }
 
@@ -1343,7 +1397,7 @@ void rc_forget(struct rc_engine *e, uintptr_t addr, size_t size)
 				break;
 			continue;
 		}
-		if (LD(&g->cell[0]) || LD(&g->cell[1]) || LD(&g->more)) {
+		if (LD(&g->cell[0]) || LD(&g->cell[1]) || LD(&g->cell[2]) || LD(&g->more)) {
 			unsigned lo = (unsigned)(p - gbase), hi = gend <= end ? 8 : (unsigned)(end - gbase);
 			unsigned mask = ((1u << hi) - 1) & ~((1u << lo) - 1);
 			forget_gran(e, g, mask);
@@ -1428,7 +1482,7 @@ const char *rc_sanity(struct rc_engine *e)
 				uint32_t steps = 0;
 				if (g->lock & 1)
 					return "a granule left locked";
-				for (int x = 0; x < 2; x++)
+				for (int x = 0; x < RC_INLINE_CELLS; x++)
 					if ((why = check_cell(e, g->cell[x])))
 						return why;
 				for (uint32_t idx = g->more & G_IDX; idx; idx = chunk_at(e, idx)->next) {
@@ -1445,7 +1499,7 @@ const char *rc_sanity(struct rc_engine *e)
 						return "an empty overflow chunk left in a chain";
 					refs++;
 				}
-				if ((g->more & G_IDX) && (!g->cell[0] || !g->cell[1]))
+				if ((g->more & G_IDX) && (!g->cell[0] || !g->cell[1] || !g->cell[2]))
 					return "an overflow chain while an inline cell is free";
 			}
 		}
@@ -1453,6 +1507,10 @@ const char *rc_sanity(struct rc_engine *e)
 	for (uint32_t idx = e->chunk_free; idx; idx = chunk_at(e, idx)->next)
 		if (!chunk_at(e, idx) || ++nfree > e->chunk_fresh)
 			return "a broken chunk free list";
+	for (uint32_t t = 1; t < n; t++)
+		for (uint32_t k = 0; k < e->th[t]->n_spare; k++)
+			if (!chunk_at(e, e->th[t]->spare[k]) || ++nfree > e->chunk_fresh)
+				return "a bad spare chunk";
 	if (refs + nfree != e->chunk_fresh - 1)
 		return "overflow chunks lost or shared";
 	return NULL;

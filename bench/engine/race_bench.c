@@ -106,6 +106,29 @@ static double new_epoch(long n)
 	return (t1 - t0) / n;
 }
 
+/* the compute benchmark's pattern: data written by main before the worker
+ * started, read 4 bytes at a time, a lock taken between passes */
+static double reread_after_init(long n)
+{
+	struct rc_engine *e = mk();
+	rc_tid m = rc_thread_new(e, 0), t;
+	double t0, t1;
+
+	for (long i = 0; i < 2 * WORDS; i++)
+		rc_access(e, m, BASE + 4 * i, 4, 1, 0, 1);
+	t = rc_thread_new(e, m);
+	t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		if (!(i & (2 * WORDS - 1))) {
+			rc_acquire(e, t, 0x1000);
+			rc_release(e, t, 0x1000);
+		}
+		rc_access(e, t, BASE + 4 * (i & (2 * WORDS - 1)), 4, 0, 0, 2);
+	}
+	t1 = now_ns();
+	return (t1 - t0) / n;
+}
+
 /* first touch of fresh memory (shadow leaves made on the way) */
 static double first_touch(long n)
 {
@@ -201,6 +224,7 @@ int main(int argc, char **argv)
 	printf("  shared read-only, 8 readers (chain)   %6.2f\n", BEST(shared_read(n, 8)));
 	printf("  shared read-only, 32 readers (chain)  %6.2f\n", BEST(shared_read(n, 32)));
 	printf("  new epoch each pass (slow path)       %6.2f\n", BEST(new_epoch(n)));
+	printf("  4-byte reads, init by another, new epoch %6.2f\n", BEST(reread_after_init(n)));
 	printf("  first touch (slow path, new shadow)   %6.2f\n", BEST(first_touch(n / 10)));
 	printf("acquire + write + release, ns per round\n");
 	printf("  2 threads                             %6.2f\n", BEST(lock_handoff(n / 10, 2)));
