@@ -189,7 +189,9 @@ uint32_t lh_core_thread_of_tid(int os_tid)
 
 /* A HOLDS item for the thread with kernel tid `owner`, when it is known:
  * the lock, and the call site where that thread took it (read from its
- * held-lock stack without its cooperation; only the call site is known). */
+ * held-lock stack without its cooperation; only the call site is known).
+ * The read races with the owner changing its stack: it stays within
+ * LH_MAX_HELD entries, and at worst names a stale call site. */
 static int owner_item(int owner, void *addr, int kind, struct lh_rec_finding_item *it)
 {
 	struct lh_thread *o;

@@ -20,9 +20,12 @@
  * LH_LID_BUSY in `id`, then writes kind, flags, init_stack and gen, then
  * publishes the new id with a release store.  A reader acquire-loads `id`
  * first, so a usable id (neither 0 nor LH_LID_BUSY) always comes with the
- * fields of that identity.  A reader that finds LH_LID_BUSY spins: the
+ * fields of that identity.  A reader that finds the slot claimed spins: the
  * claimant runs a handful of stores between claim and publish and never
- * blocks there.
+ * blocks there.  A claim carries the process's fork generation
+ * (LH_LID_BUSY | fork_gen): a claim left by a thread that did not survive a
+ * fork (the child has only the forking thread) is stale in the child, and
+ * the next claimant takes it over instead of waiting for it forever.
  */
 #include "shim.h"
 
@@ -37,6 +40,7 @@ static int n_tables;                          /* atomic: acquire/release */
 static size_t newest_used;                    /* atomic relaxed: a fill estimate only */
 static uint64_t next_lock_id = 1;             /* atomic relaxed: ids only need to be unique */
 static pthread_mutex_t grow_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t fork_gen;                     /* atomic relaxed: forks into this process */
 
 #ifdef LH_UNIT_TEST
 void (*lh_lid_test_hook)(struct lh_lock *lk, int stage);
@@ -250,24 +254,31 @@ struct lh_lock *lh_lid_get(struct lh_thread *t, void *addr)
 
 /* ---- identities ---- */
 
-/* Claim the slot: swap `id` to LH_LID_BUSY.  With `only_if_none`, only a
- * slot with no identity is claimed (first use); returns the id found
- * instead, or 0 once claimed.  Otherwise any identity is replaced (init).
- * Waits while another thread holds the claim. */
+static inline int is_claim(uint64_t id)
+{
+	return (id & LH_LID_BUSY) != 0;
+}
+
+/* Claim the slot: swap `id` to this process's claim value.  With
+ * `only_if_none`, only a slot with no identity is claimed (first use);
+ * returns the id found instead, or 0 once claimed.  Otherwise any identity
+ * is replaced (init).  Waits while another living thread holds the claim. */
 static uint64_t claim(struct lh_lock *lk, int only_if_none)
 {
+	uint64_t mine = LH_LID_BUSY | __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
 	unsigned spins = 0;
 
 	for (;;) {
 		uint64_t cur = __atomic_load_n(&lk->id, __ATOMIC_ACQUIRE);
-		if (cur == LH_LID_BUSY) {
+		if (cur == mine) {
 			if (++spins % 64 == 0)
 				sched_yield(); /* the claimant was preempted */
 			continue;
 		}
-		if (cur != 0 && only_if_none)
+		/* a stale claim (from before a fork) counts as no identity */
+		if (cur != 0 && !is_claim(cur) && only_if_none)
 			return cur;
-		if (__atomic_compare_exchange_n(&lk->id, &cur, LH_LID_BUSY, 0, __ATOMIC_ACQUIRE,
+		if (__atomic_compare_exchange_n(&lk->id, &cur, mine, 0, __ATOMIC_ACQUIRE,
 		                                __ATOMIC_RELAXED))
 			return 0;
 	}
@@ -294,7 +305,7 @@ uint64_t lh_lid_id(struct lh_lock *lk, int kind, uint32_t lflags)
 {
 	uint64_t id = __atomic_load_n(&lk->id, __ATOMIC_ACQUIRE);
 
-	if (likely(id != 0 && id != LH_LID_BUSY))
+	if (likely((int64_t)id > 0)) /* neither 0 nor a claim */
 		return id;
 	id = claim(lk, 1);
 	if (id)
@@ -314,7 +325,7 @@ void lh_lid_end(struct lh_lock *lk)
 
 	/* a slot being made is left to its maker (ending an identity that is
 	 * being created is the program's race: init or first use vs. destroy) */
-	while (cur != 0 && cur != LH_LID_BUSY &&
+	while (cur != 0 && !is_claim(cur) &&
 	       !__atomic_compare_exchange_n(&lk->id, &cur, 0, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
 		;
 }
@@ -322,7 +333,7 @@ void lh_lid_end(struct lh_lock *lk)
 uint64_t lh_lid_peek(const struct lh_lock *lk)
 {
 	uint64_t id = __atomic_load_n(&lk->id, __ATOMIC_ACQUIRE);
-	return id == LH_LID_BUSY ? 0 : id;
+	return is_claim(id) ? 0 : id;
 }
 
 void lh_lid_describe(const struct lh_lock *lk, uint64_t id, struct lh_rec_lock *r)
@@ -340,4 +351,7 @@ void lh_lid_after_fork_child(void)
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 
 	grow_mu = fresh;
+	/* claims of the threads that did not come along are stale now */
+	__atomic_store_n(&fork_gen, (__atomic_load_n(&fork_gen, __ATOMIC_RELAXED) + 1) & ~LH_LID_BUSY,
+	                 __ATOMIC_RELAXED);
 }

@@ -158,15 +158,16 @@ LH_HIDDEN void lh_mu_unlock(pthread_mutex_t *m);
 
 /* A lock's identity (lockid.c owns it).  The slot for an address is made
  * once and never moves, so pointers to it stay valid.
- * Publication: `id` is claimed (LH_LID_BUSY) before kind, flags, init_stack
- * and gen are written and published (release) after; read `id` (acquire)
- * before them.  Valid ids are 1 .. 2^63 - 1, so one signed compare,
- * (int64_t)id <= 0, tells "no usable id" on the fast path. */
+ * Publication: `id` is claimed (LH_LID_BUSY | fork generation) before kind,
+ * flags, init_stack and gen are written and published (release) after; read
+ * `id` (acquire) before them.  Valid ids are 1 .. 2^63 - 1 and every claim
+ * has bit 63 set, so one signed compare, (int64_t)id <= 0, tells "no usable
+ * id" on the fast path. */
 #define LH_LID_BUSY (UINT64_C(1) << 63)
 struct lh_lock {
 	uintptr_t addr;   /* atomic: set once by CAS, never changed */
 	uint64_t id;      /* atomic acquire/release: current identity; 0: next
-	                   * use starts a new one; LH_LID_BUSY: being made */
+	                   * use starts a new one; bit 63 (LH_LID_BUSY): being made */
 	uint32_t gen;     /* atomic relaxed: identities this address has had */
 	uint16_t kind;    /* atomic relaxed: enum lh_lock_kind */
 	uint16_t flags;   /* atomic relaxed: LH_LOCKF_* */

@@ -9,9 +9,12 @@
 #include "cunit_run.h"
 #include <CUnit/CUnit.h>
 
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shim.h"
 #include "shim_stubs.h"
@@ -235,6 +238,52 @@ static void test_publication_order(void)
 	CU_ASSERT_EQUAL(gen_of(lk), 2);
 }
 
+/* A thread that claimed a slot does not come along into a forked child:
+ * the hook leaves lh_lid_new at the claim (as that thread would have), then
+ * the child's first use of the lock must take the stale claim over, not
+ * wait for it forever (alarm: a hang fails the test run). */
+static jmp_buf vanish;
+
+static void vanish_at_claim(struct lh_lock *lk, int stage)
+{
+	(void)lk;
+	if (stage == LH_LID_STAGE_CLAIMED)
+		longjmp(vanish, 1);
+}
+
+static void test_claim_stale_after_fork(void)
+{
+	static pthread_mutex_t m;
+	struct lh_lock *volatile lk = slot(&m);
+	uint64_t old = lh_lid_new(lk, LH_LOCK_MUTEX, 0, 1), id;
+
+	if (!setjmp(vanish)) {
+		lh_lid_test_hook = vanish_at_claim;
+		lh_lid_new(lk, LH_LOCK_MUTEX, 0, 2);
+	}
+	lh_lid_test_hook = NULL;
+	CU_ASSERT_EQUAL(lh_lid_peek(lk), 0); /* claimed: no usable id */
+	CU_ASSERT((int64_t)__atomic_load_n(&lk->id, __ATOMIC_ACQUIRE) <= 0);
+	lh_lid_end(lk);                      /* leaves a claim alone */
+	lh_lid_after_fork_child();
+	alarm(10);
+	id = lh_lid_id(lk, LH_LOCK_MUTEX, 0);
+	alarm(0);
+	CU_ASSERT(id != 0 && id != old);
+	CU_ASSERT_EQUAL(lh_lid_peek(lk), id);
+	/* and init over a stale claim */
+	if (!setjmp(vanish)) {
+		lh_lid_test_hook = vanish_at_claim;
+		lh_lid_new(lk, LH_LOCK_MUTEX, 0, 3);
+	}
+	lh_lid_test_hook = NULL;
+	lh_lid_after_fork_child();
+	alarm(10);
+	id = lh_lid_new(lk, LH_LOCK_MUTEX, 0, 4);
+	alarm(0);
+	CU_ASSERT_EQUAL(lh_lid_peek(lk), id);
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -245,6 +294,7 @@ int main(void)
 		{ "freed_memory", test_freed_memory },
 		{ "thread_cache", test_thread_cache },
 		{ "publication_order", test_publication_order },
+		{ "claim_stale_after_fork", test_claim_stale_after_fork },
 	};
 	return cunit_run("lockid", tests, N_OF(tests));
 }
