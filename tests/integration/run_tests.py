@@ -1264,6 +1264,9 @@ EXTRA_TESTS = {
 sys.path.insert(0, HERE)
 import shim_tests  # noqa: E402
 EXTRA_TESTS.update(shim_tests.register(sys.modules[__name__]))
+# ... and the limits of the shim's core in core_tests.py
+import core_tests  # noqa: E402
+EXTRA_TESTS.update(core_tests.register(sys.modules[__name__]))
 
 
 # ------------------------------------------------------------- self-test
