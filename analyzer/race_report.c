@@ -14,9 +14,10 @@
 #include "races.h"
 #include "report_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-#define RA_MAX_THREADS 64 /* threads listed per finding; more are counted, not shown */
+#include "xalloc.h"
 
 static const char *detector_name(uint32_t by)
 {
@@ -50,32 +51,37 @@ static const char *base_name(const char *p)
 	return b ? b + 1 : p;
 }
 
-static void add_tid(uint32_t *v, size_t *n, uint32_t id)
+static void add_tid(uint32_t **v, size_t *n, uint32_t id)
 {
 	size_t i;
 
-	if (!id || *n >= RA_MAX_THREADS)
+	if (!id)
 		return;
 	for (i = 0; i < *n; i++)
-		if (v[i] == id)
+		if ((*v)[i] == id)
 			return;
-	v[(*n)++] = id;
+	if ((*n & (*n - 1)) == 0) /* 0, 1, 2, 4, ...: grow to the next power of two */
+		*v = xreallocarray(*v, *n ? *n * 2 : 1, sizeof(**v));
+	(*v)[(*n)++] = id;
 }
 
-/* every thread the finding names: the accesses' in pair order, then the
- * block's allocator or the stack's owner */
-static size_t finding_threads(const struct fd_finding *f, uint32_t *ids)
+/* every thread the finding names, each once (no cap: a statistics counter
+ * bumped by 500 threads lists them all): the accesses' in pair order, then
+ * the block's allocator or the stack's owner.  Returns a malloc'd array. */
+static uint32_t *finding_threads(const struct fd_finding *f, size_t *n)
 {
 	const struct ra_finding *rf = f->race;
-	size_t n = 0, i;
+	uint32_t *ids = NULL;
+	size_t i;
 
+	*n = 0;
 	for (i = 0; i < rf->n_pairs; i++) {
-		add_tid(ids, &n, rf->pairs[i].rec->r.prev.thread_id);
-		add_tid(ids, &n, rf->pairs[i].rec->r.cur.thread_id);
+		add_tid(&ids, n, rf->pairs[i].rec->r.prev.thread_id);
+		add_tid(&ids, n, rf->pairs[i].rec->r.cur.thread_id);
 	}
 	if (rf->var_kind == LH_VAR_HEAP || rf->var_kind == LH_VAR_STACK)
-		add_tid(ids, &n, rf->first->r.alloc_thread);
-	return n;
+		add_tid(&ids, n, rf->first->r.alloc_thread);
+	return ids;
 }
 
 /* the held locks of one side: cur's come first in the record's tail */
@@ -148,7 +154,7 @@ void ra_text(FILE *out, struct rp *r, const struct fd_finding *f, size_t rid)
 	const struct ra_finding *rf = f->race;
 	const struct lr_log *log = f->log;
 	const struct lh_rec_race *first = &rf->first->r;
-	uint32_t threads[RA_MAX_THREADS];
+	uint32_t *threads;
 	size_t nt, i;
 
 	fprintf(out, "==== lockhound: R%zu: data race on ", rid);
@@ -204,8 +210,9 @@ void ra_text(FILE *out, struct rp *r, const struct fd_finding *f, size_t rid)
 			rp_text_lock_line(out, r, log, f, i);
 		fprintf(out, "\n");
 	}
-	nt = finding_threads(f, threads);
+	threads = finding_threads(f, &nt);
 	rp_text_threads(out, r, log, threads, nt);
+	free(threads);
 	fprintf(out, "\n  Fix: guard every access with one lock that all of them take, or make the\n"
 	             "  variable atomic.\n\n");
 }
@@ -278,7 +285,7 @@ json_t *ra_json(struct rp *r, const struct fd_finding *f, size_t rid)
 	const struct ra_finding *rf = f->race;
 	json_t *o = json_object(), *pairs = json_array(), *locks = json_array(),
 	       *threads = json_array();
-	uint32_t tids[RA_MAX_THREADS];
+	uint32_t *tids;
 	size_t nt, i;
 	char b[32];
 
@@ -301,7 +308,7 @@ json_t *ra_json(struct rp *r, const struct fd_finding *f, size_t rid)
 	for (i = 0; i < f->n; i++)
 		json_array_append_new(locks, rp_json_lock(r, f->log, f, f->locks[i]));
 	json_object_set_new(o, "locks", locks);
-	nt = finding_threads(f, tids);
+	tids = finding_threads(f, &nt);
 	for (i = 0; i < nt; i++) {
 		json_t *t = rp_json_thread(r, f->log, tids[i]);
 		/* data-race findings call the creation stack created_stack */
@@ -312,6 +319,7 @@ json_t *ra_json(struct rp *r, const struct fd_finding *f, size_t rid)
 		}
 		json_array_append_new(threads, t);
 	}
+	free(tids);
 	json_object_set_new(o, "threads", threads);
 	return o;
 }

@@ -886,6 +886,47 @@ static void test_json_shape(void)
 	lb_free(&b);
 }
 
+/* a statistics counter bumped from many threads: every thread is listed */
+static void test_many_threads_listed(void)
+{
+	struct lb b;
+	struct lr_log *log;
+	struct fd_result res;
+	json_t *doc;
+	json_error_t je;
+	char *text;
+	uint32_t k;
+
+	prologue(&b);
+	for (k = 0; k < 70; k++) {
+		struct lh_rec_race r = race(GLOBAL_ADDR(MOD_BASE), 100 + k, 100 + k, W, 200 + k, 200 + k, W);
+		lb_stack1(&b, 100 + k, STACK_PC(MOD_BASE, 100 + k));
+		lb_stack1(&b, 200 + k, STACK_PC(MOD_BASE, 200 + k));
+		lb_thread_full(&b, 100 + k, 1, STACKS, 1100 + k, 1000, NULL);
+		lb_thread_full(&b, 200 + k, 1, STACKS, 1200 + k, 1000, NULL);
+		lb_race(&b, &r, NULL);
+	}
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	analyze(log, &res);
+	CU_ASSERT_EQUAL_FATAL(res.n, 1);
+	CU_ASSERT_EQUAL(res.f[0].race->n_pairs, 70);
+	text = render(log, &res, 1);
+	doc = json_loads(text, 0, &je);
+	CU_ASSERT_FATAL(doc != NULL);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(json_array_get(json_object_get(doc, "findings"), 0),
+	                                                "threads")),
+	                140);
+	json_decref(doc);
+	free(text);
+	text = render(log, &res, 0);
+	CU_ASSERT(strstr(text, "T269 (tid 1269), created by T1 at:") != NULL);
+	free(text);
+	fd_result_free(&res);
+	lr_free(log);
+	lb_free(&b);
+}
+
 /* The whole text block of one heap race, compared line by line: module
  * files that do not exist make every frame module+offset, so the text is
  * the same on every machine. */
@@ -998,6 +1039,7 @@ int main(void)
 		{ "text: names, locks, both sides", test_text_names_locks_and_sides },
 		{ "json: shape", test_json_shape },
 		{ "text: a whole heap race", test_text_golden_heap },
+		{ "threads: all listed", test_many_threads_listed },
 	};
 	return cunit_run("races", tests, sizeof(tests) / sizeof(tests[0]));
 }
