@@ -24,6 +24,10 @@
 #define LH_RT_LOG2_BLOCK_SHARD 14 /* heap-block table: slots per shard (x LH_HEAP_SHARDS) */
 #define LH_RT_LOG2_RACES 14      /* distinct races written (variable, both contexts) */
 #define LH_RT_LOG2_RACES_SEEN 16 /* distinct (address, both contexts) already handled */
+#define LH_RT_LOG2_PAIRS 14      /* distinct pairs of contexts seen racing */
+#define LH_RT_PAIR_VARS 8        /* addresses classified per pair of contexts: the same code
+                                  * racing on the many objects of one allocation site is one
+                                  * variable, not classified again for each object */
 #define LH_RT_CTX_CACHE 256      /* per-thread cache: access pc -> ctx, power of 2 */
 #define LH_RT_NODE_CACHE 512     /* per-thread cache: (node, return pc) -> child, power of 2 */
 #define LH_RT_STRIPES 256        /* locks that serialize an atomic with its clock */

@@ -8,7 +8,10 @@
  * with these two contexts was handled already" in a few loads (a racy loop
  * reports each iteration to the hook), `races` holds what was written.
  * When either is full the race is still reported (seen) or dropped with a
- * note (races).  A race met in a signal handler (wrap_sigaction.c), or
+ * note (races).  A third, `pairs`, counts the addresses classified for each
+ * pair of contexts: code racing on the many objects of one allocation site
+ * (a field of every request) is classified LH_RT_PAIR_VARS times, not once
+ * per object (each classification looks the block up).  A race met in a signal handler (wrap_sigaction.c), or
  * while the shim itself runs on this thread, is not written: that would
  * take the log lock and intern stacks in a handler; it is counted, noted
  * at exit, and written if it happens again outside a handler.
@@ -21,8 +24,9 @@
 #include <dlfcn.h>
 #include <string.h>
 
-static struct lh_itab seen, races;
-static int noted_races;
+static struct lh_itab seen, races, pairs;
+static uint8_t *pair_vars; /* pairs id -> addresses classified for it (<= LH_RT_PAIR_VARS) */
+static int noted_races, noted_pairs;
 static uint32_t unsafe_dropped;
 
 static void *alloc_cb(void *cookie, size_t n)
@@ -38,7 +42,9 @@ int lh_rt_report_init(void)
 {
 	struct rc_alloc a = { alloc_cb, NULL };
 
-	if (lh_itab_init(&seen, LH_RT_LOG2_RACES_SEEN, &a) < 0 || lh_itab_init(&races, LH_RT_LOG2_RACES, &a) < 0)
+	if (lh_itab_init(&seen, LH_RT_LOG2_RACES_SEEN, &a) < 0 || lh_itab_init(&races, LH_RT_LOG2_RACES, &a) < 0 ||
+	    lh_itab_init(&pairs, LH_RT_LOG2_PAIRS, &a) < 0 ||
+	    !(pair_vars = lh_alloc((size_t)1 << LH_RT_LOG2_PAIRS)))
 		return -1;
 	__atomic_store_n(&tables_ready, 1, __ATOMIC_RELEASE);
 	return 0;
@@ -134,6 +140,22 @@ void lh_rt_race_hook(void *cookie, const struct rc_race *r)
 	}
 	if (lh_itab_get(&seen, r->lo, ctx_pair, &is_new) != 0 && !is_new)
 		return;
+	/* a new address for a known pair of contexts: one more object of the
+	 * same allocation site, most likely; classifying it costs look-ups in
+	 * the block table, so each pair gets LH_RT_PAIR_VARS of them */
+	{
+		uint32_t pid = lh_itab_get(&pairs, ctx_pair, 0, NULL);
+		if (pid && __atomic_fetch_add(&pair_vars[pid - 1], 0, __ATOMIC_RELAXED) >= LH_RT_PAIR_VARS) {
+			lh_rt_note_limit(&noted_pairs,
+			                 "race detection: the same two calling contexts raced at more than "
+			                 "LH_RT_PAIR_VARS (%d) addresses; further addresses of such a pair "
+			                 "are not classified (a variable only they touch is not reported)",
+			                 LH_RT_PAIR_VARS);
+			return;
+		}
+		if (pid)
+			__atomic_add_fetch(&pair_vars[pid - 1], 1, __ATOMIC_RELAXED);
+	}
 	lh_in_shim++;
 	memset(&rec, 0, sizeof(rec));
 	rec.addr = r->lo;
