@@ -514,8 +514,7 @@ static int ordered_before(const struct acc *a, uint64_t c)
 	return u == a->t || C_CLK(c) <= LD(&a->th->vc[u]);
 }
 
-/* a cell from a slot the engine never handed out (a torn racy read) is
- * treated as ordered: never a false race */
+/* Called under the granule's lock, so c is a whole record the engine wrote. */
 static int races(const struct acc *a, uint64_t c)
 {
 	unsigned u = C_TID(c);

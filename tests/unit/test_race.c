@@ -967,6 +967,44 @@ static void test_bad_input(void)
 	sane();
 }
 
+/* an allocator that runs dry: the engine says so once and keeps working */
+static int alloc_budget;
+static void *t_alloc_dry(void *cookie, size_t size)
+{
+	if (alloc_budget <= 0)
+		return NULL;
+	alloc_budget--;
+	return t_alloc(cookie, size);
+}
+
+static void test_out_of_memory(void)
+{
+	static const struct rc_alloc a = {t_alloc_dry, NULL};
+	static const struct rc_hooks h = {on_race, on_limit, NULL};
+	rc_tid m, t[8];
+
+	mk();
+	alloc_budget = 40; /* the engine, a few threads and leaves, then nothing */
+	E = rc_create(&a, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(E);
+	m = rc_thread_new(E, 0);
+	CU_ASSERT_FATAL(m != 0);
+	for (int i = 0; i < 8; i++)
+		t[i] = rc_thread_new(E, m);
+	for (int r = 0; r < 64; r++)
+		for (int i = 0; i < 8; i++) {
+			if (!t[i])
+				continue;
+			RD(t[i], X + 0x10000 * (uintptr_t)r, 8); /* new leaves, then chains */
+			RD(t[i], X, 8);
+			rc_release(E, t[i], M + 64 * (uintptr_t)r);
+		}
+	WR(m, X, 8);
+	CU_ASSERT_EQUAL(R.limits[RC_LIMIT_MEMORY], 1);
+	CU_ASSERT_EQUAL(alloc_budget, 0);
+	sane();
+}
+
 static void test_clock(void)
 {
 	rc_tid m, a, b;
@@ -1023,6 +1061,7 @@ int main(void)
 		{"many readers then a writer", test_many_readers},
 		{"reported once per pair", test_once_per_pair},
 		{"bad input is harmless", test_bad_input},
+		{"out of memory: told once, no crash", test_out_of_memory},
 		{"clocks", test_clock},
 	};
 	return cunit_run("race engine", tests, N_OF(tests));
