@@ -247,7 +247,7 @@ static int compiler_words(int cxx, char **words, int max)
 {
 	static char buf[4096];
 	const char *v = getenv(cxx ? "LOCKHOUND_CXX" : "LOCKHOUND_CC");
-	char *p, *save = NULL;
+	char *p = NULL, *save = NULL;
 	int n = 0;
 
 	if (!v || !*v) {
