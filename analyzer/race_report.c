@@ -155,8 +155,13 @@ void ra_text(FILE *out, struct rp *r, const struct fd_finding *f, size_t rid)
 	const struct lr_log *log = f->log;
 	const struct lh_rec_race *first = &rf->first->r;
 	uint32_t *threads;
-	size_t nt, i;
+	size_t nt, i, n_approx = 0;
 
+	/* exact mode rebuilds every stack from the instrumented calls: say so
+	 * once, and mark single stacks only when the finding mixes both */
+	for (i = 0; i < rf->n_pairs; i++)
+		n_approx += !!(rf->pairs[i].rec->r.prev.flags & LH_RACC_STACK_APPROX) +
+		            !!(rf->pairs[i].rec->r.cur.flags & LH_RACC_STACK_APPROX);
 	fprintf(out, "==== lockhound: R%zu: data race on ", rid);
 	text_variable(out, f);
 	fprintf(out, " — 2 accesses unordered ====\n");
@@ -167,6 +172,9 @@ void ra_text(FILE *out, struct rp *r, const struct fd_finding *f, size_t rid)
 	if (rf->n_pairs > 1 || f->count > 1)
 		fprintf(out, "%zu pair%s of code locations race on it (%zu record%s).\n", rf->n_pairs,
 		        rf->n_pairs == 1 ? "" : "s", f->count, f->count == 1 ? "" : "s");
+	if (n_approx == 2 * rf->n_pairs)
+		fprintf(out, "Stacks are rebuilt from the instrumented calls (uninstrumented callers do not\n"
+		             "show).\n");
 	fprintf(out, "\n");
 	for (i = 0; i < rf->n_pairs; i++) {
 		const struct ra_pair *p = &rf->pairs[i];
@@ -187,8 +195,8 @@ void ra_text(FILE *out, struct rp *r, const struct fd_finding *f, size_t rid)
 			fprintf(out, "    ");
 			text_side(out, r, f, rc, side);
 			fprintf(out, ", at 0x%llx%s:\n", (unsigned long long)a->addr,
-			        (a->flags & LH_RACC_STACK_APPROX)
-			                ? " (stack rebuilt from the calling context)"
+			        (a->flags & LH_RACC_STACK_APPROX) && n_approx < 2 * rf->n_pairs
+			                ? " (stack rebuilt from the instrumented calls)"
 			                : "");
 			rp_text_stack(out, r, log, a->stack_id, "      ");
 		}
