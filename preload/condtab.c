@@ -107,6 +107,14 @@ int lh_cond_waiters(const void *cond)
 	return n;
 }
 
+void lh_cond_fork_lock(int take)
+{
+	if (take)
+		lh_mu_lock(&cond_mu);
+	else
+		lh_mu_unlock(&cond_mu);
+}
+
 void lh_cond_after_fork_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;

@@ -474,6 +474,14 @@ int lh_edge_self_blocks(const struct lh_thread *t, const struct lh_acq *a)
 	return 0;
 }
 
+void lh_edge_fork_lock(int take)
+{
+	if (take)
+		lh_mu_lock(&edge_mu);
+	else
+		lh_mu_unlock(&edge_mu);
+}
+
 void lh_edge_after_fork_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;

@@ -92,6 +92,7 @@ static void fork_prepare(void)
 		return;
 	lh_in_shim++;
 	LH_RT_HOOK(lh_rt_fork_prepare());
+	lh_core_fork_prepare(); /* before the registry and log locks */
 	lh_mu_lock(&lh_thr_mu);
 	lh_mu_lock(&lh_log_mu);
 }
@@ -102,6 +103,7 @@ static void fork_parent(void)
 		return;
 	lh_mu_unlock(&lh_log_mu);
 	lh_mu_unlock(&lh_thr_mu);
+	lh_core_fork_parent();
 	LH_RT_HOOK(lh_rt_fork_parent());
 	lh_in_shim--;
 }

@@ -346,6 +346,14 @@ void lh_lid_describe(const struct lh_lock *lk, uint64_t id, struct lh_rec_lock *
 	r->generation = __atomic_load_n(&lk->gen, __ATOMIC_RELAXED);
 }
 
+void lh_lid_fork_lock(int take)
+{
+	if (take)
+		lh_mu_lock(&grow_mu);
+	else
+		lh_mu_unlock(&grow_mu);
+}
+
 void lh_lid_after_fork_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;

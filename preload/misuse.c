@@ -130,6 +130,14 @@ static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack,
 	lh_in_shim--;
 }
 
+void lh_mis_fork_lock(int take)
+{
+	if (take)
+		lh_mu_lock(&seen_mu);
+	else
+		lh_mu_unlock(&seen_mu);
+}
+
 void lh_mis_after_fork_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;

@@ -399,6 +399,10 @@ LH_HIDDEN void lh_core_released(void *addr, int kind, uintptr_t ra);
 /* condition wait: the mutex is released for the wait, re-acquired after;
  * cond_enter's result (LH_COND_*) goes back to cond_leave */
 LH_HIDDEN void lh_core_cond_release(void *mutex, int kind, uintptr_t ra);
+/* fork: take the units' locks before the registry and log locks (prepare),
+ * release them in the parent; the child re-creates them */
+LH_HIDDEN void lh_core_fork_prepare(void);
+LH_HIDDEN void lh_core_fork_parent(void);
 LH_HIDDEN void lh_core_after_fork_child(void);
 LH_HIDDEN uint32_t lh_core_mutex_flags(const pthread_mutex_t *m);
 /* misuse checks, on the paths where they cost nothing extra */
@@ -427,6 +431,7 @@ LH_HIDDEN void lh_lid_end(struct lh_lock *lk); /* destroy: the next use starts a
 LH_HIDDEN void lh_lid_freed(void *ptr, size_t size); /* end the locks in freed memory */
 LH_HIDDEN uint64_t lh_lid_peek(const struct lh_lock *lk); /* the usable id or 0, no side effect */
 LH_HIDDEN void lh_lid_describe(const struct lh_lock *lk, uint64_t id, struct lh_rec_lock *r);
+LH_HIDDEN void lh_lid_fork_lock(int take); /* 1: take its lock for fork, 0: release */
 LH_HIDDEN void lh_lid_after_fork_child(void);
 enum lh_lid_stage { LH_LID_STAGE_CLAIMED = 1, LH_LID_STAGE_FILLED, LH_LID_STAGE_PUBLISHED };
 
@@ -458,6 +463,7 @@ LH_HIDDEN uint64_t lh_edge_key(uint64_t from_id, uint64_t to_id, unsigned from_m
                                unsigned to_mode, uintptr_t from_ra, uintptr_t to_ra, uint64_t gates);
 /* make sure the LOCK record of (lk, id) is in the current log */
 LH_HIDDEN void lh_edge_lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id);
+LH_HIDDEN void lh_edge_fork_lock(int take);
 LH_HIDDEN void lh_edge_after_fork_child(void);
 LH_HIDDEN int lh_held_find(const struct lh_thread *t, const void *addr); /* index or -1 */
 LH_HIDDEN int lh_held_release(struct lh_thread *t, void *addr);          /* enum lh_rel_result */
@@ -480,6 +486,7 @@ LH_HIDDEN int lh_cond_enter(void *cond, void *mutex, uint32_t thread, uintptr_t 
                             struct lh_cond_other *other);
 LH_HIDDEN void lh_cond_leave(void *cond, int entered); /* entered: lh_cond_enter's result */
 LH_HIDDEN int lh_cond_waiters(const void *cond);
+LH_HIDDEN void lh_cond_fork_lock(int take);
 LH_HIDDEN void lh_cond_after_fork_child(void);
 
 /* ---- misuse (misuse.c) ---- */
@@ -493,6 +500,7 @@ LH_HIDDEN int lh_mis_lock_failed(int kind, int rc, int destroyed);
 enum { LH_MIS_FIRST = 1, LH_MIS_SEEN = 2 };
 /* first time for (what, call site)?  LH_MIS_SEEN also past LH_MIS_SITES */
 LH_HIDDEN int lh_mis_once(int what, uintptr_t ra, const void *addr);
+LH_HIDDEN void lh_mis_fork_lock(int take);
 LH_HIDDEN void lh_mis_after_fork_child(void);
 LH_HIDDEN void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
                                 const struct lh_rec_finding_item *items, int n_items);
