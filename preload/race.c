@@ -505,77 +505,78 @@ static void add_pending(struct acc *a, uint64_t c, uint32_t ctx, uintptr_t gbase
 	p->phi = phi;
 }
 
-/* An access X dominates cell c when c happens before X and every access
- * that races with c on c's bytes under X's mask races with X too: X is a
- * write if c is, X is plain if c is.  Then those bytes of c can go. */
-static int ordered_before(const struct acc *a, uint64_t c)
-{
-	unsigned u = C_TID(c);
-	return u == a->t || C_CLK(c) <= LD(&a->th->vc[u]);
-}
 
-/* Called under the granule's lock, so c is a whole record the engine wrote. */
-static int races(const struct acc *a, uint64_t c)
-{
-	unsigned u = C_TID(c);
 
-	if (!u || u == a->t)
-		return 0;
-	if (!a->is_write && !(c & C_W))
-		return 0;
-	if (a->is_atomic && !(c & C_P))
-		return 0;
-	return C_CLK(c) > LD(&a->th->vc[u]);
-}
+/* What check_gran's pass over the cells builds: the record to insert and
+ * the first free cell. */
+struct upd {
+	uint64_t newc;
+	uint64_t *empty;
+	uint32_t *empty_ctx;
+};
 
-/* One group of cells (inline or a chunk) for check_gran: the races with
- * each, then what the access dominates is dropped and this epoch's
- * record of the same kind merged. */
-static void update_cells(struct acc *a, uint64_t *cells, uint32_t *ctxs, int n, unsigned mask,
-                         uintptr_t gbase, uint64_t *newc, uint64_t **empty, uint32_t **empty_ctx)
+#define C_MASKBITS (0xffull << C_MASK_SHIFT)
+
+/* One group of cells (inline or a chunk) for check_gran, called under the
+ * granule's lock (each c is a whole record the engine wrote): the races
+ * with each, then what the access dominates is dropped and this epoch's
+ * record of the same kind and ctx merged into the new one.  An access X
+ * dominates cell c on their shared bytes when c happens before X, X is a
+ * write if c is and plain if c is: every access that would race with c
+ * there races with X too, so those bytes of c can go. */
+static inline __attribute__((always_inline)) void
+update_cells(struct acc *a, uint64_t *cells, uint32_t *ctxs, int n, unsigned mask, uintptr_t gbase,
+             struct upd *up)
 {
-	uint64_t kind_need = a->kind;
+	const uint64_t same = up->newc & ~C_MASKBITS; /* this thread, epoch and kind */
+	const uint64_t *vc = a->th->vc;
+	uint64_t newc = up->newc;
 
 	for (int k = 0; k < n; k++) {
 		uint64_t c = LD(&cells[k]);
-		unsigned cm;
+		unsigned cm, ov, u;
 
-		if (!c) {
-			if (!*empty) {
-				*empty = &cells[k];
-				*empty_ctx = &ctxs[k];
-			}
-			continue;
-		}
+		if (!c)
+			goto free_cell;
 		cm = C_MASK(c);
-		if ((cm & mask) && races(a, c))
-			add_pending(a, c, LD(&ctxs[k]), gbase, cm & mask);
-		if ((cm & mask) && (kind_need & (c & (C_W | C_P))) == (c & (C_W | C_P)) &&
-		    ordered_before(a, c)) {
-			/* X dominates c on the shared bytes: trim them */
-			cm &= ~mask;
-			c = (c & ~(0xffull << C_MASK_SHIFT)) | ((uint64_t)cm << C_MASK_SHIFT);
-			if (!cm) {
+		ov = cm & mask;
+		if ((c & ~C_MASKBITS) == same) {
+			/* ordered and dominated: merged when the ctx is the same,
+			 * else only the shared bytes go */
+			if (LD(&ctxs[k]) == a->ctx) {
+				newc |= (uint64_t)cm << C_MASK_SHIFT;
 				ST(&cells[k], 0);
-				if (!*empty) {
-					*empty = &cells[k];
-					*empty_ctx = &ctxs[k];
-				}
+				goto free_cell;
+			}
+		} else if (!ov) {
+			continue;
+		} else {
+			u = C_TID(c);
+			if (u != a->t && C_CLK(c) > LD(&vc[u])) {
+				/* not ordered: a race unless both read or both are atomic */
+				if ((a->is_write || (c & C_W)) && (!a->is_atomic || (c & C_P)))
+					add_pending(a, c, LD(&ctxs[k]), gbase, ov);
 				continue;
 			}
-			ST(&cells[k], c);
+			/* ordered: dominated when X is a write if c is, plain if c is */
+			if ((a->kind & c & (C_W | C_P)) != (c & (C_W | C_P)))
+				continue;
 		}
-		/* same thread, same epoch, same kind and context: one record */
-		if ((c & ~(0xffull << C_MASK_SHIFT)) == (*newc & ~(0xffull << C_MASK_SHIFT)) &&
-		    LD(&ctxs[k]) == a->ctx) {
-			*newc |= (uint64_t)cm << C_MASK_SHIFT;
-			ST(&cells[k], 0);
-			if (!*empty) {
-				*empty = &cells[k];
-				*empty_ctx = &ctxs[k];
-			}
+		if (!ov)
+			continue;
+		cm &= ~mask;
+		if (cm) {
+			ST(&cells[k], (c & ~C_MASKBITS) | ((uint64_t)cm << C_MASK_SHIFT));
+			continue;
+		}
+		ST(&cells[k], 0);
+	free_cell:
+		if (!up->empty) {
+			up->empty = &cells[k];
+			up->empty_ctx = &ctxs[k];
 		}
 	}
+	up->newc = newc;
 }
 
 /* the fast check: a cell of this thread's epoch that dominates the access */
@@ -647,17 +648,17 @@ static void compact(struct rc_engine *e, struct rc_thread *th, struct rc_gran *g
 }
 
 /* Check the access against granule g (its bytes `mask`), then record it. */
-static void check_gran(struct acc *a, struct rc_gran *g, uintptr_t gbase, unsigned mask)
+static void check_gran(struct acc *a, struct rc_gran *g, uintptr_t gbase, unsigned mask,
+                       int inline_checked)
 {
 	struct rc_engine *e = a->e;
 	uint64_t need = ((uint64_t)mask << C_MASK_SHIFT) | a->kind;
 	uint64_t sel = C_KEY | need, want = a->key | need;
-	uint64_t newc = a->key | need;
-	uint64_t *empty = NULL;
-	uint32_t *empty_ctx = NULL, idx;
+	struct upd up = {a->key | need, NULL, NULL};
+	uint32_t idx;
 	struct rc_chunk *c;
 
-	if (hit_inline(g, sel, want))
+	if (!inline_checked && hit_inline(g, sel, want))
 		return;
 	g_lock(e, g);
 	/* under the lock, the chain is consistent: a hit anywhere means done */
@@ -671,23 +672,23 @@ static void check_gran(struct acc *a, struct rc_gran *g, uintptr_t gbase, unsign
 		goto unlock;
 
 	/* races, then drop what the access dominates, merge with this epoch's record */
-	update_cells(a, g->cell, g->ctx, RC_INLINE_CELLS, mask, gbase, &newc, &empty, &empty_ctx);
+	update_cells(a, g->cell, g->ctx, RC_INLINE_CELLS, mask, gbase, &up);
 	for (idx = LD(&g->more) & G_IDX; idx; idx = c->next) {
 		c = chunk_at(e, idx);
-		update_cells(a, c->cell, c->ctx, RC_CHUNK_CELLS, mask, gbase, &newc, &empty, &empty_ctx);
+		update_cells(a, c->cell, c->ctx, RC_CHUNK_CELLS, mask, gbase, &up);
 	}
-	if (!empty) {
+	if (!up.empty) {
 		uint32_t n = chunk_new(e, a->th);
 		if (!n)
 			goto unlock; /* RC_LIMIT_MEMORY told: this access goes unrecorded */
 		c = chunk_at(e, n);
 		ST(&c->next, LD(&g->more) & G_IDX);
 		g_set_more(g, n);
-		empty = &c->cell[0];
-		empty_ctx = &c->ctx[0];
+		up.empty = &c->cell[0];
+		up.empty_ctx = &c->ctx[0];
 	}
-	ST(empty_ctx, a->ctx);
-	ST(empty, newc);
+	ST(up.empty_ctx, a->ctx);
+	ST(up.empty, up.newc);
 	if (LD(&g->more) & G_IDX)
 		compact(e, a->th, g);
 unlock:
@@ -761,7 +762,7 @@ static int access_slow(struct rc_engine *e, struct rc_thread *th, rc_tid t, uint
 				break;
 			continue;
 		}
-		check_gran(&a, g, gbase, mask);
+		check_gran(&a, g, gbase, mask, 0);
 		if (gend < gbase)
 			break;
 		p = gend;
@@ -804,7 +805,37 @@ static __attribute__((noinline)) int access_miss(struct rc_engine *e, rc_tid t, 
 	a.key = (uint64_t)t | (th->clk << C_CLK_SHIFT);
 	a.kind = (is_write ? C_W : 0) | (is_atomic ? 0 : C_P);
 	th->n_pend = 0;
-	check_gran(&a, g, addr & ~(uintptr_t)7, (unsigned)(((1u << size) - 1) << off));
+	check_gran(&a, g, addr & ~(uintptr_t)7, (unsigned)(((1u << size) - 1) << off), 0);
+	return th->n_pend ? flush(&a) : 0;
+}
+
+/* A miss in the inline cells of granule g, for an access inside it.  want
+ * is the cell the access would be (tid, epoch, mask, kind): six arguments,
+ * all in registers, so the fast path reaches here by a jump. */
+static __attribute__((noinline)) int miss_in_gran(struct rc_engine *e, struct rc_thread *th,
+                                                  struct rc_gran *g, uintptr_t addr,
+                                                  uint64_t want, uint32_t ctx)
+{
+	unsigned mask = C_MASK(want);
+	uint64_t sel = C_KEY | (want & ~C_KEY);
+	struct acc a;
+
+	if (!mask || th->in_hook)
+		return 0;
+	if ((LD(&g->more) & G_IDX) && hit_chain(e, g, sel, want))
+		return 0;
+	a.e = e;
+	a.th = th;
+	a.t = (rc_tid)C_TID(want);
+	a.is_write = !!(want & C_W);
+	a.is_atomic = !(want & C_P);
+	a.ctx = ctx;
+	a.addr = addr;
+	a.size = (size_t)__builtin_popcount(mask);
+	a.key = want & C_KEY;
+	a.kind = want & (C_W | C_P);
+	th->n_pend = 0;
+	check_gran(&a, g, addr & ~(uintptr_t)7, mask, 1);
 	return th->n_pend ? flush(&a) : 0;
 }
 
@@ -836,7 +867,7 @@ int rc_access(struct rc_engine *e, rc_tid t, uintptr_t addr, uint32_t size, int 
 	sel = C_KEY | need;
 	if (__builtin_expect(hit_inline(g, sel, want), 1))
 		return 0;
-	return access_miss(e, t, addr, size, is_write, is_atomic, ctx);
+	return miss_in_gran(e, (struct rc_thread *)th, g, addr, want, ctx);
 }
 
 int rc_access_range(struct rc_engine *e, rc_tid t, uintptr_t addr, size_t size, int is_write,

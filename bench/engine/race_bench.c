@@ -4,7 +4,8 @@
  * data) and on its slow paths (new epoch, first touch), and per
  * release/acquire pair.  Scripted threads on one OS thread, except the
  * last case, where real threads read shared data at once.  Not part of
- * make check: make bench-engine.  Prints the best of REPS runs.
+ * make check: make bench-engine.  Prints the best of REPS runs; with a
+ * second argument, runs that one case once (for instruction counts).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -213,9 +214,31 @@ static double parallel_read(long n, int k)
 		b_;                                                                         \
 	})
 
+/* race_bench N CASE: one case, once, for counting instructions
+ * (valgrind --tool=cachegrind; subtract a run with N = 0) */
+static int one_case(long n, int c)
+{
+	switch (c) {
+	case 0: same_thread(n, 1); break;
+	case 1: shared_read(n, 2); break;
+	case 2: shared_read(n, 8); break;
+	case 3: new_epoch(n); break;
+	case 4: reread_after_init(n); break;
+	case 5: first_touch(n); break;
+	case 6: lock_handoff(n, 2); break;
+	default:
+		fprintf(stderr, "race_bench: CASE is 0..6\n");
+		return 2;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 20000000;
+
+	if (argc > 2)
+		return one_case(n, atoi(argv[2]));
 
 	printf("rc_access, ns per call, best of %d runs of %ld calls\n", REPS, n);
 	printf("  same thread, same epoch, write        %6.2f\n", BEST(same_thread(n, 1)));
