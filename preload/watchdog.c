@@ -25,7 +25,7 @@
  * site.
  *
  * Self-deadlock on a lock the thread holds itself: lh_wd_self_deadlock
- * reports it from the blocking thread, when core.c's rules say the wait
+ * reports it from the blocking thread, when edges.c's rule (lh_edge_self_blocks) says the wait
  * cannot end; the graph finds the rest (a cycle of one, or a read lock
  * queued behind a writer that waits for the thread's own read).
  *
