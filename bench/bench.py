@@ -539,6 +539,20 @@ def wait_listening(port, proc, limit):
     return False
 
 
+def perf_attach(wrapper_pid, data):
+    """`perf record` attached to the program the rusage wrapper started"""
+    try:
+        with open("/proc/%d/task/%d/children" % (wrapper_pid, wrapper_pid)) as f:
+            kids = f.read().split()
+    except OSError:
+        return None
+    if not kids:
+        return None
+    return subprocess.Popen(["perf", "record", "-q", "-F", "999", "-o", data, "-p", kids[0]],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
 def mc_maxconns():
     """memcached sets both limits of RLIMIT_NOFILE to its -c; under valgrind
     that only works if -c is what valgrind reports as the hard limit (the
@@ -566,9 +580,10 @@ class Memcached(Bench):
                 self.skip[c] = "valgrind not installed"
         return True
 
-    def run(self, cfg, scale=1, timeout=None, logdir=None):
+    def run(self, cfg, scale=1, timeout=None, logdir=None, perf_data=None):
         """the server under cfg, the client (mcload) native; the time is the
-        client's load phase (all connections open -> last reply)"""
+        client's load phase (all connections open -> last reply); with
+        perf_data, `perf record` samples the server during that phase"""
         port = free_port()
         argv = valgrind_prefix(cfg) + [
             self.exes.get(cfg, "memcached"), "-p", str(port), "-U", "0", "-l", "127.0.0.1",
@@ -583,11 +598,21 @@ class Memcached(Bench):
         try:
             up = wait_listening(port, server, 120 if cfg in VALGRIND + X_DETECTORS else 30)
             c = None
+            perf = None
+            if up and perf_data:
+                perf = perf_attach(server.pid, perf_data)
             if up:
                 with open(cout, "wb") as fo, open(cerr, "wb") as fe:
                     c = run_proc([os.path.join(BB, "mcload"), "127.0.0.1", str(port),
                                   str(MC_CONNS), str(MC_KEYS), str(MC_ROUNDS * scale), "30"],
                                  None, timeout=timeout, stdout=fo, stderr=fe)
+            if perf:
+                perf.send_signal(signal.SIGINT)
+                try:
+                    perf.wait(60)
+                except subprocess.TimeoutExpired:
+                    perf.kill()
+                    perf.wait()
         finally:
             try:
                 os.kill(server.pid, signal.SIGTERM)
@@ -1095,48 +1120,67 @@ def x_ratio(b, cfg, against="native", attr="wall"):
 
 
 def exact_profile(benches):
-    """perf profiles of the lockhound build of the microbenchmark where it
-    does worst against its TSan peer, and of that TSan build, to say why"""
+    """perf profiles, to say why lockhound misses where it does: its build
+    and its TSan peer's on the microbenchmark where it does worst against
+    that peer, and on the real program(s) where it is slower than TSan"""
     worst = None
+    reals = []
     for b in benches:
-        if b.kind != "micro":
-            continue
         for lh, ts in X_PEER.items():
-            if lh in b.exes and ts in b.exes:
-                x = x_ratio(b, lh, ts)
-                if x is not None and (worst is None or x > worst[0]):
-                    worst = (x, b, lh, ts)
-    if worst is None:
-        return
-    x, b, lh, ts = worst
-    log("== exact mode: perf profile of %s (%s is %s its peer %s)" % (
-        b.name, X_LABEL[lh], fmt_x(x), X_LABEL[ts]))
-    for cfg in (lh, ts):
-        data = os.path.join(WORK, "perf.%s.data" % cfg)
-        logdir = fresh_dir(os.path.join(WORK, "logs", "x.perf")) if cfg in X_LH else None
+            if lh not in b.exes or ts not in b.exes:
+                continue
+            x = x_ratio(b, lh, ts)
+            if x is None:
+                continue
+            if b.kind == "micro" and (worst is None or x > worst[0]):
+                worst = (x, b, lh, ts)
+            elif b.kind == "real" and x > 1 and (not reals or reals[-1][1] is not b):
+                reals.append((x, b, lh, ts))
+    for x, b, lh, ts in ([worst] if worst else []) + reals:
+        log("== exact mode: perf profile of %s (%s is %s its peer %s)" % (
+            b.name, X_LABEL[lh], fmt_x(x), X_LABEL[ts]))
+        for cfg in (lh, ts):
+            profile_one(b, cfg)
+
+
+def perf_top(data):
+    """the top entries of perf report on a perf.data file"""
+    rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                          "--sort", "dso,symbol", "--percent-limit", "1"],
+                         capture_output=True, text=True, timeout=300)
+    # perf prints empty IPC columns ("-  -") on machines without branch
+    # records: dropped, with the padding before them
+    return [re.sub(r"(\s+-)*\s*$", "", l) for l in rep.stdout.splitlines()
+            if l.strip() and not l.startswith("#")][:20]
+
+
+def profile_one(b, cfg):
+    data = os.path.join(WORK, "perf.%s.data" % cfg)
+    err = os.path.join(WORK, "perf.err")
+    logdir = fresh_dir(os.path.join(WORK, "logs", "x.perf")) if cfg in X_LH else None
+    if b.kind == "micro":
         argv = ["perf", "record", "-q", "-F", "999", "-o", data, "--", b.exes[cfg], str(THREADS)]
-        r = run_proc(argv, config_env(cfg, logdir), timeout=X_TIMEOUT,
-                     stderr=open(os.path.join(WORK, "perf.err"), "wb"))
-        if logdir:
-            shutil.rmtree(logdir, ignore_errors=True)
-        if r.timed_out or r.rc not in (0, RACE_EXIT):
-            note("exact mode: perf record of %s under %s failed: rc=%d %s" % (
-                b.name, X_LABEL[cfg], r.rc, tail(os.path.join(WORK, "perf.err"))))
-            continue
-        rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
-                              "--sort", "dso,symbol", "--percent-limit", "1"],
-                             capture_output=True, text=True, timeout=300)
-        # perf prints empty IPC columns ("-  -") on machines without
-        # branch records: dropped, with the padding before them
-        lines = [re.sub(r"(\s+-)*\s*$", "", l) for l in rep.stdout.splitlines()
-                 if l.strip() and not l.startswith("#")][:20]
-        xprofile.append(("%s under %s" % (b.name, X_LABEL[cfg]),
-                         "perf record -F 999 -- %s %d; perf report --no-children --sort dso,symbol"
-                         % (os.path.relpath(b.exes[cfg], ROOT), THREADS), lines))
-        try:
-            os.unlink(data)
-        except OSError:
-            pass
+        with open(err, "wb") as fe:
+            r = run_proc(argv, config_env(cfg, logdir), timeout=X_TIMEOUT, stderr=fe)
+        ok = not r.timed_out and r.rc in (0, RACE_EXIT)
+        why = "rc=%d %s" % (r.rc, tail(err))
+        cmd = "perf record -F 999 -- %s %d" % (os.path.relpath(b.exes[cfg], ROOT), THREADS)
+    else:
+        r = b.run(cfg, 1, X_TIMEOUT, logdir, perf_data=data)
+        ok = r.ok and os.path.exists(data)
+        why = r.why or "no perf data"
+        cmd = "perf record -F 999 -p SERVER during the client's load phase"
+    if logdir:
+        shutil.rmtree(logdir, ignore_errors=True)
+    if not ok:
+        note("exact mode: perf record of %s under %s failed: %s" % (b.name, X_LABEL[cfg], why))
+        return
+    xprofile.append(("%s under %s" % (b.name, X_LABEL[cfg]),
+                     cmd + "; perf report --no-children --sort dso,symbol", perf_top(data)))
+    try:
+        os.unlink(data)
+    except OSError:
+        pass
 
 
 def x_time_cell(b, cfg):
