@@ -48,25 +48,61 @@ static int init_state; /* 0, 1 initializing, 2 done (on or failed) */
 static int noted_nodes, noted_ctxs, noted_locksets, noted_lockset_size, noted_blocks,
     noted_threads, noted_engine_threads, noted_engine_memory, noted_engine_epoch, noted_engine_reuse, noted_engine_address;
 
+/* Notes that came up where the log lock must not be taken (a signal
+ * handler, the shim's own code: lock hooks run there) wait here, written
+ * at the next safe note or at exit; at most LH_RT_PENDING_NOTES of them. */
+#define LH_RT_PENDING_NOTES 16
+static struct {
+	int state; /* 0 free, 1 being written, 2 waiting, 3 written */
+	char text[400];
+} pending[LH_RT_PENDING_NOTES];
+
+static void flush_pending(void)
+{
+	int i;
+
+	for (i = 0; i < LH_RT_PENDING_NOTES; i++) {
+		int two = 2;
+		if (__atomic_compare_exchange_n(&pending[i].state, &two, 3, 0, __ATOMIC_ACQUIRE,
+		                                __ATOMIC_RELAXED))
+			lh_log_note("%s", pending[i].text);
+	}
+}
+
 void lh_rt_note_limit(int *noted, const char *fmt, ...)
 {
-	char buf[400];
 	va_list ap;
-	int z = 0;
+	int z = 0, i, safe = !lh_in_shim && !lh_rt_in_signal;
+	char buf[400];
 
-	/* never the log lock in a signal handler, nor while the shim itself
-	 * runs on this thread (a handler interrupted it): the note waits for
-	 * the next time */
-	if (lh_in_shim || lh_rt_in_signal || __atomic_load_n(noted, __ATOMIC_RELAXED))
-		return;
-	if (!__atomic_compare_exchange_n(noted, &z, 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+	if (__atomic_load_n(noted, __ATOMIC_RELAXED) ||
+	    !__atomic_compare_exchange_n(noted, &z, 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	if (!safe) {
+		for (i = 0; i < LH_RT_PENDING_NOTES; i++) {
+			int zero = 0;
+			if (__atomic_compare_exchange_n(&pending[i].state, &zero, 1, 0, __ATOMIC_ACQUIRE,
+			                                __ATOMIC_RELAXED)) {
+				memcpy(pending[i].text, buf, sizeof(buf));
+				__atomic_store_n(&pending[i].state, 2, __ATOMIC_RELEASE);
+				return;
+			}
+		}
+		return; /* more than LH_RT_PENDING_NOTES kinds at once: the first ones tell */
+	}
 	lh_in_shim++;
+	flush_pending();
 	lh_log_note("%s", buf);
 	lh_in_shim--;
+}
+
+/* at exit (init.c's handler, lh_in_shim raised) */
+void lh_rt_flush_notes(void)
+{
+	flush_pending();
 }
 
 static void *rt_alloc(void *cookie, size_t size)
@@ -250,14 +286,12 @@ struct lh_rt_thread *lh_rt_thread_new(void)
 {
 	struct lh_rt_thread *me = lh_rt_cur(), *c;
 
-	lh_in_shim++;
 	c = thread_alloc();
 	if (c) {
 		c->tid = rc_thread_new(lh_rt_engine, me ? me->tid : 0);
 		c->state = LH_RT_T_LIVE;
 		slot_set(c);
 	}
-	lh_in_shim--;
 	return c;
 }
 

@@ -163,7 +163,11 @@ LH_HIDDEN void lh_rt_range(const void *addr, size_t n, int is_write, uintptr_t p
 /* a heap block allocated at return address ra / freed */
 LH_HIDDEN void lh_rt_alloc(void *p, size_t n, uintptr_t ra);
 LH_HIDDEN void lh_rt_free(void *p);
+/* one note per limit (*noted): written now, or, where the log lock must
+ * not be taken (a signal handler, the shim's own code), kept and written
+ * at the next safe note or at exit */
 LH_HIDDEN void lh_rt_note_limit(int *noted, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+LH_HIDDEN void lh_rt_flush_notes(void);
 
 /* ---- rt_report.c ---- */
 LH_HIDDEN void lh_rt_race_hook(void *cookie, const struct rc_race *r);

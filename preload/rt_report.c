@@ -26,8 +26,18 @@
 
 static struct lh_itab seen, races, pairs;
 static uint8_t *pair_vars; /* pairs id -> addresses classified for it (<= LH_RT_PAIR_VARS) */
-static int noted_races, noted_pairs;
+static int noted_races, noted_pairs, noted_nothread;
 static uint32_t unsafe_dropped;
+
+/* a note from inside the hook, where lh_in_shim is already raised by the
+ * hook itself (lh_rt_note_limit would wait for a safer moment) */
+static void note_once(int *noted, const char *text)
+{
+	int z = 0;
+
+	if (__atomic_compare_exchange_n(noted, &z, 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		lh_log_note("%s", text);
+}
 
 static void *alloc_cb(void *cookie, size_t n)
 {
@@ -185,13 +195,19 @@ void lh_rt_race_hook(void *cookie, const struct rc_race *r)
 	}
 	is_new = 0;
 	if (lh_itab_get(&races, var_key, ctx_pair, &is_new) == 0) {
-		lh_rt_note_limit(&noted_races,
-		                 "race detection: more distinct races than LH_RT_LOG2_RACES allows; later "
-		                 "ones are not reported");
+		note_once(&noted_races, "race detection: more distinct races than LH_RT_LOG2_RACES "
+		                        "allows; later ones are not reported");
 		goto out;
 	}
 	if (!is_new)
 		goto out;
+	/* a side whose thread the shim never registered (its first access came
+	 * while the registry could not take it) cannot be named: not written */
+	if (!lh_rt_thread_id(r->cur.tid) || !lh_rt_thread_id(r->prev.tid)) {
+		note_once(&noted_nothread, "race detection: a race involving a thread the shim never "
+		                           "registered was not written");
+		goto out;
+	}
 	rec.detected_by = LH_RACE_BY_INSTRUMENTATION;
 	rec.time_ns = lh_now_ns();
 	fill_side(&rec.cur, &r->cur, &ls_cur);
@@ -212,6 +228,7 @@ void lh_rt_at_exit(void)
 {
 	uint32_t n = __atomic_load_n(&unsafe_dropped, __ATOMIC_RELAXED);
 
+	lh_rt_flush_notes();
 	if (n)
 		lh_log_note("race detection: %u race reports from inside signal handlers (or from "
 		            "code that interrupted the shim) were not written; races there may be missing",
