@@ -123,7 +123,7 @@ $(B)/testprogs/%.so: testprogs/%.c
 # again with LH_UNIT_TEST (their test hooks) and linked into the unit tests
 # with tests/unit/shim_stubs.c: no constructor, no LD_PRELOAD, no log file.
 UNIT_STUBBED_SRC := preload/lockid.c preload/edges.c preload/condtab.c preload/misuse.c \
-                    preload/alloc.c tests/unit/shim_stubs.c
+                    preload/alloc.c preload/forklocks.c tests/unit/shim_stubs.c
 UNIT_STUBBED_OBJ := $(patsubst %.c,$(B)/pic/unit/%.o,$(UNIT_STUBBED_SRC))
 UNIT_DEFS := -DLH_UNIT_TEST -Ipreload -Itests/unit
 

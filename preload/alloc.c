@@ -13,17 +13,12 @@
 #define CHUNK (1u << 20)
 
 static char *cur, *end;
-static volatile int alloc_lock; /* a spin: held for a few instructions */
+int lh_alloc_spin; /* a spin, held for a few instructions; across fork: forklocks.c */
 
 static void *map(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
-}
-
-void lh_alloc_after_fork_child(void)
-{
-	alloc_lock = 0; /* another thread may have held it at fork */
 }
 
 void *lh_alloc(size_t size)
@@ -33,19 +28,24 @@ void *lh_alloc(size_t size)
 	size = (size + 15) & ~(size_t)15;
 	if (size > CHUNK / 4)
 		return map(size); /* mmap memory is zeroed */
-	while (__atomic_exchange_n(&alloc_lock, 1, __ATOMIC_ACQUIRE))
+	while (__atomic_exchange_n(&lh_alloc_spin, 1, __ATOMIC_ACQUIRE))
 		;
+	lh_locks_held++;
+	/* Invariant: cur and end change only under the spin, which fork
+	 * handlers hold across fork (forklocks.c): a child never sees one
+	 * changed without the other */
+	p = NULL;
 	if (!cur || (size_t)(end - cur) < size) {
 		char *c = map(CHUNK);
-		if (!c) {
-			__atomic_store_n(&alloc_lock, 0, __ATOMIC_RELEASE);
-			return NULL;
-		}
+		if (!c)
+			goto out;
 		cur = c;
 		end = c + CHUNK;
 	}
 	p = cur;
 	cur += size;
-	__atomic_store_n(&alloc_lock, 0, __ATOMIC_RELEASE);
+out:
+	lh_locks_held--;
+	__atomic_store_n(&lh_alloc_spin, 0, __ATOMIC_RELEASE);
 	return p;
 }

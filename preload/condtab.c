@@ -4,7 +4,7 @@
  * first (cond-two-mutexes, docs/DESIGN.md section 12) is seen.  Pure: no
  * threads' state, no log records; tests/unit/test_condtab.c drives it.
  *
- * An open-addressing table of LH_COND_SLOTS entries under cond_mu.  A
+ * An open-addressing table of LH_COND_SLOTS entries under lh_cond_mu.  A
  * condition variable's entry lives while it has waiters; a free entry
  * (no waiters) is reused by the next condition variable that probes it.
  * Limit: a condition variable that finds neither its entry nor a free one
@@ -22,16 +22,16 @@ struct cond_slot {
 	uint32_t thread; /* a thread waiting with `mutex` */
 	uintptr_t ra;    /* and where it waits */
 };
-/* every field under cond_mu */
+/* every field under lh_cond_mu */
 static struct cond_slot conds[LH_COND_SLOTS];
-static pthread_mutex_t cond_mu = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t lh_cond_mu = PTHREAD_MUTEX_INITIALIZER; /* across fork: forklocks.c */
 
 static inline size_t cond_hash(const void *cond)
 {
 	return ((uintptr_t)cond >> 4) % LH_COND_SLOTS;
 }
 
-/* the entry of cond, or NULL; caller holds cond_mu */
+/* the entry of cond, or NULL; caller holds lh_cond_mu */
 static struct cond_slot *find(const void *cond, struct cond_slot **free_slot)
 {
 	size_t j = cond_hash(cond), k;
@@ -53,7 +53,7 @@ int lh_cond_enter(void *cond, void *mutex, uint32_t thread, uintptr_t ra, struct
 	int rc = LH_COND_OK;
 	static int full_noted;
 
-	lh_mu_lock(&cond_mu);
+	lh_mu_lock(&lh_cond_mu);
 	s = find(cond, &free_slot);
 	if (s) {
 		if (s->mutex != mutex) {
@@ -78,7 +78,7 @@ int lh_cond_enter(void *cond, void *mutex, uint32_t thread, uintptr_t ra, struct
 			            cond, LH_COND_PROBE);
 		}
 	}
-	lh_mu_unlock(&cond_mu);
+	lh_mu_unlock(&lh_cond_mu);
 	return rc;
 }
 
@@ -88,11 +88,11 @@ void lh_cond_leave(void *cond, int entered)
 
 	if (entered == LH_COND_UNTRACKED)
 		return;
-	lh_mu_lock(&cond_mu);
+	lh_mu_lock(&lh_cond_mu);
 	s = find(cond, NULL);
 	if (s)
 		s->waiters--;
-	lh_mu_unlock(&cond_mu);
+	lh_mu_unlock(&lh_cond_mu);
 }
 
 int lh_cond_waiters(const void *cond)
@@ -100,25 +100,15 @@ int lh_cond_waiters(const void *cond)
 	struct cond_slot *s;
 	int n;
 
-	lh_mu_lock(&cond_mu);
+	lh_mu_lock(&lh_cond_mu);
 	s = find(cond, NULL);
 	n = s ? s->waiters : 0;
-	lh_mu_unlock(&cond_mu);
+	lh_mu_unlock(&lh_cond_mu);
 	return n;
-}
-
-void lh_cond_fork_lock(int take)
-{
-	if (take)
-		lh_mu_lock(&cond_mu);
-	else
-		lh_mu_unlock(&cond_mu);
 }
 
 void lh_cond_after_fork_child(void)
 {
-	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-
-	cond_mu = fresh;
+	/* lh_cond_mu was re-made by lh_fork_reset_all */
 	memset(conds, 0, sizeof(conds)); /* the waiters were other threads */
 }

@@ -377,27 +377,6 @@ void lh_core_cond_release(void *mutex, int kind, uintptr_t ra)
 		lh_held_drop(t, mutex);
 }
 
-/* Fork: the units' locks are held across fork (taken here, in this order,
- * before the thread registry, stack and log locks, which edge recording
- * takes while it holds edge_mu; none of the four nests inside another), so
- * the child copies their tables in a consistent state and re-creates the
- * locks (lh_core_after_fork_child). */
-void lh_core_fork_prepare(void)
-{
-	lh_mis_fork_lock(1);
-	lh_cond_fork_lock(1);
-	lh_lid_fork_lock(1);
-	lh_edge_fork_lock(1);
-}
-
-void lh_core_fork_parent(void)
-{
-	lh_edge_fork_lock(0);
-	lh_lid_fork_lock(0);
-	lh_cond_fork_lock(0);
-	lh_mis_fork_lock(0);
-}
-
 void lh_core_after_fork_child(void)
 {
 	lh_lid_after_fork_child();

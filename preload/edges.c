@@ -17,7 +17,7 @@
  * Edge contexts are identified by a 64-bit key over (H, L, modes, call
  * sites, gate set).  The per-thread cache (edge_cache) answers "seen" in one
  * compare; a miss looks the key up in global sets without a lock and only
- * a context never seen before takes edge_mu, unwinds and writes a record.
+ * a context never seen before takes lh_edge_mu, unwinds and writes a record.
  * One context is recorded for at most LH_THREADS_PER_EDGE threads.  The memo
  * in the held lock's lock_cache entry lets the wrappers' fast path
  * (wrap.h) skip even the hash for a loop that takes A then B.
@@ -32,17 +32,17 @@
 
 #include <string.h>
 
-/* edge_mu guards the sets' writers and every lock's emitted_* fields */
-static pthread_mutex_t edge_mu = PTHREAD_MUTEX_INITIALIZER;
+/* lh_edge_mu guards the sets' writers and every lock's emitted_* fields */
+pthread_mutex_t lh_edge_mu = PTHREAD_MUTEX_INITIALIZER; /* across fork: forklocks.c */
 
 /* Global sets: contexts recorded per thread (key ^ thread), per context how
  * many threads recorded it, and more (below).  Open addressing over uint64
- * keys (0 = empty), doubled when half full.  Written under edge_mu only;
+ * keys (0 = empty), doubled when half full.  Written under lh_edge_mu only;
  * read without it (kset_peek): a table is published with a release store
  * after it is filled, a key after its value, and a table that was replaced
  * stays mapped, so a reader sees a valid table, perhaps a little old.  A
- * reader that misses takes edge_mu and looks again.  Values are read and
- * written with relaxed atomics (readers without edge_mu only compare them). */
+ * reader that misses takes lh_edge_mu and looks again.  Values are read and
+ * written with relaxed atomics (readers without lh_edge_mu only compare them). */
 struct ktab {
 	size_t cap;
 	uint64_t *keys; /* atomic: release store after the value */
@@ -50,14 +50,14 @@ struct ktab {
 };
 struct kset {
 	struct ktab *t; /* atomic: release store once filled */
-	size_t used;    /* under edge_mu */
+	size_t used;    /* under lh_edge_mu */
 };
 static struct kset ctx_by_thread, threads_by_ctx, pairs_by_site, kinds_seen, kinds_by_edge;
 
-/* caller holds edge_mu */
+/* caller holds lh_edge_mu */
 static uint32_t *kset_get(struct kset *s, uint64_t key, int *is_new)
 {
-	struct ktab *t = __atomic_load_n(&s->t, __ATOMIC_RELAXED); /* stored by edge_mu holders only */
+	struct ktab *t = __atomic_load_n(&s->t, __ATOMIC_RELAXED); /* stored by lh_edge_mu holders only */
 	size_t j;
 	uint64_t k;
 
@@ -99,7 +99,7 @@ static uint32_t *kset_get(struct kset *s, uint64_t key, int *is_new)
 	return &t->vals[j];
 }
 
-/* with or without edge_mu */
+/* with or without lh_edge_mu */
 static uint32_t *kset_peek(struct kset *s, uint64_t key)
 {
 	struct ktab *t = __atomic_load_n(&s->t, __ATOMIC_ACQUIRE);
@@ -159,7 +159,7 @@ uint64_t lh_edge_key(uint64_t from_id, uint64_t to_id, unsigned from_mode, unsig
 
 /* ---- LOCK records ---- */
 
-/* caller holds edge_mu: write the LOCK record of (lk, id) unless the
+/* caller holds lh_edge_mu: write the LOCK record of (lk, id) unless the
  * current log has it */
 static void lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id)
 {
@@ -177,9 +177,9 @@ static void lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64
 
 void lh_edge_lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id)
 {
-	lh_mu_lock(&edge_mu);
+	lh_mu_lock(&lh_edge_mu);
 	lock_written(io, lk, id);
-	lh_mu_unlock(&edge_mu);
+	lh_mu_unlock(&lh_edge_mu);
 }
 
 /* ---- recording one edge ---- */
@@ -202,7 +202,7 @@ struct edge_ctx {
 
 /* A new kind of context for an edge (kinds: docs/DESIGN.md section 8, the
  * modes and the gate set) beyond LH_CTX_KINDS_PER_EDGE: the analyzer tries
- * only that many per edge, so say so once.  Caller holds edge_mu. */
+ * only that many per edge, so say so once.  Caller holds lh_edge_mu. */
 static void count_kind(const struct lh_held *h, uint64_t to_id, unsigned to_mode, uint64_t gates)
 {
 	static int noted;
@@ -247,7 +247,7 @@ static void record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i,
 	if (kset_peek(&ctx_by_thread, mix(key, t->id) | 1))
 		return;
 	lh_in_shim++;
-	lh_mu_lock(&edge_mu);
+	lh_mu_lock(&lh_edge_mu);
 	/* A context into a lock no recorded edge has touched yet: within the
 	 * quota of its call sites?  Checked before anything is remembered, so
 	 * a program that makes a new lock per request stops growing here. */
@@ -326,7 +326,7 @@ static void record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i,
 	lock_written(io, lk, id);
 	io->write_edge(t, &e, g_out, g);
 out:
-	lh_mu_unlock(&edge_mu);
+	lh_mu_unlock(&lh_edge_mu);
 	lh_in_shim--;
 }
 
@@ -474,20 +474,9 @@ int lh_edge_self_blocks(const struct lh_thread *t, const struct lh_acq *a)
 	return 0;
 }
 
-void lh_edge_fork_lock(int take)
-{
-	if (take)
-		lh_mu_lock(&edge_mu);
-	else
-		lh_mu_unlock(&edge_mu);
-}
-
 void lh_edge_after_fork_child(void)
 {
-	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-
-	edge_mu = fresh;
-	/* the child's log starts empty: contexts must be recorded again */
+	/* lh_edge_mu was re-made by lh_fork_reset_all; the child's log starts empty: contexts must be recorded again */
 	memset(&ctx_by_thread, 0, sizeof(ctx_by_thread));
 	memset(&threads_by_ctx, 0, sizeof(threads_by_ctx));
 	memset(&pairs_by_site, 0, sizeof(pairs_by_site));

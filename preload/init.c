@@ -11,9 +11,11 @@
  * through (lh_disabled).
  *
  * Fork rules (implemented in fork_prepare/parent/child below, registered
- * with pthread_atfork): the shim's own locks are taken before fork and
- * released after it on both sides, so the child never inherits one held by
- * a thread that does not exist there.  The child opens a log of its own
+ * with pthread_atfork): every one of the shim's own locks is taken before
+ * fork, in the order listed in forklocks.c, and released after it in the
+ * parent; in the child they are made anew (only the forking thread is
+ * there, and it held them all), so the child never inherits one held by a
+ * thread that does not exist there, nor data that thread was changing.  The child opens a log of its own
  * (the pid is in the name), writes the module map again, and goes on with
  * only the forking thread registered.  The log descriptor is O_CLOEXEC, so
  * an exec'd program starts its own log through LD_PRELOAD.
@@ -62,13 +64,17 @@ uint64_t lh_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+__thread int lh_locks_held __attribute__((tls_model("initial-exec")));
+
 void lh_mu_lock(pthread_mutex_t *m)
 {
 	lh_real.mutex_lock(m);
+	lh_locks_held++;
 }
 
 void lh_mu_unlock(pthread_mutex_t *m)
 {
+	lh_locks_held--;
 	lh_real.mutex_unlock(m);
 }
 
@@ -86,40 +92,56 @@ static void *dl_lookup(const char *name, const char *version, void *ctx)
 
 static struct lh_resolve_state resolve_state;
 
+/* 1 while this process's fork handlers hold every shim lock (the forking
+ * thread's prepare took them); 0 when fork came from a signal handler that
+ * interrupted the shim in that thread, which may hold one of them */
+static int fork_locked;
+static int fork_held; /* the forking thread's lh_locks_held before prepare */
+
 static void fork_prepare(void)
 {
+	int held = lh_locks_held;
+
 	if (!lh_ready)
 		return;
 	lh_in_shim++;
 	LH_RT_HOOK(lh_rt_fork_prepare());
-	lh_core_fork_prepare(); /* before the registry and log locks */
-	lh_mu_lock(&lh_thr_mu);
-	lh_mu_lock(&lh_log_mu);
+	/* A thread that holds a shim lock can only be forking from a signal
+	 * handler that interrupted the shim: taking the locks would wait for
+	 * itself.  Then the child gets the locks made anew, with a note that
+	 * its state may be inconsistent. */
+	fork_held = held;
+	fork_locked = held == 0;
+	if (fork_locked)
+		lh_fork_lock_all();
 }
 
 static void fork_parent(void)
 {
 	if (!lh_ready)
 		return;
-	lh_mu_unlock(&lh_log_mu);
-	lh_mu_unlock(&lh_thr_mu);
-	lh_core_fork_parent();
+	if (fork_locked)
+		lh_fork_unlock_all();
 	LH_RT_HOOK(lh_rt_fork_parent());
 	lh_in_shim--;
 }
 
 static void fork_child(void)
 {
-	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	int locked = fork_locked;
 
 	if (!lh_ready)
 		return;
-	/* only this thread exists now: the locks can be made anew */
-	lh_alloc_after_fork_child();
-	lh_log_mu = fresh;
-	lh_thr_mu = fresh;
+	/* only this thread exists now, holding every shim lock: they can be
+	 * made anew over data no other thread was changing */
+	lh_fork_reset_all();
+	lh_locks_held = fork_held; /* the locks prepare took are made anew */
 	LH_RT_HOOK(lh_rt_fork_child());
 	if (lh_log_open(1) == 0) {
+		if (!locked)
+			lh_log_note("fork from a signal handler that interrupted lockhound: the "
+			            "shim's state in this process may be inconsistent; the result may be "
+			            "incomplete");
 		lh_log_modules_after_fork_child();
 		lh_stk_after_fork_child();
 		lh_core_after_fork_child();

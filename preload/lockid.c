@@ -39,7 +39,7 @@ static struct lh_lock *tables[LH_LID_TABLES]; /* [i] published by the release st
 static int n_tables;                          /* atomic: acquire/release */
 static size_t newest_used;                    /* atomic relaxed: a fill estimate only */
 static uint64_t next_lock_id = 1;             /* atomic relaxed: ids only need to be unique */
-static pthread_mutex_t grow_mu = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t lh_lid_grow_mu = PTHREAD_MUTEX_INITIALIZER; /* across fork: forklocks.c */
 static uint64_t fork_gen;                     /* atomic relaxed: forks into this process */
 
 #ifdef LH_UNIT_TEST
@@ -186,7 +186,7 @@ static int grow_tables(int seen)
 {
 	int ok = 1;
 
-	lh_mu_lock(&grow_mu);
+	lh_mu_lock(&lh_lid_grow_mu);
 	if (__atomic_load_n(&n_tables, __ATOMIC_RELAXED) == seen) {
 		if (seen == LH_LID_TABLES) {
 			ok = 0;
@@ -201,7 +201,7 @@ static int grow_tables(int seen)
 			}
 		}
 	}
-	lh_mu_unlock(&grow_mu);
+	lh_mu_unlock(&lh_lid_grow_mu);
 	return ok;
 }
 
@@ -346,20 +346,10 @@ void lh_lid_describe(const struct lh_lock *lk, uint64_t id, struct lh_rec_lock *
 	r->generation = __atomic_load_n(&lk->gen, __ATOMIC_RELAXED);
 }
 
-void lh_lid_fork_lock(int take)
-{
-	if (take)
-		lh_mu_lock(&grow_mu);
-	else
-		lh_mu_unlock(&grow_mu);
-}
-
 void lh_lid_after_fork_child(void)
 {
-	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-
-	grow_mu = fresh;
-	/* claims of the threads that did not come along are stale now */
+	/* lh_lid_grow_mu was re-made by lh_fork_reset_all; claims of the
+	 * threads that did not come along are stale now */
 	__atomic_store_n(&fork_gen, (__atomic_load_n(&fork_gen, __ATOMIC_RELAXED) + 1) & ~LH_LID_BUSY,
 	                 __ATOMIC_RELAXED);
 }

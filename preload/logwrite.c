@@ -358,7 +358,7 @@ static struct mod mods[MAX_MODS];
 static int n_mods;
 static int mods_full_noted; /* the note that objects are left out, once */
 static unsigned long long seen_adds, seen_subs;
-static pthread_mutex_t mods_mu = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t lh_mods_mu = PTHREAD_MUTEX_INITIALIZER; /* across fork: forklocks.c */
 
 static size_t find_build_id(struct dl_phdr_info *info, const uint8_t **out)
 {
@@ -473,9 +473,9 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
 void lh_log_modules(void)
 {
 	lh_in_shim++;
-	lh_real.mutex_lock(&mods_mu);
+	lh_mu_lock(&lh_mods_mu);
 	dl_iterate_phdr(module_cb, NULL);
-	lh_real.mutex_unlock(&mods_mu);
+	lh_mu_unlock(&lh_mods_mu);
 	lh_in_shim--;
 }
 
@@ -505,10 +505,9 @@ void lh_log_modules_if_changed(void)
 
 void lh_log_modules_after_fork_child(void)
 {
-	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 	int i;
 
-	mods_mu = fresh;
+	/* lh_mods_mu was re-made by lh_fork_reset_all */
 	for (i = 0; i < n_mods; i++)
 		emit_module(&mods[i]);
 }

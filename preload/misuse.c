@@ -21,9 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static uint64_t seen[LH_MIS_SITES]; /* under seen_mu */
-static int n_seen;                  /* under seen_mu; LH_MIS_SITES + 1 once full and noted */
-static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t seen[LH_MIS_SITES]; /* under lh_mis_seen_mu */
+static int n_seen;                  /* under lh_mis_seen_mu; LH_MIS_SITES + 1 once full and noted */
+pthread_mutex_t lh_mis_seen_mu = PTHREAD_MUTEX_INITIALIZER; /* across fork: forklocks.c */
 
 /* ---- the decisions ---- */
 
@@ -62,7 +62,7 @@ int lh_mis_once(int what, uintptr_t ra, const void *addr)
 	uint64_t key = ((uint64_t)(ra ? ra : (uintptr_t)addr) * 0x9E3779B97F4A7C15ull) ^ (uint64_t)what;
 	int i, rc = LH_MIS_FIRST, full = 0;
 
-	lh_mu_lock(&seen_mu);
+	lh_mu_lock(&lh_mis_seen_mu);
 	for (i = 0; i < n_seen && i < LH_MIS_SITES; i++)
 		if (seen[i] == key)
 			rc = LH_MIS_SEEN;
@@ -75,7 +75,7 @@ int lh_mis_once(int what, uintptr_t ra, const void *addr)
 			n_seen = LH_MIS_SITES + 1;
 		}
 	}
-	lh_mu_unlock(&seen_mu);
+	lh_mu_unlock(&lh_mis_seen_mu);
 	if (full)
 		lh_log_note("more than %d distinct misuse call sites; further ones are not recorded",
 		            LH_MIS_SITES);
@@ -130,17 +130,8 @@ static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack,
 	lh_in_shim--;
 }
 
-void lh_mis_fork_lock(int take)
-{
-	if (take)
-		lh_mu_lock(&seen_mu);
-	else
-		lh_mu_unlock(&seen_mu);
-}
-
 void lh_mis_after_fork_child(void)
 {
-	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-	seen_mu = fresh;
+	/* lh_mis_seen_mu was re-made by lh_fork_reset_all */
 	n_seen = 0; /* the child's log has none of them */
 }

@@ -145,11 +145,37 @@ LH_HIDDEN uint64_t lh_now_ns(void);
 
 /* ---- memory (alloc.c): zeroed, from mmap, never freed ---- */
 LH_HIDDEN void *lh_alloc(size_t size);
-LH_HIDDEN void lh_alloc_after_fork_child(void);
 
 /* ---- the shim's own lock: real pthread functions, never intercepted ---- */
 LH_HIDDEN void lh_mu_lock(pthread_mutex_t *m);
 LH_HIDDEN void lh_mu_unlock(pthread_mutex_t *m);
+/* how many of the shim's locks the calling thread holds (lh_mu_lock and
+ * the allocator's spin count them): non-zero in a signal handler that
+ * interrupted the shim */
+extern __thread int lh_locks_held LH_HIDDEN;
+
+/* ---- the shim's locks across fork (forklocks.c) ----
+ * Every lock of the shim, in the one order in which they nest (outer
+ * first); forklocks.c has the list and the reasons.  The fork handlers
+ * (init.c) take them all before fork, release them after it in the parent,
+ * and make them anew in the child. */
+extern pthread_mutex_t lh_edge_mu LH_HIDDEN;     /* edges.c */
+extern pthread_mutex_t lh_stk_mu LH_HIDDEN;      /* stacks.c */
+extern pthread_mutex_t lh_mods_mu LH_HIDDEN;     /* logwrite.c, the module map */
+extern pthread_mutex_t lh_cond_mu LH_HIDDEN;     /* condtab.c */
+extern pthread_mutex_t lh_lid_grow_mu LH_HIDDEN; /* lockid.c */
+extern pthread_mutex_t lh_mis_seen_mu LH_HIDDEN; /* misuse.c */
+extern int lh_alloc_spin LH_HIDDEN;              /* alloc.c */
+struct lh_fork_lock {
+	const char *name;
+	pthread_mutex_t *mu; /* a mutex, or */
+	int *spin;           /* a spin (0 free, 1 held) */
+};
+extern const struct lh_fork_lock lh_fork_locks[] LH_HIDDEN;
+extern const size_t lh_n_fork_locks LH_HIDDEN;
+LH_HIDDEN void lh_fork_lock_all(void);   /* in the order of lh_fork_locks */
+LH_HIDDEN void lh_fork_unlock_all(void); /* in reverse order */
+LH_HIDDEN void lh_fork_reset_all(void);  /* the child: all free again */
 
 /* ---- per-thread state (threads.c) ---- */
 #define LH_MAX_HELD 64
@@ -172,7 +198,7 @@ struct lh_lock {
 	uint16_t kind;    /* atomic relaxed: enum lh_lock_kind */
 	uint16_t flags;   /* atomic relaxed: LH_LOCKF_* */
 	uint32_t init_stack; /* atomic relaxed: stack id of the init, 0 none */
-	uint32_t emitted_epoch; /* under edges.c's edge_mu: the LH_REC_LOCK of */
+	uint32_t emitted_epoch; /* under edges.c's lh_edge_mu: the LH_REC_LOCK of */
 	uint64_t emitted_id;    /* emitted_id is in the log of emitted_epoch */
 };
 
@@ -401,8 +427,6 @@ LH_HIDDEN void lh_core_released(void *addr, int kind, uintptr_t ra);
 LH_HIDDEN void lh_core_cond_release(void *mutex, int kind, uintptr_t ra);
 /* fork: take the units' locks before the registry and log locks (prepare),
  * release them in the parent; the child re-creates them */
-LH_HIDDEN void lh_core_fork_prepare(void);
-LH_HIDDEN void lh_core_fork_parent(void);
 LH_HIDDEN void lh_core_after_fork_child(void);
 LH_HIDDEN uint32_t lh_core_mutex_flags(const pthread_mutex_t *m);
 /* misuse checks, on the paths where they cost nothing extra */
@@ -431,7 +455,6 @@ LH_HIDDEN void lh_lid_end(struct lh_lock *lk); /* destroy: the next use starts a
 LH_HIDDEN void lh_lid_freed(void *ptr, size_t size); /* end the locks in freed memory */
 LH_HIDDEN uint64_t lh_lid_peek(const struct lh_lock *lk); /* the usable id or 0, no side effect */
 LH_HIDDEN void lh_lid_describe(const struct lh_lock *lk, uint64_t id, struct lh_rec_lock *r);
-LH_HIDDEN void lh_lid_fork_lock(int take); /* 1: take its lock for fork, 0: release */
 LH_HIDDEN void lh_lid_after_fork_child(void);
 enum lh_lid_stage { LH_LID_STAGE_CLAIMED = 1, LH_LID_STAGE_FILLED, LH_LID_STAGE_PUBLISHED };
 
@@ -463,7 +486,6 @@ LH_HIDDEN uint64_t lh_edge_key(uint64_t from_id, uint64_t to_id, unsigned from_m
                                unsigned to_mode, uintptr_t from_ra, uintptr_t to_ra, uint64_t gates);
 /* make sure the LOCK record of (lk, id) is in the current log */
 LH_HIDDEN void lh_edge_lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id);
-LH_HIDDEN void lh_edge_fork_lock(int take);
 LH_HIDDEN void lh_edge_after_fork_child(void);
 LH_HIDDEN int lh_held_find(const struct lh_thread *t, const void *addr); /* index or -1 */
 LH_HIDDEN int lh_held_release(struct lh_thread *t, void *addr);          /* enum lh_rel_result */
@@ -486,7 +508,6 @@ LH_HIDDEN int lh_cond_enter(void *cond, void *mutex, uint32_t thread, uintptr_t 
                             struct lh_cond_other *other);
 LH_HIDDEN void lh_cond_leave(void *cond, int entered); /* entered: lh_cond_enter's result */
 LH_HIDDEN int lh_cond_waiters(const void *cond);
-LH_HIDDEN void lh_cond_fork_lock(int take);
 LH_HIDDEN void lh_cond_after_fork_child(void);
 
 /* ---- misuse (misuse.c) ---- */
@@ -500,7 +521,6 @@ LH_HIDDEN int lh_mis_lock_failed(int kind, int rc, int destroyed);
 enum { LH_MIS_FIRST = 1, LH_MIS_SEEN = 2 };
 /* first time for (what, call site)?  LH_MIS_SEEN also past LH_MIS_SITES */
 LH_HIDDEN int lh_mis_once(int what, uintptr_t ra, const void *addr);
-LH_HIDDEN void lh_mis_fork_lock(int take);
 LH_HIDDEN void lh_mis_after_fork_child(void);
 LH_HIDDEN void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
                                 const struct lh_rec_finding_item *items, int n_items);

@@ -31,18 +31,18 @@ struct stk_entry {
 	uintptr_t *pcs;
 };
 
-/* Open addressing, grown by doubling under stk_mu.  Invariant: n_used <=
+/* Open addressing, grown by doubling under lh_stk_mu.  Invariant: n_used <=
  * cap / 2; ids are 1..n_used in order of first capture. */
 static struct stk_entry *tab;
 static size_t cap, n_used;
 static uint32_t next_id = 1;
 static uint64_t *hash_of_id; /* id -> hash, to find a stack by id */
 static size_t hash_of_id_cap;
-static pthread_mutex_t stk_mu = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t lh_stk_mu = PTHREAD_MUTEX_INITIALIZER; /* across fork: forklocks.c */
 static int unw_ready;
 
 /* a limit that drops stacks, each noted in the log once (caller holds
- * stk_mu) */
+ * lh_stk_mu) */
 enum { FULL_TABLE, FULL_PCS, FULL_INDEX, N_FULL };
 static void full_note(int which, const char *what)
 {
@@ -115,7 +115,7 @@ uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags)
 	}
 	h = hash_pcs(pcs, n, flags);
 	lh_in_shim++;
-	lh_mu_lock(&stk_mu);
+	lh_mu_lock(&lh_stk_mu);
 	if ((n_used + 1) * 2 > cap && grow() < 0) {
 		full_note(FULL_TABLE, "the stack table cannot grow (out of memory): new call stacks are not "
 		          "recorded; the result may be incomplete");
@@ -164,7 +164,7 @@ uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags)
 		          "may be incomplete");
 	emit(&tab[j]);
 out:
-	lh_mu_unlock(&stk_mu);
+	lh_mu_unlock(&lh_stk_mu);
 	lh_in_shim--;
 	return id;
 }
@@ -174,7 +174,7 @@ uint32_t lh_stk_rewrite(uint32_t id)
 	size_t j;
 
 	lh_in_shim++;
-	lh_mu_lock(&stk_mu);
+	lh_mu_lock(&lh_stk_mu);
 	if (id < hash_of_id_cap && cap) {
 		uint64_t h = hash_of_id[id];
 		for (j = h & (cap - 1); tab[j].hash; j = (j + 1) & (cap - 1))
@@ -184,7 +184,7 @@ uint32_t lh_stk_rewrite(uint32_t id)
 				break;
 			}
 	}
-	lh_mu_unlock(&stk_mu);
+	lh_mu_unlock(&lh_stk_mu);
 	lh_in_shim--;
 	return id;
 }
@@ -272,8 +272,9 @@ uint32_t lh_stk_from_frames(const struct lh_frames *f, uintptr_t ra, uintptr_t c
 
 void lh_stk_after_fork_child(void)
 {
-	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-	stk_mu = fresh; /* epochs make every stack be written again on use */
+	/* lh_stk_mu was re-made by lh_fork_reset_all; the table is whole (no
+	 * thread was changing it at fork), and epochs make every stack be
+	 * written again on use */
 }
 
 /* ---- the shim's own dependencies ----

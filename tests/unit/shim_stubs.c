@@ -80,13 +80,22 @@ void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, siz
 		memcpy(r->data + r->len, p3, n3), r->len += n3;
 }
 
+/* the shim's locks that live in files not linked here (forklocks.c's list) */
+pthread_mutex_t lh_thr_mu = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t lh_log_mu = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t lh_stk_mu = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t lh_mods_mu = PTHREAD_MUTEX_INITIALIZER;
+__thread int lh_locks_held;
+
 void lh_mu_lock(pthread_mutex_t *m)
 {
 	pthread_mutex_lock(m);
+	lh_locks_held++;
 }
 
 void lh_mu_unlock(pthread_mutex_t *m)
 {
+	lh_locks_held--;
 	pthread_mutex_unlock(m);
 }
 
