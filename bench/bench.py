@@ -49,6 +49,7 @@ Environment:
   BENCH_EXACT_TIMEOUT  cap of one exact-mode run, seconds (300)
   BENCH_EXACT_SLOW a build whose first run takes longer (s) is not repeated (30)
   BENCH_EXACT_PROFILE  perf profiles of the worst microbenchmark (1)
+  BENCH_EXACT_PROFILE_S  seconds of a microbenchmark's run that are sampled (15)
   BENCH_OUT        where to write the markdown (bench/RESULTS.md)
 """
 
@@ -136,6 +137,7 @@ X_RUNS = max(1, env_int("BENCH_EXACT_RUNS", RUNS))
 X_TIMEOUT = env_float("BENCH_EXACT_TIMEOUT", 300)
 X_SLOW = env_float("BENCH_EXACT_SLOW", 30)
 X_PROFILE = env_int("BENCH_EXACT_PROFILE", 1)
+X_PROFILE_S = env_int("BENCH_EXACT_PROFILE_S", 15)  # seconds a microbenchmark is sampled
 X_BEGIN = "<!-- exact-mode section: begin -->"
 X_END = "<!-- exact-mode section: end -->"
 
@@ -539,16 +541,35 @@ def wait_listening(port, proc, limit):
     return False
 
 
-def perf_attach(wrapper_pid, data):
-    """`perf record` attached to the program the rusage wrapper started"""
+def perf_attach(wrapper_pid, data, seconds=None, min_threads=1):
+    """`perf record` attached to the program the rusage wrapper started,
+    until SIGINT (or for that many seconds), once it runs min_threads
+    threads (perf -p follows only the threads there when it attaches)"""
     try:
         with open("/proc/%d/task/%d/children" % (wrapper_pid, wrapper_pid)) as f:
             kids = f.read().split()
     except OSError:
         return None
+    for _ in range(100):  # the wrapper forks at once: wait for its child
+        if kids:
+            break
+        time.sleep(0.01)
+        try:
+            with open("/proc/%d/task/%d/children" % (wrapper_pid, wrapper_pid)) as f:
+                kids = f.read().split()
+        except OSError:
+            return None
     if not kids:
         return None
-    return subprocess.Popen(["perf", "record", "-q", "-F", "999", "-o", data, "-p", kids[0]],
+    for _ in range(500):
+        try:
+            if len(os.listdir("/proc/%s/task" % kids[0])) >= min_threads:
+                break
+        except OSError:
+            return None
+        time.sleep(0.01)
+    return subprocess.Popen(["perf", "record", "-q", "-F", "999", "-o", data, "-p", kids[0]] +
+                            (["--", "sleep", str(seconds)] if seconds else []),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
@@ -1159,12 +1180,23 @@ def profile_one(b, cfg):
     err = os.path.join(WORK, "perf.err")
     logdir = fresh_dir(os.path.join(WORK, "logs", "x.perf")) if cfg in X_LH else None
     if b.kind == "micro":
-        argv = ["perf", "record", "-q", "-F", "999", "-o", data, "--", b.exes[cfg], str(THREADS)]
+        # the first X_PROFILE_S seconds of the run (the loops are steady):
+        # a whole slow run would cost minutes for the same picture
         with open(err, "wb") as fe:
-            r = run_proc(argv, config_env(cfg, logdir), timeout=X_TIMEOUT, stderr=fe)
-        ok = not r.timed_out and r.rc in (0, RACE_EXIT)
-        why = "rc=%d %s" % (r.rc, tail(err))
-        cmd = "perf record -F 999 -- %s %d" % (os.path.relpath(b.exes[cfg], ROOT), THREADS)
+            p = spawn([b.exes[cfg], str(THREADS)], config_env(cfg, logdir), stderr=fe)
+            perf = perf_attach(p.pid, data, X_PROFILE_S, THREADS + 1)
+            if perf:
+                try:
+                    perf.wait(X_PROFILE_S + 60)
+                except subprocess.TimeoutExpired:
+                    perf.kill()
+                    perf.wait()
+            r = reap(p, 1, time.monotonic())  # killed if still running 1 s later
+        ok = perf is not None and perf.returncode == 0 and os.path.exists(data)
+        why = "perf exit status %s, program %s" % (
+            None if perf is None else perf.returncode, "stopped" if r.timed_out else "rc=%d" % r.rc)
+        cmd = "perf record -F 999 -p PID -- sleep %d (%s %d)" % (
+            X_PROFILE_S, os.path.relpath(b.exes[cfg], ROOT), THREADS)
     else:
         r = b.run(cfg, 1, X_TIMEOUT, logdir, perf_data=data)
         ok = r.ok and os.path.exists(data)
