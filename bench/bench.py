@@ -50,6 +50,8 @@ Environment:
   BENCH_EXACT_SLOW a build whose first run takes longer (s) is not repeated (30)
   BENCH_EXACT_PROFILE  perf profiles of the worst microbenchmark (1)
   BENCH_EXACT_PROFILE_S  seconds of a microbenchmark's run that are sampled (15)
+  BENCH_EXACT_BUDGET  seconds for the exact-mode runs; past them no new
+                   repetition starts and no profile is taken (0: no limit)
   BENCH_OUT        where to write the markdown (bench/RESULTS.md)
 """
 
@@ -138,6 +140,7 @@ X_TIMEOUT = env_float("BENCH_EXACT_TIMEOUT", 300)
 X_SLOW = env_float("BENCH_EXACT_SLOW", 30)
 X_PROFILE = env_int("BENCH_EXACT_PROFILE", 1)
 X_PROFILE_S = env_int("BENCH_EXACT_PROFILE_S", 15)  # seconds a microbenchmark is sampled
+X_BUDGET = env_float("BENCH_EXACT_BUDGET", 0)  # s; past it no new repetition starts (0: none)
 X_BEGIN = "<!-- exact-mode section: begin -->"
 X_END = "<!-- exact-mode section: end -->"
 
@@ -1085,6 +1088,7 @@ def exact_section():
     benches = x_workloads(info)
     xbenches.extend(benches)
     xload["start"] = uptime()
+    deadline = time.monotonic() + X_BUDGET if X_BUDGET > 0 else None
     log("== exact mode: %s; %d runs; %s" % (", ".join(X_LABEL[c] for c in X_CONFIGS), X_RUNS,
                                             xload["start"]))
     for b in benches:
@@ -1096,6 +1100,10 @@ def exact_section():
         for c, why in sorted(b.skip.items()):
             log("  %s: %s" % (X_LABEL[c], why))
         for rep in range(X_RUNS):
+            if rep and deadline and time.monotonic() > deadline:
+                note("exact %s: %d of %d repetitions: BENCH_EXACT_BUDGET (%gs) was used up"
+                     % (b.name, rep, X_RUNS, X_BUDGET))
+                break
             k = rep % len(cfgs)
             for cfg in cfgs[k:] + cfgs[:k]:
                 if cfg in done:
@@ -1129,7 +1137,10 @@ def exact_section():
                     done.add(cfg)  # broken: do not repeat the failure
     xload["end"] = uptime()
     if X_PROFILE and shutil.which("perf"):
-        exact_profile(benches)
+        if deadline and time.monotonic() > deadline:
+            note("exact mode: no profiles: BENCH_EXACT_BUDGET (%gs) was used up" % X_BUDGET)
+        else:
+            exact_profile(benches)
 
 
 def x_ratio(b, cfg, against="native", attr="wall"):
@@ -1305,6 +1316,11 @@ def exact_report(add):
     add("| date | %s |" % now)
     add("| load at start | %s |" % xload.get("start", "?"))
     add("| load at end | %s |" % xload.get("end", "?"))
+    add("| machine | %s, %s CPUs, %s %s |" % (machine(), cmd_out(["nproc"]) or os.cpu_count(),
+                                             platform.system(), platform.release()))
+    add("| lockhound | git %s; shim sha256 %s (the `lockhound cc` programs load build/"
+        "liblockhound.so) |" % (cmd_out(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]) or "?",
+                                (xinfo.get("shim_sha256") or "?")[:12]))
     for k in X_CONFIGS:
         c = cfgs.get(k)
         if not c:
