@@ -352,9 +352,11 @@ int lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_
 	lh_core_cond_release(mutex, kind, ra);
 	/* a timed wait still ends by taking the mutex back, without a timeout:
 	 * the watchdog counts it once its deadline has passed */
-	t->wait_clock = clk;
-	t->wait_deadline_ns =
-	    deadline ? (uint64_t)deadline->tv_sec * 1000000000u + (uint64_t)deadline->tv_nsec : 0;
+	__atomic_store_n(&t->wait_clock, clk, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->wait_deadline_ns,
+	                 deadline ? (uint64_t)deadline->tv_sec * 1000000000u + (uint64_t)deadline->tv_nsec
+	                          : 0,
+	                 __ATOMIC_RELAXED);
 	lh_wait_note(t, LH_WAIT_COND, mutex, LH_MODE_EXCL, deadline != NULL, ra, cfa);
 	lh_wd_kick();
 	return entered;

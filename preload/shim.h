@@ -248,24 +248,35 @@ struct lh_thread {
 	int overflow;
 	struct lh_held held[LH_MAX_HELD];
 
-	/* wait state for the watchdog */
-	volatile int wait_kind;          /* enum lh_wait_kind */
-	void *volatile wait_addr;        /* lock address, when LH_WAIT_LOCK */
-	volatile uint32_t wait_thread;   /* thread id, when LH_WAIT_JOIN */
-	volatile uint8_t wait_mode;
-	volatile uint8_t wait_timed;     /* a timed wait ends by itself... */
-	clockid_t wait_clock;            /* ...unless it is a condition wait past */
-	uint64_t wait_deadline_ns;       /* its deadline: it then re-takes the mutex */
-	uintptr_t wait_ra, wait_cfa;
-	volatile uint32_t wait_seq;      /* bumped by every wait */
-	/* the watchdog's own notes: when it first saw wait number wd_seq */
+	/* Wait state for the watchdog.  Written by the owning thread only, read
+	 * by the watchdog without a lock: every access is atomic.  wait_kind is
+	 * stored with release after the other fields and loaded with acquire
+	 * before them; the others are relaxed (the watchdog tolerates a torn
+	 * read: it reports only a cycle seen unchanged on two ticks, with the
+	 * same wait_seq). */
+	int wait_kind;             /* enum lh_wait_kind; release/acquire */
+	void *wait_addr;           /* lock address, when LH_WAIT_LOCK; relaxed */
+	uint32_t wait_thread;      /* thread id, when LH_WAIT_JOIN; relaxed */
+	uint8_t wait_mode;         /* relaxed */
+	uint8_t wait_timed;        /* a timed wait ends by itself...; relaxed */
+	clockid_t wait_clock;      /* ...unless it is a condition wait past */
+	uint64_t wait_deadline_ns; /* its deadline: it then re-takes the mutex; relaxed */
+	uintptr_t wait_ra, wait_cfa; /* relaxed */
+	uint32_t wait_seq;         /* bumped by every wait; relaxed */
+	/* the watchdog's own notes, watchdog thread only: when it first saw
+	 * wait number wd_seq */
 	uint32_t wd_seq;
 	uint64_t wd_seen_ns;
-	uint32_t wd_reported_seq; /* the wait last reported in a deadlock */
+	/* the wait last reported in a deadlock, written by the watchdog or by
+	 * the thread itself (self-deadlock): wd_reported_seq relaxed, then
+	 * wd_reported release; read in the opposite order */
+	uint32_t wd_reported_seq;
 	int wd_reported;
 
-	/* stack sample taken by the watchdog's signal while blocked */
-	volatile int sample_state; /* 0 idle, 1 requested, 2 done */
+	/* Stack sample taken by the watchdog's signal while blocked: the
+	 * watchdog sets sample, then sample_state 1 (release); the handler
+	 * loads the state (acquire), fills sample, stores 2 (release). */
+	int sample_state; /* 0 idle, 1 requested, 2 done */
 	struct lh_frames *sample;
 
 	uint64_t edge_cache[LH_EDGE_CACHE];
@@ -298,12 +309,14 @@ struct lh_thread {
 static inline void lh_wait_note(struct lh_thread *t, int kind, void *addr, uint8_t mode,
                                 uint8_t timed, uintptr_t ra, uintptr_t cfa)
 {
-	t->wait_addr = addr;
-	t->wait_mode = mode;
-	t->wait_timed = timed;
-	t->wait_ra = ra;
-	t->wait_cfa = cfa;
-	t->wait_seq++;
+	/* relaxed atomics: plain moves on x86-64, no fences */
+	__atomic_store_n(&t->wait_addr, addr, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->wait_mode, mode, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->wait_timed, timed, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->wait_ra, ra, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->wait_cfa, cfa, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->wait_seq, __atomic_load_n(&t->wait_seq, __ATOMIC_RELAXED) + 1,
+	                 __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_kind, kind, __ATOMIC_RELEASE);
 }
 

@@ -74,7 +74,7 @@ static void sample_handler(int sig, siginfo_t *si, void *uc)
 	struct lh_thread *t = lh_thr_current_raw();
 	int e = errno;
 
-	if (t && t->sample && __atomic_load_n(&t->sample_state, __ATOMIC_ACQUIRE) == 1 &&
+	if (t && __atomic_load_n(&t->sample_state, __ATOMIC_ACQUIRE) == 1 && t->sample &&
 	    !lh_stack_is_short()) {
 		lh_stk_unwind(t->sample);
 		__atomic_store_n(&t->sample_state, 2, __ATOMIC_RELEASE);
@@ -154,23 +154,23 @@ static int take_snapshot(void)
 		nodes[n_snap] = t;
 		n->id = t->id;
 		n->wait = (uint8_t)k;
-		n->mode = t->wait_mode;
-		n->timed = t->wait_timed;
-		n->addr = t->wait_addr;
-		n->target = t->wait_thread;
-		n->seq = t->wait_seq;
+		n->mode = __atomic_load_n(&t->wait_mode, __ATOMIC_RELAXED);
+		n->timed = __atomic_load_n(&t->wait_timed, __ATOMIC_RELAXED);
+		n->addr = __atomic_load_n(&t->wait_addr, __ATOMIC_RELAXED);
+		n->target = __atomic_load_n(&t->wait_thread, __ATOMIC_RELAXED);
+		n->seq = __atomic_load_n(&t->wait_seq, __ATOMIC_RELAXED);
 		if (k == LH_WAIT_COND && n->timed) {
-			n->deadline_ns = t->wait_deadline_ns;
-			n->clock_now_ns = clock_ns(t->wait_clock);
+			n->deadline_ns = __atomic_load_n(&t->wait_deadline_ns, __ATOMIC_RELAXED);
+			n->clock_now_ns = clock_ns(__atomic_load_n(&t->wait_clock, __ATOMIC_RELAXED));
 		}
 		/* a wait already reported (deadlock_exit=0) is not searched again */
 		n->reported = k != LH_WAIT_NONE && __atomic_load_n(&t->wd_reported, __ATOMIC_ACQUIRE) &&
-		              t->wd_reported_seq == n->seq;
+		              __atomic_load_n(&t->wd_reported_seq, __ATOMIC_RELAXED) == n->seq;
 		/* a wait's start is when the watchdog first saw it count: the
 		 * waiting thread reads no clock */
 		if (lh_wfg_waits(n)) {
-			if (t->wait_seq != t->wd_seq) {
-				t->wd_seq = t->wait_seq;
+			if (n->seq != t->wd_seq) {
+				t->wd_seq = n->seq;
 				t->wd_seen_ns = lh_now_ns();
 			}
 			n->since_ns = t->wd_seen_ns;
@@ -210,7 +210,7 @@ static void sample_stacks(const struct lh_wfg_cycle *c)
 		if (!t->sample)
 			continue;
 		/* still in the same wait? (else the signal would only disturb it) */
-		if (__atomic_load_n(&t->wait_seq, __ATOMIC_ACQUIRE) != ts[c->idx[i]].seq ||
+		if (__atomic_load_n(&t->wait_seq, __ATOMIC_RELAXED) != ts[c->idx[i]].seq ||
 		    __atomic_load_n(&t->wait_kind, __ATOMIC_ACQUIRE) == LH_WAIT_NONE)
 			continue;
 		if (!signal_is_ours()) {
@@ -302,8 +302,9 @@ static void report_cycle(const struct lh_wfg_cycle *c)
 		memset(w, 0, sizeof(*w));
 		w->thread_id = nd->id;
 		w->role = nd->wait == LH_WAIT_JOIN ? LH_ROLE_JOINS : LH_ROLE_WAITS;
-		w->mode = t->wait_mode;
-		w->stack_id = stack_at(t, t->wait_ra, t->wait_cfa);
+		w->mode = __atomic_load_n(&t->wait_mode, __ATOMIC_RELAXED);
+		w->stack_id = stack_at(t, __atomic_load_n(&t->wait_ra, __ATOMIC_RELAXED),
+		                       __atomic_load_n(&t->wait_cfa, __ATOMIC_RELAXED));
 		if (nd->wait == LH_WAIT_JOIN)
 			w->target_thread = nd->target;
 		else
@@ -343,7 +344,7 @@ static void report_cycle(const struct lh_wfg_cycle *c)
 	f.n_items = (uint32_t)ni;
 	lh_log_record(LH_REC_FINDING, &f, sizeof(f), items, (size_t)ni * sizeof(items[0]), NULL, 0);
 	for (i = 0; i < n; i++) {
-		nodes[c->idx[i]]->wd_reported_seq = ts[c->idx[i]].seq;
+		__atomic_store_n(&nodes[c->idx[i]]->wd_reported_seq, ts[c->idx[i]].seq, __ATOMIC_RELAXED);
 		__atomic_store_n(&nodes[c->idx[i]]->wd_reported, 1, __ATOMIC_RELEASE);
 	}
 	finish((int)n);
@@ -482,7 +483,7 @@ void lh_wd_self_deadlock(struct lh_thread *t, void *addr, int kind)
 	f.n_items = 2;
 	lh_log_record(LH_REC_FINDING, &f, sizeof(f), items, sizeof(items), NULL, 0);
 	/* the watchdog would find the same wait as a cycle of one */
-	t->wd_reported_seq = t->wait_seq;
+	__atomic_store_n(&t->wd_reported_seq, t->wait_seq, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wd_reported, 1, __ATOMIC_RELEASE);
 	lh_in_shim--;
 	finish(1);
@@ -498,7 +499,7 @@ void lh_join_begin(pthread_t target, uintptr_t ra, uintptr_t cfa)
 	id = lh_thr_id_of(target);
 	if (!id)
 		return; /* it has ended already (or was never seen): no wait to watch */
-	t->wait_thread = id;
+	__atomic_store_n(&t->wait_thread, id, __ATOMIC_RELAXED);
 	lh_wait_note(t, LH_WAIT_JOIN, NULL, LH_MODE_EXCL, 0, ra, cfa);
 	lh_wd_kick();
 }
