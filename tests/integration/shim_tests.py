@@ -194,7 +194,70 @@ def shim_many_modules(ctx):
         ctx.done(d)
 
 
+# sets RLIMIT_AS, then execs argv[1] with the shim preloaded
+_AS_WRAPPER = ("import os, resource, sys; "
+               "resource.setrlimit(resource.RLIMIT_AS, (%d, %d)); "
+               "os.environ['LD_PRELOAD'] = os.environ.pop('LH_TEST_PRELOAD'); "
+               "os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def shim_stack_table_full(ctx):
+    """The shim's memory runs out (little address space) while the stack
+    table grows: the program goes on, and the log says the table could not
+    grow and the result may be incomplete."""
+    name = "shim_stack_table_full"
+    prog = os.path.join(ctx.progdir, "many_stacks_clean")
+    if not os.access(prog, os.X_OK):
+        return rt.Outcome(name, "fail", "%s not built" % prog)
+    d = ctx.tmpdir(name)
+    try:
+        why = []
+        # the address space a short run needs, shim included
+        small_dir = os.path.join(d, "small")
+        os.mkdir(small_dir)
+        r0 = rt.run_cmd([prog, "64"], 60, d, _preload_env(ctx, small_dir, "quiet=1"))
+        peak = [l.split()[1] for l in r0.stdout.split("\n") if l.startswith("VmPeak:")]
+        if r0.rc != 0 or not peak:
+            return rt.Outcome(name, "fail", "short run: %s, no VmPeak"
+                              % rt.describe_rc(r0.rc), r0.stderr)
+        limit = (int(peak[0]) + 6 * 1024) * 1024  # 6 MiB more than that
+        logdir = os.path.join(d, "logs")
+        os.mkdir(logdir)
+        env = _preload_env(ctx, logdir, "quiet=1")
+        env["LH_TEST_PRELOAD"] = env.pop("LD_PRELOAD")
+        r = rt.run_cmd([sys.executable, "-c", _AS_WRAPPER % (limit, limit),
+                        prog, "100000"], 120, d, env)
+        if r.timed_out:
+            why.append("timed out")
+        elif r.rc != 0:
+            why.append("program with %d KiB of address space: %s"
+                       % (limit // 1024, rt.describe_rc(r.rc)))
+        logs = rt._find_logs(logdir)
+        if len(logs) != 1:
+            why.append("expected 1 log, found %d" % len(logs))
+            return rt.Outcome(name, "fail", "; ".join(why), r.stderr)
+        doc, rr, err = _report_json(ctx, d, logs)
+        if doc is None:
+            why.append("no JSON report: %s" % err)
+        else:
+            lo = doc["logs"][0]
+            notes = [n for n in lo.get("notes", [])
+                     if "stack table" in n or "call stacks" in n]
+            if len(notes) != 1:
+                why.append("expected one note about the stack table, got %r"
+                           % lo.get("notes"))
+            elif "incomplete" not in notes[0]:
+                why.append("the note does not say the result may be incomplete")
+            if not lo.get("complete"):
+                why.append("the log has no end record")
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why),
+                          r.stderr + rr.stderr)
+    finally:
+        ctx.done(d)
+
+
 SHIM_TESTS = {
+    "shim_stack_table_full": shim_stack_table_full,
     "shim_many_modules": shim_many_modules,
     "shim_file_size_limit": shim_file_size_limit,
     "shim_with_tcmalloc": shim_with_tcmalloc,
