@@ -667,4 +667,7 @@ void lh_rt_fork_child(void)
 		me->os_tid = (int)syscall(SYS_gettid);
 		me->self = pthread_self();
 	}
+	/* blocks allocated by the threads that are gone: their allocating
+	 * thread is not in the child's log */
+	lh_heap_forget_threads(&lh_rt_heap, me ? me->lh_id : 0);
 }

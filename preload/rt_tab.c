@@ -429,6 +429,27 @@ uint64_t lh_heap_count(struct lh_heap *h)
 	return n;
 }
 
+void lh_heap_forget_threads(struct lh_heap *h, uint32_t keep)
+{
+	int i;
+	uint32_t j;
+
+	for (i = 0; i < LH_HEAP_SHARDS; i++) {
+		struct lh_heap_shard *s = &h->shard[i];
+		shard_lock(s);
+		if (s->n_used)
+			for (j = 0; j <= h->mask; j++)
+				if (s->slot[j].base && s->slot[j].thread != keep)
+					s->slot[j].thread = 0;
+		shard_unlock(s);
+	}
+	big_lock(h);
+	for (j = 0; j < h->n_big; j++)
+		if (h->big[j].thread != keep)
+			h->big[j].thread = 0;
+	big_unlock(h);
+}
+
 void lh_heap_lock_all(struct lh_heap *h)
 {
 	int i;

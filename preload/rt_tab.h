@@ -146,6 +146,9 @@ int lh_heap_remove(struct lh_heap *h, uint64_t base, struct lh_heap_block *out);
 /* (LH_HEAP_NEAR / 8 look-ups, on 8-byte boundaries) */
 int lh_heap_find(struct lh_heap *h, uint64_t addr, struct lh_heap_block *out);
 uint64_t lh_heap_count(struct lh_heap *h);
+/* every block allocated by a thread other than `keep` gets thread 0 (a
+ * fork child: those threads are not in its log) */
+void lh_heap_forget_threads(struct lh_heap *h, uint32_t keep);
 /* fork: hold every shard across fork(), release in both processes */
 void lh_heap_lock_all(struct lh_heap *h);
 void lh_heap_unlock_all(struct lh_heap *h);

@@ -261,6 +261,19 @@ static void test_heap_big_blocks(void)
 	CU_ASSERT_EQUAL(lh_heap_remove(&h, 0x40000000, &out), 1);
 	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40000000 + (5u << 20), &out), 0);
 	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40900010, &out), 1);
+	/* a fork child keeps the allocating thread only where it is its own */
+	big.thread = 2;
+	CU_ASSERT_EQUAL(lh_heap_insert(&h, &big), 0);
+	lh_heap_forget_threads(&h, 2);
+	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40900010, &out), 1);
+	CU_ASSERT_EQUAL(out.thread, 2);
+	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40000010, &out), 1);
+	CU_ASSERT_EQUAL(out.thread, 2);
+	lh_heap_forget_threads(&h, 1);
+	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40900010, &out), 1);
+	CU_ASSERT_EQUAL(out.thread, 0);
+	CU_ASSERT_EQUAL(lh_heap_find(&h, 0x40000010, &out), 1);
+	CU_ASSERT_EQUAL(out.thread, 0);
 	release();
 }
 
