@@ -186,6 +186,7 @@ check: all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory golden
+	@python3 tests/docs/check_module_map.py
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory bench-selftest
 
