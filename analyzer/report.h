@@ -28,7 +28,7 @@ void rp_view_free(struct rp *v);
 
 /* The text report: one block per finding, then a summary line. */
 void rp_view_text(FILE *out, struct rp *v);
-/* The JSON report (see README "JSON report"); returns 0 or -1 with errno. */
+/* The JSON report (see docs/REFERENCE.md, "JSON report"); returns 0 or -1 with errno. */
 int rp_view_json(FILE *out, struct rp *v);
 
 /* What the view has resolved so far (for tests and diagnostics). */
