@@ -21,6 +21,7 @@
  * an exec'd program starts its own log through LD_PRELOAD.
  */
 #include "rt.h"
+#include "watch.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -151,6 +152,8 @@ static void fork_child(void)
 		lh_disabled = 1;
 		lh_self_td = NULL; /* this thread's calls pass through from now on */
 	}
+	/* the parent's watchpoints and userfaultfd are not the child's */
+	lh_watch_fork_child();
 	lh_in_shim--;
 }
 
@@ -160,6 +163,7 @@ static void at_exit(void)
 		return;
 	lh_in_shim++;
 	LH_RT_HOOK(lh_rt_at_exit());
+	lh_watch_shutdown(); /* wakes every thread a trap source holds */
 	lh_thr_at_exit();
 	lh_log_end(-1, 0);
 	lh_in_shim--;

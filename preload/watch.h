@@ -61,6 +61,9 @@ struct lh_watch_hit {
 	uint8_t pc_after; /* 1: pc is the instruction after the access
 	                   * (hardware traps fire after the instruction);
 	                   * 0: pc is the faulting instruction itself */
+	uint8_t kernel;   /* write-protect: 1 when the kernel writes on behalf
+	                   * of a system call (read(2) into the page); pc is
+	                   * then the instruction after the syscall */
 	pid_t tid;        /* kernel thread id of the accessing thread */
 	uintptr_t addr;   /* accessed address: the slot's address (hardware) or
 	                   * the faulting address (write-protect) */

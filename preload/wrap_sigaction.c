@@ -14,11 +14,16 @@
  * semantics (SA_RESTART, the signal blocked in its handler), because
  * glibc's signal calls its internal sigaction, which no wrapper sees.
  *
+ * SIGTRAP, while hardware race watching holds it (watch.c), is routed to
+ * lh_watch_sigtrap_action in every mode: the program's handler is kept
+ * there and chained, and old actions report it, never the shim's.
+ *
  * Limit: a handler that leaves by siglongjmp leaves the mark set, so that
  * thread writes no more races (they are counted in the note).  A handler
  * installed before exact mode started is not wrapped.
  */
 #include "wrap.h"
+#include "watch.h"
 
 #include <signal.h>
 
@@ -68,6 +73,9 @@ LH_EXPORT int sigaction(int sig, const struct sigaction *__restrict act,
 		lh_init();
 	if (sig <= 0 || sig >= _NSIG)
 		return lh_real.sigaction(sig, act, old);
+	/* hardware race watching holds SIGTRAP and chains the program's */
+	if (sig == SIGTRAP && !lh_in_shim && lh_watch_sigtrap_action(act, old, &rc))
+		return rc;
 	was.handler = __atomic_load_n(&user[sig].handler, __ATOMIC_ACQUIRE);
 	was.siginfo = user[sig].siginfo;
 	if (likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)) || lh_in_shim || !act ||
@@ -94,7 +102,8 @@ LH_EXPORT sighandler_t signal(int sig, sighandler_t handler)
 
 	if (!lh_real.signal)
 		lh_init();
-	if (likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)) || lh_in_shim)
+	if ((likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)) || lh_in_shim) &&
+	    (sig != SIGTRAP || !(lh_watch_sources() & LH_WSRC_HW)))
 		return lh_real.signal(sig, handler);
 	sa.sa_handler = handler;
 	sigemptyset(&sa.sa_mask);
