@@ -7,7 +7,8 @@
 # A missing tool only drops its column or benchmark.
 #
 # Environment: BENCH_RUNS (default 5), BENCH_THREADS (4), BENCH_TIMEOUT (120),
-# BENCH_ONLY, BENCH_SKIP, ... (see the top of bench/bench.py).
+# BENCH_ONLY, BENCH_SKIP, ... (see the top of bench/bench.py); BENCH_SKIP=sampled
+# leaves out bench/sampled.py, BENCH_SAMPLED_ONLY=1 runs only it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,4 +83,14 @@ case ",${BENCH_SKIP:-}," in
 *) python3 bench/exact_build.py ;;
 esac
 
-exec python3 bench/bench.py "$@"
+# the main benchmark writes bench/RESULTS.md whole; the sampled-mode
+# section (bench/sampled.py: detection per trap source, the cost curve over
+# the budget, memcached's findings) then replaces or appends its own block.
+# BENCH_SAMPLED_ONLY=1 (make bench-sampled): only that section.
+if [ "${BENCH_SAMPLED_ONLY:-0}" != 1 ]; then
+	python3 bench/bench.py "$@"
+fi
+case ",${BENCH_SKIP:-}," in
+*,sampled,*) ;;
+*) python3 bench/sampled.py --curve --memcached ;;
+esac

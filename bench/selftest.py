@@ -8,6 +8,9 @@ and no ThreadSanitizer runtime; exit status 66 is a valid run only for a
 race detector; a column without a measurable build shows its reason, never
 a number; the verdict against TSan; the exact-mode block replaces only
 itself in RESULTS.md; deb-src lines come from the enabled apt sources.
+The sampled-mode harness (sampled.py): the program headers, what counts as
+found and as a false alarm, read-side races and write-only sources, the
+targets, "not yet reported", its block of RESULTS.md.
 """
 
 import importlib.util
@@ -27,6 +30,7 @@ def load(name):
 
 eb = load("exact_build")
 bench = load("bench")
+sampled = load("sampled")
 
 
 class ProbeVerdict(unittest.TestCase):
@@ -191,6 +195,126 @@ class Splice(unittest.TestCase):
         finally:
             os.unlink(f.name)
         self.assertEqual(out, "# head\n\n" + self.BLOCK + "\n")
+
+
+def race(name, kind="global", by="watchpoint", alloc_fn=None):
+    var = {"kind": kind, "name": name}
+    if alloc_fn:
+        var["block"] = {"alloc_stack": [{"function": "malloc"}, {"function": alloc_fn}]}
+    return {"kind": "data-race", "detected_by": by, "variable": var}
+
+
+class SampledHeader(unittest.TestCase):
+    def test_racy(self):
+        self.assertEqual(sampled.parse_header(
+            "/* lockhound-sampled: racy variable=counter var_kind=global */"),
+            (True, {"variable": "counter", "var_kind": "global"}))
+
+    def test_clean(self):
+        self.assertEqual(sampled.parse_header("// lockhound-sampled: clean"), (False, {}))
+
+    def test_bad(self):
+        for line in ("/* lockhound-expect: clean */", "/* lockhound-sampled: racy */",
+                     "/* lockhound-sampled: clean variable=x */",
+                     "/* lockhound-sampled: racy variable=x colour=red */",
+                     "/* lockhound-sampled: maybe */"):
+            with self.assertRaises(ValueError, msg=line):
+                sampled.parse_header(line)
+
+    def test_every_program_parses(self):
+        progs = sampled.load_progs("build")
+        self.assertGreaterEqual(sum(p.racy for p in progs), 7)
+        self.assertGreaterEqual(sum(not p.racy for p in progs), 10)
+
+
+class SampledJudge(unittest.TestCase):
+    counter = sampled.Prog("racy_counter", "x", True, {"variable": "counter", "var_kind": "global"})
+    heap = sampled.Prog("racy_heap", "x", True, {"variable": "make_stats", "var_kind": "heap"})
+    clean = sampled.Prog("clean_x", "x", False, {})
+
+    def test_found_by_name(self):
+        self.assertEqual(sampled.judge(self.counter, {"findings": [race("counter")]})[:2],
+                         (True, []))
+
+    def test_other_variable_is_a_false_alarm(self):
+        found, false, _ = sampled.judge(self.counter, {"findings": [race("other")]})
+        self.assertFalse(found)
+        self.assertEqual(len(false), 1)
+
+    def test_wrong_kind_is_not_found(self):
+        self.assertFalse(sampled.judge(self.counter, {"findings": [race("counter", "heap")]})[0])
+
+    def test_heap_by_allocation_site(self):
+        f = race(None, "heap", alloc_fn="make_stats")
+        self.assertTrue(sampled.judge(self.heap, {"findings": [f]})[0])
+        g = race(None, "heap", alloc_fn="make_other")
+        self.assertFalse(sampled.judge(self.heap, {"findings": [g]})[0])
+
+    def test_instrumentation_findings_are_not_sampled(self):
+        f = race("counter", by="instrumentation")
+        self.assertEqual(sampled.judge(self.counter, {"findings": [f]})[:2], (False, []))
+
+    def test_source_must_match(self):
+        f = race("counter", by="write-protect")
+        self.assertFalse(sampled.judge(self.counter, {"findings": [f]}, "watchpoint")[0])
+        self.assertTrue(sampled.judge(self.counter, {"findings": [f]}, "write-protect")[0])
+        self.assertTrue(sampled.judge(self.counter, {"findings": [f]})[0])
+
+    def test_clean_any_finding_is_false(self):
+        self.assertEqual(len(sampled.judge(self.clean, {"findings": [race("counter")]})[1]), 1)
+        self.assertEqual(sampled.judge(self.clean, {"findings": []})[:2], (False, []))
+
+    def test_output_must_match_native(self):
+        self.assertIsNone(sampled.run_problem(self.clean, (0, "ok\n"), (0, "ok\n"), {}, 1))
+        self.assertIn("natively", sampled.run_problem(self.clean, (1, "ok\n"), (0, "ok\n"), {}, 1))
+        self.assertIn("false alarm", sampled.run_problem(
+            self.clean, (0, "ok\n"), (0, "ok\n"), {"findings": [race("x")]}, 1))
+
+    def test_read_side_races_and_write_protect(self):
+        reads = sampled.Prog("r", "x", True, {"variable": "v", "sees": "reads"})
+        self.assertFalse(sampled.applies(reads, "write-protect"))
+        self.assertTrue(sampled.applies(reads, "watchpoint"))
+        self.assertTrue(sampled.applies(self.counter, "write-protect"))
+
+
+class SampledVerdict(unittest.TestCase):
+    def r(self, found=0, false=0, bad=0, runs=20, na=False):
+        return {"found": found, "false": false, "bad": bad, "runs": runs, "na": na,
+                "by": {}, "what": set(), "secs": 0.0}
+
+    def test_targets(self):
+        racy = SampledJudge.counter
+        self.assertTrue(sampled.verdict(racy, self.r(found=19), 20))
+        self.assertFalse(sampled.verdict(racy, self.r(found=18), 20))
+        self.assertFalse(sampled.verdict(racy, self.r(found=20, false=1), 20))
+        self.assertFalse(sampled.verdict(racy, self.r(found=20, bad=1), 20))
+        self.assertTrue(sampled.verdict(SampledJudge.clean, self.r(), 20))
+        self.assertFalse(sampled.verdict(SampledJudge.clean, self.r(false=1), 20))
+        self.assertIsNone(sampled.verdict(racy, self.r(na=True), 20))
+
+    def test_not_yet_reported_is_said(self):
+        progs = [SampledJudge.counter]
+        cfgs = [("default", "", None), ("watchpoint", "race_source=hw", "no option")]
+        res = {("racy_counter", "default"): self.r()}
+        text = "\n".join(sampled.detection_block(progs, res, cfgs, 20, 300))
+        self.assertIn("not yet reported", text)
+        self.assertIn("watchpoint: not measured: no option", text)
+        self.assertIn("0/20", text)
+        res = {("racy_counter", "default"): self.r(found=20)}
+        text = "\n".join(sampled.detection_block(progs, res, cfgs, 20, 300))
+        self.assertNotIn("not yet reported", text)
+        self.assertIn("20/20", text)
+
+    def test_block_replaces_only_itself(self):
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write("# head\n\n" + sampled.B_BEGIN + "\nold\n" + sampled.B_END + "\n\n## tail\n")
+        try:
+            sampled.put_block(f.name, ["new"])
+            with open(f.name) as fh:
+                out = fh.read()
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(out, "# head\n\n" + sampled.B_BEGIN + "\nnew\n" + sampled.B_END + "\n\n## tail\n")
 
 
 if __name__ == "__main__":
