@@ -1267,6 +1267,9 @@ EXTRA_TESTS.update(shim_tests.register(sys.modules[__name__]))
 # ... and the limits of the shim's core in core_tests.py
 import core_tests  # noqa: E402
 EXTRA_TESTS.update(core_tests.register(sys.modules[__name__]))
+# ... and the hazards of sampled race watching in watch_tests.py
+import watch_tests  # noqa: E402
+EXTRA_TESTS.update(watch_tests.register(sys.modules[__name__]))
 
 
 # ------------------------------------------------------------- self-test

@@ -1,0 +1,69 @@
+"""Hazard tests of sampled race watching: programs that the kernel writes
+into, that have their own SIGTRAP handler, and that fork and exec
+(testprogs/watch_*_clean.c) must behave under the shim exactly as they do
+natively: the same standard output and exit status.  Race watching is on
+by default, so these runs have it on wherever a trap source works; the
+trap sources themselves are tested with real traps in
+tests/unit/test_watch.c.
+
+Each test is a function ctx -> Outcome, listed in WATCH_TESTS; run_tests
+calls register(itself) and merges them into its EXTRA_TESTS.  Python 3
+standard library only.
+"""
+
+import os
+
+rt = None  # the run_tests module (its helpers), set by register()
+
+HAZARD_PROGS = ("watch_kernel_writes_clean", "watch_own_sigtrap_clean",
+                "watch_fork_exec_clean")
+
+
+def _native_vs_preloaded(ctx, name, prog_name, options=""):
+    prog = os.path.join(ctx.progdir, prog_name)
+    if not os.access(prog, os.X_OK):
+        return rt.Outcome(name, "fail", "%s not built" % prog)
+    d = ctx.tmpdir(name)
+    native = rt.run_cmd([prog], 60, d, rt.base_env())
+    logdir = os.path.join(d, "logs")
+    os.mkdir(logdir)
+    env = rt.base_env()
+    env["LD_PRELOAD"] = os.path.abspath(ctx.shim)
+    env["LOCKHOUND_OPTIONS"] = "log_dir=" + logdir + (":" + options if options else "")
+    pre = rt.run_cmd([prog], 60, d, env)
+    why = []
+    if native.timed_out or pre.timed_out:
+        why.append("timed out (native %s, preloaded %s)" % (native.timed_out, pre.timed_out))
+    if native.rc != pre.rc:
+        why.append("exit status: native %s, preloaded %s"
+                   % (rt.describe_rc(native.rc), rt.describe_rc(pre.rc)))
+    if native.stdout != pre.stdout:
+        why.append("output differs: native %r, preloaded %r"
+                   % (native.stdout[-400:], pre.stdout[-400:]))
+    if "lockhound: warning" in pre.stderr:
+        why.append("the shim warned")
+    if not rt._find_logs(logdir):
+        why.append("no log written (the shim did not run)")
+    if why:
+        return rt.Outcome(name, "fail", "; ".join(why), pre.stderr)
+    return rt.Outcome(name, "pass")
+
+
+def _make(prog_name, options=""):
+    name = "hazard_" + prog_name + ("_races0" if options else "")
+
+    def test(ctx):
+        return _native_vs_preloaded(ctx, name, prog_name, options)
+    test.__name__ = name
+    test.__doc__ = "%s gives its native output and status under the shim" % prog_name
+    return name, test
+
+
+WATCH_TESTS = dict(_make(p) for p in HAZARD_PROGS)
+WATCH_TESTS.update(dict(_make(p, "races=0") for p in HAZARD_PROGS))
+
+
+def register(run_tests_module):
+    global rt
+    rt = run_tests_module
+    return WATCH_TESTS
