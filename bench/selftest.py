@@ -270,6 +270,13 @@ class SampledJudge(unittest.TestCase):
         self.assertIn("false alarm", sampled.run_problem(
             self.clean, (0, "ok\n"), (0, "ok\n"), {"findings": [race("x")]}, 1))
 
+    def test_also_raced_variables_are_not_false_alarms(self):
+        flag = sampled.Prog("racy_flag", "x", True, sampled.parse_header(
+            "/* lockhound-sampled: racy variable=ready var_kind=global also=payload,stop */")[1])
+        found, false, _ = sampled.judge(flag, {"findings": [race("payload"), race("other")]})
+        self.assertTrue(found)
+        self.assertEqual([f["variable"]["name"] for f in false], ["other"])
+
     def test_read_side_races_and_write_protect(self):
         reads = sampled.Prog("r", "x", True, {"variable": "v", "sees": "reads"})
         self.assertFalse(sampled.applies(reads, "write-protect"))

@@ -1,10 +1,10 @@
-/* lockhound-sampled: racy variable=ready var_kind=global */
+/* lockhound-sampled: racy variable=ready var_kind=global also=payload,stop */
 /* An unsynchronized flag: a producer fills `payload` and sets `ready` with
  * plain stores, the consumer spins on `ready`, reads the payload and clears
  * the flag.  `volatile` keeps the compiler from hoisting the loads but makes
  * nothing atomic or ordered: both threads write `ready` (a write/write
- * race visible to every trap source), and the payload is handed over
- * unordered (write/read). */
+ * race visible to every trap source), the payload is handed over
+ * unordered (write/read), and so is the `stop` flag that ends the run. */
 #include "sb.h"
 
 volatile int ready;
