@@ -49,7 +49,7 @@ SHIM_LIBS     := -lunwind -ldl -lpthread
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
 .PHONY: all deps check sampled-progs sampled-check bench-sampled unit unit-asan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
-CC_STUB := $(B)/tsan-stub/libtsan.so $(B)/tsan-stub/libtsan_preinit.o
+CC_STUB := $(B)/tsan-stub/libtsan.so $(B)/tsan-stub/libtsan.a $(B)/tsan-stub/libtsan_preinit.o
 CC_LINKS:= $(B)/lockhound-cc $(B)/lockhound-c++
 all: $(B)/liblockhound.so $(B)/lockhound $(CC_STUB) $(CC_LINKS)
 
@@ -94,6 +94,9 @@ $(B)/lockhound: $(B)/obj/analyzer/main.o $(ANALYZER_OBJ)
 $(B)/tsan-stub/libtsan.so: tsan-stub/libtsan.so
 	@mkdir -p $(dir $@)
 	cp $< $@
+$(B)/tsan-stub/libtsan.a:
+	@mkdir -p $(dir $@)
+	printf '!<arch>\n' > $@
 $(B)/tsan-stub/libtsan_preinit.o: tsan-stub/libtsan_preinit.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@

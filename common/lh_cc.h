@@ -21,7 +21,8 @@
 	{ LH_WRAP_SYMS(LH_CC_WRAP_OPTION) NULL }
 
 /* The runtime's file name, and the directory (relative to the runtime's
- * directory) with stand-ins for gcc's libtsan.so and libtsan_preinit.o: gcc
+ * directory) with stand-ins for gcc's libtsan.so, libtsan.a and
+ * libtsan_preinit.o: gcc
  * has no option to instrument without linking libtsan, so the driver puts
  * this directory first in gcc's search path (-B) and gcc's `-ltsan` and
  * preinit object resolve to empty stand-ins.  clang is told

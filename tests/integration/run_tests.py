@@ -61,6 +61,14 @@ key=value pairs (or just `clean`, which means no findings at all).  Keys:
                        the logs' "threads_run", from their end records: the
                        shim saw the threads start)
 
+Line 2 may say how the Makefile builds the program:
+
+    /* lockhound-build: cc */         built with `lockhound cc` (exact mode)
+    /* lockhound-build: c++ */        built with `lockhound c++`
+    /* lockhound-build: cc clang */   also built with clang, as
+                                      BUILD/testprogs/clang/NAME: one more
+                                      scenario, NAME.clang, same expectations
+
 Each scenario runs as `BUILD/lockhound run --json OUT [--options OPTS] --
 BUILD/testprogs/NAME ARGS`.  Besides the expectations, every report must be
 valid JSON with "tool" == "lockhound", every log must be complete without
@@ -101,6 +109,9 @@ STDERR_TAIL = 40
 EXPECT_RE = re.compile(
     r"^\s*(?:/\*|//)\s*lockhound-expect:\s*(?P<body>.*?)\s*(?:\*/\s*)?$")
 KIND_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+CLANG_BUILD_RE = re.compile(
+    r"^\s*(?:/\*|//)\s*lockhound-build:\s*(?:cc|c\+\+)\s+clang\b")
+CLANG_SUFFIX = ".clang"
 
 
 class ExpectError(Exception):
@@ -330,7 +341,23 @@ def discover_scenarios():
                 raise SystemExit("run_tests: two sources for scenario %s"
                                  % name)
             names[name] = path
+            if CLANG_BUILD_RE.match(_second_line(path)):
+                names[name + CLANG_SUFFIX] = path
     return dict(sorted(names.items()))
+
+
+def _second_line(path):
+    with open(path, "r", encoding="utf-8", errors="replace") as f:
+        f.readline()
+        return f.readline()
+
+
+def scenario_prog(ctx, name):
+    """The binary of a scenario: BUILD/testprogs/NAME, or for the clang
+    build of an exact-mode scenario BUILD/testprogs/clang/NAME."""
+    if name.endswith(CLANG_SUFFIX):
+        return os.path.join(ctx.progdir, "clang", name[:-len(CLANG_SUFFIX)])
+    return os.path.join(ctx.progdir, name)
 
 
 # --------------------------------------------------------------- checking
@@ -812,7 +839,7 @@ def run_scenario(ctx, name, src):
         exp = parse_expect_file(src)
     except ExpectError as e:
         return Outcome(name, "fail", "bad lockhound-expect line: %s" % e)
-    prog = os.path.join(ctx.progdir, name)
+    prog = scenario_prog(ctx, name)
     if not os.access(prog, os.X_OK):
         return Outcome(name, "fail", "%s not built" % prog)
     d = ctx.tmpdir(name)

@@ -385,6 +385,214 @@ def t_cmake_build(ctx, d):
         raise Fail("app: exit %d %r" % (rc, err[-300:]))
 
 
+def _race_findings(doc):
+    return [f for f in doc.get("findings", []) if f.get("kind") == "data-race"]
+
+
+def _names_variable(f, name):
+    """the finding's variable is NAME (a global), or (heap) allocated in a
+    function whose name contains NAME"""
+    var = f.get("variable") or {}
+    if var.get("name") == name:
+        return True
+    block = var.get("block") or {}
+    return any(name in (fr.get("function") or "")
+               for fr in block.get("alloc_stack") or [])
+
+
+def run_json(ctx, d, prog, args=()):
+    js = os.path.join(d, "r.json")
+    if os.path.exists(js):
+        os.unlink(js)
+    rc, out, err = run([ctx.lockhound, "run", "--json", js, "--", prog]
+                       + list(args), d, ctx.env())
+    try:
+        with open(js) as f:
+            return rc, json.load(f), err
+    except (OSError, ValueError) as e:
+        raise Fail("%s: no JSON report (%s); stderr: %s"
+                   % (prog, e, err[-300:]))
+
+
+# each clean exact-mode scenario, and the variable that races when it is
+# run with the argument "unsync" (the same accesses, the synchronization
+# skipped): proof that the clean run was watched, not ignored
+CLEAN_TWINS = {
+    "clean_locked_counter": "counter",
+    "clean_atomics": "hits",
+    "clean_release_acquire": "payload",
+    "clean_per_thread_slots": "slots",
+    "clean_join_handoff": "new_result",
+    "clean_condvar_queue": "produce_items",
+    "clean_sem_handoff": "mailbox",
+    "clean_barrier_phases": "grid",
+    "clean_pthread_once": "lookup_table",
+    "clean_rwlock_readers": "settings",
+}
+
+
+def t_clean_twins_watched(ctx, d):
+    """Every clean exact-mode scenario run with "unsync" reports the race
+    its synchronization prevents (gcc build, and the clang build if any)."""
+    need_abi(ctx)
+    progdir = os.path.join(ctx.build, "testprogs")
+    why = []
+    for name, var in sorted(CLEAN_TWINS.items()):
+        for prog in (os.path.join(progdir, name),
+                     os.path.join(progdir, "clang", name)):
+            if not os.path.exists(prog):
+                if "/clang/" not in prog:
+                    why.append("%s not built" % prog)
+                continue
+            rc, doc, err = run_json(ctx, d, prog, ["unsync"])
+            races = _race_findings(doc)
+            if rc != FINDINGS_EXIT or not any(_names_variable(f, var)
+                                              for f in races):
+                why.append("%s unsync: exit %d, races on %s, expected %s"
+                           % (os.path.relpath(prog, progdir), rc,
+                              [(f.get("variable") or {}).get("name")
+                               for f in races], var))
+    if why:
+        raise Fail("; ".join(why))
+
+
+def t_standalone_race(ctx, d):
+    """A racy program run on its own: the race report on stderr, exit 66;
+    exitcode=0 keeps the program's status."""
+    need_abi(ctx)
+    exe = os.path.join(d, "racy")
+    cc(ctx, d, ["-g", "-pthread", "-I" + TESTPROGS,
+                os.path.join(TESTPROGS, "race_unguarded_counter.c"),
+                "-o", exe])
+    rc, out, err = standalone(ctx, d, exe)
+    if rc != FINDINGS_EXIT or "data race on counter" not in err or \
+            "bump_counter" not in err or "counter = " not in out:
+        raise Fail("expected exit 66, the report on stderr and the "
+                   "program's output; got %d %r" % (rc, err[-400:]))
+    rc, out, err = standalone(ctx, d, exe, options="exitcode=0")
+    if rc != 0 or "data race on counter" not in err:
+        raise Fail("exitcode=0: got %d" % rc)
+    # gcc's -static-libtsan must not bring libtsan.a in either
+    exe2 = os.path.join(d, "racy_static_libtsan")
+    cc(ctx, d, ["-g", "-pthread", "-static-libtsan", "-I" + TESTPROGS,
+                os.path.join(TESTPROGS, "race_unguarded_counter.c"),
+                "-o", exe2])
+    check_linked(ctx, exe2, d)
+
+
+LIB_SRC = r'''
+#include <pthread.h>
+long lib_total;                      /* racy: bumped with no lock */
+static pthread_mutex_t lib_mu = PTHREAD_MUTEX_INITIALIZER;
+static long lib_locked;
+void lib_record(long v)
+{
+    lib_total += v;
+    pthread_mutex_lock(&lib_mu);
+    lib_locked += v;
+    pthread_mutex_unlock(&lib_mu);
+}
+'''
+
+MAIN_SRC = r'''
+#include <pthread.h>
+#include <stdio.h>
+void lib_record(long v);
+void helper_plain(int *p);           /* uninstrumented in the mixed build */
+static int helper_data;
+static void *client(void *a)
+{
+    for (int i = 0; i < 100; i++)
+        lib_record(i);
+    helper_plain(&helper_data);
+    return a;
+}
+int main(void)
+{
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, client, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    printf("done %d\n", helper_data);
+    return 0;
+}
+'''
+
+HELPER_SRC = "void helper_plain(int *p) { (*p)++; }\n"
+
+
+def t_shared_library_and_mixed(ctx, d):
+    """A race inside a library built with `lockhound cc -shared`, called by
+    an instrumented program that also links one object compiled without
+    instrumentation (plain cc): the library's race is found; the
+    uninstrumented object's unsynchronized increment is invisible in this
+    mode (documented), and nothing else is reported."""
+    need_abi(ctx)
+    for comp in ("gcc", "clang"):
+        need(comp)
+        sub = os.path.join(d, comp)
+        os.makedirs(sub)
+        lib_c = write(sub, "libstats.c", LIB_SRC)
+        main_c = write(sub, "main.c", MAIN_SRC)
+        helper_c = write(sub, "helper.c", HELPER_SRC)
+        lib = os.path.join(sub, "libstats.so")
+        cc(ctx, sub, ["-g", "-fPIC", "-shared", lib_c, "-o", lib], comp)
+        check_linked(ctx, lib, sub)
+        rc, out, err = run([comp, "-g", "-c", helper_c, "-o",
+                            os.path.join(sub, "helper.o")], sub)
+        if rc != 0:
+            raise Fail("plain %s -c helper.c: %s" % (comp, err[-300:]))
+        exe = os.path.join(sub, "app")
+        cc(ctx, sub, ["-g", "-pthread", main_c, os.path.join(sub, "helper.o"),
+                      "-L" + sub, "-lstats", "-Wl,-rpath," + sub, "-o", exe],
+           comp)
+        check_linked(ctx, exe, sub)
+        rc, doc, err = run_json(ctx, sub, exe)
+        races = _race_findings(doc)
+        names = [(f.get("variable") or {}).get("name") for f in races]
+        if rc != FINDINGS_EXIT or names != ["lib_total"]:
+            raise Fail("%s: expected one race, on lib_total (in the "
+                       "library), got exit %d and %s" % (comp, rc, names))
+        fn = [fr.get("function") for p in races[0].get("pairs", [])
+              for a in p.get("accesses", []) for fr in a.get("stack", [])]
+        if "lib_record" not in fn:
+            raise Fail("%s: lib_record not in the race's stacks: %s"
+                       % (comp, fn))
+        rc, out, err = standalone(ctx, sub, exe)
+        if rc != FINDINGS_EXIT or "lib_total" not in err:
+            raise Fail("%s standalone: exit %d %r" % (comp, rc, err[-300:]))
+
+
+def t_installed_layout(ctx, d):
+    """After make install, PREFIX/bin/lockhound-cc finds the runtime in
+    PREFIX/lib/lockhound, and the program finds PREFIX/bin/lockhound for
+    its report at exit."""
+    need("make")
+    prefix = os.path.join(d, "prefix")
+    rc, out, err = run(["make", "-C", ROOT, "install", "PREFIX=" + prefix,
+                        "B=" + ctx.build], d, ctx.env(), timeout=300)
+    if rc != 0:
+        raise Fail("make install failed: %s" % err[-400:])
+    lcc = os.path.join(prefix, "bin", "lockhound-cc")
+    exe = os.path.join(d, "abba")
+    flags = [] if runtime_has_abi(ctx) else ["-fno-sanitize=thread"]
+    rc, out, err = run([lcc, "-g", "-pthread", "-I" + TESTPROGS] + flags +
+                       [os.path.join(TESTPROGS, "abba_two_threads.c"), "-o",
+                        exe], d, ctx.env())
+    if rc != 0:
+        raise Fail("installed lockhound-cc failed: %s" % err[-400:])
+    needed, runpath = dynamic(exe, d)
+    libdir = os.path.realpath(os.path.join(prefix, "lib", "lockhound"))
+    if libdir not in runpath:
+        raise Fail("rpath %s does not name the installed runtime %s"
+                   % (runpath, libdir))
+    rc, out, err = standalone(ctx, d, exe)
+    if rc != FINDINGS_EXIT or "lock-order cycle" not in err:
+        raise Fail("installed: expected exit 66 and the report, got %d %r"
+                   % (rc, err[-300:]))
+
+
 TESTS = [
     ("cc_compile_instruments", t_compile_instruments),
     ("cc_link_uninstrumented", t_link_uninstrumented),
@@ -395,7 +603,11 @@ TESTS = [
     ("cc_response_file_and_queries", t_response_file_and_queries),
     ("cc_errors", t_errors),
     ("cc_make_build", t_make_build),
+    ("cc_standalone_race", t_standalone_race),
+    ("cc_clean_twins_watched", t_clean_twins_watched),
+    ("cc_shared_library_and_mixed", t_shared_library_and_mixed),
     ("cc_cmake_build", t_cmake_build),
+    ("cc_installed_layout", t_installed_layout),
 ]
 
 
