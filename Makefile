@@ -112,7 +112,34 @@ TP_BIN  := $(patsubst testprogs/%.c,$(B)/testprogs/%,$(TP_C)) \
            $(patsubst testprogs/%.c,$(B)/testprogs/%.so,$(TP_LIB))
 TP_FLAGS:= -g -O0 -pthread -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -Iinclude
 
-testprogs: $(TP_BIN)
+# Exact-mode scenarios say so on line 2: `/* lockhound-build: cc */` (or
+# `c++`) builds them with `lockhound cc` / `lockhound c++` (with the
+# compiler $(CC) / $(CXX)); a trailing ` clang` also builds them with clang
+# as build/testprogs/clang/NAME, which the integration tests run as well.
+tp_marked = $(shell awk 'FNR == 2 && /lockhound-build: $(1)( |\*)/ { print FILENAME }' $(2) /dev/null)
+TP_EXACT_C   := $(call tp_marked,cc,$(TP_C))
+TP_EXACT_CXX := $(call tp_marked,c\+\+,$(TP_CXX))
+TP_CLANG_C   := $(call tp_marked,cc clang,$(TP_C))
+TP_CLANG_CXX := $(call tp_marked,c\+\+ clang,$(TP_CXX))
+TP_EXACT_BIN := $(patsubst testprogs/%.c,$(B)/testprogs/%,$(TP_EXACT_C)) \
+                $(patsubst testprogs/%.cpp,$(B)/testprogs/%,$(TP_EXACT_CXX))
+TP_CLANG_BIN := $(patsubst testprogs/%.c,$(B)/testprogs/clang/%,$(TP_CLANG_C)) \
+                $(patsubst testprogs/%.cpp,$(B)/testprogs/clang/%,$(TP_CLANG_CXX))
+LH_CC_DEPS   := $(B)/lockhound $(B)/liblockhound.so $(CC_STUB)
+
+testprogs: $(TP_BIN) $(TP_CLANG_BIN)
+$(patsubst testprogs/%.c,$(B)/testprogs/%,$(TP_EXACT_C)): $(B)/testprogs/%: testprogs/%.c $(LH_CC_DEPS)
+	@mkdir -p $(dir $@)
+	CC="$(CC)" $(B)/lockhound cc $(TP_FLAGS) -o $@ $< -ldl
+$(patsubst testprogs/%.cpp,$(B)/testprogs/%,$(TP_EXACT_CXX)): $(B)/testprogs/%: testprogs/%.cpp $(LH_CC_DEPS)
+	@mkdir -p $(dir $@)
+	CXX="$(CXX)" $(B)/lockhound c++ -std=c++17 $(TP_FLAGS) -o $@ $< -ldl
+$(B)/testprogs/clang/%: testprogs/%.c $(LH_CC_DEPS)
+	@mkdir -p $(dir $@)
+	CC=clang $(B)/lockhound cc $(TP_FLAGS) -o $@ $< -ldl
+$(B)/testprogs/clang/%: testprogs/%.cpp $(LH_CC_DEPS)
+	@mkdir -p $(dir $@)
+	CXX=clang++ $(B)/lockhound c++ -std=c++17 $(TP_FLAGS) -o $@ $< -ldl
 $(B)/testprogs/%: testprogs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TP_FLAGS) -o $@ $< -ldl

@@ -130,17 +130,6 @@ def check_linked(ctx, path, d):
         raise Fail("%s: has a thread-sanitizer runtime of its own" % path)
 
 
-def runtime_has_abi(ctx):
-    rc, out, _ = run(["nm", "-D", "--defined-only", ctx.shim], ctx.build)
-    return rc == 0 and "__tsan_init" in out
-
-
-def need_abi(ctx):
-    if not runtime_has_abi(ctx):
-        raise Skip("liblockhound.so does not export the thread-sanitizer "
-                   "ABI yet (__tsan_init)")
-
-
 def write(d, name, text):
     p = os.path.join(d, name)
     with open(p, "w") as f:
@@ -201,7 +190,7 @@ def t_standalone_cycle(ctx, d):
     and exits 66 on its own; its stdout is untouched; no log is left."""
     src = os.path.join(TESTPROGS, "abba_two_threads.c")
     exe = os.path.join(d, "abba")
-    flags = [] if runtime_has_abi(ctx) else ["-fno-sanitize=thread"]
+    flags = []
     cc(ctx, d, ["-g", "-pthread", "-I" + TESTPROGS] + flags + [src, "-o", exe])
     rc, out, err = standalone(ctx, d, exe)
     if rc != FINDINGS_EXIT:
@@ -237,7 +226,7 @@ int main(void) {
 }
 ''')
     exe = os.path.join(d, "clean")
-    flags = [] if runtime_has_abi(ctx) else ["-fno-sanitize=thread"]
+    flags = []
     cc(ctx, d, ["-g", "-pthread"] + flags + [src, "-o", exe])
     rc, out, err = standalone(ctx, d, exe)
     if rc != 3 or out != "n=2\n" or err.strip():
@@ -264,7 +253,7 @@ int main(void) {
 }
 ''')
     exe = os.path.join(d, "forkcycle")
-    flags = [] if runtime_has_abi(ctx) else ["-fno-sanitize=thread"]
+    flags = []
     cc(ctx, d, ["-g", "-pthread"] + flags + [src, "-o", exe])
     rc, out, err = standalone(ctx, d, exe)
     if rc != FINDINGS_EXIT or "in_child_ba" not in err:
@@ -285,7 +274,7 @@ def t_under_run(ctx, d):
     the same JSON finding."""
     src = os.path.join(TESTPROGS, "abba_two_threads.c")
     exe = os.path.join(d, "abba")
-    flags = [] if runtime_has_abi(ctx) else ["-fno-sanitize=thread"]
+    flags = []
     cc(ctx, d, ["-g", "-pthread", "-I" + TESTPROGS] + flags + [src, "-o", exe])
     js = os.path.join(d, "r.json")
     rc, out, err = run([ctx.lockhound, "run", "--json", js, "--", exe], d,
@@ -337,7 +326,6 @@ def t_errors(ctx, d):
 def t_make_build(ctx, d):
     """make CC="lockhound cc" builds objects and links them."""
     need("make")
-    need_abi(ctx)
     write(d, "a.c", "int shared_counter;\nvoid bump(void) { shared_counter++; }\n")
     write(d, "m.c", "void bump(void);\nint main(void) { bump(); return 0; }\n")
     write(d, "Makefile", "prog: a.o m.o\n\t$(CC) -o $@ a.o m.o\n"
@@ -355,7 +343,6 @@ def t_cmake_build(ctx, d):
     """A CMake project (a shared library and a program) configured with
     CC=lockhound-cc / CXX=lockhound-c++."""
     need("cmake")
-    need_abi(ctx)
     src = os.path.join(d, "src")
     os.makedirs(src)
     write(src, "CMakeLists.txt", "cmake_minimum_required(VERSION 3.13)\n"
@@ -434,7 +421,6 @@ CLEAN_TWINS = {
 def t_clean_twins_watched(ctx, d):
     """Every clean exact-mode scenario run with "unsync" reports the race
     its synchronization prevents (gcc build, and the clang build if any)."""
-    need_abi(ctx)
     progdir = os.path.join(ctx.build, "testprogs")
     why = []
     for name, var in sorted(CLEAN_TWINS.items()):
@@ -459,7 +445,6 @@ def t_clean_twins_watched(ctx, d):
 def t_standalone_race(ctx, d):
     """A racy program run on its own: the race report on stderr, exit 66;
     exitcode=0 keeps the program's status."""
-    need_abi(ctx)
     exe = os.path.join(d, "racy")
     cc(ctx, d, ["-g", "-pthread", "-I" + TESTPROGS,
                 os.path.join(TESTPROGS, "race_unguarded_counter.c"),
@@ -528,7 +513,6 @@ def t_shared_library_and_mixed(ctx, d):
     instrumentation (plain cc): the library's race is found; the
     uninstrumented object's unsynchronized increment is invisible in this
     mode (documented), and nothing else is reported."""
-    need_abi(ctx)
     for comp in ("gcc", "clang"):
         need(comp)
         sub = os.path.join(d, comp)
@@ -576,7 +560,7 @@ def t_installed_layout(ctx, d):
         raise Fail("make install failed: %s" % err[-400:])
     lcc = os.path.join(prefix, "bin", "lockhound-cc")
     exe = os.path.join(d, "abba")
-    flags = [] if runtime_has_abi(ctx) else ["-fno-sanitize=thread"]
+    flags = []
     rc, out, err = run([lcc, "-g", "-pthread", "-I" + TESTPROGS] + flags +
                        [os.path.join(TESTPROGS, "abba_two_threads.c"), "-o",
                         exe], d, ctx.env())
