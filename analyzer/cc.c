@@ -301,7 +301,7 @@ static int find_in_path(const char *prog, char *out, size_t len)
 static int compiler_is_clang(char **words, int n_words)
 {
 	char *argv[72];
-	char out[4096];
+	char out[4096], rest[4096];
 	int pfd[2], i, status;
 	ssize_t got = 0, r;
 	pid_t pid;
@@ -335,7 +335,7 @@ static int compiler_is_clang(char **words, int n_words)
 			got += r;
 	out[got] = 0;
 	/* drain the rest so the compiler is not stopped by a full pipe */
-	while ((r = read(pfd[0], argv, sizeof(argv))) > 0 || (r < 0 && errno == EINTR))
+	while ((r = read(pfd[0], rest, sizeof(rest))) > 0 || (r < 0 && errno == EINTR))
 		;
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -169,7 +169,7 @@ static int alive(pid_t pid)
  * getdents64: opendir would allocate with malloc */
 static int ended_logs(char **paths, int max, char *buf, size_t buflen)
 {
-	char ents[4096];
+	char ents[4096] __attribute__((aligned(8)));
 	size_t used = 0;
 	int fd, n = 0, skipped = 0;
 	long got;
@@ -180,23 +180,17 @@ static int ended_logs(char **paths, int max, char *buf, size_t buflen)
 	while ((got = syscall(SYS_getdents64, fd, ents, sizeof(ents))) > 0) {
 		long off = 0;
 		while (off < got) {
-			struct {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (void *)(ents + off);
-			pid_t pid = log_pid(d->name);
-			size_t need = strlen(lh_opt.log_dir) + strlen(d->name) + 2;
-			off += d->reclen;
+			struct dirent64 *d = (void *)(ents + off); /* the kernel's layout */
+			pid_t pid = log_pid(d->d_name);
+			size_t need = strlen(lh_opt.log_dir) + strlen(d->d_name) + 2;
+			off += d->d_reclen;
 			if (!pid || pid == getpid() || alive(pid))
 				continue;
 			if (n >= max || used + need > buflen) {
 				skipped++;
 				continue;
 			}
-			snprintf(buf + used, need, "%s/%s", lh_opt.log_dir, d->name);
+			snprintf(buf + used, need, "%s/%s", lh_opt.log_dir, d->d_name);
 			paths[n++] = buf + used;
 			used += need;
 		}
