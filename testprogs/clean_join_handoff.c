@@ -1,4 +1,4 @@
-/* lockhound-expect: clean */
+/* lockhound-expect: clean min_edges=0 min_threads=2 */
 /* lockhound-build: cc */
 /* A worker fills a heap result; main reads it only after pthread_join,
  * which orders everything the worker did before it.  "unsync" peeks at the

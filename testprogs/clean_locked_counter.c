@@ -1,4 +1,4 @@
-/* lockhound-expect: clean */
+/* lockhound-expect: clean min_edges=0 min_threads=3 */
 /* lockhound-build: cc clang */
 /* The fixed race_unguarded_counter: every increment holds counter_mu, so
  * each unlock happens before the next lock and no update is lost.  With the

@@ -1,4 +1,4 @@
-/* lockhound-expect: clean */
+/* lockhound-expect: clean min_edges=0 min_threads=3 */
 /* lockhound-build: cc clang */
 /* Message passing done right (race_relaxed_flag's twin): the producer's
  * release store of the flag happens before the consumer's acquire load that

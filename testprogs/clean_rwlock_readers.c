@@ -1,4 +1,4 @@
-/* lockhound-expect: clean */
+/* lockhound-expect: clean min_edges=0 min_threads=5 */
 /* lockhound-build: cc */
 /* Readers read the settings under the read lock while a writer updates
  * them under the write lock: a write unlock happens before every later
