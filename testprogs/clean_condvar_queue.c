@@ -5,7 +5,9 @@
  * consumer waits, pops, reads and frees it.  Freed items are reused by
  * malloc: a new object, never a race with the old one's accesses.  "unsync"
  * makes the producer fill the item after pushing it, which races with the
- * consumer's read. */
+ * consumer's read (at least for the last item: earlier ones may be ordered
+ * by the producer's next push); the items are then freed by main after the
+ * joins, so the consumer never frees an item the producer still writes. */
 #include "tp.h"
 
 #define N_ITEMS 200
@@ -18,6 +20,7 @@ struct item {
 static pthread_mutex_t queue_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queue_cv = PTHREAD_COND_INITIALIZER;
 static struct item *head, *tail;
+static struct item *popped[N_ITEMS];
 static int unsync;
 
 static void push_item(struct item *it)
@@ -69,7 +72,10 @@ static void *consume_items(void *arg)
 	for (int i = 0; i < N_ITEMS; i++) {
 		struct item *it = pop_item();
 		sum += it->value;
-		free(it);
+		if (unsync)
+			popped[i] = it;
+		else
+			free(it);
 	}
 	*(long *)arg = sum;
 	return NULL;
@@ -83,6 +89,8 @@ int main(int argc, char **argv)
 	pthread_t p = tp_spawn(produce_items, NULL);
 	tp_join(p);
 	tp_join(c);
+	for (int i = 0; i < N_ITEMS; i++)
+		free(popped[i]);
 	printf("sum = %ld\n", sum);
 	return 0;
 }
