@@ -96,7 +96,7 @@
 
 static struct lh_watch_sink sink;
 static unsigned sources;          /* LH_WSRC_* that work (atomic relaxed) */
-static char why_hw[160] = "not started", why_wp[160] = "not started";
+static char why_hw[256] = "not started", why_wp[256] = "not started";
 static pid_t self_pid;
 
 static int (*real_sigaction_fn(void))(int, const struct sigaction *, struct sigaction *)
@@ -439,27 +439,27 @@ static void hw_close_all(void)
 	}
 }
 
-static int traced(void)
+/* from /proc/self/status: a tracer's pid (0 none) and the thread count */
+static void read_status(int *tracer, int *threads)
 {
-	char buf[2048];
+	char buf[4096];
 	ssize_t n;
 	char *p;
 	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 
+	*tracer = 0;
+	*threads = 1;
 	if (fd < 0)
-		return 0;
+		return;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return;
 	buf[n] = 0;
-	p = strstr(buf, "TracerPid:");
-	if (!p)
-		return 0;
-	p += 10;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return *p != '0';
+	if ((p = strstr(buf, "TracerPid:")))
+		*tracer = atoi(p + 10);
+	if ((p = strstr(buf, "Threads:")))
+		*threads = atoi(p + 8);
 }
 
 static int hw_start(void)
@@ -467,12 +467,20 @@ static int hw_start(void)
 	unsigned i;
 	int err;
 
+	int tracer, threads;
+
 	for (i = 0; i < LH_WATCH_HW_SLOTS; i++)
 		hw[i].fd = -1;
-	if (traced()) {
+	read_status(&tracer, &threads);
+	if (tracer) {
 		set_why(why_hw, sizeof(why_hw), "hardware watchpoints: a debugger is attached", 0);
 		return -1;
 	}
+	/* the events are inherited only by threads created from now on */
+	if (threads > 1)
+		lh_log_note("race watching: %d threads existed before hardware watching started; "
+		            "their accesses are not seen by watchpoints (the result may be incomplete)",
+		            threads - 1);
 	if ((err = hw_install_handler()) != 0) {
 		set_why(why_hw, sizeof(why_hw), "hardware watchpoints: cannot install a SIGTRAP handler", -err);
 		return -1;
@@ -1000,7 +1008,7 @@ unsigned lh_watch_init(unsigned want, const struct lh_watch_sink *s, int quiet)
 	}
 	__atomic_store_n(&sources, got, __ATOMIC_RELEASE);
 	if (!got && want) {
-		char line[400];
+		char line[600];
 		int n = snprintf(line, sizeof(line), "lockhound: race watching unavailable: %s; %s\n",
 		                 why_hw, why_wp);
 		if (n > (int)sizeof(line) - 1)

@@ -417,6 +417,57 @@ static void test_hw_fork_exec(void)
 	lh_watch_hw_disarm(0);
 }
 
+static volatile int early_go;
+static void *early_thread(void *arg)
+{
+	while (!__atomic_load_n(&early_go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	store_a(77);
+	return NULL;
+}
+
+/* a thread that existed before the events were opened does not inherit
+ * them: its accesses are missed, and start-up says so in a note */
+static void test_hw_threads_before_start_noted(void)
+{
+	pid_t p;
+	int st = 0;
+
+	if (skip("hw_threads_before_start_noted", LH_WSRC_HW))
+		return;
+	p = fork();
+	if (p == 0) {
+		struct lh_watch_sink s = { sink_hit, sink_released, NULL };
+		pthread_t t, t2;
+		int code = 0;
+
+		/* no lh_watch_fork_child: the child has no events, and the
+		 * init below opens all four (a task has four debug registers) */
+		pthread_create(&t, NULL, early_thread, NULL);
+		reset(0);
+		if (!(lh_watch_init(LH_WSRC_HW, &s, 1) & LH_WSRC_HW)) {
+			printf("child: %s\n", lh_watch_why(LH_WSRC_HW));
+			fflush(stdout);
+			_exit(9);
+		}
+		if (stub_notes_with("threads existed before hardware watching started") != 1)
+			code |= 1;
+		lh_watch_hw_arm(0, (uintptr_t)&word_a, 8, 0, 400);
+		__atomic_store_n(&early_go, 1, __ATOMIC_RELEASE);
+		pthread_join(t, NULL);
+		if (hits_now() != 0) /* the early thread: not watched */
+			code |= 2;
+		pthread_create(&t2, NULL, store_a_thread, (void *)5);
+		pthread_join(t2, NULL);
+		if (hits_now() != 1) /* a later thread: watched */
+			code |= 4;
+		_exit(code);
+	}
+	CU_ASSERT_EQUAL(waitpid(p, &st, 0), p);
+	CU_ASSERT(WIFEXITED(st));
+	CU_ASSERT_EQUAL(WEXITSTATUS(st), 0);
+}
+
 /* ---------------- userfaultfd write-protect ---------------- */
 
 static char *pages;  /* 8 pages of anonymous memory */
@@ -649,6 +700,7 @@ int main(void)
 		{ "hw_user_sigtrap", test_hw_user_sigtrap },
 		{ "hw_default_sigtrap_kills", test_hw_default_sigtrap_kills },
 		{ "hw_fork_exec", test_hw_fork_exec },
+		{ "hw_threads_before_start_noted", test_hw_threads_before_start_noted },
 		{ "wp_user_write", test_wp_user_write },
 		{ "wp_hold_second_thread", test_wp_hold_second_thread },
 		{ "wp_kernel_writes", test_wp_kernel_writes },
