@@ -415,6 +415,12 @@ CLEAN_TWINS = {
     "clean_barrier_phases": "grid",
     "clean_pthread_once": "lookup_table",
     "clean_rwlock_readers": "settings",
+    "clean_thread_create": "config",
+    "clean_c11_threads": "counter",
+    "clean_fences": "payload",
+    "clean_fork_child": "table",
+    "clean_heap_reuse": "last_writer",
+    "clean_spin_counter": "counter",
 }
 
 
