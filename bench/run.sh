@@ -56,6 +56,7 @@ for src in bench/micro/*.c; do
 done
 $CC_BENCH $BFLAGS -o "$BB/mcload" bench/tools/mcload.c
 $CC_BENCH $BFLAGS -o "$BB/rusage" bench/tools/rusage.c
+$CC_BENCH $BFLAGS -o "$BB/trapcost" bench/tools/trapcost.c
 $CC_BENCH $BFLAGS -Iinclude -o "$BB/genlog" bench/genlog.c
 
 # ThreadSanitizer builds of the microbenchmarks, if the toolchain can

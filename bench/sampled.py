@@ -589,6 +589,51 @@ def memcached_block(shim):
     return lines + [""]
 
 
+def parse_trapcost(text):
+    """({source: us per trap}, {source: why unavailable}) from trapcost's
+    output; a run in which fewer than 9 in 10 stores trapped has no number"""
+    per, why = {}, {}
+    for ln in text.splitlines():
+        m = re.match(r"(hw|wp): (\d+) \w+ of (\d+) stores, ([\d.]+) us per trap", ln)
+        if m:
+            if int(m.group(2)) * 10 >= int(m.group(3)) * 9:
+                per[m.group(1)] = float(m.group(4))
+            else:
+                why[m.group(1)] = "only %s of %s stores trapped" % (m.group(2), m.group(3))
+        m = re.match(r"(hw|wp): unavailable: (.*)", ln)
+        if m:
+            why[m.group(1)] = m.group(2)
+    return per, why
+
+
+def trapcost_block(shim, reps=5):
+    """the cost of one trap per source (bench/tools/trapcost.c, without the
+    shim): the median of reps runs of 2000 traps each"""
+    lines = ["### What one trap costs here", ""]
+    tool = os.path.join(shim.build, "bench", "trapcost")
+    if not os.access(tool, os.X_OK):
+        return lines + ["Not measured: %s is missing (bash bench/run.sh builds it)." % tool, ""]
+    per = {"hw": [], "wp": []}
+    why = {}
+    for _ in range(reps):
+        p = subprocess.run([tool, "2000"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           timeout=300)
+        got, no = parse_trapcost(p.stdout.decode("utf-8", "replace"))
+        for k, v in got.items():
+            per[k].append(v)
+        why.update(no)
+    names = {"hw": "hardware watchpoint (SIGTRAP to the storing thread)",
+             "wp": "userfaultfd write-protect (protect, fault, handler thread, un-protect)"}
+    lines += ["`build/bench/trapcost 2000`, %d runs, median (min-max):" % reps, ""]
+    for k in ("hw", "wp"):
+        v = sorted(per[k])
+        if v:
+            lines.append("- %s: %.1f us per trap (%.1f-%.1f)" % (names[k], v[len(v) // 2], v[0], v[-1]))
+        else:
+            lines.append("- %s: unavailable: %s" % (names[k], why.get(k, "no result")))
+    return lines + [""]
+
+
 def machine_lines():
     cpu = "?"
     try:
@@ -601,6 +646,10 @@ def machine_lines():
         pass
     rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.decode().strip()
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.decode().strip()
+    if rev and dirty:
+        rev += " (with uncommitted changes)"
     return ["Measured %s on %s, kernel %s, %d CPUs, commit %s." % (
         time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), cpu, os.uname().release,
         os.cpu_count() or 0, rev or "?"), ""]
@@ -654,6 +703,7 @@ def main():
     cfgs = configs(shim)
     res = detect(shim, progs, a.runs, a.ms, cfgs)
     block = ["## Sampled race watching (issue 10)", ""] + machine_lines()
+    block += trapcost_block(shim)
     block += detection_block(progs, res, cfgs, a.runs, a.ms)
     if a.curve:
         block += curve_block(shim, progs, a.ms, a.curve_runs)

@@ -312,6 +312,18 @@ class SampledVerdict(unittest.TestCase):
         self.assertNotIn("not yet reported", text)
         self.assertIn("20/20", text)
 
+    def test_trapcost_lines(self):
+        per, why = sampled.parse_trapcost(
+            "hw: 2000 traps of 2000 stores, 58.5 us per trap\n"
+            "wp: 1999 faults of 2000 stores, 17.6 us per trap (protect + fault)\n")
+        self.assertEqual((per, why), ({"hw": 58.5, "wp": 17.6}, {}))
+        per, why = sampled.parse_trapcost(
+            "hw: unavailable: the self-test store raised 0 traps (want 1)\n"
+            "wp: 100 faults of 2000 stores, 1.0 us per trap\n")
+        self.assertEqual(per, {})
+        self.assertIn("raised 0 traps", why["hw"])
+        self.assertIn("only 100 of 2000", why["wp"])
+
     def test_block_replaces_only_itself(self):
         with tempfile.NamedTemporaryFile("w", delete=False) as f:
             f.write("# head\n\n" + sampled.B_BEGIN + "\nold\n" + sampled.B_END + "\n\n## tail\n")
