@@ -241,8 +241,12 @@ check: all
 # sampled race watching on the native programs of testprogs/sampled/: each
 # racy one found within a few runs per trap source, each clean one never,
 # every output the native one (SKIP lines where a source cannot run)
-sampled-check: all sampled-progs
+sampled-check: all sampled-progs $(B)/bench/trapcost
 	python3 bench/sampled.py --check --build $(B)
+# what one trap costs, and whether each source traps at all here (sampled.py)
+$(B)/bench/trapcost: bench/tools/trapcost.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SB_FLAGS) -o $@ $<
 
 # the benchmark harness's own rules (no benchmark is run)
 bench-selftest:

@@ -28,7 +28,8 @@ Configurations, each run separately:
                  works); the finding's detected_by says which source found it
   watchpoint     SOURCE_OPTION=hw: hardware watchpoints only
   write-protect  SOURCE_OPTION=wp: userfaultfd write-protect only
-A configuration the shim cannot run says why in one SKIP line: the shim
+A configuration that cannot run says why in one SKIP line: the machine
+lacks the source (bench/tools/trapcost.c saw no trap from it), the shim
 does not know the option (it warns "unknown option" and would ignore the
 whole option string), or it prints "race watching unavailable" (the trap
 source's self-test failed, or it lacks privileges).
@@ -266,11 +267,26 @@ def native(prog, ms):
     return p.returncode, p.stdout.decode("utf-8", "replace")
 
 
+def machine_sources(shim):
+    """{source: why it does not trap on this machine} from trapcost (100
+    traps each, no shim), so that a source the machine lacks is skipped
+    whatever the shim does with it; {} when the tool is not built"""
+    tool = os.path.join(shim.build, "bench", "trapcost")
+    if not os.access(tool, os.X_OK):
+        return {}
+    p = subprocess.run([tool, "100"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       timeout=RUN_TIMEOUT)
+    _, why = parse_trapcost(p.stdout.decode("utf-8", "replace"))
+    return {{"hw": "watchpoint", "wp": "write-protect"}[k]: v for k, v in why.items()}
+
+
 def configs(shim):
     """[(name, extra options, why not or None)]"""
     out = [("default", "", shim.probe(""))]
+    lacks = machine_sources(shim)
     for name, opt in SOURCES:
-        out.append((name, opt, shim.probe(opt)))
+        why = lacks.get(name)
+        out.append((name, opt, "this machine: " + why if why else shim.probe(opt)))
     return out
 
 

@@ -16,7 +16,9 @@
  * store that traps minus one that does not), or "hw: unavailable: why".
  * Exit status 0 even if a source is unavailable (that is a result).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/hw_breakpoint.h>
