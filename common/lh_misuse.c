@@ -19,6 +19,8 @@ const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
 	[LH_MIS_COND_TWO_MUTEXES] = { "cond-two-mutexes",
 		                      "one condition variable used with two mutexes at the same time" },
 	[LH_MIS_USE_AFTER_DESTROY] = { "use-after-destroy", "use of a lock after it was destroyed" },
+	[LH_MIS_BAD_TIMESPEC] = { "invalid-timespec",
+		                  "timed lock with an invalid timespec (it failed with EINVAL)" },
 };
 
 static const struct lh_misuse_desc *desc(uint32_t what)

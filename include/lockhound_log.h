@@ -219,6 +219,7 @@ enum lh_misuse {
 	LH_MIS_COND_NOT_HELD = 6,
 	LH_MIS_COND_TWO_MUTEXES = 7,
 	LH_MIS_USE_AFTER_DESTROY = 8,
+	LH_MIS_BAD_TIMESPEC = 9, /* a timed lock failed with EINVAL for its timespec */
 	LH_MIS_COUNT_ /* keep last: the size of common/lh_misuse.c's name table */
 };
 struct lh_rec_finding {

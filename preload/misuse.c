@@ -57,6 +57,18 @@ int lh_mis_lock_failed(int kind, int rc, int destroyed)
 	return 0;
 }
 
+/* A timed lock that failed with EINVAL because its deadline is not a valid
+ * time (tv_nsec outside [0, 1e9)): the program asked for a wait it never
+ * got, and glibc only says so in a return value programs seldom check.  A
+ * deadline glibc did not look at (the lock was free) is no finding: the
+ * call succeeded. */
+int lh_mis_timespec(int rc, const struct timespec *ts)
+{
+	if (rc != EINVAL || !ts)
+		return 0;
+	return (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L) ? LH_MIS_BAD_TIMESPEC : 0;
+}
+
 int lh_mis_once(int what, uintptr_t ra, const void *addr)
 {
 	uint64_t key = ((uint64_t)(ra ? ra : (uintptr_t)addr) * 0x9E3779B97F4A7C15ull) ^ (uint64_t)what;

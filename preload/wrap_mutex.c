@@ -105,6 +105,8 @@ LH_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 	rc = LH_TIMED(a, lh_real.mutex_timedlock(m, ts));
 	if (GOT_IT(rc))
 		LH_TELL(lh_core_acquired(&a));
+	else if (unlikely(lh_mis_timespec(rc, ts)))
+		LH_TELL(lh_report_misuse(LH_MIS_BAD_TIMESPEC, m, LH_LOCK_MUTEX, LH_RA, NULL, 0));
 	return rc;
 }
 
@@ -118,6 +120,8 @@ LH_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const s
 	rc = LH_TIMED(a, lh_real.mutex_clocklock(m, clk, ts));
 	if (GOT_IT(rc))
 		LH_TELL(lh_core_acquired(&a));
+	else if (unlikely(lh_mis_timespec(rc, ts)))
+		LH_TELL(lh_report_misuse(LH_MIS_BAD_TIMESPEC, m, LH_LOCK_MUTEX, LH_RA, NULL, 0));
 	return rc;
 }
 

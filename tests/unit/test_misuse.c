@@ -76,6 +76,15 @@ static void test_cond_and_failed_decisions(void)
 	CU_ASSERT_EQUAL(lh_mis_lock_failed(LH_LOCK_MUTEX, EINVAL, 0), 0);
 	CU_ASSERT_EQUAL(lh_mis_lock_failed(LH_LOCK_MUTEX, EDEADLK, 1), 0);
 	CU_ASSERT_EQUAL(lh_mis_lock_failed(LH_LOCK_RWLOCK, EINVAL, 1), 0);
+	{
+		struct timespec bad = { 1, 1000000000L }, neg = { 1, -1 }, ok = { 1, 999999999L };
+		CU_ASSERT_EQUAL(lh_mis_timespec(EINVAL, &bad), LH_MIS_BAD_TIMESPEC);
+		CU_ASSERT_EQUAL(lh_mis_timespec(EINVAL, &neg), LH_MIS_BAD_TIMESPEC);
+		CU_ASSERT_EQUAL(lh_mis_timespec(EINVAL, &ok), 0); /* EINVAL for another reason */
+		CU_ASSERT_EQUAL(lh_mis_timespec(0, &bad), 0);      /* glibc did not look: lock was free */
+		CU_ASSERT_EQUAL(lh_mis_timespec(ETIMEDOUT, &ok), 0);
+		CU_ASSERT_EQUAL(lh_mis_timespec(EINVAL, NULL), 0);
+	}
 }
 
 /* once per (misuse, call site); LH_MIS_SITES sites at most, noted once.
