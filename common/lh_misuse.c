@@ -21,6 +21,10 @@ const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
 	[LH_MIS_USE_AFTER_DESTROY] = { "use-after-destroy", "use of a lock after it was destroyed" },
 	[LH_MIS_BAD_TIMESPEC] = { "invalid-timespec",
 		                  "timed lock with an invalid timespec (it failed with EINVAL)" },
+	[LH_MIS_JOIN_SELF] = { "join-self", "a thread joins itself" },
+	[LH_MIS_JOIN_DETACHED] = { "join-detached",
+		                   "join of a detached thread (or of one another thread joins)" },
+	[LH_MIS_DETACH_DETACHED] = { "detach-detached", "detach of a thread that is already detached" },
 };
 
 static const struct lh_misuse_desc *desc(uint32_t what)

@@ -220,6 +220,9 @@ enum lh_misuse {
 	LH_MIS_COND_TWO_MUTEXES = 7,
 	LH_MIS_USE_AFTER_DESTROY = 8,
 	LH_MIS_BAD_TIMESPEC = 9, /* a timed lock failed with EINVAL for its timespec */
+	LH_MIS_JOIN_SELF = 10,       /* pthread_join of the calling thread (EDEADLK) */
+	LH_MIS_JOIN_DETACHED = 11,   /* pthread_join of a detached or already joined-by thread (EINVAL) */
+	LH_MIS_DETACH_DETACHED = 12, /* pthread_detach of a detached thread (EINVAL) */
 	LH_MIS_COUNT_ /* keep last: the size of common/lh_misuse.c's name table */
 };
 struct lh_rec_finding {

@@ -69,6 +69,26 @@ int lh_mis_timespec(int rc, const struct timespec *ts)
 	return (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L) ? LH_MIS_BAD_TIMESPEC : 0;
 }
 
+/* Joins and detaches that glibc refused: the failure is the bug (the
+ * program meant to wait for the thread, or to let it go, and did not).
+ * Decided from glibc's answer alone, so a call glibc accepted is never a
+ * finding: EDEADLK from a join of the caller itself, EINVAL from a join of
+ * a thread that is detached or that another thread already joins, EINVAL
+ * from a detach of a detached thread. */
+int lh_mis_join(int rc, int is_self)
+{
+	if (rc == EDEADLK && is_self)
+		return LH_MIS_JOIN_SELF;
+	if (rc == EINVAL)
+		return LH_MIS_JOIN_DETACHED;
+	return 0;
+}
+
+int lh_mis_detach(int rc)
+{
+	return rc == EINVAL ? LH_MIS_DETACH_DETACHED : 0;
+}
+
 int lh_mis_once(int what, uintptr_t ra, const void *addr)
 {
 	uint64_t key = ((uint64_t)(ra ? ra : (uintptr_t)addr) * 0x9E3779B97F4A7C15ull) ^ (uint64_t)what;
@@ -133,7 +153,7 @@ static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack,
 	f.what = (uint32_t)what;
 	f.thread_id = t->id;
 	f.stack_id = ra ? lh_stk_capture(ra) : stack;
-	f.lock_id = lh_core_lock_id_emit(addr, kind);
+	f.lock_id = addr ? lh_core_lock_id_emit(addr, kind) : 0; /* NULL: not about a lock */
 	f.time_ns = lh_now_ns();
 	f.n_items = (uint32_t)(n_items > 0 ? n_items : 0);
 	lh_log_record(LH_REC_FINDING, &f, sizeof(f), items, f.n_items * sizeof(*items), NULL, 0);

@@ -532,6 +532,8 @@ LH_HIDDEN int lh_mis_destroy(const struct lh_gl_state *s, int held_by_self, int 
 LH_HIDDEN int lh_mis_cond_wait(int held_by_self, const struct lh_gl_state *s, int self_tid);
 LH_HIDDEN int lh_mis_lock_failed(int kind, int rc, int destroyed);
 LH_HIDDEN int lh_mis_timespec(int rc, const struct timespec *ts);
+LH_HIDDEN int lh_mis_join(int rc, int is_self);
+LH_HIDDEN int lh_mis_detach(int rc);
 enum { LH_MIS_FIRST = 1, LH_MIS_SEEN = 2 };
 /* first time for (what, call site)?  LH_MIS_SEEN also past LH_MIS_SITES */
 LH_HIDDEN int lh_mis_once(int what, uintptr_t ra, const void *addr);

@@ -91,6 +91,9 @@ LH_EXPORT int pthread_join(pthread_t t, void **ret)
 	lh_core_wait_end();
 	if (rc == 0 && jt)
 		lh_rt_joined(jt);
+	else if (rc != 0 && lh_mis_join(rc, pthread_equal(t, pthread_self())))
+		LH_TELL(lh_report_misuse(lh_mis_join(rc, pthread_equal(t, pthread_self())), NULL, 0,
+		                         LH_RA, NULL, 0));
 	return rc;
 }
 
@@ -119,6 +122,8 @@ LH_EXPORT int pthread_detach(pthread_t t)
 	rc = lh_real.detach(t);
 	if (rc == 0)
 		LH_RT_HOOK(lh_rt_detach(t));
+	else if (lh_mis_detach(rc) && !lh_pass())
+		LH_TELL(lh_report_misuse(lh_mis_detach(rc), NULL, 0, LH_RA, NULL, 0));
 	return rc;
 }
 

@@ -85,6 +85,14 @@ static void test_cond_and_failed_decisions(void)
 		CU_ASSERT_EQUAL(lh_mis_timespec(ETIMEDOUT, &ok), 0);
 		CU_ASSERT_EQUAL(lh_mis_timespec(EINVAL, NULL), 0);
 	}
+	CU_ASSERT_EQUAL(lh_mis_join(EDEADLK, 1), LH_MIS_JOIN_SELF);
+	CU_ASSERT_EQUAL(lh_mis_join(EDEADLK, 0), 0); /* a join cycle of two threads: the watchdog's */
+	CU_ASSERT_EQUAL(lh_mis_join(EINVAL, 0), LH_MIS_JOIN_DETACHED);
+	CU_ASSERT_EQUAL(lh_mis_join(0, 0), 0);
+	CU_ASSERT_EQUAL(lh_mis_join(ESRCH, 0), 0);
+	CU_ASSERT_EQUAL(lh_mis_detach(EINVAL), LH_MIS_DETACH_DETACHED);
+	CU_ASSERT_EQUAL(lh_mis_detach(0), 0);
+	CU_ASSERT_EQUAL(lh_mis_detach(ESRCH), 0);
 }
 
 /* once per (misuse, call site); LH_MIS_SITES sites at most, noted once.
