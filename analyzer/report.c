@@ -169,6 +169,10 @@ static const char *kind_name(uint32_t kind)
 		return "c11-mutex";
 	case LH_LOCK_USER:
 		return "user";
+	case LH_LOCK_SEM:
+		return "semaphore";
+	case LH_LOCK_BARRIER:
+		return "barrier";
 	}
 	return "lock";
 }

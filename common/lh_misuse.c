@@ -25,6 +25,10 @@ const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
 	[LH_MIS_JOIN_DETACHED] = { "join-detached",
 		                   "join of a detached thread (or of one another thread joins)" },
 	[LH_MIS_DETACH_DETACHED] = { "detach-detached", "detach of a thread that is already detached" },
+	[LH_MIS_SEM_BAD_COUNT] = { "sem-init-invalid-count",
+		                   "semaphore initialized with a count above SEM_VALUE_MAX (it failed with EINVAL)" },
+	[LH_MIS_BARRIER_COUNT_ZERO] = { "barrier-count-zero",
+		                        "barrier initialized with count 0 (it failed with EINVAL)" },
 };
 
 static const struct lh_misuse_desc *desc(uint32_t what)

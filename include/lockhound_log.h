@@ -147,6 +147,8 @@ enum lh_lock_kind {
 	LH_LOCK_SPIN = 3,
 	LH_LOCK_C11_MTX = 4,
 	LH_LOCK_USER = 5, /* annotated through lockhound.h */
+	LH_LOCK_SEM = 6,     /* a POSIX semaphore named by a misuse finding (not in the lock graph) */
+	LH_LOCK_BARRIER = 7, /* a pthread barrier named by a misuse finding */
 };
 
 /* LH_REC_LOCK: a lock's identity.  lock_id is unique within the log: the
@@ -223,6 +225,8 @@ enum lh_misuse {
 	LH_MIS_JOIN_SELF = 10,       /* pthread_join of the calling thread (EDEADLK) */
 	LH_MIS_JOIN_DETACHED = 11,   /* pthread_join of a detached or already joined-by thread (EINVAL) */
 	LH_MIS_DETACH_DETACHED = 12, /* pthread_detach of a detached thread (EINVAL) */
+	LH_MIS_SEM_BAD_COUNT = 13,     /* sem_init with a count above SEM_VALUE_MAX (EINVAL) */
+	LH_MIS_BARRIER_COUNT_ZERO = 14, /* pthread_barrier_init with count 0 (EINVAL) */
 	LH_MIS_COUNT_ /* keep last: the size of common/lh_misuse.c's name table */
 };
 struct lh_rec_finding {

@@ -17,6 +17,7 @@
 #include "lh_misuse.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -87,6 +88,18 @@ int lh_mis_join(int rc, int is_self)
 int lh_mis_detach(int rc)
 {
 	return rc == EINVAL ? LH_MIS_DETACH_DETACHED : 0;
+}
+
+/* Initializations glibc refused for their count: the object stays
+ * uninitialized, and every later wait or post on it is undefined. */
+int lh_mis_sem_init(int rc, unsigned value)
+{
+	return rc != 0 && value > (unsigned)SEM_VALUE_MAX ? LH_MIS_SEM_BAD_COUNT : 0;
+}
+
+int lh_mis_barrier_init(int rc, unsigned count)
+{
+	return rc == EINVAL && count == 0 ? LH_MIS_BARRIER_COUNT_ZERO : 0;
 }
 
 int lh_mis_once(int what, uintptr_t ra, const void *addr)

@@ -154,6 +154,7 @@ const struct lh_sym lh_syms[] = {
 	OPT(cnd_signal, "cnd_signal", no_cnd_op),
 	OPT(cnd_broadcast, "cnd_broadcast", no_cnd_op),
 	REQ(barrier_wait, "pthread_barrier_wait", NULL),
+	REQ(barrier_init, "pthread_barrier_init", NULL),
 	REQ(once, "pthread_once", NULL),
 	OPT(call_once, "call_once", no_call_once),
 	REQ(sem_init, "sem_init", NULL),

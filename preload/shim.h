@@ -96,6 +96,7 @@ struct lh_real {
 	int (*cnd_signal)(cnd_t *);
 	int (*cnd_broadcast)(cnd_t *);
 	int (*barrier_wait)(pthread_barrier_t *);
+	int (*barrier_init)(pthread_barrier_t *, const pthread_barrierattr_t *, unsigned);
 	int (*once)(pthread_once_t *, void (*)(void));
 	void (*call_once)(once_flag *, void (*)(void));
 	int (*sem_init)(sem_t *, int, unsigned);
@@ -534,6 +535,8 @@ LH_HIDDEN int lh_mis_lock_failed(int kind, int rc, int destroyed);
 LH_HIDDEN int lh_mis_timespec(int rc, const struct timespec *ts);
 LH_HIDDEN int lh_mis_join(int rc, int is_self);
 LH_HIDDEN int lh_mis_detach(int rc);
+LH_HIDDEN int lh_mis_sem_init(int rc, unsigned value);
+LH_HIDDEN int lh_mis_barrier_init(int rc, unsigned count);
 enum { LH_MIS_FIRST = 1, LH_MIS_SEEN = 2 };
 /* first time for (what, call site)?  LH_MIS_SEEN also past LH_MIS_SITES */
 LH_HIDDEN int lh_mis_once(int what, uintptr_t ra, const void *addr);

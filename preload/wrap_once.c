@@ -25,6 +25,17 @@
 
 #define REAL(f) (likely(lh_real.f != NULL) ? lh_real.f : (lh_init(), lh_real.f))
 
+/* A count glibc refuses (0) is a misuse finding naming the barrier. */
+LH_EXPORT int pthread_barrier_init(pthread_barrier_t *__restrict b,
+                                   const pthread_barrierattr_t *__restrict attr, unsigned count)
+{
+	int rc = REAL(barrier_init)(b, attr, count);
+
+	if (unlikely(lh_mis_barrier_init(rc, count)) && !lh_pass())
+		LH_TELL(lh_report_misuse(LH_MIS_BARRIER_COUNT_ZERO, b, LH_LOCK_BARRIER, LH_RA, NULL, 0));
+	return rc;
+}
+
 LH_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 {
 	int rc;

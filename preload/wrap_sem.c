@@ -4,7 +4,8 @@
  * releases the semaphore's clock before the real call, a wait that
  * succeeded acquires it).  Semaphores are not locks of the lock graph (a
  * later change may make them so, here).  In the plain mode each wrapper is
- * the real call behind one branch.
+ * the real call behind one branch.  A sem_init that glibc refuses for its
+ * count is a misuse finding (sem-init-invalid-count).
  */
 #include "wrap.h"
 
@@ -16,6 +17,8 @@ LH_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 	/* a new semaphore at this address: no order inherited from an old one */
 	if (rc == 0)
 		LH_RT_HOOK(rc_forget(lh_rt_engine, (uintptr_t)s, sizeof(*s)));
+	else if (unlikely(lh_mis_sem_init(rc, value)) && !lh_pass())
+		LH_TELL(lh_report_misuse(LH_MIS_SEM_BAD_COUNT, s, LH_LOCK_SEM, LH_RA, NULL, 0));
 	return rc;
 }
 

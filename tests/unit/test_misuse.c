@@ -9,6 +9,7 @@
 #include <CUnit/CUnit.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,12 @@ static void test_cond_and_failed_decisions(void)
 	CU_ASSERT_EQUAL(lh_mis_detach(EINVAL), LH_MIS_DETACH_DETACHED);
 	CU_ASSERT_EQUAL(lh_mis_detach(0), 0);
 	CU_ASSERT_EQUAL(lh_mis_detach(ESRCH), 0);
+	CU_ASSERT_EQUAL(lh_mis_sem_init(EINVAL, (unsigned)SEM_VALUE_MAX + 1u), LH_MIS_SEM_BAD_COUNT);
+	CU_ASSERT_EQUAL(lh_mis_sem_init(0, (unsigned)SEM_VALUE_MAX), 0);
+	CU_ASSERT_EQUAL(lh_mis_sem_init(ENOSYS, 1), 0); /* refused for another reason */
+	CU_ASSERT_EQUAL(lh_mis_barrier_init(EINVAL, 0), LH_MIS_BARRIER_COUNT_ZERO);
+	CU_ASSERT_EQUAL(lh_mis_barrier_init(0, 1), 0);
+	CU_ASSERT_EQUAL(lh_mis_barrier_init(EINVAL, 3), 0); /* a bad attribute, not the count */
 }
 
 /* once per (misuse, call site); LH_MIS_SITES sites at most, noted once.
