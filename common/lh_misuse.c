@@ -20,7 +20,7 @@ const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
 		                      "one condition variable used with two mutexes at the same time" },
 	[LH_MIS_USE_AFTER_DESTROY] = { "use-after-destroy", "use of a lock after it was destroyed" },
 	[LH_MIS_BAD_TIMESPEC] = { "invalid-timespec",
-		                  "timed lock with an invalid timespec (it failed with EINVAL)" },
+		                  "timed lock or wait with an invalid timespec (it failed with EINVAL)" },
 	[LH_MIS_JOIN_SELF] = { "join-self", "a thread joins itself" },
 	[LH_MIS_JOIN_DETACHED] = { "join-detached",
 		                   "join of a detached thread (or of one another thread joins)" },

@@ -5,7 +5,8 @@
  * succeeded acquires it).  Semaphores are not locks of the lock graph (a
  * later change may make them so, here).  In the plain mode each wrapper is
  * the real call behind one branch.  A sem_init that glibc refuses for its
- * count is a misuse finding (sem-init-invalid-count).
+ * count is a misuse finding (sem-init-invalid-count), and so is a timed
+ * wait refused for its deadline (invalid-timespec).
  */
 #include "wrap.h"
 
@@ -54,10 +55,19 @@ LH_EXPORT int sem_trywait(sem_t *s)
 	return rc;
 }
 
+/* a timed wait that glibc refused for its deadline: invalid-timespec */
+#define BAD_DEADLINE(rc, s, ts)                                                                    \
+	do {                                                                                       \
+		if (unlikely((rc) != 0) && lh_mis_timespec(errno, (ts)) && !lh_pass())             \
+			LH_TELL(lh_report_misuse(LH_MIS_BAD_TIMESPEC, (s), LH_LOCK_SEM, LH_RA,     \
+			                         NULL, 0));                                        \
+	} while (0)
+
 LH_EXPORT int sem_timedwait(sem_t *__restrict s, const struct timespec *__restrict ts)
 {
 	int rc = REAL(sem_timedwait)(s, ts);
 	WAITED(rc, s);
+	BAD_DEADLINE(rc, s, ts);
 	return rc;
 }
 
@@ -65,5 +75,6 @@ LH_EXPORT int sem_clockwait(sem_t *__restrict s, clockid_t clk, const struct tim
 {
 	int rc = REAL(sem_clockwait)(s, clk, ts);
 	WAITED(rc, s);
+	BAD_DEADLINE(rc, s, ts);
 	return rc;
 }
