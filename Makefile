@@ -48,7 +48,7 @@ ANALYZER_OBJ:= $(patsubst %.c,$(B)/obj/%.o,$(ANALYZER_SRC) $(COMMON_SRC))
 SHIM_LIBS     := -lunwind -ldl -lpthread
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
-.PHONY: all deps check sampled-progs sampled-check bench-sampled unit unit-asan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
+.PHONY: all deps check sampled-progs sampled-check bench-sampled unit unit-asan unit-tsan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
 CC_STUB := $(B)/tsan-stub/libtsan.so $(B)/tsan-stub/libtsan.a $(B)/tsan-stub/libtsan_preinit.o
 CC_LINKS:= $(B)/lockhound-cc $(B)/lockhound-c++
 all: $(B)/liblockhound.so $(B)/lockhound $(CC_STUB) $(CC_LINKS)
@@ -209,6 +209,29 @@ $(B)/asan/unit/%: tests/unit/%.c $(ASAN_ANALYZER_OBJ) $(ASAN_UNIT_PRELOAD_OBJ)
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
+# unit tests of what crosses threads, built with ThreadSanitizer (gcc's):
+# tests/unit/tsan_*.c with the stubbed pure units; a reported race fails
+TSAN      := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
+TSAN_ENV  := TSAN_OPTIONS=halt_on_error=1:exitcode=66:report_signal_unsafe=0
+TSAN_UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tsan/unit/%,$(wildcard tests/unit/tsan_*.c))
+TSAN_UNIT_OBJ := $(patsubst %.c,$(B)/tsan/pic/unit/%.o,preload/lockid.c preload/edges.c \
+                   preload/alloc.c tests/unit/shim_stubs.c)
+
+$(B)/tsan/pic/unit/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TSAN) $(PIC) $(UNIT_DEFS) -c $< -o $@
+
+$(B)/tsan/unit/%: tests/unit/%.c $(TSAN_UNIT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TSAN) $(UNIT_DEFS) -o $@ $(filter %.c %.o,$^) -lcunit -lpthread -ldl
+
+.SECONDARY: $(TSAN_UNIT_OBJ)
+
+unit-tsan: $(TSAN_UNIT_BIN)
+	@fail=0; for t in $(TSAN_UNIT_BIN); do echo "== $$t"; \
+	  $(TSAN_ENV) timeout 300 $$t >$$t.out 2>&1 || { cat $$t.out; echo "FAILED under TSan: $$t"; fail=1; }; \
+	  grep -E "Run Summary|asserts|copies" $$t.out | head -3; done; exit $$fail
+
 # every unit test again, built with ASan+UBSan: a leak, overflow or
 # undefined behaviour fails the run
 unit-asan: $(ASAN_UNIT_BIN)
@@ -232,6 +255,7 @@ golden-regen: all testprogs
 check: all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory unit-tsan
 	@$(MAKE) --no-print-directory golden
 	@python3 tests/docs/check_module_map.py
 	@$(MAKE) --no-print-directory integration

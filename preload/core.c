@@ -21,6 +21,7 @@
  *   release for a cond wait  lh_core_cond_enter (-> lh_core_cond_release)
  *   identity begins / ends   lh_core_init_lock, lh_core_destroy_lock, lh_core_freed
  */
+#include "heldset.h"
 #include "rt.h"
 #include "glibc_locks.h"
 
@@ -189,9 +190,8 @@ uint32_t lh_core_thread_of_tid(int os_tid)
 
 /* A HOLDS item for the thread with kernel tid `owner`, when it is known:
  * the lock, and the call site where that thread took it (read from its
- * held-lock stack without its cooperation; only the call site is known).
- * The read races with the owner changing its stack: it stays within
- * LH_MAX_HELD entries, and at worst names a stale call site. */
+ * held-lock stack without its cooperation, with lh_held_read; only the call
+ * site is known).  A stack that keeps changing names no call site. */
 static int owner_item(int owner, void *addr, int kind, struct lh_rec_finding_item *it)
 {
 	struct lh_thread *o;
@@ -203,14 +203,16 @@ static int owner_item(int owner, void *addr, int kind, struct lh_rec_finding_ite
 		return 0;
 	lh_mu_lock(&lh_thr_mu);
 	for (o = lh_thr_list; o; o = o->next) {
-		int i, n = o->n_held;
+		struct lh_held hd[LH_MAX_HELD];
+		int i, n;
 		if (o->os_tid != owner || o->exiting)
 			continue;
 		it->thread_id = o->id;
-		for (i = 0; i < n && i < LH_MAX_HELD; i++)
-			if (o->held[i].addr == addr) {
-				ra = o->held[i].ra;
-				mode = o->held[i].mode;
+		n = lh_held_read(o, hd, LH_MAX_HELD); /* -1: it keeps changing */
+		for (i = 0; i < n; i++)
+			if (hd[i].addr == addr) {
+				ra = hd[i].ra;
+				mode = hd[i].mode;
 			}
 		break;
 	}

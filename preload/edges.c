@@ -29,6 +29,7 @@
  * call site is exact and the edge is flagged LH_EDGE_FROM_STACK_PARTIAL.
  */
 #include "shim.h"
+#include "heldset.h"
 
 #include <string.h>
 
@@ -387,8 +388,13 @@ int lh_held_find(const struct lh_thread *t, const void *addr)
 /* drop held[i]; the entries above it move down (acquisition order kept) */
 static void held_remove(struct lh_thread *t, int i)
 {
-	memmove(&t->held[i], &t->held[i + 1], (size_t)(t->n_held - i - 1) * sizeof(t->held[0]));
-	t->n_held--;
+	int j, n = t->n_held;
+
+	lh_held_begin(t);
+	for (j = i; j + 1 < n; j++)
+		lh_held_move(t, j, j + 1);
+	lh_held_set_n(t, n - 1);
+	lh_held_end(t);
 }
 
 int lh_edge_acquired(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk, uint64_t id,
@@ -410,16 +416,14 @@ int lh_edge_acquired(const struct lh_edge_io *io, struct lh_thread *t, struct lh
 			            t->id, LH_MAX_HELD);
 		return LH_ACQ_UNTRACKED;
 	}
-	h = &t->held[t->n_held++];
-	h->addr = a->addr;
-	h->lk = lk;
-	h->lock_id = id;
-	h->ra = a->ra;
-	h->cfa = a->cfa;
+	h = &t->held[t->n_held];
+	lh_held_begin(t);
+	lh_held_put(t, t->n_held, a->addr, lk, id, a->ra, a->cfa,
+	            (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL, a->kind);
 	h->count = 1;
 	h->exit_stack = 0;
-	h->mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
-	h->kind = a->kind;
+	lh_held_set_n(t, t->n_held + 1);
+	lh_held_end(t);
 	return LH_ACQ_PUSHED;
 }
 

@@ -244,10 +244,14 @@ struct lh_thread {
 	/* Invariant: held[0..n_held) are the locks this thread holds, in
 	 * acquisition order, each address at most once; n_held <= LH_MAX_HELD.
 	 * Locks acquired past the limit are not tracked (overflow counts them
-	 * so their unlocks stay balanced). */
-	int n_held;
-	int overflow;
-	struct lh_held held[LH_MAX_HELD];
+	 * so their unlocks stay balanced).  Other threads read n_held and
+	 * held[] without a lock: the owner changes them only through
+	 * heldset.h, inside held_seq (a seqlock; the ordering of each field is
+	 * stated there), and readers copy them with lh_held_read. */
+	int n_held;                      /* see heldset.h */
+	uint32_t held_seq;               /* odd while held[] changes; heldset.h */
+	int overflow;                    /* owner only */
+	struct lh_held held[LH_MAX_HELD]; /* see heldset.h */
 
 	/* Wait state for the watchdog.  Written by the owning thread only, read
 	 * by the watchdog without a lock: every access is atomic.  wait_kind is

@@ -14,6 +14,7 @@
  * The small start record handed to a new thread is malloc'd: it is made in
  * pthread_create's caller, which may allocate anyway.
  */
+#include "heldset.h"
 #include "rt.h"
 #include "glibc_locks.h"
 
@@ -440,14 +441,16 @@ void lh_thr_after_fork_child(void)
 		t->next = t->prev = NULL;
 		/* a process-shared lock held across fork is held by the parent,
 		 * not by this child */
+		lh_held_begin(t);
 		for (i = 0, j = 0; i < t->n_held; i++) {
 			const struct lh_held *h = &t->held[i];
 			int pshared = (h->kind == LH_LOCK_MUTEX && lh_gl_mutex_pshared(h->addr)) ||
 			              (h->kind == LH_LOCK_RWLOCK && lh_gl_rwlock_pshared(h->addr));
 			if (!pshared)
-				t->held[j++] = *h;
+				lh_held_move(t, j++, i);
 		}
-		t->n_held = j;
+		lh_held_set_n(t, j);
+		lh_held_end(t);
 		if (t->create_stack)
 			lh_stk_rewrite(t->create_stack);
 		t->log_epoch = lh_log_epoch;

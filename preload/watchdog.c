@@ -29,9 +29,11 @@
  * cannot end; the graph finds the rest (a cycle of one, or a read lock
  * queued behind a writer that waits for the thread's own read).
  *
- * Limits: the snapshot reads other threads' wait and held fields without
- * their locks; a torn read can only delay a report (the cycle must be seen
- * unchanged twice), not invent one that does not persist.  At most
+ * Limits: the snapshot reads other threads' wait fields (atomics, see
+ * struct lh_thread) and held-lock stacks (whole copies by lh_held_read,
+ * heldset.h) without their locks; a wait state read mid-change can only
+ * delay a report (the cycle must be seen unchanged twice), not invent one
+ * that does not persist.  At most
  * WD_MAX_THREADS threads that wait or hold locks are looked at per tick
  * (a note in the log says so when there are more), and a finding lists at
  * most LH_WFG_MAX_CYCLE threads (noted too).  Waits inside code the shim
@@ -44,6 +46,7 @@
 #include <libunwind.h>
 
 #include "shim.h"
+#include "heldset.h"
 #include "wfg.h"
 
 #include <errno.h>
@@ -128,6 +131,7 @@ static uint64_t clock_ns(clockid_t clk)
  * cycle) for wfg.c; returns how many threads are registered at all. */
 static int take_snapshot(void)
 {
+	static struct lh_held hd[LH_MAX_HELD]; /* watchdog thread only */
 	struct lh_thread *t;
 	int live = 0;
 	static int overflow_noted;
@@ -140,7 +144,11 @@ static int take_snapshot(void)
 		if (t->exiting)
 			continue;
 		live++;
-		nh = t->n_held;
+		/* a stack that keeps changing belongs to a running thread: it is
+		 * taken as holding nothing for this tick */
+		nh = lh_held_read(t, hd, LH_MAX_HELD);
+		if (nh < 0)
+			nh = 0;
 		if (k == LH_WAIT_NONE && nh == 0)
 			continue;
 		if (n_snap == WD_MAX_THREADS) {
@@ -175,15 +183,13 @@ static int take_snapshot(void)
 			}
 			n->since_ns = t->wd_seen_ns;
 		}
-		if (nh < 0 || nh > LH_MAX_HELD)
-			nh = 0;
 		n->first_held = n_hs;
 		n->n_held = (uint32_t)nh;
 		for (i = 0; i < nh; i++) {
 			struct lh_wfg_held *h = &hs[n_hs++];
-			struct lh_lock *lk = t->held[i].lk;
-			h->addr = t->held[i].addr;
-			h->mode = t->held[i].mode;
+			struct lh_lock *lk = hd[i].lk;
+			h->addr = hd[i].addr;
+			h->mode = hd[i].mode;
 			h->writer_pref = lk && (__atomic_load_n(&lk->flags, __ATOMIC_RELAXED) & LH_LOCKF_WRITER_PREF);
 		}
 		n_snap++;
@@ -282,6 +288,7 @@ static void finish(int n_threads)
 static void report_cycle(const struct lh_wfg_cycle *c)
 {
 	static struct lh_rec_finding_item items[2 * LH_WFG_MAX_CYCLE];
+	static struct lh_held held[LH_MAX_HELD]; /* watchdog thread only */
 	static int truncated_noted;
 	struct lh_rec_finding f;
 	uint32_t i, n = c->n;
@@ -297,7 +304,7 @@ static void report_cycle(const struct lh_wfg_cycle *c)
 		const struct lh_wfg_thread *nd = &ts[c->idx[i]];
 		struct lh_thread *next = nodes[c->idx[(i + 1) % n]];
 		struct lh_rec_finding_item *w = &items[ni++];
-		int h;
+		int h, nh;
 
 		memset(w, 0, sizeof(*w));
 		w->thread_id = nd->id;
@@ -313,8 +320,9 @@ static void report_cycle(const struct lh_wfg_cycle *c)
 		 * thread of a truncated cycle waits for one not listed) */
 		if (nd->wait == LH_WAIT_JOIN || (c->truncated && i + 1 == n))
 			continue;
-		for (h = 0; h < next->n_held && h < LH_MAX_HELD; h++) {
-			const struct lh_held *hd = &next->held[h];
+		nh = lh_held_read(next, held, LH_MAX_HELD);
+		for (h = 0; h < nh; h++) {
+			const struct lh_held *hd = &held[h];
 			struct lh_rec_finding_item *o;
 			if (hd->addr != nd->addr)
 				continue;

@@ -17,6 +17,7 @@
 #define LOCKHOUND_WRAP_H
 
 #include "shim.h"
+#include "heldset.h"
 #include "rt.h"
 #include "glibc_locks.h"
 
@@ -103,7 +104,7 @@ static inline int lh_pass_at(uintptr_t ra)
  * can form) or exactly one is, and the edge from it is the one recorded last
  * time (same locks, call sites and modes).  Anything else returns 0 and the
  * caller takes the full path through the core. */
-static inline int lh_fast_acquire(struct lh_thread *t, void *addr, unsigned shared, uint8_t kind,
+static inline __attribute__((always_inline)) int lh_fast_acquire(struct lh_thread *t, void *addr, unsigned shared, uint8_t kind,
                                   uintptr_t ra, uintptr_t cfa)
 {
 	size_t j = ((uintptr_t)addr >> 3) & (LH_LOCK_CACHE - 1);
@@ -129,21 +130,17 @@ static inline int lh_fast_acquire(struct lh_thread *t, void *addr, unsigned shar
 			return 0;
 	}
 	h = &t->held[n];
-	h->addr = addr;
-	h->lk = lk;
-	h->lock_id = id;
-	h->ra = ra;
-	h->cfa = cfa;
+	lh_held_begin(t);
+	lh_held_put(t, n, addr, lk, id, ra, cfa, (uint8_t)shared, kind);
 	h->count = 1;
-	h->mode = (uint8_t)shared;
-	h->kind = kind;
-	t->n_held = n + 1;
+	lh_held_set_n(t, n + 1);
+	lh_held_end(t);
 	LH_RT_HOOK(lh_rt_lock_acquired(addr, kind, (int)shared));
 	return 1;
 }
 
 /* the common release: the lock is the innermost held one, held once */
-static inline int lh_fast_release(struct lh_thread *t, void *addr)
+static inline __attribute__((always_inline)) int lh_fast_release(struct lh_thread *t, void *addr)
 {
 	int n = t->n_held;
 
@@ -151,7 +148,7 @@ static inline int lh_fast_release(struct lh_thread *t, void *addr)
 		struct lh_held *h = &t->held[n - 1];
 		if (likely(h->addr == addr && h->count == 1)) {
 			LH_RT_HOOK(lh_rt_lock_released(addr, h->kind, h->mode));
-			t->n_held = n - 1;
+			lh_held_pop_top(t, n);
 			return 1;
 		}
 	}
