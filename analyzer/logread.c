@@ -73,7 +73,7 @@ static const char *rec_name(unsigned t)
 {
 	static const char *names[] = { "?",    "process", "module", "stack",   "thread", "thread-end",
 		                       "thread-name", "lock", "edge", "finding", "end",   "note",
-		                       "race" };
+		                       "race", "finding-stacks" };
 	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
 }
 
@@ -88,6 +88,43 @@ static char *take_str(const char *p, size_t len)
 	memcpy(s, p, len);
 	s[len] = 0;
 	return s;
+}
+
+/* does the LH_REC_FINDING_STACKS record u (items at raw, unaligned) belong
+ * to finding f?  (the rule is in lockhound_log.h) */
+static int finding_matches(const struct lr_finding *f, const struct lh_rec_finding *u, const char *raw)
+{
+	uint32_t i;
+
+	if (f->f.kind != u->kind || f->f.what != u->what || f->f.thread_id != u->thread_id ||
+	    f->f.time_ns != u->time_ns || f->f.n_items != u->n_items)
+		return 0;
+	for (i = 0; i < u->n_items; i++) {
+		struct lh_rec_finding_item it;
+		const struct lh_rec_finding_item *o = &f->items[i];
+		memcpy(&it, raw + (size_t)i * sizeof(it), sizeof(it));
+		if (it.thread_id != o->thread_id || it.role != o->role || it.lock_id != o->lock_id ||
+		    it.target_thread != o->target_thread)
+			return 0;
+	}
+	return 1;
+}
+
+/* the non-zero stack ids of u replace those of f */
+static void finding_merge_stacks(struct lr_finding *f, const struct lh_rec_finding *u, const char *raw)
+{
+	uint32_t i;
+
+	if (u->stack_id)
+		f->f.stack_id = u->stack_id;
+	for (i = 0; i < u->n_items; i++) {
+		struct lh_rec_finding_item it;
+		memcpy(&it, raw + (size_t)i * sizeof(it), sizeof(it));
+		if (it.stack_id)
+			f->items[i].stack_id = it.stack_id;
+		if (it.stack2_id)
+			f->items[i].stack2_id = it.stack2_id;
+	}
 }
 
 static void parse_record(struct lr_log *log, struct index *ix, unsigned type, const char *p,
@@ -276,6 +313,29 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		f.items = xmalloc((f.f.n_items ? f.f.n_items : 1) * sizeof(struct lh_rec_finding_item));
 		memcpy(f.items, p + sizeof(f.f), f.f.n_items * sizeof(struct lh_rec_finding_item));
 		PUSH(log->findings, log->n_findings, f);
+		break;
+	}
+	case LH_REC_FINDING_STACKS: {
+		struct lh_rec_finding u;
+		const char *ui;
+		size_t k;
+		NEED(sizeof(u));
+		memcpy(&u, p, sizeof(u));
+		if (u.n_items > LR_MAX_FINDING_ITEMS) {
+			add_error(log, "corrupt finding-stacks record at byte %zu: %u items", off, u.n_items);
+			return;
+		}
+		NEED(sizeof(u) + (size_t)u.n_items * sizeof(struct lh_rec_finding_item));
+		ui = p + sizeof(u);
+		k = log->n_findings;
+		while (k > 0 && !finding_matches(&log->findings[k - 1], &u, ui))
+			k--;
+		if (k == 0) {
+			add_error(log, "corrupt finding-stacks record at byte %zu: no earlier finding it belongs to",
+			          off);
+			return;
+		}
+		finding_merge_stacks(&log->findings[k - 1], &u, ui);
 		break;
 	}
 	case LH_REC_END:

@@ -79,6 +79,7 @@ enum lh_rec_type {
 	LH_REC_END = 10,
 	LH_REC_NOTE = 11,
 	LH_REC_RACE = 12,
+	LH_REC_FINDING_STACKS = 13,
 };
 
 /* LH_REC_PROCESS: followed by exe_len bytes of the executable path and
@@ -239,6 +240,19 @@ struct lh_rec_finding {
 	uint32_t n_items;
 	uint32_t pad;
 };
+/* LH_REC_FINDING_STACKS: fuller stacks for a finding written earlier.
+ * The watchdog writes a deadlock finding first, with the call sites of the
+ * waits as stacks, and only then samples the blocked threads' stacks (a
+ * signal the program may have made fatal, or that may never be answered);
+ * what sampling found follows in this record.  Same layout as
+ * LH_REC_FINDING.  It refers to the latest earlier LH_REC_FINDING with the
+ * same kind, what, thread_id, time_ns and n_items, whose items it matches
+ * one for one (thread_id, role, lock_id, target_thread): a reader replaces
+ * that finding's stack ids (stack_id of the finding, stack_id and stack2_id
+ * of each item) with the non-zero ones given here.  It is the same finding,
+ * not a second occurrence; one that refers to no earlier finding is
+ * corrupt.  A reader that does not know the type skips it and keeps the
+ * first record's stacks. */
 struct lh_rec_finding_item {
 	uint32_t thread_id;
 	uint32_t role;      /* LH_ROLE_* */

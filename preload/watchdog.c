@@ -199,8 +199,8 @@ static int take_snapshot(void)
 }
 
 /* Ask each thread of the cycle for its stack; wait a little for answers.
- * The finding does not depend on this: a thread that cannot be asked keeps
- * the call site of its wait as its stack.  The handler is checked before
+ * Runs after the finding is written (report_cycle): a thread that cannot
+ * be asked keeps the call site of its wait as its stack.  The handler is checked before
  * every send (see signal_is_ours); once it is found not to be ours, no
  * signal is sent again in this process. */
 static void sample_stacks(const struct lh_wfg_cycle *c)
@@ -209,6 +209,12 @@ static void sample_stacks(const struct lh_wfg_cycle *c)
 	uint32_t i;
 	int tries, sent = 0;
 
+	/* an answer from an earlier round is not this round's */
+	for (i = 0; i < c->n; i++) {
+		struct lh_thread *t = nodes[c->idx[i]];
+		int two = 2;
+		__atomic_compare_exchange_n(&t->sample_state, &two, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	}
 	for (i = 0; i < c->n && wd_signal; i++) {
 		struct lh_thread *t = nodes[c->idx[i]];
 		if (!t->sample)
@@ -245,11 +251,14 @@ static void sample_stacks(const struct lh_wfg_cycle *c)
 	}
 }
 
-static uint32_t stack_at(struct lh_thread *t, uintptr_t ra, uintptr_t cfa)
+/* the stack of a wait or an acquisition at (ra, cfa) of thread t: rebuilt
+ * from t's sampled stack when `sampled` and t answered this round's
+ * signal, else the call site alone */
+static uint32_t stack_at(struct lh_thread *t, uintptr_t ra, uintptr_t cfa, int sampled)
 {
 	int partial;
 
-	if (t->sample && __atomic_load_n(&t->sample_state, __ATOMIC_ACQUIRE) == 2)
+	if (sampled && t->sample && __atomic_load_n(&t->sample_state, __ATOMIC_ACQUIRE) == 2)
 		return lh_stk_from_frames(t->sample, ra, cfa, &partial);
 	return lh_stk_intern(&ra, 1, 0);
 }
@@ -283,35 +292,46 @@ static void finish(int n_threads)
 	_exit(lh_opt.exitcode);
 }
 
-/* write the finding for the cycle c: idx[0] waits for idx[1] ... for
- * idx[0] (a cycle of one is a self-deadlock) */
+/* Write the finding for the cycle c: idx[0] waits for idx[1] ... for
+ * idx[0] (a cycle of one is a self-deadlock).  The finding goes into the
+ * log first, with the call sites of the waits and acquisitions as stacks;
+ * only then are the threads' stacks sampled (sample_stacks: a signal that
+ * may kill the program or never be answered), and what they give follows
+ * in an LH_REC_FINDING_STACKS record that the analyzer merges into the
+ * finding.  A program that dies while its stacks are sampled keeps its
+ * report. */
 static void report_cycle(const struct lh_wfg_cycle *c)
 {
 	static struct lh_rec_finding_item items[2 * LH_WFG_MAX_CYCLE];
+	/* per item: the thread and call whose stack it is */
+	static struct lh_thread *item_thr[2 * LH_WFG_MAX_CYCLE];
+	static uintptr_t item_ra[2 * LH_WFG_MAX_CYCLE], item_cfa[2 * LH_WFG_MAX_CYCLE];
 	static struct lh_held held[LH_MAX_HELD]; /* watchdog thread only */
 	static int truncated_noted;
 	struct lh_rec_finding f;
 	uint32_t i, n = c->n;
-	int ni = 0;
+	int ni = 0, j, changed = 0;
 
 	if (c->truncated && !truncated_noted++)
 		lh_log_note("a deadlock involves more than %d threads (LH_WFG_MAX_CYCLE); the finding "
 		            "lists the first %d",
 		            LH_WFG_MAX_CYCLE, LH_WFG_MAX_CYCLE);
-	sample_stacks(c);
 	for (i = 0; i < n; i++) {
 		struct lh_thread *t = nodes[c->idx[i]];
 		const struct lh_wfg_thread *nd = &ts[c->idx[i]];
 		struct lh_thread *next = nodes[c->idx[(i + 1) % n]];
-		struct lh_rec_finding_item *w = &items[ni++];
+		struct lh_rec_finding_item *w = &items[ni];
 		int h, nh;
 
 		memset(w, 0, sizeof(*w));
 		w->thread_id = nd->id;
 		w->role = nd->wait == LH_WAIT_JOIN ? LH_ROLE_JOINS : LH_ROLE_WAITS;
 		w->mode = __atomic_load_n(&t->wait_mode, __ATOMIC_RELAXED);
-		w->stack_id = stack_at(t, __atomic_load_n(&t->wait_ra, __ATOMIC_RELAXED),
-		                       __atomic_load_n(&t->wait_cfa, __ATOMIC_RELAXED));
+		item_thr[ni] = t;
+		item_ra[ni] = __atomic_load_n(&t->wait_ra, __ATOMIC_RELAXED);
+		item_cfa[ni] = __atomic_load_n(&t->wait_cfa, __ATOMIC_RELAXED);
+		w->stack_id = stack_at(t, item_ra[ni], item_cfa[ni], 0);
+		ni++;
 		if (nd->wait == LH_WAIT_JOIN)
 			w->target_thread = nd->target;
 		else
@@ -326,13 +346,17 @@ static void report_cycle(const struct lh_wfg_cycle *c)
 			struct lh_rec_finding_item *o;
 			if (hd->addr != nd->addr)
 				continue;
-			o = &items[ni++];
+			o = &items[ni];
 			memset(o, 0, sizeof(*o));
 			o->thread_id = next->id;
 			o->role = LH_ROLE_HOLDS;
 			o->lock_id = w->lock_id;
 			o->mode = hd->mode;
-			o->stack_id = stack_at(next, hd->ra, hd->cfa);
+			item_thr[ni] = next;
+			item_ra[ni] = hd->ra;
+			item_cfa[ni] = hd->cfa;
+			o->stack_id = stack_at(next, hd->ra, hd->cfa, 0);
+			ni++;
 			break;
 		}
 	}
@@ -354,6 +378,21 @@ static void report_cycle(const struct lh_wfg_cycle *c)
 	for (i = 0; i < n; i++) {
 		__atomic_store_n(&nodes[c->idx[i]]->wd_reported_seq, ts[c->idx[i]].seq, __ATOMIC_RELAXED);
 		__atomic_store_n(&nodes[c->idx[i]]->wd_reported, 1, __ATOMIC_RELEASE);
+	}
+	/* second: the sampled stacks, for the same finding */
+	sample_stacks(c);
+	for (j = 0; j < ni; j++) {
+		uint32_t st = stack_at(item_thr[j], item_ra[j], item_cfa[j], 1);
+		if (st && st != items[j].stack_id) {
+			items[j].stack_id = st;
+			changed = 1;
+		}
+	}
+	if (changed) {
+		if (c->self)
+			f.stack_id = items[0].stack_id;
+		lh_log_record(LH_REC_FINDING_STACKS, &f, sizeof(f), items, (size_t)ni * sizeof(items[0]),
+		              NULL, 0);
 	}
 	finish((int)n);
 }

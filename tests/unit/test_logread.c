@@ -424,7 +424,7 @@ static void test_unknown_records_skipped(void)
 	lb_init(&b);
 	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
 	lb_unknown(&b, 200, junk, sizeof(junk));
-	lb_unknown(&b, LH_REC_RACE + 1, NULL, 0); /* the next type after the newest */
+	lb_unknown(&b, LH_REC_FINDING_STACKS + 1, NULL, 0); /* the next type after the newest */
 	lb_unknown(&b, 0xffff, junk, 3); /* odd size: the next header is unaligned */
 	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
 	lb_note(&b, 1, "after unknown");
@@ -441,6 +441,153 @@ static void test_unknown_records_skipped(void)
 	CU_ASSERT_EQUAL(log->end.end_ns, 77);
 	lr_free(log);
 	lb_free(&b);
+}
+
+/* ---- a finding's later stacks (LH_REC_FINDING_STACKS) ---------------------- */
+
+/* a deadlock of threads 1 and 2 over locks 1 and 2, its stacks 1..4 */
+static void dl_finding(struct lh_rec_finding *f, struct lh_rec_finding_item it[4], uint64_t time_ns)
+{
+	static const uint32_t thr[4] = { 1, 2, 2, 1 }, role[4] = { LH_ROLE_WAITS, LH_ROLE_HOLDS,
+		                                                   LH_ROLE_WAITS, LH_ROLE_HOLDS };
+	static const uint64_t lock[4] = { 1, 1, 2, 2 };
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	f->kind = LH_FIND_DEADLOCK;
+	f->what = LH_DL_CYCLE;
+	f->thread_id = 1;
+	f->time_ns = time_ns;
+	f->n_items = 4;
+	memset(it, 0, 4 * sizeof(*it));
+	for (i = 0; i < 4; i++) {
+		it[i].thread_id = thr[i];
+		it[i].role = role[i];
+		it[i].lock_id = lock[i];
+		it[i].stack_id = (uint32_t)i + 1;
+	}
+}
+
+static void dl_log_start(struct lb *b)
+{
+	uint32_t s;
+
+	lb_init(b);
+	for (s = 1; s <= 8; s++)
+		lb_stack1(b, s, 0x401000 + 16 * s);
+	lb_thread(b, 1, 10);
+	lb_thread(b, 2, 11);
+	lb_lock(b, 1, 0x601000, LH_LOCK_MUTEX, 0);
+	lb_lock(b, 2, 0x601040, LH_LOCK_MUTEX, 0);
+}
+
+static void finding_stacks(struct lb *b, const struct lh_rec_finding *f, const struct lh_rec_finding_item *it,
+                           size_t len)
+{
+	unsigned char p[sizeof(*f) + 4 * sizeof(*it)];
+
+	memcpy(p, f, sizeof(*f));
+	memcpy(p + sizeof(*f), it, (size_t)f->n_items * sizeof(*it));
+	lb_rec(b, LH_REC_FINDING_STACKS, p, len);
+}
+
+static void test_finding_stacks_merged(void)
+{
+	struct lh_rec_finding f, other;
+	struct lh_rec_finding_item it[4], up[4], oit[4];
+	struct lb b;
+	struct lr_log *log;
+
+	dl_log_start(&b);
+	dl_finding(&f, it, 1000);
+	lb_finding(&b, &f, it);
+	/* a second, different deadlock after it: the update belongs to the
+	 * first (its time), found by looking back past this one */
+	dl_finding(&other, oit, 2000);
+	lb_finding(&b, &other, oit);
+	memcpy(up, it, sizeof(up));
+	up[0].stack_id = 5;
+	up[1].stack_id = 0; /* not sampled: the first record's stays */
+	up[2].stack_id = 7;
+	up[3].stack_id = 8;
+	up[3].stack2_id = 6;
+	finding_stacks(&b, &f, up, sizeof(f) + sizeof(up));
+	lb_end(&b, 40, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->n_unknown_records, 0);
+	CU_ASSERT_EQUAL_FATAL(log->n_findings, 2); /* one occurrence each, not three */
+	CU_ASSERT_EQUAL(log->findings[0].f.time_ns, 1000);
+	CU_ASSERT_EQUAL(log->findings[0].items[0].stack_id, 5);
+	CU_ASSERT_EQUAL(log->findings[0].items[1].stack_id, 2);
+	CU_ASSERT_EQUAL(log->findings[0].items[2].stack_id, 7);
+	CU_ASSERT_EQUAL(log->findings[0].items[3].stack_id, 8);
+	CU_ASSERT_EQUAL(log->findings[0].items[3].stack2_id, 6);
+	/* the other finding is untouched */
+	CU_ASSERT_EQUAL(log->findings[1].items[0].stack_id, 1);
+	CU_ASSERT_EQUAL(log->findings[1].items[3].stack2_id, 0);
+	lr_free(log);
+	lb_free(&b);
+}
+
+/* the same log without the update (an older shim's): the first stacks */
+static void test_finding_without_stacks_record(void)
+{
+	struct lh_rec_finding f;
+	struct lh_rec_finding_item it[4];
+	struct lb b;
+	struct lr_log *log;
+
+	dl_log_start(&b);
+	dl_finding(&f, it, 1000);
+	lb_finding(&b, &f, it);
+	lb_end(&b, 40, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL_FATAL(log->n_findings, 1);
+	CU_ASSERT_EQUAL(log->findings[0].items[0].stack_id, 1);
+	lr_free(log);
+	lb_free(&b);
+}
+
+/* an update that belongs to no earlier finding, or is short, is corrupt */
+static void test_finding_stacks_orphan_or_short(void)
+{
+	struct lh_rec_finding f, g;
+	struct lh_rec_finding_item it[4], up[4];
+	struct lb b;
+	struct lr_log *log;
+	int variant;
+
+	for (variant = 0; variant < 6; variant++) {
+		dl_log_start(&b);
+		dl_finding(&f, it, 1000);
+		memcpy(up, it, sizeof(up));
+		g = f;
+		if (variant != 1) /* 1: the update comes before its finding */
+			lb_finding(&b, &f, it);
+		if (variant == 2)
+			g.time_ns = 999;
+		if (variant == 3)
+			up[2].thread_id = 1; /* items that do not match */
+		if (variant == 4)
+			g.what = LH_DL_SELF;
+		finding_stacks(&b, &g, up,
+		               variant == 5 ? sizeof(g) + sizeof(up) - 1 : sizeof(g) + sizeof(up));
+		if (variant == 1)
+			lb_finding(&b, &f, it);
+		lb_end(&b, 40, 0);
+		log = lb_read(&b, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+		CU_ASSERT_EQUAL(log->n_errors, variant == 0 ? 0 : 1);
+		if (variant && log->n_errors)
+			CU_ASSERT_PTR_NOT_NULL(strstr(log->errors[0], "corrupt finding-stacks record"));
+		CU_ASSERT_EQUAL(log->n_findings, 1);
+		lr_free(log);
+		lb_free(&b);
+	}
 }
 
 /* ---- truncation -------------------------------------------------------------- */
@@ -1038,6 +1185,9 @@ int main(void)
 		{ "stack id lookup", test_stack_lookup },
 		{ "thread end and name", test_thread_end_and_name },
 		{ "unknown record types skipped", test_unknown_records_skipped },
+		{ "finding-stacks merged into its finding", test_finding_stacks_merged },
+		{ "finding without finding-stacks (older shim)", test_finding_without_stacks_record },
+		{ "finding-stacks orphan or short: corrupt", test_finding_stacks_orphan_or_short },
 		{ "truncation at every prefix", test_truncation_every_prefix },
 		{ "corrupt record size", test_corrupt_huge_size },
 		{ "bad magic", test_bad_magic },
