@@ -470,7 +470,9 @@ void lh_heap_unlock_all(struct lh_heap *h)
  * Loads that acquire and stores that release go with their clock under the
  * address's stripe lock (LH_RTA_SERIAL): another thread's release store
  * can then never slip between a load and the clock it acquires.  Relaxed
- * operations only tell the engine, for the fences around them.  A
+ * operations go under it too: a fence may turn them into a release or an
+ * acquire (clean_fences), and a relaxed load that sees a store before the
+ * storing thread told the engine would acquire a stale clock.  A
  * read-modify-write has calls of its own (rc_release_rmw, rc_relaxed_rmw):
  * an RMW continues a release sequence (C11 7.17.3), so a relaxed reference
  * count increment must not cut the orders a release decrement published. */
@@ -487,10 +489,10 @@ unsigned lh_rt_atomic_plan(int op, int mo)
 	case LH_AOP_LOAD:
 	case LH_AOP_CAS_FAIL:
 		/* a load cannot release: a release order on it is ignored */
-		return LH_RTA_ACCESS | (acq ? LH_RTA_ACQUIRE | LH_RTA_SERIAL : LH_RTA_RELAXED_LOAD);
+		return LH_RTA_ACCESS | (acq ? LH_RTA_ACQUIRE : LH_RTA_RELAXED_LOAD) | LH_RTA_SERIAL;
 	case LH_AOP_STORE:
 		return LH_RTA_ACCESS | LH_RTA_WRITE |
-		       (rel ? LH_RTA_RELEASE_STORE | LH_RTA_SERIAL : LH_RTA_RELAXED_STORE);
+		       (rel ? LH_RTA_RELEASE_STORE : LH_RTA_RELAXED_STORE) | LH_RTA_SERIAL;
 	case LH_AOP_RMW:
 		if (acq && rel)
 			return LH_RTA_ACCESS | LH_RTA_WRITE | LH_RTA_ACQ_REL | LH_RTA_SERIAL;
@@ -498,7 +500,7 @@ unsigned lh_rt_atomic_plan(int op, int mo)
 			return LH_RTA_ACCESS | LH_RTA_WRITE | LH_RTA_ACQUIRE | LH_RTA_SERIAL;
 		if (rel)
 			return LH_RTA_ACCESS | LH_RTA_WRITE | LH_RTA_RELEASE_RMW | LH_RTA_SERIAL;
-		return LH_RTA_ACCESS | LH_RTA_WRITE | LH_RTA_RELAXED_RMW;
+		return LH_RTA_ACCESS | LH_RTA_WRITE | LH_RTA_RELAXED_RMW | LH_RTA_SERIAL;
 	case LH_AOP_FENCE:
 		return (acq ? LH_RTA_FENCE_ACQ : 0) | (rel ? LH_RTA_FENCE_REL : 0);
 	}

@@ -335,19 +335,19 @@ static void test_atomic_plan(void)
 		int op, mo;
 		unsigned want;
 	} cases[] = {
-		{ LH_AOP_LOAD, RLX, A_R | LH_RTA_RELAXED_LOAD },
+		{ LH_AOP_LOAD, RLX, A_R | LH_RTA_RELAXED_LOAD | S },
 		{ LH_AOP_LOAD, CON, A_R | LH_RTA_ACQUIRE | S },
 		{ LH_AOP_LOAD, ACQ, A_R | LH_RTA_ACQUIRE | S },
 		{ LH_AOP_LOAD, SC, A_R | LH_RTA_ACQUIRE | S },
-		{ LH_AOP_STORE, RLX, A_W | LH_RTA_RELAXED_STORE },
+		{ LH_AOP_STORE, RLX, A_W | LH_RTA_RELAXED_STORE | S },
 		{ LH_AOP_STORE, REL, A_W | LH_RTA_RELEASE_STORE | S },
 		{ LH_AOP_STORE, SC, A_W | LH_RTA_RELEASE_STORE | S },
-		{ LH_AOP_RMW, RLX, A_W | LH_RTA_RELAXED_RMW },
+		{ LH_AOP_RMW, RLX, A_W | LH_RTA_RELAXED_RMW | S },
 		{ LH_AOP_RMW, ACQ, A_W | LH_RTA_ACQUIRE | S },
 		{ LH_AOP_RMW, REL, A_W | LH_RTA_RELEASE_RMW | S },
 		{ LH_AOP_RMW, AR, A_W | LH_RTA_ACQ_REL | S },
 		{ LH_AOP_RMW, SC, A_W | LH_RTA_ACQ_REL | S },
-		{ LH_AOP_CAS_FAIL, RLX, A_R | LH_RTA_RELAXED_LOAD },
+		{ LH_AOP_CAS_FAIL, RLX, A_R | LH_RTA_RELAXED_LOAD | S },
 		{ LH_AOP_CAS_FAIL, ACQ, A_R | LH_RTA_ACQUIRE | S },
 		{ LH_AOP_CAS_FAIL, SC, A_R | LH_RTA_ACQUIRE | S },
 		{ LH_AOP_FENCE, RLX, 0 },
@@ -359,8 +359,8 @@ static void test_atomic_plan(void)
 		{ LH_AOP_RMW, 32768 | SC, A_W | LH_RTA_ACQ_REL | S },
 		{ LH_AOP_LOAD, 65536 | ACQ, A_R | LH_RTA_ACQUIRE | S },
 		/* a load never releases, a store never acquires */
-		{ LH_AOP_LOAD, REL, A_R | LH_RTA_RELAXED_LOAD },
-		{ LH_AOP_STORE, ACQ, A_W | LH_RTA_RELAXED_STORE },
+		{ LH_AOP_LOAD, REL, A_R | LH_RTA_RELAXED_LOAD | S },
+		{ LH_AOP_STORE, ACQ, A_W | LH_RTA_RELAXED_STORE | S },
 	};
 	size_t i;
 
