@@ -324,6 +324,7 @@ static int compiler_is_clang(char **words, int n_words)
 			dup2(devnull, 2);
 		close(pfd[0]);
 		close(pfd[1]);
+		cli_restore_env();
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -477,6 +478,7 @@ int cli_cc(int argc, char **argv, int cxx)
 		fputc('\n', stderr);
 	}
 	setenv("LOCKHOUND_CC_NESTED", "1", 1);
+	cli_restore_env();
 	execv(path, nargv);
 	fprintf(stderr, "%s: cannot run %s: %s\n", me, path, strerror(errno));
 	return 127;

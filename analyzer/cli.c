@@ -28,6 +28,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+char *cli_debuginfod_urls;
+
+void cli_restore_env(void)
+{
+	if (cli_debuginfod_urls)
+		setenv("DEBUGINFOD_URLS", cli_debuginfod_urls, 1);
+}
+
 static int parse_exitcode(const char *s, int *out)
 {
 	char *end;
@@ -513,6 +521,7 @@ int cli_run(int argc, char **argv)
 		sigaction(SIGQUIT, &old_quit, NULL);
 		setenv("LOCKHOUND_OPTIONS", opts, 1);
 		setenv("LD_PRELOAD", preload, 1);
+		cli_restore_env();
 		execv(prog, a.prog_argv);
 		fprintf(stderr, "lockhound run: cannot execute %s: %s\n", prog, strerror(errno));
 		_exit(127);

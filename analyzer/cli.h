@@ -38,6 +38,12 @@ int cli_parse_report(int argc, char **argv, struct cli_report_args *a, char *err
  * Writes into buf. */
 const char *cli_preload_obstacle(const char *path, char *buf, size_t len);
 
+/* DEBUGINFOD_URLS as lockhound was started with it (NULL if unset): main()
+ * removes it from the analyzer's own environment, and every program
+ * lockhound executes gets it back through cli_restore_env(). */
+extern char *cli_debuginfod_urls;
+void cli_restore_env(void);
+
 int cli_run(int argc, char **argv);
 int cli_report(int argc, char **argv);
 

@@ -510,7 +510,10 @@ struct lr_log *lr_read(const char *path, char *err, size_t errlen)
 	size_t got = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO (planted in a shared log directory, or
+	 * named by mistake) must not wait for a writer; nothing but a regular
+	 * file is read */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;

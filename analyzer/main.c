@@ -32,8 +32,14 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	/* the analyzer never fetches debug info over the network on its own */
-	unsetenv("DEBUGINFOD_URLS");
+	/* the analyzer never fetches debug info over the network on its own;
+	 * the programs lockhound starts (run's program, cc's compiler) get the
+	 * variable back: their environment is theirs */
+	{
+		const char *u = getenv("DEBUGINFOD_URLS");
+		cli_debuginfod_urls = u ? strdup(u) : NULL;
+		unsetenv("DEBUGINFOD_URLS");
+	}
 	{
 		/* the lockhound-cc / lockhound-c++ entry points (symlinks), for
 		 * build systems that want a compiler without arguments */

@@ -1297,6 +1297,9 @@ EXTRA_TESTS.update(core_tests.register(sys.modules[__name__]))
 # ... and the hazards of sampled race watching in watch_tests.py
 import watch_tests  # noqa: E402
 EXTRA_TESTS.update(watch_tests.register(sys.modules[__name__]))
+# ... and the analyzer's and run's hardening (issue 14) in hardening_tests.py
+import hardening_tests  # noqa: E402
+EXTRA_TESTS.update(hardening_tests.register(sys.modules[__name__]))
 
 
 # ------------------------------------------------------------- self-test
