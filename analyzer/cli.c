@@ -2,8 +2,9 @@
  * cli.c - `lockhound run` and `lockhound report`.
  *
  * run: checks the program can be entered by LD_PRELOAD, starts it with the
- * shim and LOCKHOUND_OPTIONS (log_dir, a log_prefix unique to this run,
- * quiet), waits for it (and ignores SIGINT/SIGQUIT meanwhile, so Ctrl-C
+ * shim and LOCKHOUND_OPTIONS (log_dir, a log_prefix unique to this run:
+ * lockhound.runPID-RANDOM, so a later run whose pid repeats never reads an
+ * earlier run's logs in a kept --log-dir; quiet), waits for it (and ignores SIGINT/SIGQUIT meanwhile, so Ctrl-C
  * reaches the program and a report still follows), then analyzes every log
  * of the run: the program's and those of its forked or exec'd children.
  * Without --log-dir the logs go to a private temporary directory that is
@@ -24,8 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 char *cli_debuginfod_urls;
@@ -482,7 +485,17 @@ int cli_run(int argc, char **argv)
 		}
 		dir = tmpdir;
 	}
-	snprintf(prefix, sizeof(prefix), "lockhound.run%d", (int)getpid());
+	{
+		/* the pid alone repeats (a fresh container starts every run at
+		 * the same pid): 64 random bits make the prefix this run's own */
+		unsigned long long token = 0;
+		if (getrandom(&token, sizeof(token), GRND_NONBLOCK) != (ssize_t)sizeof(token)) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			token ^= (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+		}
+		snprintf(prefix, sizeof(prefix), "lockhound.run%d-%016llx", (int)getpid(), token);
+	}
 
 	old_opts = getenv("LOCKHOUND_OPTIONS");
 	opts = xmalloc(strlen(dir) + (old_opts ? strlen(old_opts) : 0) + (a.options ? strlen(a.options) : 0) +

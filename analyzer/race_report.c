@@ -101,13 +101,17 @@ static void text_variable(FILE *out, const struct fd_finding *f)
 
 	switch (rf->var_kind) {
 	case LH_VAR_GLOBAL:
-		if (rf->name)
-			fprintf(out, "%s (global, %s+0x%llx, %u bytes)", rf->name,
-			        rf->module ? base_name(rf->module) : "?", (unsigned long long)rf->offset,
+		if (rf->name) {
+			rp_put(out, rf->name);
+			fputs(" (global, ", out);
+			rp_put(out, rf->module ? base_name(rf->module) : "?");
+			fprintf(out, "+0x%llx, %u bytes)", (unsigned long long)rf->offset, r->size);
+		} else if (rf->module) {
+			fputs("a global at ", out);
+			rp_put(out, base_name(rf->module));
+			fprintf(out, "+0x%llx (global, no symbol, %u bytes)", (unsigned long long)rf->offset,
 			        r->size);
-		else if (rf->module)
-			fprintf(out, "a global at %s+0x%llx (global, no symbol, %u bytes)",
-			        base_name(rf->module), (unsigned long long)rf->offset, r->size);
+		}
 		else
 			fprintf(out, "a global at 0x%llx (global, in no module, %u bytes)",
 			        (unsigned long long)r->addr, r->size);
@@ -144,8 +148,11 @@ static void text_side(FILE *out, struct rp *r, const struct fd_finding *f, const
 	for (i = 0; i < n; i++) {
 		const char *sym = rp_lock_symbol(r, f->log, lr_lock(f->log, locks[i]));
 		fprintf(out, "%s%s", i ? ", " : "", rp_lock_label(f, locks[i], lb, sizeof(lb)));
-		if (sym)
-			fprintf(out, " (%s)", sym);
+		if (sym) {
+			fputs(" (", out);
+			rp_put(out, sym);
+			fputc(')', out);
+		}
 	}
 }
 
@@ -167,8 +174,11 @@ void ra_text(FILE *out, struct rp *r, const struct fd_finding *f, size_t rid)
 	fprintf(out, " — 2 accesses unordered ====\n");
 	fprintf(out, "Two threads accessed these bytes, at least one writing, and nothing (no lock\n"
 	             "both held, no hand-off) ordered the accesses.\n");
-	if (rp_is_process_shown(r))
-		fprintf(out, "Process %u (%s)\n", log->hdr.pid, log->exe ? log->exe : "?");
+	if (rp_is_process_shown(r)) {
+		fprintf(out, "Process %u (", log->hdr.pid);
+		rp_put(out, log->exe ? log->exe : "?");
+		fputs(")\n", out);
+	}
 	if (rf->n_pairs > 1 || f->count > 1)
 		fprintf(out, "%zu pair%s of code locations race on it (%zu record%s).\n", rf->n_pairs,
 		        rf->n_pairs == 1 ? "" : "s", f->count, f->count == 1 ? "" : "s");
@@ -234,7 +244,7 @@ static json_t *tid_json(uint32_t id)
 	if (!id)
 		return json_null();
 	snprintf(b, sizeof(b), "T%u", id);
-	return json_string(b);
+	return rp_json_str(b);
 }
 
 static json_t *json_access(struct rp *r, const struct fd_finding *f, const struct lr_race *rc,
@@ -248,7 +258,7 @@ static json_t *json_access(struct rp *r, const struct fd_finding *f, const struc
 
 	locks = held_locks(rc, cur, &n);
 	json_object_set_new(o, "thread", tid_json(a->thread_id));
-	json_object_set_new(o, "op", json_string((a->flags & LH_RACC_WRITE) ? "write" : "read"));
+	json_object_set_new(o, "op", rp_json_str((a->flags & LH_RACC_WRITE) ? "write" : "read"));
 	json_object_set_new(o, "atomic", json_boolean(a->flags & LH_RACC_ATOMIC));
 	json_object_set_new(o, "size", json_integer(a->size));
 	json_object_set_new(o, "address", rp_json_hex(a->addr));
@@ -256,7 +266,7 @@ static json_t *json_access(struct rp *r, const struct fd_finding *f, const struc
 	if (a->flags & LH_RACC_STACK_APPROX)
 		json_object_set_new(o, "stack_approx", json_true());
 	for (i = 0; i < n; i++)
-		json_array_append_new(held, json_string(rp_lock_label(f, locks[i], lb, sizeof(lb))));
+		json_array_append_new(held, rp_json_str(rp_lock_label(f, locks[i], lb, sizeof(lb))));
 	json_object_set_new(o, "locks_held", held);
 	return o;
 }
@@ -267,9 +277,9 @@ static json_t *json_variable(struct rp *r, const struct fd_finding *f)
 	const struct lh_rec_race *first = &rf->first->r;
 	json_t *v = json_object();
 
-	json_object_set_new(v, "kind", json_string(var_kind_name(rf->var_kind)));
-	json_object_set_new(v, "name", rf->name ? json_string(rf->name) : json_null());
-	json_object_set_new(v, "module", rf->module ? json_string(rf->module) : json_null());
+	json_object_set_new(v, "kind", rp_json_str(var_kind_name(rf->var_kind)));
+	json_object_set_new(v, "name", rf->name ? rp_json_str(rf->name) : json_null());
+	json_object_set_new(v, "module", rf->module ? rp_json_str(rf->module) : json_null());
 	json_object_set_new(v, "address", rp_json_hex(first->addr));
 	json_object_set_new(v, "offset", json_integer((json_int_t)rf->offset));
 	json_object_set_new(v, "size", json_integer(first->size));
@@ -298,9 +308,9 @@ json_t *ra_json(struct rp *r, const struct fd_finding *f, size_t rid)
 	char b[32];
 
 	snprintf(b, sizeof(b), "R%zu", rid);
-	json_object_set_new(o, "id", json_string(b));
-	json_object_set_new(o, "kind", json_string("data-race"));
-	json_object_set_new(o, "detected_by", json_string(detector_name(rf->first->r.detected_by)));
+	json_object_set_new(o, "id", rp_json_str(b));
+	json_object_set_new(o, "kind", rp_json_str("data-race"));
+	json_object_set_new(o, "detected_by", rp_json_str(detector_name(rf->first->r.detected_by)));
 	json_object_set_new(o, "pid", json_integer(f->log->hdr.pid));
 	json_object_set_new(o, "variable", json_variable(r, f));
 	json_object_set_new(o, "count", json_integer((json_int_t)f->count));

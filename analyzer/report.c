@@ -202,6 +202,111 @@ static const char *lock_symbol(struct rp *r, const struct lr_log *log, const str
 
 /* ------------------------------------------------------------------ text */
 
+/* ---- program-controlled strings ---- */
+
+/* the length of the valid UTF-8 sequence at s, 0 if invalid */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned c = s[0];
+	size_t n, i;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* overlong, surrogates, beyond U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void rp_put(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		size_t n = utf8_len(s);
+		unsigned c = *s;
+		if (n == 2 && c == 0xc2 && s[1] < 0xa0) {
+			/* a C1 control character (CSI is U+009B) */
+			fprintf(out, "\\u%04x", (unsigned)s[1]);
+			s += 2;
+			continue;
+		}
+		if (n > 1) {
+			fwrite(s, 1, n, out);
+			s += n;
+			continue;
+		}
+		if (c == '\\')
+			fputs("\\\\", out);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c == '\r')
+			fputs("\\r", out);
+		else if (c == 0x1b)
+			fputs("\\e", out);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\x%02x", c); /* a control, or a byte of no
+			                                valid UTF-8 sequence */
+		else
+			fputc((int)c, out);
+		s++;
+	}
+}
+
+json_t *rp_json_str(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t len, i, o;
+	char *buf;
+	json_t *j;
+
+	if (!str)
+		return NULL;
+	for (i = 0; s[i]; i += utf8_len(s + i))
+		if (!utf8_len(s + i))
+			break;
+	if (!s[i])
+		return json_string(str);
+	len = strlen(str);
+	buf = xmalloc(len * 4 + 1);
+	for (i = 0, o = 0; s[i];) {
+		size_t n = utf8_len(s + i);
+		if (!n) {
+			o += (size_t)sprintf(buf + o, "\\x%02x", s[i]);
+			i++;
+		} else if (s[i] == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = '\\';
+			i++;
+		} else {
+			memcpy(buf + o, s + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	buf[o] = 0;
+	j = json_string(buf);
+	free(buf);
+	return j;
+}
+
 static void text_stack(FILE *out, struct rp *r, const struct lr_log *log, uint32_t stack_id,
                        const char *indent)
 {
@@ -217,15 +322,20 @@ static void text_stack(FILE *out, struct rp *r, const struct lr_log *log, uint32
 	for (i = 0; i < rs->n_shown; i++) {
 		fprintf(out, "%s#%-2zu ", indent, i);
 		if (fr[i].function)
-			fprintf(out, "%s", fr[i].function);
+			rp_put(out, fr[i].function);
 		else
 			fprintf(out, "0x%llx", (unsigned long long)fr[i].pc);
-		if (fr[i].file)
-			fprintf(out, "  %s:%d", fr[i].file, fr[i].line);
+		if (fr[i].file) {
+			fputs("  ", out);
+			rp_put(out, fr[i].file);
+			fprintf(out, ":%d", fr[i].line);
+		}
 		if (!fr[i].file || !fr[i].function) {
-			if (fr[i].module)
-				fprintf(out, "  (%s+0x%llx)", base_name(fr[i].module),
-				        (unsigned long long)fr[i].offset);
+			if (fr[i].module) {
+				fputs("  (", out);
+				rp_put(out, base_name(fr[i].module));
+				fprintf(out, "+0x%llx)", (unsigned long long)fr[i].offset);
+			}
 			else
 				fprintf(out, "  (no module)");
 		}
@@ -238,8 +348,11 @@ static void text_thread_name(FILE *out, const struct lr_log *log, uint32_t id)
 	const struct lr_thread *t = lr_thread(log, id), *main_t = lr_thread(log, 1);
 	fprintf(out, "T%u", id);
 	/* threads inherit the program's name: show only names of their own */
-	if (t && t->name[0] && id != 1 && !(main_t && !strcmp(main_t->name, t->name)))
-		fprintf(out, " \"%s\"", t->name);
+	if (t && t->name[0] && id != 1 && !(main_t && !strcmp(main_t->name, t->name))) {
+		fputs(" \"", out);
+		rp_put(out, t->name);
+		fputc('"', out);
+	}
 }
 
 static const char *mode_word(int mode, uint32_t kind)
@@ -273,8 +386,11 @@ static void text_lock_line(FILE *out, struct rp *r, const struct lr_log *log, co
 
 	fprintf(out, "  M%zu: %s%s", i + 1, l ? kind_name(l->kind) : "lock",
 	        l && (l->flags & LH_LOCKF_RECURSIVE) ? " (recursive)" : "");
-	if (sym)
-		fprintf(out, " '%s'", sym);
+	if (sym) {
+		fputs(" '", out);
+		rp_put(out, sym);
+		fputc('\'', out);
+	}
 	if (l)
 		fprintf(out, " at 0x%llx", (unsigned long long)l->addr);
 	if (l && l->init_stack) {
@@ -436,8 +552,11 @@ static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size
 	else
 		fprintf(out, "These threads did not overlap in this run, but nothing orders them: if\n"
 		             "they ever do, each can hold one lock and wait forever for the next.\n");
-	if (log->hdr.pid && r->in->n_logs > 1)
-		fprintf(out, "Process %u (%s)\n", log->hdr.pid, log->exe ? log->exe : "?");
+	if (log->hdr.pid && r->in->n_logs > 1) {
+		fprintf(out, "Process %u (", log->hdr.pid);
+		rp_put(out, log->exe ? log->exe : "?");
+		fputs(")\n", out);
+	}
 	fprintf(out, "\n");
 
 	for (i = 0; i < f->n; i++)
@@ -637,10 +756,18 @@ void rp_view_text(FILE *out, struct rp *r)
 		int exact;
 		n_threads += threads_run(in->logs[i], &exact);
 		all_exact &= exact;
-		for (k = 0; k < in->logs[i]->n_errors; k++)
-			fprintf(out, "lockhound: warning: %s: %s\n", in->logs[i]->path, in->logs[i]->errors[k]);
-		for (k = 0; k < in->logs[i]->n_notes; k++)
-			fprintf(out, "lockhound: note: pid %u: %s\n", in->logs[i]->hdr.pid, in->logs[i]->notes[k]);
+		for (k = 0; k < in->logs[i]->n_errors; k++) {
+			fputs("lockhound: warning: ", out);
+			rp_put(out, in->logs[i]->path);
+			fputs(": ", out);
+			rp_put(out, in->logs[i]->errors[k]);
+			fputc('\n', out);
+		}
+		for (k = 0; k < in->logs[i]->n_notes; k++) {
+			fprintf(out, "lockhound: note: pid %u: ", in->logs[i]->hdr.pid);
+			rp_put(out, in->logs[i]->notes[k]);
+			fputc('\n', out);
+		}
 	}
 	for (i = 0; i < in->res->n; i++) {
 		const struct fd_finding *f = &in->res->f[i];
@@ -677,7 +804,7 @@ static json_t *json_hex(uint64_t v)
 {
 	char b[32];
 	snprintf(b, sizeof(b), "0x%llx", (unsigned long long)v);
-	return json_string(b);
+	return rp_json_str(b);
 }
 
 static json_t *json_stack(struct rp *r, const struct lr_log *log, uint32_t stack_id)
@@ -691,13 +818,13 @@ static json_t *json_stack(struct rp *r, const struct lr_log *log, uint32_t stack
 		json_t *o = json_object();
 		json_object_set_new(o, "pc", json_hex(fr[i].pc));
 		if (fr[i].function)
-			json_object_set_new(o, "function", json_string(fr[i].function));
+			json_object_set_new(o, "function", rp_json_str(fr[i].function));
 		if (fr[i].file)
-			json_object_set_new(o, "file", json_string(fr[i].file));
+			json_object_set_new(o, "file", rp_json_str(fr[i].file));
 		if (fr[i].line > 0)
 			json_object_set_new(o, "line", json_integer(fr[i].line));
 		if (fr[i].module) {
-			json_object_set_new(o, "module", json_string(fr[i].module));
+			json_object_set_new(o, "module", rp_json_str(fr[i].module));
 			json_object_set_new(o, "offset", json_hex(fr[i].offset));
 		}
 		if (fr[i].inlined)
@@ -714,14 +841,14 @@ static json_t *json_thread(struct rp *r, const struct lr_log *log, uint32_t id)
 	char b[32];
 
 	snprintf(b, sizeof(b), "T%u", id);
-	json_object_set_new(o, "id", json_string(b));
+	json_object_set_new(o, "id", rp_json_str(b));
 	if (t) {
 		json_object_set_new(o, "tid", json_integer(t->os_tid));
 		if (t->name[0])
-			json_object_set_new(o, "name", json_string(t->name));
+			json_object_set_new(o, "name", rp_json_str(t->name));
 		if (t->parent) {
 			snprintf(b, sizeof(b), "T%u", t->parent);
-			json_object_set_new(o, "parent", json_string(b));
+			json_object_set_new(o, "parent", rp_json_str(b));
 		}
 		if (t->create_stack)
 			json_object_set_new(o, "create_stack", json_stack(r, log, t->create_stack));
@@ -748,17 +875,17 @@ static json_t *json_lock(struct rp *r, const struct lr_log *log, const struct fd
 	char b[32];
 	const char *sym;
 
-	json_object_set_new(o, "id", json_string(lock_label(f, id, b, sizeof(b))));
+	json_object_set_new(o, "id", rp_json_str(lock_label(f, id, b, sizeof(b))));
 	if (!l)
 		return o;
 	json_object_set_new(o, "address", json_hex(l->addr));
-	json_object_set_new(o, "kind", json_string(kind_name(l->kind)));
+	json_object_set_new(o, "kind", rp_json_str(kind_name(l->kind)));
 	json_object_set_new(o, "recursive", json_boolean(l->flags & LH_LOCKF_RECURSIVE));
 	json_object_set_new(o, "static_init", json_boolean(l->flags & LH_LOCKF_STATIC_INIT));
 	json_object_set_new(o, "generation", json_integer(l->generation));
 	sym = lock_symbol(r, log, l);
 	if (sym)
-		json_object_set_new(o, "symbol", json_string(sym));
+		json_object_set_new(o, "symbol", rp_json_str(sym));
 	if (l->init_stack)
 		json_object_set_new(o, "init_stack", json_stack(r, log, l->init_stack));
 	return o;
@@ -778,8 +905,8 @@ static json_t *json_cycle(struct rp *r, const struct fd_finding *f, size_t fid)
 	char b[32];
 
 	snprintf(b, sizeof(b), "F%zu", fid);
-	json_object_set_new(o, "id", json_string(b));
-	json_object_set_new(o, "kind", json_string("lock-order-cycle"));
+	json_object_set_new(o, "id", rp_json_str(b));
+	json_object_set_new(o, "kind", rp_json_str("lock-order-cycle"));
 	json_object_set_new(o, "pid", json_integer(log->hdr.pid));
 	json_object_set_new(o, "count", json_integer((json_int_t)f->count));
 	json_object_set_new(o, "concurrent", json_boolean(f->concurrent));
@@ -789,12 +916,12 @@ static json_t *json_cycle(struct rp *r, const struct fd_finding *f, size_t fid)
 	for (i = 0; i < f->n; i++) {
 		const struct lr_edge *e = f->edges[i];
 		json_t *eo = json_object(), *gates = json_array();
-		json_object_set_new(eo, "from", json_string(lock_label(f, e->from, b, sizeof(b))));
-		json_object_set_new(eo, "to", json_string(lock_label(f, e->to, b, sizeof(b))));
+		json_object_set_new(eo, "from", rp_json_str(lock_label(f, e->from, b, sizeof(b))));
+		json_object_set_new(eo, "to", rp_json_str(lock_label(f, e->to, b, sizeof(b))));
 		snprintf(b, sizeof(b), "T%u", e->thread);
-		json_object_set_new(eo, "thread", json_string(b));
-		json_object_set_new(eo, "from_mode", json_string(mode_str(e->from_mode)));
-		json_object_set_new(eo, "to_mode", json_string(mode_str(e->to_mode)));
+		json_object_set_new(eo, "thread", rp_json_str(b));
+		json_object_set_new(eo, "from_mode", rp_json_str(mode_str(e->from_mode)));
+		json_object_set_new(eo, "to_mode", rp_json_str(mode_str(e->to_mode)));
 		json_object_set_new(eo, "held_stack", json_stack(r, log, e->from_stack));
 		json_object_set_new(eo, "acquired_stack", json_stack(r, log, e->to_stack));
 		if (e->flags & LH_EDGE_FROM_STACK_PARTIAL)
@@ -826,21 +953,21 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 	char b[32];
 
 	snprintf(b, sizeof(b), "F%zu", fid);
-	json_object_set_new(o, "id", json_string(b));
+	json_object_set_new(o, "id", rp_json_str(b));
 	if (f->kind == FD_DEADLOCK) {
-		json_object_set_new(o, "kind", json_string("deadlock"));
-		json_object_set_new(o, "what", json_string(lf->f.what == LH_DL_SELF ? "self" : "cycle"));
+		json_object_set_new(o, "kind", rp_json_str("deadlock"));
+		json_object_set_new(o, "what", rp_json_str(lf->f.what == LH_DL_SELF ? "self" : "cycle"));
 		json_object_set_new(o, "ended_process",
 		                    json_boolean(log->complete && (log->end.flags & LH_END_DEADLOCK)));
 	} else {
-		json_object_set_new(o, "kind", json_string("misuse"));
-		json_object_set_new(o, "what", json_string(lh_misuse_name(lf->f.what)));
-		json_object_set_new(o, "description", json_string(lh_misuse_text(lf->f.what)));
+		json_object_set_new(o, "kind", rp_json_str("misuse"));
+		json_object_set_new(o, "what", rp_json_str(lh_misuse_name(lf->f.what)));
+		json_object_set_new(o, "description", rp_json_str(lh_misuse_text(lf->f.what)));
 		snprintf(b, sizeof(b), "T%u", lf->f.thread_id);
-		json_object_set_new(o, "thread", json_string(b));
+		json_object_set_new(o, "thread", rp_json_str(b));
 		json_object_set_new(o, "stack", json_stack(r, log, lf->f.stack_id));
 		if (lf->f.lock_id)
-			json_object_set_new(o, "lock", json_string(lock_label(f, lf->f.lock_id, b, sizeof(b))));
+			json_object_set_new(o, "lock", rp_json_str(lock_label(f, lf->f.lock_id, b, sizeof(b))));
 		seen[ns++] = lf->f.thread_id;
 		json_array_append_new(threads, json_thread(r, log, lf->f.thread_id));
 	}
@@ -852,17 +979,17 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 		const struct lh_rec_finding_item *it = &lf->items[i];
 		json_t *io = json_object();
 		snprintf(b, sizeof(b), "T%u", it->thread_id);
-		json_object_set_new(io, "thread", json_string(b));
+		json_object_set_new(io, "thread", rp_json_str(b));
 		if (it->lock_id)
-			json_object_set_new(io, "lock", json_string(lock_label(f, it->lock_id, b, sizeof(b))));
-		json_object_set_new(io, "mode", json_string(mode_str((int)it->mode)));
+			json_object_set_new(io, "lock", rp_json_str(lock_label(f, it->lock_id, b, sizeof(b))));
+		json_object_set_new(io, "mode", rp_json_str(mode_str((int)it->mode)));
 		if (it->role == LH_ROLE_HOLDS) {
 			json_object_set_new(io, "acquired_stack", json_stack(r, log, it->stack_id));
 			json_array_append_new(holds, io);
 		} else {
 			if (it->role == LH_ROLE_JOINS) {
 				snprintf(b, sizeof(b), "T%u", it->target_thread);
-				json_object_set_new(io, "joins", json_string(b));
+				json_object_set_new(io, "joins", rp_json_str(b));
 			}
 			json_object_set_new(io, "blocked_stack", json_stack(r, log, it->stack_id));
 			json_array_append_new(waits, io);
@@ -892,20 +1019,20 @@ int rp_view_json(FILE *out, struct rp *r)
 	top = json_object();
 	logs = json_array();
 	findings = json_array();
-	json_object_set_new(top, "tool", json_string("lockhound"));
-	json_object_set_new(top, "version", json_string(LOCKHOUND_VERSION));
+	json_object_set_new(top, "tool", rp_json_str("lockhound"));
+	json_object_set_new(top, "version", rp_json_str(LOCKHOUND_VERSION));
 	for (i = 0; i < in->n_logs; i++) {
 		const struct lr_log *l = in->logs[i];
 		json_t *lo = json_object(), *errs = json_array(), *notes = json_array();
-		json_object_set_new(lo, "path", json_string(l->path));
+		json_object_set_new(lo, "path", rp_json_str(l->path));
 		json_object_set_new(lo, "pid", json_integer(l->hdr.pid));
 		if (l->exe)
-			json_object_set_new(lo, "exe", json_string(l->exe));
+			json_object_set_new(lo, "exe", rp_json_str(l->exe));
 		json_object_set_new(lo, "complete", json_boolean(l->complete));
 		for (k = 0; k < l->n_errors; k++)
-			json_array_append_new(errs, json_string(l->errors[k]));
+			json_array_append_new(errs, rp_json_str(l->errors[k]));
 		for (k = 0; k < l->n_notes; k++)
-			json_array_append_new(notes, json_string(l->notes[k]));
+			json_array_append_new(notes, rp_json_str(l->notes[k]));
 		json_object_set_new(lo, "errors", errs);
 		json_object_set_new(lo, "notes", notes);
 		json_object_set_new(lo, "threads", json_integer((json_int_t)l->n_threads));

@@ -15,6 +15,19 @@
 
 struct rp; /* one report being written: its input and symbol contexts */
 
+/* text: s as it is, except what a terminal or a reader of the report would
+ * take for structure: control characters (C0, DEL and, in UTF-8, C1) are
+ * written as \n, \t, \r, \e, \u00NN or \xNN, a byte of no valid UTF-8
+ * sequence as \xNN, a backslash as \\.  Every string
+ * the program under test controls (thread names, module and file paths,
+ * symbol names, notes) goes through it, so none can forge a report line. */
+void rp_put(FILE *out, const char *s);
+/* JSON: a string value that is never dropped.  Valid UTF-8 is kept as it
+ * is; a string that is not valid UTF-8 is written with each byte of an
+ * invalid sequence as \xNN and each backslash as \\ (docs/REFERENCE.md,
+ * "Strings that are not UTF-8").  NULL gives NULL, like json_string. */
+json_t *rp_json_str(const char *s);
+
 /* text: a symbolized stack, one "#N function  file:line" line per frame */
 void rp_text_stack(FILE *out, struct rp *r, const struct lr_log *log, uint32_t stack_id,
                    const char *indent);

@@ -6,6 +6,7 @@ Python 3 standard library only.
 """
 
 import os
+import re
 
 rt = None  # the run_tests module (its helpers), set by register()
 
@@ -66,7 +67,130 @@ def run_keeps_debuginfod_urls(ctx):
         ctx.done(d)
 
 
+def _json_strings(v):
+    if isinstance(v, str):
+        yield v
+    elif isinstance(v, dict):
+        for x in v.values():
+            yield from _json_strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from _json_strings(x)
+
+
+FORGED_NAME = "\n==== lockhound"
+BAD_UTF8_NAME = "bad\\xff\\xfe\x1b[2Jname"  # as the JSON keeps it
+
+
+def report_escapes_program_strings(ctx):
+    """Thread names are the program's: one that starts with a newline and
+    spells a report header appears escaped in the text report (no forged
+    line, no terminal escape), and one that is not UTF-8 survives into the
+    JSON with its bad bytes as \\xNN (testprogs/forged_names_cycle.c)."""
+    name = "report_escapes_program_strings"
+    prog = os.path.join(ctx.progdir, "forged_names_cycle")
+    if not os.access(prog, os.X_OK):
+        return rt.Outcome(name, "fail", "%s not built" % prog)
+    d = ctx.tmpdir(name)
+    try:
+        out = os.path.join(d, "report.json")
+        r = rt.run_cmd([ctx.lockhound, "run", "--json", out, "--", prog],
+                       60, d, rt.base_env())
+        why = []
+        if r.timed_out or r.rc != rt.FINDINGS_EXIT:
+            why.append("run: %s (expected %d)"
+                       % ("timed out" if r.timed_out
+                          else rt.describe_rc(r.rc), rt.FINDINGS_EXIT))
+        text = r.stderr
+        for line in text.split("\n"):
+            if line.startswith("==== lockhound") and not re.match(
+                    r"==== lockhound: [FR]\d+: ", line):
+                why.append("forged report line: %r" % line)
+        if "\x1b" in text:
+            why.append("the text report sends an escape character")
+        if '"\\n==== lockhound"' not in text:
+            why.append("the forged name is not shown escaped as "
+                       "\"\\n==== lockhound\"")
+        if "bad\\xff\\xfe\\e[2Jname" not in text:
+            why.append("the non-UTF-8 name is not shown escaped in the text")
+        doc, err = rt._load_json(out)
+        if doc is None:
+            why.append("no JSON report: %s" % err)
+        else:
+            strs = set(_json_strings(doc))
+            if FORGED_NAME not in strs:
+                why.append("the JSON lost the name %r" % FORGED_NAME)
+            if BAD_UTF8_NAME not in strs:
+                why.append("the JSON lost the non-UTF-8 name (expected %r)"
+                           % BAD_UTF8_NAME)
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why),
+                          r.stderr)
+    finally:
+        ctx.done(d)
+
+
+def run_ignores_earlier_runs_logs(ctx):
+    """A kept --log-dir holding an earlier run's logs whose pid repeats
+    (always so in a fresh container) does not give a clean program that
+    run's finding: copies of a cycle log are planted under the names that
+    run's pid-only prefix gave (lockhound.runPID.*.log) for the next pids,
+    then a clean program runs there and must come out clean, with its own
+    log only."""
+    name = "run_ignores_earlier_runs_logs"
+    cyc = os.path.join(ctx.progdir, "abba_two_threads")
+    clean = os.path.join(ctx.progdir, "abba_two_threads_clean")
+    for p in (cyc, clean):
+        if not os.access(p, os.X_OK):
+            return rt.Outcome(name, "fail", "%s not built" % p)
+    d = ctx.tmpdir(name)
+    try:
+        first = os.path.join(d, "first")
+        kept = os.path.join(d, "kept")
+        os.mkdir(first)
+        os.mkdir(kept)
+        r = rt.run_cmd([ctx.lockhound, "run", "--log-dir", first, "--", cyc],
+                       60, d, rt.base_env())
+        logs = rt._find_logs(first)
+        if r.rc != rt.FINDINGS_EXIT or len(logs) != 1:
+            return rt.Outcome(name, "fail", "the cycle run gave %s and %d logs"
+                              % (rt.describe_rc(r.rc), len(logs)), r.stderr)
+        try:
+            with open("/proc/sys/kernel/ns_last_pid") as f:
+                last = int(f.read())
+        except (OSError, ValueError):
+            return rt.Outcome(name, "skip", "no /proc/sys/kernel/ns_last_pid")
+        # the pids the next run (and its program) will likely get; hard
+        # links, so thousands cost nothing
+        for pid in range(last + 1, last + 3000):
+            os.link(logs[0], os.path.join(kept, "lockhound.run%d.%d.log"
+                                          % (pid, pid + 1)))
+        out = os.path.join(d, "report.json")
+        r = rt.run_cmd([ctx.lockhound, "run", "--log-dir", kept, "--json",
+                        out, "--", clean], 60, d, rt.base_env())
+        why = []
+        if r.timed_out or r.rc != 0:
+            why.append("the clean program's run: %s (expected exit 0)"
+                       % ("timed out" if r.timed_out
+                          else rt.describe_rc(r.rc)))
+        doc, err = rt._load_json(out)
+        if doc is None:
+            why.append("no JSON report: %s" % err)
+        else:
+            if doc.get("findings"):
+                why.append("%d findings of another run"
+                           % len(doc["findings"]))
+            if len(doc.get("logs", [])) != 1:
+                why.append("%d logs analyzed, expected the run's one"
+                           % len(doc.get("logs", [])))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why),
+                          r.stderr)
+    finally:
+        ctx.done(d)
+
+
 HARDENING_TESTS = {
+    "run_ignores_earlier_runs_logs": run_ignores_earlier_runs_logs,
+    "report_escapes_program_strings": report_escapes_program_strings,
     "report_fifo_log": report_fifo_log,
     "run_keeps_debuginfod_urls": run_keeps_debuginfod_urls,
 }

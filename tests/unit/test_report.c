@@ -15,6 +15,7 @@
 #include "logbuild.h"
 #include "logread.h"
 #include "report.h"
+#include "report_int.h"
 
 #define BASE 0x7f1200000000ull
 #define EX LH_MODE_EXCL
@@ -286,9 +287,67 @@ static void test_may_be_incomplete(void)
 	teardown(&s);
 }
 
+/* rp_put: program-controlled strings cannot forge lines or send escapes */
+static char *put(const char *s)
+{
+	FILE *f = tmpfile();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	rp_put(f, s);
+	return drain(f);
+}
+
+static void test_put_escapes(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "plain/lib.so", "plain/lib.so" },
+		{ "a\n==== lockhound: F9", "a\\n==== lockhound: F9" },
+		{ "\x1b[2J\t\r\x01\x7f", "\\e[2J\\t\\r\\x01\\x7f" },
+		{ "back\\slash", "back\\\\slash" },
+		{ "caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac" }, /* UTF-8 kept */
+		{ "\xc2\x9b" "31m", "\\u009b31m" },                          /* C1 CSI */
+		{ "bad\xff\xfe\xc3", "bad\\xff\\xfe\\xc3" },          /* invalid bytes */
+		{ "\xed\xa0\x80\xc0\xaf", "\\xed\\xa0\\x80\\xc0\\xaf" }, /* surrogate, overlong */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = put(cases[i].in);
+		if (strcmp(got, cases[i].out))
+			fprintf(stderr, "rp_put case %zu: got '%s', expected '%s'\n", i, got, cases[i].out);
+		CU_ASSERT_STRING_EQUAL(got, cases[i].out);
+		CU_ASSERT(strchr(got, '\n') == NULL);
+		free(got);
+	}
+}
+
+/* rp_json_str: nothing is dropped; valid UTF-8 unchanged */
+static void test_json_str_keeps_non_utf8(void)
+{
+	json_t *j;
+
+	j = rp_json_str("caf\xc3\xa9 a\\b");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_STRING_EQUAL(json_string_value(j), "caf\xc3\xa9 a\\b");
+	json_decref(j);
+	j = rp_json_str("bad\xff name\\x");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_STRING_EQUAL(json_string_value(j), "bad\\xff name\\\\x");
+	json_decref(j);
+	j = rp_json_str("\xc3");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_STRING_EQUAL(json_string_value(j), "\\xc3");
+	json_decref(j);
+	CU_ASSERT_PTR_NULL(rp_json_str(NULL));
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
+		{ "text: control characters and bad bytes escaped", test_put_escapes },
+		{ "JSON: strings that are not UTF-8 kept, escaped", test_json_str_keeps_non_utf8 },
 		{ "view: text then JSON symbolize each stack once", test_view_symbolizes_each_stack_once },
 		{ "view: JSON then text", test_view_json_first },
 		{ "summary: threads the process ran", test_thread_count },
