@@ -62,35 +62,75 @@ static int move_high(int fd)
 	return fd;
 }
 
+/* the log's birth time where the file system keeps one: an inode number is
+ * reused as soon as a removed file's last descriptor closes, so device and
+ * inode alone would take a file created later at the log's name for the
+ * log */
+static int log_has_btime;
+static struct statx_timestamp log_btime;
+
 static void remember_identity(void)
 {
 	struct stat st;
+	struct statx stx;
 
 	if (fstat(log_fd, &st) == 0) {
 		log_dev = st.st_dev;
 		log_ino = st.st_ino;
 	}
+	log_has_btime = statx(log_fd, "", AT_EMPTY_PATH, STATX_BTIME, &stx) == 0 &&
+	                (stx.stx_mask & STATX_BTIME);
+	if (log_has_btime)
+		log_btime = stx.stx_btime;
+}
+
+/* is fd the log the shim created?  *size (if not NULL): its size */
+static int is_our_log(int fd, off_t *size)
+{
+	struct stat st;
+	struct statx stx;
+
+	if (fstat(fd, &st) != 0 || st.st_dev != log_dev || st.st_ino != log_ino)
+		return 0;
+	if (log_has_btime &&
+	    (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &stx) != 0 || !(stx.stx_mask & STATX_BTIME) ||
+	     stx.stx_btime.tv_sec != log_btime.tv_sec || stx.stx_btime.tv_nsec != log_btime.tv_nsec))
+		return 0;
+	if (size)
+		*size = st.st_size;
+	return 1;
 }
 
 /* Is log_fd still our log?  If the program closed it, or put a file of its
  * own on that number, our records must not go there: open the log again by
- * name (appending; it is recreated, owner-only, if it was removed).  The
- * old number is the program's now and is left alone.  *size is the log's
- * size.  Caller holds lh_log_mu. */
+ * name (appending; it is recreated, owner-only and O_EXCL, if it was
+ * removed).  The name keeps the creation's guarantees: what is found there
+ * must be the very file the shim created (same device, inode and birth
+ * time), so a
+ * file, FIFO or device put in its place after a removal gets no records and
+ * cannot block the open (O_NONBLOCK: a FIFO without a reader fails with
+ * ENXIO); the shim then stops recording (EEXIST).  The old number is the
+ * program's now and is left alone.  *size is the log's size.  Caller holds
+ * lh_log_mu. */
 static int check_fd(off_t *size)
 {
 	struct stat st;
 	int fd;
 
-	if (fstat(log_fd, &st) == 0 && st.st_dev == log_dev && st.st_ino == log_ino) {
-		*size = st.st_size;
+	if (is_our_log(log_fd, size))
 		return 0;
+	fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd >= 0 && !is_our_log(fd, NULL)) {
+		close(fd);
+		errno = EEXIST;
+		return -1;
 	}
-	fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT)
 		fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
+	/* a regular file: O_NONBLOCK changes nothing for it, but clear it */
+	fcntl(fd, F_SETFL, O_APPEND);
 	log_fd = move_high(fd);
 	remember_identity();
 	*size = fstat(log_fd, &st) == 0 ? st.st_size : 0;
@@ -176,8 +216,7 @@ int lh_log_open(int forked_child)
 	if (log_fd >= 0) {
 		/* the parent's log (in a fork child): close our copy, unless the
 		 * number now holds a file of the program's */
-		struct stat st;
-		if (fstat(log_fd, &st) == 0 && st.st_dev == log_dev && st.st_ino == log_ino)
+		if (is_our_log(log_fd, NULL))
 			close(log_fd);
 		log_fd = -1;
 	}

@@ -188,7 +188,101 @@ def run_ignores_earlier_runs_logs(ctx):
         ctx.done(d)
 
 
+REPLACE_LOG_C = r"""
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* argv[1]: the log's path without ".PID.log"; argv[2]: fifo | file.
+ * Closes every descriptor (the shim's log too), removes the log and puts a
+ * FIFO or a file of its own at its name, then records a new lock order. */
+int main(int argc, char **argv)
+{
+	static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
+	char path[4096];
+	int fd;
+
+	if (argc != 3)
+		return 2;
+	snprintf(path, sizeof(path), "%s.%d.log", argv[1], (int)getpid());
+	pthread_mutex_lock(&a);
+	pthread_mutex_lock(&b);
+	pthread_mutex_unlock(&b);
+	pthread_mutex_unlock(&a);
+	for (fd = 3; fd < 4096; fd++)
+		close(fd);
+	if (unlink(path) != 0) {
+		perror(path);
+		return 3;
+	}
+	if (!strcmp(argv[2], "fifo")) {
+		if (mkfifo(path, 0666) != 0)
+			return 4;
+	} else {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0 || write(fd, "PLANTED\n", 8) != 8)
+			return 5;
+		close(fd);
+	}
+	pthread_mutex_lock(&b);
+	pthread_mutex_lock(&a);
+	pthread_mutex_unlock(&a);
+	pthread_mutex_unlock(&b);
+	return 0;
+}
+"""
+
+
+def shim_reopen_keeps_exclusive(ctx):
+    """The shim reopens its log by name when the program closed its
+    descriptor; that reopen keeps the creation's O_EXCL/O_NOFOLLOW
+    guarantees: a FIFO put at the log's name after a removal neither
+    blocks the program nor gets records, a file put there is left as it
+    was."""
+    name = "shim_reopen_keeps_exclusive"
+    d = ctx.tmpdir(name)
+    try:
+        src = os.path.join(d, "replace_log.c")
+        prog = os.path.join(d, "replace_log")
+        with open(src, "w") as f:
+            f.write(REPLACE_LOG_C)
+        r = rt.run_cmd(["cc", "-O1", "-pthread", "-o", prog, src], 120, d,
+                       rt.base_env())
+        if r.rc != 0:
+            return rt.Outcome(name, "fail", "cannot build the program",
+                              r.stderr)
+        why = []
+        for kind in ("fifo", "file"):
+            logdir = os.path.join(d, kind)
+            os.mkdir(logdir)
+            env = rt.base_env()
+            env["LD_PRELOAD"] = os.path.abspath(ctx.shim)
+            env["LOCKHOUND_OPTIONS"] = "log_dir=%s:log_prefix=lh:quiet=1" % logdir
+            r = rt.run_cmd([prog, os.path.join(logdir, "lh"), kind], 20, d, env)
+            if r.timed_out:
+                why.append("%s: the program hung (the shim opened the %s "
+                           "at its log's name)" % (kind, kind))
+                continue
+            if r.rc != 0:
+                why.append("%s: the program exited %s" % (kind, rt.describe_rc(r.rc)))
+            planted = [p for p in os.listdir(logdir) if p.startswith("lh.")]
+            if kind == "file":
+                for p in planted:
+                    with open(os.path.join(logdir, p), "rb") as f:
+                        data = f.read()
+                    if data != b"PLANTED\n":
+                        why.append("file: the shim wrote %d bytes into a file "
+                                   "it did not create" % (len(data) - 8))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why))
+    finally:
+        ctx.done(d)
+
+
 HARDENING_TESTS = {
+    "shim_reopen_keeps_exclusive": shim_reopen_keeps_exclusive,
     "run_ignores_earlier_runs_logs": run_ignores_earlier_runs_logs,
     "report_escapes_program_strings": report_escapes_program_strings,
     "report_fifo_log": report_fifo_log,
