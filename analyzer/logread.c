@@ -5,12 +5,15 @@
 #include "logread.h"
 
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -502,12 +505,31 @@ struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char 
 	return log;
 }
 
+/* A log is mapped, not read whole into memory: a huge file costs only the
+ * pages the reader touches before it stops at the first bad record.  A
+ * mapped file cut shorter while it is read (someone else's file in a shared
+ * log directory) raises SIGBUS on the lost pages; the reader then refuses
+ * the log with one line instead of dying (what it allocated so far is
+ * left behind: the analyzer exits soon after). */
+static sigjmp_buf map_jmp;
+static volatile sig_atomic_t map_active;
+
+static void map_sigbus(int sig)
+{
+	(void)sig;
+	if (map_active)
+		siglongjmp(map_jmp, 1);
+	signal(SIGBUS, SIG_DFL);
+	raise(SIGBUS);
+}
+
 struct lr_log *lr_read(const char *path, char *err, size_t errlen)
 {
+	struct sigaction sa, old;
 	struct stat st;
-	struct lr_log *log;
-	char *buf;
-	size_t got = 0;
+	struct lr_log *volatile log = NULL;
+	void *map;
+	size_t len;
 	int fd;
 
 	/* O_NONBLOCK: opening a FIFO (planted in a shared log directory, or
@@ -523,18 +545,31 @@ struct lr_log *lr_read(const char *path, char *err, size_t errlen)
 		close(fd);
 		return NULL;
 	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
+	len = (size_t)st.st_size;
+	if (len == 0) {
+		close(fd);
+		return lr_read_mem(path, "", 0, err, errlen);
 	}
+	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	log = lr_read_mem(path, buf, got, err, errlen);
-	free(buf);
+	if (map == MAP_FAILED) {
+		snprintf(err, errlen, "%s: cannot map the file: %s", path, strerror(errno));
+		return NULL;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = map_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(map_jmp, 1) == 0) {
+		map_active = 1;
+		log = lr_read_mem(path, map, len, err, errlen);
+	} else {
+		log = NULL;
+		snprintf(err, errlen, "%s: truncated: the file shrank while it was read", path);
+	}
+	map_active = 0;
+	sigaction(SIGBUS, &old, NULL);
+	munmap(map, len);
 	return log;
 }
 

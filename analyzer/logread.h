@@ -118,8 +118,10 @@ struct lr_log {
 	void *index; /* private: id lookups */
 };
 
-/* Read the log at path.  Returns the log (check ->errors), or NULL with a
- * one-line message in err for a file that cannot be used at all. */
+/* Read the log at path (a regular file only, opened without blocking, and
+ * mapped rather than read into memory).  Returns the log (check ->errors),
+ * or NULL with a one-line message in err for a file that cannot be used at
+ * all. */
 struct lr_log *lr_read(const char *path, char *err, size_t errlen);
 /* Same, from a buffer (for tests).  The log keeps no pointer into data:
  * everything it needs is copied out while reading. */

@@ -7,6 +7,9 @@ Python 3 standard library only.
 
 import os
 import re
+import resource
+import subprocess
+import time
 
 rt = None  # the run_tests module (its helpers), set by register()
 
@@ -281,7 +284,47 @@ def shim_reopen_keeps_exclusive(ctx):
         ctx.done(d)
 
 
+def report_huge_log_bounded(ctx):
+    """A 2 GB log (a valid header, then zeros: a sparse file) is refused
+    at its first bad record with one line, under a 256 MB data limit and
+    in seconds: the reader maps the file instead of reading it whole."""
+    name = "report_huge_log_bounded"
+    d = ctx.tmpdir(name)
+    try:
+        path = os.path.join(d, "huge.log")
+        with open(path, "wb") as f:
+            f.write(rt._log_header(1))
+            f.truncate(2 << 30)
+
+        def limit():
+            resource.setrlimit(resource.RLIMIT_DATA, (256 << 20, 256 << 20))
+
+        t0 = time.monotonic()
+        try:
+            p = subprocess.run([ctx.lockhound, "report", path], cwd=d,
+                               env=rt.base_env(), capture_output=True,
+                               timeout=60, preexec_fn=limit)
+        except subprocess.TimeoutExpired:
+            return rt.Outcome(name, "fail", "report timed out")
+        took = time.monotonic() - t0
+        err = p.stderr.decode("utf-8", "replace")
+        why = []
+        if p.returncode <= 0 or p.returncode >= 128:
+            why.append("expected a nonzero exit below 128, got %s"
+                       % rt.describe_rc(p.returncode))
+        if not rt._one_line_error(err):
+            why.append("expected a one-line error, got %r" % err[:300])
+        if "out of memory" in err:
+            why.append("the reader ran out of memory: %r" % err.strip())
+        if took > 20:
+            why.append("took %.1f s" % took)
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why), err)
+    finally:
+        ctx.done(d)
+
+
 HARDENING_TESTS = {
+    "report_huge_log_bounded": report_huge_log_bounded,
     "shim_reopen_keeps_exclusive": shim_reopen_keeps_exclusive,
     "run_ignores_earlier_runs_logs": run_ignores_earlier_runs_logs,
     "report_escapes_program_strings": report_escapes_program_strings,
