@@ -73,6 +73,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,12 +133,59 @@ struct sym_ctx {
 	size_t warn_len;
 };
 
+/* Is there something at path that is not a regular file?  (Nothing there
+ * at all is fine: libdw moves on to the next place.) */
+static int not_regular(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+/* dwfl_standard_find_debuginfo opens the places a .gnu_debuglink names
+ * (next to the file, in its .debug/ and under /usr/lib/debug, the default
+ * debuginfo_path) blindly: a FIFO or a device planted there, in a
+ * directory others can write to, would block or have side effects.  If
+ * one of those places holds anything but a regular file, the module gets
+ * no separate debug info (its symbol table still names functions). */
+static int guarded_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+                                  Dwarf_Addr base, const char *file_name,
+                                  const char *debuglink_file, GElf_Word debuglink_crc,
+                                  char **debuginfo_file_name)
+{
+	if (debuglink_file && *debuglink_file) {
+		const char *f = file_name && *file_name ? file_name : modname;
+		const char *slash = f ? strrchr(f, '/') : NULL;
+		int dl = slash ? (int)(slash - f) : 0;
+		char p[PATH_MAX];
+
+		if (debuglink_file[0] == '/') {
+			if (not_regular(debuglink_file))
+				return -1;
+		} else if (slash) {
+			snprintf(p, sizeof(p), "%.*s/%s", dl, f, debuglink_file);
+			if (not_regular(p))
+				return -1;
+			snprintf(p, sizeof(p), "%.*s/.debug/%s", dl, f, debuglink_file);
+			if (not_regular(p))
+				return -1;
+			snprintf(p, sizeof(p), "/usr/lib/debug%.*s/%s", dl, f, debuglink_file);
+			if (not_regular(p))
+				return -1;
+		} else if (not_regular(debuglink_file)) {
+			return -1;
+		}
+	}
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+	                                    debuglink_crc, debuginfo_file_name);
+}
+
 /* Offline callbacks.  find_elf is only consulted for modules reported
  * without a file (we always pass one), but build-id lookup is the sensible
- * default should that ever happen. */
+ * default should that ever happen.  find_debuginfo: the standard search,
+ * behind the regular-file guard above. */
 static const Dwfl_Callbacks sym_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = guarded_find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 	.debuginfo_path = NULL, /* default: ":.debug:/usr/lib/debug" */
 };

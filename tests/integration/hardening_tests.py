@@ -8,6 +8,7 @@ Python 3 standard library only.
 import os
 import re
 import resource
+import shutil
 import subprocess
 import time
 
@@ -323,7 +324,52 @@ def report_huge_log_bounded(ctx):
         ctx.done(d)
 
 
+def symbolize_fifo_debuglink(ctx):
+    """A program whose .gnu_debuglink names a FIFO (planted next to it)
+    is still reported: symbolization does not open the FIFO and hang."""
+    name = "symbolize_fifo_debuglink"
+    prog = os.path.join(ctx.progdir, "abba_two_threads")
+    tools = [shutil.which(t) for t in ("objcopy", "strip")]
+    if not all(tools):
+        return rt.Outcome(name, "skip", "no objcopy/strip")
+    objcopy, strip = tools
+    d = ctx.tmpdir(name)
+    try:
+        exe = os.path.join(d, "abba_linked")
+        dbg = exe + ".debug"
+        shutil.copy(prog, exe)
+        for argv in ([objcopy, "--only-keep-debug", exe, dbg],
+                     [strip, "--strip-debug", exe],
+                     [objcopy, "--add-gnu-debuglink=" + dbg, exe]):
+            c = rt.run_cmd(argv, 60, d, rt.base_env())
+            if c.rc != 0:
+                return rt.Outcome(name, "fail", "%s failed" % argv[0], c.stderr)
+        os.unlink(dbg)
+        os.mkfifo(dbg)
+        out = os.path.join(d, "r.json")
+        r = rt.run_cmd([ctx.lockhound, "run", "--json", out, "--", exe], 30,
+                       d, rt.base_env())
+        why = []
+        if r.timed_out:
+            why.append("run hung (symbolization opened the FIFO)")
+        elif r.rc != rt.FINDINGS_EXIT:
+            why.append("expected exit %d, got %s"
+                       % (rt.FINDINGS_EXIT, rt.describe_rc(r.rc)))
+        else:
+            doc, err = rt._load_json(out)
+            if doc is None:
+                why.append("no JSON report: %s" % err)
+            elif len(doc.get("findings", [])) != 1:
+                why.append("expected 1 finding, got %d"
+                           % len(doc.get("findings", [])))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why),
+                          r.stderr)
+    finally:
+        ctx.done(d)
+
+
 HARDENING_TESTS = {
+    "symbolize_fifo_debuglink": symbolize_fifo_debuglink,
     "report_huge_log_bounded": report_huge_log_bounded,
     "shim_reopen_keeps_exclusive": shim_reopen_keeps_exclusive,
     "run_ignores_earlier_runs_logs": run_ignores_earlier_runs_logs,
