@@ -312,6 +312,7 @@ static void td_retire(struct lh_thread *t)
 	t->next = free_list;
 	free_list = t;
 	lh_mu_unlock(&lh_thr_mu);
+	lh_wd_thread_gone();
 }
 
 static void thread_end(void *p)

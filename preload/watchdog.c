@@ -50,10 +50,12 @@
 #include "wfg.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define WD_MAX_THREADS 8192 /* threads waiting or holding locks, per tick */
@@ -411,6 +413,47 @@ static int count_live(void)
 	return live;
 }
 
+/* Bumped (and the watchdog woken) whenever a thread leaves the registry:
+ * after the program's last thread ends (pthread_exit from main) the
+ * watchdog is the only thread left, and glibc ends the process only when
+ * it is gone, so it must not sleep out its tick. */
+static uint32_t wd_wake;
+
+void lh_wd_thread_gone(void)
+{
+	if (!__atomic_load_n(&wd_started, __ATOMIC_RELAXED))
+		return;
+	__atomic_add_fetch(&wd_wake, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &wd_wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* sleep one tick (until an absolute CLOCK_MONOTONIC deadline, so thread
+ * churn cannot postpone ticks), or less once no thread of the program is
+ * left that could deadlock with another */
+static void wd_sleep(const struct timespec *tick)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += tick->tv_sec;
+	deadline.tv_nsec += tick->tv_nsec;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		uint32_t w = __atomic_load_n(&wd_wake, __ATOMIC_ACQUIRE);
+		long r = syscall(SYS_futex, &wd_wake, FUTEX_WAIT_BITSET_PRIVATE, w, &deadline, NULL,
+		                 FUTEX_BITSET_MATCH_ANY);
+		if (r != 0 && errno == ETIMEDOUT)
+			return;
+		if (r != 0 && errno != EAGAIN && errno != EINTR)
+			return; /* no futex: the tick is shorter, nothing worse */
+		if (count_live() <= 1)
+			return; /* what a tick would find: time to end */
+	}
+}
+
 static void *wd_main(void *arg)
 {
 	uint64_t grace_ns = (uint64_t)lh_opt.deadlock_grace_ms * 1000000u;
@@ -427,7 +470,7 @@ static void *wd_main(void *arg)
 	for (;;) {
 		struct lh_wfg_snap s;
 
-		nanosleep(&ts_tick, NULL);
+		wd_sleep(&ts_tick);
 		if (lh_disabled)
 			continue;
 		if (take_snapshot() <= 1) {

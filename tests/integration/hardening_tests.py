@@ -368,7 +368,79 @@ def symbolize_fifo_debuglink(ctx):
         ctx.done(d)
 
 
+MAIN_EXIT_C = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+
+static void *worker(void *arg)
+{
+	return arg;
+}
+
+/* starts a thread (and so the shim's watchdog), joins it, prints the
+ * monotonic time and ends main with pthread_exit */
+int main(void)
+{
+	pthread_t t;
+	struct timespec ts;
+
+	if (pthread_create(&t, NULL, worker, NULL) || pthread_join(t, NULL))
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	printf("%ld.%09ld\n", (long)ts.tv_sec, ts.tv_nsec);
+	fflush(stdout);
+	pthread_exit(NULL);
+}
+"""
+
+
+def shim_main_pthread_exit_prompt(ctx):
+    """After pthread_exit from main (its last thread), the process ends at
+    once instead of when the watchdog's tick (250 ms) runs out: the median
+    of three runs, from main's exit to the process's end, is under 100 ms."""
+    name = "shim_main_pthread_exit_prompt"
+    d = ctx.tmpdir(name)
+    try:
+        src = os.path.join(d, "main_exit.c")
+        prog = os.path.join(d, "main_exit")
+        with open(src, "w") as f:
+            f.write(MAIN_EXIT_C)
+        r = rt.run_cmd(["cc", "-O1", "-pthread", "-o", prog, src], 120, d,
+                       rt.base_env())
+        if r.rc != 0:
+            return rt.Outcome(name, "fail", "cannot build the program", r.stderr)
+        env = rt.base_env()
+        env["LD_PRELOAD"] = os.path.abspath(ctx.shim)
+        env["LOCKHOUND_OPTIONS"] = "log_dir=%s:quiet=1" % d
+        lags, why = [], []
+        for _ in range(3):
+            p = subprocess.Popen([prog], stdout=subprocess.PIPE, env=env, cwd=d)
+            try:
+                out, _ = p.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.communicate()
+                return rt.Outcome(name, "fail", "the program hung")
+            end = time.monotonic()
+            if p.returncode != 0:
+                why.append("exit %s" % rt.describe_rc(p.returncode))
+                break
+            lags.append(end - float(out.decode().strip()))
+        if lags:
+            lags.sort()
+            med = lags[len(lags) // 2]
+            if med > 0.1:
+                why.append("the process lingered %.0f ms (median of %s) after "
+                           "main's pthread_exit" % (med * 1000,
+                                                    ["%.0f" % (x * 1000) for x in lags]))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why))
+    finally:
+        ctx.done(d)
+
+
 HARDENING_TESTS = {
+    "shim_main_pthread_exit_prompt": shim_main_pthread_exit_prompt,
     "symbolize_fifo_debuglink": symbolize_fifo_debuglink,
     "report_huge_log_bounded": report_huge_log_bounded,
     "shim_reopen_keeps_exclusive": shim_reopen_keeps_exclusive,
