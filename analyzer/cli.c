@@ -4,8 +4,10 @@
  * run: checks the program can be entered by LD_PRELOAD, starts it with the
  * shim and LOCKHOUND_OPTIONS (log_dir, a log_prefix unique to this run:
  * lockhound.runPID-RANDOM, so a later run whose pid repeats never reads an
- * earlier run's logs in a kept --log-dir; quiet), waits for it (and ignores SIGINT/SIGQUIT meanwhile, so Ctrl-C
- * reaches the program and a report still follows), then analyzes every log
+ * earlier run's logs in a kept --log-dir; quiet), waits for it and, as a
+ * child subreaper, for every process of the run that outlives it (a
+ * daemon's child; said on stderr), ignoring SIGINT/SIGQUIT meanwhile so
+ * Ctrl-C reaches the program and a report still follows, then analyzes every log
  * of the run: the program's and those of its forked or exec'd children.
  * Without --log-dir the logs go to a private temporary directory that is
  * removed afterwards.
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -328,7 +331,8 @@ static char **list_logs(const char *dir, const char *prefix, int *n_out)
 		n++;
 	}
 	closedir(d);
-	qsort(v, (size_t)n, sizeof(char *), cmp_strp);
+	if (n > 1) /* v is NULL when there is none: no qsort(NULL, 0) */
+		qsort(v, (size_t)n, sizeof(char *), cmp_strp);
 	*n_out = n;
 	return v;
 }
@@ -524,6 +528,9 @@ int cli_run(int argc, char **argv)
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
 	fflush(NULL);
+	/* every process of the run that outlives the program becomes ours to
+	 * wait for (see below), not init's */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "lockhound run: fork: %s\n", strerror(errno));
@@ -541,6 +548,20 @@ int cli_run(int argc, char **argv)
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	{
+		/* processes of the run that outlived the program (a daemonizing
+		 * server's child) were reparented to this subreaper: their logs
+		 * are part of the run and are complete only once they end */
+		int n_outlived = 0, st2;
+		pid_t w;
+		while ((w = waitpid(-1, &st2, 0)) > 0 || (w < 0 && errno == EINTR))
+			if (w > 0)
+				n_outlived++;
+		if (n_outlived)
+			fprintf(stderr,
+			        "lockhound run: waited for %d process%s of the run that outlived %s\n",
+			        n_outlived, n_outlived == 1 ? "" : "es", prog);
+	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	if (WIFEXITED(status))

@@ -439,7 +439,80 @@ def shim_main_pthread_exit_prompt(ctx):
         ctx.done(d)
 
 
+DAEMON_C = r"""
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* a daemonizing program: the child detaches (setsid) and, after its parent
+ * has exited, takes two locks in both orders (a lock-order cycle) */
+int main(void)
+{
+	static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
+	pid_t p = fork();
+
+	if (p < 0)
+		return 1;
+	if (p > 0)
+		return 0;
+	setsid();
+	usleep(300000); /* the parent is gone by then */
+	pthread_mutex_lock(&a);
+	pthread_mutex_lock(&b);
+	pthread_mutex_unlock(&b);
+	pthread_mutex_unlock(&a);
+	pthread_mutex_lock(&b);
+	pthread_mutex_lock(&a);
+	pthread_mutex_unlock(&a);
+	pthread_mutex_unlock(&b);
+	return 0;
+}
+"""
+
+
+def run_waits_for_daemon_child(ctx):
+    """A child that outlives the program (a daemonizing server) keeps its
+    log and its finding: run waits for every process of the run, says so,
+    and reports the child's lock-order cycle (exit 66)."""
+    name = "run_waits_for_daemon_child"
+    d = ctx.tmpdir(name)
+    try:
+        src = os.path.join(d, "daemon.c")
+        prog = os.path.join(d, "daemon")
+        with open(src, "w") as f:
+            f.write(DAEMON_C)
+        r = rt.run_cmd(["cc", "-O0", "-g", "-pthread", "-o", prog, src], 120,
+                       d, rt.base_env())
+        if r.rc != 0:
+            return rt.Outcome(name, "fail", "cannot build the program", r.stderr)
+        out = os.path.join(d, "r.json")
+        r = rt.run_cmd([ctx.lockhound, "run", "--json", out, "--", prog], 60,
+                       d, rt.base_env())
+        why = []
+        if r.timed_out or r.rc != rt.FINDINGS_EXIT:
+            why.append("expected exit %d, got %s" % (
+                rt.FINDINGS_EXIT, "a time-out" if r.timed_out
+                else rt.describe_rc(r.rc)))
+        if "outlived" not in r.stderr:
+            why.append("run does not say it waited for a process that "
+                       "outlived the program")
+        doc, err = rt._load_json(out)
+        if doc is None:
+            why.append("no JSON report: %s" % err)
+        else:
+            kinds = [f.get("kind") for f in doc.get("findings", [])]
+            if kinds != ["lock-order-cycle"]:
+                why.append("findings %r, expected the child's cycle" % kinds)
+            if len(doc.get("logs", [])) != 2:
+                why.append("%d logs, expected 2" % len(doc.get("logs", [])))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why),
+                          r.stderr)
+    finally:
+        ctx.done(d)
+
+
 HARDENING_TESTS = {
+    "run_waits_for_daemon_child": run_waits_for_daemon_child,
     "shim_main_pthread_exit_prompt": shim_main_pthread_exit_prompt,
     "symbolize_fifo_debuglink": symbolize_fifo_debuglink,
     "report_huge_log_bounded": report_huge_log_bounded,
