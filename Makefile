@@ -2,6 +2,7 @@
 #   make            build build/liblockhound.so and build/lockhound
 #   make deps       install the Debian packages it needs
 #   make check      unit tests (also under ASan+UBSan), golden reports, integration tests
+#   make fuzz [FUZZ_TIME=S]  libFuzzer on the log reader for S seconds (default 60), real logs as seeds
 #   make golden-regen  rewrite tests/golden/*.txt after a deliberate report change
 #   make demo       deps, build, run lockhound on a bundled buggy program
 #   make bench      benchmarks (bench/), writes bench/RESULTS.md
@@ -48,7 +49,7 @@ ANALYZER_OBJ:= $(patsubst %.c,$(B)/obj/%.o,$(ANALYZER_SRC) $(COMMON_SRC))
 SHIM_LIBS     := -lunwind -ldl -lpthread
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
-.PHONY: all deps check sampled-progs sampled-check bench-sampled unit unit-asan unit-tsan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
+.PHONY: fuzz fuzz-seeds fuzz-smoke all deps check sampled-progs sampled-check bench-sampled unit unit-asan unit-tsan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
 CC_STUB := $(B)/tsan-stub/libtsan.so $(B)/tsan-stub/libtsan.a $(B)/tsan-stub/libtsan_preinit.o
 CC_LINKS:= $(B)/lockhound-cc $(B)/lockhound-c++
 all: $(B)/liblockhound.so $(B)/lockhound $(CC_STUB) $(CC_LINKS)
@@ -261,6 +262,7 @@ check: all
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory bench-selftest
 	@$(MAKE) --no-print-directory sampled-check
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 # sampled race watching on the native programs of testprogs/sampled/: each
 # racy one found within a few runs per trap source, each clean one never,
@@ -316,6 +318,39 @@ install: all
 
 clean:
 	rm -rf $(B)
+
+# ---- fuzzing the log reader (libFuzzer: clang and libclang-rt-dev) ----
+# make fuzz [FUZZ_TIME=S]: runs tests/fuzz/fuzz_logread.c (ASan+UBSan) for S
+# seconds (default 60) over $(B)/fuzz/corpus, seeded with real logs: the
+# logs FUZZ_SEED_PROGS write under the shim.  A crash, leak or sanitizer
+# report stops it with the input saved as $(B)/fuzz/crash-*; make fails.
+# make fuzz-smoke (part of make check): the seeds and 2000 runs.
+FUZZ_TIME ?= 60
+FUZZ_SEED_PROGS := abba_two_threads cycle3_three_threads deadlock_abba misuse_unlock_not_locked \
+                   fork_child_cycle rwlock_read_write_cycle trylock_backoff demo_bank
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -Icommon -Ianalyzer -g -O1 \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(B)/fuzz/fuzz_logread: tests/fuzz/fuzz_logread.c analyzer/logread.c analyzer/xalloc.c \
+                        analyzer/logread.h include/lockhound_log.h
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+fuzz-seeds: all testprogs
+	@rm -rf $(B)/fuzz/seeds && mkdir -p $(B)/fuzz/seeds $(B)/fuzz/corpus
+	@for p in $(FUZZ_SEED_PROGS); do \
+	  LD_PRELOAD=$(CURDIR)/$(B)/liblockhound.so \
+	  LOCKHOUND_OPTIONS=log_dir=$(CURDIR)/$(B)/fuzz/seeds:quiet=1:deadlock_exit=1 \
+	  timeout 60 $(B)/testprogs/$$p >/dev/null 2>&1; done; \
+	n=$$(ls $(B)/fuzz/seeds | wc -l); echo "fuzz: $$n seed logs"; [ $$n -ge 8 ]
+
+fuzz: $(B)/fuzz/fuzz_logread fuzz-seeds
+	cd $(B)/fuzz && ./fuzz_logread -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	  -print_final_stats=1 corpus seeds
+
+fuzz-smoke: $(B)/fuzz/fuzz_logread fuzz-seeds
+	cd $(B)/fuzz && ./fuzz_logread -runs=2000 -timeout=10 -rss_limit_mb=2048 seeds >smoke.out 2>&1 || \
+	  { tail -40 smoke.out; echo "FAILED: fuzz-smoke"; exit 1; }
+	@grep -E "^Done [0-9]+ runs" $(B)/fuzz/smoke.out
 
 # header dependencies of every object and unit test built so far
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
