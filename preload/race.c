@@ -1059,14 +1059,23 @@ void rc_acquire_exclusive(struct rc_engine *e, rc_tid t, uintptr_t sync)
 		sync_acquire(e, th->vc, sync, 1);
 }
 
+/* The release rule: the sync's clock takes t's clock (joined or copied, on
+ * the read or write side), then t moves to a new epoch, so what t does next
+ * is not covered by that release. */
+static void release_tick(struct rc_engine *e, struct rc_thread *th, rc_tid t, uintptr_t sync,
+                         int read_side, int how, int head)
+{
+	sync_release(e, th, sync, read_side, how, th->vc, head);
+	tick(e, th, t);
+}
+
 void rc_release(struct rc_engine *e, rc_tid t, uintptr_t sync)
 {
 	struct rc_thread *th = thr(e, t);
 
 	if (!th)
 		return;
-	sync_release(e, th, sync, 0, REL_JOIN, th->vc, 0);
-	tick(e, th, t);
+	release_tick(e, th, t, sync, 0, REL_JOIN, 0);
 }
 
 void rc_release_shared(struct rc_engine *e, rc_tid t, uintptr_t sync)
@@ -1075,8 +1084,7 @@ void rc_release_shared(struct rc_engine *e, rc_tid t, uintptr_t sync)
 
 	if (!th)
 		return;
-	sync_release(e, th, sync, 1, REL_JOIN, th->vc, 0);
-	tick(e, th, t);
+	release_tick(e, th, t, sync, 1, REL_JOIN, 0);
 }
 
 void rc_release_store(struct rc_engine *e, rc_tid t, uintptr_t sync)
@@ -1085,8 +1093,7 @@ void rc_release_store(struct rc_engine *e, rc_tid t, uintptr_t sync)
 
 	if (!th)
 		return;
-	sync_release(e, th, sync, 0, REL_COPY, th->vc, t);
-	tick(e, th, t);
+	release_tick(e, th, t, sync, 0, REL_COPY, t);
 }
 
 /* a relaxed load feeds a later acquire fence */
@@ -1115,8 +1122,7 @@ void rc_acq_rel(struct rc_engine *e, rc_tid t, uintptr_t sync)
 	if (maybe_sync(e, sync))
 		sync_acquire(e, th->vc, sync, 0);
 	/* an RMW continues the release sequence: join, keep the head */
-	sync_release(e, th, sync, 0, REL_JOIN, th->vc, -(int)t);
-	tick(e, th, t);
+	release_tick(e, th, t, sync, 0, REL_JOIN, -(int)t);
 }
 
 void rc_release_rmw(struct rc_engine *e, rc_tid t, uintptr_t sync)
@@ -1126,8 +1132,7 @@ void rc_release_rmw(struct rc_engine *e, rc_tid t, uintptr_t sync)
 	if (!th)
 		return;
 	pend_acquire(e, th, sync);
-	sync_release(e, th, sync, 0, REL_JOIN, th->vc, -(int)t);
-	tick(e, th, t);
+	release_tick(e, th, t, sync, 0, REL_JOIN, -(int)t);
 }
 
 void rc_relaxed_rmw(struct rc_engine *e, rc_tid t, uintptr_t sync)
