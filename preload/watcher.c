@@ -1,0 +1,618 @@
+/*
+ * watcher.c - sampled race watching, the decision core: candidates,
+ * rotation, budgets, windows and the two verdicts (watcher.h says what
+ * each call means; DESIGN.md, "Sampled race watching", why).
+ *
+ * Pure: no system calls, no clocks, no threads; the caller serializes.
+ * Memory comes from the caller's allocator, all of it at wt_create: the
+ * hot path (wt_hit) allocates nothing except what the race engine may
+ * need for its shadow.
+ */
+#include "watcher.h"
+
+#include <string.h>
+
+/* the budget's defaults (DESIGN.md says how they were chosen) */
+#define WT_DEFAULT_WINDOW_NS 20000000ull /* 20 ms of program time per window */
+#define WT_DEFAULT_HOLD_NS 3000000ull    /* the first thread held 3 ms */
+#define WT_DEFAULT_HITS_PER_WINDOW 64
+#define WT_DEFAULT_HITS_PER_SEC 4000     /* ~30 us per trap: at most ~12% of one CPU */
+#define WT_DEFAULT_SITE_DENSE 4
+#define WT_DEFAULT_MAX_HEAP 512
+
+#define NS_PER_SEC 1000000000ull
+
+struct cand {
+	uintptr_t addr;
+	uint32_t size;
+	uint32_t name;
+	uint8_t kind;     /* enum wt_kind; 0: free entry */
+	uint8_t backoff;  /* hot windows in a row, decays by one per quiet window */
+	int8_t slot;      /* the slot watching it, -1: none */
+	uint32_t off;     /* next offset to watch inside it (rotation over its words) */
+	uint64_t threads; /* bit (thread % WT_THREAD_BITS) for each thread that touched it */
+	uint64_t next_ok_ns; /* not armed again before (back-off) */
+	uint32_t windows; /* windows it had */
+};
+
+struct ring_ent {
+	uint32_t seq; /* the ctx the engine was given for it; 0: empty */
+	struct wt_access a;
+	uint8_t is_atomic;
+};
+
+struct site {
+	uint64_t key; /* site + 1; 0: empty */
+	uint32_t n;   /* allocations seen */
+};
+
+struct wt_core {
+	struct wt_budget b;
+	struct wt_hooks h;
+	struct rc_engine *rc;
+	struct cand *c;       /* WT_MAX_CANDS entries */
+	int n_hi;             /* entries [0, n_hi) used or freed */
+	int n_live;
+	int *free_idx;        /* freed entries, a stack */
+	int n_free;
+	struct wt_window win[WT_SLOTS];
+	int hold_done[WT_SLOTS];     /* the window had its one hold */
+	int hot[WT_SLOTS];           /* the window used up its hits */
+	int observed_done[WT_SLOTS]; /* the current hold already gave its observed verdict */
+	int armed;                   /* windows armed now (read by wt_armed) */
+	uint32_t next_tag;
+	int cursor;           /* rotation over every candidate */
+	int cursor_shared;    /* rotation over candidates several threads touched */
+	int pick_shared;      /* alternates */
+	uint64_t sec_start_ns;
+	uint32_t sec_hits;
+	struct ring_ent ring[WT_RING];
+	uint32_t ring_seq;
+	/* set while rc_access runs for a hit */
+	int cur_cand;
+	int suppress_inferred;
+	struct site *sites;   /* 2^WT_LOG2_SITES */
+	uint32_t n_sites;
+	uint64_t overflow_allocs;
+	uint32_t live_heap;
+	int noted[WT_LIMIT_N];
+	struct wt_stats st;
+};
+
+static void limit(struct wt_core *w, enum wt_limit what)
+{
+	if (w->noted[what])
+		return;
+	w->noted[what] = 1;
+	if (w->h.limit)
+		w->h.limit(w->h.cookie, what);
+}
+
+void wt_budget_default(struct wt_budget *b)
+{
+	b->window_ns = WT_DEFAULT_WINDOW_NS;
+	b->hold_ns = WT_DEFAULT_HOLD_NS;
+	b->hits_per_window = WT_DEFAULT_HITS_PER_WINDOW;
+	b->hits_per_sec = WT_DEFAULT_HITS_PER_SEC;
+	b->site_dense = WT_DEFAULT_SITE_DENSE;
+	b->max_heap = WT_DEFAULT_MAX_HEAP;
+}
+
+static struct ring_ent *ring_get(struct wt_core *w, uint32_t seq)
+{
+	struct ring_ent *e = &w->ring[seq % WT_RING];
+
+	return seq && e->seq == seq ? e : NULL;
+}
+
+/* the engine found two unordered accesses: both were hits of this core */
+static void engine_race(void *cookie, const struct rc_race *r)
+{
+	struct wt_core *w = cookie;
+	struct ring_ent *cur = ring_get(w, r->cur.ctx), *prev = ring_get(w, r->prev.ctx);
+	const struct cand *c;
+	struct wt_race out;
+
+	if (w->suppress_inferred || w->cur_cand < 0)
+		return;
+	if (r->cur.is_atomic || r->prev.is_atomic) /* an atomic instruction is never a side */
+		return;
+	if (!cur || !prev) {
+		limit(w, WT_LIMIT_RING);
+		return;
+	}
+	c = &w->c[w->cur_cand];
+	memset(&out, 0, sizeof(out));
+	out.how = WT_BY_INFERRED;
+	out.cand = w->cur_cand;
+	out.kind = (enum wt_kind)c->kind;
+	out.name = c->name;
+	out.base = c->addr;
+	out.var_size = c->size;
+	out.first = prev->a;
+	out.second = cur->a;
+	w->st.inferred++;
+	if (w->h.race)
+		w->h.race(w->h.cookie, &out);
+}
+
+static void engine_limit(void *cookie, enum rc_limit what)
+{
+	(void)what;
+	limit(cookie, WT_LIMIT_MEMORY);
+}
+
+struct wt_core *wt_create(const struct wt_budget *b, const struct rc_alloc *a,
+                          const struct wt_hooks *h, int with_engine)
+{
+	struct wt_core *w = a->alloc(a->cookie, sizeof(*w));
+	int i;
+
+	if (!w)
+		return NULL;
+	w->c = a->alloc(a->cookie, WT_MAX_CANDS * sizeof(*w->c));
+	w->free_idx = a->alloc(a->cookie, WT_MAX_CANDS * sizeof(*w->free_idx));
+	w->sites = a->alloc(a->cookie, ((size_t)1 << WT_LOG2_SITES) * sizeof(*w->sites));
+	if (!w->c || !w->free_idx || !w->sites)
+		return NULL;
+	if (b)
+		w->b = *b;
+	else
+		wt_budget_default(&w->b);
+	if (!w->b.hits_per_window)
+		w->b.hits_per_window = 1;
+	if (!w->b.site_dense)
+		w->b.site_dense = 1;
+	if (h)
+		w->h = *h;
+	if (with_engine) {
+		struct rc_hooks rh = { engine_race, engine_limit, w };
+		w->rc = rc_create(a, &rh);
+		if (!w->rc)
+			return NULL;
+	}
+	for (i = 0; i < WT_SLOTS; i++)
+		w->win[i].cand = -1;
+	w->cur_cand = -1;
+	w->next_tag = 1;
+	return w;
+}
+
+struct rc_engine *wt_engine(struct wt_core *w)
+{
+	return w->rc;
+}
+
+/* ---- candidates ---- */
+
+int wt_cand_add(struct wt_core *w, enum wt_kind kind, uintptr_t addr, uint32_t size, uint32_t name)
+{
+	int i;
+	struct cand *c;
+
+	if (!size || addr + size < addr)
+		return -1;
+	if (w->n_free)
+		i = w->free_idx[--w->n_free];
+	else if (w->n_hi < WT_MAX_CANDS)
+		i = w->n_hi++;
+	else {
+		limit(w, WT_LIMIT_CANDS);
+		return -1;
+	}
+	c = &w->c[i];
+	memset(c, 0, sizeof(*c));
+	c->addr = addr;
+	c->size = size;
+	c->name = name;
+	c->kind = (uint8_t)kind;
+	c->slot = -1;
+	w->n_live++;
+	return i;
+}
+
+int wt_cand_remove(struct wt_core *w, int cand)
+{
+	struct cand *c;
+	int slot;
+
+	if (cand < 0 || cand >= w->n_hi || !w->c[cand].kind)
+		return -1;
+	c = &w->c[cand];
+	slot = c->slot;
+	if (slot >= 0) {
+		/* the engine's shadow of it goes with the window */
+		w->win[slot].cand = -1;
+		w->win[slot].held = 0;
+		w->armed--;
+	}
+	if (w->rc)
+		rc_forget(w->rc, c->addr, c->size);
+	c->kind = 0;
+	c->slot = -1;
+	w->free_idx[w->n_free++] = cand;
+	w->n_live--;
+	return slot;
+}
+
+int wt_n_cands(const struct wt_core *w)
+{
+	return w->n_live;
+}
+
+int wt_cand_threads(const struct wt_core *w, int cand)
+{
+	if (cand < 0 || cand >= w->n_hi || !w->c[cand].kind)
+		return 0;
+	return __builtin_popcountll(w->c[cand].threads);
+}
+
+/* LiteRace's lesson: the first allocations of a site are sampled one by
+ * one (a new site is cold code, where races hide), later ones ever more
+ * rarely: the n-th allocation of a site after site_dense is sampled when n
+ * is a multiple of 2^k, k = log2(n / site_dense), at most
+ * WT_SITE_MAX_SHIFT.  A site allocating a million blocks gets ~1000
+ * sampled, a site allocating five gets all five. */
+static int thinned(uint64_t n, uint32_t dense)
+{
+	uint64_t q;
+	int k = 0;
+
+	if (n <= dense)
+		return 1;
+	for (q = n / dense; q > 1 && k < WT_SITE_MAX_SHIFT; q >>= 1)
+		k++;
+	return (n & ((1ull << k) - 1)) == 0;
+}
+
+int wt_sample_alloc(struct wt_core *w, uint64_t site)
+{
+	size_t mask = ((size_t)1 << WT_LOG2_SITES) - 1, j, probes;
+	uint64_t key = site + 1 ? site + 1 : 1, n = 0;
+	int yes;
+
+	for (j = (size_t)(key * 0x9e3779b97f4a7c15ull >> 40) & mask, probes = 0; probes <= mask;
+	     j = (j + 1) & mask, probes++) {
+		struct site *s = &w->sites[j];
+		if (s->key == key || !s->key) {
+			if (!s->key) {
+				/* 3/4 full: new sites share the sparse rate */
+				if (w->n_sites >= (mask + 1) / 4 * 3)
+					break;
+				s->key = key;
+				w->n_sites++;
+			}
+			n = ++s->n;
+			break;
+		}
+	}
+	if (!n) {
+		limit(w, WT_LIMIT_SITES);
+		n = ++w->overflow_allocs;
+		yes = (n & ((1ull << WT_SITE_MAX_SHIFT) - 1)) == 0;
+	} else
+		yes = thinned(n, w->b.site_dense);
+	if (yes && w->live_heap >= w->b.max_heap) {
+		limit(w, WT_LIMIT_HEAP);
+		yes = 0;
+	}
+	if (yes) {
+		w->live_heap++;
+		w->st.sampled++;
+	} else
+		w->st.not_sampled++;
+	return yes;
+}
+
+void wt_heap_freed(struct wt_core *w)
+{
+	if (w->live_heap)
+		w->live_heap--;
+}
+
+/* ---- windows ---- */
+
+static int eligible(const struct wt_core *w, int i, uint64_t now_ns)
+{
+	const struct cand *c = &w->c[i];
+
+	return c->kind && c->slot < 0 && c->next_ok_ns <= now_ns;
+}
+
+static int shared(const struct cand *c)
+{
+	return __builtin_popcountll(c->threads) >= 2;
+}
+
+/* the next candidate in turn: every other pick from those several threads
+ * touched (if any is eligible), else the plain rotation, which reaches
+ * every candidate within n_hi picks of its own */
+static int pick(struct wt_core *w, uint64_t now_ns)
+{
+	int n = w->n_hi, k, i;
+
+	if (!n)
+		return -1;
+	w->pick_shared ^= 1;
+	if (w->pick_shared) {
+		for (k = 0; k < n; k++) {
+			i = (w->cursor_shared + k) % n;
+			if (shared(&w->c[i]) && eligible(w, i, now_ns)) {
+				w->cursor_shared = (i + 1) % n;
+				return i;
+			}
+		}
+	}
+	for (k = 0; k < n; k++) {
+		i = (w->cursor + k) % n;
+		if (eligible(w, i, now_ns)) {
+			w->cursor = (i + 1) % n;
+			return i;
+		}
+	}
+	return -1;
+}
+
+static int over_sec_budget(struct wt_core *w, uint64_t now_ns)
+{
+	if (now_ns - w->sec_start_ns >= NS_PER_SEC || now_ns < w->sec_start_ns) {
+		w->sec_start_ns = now_ns;
+		w->sec_hits = 0;
+	}
+	return w->sec_hits >= w->b.hits_per_sec;
+}
+
+int wt_arm(struct wt_core *w, int slot, uint32_t max_len, uint64_t now_ns, struct wt_window *out)
+{
+	struct wt_window *win;
+	struct cand *c;
+	uintptr_t a;
+	uint32_t len;
+	int i;
+
+	if (slot < 0 || slot >= WT_SLOTS || w->win[slot].cand >= 0 || !max_len)
+		return -1;
+	/* the second's hits are spent: nothing armed until the next second */
+	if (over_sec_budget(w, now_ns))
+		return -1;
+	i = pick(w, now_ns);
+	if (i < 0)
+		return -1;
+	c = &w->c[i];
+	if (c->off >= c->size)
+		c->off = 0;
+	/* the word to watch: max_len bytes aligned to max_len (a watchpoint's
+	 * rule; a page for write-protect), covering offset c->off, which moves
+	 * on by a word each window so every word of a block gets its turn */
+	len = max_len;
+	if (len & (len - 1)) { /* not a power of two: the block itself */
+		a = c->addr;
+		len = c->size;
+	} else {
+		a = (c->addr + c->off) & ~(uintptr_t)(len - 1);
+		c->off = (uint32_t)(a + len - c->addr);
+	}
+	win = &w->win[slot];
+	memset(win, 0, sizeof(*win));
+	win->cand = i;
+	win->tag = w->next_tag++;
+	if (!w->next_tag)
+		w->next_tag = 1;
+	win->addr = a;
+	win->len = len;
+	win->start_ns = now_ns;
+	w->hold_done[slot] = 0;
+	w->hot[slot] = 0;
+	w->observed_done[slot] = 0;
+	c->slot = (int8_t)slot;
+	c->windows++;
+	w->armed++;
+	w->st.windows++;
+	if (out)
+		*out = *win;
+	return 0;
+}
+
+void wt_disarm(struct wt_core *w, int slot, uint64_t now_ns)
+{
+	struct wt_window *win;
+	struct cand *c;
+
+	if (slot < 0 || slot >= WT_SLOTS || w->win[slot].cand < 0)
+		return;
+	win = &w->win[slot];
+	c = &w->c[win->cand];
+	/* a hot window doubles the wait before the candidate's next one; a
+	 * quiet one halves it again */
+	if (w->hot[slot]) {
+		if (c->backoff < WT_BACKOFF_MAX)
+			c->backoff++;
+	} else if (c->backoff)
+		c->backoff--;
+	c->next_ok_ns = c->backoff ? now_ns + (w->b.window_ns << c->backoff) : 0;
+	c->slot = -1;
+	/* accesses of this window are forgotten: the next window starts
+	 * without the happens-before the engine missed in between */
+	if (w->rc)
+		rc_forget(w->rc, win->addr, win->len);
+	win->cand = -1;
+	win->held = 0;
+	w->armed--;
+}
+
+unsigned wt_expired(const struct wt_core *w, uint64_t now_ns)
+{
+	unsigned m = 0;
+	int i;
+
+	for (i = 0; i < WT_SLOTS; i++)
+		if (w->win[i].cand >= 0 && now_ns - w->win[i].start_ns >= w->b.window_ns)
+			m |= 1u << i;
+	return m;
+}
+
+const int *wt_armed_count(const struct wt_core *w)
+{
+	return &w->armed;
+}
+
+const struct wt_window *wt_slot(const struct wt_core *w, int slot)
+{
+	return slot >= 0 && slot < WT_SLOTS ? &w->win[slot] : NULL;
+}
+
+/* ---- traps ---- */
+
+static int overlap(uintptr_t a, uint32_t an, uintptr_t b, uint32_t bn)
+{
+	return a < b + bn && b < a + an;
+}
+
+static void observed(struct wt_core *w, int slot, const struct wt_hit *h)
+{
+	struct wt_window *win = &w->win[slot];
+	const struct cand *c = &w->c[win->cand];
+	struct wt_race r;
+
+	memset(&r, 0, sizeof(r));
+	r.how = WT_BY_OBSERVED;
+	r.cand = win->cand;
+	r.kind = (enum wt_kind)c->kind;
+	r.name = c->name;
+	r.base = c->addr;
+	r.var_size = c->size;
+	r.first = win->first;
+	r.second.thread = h->thread;
+	r.second.addr = h->addr;
+	r.second.size = h->size;
+	r.second.is_write = h->is_write;
+	r.second.pc = h->pc;
+	w->observed_done[slot] = 1;
+	w->st.observed++;
+	if (w->h.race)
+		w->h.race(w->h.cookie, &r);
+}
+
+enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns)
+{
+	struct wt_window *win;
+	struct cand *c;
+	struct ring_ent *re;
+	uint32_t seq, size = h->size ? h->size : 1;
+	int slot = (int)h->slot, was_observed = 0;
+
+	if (slot < 0 || slot >= WT_SLOTS || w->win[slot].cand < 0 || w->win[slot].tag != h->tag) {
+		w->st.late++; /* the slot moved on since the trap was raised */
+		return WT_IGNORE;
+	}
+	win = &w->win[slot];
+	c = &w->c[win->cand];
+	/* bytes of the watched word (or page) outside the candidate: another
+	 * object's, not watched */
+	if (!overlap(h->addr, size, c->addr, c->size) || !overlap(h->addr, size, win->addr, win->len))
+		return WT_IGNORE;
+	w->st.hits++;
+	if (over_sec_budget(w, now_ns)) {
+		limit(w, WT_LIMIT_HITS_SEC);
+		w->st.budget_cut++;
+		return WT_DISARM;
+	}
+	w->sec_hits++;
+	win->hits++;
+	c->threads |= 1ull << (h->thread % WT_THREAD_BITS);
+	if (h->is_atomic)
+		w->st.atomics++;
+	/* observed: another thread on overlapping bytes while the first is
+	 * held, one of them writing, neither atomic */
+	if (win->held && !w->observed_done[slot] && h->thread != win->first.thread && !h->is_atomic &&
+	    (h->is_write || win->first.is_write) &&
+	    overlap(h->addr, size, win->first.addr, win->first.size)) {
+		observed(w, slot, h);
+		was_observed = 1;
+	}
+	/* every hit is an access for the engine (see watcher.h) */
+	seq = ++w->ring_seq ? w->ring_seq : ++w->ring_seq;
+	re = &w->ring[seq % WT_RING];
+	re->seq = seq;
+	re->a.thread = h->thread;
+	re->a.addr = h->addr;
+	re->a.size = size;
+	re->a.is_write = h->is_write;
+	re->a.pc = h->pc;
+	re->is_atomic = h->is_atomic;
+	if (w->rc && h->tid) {
+		w->cur_cand = win->cand;
+		w->suppress_inferred = was_observed;
+		rc_access(w->rc, h->tid, h->addr, size > 16 ? 16 : size, h->is_write, h->is_atomic, seq);
+		w->cur_cand = -1;
+		w->suppress_inferred = 0;
+	}
+	if (win->hits >= w->b.hits_per_window) {
+		/* a hot address: the window ends, the candidate backs off */
+		w->hot[slot] = 1;
+		w->st.hot++;
+		limit(w, WT_LIMIT_HOT);
+		return WT_DISARM;
+	}
+	/* one hold per window: the first plain access */
+	if (!w->hold_done[slot] && !win->held && !h->is_atomic) {
+		win->held = 1;
+		win->first = re->a;
+		win->first_tid = h->tid;
+		win->first_ring = seq;
+		w->hold_done[slot] = 1;
+		w->st.holds++;
+		return WT_HOLD;
+	}
+	return WT_IGNORE;
+}
+
+void wt_hold_end(struct wt_core *w, int slot, uint32_t tag)
+{
+	if (slot < 0 || slot >= WT_SLOTS || w->win[slot].cand < 0 || w->win[slot].tag != tag)
+		return;
+	w->win[slot].held = 0;
+}
+
+void wt_stats(const struct wt_core *w, struct wt_stats *out)
+{
+	*out = w->st;
+}
+
+const char *wt_sanity(const struct wt_core *w)
+{
+	int i, armed = 0, live = 0;
+
+	for (i = 0; i < WT_SLOTS; i++) {
+		const struct wt_window *win = &w->win[i];
+		if (win->cand < 0) {
+			if (win->held)
+				return "a free slot holds a thread";
+			continue;
+		}
+		armed++;
+		if (win->cand >= w->n_hi || !w->c[win->cand].kind)
+			return "a slot watches a free candidate";
+		if (w->c[win->cand].slot != i)
+			return "a watched candidate does not name its slot";
+		if (!overlap(win->addr, win->len, w->c[win->cand].addr, w->c[win->cand].size))
+			return "a window watches bytes outside its candidate";
+	}
+	if (armed != w->armed)
+		return "the armed count is wrong";
+	for (i = 0; i < w->n_hi; i++) {
+		const struct cand *c = &w->c[i];
+		if (!c->kind)
+			continue;
+		live++;
+		if (c->slot >= 0 && (c->slot >= WT_SLOTS || w->win[(int)c->slot].cand != i))
+			return "a candidate names a slot that does not watch it";
+		if (c->backoff > WT_BACKOFF_MAX)
+			return "back-off beyond WT_BACKOFF_MAX";
+	}
+	if (live != w->n_live || w->n_live + w->n_free != w->n_hi)
+		return "candidate counts are wrong";
+	if (w->live_heap > w->b.max_heap)
+		return "more sampled heap blocks than budget.max_heap";
+	return NULL;
+}

@@ -1,0 +1,215 @@
+/*
+ * watcher.h - sampled race watching, the decision core (wt_): which
+ * memory is watched when, how long, how much a hot address may cost, and
+ * what a trap means.  The trap sources (hardware watchpoints,
+ * userfaultfd write-protect: watch.h) arm what this core picks and report
+ * each hit back to it; the core answers with what to do with the trapping
+ * thread and, when two accesses race, calls the race hook.
+ *
+ * The core is pure: no threads, signals, system calls, clocks or log.  Time
+ * comes in with every call (`now_ns`: the caller's program-time clock, so a
+ * program that sleeps does not use up its windows), memory from the
+ * allocator the caller passes, and the caller serializes every call (the
+ * shim holds one lock of its own around it; the core never touches the
+ * program's memory, so a trap cannot arrive while that lock is held by the
+ * trapping thread).  CUnit drives it with scripted hits and events
+ * (tests/unit/test_watcher.c).
+ *
+ * Candidates are what may be watched: writable globals of the executable
+ * and its libraries (named by their ELF symbol), sampled heap blocks (each
+ * on pages of its own), blocks handed to pthread_create.  A window arms
+ * one candidate (a word of it: a watchpoint covers up to 8 aligned bytes;
+ * a write-protected page covers the whole block) in one of WT_SLOTS slots
+ * for budget.window_ns of program time.
+ *
+ * Two verdicts (DESIGN.md, "Sampled race watching"):
+ *  - observed: the first thread that touches the watched bytes in a window
+ *    is held (WT_HOLD: the caller keeps it for budget.hold_ns); another
+ *    thread touching overlapping bytes while it is held, one of the two a
+ *    write, neither atomic, is a race by construction - no model needed.
+ *  - inferred: every hit is also an access for the race engine (race.h),
+ *    with the happens-before the shim's lock and thread events give it
+ *    while any window is armed (wt_armed: the lock paths pay one branch
+ *    outside windows).  Shadow of a watched word is dropped when its
+ *    window ends, so synchronization the engine did not see between
+ *    windows cannot make a race up; and a sync clock left stale by
+ *    releases it did not see cannot hide one (a release ticks the
+ *    releasing thread's epoch, so its later accesses are never covered by
+ *    a clock published before them).
+ * Atomic instructions are never a side of a race (the caller decodes the
+ * instruction and says so in the hit).
+ */
+#ifndef LOCKHOUND_WATCHER_H
+#define LOCKHOUND_WATCHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "race.h"
+
+/* Limits (DESIGN.md, "Sampled race watching"): reaching one calls the
+ * limit hook once per kind; the shim writes a note, the report says it
+ * may be incomplete. */
+#define WT_SLOTS 4             /* windows armed at once (a thread's debug registers) */
+#define WT_MAX_CANDS 65536     /* candidates known at once; beyond: not watched */
+#define WT_LOG2_SITES 12       /* allocation sites with their own sampling rate */
+#define WT_SITE_MAX_SHIFT 10   /* the sparsest rate of a hot site: 1 in 2^10 allocations */
+#define WT_RING 1024           /* hits remembered for the engine's race reports */
+#define WT_THREAD_BITS 64      /* threads told apart per candidate (thread id mod 64) */
+#define WT_BACKOFF_MAX 8       /* a hot candidate waits at most 2^8 windows before the next */
+
+enum wt_kind {
+	WT_GLOBAL = 1, /* a module's writable data: name = its symbol (caller's id) */
+	WT_HEAP = 2,   /* a sampled heap block: name = its allocation site */
+	WT_ARG = 3,    /* a block handed to pthread_create */
+};
+
+enum wt_how {
+	WT_BY_OBSERVED = 1, /* a second thread touched the bytes while the first was held */
+	WT_BY_INFERRED = 2, /* unordered by the happens-before seen over the window */
+};
+
+enum wt_limit {
+	WT_LIMIT_CANDS = 1,     /* WT_MAX_CANDS candidates known: new ones not watched */
+	WT_LIMIT_SITES = 2,     /* the site table is full: new sites sampled sparsely */
+	WT_LIMIT_HITS_SEC = 3,  /* budget.hits_per_sec reached: windows cut short */
+	WT_LIMIT_HOT = 4,       /* a candidate used up budget.hits_per_window: it backs off */
+	WT_LIMIT_RING = 5,      /* a race's earlier side was no longer remembered: not reported */
+	WT_LIMIT_MEMORY = 6,    /* the allocator failed */
+	WT_LIMIT_HEAP = 7,      /* budget.max_heap sampled blocks live: allocations not sampled */
+	WT_LIMIT_N = 8
+};
+
+/* The budgets: every one bounds the cost whatever the program does. */
+struct wt_budget {
+	uint64_t window_ns;       /* program time one window stays armed */
+	uint64_t hold_ns;         /* how long the first accessing thread is held (wall) */
+	uint32_t hits_per_window; /* hits one window may take; more: the address is hot */
+	uint32_t hits_per_sec;    /* hits all windows together may take per second */
+	uint32_t site_dense;      /* allocations of a site sampled one by one before thinning */
+	uint32_t max_heap;        /* sampled heap blocks live at once (pages of their own) */
+};
+
+/* a watched access, as a trap source saw it */
+struct wt_hit {
+	uint32_t slot;     /* the slot that trapped */
+	uint32_t tag;      /* the window's tag the trap carried (late traps: an older tag) */
+	uint32_t thread;   /* the shim's thread id (T<n>), > 0 */
+	rc_tid tid;        /* the thread's engine slot (0: not tracked, no inferred verdict) */
+	uintptr_t addr;    /* first byte accessed */
+	uint32_t size;     /* bytes accessed */
+	uint8_t is_write;
+	uint8_t is_atomic; /* the instruction is atomic (lock prefix, xchg): never a race */
+	uintptr_t pc;      /* the accessing instruction */
+};
+
+enum wt_action {
+	WT_IGNORE = 0,   /* nothing to do: let the thread go on */
+	WT_HOLD = 1,     /* hold the thread for budget.hold_ns, then wt_hold_end */
+	WT_DISARM = 2,   /* the window ended (budget): disarm the slot, let the thread go */
+};
+
+struct wt_access {
+	uint32_t thread;
+	uintptr_t addr;
+	uint32_t size;
+	uint8_t is_write;
+	uintptr_t pc;
+};
+
+struct wt_race {
+	enum wt_how how;
+	int cand;               /* the candidate's index */
+	enum wt_kind kind;
+	uint32_t name;          /* the candidate's name id (symbol or allocation site) */
+	uintptr_t base;         /* the candidate's first byte and size */
+	uint32_t var_size;
+	struct wt_access first;  /* the earlier access (the held one when observed) */
+	struct wt_access second; /* the later one */
+};
+
+struct wt_hooks {
+	void (*race)(void *cookie, const struct wt_race *r);
+	void (*limit)(void *cookie, enum wt_limit what);
+	void *cookie;
+};
+
+/* what a slot watches now (wt_arm's answer, for the trap source) */
+struct wt_window {
+	int cand;          /* -1: the slot is free */
+	uint32_t tag;      /* tags this window's traps (sig_data) */
+	uintptr_t addr;    /* watched bytes [addr, addr+len) */
+	uint32_t len;
+	uint64_t start_ns;
+	uint32_t hits;
+	/* the held first access, while held */
+	int held;
+	struct wt_access first;
+	rc_tid first_tid;
+	uint32_t first_ring; /* its hit record (for the observed report) */
+};
+
+struct wt_core;
+
+/* b NULL: the defaults.  with_engine: the core makes its own race engine
+ * for the inferred verdict (the shim feeds it thread and lock events
+ * through wt_engine); 0: observed verdicts only.  NULL when out of memory. */
+struct wt_core *wt_create(const struct wt_budget *b, const struct rc_alloc *a,
+                          const struct wt_hooks *h, int with_engine);
+/* the core's engine (NULL without one): the caller tells it about threads
+ * always (rc_thread_new/exit/join: rare), and about synchronization only
+ * while wt_armed */
+struct rc_engine *wt_engine(struct wt_core *w);
+/* the budget's defaults (WT_DEFAULT_*: DESIGN.md) */
+void wt_budget_default(struct wt_budget *b);
+
+/* ---- candidates ---- */
+/* a new candidate; returns its index, or -1 (table full: WT_LIMIT_CANDS) */
+int wt_cand_add(struct wt_core *w, enum wt_kind kind, uintptr_t addr, uint32_t size, uint32_t name);
+/* the candidate is gone (a block freed).  Returns the slot that watched
+ * it, which the caller disarms before the memory is reused, or -1. */
+int wt_cand_remove(struct wt_core *w, int cand);
+int wt_n_cands(const struct wt_core *w);
+/* threads that touched the candidate in its windows (popcount of a mask) */
+int wt_cand_threads(const struct wt_core *w, int cand);
+/* should this allocation of `site` (its calling context) be sampled? */
+int wt_sample_alloc(struct wt_core *w, uint64_t site);
+/* a sampled block was freed (the live count behind budget.max_heap) */
+void wt_heap_freed(struct wt_core *w);
+
+/* ---- windows ---- */
+/* Fills slot `slot` with the next candidate in rotation: candidates
+ * touched by several threads every other time, otherwise every candidate
+ * in turn; hot ones skipped while they back off.  max_len: the most bytes
+ * the source watches at once (8 for a watchpoint, a page for write-protect).
+ * Returns 0 and the window in *out, or -1 when nothing can be watched now. */
+int wt_arm(struct wt_core *w, int slot, uint32_t max_len, uint64_t now_ns, struct wt_window *out);
+/* ends the window in `slot` (time up or budget): its shadow is dropped */
+void wt_disarm(struct wt_core *w, int slot, uint64_t now_ns);
+/* the slots whose window has run budget.window_ns by now (bit i: slot i);
+ * the caller disarms them and arms the next */
+unsigned wt_expired(const struct wt_core *w, uint64_t now_ns);
+/* 1 while any window is armed: the shim's lock paths feed happens-before
+ * to the engine only then (one load and branch outside windows) */
+static inline int wt_armed(const int *armed_count)
+{
+	return __atomic_load_n(armed_count, __ATOMIC_RELAXED) != 0;
+}
+const int *wt_armed_count(const struct wt_core *w);
+const struct wt_window *wt_slot(const struct wt_core *w, int slot);
+
+/* ---- traps ---- */
+enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns);
+/* the held first thread of slot's window (tag) goes on */
+void wt_hold_end(struct wt_core *w, int slot, uint32_t tag);
+
+/* ---- counters, for the end-of-run note and the tests ---- */
+struct wt_stats {
+	uint64_t windows, hits, late, atomics, holds, observed, inferred, hot, budget_cut;
+	uint64_t sampled, not_sampled;
+};
+void wt_stats(const struct wt_core *w, struct wt_stats *out);
+/* 0 when the core's invariants hold, else a description */
+const char *wt_sanity(const struct wt_core *w);
+
+#endif

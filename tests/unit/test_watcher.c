@@ -1,0 +1,697 @@
+/*
+ * test_watcher.c - CUnit tests for preload/watcher.c, the decision core of
+ * sampled race watching: candidates, rotation and its bias, budgets (hits
+ * per window, per second, back-off), adaptive allocation sampling, late
+ * traps, and both verdicts (observed while the first thread is held;
+ * inferred by the engine over a window, with and without the lock events
+ * that order the two accesses).  Scripted hits, no threads, no traps:
+ * "T2 writes x" is one wt_hit call.
+ */
+#include <CUnit/Basic.h>
+
+#include "cunit_run.h"
+#include <CUnit/CUnit.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../preload/watcher.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define MS 1000000ull
+
+static struct {
+	int n;
+	struct wt_race r[64];
+	int limits[WT_LIMIT_N];
+	void *mem[1 << 16];
+	int n_mem;
+} R;
+
+static void on_race(void *cookie, const struct wt_race *r)
+{
+	(void)cookie;
+	if (R.n < (int)N_OF(R.r))
+		R.r[R.n] = *r;
+	R.n++;
+}
+
+static void on_limit(void *cookie, enum wt_limit what)
+{
+	(void)cookie;
+	R.limits[what]++;
+}
+
+static void *t_alloc(void *cookie, size_t size)
+{
+	void *p = calloc(1, size);
+	(void)cookie;
+	/* the engine allocates too; every block is freed by reset_mem
+	(all of them: the array is larger than any test needs) */
+	if (p && R.n_mem < (int)N_OF(R.mem))
+		R.mem[R.n_mem++] = p;
+	return p;
+}
+
+static struct wt_core *W;
+
+static void reset_mem(void)
+{
+	int i;
+
+	for (i = 0; i < R.n_mem; i++)
+		free(R.mem[i]);
+	memset(&R, 0, sizeof(R));
+}
+
+static struct wt_core *fresh(const struct wt_budget *b, int with_engine)
+{
+	struct rc_alloc a = { t_alloc, NULL };
+	struct wt_hooks h = { on_race, on_limit, NULL };
+
+	reset_mem();
+	W = wt_create(b, &a, &h, with_engine);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(W);
+	return W;
+}
+
+static struct wt_budget budget(void)
+{
+	struct wt_budget b;
+
+	wt_budget_default(&b);
+	b.window_ns = 10 * MS;
+	b.hits_per_window = 8;
+	b.hits_per_sec = 1000;
+	b.site_dense = 2;
+	b.max_heap = 100;
+	return b;
+}
+
+static enum wt_action hit(int slot, uint32_t thread, rc_tid tid, uintptr_t addr, uint32_t size,
+                          int is_write, int is_atomic, uintptr_t pc, uint64_t now)
+{
+	struct wt_hit h;
+	const struct wt_window *win = wt_slot(W, slot);
+
+	memset(&h, 0, sizeof(h));
+	h.slot = (uint32_t)slot;
+	h.tag = win->tag;
+	h.thread = thread;
+	h.tid = tid;
+	h.addr = addr;
+	h.size = size;
+	h.is_write = (uint8_t)is_write;
+	h.is_atomic = (uint8_t)is_atomic;
+	h.pc = pc;
+	return wt_hit(W, &h, now);
+}
+
+#define SANE() CU_ASSERT_PTR_NULL(wt_sanity(W))
+
+/* ---- observed verdict ---- */
+
+static void test_observed_write_while_held(void)
+{
+	struct wt_budget b = budget();
+	struct wt_window win;
+	int c;
+
+	fresh(&b, 0);
+	c = wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 7);
+	CU_ASSERT_EQUAL(c, 0);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, 0, &win), 0);
+	CU_ASSERT_EQUAL(win.cand, c);
+	CU_ASSERT_EQUAL(win.addr, 0x1000);
+	CU_ASSERT_EQUAL(win.len, 8);
+	CU_ASSERT(wt_armed(wt_armed_count(W)));
+	/* T1 writes first: held */
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 0, 0x400100, 1 * MS), WT_HOLD);
+	/* T2 reads the same bytes meanwhile: a race, observed */
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1002, 2, 0, 0, 0x400200, 2 * MS), WT_IGNORE);
+	CU_ASSERT_EQUAL_FATAL(R.n, 1);
+	CU_ASSERT_EQUAL(R.r[0].how, WT_BY_OBSERVED);
+	CU_ASSERT_EQUAL(R.r[0].name, 7);
+	CU_ASSERT_EQUAL(R.r[0].kind, WT_GLOBAL);
+	CU_ASSERT_EQUAL(R.r[0].first.thread, 1);
+	CU_ASSERT_EQUAL(R.r[0].first.pc, 0x400100);
+	CU_ASSERT(R.r[0].first.is_write);
+	CU_ASSERT_EQUAL(R.r[0].second.thread, 2);
+	CU_ASSERT_EQUAL(R.r[0].second.pc, 0x400200);
+	CU_ASSERT(!R.r[0].second.is_write);
+	/* one verdict per hold: T2 spinning on it adds none */
+	hit(0, 2, 0, 0x1000, 4, 0, 0, 0x400200, 2 * MS);
+	CU_ASSERT_EQUAL(R.n, 1);
+	SANE();
+}
+
+static void test_observed_needs_overlap_write_other_thread(void)
+{
+	struct wt_budget b = budget();
+
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_arm(W, 0, 8, 0, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, 1), WT_HOLD); /* T1 reads, held */
+	hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 2);  /* T2 reads: read-read */
+	hit(0, 1, 0, 0x1000, 4, 1, 0, 0x30, 3);  /* T1 itself writes */
+	hit(0, 3, 0, 0x1004, 4, 1, 0, 0x40, 4);  /* T3 writes other bytes of the word */
+	hit(0, 4, 0, 0x1000, 4, 1, 1, 0x50, 5);  /* T4 writes atomically */
+	CU_ASSERT_EQUAL(R.n, 0);
+	/* after the hold ended, no observed verdict */
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	hit(0, 5, 0, 0x1000, 4, 1, 0, 0x60, 6);
+	CU_ASSERT_EQUAL(R.n, 0);
+	/* an atomic first access is never held */
+	wt_disarm(W, 0, 7);
+	wt_arm(W, 0, 8, 8, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 1, 0x70, 9), WT_IGNORE);
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 1, 0, 0x80, 9), WT_HOLD);
+	SANE();
+}
+
+static void test_one_hold_per_window(void)
+{
+	struct wt_budget b = budget();
+	struct wt_stats st;
+
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_arm(W, 0, 8, 0, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 0, 0x10, 1), WT_HOLD);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 0, 0x10, 2), WT_IGNORE);
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 1, 0, 0x10, 3), WT_IGNORE);
+	wt_stats(W, &st);
+	CU_ASSERT_EQUAL(st.holds, 1);
+	CU_ASSERT_EQUAL(st.hits, 3);
+}
+
+/* ---- late traps and bytes outside the candidate ---- */
+
+static void test_late_trap_dropped(void)
+{
+	struct wt_budget b = budget();
+	struct wt_hit h;
+	struct wt_stats st;
+	uint32_t old_tag;
+
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_cand_add(W, WT_GLOBAL, 0x2000, 8, 2);
+	wt_arm(W, 0, 8, 0, NULL);
+	old_tag = wt_slot(W, 0)->tag;
+	wt_disarm(W, 0, 1);
+	wt_arm(W, 0, 8, 2, NULL);
+	CU_ASSERT_EQUAL(wt_slot(W, 0)->addr, 0x2000);
+	CU_ASSERT_NOT_EQUAL(wt_slot(W, 0)->tag, old_tag);
+	/* a trap raised while the slot watched 0x1000 arrives now */
+	memset(&h, 0, sizeof(h));
+	h.slot = 0;
+	h.tag = old_tag;
+	h.thread = 1;
+	h.addr = 0x1000;
+	h.size = 4;
+	h.is_write = 1;
+	CU_ASSERT_EQUAL(wt_hit(W, &h, 3), WT_IGNORE);
+	/* a free slot, a slot out of range */
+	h.slot = 1;
+	CU_ASSERT_EQUAL(wt_hit(W, &h, 3), WT_IGNORE);
+	h.slot = 99;
+	CU_ASSERT_EQUAL(wt_hit(W, &h, 3), WT_IGNORE);
+	wt_stats(W, &st);
+	CU_ASSERT_EQUAL(st.late, 3);
+	CU_ASSERT_EQUAL(st.hits, 0);
+	CU_ASSERT_EQUAL(st.holds, 0);
+	SANE();
+}
+
+static void test_bytes_outside_candidate(void)
+{
+	struct wt_budget b = budget();
+
+	fresh(&b, 0);
+	/* a 4-byte global at 0x1004: the watched word is 0x1000..0x1008 */
+	wt_cand_add(W, WT_GLOBAL, 0x1004, 4, 1);
+	wt_arm(W, 0, 8, 0, NULL);
+	CU_ASSERT_EQUAL(wt_slot(W, 0)->addr, 0x1000);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 0, 0x10, 1), WT_IGNORE); /* the neighbour */
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1004, 4, 1, 0, 0x10, 1), WT_HOLD);
+}
+
+/* ---- inferred verdict (the engine) ---- */
+
+static void test_inferred_unordered(void)
+{
+	struct wt_budget b = budget();
+	struct rc_engine *e;
+	rc_tid t1, t2;
+
+	fresh(&b, 1);
+	e = wt_engine(W);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	t1 = rc_thread_new(e, 0);
+	t2 = rc_thread_new(e, t1);
+	wt_cand_add(W, WT_HEAP, 0x10000, 64, 3);
+	wt_arm(W, 0, 4096 + 1, 0, NULL); /* not a power of two: the whole block */
+	CU_ASSERT_EQUAL(wt_slot(W, 0)->len, 64);
+	CU_ASSERT_EQUAL(hit(0, 1, t1, 0x10008, 8, 1, 0, 0x111, 1), WT_HOLD);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	/* T2 writes later, nothing orders the two: inferred */
+	hit(0, 2, t2, 0x10008, 8, 1, 0, 0x222, 5 * MS);
+	CU_ASSERT_EQUAL_FATAL(R.n, 1);
+	CU_ASSERT_EQUAL(R.r[0].how, WT_BY_INFERRED);
+	CU_ASSERT_EQUAL(R.r[0].kind, WT_HEAP);
+	CU_ASSERT_EQUAL(R.r[0].base, 0x10000);
+	CU_ASSERT_EQUAL(R.r[0].var_size, 64);
+	CU_ASSERT_EQUAL(R.r[0].first.thread, 1);
+	CU_ASSERT_EQUAL(R.r[0].first.pc, 0x111);
+	CU_ASSERT_EQUAL(R.r[0].second.thread, 2);
+	CU_ASSERT_EQUAL(R.r[0].second.pc, 0x222);
+	SANE();
+}
+
+static void test_inferred_ordered_by_lock(void)
+{
+	struct wt_budget b = budget();
+	struct rc_engine *e;
+	rc_tid t1, t2;
+	uintptr_t m = 0x9000;
+
+	fresh(&b, 1);
+	e = wt_engine(W);
+	t1 = rc_thread_new(e, 0);
+	t2 = rc_thread_new(e, t1);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_arm(W, 0, 8, 0, NULL);
+	/* T1: lock m, write, unlock; T2: lock m, write, unlock */
+	rc_acquire(e, t1, m);
+	hit(0, 1, t1, 0x1000, 8, 1, 0, 0x10, 1);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	rc_release(e, t1, m);
+	rc_acquire(e, t2, m);
+	hit(0, 2, t2, 0x1000, 8, 1, 0, 0x20, 2);
+	rc_release(e, t2, m);
+	CU_ASSERT_EQUAL(R.n, 0);
+	/* a third thread writing without the lock races with T2 */
+	{
+		rc_tid t3 = rc_thread_new(e, 0);
+		hit(0, 3, t3, 0x1000, 8, 1, 0, 0x30, 3);
+	}
+	/* against T2's write (which T1's write happens before: the engine
+	 * keeps the last write only) */
+	CU_ASSERT_EQUAL_FATAL(R.n, 1);
+	CU_ASSERT_EQUAL(R.r[0].how, WT_BY_INFERRED);
+	CU_ASSERT_EQUAL(R.r[0].first.thread, 2);
+	CU_ASSERT_EQUAL(R.r[0].second.thread, 3);
+}
+
+/* Synchronization the engine did not see (between windows) must not
+ * make a race up: the shadow of a window is dropped at its end. */
+static void test_window_forgets(void)
+{
+	struct wt_budget b = budget();
+	struct rc_engine *e;
+	rc_tid t1, t2;
+
+	fresh(&b, 1);
+	e = wt_engine(W);
+	t1 = rc_thread_new(e, 0);
+	t2 = rc_thread_new(e, t1);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_arm(W, 0, 8, 0, NULL);
+	hit(0, 1, t1, 0x1000, 8, 1, 0, 0x10, 1);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	wt_disarm(W, 0, 2);
+	CU_ASSERT(!wt_armed(wt_armed_count(W)));
+	/* (T1 unlocks, T2 locks: unseen, no window armed) */
+	wt_arm(W, 0, 8, 3, NULL);
+	hit(0, 2, t2, 0x1000, 8, 1, 0, 0x20, 4);
+	CU_ASSERT_EQUAL(R.n, 0);
+}
+
+/* A lock acquired before a window and seen by the engine in an earlier
+ * window must not order a later window's accesses: each hit starts a
+ * fresh epoch of its thread. */
+static void test_stale_sync_does_not_hide(void)
+{
+	struct wt_budget b = budget();
+	struct rc_engine *e;
+	rc_tid t1, t2;
+	uintptr_t m = 0x9000;
+
+	fresh(&b, 1);
+	e = wt_engine(W);
+	t1 = rc_thread_new(e, 0);
+	t2 = rc_thread_new(e, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	/* an earlier window saw T1 release m and T2 acquire it */
+	wt_arm(W, 0, 8, 0, NULL);
+	rc_release(e, t1, m);
+	wt_disarm(W, 0, 1);
+	/* the gap: T2's acquire of m unseen; now T1 writes, T2 acquires m
+	 * again (its stale clock holds T1's old epoch) and writes */
+	wt_arm(W, 0, 8, 2, NULL);
+	hit(0, 1, t1, 0x1000, 8, 1, 0, 0x10, 3);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	rc_acquire(e, t2, m);
+	hit(0, 2, t2, 0x1000, 8, 1, 0, 0x20, 4);
+	CU_ASSERT_EQUAL(R.n, 1);
+}
+
+static void test_inferred_atomic_never_a_side(void)
+{
+	struct wt_budget b = budget();
+	struct rc_engine *e;
+	rc_tid t1, t2;
+
+	fresh(&b, 1);
+	e = wt_engine(W);
+	t1 = rc_thread_new(e, 0);
+	t2 = rc_thread_new(e, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_arm(W, 0, 8, 0, NULL);
+	hit(0, 1, t1, 0x1000, 8, 1, 1, 0x10, 1); /* lock xadd */
+	hit(0, 2, t2, 0x1000, 8, 0, 0, 0x20, 2); /* plain load */
+	hit(0, 1, t1, 0x1000, 8, 1, 1, 0x10, 3);
+	CU_ASSERT_EQUAL(R.n, 0);
+}
+
+/* an observed race is not reported a second time by the engine */
+static void test_observed_not_also_inferred(void)
+{
+	struct wt_budget b = budget();
+	struct rc_engine *e;
+	rc_tid t1, t2;
+
+	fresh(&b, 1);
+	e = wt_engine(W);
+	t1 = rc_thread_new(e, 0);
+	t2 = rc_thread_new(e, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_arm(W, 0, 8, 0, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, t1, 0x1000, 8, 1, 0, 0x10, 1), WT_HOLD);
+	hit(0, 2, t2, 0x1000, 8, 1, 0, 0x20, 2);
+	CU_ASSERT_EQUAL_FATAL(R.n, 1);
+	CU_ASSERT_EQUAL(R.r[0].how, WT_BY_OBSERVED);
+}
+
+/* ---- budgets ---- */
+
+static void test_hot_address_backs_off(void)
+{
+	struct wt_budget b = budget();
+	struct wt_stats st;
+	int i, c;
+	uint64_t now = 0;
+	enum wt_action a = WT_IGNORE;
+
+	fresh(&b, 0);
+	c = wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_arm(W, 0, 8, now, NULL);
+	for (i = 0; i < 100 && a != WT_DISARM; i++) {
+		a = hit(0, 1, 0, 0x1000, 8, 1, 0, 0x10, ++now);
+		if (a == WT_HOLD)
+			wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	}
+	CU_ASSERT_EQUAL(a, WT_DISARM);
+	CU_ASSERT_EQUAL(i, (int)b.hits_per_window);
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_HOT], 1);
+	wt_disarm(W, 0, now);
+	/* backs off two windows' time (one hot window: 2^1) */
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + 1, NULL), -1);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + 2 * b.window_ns - 1, NULL), -1);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + 2 * b.window_ns, NULL), 0);
+	CU_ASSERT_EQUAL(wt_slot(W, 0)->cand, c);
+	/* hot again: four windows */
+	now += 2 * b.window_ns;
+	for (i = 0, a = WT_IGNORE; i < 100 && a != WT_DISARM; i++)
+		a = hit(0, 1, 0, 0x1000, 8, 1, 0, 0x10, ++now);
+	wt_disarm(W, 0, now);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + 4 * b.window_ns - 1, NULL), -1);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + 4 * b.window_ns, NULL), 0);
+	wt_stats(W, &st);
+	CU_ASSERT_EQUAL(st.hot, 2);
+	SANE();
+}
+
+static void test_backoff_bounded_and_decays(void)
+{
+	struct wt_budget b = budget();
+	int round, i;
+	uint64_t now = 0;
+
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	for (round = 0; round < 20; round++) {
+		/* arm as soon as allowed */
+		while (wt_arm(W, 0, 8, now, NULL) < 0)
+			now += b.window_ns;
+		for (i = 0; i < (int)b.hits_per_window; i++)
+			hit(0, 1, 0, 0x1000, 8, 1, 1, 0x10, now);
+		wt_disarm(W, 0, now);
+		SANE();
+	}
+	/* never waits more than 2^WT_BACKOFF_MAX windows */
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + (b.window_ns << WT_BACKOFF_MAX), NULL), 0);
+	/* quiet windows bring it back */
+	for (round = 0; round < WT_BACKOFF_MAX; round++) {
+		now += b.window_ns << WT_BACKOFF_MAX;
+		wt_disarm(W, 0, now);
+		while (wt_arm(W, 0, 8, now, NULL) < 0)
+			now += b.window_ns;
+	}
+	wt_disarm(W, 0, now);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now, NULL), 0);
+}
+
+static void test_hits_per_second(void)
+{
+	struct wt_budget b = budget();
+	uint64_t now = 5 * MS;
+	int i, n_disarm = 0, slot;
+
+	b.hits_per_sec = 10;
+	b.hits_per_window = 1000;
+	fresh(&b, 0);
+	for (i = 0; i < WT_SLOTS; i++)
+		wt_cand_add(W, WT_GLOBAL, 0x1000 + (uintptr_t)i * 8, 8, (uint32_t)i);
+	for (slot = 0; slot < WT_SLOTS; slot++)
+		CU_ASSERT_EQUAL(wt_arm(W, slot, 8, now, NULL), 0);
+	for (i = 0; i < 40; i++) {
+		slot = i % WT_SLOTS;
+		if (wt_slot(W, slot)->cand < 0)
+			continue;
+		if (hit(slot, 1 + (uint32_t)(i % 3), 0, wt_slot(W, slot)->addr, 8, 1, 1, 0x10, now) ==
+		    WT_DISARM) {
+			wt_disarm(W, slot, now);
+			n_disarm++;
+		}
+	}
+	CU_ASSERT_EQUAL(n_disarm, WT_SLOTS);
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_HITS_SEC], 1);
+	/* nothing armed again within the second, then fine */
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + 500 * MS, NULL), -1);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + 1000 * MS, NULL), 0);
+	SANE();
+}
+
+static void test_window_expiry(void)
+{
+	struct wt_budget b = budget();
+
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_cand_add(W, WT_GLOBAL, 0x2000, 8, 2);
+	wt_arm(W, 0, 8, 100, NULL);
+	wt_arm(W, 2, 8, 100 + 5 * MS, NULL);
+	CU_ASSERT_EQUAL(wt_expired(W, 100 + b.window_ns - 1), 0u);
+	CU_ASSERT_EQUAL(wt_expired(W, 100 + b.window_ns), 1u);
+	CU_ASSERT_EQUAL(wt_expired(W, 100 + 5 * MS + b.window_ns), 5u);
+	/* arming a busy slot fails */
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, 200, NULL), -1);
+}
+
+/* ---- rotation ---- */
+
+static void test_rotation_covers_every_candidate_and_word(void)
+{
+	struct wt_budget b = budget();
+	int seen[10] = { 0 }, i, k;
+	uintptr_t words[4] = { 0 };
+	uint64_t now = 0;
+
+	fresh(&b, 0);
+	for (i = 0; i < 10; i++)
+		wt_cand_add(W, WT_GLOBAL, 0x1000 + (uintptr_t)i * 0x100, i == 3 ? 32 : 8, (uint32_t)i);
+	for (k = 0; k < 40; k++) {
+		CU_ASSERT_EQUAL_FATAL(wt_arm(W, k % WT_SLOTS, 8, now, NULL), 0);
+		i = wt_slot(W, k % WT_SLOTS)->cand;
+		seen[i]++;
+		if (i == 3)
+			words[(wt_slot(W, k % WT_SLOTS)->addr - 0x1300) / 8]++;
+		wt_disarm(W, k % WT_SLOTS, now);
+		now += b.window_ns;
+	}
+	for (i = 0; i < 10; i++)
+		CU_ASSERT_EQUAL(seen[i], 4);
+	/* the 32-byte candidate had each of its four words watched once */
+	for (i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(words[i], 1);
+}
+
+static void test_rotation_bias_to_shared(void)
+{
+	struct wt_budget b = budget();
+	int seen[10] = { 0 }, i, k;
+	uint64_t now = 0;
+
+	fresh(&b, 0);
+	for (i = 0; i < 10; i++)
+		wt_cand_add(W, WT_GLOBAL, 0x1000 + (uintptr_t)i * 0x100, 8, (uint32_t)i);
+	/* candidate 6 is touched by two threads in a window */
+	for (k = 0; k < 7; k++) {
+		wt_arm(W, 0, 8, now, NULL);
+		if (wt_slot(W, 0)->cand == 6) {
+			hit(0, 1, 0, 0x1600, 8, 0, 1, 0, now);
+			hit(0, 2, 0, 0x1600, 8, 0, 1, 0, now);
+		}
+		wt_disarm(W, 0, now);
+	}
+	CU_ASSERT_EQUAL(wt_cand_threads(W, 6), 2);
+	CU_ASSERT_EQUAL(wt_cand_threads(W, 5), 0);
+	for (k = 0; k < 100; k++) {
+		wt_arm(W, 0, 8, now, NULL);
+		seen[wt_slot(W, 0)->cand]++;
+		wt_disarm(W, 0, now);
+	}
+	/* half the windows go to the shared one, the rest still rotate */
+	CU_ASSERT(seen[6] >= 50);
+	for (i = 0; i < 10; i++)
+		if (i != 6)
+			CU_ASSERT(seen[i] >= 4);
+}
+
+static void test_candidate_removed_while_armed(void)
+{
+	struct wt_budget b = budget();
+	int c0, c1;
+
+	fresh(&b, 1);
+	c0 = wt_cand_add(W, WT_HEAP, 0x10000, 64, 1);
+	c1 = wt_cand_add(W, WT_HEAP, 0x20000, 64, 1);
+	wt_arm(W, 1, 8, 0, NULL);
+	CU_ASSERT_EQUAL(wt_slot(W, 1)->cand, c0);
+	CU_ASSERT_EQUAL(wt_cand_remove(W, c0), 1);
+	CU_ASSERT_EQUAL(wt_slot(W, 1)->cand, -1);
+	CU_ASSERT(!wt_armed(wt_armed_count(W)));
+	CU_ASSERT_EQUAL(wt_cand_remove(W, c0), -1);
+	CU_ASSERT_EQUAL(wt_cand_remove(W, c1), -1); /* not armed */
+	CU_ASSERT_EQUAL(wt_n_cands(W), 0);
+	/* entries are reused */
+	CU_ASSERT(wt_cand_add(W, WT_ARG, 0x30000, 16, 2) >= 0);
+	CU_ASSERT_EQUAL(wt_n_cands(W), 1);
+	SANE();
+}
+
+static void test_candidate_table_full(void)
+{
+	struct wt_budget b = budget();
+	int i, bad = 0;
+
+	fresh(&b, 0);
+	for (i = 0; i < WT_MAX_CANDS; i++)
+		if (wt_cand_add(W, WT_GLOBAL, 0x100000 + (uintptr_t)i * 8, 8, 0) != i)
+			bad++;
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_CANDS], 0);
+	CU_ASSERT_EQUAL(wt_cand_add(W, WT_GLOBAL, 0x10, 8, 0), -1);
+	CU_ASSERT_EQUAL(wt_cand_add(W, WT_GLOBAL, 0x20, 8, 0), -1);
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_CANDS], 1);
+	/* zero size, wrapping range */
+	CU_ASSERT_EQUAL(wt_cand_add(W, WT_GLOBAL, 0x10, 0, 0), -1);
+	SANE();
+}
+
+/* ---- adaptive allocation sampling ---- */
+
+static void test_sampling_new_sites_dense_hot_sparse(void)
+{
+	struct wt_budget b = budget();
+	int i, hot = 0, cold = 0;
+
+	b.max_heap = 1u << 30;
+	fresh(&b, 0);
+	/* a new site: its first site_dense allocations all sampled */
+	for (i = 0; i < (int)b.site_dense; i++)
+		CU_ASSERT(wt_sample_alloc(W, 0xabc));
+	/* a hot site: 100000 allocations sampled at ever lower rates */
+	for (i = 0; i < 100000; i++)
+		hot += wt_sample_alloc(W, 0x111);
+	CU_ASSERT(hot > 50);
+	CU_ASSERT(hot < 1000);
+	/* many sites of five allocations each: all sampled */
+	for (i = 0; i < 100; i++) {
+		int k;
+		for (k = 0; k < 2; k++)
+			cold += wt_sample_alloc(W, 0x5000 + (uint64_t)i);
+	}
+	CU_ASSERT_EQUAL(cold, 200);
+	SANE();
+}
+
+static void test_sampling_budgets(void)
+{
+	struct wt_budget b = budget();
+	int i, n = 0;
+
+	b.max_heap = 3;
+	fresh(&b, 0);
+	for (i = 0; i < 10; i++)
+		n += wt_sample_alloc(W, (uint64_t)i); /* every one a new site */
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_HEAP], 1);
+	wt_heap_freed(W);
+	CU_ASSERT(wt_sample_alloc(W, 99));
+	SANE();
+	/* a full site table: new sites still sampled, sparsely, with a note */
+	b.max_heap = 1u << 30;
+	fresh(&b, 0);
+	for (i = 0, n = 0; i < (1 << WT_LOG2_SITES) * 2; i++)
+		n += wt_sample_alloc(W, (uint64_t)i * 7919);
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_SITES], 1);
+	CU_ASSERT(n >= (1 << WT_LOG2_SITES) / 4 * 3 * (int)b.site_dense / 2);
+	CU_ASSERT(n < (1 << WT_LOG2_SITES) * 2);
+}
+
+int main(void)
+{
+	static const struct cunit_test tests[] = {
+		{ "observed_write_while_held", test_observed_write_while_held },
+		{ "observed_needs_overlap_write_other_thread", test_observed_needs_overlap_write_other_thread },
+		{ "one_hold_per_window", test_one_hold_per_window },
+		{ "late_trap_dropped", test_late_trap_dropped },
+		{ "bytes_outside_candidate", test_bytes_outside_candidate },
+		{ "inferred_unordered", test_inferred_unordered },
+		{ "inferred_ordered_by_lock", test_inferred_ordered_by_lock },
+		{ "window_forgets", test_window_forgets },
+		{ "stale_sync_does_not_hide", test_stale_sync_does_not_hide },
+		{ "inferred_atomic_never_a_side", test_inferred_atomic_never_a_side },
+		{ "observed_not_also_inferred", test_observed_not_also_inferred },
+		{ "hot_address_backs_off", test_hot_address_backs_off },
+		{ "backoff_bounded_and_decays", test_backoff_bounded_and_decays },
+		{ "hits_per_second", test_hits_per_second },
+		{ "window_expiry", test_window_expiry },
+		{ "rotation_covers_every_candidate_and_word", test_rotation_covers_every_candidate_and_word },
+		{ "rotation_bias_to_shared", test_rotation_bias_to_shared },
+		{ "candidate_removed_while_armed", test_candidate_removed_while_armed },
+		{ "candidate_table_full", test_candidate_table_full },
+		{ "sampling_new_sites_dense_hot_sparse", test_sampling_new_sites_dense_hot_sparse },
+		{ "sampling_budgets", test_sampling_budgets },
+	};
+	int rc = cunit_run("watcher", tests, N_OF(tests));
+
+	reset_mem();
+	return rc;
+}
