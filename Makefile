@@ -34,10 +34,11 @@ SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:abort_on_er
 
 DEB_PKGS  := build-essential pkg-config libunwind-dev uthash-dev libcunit1-dev \
              libdw-dev libelf-dev libjansson-dev python3 libgoogle-perftools4 clang cmake \
-             libclang-rt-dev libevent-dev dpkg-dev
+             libclang-rt-dev libevent-dev dpkg-dev libcapstone-dev
 # libclang-rt-dev: clang's -fsanitize=thread runtime (make bench compares
 # with clang's TSan); libevent-dev, dpkg-dev: memcached built from its
-# Debian source package (make bench, exact mode)
+# Debian source package (make bench, exact mode); libcapstone-dev: sampled
+# race watching decodes the instruction at a trap (atomic? read or write?)
 
 COMMON_SRC  := $(wildcard common/*.c)
 PRELOAD_SRC := $(wildcard preload/*.c)
@@ -46,7 +47,7 @@ ANALYZER_SRC:= $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
 PRELOAD_OBJ := $(patsubst %.c,$(B)/pic/%.o,$(PRELOAD_SRC) $(COMMON_SRC))
 ANALYZER_OBJ:= $(patsubst %.c,$(B)/obj/%.o,$(ANALYZER_SRC) $(COMMON_SRC))
 
-SHIM_LIBS     := -lunwind -ldl -lpthread
+SHIM_LIBS     := -lunwind -ldl -lpthread -lcapstone
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
 .PHONY: fuzz fuzz-seeds fuzz-smoke all deps check sampled-progs sampled-check bench-sampled unit unit-asan unit-tsan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
@@ -188,14 +189,14 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 # pure units of the shim, linked into the unit tests without LD_PRELOAD
 UNIT_PRELOAD_OBJ := $(B)/pic/preload/wfg.o $(B)/pic/preload/resolve.o $(B)/pic/preload/race.o \
-                    $(B)/pic/preload/watcher.o \
+                    $(B)/pic/preload/watcher.o $(B)/pic/preload/insn.o \
                     $(B)/pic/preload/rt_tab.o $(B)/pic/preload/watch.o
 
 UNIT_PRELOAD_OBJ += $(UNIT_STUBBED_OBJ)
 
 $(B)/unit/%: tests/unit/%.c $(ANALYZER_OBJ) $(UNIT_PRELOAD_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ianalyzer $(UNIT_DEFS) -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
+	$(CC) $(ALL_CFLAGS) -Ianalyzer $(UNIT_DEFS) -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -lcapstone -ldl -rdynamic
 
 ASAN_UNIT_BIN := $(patsubst $(B)/unit/%,$(B)/asan/unit/%,$(UNIT_BIN))
 ASAN_ANALYZER_OBJ := $(patsubst $(B)/obj/%,$(B)/asan/obj/%,$(ANALYZER_OBJ))
@@ -203,7 +204,7 @@ ASAN_UNIT_PRELOAD_OBJ := $(patsubst $(B)/pic/%,$(B)/asan/pic/%,$(UNIT_PRELOAD_OB
 
 $(B)/asan/unit/%: tests/unit/%.c $(ASAN_ANALYZER_OBJ) $(ASAN_UNIT_PRELOAD_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -Ianalyzer $(UNIT_DEFS) -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -ldl -rdynamic
+	$(CC) $(ALL_CFLAGS) $(SAN) -Ianalyzer $(UNIT_DEFS) -o $@ $(filter %.c %.o,$^) -lcunit $(ANALYZER_LIBS) -lcapstone -ldl -rdynamic
 
 # not intermediate: kept between runs
 .SECONDARY: $(ASAN_ANALYZER_OBJ) $(ASAN_UNIT_PRELOAD_OBJ)

@@ -1,0 +1,51 @@
+/*
+ * insn.h - what the instruction at a trap did (lh_insn_): read or write,
+ * how many bytes, atomic or not.  Capstone decodes; this unit only asks it.
+ * Used by sampled race watching: a trap source knows the address and the
+ * pc, not whether the access was a locked read-modify-write (never a
+ * race) or which bytes a read touched.
+ *
+ * Pure but for Capstone; one decoder, so the caller serializes (the
+ * watcher's lock).  lh_insn_decode allocates nothing (cs_disasm_iter into
+ * the buffer lh_insn_open made), so it may run in a signal handler.
+ */
+#ifndef LOCKHOUND_INSN_H
+#define LOCKHOUND_INSN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LH_INSN_MAX 15 /* the longest x86 instruction, in bytes */
+
+struct lh_insn {
+	uint8_t len;       /* instruction bytes */
+	uint8_t has_mem;   /* it has a memory operand */
+	uint8_t is_read;   /* of that operand */
+	uint8_t is_write;
+	uint8_t is_atomic; /* lock prefix, or xchg with memory (locked without one) */
+	uint8_t mem_size;  /* bytes of the memory operand */
+};
+
+/* Memory for Capstone (its tables and the one instruction buffer):
+ * malloc-like functions, or NULL for the C library's. */
+struct lh_insn_mem {
+	void *(*malloc)(size_t n);
+	void *(*calloc)(size_t n, size_t m);
+	void *(*realloc)(void *p, size_t n);
+	void (*free)(void *p);
+};
+
+/* 0, or -1 when Capstone cannot be opened (then every decode fails) */
+int lh_insn_open(const struct lh_insn_mem *mem);
+/* the instruction starting at code[0] (n bytes available), which lives at
+ * address pc.  0, or -1 when it does not decode. */
+int lh_insn_decode(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *out);
+/* the instruction ending just before pc (a hardware watchpoint reports the
+ * pc after the access): code holds the n <= LH_INSN_MAX bytes before pc.
+ * Tries the longest instruction that ends exactly at pc and accesses
+ * memory (x86 code cannot be decoded backwards for sure; an instruction
+ * with a memory operand that ends exactly at the trap is the access).
+ * 0, or -1 when none fits. */
+int lh_insn_decode_before(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *out);
+
+#endif

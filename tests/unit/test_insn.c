@@ -1,0 +1,108 @@
+/*
+ * test_insn.c - CUnit tests for preload/insn.c: the instructions a trap can
+ * land on, from their bytes: plain loads and stores of each size, locked
+ * read-modify-writes and xchg (atomic), cmpxchg, lea (no access), and the
+ * decode backwards from a hardware watchpoint's pc-after.
+ */
+#include <CUnit/Basic.h>
+
+#include "cunit_run.h"
+#include <CUnit/CUnit.h>
+
+#include <string.h>
+
+#include "../../preload/insn.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct lh_insn d(const uint8_t *b, size_t n)
+{
+	struct lh_insn i;
+
+	CU_ASSERT_EQUAL(lh_insn_decode(b, n, 0x401000, &i), 0);
+	CU_ASSERT_EQUAL(i.len, n);
+	return i;
+}
+
+static void test_plain(void)
+{
+	static const uint8_t store4[] = { 0x89, 0x05, 0x10, 0x20, 0x00, 0x00 }; /* mov %eax,x(%rip) */
+	static const uint8_t load8[] = { 0x48, 0x8b, 0x07 };                   /* mov (%rdi),%rax */
+	static const uint8_t load1[] = { 0x0f, 0xb6, 0x07 };                   /* movzbl (%rdi),%eax */
+	static const uint8_t inc4[] = { 0x83, 0x05, 0x10, 0x20, 0x00, 0x00, 0x01 }; /* addl $1,x(%rip) */
+	struct lh_insn i;
+
+	CU_ASSERT_EQUAL_FATAL(lh_insn_open(NULL), 0);
+	i = d(store4, sizeof(store4));
+	CU_ASSERT(i.has_mem && i.is_write && !i.is_read && !i.is_atomic);
+	CU_ASSERT_EQUAL(i.mem_size, 4);
+	i = d(load8, sizeof(load8));
+	CU_ASSERT(i.has_mem && i.is_read && !i.is_write && !i.is_atomic);
+	CU_ASSERT_EQUAL(i.mem_size, 8);
+	i = d(load1, sizeof(load1));
+	CU_ASSERT(i.is_read && !i.is_write);
+	CU_ASSERT_EQUAL(i.mem_size, 1);
+	/* a plain read-modify-write: both, not atomic (the unguarded counter) */
+	i = d(inc4, sizeof(inc4));
+	CU_ASSERT(i.is_read && i.is_write && !i.is_atomic);
+}
+
+static void test_atomic(void)
+{
+	static const uint8_t lock_add[] = { 0xf0, 0x83, 0x05, 0x10, 0x20, 0x00, 0x00, 0x01 };
+	static const uint8_t lock_xadd[] = { 0xf0, 0x0f, 0xc1, 0x07 };  /* lock xadd %eax,(%rdi) */
+	static const uint8_t lock_cmpxchg[] = { 0xf0, 0x48, 0x0f, 0xb1, 0x17 };
+	static const uint8_t xchg[] = { 0x87, 0x07 };                   /* xchg %eax,(%rdi) */
+	static const uint8_t xchg_reg[] = { 0x48, 0x87, 0xc3 };         /* xchg %rax,%rbx */
+	static const uint8_t lea[] = { 0x48, 0x8d, 0x47, 0x08 };         /* lea 8(%rdi),%rax */
+	struct lh_insn i;
+
+	CU_ASSERT_EQUAL_FATAL(lh_insn_open(NULL), 0);
+	i = d(lock_add, sizeof(lock_add));
+	CU_ASSERT(i.is_atomic && i.is_write);
+	i = d(lock_xadd, sizeof(lock_xadd));
+	CU_ASSERT(i.is_atomic && i.is_write && i.is_read);
+	CU_ASSERT_EQUAL(i.mem_size, 4);
+	i = d(lock_cmpxchg, sizeof(lock_cmpxchg));
+	CU_ASSERT(i.is_atomic);
+	CU_ASSERT_EQUAL(i.mem_size, 8);
+	i = d(xchg, sizeof(xchg));
+	CU_ASSERT(i.is_atomic && i.is_write);
+	i = d(xchg_reg, sizeof(xchg_reg));
+	CU_ASSERT(!i.has_mem && !i.is_atomic);
+	i = d(lea, sizeof(lea));
+	CU_ASSERT(!i.has_mem);
+}
+
+static void test_before(void)
+{
+	/* nop; nop; mov %eax,x(%rip): the trap's pc is after the store */
+	static const uint8_t code[] = { 0x90, 0x90, 0x89, 0x05, 0x10, 0x20, 0x00, 0x00 };
+	/* ... mov (%rdi),%rax; then lock xadd */
+	static const uint8_t code2[] = { 0x48, 0x8b, 0x07, 0xf0, 0x0f, 0xc1, 0x07 };
+	static const uint8_t none[] = { 0x90, 0x90, 0x90 };
+	struct lh_insn i;
+
+	CU_ASSERT_EQUAL_FATAL(lh_insn_open(NULL), 0);
+	CU_ASSERT_EQUAL(lh_insn_decode_before(code, sizeof(code), 0x401008, &i), 0);
+	CU_ASSERT_EQUAL(i.len, 6);
+	CU_ASSERT(i.is_write && !i.is_atomic);
+	CU_ASSERT_EQUAL(lh_insn_decode_before(code2, sizeof(code2), 0x401007, &i), 0);
+	CU_ASSERT_EQUAL(i.len, 4);
+	CU_ASSERT(i.is_atomic);
+	CU_ASSERT_EQUAL(lh_insn_decode_before(code2, 3, 0x401003, &i), 0);
+	CU_ASSERT(i.is_read && !i.is_write && !i.is_atomic);
+	CU_ASSERT_EQUAL(lh_insn_decode_before(none, sizeof(none), 0x401003, &i), -1);
+	/* garbage does not crash */
+	CU_ASSERT_EQUAL(lh_insn_decode_before(none, 0, 0x401003, &i), -1);
+}
+
+int main(void)
+{
+	static const struct cunit_test tests[] = {
+		{ "plain", test_plain },
+		{ "atomic", test_atomic },
+		{ "before", test_before },
+	};
+	return cunit_run("insn", tests, N_OF(tests));
+}
