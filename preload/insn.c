@@ -58,16 +58,38 @@ int lh_insn_decode(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *o
 	return 0;
 }
 
+/* x86 code cannot be decoded backwards for sure, but decoding forwards
+ * resynchronizes within a few instructions: decode from every start in
+ * the window, keep the starts whose run of instructions lands exactly on
+ * pc, and take the last instruction most of them agree on (ties: the
+ * longest).  It must access memory. */
 int lh_insn_decode_before(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *out)
 {
-	size_t k;
+	uint8_t votes[LH_INSN_BACK + 1];
+	size_t o, best = 0;
+	int best_votes = 0;
 
-	if (n > LH_INSN_MAX)
-		n = LH_INSN_MAX;
-	for (k = n; k >= 1; k--) {
-		if (lh_insn_decode(code + n - k, k, pc - k, out) == 0 && out->len == k && out->has_mem)
-			return 0;
+	if (n > LH_INSN_BACK)
+		n = LH_INSN_BACK;
+	memset(votes, 0, sizeof(votes));
+	for (o = 0; o < n; o++) {
+		size_t at = o, last = o;
+		struct lh_insn i;
+		while (at < n && lh_insn_decode(code + at, n - at, pc - n + at, &i) == 0 && i.len) {
+			last = at;
+			at += i.len;
+		}
+		if (at == n && votes[last] < 255)
+			votes[last]++;
 	}
+	for (o = 0; o < n; o++)
+		if (votes[o] > best_votes) {
+			best_votes = votes[o];
+			best = o;
+		}
+	if (best_votes && lh_insn_decode(code + best, n - best, pc - n + best, out) == 0 &&
+	    out->len == n - best && out->has_mem)
+		return 0;
 	memset(out, 0, sizeof(*out));
 	return -1;
 }

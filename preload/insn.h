@@ -15,7 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LH_INSN_MAX 15 /* the longest x86 instruction, in bytes */
+#define LH_INSN_MAX 15  /* the longest x86 instruction, in bytes */
+#define LH_INSN_BACK 32 /* bytes before a pc-after decoded to find the instruction */
 
 struct lh_insn {
 	uint8_t len;       /* instruction bytes */
@@ -41,11 +42,11 @@ int lh_insn_open(const struct lh_insn_mem *mem);
  * address pc.  0, or -1 when it does not decode. */
 int lh_insn_decode(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *out);
 /* the instruction ending just before pc (a hardware watchpoint reports the
- * pc after the access): code holds the n <= LH_INSN_MAX bytes before pc.
- * Tries the longest instruction that ends exactly at pc and accesses
- * memory (x86 code cannot be decoded backwards for sure; an instruction
- * with a memory operand that ends exactly at the trap is the access).
- * 0, or -1 when none fits. */
+ * pc after the access): code holds the n <= LH_INSN_BACK bytes before pc.
+ * x86 code cannot be decoded backwards for sure: decoding forwards from
+ * every start in the window, the last instruction most runs that land
+ * exactly on pc agree on is taken; it must access memory.  0, or -1 when
+ * none fits. */
 int lh_insn_decode_before(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *out);
 
 #endif
