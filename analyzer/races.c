@@ -199,6 +199,12 @@ void ra_analyze(const struct lr_log *log, struct fd_result *res)
 		struct ra_finding named;
 		char a[300], b[300], pk[620];
 
+		/* a sampled record on a variable declared atomic: the trap
+		 * source saw plain-looking moves of an atomic (x86 compiles
+		 * atomic loads and release stores to plain moves) */
+		if (r->r.detected_by != LH_RACE_BY_INSTRUMENTATION && r->r.var_kind == LH_VAR_GLOBAL &&
+		    sym_data_atomic(namer_ctx(&nm), r->r.addr))
+			continue;
 		var_key(&nm, r, key, RA_KEY_LEN, &named);
 		HASH_FIND_STR(groups, key, g);
 		if (!g) {

@@ -682,6 +682,65 @@ int sym_data_lookup(struct sym_ctx *s, uint64_t addr, struct sym_data *out)
 	return out->name != NULL;
 }
 
+/* the type of a DIE, through typedefs and cv-qualifiers: atomic? */
+static int type_is_atomic(Dwarf_Die *die)
+{
+	Dwarf_Attribute at;
+	Dwarf_Die t, cur = *die;
+	int depth;
+
+	for (depth = 0; depth < 16; depth++) {
+		const char *name;
+		if (!dwarf_attr_integrate(&cur, DW_AT_type, &at) || !dwarf_formref_die(&at, &t))
+			return 0;
+		switch (dwarf_tag(&t)) {
+		case DW_TAG_atomic_type:
+			return 1;
+		case DW_TAG_typedef:
+		case DW_TAG_const_type:
+		case DW_TAG_volatile_type:
+			cur = t;
+			continue;
+		case DW_TAG_structure_type:
+		case DW_TAG_class_type:
+			/* C++'s std::atomic<T> (and std::atomic_int, a typedef of it) */
+			name = dwarf_diename(&t);
+			return name && strncmp(name, "atomic<", 7) == 0;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+int sym_data_atomic(struct sym_ctx *s, uint64_t addr)
+{
+	struct sym_data d;
+	struct mod *m;
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias;
+
+	if (!sym_data_lookup(s, addr, &d))
+		return 0;
+	m = find_module(s, addr);
+	if (!m || m->state != MOD_OK)
+		return 0;
+	while ((cu = dwfl_module_nextcu(m->dm, cu, &bias)) != NULL) {
+		Dwarf_Die child;
+		if (dwarf_child(cu, &child) != 0)
+			continue;
+		do {
+			const char *name;
+			if (dwarf_tag(&child) != DW_TAG_variable)
+				continue;
+			name = dwarf_diename(&child);
+			if (name && strcmp(name, d.name) == 0 && type_is_atomic(&child))
+				return 1;
+		} while (dwarf_siblingof(&child, &child) == 0);
+	}
+	return 0;
+}
+
 size_t sym_lookup(struct sym_ctx *s, uint64_t pc, int is_return_addr,
                   struct sym_frame *out, size_t max_out)
 {

@@ -71,6 +71,13 @@ struct sym_data {
  * Not cached: callers look up each variable once. */
 int sym_data_lookup(struct sym_ctx *s, uint64_t addr, struct sym_data *out);
 
+/* 1 if the global variable at addr is declared atomic in the module's
+ * debug information (C11 _Atomic / atomic_int, C++ std::atomic<T>); 0 if
+ * not, or when there is no debug information.  Sampled race watching sees
+ * instructions, and on x86 atomic loads and release stores are plain
+ * moves: an access to an atomic variable is never a race. */
+int sym_data_atomic(struct sym_ctx *s, uint64_t addr);
+
 /* Warnings collected so far (missing file, build-id mismatch), one per
  * line, NUL-terminated; "" if none. */
 const char *sym_warnings(const struct sym_ctx *s);

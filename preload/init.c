@@ -154,6 +154,7 @@ static void fork_child(void)
 	}
 	/* the parent's watchpoints and userfaultfd are not the child's */
 	lh_watch_fork_child();
+	lh_smp_fork_child();
 	lh_in_shim--;
 }
 
@@ -163,6 +164,7 @@ static void at_exit(void)
 		return;
 	lh_in_shim++;
 	LH_RT_HOOK(lh_rt_at_exit());
+	lh_smp_stop(); /* no window is armed again */
 	lh_watch_shutdown(); /* wakes every thread a trap source holds */
 	lh_thr_at_exit();
 	lh_log_end(-1, 0);
@@ -223,6 +225,7 @@ static void lh_init_once(void)
 		lh_stk_find_deps(); /* before tracking starts */
 		lh_log_modules();
 		lh_thr_init_main();
+		lh_smp_init(); /* the hardware source needs it before any other thread */
 		pthread_atfork(fork_prepare, fork_parent, fork_child);
 		atexit(at_exit);
 		__atomic_store_n(&lh_ready, 1, __ATOMIC_RELEASE);

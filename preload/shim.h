@@ -554,6 +554,12 @@ LH_HIDDEN void lh_report_misuse_stack(int what, void *addr, int kind, uint32_t s
 LH_HIDDEN void lh_wd_kick(void);            /* start it if not running */
 LH_HIDDEN void lh_wd_thread_gone(void);     /* a thread left the registry */
 LH_HIDDEN void lh_wd_after_fork_child(void);
+
+/* ---- sampled race watching (sampler.c) ---- */
+LH_HIDDEN void lh_smp_init(void);       /* start-up, before other threads */
+LH_HIDDEN void lh_smp_kick(void);       /* a thread is created: start rotating */
+LH_HIDDEN void lh_smp_stop(void);       /* at exit, before the sources shut down */
+LH_HIDDEN void lh_smp_fork_child(void);
 LH_HIDDEN void lh_wd_self_deadlock(struct lh_thread *t, void *addr, int kind);
 LH_HIDDEN void lh_join_begin(pthread_t target, uintptr_t ra, uintptr_t cfa);
 

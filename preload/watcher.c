@@ -240,6 +240,15 @@ int wt_n_cands(const struct wt_core *w)
 	return w->n_live;
 }
 
+int wt_cand_range(const struct wt_core *w, int cand, uintptr_t *addr, uint32_t *size)
+{
+	if (cand < 0 || cand >= w->n_hi || !w->c[cand].kind)
+		return -1;
+	*addr = w->c[cand].addr;
+	*size = w->c[cand].size;
+	return 0;
+}
+
 int wt_cand_threads(const struct wt_core *w, int cand)
 {
 	if (cand < 0 || cand >= w->n_hi || !w->c[cand].kind)

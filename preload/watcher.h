@@ -170,6 +170,8 @@ int wt_cand_add(struct wt_core *w, enum wt_kind kind, uintptr_t addr, uint32_t s
  * it, which the caller disarms before the memory is reused, or -1. */
 int wt_cand_remove(struct wt_core *w, int cand);
 int wt_n_cands(const struct wt_core *w);
+/* its first byte and size; 0, or -1 for a free entry */
+int wt_cand_range(const struct wt_core *w, int cand, uintptr_t *addr, uint32_t *size);
 /* threads that touched the candidate in its windows (popcount of a mask) */
 int wt_cand_threads(const struct wt_core *w, int cand);
 /* should this allocation of `site` (its calling context) be sampled? */

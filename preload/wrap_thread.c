@@ -26,6 +26,7 @@ LH_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
 
 	LH_TELL(s = lh_thr_prepare((void *)fn, arg, 0, LH_RA));
 	LH_TELL(lh_wd_kick()); /* two threads can deadlock: watch from now on */
+	LH_TELL(lh_smp_kick()); /* two threads can race */
 	if (!s)
 		return lh_real.create(t, attr, fn, arg);
 	td = lh_thr_start_td(s, &id);
@@ -53,6 +54,7 @@ LH_EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
 
 	LH_TELL(s = lh_thr_prepare((void *)fn, arg, 1, LH_RA));
 	LH_TELL(lh_wd_kick());
+	LH_TELL(lh_smp_kick());
 	if (!s)
 		return lh_real.thrd_create(t, fn, arg);
 	td = lh_thr_start_td(s, &id);

@@ -671,6 +671,27 @@ static void test_sym_data_self(void)
 	sym_free(s);
 }
 
+/* atomics by declaration: _Atomic, a typedef of it, a const one */
+_Atomic int lh_race_atomic_plain;
+typedef _Atomic long lh_race_atomic_t;
+lh_race_atomic_t lh_race_atomic_typedef;
+volatile _Atomic(short) lh_race_atomic_volatile;
+
+static void test_sym_data_atomic(void)
+{
+	struct sym_ctx *s;
+
+	scan_objects();
+	s = ctx_with_objects();
+	CU_ASSERT_EQUAL(sym_data_atomic(s, (uint64_t)(uintptr_t)&lh_race_atomic_plain), 1);
+	CU_ASSERT_EQUAL(sym_data_atomic(s, (uint64_t)(uintptr_t)&lh_race_atomic_typedef), 1);
+	CU_ASSERT_EQUAL(sym_data_atomic(s, (uint64_t)(uintptr_t)&lh_race_atomic_volatile), 1);
+	CU_ASSERT_EQUAL(sym_data_atomic(s, (uint64_t)(uintptr_t)&lh_race_known_global[1]), 0);
+	CU_ASSERT_EQUAL(sym_data_atomic(s, (uint64_t)(uintptr_t)&lh_race_mu_a), 0);
+	CU_ASSERT_EQUAL(sym_data_atomic(s, 0x10), 0);
+	sym_free(s);
+}
+
 static void test_sym_data_shared_library(void)
 {
 	void *h = dlopen("libm.so.6", RTLD_NOW);
@@ -1039,6 +1060,7 @@ int main(void)
 		{ "fold: stack by owner, unknown", test_stack_and_unknown },
 		{ "fold: locks and order", test_locks_and_order },
 		{ "name: globals of this executable", test_sym_data_self },
+		{ "name: atomic globals by their declared type", test_sym_data_atomic },
 		{ "name: a global of libm", test_sym_data_shared_library },
 		{ "name: a global named and grouped", test_global_named_and_grouped },
 		{ "text: names, locks, both sides", test_text_names_locks_and_sides },

@@ -589,8 +589,17 @@ static void test_candidate_removed_while_armed(void)
 	CU_ASSERT_EQUAL(wt_cand_remove(W, c0), -1);
 	CU_ASSERT_EQUAL(wt_cand_remove(W, c1), -1); /* not armed */
 	CU_ASSERT_EQUAL(wt_n_cands(W), 0);
-	/* entries are reused */
-	CU_ASSERT(wt_cand_add(W, WT_ARG, 0x30000, 16, 2) >= 0);
+	{
+		uintptr_t a;
+		uint32_t n;
+		CU_ASSERT_EQUAL(wt_cand_range(W, c0, &a, &n), -1);
+		/* entries are reused */
+		c0 = wt_cand_add(W, WT_ARG, 0x30000, 16, 2);
+		CU_ASSERT(c0 >= 0);
+		CU_ASSERT_EQUAL(wt_cand_range(W, c0, &a, &n), 0);
+		CU_ASSERT_EQUAL(a, 0x30000);
+		CU_ASSERT_EQUAL(n, 16);
+	}
 	CU_ASSERT_EQUAL(wt_n_cands(W), 1);
 	SANE();
 }
