@@ -52,7 +52,8 @@
 
 #define LH_SMP_TICK_NS 1000000ull /* the rotation thread's period: 1 ms */
 #define LH_SMP_QUEUE 64           /* races found and not yet written */
-#define LH_SMP_SPIN 2000          /* tries for the core's lock in a trap before the hit is dropped */
+#define LH_SMP_LIVE_EVERY 4       /* ticks between two counts of the program's live threads */
+#define LH_SMP_SPIN 200           /* spins for the core's lock before each sched_yield */
 #define LH_SMP_STRIDE 4           /* a window watches the first byte of the next 4 of its
                                    * candidate: accesses of 4 bytes and more are all seen,
                                    * a race on bytes 1-3 of a word alone is missed */
@@ -74,8 +75,6 @@ static int n_queue, noted_queue;
 static int noted[WT_LIMIT_N];
 static uint32_t tags[WT_SLOTS]; /* the tag each hardware slot was armed with */
 static unsigned pending_disarm; /* slots the core ended from a hit */
-static uint64_t dropped_busy;   /* hits dropped: the core was busy (LH_SMP_SPIN) */
-static int noted_busy;
 static uintptr_t exe_code_lo, exe_code_hi; /* the executable's code */
 static uintptr_t watched[WT_SLOTS]; /* the byte each hardware slot watches */
 
@@ -87,31 +86,51 @@ static uint64_t prog_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The core's lock.  Every holder has all signals blocked (core_enter;
+ * the rotation thread blocks them for good) and, holding it, neither
+ * waits for anything nor touches the program's memory (the core and the
+ * decoder read none of it), so a holder always finishes once it runs: a
+ * thread waiting for it (in a SIGTRAP handler too) waits for a bounded
+ * piece of code, spinning LH_SMP_SPIN times, then giving its CPU away
+ * (a descheduled holder on a loaded machine).  No hit is dropped. */
 static void spin_lock(void)
 {
+	int i = 0;
+
 	while (__atomic_exchange_n(&core_spin, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&core_spin, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
-}
-
-/* in a signal handler: never wait long for a holder that may be
- * descheduled (the spinning thread would only keep it from running);
- * give up after LH_SMP_SPIN tries */
-static int spin_trylock(void)
-{
-	int i;
-
-	for (i = 0; i < LH_SMP_SPIN; i++) {
-		if (!__atomic_exchange_n(&core_spin, 1, __ATOMIC_ACQUIRE))
-			return 1;
-		__builtin_ia32_pause();
-	}
-	return 0;
+		while (__atomic_load_n(&core_spin, __ATOMIC_RELAXED)) {
+			if (++i < LH_SMP_SPIN) {
+				__builtin_ia32_pause();
+			} else {
+				i = 0;
+				syscall(SYS_sched_yield);
+			}
+		}
 }
 
 static void spin_unlock(void)
 {
 	__atomic_store_n(&core_spin, 0, __ATOMIC_RELEASE);
+}
+
+/* a program thread (or its SIGTRAP handler) takes the core: no signal
+ * handler of the program runs while it holds the lock (one that waited
+ * for another thread would make that thread wait for the lock forever) */
+static void core_enter(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, old, _NSIG / 8);
+	in_core = 1;
+	spin_lock();
+}
+
+static void core_leave(const sigset_t *old)
+{
+	spin_unlock();
+	in_core = 0;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, _NSIG / 8);
 }
 
 /* ---- the core's hooks (called with the spin lock held) ---- */
@@ -178,6 +197,7 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	const struct wt_window *win;
 	enum wt_action a;
 	uint64_t hold = 0;
+	sigset_t old;
 	int i;
 
 	(void)ctx;
@@ -192,16 +212,10 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	/* the code before the pc, read without a load that could fault */
 	if (lh_watch_read(h->pc - LH_INSN_BACK, code, sizeof(code)) != 0)
 		return 0;
-	in_core = 1;
-	if (!spin_trylock()) {
-		__atomic_add_fetch(&dropped_busy, 1, __ATOMIC_RELAXED);
-		in_core = 0;
-		return 0;
-	}
+	core_enter(&old);
 	win = wt_slot(core, h->slot);
 	if (lh_insn_decode_before(code, sizeof(code), h->pc, &in) != 0 || !win || win->cand < 0) {
-		spin_unlock();
-		in_core = 0;
+		core_leave(&old);
 		return 0;
 	}
 	memset(&wh, 0, sizeof(wh));
@@ -224,21 +238,20 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 		hold = hold_ns;
 	else if (a == WT_DISARM)
 		pending_disarm |= 1u << h->slot;
-	spin_unlock();
-	in_core = 0;
+	core_leave(&old);
 	return hold;
 }
 
 static void sink_released(void *ctx, const struct lh_watch_hit *h)
 {
+	sigset_t old;
+
 	(void)ctx;
 	if (in_core || h->slot >= WT_SLOTS)
 		return;
-	in_core = 1;
-	spin_lock();
+	core_enter(&old);
 	wt_hold_end(core, h->slot, h->window);
-	spin_unlock();
-	in_core = 0;
+	core_leave(&old);
 }
 
 /* ---- the rotation thread ---- */
@@ -311,7 +324,8 @@ static void write_race(const struct queued *q)
 	lh_log_record(LH_REC_RACE, &rec, sizeof(rec), NULL, 0, NULL, 0);
 }
 
-static void tick(void)
+/* arm: fill the free slots (0: only write what was found) */
+static void tick(int arm)
 {
 	struct queued out[LH_SMP_QUEUE];
 	int n_out, i, q_full;
@@ -332,7 +346,7 @@ static void tick(void)
 			lh_watch_hw_disarm((unsigned)i);
 			wt_disarm(core, i, now);
 		}
-		if (wt_slot(core, i)->cand < 0) {
+		if (arm && wt_slot(core, i)->cand < 0) {
 			struct wt_window win;
 			if (wt_arm(core, i, LH_SMP_STRIDE, now, &win) == 0) {
 				/* one byte of the word, inside the candidate: a
@@ -362,11 +376,6 @@ static void tick(void)
 	for (i = 1; i < WT_LIMIT_N; i++)
 		if (__atomic_exchange_n(&noted[i], 0, __ATOMIC_RELAXED))
 			lh_log_note("%s", limit_text((enum wt_limit)i));
-	if (!noted_busy && __atomic_load_n(&dropped_busy, __ATOMIC_RELAXED)) {
-		noted_busy = 1;
-		lh_log_note("race watching: hits arrived while another was being decided and were "
-		            "dropped (LH_SMP_SPIN)");
-	}
 	if (q_full && q_full != 2) {
 		noted_queue = 2;
 		lh_log_note("race watching: more than LH_SMP_QUEUE (%d) races found between two "
@@ -374,9 +383,40 @@ static void tick(void)
 	}
 }
 
+/* the program's threads that have not begun to exit */
+static int count_live(void)
+{
+	struct lh_thread *t;
+	int live = 0;
+
+	lh_mu_lock(&lh_thr_mu);
+	for (t = lh_thr_list; t && live < 2; t = t->next)
+		if (!t->exiting)
+			live++;
+	lh_mu_unlock(&lh_thr_mu);
+	return live;
+}
+
+/* every window ends (nothing armed while no rotation thread runs) */
+static void end_all_windows(void)
+{
+	uint64_t now = prog_ns();
+	int i;
+
+	spin_lock();
+	for (i = 0; i < WT_SLOTS; i++)
+		if (wt_slot(core, i)->cand >= 0) {
+			lh_watch_hw_disarm((unsigned)i);
+			wt_disarm(core, i, now);
+		}
+	pending_disarm = 0;
+	spin_unlock();
+}
+
 static void *rotation_main(void *arg)
 {
 	struct timespec ts = { 0, (long)LH_SMP_TICK_NS };
+	unsigned n = 0;
 
 	(void)arg;
 	in_core = 0;
@@ -384,8 +424,23 @@ static void *rotation_main(void *arg)
 	for (;;) {
 		if (__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)) /* exact mode sees every access */
 			break;
-		tick();
+		tick(1);
 		nanosleep(&ts, NULL);
+		if (++n % LH_SMP_LIVE_EVERY == 0 && count_live() <= 1) {
+			/* One thread cannot race.  Nor may this thread outlive the
+			 * program's: glibc ends a process whose main called
+			 * pthread_exit when its last thread is gone, and counts
+			 * this one.  A later thread creation starts rotating
+			 * again (lh_smp_kick); the watchdog's hand-over. */
+			int zero = 0;
+			end_all_windows();
+			tick(0); /* the races found before */
+			__atomic_store_n(&smp_started, 0, __ATOMIC_SEQ_CST);
+			if (count_live() <= 1 ||
+			    !__atomic_compare_exchange_n(&smp_started, &zero, 1, 0, __ATOMIC_SEQ_CST,
+			                                 __ATOMIC_SEQ_CST))
+				break;
+		}
 	}
 	return NULL;
 }
@@ -553,18 +608,17 @@ void lh_smp_kick(void)
 
 void lh_smp_stop(void)
 {
+	sigset_t old;
 	int i;
 
 	if (!__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE))
 		return;
-	in_core = 1;
-	spin_lock();
+	core_enter(&old);
 	smp_stopped = 1;
 	for (i = 0; i < WT_SLOTS; i++)
 		if (wt_slot(core, i)->cand >= 0)
 			lh_watch_hw_disarm((unsigned)i);
-	spin_unlock();
-	in_core = 0;
+	core_leave(&old);
 }
 
 /* fork child: the rotation thread is gone and the sources were re-opened

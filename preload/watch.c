@@ -354,7 +354,10 @@ static int hw_install_handler(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigtrap;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	/* no SA_ONSTACK: an alternate signal stack is the program's (it may
+	 * be small, or unwritable on purpose); a trap runs on the stack the
+	 * thread is on */
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	if (real_sigaction_fn()(SIGTRAP, &sa, &old) != 0)
 		return -errno;
@@ -1075,7 +1078,6 @@ void lh_watch_fork_child(void)
 void lh_watch_shutdown(void)
 {
 	unsigned got = __atomic_exchange_n(&sources, 0, __ATOMIC_ACQ_REL), i;
-	uint64_t stale = __atomic_load_n(&hw_stale, __ATOMIC_RELAXED);
 
 	if (got & LH_WSRC_HW) {
 		lh_mu_lock(&hw_mu);
@@ -1084,9 +1086,8 @@ void lh_watch_shutdown(void)
 			hw_modify(i, (uintptr_t)&hw_park[i], 8, 0, 0);
 		}
 		lh_mu_unlock(&hw_mu);
-		if (stale)
-			lh_log_note("race watching: %llu late hardware traps dropped (the slot had moved)",
-			            (unsigned long long)stale);
+		/* late traps (hw_stale) are no note: each belongs to a window
+		 * that had ended, like an access outside any window */
 	}
 	if (got & LH_WSRC_WP) {
 		lh_mu_lock(&wp_mu);
