@@ -62,6 +62,7 @@ static const struct lh_edge_io shim_io = {
 	.write_lock = shim_write_lock,
 	.write_edge = shim_write_edge,
 	.now_ns = lh_now_ns,
+	.trace = lh_stk_trace,
 };
 
 /* ---- identities ---- */

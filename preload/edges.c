@@ -54,6 +54,10 @@ struct kset {
 	size_t used;    /* under lh_edge_mu */
 };
 static struct kset ctx_by_thread, threads_by_ctx, pairs_by_site, kinds_seen, kinds_by_edge;
+/* The stacks of a call-site pair (below, site_stacks): key -> to_stack, and
+ * key -> from_stack | LH_SITE_PARTIAL.  Read and written under lh_edge_mu. */
+static struct kset to_stack_by_site, from_stack_by_site;
+#define LH_SITE_PARTIAL 0x80000000u
 
 /* caller holds lh_edge_mu */
 static uint32_t *kset_get(struct kset *s, uint64_t key, int *is_new)
@@ -199,6 +203,10 @@ struct edge_ctx {
 	struct lh_frames frames; /* unwound lazily, once per acquisition */
 	int unwound;
 	uint32_t to_stack;
+	/* the return addresses alone, traced lazily, once per acquisition */
+	int traced, n_ips;
+	uint64_t path; /* their hash from the acquiring call outwards, 0 none */
+	uintptr_t ips[LH_MAX_FRAMES + 16];
 };
 
 /* A new kind of context for an edge (kinds: docs/DESIGN.md section 8, the
@@ -228,6 +236,50 @@ static void count_kind(const struct lh_held *h, uint64_t to_id, unsigned to_mode
 	}
 }
 
+/* The stacks of an edge come from its two call paths, not from its two
+ * locks: a program that takes many pairs of lock instances at the same two
+ * call sites (an item lock, then an LRU lock) would otherwise unwind for
+ * every new pair, and an unwind that finds each frame's stack pointer (the
+ * held stack needs them) costs microseconds.  The return addresses alone
+ * (io->trace) cost a fraction of that.  They name the acquired stack
+ * exactly; with the held call's return address and its distance from the
+ * acquiring call's frame (a->cfa - h->cfa: the frames between them are
+ * these very functions) they also fix which frame took the held lock.  So
+ * the first edge at such a key unwinds and remembers its two stack ids, and
+ * every later edge at the key reuses them, into any locks, from any thread.
+ * The instance-level edge is still recorded.  0: no trace, or the
+ * acquiring call is not in it (then every new edge unwinds).  Limit: a
+ * function whose frame changes size (alloca, variable-length arrays)
+ * between the two calls can make the key name the first such edge's held
+ * stack. */
+static uint64_t path_hash(struct edge_ctx *ec, uintptr_t to_ra)
+{
+	uint64_t hsh = 0x5bd1e9955bd1e995ull;
+	int i, j;
+
+	for (i = 0; i < ec->n_ips; i++)
+		if (ec->ips[i] == to_ra)
+			break;
+	if (i == ec->n_ips)
+		return 0;
+	for (j = i; j < ec->n_ips; j++)
+		hsh = mix(hsh, ec->ips[j]);
+	return hsh | 1;
+}
+
+static uint64_t site_stacks_key(const struct lh_edge_io *io, struct edge_ctx *ec,
+                                const struct lh_held *h, const struct lh_acq *a)
+{
+	if (!ec->traced) {
+		ec->traced = 1;
+		ec->n_ips = io->trace ? io->trace(ec->ips, (int)(sizeof(ec->ips) / sizeof(ec->ips[0]))) : 0;
+		ec->path = ec->n_ips > 0 ? path_hash(ec, a->ra) : 0;
+	}
+	if (!ec->path)
+		return 0;
+	return mix(ec->path, mix(h->ra, (uint64_t)(a->cfa - h->cfa))) | 1;
+}
+
 static void record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, struct lh_lock *lk,
                         uint64_t id, const struct lh_acq *a, uint64_t key, uint64_t gates,
                         struct edge_ctx *ec)
@@ -235,7 +287,8 @@ static void record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i,
 	struct lh_held *h = &t->held[i];
 	struct lh_rec_edge e;
 	struct lh_rec_gate g_out[LH_MAX_GATES];
-	uint32_t *nthreads, *seen;
+	uint32_t *nthreads, *seen, *to_known, *from_known;
+	uint64_t site;
 	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
 	int is_new, partial = 0, g, j;
 	static int gates_noted;
@@ -286,15 +339,34 @@ static void record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i,
 		goto out;
 	val_set(nthreads, val_get(nthreads) + 1);
 	count_kind(h, id, to_mode, gates);
-	if (!ec->unwound) {
-		io->unwind(&ec->frames);
-		ec->to_stack = io->stack_of(&ec->frames, a->ra, a->cfa, &partial);
-		ec->unwound = 1;
-	}
 	memset(&e, 0, sizeof(e));
-	e.to_stack = ec->to_stack;
-	partial = 0;
-	e.from_stack = io->stack_of(&ec->frames, h->ra, h->cfa, &partial);
+	site = site_stacks_key(io, ec, h, a);
+	to_known = site ? kset_peek(&to_stack_by_site, site) : NULL;
+	from_known = site ? kset_peek(&from_stack_by_site, site) : NULL;
+	if (to_known && from_known) {
+		e.to_stack = val_get(to_known);
+		e.from_stack = val_get(from_known) & ~LH_SITE_PARTIAL;
+		partial = (val_get(from_known) & LH_SITE_PARTIAL) != 0;
+	} else {
+		if (!ec->unwound) {
+			io->unwind(&ec->frames);
+			ec->to_stack = io->stack_of(&ec->frames, a->ra, a->cfa, &partial);
+			ec->unwound = 1;
+		}
+		e.to_stack = ec->to_stack;
+		partial = 0;
+		e.from_stack = io->stack_of(&ec->frames, h->ra, h->cfa, &partial);
+		/* only a real unwind is shared (a short stack gave call sites only) */
+		if (site && ec->frames.n > 0 && e.to_stack && e.from_stack &&
+		    !(e.from_stack & LH_SITE_PARTIAL)) {
+			uint32_t *tv = kset_get(&to_stack_by_site, site, &is_new);
+			uint32_t *fv = tv ? kset_get(&from_stack_by_site, site, &is_new) : NULL;
+			if (tv && fv) {
+				val_set(tv, e.to_stack);
+				val_set(fv, e.from_stack | (partial ? LH_SITE_PARTIAL : 0));
+			}
+		}
+	}
 	e.from_lock = h->lock_id;
 	e.to_lock = id;
 	e.thread_id = t->id;
@@ -349,6 +421,7 @@ static void add_edges(const struct lh_edge_io *io, struct lh_thread *t, struct l
 	for (i = 0; i < t->n_held; i++)
 		all_gates += gate_term(&t->held[i]);
 	ec.unwound = 0;
+	ec.traced = 0;
 	for (i = 0; i < t->n_held; i++) {
 		const struct lh_held *h = &t->held[i];
 		uint64_t gates = all_gates - gate_term(h);
@@ -486,4 +559,7 @@ void lh_edge_after_fork_child(void)
 	memset(&pairs_by_site, 0, sizeof(pairs_by_site));
 	memset(&kinds_seen, 0, sizeof(kinds_seen));
 	memset(&kinds_by_edge, 0, sizeof(kinds_by_edge));
+	/* the stack ids stay valid, but the child's log must get their records */
+	memset(&to_stack_by_site, 0, sizeof(to_stack_by_site));
+	memset(&from_stack_by_site, 0, sizeof(from_stack_by_site));
 }

@@ -374,6 +374,9 @@ LH_HIDDEN uint32_t lh_stk_capture(uintptr_t ra);
 /* Intern a stack given as pcs; writes the record if new. */
 LH_HIDDEN uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags);
 LH_HIDDEN void lh_stk_unwind(struct lh_frames *f);
+/* the current stack's return addresses only, no stack pointers: fast (0 if too
+ * little stack is left) */
+LH_HIDDEN int lh_stk_trace(uintptr_t *ips, int max);
 /* The part of an unwind that belongs to the acquisition whose caller had
  * stack pointer cfa and return address ra; *partial is set when the caller
  * frame is no longer on the stack and only ra is known. */
@@ -487,6 +490,9 @@ struct lh_edge_io {
 	void (*write_edge)(struct lh_thread *t, const struct lh_rec_edge *e,
 	                   const struct lh_rec_gate *gates, int n_gates);
 	uint64_t (*now_ns)(void);
+	/* the current stack's return addresses only (cheaper than unwind);
+	 * how many, 0 if none; NULL: not available (every new edge unwinds) */
+	int (*trace)(uintptr_t *ips, int max);
 };
 enum lh_acq_result {
 	LH_ACQ_PUSHED = 1,  /* now held (edges recorded unless a trylock) */

@@ -221,6 +221,21 @@ uint32_t lh_stk_capture(uintptr_t ra)
 	return lh_stk_intern((const uintptr_t *)buf + i, n - i, 0);
 }
 
+int lh_stk_trace(uintptr_t *ips, int max)
+{
+	int n;
+
+	if (lh_stack_is_short())
+		return 0;
+	lh_in_shim++;
+	lh_unwinding++;
+	unw_setup();
+	n = unw_backtrace((void **)ips, max);
+	lh_unwinding--;
+	lh_in_shim--;
+	return n > 0 ? n : 0;
+}
+
 void lh_stk_unwind(struct lh_frames *f)
 {
 	unw_context_t uc;

@@ -31,11 +31,14 @@ static int n_edges;
 static uint64_t locks_written[1024];
 static int n_locks_written;
 static int n_unwinds;
+/* set: the unwinder finds frames, and each stack names the unwind it came
+ * from (bits 16 and up), so a stack reused from an earlier unwind shows */
+static int real_unwinds;
 
 static void io_unwind(struct lh_frames *f)
 {
 	n_unwinds++;
-	f->n = 0;
+	f->n = real_unwinds ? 1 : 0;
 }
 
 /* a "stack" per call site: the low bits of the return address */
@@ -43,7 +46,7 @@ static uint32_t io_stack_of(const struct lh_frames *f, uintptr_t ra, uintptr_t c
 {
 	(void)f;
 	*partial = cfa == 0;
-	return (uint32_t)(ra & 0xffff);
+	return (uint32_t)(ra & 0xffff) | (real_unwinds ? (uint32_t)n_unwinds << 16 : 0);
 }
 
 static void io_write_lock(const struct lh_rec_lock *r)
@@ -69,7 +72,7 @@ static uint64_t io_now(void)
 	return 42;
 }
 
-static const struct lh_edge_io io = { io_unwind, io_stack_of, io_write_lock, io_write_edge, io_now };
+static const struct lh_edge_io io = { io_unwind, io_stack_of, io_write_lock, io_write_edge, io_now, NULL };
 
 /* a fresh start: empty global sets (as in a forked child), a new log epoch */
 static void fresh(void)
@@ -551,6 +554,97 @@ static void test_lock_record_per_identity(void)
 	free(t);
 }
 
+/* the return addresses the trace finds: a frame of the shim, then the
+ * acquiring call's ra, then trace_callers */
+static uintptr_t trace_callers[2] = { 0x5000, 0x6000 };
+
+static int io_trace(uintptr_t *ips, int max)
+{
+	CU_ASSERT_FATAL(max >= 4);
+	ips[0] = 0x1; /* inside the shim: not part of the path */
+	ips[1] = 0x200;
+	ips[2] = trace_callers[0];
+	ips[3] = trace_callers[1];
+	return 4;
+}
+
+static const struct lh_edge_io io_traced = { io_unwind, io_stack_of, io_write_lock, io_write_edge,
+	                                     io_now, io_trace };
+
+static void pair_at(const struct lh_edge_io *use, struct lh_thread *t, void *a, void *b,
+                    uintptr_t cfa_a, uintptr_t cfa_b)
+{
+	struct lh_acq qa = acq_of(a, LH_LOCK_MUTEX, 0, 0, 0x100);
+	struct lh_acq qb = acq_of(b, LH_LOCK_MUTEX, 0, 0, 0x200);
+	struct lh_lock *la = lh_lid_get(t, a), *lb = lh_lid_get(t, b);
+
+	qa.cfa = cfa_a;
+	qb.cfa = cfa_b;
+	lh_edge_acquired(use, t, la, lh_lid_id(la, LH_LOCK_MUTEX, 0), &qa);
+	lh_edge_acquired(use, t, lb, lh_lid_id(lb, LH_LOCK_MUTEX, 0), &qb);
+	UNLOCK(t, b);
+	UNLOCK(t, a);
+}
+
+/* New pairs of lock instances on call paths already unwound reuse their
+ * stacks: one unwind per acquiring path (its return addresses) and held
+ * call (its ra and its distance from the acquiring frame), shared by
+ * threads; other callers or another distance unwind again; without a
+ * trace every new edge unwinds; a forked child unwinds again. */
+static void test_stacks_per_call_path(void)
+{
+	struct lh_thread *t = thread(16), *u = thread(17);
+	void *l[10];
+	int i;
+
+	for (i = 0; i < 10; i++)
+		l[i] = new_lock(LH_LOCK_MUTEX, 0);
+	fresh();
+	real_unwinds = 1;
+	pair_at(&io_traced, t, l[0], l[1], 0x7100, 0x7000);
+	CU_ASSERT_EQUAL_FATAL(n_edges, 1);
+	CU_ASSERT_EQUAL(n_unwinds, 1);
+	pair_at(&io_traced, t, l[2], l[3], 0x7100, 0x7000); /* new locks, same paths */
+	CU_ASSERT_EQUAL_FATAL(n_edges, 2);
+	CU_ASSERT_EQUAL(n_unwinds, 1);
+	CU_ASSERT_EQUAL(edges[1].e.from_stack, edges[0].e.from_stack);
+	CU_ASSERT_EQUAL(edges[1].e.to_stack, edges[0].e.to_stack);
+	CU_ASSERT_EQUAL(edges[1].e.from_lock, id_of(l[2]));
+	CU_ASSERT_EQUAL(edges[1].e.to_lock, id_of(l[3]));
+	/* another thread, its stack elsewhere, the same paths */
+	pair_at(&io_traced, u, l[4], l[5], 0x9100, 0x9000);
+	CU_ASSERT_EQUAL_FATAL(n_edges, 3);
+	CU_ASSERT_EQUAL(n_unwinds, 1);
+	CU_ASSERT_EQUAL(edges[2].e.to_stack, edges[0].e.to_stack);
+	CU_ASSERT_EQUAL(edges[2].e.thread_id, 17);
+	/* the same call sites reached from another caller */
+	trace_callers[1] = 0x6100;
+	pair_at(&io_traced, t, l[4], l[6], 0x7100, 0x7000);
+	CU_ASSERT_EQUAL_FATAL(n_edges, 4);
+	CU_ASSERT_EQUAL(n_unwinds, 2);
+	CU_ASSERT_NOT_EQUAL(edges[3].e.to_stack, edges[0].e.to_stack);
+	trace_callers[1] = 0x6000;
+	/* the held lock taken in another frame */
+	pair_at(&io_traced, t, l[0], l[7], 0x7200, 0x7000);
+	CU_ASSERT_EQUAL_FATAL(n_edges, 5);
+	CU_ASSERT_EQUAL(n_unwinds, 3);
+	CU_ASSERT_NOT_EQUAL(edges[4].e.from_stack, edges[0].e.from_stack);
+	/* no trace: every new edge unwinds */
+	pair_at(&io, t, l[8], l[9], 0x7100, 0x7000);
+	pair_at(&io, t, l[1], l[8], 0x7100, 0x7000);
+	CU_ASSERT_EQUAL(n_edges, 7);
+	CU_ASSERT_EQUAL(n_unwinds, 5);
+	/* a forked child's log has none of the parent's stacks */
+	fresh();
+	real_unwinds = 1;
+	pair_at(&io_traced, t, l[5], l[6], 0x7100, 0x7000);
+	CU_ASSERT_EQUAL(n_edges, 1);
+	CU_ASSERT_EQUAL(n_unwinds, 1);
+	real_unwinds = 0;
+	free(t);
+	free(u);
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -569,6 +663,7 @@ int main(void)
 		{ "context_kinds_noted", test_context_kinds_noted },
 		{ "after_fork", test_after_fork },
 		{ "lock_record_per_identity", test_lock_record_per_identity },
+		{ "stacks_per_call_path", test_stacks_per_call_path },
 	};
 	return cunit_run("edges", tests, N_OF(tests));
 }
