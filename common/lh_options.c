@@ -24,6 +24,8 @@ void lh_options_default(struct lh_options *o)
 	o->stack_depth = 32;
 	o->quiet = 0;
 	o->exit_report = 1;
+	o->heap_guards = 0;
+	o->heap_dense = 4; /* GH_SITE_DENSE_DEFAULT */
 }
 
 static int parse_int(const char *v, size_t len, long lo, long hi, int *out)
@@ -80,6 +82,8 @@ static const struct opt_desc opts[] = {
 	{ "stack_depth", O_INT, OFF(stack_depth), 1, LH_MAX_FRAMES },
 	{ "quiet", O_BOOL, OFF(quiet), 0, 0 },
 	{ "exit_report", O_BOOL, OFF(exit_report), 0, 0 },
+	{ "heap_guards", O_INT, OFF(heap_guards), 0, 512 /* GH_MAX_LIVE */ },
+	{ "heap_dense", O_INT, OFF(heap_dense), 1, 1000000000 },
 };
 
 /* parse into a copy: a string with any bad option changes nothing */

@@ -25,6 +25,11 @@ struct lh_options {
 	int quiet;                 /* 1: the shim prints nothing but warnings */
 	int exit_report;           /* 1: a program linked with the shim (lockhound cc)
 	                            * reports at exit (preload/exitreport.c) */
+	int heap_guards;           /* sampled heap blocks on pages of their own at
+	                            * once (preload/gheap.h, at most GH_MAX_LIVE);
+	                            * 0: none */
+	int heap_dense;            /* looks at an allocation site that are all
+	                            * sampled before it is thinned out */
 };
 
 void lh_options_default(struct lh_options *o);

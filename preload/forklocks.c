@@ -27,6 +27,10 @@
  *   7. lh_lid_grow_mu  lockid.c: growing the lock table (9)
  *   8. lh_mis_seen_mu  misuse.c: misuse call sites seen (nothing inside)
  *   9. lh_alloc_spin   alloc.c: the bump allocator (nothing inside)
+ *  10. lh_gh_spin      wrap_malloc.c: the sampled-heap picker (nothing inside;
+ *                      only ever tried, so taking it anywhere cannot
+ *                      deadlock: here it keeps a child from inheriting a
+ *                      picker table half-changed)
  *
  * Not here: init.c's init_mu (start-up only, done before any fork the shim
  * sees), and the exact mode's locks, which lh_rt_fork_prepare takes first
@@ -41,6 +45,7 @@ const struct lh_fork_lock lh_fork_locks[] = {
 	MU(lh_edge_mu),     MU(lh_thr_mu),      MU(lh_stk_mu),
 	MU(lh_mods_mu),     MU(lh_cond_mu),     MU(lh_log_mu),
 	MU(lh_lid_grow_mu), MU(lh_mis_seen_mu), SPIN(lh_alloc_spin),
+	SPIN(lh_gh_spin),
 };
 const size_t lh_n_fork_locks = sizeof(lh_fork_locks) / sizeof(lh_fork_locks[0]);
 

@@ -166,6 +166,7 @@ static void at_exit(void)
 	LH_RT_HOOK(lh_rt_at_exit());
 	lh_smp_stop(); /* no window is armed again */
 	lh_watch_shutdown(); /* wakes every thread a trap source holds */
+	lh_gh_at_exit();
 	lh_thr_at_exit();
 	lh_log_end(-1, 0);
 	lh_in_shim--;
@@ -225,6 +226,8 @@ static void lh_init_once(void)
 		lh_stk_find_deps(); /* before tracking starts */
 		lh_log_modules();
 		lh_thr_init_main();
+		if (lh_opt.races)
+			lh_gh_start((unsigned)lh_opt.heap_guards, (unsigned)lh_opt.heap_dense);
 		lh_smp_init(); /* the hardware source needs it before any other thread */
 		pthread_atfork(fork_prepare, fork_parent, fork_child);
 		atexit(at_exit);

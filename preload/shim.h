@@ -167,6 +167,7 @@ extern pthread_mutex_t lh_cond_mu LH_HIDDEN;     /* condtab.c */
 extern pthread_mutex_t lh_lid_grow_mu LH_HIDDEN; /* lockid.c */
 extern pthread_mutex_t lh_mis_seen_mu LH_HIDDEN; /* misuse.c */
 extern int lh_alloc_spin LH_HIDDEN;              /* alloc.c */
+extern int lh_gh_spin LH_HIDDEN;                 /* wrap_malloc.c */
 struct lh_fork_lock {
 	const char *name;
 	pthread_mutex_t *mu; /* a mutex, or */
@@ -412,6 +413,13 @@ LH_HIDDEN void lh_log_end(int status, uint32_t flags); /* flags: LH_END_* */
 /* decide whether this process reports at exit, and where its log goes;
  * after the options, before the log is opened */
 LH_HIDDEN void lh_xr_init(void);
+/* sampled heap blocks (wrap_malloc.c, gheap.h): start sampling with a
+ * budget of max_live guarded blocks (0: off); stop; the limit notes at
+ * exit; whether p is a guarded block in flight */
+LH_HIDDEN void lh_gh_start(unsigned max_live, unsigned dense);
+LH_HIDDEN void lh_gh_stop(void);
+LH_HIDDEN void lh_gh_at_exit(void);
+LH_HIDDEN int lh_gh_owns(const void *p);
 LH_HIDDEN int lh_xr_active(void);   /* 1: this process reports itself */
 LH_HIDDEN int lh_xr_temp_log(void); /* 1: the log is in a private temporary directory */
 /* run the analyzer on this process's log (and ended children's) and print

@@ -12,8 +12,9 @@
  * (lh_rt_free: its shadow is cleared, it leaves the heap-block table).
  *
  * Limit: C code that frees a struct holding a pthread mutex it never
- * destroyed is not seen (free() is not interposed: the dynamic loader calls
- * it before any interposer can be ready).
+ * destroyed is not seen: free() is interposed (wrap_malloc.c) only to take
+ * back sampled heap blocks, and tells the core nothing (the dynamic loader
+ * calls it before the shim is ready).
  */
 #include "wrap.h"
 

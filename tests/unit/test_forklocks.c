@@ -21,6 +21,7 @@
 static const void *const all_locks[] = {
 	&lh_edge_mu, &lh_thr_mu, &lh_stk_mu, &lh_mods_mu, &lh_cond_mu,
 	&lh_log_mu, &lh_lid_grow_mu, &lh_mis_seen_mu, &lh_alloc_spin,
+	&lh_gh_spin,
 };
 
 static const void *lock_ptr(const struct lh_fork_lock *l)
@@ -89,8 +90,9 @@ static void test_order_follows_nesting(void)
 		CU_ASSERT(a >= 0 && b >= 0);
 		CU_ASSERT(a < b);
 	}
-	/* the spin is innermost: nothing is taken while it is held */
-	CU_ASSERT_PTR_EQUAL(lock_ptr(&lh_fork_locks[lh_n_fork_locks - 1]), &lh_alloc_spin);
+	/* the spins are innermost: nothing is taken while one is held */
+	CU_ASSERT_PTR_EQUAL(lock_ptr(&lh_fork_locks[lh_n_fork_locks - 2]), &lh_alloc_spin);
+	CU_ASSERT_PTR_EQUAL(lock_ptr(&lh_fork_locks[lh_n_fork_locks - 1]), &lh_gh_spin);
 }
 
 static void test_lock_unlock_reset(void)

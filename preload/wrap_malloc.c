@@ -1,0 +1,535 @@
+/*
+ * wrap_malloc.c - the malloc family, interposed, for sampled heap blocks
+ * (gheap.h): a small fraction of the program's allocations get pages of
+ * their own from a pool the shim maps, so that sampled race watching can
+ * write-protect or watch one block and nothing else.  Every other
+ * allocation goes to the next malloc in the search order (the C library's,
+ * or a replacement allocator loaded after the shim), found with
+ * dlsym(RTLD_NEXT) at the first call.
+ *
+ * Cost when not sampling: malloc, calloc and the aligned forms decrement a
+ * per-thread countdown and call the next allocator; free, realloc and
+ * malloc_usable_size compare the pointer with the pool's range.  The
+ * countdown reaching zero is a look (gh_pick), under a spin lock that is
+ * only tried (a busy lock: not sampled), so an allocation never waits:
+ * not for another thread, not in a fork handler, not in a signal handler.
+ *
+ * What the program sees does not change:
+ *  - a guarded block starts at its slot's first byte: aligned to a page,
+ *    so malloc's 16 bytes and every alignment up to a page hold (bigger
+ *    alignments, invalid ones and blocks bigger than a slot go to the next
+ *    allocator, which gives them their usual result or error);
+ *  - malloc_usable_size is the size asked for; realloc within the slot
+ *    stays in place, beyond it moves the bytes to the next allocator's
+ *    block; realloc(p, 0) frees and returns NULL, as glibc does;
+ *  - calloc's block is zero: a slot's pages are always zero when it is
+ *    claimed (never touched, or returned with MADV_DONTNEED at free);
+ *  - errno is the program's: the system calls here save and restore it;
+ *  - fork: the pool is private anonymous memory, copied like the rest of
+ *    the heap; the picker's spin is in forklocks.c's list.
+ * A free of a pointer inside the pool that is not a block in flight (a
+ * double free, a pointer into the middle) is ignored; glibc would abort.
+ *
+ * Freed blocks' pages are returned at once (MADV_DONTNEED) and the slot is
+ * the first one claimed again (the lowest free slot): the pool's resident
+ * memory is bounded by the blocks in flight.
+ *
+ * Start-up: the dynamic loader and other libraries' constructors allocate
+ * before the shim's constructor runs.  The first call of any of these
+ * functions looks the next allocator up; dlsym may itself allocate, and
+ * those calls (on the looking thread) are served from a small static arena
+ * (BOOT_BYTES) whose blocks are never freed.  Sampling starts when
+ * lh_gh_start (init.c) turns it on: then every function of the family must
+ * be the shim's in the global scope; a program that brings its own malloc
+ * (linked into the executable) keeps sampling off, else a guarded block
+ * could reach its free.
+ */
+#include "shim.h"
+#include "gheap.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define RA ((uintptr_t)__builtin_return_address(0))
+#define BOOT_BYTES (64u * 1024)   /* the start-up arena for dlsym's own allocations */
+#define GH_OFF_RECHECK (1 << 20)  /* while sampling is off: allocations between looks */
+
+struct real_malloc {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*usable)(void *);
+};
+static struct real_malloc next_m;
+static int next_done;                /* next_m is filled */
+static __thread int resolving;       /* this thread is in dlsym for next_m */
+static __thread int countdown;       /* allocations until this thread's next look */
+
+static _Alignas(64) char boot[BOOT_BYTES];
+static size_t boot_used;
+
+static struct gh_pool pool;
+static struct gh_picker picker;
+int lh_gh_spin; /* serializes the picker; only tried; across fork: forklocks.c */
+static int gh_on;
+static size_t page_bytes;
+static unsigned noted_limits; /* bits of enum gh_limit written as notes */
+
+/* ---- the next allocator ---- */
+
+static void *boot_alloc(size_t n, size_t align)
+{
+	size_t off, cur;
+
+	if (align < 16)
+		align = 16;
+	cur = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
+	do {
+		off = (cur + 16 + align - 1) & ~(align - 1); /* 16 bytes before it: the size */
+		if (off + n > BOOT_BYTES || off + n < off)
+			return NULL;
+	} while (!__atomic_compare_exchange_n(&boot_used, &cur, off + n, 0, __ATOMIC_RELAXED,
+	                                      __ATOMIC_RELAXED));
+	*(size_t *)(boot + off - 16) = n;
+	return boot + off; /* static memory: zero, and never reused */
+}
+
+static inline int boot_has(const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)boot < BOOT_BYTES;
+}
+
+static size_t boot_size(const void *p)
+{
+	return *(const size_t *)((const char *)p - 16);
+}
+
+/* Fills next_m (every caller that finds it empty does, like resolve.c:
+ * nobody waits for another thread's dlsym).  A function the next library
+ * lacks falls back to the C library's one (valloc and pvalloc are not in
+ * every allocator). */
+static void resolve_next(void)
+{
+	struct real_malloc m;
+	int saved = errno;
+
+	resolving++;
+#define NEXT(f, name) m.f = (__typeof__(m.f))dlsym(RTLD_NEXT, name)
+	NEXT(malloc, "malloc");
+	NEXT(free, "free");
+	NEXT(calloc, "calloc");
+	NEXT(realloc, "realloc");
+	NEXT(posix_memalign, "posix_memalign");
+	NEXT(aligned_alloc, "aligned_alloc");
+	NEXT(memalign, "memalign");
+	NEXT(valloc, "valloc");
+	NEXT(pvalloc, "pvalloc");
+	NEXT(usable, "malloc_usable_size");
+#undef NEXT
+	resolving--;
+	errno = saved;
+	if (!m.malloc || !m.free || !m.calloc || !m.realloc)
+		return; /* cannot happen with a C library; calls go to the arena */
+	next_m = m;
+	__atomic_store_n(&next_done, 1, __ATOMIC_RELEASE);
+}
+
+/* 1 when next_m can be used; 0 on the thread that is looking it up */
+static inline int next_ready(void)
+{
+	if (likely(__atomic_load_n(&next_done, __ATOMIC_ACQUIRE)))
+		return 1;
+	if (resolving)
+		return 0;
+	resolve_next();
+	return __atomic_load_n(&next_done, __ATOMIC_ACQUIRE);
+}
+
+/* ---- sampling ---- */
+
+/* A look at this allocation (the countdown reached zero): a guarded block
+ * of n bytes aligned to `align`, or NULL to let the next allocator serve
+ * it.  The countdown is reset here in every case. */
+static void *look(size_t n, size_t align, uintptr_t site)
+{
+	uint32_t next = GH_OFF_RECHECK;
+	int slot, take;
+
+	if (!__atomic_load_n(&gh_on, __ATOMIC_ACQUIRE) || lh_in_shim) {
+		countdown = lh_in_shim ? 1 : GH_OFF_RECHECK;
+		return NULL;
+	}
+	if (__atomic_exchange_n(&lh_gh_spin, 1, __ATOMIC_ACQUIRE)) {
+		countdown = 1; /* busy: the next allocation looks again */
+		return NULL;
+	}
+	take = gh_pick(&picker, site, &next);
+	__atomic_store_n(&lh_gh_spin, 0, __ATOMIC_RELEASE);
+	countdown = (int)next;
+	if (!take || n == 0 || n > pool.slot_bytes || align > page_bytes)
+		return NULL;
+	slot = gh_pool_claim(&pool, n);
+	if (slot < 0) {
+		__atomic_or_fetch(&picker.limits, 1u << GH_LIMIT_LIVE, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	return (void *)gh_pool_addr(&pool, slot);
+}
+
+/* countdown: the fast path of every allocation */
+#define LOOK_NOW() unlikely(--countdown <= 0)
+
+static void guarded_free(void *p)
+{
+	int slot = gh_pool_slot_of(&pool, p);
+	int saved;
+
+	if (slot < 0)
+		return; /* not a block in flight: ignored (see the header) */
+	saved = errno;
+	/* the pages go back to the kernel, and come back zero (calloc) */
+	if (madvise(p, pool.slot_bytes, MADV_DONTNEED) != 0)
+		memset(p, 0, pool.slot_bytes);
+	errno = saved;
+	gh_pool_release(&pool, slot);
+}
+
+static size_t guarded_size(const void *p)
+{
+	int slot = gh_pool_slot_of(&pool, p);
+	return slot < 0 ? 0 : pool.size[slot];
+}
+
+/* ---- the family ---- */
+
+LH_EXPORT void *malloc(size_t n)
+{
+	if (LOOK_NOW()) {
+		void *p;
+		if (!next_ready())
+			return boot_alloc(n, 16);
+		p = look(n, 16, RA);
+		if (p)
+			return p;
+	}
+	return next_m.malloc(n);
+}
+
+LH_EXPORT void free(void *p)
+{
+	if (unlikely(gh_pool_has(&pool, p))) {
+		guarded_free(p);
+		return;
+	}
+	if (unlikely(boot_has(p)))
+		return;
+	if (unlikely(!next_ready()))
+		return; /* only dlsym's thread, freeing what the arena gave it */
+	next_m.free(p);
+}
+
+LH_EXPORT void *calloc(size_t k, size_t n)
+{
+	if (LOOK_NOW()) {
+		size_t bytes;
+		void *p;
+		if (__builtin_mul_overflow(k, n, &bytes)) {
+			if (next_ready())
+				return next_m.calloc(k, n); /* its own ENOMEM */
+			errno = ENOMEM;
+			return NULL;
+		}
+		if (!next_ready())
+			return boot_alloc(bytes, 16);
+		p = look(bytes, 16, RA);
+		if (p)
+			return p; /* zero: see the header */
+	}
+	return next_m.calloc(k, n);
+}
+
+/* realloc of a guarded or start-up block: in place while it fits its slot,
+ * else the bytes move to a block of the next allocator */
+static void *realloc_ours(void *old, size_t n)
+{
+	size_t old_n;
+	void *p;
+	int slot;
+
+	if (boot_has(old)) {
+		old_n = boot_size(old);
+		if (!next_ready())
+			p = boot_alloc(n, 16);
+		else
+			p = next_m.malloc(n);
+		if (p)
+			memcpy(p, old, old_n < n ? old_n : n);
+		return p;
+	}
+	slot = gh_pool_slot_of(&pool, old);
+	if (slot < 0) {
+		errno = EINVAL; /* not a block of ours: glibc would abort */
+		return NULL;
+	}
+	if (n == 0) {
+		guarded_free(old);
+		return NULL;
+	}
+	old_n = pool.size[slot];
+	if (n <= pool.slot_bytes) {
+		pool.size[slot] = n; /* the whole slot is zeroed at free: calloc stays right */
+		return old;
+	}
+	p = next_m.malloc(n);
+	if (!p)
+		return NULL; /* the old block stays, as realloc requires */
+	memcpy(p, old, old_n);
+	guarded_free(old);
+	return p;
+}
+
+LH_EXPORT void *realloc(void *old, size_t n)
+{
+	if (!old) {
+		if (LOOK_NOW()) {
+			void *p;
+			if (!next_ready())
+				return boot_alloc(n, 16);
+			p = look(n, 16, RA);
+			if (p)
+				return p;
+		}
+		return next_m.realloc(NULL, n);
+	}
+	if (unlikely(gh_pool_has(&pool, old) || boot_has(old)))
+		return realloc_ours(old, n);
+	next_ready();
+	return next_m.realloc(old, n);
+}
+
+LH_EXPORT void *reallocarray(void *old, size_t k, size_t n)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(k, n, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!old) {
+		if (LOOK_NOW()) {
+			void *p;
+			if (!next_ready())
+				return boot_alloc(bytes, 16);
+			p = look(bytes, 16, RA);
+			if (p)
+				return p;
+		}
+		return next_m.realloc(NULL, bytes);
+	}
+	if (unlikely(gh_pool_has(&pool, old) || boot_has(old)))
+		return realloc_ours(old, bytes);
+	next_ready();
+	return next_m.realloc(old, bytes);
+}
+
+static inline int pow2(size_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+LH_EXPORT int posix_memalign(void **pp, size_t al, size_t n)
+{
+	if (LOOK_NOW() && pow2(al) && al % sizeof(void *) == 0) {
+		void *p;
+		if (!next_ready()) {
+			p = boot_alloc(n, al);
+			if (!p)
+				return ENOMEM;
+			*pp = p;
+			return 0;
+		}
+		p = look(n, al, RA);
+		if (p) {
+			*pp = p;
+			return 0;
+		}
+	}
+	if (!next_ready())
+		return ENOMEM;
+	return next_m.posix_memalign(pp, al, n);
+}
+
+LH_EXPORT void *aligned_alloc(size_t al, size_t n)
+{
+	if (LOOK_NOW() && pow2(al)) {
+		void *p;
+		if (!next_ready())
+			return boot_alloc(n, al);
+		p = look(n, al, RA);
+		if (p)
+			return p;
+	}
+	if (!next_ready())
+		return NULL;
+	return next_m.aligned_alloc(al, n);
+}
+
+LH_EXPORT void *memalign(size_t al, size_t n)
+{
+	if (LOOK_NOW() && pow2(al)) {
+		void *p;
+		if (!next_ready())
+			return boot_alloc(n, al);
+		p = look(n, al, RA);
+		if (p)
+			return p;
+	}
+	if (!next_ready())
+		return NULL;
+	return next_m.memalign(al, n);
+}
+
+LH_EXPORT void *valloc(size_t n)
+{
+	if (LOOK_NOW()) {
+		void *p;
+		if (!next_ready())
+			return boot_alloc(n, 4096);
+		p = look(n, page_bytes ? page_bytes : 4096, RA);
+		if (p)
+			return p;
+	}
+	if (!next_ready())
+		return NULL;
+	return next_m.valloc ? next_m.valloc(n) : next_m.memalign(4096, n);
+}
+
+LH_EXPORT void *pvalloc(size_t n)
+{
+	if (LOOK_NOW() && page_bytes && n <= pool.slot_bytes) {
+		/* pvalloc's size is whole pages (one for 0) */
+		size_t whole = n ? (n + page_bytes - 1) & ~(page_bytes - 1) : page_bytes;
+		void *p;
+		if (!next_ready())
+			return boot_alloc(whole, 4096);
+		p = look(whole, page_bytes, RA);
+		if (p)
+			return p;
+	}
+	if (!next_ready())
+		return NULL;
+	return next_m.pvalloc ? next_m.pvalloc(n) : next_m.memalign(4096, n);
+}
+
+LH_EXPORT size_t malloc_usable_size(void *p)
+{
+	if (unlikely(gh_pool_has(&pool, p)))
+		return guarded_size(p);
+	if (unlikely(boot_has(p)))
+		return boot_size(p);
+	if (!p || !next_ready() || !next_m.usable)
+		return 0;
+	return next_m.usable(p);
+}
+
+/* ---- the shim's side ---- */
+
+/* every function of the family is this file's in the global scope */
+static const char *family_not_ours(void)
+{
+	static const struct {
+		const char *name;
+		void *ours;
+	} fam[] = {
+		{ "malloc", (void *)malloc },
+		{ "free", (void *)free },
+		{ "calloc", (void *)calloc },
+		{ "realloc", (void *)realloc },
+		{ "reallocarray", (void *)reallocarray },
+		{ "posix_memalign", (void *)posix_memalign },
+		{ "aligned_alloc", (void *)aligned_alloc },
+		{ "memalign", (void *)memalign },
+		{ "valloc", (void *)valloc },
+		{ "pvalloc", (void *)pvalloc },
+		{ "malloc_usable_size", (void *)malloc_usable_size },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++)
+		if (dlsym(RTLD_DEFAULT, fam[i].name) != fam[i].ours)
+			return fam[i].name;
+	return NULL;
+}
+
+void lh_gh_start(unsigned max_live, unsigned dense)
+{
+	const char *other;
+	size_t slot_bytes;
+	void *mem;
+
+	if (!max_live || __atomic_load_n(&gh_on, __ATOMIC_RELAXED))
+		return;
+	if (max_live > GH_MAX_LIVE)
+		max_live = GH_MAX_LIVE;
+	next_ready();
+	other = family_not_ours();
+	if (other) {
+		lh_log_note("sampled heap blocks are off: the program has its own %s (a guarded "
+		            "block could reach its free); heap blocks are not watched",
+		            other);
+		return;
+	}
+	page_bytes = (size_t)sysconf(_SC_PAGESIZE);
+	slot_bytes = GH_SLOT_PAGES * page_bytes;
+	mem = lh_alloc(max_live * slot_bytes + page_bytes); /* its own mapping: page-aligned */
+	if (!mem) {
+		lh_log_note("sampled heap blocks are off: no memory for %u guarded blocks", max_live);
+		return;
+	}
+	mem = (void *)(((uintptr_t)mem + page_bytes - 1) & ~(page_bytes - 1));
+	gh_picker_init(&picker, dense);
+	gh_pool_init(&pool, (uintptr_t)mem, slot_bytes, max_live);
+	__atomic_store_n(&gh_on, 1, __ATOMIC_RELEASE);
+	countdown = 0; /* this thread looks at its next allocation */
+}
+
+void lh_gh_stop(void)
+{
+	__atomic_store_n(&gh_on, 0, __ATOMIC_RELEASE);
+}
+
+/* at exit: the limits reached, one note each */
+void lh_gh_at_exit(void)
+{
+	unsigned lim = __atomic_load_n(&picker.limits, __ATOMIC_RELAXED);
+
+	if (!pool.n_slots)
+		return;
+	if ((lim & (1u << GH_LIMIT_SITES)) && !(noted_limits & (1u << GH_LIMIT_SITES)))
+		lh_log_note("sampled heap blocks: more than %u allocation sites (GH_LOG2_SITES); "
+		            "later sites were sampled at the sparsest rate; the result may be "
+		            "incomplete",
+		            (1u << GH_LOG2_SITES) / 4 * 3);
+	if ((lim & (1u << GH_LIMIT_LIVE)) && !(noted_limits & (1u << GH_LIMIT_LIVE)))
+		lh_log_note("sampled heap blocks: all %u guarded blocks (heap_guards, at most "
+		            "GH_MAX_LIVE) were in use at once; allocations meanwhile were not "
+		            "sampled; the result may be incomplete",
+		            pool.n_slots);
+	noted_limits |= lim;
+}
+
+int lh_gh_owns(const void *p)
+{
+	return gh_pool_slot_of(&pool, p) >= 0;
+}
