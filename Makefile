@@ -171,7 +171,7 @@ $(B)/sampled/%: testprogs/sampled/%.cpp testprogs/sampled/sb.h
 # The shim's pure units that need the rest of the shim stood in for: compiled
 # again with LH_UNIT_TEST (their test hooks) and linked into the unit tests
 # with tests/unit/shim_stubs.c: no constructor, no LD_PRELOAD, no log file.
-UNIT_STUBBED_SRC := preload/lockid.c preload/edges.c preload/condtab.c preload/misuse.c \
+UNIT_STUBBED_SRC := preload/lockid.c preload/edges.c preload/condtab.c preload/misuse.c preload/semmodel.c \
                     preload/alloc.c preload/forklocks.c tests/unit/shim_stubs.c
 UNIT_STUBBED_OBJ := $(patsubst %.c,$(B)/pic/unit/%.o,$(UNIT_STUBBED_SRC))
 UNIT_DEFS := -DLH_UNIT_TEST -Ipreload -Itests/unit
@@ -217,7 +217,7 @@ unit: $(UNIT_BIN)
 TSAN      := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 TSAN_ENV  := TSAN_OPTIONS=halt_on_error=1:exitcode=66:report_signal_unsafe=0
 TSAN_UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tsan/unit/%,$(wildcard tests/unit/tsan_*.c))
-TSAN_UNIT_OBJ := $(patsubst %.c,$(B)/tsan/pic/unit/%.o,preload/lockid.c preload/edges.c \
+TSAN_UNIT_OBJ := $(patsubst %.c,$(B)/tsan/pic/unit/%.o,preload/lockid.c preload/edges.c preload/semmodel.c \
                    preload/alloc.c tests/unit/shim_stubs.c)
 
 $(B)/tsan/pic/unit/%.o: %.c

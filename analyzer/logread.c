@@ -76,7 +76,7 @@ static const char *rec_name(unsigned t)
 {
 	static const char *names[] = { "?",    "process", "module", "stack",   "thread", "thread-end",
 		                       "thread-name", "lock", "edge", "finding", "end",   "note",
-		                       "race", "finding-stacks" };
+		                       "race", "finding-stacks", "sem-class" };
 	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
 }
 
@@ -128,6 +128,46 @@ static void finding_merge_stacks(struct lr_finding *f, const struct lh_rec_findi
 		if (it.stack2_id)
 			f->items[i].stack2_id = it.stack2_id;
 	}
+}
+
+static int not_lock(const struct lr_log *log, struct index *ix, uint64_t id)
+{
+	struct idx_lock *e;
+
+	HASH_FIND(hh, ix->locks, &id, sizeof(uint64_t), e);
+	return e && log->locks[e->pos].not_lock_why != 0;
+}
+
+/* The orders of a semaphore that the shim found not to be a lock after
+ * they were recorded (LH_REC_SEM_CLASS) are void, those recorded before the
+ * record as much as after: its edges go, and so does its place in other
+ * edges' gate sets (it never kept two threads apart).  Counted in
+ * n_void_sem_edges. */
+static void drop_not_locks(struct lr_log *log, struct index *ix)
+{
+	size_t i, k = 0;
+	uint32_t g, ng;
+	int any = 0;
+
+	for (i = 0; i < log->n_locks; i++)
+		if (log->locks[i].not_lock_why)
+			any = 1;
+	if (!any)
+		return;
+	for (i = 0; i < log->n_edges; i++) {
+		struct lr_edge *e = &log->edges[i];
+		if (not_lock(log, ix, e->from) || not_lock(log, ix, e->to)) {
+			free(e->gates);
+			log->n_void_sem_edges++;
+			continue;
+		}
+		for (g = 0, ng = 0; g < e->n_gates; g++)
+			if (!not_lock(log, ix, e->gates[g].lock_id))
+				e->gates[ng++] = e->gates[g];
+		e->n_gates = ng;
+		log->edges[k++] = *e;
+	}
+	log->n_edges = k;
 }
 
 static void parse_record(struct lr_log *log, struct index *ix, unsigned type, const char *p,
@@ -267,8 +307,10 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 			add_error(log, "corrupt lock record at byte %zu: lock id 0", off);
 			return;
 		}
+		l.not_lock_why = 0;
 		HASH_FIND(hh, ix->locks, &l.id, sizeof(uint64_t), e);
 		if (e) {
+			l.not_lock_why = log->locks[e->pos].not_lock_why;
 			log->locks[e->pos] = l;
 			return;
 		}
@@ -416,6 +458,21 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		PUSH(log->races, log->n_races, rc);
 		break;
 	}
+	case LH_REC_SEM_CLASS: {
+		struct lh_rec_sem_class r;
+		struct idx_lock *e;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		HASH_FIND(hh, ix->locks, &r.lock_id, sizeof(uint64_t), e);
+		if (!e || log->locks[e->pos].kind != LH_LOCK_SEM) {
+			add_error(log, "sem-class record at byte %zu refers to lock %llu, which the log "
+			          "does not have as a semaphore", off, (unsigned long long)r.lock_id);
+			return;
+		}
+		if (!log->locks[e->pos].not_lock_why)
+			log->locks[e->pos].not_lock_why = r.why ? r.why : LH_SEMW_POSTED_BY_OTHER;
+		break;
+	}
 	default:
 		log->n_unknown_records++; /* a newer shim's record: skip it */
 		break;
@@ -502,6 +559,7 @@ struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char 
 		parse_record(log, ix, rh.type, buf + off + sizeof(rh), rh.size, off);
 		off += sizeof(rh) + rh.size;
 	}
+	drop_not_locks(log, ix);
 	return log;
 }
 

@@ -54,6 +54,7 @@ struct lr_thread {
 struct lr_lock {
 	uint64_t id, addr;
 	uint32_t kind, init_stack, flags, generation;
+	uint32_t not_lock_why; /* a semaphore found not to be a lock: enum lh_sem_why */
 };
 
 struct lr_edge {
@@ -111,6 +112,9 @@ struct lr_log {
 	int complete; /* an LH_REC_END was read */
 	struct lh_rec_end end;
 	size_t n_unknown_records;
+	/* edges of semaphores found not to be locks, dropped after reading
+	 * (LH_REC_SEM_CLASS): not in edges[] */
+	size_t n_void_sem_edges;
 
 	char **errors; /* problems found while reading */
 	size_t n_errors;

@@ -80,6 +80,7 @@ enum lh_rec_type {
 	LH_REC_NOTE = 11,
 	LH_REC_RACE = 12,
 	LH_REC_FINDING_STACKS = 13,
+	LH_REC_SEM_CLASS = 14,
 };
 
 /* LH_REC_PROCESS: followed by exe_len bytes of the executable path and
@@ -148,7 +149,8 @@ enum lh_lock_kind {
 	LH_LOCK_SPIN = 3,
 	LH_LOCK_C11_MTX = 4,
 	LH_LOCK_USER = 5, /* annotated through lockhound.h */
-	LH_LOCK_SEM = 6,     /* a POSIX semaphore named by a misuse finding (not in the lock graph) */
+	LH_LOCK_SEM = 6,     /* a POSIX semaphore: a lock of the graph while it is used as one
+	                      * (LH_REC_SEM_CLASS), else named only by findings */
 	LH_LOCK_BARRIER = 7, /* a pthread barrier named by a misuse finding */
 };
 
@@ -297,6 +299,26 @@ struct lh_rec_note {
  * sees; the analyzer groups them into one finding per variable.
  * followed by n_locks_cur then n_locks_prev uint64_t lock ids: the locks
  * each side held at its access (their LH_REC_LOCK records come first). */
+/* LH_REC_SEM_CLASS: the semaphore lock_id turned out not to be a lock.
+ * The shim takes a semaphore initialized to 1 as a lock (edges to and from
+ * it are recorded) until something shows it is not: a post by a thread that
+ * did not take it, a post while nobody had it, a second wait while it was
+ * taken.  From that moment its recorded orders are void, including those
+ * written before this record: a reader drops every edge and gate of
+ * lock_id.  Written after the semaphore's LH_REC_LOCK, only when that is in
+ * the log (a semaphore no edge named needs no record); may be repeated. */
+enum lh_sem_why {
+	LH_SEMW_POSTED_BY_OTHER = 1, /* posted by a thread other than the one that took it */
+	LH_SEMW_POSTED_FREE = 2,     /* posted while no thread had it: its count went above 1 */
+	LH_SEMW_WAITED_TWICE = 3,    /* a wait succeeded, or blocked, while a thread had it */
+};
+struct lh_rec_sem_class {
+	uint64_t lock_id;
+	uint32_t thread_id; /* the thread whose call decided it */
+	uint32_t why;       /* enum lh_sem_why */
+	uint64_t time_ns;   /* CLOCK_MONOTONIC */
+};
+
 enum lh_race_var {
 	LH_VAR_UNKNOWN = 0,
 	LH_VAR_GLOBAL = 1, /* in a module's data: the analyzer names the symbol */

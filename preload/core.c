@@ -20,6 +20,9 @@
  *   release                  lh_core_released   (all kinds)
  *   release for a cond wait  lh_core_cond_enter (-> lh_core_cond_release)
  *   identity begins / ends   lh_core_init_lock, lh_core_destroy_lock, lh_core_freed
+ * Semaphores have their own four (lh_core_sem_*): semmodel.c decides whether
+ * each wait and post is an acquisition and release of a lock, and those go
+ * to edges.c like any other.
  */
 #include "heldset.h"
 #include "rt.h"
@@ -56,6 +59,12 @@ static void shim_write_edge(struct lh_thread *t, const struct lh_rec_edge *e,
 	lh_log_record(LH_REC_EDGE, e, sizeof(*e), gates, (size_t)n_gates * sizeof(gates[0]), NULL, 0);
 }
 
+static void shim_write_sem_class(const struct lh_rec_sem_class *r)
+{
+	lh_thr_ensure_id(r->thread_id);
+	lh_log_record(LH_REC_SEM_CLASS, r, sizeof(*r), NULL, 0, NULL, 0);
+}
+
 static const struct lh_edge_io shim_io = {
 	.unwind = shim_unwind,
 	.stack_of = lh_stk_from_frames,
@@ -63,6 +72,7 @@ static const struct lh_edge_io shim_io = {
 	.write_edge = shim_write_edge,
 	.now_ns = lh_now_ns,
 	.trace = lh_stk_trace,
+	.write_sem_class = shim_write_sem_class,
 };
 
 /* ---- identities ---- */
@@ -305,25 +315,201 @@ void lh_core_thread_exiting(struct lh_thread *t, uintptr_t ra)
 	t->exit_call_stack = lh_stk_capture(ra);
 }
 
+/* A semaphore has no owner: a thread that ends with one it took (to be
+ * posted by another thread later) is no misuse, so semaphores are left out. */
 void lh_core_thread_exit_check(struct lh_thread *t)
 {
 	struct lh_rec_finding_item items[LH_MAX_HELD];
-	int i;
+	int i, n = 0, first = -1;
 
 	if (t->n_held == 0 || t->exit_checked)
 		return;
 	t->exit_checked = 1;
 	for (i = 0; i < t->n_held; i++) {
-		memset(&items[i], 0, sizeof(items[i]));
-		items[i].thread_id = t->id;
-		items[i].role = LH_ROLE_HOLDS;
-		items[i].lock_id = lh_core_lock_id_emit(t->held[i].addr, t->held[i].kind);
-		items[i].mode = t->held[i].mode;
-		items[i].stack_id =
+		if (t->held[i].kind == LH_LOCK_SEM)
+			continue;
+		if (first < 0)
+			first = i;
+		memset(&items[n], 0, sizeof(items[n]));
+		items[n].thread_id = t->id;
+		items[n].role = LH_ROLE_HOLDS;
+		items[n].lock_id = lh_core_lock_id_emit(t->held[i].addr, t->held[i].kind);
+		items[n].mode = t->held[i].mode;
+		items[n].stack_id =
 		    t->held[i].exit_stack ? t->held[i].exit_stack : lh_stk_intern(&t->held[i].ra, 1, 0);
+		n++;
 	}
-	lh_report_misuse_stack(LH_MIS_EXIT_HOLDING, t->held[0].addr, t->held[0].kind,
-	                       t->exit_call_stack, items, t->n_held);
+	if (n)
+		lh_report_misuse_stack(LH_MIS_EXIT_HOLDING, t->held[first].addr, t->held[first].kind,
+		                       t->exit_call_stack, items, n);
+}
+
+/* ---- semaphores: semmodel.c says whether each one is a lock ---- */
+
+/* the semaphore's slot and current identity (a first use without sem_init
+ * or sem_open starts one that is not a lock) */
+static struct lh_lock *sem_slot(struct lh_thread *t, sem_t *s, uint64_t *id)
+{
+	struct lh_lock *lk = lh_lid_get(t, s);
+
+	if (lk)
+		*id = lh_lid_id(lk, LH_LOCK_SEM, 0);
+	return lk;
+}
+
+/* the model said "not a lock" on t's call: void its recorded orders */
+static void sem_demoted(struct lh_thread *t, struct lh_lock *lk, uint64_t id)
+{
+	lh_edge_sem_demoted(&shim_io, lk, id);
+	if (t->n_held)
+		lh_held_prune_sems(t);
+}
+
+/* known: value is the semaphore's count now (sem_init, or sem_open's
+ * sem_getvalue); only the call site is kept as its init stack, since
+ * CPython makes a semaphore for every threading.Lock and every wait of a
+ * Condition, and an unwind each would cost more than the wait */
+void lh_core_sem_init(sem_t *s, int known, unsigned value, uintptr_t ra)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_lock *lk;
+
+	if (!t)
+		return;
+	lk = lh_lid_get(t, s);
+	if (!lk)
+		return;
+	lh_lid_new_sem(lk, ra ? lh_stk_intern(&ra, 1, 0) : 0, lh_sem_initial(known, value));
+	if (t->n_held)
+		lh_held_prune_sems(t);
+}
+
+void lh_core_sem_open(sem_t *s, int known, unsigned value, uintptr_t ra)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_lock *lk;
+
+	if (!t)
+		return;
+	lk = lh_lid_get(t, s);
+	if (!lk)
+		return;
+	/* opened again while open: the same semaphore, whose model goes on */
+	if (__atomic_fetch_add(&lk->sem_opens, 1, __ATOMIC_RELAXED) == 0)
+		lh_core_sem_init(s, known, value, ra);
+}
+
+void lh_core_sem_close(sem_t *s)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_lock *lk;
+	uint32_t n;
+
+	if (!t)
+		return;
+	lk = lh_lid_get(t, s);
+	if (!lk)
+		return;
+	n = __atomic_load_n(&lk->sem_opens, __ATOMIC_RELAXED);
+	while (n != 0 && !__atomic_compare_exchange_n(&lk->sem_opens, &n, n - 1, 0, __ATOMIC_RELAXED,
+	                                               __ATOMIC_RELAXED))
+		;
+	if (n == 1) /* glibc unmaps it: the address may hold another one next */
+		lh_core_sem_destroy(s);
+}
+
+void lh_core_sem_destroy(sem_t *s)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_lock *lk;
+
+	if (!t)
+		return;
+	lk = lh_lid_get(t, s);
+	if (lk)
+		lh_lid_end(lk);
+	if (t->n_held)
+		lh_held_prune_sems(t);
+}
+
+/* about to call a blocking wait: a thread that has the semaphore and waits
+ * on it again waits for another thread's post, so it is not a lock; the
+ * wait is noted for the watchdog like a lock's (its holders are the
+ * threads it waits for) */
+void lh_core_sem_wait_begin(sem_t *s, int timed, uintptr_t ra, uintptr_t cfa)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_lock *lk;
+	uint64_t id = 0;
+	int why;
+
+	if (!t)
+		return;
+	lk = sem_slot(t, s, &id);
+	if (!lk)
+		return;
+	if (lh_sem_wait_call(&lk->sem_state, t->id, &why) == LH_SEM_DEMOTED)
+		sem_demoted(t, lk, id);
+	lh_wait_note(t, LH_WAIT_LOCK, s, LH_MODE_EXCL, (uint8_t)(timed != 0), ra, cfa);
+	lh_wd_kick();
+}
+
+/* a wait, timed wait or trywait succeeded.  A trywait orders like a wait:
+ * CPython takes every threading.Lock with sem_trywait first and waits only
+ * when that fails, from the same call, so a semaphore's trywait cannot be
+ * told from the first step of a blocking acquisition (docs/DESIGN.md
+ * section 26). */
+void lh_core_sem_acquired(sem_t *s, uintptr_t ra, uintptr_t cfa)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_acq a = { s, LH_LOCK_SEM, 0, 0, ra, cfa };
+	struct lh_lock *lk;
+	uint64_t id = 0;
+	int why;
+
+	if (!t)
+		return;
+	lk = sem_slot(t, s, &id);
+	if (!lk)
+		return;
+	if (t->n_held)
+		lh_held_prune_sems(t);
+	switch (lh_sem_waited(&lk->sem_state, t->id, &why)) {
+	case LH_SEM_TAKE:
+		/* past LH_MAX_HELD: untracked, and its post will find no entry,
+		 * so it must not count in overflow (which mutex unlocks use) */
+		if (lh_edge_acquired(&shim_io, t, lk, id, &a) == LH_ACQ_UNTRACKED)
+			t->overflow--;
+		break;
+	case LH_SEM_DEMOTED:
+		sem_demoted(t, lk, id);
+		break;
+	}
+}
+
+/* about to post (before the real sem_post: the holder gives the lock up
+ * before a waiter can get it) */
+void lh_core_sem_post(sem_t *s)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_lock *lk;
+	uint64_t id = 0;
+	int why;
+
+	if (!t)
+		return;
+	lk = sem_slot(t, s, &id);
+	if (!lk)
+		return;
+	lh_sem_posted_by(&lk->sem_posters, t->id);
+	switch (lh_sem_posting(&lk->sem_state, t->id, &why)) {
+	case LH_SEM_GIVE:
+		lh_held_drop(t, s);
+		break;
+	case LH_SEM_DEMOTED:
+		sem_demoted(t, lk, id);
+		break;
+	}
 }
 
 /* ---- condition waits ---- */

@@ -164,6 +164,8 @@ uint64_t lh_edge_key(uint64_t from_id, uint64_t to_id, unsigned from_mode, unsig
 
 /* ---- LOCK records ---- */
 
+static void sem_class_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id);
+
 /* caller holds lh_edge_mu: write the LOCK record of (lk, id) unless the
  * current log has it */
 static void lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id)
@@ -178,6 +180,43 @@ static void lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64
 	io->write_lock(&r);
 	lk->emitted_id = id;
 	lk->emitted_epoch = epoch;
+	/* a semaphore demoted before its first record (a stale held entry
+	 * still names it): the record that voids its orders follows at once */
+	if (r.kind == LH_LOCK_SEM)
+		sem_class_written(io, lk, id);
+}
+
+/* caller holds lh_edge_mu and the LOCK record of (lk, id) is in the log:
+ * write its LH_REC_SEM_CLASS if it is a semaphore that is not a lock.
+ * Racing with a demotion is harmless: the demoter's CAS comes before it
+ * takes lh_edge_mu, so whichever of the two takes the mutex second writes
+ * the record (both may: a reader takes it twice as once). */
+static void sem_class_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id)
+{
+	uint64_t st = __atomic_load_n(&lk->sem_state, __ATOMIC_ACQUIRE);
+	struct lh_rec_sem_class c;
+	uint32_t who = 0;
+	int why;
+
+	if (lh_sem_is_lock(st) || !io->write_sem_class)
+		return;
+	why = lh_sem_why(st, &who);
+	if (why == 0)
+		return; /* never a lock: no edge names it */
+	memset(&c, 0, sizeof(c));
+	c.lock_id = id;
+	c.thread_id = who;
+	c.why = (uint32_t)why;
+	c.time_ns = io->now_ns();
+	io->write_sem_class(&c);
+}
+
+void lh_edge_sem_demoted(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id)
+{
+	lh_mu_lock(&lh_edge_mu);
+	if (lk->emitted_id == id && lk->emitted_epoch == __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED))
+		sem_class_written(io, lk, id);
+	lh_mu_unlock(&lh_edge_mu);
 }
 
 void lh_edge_lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id)
@@ -514,6 +553,27 @@ int lh_held_release(struct lh_thread *t, void *addr)
 		return LH_REL_OVERFLOW;
 	}
 	return LH_REL_NOT_HELD;
+}
+
+/* A held semaphore stays this thread's lock only while the model says this
+ * thread has that identity: another thread's post (a hand-off), a demotion
+ * or a new identity at its address (sem_init again, free) end it without
+ * this thread's knowledge, so its entry is dropped the next time it looks. */
+int lh_held_prune_sems(struct lh_thread *t)
+{
+	int i, n = 0;
+
+	for (i = t->n_held - 1; i >= 0; i--) {
+		const struct lh_held *h = &t->held[i];
+		if (h->kind != LH_LOCK_SEM)
+			continue;
+		if (lh_lid_peek(h->lk) == h->lock_id &&
+		    lh_sem_holder(__atomic_load_n(&h->lk->sem_state, __ATOMIC_ACQUIRE)) == t->id)
+			continue;
+		held_remove(t, i);
+		n++;
+	}
+	return n;
 }
 
 int lh_held_drop(struct lh_thread *t, void *addr)

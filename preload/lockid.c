@@ -286,7 +286,8 @@ static uint64_t claim(struct lh_lock *lk, int only_if_none)
 
 /* Fill the claimed slot's fields, then publish the new id (release: the
  * fields are visible to whoever acquire-loads the id). */
-static uint64_t publish(struct lh_lock *lk, int kind, uint32_t flags, uint32_t init_stack)
+static uint64_t publish(struct lh_lock *lk, int kind, uint32_t flags, uint32_t init_stack,
+                        uint64_t sem_state)
 {
 	uint64_t fresh = __atomic_fetch_add(&next_lock_id, 1, __ATOMIC_RELAXED);
 
@@ -295,6 +296,9 @@ static uint64_t publish(struct lh_lock *lk, int kind, uint32_t flags, uint32_t i
 	__atomic_store_n(&lk->flags, (uint16_t)flags, __ATOMIC_RELAXED);
 	__atomic_store_n(&lk->init_stack, init_stack, __ATOMIC_RELAXED);
 	__atomic_store_n(&lk->gen, __atomic_load_n(&lk->gen, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+	/* a semaphore's model starts again with its identity (semmodel.c) */
+	__atomic_store_n(&lk->sem_state, sem_state, __ATOMIC_RELAXED);
+	__atomic_store_n(&lk->sem_posters, 0, __ATOMIC_RELAXED);
 	LID_HOOK(lk, LH_LID_STAGE_FILLED);
 	__atomic_store_n(&lk->id, fresh, __ATOMIC_RELEASE);
 	LID_HOOK(lk, LH_LID_STAGE_PUBLISHED);
@@ -310,13 +314,19 @@ uint64_t lh_lid_id(struct lh_lock *lk, int kind, uint32_t lflags)
 	id = claim(lk, 1);
 	if (id)
 		return id; /* another thread made it meanwhile */
-	return publish(lk, kind, lflags | LH_LOCKF_STATIC_INIT, 0);
+	return publish(lk, kind, lflags | LH_LOCKF_STATIC_INIT, 0, 0);
 }
 
 uint64_t lh_lid_new(struct lh_lock *lk, int kind, uint32_t lflags, uint32_t init_stack)
 {
 	claim(lk, 0);
-	return publish(lk, kind, lflags, init_stack);
+	return publish(lk, kind, lflags, init_stack, 0);
+}
+
+uint64_t lh_lid_new_sem(struct lh_lock *lk, uint32_t init_stack, uint64_t sem_state)
+{
+	claim(lk, 0);
+	return publish(lk, LH_LOCK_SEM, 0, init_stack, sem_state);
 }
 
 void lh_lid_end(struct lh_lock *lk)

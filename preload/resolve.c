@@ -164,6 +164,8 @@ const struct lh_sym lh_syms[] = {
 	REQ(sem_trywait, "sem_trywait", NULL),
 	REQ(sem_timedwait, "sem_timedwait", NULL),
 	OPT(sem_clockwait, "sem_clockwait", no_sem_clockwait),
+	REQ(sem_open, "sem_open", NULL),
+	REQ(sem_close, "sem_close", NULL),
 	REQ(register_atfork, "__register_atfork", NULL),
 	REQ(thread_sigmask, "pthread_sigmask", NULL),
 	REQ(sigprocmask, "sigprocmask", NULL),

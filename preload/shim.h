@@ -106,6 +106,8 @@ struct lh_real {
 	int (*sem_trywait)(sem_t *);
 	int (*sem_timedwait)(sem_t *__restrict, const struct timespec *__restrict);
 	int (*sem_clockwait)(sem_t *__restrict, clockid_t, const struct timespec *__restrict);
+	sem_t *(*sem_open)(const char *, int, ...);
+	int (*sem_close)(sem_t *);
 	int (*register_atfork)(void (*)(void), void (*)(void), void (*)(void), void *);
 	int (*thread_sigmask)(int, const sigset_t *, sigset_t *);
 	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
@@ -202,6 +204,15 @@ struct lh_lock {
 	uint32_t init_stack; /* atomic relaxed: stack id of the init, 0 none */
 	uint32_t emitted_epoch; /* under edges.c's lh_edge_mu: the LH_REC_LOCK of */
 	uint64_t emitted_id;    /* emitted_id is in the log of emitted_epoch */
+	/* semaphores (semmodel.c): the model's word and its posters, both
+	 * atomic and changed only through semmodel.c; reset to 0 (not a lock,
+	 * no poster) with every new identity, before it is published */
+	uint64_t sem_state;
+	uint32_t sem_posters;
+	/* sem_open calls minus sem_close calls that returned this address
+	 * (glibc maps a named semaphore once per process and counts its
+	 * opens): atomic relaxed; not reset with the identity */
+	uint32_t sem_opens;
 };
 
 /* an unwind with stack pointers (stacks.c) */
@@ -451,6 +462,14 @@ LH_HIDDEN void lh_core_wait_begin(const struct lh_acq *a);
 LH_HIDDEN void lh_core_wait_end(void);
 LH_HIDDEN void lh_core_acquired(const struct lh_acq *a);
 LH_HIDDEN void lh_core_released(void *addr, int kind, uintptr_t ra);
+/* semaphores (semmodel.c decides which waits and posts are lock events) */
+LH_HIDDEN void lh_core_sem_init(sem_t *s, int known, unsigned value, uintptr_t ra);
+LH_HIDDEN void lh_core_sem_destroy(sem_t *s);
+LH_HIDDEN void lh_core_sem_open(sem_t *s, int known, unsigned value, uintptr_t ra);
+LH_HIDDEN void lh_core_sem_close(sem_t *s);
+LH_HIDDEN void lh_core_sem_wait_begin(sem_t *s, int timed, uintptr_t ra, uintptr_t cfa);
+LH_HIDDEN void lh_core_sem_acquired(sem_t *s, uintptr_t ra, uintptr_t cfa);
+LH_HIDDEN void lh_core_sem_post(sem_t *s);
 /* condition wait: the mutex is released for the wait, re-acquired after;
  * cond_enter's result (LH_COND_*) goes back to cond_leave */
 LH_HIDDEN void lh_core_cond_release(void *mutex, int kind, uintptr_t ra);
@@ -480,6 +499,8 @@ LH_HIDDEN struct lh_lock *lh_lid_get(struct lh_thread *t, void *addr);
 LH_HIDDEN uint64_t lh_lid_id(struct lh_lock *lk, int kind, uint32_t lflags);
 /* init: a new identity, whatever the slot had */
 LH_HIDDEN uint64_t lh_lid_new(struct lh_lock *lk, int kind, uint32_t lflags, uint32_t init_stack);
+/* a new semaphore identity whose model starts at sem_state (semmodel.c) */
+LH_HIDDEN uint64_t lh_lid_new_sem(struct lh_lock *lk, uint32_t init_stack, uint64_t sem_state);
 LH_HIDDEN void lh_lid_end(struct lh_lock *lk); /* destroy: the next use starts a new id */
 LH_HIDDEN void lh_lid_freed(void *ptr, size_t size); /* end the locks in freed memory */
 LH_HIDDEN uint64_t lh_lid_peek(const struct lh_lock *lk); /* the usable id or 0, no side effect */
@@ -501,6 +522,7 @@ struct lh_edge_io {
 	/* the current stack's return addresses only (cheaper than unwind);
 	 * how many, 0 if none; NULL: not available (every new edge unwinds) */
 	int (*trace)(uintptr_t *ips, int max);
+	void (*write_sem_class)(const struct lh_rec_sem_class *r); /* NULL: none */
 };
 enum lh_acq_result {
 	LH_ACQ_PUSHED = 1,  /* now held (edges recorded unless a trylock) */
@@ -518,10 +540,40 @@ LH_HIDDEN uint64_t lh_edge_key(uint64_t from_id, uint64_t to_id, unsigned from_m
                                unsigned to_mode, uintptr_t from_ra, uintptr_t to_ra, uint64_t gates);
 /* make sure the LOCK record of (lk, id) is in the current log */
 LH_HIDDEN void lh_edge_lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id);
+/* semaphore (lk, id) is not a lock (semmodel.c): its LH_REC_SEM_CLASS, if
+ * its LOCK record is in the current log (else no edge names it) */
+LH_HIDDEN void lh_edge_sem_demoted(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id);
+/* drop t's held semaphores that are no longer its locks (demoted, given up
+ * by another thread's post, re-initialized); returns how many */
+LH_HIDDEN int lh_held_prune_sems(struct lh_thread *t);
 LH_HIDDEN void lh_edge_after_fork_child(void);
 LH_HIDDEN int lh_held_find(const struct lh_thread *t, const void *addr); /* index or -1 */
 LH_HIDDEN int lh_held_release(struct lh_thread *t, void *addr);          /* enum lh_rel_result */
 LH_HIDDEN int lh_held_drop(struct lh_thread *t, void *addr); /* all counts (cond wait); 1 if held */
+
+/* ---- semaphores as locks (semmodel.c): pure, see its header ---- */
+enum lh_sem_class { LH_SEMC_NOT_LOCK = 0, LH_SEMC_LOCK = 1 };
+enum lh_sem_act {
+	LH_SEM_NOTHING = 0,
+	LH_SEM_TAKE = 1,    /* the caller now has the lock: push it */
+	LH_SEM_GIVE = 2,    /* the caller gave the lock up: pop it */
+	LH_SEM_DEMOTED = 3, /* it is not a lock after all: write LH_REC_SEM_CLASS */
+};
+#define LH_SEM_MANY_POSTERS UINT32_MAX
+/* the word of a new semaphore; known: its initial value is value */
+LH_HIDDEN uint64_t lh_sem_initial(int known, unsigned value);
+/* thread tid calls a blocking wait (sem_wait, sem_timedwait, sem_clockwait) */
+LH_HIDDEN int lh_sem_wait_call(uint64_t *st, uint32_t tid, int *why);
+/* a wait of thread tid succeeded (any kind, trywait included) */
+LH_HIDDEN int lh_sem_waited(uint64_t *st, uint32_t tid, int *why);
+/* thread tid is about to post */
+LH_HIDDEN int lh_sem_posting(uint64_t *st, uint32_t tid, int *why);
+LH_HIDDEN int lh_sem_is_lock(uint64_t st);
+LH_HIDDEN uint32_t lh_sem_holder(uint64_t st); /* of a lock, 0 free or not a lock */
+/* not a lock: why (0: from its start), *who the thread that decided it */
+LH_HIDDEN int lh_sem_why(uint64_t st, uint32_t *who);
+LH_HIDDEN void lh_sem_posted_by(uint32_t *posters, uint32_t tid);
+LH_HIDDEN uint32_t lh_sem_only_poster(uint32_t posters); /* 0: none or several */
 
 /* ---- condition variables (condtab.c) ---- */
 #define LH_COND_SLOTS 4096 /* condition variables waited on at once */

@@ -129,6 +129,24 @@ static uint64_t clock_ns(clockid_t clk)
 	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
+/* A held semaphore is t's lock only while semmodel.c says t has that
+ * identity: another thread's post or a demotion ends it before t drops
+ * the entry (lh_held_prune_sems), and a thread does not wait for that.
+ * Compacts hd[0..n) in place; returns how many are left. */
+static int keep_live_sems(const struct lh_thread *t, struct lh_held *hd, int n)
+{
+	int i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (hd[i].kind == LH_LOCK_SEM &&
+		    (!hd[i].lk || lh_lid_peek(hd[i].lk) != hd[i].lock_id ||
+		     lh_sem_holder(__atomic_load_n(&hd[i].lk->sem_state, __ATOMIC_ACQUIRE)) != t->id))
+			continue;
+		hd[k++] = hd[i];
+	}
+	return k;
+}
+
 /* Snapshot the threads that wait or hold locks (only those can be on a
  * cycle) for wfg.c; returns how many threads are registered at all. */
 static int take_snapshot(void)
@@ -151,6 +169,7 @@ static int take_snapshot(void)
 		nh = lh_held_read(t, hd, LH_MAX_HELD);
 		if (nh < 0)
 			nh = 0;
+		nh = keep_live_sems(t, hd, nh);
 		if (k == LH_WAIT_NONE && nh == 0)
 			continue;
 		if (n_snap == WD_MAX_THREADS) {

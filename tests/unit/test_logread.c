@@ -414,6 +414,83 @@ static void test_thread_end_and_name(void)
 	lb_free(&b);
 }
 
+static void lb_sem_class(struct lb *b, uint64_t lock, uint32_t thread, uint32_t why)
+{
+	struct lh_rec_sem_class c;
+
+	memset(&c, 0, sizeof(c));
+	c.lock_id = lock;
+	c.thread_id = thread;
+	c.why = why;
+	lb_rec(b, LH_REC_SEM_CLASS, &c, sizeof(c));
+}
+
+/* A semaphore declared no lock loses its edges, those before the record
+ * and after it, and its place in gate sets; other edges stay. */
+static void test_sem_class_voids_edges(void)
+{
+	struct lh_rec_gate g[2];
+	struct lb b;
+	struct lr_log *log;
+
+	memset(g, 0, sizeof(g));
+	lb_init(&b);
+	lb_thread(&b, 1, 100);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
+	lb_lock(&b, 3, 0x3000, LH_LOCK_SEM, 0); /* demoted below */
+	lb_lock(&b, 4, 0x4000, LH_LOCK_SEM, 0); /* stays a lock */
+	lb_edge(&b, 3, 1, 1, 0, 0, LH_MODE_EXCL, LH_MODE_EXCL, NULL, 0);
+	g[0].lock_id = 3;
+	g[1].lock_id = 4;
+	lb_edge(&b, 1, 2, 1, 0, 0, LH_MODE_EXCL, LH_MODE_EXCL, g, 2);
+	lb_sem_class(&b, 3, 1, LH_SEMW_POSTED_BY_OTHER);
+	lb_sem_class(&b, 3, 1, LH_SEMW_POSTED_BY_OTHER); /* repeated: as once */
+	lb_edge(&b, 2, 3, 1, 0, 0, LH_MODE_EXCL, LH_MODE_EXCL, NULL, 0);
+	lb_edge(&b, 4, 2, 1, 0, 0, LH_MODE_EXCL, LH_MODE_EXCL, NULL, 0);
+	lb_lock(&b, 3, 0x3000, LH_LOCK_SEM, 0); /* written again: still no lock */
+	lb_end(&b, 77, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->n_void_sem_edges, 2);
+	CU_ASSERT_EQUAL_FATAL(log->n_edges, 2);
+	CU_ASSERT_EQUAL(log->edges[0].from, 1);
+	CU_ASSERT_EQUAL(log->edges[0].to, 2);
+	CU_ASSERT_EQUAL_FATAL(log->edges[0].n_gates, 1);
+	CU_ASSERT_EQUAL(log->edges[0].gates[0].lock_id, 4);
+	CU_ASSERT_EQUAL(log->edges[1].from, 4);
+	CU_ASSERT_EQUAL(lr_lock(log, 3)->not_lock_why, LH_SEMW_POSTED_BY_OTHER);
+	CU_ASSERT_EQUAL(lr_lock(log, 4)->not_lock_why, 0);
+	lr_free(log);
+	lb_free(&b);
+}
+
+/* a sem-class record about a lock the log does not have, or one that is
+ * no semaphore, is corrupt: an error, and nothing is dropped */
+static void test_sem_class_bad_reference(void)
+{
+	struct lb b;
+	struct lr_log *log;
+
+	lb_init(&b);
+	lb_thread(&b, 1, 100);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
+	lb_edge(&b, 1, 2, 1, 0, 0, LH_MODE_EXCL, LH_MODE_EXCL, NULL, 0);
+	lb_sem_class(&b, 1, 1, LH_SEMW_POSTED_FREE);
+	lb_sem_class(&b, 9, 1, LH_SEMW_POSTED_FREE);
+	lb_end(&b, 77, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 2);
+	CU_ASSERT_TRUE(lb_has_error(log, "sem-class record at byte"));
+	CU_ASSERT_EQUAL(log->n_edges, 1);
+	CU_ASSERT_EQUAL(log->n_void_sem_edges, 0);
+	lr_free(log);
+	lb_free(&b);
+}
+
 static void test_unknown_records_skipped(void)
 {
 	unsigned char junk[40];
@@ -424,7 +501,7 @@ static void test_unknown_records_skipped(void)
 	lb_init(&b);
 	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
 	lb_unknown(&b, 200, junk, sizeof(junk));
-	lb_unknown(&b, LH_REC_FINDING_STACKS + 1, NULL, 0); /* the next type after the newest */
+	lb_unknown(&b, LH_REC_SEM_CLASS + 1, NULL, 0); /* the next type after the newest */
 	lb_unknown(&b, 0xffff, junk, 3); /* odd size: the next header is unaligned */
 	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
 	lb_note(&b, 1, "after unknown");
@@ -1185,6 +1262,8 @@ int main(void)
 		{ "stack id lookup", test_stack_lookup },
 		{ "thread end and name", test_thread_end_and_name },
 		{ "unknown record types skipped", test_unknown_records_skipped },
+		{ "sem-class voids a semaphore's edges", test_sem_class_voids_edges },
+		{ "sem-class with a bad reference", test_sem_class_bad_reference },
 		{ "finding-stacks merged into its finding", test_finding_stacks_merged },
 		{ "finding without finding-stacks (older shim)", test_finding_without_stacks_record },
 		{ "finding-stacks orphan or short: corrupt", test_finding_stacks_orphan_or_short },

@@ -19,7 +19,7 @@
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-static char fake[64]; /* fake[i]: what the look-up finds for lh_syms[i] */
+static char fake[96]; /* fake[i]: what the look-up finds for lh_syms[i] */
 
 struct script {
 	const char *absent[4]; /* names the C library lacks */
