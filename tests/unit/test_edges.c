@@ -72,7 +72,7 @@ static uint64_t io_now(void)
 	return 42;
 }
 
-static const struct lh_edge_io io = { io_unwind, io_stack_of, io_write_lock, io_write_edge, io_now, NULL };
+static const struct lh_edge_io io = { io_unwind, io_stack_of, io_write_lock, io_write_edge, io_now, NULL, NULL };
 
 /* a fresh start: empty global sets (as in a forked child), a new log epoch */
 static void fresh(void)
@@ -569,7 +569,7 @@ static int io_trace(uintptr_t *ips, int max)
 }
 
 static const struct lh_edge_io io_traced = { io_unwind, io_stack_of, io_write_lock, io_write_edge,
-	                                     io_now, io_trace };
+	                                     io_now, io_trace, NULL };
 
 static void pair_at(const struct lh_edge_io *use, struct lh_thread *t, void *a, void *b,
                     uintptr_t cfa_a, uintptr_t cfa_b)
