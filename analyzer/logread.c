@@ -480,6 +480,24 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 #undef NEED
 }
 
+/* Does the unwritten tail of a mapped log start here?  A record header of
+ * type 0 (the shim stores the type last), or fewer bytes than a header that
+ * are all zero. */
+static int unwritten_tail(const char *p, size_t left)
+{
+	struct lh_rec_hdr rh;
+	size_t i;
+
+	if (left >= sizeof(rh)) {
+		memcpy(&rh, p, sizeof(rh));
+		return rh.type == 0;
+	}
+	for (i = 0; i < left; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
 struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char *err, size_t errlen)
 {
 	const char *buf = data;
@@ -539,6 +557,11 @@ struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char 
 	while (off < len) {
 		struct lh_rec_hdr rh;
 
+		/* a mapped log ends at its first zero type: the unwritten tail */
+		if ((log->hdr.flags & LH_HDR_MAPPED) && unwritten_tail(buf + off, len - off)) {
+			log->unwritten_bytes = len - off;
+			break;
+		}
 		if (len - off < sizeof(rh)) {
 			add_error(log, "truncated at byte %zu: %zu bytes left, less than a record header",
 			          off, len - off);

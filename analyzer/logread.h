@@ -115,6 +115,9 @@ struct lr_log {
 	/* edges of semaphores found not to be locks, dropped after reading
 	 * (LH_REC_SEM_CLASS): not in edges[] */
 	size_t n_void_sem_edges;
+	/* a mapped log (LH_HDR_MAPPED) cut short: bytes after its last record
+	 * that the shim had allocated but not written (0 if none) */
+	size_t unwritten_bytes;
 
 	char **errors; /* problems found while reading */
 	size_t n_errors;

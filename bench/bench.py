@@ -355,6 +355,8 @@ def log_stats(path):
         off = struct.unpack_from("<I", data, 12)[0]
         while off + 8 <= len(data):
             typ, _flags, size = struct.unpack_from("<HHI", data, off)
+            if typ == 0:  # a mapped log's unwritten tail (LH_HDR_MAPPED)
+                break
             if typ in names:
                 counts[names[typ]] += 1
             elif typ == 11 and size > 8:  # LH_REC_NOTE: level, len, text

@@ -19,11 +19,16 @@
  * type.  A reader refuses a log whose format version is newer than its own,
  * with a sentence that says so.
  *
- * Writing discipline: a record is written with a single writev(2) of the
- * whole record, under the shim's log lock, so a log cut short by SIGKILL
- * or a crash ends on a record boundary except for at most one partial
- * record at the very end.  Anything a record refers to (a stack, a lock,
- * a thread) is written before the record that refers to it.
+ * Writing discipline: a record is copied whole under the shim's log lock,
+ * into a window of the file mapped MAP_SHARED that the shim allocated ahead
+ * with zeros (LH_HDR_MAPPED), its header last; or, where the file cannot be
+ * mapped, written with a single writev(2).  A log cut short by SIGKILL or a
+ * crash therefore ends on a record boundary: in a mapped log the first
+ * record header whose type is 0 ends the records (what follows is the
+ * unwritten, zero tail, or a record cut short before its header); in a
+ * written one at most one partial record is at the very end.  Anything a
+ * record refers to (a stack, a lock, a thread) is written before the record
+ * that refers to it.
  */
 #ifndef LOCKHOUND_LOG_H
 #define LOCKHOUND_LOG_H
@@ -32,7 +37,9 @@
 
 #define LH_LOG_MAGIC "LHNDLOG\n" /* 8 bytes, no terminating NUL in file */
 #define LH_LOG_MAGIC_LEN 8
-#define LH_LOG_FORMAT_VERSION 1
+/* 2: LH_HDR_MAPPED (a record of type 0 ends the log); version 1 logs are
+ * still read */
+#define LH_LOG_FORMAT_VERSION 2
 
 /* Upper bound a reader accepts for one record payload; anything larger is
  * corruption (the largest legitimate record is a stack of LH_MAX_FRAMES
@@ -59,6 +66,11 @@ struct lh_file_header {
 };
 
 #define LH_HDR_FORKED_CHILD 0x1u /* log of a child created by fork() */
+/* written through a mapping of a file allocated ahead (format 2): the first
+ * record header of type 0 ends the records; the rest of the file is the
+ * unwritten tail (zeros, or a record cut short before its header was
+ * written).  A process that ends normally cuts the tail off. */
+#define LH_HDR_MAPPED 0x2u
 
 struct lh_rec_hdr {
 	uint16_t type;  /* LH_REC_* */

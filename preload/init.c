@@ -137,6 +137,7 @@ static void fork_child(void)
 	 * made anew over data no other thread was changing */
 	lh_fork_reset_all();
 	lh_locks_held = fork_held; /* the locks prepare took are made anew */
+	lh_log_forget_parent_map(); /* before anything could be written */
 	LH_RT_HOOK(lh_rt_fork_child());
 	if (lh_log_open(1) == 0) {
 		if (!locked)

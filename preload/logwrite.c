@@ -6,10 +6,21 @@
  * follows a symlink planted at its name, never truncates an existing file,
  * and only the owner can read it (stacks and addresses are not for others).
  * The name carries the pid, and a counter if that name is taken (exec keeps
- * the pid).  Records go straight to the kernel with writev (no user-space
- * buffer), so abort(), SIGKILL or a crash lose nothing already recorded.
- * Records are rare (new stacks, new edges, threads), so this costs nothing
- * on the program's fast paths.
+ * the pid).
+ *
+ * Records are copied into a window of the file mapped MAP_SHARED: no system
+ * call per record (a program forming hundreds of thousands of lock orders
+ * would otherwise pay several per order).  The mapped pages are the file's
+ * page cache, so abort(), SIGKILL or a crash lose nothing already recorded.
+ * The file is allocated ahead of the records (fallocate, so a full disk is
+ * an error here and never a SIGBUS later) by LH_LOG_MAP_CHUNK at a time;
+ * the bytes past the last record are zero, and the reader stops at the
+ * first zero record header of a log whose header has LH_HDR_MAPPED.  A
+ * record's header is stored after its payload, so a record cut by SIGKILL
+ * reads as that zero end.  At the END record the file is cut to its
+ * records.  When the file cannot be allocated or mapped (a file system
+ * without fallocate, a full disk, the file size limit near), the records
+ * go through one writev each, as before, on the same file.
  */
 #include "shim.h"
 
@@ -21,6 +32,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -43,6 +55,17 @@ static int log_cut;
 static char log_path[LH_PATH_MAX + 128];
 static dev_t log_dev; /* what log_fd must still be: programs close or dup2 */
 static ino_t log_ino; /* over descriptors they do not own (daemons, closefrom) */
+
+/* The mapped window, all under lh_log_mu.  Invariants: write_off <=
+ * file_len; the file's bytes in [write_off, file_len) are zero; when win is
+ * set it maps [win_off, win_off + win_len) of the file, win_off <=
+ * write_off and win_off + win_len == file_len.  map_on: records go to the
+ * window (growing it as needed); off: through writev (write_off unused). */
+#define LH_LOG_MAP_CHUNK (1u << 20) /* bytes allocated and mapped ahead at a time */
+static int map_on;
+static char *win;
+static off_t win_off, write_off, file_len;
+static size_t win_len;
 
 const char *lh_log_path(void)
 {
@@ -108,8 +131,10 @@ static int is_our_log(int fd, off_t *size)
  * must be the very file the shim created (same device, inode and birth
  * time), so a
  * file, FIFO or device put in its place after a removal gets no records and
- * cannot block the open (O_NONBLOCK: a FIFO without a reader fails with
- * ENXIO); the shim then stops recording (EEXIST).  The old number is the
+ * cannot block the open (O_RDWR | O_NONBLOCK: opening a FIFO for reading
+ * and writing never waits); the shim then stops recording (EEXIST).  The
+ * log is opened for reading too because a shared mapping needs it.  The
+ * old number is the
  * program's now and is left alone.  *size is the log's size.  Caller holds
  * lh_log_mu. */
 static int check_fd(off_t *size)
@@ -119,14 +144,14 @@ static int check_fd(off_t *size)
 
 	if (is_our_log(log_fd, size))
 		return 0;
-	fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	fd = open(log_path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd >= 0 && !is_our_log(fd, NULL)) {
 		close(fd);
 		errno = EEXIST;
 		return -1;
 	}
 	if (fd < 0 && errno == ENOENT)
-		fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		fd = open(log_path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
 	/* a regular file: O_NONBLOCK changes nothing for it, but clear it */
@@ -177,7 +202,7 @@ static void write_header(int forked_child)
 	h.start_mono_ns = lh_now_ns();
 	strncpy(h.tool_version, LOCKHOUND_VERSION, sizeof(h.tool_version) - 1);
 	h.pointer_size = sizeof(void *);
-	h.flags = forked_child ? LH_HDR_FORKED_CHILD : 0;
+	h.flags = (forked_child ? LH_HDR_FORKED_CHILD : 0) | LH_HDR_MAPPED;
 	iov.iov_base = &h;
 	iov.iov_len = sizeof(h);
 	if (write_all(log_fd, &iov, 1) < 0)
@@ -208,11 +233,112 @@ static void write_process(void)
 	lh_log_record(LH_REC_PROCESS, &p, sizeof(p), exe, p.exe_len, cmd, p.cmdline_len);
 }
 
+/* Stop writing through the map: unmap the window and, unless the file is
+ * not ours to change (a forked child's copy of the parent's state), cut the
+ * file to its records so that writev appends right after them.  Caller
+ * holds lh_log_mu (or is the only thread). */
+static void map_stop(int cut)
+{
+	if (win)
+		munmap(win, win_len);
+	win = NULL;
+	win_off = 0;
+	win_len = 0;
+	if (map_on && cut && is_our_log(log_fd, NULL) && ftruncate(log_fd, write_off) != 0) {
+		/* the zero tail stays; the reader stops at it */
+	}
+	map_on = 0;
+}
+
+/* Make room for a record of len bytes at write_off: allocate the file
+ * further and map a new window over it.  0 if the record fits in the
+ * window now; -1 if the log cannot be mapped (then map_stop, and the
+ * caller writes it with writev).  Caller holds lh_log_mu. */
+static int map_more(size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct rlimit rl;
+	off_t size = 0, new_len, new_off;
+	void *p;
+
+	if (page <= 0)
+		page = 4096;
+	/* the program may have closed or replaced our descriptor: the file we
+	 * allocate and map must be the one whose tail we wrote */
+	if (!is_our_log(log_fd, &size) || size != file_len)
+		goto fail;
+	new_off = write_off & ~(off_t)(page - 1);
+	new_len = ((write_off + (off_t)len + page - 1) & ~(off_t)(page - 1)) + LH_LOG_MAP_CHUNK;
+	/* the file size limit: allocating past it would raise SIGXFSZ; the
+	 * writev path (fits) cuts the log properly near it */
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (uint64_t)new_len + LH_LOG_FSIZE_RESERVE > rl.rlim_cur)
+		goto fail;
+	if (new_len > file_len && fallocate(log_fd, 0, file_len, new_len - file_len) != 0)
+		goto fail;
+	file_len = new_len;
+	if (win)
+		munmap(win, win_len);
+	win = NULL;
+	p = mmap(NULL, (size_t)(new_len - new_off), PROT_READ | PROT_WRITE, MAP_SHARED, log_fd,
+	         new_off);
+	if (p == MAP_FAILED)
+		goto fail;
+	win = p;
+	win_off = new_off;
+	win_len = (size_t)(new_len - new_off);
+	return 0;
+fail:
+	map_stop(1);
+	return -1;
+}
+
+/* the log was just written through writev up to its current size: records
+ * go through the map from here (the window is made by the first one) */
+static void map_start(void)
+{
+	struct stat st;
+
+	win = NULL;
+	win_off = 0;
+	win_len = 0;
+	map_on = fstat(log_fd, &st) == 0;
+	write_off = file_len = map_on ? st.st_size : 0;
+}
+
+/* copy a whole record to write_off: the payload first, then the header's
+ * size, then its type, so that a record cut short by SIGKILL has a zero
+ * type (the end, for the reader).  Caller holds lh_log_mu. */
+static void map_put(const struct lh_rec_hdr *h, const struct iovec *iov, int cnt)
+{
+	char *at = win + (write_off - win_off);
+	size_t off = sizeof(*h);
+	int i;
+
+	for (i = 1; i < cnt; i++) {
+		memcpy(at + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	memcpy(at + offsetof(struct lh_rec_hdr, flags), &h->flags, sizeof(h->flags));
+	memcpy(at + offsetof(struct lh_rec_hdr, size), &h->size, sizeof(h->size));
+	__atomic_signal_fence(__ATOMIC_RELEASE); /* the type last, even against a signal */
+	memcpy(at + offsetof(struct lh_rec_hdr, type), &h->type, sizeof(h->type));
+	write_off += (off_t)off;
+}
+
+/* in a forked child, before anything is written: the window is the
+ * parent's file, which the child must not touch */
+void lh_log_forget_parent_map(void)
+{
+	map_stop(0);
+}
+
 int lh_log_open(int forked_child)
 {
 	const char *dir = lh_opt.log_dir[0] ? lh_opt.log_dir : ".";
 	int i, fd = -1;
 
+	map_stop(0); /* a fork child's copy of the parent's window */
 	if (log_fd >= 0) {
 		/* the parent's log (in a fork child): close our copy, unless the
 		 * number now holds a file of the program's */
@@ -227,7 +353,7 @@ int lh_log_open(int forked_child)
 		else
 			snprintf(log_path, sizeof(log_path), "%s/%s.%d.%d.log", dir, lh_opt.log_prefix,
 			         (int)getpid(), i);
-		fd = open(log_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND,
+		fd = open(log_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND,
 		          0600);
 		if (fd < 0 && errno != EEXIST)
 			break;
@@ -246,6 +372,7 @@ int lh_log_open(int forked_child)
 		__atomic_add_fetch(&lh_log_epoch, 1, __ATOMIC_RELAXED);
 	write_header(forked_child);
 	write_process();
+	map_start();
 	if (!lh_opt.quiet && !lh_xr_temp_log()) {
 		char buf[LH_PATH_MAX + 160];
 		int n = snprintf(buf, sizeof(buf), "lockhound: pid %d: writing log to %s\n",
@@ -330,7 +457,14 @@ void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, siz
 	lh_in_shim++;
 	writing = 1;
 	lh_mu_lock(&lh_log_mu);
-	if (check_fd(&size) < 0) {
+	if (map_on && ((win && write_off + (off_t)sizeof(h) + h.size <= win_off + (off_t)win_len) ||
+	               map_more(sizeof(h) + h.size) == 0)) {
+		map_put(&h, iov, cnt);
+		/* the end of the program's records: cut the zero tail off; what
+		 * other threads write after it is appended with writev */
+		if (type == LH_REC_END)
+			map_stop(1);
+	} else if (check_fd(&size) < 0) {
 		fail_errno = errno;
 	} else if (fits(type, size, sizeof(h) + h.size)) {
 		if (write_all(log_fd, iov, cnt) < 0)

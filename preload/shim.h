@@ -411,6 +411,9 @@ LH_HIDDEN uint32_t lh_stk_rewrite(uint32_t id);
 
 /* ---- log (logwrite.c) ---- */
 LH_HIDDEN int lh_log_open(int forked_child);
+/* fork child: drop the copy of the parent's mapped window (nothing is
+ * written to the parent's log through it) */
+LH_HIDDEN void lh_log_forget_parent_map(void);
 /* write one record made of up to 3 parts, atomically (one writev) */
 LH_HIDDEN void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, size_t n2,
                              const void *p3, size_t n3);

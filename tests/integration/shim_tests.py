@@ -256,7 +256,88 @@ def shim_stack_table_full(ctx):
         ctx.done(d)
 
 
+def _mapped_tail(path):
+    """(flags of the log header, bytes after the last record): the records
+    are walked as the reader does, a type-0 header ends a mapped log"""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    flags = struct.unpack_from("<I", data, 60)[0]
+    off = struct.unpack_from("<I", data, 12)[0]
+    while off + 8 <= len(data):
+        typ, _fl, size = struct.unpack_from("<HHI", data, off)
+        if typ == 0:
+            break
+        off += 8 + size
+    return flags, len(data) - off
+
+
+def shim_orders_without_syscalls(ctx):
+    """5000 new lock orders at two known call sites cost no write system
+    call each (the log is written through a mapping, LH_HDR_MAPPED), and
+    every order is in the log: after a normal exit (no tail left) and
+    after SIGKILL (the zero tail the reader stops at)."""
+    name = "shim_orders_without_syscalls"
+    prog = os.path.join(ctx.progdir, "many_orders_clean")
+    if not os.access(prog, os.X_OK):
+        return rt.Outcome(name, "fail", "%s not built" % prog)
+    if not os.path.exists("/proc/self/io"):
+        return rt.Outcome(name, "skip", "no /proc/self/io (task I/O accounting)")
+    d = ctx.tmpdir(name)
+    try:
+        why, errs = [], ""
+        for mode in ("exit", "kill"):
+            logdir = os.path.join(d, mode)
+            os.mkdir(logdir)
+            argv = [prog, "5000"] + (["kill"] if mode == "kill" else [])
+            r = rt.run_cmd(argv, 60, d, _preload_env(ctx, logdir, "quiet=1"))
+            errs += r.stderr
+            want_rc = -9 if mode == "kill" else 0
+            if r.timed_out or r.rc != want_rc:
+                why.append("%s: %s (expected %s)" % (mode, rt.describe_rc(r.rc),
+                                                     rt.describe_rc(want_rc)))
+                continue
+            line = [l for l in r.stdout.split("\n") if l.startswith("many_orders ")]
+            fields = dict(f.split("=") for f in line[0].split()[1:]) if line else {}
+            if fields.get("orders") != "5000":
+                why.append("%s: unexpected output %r" % (mode, r.stdout))
+                continue
+            writes = int(fields["write_syscalls"])
+            if writes < 0:
+                return rt.Outcome(name, "skip", "/proc/self/io has no syscw")
+            if writes > 50:
+                why.append("%s: %d write system calls for 5000 new orders"
+                           % (mode, writes))
+            logs = rt._find_logs(logdir)
+            if len(logs) != 1:
+                why.append("%s: expected 1 log, found %d" % (mode, len(logs)))
+                continue
+            flags, tail = _mapped_tail(logs[0])
+            if not flags & 0x2:
+                why.append("%s: the log header has no LH_HDR_MAPPED" % mode)
+            if mode == "exit" and tail != 0:
+                why.append("exit: %d bytes after the last record" % tail)
+            if mode == "kill" and tail == 0:
+                why.append("kill: no unwritten tail (was the log mapped?)")
+            doc, rr, err = _report_json(ctx, d, logs)
+            if doc is None:
+                why.append("%s: no JSON report: %s" % (mode, err))
+                continue
+            lo = doc["logs"][0]
+            if lo.get("errors"):
+                why.append("%s: the reader found errors: %r" % (mode, lo["errors"]))
+            if lo.get("lock_orders") != 5000:
+                why.append("%s: %r lock orders in the log, expected 5000"
+                           % (mode, lo.get("lock_orders")))
+            if bool(lo.get("complete")) != (mode == "exit"):
+                why.append("%s: complete=%r" % (mode, lo.get("complete")))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why), errs)
+    finally:
+        ctx.done(d)
+
+
 SHIM_TESTS = {
+    "shim_orders_without_syscalls": shim_orders_without_syscalls,
     "shim_stack_table_full": shim_stack_table_full,
     "shim_many_modules": shim_many_modules,
     "shim_file_size_limit": shim_file_size_limit,

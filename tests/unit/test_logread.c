@@ -824,6 +824,102 @@ static void test_corrupt_huge_size(void)
 	lb_free(&b);
 }
 
+/* A mapped log (LH_HDR_MAPPED) ends at its first record header of type 0:
+ * the zero tail the shim allocated ahead, or a record cut short before its
+ * header was stored.  Without the flag, type 0 is corrupt as before; a
+ * version 1 log is still read. */
+static void test_mapped_tail(void)
+{
+	struct lh_file_header h;
+	struct lb b;
+	struct lr_log *log;
+	unsigned char junk[24];
+
+	memset(junk, 0xab, sizeof(junk));
+	lb_default_header(&h);
+	h.flags = LH_HDR_MAPPED;
+	lb_init_hdr(&b, &h);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
+	lb_raw(&b, NULL, 4096);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->n_locks, 2);
+	CU_ASSERT_EQUAL(log->unwritten_bytes, 4096);
+	CU_ASSERT_EQUAL(log->complete, 0); /* no end record: cut short */
+	lr_free(log);
+	lb_free(&b);
+
+	/* a record cut short before its header: a zero header, then payload */
+	lb_init_hdr(&b, &h);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_raw(&b, NULL, sizeof(struct lh_rec_hdr));
+	lb_raw(&b, junk, sizeof(junk));
+	lb_raw(&b, NULL, 100);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->n_locks, 1);
+	CU_ASSERT_EQUAL(log->unwritten_bytes, sizeof(struct lh_rec_hdr) + sizeof(junk) + 100);
+	lr_free(log);
+	lb_free(&b);
+
+	/* a zero tail shorter than a record header; then a whole log with the
+	 * end record and no tail (what a normal exit leaves) */
+	lb_init_hdr(&b, &h);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_raw(&b, NULL, 5);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->unwritten_bytes, 5);
+	lr_free(log);
+	lb_free(&b);
+	lb_init_hdr(&b, &h);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_end(&b, 1, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->complete, 1);
+	CU_ASSERT_EQUAL(log->unwritten_bytes, 0);
+	lr_free(log);
+	lb_free(&b);
+
+	/* not mapped: the same zeros are corrupt; a short tail is truncation */
+	h.flags = 0;
+	lb_init_hdr(&b, &h);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_raw(&b, NULL, 4096);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT(lb_has_error(log, "corrupt"));
+	CU_ASSERT_EQUAL(log->unwritten_bytes, 0);
+	lr_free(log);
+	lb_free(&b);
+	lb_init_hdr(&b, &h);
+	lb_raw(&b, NULL, 5);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT(lb_has_error(log, "truncated"));
+	lr_free(log);
+	lb_free(&b);
+
+	/* a version 1 log (before mapping) is still read */
+	h.format_version = 1;
+	lb_init_hdr(&b, &h);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_end(&b, 1, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->n_locks, 1);
+	CU_ASSERT_EQUAL(log->complete, 1);
+	lr_free(log);
+	lb_free(&b);
+}
+
 static void test_bad_magic(void)
 {
 	struct lh_file_header h;
@@ -1269,6 +1365,7 @@ int main(void)
 		{ "finding-stacks orphan or short: corrupt", test_finding_stacks_orphan_or_short },
 		{ "truncation at every prefix", test_truncation_every_prefix },
 		{ "corrupt record size", test_corrupt_huge_size },
+		{ "mapped log: zero tail ends it", test_mapped_tail },
 		{ "bad magic", test_bad_magic },
 		{ "newer format refused", test_newer_format },
 		{ "bad header fields", test_bad_header_fields },
