@@ -363,7 +363,7 @@ static void live_findings(const struct lr_log *log, struct fd_result *res, size_
 		if (lf->f.kind == LH_FIND_DEADLOCK) {
 			size_t off = (size_t)snprintf(key, sizeof(key), "dl:");
 			for (k = 0; k < lf->f.n_items && off < sizeof(key) - 1; k++) {
-				if (lf->items[k].role == LH_ROLE_HOLDS)
+				if (lf->items[k].role == LH_ROLE_HOLDS || lf->items[k].role == LH_ROLE_POSTER)
 					continue;
 				code_loc(log, lf->items[k].stack_id, loc, sizeof(loc));
 				off += (size_t)snprintf(key + off, sizeof(key) - off, "%s|", loc);

@@ -457,6 +457,10 @@ static void text_deadlock(FILE *out, struct rp *r, const struct fd_finding *f, s
 		if (it->role == LH_ROLE_JOINS) {
 			fprintf(out, " waits in join for T%u to end, blocked at:\n", it->target_thread);
 			text_stack(out, r, log, it->stack_id, "      ");
+		} else if (it->role == LH_ROLE_POSTER) {
+			fprintf(out, " is the only thread that posted M%zu so far; it could post it again, "
+			             "but it is blocked too\n",
+			        label_index(f, it->lock_id));
 		} else if (it->role == LH_ROLE_WAITS) {
 			const struct lr_lock *l = lr_lock(log, it->lock_id);
 			fprintf(out, " waits for M%zu%s, blocked at:\n", label_index(f, it->lock_id),
@@ -947,7 +951,7 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 	const struct lr_log *log = f->log;
 	const struct lr_finding *lf = f->live;
 	json_t *o = json_object(), *locks = json_array(), *threads = json_array(), *waits = json_array(),
-	       *holds = json_array();
+	       *holds = json_array(), *posters = json_array();
 	uint32_t seen[64];
 	size_t ns = 0, i;
 	char b[32];
@@ -986,6 +990,10 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 		if (it->role == LH_ROLE_HOLDS) {
 			json_object_set_new(io, "acquired_stack", json_stack(r, log, it->stack_id));
 			json_array_append_new(holds, io);
+		} else if (it->role == LH_ROLE_POSTER) {
+			/* the only thread that posted the semaphore a wait is on */
+			json_object_del(io, "mode");
+			json_array_append_new(posters, io);
 		} else {
 			if (it->role == LH_ROLE_JOINS) {
 				snprintf(b, sizeof(b), "T%u", it->target_thread);
@@ -1004,6 +1012,10 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 	else
 		json_decref(waits);
 	json_object_set_new(o, "holds", holds);
+	if (json_array_size(posters) > 0)
+		json_object_set_new(o, "posters", posters);
+	else
+		json_decref(posters);
 	return o;
 }
 

@@ -280,6 +280,8 @@ enum lh_role {
 	LH_ROLE_WAITS = 1, /* thread_id waits for lock_id (or target_thread) */
 	LH_ROLE_HOLDS = 2, /* thread_id holds lock_id */
 	LH_ROLE_JOINS = 3, /* thread_id waits in join for target_thread */
+	LH_ROLE_POSTER = 8, /* thread_id is the only thread that has posted the
+	                     * semaphore lock_id, which the item before waits on */
 };
 
 /* LH_REC_END: the process finished normally (exit, return from main, or

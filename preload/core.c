@@ -433,9 +433,10 @@ void lh_core_sem_destroy(sem_t *s)
 }
 
 /* about to call a blocking wait: a thread that has the semaphore and waits
- * on it again waits for another thread's post, so it is not a lock; the
- * wait is noted for the watchdog like a lock's (its holders are the
- * threads it waits for) */
+ * on it again waits for another thread's post, so it is not a lock.  The
+ * wait is noted for the watchdog (LH_WAIT_SEM, wfg.h): it waits for the
+ * holder of a lock, or for the only thread that has posted a semaphore
+ * that is not one (none known: it waits for nobody the watchdog knows) */
 void lh_core_sem_wait_begin(sem_t *s, int timed, uintptr_t ra, uintptr_t cfa)
 {
 	struct lh_thread *t = lh_thr_self();
@@ -450,7 +451,14 @@ void lh_core_sem_wait_begin(sem_t *s, int timed, uintptr_t ra, uintptr_t cfa)
 		return;
 	if (lh_sem_wait_call(&lk->sem_state, t->id, &why) == LH_SEM_DEMOTED)
 		sem_demoted(t, lk, id);
-	lh_wait_note(t, LH_WAIT_LOCK, s, LH_MODE_EXCL, (uint8_t)(timed != 0), ra, cfa);
+	/* a lock: the watchdog finds its holder by its held entry; otherwise
+	 * the one thread known to post it is the one that could wake us */
+	__atomic_store_n(&t->wait_thread,
+	                 lh_sem_is_lock(__atomic_load_n(&lk->sem_state, __ATOMIC_ACQUIRE))
+	                     ? 0
+	                     : lh_sem_only_poster(__atomic_load_n(&lk->sem_posters, __ATOMIC_RELAXED)),
+	                 __ATOMIC_RELAXED);
+	lh_wait_note(t, LH_WAIT_SEM, s, LH_MODE_EXCL, (uint8_t)(timed != 0), ra, cfa);
 	lh_wd_kick();
 }
 

@@ -242,6 +242,9 @@ enum lh_wait_kind {
 	LH_WAIT_JOIN = 2, /* in pthread_join/thrd_join of wait_thread */
 	LH_WAIT_COND = 3, /* in a condition wait on mutex wait_addr: waits for
 	                   * the mutex only while another thread holds it */
+	LH_WAIT_SEM = 6,  /* in a blocking wait on semaphore wait_addr: waits for
+	                   * its holder (a lock) or for wait_thread, the only
+	                   * thread that posted it so far (0: nobody known) */
 };
 
 struct lh_thread {
@@ -273,7 +276,7 @@ struct lh_thread {
 	 * same wait_seq). */
 	int wait_kind;             /* enum lh_wait_kind; release/acquire */
 	void *wait_addr;           /* lock address, when LH_WAIT_LOCK; relaxed */
-	uint32_t wait_thread;      /* thread id, when LH_WAIT_JOIN; relaxed */
+	uint32_t wait_thread;      /* thread id, when LH_WAIT_JOIN or LH_WAIT_SEM; relaxed */
 	uint8_t wait_mode;         /* relaxed */
 	uint8_t wait_timed;        /* a timed wait ends by itself...; relaxed */
 	clockid_t wait_clock;      /* ...unless it is a condition wait past */

@@ -361,6 +361,18 @@ static void report_cycle(const struct lh_wfg_cycle *c)
 		 * thread of a truncated cycle waits for one not listed) */
 		if (nd->wait == LH_WAIT_JOIN || (c->truncated && i + 1 == n))
 			continue;
+		/* a semaphore that is no lock: the next thread is the one that
+		 * posted it so far, and could post it again */
+		if (nd->wait == LH_WAIT_SEM && nd->target && nd->target == next->id) {
+			struct lh_rec_finding_item *o = &items[ni];
+			memset(o, 0, sizeof(*o));
+			o->thread_id = next->id;
+			o->role = LH_ROLE_POSTER;
+			o->lock_id = w->lock_id;
+			item_thr[ni] = NULL; /* no call of its to show */
+			ni++;
+			continue;
+		}
 		nh = lh_held_read(next, held, LH_MAX_HELD);
 		for (h = 0; h < nh; h++) {
 			const struct lh_held *hd = &held[h];
@@ -403,7 +415,10 @@ static void report_cycle(const struct lh_wfg_cycle *c)
 	/* second: the sampled stacks, for the same finding */
 	sample_stacks(c);
 	for (j = 0; j < ni; j++) {
-		uint32_t st = stack_at(item_thr[j], item_ra[j], item_cfa[j], 1);
+		uint32_t st;
+		if (!item_thr[j])
+			continue;
+		st = stack_at(item_thr[j], item_ra[j], item_cfa[j], 1);
 		if (st && st != items[j].stack_id) {
 			items[j].stack_id = st;
 			changed = 1;

@@ -111,6 +111,8 @@ int lh_wfg_waits(const struct lh_wfg_thread *t)
 		/* past its deadline a timed wait re-takes the mutex with no
 		 * timeout: from then on it can deadlock */
 		return !t->timed || t->clock_now_ns >= t->deadline_ns;
+	case LH_WFG_SEM:
+		return !t->timed;
 	}
 	return 0;
 }
@@ -180,7 +182,8 @@ static int build(const struct lh_wfg_snap *s, struct lh_wfg_work *w)
 				w->ids[j].node = (int32_t)i;
 			}
 		}
-		if ((t->wait == LH_WFG_LOCK || t->wait == LH_WFG_COND) && lh_wfg_waits(t) && t->addr) {
+		if ((t->wait == LH_WFG_LOCK || t->wait == LH_WFG_COND || t->wait == LH_WFG_SEM) &&
+		    lh_wfg_waits(t) && t->addr) {
 			int32_t sl = slot_of(w, t->addr, 1);
 			struct wslot *ws = &w->slots[sl];
 			w->wait_slot[i] = sl;
@@ -244,11 +247,19 @@ static int32_t next_succ(const struct lh_wfg_snap *s, struct lh_wfg_work *w, str
 		}
 		f->cur = e;
 		v = w->held_owner[e];
-		/* a condition wait released its mutex: only others hold it */
-		if (t->wait == LH_WFG_COND && v == u)
+		/* a condition wait released its mutex: only others hold it; a
+		 * semaphore's holder that waits on it again waits for a post */
+		if ((t->wait == LH_WFG_COND || t->wait == LH_WFG_SEM) && v == u)
 			continue;
 		if (blocks(t, &s->held[e]) && lh_wfg_waits(&s->thr[v]))
 			return v;
+	}
+	/* a semaphore's only poster so far, which could post it again */
+	if (t->wait == LH_WFG_SEM) {
+		if (f->phase++ != 1 || !t->target)
+			return -1;
+		v = node_of(w, t->target);
+		return v >= 0 && v != u && lh_wfg_waits(&s->thr[v]) ? v : -1;
 	}
 	/* a reader of a writer-preferring rwlock queues behind its writers */
 	while (f->phase == 1) {

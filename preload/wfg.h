@@ -20,6 +20,11 @@
  *   - a thread in a condition wait, untimed or past its deadline, waits for
  *     the holders of its mutex (it cannot return without it);
  *   - a thread in pthread_join/thrd_join waits for the joined thread;
+ *   - a thread in an untimed sem_wait waits for the thread that has the
+ *     semaphore, if it is a lock (semmodel.c: its holder's held entry),
+ *     and for target, the one thread that has posted it so far, if it is
+ *     not (the caller says target 0 when there is no such thread: then it
+ *     waits for nobody known, and is never on a cycle);
  *   - a timed lock wait, and a timed condition wait before its deadline,
  *     wait for nobody: they end by themselves.  So does a wait already
  *     reported.
@@ -49,6 +54,7 @@ enum lh_wfg_wait {
 	LH_WFG_LOCK = 1, /* acquiring addr in mode */
 	LH_WFG_JOIN = 2, /* joining thread target */
 	LH_WFG_COND = 3, /* in a condition wait with mutex addr */
+	LH_WFG_SEM = 6,  /* in sem_wait on addr; target: its only poster, 0 none */
 };
 
 struct lh_wfg_held {
@@ -64,7 +70,7 @@ struct lh_wfg_thread {
 	uint8_t timed;    /* the wait has a timeout or deadline */
 	uint8_t reported; /* this wait was reported already: not searched */
 	const void *addr; /* the lock (LOCK) or the mutex (COND) */
-	uint32_t target;  /* the joined thread's id (JOIN) */
+	uint32_t target;  /* the joined thread's id (JOIN), the poster (SEM) */
 	uint32_t seq;     /* the wait's sequence number */
 	uint64_t since_ns; /* when the watchdog first saw the wait count */
 	/* timed COND: its deadline, and the time now, both on the wait's clock */

@@ -103,7 +103,11 @@ LH_EXPORT int sem_post(sem_t *s)
 		}                                                                                  \
 	} while (0)
 
-/* a blocking wait, visible to the watchdog while it waits */
+/* A blocking wait, visible to the watchdog while it waits.  The watchdog's
+ * stack-sampling signal (deadlock_exit=0 keeps the process running after a
+ * report) is installed with SA_RESTART, and the kernel restarts glibc's
+ * futex wait under it: the program does not see an EINTR of ours
+ * (scenario deadlock_sem_keep_running). */
 #define BLOCKING(s, timed, call)                                                                   \
 	({                                                                                         \
 		int lh_track_ = !lh_pass();                                                        \

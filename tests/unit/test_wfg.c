@@ -585,6 +585,91 @@ static void test_many_readers_one_writer(void)
 	CU_ASSERT_EQUAL(cyc.n, 2);
 }
 
+static void wait_sem(struct lh_wfg_thread *t, const void *addr, uint32_t poster, uint8_t timed)
+{
+	t->wait = LH_WFG_SEM;
+	t->addr = addr;
+	t->target = poster;
+	t->timed = timed;
+}
+
+/* binary semaphores as locks: each waits for the holder of the other */
+static void test_sem_lock_abba(void)
+{
+	static const uint32_t want[] = { 1, 2 };
+	struct lh_wfg_thread *t;
+
+	reset();
+	t = thread(1);
+	hold(t, A);
+	wait_sem(t, B, 0, 0);
+	t = thread(2);
+	hold(t, B);
+	wait_sem(t, A, 0, 0);
+	CU_ASSERT_EQUAL(find(), 1);
+	CU_ASSERT_TRUE(cycle_is(want, 2));
+	CU_ASSERT_FALSE(cyc.self);
+	/* timed: it ends by itself */
+	thr[1].timed = 1;
+	CU_ASSERT_EQUAL(find(), 0);
+}
+
+/* a signalling semaphore's only poster, blocked on a mutex the waiter
+ * holds: a cycle through the poster; without a known poster, none */
+static void test_sem_poster_blocked(void)
+{
+	static const uint32_t want[] = { 1, 2 };
+	struct lh_wfg_thread *t;
+
+	reset();
+	t = thread(1);
+	hold(t, M);
+	wait_sem(t, A, 2, 0);
+	t = thread(2);
+	wait_lock(t, M, LH_MODE_EXCL);
+	CU_ASSERT_EQUAL(find(), 1);
+	CU_ASSERT_TRUE(cycle_is(want, 2));
+	thr[0].target = 0; /* nobody known posts it */
+	CU_ASSERT_EQUAL(find(), 0);
+	thr[0].target = 3; /* a poster not in the snapshot: running or gone */
+	CU_ASSERT_EQUAL(find(), 0);
+}
+
+/* the poster runs (it waits for nothing): no cycle; the poster waiting on
+ * a lock held by a running thread: a chain, not a cycle */
+static void test_sem_poster_running_or_chain(void)
+{
+	struct lh_wfg_thread *t;
+
+	reset();
+	t = thread(1);
+	hold(t, M);
+	wait_sem(t, A, 2, 0);
+	t = thread(2);
+	hold(t, B); /* holds, but does not wait */
+	CU_ASSERT_EQUAL(find(), 0);
+	t->wait = LH_WFG_LOCK;
+	t->addr = C;
+	t = thread(3);
+	hold(t, C); /* runs */
+	CU_ASSERT_EQUAL(find(), 0);
+}
+
+/* a thread that waits on a semaphore it has itself (a stale entry, or a
+ * Condition's waiter lock) waits for a post: never a self-deadlock */
+static void test_sem_holder_waits_is_not_self(void)
+{
+	struct lh_wfg_thread *t;
+
+	reset();
+	t = thread(1);
+	hold(t, A);
+	wait_sem(t, A, 0, 0);
+	CU_ASSERT_EQUAL(find(), 0);
+	t->target = 1; /* it posted it itself before */
+	CU_ASSERT_EQUAL(find(), 0);
+}
+
 static void test_bad_snapshots(void)
 {
 	struct lh_wfg_snap s;
@@ -632,6 +717,10 @@ int main(void)
 		{ "tick_changed_wait_restarts", test_tick_changed_wait_restarts },
 		{ "long_ring_truncated", test_long_ring_truncated },
 		{ "many_readers_one_writer", test_many_readers_one_writer },
+		{ "sem_lock_abba", test_sem_lock_abba },
+		{ "sem_poster_blocked", test_sem_poster_blocked },
+		{ "sem_poster_running_or_chain", test_sem_poster_running_or_chain },
+		{ "sem_holder_waits_is_not_self", test_sem_holder_waits_is_not_self },
 		{ "bad_snapshots", test_bad_snapshots },
 	};
 	int rc = cunit_run("wfg", tests, N_OF(tests));
