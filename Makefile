@@ -9,6 +9,7 @@
 #   make bench-exact  only the exact-mode benchmark (lockhound cc against TSan)
 #   make bench-engine the race engine alone: ns per access
 #   make bench-sampled  only sampled race watching: detection per trap source, cost curve
+#   make bench-analyzer the analyzer on dense generated lock graphs (N = 10, 64, 200)
 #   make install PREFIX=/usr/local DESTDIR=
 
 VERSION   := 0.1.0
@@ -50,7 +51,7 @@ ANALYZER_OBJ:= $(patsubst %.c,$(B)/obj/%.o,$(ANALYZER_SRC) $(COMMON_SRC))
 SHIM_LIBS     := -lunwind -ldl -lpthread -lcapstone
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
-.PHONY: fuzz fuzz-seeds fuzz-smoke all deps check sampled-progs sampled-check bench-sampled unit unit-asan unit-tsan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
+.PHONY: fuzz fuzz-seeds fuzz-smoke all deps check sampled-progs sampled-check bench-sampled bench-analyzer unit unit-asan unit-tsan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
 CC_STUB := $(B)/tsan-stub/libtsan.so $(B)/tsan-stub/libtsan.a $(B)/tsan-stub/libtsan_preinit.o
 CC_LINKS:= $(B)/lockhound-cc $(B)/lockhound-c++
 all: $(B)/liblockhound.so $(B)/lockhound $(CC_STUB) $(CC_LINKS)
@@ -303,6 +304,12 @@ bench: deps all sampled-progs
 bench-sampled: deps all sampled-progs
 	BENCH_SAMPLED_ONLY=1 BENCH_SKIP=exact bash bench/run.sh
 
+# the analyzer on generated dense lock graphs (rotated and random orders over
+# N = 10, 64, 200 locks: bench/analyzer_stress.py, bench/genlog.c); replaces
+# that block of bench/RESULTS.md
+bench-analyzer: all
+	python3 bench/analyzer_stress.py --build $(B)
+
 # the exact-mode section alone (lockhound cc against gcc's and clang's TSan);
 # replaces that block of bench/RESULTS.md and keeps the rest
 bench-exact: deps all
@@ -328,8 +335,11 @@ clean:
 # report stops it with the input saved as $(B)/fuzz/crash-*; make fails.
 # make fuzz-smoke (part of make check): the seeds and 2000 runs.
 FUZZ_TIME ?= 60
+# (the race_* programs, built with lockhound cc, give seeds with LH_REC_RACE
+# records; fuzz-seeds checks that their races are in the seeds)
 FUZZ_SEED_PROGS := abba_two_threads cycle3_three_threads deadlock_abba misuse_unlock_not_locked \
-                   fork_child_cycle rwlock_read_write_cycle trylock_backoff demo_bank
+                   fork_child_cycle rwlock_read_write_cycle trylock_backoff demo_bank \
+                   race_unguarded_counter race_heap_two_locks race_relaxed_flag race_cxx_member
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -Icommon -Ianalyzer -g -O1 \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(B)/fuzz/fuzz_logread: tests/fuzz/fuzz_logread.c analyzer/logread.c analyzer/xalloc.c \
@@ -343,7 +353,9 @@ fuzz-seeds: all testprogs
 	  LD_PRELOAD=$(CURDIR)/$(B)/liblockhound.so \
 	  LOCKHOUND_OPTIONS=log_dir=$(CURDIR)/$(B)/fuzz/seeds:quiet=1:deadlock_exit=1 \
 	  timeout 60 $(B)/testprogs/$$p >/dev/null 2>&1; done; \
-	n=$$(ls $(B)/fuzz/seeds | wc -l); echo "fuzz: $$n seed logs"; [ $$n -ge 8 ]
+	n=$$(ls $(B)/fuzz/seeds | wc -l); echo "fuzz: $$n seed logs"; [ $$n -ge 8 ]; \
+	r=$$($(B)/lockhound report $(B)/fuzz/seeds/*.log 2>/dev/null | grep -c "^==== lockhound: R[0-9]*: data race"); \
+	echo "fuzz: $$r data races in the seeds"; [ $$r -ge 4 ]
 
 fuzz: $(B)/fuzz/fuzz_logread fuzz-seeds
 	cd $(B)/fuzz && ./fuzz_logread -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \

@@ -9,8 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#define MAX_CHOICE_STEPS 20000
+/* uthash allocates through the analyzer's one policy (xalloc.h) */
+#define uthash_malloc(sz) xmalloc(sz)
+#define uthash_free(ptr, sz) free(ptr)
+#define uthash_fatal(msg) xalloc_die(0)
+#include <uthash.h>
 
 int fd_module_of(const struct lr_log *log, uint64_t pc)
 {
@@ -70,16 +75,52 @@ static int gates_conflict(const struct lr_edge *a, const struct lr_edge *b)
 	return 0;
 }
 
-/* does a thread waiting for `lock` in wait_mode block on one holding it in
- * hold_mode? */
-static int blocks(const struct lr_log *log, uint64_t lock, int wait_mode, int hold_mode)
+/* does a thread waiting for a lock in wait_mode block on one holding it in
+ * hold_mode?  wpref: the lock is a writer-preferring rwlock */
+static int blocks(int wpref, int wait_mode, int hold_mode)
 {
-	const struct lr_lock *l = lr_lock(log, lock);
-
 	if (wait_mode == LH_MODE_SHARED && hold_mode == LH_MODE_SHARED)
-		return l && (l->flags & LH_LOCKF_WRITER_PREF); /* conservative there */
+		return wpref; /* conservative there */
 	return 1;
 }
+
+/*
+ * The bounds of one log's lock-order analysis (docs/DESIGN.md, sections 8
+ * and 10).  All are work counts, so the same log always gives the same
+ * report, except FD_TIME_BUDGET_MS, a wall-clock backstop for a machine so
+ * loaded that the work budgets take too long.
+ *
+ *   FD_MAX_CYCLE_LEN     longest cycle enumerated (locks)
+ *   FD_MAX_CYCLES        cycles enumerated, all lengths together
+ *   FD_MAX_SEARCH_STEPS  steps of the cycle enumeration, all passes together
+ *   FD_MAX_CHOICE_STEPS  steps of the search for one cycle's choice of
+ *                        contexts (the per-cycle cap)
+ *   FD_CHEAP_STEPS       steps every cycle gets in the first, cheap round
+ *   FD_CHOICE_BUDGET     work of all choice searches of the log together
+ *                        (steps plus exact gate comparisons)
+ *   FD_MAX_REPS          contexts kept for the search, all edges together
+ *                        (the memory bound: about 48 bytes each)
+ *   FD_TIME_BUDGET_MS    wall-clock time of the log's cycle analysis
+ *
+ * A cycle the budgets left undecided (no feasible choice found, none ruled
+ * out) is counted in res->n_undecided and sets res->budget_hit, and the
+ * report says the result may be incomplete; so does a memory or time stop.
+ */
+#define FD_MAX_CYCLE_LEN 64
+#define FD_MAX_CYCLES 10000
+#define FD_MAX_SEARCH_STEPS 50000000
+#define FD_MAX_CHOICE_STEPS 20000
+#define FD_CHEAP_STEPS 256
+#define FD_CHOICE_BUDGET 20000000L
+#define FD_MAX_REPS (1u << 20)
+#define FD_TIME_BUDGET_MS 20000
+
+/* Cycles are enumerated shortest first, in passes of these maximum lengths
+ * (each pass delivers the lengths above the previous one): when a budget
+ * runs out, the short cycles, which are the ones a person fixes first and
+ * the cheapest to decide, have been seen.  A pass in which no path was cut
+ * at its length found every cycle, and the passes stop there. */
+static const size_t fd_len_passes[] = { 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, FD_MAX_CYCLE_LEN };
 
 /* Per edge of the cycle, the contexts worth trying: contexts with the same
  * modes and the same gate set are alike for feasibility, so only a few of
@@ -88,34 +129,68 @@ static int blocks(const struct lr_log *log, uint64_t lock, int wait_mode, int ho
 #define REPS_PER_KIND 4
 #define MAX_KINDS LH_CTX_KINDS_PER_EDGE
 
-struct chooser {
-	const struct lr_log *log;
-	const struct lg_cycle *c;
-	const uint32_t *const *ctx; /* reduced contexts per edge */
-	const size_t *n_ctx;
-	const struct lr_edge *const *all; /* ctx index -> edge */
-	const struct lr_edge **cur, **best;
-	int best_score;
-	long steps;
+/* One context worth trying, with what the search needs inline: its gate
+ * locks hashed to one bit of 64 (any mode, and exclusive only: two
+ * contexts can share a gate only if one's gmask meets the other's xmask)
+ * and its thread's lifetime (unknown thread: always alive). */
+struct fd_rep {
+	const struct lr_edge *e;
+	uint64_t gmask, xmask;
+	uint64_t start_ns, end_ns;
+	uint32_t thread;
 };
 
-static int score(struct chooser *ch)
-{
-	size_t n = ch->c->n, i, j;
-	int distinct = 0, concurrent = 1;
+/* The reduced contexts of one graph edge, computed once however many
+ * cycles go through it; keyed by the edge's context array in the graph. */
+struct fd_edge_reps {
+	const uint32_t *key;
+	size_t n, n_ungated;
+	struct fd_rep *reps;
+	UT_hash_handle hh;
+};
 
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < i; j++)
-			if (ch->cur[j]->thread == ch->cur[i]->thread)
-				break;
-		if (j == i)
-			distinct++;
-		for (j = 0; j < i; j++)
-			if (ch->cur[j]->thread != ch->cur[i]->thread &&
-			    !lifetimes_overlap(ch->log, ch->cur[j]->thread, ch->cur[i]->thread))
-				concurrent = 0;
-	}
-	return distinct * 2 + (distinct > 1 && concurrent);
+/* One enumerated cycle, kept until every cycle is decided (in arrays of
+ * the analysis, from offset off): nodes, the edges' reps, the choice. */
+enum fd_state { FD_OPEN, FD_FEASIBLE, FD_INFEASIBLE, FD_CUT };
+
+struct fd_cyc {
+	size_t n, off;
+	enum fd_state state;
+	int fallback;  /* a feasible choice from the cheap round is in best */
+};
+
+struct fd_analysis {
+	const struct lr_log *log;
+	const struct lr_edge *const *all;
+	struct fd_result *res;
+	struct fd_edge_reps *reps; /* uthash head */
+	size_t n_reps;
+	struct fd_cyc *cyc;
+	size_t n_cyc, cap_cyc;
+	uint64_t *nodes;            /* per cycle position */
+	uint8_t *wpref;             /* per cycle position: nodes[] is writer-preferring */
+	struct fd_edge_reps **er;   /* per cycle position */
+	const struct fd_rep **best; /* per cycle position */
+	size_t n_pos, cap_pos;
+	long work;                  /* of budget, spent */
+	long budget;                /* FD_CHOICE_BUDGET, or the caller's */
+	size_t max_reps;            /* FD_MAX_REPS, or the caller's */
+	long time_ms;               /* FD_TIME_BUDGET_MS, or the caller's */
+	struct timespec t0;
+	int stopped;                /* FD_MAX_REPS or the time stopped the enumeration */
+	int timed_out;              /* FD_TIME_BUDGET_MS: nothing more is decided */
+};
+
+/* why a search stopped early */
+#define FD_CUT_CAP 1    /* FD_MAX_CHOICE_STEPS (or the cheap round's limit) */
+#define FD_CUT_BUDGET 2 /* FD_CHOICE_BUDGET or FD_TIME_BUDGET_MS */
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 static uint64_t feas_signature(const struct lr_edge *e)
@@ -131,14 +206,54 @@ static uint64_t feas_signature(const struct lr_edge *e)
 	return h;
 }
 
-static size_t reduce_contexts(const struct lr_edge *const *all, const uint32_t *ctx, size_t n,
-                              uint32_t *out)
+static uint64_t gate_bit(uint64_t lock_id)
 {
-	uint64_t sig[MAX_KINDS];
-	size_t reps[MAX_KINDS], n_kinds = 0, n_out = 0, k, s, r;
+	uint64_t x = lock_id * 0x9E3779B97F4A7C15ull;
+	return 1ull << (x >> 58);
+}
 
+static void fill_rep(const struct fd_analysis *a, struct fd_rep *r, const struct lr_edge *e)
+{
+	const struct lr_thread *t = lr_thread(a->log, e->thread);
+	uint32_t g;
+
+	r->e = e;
+	r->gmask = r->xmask = 0;
+	for (g = 0; g < e->n_gates; g++) {
+		uint64_t bit = gate_bit(e->gates[g].lock_id);
+		r->gmask |= bit;
+		if (e->gates[g].mode != LH_MODE_SHARED)
+			r->xmask |= bit;
+	}
+	r->thread = e->thread;
+	r->start_ns = t ? t->start_ns : 0;
+	r->end_ns = t && t->end_ns ? t->end_ns : UINT64_MAX;
+}
+
+/* could the threads of two contexts have been alive at once? */
+static int reps_overlap(const struct fd_rep *x, const struct fd_rep *y)
+{
+	return x->start_ns < y->end_ns && y->start_ns < x->end_ns;
+}
+
+/* The reduced contexts of the edge whose contexts are ctx[0..n), from the
+ * cache or made now; NULL when FD_MAX_REPS is reached. */
+static struct fd_edge_reps *edge_reps(struct fd_analysis *a, const uint32_t *ctx, size_t n)
+{
+	struct fd_edge_reps *er;
+	uint64_t sig[MAX_KINDS], *osig;
+	size_t reps[MAX_KINDS], n_kinds = 0, n_out = 0, k, s, r;
+	uint32_t *out;
+
+	HASH_FIND_PTR(a->reps, &ctx, er);
+	if (er)
+		return er;
+	if (a->n_reps >= a->max_reps)
+		return NULL;
+	out = xmalloc(REPS_PER_KIND * MAX_KINDS * sizeof(*out));
+	osig = xmalloc(REPS_PER_KIND * MAX_KINDS * sizeof(*osig));
 	for (k = 0; k < n; k++) {
-		const struct lr_edge *e = all[ctx[k]];
+		const struct lr_edge *e = a->all[ctx[k]];
 		uint64_t h = feas_signature(e);
 		for (s = 0; s < n_kinds; s++)
 			if (sig[s] == h)
@@ -153,111 +268,408 @@ static size_t reduce_contexts(const struct lr_edge *const *all, const uint32_t *
 			continue;
 		/* prefer contexts of threads not already kept for this kind */
 		for (r = 0; r < n_out; r++)
-			if (feas_signature(all[out[r]]) == h && all[out[r]]->thread == e->thread)
+			if (osig[r] == h && a->all[out[r]]->thread == e->thread)
 				break;
 		if (r < n_out)
 			continue;
+		osig[n_out] = h;
 		out[n_out++] = ctx[k];
 		reps[s]++;
 	}
-	return n_out;
+	er = xcalloc(1, sizeof(*er));
+	er->key = ctx;
+	er->n = n_out;
+	er->reps = xmalloc((n_out ? n_out : 1) * sizeof(*er->reps));
+	for (k = 0; k < n_out; k++) {
+		fill_rep(a, &er->reps[k], a->all[out[k]]);
+		er->n_ungated += a->all[out[k]]->n_gates == 0;
+	}
+	free(out);
+	free(osig);
+	a->n_reps += n_out;
+	HASH_ADD_PTR(a->reps, key, er);
+	return er;
 }
 
-static void choose(struct chooser *ch, size_t i)
-{
-	size_t k, j, n = ch->c->n;
-
-	if (ch->steps++ > MAX_CHOICE_STEPS || ch->best_score == (int)n * 2 + 1)
-		return;
-	if (i == n) {
-		int s = score(ch);
-		if (s > ch->best_score) {
-			ch->best_score = s;
-			memcpy(ch->best, ch->cur, n * sizeof(*ch->cur));
-		}
-		return;
-	}
-	for (k = 0; k < ch->n_ctx[i]; k++) {
-		const struct lr_edge *e = ch->all[ch->ctx[i][k]];
-		int ok = 1;
-		/* the lock this edge waits for must block against the next edge's
-		 * hold, checked when both sides are chosen */
-		if (i > 0 && !blocks(ch->log, e->from, ch->cur[i - 1]->to_mode, e->from_mode))
-			ok = 0;
-		if (ok && i == n - 1 && !blocks(ch->log, e->to, e->to_mode, ch->cur[0]->from_mode))
-			ok = 0;
-		for (j = 0; ok && j < i; j++)
-			if (gates_conflict(ch->cur[j], e))
-				ok = 0;
-		if (!ok)
-			continue;
-		ch->cur[i] = e;
-		choose(ch, i + 1);
-	}
-}
-
-
-struct walk {
-	const struct lr_log *log;
-	const struct lr_edge *const *all;
-	struct fd_result *res;
-	size_t first; /* this log's findings start here in res */
+/*
+ * The search for one cycle's choice: depth-first over the reps of each
+ * edge in order, pruned by gate conflicts and read modes, keeping the
+ * first choice of the best score (2 per distinct thread, 1 more when they
+ * all overlapped in time).  What today's choice depends on is only that
+ * order and the per-cycle step cap; the rest only makes it cheaper: the
+ * gate masks of the chosen contexts are OR-ed along the path, so a context
+ * whose gates cannot meet them needs no comparison; the score is kept as
+ * the path grows (distinct threads, pairs that never overlapped); and a
+ * branch that cannot beat the best found, or a best that reaches the upper
+ * bound of this cycle (its reps' distinct threads, and whether any two of
+ * them overlapped), ends the search.  ungated_first tries contexts without
+ * gates before the others: the cheap round's fallback, which finds a
+ * feasible choice at once when every edge has such a context.
+ */
+struct fd_search {
+	struct fd_analysis *a;
+	size_t n;
+	struct fd_edge_reps *const *er;
+	const uint8_t *wpref;
+	const struct fd_rep **cur, **best;
+	uint64_t accg[FD_MAX_CYCLE_LEN + 1], accx[FD_MAX_CYCLE_LEN + 1];
+	const struct fd_rep *dthr[FD_MAX_CYCLE_LEN]; /* distinct threads on the path */
+	size_t dcnt[FD_MAX_CYCLE_LEN], nd, nonover;
+	int best_score, ub_d, ub_bonus, ub;
+	int ungated_first;
+	int count_compares; /* the cheap round: comparisons are steps too */
+	long steps, limit;
+	int cut;
 };
 
+static int over_budget(struct fd_analysis *a)
+{
+	if (a->timed_out)
+		return 1;
+	if (a->work >= a->budget) {
+		a->res->budget_hit = 1;
+		return 1;
+	}
+	if ((a->work & 4095) == 0 && elapsed_ms(&a->t0) > a->time_ms) {
+		a->timed_out = 1;
+		a->res->budget_hit = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void choose(struct fd_search *s, size_t i)
+{
+	size_t n = s->n, k, j;
+	int pass;
+
+	if (s->steps++ > s->limit) {
+		s->cut = FD_CUT_CAP;
+		return;
+	}
+	s->a->work++;
+	if (over_budget(s->a)) {
+		s->cut = FD_CUT_BUDGET;
+		return;
+	}
+	if (s->best_score == s->ub)
+		return;
+	if (i == n) {
+		int sc = (int)s->nd * 2 + (s->nd > 1 && s->nonover == 0);
+		if (sc > s->best_score) {
+			s->best_score = sc;
+			memcpy(s->best, s->cur, n * sizeof(*s->cur));
+		}
+		return;
+	}
+	if (s->best_score >= 0) {
+		size_t d = s->nd + (n - i);
+		if (d > (size_t)s->ub_d)
+			d = (size_t)s->ub_d;
+		if ((int)d * 2 + (s->ub_bonus && s->nonover == 0 && d > 1) <= s->best_score)
+			return;
+	}
+	for (pass = s->ungated_first ? 0 : 1; pass < 3; pass++) {
+		for (k = 0; k < s->er[i]->n; k++) {
+			const struct fd_rep *r = &s->er[i]->reps[k];
+			const struct lr_edge *e = r->e;
+			size_t added = 0;
+			int known = 0;
+
+			if (pass == 0 && e->n_gates)
+				continue;
+			if (pass == 2 && !e->n_gates)
+				continue;
+			/* the lock this edge waits for must block against the
+			 * next edge's hold, checked when both sides are chosen */
+			if (i > 0 && !blocks(s->wpref[i], s->cur[i - 1]->e->to_mode, e->from_mode))
+				continue;
+			if (i == n - 1 && !blocks(s->wpref[0], e->to_mode, s->cur[0]->e->from_mode))
+				continue;
+			if ((r->gmask & s->accx[i]) | (r->xmask & s->accg[i])) {
+				for (j = 0; j < i; j++) {
+					if (!((r->gmask & s->cur[j]->xmask) | (r->xmask & s->cur[j]->gmask)))
+						continue;
+					s->a->work++;
+					s->steps += s->count_compares;
+					if (gates_conflict(s->cur[j]->e, e))
+						break;
+				}
+				if (j < i)
+					continue;
+			}
+			s->cur[i] = r;
+			s->accg[i + 1] = s->accg[i] | r->gmask;
+			s->accx[i + 1] = s->accx[i] | r->xmask;
+			for (j = 0; j < s->nd; j++)
+				if (s->dthr[j]->thread == r->thread)
+					break;
+			if (j < s->nd) {
+				s->dcnt[j]++;
+				known = 1;
+			} else {
+				for (j = 0; j < s->nd; j++)
+					added += !reps_overlap(s->dthr[j], r);
+				s->dthr[s->nd] = r;
+				s->dcnt[s->nd++] = 1;
+				s->nonover += added;
+			}
+			choose(s, i + 1);
+			if (known) {
+				for (j = 0; j < s->nd; j++)
+					if (s->dthr[j]->thread == r->thread)
+						s->dcnt[j]--;
+			} else {
+				s->nd--; /* pushed last, popped first */
+				s->nonover -= added;
+			}
+			if (s->cut || s->best_score == s->ub)
+				return;
+		}
+		if (pass == 1)
+			break; /* the whole list in its order */
+	}
+}
+
+struct fd_thr { uint32_t thread; uint64_t start_ns, end_ns; };
+
+static int cmp_thr_id(const void *x, const void *y)
+{
+	const struct fd_thr *a = x, *b = y;
+	return (a->thread > b->thread) - (a->thread < b->thread);
+}
+
+static int cmp_thr_start(const void *x, const void *y)
+{
+	const struct fd_thr *a = x, *b = y;
+	return (a->start_ns > b->start_ns) - (a->start_ns < b->start_ns);
+}
+
+/* Upper bound of a cycle's score: distinct threads among its reps (at
+ * most one per edge), and whether any two of them were alive at once. */
+static void score_bound(struct fd_search *s)
+{
+	size_t n_all = 0, i, k, nt;
+	struct fd_thr *t;
+	uint64_t end_max = 0;
+
+	for (i = 0; i < s->n; i++)
+		n_all += s->er[i]->n;
+	t = xmalloc((n_all ? n_all : 1) * sizeof(*t));
+	n_all = 0;
+	for (i = 0; i < s->n; i++)
+		for (k = 0; k < s->er[i]->n; k++) {
+			const struct fd_rep *r = &s->er[i]->reps[k];
+			t[n_all].thread = r->thread;
+			t[n_all].start_ns = r->start_ns;
+			t[n_all++].end_ns = r->end_ns;
+		}
+	qsort(t, n_all, sizeof(*t), cmp_thr_id);
+	for (i = nt = 0; i < n_all; i++)
+		if (nt == 0 || t[nt - 1].thread != t[i].thread)
+			t[nt++] = t[i];
+	qsort(t, nt, sizeof(*t), cmp_thr_start);
+	s->ub_bonus = 0;
+	for (i = 0; i < nt; i++) {
+		if (i && t[i].start_ns < end_max)
+			s->ub_bonus = 1;
+		if (t[i].end_ns > end_max)
+			end_max = t[i].end_ns;
+	}
+	free(t);
+	s->ub_d = (int)(nt < s->n ? nt : s->n);
+	if (s->ub_d < 2)
+		s->ub_bonus = 0;
+	s->ub = s->ub_d * 2 + s->ub_bonus;
+}
+
+/* Search cycle c, in the cheap round (FD_CHEAP_STEPS, exact gate
+ * comparisons counted as steps too: a search that completes gives the same
+ * choice whatever its limit) or in full (FD_MAX_CHOICE_STEPS); returns the
+ * best score, or -1 for no feasible choice; *cut says why the search
+ * stopped early (FD_CUT_*), 0 if it did not. */
+static int search(struct fd_analysis *a, const struct fd_cyc *c, int cheap, int ungated_first,
+                  const struct fd_rep **best, int *cut)
+{
+	struct fd_search s;
+	const struct fd_rep *cur[FD_MAX_CYCLE_LEN];
+
+	memset(&s, 0, sizeof(s));
+	s.a = a;
+	s.n = c->n;
+	s.er = a->er + c->off;
+	s.wpref = a->wpref + c->off;
+	s.cur = cur;
+	s.best = best;
+	s.best_score = -1;
+	s.ungated_first = ungated_first;
+	s.count_compares = cheap;
+	s.limit = cheap ? FD_CHEAP_STEPS : FD_MAX_CHOICE_STEPS;
+	score_bound(&s);
+	choose(&s, 0);
+	*cut = s.cut;
+	return s.best_score;
+}
+
+/* lockgraph's callback: keep the cycle for the rounds of decisions */
 static int on_cycle(void *arg, const struct lg_cycle *c)
 {
-	struct walk *w = arg;
-	struct chooser ch;
-	const struct lr_edge *cur[64], *best[64];
-	char **locs, *key;
-	size_t i, r, rot = 0, keylen = 0;
-	struct fd_finding *f;
+	struct fd_analysis *a = arg;
+	struct fd_cyc *y;
+	size_t i;
 
-	w->res->n_cycles++;
-	if (c->n > 64)
+	a->res->n_cycles++;
+	if (c->n > FD_MAX_CYCLE_LEN)
 		return 0;
-	memset(&ch, 0, sizeof(ch));
-	{
-		uint32_t *red[64];
-		size_t n_red[64];
-		for (i = 0; i < c->n; i++) {
-			red[i] = xmalloc(REPS_PER_KIND * MAX_KINDS * sizeof(uint32_t));
-			n_red[i] = reduce_contexts(w->all, c->ctx[i], c->n_ctx[i], red[i]);
+	if (a->n_pos + c->n > a->cap_pos) {
+		size_t cap = a->cap_pos ? a->cap_pos * 2 : 1024;
+		while (cap < a->n_pos + c->n)
+			cap *= 2;
+		a->nodes = xreallocarray(a->nodes, cap, sizeof(*a->nodes));
+		a->wpref = xreallocarray(a->wpref, cap, sizeof(*a->wpref));
+		a->er = xreallocarray(a->er, cap, sizeof(*a->er));
+		a->best = xreallocarray(a->best, cap, sizeof(*a->best));
+		a->cap_pos = cap;
+	}
+	for (i = 0; i < c->n; i++) {
+		const struct lr_lock *l = lr_lock(a->log, c->nodes[i]);
+		struct fd_edge_reps *er = edge_reps(a, c->ctx[i], c->n_ctx[i]);
+		if (!er) {
+			a->stopped = 1; /* FD_MAX_REPS: the memory bound */
+			a->res->budget_hit = 1;
+			a->res->n_cycles--;
+			return 1;
 		}
-		ch.log = w->log;
-		ch.c = c;
-		ch.ctx = (const uint32_t *const *)red;
-		ch.n_ctx = n_red;
-		ch.all = w->all;
-		ch.cur = cur;
-		ch.best = best;
-		ch.best_score = -1;
-		choose(&ch, 0);
-		for (i = 0; i < c->n; i++)
-			free(red[i]);
+		a->nodes[a->n_pos + i] = c->nodes[i];
+		a->wpref[a->n_pos + i] = l && (l->flags & LH_LOCKF_WRITER_PREF);
+		a->er[a->n_pos + i] = er;
 	}
-	if (ch.best_score < 0) {
-		if (ch.steps > MAX_CHOICE_STEPS)
-			w->res->capped = 1; /* not ruled out: the search gave up */
-		else
-			w->res->n_infeasible++;
-		return 0;
+	if (a->n_cyc == a->cap_cyc) {
+		a->cap_cyc = a->cap_cyc ? a->cap_cyc * 2 : 256;
+		a->cyc = xreallocarray(a->cyc, a->cap_cyc, sizeof(*a->cyc));
 	}
+	y = &a->cyc[a->n_cyc++];
+	memset(y, 0, sizeof(*y));
+	y->n = c->n;
+	y->off = a->n_pos;
+	a->n_pos += c->n;
+	if ((a->n_cyc & 255) == 0 && elapsed_ms(&a->t0) > a->time_ms) {
+		a->stopped = a->timed_out = 1;
+		a->res->budget_hit = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Enumerate the cycles shortest first (fd_len_passes), within the
+ * enumeration limits shared by all passes. */
+static void enumerate(struct fd_analysis *a, struct lg_graph *g)
+{
+	size_t p, prev = 1, steps = 0, cycles = 0;
+
+	for (p = 0; p < sizeof(fd_len_passes) / sizeof(fd_len_passes[0]); p++) {
+		struct lg_limits lim;
+		struct lg_stats st;
+
+		memset(&lim, 0, sizeof(lim));
+		memset(&st, 0, sizeof(st));
+		lim.min_len = prev + 1;
+		lim.max_len = fd_len_passes[p];
+		lim.max_cycles = FD_MAX_CYCLES - cycles;
+		lim.max_steps = FD_MAX_SEARCH_STEPS - steps;
+		if (lg_for_each_cycle(g, &lim, on_cycle, a, &st) < 0)
+			xalloc_die(0);
+		steps += st.steps;
+		cycles += st.n_cycles;
+		if (a->stopped)
+			return;
+		if (st.steps_hit || st.cycles_hit || steps >= FD_MAX_SEARCH_STEPS ||
+		    cycles >= FD_MAX_CYCLES) {
+			/* cycles_hit means one more cycle exists; the step cap
+			 * that nothing more was looked at */
+			if (st.steps_hit || st.cycles_hit || st.len_cut)
+				a->res->capped = 1;
+			return;
+		}
+		if (!st.len_cut)
+			return; /* no path was cut: every cycle has been seen */
+		prev = fd_len_passes[p];
+	}
+	a->res->capped = 1; /* cut at FD_MAX_CYCLE_LEN: longer cycles may exist */
+}
+
+/* The rounds of decisions: every cycle first gets FD_CHEAP_STEPS (most are
+ * decided there: few contexts, or no gates); a cycle still open gets a
+ * fallback from a cheap search that tries ungated contexts first (a
+ * feasible choice proves the cycle real), then, in enumeration order
+ * (shortest first), the full search of up to FD_MAX_CHOICE_STEPS while
+ * FD_CHOICE_BUDGET lasts. */
+static void decide(struct fd_analysis *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_cyc && !over_budget(a); i++) {
+		struct fd_cyc *c = &a->cyc[i];
+		int cut, sc = search(a, c, 1, 0, a->best + c->off, &cut);
+
+		if (!cut) {
+			c->state = sc >= 0 ? FD_FEASIBLE : FD_INFEASIBLE;
+			continue;
+		}
+		if (sc >= 0 || search(a, c, 1, 1, a->best + c->off, &cut) >= 0)
+			c->fallback = 1;
+	}
+	for (i = 0; i < a->n_cyc && !over_budget(a); i++) {
+		struct fd_cyc *c = &a->cyc[i];
+		const struct fd_rep *best[FD_MAX_CYCLE_LEN];
+		int cut, sc;
+
+		if (c->state != FD_OPEN)
+			continue;
+		sc = search(a, c, 0, 0, best, &cut);
+		if (sc >= 0) {
+			memcpy(a->best + c->off, best, c->n * sizeof(*best));
+			c->state = FD_FEASIBLE;
+		} else if (c->fallback) {
+			c->state = FD_FEASIBLE; /* proven, the best choice not found */
+		} else if (cut != FD_CUT_BUDGET) {
+			/* the whole space was searched, or the per-cycle cap
+			 * stopped it: not ruled out, but not for the budget */
+			c->state = cut ? FD_CUT : FD_INFEASIBLE;
+		}
+	}
+	for (i = 0; i < a->n_cyc; i++) {
+		struct fd_cyc *c = &a->cyc[i];
+		if (c->state == FD_OPEN && c->fallback)
+			c->state = FD_FEASIBLE; /* proven feasible, choice not the best */
+	}
+}
+
+/* A decided feasible cycle becomes a finding, or is folded into one with
+ * the same code locations. */
+static void add_cycle(struct fd_analysis *a, const struct fd_cyc *c, size_t first)
+{
+	const uint64_t *nodes = a->nodes + c->off;
+	const struct fd_rep *const *best = a->best + c->off;
+	char **locs, *key;
+	size_t i, r, rot = 0, keylen = 0, n = c->n;
+	struct fd_finding *f;
+	struct fd_result *res = a->res;
 
 	/* dedupe key: the code locations of each edge, in the rotation that
 	 * sorts first, so the same code found through other locks matches */
-	locs = xcalloc(c->n, sizeof(char *));
-	for (i = 0; i < c->n; i++) {
-		char a[160], b[160];
-		code_loc(w->log, best[i]->from_stack, a, sizeof(a));
-		code_loc(w->log, best[i]->to_stack, b, sizeof(b));
-		locs[i] = xmalloc(strlen(a) + strlen(b) + 4);
-		sprintf(locs[i], "%s>%s", a, b);
+	locs = xcalloc(n, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		char x[160], y[160];
+		code_loc(a->log, best[i]->e->from_stack, x, sizeof(x));
+		code_loc(a->log, best[i]->e->to_stack, y, sizeof(y));
+		locs[i] = xmalloc(strlen(x) + strlen(y) + 4);
+		sprintf(locs[i], "%s>%s", x, y);
 		keylen += strlen(locs[i]) + 1;
 	}
-	for (r = 1; r < c->n; r++) {
-		for (i = 0; i < c->n; i++) {
-			int d = strcmp(locs[(r + i) % c->n], locs[(rot + i) % c->n]);
+	for (r = 1; r < n; r++) {
+		for (i = 0; i < n; i++) {
+			int d = strcmp(locs[(r + i) % n], locs[(rot + i) % n]);
 			if (d < 0) {
 				rot = r;
 				break;
@@ -268,49 +680,107 @@ static int on_cycle(void *arg, const struct lg_cycle *c)
 	}
 	key = xmalloc(keylen + 8);
 	key[0] = 0;
-	for (i = 0; i < c->n; i++) {
-		strcat(key, locs[(rot + i) % c->n]);
+	for (i = 0; i < n; i++) {
+		strcat(key, locs[(rot + i) % n]);
 		strcat(key, "|");
 	}
-	for (i = 0; i < c->n; i++)
+	for (i = 0; i < n; i++)
 		free(locs[i]);
 	free(locs);
 
-	for (i = w->first; i < w->res->n; i++) {
-		f = &w->res->f[i];
+	for (i = first; i < res->n; i++) {
+		f = &res->f[i];
 		if (f->kind == FD_CYCLE && !strcmp(f->key, key)) {
 			f->count++;
 			free(key);
-			return 0;
+			return;
 		}
 	}
-	f = fd_new_finding(w->res);
+	f = fd_new_finding(res);
 	f->kind = FD_CYCLE;
-	f->log = w->log;
-	f->n = c->n;
+	f->log = a->log;
+	f->n = n;
 	f->count = 1;
 	f->key = key;
-	f->locks = xmalloc(c->n * sizeof(uint64_t));
-	f->edges = xmalloc(c->n * sizeof(*f->edges));
-	for (i = 0; i < c->n; i++) {
-		f->locks[i] = c->nodes[(rot + i) % c->n];
-		f->edges[i] = best[(rot + i) % c->n];
+	f->locks = xmalloc(n * sizeof(uint64_t));
+	f->edges = xmalloc(n * sizeof(*f->edges));
+	for (i = 0; i < n; i++) {
+		f->locks[i] = nodes[(rot + i) % n];
+		f->edges[i] = best[(rot + i) % n]->e;
 	}
 	f->single_thread = 1;
 	f->concurrent = 0;
-	for (i = 1; i < c->n; i++)
+	for (i = 1; i < n; i++)
 		if (f->edges[i]->thread != f->edges[0]->thread)
 			f->single_thread = 0;
 	if (!f->single_thread) {
 		size_t j;
 		f->concurrent = 1;
-		for (i = 0; i < c->n; i++)
+		for (i = 0; i < n; i++)
 			for (j = 0; j < i; j++)
 				if (f->edges[i]->thread != f->edges[j]->thread &&
-				    !lifetimes_overlap(w->log, f->edges[i]->thread, f->edges[j]->thread))
+				    !lifetimes_overlap(a->log, f->edges[i]->thread, f->edges[j]->thread))
 					f->concurrent = 0;
 	}
-	return 0;
+}
+
+static void lock_cycles(const struct lr_log *log, struct fd_result *res,
+                        const struct fd_bounds *bounds)
+{
+	struct lg_graph *g = lg_new();
+	const struct lr_edge **all;
+	struct fd_analysis a;
+	struct fd_edge_reps *er, *tmp;
+	size_t i, first = res->n;
+
+	if (!g)
+		xalloc_die(0);
+	all = xmalloc((log->n_edges ? log->n_edges : 1) * sizeof(*all));
+	for (i = 0; i < log->n_edges; i++) {
+		all[i] = &log->edges[i];
+		if (lg_add_edge(g, log->edges[i].from, log->edges[i].to, (uint32_t)i) < 0)
+			xalloc_die(0); /* lockgraph's -1: the one policy (xalloc.h) */
+	}
+	memset(&a, 0, sizeof(a));
+	a.log = log;
+	a.all = all;
+	a.res = res;
+	a.budget = bounds && bounds->choice_budget ? bounds->choice_budget : FD_CHOICE_BUDGET;
+	a.max_reps = bounds && bounds->max_reps ? bounds->max_reps : FD_MAX_REPS;
+	a.time_ms = bounds && bounds->time_ms ? bounds->time_ms : FD_TIME_BUDGET_MS;
+	clock_gettime(CLOCK_MONOTONIC, &a.t0);
+	enumerate(&a, g);
+	decide(&a);
+	for (i = 0; i < a.n_cyc; i++) {
+		switch (a.cyc[i].state) {
+		case FD_FEASIBLE:
+			add_cycle(&a, &a.cyc[i], first);
+			break;
+		case FD_INFEASIBLE:
+			res->n_infeasible++;
+			break;
+		case FD_CUT:
+			res->capped = 1; /* not ruled out: the search gave up */
+			break;
+		case FD_OPEN:
+			res->n_undecided++;
+			res->budget_hit = 1;
+			break;
+		}
+	}
+	HASH_ITER(hh, a.reps, er, tmp) {
+		HASH_DEL(a.reps, er);
+		free(er->reps);
+		free(er);
+	}
+	free(a.cyc);
+	free(a.nodes);
+	free(a.wpref);
+	free(a.er);
+	free(a.best);
+	lg_free(g);
+	/* all[] is only needed during the search: findings point into log */
+	free(all);
 }
 
 static int cmp_finding(const void *a, const void *b)
@@ -431,38 +901,20 @@ static void fold_cycles(struct fd_result *res, size_t first)
 
 void fd_analyze(const struct lr_log *log, struct fd_result *res)
 {
-	struct lg_graph *g = lg_new();
-	const struct lr_edge **all;
-	struct lg_limits lim = { 0, 0, 0 };
-	struct lg_stats st;
-	struct walk w;
-	size_t i;
+	fd_analyze_bounded(log, res, NULL);
+}
 
-	if (!g)
-		xalloc_die(0);
-	all = xmalloc((log->n_edges ? log->n_edges : 1) * sizeof(*all));
-	for (i = 0; i < log->n_edges; i++) {
-		all[i] = &log->edges[i];
-		if (lg_add_edge(g, log->edges[i].from, log->edges[i].to, (uint32_t)i) < 0)
-			xalloc_die(0); /* lockgraph's -1: the one policy (xalloc.h) */
-	}
-	w.log = log;
-	w.all = all;
-	w.res = res;
-	w.first = res->n;
-	memset(&st, 0, sizeof(st));
-	if (lg_for_each_cycle(g, &lim, on_cycle, &w, &st) < 0)
-		xalloc_die(0);
-	if (st.capped)
-		res->capped = 1;
-	lg_free(g);
-	/* all[] is only needed during the search: findings point into log */
-	free(all);
-	live_findings(log, res, w.first);
-	fold_cycles(res, w.first);
+void fd_analyze_bounded(const struct lr_log *log, struct fd_result *res,
+                        const struct fd_bounds *bounds)
+{
+	size_t first = res->n;
+
+	lock_cycles(log, res, bounds);
+	live_findings(log, res, first);
+	fold_cycles(res, first);
 	ra_analyze(log, res);
-	if (res->n > w.first)
-		qsort(res->f + w.first, res->n - w.first, sizeof(res->f[0]), cmp_finding);
+	if (res->n > first)
+		qsort(res->f + first, res->n - first, sizeof(res->f[0]), cmp_finding);
 }
 
 void fd_result_free(struct fd_result *res)

@@ -60,11 +60,25 @@ struct fd_result {
 	size_t n_cycles;    /* cycles examined */
 	size_t n_infeasible; /* cycles ruled out by gates or read modes */
 	int capped;         /* cycle search stopped at a limit */
+	int budget_hit;     /* the analysis stopped at its work, memory or time
+	                     * budget (findings.c): cycles may be missing */
+	size_t n_undecided; /* cycles the budget left undecided */
 };
 
 /* Analyze one log and append its findings to res (sorted, deduplicated
  * within the log).  Running out of memory ends the analyzer (xalloc.h). */
 void fd_analyze(const struct lr_log *log, struct fd_result *res);
+
+/* The bounds of the lock-order analysis (findings.c: FD_CHOICE_BUDGET,
+ * FD_MAX_REPS, FD_TIME_BUDGET_MS); a zero field keeps the default.  For
+ * tests and benchmarks: the report always uses the defaults. */
+struct fd_bounds {
+	long choice_budget;
+	size_t max_reps;
+	long time_ms;
+};
+void fd_analyze_bounded(const struct lr_log *log, struct fd_result *res,
+                        const struct fd_bounds *bounds);
 void fd_result_free(struct fd_result *res);
 
 /* Append a zeroed finding to res (for the analysis modules, races.c). */

@@ -48,6 +48,13 @@
  *     O(nodes + edges).
  *   - capped from max_cycles is set only when one more cycle than the limit
  *     was found, so exactly max_cycles cycles in the graph is not "capped".
+ *   - min_len: cycles shorter than it are still walked (Johnson needs them
+ *     for its blocking) but neither delivered nor counted, and start nodes
+ *     whose SCC is smaller than min_len are skipped.  A caller enumerating
+ *     by increasing length (findings.c) runs passes with (min_len, max_len)
+ *     = (2, 2), (3, 3), ...: each pass delivers only its new lengths, and
+ *     stats tell why a pass stopped (len_cut: only longer cycles remain
+ *     unseen; steps_hit, cycles_hit: the limits).
  *   - the callback must not modify the graph: the context arrays it gets
  *     point into the graph's own storage.
  *   - not thread-safe; one graph, one thread at a time.
@@ -419,7 +426,7 @@ struct lg_work {
 	const uint32_t **cctx;
 	size_t *cnctx;
 
-	size_t max_len, max_cycles, max_steps, steps;
+	size_t min_len, max_len, max_cycles, max_steps, steps;
 	lg_cycle_fn fn;
 	void *arg;
 	struct lg_stats *st;
@@ -538,6 +545,7 @@ static int over_steps(struct lg_work *w)
 {
 	if (w->steps > w->max_steps) {
 		w->st->capped = 1;
+		w->st->steps_hit = 1;
 		return 1;
 	}
 	return 0;
@@ -582,6 +590,7 @@ static long tarjan(struct lg_work *w, uint32_t c, int count)
 
 				if (count && ++w->steps > w->max_steps) {
 					w->st->capped = 1;
+					w->st->steps_hit = 1;
 					return -1;
 				}
 				if (w->comp[x] != c)
@@ -657,8 +666,11 @@ static int deliver(struct lg_work *w, size_t len)
 {
 	struct lg_cycle cy;
 
+	if (len < w->min_len)
+		return 0;       /* an earlier pass delivered it */
 	if (w->st->n_cycles >= w->max_cycles) {
 		w->st->capped = 1;
+		w->st->cycles_hit = 1;
 		return 1;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -712,6 +724,7 @@ static int circuits(struct lg_work *w, uint32_t s, uint32_t c)
 					 * found so nothing stays wrongly blocked */
 					w->ffound[top] = 1;
 					w->st->capped = 1;
+					w->st->len_cut = 1;
 				} else {
 					w->blocked[x] = 1;
 					w->fv[depth] = x;
@@ -795,6 +808,7 @@ int lg_for_each_cycle(struct lg_graph *g, const struct lg_limits *lim,
 	w.max_len = lim && lim->max_len ? lim->max_len : LG_DEF_MAX_LEN;
 	w.max_cycles = lim && lim->max_cycles ? lim->max_cycles : LG_DEF_MAX_CYCLES;
 	w.max_steps = lim && lim->max_steps ? lim->max_steps : LG_DEF_MAX_STEPS;
+	w.min_len = lim && lim->min_len ? lim->min_len : 2;
 	if (work_build(&w)) {
 		rc = -1;
 		goto out;
@@ -811,13 +825,15 @@ int lg_for_each_cycle(struct lg_graph *g, const struct lg_limits *lim,
 
 		if (c == LG_NONE)
 			continue;
-		if (circuits(&w, s, c))
+		/* an SCC smaller than min_len holds no cycle to deliver */
+		if (w.clen[c] >= w.min_len && circuits(&w, s, c))
 			break;
 		johnson_reset(&w, c);
 		w.comp[s] = LG_NONE;
 		if (tarjan(&w, c, 1) < 0)
 			break;
 	}
+	stats->steps = w.steps;
 out:
 	work_free(&w);
 	return rc;

@@ -49,6 +49,9 @@ struct lg_limits {
 	size_t max_len;         /* longest cycle to enumerate (0: 64) */
 	size_t max_cycles;      /* total cycles to deliver (0: 10000) */
 	size_t max_steps;       /* search steps overall, a time bound (0: 50M) */
+	size_t min_len;         /* shorter cycles are searched through but not
+	                         * delivered nor counted (0: 2), so a caller can
+	                         * enumerate by increasing length in passes */
 };
 
 struct lg_stats {
@@ -56,7 +59,11 @@ struct lg_stats {
 	size_t n_edges;
 	size_t n_sccs;   /* non-trivial SCCs (more than one node) */
 	size_t n_cycles; /* cycles delivered */
-	int capped;      /* 1 if a limit stopped the search early */
+	size_t steps;    /* search steps spent (counted against max_steps) */
+	int capped;      /* 1 if a limit stopped the search early: */
+	int len_cut;     /*   a path was cut at max_len (longer cycles may exist) */
+	int steps_hit;   /*   max_steps was reached */
+	int cycles_hit;  /*   more than max_cycles cycles exist */
 };
 
 /* Return nonzero from the callback to stop the search (not counted as

@@ -640,7 +640,7 @@ static int may_be_incomplete(const struct rp_input *in)
 {
 	size_t i;
 
-	if (in->res->capped)
+	if (in->res->capped || in->res->budget_hit)
 		return 1;
 	for (i = 0; i < in->n_logs; i++)
 		if (in->logs[i]->n_notes || in->logs[i]->n_errors)
@@ -787,6 +787,10 @@ void rp_view_text(FILE *out, struct rp *r)
 	if (in->res->capped)
 		fprintf(out, "lockhound: note: the lock graph has too many cycles to list them all; "
 		             "the search stopped at its limit, so more may exist.\n");
+	if (in->res->budget_hit)
+		fprintf(out, "lockhound: note: the lock-order analysis reached its budget of work or "
+		             "time (%zu cycle%s left undecided): cycles may be missing.\n",
+		        in->res->n_undecided, in->res->n_undecided == 1 ? "" : "s");
 	for (i = 0; i < in->n_logs; i++) {
 		const char *w = r->logs[i].sym ? sym_warnings(r->logs[i].sym) : "";
 		if (w && *w)
@@ -1080,6 +1084,9 @@ int rp_view_json(FILE *out, struct rp *r)
 	json_object_set_new(sum, "findings", json_integer((json_int_t)in->res->n));
 	json_object_set_new(sum, "by_kind", by);
 	json_object_set_new(sum, "cycle_search_capped", json_boolean(in->res->capped));
+	/* the lock-order analysis stopped at its work, memory or time budget */
+	json_object_set_new(sum, "analysis_budget_hit", json_boolean(in->res->budget_hit));
+	json_object_set_new(sum, "cycles_undecided", json_integer((json_int_t)in->res->n_undecided));
 	/* a limit noted by the shim, a log not read in full, or the cap above */
 	json_object_set_new(sum, "may_be_incomplete", json_boolean(may_be_incomplete(in)));
 	json_object_set_new(top, "summary", sum);

@@ -21,6 +21,17 @@
  * Stacks are synthetic (pcs inside the module record's range, no file to
  * symbolize against), so the report shows addresses.  Output is
  * deterministic.  Prints a one-line summary on stdout.
+ *
+ *   genlog OUT --rotated N [ROUNDS]
+ *   genlog OUT --random N ROUNDS
+ *
+ * The dense stress cases of the bounded analysis (bench/analyzer_stress.py):
+ * N locks, each round taking all of them while holding every one taken
+ * before (edges from each held lock, gate sets the first LH_MAX_GATES other
+ * held locks, as the shim records them), one call site for every edge, each
+ * round its own thread and the rounds one after another.  --rotated: round
+ * r starts at lock r * N / ROUNDS (ROUNDS defaults to N) and goes round in
+ * order; --random: each round is a random permutation.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -89,6 +100,140 @@ static void edge(uint64_t from, uint64_t to, uint32_t thread, const struct lh_re
 	record(LH_REC_EDGE, &e, sizeof(e), gate, gate ? sizeof(*gate) : 0);
 }
 
+static void header_and_process(void)
+{
+	struct lh_file_header fh;
+	static const char exe[] = "/usr/bin/genlog-synthetic";
+	static const char cmd[] = "genlog-synthetic";
+
+	memset(&fh, 0, sizeof(fh));
+	memcpy(fh.magic, LH_LOG_MAGIC, LH_LOG_MAGIC_LEN);
+	fh.format_version = LH_LOG_FORMAT_VERSION;
+	fh.header_size = sizeof(fh);
+	fh.pid = 4242;
+	fh.ppid = 1;
+	fh.start_realtime_ns = 1700000000ull * 1000000000ull;
+	fh.start_mono_ns = 1000000000ull;
+	strcpy(fh.tool_version, "genlog");
+	fh.pointer_size = 8;
+	put(&fh, sizeof(fh));
+	{
+		struct lh_rec_process p = { sizeof(exe), sizeof(cmd) };
+		record3(LH_REC_PROCESS, &p, sizeof(p), exe, sizeof(exe), cmd, sizeof(cmd));
+	}
+	{
+		/* a module nobody can open: frames resolve to module+offset only */
+		static const char path[] = "/nonexistent/genlog-synthetic";
+		struct lh_rec_module m = { MOD_BASE, MOD_BASE, MOD_BASE + MOD_SIZE, 0, sizeof(path) };
+		record(LH_REC_MODULE, &m, sizeof(m), path, sizeof(path));
+	}
+}
+
+/* the dense cases: see the top of the file */
+static int dense(const char *path, int rotated, uint64_t n, uint64_t rounds)
+{
+	const uint64_t t0 = 1000000000ull;
+	uint64_t *order, r, i, j, k, made = 0;
+	uint64_t pcs[2] = { MOD_BASE + 0x1010, MOD_BASE + 0x2010 };
+
+	if (n < 2 || n > 100000 || rounds < 1 || rounds > 100000) {
+		fprintf(stderr, "genlog: need 2 <= N <= 100000 and 1 <= ROUNDS <= 100000\n");
+		return 2;
+	}
+	out = fopen(path, "wb");
+	if (!out) {
+		perror(path);
+		return 1;
+	}
+	setvbuf(out, NULL, _IOFBF, 1 << 20);
+	header_and_process();
+	{
+		struct lh_rec_stack s = { 1, 2, 0, 0 };
+		record(LH_REC_STACK, &s, sizeof(s), pcs, sizeof(pcs));
+	}
+	for (r = 0; r < rounds; r++) {
+		struct lh_rec_thread t;
+		memset(&t, 0, sizeof(t));
+		t.thread_id = (uint32_t)(r + 1);
+		t.os_tid = 5000 + (uint32_t)r;
+		t.start_ns = t0 + r * 1000000;
+		snprintf(t.name, sizeof(t.name), "round-%llu", (unsigned long long)r);
+		record(LH_REC_THREAD, &t, sizeof(t), NULL, 0);
+	}
+	for (i = 1; i <= n; i++) {
+		struct lh_rec_lock l;
+		memset(&l, 0, sizeof(l));
+		l.lock_id = i;
+		l.addr = 0x7f0000000000ull + i * 64;
+		l.kind = LH_LOCK_MUTEX;
+		l.init_stack = 1;
+		l.generation = 1;
+		record(LH_REC_LOCK, &l, sizeof(l), NULL, 0);
+	}
+	order = malloc(n * sizeof(*order));
+	if (!order) {
+		perror("genlog");
+		return 1;
+	}
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < n; i++)
+			order[i] = rotated ? 1 + (r * n / rounds + i) % n : i + 1;
+		if (!rotated)
+			for (i = n - 1; i > 0; i--) {
+				uint64_t x = rnd() % (i + 1), y = order[i];
+				order[i] = order[x];
+				order[x] = y;
+			}
+		for (j = 1; j < n; j++)
+			for (i = 0; i < j; i++) {
+				struct lh_rec_edge e;
+				struct lh_rec_gate g[LH_MAX_GATES];
+				uint32_t ng = 0;
+
+				for (k = 0; k < j && ng < LH_MAX_GATES; k++) {
+					if (k == i)
+						continue;
+					memset(&g[ng], 0, sizeof(g[ng]));
+					g[ng].lock_id = order[k];
+					g[ng].mode = LH_MODE_EXCL;
+					ng++;
+				}
+				memset(&e, 0, sizeof(e));
+				e.from_lock = order[i];
+				e.to_lock = order[j];
+				e.thread_id = (uint32_t)(r + 1);
+				e.from_stack = 1;
+				e.to_stack = 1;
+				e.from_mode = LH_MODE_EXCL;
+				e.to_mode = LH_MODE_EXCL;
+				e.n_gates = ng;
+				e.time_ns = t0 + r * 1000000 + j;
+				record(LH_REC_EDGE, &e, sizeof(e), g, ng * sizeof(g[0]));
+				made++;
+			}
+	}
+	for (r = 0; r < rounds; r++) {
+		struct lh_rec_thread_end t = { (uint32_t)(r + 1), 0, t0 + r * 1000000 + 500000 };
+		record(LH_REC_THREAD_END, &t, sizeof(t), NULL, 0);
+	}
+	{
+		struct lh_rec_end e;
+		memset(&e, 0, sizeof(e));
+		e.end_ns = t0 + rounds * 1000000;
+		e.n_threads = (uint32_t)rounds;
+		record(LH_REC_END, &e, sizeof(e), NULL, 0);
+	}
+	free(order);
+	if (fclose(out)) {
+		perror("genlog: close");
+		return 1;
+	}
+	printf("genlog: %s: %s, %llu locks, %llu rounds, %llu edges, %llu records\n", path,
+	       rotated ? "rotated" : "random", (unsigned long long)n, (unsigned long long)rounds,
+	       (unsigned long long)made, (unsigned long long)n_records);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct lh_file_header fh;
@@ -98,8 +243,16 @@ int main(int argc, char **argv)
 	static const char exe[] = "/usr/bin/genlog-synthetic";
 	static const char cmd[] = "genlog-synthetic";
 
+	if (argc >= 4 && argc <= 5 && !strcmp(argv[2], "--rotated")) {
+		uint64_t n = strtoull(argv[3], NULL, 10);
+		return dense(argv[1], 1, n, argc > 4 ? strtoull(argv[4], NULL, 10) : n);
+	}
+	if (argc == 5 && !strcmp(argv[2], "--random"))
+		return dense(argv[1], 0, strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
 	if (argc < 4 || argc > 6) {
-		fprintf(stderr, "usage: genlog OUT LOCKS EDGES [CYCLES] [THREADS]\n");
+		fprintf(stderr, "usage: genlog OUT LOCKS EDGES [CYCLES] [THREADS]\n"
+		                "       genlog OUT --rotated N [ROUNDS]\n"
+		                "       genlog OUT --random N ROUNDS\n");
 		return 2;
 	}
 	n_locks = strtoull(argv[2], NULL, 10);
@@ -207,7 +360,9 @@ int main(int argc, char **argv)
 		record(LH_REC_THREAD_END, &r, sizeof(r), NULL, 0);
 	}
 	{
-		struct lh_rec_end e = { t0 + 2000 + made, 0, 0 };
+		struct lh_rec_end e;
+		memset(&e, 0, sizeof(e));
+		e.end_ns = t0 + 2000 + made;
 		record(LH_REC_END, &e, sizeof(e), NULL, 0);
 	}
 	if (fclose(out)) {

@@ -95,3 +95,9 @@ case ",${BENCH_SKIP:-}," in
 *,sampled,*) ;;
 *) python3 bench/sampled.py --curve --memcached ;;
 esac
+# the analyzer on dense generated lock graphs (bench/analyzer_stress.py)
+# replaces or appends its own block too
+case ",${BENCH_SKIP:-}," in
+*,analyzer,*) ;;
+*) [ "${BENCH_SAMPLED_ONLY:-0}" = 1 ] || python3 bench/analyzer_stress.py ;;
+esac

@@ -116,7 +116,7 @@ static int collect(void *arg, const struct lg_cycle *cy)
 static int run(struct lg_graph *g, size_t max_len, size_t max_cycles,
                size_t max_steps, struct coll *c, struct lg_stats *st)
 {
-	struct lg_limits lim = { max_len, max_cycles, max_steps };
+	struct lg_limits lim = { max_len, max_cycles, max_steps, 0 };
 
 	return lg_for_each_cycle(g, &lim, collect, c, st);
 }
@@ -707,6 +707,80 @@ static void test_max_len(void)
 	lg_free(g);
 }
 
+/* Passes by length (min_len, max_len): each pass delivers exactly the
+ * cycles of its lengths, the passes together every cycle once, and the
+ * stats say why a pass stopped. */
+static void test_min_len_passes(void)
+{
+	static const size_t bounds[][2] = { {2, 2}, {3, 3}, {4, 5}, {6, 7} };
+	struct lg_graph *g = complete(7);
+	struct coll c;
+	struct lg_stats st;
+	size_t total = 0;
+
+	for (size_t p = 0; p < N_OF(bounds); p++) {
+		struct lg_limits lim = { bounds[p][1], 0, 0, bounds[p][0] };
+		size_t wrong = 0;
+
+		coll_init(&c);
+		CU_ASSERT_EQUAL(lg_for_each_cycle(g, &lim, collect, &c, &st), 0);
+		CU_ASSERT_EQUAL(st.n_cycles, complete_cycles(7, bounds[p][1]) -
+		                complete_cycles(7, bounds[p][0] - 1));
+		CU_ASSERT_EQUAL(c.n, st.n_cycles);
+		for (size_t i = 0; i < c.n; i++)
+			wrong += c.v[i].n < bounds[p][0] || c.v[i].n > bounds[p][1];
+		CU_ASSERT_EQUAL(wrong, 0);
+		CU_ASSERT_EQUAL(c.bad, 0);
+		/* cut at the length unless the pass reached the graph's size */
+		CU_ASSERT_EQUAL(st.len_cut, bounds[p][1] < 7);
+		CU_ASSERT_EQUAL(st.capped, st.len_cut);
+		CU_ASSERT_EQUAL(st.steps_hit, 0);
+		CU_ASSERT_EQUAL(st.cycles_hit, 0);
+		CU_ASSERT(st.steps > 0);
+		total += c.n;
+		coll_free(&c);
+	}
+	CU_ASSERT_EQUAL(total, complete_cycles(7, 8));
+
+	/* the cycle and step caps say which they are */
+	{
+		struct lg_limits lim = { 3, 10, 0, 3 };
+		coll_init(&c);
+		CU_ASSERT_EQUAL(lg_for_each_cycle(g, &lim, collect, &c, &st), 0);
+		CU_ASSERT_EQUAL(st.n_cycles, 10);
+		CU_ASSERT_EQUAL(st.cycles_hit, 1);
+		CU_ASSERT_EQUAL(st.steps_hit, 0);
+		coll_free(&c);
+		lim.max_cycles = 0;
+		lim.max_steps = 50;
+		coll_init(&c);
+		CU_ASSERT_EQUAL(lg_for_each_cycle(g, &lim, collect, &c, &st), 0);
+		CU_ASSERT_EQUAL(st.steps_hit, 1);
+		CU_ASSERT_EQUAL(st.cycles_hit, 0);
+		CU_ASSERT(st.n_cycles < complete_cycles(7, 3) - complete_cycles(7, 2));
+		coll_free(&c);
+	}
+	lg_free(g);
+
+	/* an SCC smaller than min_len is skipped: nothing to deliver */
+	{
+		static const uint64_t e[][2] = { {1, 2}, {2, 1}, {3, 4}, {4, 5}, {5, 3} };
+		struct lg_limits lim = { 0, 0, 0, 4 };
+		g = graph_of(e, N_OF(e));
+		coll_init(&c);
+		CU_ASSERT_EQUAL(lg_for_each_cycle(g, &lim, collect, &c, &st), 0);
+		CU_ASSERT_EQUAL(st.n_cycles, 0);
+		CU_ASSERT_EQUAL(st.capped, 0);
+		lim.min_len = 3;
+		CU_ASSERT_EQUAL(lg_for_each_cycle(g, &lim, collect, &c, &st), 0);
+		CU_ASSERT_EQUAL(st.n_cycles, 1);
+		CU_ASSERT_EQUAL_FATAL(c.n, 1);
+		CU_ASSERT(CYC_IS(&c, 0, 3, 4, 5));
+		coll_free(&c);
+		lg_free(g);
+	}
+}
+
 /* A long chain must not overflow the C stack in Tarjan or in Johnson. */
 static void test_long_chain(void)
 {
@@ -1059,6 +1133,7 @@ int main(void)
 		{ "callback stops early", test_callback_stops },
 		{ "caps", test_caps },
 		{ "max_len", test_max_len },
+		{ "min_len passes", test_min_len_passes },
 		{ "200k chain (stack safety)", test_long_chain },
 		{ "large DAG", test_large_dag },
 		{ "random graphs vs brute force", test_random_vs_brute_force },

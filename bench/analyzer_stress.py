@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""analyzer_stress.py - the analyzer on generated dense lock graphs.
+
+    python3 bench/analyzer_stress.py [--build build] [--runs 3]
+                                     [--before OTHER-LOCKHOUND] [--before-timeout S]
+                                     [--out bench/RESULTS.md]
+
+The stress cases of the bounded lock-order analysis (analyzer/findings.c,
+docs/DESIGN.md section 8), written by bench/genlog.c:
+
+  rotated N: N locks, each round taking all of them in a rotated order while
+             holding every one taken before (N rounds; 16 for N = 200, whose
+             N rounds would make a 1.3 GB log);
+  random N:  4 rounds, each a random order of all N locks, likewise.
+
+Each round is its own thread, the rounds one after another; every edge has
+one call site, so all cycles of one length fold into one finding.  For each
+case: the log's size and edges, `lockhound report --format json` wall time
+and peak RSS (median of --runs), the findings, the 2-lock finding's count
+(its folded cycles), and whether a cap or the budget was reached.  With
+--before, the same cases under another analyzer binary (e.g. one built
+from an older commit), stopped after --before-timeout seconds.
+
+Replaces the block between its markers in --out (or appends it), keeping
+the rest of the file.  `make bench-analyzer` runs it; bench/run.sh runs it
+after bench.py.  Timing is informational: nothing fails on a number, but a
+report that is not valid JSON or an analyzer that fails is an error.
+Python 3 standard library only.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BEGIN = "<!-- analyzer-stress section: begin -->"
+END = "<!-- analyzer-stress section: end -->"
+
+CASES = [
+    ("rotated", 10, 10), ("rotated", 64, 64), ("rotated", 200, 16),
+    ("random", 10, 4), ("random", 64, 4), ("random", 200, 4),
+]
+
+
+def genlog_bin(build):
+    exe = os.path.join(build, "bench", "genlog")
+    src = os.path.join(HERE, "genlog.c")
+    if not os.access(exe, os.X_OK) or os.path.getmtime(exe) < os.path.getmtime(src):
+        os.makedirs(os.path.dirname(exe), exist_ok=True)
+        subprocess.run(["gcc", "-O2", "-g", "-Wall", "-Wextra", "-I", os.path.join(ROOT, "include"),
+                        "-o", exe, src], check=True)
+    return exe
+
+
+def timed(cmd, timeout):
+    """run cmd; (wall seconds, peak RSS KiB, exit status or None if killed)"""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = t0 + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            p.kill()
+            pid, status, ru = os.wait4(p.pid, 0)
+            return time.monotonic() - t0, ru.ru_maxrss, None
+        time.sleep(0.01)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return time.monotonic() - t0, ru.ru_maxrss, p.returncode
+
+
+def summarize(doc):
+    two = [f for f in doc["findings"] if f.get("kind") == "lock-order-cycle"
+           and len(f.get("locks", [])) == 2]
+    s = doc["summary"]
+    return {
+        "findings": s["findings"],
+        "lengths": sorted(len(f.get("locks", [])) for f in doc["findings"]
+                          if f.get("kind") == "lock-order-cycle"),
+        "two": two[0].get("count") if two else 0,
+        "capped": s.get("cycle_search_capped"),
+        "budget": s.get("analysis_budget_hit"),
+        "undecided": s.get("cycles_undecided"),
+    }
+
+
+def measure(lockhound, log, jpath, runs, timeout):
+    walls, rss = [], []
+    rc = None
+    for _ in range(runs):
+        w, m, rc = timed([lockhound, "report", "--format", "json", "--output", jpath, log], timeout)
+        if rc is None:
+            return None, None, None
+        if rc not in (0, 66):
+            raise SystemExit("analyzer_stress: %s failed on %s (exit %d)" % (lockhound, log, rc))
+        walls.append(w)
+        rss.append(m)
+    with open(jpath) as f:
+        doc = json.load(f)
+    return statistics.median(walls), statistics.median(rss), summarize(doc)
+
+
+def fmt_bytes(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return ("%d %s" % (n, unit)) if unit == "B" else ("%.1f %s" % (n, unit))
+        n /= 1024.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--before", default="")
+    ap.add_argument("--before-label", default="")
+    ap.add_argument("--before-timeout", type=float, default=20.0)
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    a = ap.parse_args()
+
+    lockhound = os.path.join(a.build, "lockhound")
+    genlog = genlog_bin(a.build)
+    work = os.path.join(a.build, "bench", "stress")
+    os.makedirs(work, exist_ok=True)
+    rows = []
+    load0 = os.getloadavg()
+    for kind, n, rounds in CASES:
+        log = os.path.join(work, "%s-%d.log" % (kind, n))
+        g = subprocess.run([genlog, log, "--" + kind, str(n), str(rounds)],
+                           capture_output=True, text=True)
+        if g.returncode != 0:
+            raise SystemExit("analyzer_stress: genlog failed: " + g.stderr.strip())
+        edges = int(g.stdout.split(" edges")[0].rsplit(" ", 1)[1])
+        size = os.path.getsize(log)
+        wall, rss, s = measure(lockhound, log, os.path.join(work, "report.json"), a.runs, 600)
+        row = {"kind": kind, "n": n, "rounds": rounds, "edges": edges, "size": size,
+               "wall": wall, "rss": rss, "s": s}
+        if a.before:
+            bw, brss, _ = measure(a.before, log, os.path.join(work, "before.json"), 1,
+                                  a.before_timeout)
+            row["before"] = bw
+            row["before_rss"] = brss
+        print("%-7s N=%-3d rounds=%-3d %7d edges %9s: %.3f s, %.1f MiB, %s%s" % (
+            kind, n, rounds, edges, fmt_bytes(size), wall, rss / 1024.0, s,
+            "" if not a.before else ", before: %s" % (
+                "> %.0f s (stopped)" % a.before_timeout if row["before"] is None
+                else "%.3f s" % row["before"])))
+        rows.append(row)
+        os.unlink(log)
+    load1 = os.getloadavg()
+
+    L = [BEGIN, "## Analyzer: dense lock graphs (bounded analysis)", ""]
+    L.append("Generated by `make bench-analyzer` (bench/analyzer_stress.py, logs from "
+             "`bench/genlog.c --rotated/--random`) on %s, %d cores, load average %.1f at the "
+             "start and %.1f at the end." % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                             os.cpu_count() or 0, load0[0], load1[0]))
+    L.append("`lockhound report --format json` on one log, median of %d runs; wall time and "
+             "peak RSS of the analyzer process. *rotated N*: each round takes all N locks in a "
+             "rotated order while holding the earlier ones; *random N*: each round a random "
+             "order. Every round is a thread, the rounds one after another, one call site for "
+             "all edges, so each cycle length is one finding; *2-lock cycles* is that "
+             "finding's count. The enumeration stops at 10,000 cycles on every case "
+             "(*capped*), shortest first; *budget* says whether the analysis budget "
+             "(FD_CHOICE_BUDGET) was reached." % a.runs)
+    L.append("")
+    hdr = "| case | rounds | edges | log | time (s) | peak RSS (MiB) | findings (cycle lengths) " \
+          "| 2-lock cycles | capped | budget |"
+    sep = "|---|---:|---:|---:|---:|---:|---|---:|---|---|"
+    if a.before:
+        hdr += " before (s) |"
+        sep += "---:|"
+    L += [hdr, sep]
+    for r in rows:
+        s = r["s"]
+        line = "| %s %d | %d | %d | %s | %.3f | %.1f | %d (%s) | %d | %s | %s |" % (
+            r["kind"], r["n"], r["rounds"], r["edges"], fmt_bytes(r["size"]), r["wall"],
+            r["rss"] / 1024.0, s["findings"], ", ".join(str(x) for x in s["lengths"]) or "-",
+            s["two"], "yes" if s["capped"] else "no",
+            "yes (%s undecided)" % s["undecided"] if s["budget"] else "no")
+        if a.before:
+            line += " %s |" % ("> %.0f (stopped)" % a.before_timeout if r["before"] is None
+                               else "%.3f" % r["before"])
+        L.append(line)
+    if a.before:
+        L.append("")
+        L.append("*before*: %s, one run, stopped after %.0f s." % (
+            a.before_label or a.before, a.before_timeout))
+    L.append(END)
+    block = "\n".join(L)
+
+    try:
+        with open(a.out) as f:
+            text = f.read()
+    except OSError:
+        text = ""
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
+    with open(a.out, "w") as f:
+        f.write(text)
+    print("wrote %s" % os.path.relpath(a.out, ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
