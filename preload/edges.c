@@ -36,76 +36,90 @@
 /* lh_edge_mu guards the sets' writers and every lock's emitted_* fields */
 pthread_mutex_t lh_edge_mu = PTHREAD_MUTEX_INITIALIZER; /* across fork: forklocks.c */
 
-/* Global sets: contexts recorded per thread (key ^ thread), per context how
- * many threads recorded it, and more (below).  Open addressing over uint64
- * keys (0 = empty), doubled when half full.  Written under lh_edge_mu only;
- * read without it (kset_peek): a table is published with a release store
- * after it is filled, a key after its value, and a table that was replaced
- * stays mapped, so a reader sees a valid table, perhaps a little old.  A
- * reader that misses takes lh_edge_mu and looks again.  Values are read and
- * written with relaxed atomics (readers without lh_edge_mu only compare them). */
+/* Global sets: per context who recorded it, and more (below).  Open
+ * addressing over uint64 keys (0 = empty), a key and its 64-bit value side
+ * by side (one cache line per probe: a program with hundreds of thousands
+ * of contexts misses the cache on every probe), doubled when half full.
+ * Written under lh_edge_mu only; read without it (kset_peek): a table is
+ * published with a release store after it is filled, a key after its
+ * value, and a table that was replaced stays mapped, so a reader sees a
+ * valid table, perhaps a little old.  A reader that misses takes
+ * lh_edge_mu and looks again.  Values are read and written with relaxed
+ * atomics (readers without lh_edge_mu only compare them). */
+struct kslot {
+	uint64_t key; /* atomic: release store after the value */
+	uint64_t val; /* atomic relaxed */
+};
 struct ktab {
 	size_t cap;
-	uint64_t *keys; /* atomic: release store after the value */
-	uint32_t *vals; /* atomic relaxed */
+	struct kslot *slots;
 };
 struct kset {
 	struct ktab *t; /* atomic: release store once filled */
 	size_t used;    /* under lh_edge_mu */
 };
+/* threads_by_ctx: context key -> THR_VAL(first thread, threads that
+ * recorded it, at most LH_THREADS_PER_EDGE); ctx_by_thread: key ^ thread
+ * for the threads after the first only (most contexts have one).
+ * kinds_by_edge: lock pair -> KIND_VAL(its first kind's tag, kinds seen);
+ * kinds_seen: the kinds after the first.  pairs_by_site: new locks per pair
+ * of call sites.  stacks_by_path: the stacks of a pair of call paths
+ * (site_stacks_key) -> STK_VAL(to_stack, from_stack, partial). */
 static struct kset ctx_by_thread, threads_by_ctx, pairs_by_site, kinds_seen, kinds_by_edge;
-/* The stacks of a call-site pair (below, site_stacks): key -> to_stack, and
- * key -> from_stack | LH_SITE_PARTIAL.  Read and written under lh_edge_mu. */
-static struct kset to_stack_by_site, from_stack_by_site;
-#define LH_SITE_PARTIAL 0x80000000u
+static struct kset stacks_by_path;
+#define THR_VAL(first, n) ((uint64_t)(first) << 32 | (uint32_t)(n))
+#define THR_FIRST(v) ((uint32_t)((v) >> 32))
+#define THR_N(v) ((uint32_t)(v))
+#define KIND_VAL(tag, n) ((uint64_t)(tag) << 32 | (uint32_t)(n))
+#define STK_PARTIAL 0x80000000u
+#define STK_VAL(to, from, partial) ((uint64_t)(to) << 32 | (from) | ((partial) ? STK_PARTIAL : 0))
 
 /* caller holds lh_edge_mu */
-static uint32_t *kset_get(struct kset *s, uint64_t key, int *is_new)
+static uint64_t *kset_get(struct kset *s, uint64_t key, int *is_new)
 {
 	struct ktab *t = __atomic_load_n(&s->t, __ATOMIC_RELAXED); /* stored by lh_edge_mu holders only */
 	size_t j;
 	uint64_t k;
 
 	if (!t || (s->used + 1) * 2 > t->cap) {
-		size_t ncap = t ? t->cap * 2 : 8192, i;
+		size_t ncap = t ? t->cap * 2 : 4096, i;
 		struct ktab *nt = lh_alloc(sizeof(*nt));
 		if (!nt)
 			return NULL;
 		nt->cap = ncap;
-		nt->keys = lh_alloc(ncap * sizeof(*nt->keys));
-		nt->vals = lh_alloc(ncap * sizeof(*nt->vals));
-		if (!nt->keys || !nt->vals)
+		nt->slots = lh_alloc(ncap * sizeof(*nt->slots));
+		if (!nt->slots)
 			return NULL;
 		for (i = 0; t && i < t->cap; i++) {
-			k = __atomic_load_n(&t->keys[i], __ATOMIC_RELAXED);
+			k = __atomic_load_n(&t->slots[i].key, __ATOMIC_RELAXED);
 			if (!k)
 				continue;
-			for (j = k & (ncap - 1); __atomic_load_n(&nt->keys[j], __ATOMIC_RELAXED);
+			for (j = k & (ncap - 1); __atomic_load_n(&nt->slots[j].key, __ATOMIC_RELAXED);
 			     j = (j + 1) & (ncap - 1))
 				;
 			/* nt is not published yet: relaxed is enough */
-			__atomic_store_n(&nt->keys[j], k, __ATOMIC_RELAXED);
-			__atomic_store_n(&nt->vals[j], __atomic_load_n(&t->vals[i], __ATOMIC_RELAXED),
-			                 __ATOMIC_RELAXED);
+			__atomic_store_n(&nt->slots[j].key, k, __ATOMIC_RELAXED);
+			__atomic_store_n(&nt->slots[j].val,
+			                 __atomic_load_n(&t->slots[i].val, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
 		}
 		__atomic_store_n(&s->t, nt, __ATOMIC_RELEASE);
 		t = nt;
 	}
-	for (j = key & (t->cap - 1); (k = __atomic_load_n(&t->keys[j], __ATOMIC_RELAXED));
+	for (j = key & (t->cap - 1); (k = __atomic_load_n(&t->slots[j].key, __ATOMIC_RELAXED));
 	     j = (j + 1) & (t->cap - 1))
 		if (k == key) {
 			*is_new = 0;
-			return &t->vals[j];
+			return &t->slots[j].val;
 		}
-	__atomic_store_n(&t->vals[j], 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->keys[j], key, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->slots[j].val, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->slots[j].key, key, __ATOMIC_RELEASE);
 	s->used++;
 	*is_new = 1;
-	return &t->vals[j];
+	return &t->slots[j].val;
 }
 
 /* with or without lh_edge_mu */
-static uint32_t *kset_peek(struct kset *s, uint64_t key)
+static uint64_t *kset_peek(struct kset *s, uint64_t key)
 {
 	struct ktab *t = __atomic_load_n(&s->t, __ATOMIC_ACQUIRE);
 	size_t j;
@@ -113,18 +127,19 @@ static uint32_t *kset_peek(struct kset *s, uint64_t key)
 
 	if (!t)
 		return NULL;
-	for (j = key & (t->cap - 1); (k = __atomic_load_n(&t->keys[j], __ATOMIC_ACQUIRE)); j = (j + 1) & (t->cap - 1))
+	for (j = key & (t->cap - 1); (k = __atomic_load_n(&t->slots[j].key, __ATOMIC_ACQUIRE));
+	     j = (j + 1) & (t->cap - 1))
 		if (k == key)
-			return &t->vals[j];
+			return &t->slots[j].val;
 	return NULL;
 }
 
-static inline uint32_t val_get(const uint32_t *v)
+static inline uint64_t val_get(const uint64_t *v)
 {
 	return __atomic_load_n(v, __ATOMIC_RELAXED);
 }
 
-static inline void val_set(uint32_t *v, uint32_t x)
+static inline void val_set(uint64_t *v, uint64_t x)
 {
 	__atomic_store_n(v, x, __ATOMIC_RELAXED);
 }
@@ -250,22 +265,33 @@ struct edge_ctx {
 
 /* A new kind of context for an edge (kinds: docs/DESIGN.md section 8, the
  * modes and the gate set) beyond LH_CTX_KINDS_PER_EDGE: the analyzer tries
- * only that many per edge, so say so once.  Caller holds lh_edge_mu. */
+ * only that many per edge, so say so once.  Called for each new context;
+ * the edge's first kind is kept in its own entry (most edges have one), the
+ * others in kinds_seen.  Limit: a second kind whose 32-bit tag equals the
+ * first's is not counted (the note may come one kind late).  Caller holds
+ * lh_edge_mu. */
 static void count_kind(const struct lh_held *h, uint64_t to_id, unsigned to_mode, uint64_t gates)
 {
 	static int noted;
 	uint64_t pair = mix(h->lock_id, to_id) | 1;
 	uint64_t kind = mix(pair, mix((uint64_t)(h->mode << 1) | to_mode, gates)) | 1;
-	uint32_t *n;
+	uint32_t tag = (uint32_t)(kind >> 32);
+	uint64_t *n;
 	int is_new;
 
-	if (!kset_get(&kinds_seen, kind, &is_new) || !is_new)
-		return;
 	n = kset_get(&kinds_by_edge, pair, &is_new);
 	if (!n)
 		return;
+	if (is_new) {
+		val_set(n, KIND_VAL(tag, 1));
+		return;
+	}
+	if ((uint32_t)(val_get(n) >> 32) == tag)
+		return;
+	if (!kset_get(&kinds_seen, kind, &is_new) || !is_new)
+		return;
 	val_set(n, val_get(n) + 1);
-	if (val_get(n) == LH_CTX_KINDS_PER_EDGE + 1 && !noted) {
+	if ((uint32_t)val_get(n) == LH_CTX_KINDS_PER_EDGE + 1 && !noted) {
 		noted = 1;
 		lh_log_note("an edge between two locks (ids %llu and %llu) has more than %d kinds of "
 		            "context (modes and gate sets); the analyzer considers only %d of them, so "
@@ -319,26 +345,29 @@ static uint64_t site_stacks_key(const struct lh_edge_io *io, struct edge_ctx *ec
 	return mix(ec->path, mix(h->ra, (uint64_t)(a->cfa - h->cfa))) | 1;
 }
 
-static void record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, struct lh_lock *lk,
-                        uint64_t id, const struct lh_acq *a, uint64_t key, uint64_t gates,
-                        struct edge_ctx *ec)
+/* 1 if an edge record was written, 0 if the context was known already (or
+ * is not recorded) */
+static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, struct lh_lock *lk,
+                       uint64_t id, const struct lh_acq *a, uint64_t key, uint64_t gates,
+                       struct edge_ctx *ec)
 {
 	struct lh_held *h = &t->held[i];
 	struct lh_rec_edge e;
 	struct lh_rec_gate g_out[LH_MAX_GATES];
-	uint32_t *nthreads, *seen, *to_known, *from_known;
-	uint64_t site;
+	uint64_t *nthreads, *seen, *stacks, path, v;
 	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
-	int is_new, partial = 0, g, j;
+	int is_new, ctx_new, partial = 0, g, j, written = 0;
 	static int gates_noted;
 
 	/* Known already (the per-thread cache forgot it)?  Answered without
 	 * the lock, so a program with many lock pairs does not serialize here. */
 	nthreads = kset_peek(&threads_by_ctx, key);
-	if (nthreads && val_get(nthreads) >= LH_THREADS_PER_EDGE)
-		return;
-	if (kset_peek(&ctx_by_thread, mix(key, t->id) | 1))
-		return;
+	if (nthreads) {
+		v = val_get(nthreads);
+		if (THR_N(v) >= LH_THREADS_PER_EDGE || THR_FIRST(v) == t->id ||
+		    kset_peek(&ctx_by_thread, mix(key, t->id) | 1))
+			return 0;
+	}
 	lh_in_shim++;
 	lh_mu_lock(&lh_edge_mu);
 	/* A context into a lock no recorded edge has touched yet: within the
@@ -346,7 +375,7 @@ static void record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i,
 	 * a program that makes a new lock per request stops growing here. */
 	if (lk->emitted_id != id || lk->emitted_epoch != __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED)) {
 		uint64_t site = mix(mix(h->ra, a->ra), (uint64_t)(h->mode << 1) | to_mode) | 1;
-		uint32_t *pairs = kset_peek(&pairs_by_site, site);
+		uint64_t *pairs = kset_peek(&pairs_by_site, site);
 		if (pairs && val_get(pairs) >= LH_PAIRS_PER_SITE) {
 			if (val_get(pairs) == LH_PAIRS_PER_SITE) {
 				val_set(pairs, LH_PAIRS_PER_SITE + 1);
@@ -356,36 +385,43 @@ static void record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i,
 			}
 			goto out;
 		}
-		nthreads = kset_get(&threads_by_ctx, key, &is_new);
+		nthreads = kset_get(&threads_by_ctx, key, &ctx_new);
 		if (!nthreads)
 			goto out;
-		if (is_new) {
+		if (ctx_new) {
 			pairs = kset_get(&pairs_by_site, site, &is_new);
 			if (pairs)
 				val_set(pairs, val_get(pairs) + 1);
 		}
 	} else {
-		nthreads = kset_get(&threads_by_ctx, key, &is_new);
+		nthreads = kset_get(&threads_by_ctx, key, &ctx_new);
 		if (!nthreads)
 			goto out;
 	}
-	/* enough threads recorded this context already: nothing to remember
-	 * per thread either (thread churn must not grow the sets) */
-	if (val_get(nthreads) >= LH_THREADS_PER_EDGE)
-		goto out;
-	seen = kset_get(&ctx_by_thread, mix(key, t->id) | 1, &is_new);
-	if (!seen || !is_new)
-		goto out;
-	val_set(nthreads, val_get(nthreads) + 1);
-	count_kind(h, id, to_mode, gates);
+	if (ctx_new) {
+		/* a new context: its first thread lives in its own entry */
+		val_set(nthreads, THR_VAL(t->id, 1));
+		count_kind(h, id, to_mode, gates);
+	} else {
+		/* enough threads recorded this context already: nothing to
+		 * remember per thread either (thread churn must not grow the
+		 * sets) */
+		v = val_get(nthreads);
+		if (THR_N(v) >= LH_THREADS_PER_EDGE || THR_FIRST(v) == t->id)
+			goto out;
+		seen = kset_get(&ctx_by_thread, mix(key, t->id) | 1, &is_new);
+		if (!seen || !is_new)
+			goto out;
+		val_set(nthreads, v + 1);
+	}
 	memset(&e, 0, sizeof(e));
-	site = site_stacks_key(io, ec, h, a);
-	to_known = site ? kset_peek(&to_stack_by_site, site) : NULL;
-	from_known = site ? kset_peek(&from_stack_by_site, site) : NULL;
-	if (to_known && from_known) {
-		e.to_stack = val_get(to_known);
-		e.from_stack = val_get(from_known) & ~LH_SITE_PARTIAL;
-		partial = (val_get(from_known) & LH_SITE_PARTIAL) != 0;
+	path = site_stacks_key(io, ec, h, a);
+	stacks = path ? kset_peek(&stacks_by_path, path) : NULL;
+	if (stacks) {
+		v = val_get(stacks);
+		e.to_stack = (uint32_t)(v >> 32);
+		e.from_stack = (uint32_t)v & ~STK_PARTIAL;
+		partial = ((uint32_t)v & STK_PARTIAL) != 0;
 	} else {
 		if (!ec->unwound) {
 			io->unwind(&ec->frames);
@@ -396,14 +432,11 @@ static void record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i,
 		partial = 0;
 		e.from_stack = io->stack_of(&ec->frames, h->ra, h->cfa, &partial);
 		/* only a real unwind is shared (a short stack gave call sites only) */
-		if (site && ec->frames.n > 0 && e.to_stack && e.from_stack &&
-		    !(e.from_stack & LH_SITE_PARTIAL)) {
-			uint32_t *tv = kset_get(&to_stack_by_site, site, &is_new);
-			uint32_t *fv = tv ? kset_get(&from_stack_by_site, site, &is_new) : NULL;
-			if (tv && fv) {
-				val_set(tv, e.to_stack);
-				val_set(fv, e.from_stack | (partial ? LH_SITE_PARTIAL : 0));
-			}
+		if (path && ec->frames.n > 0 && e.to_stack && e.from_stack &&
+		    !(e.from_stack & STK_PARTIAL)) {
+			uint64_t *sv = kset_get(&stacks_by_path, path, &is_new);
+			if (sv)
+				val_set(sv, STK_VAL(e.to_stack, e.from_stack, partial));
 		}
 	}
 	e.from_lock = h->lock_id;
@@ -437,9 +470,34 @@ static void record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i,
 	lock_written(io, h->lk, h->lock_id);
 	lock_written(io, lk, id);
 	io->write_edge(t, &e, g_out, g);
+	written = 1;
 out:
 	lh_mu_unlock(&lh_edge_mu);
 	lh_in_shim--;
+	return written;
+}
+
+/* The per-thread cache answers most acquisitions, but a thread that takes
+ * thousands of distinct pairs over and over (memcached: an item lock of
+ * thousands, then an LRU lock) misses it each time and looks the context
+ * up in the global sets, a cache miss each.  Such a thread's cache grows
+ * 4x (to at most LH_EDGE_CACHE_MAX entries) once its misses since the last
+ * growth that found a known context outnumber its size (a direct-mapped
+ * cache as full as it is large hits only about 1 in e of keys taken in a
+ * cycle); a thread that only forms new contexts keeps the small one. */
+static void edge_cache_grow(struct lh_thread *t)
+{
+	size_t n = ((size_t)t->edge_mask + 1) * 4;
+	uint64_t *nc;
+
+	t->known_misses = 0;
+	if (n > LH_EDGE_CACHE_MAX)
+		return;
+	nc = lh_alloc(n * sizeof(*nc)); /* zeroed: the shim's memory comes from mmap */
+	if (!nc)
+		return;
+	t->edge_cache = nc; /* starts empty: the next misses fill it */
+	t->edge_mask = (uint32_t)(n - 1);
 }
 
 static void add_edges(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk,
@@ -451,8 +509,12 @@ static void add_edges(const struct lh_edge_io *io, struct lh_thread *t, struct l
 	struct edge_ctx ec;
 	int i;
 
+	if (unlikely(!t->edge_cache)) {
+		t->edge_cache = t->edge_cache0;
+		t->edge_mask = LH_EDGE_CACHE - 1;
+	}
 	if (unlikely(t->log_epoch != epoch)) {
-		memset(t->edge_cache, 0, sizeof(t->edge_cache));
+		memset(t->edge_cache, 0, ((size_t)t->edge_mask + 1) * sizeof(*t->edge_cache));
 		for (i = 0; i < LH_LOCK_CACHE; i++)
 			t->lock_cache[i].memo_to_id = 0;
 		t->log_epoch = epoch;
@@ -465,11 +527,15 @@ static void add_edges(const struct lh_edge_io *io, struct lh_thread *t, struct l
 		const struct lh_held *h = &t->held[i];
 		uint64_t gates = all_gates - gate_term(h);
 		uint64_t key = lh_edge_key(h->lock_id, id, h->mode, to_mode, h->ra, a->ra, gates);
-		size_t slot = (size_t)(key >> 20) & (LH_EDGE_CACHE - 1);
+		size_t slot = (size_t)(key >> 20) & t->edge_mask;
 
 		if (likely(t->edge_cache[slot] == key))
 			continue;
-		record_edge(io, t, i, lk, id, a, key, gates, &ec);
+		if (!record_edge(io, t, i, lk, id, a, key, gates, &ec) &&
+		    ++t->known_misses > t->edge_mask + 1) {
+			edge_cache_grow(t);
+			slot = (size_t)(key >> 20) & t->edge_mask;
+		}
 		t->edge_cache[slot] = key;
 	}
 	if (t->n_held == 1) {
@@ -620,6 +686,5 @@ void lh_edge_after_fork_child(void)
 	memset(&kinds_seen, 0, sizeof(kinds_seen));
 	memset(&kinds_by_edge, 0, sizeof(kinds_by_edge));
 	/* the stack ids stay valid, but the child's log must get their records */
-	memset(&to_stack_by_site, 0, sizeof(to_stack_by_site));
-	memset(&from_stack_by_site, 0, sizeof(from_stack_by_site));
+	memset(&stacks_by_path, 0, sizeof(stacks_by_path));
 }

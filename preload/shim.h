@@ -183,7 +183,10 @@ LH_HIDDEN void lh_fork_reset_all(void);  /* the child: all free again */
 
 /* ---- per-thread state (threads.c) ---- */
 #define LH_MAX_HELD 64
-#define LH_EDGE_CACHE 512 /* per-thread cache of edge keys, power of 2 */
+#define LH_EDGE_CACHE 512 /* per-thread cache of edge keys at first, power of 2 */
+/* ... grown 4x at a time, up to this, by a thread whose misses keep
+ * finding contexts recorded already (edges.c) */
+#define LH_EDGE_CACHE_MAX 16384
 #define LH_LOCK_CACHE 256 /* per-thread cache addr -> lock slot */
 
 /* A lock's identity (lockid.c owns it).  The slot for an address is made
@@ -299,7 +302,14 @@ struct lh_thread {
 	int sample_state; /* 0 idle, 1 requested, 2 done */
 	struct lh_frames *sample;
 
-	uint64_t edge_cache[LH_EDGE_CACHE];
+	/* edge keys seen: edge_cache0, or a larger array once grown (kept
+	 * when the struct is recycled for another thread); edge_mask is its
+	 * size - 1.  NULL: not set up yet (edges.c does it).  known_misses:
+	 * misses since the last growth that found the context recorded. */
+	uint64_t *edge_cache;
+	uint32_t edge_mask;
+	uint32_t known_misses;
+	uint64_t edge_cache0[LH_EDGE_CACHE];
 	/* addr -> slot, plus a memo of the last edge recorded out of this lock
 	 * when it was the only lock held: a loop taking A then B skips hashing */
 	struct {

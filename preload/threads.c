@@ -53,10 +53,20 @@ static struct lh_thread *td_alloc(void)
 	if (t)
 		free_list = t->next;
 	lh_mu_unlock(&lh_thr_mu);
-	if (!t)
+	if (!t) {
 		t = lh_alloc(sizeof(*t));
-	else
+	} else {
+		/* a grown edge cache stays with the struct (the shim's memory
+		 * is never freed: dropping it would leak it per thread) */
+		uint64_t *ec = t->edge_cache;
+		uint32_t mask = t->edge_mask;
 		memset(t, 0, sizeof(*t));
+		if (ec && ec != t->edge_cache0) {
+			memset(ec, 0, ((size_t)mask + 1) * sizeof(*ec));
+			t->edge_cache = ec;
+			t->edge_mask = mask;
+		}
+	}
 	return t;
 }
 
@@ -455,7 +465,8 @@ void lh_thr_after_fork_child(void)
 		if (t->create_stack)
 			lh_stk_rewrite(t->create_stack);
 		t->log_epoch = lh_log_epoch;
-		memset(t->edge_cache, 0, sizeof(t->edge_cache));
+		if (t->edge_cache)
+			memset(t->edge_cache, 0, ((size_t)t->edge_mask + 1) * sizeof(*t->edge_cache));
 		{
 			int i;
 			for (i = 0; i < LH_LOCK_CACHE; i++)

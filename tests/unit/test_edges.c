@@ -28,6 +28,7 @@ struct edge_seen {
 };
 static struct edge_seen edges[512];
 static int n_edges;
+static long n_edge_writes; /* all of them, also past edges[] */
 static uint64_t locks_written[1024];
 static int n_locks_written;
 static int n_unwinds;
@@ -59,6 +60,7 @@ static void io_write_edge(struct lh_thread *t, const struct lh_rec_edge *e,
                           const struct lh_rec_gate *gates, int n_gates)
 {
 	(void)t;
+	n_edge_writes++;
 	if (n_edges == (int)N_OF(edges))
 		return;
 	edges[n_edges].e = *e;
@@ -645,6 +647,55 @@ static void test_stacks_per_call_path(void)
 	free(u);
 }
 
+/* A thread that keeps missing its cache on contexts recorded already
+ * grows its cache (4x, up to LH_EDGE_CACHE_MAX); one that only forms new
+ * contexts does not; nothing is recorded twice; a recycled-looking reset
+ * (new epoch) clears the grown cache. */
+static void test_edge_cache_grows(void)
+{
+	struct lh_thread *t = thread(19);
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+	int k, r, n0;
+	long w0;
+
+	fresh();
+	w0 = n_edge_writes;
+	/* 2048 new contexts (a taken at 2048 call sites, then b): new, so no
+	 * growth */
+	for (k = 0; k < 2048; k++) {
+		LOCK(t, a, 0x10000 + 16 * k);
+		LOCK(t, b, 0x200);
+		UNLOCK(t, b);
+		UNLOCK(t, a);
+	}
+	CU_ASSERT_EQUAL_FATAL(n_edge_writes - w0, 2048);
+	CU_ASSERT_EQUAL(t->edge_mask, LH_EDGE_CACHE - 1);
+	CU_ASSERT_PTR_EQUAL(t->edge_cache, t->edge_cache0);
+	/* the same contexts again and again: most miss the small cache */
+	for (r = 0; r < 8; r++)
+		for (k = 0; k < 2048; k++) {
+			LOCK(t, a, 0x10000 + 16 * k);
+			LOCK(t, b, 0x200);
+			UNLOCK(t, b);
+			UNLOCK(t, a);
+		}
+	CU_ASSERT(t->edge_mask + 1 > LH_EDGE_CACHE);
+	CU_ASSERT(t->edge_mask + 1 <= LH_EDGE_CACHE_MAX);
+	CU_ASSERT_EQUAL(n_edge_writes - w0, 2048);
+	/* once grown, repeating them finds most in the cache (the small one
+	 * missed about 1 - 1/(4e) of them) */
+	n0 = (int)t->known_misses;
+	for (k = 0; k < 2048; k++) {
+		LOCK(t, a, 0x10000 + 16 * k);
+		LOCK(t, b, 0x200);
+		UNLOCK(t, b);
+		UNLOCK(t, a);
+	}
+	CU_ASSERT((int)t->known_misses - n0 < 2048 / 3);
+	CU_ASSERT_EQUAL(n_edge_writes - w0, 2048);
+	free(t);
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -664,6 +715,7 @@ int main(void)
 		{ "after_fork", test_after_fork },
 		{ "lock_record_per_identity", test_lock_record_per_identity },
 		{ "stacks_per_call_path", test_stacks_per_call_path },
+		{ "edge_cache_grows", test_edge_cache_grows },
 	};
 	return cunit_run("edges", tests, N_OF(tests));
 }
