@@ -31,6 +31,28 @@ static const char *detector_name(uint32_t by)
 	}
 }
 
+/* a sampled record's verdict; NULL for exact mode's (and older logs') */
+static const char *decided_name(uint32_t flags)
+{
+	if (flags & LH_RACE_DECIDED_OBSERVED)
+		return "observed";
+	if (flags & LH_RACE_DECIDED_INFERRED)
+		return "inferred";
+	return NULL;
+}
+
+/* the finding's: observed when any of its pairs was (the stronger
+ * evidence), else inferred, else none */
+static uint32_t finding_decided(const struct ra_finding *rf)
+{
+	uint32_t all = 0;
+	size_t i;
+
+	for (i = 0; i < rf->n_pairs; i++)
+		all |= rf->pairs[i].rec->r.flags;
+	return all & LH_RACE_DECIDED_OBSERVED ? LH_RACE_DECIDED_OBSERVED : all;
+}
+
 static const char *var_kind_name(uint32_t k)
 {
 	switch (k) {
@@ -174,6 +196,14 @@ void ra_text(FILE *out, struct rp *r, const struct fd_finding *f, size_t rid)
 	fprintf(out, " — 2 accesses unordered ====\n");
 	fprintf(out, "Two threads accessed these bytes, at least one writing, and nothing (no lock\n"
 	             "both held, no hand-off) ordered the accesses.\n");
+	if (finding_decided(rf) & LH_RACE_DECIDED_OBSERVED)
+		fprintf(out, "Seen by sampled watching (%s): the second access came while the first\n"
+		             "thread was held at its own.\n",
+		        detector_name(rf->first->r.detected_by));
+	else if (finding_decided(rf) & LH_RACE_DECIDED_INFERRED)
+		fprintf(out, "Found by sampled watching (%s): no lock or thread event the shim saw\n"
+		             "ordered the two accesses, and a lock was held at one of them.\n",
+		        detector_name(rf->first->r.detected_by));
 	if (rp_is_process_shown(r)) {
 		fprintf(out, "Process %u (", log->hdr.pid);
 		rp_put(out, log->exe ? log->exe : "?");
@@ -311,12 +341,17 @@ json_t *ra_json(struct rp *r, const struct fd_finding *f, size_t rid)
 	json_object_set_new(o, "id", rp_json_str(b));
 	json_object_set_new(o, "kind", rp_json_str("data-race"));
 	json_object_set_new(o, "detected_by", rp_json_str(detector_name(rf->first->r.detected_by)));
+	if (decided_name(finding_decided(rf)))
+		json_object_set_new(o, "decided_by", rp_json_str(decided_name(finding_decided(rf))));
 	json_object_set_new(o, "pid", json_integer(f->log->hdr.pid));
 	json_object_set_new(o, "variable", json_variable(r, f));
 	json_object_set_new(o, "count", json_integer((json_int_t)f->count));
 	for (i = 0; i < rf->n_pairs; i++) {
 		json_t *p = json_object(), *acc = json_array();
 		json_object_set_new(p, "count", json_integer((json_int_t)rf->pairs[i].count));
+		if (decided_name(rf->pairs[i].rec->r.flags))
+			json_object_set_new(p, "decided_by",
+			                    rp_json_str(decided_name(rf->pairs[i].rec->r.flags)));
 		json_array_append_new(acc, json_access(r, f, rf->pairs[i].rec, 0));
 		json_array_append_new(acc, json_access(r, f, rf->pairs[i].rec, 1));
 		json_object_set_new(p, "accesses", acc);

@@ -30,8 +30,8 @@ Configurations, each run separately:
   write-protect  SOURCE_OPTION=wp: userfaultfd write-protect only
 A configuration that cannot run says why in one SKIP line: the machine
 lacks the source (bench/tools/trapcost.c saw no trap from it), the shim
-does not know the option (it warns "unknown option" and would ignore the
-whole option string), or it prints "race watching unavailable" (the trap
+does not know the option (it warns "unknown option" and skips it: no
+source would be selected), or it prints "race watching unavailable" (the trap
 source's self-test failed, or it lacks privileges).
 
 Results: "k/N" per program and configuration, with the targets of issue 10
@@ -48,7 +48,9 @@ CHECK_RACY_RUNS runs, each clean one in none of CHECK_CLEAN_RUNS runs, per
 configuration that can run; output `PASS name` / `FAIL name: why` /
 `SKIP name: why`, exit status 1 on any FAIL.  Until the shim knows
 SOURCE_OPTION the whole check is skipped with one SKIP line per source
-(no other way to tell that the shim does sampled watching at all).
+(no other way to tell that the shim does sampled watching at all); until
+it knows HEAP_OPTION (sampled heap blocks) a heap program's source
+configurations are skipped the same way.
 
 Python 3 standard library only.  Environment: BENCH_SAMPLED_RUNS (20),
 BENCH_SAMPLED_MS (300: the racing part of each program, ms).
@@ -81,6 +83,11 @@ CHECK_RACY_RUNS = 5   # make check: a racy program must be found within these
 CHECK_CLEAN_RUNS = 2  # make check: a clean one must be silent in all of these
 CHECK_MS = 300
 RUN_TIMEOUT = 60      # one program run, seconds
+
+# the shim option that turns on sampled heap blocks (pages of their own);
+# until the shim knows it, no heap block is watched, and make check skips
+# the heap programs' source configurations with that reason
+HEAP_OPTION = "heap_guards"
 
 # detection against cost: (label, extra shim options).  Hits per second is
 # the budget that bounds the cost whatever the program does.
@@ -352,6 +359,7 @@ def check(shim, progs, ms):
         if why:
             print("SKIP sampled_%s: %s" % (name, why))
     runnable = [(n, o) for n, o, w in cfgs if not w]
+    heap_why = shim.probe(HEAP_OPTION + "=1")
     if not any(n != "default" for n, _ in runnable):
         # without a source option the shim cannot be told to watch, and
         # the default configuration alone cannot tell "no watching in this
@@ -380,6 +388,10 @@ def check(shim, progs, ms):
             tname = "sampled_%s_%s" % (prog.name, cname)
             if not applies(prog, cname):
                 print("SKIP %s: a read-side race; %s sees writes only" % (tname, cname))
+                continue
+            if prog.keys.get("var_kind") == "heap" and heap_why:
+                print("SKIP %s: a heap block's race; no heap block is watched (%s)"
+                      % (tname, heap_why))
                 continue
             runs = CHECK_RACY_RUNS if prog.racy else CHECK_CLEAN_RUNS
             why = None

@@ -20,7 +20,11 @@ struct lh_options {
 	int deadlock_grace_ms;     /* how long a wait-for cycle must persist */
 	int deadlock_exit;         /* 1: end the process after a live deadlock */
 	int watchdog;              /* 1: live deadlock watchdog on */
-	int races;                 /* 1: race watching on */
+	int races;                 /* 1: sampled race watching on (preloaded programs;
+	                            * exact mode always checks) */
+	int race_source;           /* enum lh_race_source: the trap sources it may use */
+	int race_hits_per_sec;     /* its hits-per-second budget; 0 = the core's default
+	                            * (WT_DEFAULT_HITS_SEC) */
 	int stack_depth;           /* frames kept per stack, <= LH_MAX_FRAMES */
 	int quiet;                 /* 1: the shim prints nothing but warnings */
 	int exit_report;           /* 1: a program linked with the shim (lockhound cc)
@@ -32,10 +36,23 @@ struct lh_options {
 	                            * sampled before it is thinned out */
 };
 
+enum lh_race_source {
+	LH_RACE_SRC_AUTO = 0, /* every source that works here */
+	LH_RACE_SRC_HW = 1,   /* hardware watchpoints only */
+	LH_RACE_SRC_WP = 2,   /* userfaultfd write-protect only */
+};
+
 void lh_options_default(struct lh_options *o);
 
 /* Parse `s` on top of the current values of *o.  Returns 0, or -1 with a
  * one-line message in err (naming the bad option). */
 int lh_options_parse(const char *s, struct lh_options *o, char *err, size_t errlen);
+
+/* The shim's reading of LOCKHOUND_OPTIONS: every good name=value pair
+ * applies, a bad one (unknown name, bad value, no '=') is skipped.
+ * Returns how many were skipped, with the first one's message in err
+ * (the shim warns once and goes on with the rest: a misspelt option must
+ * not cost the user log_dir). */
+int lh_options_parse_keep(const char *s, struct lh_options *o, char *err, size_t errlen);
 
 #endif

@@ -358,7 +358,7 @@ struct lh_rec_race {
 	uint32_t alloc_stack;  /* heap: where the block was allocated */
 	uint32_t alloc_thread; /* heap: the allocating thread; stack: the owner */
 	uint32_t detected_by;  /* LH_RACE_BY_* */
-	uint32_t flags;        /* reserved, 0 */
+	uint32_t flags;        /* LH_RACE_DECIDED_* (sampled records), else 0 */
 	uint64_t time_ns;      /* CLOCK_MONOTONIC */
 	struct lh_rec_race_access cur;  /* the later access */
 	struct lh_rec_race_access prev; /* the earlier one */
@@ -368,5 +368,8 @@ struct lh_rec_race {
 #define LH_RACE_BY_INSTRUMENTATION 1 /* exact mode: lockhound cc */
 #define LH_RACE_BY_WATCHPOINT 2      /* sampled: hardware watchpoint */
 #define LH_RACE_BY_WRITE_PROTECT 3   /* sampled: userfaultfd write-protect */
+/* how a sampled race was decided (lh_rec_race.flags; older logs: 0) */
+#define LH_RACE_DECIDED_OBSERVED 0x1u /* the second access came while the first thread was held */
+#define LH_RACE_DECIDED_INFERRED 0x2u /* unordered by the happens-before seen over the window */
 
 #endif

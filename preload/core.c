@@ -156,6 +156,8 @@ void lh_core_acquired(const struct lh_acq *a)
 
 	LH_RT_HOOK(lh_rt_lock_acquired(a->addr, a->kind,
 	                               (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL));
+	LH_SMP_HOOK(lh_smp_lock_acquired(a->addr, a->kind,
+	                                 (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL));
 	if (!t)
 		return;
 	lk = lh_lid_get(t, a->addr);
@@ -245,6 +247,7 @@ void lh_core_released(void *addr, int kind, uintptr_t ra)
 	int what;
 
 	LH_RT_HOOK(lh_rt_lock_released(addr, kind, -1));
+	LH_SMP_HOOK(lh_smp_lock_released(addr, kind, -1));
 	if (!t || lh_held_release(t, addr) != LH_REL_NOT_HELD)
 		return;
 	/* not held by this thread as far as the shim saw: ask the lock itself,
@@ -562,6 +565,7 @@ int lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_
 void lh_core_cond_leave(void *cond, int entered)
 {
 	LH_RT_HOOK(lh_rt_acquire(cond)); /* what the signal that woke it released */
+	LH_SMP_HOOK(lh_smp_acquire(cond));
 	lh_core_wait_end();
 	lh_cond_leave(cond, entered);
 }
@@ -571,6 +575,7 @@ void lh_core_cond_release(void *mutex, int kind, uintptr_t ra)
 	struct lh_thread *t = lh_thr_self();
 
 	LH_RT_HOOK(lh_rt_lock_released(mutex, kind, LH_MODE_EXCL));
+	LH_SMP_HOOK(lh_smp_lock_released(mutex, kind, LH_MODE_EXCL));
 	/* the wait releases the mutex completely, whatever its count */
 	if (t)
 		lh_held_drop(t, mutex);

@@ -218,8 +218,15 @@ static void lh_init_once(void)
 	lh_in_shim++;
 	lh_options_default(&lh_opt);
 	env = getenv("LOCKHOUND_OPTIONS");
-	if (env && lh_options_parse(env, &lh_opt, err, sizeof(err)))
-		lh_warn("LOCKHOUND_OPTIONS: %s (ignored)", err);
+	if (env) {
+		/* a bad pair is skipped, the others apply (log_dir among them) */
+		int bad = lh_options_parse_keep(env, &lh_opt, err, sizeof(err));
+		if (bad == 1)
+			lh_warn("LOCKHOUND_OPTIONS: %s (ignored; the other options apply)", err);
+		else if (bad > 1)
+			lh_warn("LOCKHOUND_OPTIONS: %s, and %d more bad options (ignored; the other "
+			        "options apply)", err, bad - 1);
+	}
 	lh_xr_init();
 	if (lh_log_open(0) != 0) {
 		lh_disabled = 1;

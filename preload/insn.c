@@ -93,3 +93,55 @@ int lh_insn_decode_before(const uint8_t *code, size_t n, uint64_t pc, struct lh_
 	memset(out, 0, sizeof(*out));
 	return -1;
 }
+
+static csh scan_handle;
+static cs_insn *scan_buf;
+static int scan_opened;
+
+long lh_insn_scan_rip(const uint8_t *code, size_t n, uint64_t pc,
+                      void (*fn)(void *ctx, uint64_t addr, unsigned size, int is_write), void *ctx)
+{
+	const uint8_t *p = code;
+	size_t left = n;
+	uint64_t addr = pc;
+	long count = 0;
+
+	if (!scan_opened) {
+		scan_opened = -1;
+		if (cs_open(CS_ARCH_X86, CS_MODE_64, &scan_handle) != CS_ERR_OK)
+			return -1;
+		if (cs_option(scan_handle, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK ||
+		    !(scan_buf = cs_malloc(scan_handle))) {
+			cs_close(&scan_handle);
+			return -1;
+		}
+		scan_opened = 1;
+	}
+	if (scan_opened < 0)
+		return -1;
+	while (left) {
+		const cs_x86 *x;
+		int i;
+
+		if (!cs_disasm_iter(scan_handle, &p, &left, &addr, scan_buf)) {
+			p++;
+			left--;
+			addr++;
+			continue;
+		}
+		count++;
+		if (scan_buf->id == X86_INS_LEA || scan_buf->id == X86_INS_NOP)
+			continue;
+		x = &scan_buf->detail->x86;
+		for (i = 0; i < x->op_count; i++) {
+			const cs_x86_op *op = &x->operands[i];
+			if (op->type != X86_OP_MEM || op->mem.base != X86_REG_RIP ||
+			    op->mem.index != X86_REG_INVALID || op->mem.segment != X86_REG_INVALID)
+				continue;
+			/* addr is already the next instruction's: what RIP means */
+			fn(ctx, addr + (uint64_t)op->mem.disp, op->size,
+			   (op->access & CS_AC_WRITE) != 0);
+		}
+	}
+	return count;
+}

@@ -49,4 +49,14 @@ int lh_insn_decode(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *o
  * none fits. */
 int lh_insn_decode_before(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *out);
 
+/* Linear sweep of code[0..n) (at address pc) for the memory it names
+ * directly: every instruction with a RIP-relative memory operand (lea
+ * excepted) calls fn with the address it accesses, its size and whether
+ * it writes.  Bytes that do not decode are stepped over one at a time.
+ * Uses a Capstone handle of its own (opened on first use), so it may run
+ * while another thread decodes a trap; one caller at a time.  Returns the
+ * instructions decoded, or -1 when Capstone cannot be opened. */
+long lh_insn_scan_rip(const uint8_t *code, size_t n, uint64_t pc,
+                      void (*fn)(void *ctx, uint64_t addr, unsigned size, int is_write), void *ctx);
+
 #endif

@@ -1414,7 +1414,19 @@ static void forget_syncs(struct rc_engine *e, struct rc_gran *g, uintptr_t gbase
 		__atomic_fetch_or(&g->more, G_SYNC, __ATOMIC_RELAXED);
 }
 
+static void forget_range(struct rc_engine *e, uintptr_t addr, size_t size, int syncs);
+
 void rc_forget(struct rc_engine *e, uintptr_t addr, size_t size)
+{
+	forget_range(e, addr, size, 1);
+}
+
+void rc_forget_accesses(struct rc_engine *e, uintptr_t addr, size_t size)
+{
+	forget_range(e, addr, size, 0);
+}
+
+static void forget_range(struct rc_engine *e, uintptr_t addr, size_t size, int syncs)
 {
 	uintptr_t end = addr + size, p;
 
@@ -1436,7 +1448,7 @@ void rc_forget(struct rc_engine *e, uintptr_t addr, size_t size)
 			unsigned lo = (unsigned)(p - gbase), hi = gend <= end ? 8 : (unsigned)(end - gbase);
 			unsigned mask = ((1u << hi) - 1) & ~((1u << lo) - 1);
 			forget_gran(e, g, mask);
-			if (LD(&g->more) & G_SYNC)
+			if (syncs && (LD(&g->more) & G_SYNC))
 				forget_syncs(e, g, gbase, p, gend <= end ? gend : end);
 		}
 		if (gend < gbase)

@@ -146,6 +146,10 @@ int rc_access_range(struct rc_engine *e, rc_tid t, uintptr_t addr, size_t size, 
 /* [addr, addr+size) is freed or newly allocated: a new object.  Its
  * shadow is cleared and sync clocks inside it are dropped. */
 void rc_forget(struct rc_engine *e, uintptr_t addr, size_t size);
+/* Only the accesses recorded in [addr, addr+size) are dropped; sync clocks
+ * there stay (sampled watching ends a window on a word that may hold a
+ * lock the program still uses). */
+void rc_forget_accesses(struct rc_engine *e, uintptr_t addr, size_t size);
 
 /* ---- tests and diagnostics ---- */
 /* t's current epoch and its view of u's clock */

@@ -1,47 +1,57 @@
 /*
  * sampler.c - sampled race watching in the shim (lh_smp_): the watcher
  * core (watcher.c) wired to the trap sources (watch.h), the program's
- * globals, the instruction decoder (insn.c) and the log.
+ * globals, the instruction decoder (insn.c), the lock and thread events
+ * and the log.
  *
  * On when race watching is on (races=1, the default), the program is not
  * built with lockhound cc (exact mode sees every access), and a trap
- * source works.  What it does:
+ * source this sampler arms works (race_source=auto|hw: hardware
+ * watchpoints).  What it does:
  *  - at start-up (lh_smp_init, from the constructor, before any other
- *    thread exists, as the hardware source needs): the candidates are the
- *    writable data symbols of the executable (its .symtab, else .dynsym,
- *    read once from /proc/self/exe through a private read-only mapping;
- *    symbols the executable exports are left out: they are copy-relocated
- *    variables of libraries, such as stdout), then the sources start;
+ *    thread exists, as the hardware source needs): the core with its
+ *    engine, the decoder, the sources with their self-test (none works:
+ *    one line on stderr and a note, everything else goes on);
  *  - at the first pthread_create (one thread cannot race): the rotation
- *    thread starts (the real pthread_create, never registered): every
- *    LH_SMP_TICK_NS it ends the windows whose time is up and arms the
- *    free slots with the core's next picks, and writes the races found
- *    since, one LH_REC_RACE each;
+ *    thread starts (the real pthread_create, never registered, every
+ *    signal blocked).  First it reads the candidates (add_candidates: the
+ *    writable data symbols of the executable and its libraries, and each
+ *    field their code names directly), then every LH_SMP_TICK_NS, or at
+ *    once when a trap asks (rot_wake), it ends the windows whose time is
+ *    up, that the core ended, or that stayed quiet for LH_SMP_QUIET_NS,
+ *    arms the free slots with the core's next picks, and writes the races
+ *    found since, one LH_REC_RACE each.  It ends when one program thread
+ *    is left (the next thread creation starts it again);
  *  - a hit (the sink) runs in the accessing thread's SIGTRAP handler: it
  *    decodes the instruction before the trap's pc (atomic? read or write?
- *    how many bytes?) and asks the core, under a spin lock that no code
- *    holding it can trap on (the core and the decoder never touch the
- *    program's memory); a race is queued (LH_SMP_QUEUE) for the rotation
- *    thread to write, since a signal handler may not take the log lock.
+ *    how many bytes?) and asks the core, under a spin lock every holder
+ *    takes with all signals blocked (the core and the decoder never touch
+ *    the program's memory); a race is queued (LH_SMP_QUEUE) for the
+ *    rotation thread to write, since a signal handler may not take the
+ *    log lock;
+ *  - the inferred verdict's happens-before: thread creation, end and join
+ *    always, locks, condition variables, semaphores, barriers and once
+ *    only while a window is armed (LH_SMP_HOOK: one relaxed load of
+ *    lh_smp_windows on the lock paths otherwise).
  *
- * Limits (each leaves one note): LH_SMP_QUEUE races waiting to be written;
- * the core's (watcher.h).  Known gaps of this first wiring, said in
- * DESIGN.md: hardware watchpoints only (write-protect is not armed yet),
- * globals of the executable only (no library globals, no sampled heap
- * blocks), accesses from the executable's own code only (a global touched
- * inside a library is most often a lock or condition variable, whose
- * implementation's atomic loads and stores are plain instructions), the
- * observed verdict only (the lock paths do not feed the engine yet), and a
- * report's stacks are the accessing instruction alone.
+ * Candidates are source-neutral: an address range the core rotates over;
+ * the arming (tick) picks the source.  Write-protect is not armed here
+ * yet (DESIGN.md section 24 says where it plugs in).
+ *
+ * Limits (each leaves one note): LH_SMP_QUEUE races waiting to be written,
+ * LH_SMP_MODULES code segments, LH_SMP_SCAN_MAX code bytes swept per
+ * module, LH_SMP_REFS named addresses per module; the core's (watcher.h).
  */
 #include "rt.h"
 #include "watch.h"
 #include "watcher.h"
 #include "insn.h"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <linux/futex.h>
 #include <fcntl.h>
 #include <link.h>
 #include <string.h>
@@ -52,6 +62,7 @@
 
 #define LH_SMP_TICK_NS 1000000ull /* the rotation thread's period: 1 ms */
 #define LH_SMP_QUEUE 64           /* races found and not yet written */
+#define LH_SMP_QUIET_NS 2000000ull /* a window with no hit after 2 ms of program time ends */
 #define LH_SMP_LIVE_EVERY 4       /* ticks between two counts of the program's live threads */
 #define LH_SMP_SPIN 200           /* spins for the core's lock before each sched_yield */
 #define LH_SMP_STRIDE 4           /* a window watches the first byte of the next 4 of its
@@ -59,23 +70,25 @@
                                    * a race on bytes 1-3 of a word alone is missed */
 
 static struct wt_core *core;
+static struct rc_engine *eng; /* the core's, for the inferred verdict */
+int lh_smp_windows;           /* windows armed: 0 lets the lock paths skip the engine */
+int lh_smp_active;            /* = smp_on, for the wrappers (barrier, once) */
 static int smp_on;          /* the core and a source are ready */
 static uint64_t hold_ns;    /* the budget's hold */
 static int smp_started;     /* the rotation thread runs */
 static int smp_stopped;     /* at exit: nothing is armed again */
 static int core_spin;       /* serializes the core and the decoder */
+static uint32_t rot_wake;   /* futex: a trap asks the rotation thread to run now */
 static __thread int in_core __attribute__((tls_model("initial-exec")));
 
 struct queued {
 	struct wt_race r;
-	int os_first, os_second; /* the kernel thread ids (the core's thread keys) */
 };
 static struct queued queue[LH_SMP_QUEUE];
 static int n_queue, noted_queue;
 static int noted[WT_LIMIT_N];
 static uint32_t tags[WT_SLOTS]; /* the tag each hardware slot was armed with */
 static unsigned pending_disarm; /* slots the core ended from a hit */
-static uintptr_t exe_code_lo, exe_code_hi; /* the executable's code */
 static uintptr_t watched[WT_SLOTS]; /* the byte each hardware slot watches */
 
 static uint64_t prog_ns(void)
@@ -187,6 +200,8 @@ static void cs_free_cb(void *p)
 	(void)p;
 }
 
+static int counted_pc(uintptr_t pc);
+
 /* ---- the sink: runs in the accessing thread's SIGTRAP handler ---- */
 
 static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
@@ -198,16 +213,22 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	enum wt_action a;
 	uint64_t hold = 0;
 	sigset_t old;
-	int i;
+	int i, n_found;
+	uint32_t self_id;
 
 	(void)ctx;
 	if (in_core || h->source != LH_WSRC_HW || h->slot >= WT_SLOTS || !h->pc || !h->pc_after)
 		return 0;
-	/* only the executable's own code: a global touched inside a library
-	 * is most often a synchronization object (a pthread_mutex_t or
-	 * pthread_cond_t of the program), whose implementation's atomic
-	 * loads and stores are plain instructions */
-	if (h->pc <= exe_code_lo || h->pc > exe_code_hi)
+	/* the shim's id of this thread, from its own TLS (a report names
+	 * threads by it; a thread the shim never registered is not watched) */
+	self_id = lh_self_td ? lh_self_td->id : 0;
+	if (!self_id)
+		return 0;
+	/* only the code of the watched modules (counted_pc): a global
+	 * touched inside the C library is most often a synchronization
+	 * object (a pthread_mutex_t or pthread_cond_t of the program), whose
+	 * implementation's atomic loads and stores are plain instructions */
+	if (!counted_pc(h->pc))
 		return 0;
 	/* the code before the pc, read without a load that could fault */
 	if (lh_watch_read(h->pc - LH_INSN_BACK, code, sizeof(code)) != 0)
@@ -221,7 +242,9 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	memset(&wh, 0, sizeof(wh));
 	wh.slot = h->slot;
 	wh.tag = h->window;
-	wh.thread = (uint32_t)h->tid;
+	wh.thread = self_id;
+	wh.tid = lh_self_td->smp_tid; /* 0: untracked, no inferred verdict */
+	wh.locked = __atomic_load_n(&lh_self_td->n_held, __ATOMIC_RELAXED) > 0;
 	/* the slot watches one byte: every access it reports touched it */
 	wh.addr = watched[h->slot];
 	wh.size = 1;
@@ -230,15 +253,18 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	wh.pc = h->pc - in.len;
 	i = n_queue;
 	a = wt_hit(core, &wh, prog_ns());
-	for (; i < n_queue; i++) {
-		queue[i].os_first = (int)queue[i].r.first.thread;
-		queue[i].os_second = (int)queue[i].r.second.thread;
-	}
+	n_found = n_queue - i;
 	if (a == WT_HOLD)
 		hold = hold_ns;
 	else if (a == WT_DISARM)
 		pending_disarm |= 1u << h->slot;
 	core_leave(&old);
+	if (a == WT_DISARM || n_found) {
+		/* the rotation thread ends the window (or writes the race) now,
+		 * not at its next tick: a hot window traps on every access */
+		__atomic_add_fetch(&rot_wake, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &rot_wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	}
 	return hold;
 }
 
@@ -275,17 +301,20 @@ static const char *limit_text(enum wt_limit what)
 		return "race watching: out of memory; some accesses were not checked";
 	case WT_LIMIT_HEAP:
 		return "race watching: budget.max_heap sampled blocks live; allocations not sampled";
+	case WT_LIMIT_THREADS:
+		return "race watching: more than RC_MAX_THREADS threads in this process; the later "
+		       "ones get no inferred verdict (the observed one still applies)";
 	default:
 		return "race watching: a limit was reached";
 	}
 }
 
-static void fill_access(struct lh_rec_race_access *a, const struct wt_access *w, int os_tid)
+static void fill_access(struct lh_rec_race_access *a, const struct wt_access *w)
 {
 	uintptr_t pc = w->pc;
 
 	memset(a, 0, sizeof(*a));
-	a->thread_id = lh_core_thread_of_tid(os_tid);
+	a->thread_id = w->thread;
 	a->stack_id = pc ? lh_stk_intern(&pc, 1, LH_STACK_FIRST_IS_PC) : 0;
 	a->addr = w->addr;
 	a->size = w->size;
@@ -315,13 +344,52 @@ static void write_race(const struct queued *q)
 	rec.size = (uint32_t)(hi - lo);
 	rec.var_kind = LH_VAR_GLOBAL;
 	rec.detected_by = LH_RACE_BY_WATCHPOINT;
+	rec.flags = q->r.how == WT_BY_OBSERVED ? LH_RACE_DECIDED_OBSERVED : LH_RACE_DECIDED_INFERRED;
 	rec.time_ns = lh_now_ns();
-	fill_access(&rec.cur, &q->r.second, q->os_second);
-	fill_access(&rec.prev, &q->r.first, q->os_first);
+	fill_access(&rec.cur, &q->r.second);
+	fill_access(&rec.prev, &q->r.first);
 	/* a side on a thread the shim never registered cannot be named */
 	if (!rec.cur.thread_id || !rec.prev.thread_id)
 		return;
 	lh_log_record(LH_REC_RACE, &rec, sizeof(rec), NULL, 0, NULL, 0);
+}
+
+/* A slot is never moved while a thread is being created: the kernel
+ * copies the inherited events into the new thread from the parent's
+ * attributes, and a PERF_EVENT_IOC_MODIFY_ATTRIBUTES meanwhile made
+ * clone fail with EINVAL (pthread_create returned it to the program:
+ * create_join_churn_clean, about one run in ten).  Creators hold
+ * clone_mu around the real call (lh_smp_create_begin/end); every arm and
+ * disarm takes it. */
+static pthread_mutex_t clone_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void lh_smp_create_begin(void)
+{
+	if (__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE))
+		lh_mu_lock(&clone_mu);
+}
+
+void lh_smp_create_end(void)
+{
+	if (__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE))
+		lh_mu_unlock(&clone_mu);
+}
+
+static int hw_arm(unsigned slot, uintptr_t addr, uint32_t tag)
+{
+	int rc;
+
+	lh_mu_lock(&clone_mu);
+	rc = lh_watch_hw_arm(slot, addr, 1, 1, tag);
+	lh_mu_unlock(&clone_mu);
+	return rc;
+}
+
+static void hw_disarm(unsigned slot)
+{
+	lh_mu_lock(&clone_mu);
+	lh_watch_hw_disarm(slot);
+	lh_mu_unlock(&clone_mu);
 }
 
 /* arm: fill the free slots (0: only write what was found) */
@@ -341,9 +409,17 @@ static void tick(int arm)
 	}
 	done = wt_expired(core, now) | pending_disarm;
 	pending_disarm = 0;
+	/* a window no access reached in LH_SMP_QUIET_NS of program time hands
+	 * its slot to the next word: a big candidate's words are mostly
+	 * quiet, and a race sits on one of them */
+	for (i = 0; i < WT_SLOTS; i++) {
+		const struct wt_window *w = wt_slot(core, i);
+		if (w->cand >= 0 && !w->hits && now - w->start_ns >= LH_SMP_QUIET_NS)
+			done |= 1u << i;
+	}
 	for (i = 0; i < WT_SLOTS; i++) {
 		if (done & (1u << i)) {
-			lh_watch_hw_disarm((unsigned)i);
+			hw_disarm((unsigned)i);
 			wt_disarm(core, i, now);
 		}
 		if (arm && wt_slot(core, i)->cand < 0) {
@@ -360,10 +436,20 @@ static void tick(int arm)
 					b = lo;
 				tags[i] = win.tag;
 				watched[i] = b;
-				if (lh_watch_hw_arm((unsigned)i, b, 1, 1, win.tag) != 0)
+				/* the lock paths feed the engine from before the
+				 * first trap of this window on (a release missed
+				 * between two of its accesses would make a race up) */
+				__atomic_store_n(&lh_smp_windows, WT_SLOTS, __ATOMIC_SEQ_CST);
+				if (hw_arm((unsigned)i, b, win.tag) != 0)
 					wt_disarm(core, i, now);
 			}
 		}
+	}
+	{
+		int k, armed = 0;
+		for (k = 0; k < WT_SLOTS; k++)
+			armed += wt_slot(core, k)->cand >= 0;
+		__atomic_store_n(&lh_smp_windows, armed, __ATOMIC_SEQ_CST);
 	}
 	n_out = n_queue;
 	memcpy(out, queue, (size_t)n_out * sizeof(out[0]));
@@ -406,12 +492,15 @@ static void end_all_windows(void)
 	spin_lock();
 	for (i = 0; i < WT_SLOTS; i++)
 		if (wt_slot(core, i)->cand >= 0) {
-			lh_watch_hw_disarm((unsigned)i);
+			hw_disarm((unsigned)i);
 			wt_disarm(core, i, now);
 		}
 	pending_disarm = 0;
+	__atomic_store_n(&lh_smp_windows, 0, __ATOMIC_SEQ_CST);
 	spin_unlock();
 }
+
+static void add_candidates(void);
 
 static void *rotation_main(void *arg)
 {
@@ -421,11 +510,15 @@ static void *rotation_main(void *arg)
 	(void)arg;
 	in_core = 0;
 	lh_in_shim++; /* this thread's calls are the shim's own */
+	add_candidates();
 	for (;;) {
 		if (__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)) /* exact mode sees every access */
 			break;
 		tick(1);
-		nanosleep(&ts, NULL);
+		{
+			uint32_t w = __atomic_load_n(&rot_wake, __ATOMIC_ACQUIRE);
+			syscall(SYS_futex, &rot_wake, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
+		}
 		if (++n % LH_SMP_LIVE_EVERY == 0 && count_live() <= 1) {
 			/* One thread cannot race.  Nor may this thread outlive the
 			 * program's: glibc ends a process whose main called
@@ -445,35 +538,130 @@ static void *rotation_main(void *arg)
 	return NULL;
 }
 
-/* ---- candidates: the executable's writable data symbols ---- */
+/* ---- candidates: the writable data symbols of the loaded modules ----
+ *
+ * Read once, by the rotation thread when it first starts (one thread
+ * cannot race, and a process that never creates one never pays): for the
+ * executable and each library loaded at start-up (list_modules), except the C and C++
+ * runtimes and the shim's own (their globals are their own business,
+ * synchronized in ways the instruction cannot show, such as a
+ * pthread_mutex_t's fields), the STT_OBJECT symbols of writable,
+ * allocated, non-TLS sections (.symtab, else .dynsym), each one candidate,
+ * and the module's code range (a hit counts only from such code).  Then
+ * the module's code is swept for instructions that name a global's bytes
+ * directly (RIP-relative operands: `counter++`, `s.field = x`): each field
+ * of a bigger global that code names is a candidate of its own too, so a
+ * racy counter in a 1 KB struct is watched within a few windows instead
+ * of when a word-by-word scan reaches it.  Modules loaded later (dlopen)
+ * are not watched. */
 
-static uintptr_t exe_bias;
-static int first_module(struct dl_phdr_info *info, size_t size, void *data)
+/* modules whose code counts and whose globals are candidates */
+#define LH_SMP_MODULES 64
+/* code bytes of one module swept for the fields its instructions name;
+ * beyond: only the first LH_SMP_SCAN_MAX bytes (noted) */
+#define LH_SMP_SCAN_MAX (16u << 20)
+/* distinct addresses named by one module's code that are remembered;
+ * beyond: the rest are not candidates of their own (noted) */
+#define LH_SMP_REFS 65536
+
+struct code_range {
+	uintptr_t lo, hi;
+};
+static struct code_range code[LH_SMP_MODULES];
+static int n_code; /* published with release after code[] is filled */
+
+/* libraries left out (file name prefixes): the C library and loader, the
+ * C++ and compiler runtimes, the shim and what it links */
+static const char *const skip_libs[] = {
+	"libc.so", "ld-linux", "libstdc++", "libgcc_s", "libm.so", "libpthread", "libdl.so",
+	"librt.so", "libcapstone", "libunwind", "liblzma", "liblockhound", "linux-vdso", NULL
+};
+
+static int skipped_lib(const char *path)
 {
+	const char *base = strrchr(path, '/');
 	int i;
 
+	base = base ? base + 1 : path;
+	for (i = 0; skip_libs[i]; i++)
+		if (!strncmp(base, skip_libs[i], strlen(skip_libs[i])))
+			return 1;
+	return 0;
+}
+
+/* a pc of code whose accesses count (async-signal-safe: read-only once published) */
+static int counted_pc(uintptr_t pc)
+{
+	int i, n = __atomic_load_n(&n_code, __ATOMIC_ACQUIRE);
+
+	for (i = 0; i < n; i++)
+		if (pc > code[i].lo && pc <= code[i].hi)
+			return 1;
+	return 0;
+}
+
+struct refs {
+	uintptr_t *a;
+	int n, cap, full;
+};
+
+static void on_ref(void *ctx, uint64_t addr, unsigned size, int is_write)
+{
+	struct refs *r = ctx;
+
 	(void)size;
-	(void)data;
-	exe_bias = info->dlpi_addr; /* the first object is the executable */
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
-		if (p->p_type != PT_LOAD || !(p->p_flags & PF_X))
-			continue;
-		if (!exe_code_lo || info->dlpi_addr + p->p_vaddr < exe_code_lo)
-			exe_code_lo = info->dlpi_addr + p->p_vaddr;
-		if (info->dlpi_addr + p->p_vaddr + p->p_memsz > exe_code_hi)
-			exe_code_hi = info->dlpi_addr + p->p_vaddr + p->p_memsz;
+	(void)is_write;
+	if (r->n >= r->cap) {
+		r->full = 1;
+		return;
 	}
-	return 1;
+	r->a[r->n++] = (uintptr_t)addr;
+}
+
+static void sift(uintptr_t *a, int i, int n)
+{
+	for (;;) {
+		int c = 2 * i + 1;
+		uintptr_t t;
+		if (c >= n)
+			return;
+		if (c + 1 < n && a[c + 1] > a[c])
+			c++;
+		if (a[i] >= a[c])
+			return;
+		t = a[i];
+		a[i] = a[c];
+		a[c] = t;
+		i = c;
+	}
+}
+
+/* heapsort, then duplicates dropped (no qsort: it may allocate) */
+static int sort_unique(uintptr_t *a, int n)
+{
+	int i, m;
+
+	for (i = n / 2 - 1; i >= 0; i--)
+		sift(a, i, n);
+	for (i = n - 1; i > 0; i--) {
+		uintptr_t t = a[0];
+		a[0] = a[i];
+		a[i] = t;
+		sift(a, 0, i);
+	}
+	for (i = 0, m = 0; i < n; i++)
+		if (!m || a[i] != a[m - 1])
+			a[m++] = a[i];
+	return m;
 }
 
 /* is name among the defined symbols of .dynsym (exported: a copy-relocated
  * library variable such as stdout, or the program's own exports) */
-static int exported(const char *base, size_t len, const Elf64_Shdr *dynsym, const char *name)
+static int exported(const char *base, const Elf64_Shdr *sh, const Elf64_Shdr *dynsym,
+                    const char *name)
 {
 	const Elf64_Sym *s;
 	const char *str;
-	const Elf64_Shdr *sh = (const Elf64_Shdr *)(base + ((const Elf64_Ehdr *)base)->e_shoff);
 	size_t i, n;
 
 	if (!dynsym || dynsym->sh_link >= ((const Elf64_Ehdr *)base)->e_shnum)
@@ -485,33 +673,36 @@ static int exported(const char *base, size_t len, const Elf64_Shdr *dynsym, cons
 		if (s[i].st_shndx != SHN_UNDEF && s[i].st_name < sh[dynsym->sh_link].sh_size &&
 		    strcmp(str + s[i].st_name, name) == 0)
 			return 1;
-	(void)len;
 	return 0;
 }
 
-static int add_globals(void)
+static int noted_scan, noted_refs, noted_modules;
+
+/* the candidates of one module; is_exe: the executable (its exported
+ * symbols are copy-relocated library variables, left out) */
+static void add_module(const char *path, uintptr_t bias, const ElfW(Phdr) *ph, int phnum,
+                       int is_exe, struct refs *refs)
 {
 	const Elf64_Ehdr *eh;
 	const Elf64_Shdr *sh, *symtab = NULL, *dynsym = NULL;
-	const Elf64_Sym *s;
+	const Elf64_Sym *sy;
 	const char *str, *base;
 	struct stat st;
 	size_t i, n;
-	int fd, added = 0;
+	int fd, k, j;
 	void *m;
 
-	dl_iterate_phdr(first_module, NULL);
-	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+		return;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
 		close(fd);
-		return 0;
+		return;
 	}
 	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (m == MAP_FAILED)
-		return 0;
+		return;
 	base = m;
 	eh = m;
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
@@ -519,7 +710,7 @@ static int add_globals(void)
 		goto out;
 	sh = (const Elf64_Shdr *)(base + eh->e_shoff);
 	for (i = 0; i < eh->e_shnum; i++) {
-		if (sh[i].sh_offset + sh[i].sh_size > (uint64_t)st.st_size)
+		if (sh[i].sh_type != SHT_NOBITS && sh[i].sh_offset + sh[i].sh_size > (uint64_t)st.st_size)
 			goto out;
 		if (sh[i].sh_type == SHT_SYMTAB)
 			symtab = &sh[i];
@@ -530,28 +721,153 @@ static int add_globals(void)
 		symtab = dynsym;
 	if (!symtab || symtab->sh_link >= eh->e_shnum)
 		goto out;
+	/* the code: its range counts, and it is swept for the fields it names */
+	refs->n = 0;
+	refs->full = 0;
+	for (k = 0; k < phnum; k++) {
+		size_t len;
+		if (ph[k].p_type != PT_LOAD || !(ph[k].p_flags & PF_X))
+			continue;
+		if (n_code < LH_SMP_MODULES) {
+			code[n_code].lo = bias + ph[k].p_vaddr;
+			code[n_code].hi = bias + ph[k].p_vaddr + ph[k].p_memsz;
+			__atomic_store_n(&n_code, n_code + 1, __ATOMIC_RELEASE);
+		} else if (!noted_modules) {
+			noted_modules = 1;
+			lh_log_note("race watching: code of more than LH_SMP_MODULES (%d) segments; "
+			            "accesses from the rest are not watched", LH_SMP_MODULES);
+		}
+		len = ph[k].p_filesz;
+		if (ph[k].p_offset + len > (uint64_t)st.st_size)
+			continue;
+		if (len > LH_SMP_SCAN_MAX) {
+			len = LH_SMP_SCAN_MAX;
+			if (!noted_scan) {
+				noted_scan = 1;
+				lh_log_note("race watching: a module's code is bigger than LH_SMP_SCAN_MAX; "
+				            "fields named past it are watched only as part of their variable");
+			}
+		}
+		lh_insn_scan_rip((const uint8_t *)base + ph[k].p_offset, len, bias + ph[k].p_vaddr, on_ref,
+		                 refs);
+	}
+	if (refs->full && !noted_refs) {
+		noted_refs = 1;
+		lh_log_note("race watching: code names more than LH_SMP_REFS addresses; the rest are "
+		            "watched only as part of their variable");
+	}
+	refs->n = sort_unique(refs->a, refs->n);
 	str = base + sh[symtab->sh_link].sh_offset;
-	s = (const Elf64_Sym *)(base + symtab->sh_offset);
-	n = symtab->sh_size / sizeof(*s);
+	sy = (const Elf64_Sym *)(base + symtab->sh_offset);
+	n = symtab->sh_size / sizeof(*sy);
 	for (i = 0; i < n; i++) {
 		const Elf64_Shdr *sec;
-		if (ELF64_ST_TYPE(s[i].st_info) != STT_OBJECT || !s[i].st_size || s[i].st_shndx == SHN_UNDEF ||
-		    s[i].st_shndx >= eh->e_shnum || s[i].st_size > UINT32_MAX ||
-		    s[i].st_name >= sh[symtab->sh_link].sh_size)
+		uintptr_t lo, hi;
+		int l, r;
+		if (ELF64_ST_TYPE(sy[i].st_info) != STT_OBJECT || !sy[i].st_size ||
+		    sy[i].st_shndx == SHN_UNDEF || sy[i].st_shndx >= eh->e_shnum ||
+		    sy[i].st_size > UINT32_MAX || sy[i].st_name >= sh[symtab->sh_link].sh_size)
 			continue;
-		sec = &sh[s[i].st_shndx];
+		sec = &sh[sy[i].st_shndx];
 		if ((sec->sh_flags & (SHF_WRITE | SHF_ALLOC)) != (SHF_WRITE | SHF_ALLOC) ||
 		    (sec->sh_flags & SHF_TLS))
 			continue;
-		if (symtab != dynsym && exported(base, (size_t)st.st_size, dynsym, str + s[i].st_name))
+		if (is_exe && symtab != dynsym && exported(base, sh, dynsym, str + sy[i].st_name))
 			continue;
-		if (wt_cand_add(core, WT_GLOBAL, exe_bias + s[i].st_value, (uint32_t)s[i].st_size,
-		                (uint32_t)i) >= 0)
-			added++;
+		lo = bias + sy[i].st_value;
+		hi = lo + sy[i].st_size;
+		spin_lock();
+		wt_cand_add(core, WT_GLOBAL, lo, (uint32_t)sy[i].st_size, (uint32_t)i);
+		spin_unlock();
+		if (sy[i].st_size <= LH_SMP_STRIDE)
+			continue;
+		/* the fields code names: the first named address at or past lo */
+		for (l = 0, r = refs->n; l < r;) {
+			int mid = (l + r) / 2;
+			if (refs->a[mid] < lo)
+				l = mid + 1;
+			else
+				r = mid;
+		}
+		for (j = l; j < refs->n && refs->a[j] < hi; j++) {
+			uintptr_t f = refs->a[j];
+			uintptr_t e = j + 1 < refs->n && refs->a[j + 1] < hi ? refs->a[j + 1] : hi;
+			if (e - f > 8)
+				e = f + 8;
+			spin_lock();
+			wt_cand_add(core, WT_GLOBAL, f, (uint32_t)(e - f), (uint32_t)i);
+			spin_unlock();
+		}
 	}
 out:
 	munmap(m, (size_t)st.st_size);
-	return added;
+}
+
+/* The modules, listed by lh_smp_init while the process has one thread:
+ * dl_iterate_phdr holds the loader's lock through its callback, and a
+ * fork while another thread held it (reading files and sweeping code in
+ * the callback) left the child's first unwind blocked on it forever
+ * (watch_fork_exec_clean).  Names and program headers stay valid while
+ * the module is loaded. */
+struct mod_ent {
+	const char *path;
+	uintptr_t bias;
+	const ElfW(Phdr) *ph;
+	int phnum, is_exe;
+};
+static struct mod_ent mods[LH_SMP_MODULES];
+static int n_mods;
+
+static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t shim_base = *(const uintptr_t *)data;
+	int is_exe = n_mods == 0 && !(info->dlpi_name && *info->dlpi_name);
+
+	(void)size;
+	if (n_mods >= LH_SMP_MODULES)
+		return 1;
+	if (!is_exe && (!info->dlpi_name || !*info->dlpi_name || info->dlpi_addr == shim_base ||
+	                skipped_lib(info->dlpi_name)))
+		return 0;
+	mods[n_mods].path = is_exe ? "/proc/self/exe" : info->dlpi_name;
+	mods[n_mods].bias = info->dlpi_addr;
+	mods[n_mods].ph = info->dlpi_phdr;
+	mods[n_mods].phnum = info->dlpi_phnum;
+	mods[n_mods].is_exe = is_exe;
+	n_mods++;
+	return 0;
+}
+
+static void list_modules(void)
+{
+	uintptr_t shim_base = 0;
+	Dl_info di;
+
+	if (dladdr((void *)&lh_smp_init, &di) && di.dli_fbase)
+		shim_base = (uintptr_t)di.dli_fbase;
+	n_mods = 0;
+	dl_iterate_phdr(module_cb, &shim_base);
+}
+
+/* once, in the rotation thread: no loader lock held */
+static void add_candidates(void)
+{
+	static int done;
+	struct refs refs;
+	int i;
+
+	if (done)
+		return;
+	done = 1;
+	memset(&refs, 0, sizeof(refs));
+	refs.cap = LH_SMP_REFS;
+	refs.a = lh_alloc(sizeof(uintptr_t) * LH_SMP_REFS);
+	if (!refs.a)
+		refs.cap = 0;
+	for (i = 0; i < n_mods; i++)
+		add_module(mods[i].path, mods[i].bias, mods[i].ph, mods[i].phnum, mods[i].is_exe, &refs);
+	/* the buffer goes back to no one: lh_alloc'd memory of the shim,
+	 * LH_SMP_REFS words once per process */
 }
 
 /* ---- start-up, threads, fork ---- */
@@ -563,27 +879,59 @@ void lh_smp_init(void)
 	struct wt_hooks h = { on_race, on_limit, NULL };
 	struct lh_insn_mem mem = { cs_malloc_cb, cs_calloc_cb, cs_realloc_cb, cs_free_cb };
 	static const struct lh_watch_sink sink = { sink_hit, sink_released, NULL };
+	unsigned want;
 
 	if (!lh_opt.races || lh_rt_on)
 		return;
-	wt_budget_default(&b);
-	hold_ns = b.hold_ns;
-	core = wt_create(&b, &a, &h, 0);
-	if (!core || lh_insn_open(&mem) != 0) {
-		lh_log_note("race watching: could not start (memory or the instruction decoder)");
+	/* the sources this sampler arms (race_source); write-protect is
+	 * not armed by it yet, so it is not started (its handler thread
+	 * would only cost) */
+	switch (lh_opt.race_source) {
+	case LH_RACE_SRC_WP:
+		want = 0;
+		break;
+	default:
+		want = LH_WSRC_HW;
+		break;
+	}
+	if (!want) {
+		static const char msg[] = "lockhound: race watching unavailable: write-protect "
+		                          "(race_source=wp) is not armed by this sampler yet\n";
+		if (write(2, msg, sizeof(msg) - 1) < 0) {
+			/* stderr is gone */
+		}
+		lh_log_note("race watching unavailable (the result has no sampled data races): "
+		            "write-protect (race_source=wp) is not armed by this sampler yet");
 		return;
 	}
-	if (add_globals() == 0)
-		return; /* nothing to watch: no source opened, nothing changed */
-	if (!(lh_watch_init(LH_WSRC_HW, &sink, 0) & LH_WSRC_HW))
+	wt_budget_default(&b);
+	if (lh_opt.race_hits_per_sec > 0)
+		b.hits_per_sec = (uint32_t)lh_opt.race_hits_per_sec;
+	hold_ns = b.hold_ns;
+	core = wt_create(&b, &a, &h, 1);
+	if (!core || !(eng = wt_engine(core)) || lh_insn_open(&mem) != 0) {
+		lh_log_note("race watching: could not start (memory or the instruction decoder); "
+		            "no sampled data races are reported");
 		return;
+	}
+	list_modules();
+	/* the self-test and the inherited events, before any other thread
+	 * exists; when no source works it says so once, on stderr and in a
+	 * note, and the rest of the shim goes on */
+	if (!(lh_watch_init(want, &sink, 0) & want))
+		return;
+	if (lh_self_td)
+		lh_self_td->smp_tid = rc_thread_new(eng, 0);
 	__atomic_store_n(&smp_on, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&lh_smp_active, 1, __ATOMIC_RELEASE);
+	lh_thr_ensure(lh_self_td); /* the main thread's record, for the reports */
 }
 
 /* the first thread the program creates: start rotating (one thread
  * cannot race) */
 void lh_smp_kick(void)
 {
+	int rc;
 	pthread_t th;
 	pthread_attr_t attr;
 	sigset_t all, old;
@@ -600,7 +948,10 @@ void lh_smp_kick(void)
 	/* the program's signals are never delivered to this thread */
 	sigfillset(&all);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8);
-	if (lh_real.create(&th, &attr, rotation_main, NULL) != 0)
+	lh_smp_create_begin();
+	rc = lh_real.create(&th, &attr, rotation_main, NULL);
+	lh_smp_create_end();
+	if (rc != 0)
 		lh_log_note("race watching: the rotation thread could not start; nothing is watched");
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 	pthread_attr_destroy(&attr);
@@ -608,17 +959,139 @@ void lh_smp_kick(void)
 
 void lh_smp_stop(void)
 {
-	sigset_t old;
-	int i;
+	sigset_t all, old;
 
 	if (!__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE))
 		return;
-	core_enter(&old);
+	sigfillset(&all);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8);
+	in_core = 1;
+	end_all_windows();
+	in_core = 0;
+	tick(0); /* the races found and not yet written, the limits reached */
+	in_core = 1;
+	spin_lock();
 	smp_stopped = 1;
-	for (i = 0; i < WT_SLOTS; i++)
-		if (wt_slot(core, i)->cand >= 0)
-			lh_watch_hw_disarm((unsigned)i);
-	core_leave(&old);
+	spin_unlock();
+	in_core = 0;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+}
+
+/* ---- happens-before for the inferred verdict ----
+ * The engine is safe to call from any thread (race.h); every call here
+ * is from a program thread outside the SIGTRAP handler, on its own engine
+ * slot.  A thread's end releases on its pthread_t and a join acquires it:
+ * the pthread_t is not reused before the join returns, and the slot is
+ * free at once (no table from pthread_t to slot; a reused slot can hide
+ * a race between its two occupants, never make one up: RC_LIMIT_REUSE). */
+static inline rc_tid my_tid(void)
+{
+	struct lh_thread *t = lh_self_td;
+
+	return t ? t->smp_tid : 0;
+}
+
+void lh_smp_thread_new(struct lh_thread *child)
+{
+	if (!__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE) || !child)
+		return;
+	child->smp_tid = rc_thread_new(eng, my_tid());
+}
+
+void lh_smp_thread_failed(struct lh_thread *child)
+{
+	if (!child || !child->smp_tid)
+		return;
+	rc_thread_exit(eng, child->smp_tid);
+	rc_thread_detach(eng, child->smp_tid);
+	child->smp_tid = 0;
+}
+
+void lh_smp_thread_exit(struct lh_thread *t)
+{
+	if (!t || !t->smp_tid || !__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE))
+		return;
+	rc_release(eng, t->smp_tid, (uintptr_t)pthread_self());
+	rc_thread_exit(eng, t->smp_tid);
+	rc_thread_detach(eng, t->smp_tid); /* the slot may be reused */
+	t->smp_tid = 0;
+}
+
+void lh_smp_joined(pthread_t th)
+{
+	rc_tid me;
+
+	if (!__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE) || !(me = my_tid()))
+		return;
+	rc_acquire(eng, me, (uintptr_t)th);
+}
+
+void lh_smp_acquire(const void *sync)
+{
+	rc_tid me = my_tid();
+
+	if (me && eng)
+		rc_acquire(eng, me, (uintptr_t)sync);
+}
+
+void lh_smp_release(const void *sync)
+{
+	rc_tid me = my_tid();
+
+	if (me && eng)
+		rc_release(eng, me, (uintptr_t)sync);
+}
+
+/* rwlocks as the exact runtime has them: a write lock acquires what
+ * readers released, a read unlock releases only to later writers */
+static int rw_like(int kind)
+{
+	return kind == LH_LOCK_RWLOCK || kind == LH_LOCK_USER;
+}
+
+void lh_smp_lock_acquired(void *addr, int kind, int mode)
+{
+	rc_tid me = my_tid();
+
+	if (!me || !eng)
+		return;
+	if (rw_like(kind) && mode != LH_MODE_SHARED)
+		rc_acquire_exclusive(eng, me, (uintptr_t)addr);
+	else
+		rc_acquire(eng, me, (uintptr_t)addr);
+}
+
+void lh_smp_lock_released(void *addr, int kind, int mode)
+{
+	rc_tid me = my_tid();
+	struct lh_thread *td = lh_self_td;
+	int i;
+
+	if (!me || !eng)
+		return;
+	if (rw_like(kind) && mode < 0) {
+		for (i = td->n_held - 1; i >= 0; i--)
+			if (td->held[i].addr == addr) {
+				mode = td->held[i].mode;
+				break;
+			}
+		if (mode < 0 && kind == LH_LOCK_RWLOCK)
+			mode = ((pthread_rwlock_t *)addr)->__data.__cur_writer == td->os_tid ? LH_MODE_EXCL
+			                                                                     : LH_MODE_SHARED;
+	}
+	if (rw_like(kind) && mode == LH_MODE_SHARED)
+		rc_release_shared(eng, me, (uintptr_t)addr);
+	else
+		rc_release(eng, me, (uintptr_t)addr);
+}
+
+void lh_smp_thread_begin(struct lh_thread *t)
+{
+	if (unlikely(__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE))) {
+		lh_in_shim++;
+		lh_thr_ensure(t);
+		lh_in_shim--;
+	}
 }
 
 /* fork child: the rotation thread is gone and the sources were re-opened
@@ -635,4 +1108,12 @@ void lh_smp_fork_child(void)
 	for (i = 0; i < WT_SLOTS; i++)
 		wt_disarm(core, i, prog_ns());
 	smp_started = 0;
+	lh_smp_windows = 0;
+	{
+		static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+		clone_mu = fresh; /* a parent's thread may have held it */
+	}
+	if (my_tid())
+		rc_fork_child(eng, my_tid());
+	lh_thr_ensure(lh_self_td); /* the child's log names the thread that forked */
 }

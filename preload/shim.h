@@ -329,6 +329,8 @@ struct lh_thread {
 	uint32_t exit_call_stack; /* the pthread_exit call, if any */
 	uintptr_t stack_lo; /* lowest address of the thread's stack, 0 unknown */
 	struct lh_rt_thread *rt; /* exact mode: its race-runtime state, made by the creator */
+	uint32_t smp_tid;        /* sampled watching: its slot in the watcher core's engine
+	                          * (0: none), made by the creator */
 	struct lh_thread *next, *prev; /* registry, under lh_thr_mu */
 };
 
@@ -642,6 +644,31 @@ LH_HIDDEN void lh_smp_init(void);       /* start-up, before other threads */
 LH_HIDDEN void lh_smp_kick(void);       /* a thread is created: start rotating */
 LH_HIDDEN void lh_smp_stop(void);       /* at exit, before the sources shut down */
 LH_HIDDEN void lh_smp_fork_child(void);
+/* a new thread, first thing: while sampled watching is on, its THREAD
+ * record is written now (a race found after it ended still names it) */
+LH_HIDDEN void lh_smp_thread_begin(struct lh_thread *t);
+/* Happens-before for the inferred verdict (sampler.c).  Threads always
+ * (the creator makes the child's engine slot; its end releases what a
+ * join acquires), synchronization only while a window is armed: the
+ * lock paths test lh_smp_windows (one relaxed load, LH_SMP_HOOK). */
+extern int lh_smp_windows LH_HIDDEN;
+extern int lh_smp_active LH_HIDDEN; /* sampled watching runs in this process */
+#define LH_SMP_HOOK(call)                                                                          \
+	do {                                                                                       \
+		if (unlikely(__atomic_load_n(&lh_smp_windows, __ATOMIC_RELAXED)))                  \
+			call;                                                                      \
+	} while (0)
+LH_HIDDEN void lh_smp_thread_new(struct lh_thread *child); /* the creator, before it runs */
+/* around the real thread creation: no watchpoint moves meanwhile */
+LH_HIDDEN void lh_smp_create_begin(void);
+LH_HIDDEN void lh_smp_create_end(void);
+LH_HIDDEN void lh_smp_thread_failed(struct lh_thread *child);
+LH_HIDDEN void lh_smp_thread_exit(struct lh_thread *t);  /* its last moment */
+LH_HIDDEN void lh_smp_joined(pthread_t t);                 /* a join of t succeeded */
+LH_HIDDEN void lh_smp_acquire(const void *sync);
+LH_HIDDEN void lh_smp_release(const void *sync);
+LH_HIDDEN void lh_smp_lock_acquired(void *addr, int kind, int mode);
+LH_HIDDEN void lh_smp_lock_released(void *addr, int kind, int mode);
 LH_HIDDEN void lh_wd_self_deadlock(struct lh_thread *t, void *addr, int kind);
 LH_HIDDEN void lh_join_begin(pthread_t target, uintptr_t ra, uintptr_t cfa);
 

@@ -340,6 +340,7 @@ static void thread_end(void *p)
 	}
 	lh_in_shim++;
 	lh_core_thread_exit_check(t);
+	lh_smp_thread_exit(t);
 	emit_end(t);
 	td_retire(t);
 	self_td = NULL;
@@ -404,6 +405,7 @@ static void start_common(struct lh_start *s)
 	td_start(s->td);
 	lh_in_shim--;
 	LH_RT_HOOK(lh_rt_thread_begin(s->td->rt)); /* exact mode: the slot the creator made */
+	lh_smp_thread_begin(s->td); /* sampled watching: its THREAD record now */
 }
 
 void *lh_thr_trampoline(void *p)

@@ -121,6 +121,9 @@ static void engine_race(void *cookie, const struct rc_race *r)
 		limit(w, WT_LIMIT_RING);
 		return;
 	}
+	/* lock evidence: at least one side under a lock (watcher.h) */
+	if (!cur->a.locked && !prev->a.locked)
+		return;
 	c = &w->c[w->cur_cand];
 	memset(&out, 0, sizeof(out));
 	out.how = WT_BY_INFERRED;
@@ -138,8 +141,7 @@ static void engine_race(void *cookie, const struct rc_race *r)
 
 static void engine_limit(void *cookie, enum rc_limit what)
 {
-	(void)what;
-	limit(cookie, WT_LIMIT_MEMORY);
+	limit(cookie, what == RC_LIMIT_THREADS ? WT_LIMIT_THREADS : WT_LIMIT_MEMORY);
 }
 
 struct wt_core *wt_create(const struct wt_budget *b, const struct rc_alloc *a,
@@ -432,8 +434,14 @@ void wt_disarm(struct wt_core *w, int slot, uint64_t now_ns)
 	win = &w->win[slot];
 	c = &w->c[win->cand];
 	/* a hot window doubles the wait before the candidate's next one; a
-	 * quiet one halves it again */
-	if (w->hot[slot]) {
+	 * quiet one halves it again.  A candidate of more words than a
+	 * window covers moves on to its next word instead: the hot word's
+	 * back-off is the scan coming round (a hot word must not keep a
+	 * block's other words from their turn) */
+	if (w->hot[slot] && win->len < c->size) {
+		if (c->backoff)
+			c->backoff--;
+	} else if (w->hot[slot]) {
 		if (c->backoff < WT_BACKOFF_MAX)
 			c->backoff++;
 	} else if (c->backoff)
@@ -441,9 +449,12 @@ void wt_disarm(struct wt_core *w, int slot, uint64_t now_ns)
 	c->next_ok_ns = c->backoff ? now_ns + (w->b.window_ns << c->backoff) : 0;
 	c->slot = -1;
 	/* accesses of this window are forgotten: the next window starts
-	 * without the happens-before the engine missed in between */
+	 * without the happens-before the engine missed in between.  Sync
+	 * clocks in the word stay: a window on a global pthread_mutex_t
+	 * ending dropped the lock's clock, and the next thread to take it
+	 * looked unordered with the last one (create_join_churn_clean) */
 	if (w->rc)
-		rc_forget(w->rc, win->addr, win->len);
+		rc_forget_accesses(w->rc, win->addr, win->len);
 	win->cand = -1;
 	win->held = 0;
 	w->armed--;
@@ -495,6 +506,7 @@ static void observed(struct wt_core *w, int slot, const struct wt_hit *h)
 	r.second.addr = h->addr;
 	r.second.size = h->size;
 	r.second.is_write = h->is_write;
+	r.second.locked = h->locked;
 	r.second.pc = h->pc;
 	w->observed_done[slot] = 1;
 	w->st.observed++;
@@ -547,6 +559,7 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	re->a.addr = h->addr;
 	re->a.size = size;
 	re->a.is_write = h->is_write;
+	re->a.locked = h->locked;
 	re->a.pc = h->pc;
 	re->is_atomic = h->is_atomic;
 	if (w->rc && h->tid) {

@@ -30,7 +30,12 @@
  *  - inferred: every hit is also an access for the race engine (race.h),
  *    with the happens-before the shim's lock and thread events give it
  *    while any window is armed (wt_armed: the lock paths pay one branch
- *    outside windows).  Shadow of a watched word is dropped when its
+ *    outside windows).  Only a pair where at least one side held a lock
+ *    is a race this way: the program relies on locks for these bytes, and
+ *    the locks order nothing between the two; two accesses under no lock
+ *    may be ordered by synchronization the shim does not see (atomic
+ *    flags, a hand-written spin lock), and are left to the observed
+ *    verdict.  Shadow of a watched word is dropped when its
  *    window ends, so synchronization the engine did not see between
  *    windows cannot make a race up; and a sync clock left stale by
  *    releases it did not see cannot hide one (a release ticks the
@@ -77,7 +82,9 @@ enum wt_limit {
 	WT_LIMIT_RING = 5,      /* a race's earlier side was no longer remembered: not reported */
 	WT_LIMIT_MEMORY = 6,    /* the allocator failed */
 	WT_LIMIT_HEAP = 7,      /* budget.max_heap sampled blocks live: allocations not sampled */
-	WT_LIMIT_N = 8
+	WT_LIMIT_THREADS = 8,   /* the engine's RC_MAX_THREADS slots are used: later threads
+	                         * get no inferred verdict */
+	WT_LIMIT_N = 9
 };
 
 /* The budgets: every one bounds the cost whatever the program does. */
@@ -100,6 +107,7 @@ struct wt_hit {
 	uint32_t size;     /* bytes accessed */
 	uint8_t is_write;
 	uint8_t is_atomic; /* the instruction is atomic (lock prefix, xchg): never a race */
+	uint8_t locked;    /* the thread held a lock the shim tracks (the inferred verdict) */
 	uintptr_t pc;      /* the accessing instruction */
 };
 
@@ -114,6 +122,7 @@ struct wt_access {
 	uintptr_t addr;
 	uint32_t size;
 	uint8_t is_write;
+	uint8_t locked; /* a lock was held */
 	uintptr_t pc;
 };
 

@@ -136,6 +136,7 @@ static inline __attribute__((always_inline)) int lh_fast_acquire(struct lh_threa
 	lh_held_set_n(t, n + 1);
 	lh_held_end(t);
 	LH_RT_HOOK(lh_rt_lock_acquired(addr, kind, (int)shared));
+	LH_SMP_HOOK(lh_smp_lock_acquired(addr, kind, (int)shared));
 	return 1;
 }
 
@@ -148,6 +149,7 @@ static inline __attribute__((always_inline)) int lh_fast_release(struct lh_threa
 		struct lh_held *h = &t->held[n - 1];
 		if (likely(h->addr == addr && h->count == 1)) {
 			LH_RT_HOOK(lh_rt_lock_released(addr, h->kind, h->mode));
+			LH_SMP_HOOK(lh_smp_lock_released(addr, h->kind, h->mode));
 			lh_held_pop_top(t, n);
 			return 1;
 		}

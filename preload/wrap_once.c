@@ -40,8 +40,16 @@ LH_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 {
 	int rc;
 
-	if (likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)))
-		return REAL(barrier_wait)(b);
+	if (likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED))) {
+		if (likely(!__atomic_load_n(&lh_smp_active, __ATOMIC_RELAXED)))
+			return REAL(barrier_wait)(b);
+		/* each side asks whether a window is armed at its own time:
+		 * one armed while this thread waited needs the acquire */
+		LH_SMP_HOOK(lh_smp_release(b));
+		rc = REAL(barrier_wait)(b);
+		LH_SMP_HOOK(lh_smp_acquire(b));
+		return rc;
+	}
 	lh_rt_release(b);
 	rc = REAL(barrier_wait)(b);
 	lh_rt_acquire(b);
@@ -57,55 +65,69 @@ static void once_trampoline(void)
 	void (*fn)(void) = once_fn;
 
 	fn();
-	lh_rt_release(obj);
+	if (__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED))
+		lh_rt_release(obj);
+	else
+		lh_smp_release(obj); /* an init routine ran: always, it is rare */
 }
 
 LH_EXPORT int pthread_once(pthread_once_t *o, void (*fn)(void))
 {
 	int rc;
 
-	if (likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)))
+	if (likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)) &&
+	    likely(!__atomic_load_n(&lh_smp_active, __ATOMIC_RELAXED)))
 		return REAL(once)(o, fn);
 	once_obj = o;
 	once_fn = fn;
 	rc = REAL(once)(o, once_trampoline);
-	if (rc == 0)
+	if (rc == 0 && __atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED))
 		lh_rt_acquire(o);
+	else if (rc == 0)
+		lh_smp_acquire(o);
 	return rc;
 }
 
 LH_EXPORT void call_once(once_flag *o, void (*fn)(void))
 {
-	if (likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED))) {
+	if (likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)) &&
+	    likely(!__atomic_load_n(&lh_smp_active, __ATOMIC_RELAXED))) {
 		REAL(call_once)(o, fn);
 		return;
 	}
 	once_obj = o;
 	once_fn = fn;
 	REAL(call_once)(o, once_trampoline);
-	lh_rt_acquire(o);
+	if (__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED))
+		lh_rt_acquire(o);
+	else
+		lh_smp_acquire(o);
 }
 
 LH_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
 	LH_RT_HOOK(lh_rt_release(c));
+	LH_SMP_HOOK(lh_smp_release(c));
 	return REAL(cond_signal)(c);
 }
 
 LH_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
 	LH_RT_HOOK(lh_rt_release(c));
+	LH_SMP_HOOK(lh_smp_release(c));
 	return REAL(cond_broadcast)(c);
 }
 
 LH_EXPORT int cnd_signal(cnd_t *c)
 {
 	LH_RT_HOOK(lh_rt_release(c));
+	LH_SMP_HOOK(lh_smp_release(c));
 	return REAL(cnd_signal)(c);
 }
 
 LH_EXPORT int cnd_broadcast(cnd_t *c)
 {
 	LH_RT_HOOK(lh_rt_release(c));
+	LH_SMP_HOOK(lh_smp_release(c));
 	return REAL(cnd_broadcast)(c);
 }

@@ -88,6 +88,7 @@ LH_EXPORT int sem_close(sem_t *s)
 LH_EXPORT int sem_post(sem_t *s)
 {
 	LH_RT_HOOK(lh_rt_release(s));
+	LH_SMP_HOOK(lh_smp_release(s));
 	if (!lh_pass())
 		LH_TELL(lh_core_sem_post(s));
 	return REAL(sem_post)(s);
@@ -98,6 +99,7 @@ LH_EXPORT int sem_post(sem_t *s)
 	do {                                                                                       \
 		if ((rc) == 0) {                                                                   \
 			LH_RT_HOOK(lh_rt_acquire(s));                                              \
+			LH_SMP_HOOK(lh_smp_acquire(s));                                            \
 			if (!lh_pass())                                                            \
 				LH_TELL(lh_core_sem_acquired((s), (ra), (cfa)));                   \
 		}                                                                                  \

@@ -31,9 +31,13 @@ LH_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
 		return lh_real.create(t, attr, fn, arg);
 	td = lh_thr_start_td(s, &id);
 	LH_RT_HOOK(td->rt = lh_rt_thread_new());
+	lh_smp_thread_new(td);
+	lh_smp_create_begin();
 	rc = lh_real.create(t, attr, lh_thr_trampoline, s);
+	lh_smp_create_end();
 	if (rc != 0) {
 		LH_RT_HOOK(lh_rt_thread_create_failed(td->rt));
+		lh_smp_thread_failed(td);
 		LH_TELL(lh_thr_prepare_failed(s));
 	} else {
 		LH_RT_HOOK(lh_rt_thread_created(td->rt, *t, attr_detached(attr)));
@@ -59,9 +63,13 @@ LH_EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
 		return lh_real.thrd_create(t, fn, arg);
 	td = lh_thr_start_td(s, &id);
 	LH_RT_HOOK(td->rt = lh_rt_thread_new());
+	lh_smp_thread_new(td);
+	lh_smp_create_begin();
 	rc = lh_real.thrd_create(t, lh_thr_trampoline_c11, s);
+	lh_smp_create_end();
 	if (rc != thrd_success) {
 		LH_RT_HOOK(lh_rt_thread_create_failed(td->rt));
+		lh_smp_thread_failed(td);
 		LH_TELL(lh_thr_prepare_failed(s));
 	} else {
 		LH_RT_HOOK(lh_rt_thread_created(td->rt, (pthread_t)*t, 0));
@@ -93,6 +101,8 @@ LH_EXPORT int pthread_join(pthread_t t, void **ret)
 	lh_core_wait_end();
 	if (rc == 0 && jt)
 		lh_rt_joined(jt);
+	if (rc == 0)
+		lh_smp_joined(t);
 	else if (rc != 0 && lh_mis_join(rc, pthread_equal(t, pthread_self())))
 		LH_TELL(lh_report_misuse(lh_mis_join(rc, pthread_equal(t, pthread_self())), NULL, 0,
 		                         LH_RA, NULL, 0));
@@ -112,6 +122,8 @@ LH_EXPORT int thrd_join(thrd_t t, int *res)
 	lh_core_wait_end();
 	if (rc == thrd_success && jt)
 		lh_rt_joined(jt);
+	if (rc == thrd_success)
+		lh_smp_joined((pthread_t)t);
 	return rc;
 }
 

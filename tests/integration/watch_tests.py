@@ -108,6 +108,173 @@ WATCH_TESTS.update(dict([_make("watch_heap_semantics_clean"),
 WATCH_TESTS["heap_guard_pages_returned_and_reused"] = test_heap_guard_pages
 
 
+# ---- the options of sampled race watching ---------------------------------
+
+# two threads add to one global without a lock for argv[1] ms
+RACY_C = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+long racy_total;
+static long long end_ns;
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+static void *add(void *arg)
+{
+	(void)arg;
+	while (now_ns() < end_ns)
+		for (int i = 0; i < 100; i++)
+			racy_total++;
+	return NULL;
+}
+int main(int argc, char **argv)
+{
+	pthread_t t[2];
+	end_ns = now_ns() + (argc > 1 ? atoll(argv[1]) : 200) * 1000000LL;
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, add, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("done\n");
+	return 0;
+}
+"""
+
+
+def _build_racy(ctx, d):
+    src = os.path.join(d, "racy_total.c")
+    prog = os.path.join(d, "racy_total")
+    with open(src, "w") as f:
+        f.write(RACY_C)
+    r = rt.run_cmd(["cc", "-O1", "-g", "-pthread", "-o", prog, src], 120, d, rt.base_env())
+    return prog if r.rc == 0 else None
+
+
+def _preloaded(ctx, d, prog, options, args=("200",)):
+    """(run result, report doc, logs) of prog under the bare shim"""
+    logdir = os.path.join(d, "logs%d" % len(os.listdir(d)))
+    os.mkdir(logdir)
+    env = rt.base_env()
+    env["LD_PRELOAD"] = os.path.abspath(ctx.shim)
+    env["LOCKHOUND_OPTIONS"] = "log_dir=%s:quiet=1%s" % (logdir, ":" + options if options else "")
+    r = rt.run_cmd([prog] + list(args), 60, d, env)
+    logs = rt._find_logs(logdir)
+    doc = None
+    if logs:
+        out = os.path.join(logdir, "report.json")
+        rt.run_cmd([ctx.lockhound, "report", "--format", "json", "--output", out] + logs,
+                   60, d, rt.base_env())
+        doc, _ = rt._load_json(out)
+    return r, doc, logs
+
+
+def _sampled_races(doc):
+    return [f for f in (doc or {}).get("findings", [])
+            if f.get("kind") == "data-race" and f.get("detected_by") != "instrumentation"]
+
+
+def _notes(doc):
+    return [n for lg in (doc or {}).get("logs", []) for n in (lg.get("notes") or [])]
+
+
+def _hw_unavailable(stderr):
+    for ln in stderr.split("\n"):
+        if "race watching unavailable" in ln:
+            return ln.strip()
+    return None
+
+
+def shim_unknown_option_keeps_rest(ctx):
+    """An unknown option (or a bad value) in LOCKHOUND_OPTIONS is skipped
+    with one warning naming it; every other option still applies (the log
+    goes to log_dir with log_prefix)."""
+    name = "shim_unknown_option_keeps_rest"
+    prog = os.path.join(ctx.progdir, "abba_two_threads_clean")
+    d = ctx.tmpdir(name)
+    try:
+        logdir = os.path.join(d, "logs")
+        os.mkdir(logdir)
+        env = rt.base_env()
+        env["LD_PRELOAD"] = os.path.abspath(ctx.shim)
+        env["LOCKHOUND_OPTIONS"] = ("frobnicate_opt=1:log_dir=%s:exitcode=999:log_prefix=kept:"
+                                    "quiet=1" % logdir)
+        r = rt.run_cmd([prog], 60, d, env)
+        why = []
+        if r.timed_out or r.rc != 0:
+            why.append("program: %s" % ("timed out" if r.timed_out else rt.describe_rc(r.rc)))
+        warn = [ln for ln in r.stderr.split("\n") if "LOCKHOUND_OPTIONS" in ln]
+        if len(warn) != 1 or "frobnicate_opt" not in warn[0] or "1 more" not in warn[0]:
+            why.append("expected one warning naming frobnicate_opt and one more bad option, "
+                       "got %r" % warn)
+        logs = sorted(os.listdir(logdir))
+        if len(logs) != 1 or not logs[0].startswith("kept."):
+            why.append("expected one kept.PID.log in log_dir, found %s" % (logs or "none"))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why), r.stderr)
+    finally:
+        ctx.done(d)
+
+
+def sampled_races_option(ctx):
+    """races=0 turns sampled race watching off (no sampled finding, no note
+    of it, in any of 3 runs of a racy program); race_source=hw finds the
+    race within 8 runs, naming the global, with detected_by watchpoint and
+    decided_by observed or inferred; race_hits_per_sec=1 cuts windows
+    short, with the budget's note.  SKIP where hardware watchpoints are
+    unavailable (the shim's one line says why)."""
+    name = "sampled_races_option"
+    d = ctx.tmpdir(name)
+    try:
+        prog = _build_racy(ctx, d)
+        if not prog:
+            return rt.Outcome(name, "skip", "cannot build the racy program (no cc)")
+        why = []
+        for i in range(3):
+            r, doc, logs = _preloaded(ctx, d, prog, "races=0")
+            if r.rc != 0 or not logs:
+                why.append("races=0: %s, %d logs" % (rt.describe_rc(r.rc), len(logs)))
+                break
+            if _sampled_races(doc) or any("race watching" in n for n in _notes(doc)):
+                why.append("races=0 still watched: %s" % (_sampled_races(doc) or _notes(doc)))
+                break
+        found = None
+        for i in range(8):
+            r, doc, logs = _preloaded(ctx, d, prog, "race_source=hw")
+            off = _hw_unavailable(r.stderr)
+            if off:
+                return rt.Outcome(name, "skip", off)
+            if r.rc != 0 or r.stdout != "done\n":
+                why.append("race_source=hw: %s, output %r" % (rt.describe_rc(r.rc), r.stdout))
+                break
+            hits = [f for f in _sampled_races(doc)
+                    if (f.get("variable") or {}).get("name") == "racy_total"]
+            if hits:
+                found = i + 1
+                if hits[0].get("detected_by") != "watchpoint":
+                    why.append("detected_by %r" % hits[0].get("detected_by"))
+                decided = [hits[0].get("decided_by")] + [p.get("decided_by")
+                                                         for p in hits[0].get("pairs", [])]
+                if any(x not in ("observed", "inferred") for x in decided):
+                    why.append("decided_by of the finding and its pairs: %r" % decided)
+                break
+        if not found:
+            why.append("race_source=hw: racy_total not reported in 8 runs")
+        r, doc, logs = _preloaded(ctx, d, prog, "race_source=hw:race_hits_per_sec=1")
+        if not any("hits-per-second budget" in n for n in _notes(doc)):
+            why.append("race_hits_per_sec=1: no budget note (notes: %s)" % _notes(doc))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why))
+    finally:
+        ctx.done(d)
+
+
+WATCH_TESTS["shim_unknown_option_keeps_rest"] = shim_unknown_option_keeps_rest
+WATCH_TESTS["sampled_races_option"] = sampled_races_option
+
+
 def register(run_tests_module):
     global rt
     rt = run_tests_module

@@ -283,6 +283,74 @@ static void test_small_error_buffer(void)
 	CU_ASSERT(strlen(small) == sizeof(small) - 1);
 }
 
+/* the sampled race watching options: races, race_source, race_hits_per_sec */
+static void test_race_options(void)
+{
+	struct lh_options o;
+	char small[12];
+
+	CU_ASSERT_EQUAL(parse("", &o), 0);
+	CU_ASSERT_EQUAL(o.race_source, LH_RACE_SRC_AUTO);
+	CU_ASSERT_EQUAL(o.race_hits_per_sec, 0); /* the core's default */
+	CU_ASSERT_EQUAL(parse("race_source=hw", &o), 0);
+	CU_ASSERT_EQUAL(o.race_source, LH_RACE_SRC_HW);
+	CU_ASSERT_EQUAL(parse("race_source=wp", &o), 0);
+	CU_ASSERT_EQUAL(o.race_source, LH_RACE_SRC_WP);
+	CU_ASSERT_EQUAL(parse("race_source=hw:race_source=auto", &o), 0);
+	CU_ASSERT_EQUAL(o.race_source, LH_RACE_SRC_AUTO);
+	CU_ASSERT_EQUAL(parse("race_source=HW", &o), -1);
+	CU_ASSERT(strstr(err, "race_source") && strstr(err, "auto, hw, wp"));
+	CU_ASSERT_EQUAL(parse("race_source=h", &o), -1);
+	CU_ASSERT_EQUAL(parse("race_source=hwx", &o), -1);
+	CU_ASSERT_EQUAL(parse("race_source=", &o), -1);
+	lh_options_default(&o);
+	CU_ASSERT_EQUAL(lh_options_parse("race_source=nope", &o, small, sizeof(small)), -1);
+	CU_ASSERT(strlen(small) == sizeof(small) - 1);
+	CU_ASSERT_EQUAL(parse("race_hits_per_sec=250", &o), 0);
+	CU_ASSERT_EQUAL(o.race_hits_per_sec, 250);
+	CU_ASSERT_EQUAL(parse("race_hits_per_sec=1000000", &o), 0);
+	CU_ASSERT_EQUAL(parse("race_hits_per_sec=0", &o), -1);
+	CU_ASSERT_EQUAL(parse("race_hits_per_sec=1000001", &o), -1);
+	CU_ASSERT_EQUAL(parse("races=0", &o), 0);
+	CU_ASSERT_EQUAL(o.races, 0);
+}
+
+/* the shim's parse: a bad pair is skipped, every good one applies */
+static void test_keep_the_rest(void)
+{
+	struct lh_options o;
+
+	lh_options_default(&o);
+	err[0] = 0;
+	CU_ASSERT_EQUAL(lh_options_parse_keep("log_dir=/tmp/x:bogus=1:quiet=1", &o, err, sizeof(err)),
+	                1);
+	CU_ASSERT_STRING_EQUAL(o.log_dir, "/tmp/x");
+	CU_ASSERT_EQUAL(o.quiet, 1);
+	CU_ASSERT(strstr(err, "unknown option 'bogus'") != NULL);
+	/* several bad ones: counted, the first one's message kept */
+	lh_options_default(&o);
+	err[0] = 0;
+	CU_ASSERT_EQUAL(lh_options_parse_keep("frob=2 exitcode=999 exitcode=7 nothing races=0", &o,
+	                                      err, sizeof(err)),
+	                3);
+	CU_ASSERT(strstr(err, "frob") != NULL);
+	CU_ASSERT_EQUAL(o.exitcode, 7);
+	CU_ASSERT_EQUAL(o.races, 0);
+	/* a bad value leaves the option as it was */
+	lh_options_default(&o);
+	CU_ASSERT_EQUAL(lh_options_parse_keep("deadlock_grace_ms=5:race_source=xx", &o, err,
+	                                      sizeof(err)),
+	                2);
+	CU_ASSERT_EQUAL(o.deadlock_grace_ms, 1000);
+	CU_ASSERT_EQUAL(o.race_source, LH_RACE_SRC_AUTO);
+	CU_ASSERT_EQUAL(lh_options_parse_keep("", &o, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(lh_options_parse_keep(NULL, &o, err, sizeof(err)), 0);
+	/* the strict parse still refuses the whole string */
+	lh_options_default(&o);
+	CU_ASSERT_EQUAL(lh_options_parse("log_dir=/tmp/x:bogus=1", &o, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(o.log_dir, "");
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -299,6 +367,8 @@ int main(void)
 		{ "too-long values", test_too_long_values },
 		{ "failed parse changes nothing", test_failed_parse_changes_nothing },
 		{ "small error buffer", test_small_error_buffer },
+		{ "race watching options", test_race_options },
+		{ "shim: a bad option skipped, the rest kept", test_keep_the_rest },
 	};
 	return cunit_run("options", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -89,6 +89,10 @@ static struct wt_budget budget(void)
 	return b;
 }
 
+/* the hits' threads hold a lock (the inferred verdict needs one side that
+ * did); test_inferred_needs_a_lock clears it */
+static int hits_locked = 1;
+
 static enum wt_action hit(int slot, uint32_t thread, rc_tid tid, uintptr_t addr, uint32_t size,
                           int is_write, int is_atomic, uintptr_t pc, uint64_t now)
 {
@@ -104,6 +108,7 @@ static enum wt_action hit(int slot, uint32_t thread, rc_tid tid, uintptr_t addr,
 	h.size = size;
 	h.is_write = (uint8_t)is_write;
 	h.is_atomic = (uint8_t)is_atomic;
+	h.locked = (uint8_t)hits_locked;
 	h.pc = pc;
 	return wt_hit(W, &h, now);
 }
@@ -269,6 +274,69 @@ static void test_inferred_unordered(void)
 	CU_ASSERT_EQUAL(R.r[0].first.pc, 0x111);
 	CU_ASSERT_EQUAL(R.r[0].second.thread, 2);
 	CU_ASSERT_EQUAL(R.r[0].second.pc, 0x222);
+	SANE();
+}
+
+/* a window ending on a word that holds a lock forgets the accesses there,
+ * not the lock's clock: the next thread to take the lock is ordered after
+ * the last one */
+static void test_window_end_keeps_sync_clocks(void)
+{
+	struct wt_budget b = budget();
+	struct rc_engine *e;
+	rc_tid t1, t2;
+	uintptr_t m = 0x9000;
+
+	fresh(&b, 1);
+	e = wt_engine(W);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	t1 = rc_thread_new(e, 0);
+	t2 = rc_thread_new(e, t1);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1); /* the data */
+	wt_cand_add(W, WT_GLOBAL, m, 40, 2);     /* the mutex, a global too */
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, 0, NULL), 0);
+	CU_ASSERT_EQUAL(wt_arm(W, 1, 8, 0, NULL), 0);
+	CU_ASSERT_EQUAL(wt_slot(W, 1)->addr, m);
+	rc_acquire(e, t1, m);
+	hit(0, 1, t1, 0x1000, 8, 1, 0, 0x111, 1 * MS);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	rc_release(e, t1, m);
+	wt_disarm(W, 1, 2 * MS); /* the mutex's window ends */
+	rc_acquire(e, t2, m);
+	hit(0, 2, t2, 0x1000, 8, 1, 0, 0x222, 3 * MS);
+	CU_ASSERT_EQUAL(R.n, 0);
+	SANE();
+}
+
+/* unordered accesses under no lock on either side are no inferred race
+ * (atomics or other synchronization the shim does not see may order
+ * them); one side under a lock is */
+static void test_inferred_needs_a_lock(void)
+{
+	struct wt_budget b = budget();
+	struct rc_engine *e;
+	rc_tid t1, t2;
+
+	fresh(&b, 1);
+	e = wt_engine(W);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	t1 = rc_thread_new(e, 0);
+	t2 = rc_thread_new(e, t1);
+	wt_cand_add(W, WT_HEAP, 0x10000, 64, 3);
+	wt_arm(W, 0, 4096 + 1, 0, NULL);
+	hits_locked = 0;
+	CU_ASSERT_EQUAL(hit(0, 1, t1, 0x10008, 8, 1, 0, 0x111, 1), WT_HOLD);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	hit(0, 2, t2, 0x10008, 8, 0, 0, 0x222, 5 * MS);
+	CU_ASSERT_EQUAL(R.n, 0);
+	/* T2 again, now under a lock: T1's write is unordered with it */
+	hits_locked = 1;
+	hit(0, 2, t2, 0x10008, 8, 1, 0, 0x333, 6 * MS);
+	CU_ASSERT_EQUAL_FATAL(R.n, 1);
+	CU_ASSERT_EQUAL(R.r[0].how, WT_BY_INFERRED);
+	CU_ASSERT_EQUAL(R.r[0].first.locked, 0);
+	CU_ASSERT_EQUAL(R.r[0].second.locked, 1);
+	CU_ASSERT_EQUAL(R.r[0].second.pc, 0x333);
 	SANE();
 }
 
@@ -684,6 +752,8 @@ int main(void)
 		{ "bytes_outside_candidate", test_bytes_outside_candidate },
 		{ "inferred_unordered", test_inferred_unordered },
 		{ "inferred_ordered_by_lock", test_inferred_ordered_by_lock },
+		{ "inferred_needs_a_lock", test_inferred_needs_a_lock },
+		{ "window_end_keeps_sync_clocks", test_window_end_keeps_sync_clocks },
 		{ "window_forgets", test_window_forgets },
 		{ "stale_sync_does_not_hide", test_stale_sync_does_not_hide },
 		{ "inferred_atomic_never_a_side", test_inferred_atomic_never_a_side },
