@@ -49,8 +49,8 @@ configuration that can run; output `PASS name` / `FAIL name: why` /
 `SKIP name: why`, exit status 1 on any FAIL.  Until the shim knows
 SOURCE_OPTION the whole check is skipped with one SKIP line per source
 (no other way to tell that the shim does sampled watching at all); until
-it knows HEAP_OPTION (sampled heap blocks) a heap program's source
-configurations are skipped the same way.
+it accepts HEAP_PROBE (sampled heap blocks handed to race watching) a
+heap program's source configurations are skipped the same way.
 
 Python 3 standard library only.  Environment: BENCH_SAMPLED_RUNS (20),
 BENCH_SAMPLED_MS (300: the racing part of each program, ms).
@@ -84,10 +84,13 @@ CHECK_CLEAN_RUNS = 2  # make check: a clean one must be silent in all of these
 CHECK_MS = 300
 RUN_TIMEOUT = 60      # one program run, seconds
 
-# the shim option that turns on sampled heap blocks (pages of their own);
-# until the shim knows it, no heap block is watched, and make check skips
-# the heap programs' source configurations with that reason
+# the shim option that sizes sampled heap blocks (pages of their own);
+# HEAP_PROBE is the setting that hands them to race watching (-1: as many
+# as the pool holds, once a source works).  Until the shim accepts it, no
+# heap block is watched, and make check skips the heap programs' source
+# configurations with that reason
 HEAP_OPTION = "heap_guards"
+HEAP_PROBE = HEAP_OPTION + "=-1"
 
 # detection against cost: (label, extra shim options).  Hits per second is
 # the budget that bounds the cost whatever the program does.
@@ -232,6 +235,9 @@ class Shim:
             m = re.search(r"unknown option '([^']*)'", err)
             if m:
                 return "the shim does not know option %s" % m.group(1)
+            m = re.search(r"LOCKHOUND_OPTIONS: (.*?) \(ignored", err)
+            if m:
+                return "the shim refuses %s: %s" % (extra, m.group(1))
             m = re.search(r"race watching unavailable: *(.*)", err)
             if m:
                 return "race watching unavailable: " + m.group(1).strip()
@@ -359,7 +365,7 @@ def check(shim, progs, ms):
         if why:
             print("SKIP sampled_%s: %s" % (name, why))
     runnable = [(n, o) for n, o, w in cfgs if not w]
-    heap_why = shim.probe(HEAP_OPTION + "=1")
+    heap_why = shim.probe(HEAP_PROBE)
     if not any(n != "default" for n, _ in runnable):
         # without a source option the shim cannot be told to watch, and
         # the default configuration alone cannot tell "no watching in this
