@@ -505,8 +505,11 @@ static void text_misuse(FILE *out, struct rp *r, const struct fd_finding *f, siz
 		if (it->role == LH_ROLE_WAITS) {
 			fprintf(out, "  ");
 			text_thread_name(out, log, it->thread_id);
-			fprintf(out, " waits on the same condition variable with M%zu, at:\n",
-			        label_index(f, it->lock_id));
+			if (lf->f.what == LH_MIS_COND_TWO_MUTEXES)
+				fprintf(out, " waits on the same condition variable with M%zu, at:\n",
+				        label_index(f, it->lock_id));
+			else
+				fprintf(out, " waits on M%zu, at:\n", label_index(f, it->lock_id));
 			text_stack(out, r, log, it->stack_id, "      ");
 			continue;
 		}

@@ -29,6 +29,13 @@ const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
 		                   "semaphore initialized with a count above SEM_VALUE_MAX (it failed with EINVAL)" },
 	[LH_MIS_BARRIER_COUNT_ZERO] = { "barrier-count-zero",
 		                        "barrier initialized with count 0 (it failed with EINVAL)" },
+	[LH_MIS_SEM_REINIT] = { "sem-reinit", "semaphore initialized again without a sem_destroy" },
+	[LH_MIS_SEM_NOT_INIT] = { "sem-not-initialized",
+		                  "wait or post on a semaphore that was never initialized (or was destroyed)" },
+	[LH_MIS_SEM_OVERWRITTEN] = { "sem-overwritten",
+		                     "wait or post on a semaphore whose memory was overwritten" },
+	[LH_MIS_SEM_DESTROY_WAITERS] = { "sem-destroy-waiters",
+		                         "destroy of a semaphore that other threads wait on" },
 };
 
 static const struct lh_misuse_desc *desc(uint32_t what)

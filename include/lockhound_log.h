@@ -182,6 +182,7 @@ struct lh_rec_lock {
 #define LH_LOCKF_ERRORCHECK 0x2u
 #define LH_LOCKF_STATIC_INIT 0x4u /* first seen in use, with no init call */
 #define LH_LOCKF_WRITER_PREF 0x8u /* rwlock: readers queue behind waiting writers */
+#define LH_LOCKF_PSHARED 0x10u    /* semaphore: initialized process-shared */
 
 enum lh_mode {
 	LH_MODE_EXCL = 0,   /* mutex, spinlock, write lock */
@@ -242,6 +243,10 @@ enum lh_misuse {
 	LH_MIS_DETACH_DETACHED = 12, /* pthread_detach of a detached thread (EINVAL) */
 	LH_MIS_SEM_BAD_COUNT = 13,     /* sem_init with a count above SEM_VALUE_MAX (EINVAL) */
 	LH_MIS_BARRIER_COUNT_ZERO = 14, /* pthread_barrier_init with count 0 (EINVAL) */
+	LH_MIS_SEM_REINIT = 15,        /* sem_init of a semaphore initialized and not destroyed */
+	LH_MIS_SEM_NOT_INIT = 16,      /* wait or post on a semaphore never initialized (or destroyed) */
+	LH_MIS_SEM_OVERWRITTEN = 17,   /* wait or post on a semaphore whose memory was overwritten */
+	LH_MIS_SEM_DESTROY_WAITERS = 18, /* sem_destroy while threads wait on it */
 	LH_MIS_COUNT_ /* keep last: the size of common/lh_misuse.c's name table */
 };
 struct lh_rec_finding {

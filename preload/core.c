@@ -28,6 +28,7 @@
 #include "rt.h"
 #include "glibc_locks.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 
@@ -368,41 +369,78 @@ static void sem_demoted(struct lh_thread *t, struct lh_lock *lk, uint64_t id)
 		lh_held_prune_sems(t);
 }
 
+/* Is addr static storage, in a loaded object's data?  Memory the program
+ * can give back and get again (heap, mmap, a stack frame) may hold a new
+ * semaphore at the address of one that was freed or whose frame returned
+ * without sem_destroy: the shim does not see free(), and glibc's
+ * sem_destroy is a no-op that programs often skip.  Asked only at a
+ * sem_init over a live identity (dladdr takes the loader's lock). */
+static int static_storage(const void *addr)
+{
+	Dl_info info;
+	return dladdr(addr, &info) != 0 && info.dli_fbase != NULL;
+}
+
+/* Misuse of a semaphore about to be waited on or posted (before the real
+ * call, and before the shim gives a first use an identity): never
+ * initialized (or destroyed), or its memory overwritten since sem_init. */
+static void sem_use_check(struct lh_lock *lk, sem_t *s, uintptr_t ra)
+{
+	struct lh_gl_sem g = lh_gl_sem_state(s);
+	int identity = lh_lid_peek(lk) != 0 && __atomic_load_n(&lk->kind, __ATOMIC_RELAXED) == LH_LOCK_SEM;
+	uint16_t fl = __atomic_load_n(&lk->flags, __ATOMIC_RELAXED);
+	int what = lh_mis_sem_use(identity, identity && !(fl & LH_LOCKF_STATIC_INIT),
+	                          (fl & LH_LOCKF_PSHARED) != 0, &g);
+
+	if (what)
+		lh_report_misuse(what, s, LH_LOCK_SEM, ra, NULL, 0);
+}
+
 /* known: value is the semaphore's count now (sem_init, or sem_open's
- * sem_getvalue); only the call site is kept as its init stack, since
- * CPython makes a semaphore for every threading.Lock and every wait of a
- * Condition, and an unwind each would cost more than the wait */
-void lh_core_sem_init(sem_t *s, int known, unsigned value, uintptr_t ra)
+ * sem_getvalue); pshared as it was initialized; only the call site is kept
+ * as its init stack, since CPython makes a semaphore for every
+ * threading.Lock and every wait of a Condition, and an unwind each would
+ * cost more than the wait.  A sem_init over a live one is sem-reinit,
+ * reported with the old identity (and its init call) before the new one
+ * starts.  A thread the shim cannot track right now (it is exiting) still
+ * gives the semaphore its identity, so later uses are no false alarms. */
+static void sem_new(sem_t *s, int pshared, int known, unsigned value, uintptr_t ra, int is_init)
 {
 	struct lh_thread *t = lh_thr_self();
-	struct lh_lock *lk;
+	struct lh_lock *lk = t ? lh_lid_get(t, s) : lh_lid_lookup((uintptr_t)s, 1);
 
-	if (!t)
-		return;
-	lk = lh_lid_get(t, s);
 	if (!lk)
 		return;
-	lh_lid_new_sem(lk, ra ? lh_stk_intern(&ra, 1, 0) : 0, lh_sem_initial(known, value));
-	if (t->n_held)
+	if (is_init && t) {
+		int live = lh_lid_peek(lk) != 0 && __atomic_load_n(&lk->kind, __ATOMIC_RELAXED) == LH_LOCK_SEM &&
+		           !(__atomic_load_n(&lk->flags, __ATOMIC_RELAXED) & LH_LOCKF_STATIC_INIT);
+		if (live && lh_mis_sem_reinit(live, static_storage(s)))
+			lh_report_misuse(LH_MIS_SEM_REINIT, s, LH_LOCK_SEM, ra, NULL, 0);
+	}
+	lh_lid_new_sem(lk, pshared ? LH_LOCKF_PSHARED : 0, ra ? lh_stk_intern(&ra, 1, 0) : 0,
+	               lh_sem_initial(known, value));
+	if (t && t->n_held)
 		lh_held_prune_sems(t);
+}
+
+void lh_core_sem_init(sem_t *s, int pshared, unsigned value, uintptr_t ra)
+{
+	sem_new(s, pshared, 1, value, ra, 1);
 }
 
 void lh_core_sem_open(sem_t *s, int known, unsigned value, uintptr_t ra)
 {
 	struct lh_thread *t = lh_thr_self();
-	struct lh_lock *lk;
+	struct lh_lock *lk = t ? lh_lid_get(t, s) : lh_lid_lookup((uintptr_t)s, 1);
 
-	if (!t)
-		return;
-	lk = lh_lid_get(t, s);
 	if (!lk)
 		return;
 	/* opened again while open: the same semaphore, whose model goes on */
 	if (__atomic_fetch_add(&lk->sem_opens, 1, __ATOMIC_RELAXED) == 0)
-		lh_core_sem_init(s, known, value, ra);
+		sem_new(s, 1, known, value, ra, 0);
 }
 
-void lh_core_sem_close(sem_t *s)
+void lh_core_sem_close(sem_t *s, uintptr_t ra)
 {
 	struct lh_thread *t = lh_thr_self();
 	struct lh_lock *lk;
@@ -418,10 +456,57 @@ void lh_core_sem_close(sem_t *s)
 	                                               __ATOMIC_RELAXED))
 		;
 	if (n == 1) /* glibc unmaps it: the address may hold another one next */
-		lh_core_sem_destroy(s);
+		lh_core_sem_destroy(s, ra);
 }
 
-void lh_core_sem_destroy(sem_t *s)
+/* sem_destroy (before the real one): other threads' published waits on it,
+ * or glibc's waiter count, make it sem-destroy-waiters, naming each waiter
+ * the shim sees and where it waits; then the identity ends */
+void lh_core_sem_destroy(sem_t *s, uintptr_t ra)
+{
+	struct lh_thread *t = lh_thr_self(), *o;
+	struct lh_rec_finding_item items[8];
+	struct lh_gl_sem g;
+	struct lh_lock *lk;
+	int n = 0, others = 0;
+
+	if (!t)
+		return;
+	lk = lh_lid_get(t, s);
+	if (!lk)
+		return;
+	lh_mu_lock(&lh_thr_mu);
+	for (o = lh_thr_list; o; o = o->next) {
+		uintptr_t wra;
+		if (o == t || __atomic_load_n(&o->wait_kind, __ATOMIC_ACQUIRE) != LH_WAIT_SEM ||
+		    __atomic_load_n(&o->wait_addr, __ATOMIC_RELAXED) != (void *)s)
+			continue;
+		others++;
+		if (n == (int)(sizeof(items) / sizeof(items[0])))
+			continue;
+		memset(&items[n], 0, sizeof(items[n]));
+		items[n].thread_id = o->id;
+		items[n].role = LH_ROLE_WAITS;
+		wra = __atomic_load_n(&o->wait_ra, __ATOMIC_RELAXED);
+		items[n].stack_id = wra ? lh_stk_intern(&wra, 1, 0) : 0;
+		n++;
+	}
+	lh_mu_unlock(&lh_thr_mu);
+	g = lh_gl_sem_state(s);
+	if (lh_mis_sem_destroy(others, g.nwaiters)) {
+		int i;
+		uint64_t id = lh_core_lock_id_emit(s, LH_LOCK_SEM);
+		for (i = 0; i < n; i++)
+			items[i].lock_id = id;
+		lh_report_misuse(LH_MIS_SEM_DESTROY_WAITERS, s, LH_LOCK_SEM, ra, items, n);
+	}
+	lh_lid_end(lk);
+	if (t->n_held)
+		lh_held_prune_sems(t);
+}
+
+/* a trywait is about to run: only the misuse checks (it never blocks) */
+void lh_core_sem_try_begin(sem_t *s, uintptr_t ra)
 {
 	struct lh_thread *t = lh_thr_self();
 	struct lh_lock *lk;
@@ -430,9 +515,7 @@ void lh_core_sem_destroy(sem_t *s)
 		return;
 	lk = lh_lid_get(t, s);
 	if (lk)
-		lh_lid_end(lk);
-	if (t->n_held)
-		lh_held_prune_sems(t);
+		sem_use_check(lk, s, ra);
 }
 
 /* about to call a blocking wait: a thread that has the semaphore and waits
@@ -449,6 +532,10 @@ void lh_core_sem_wait_begin(sem_t *s, int timed, uintptr_t ra, uintptr_t cfa)
 
 	if (!t)
 		return;
+	lk = lh_lid_get(t, s);
+	if (!lk)
+		return;
+	sem_use_check(lk, s, ra);
 	lk = sem_slot(t, s, &id);
 	if (!lk)
 		return;
@@ -500,7 +587,7 @@ void lh_core_sem_acquired(sem_t *s, uintptr_t ra, uintptr_t cfa)
 
 /* about to post (before the real sem_post: the holder gives the lock up
  * before a waiter can get it) */
-void lh_core_sem_post(sem_t *s)
+void lh_core_sem_post(sem_t *s, uintptr_t ra)
 {
 	struct lh_thread *t = lh_thr_self();
 	struct lh_lock *lk;
@@ -509,6 +596,10 @@ void lh_core_sem_post(sem_t *s)
 
 	if (!t)
 		return;
+	lk = lh_lid_get(t, s);
+	if (!lk)
+		return;
+	sem_use_check(lk, s, ra);
 	lk = sem_slot(t, s, &id);
 	if (!lk)
 		return;

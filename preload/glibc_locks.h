@@ -25,6 +25,7 @@
 #define LOCKHOUND_GLIBC_LOCKS_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 
 #include "lockhound_log.h"
@@ -87,6 +88,27 @@ static inline uint32_t lh_gl_rwlock_lflags(const pthread_rwlock_t *l)
 static inline clockid_t lh_gl_cond_clock(const pthread_cond_t *c)
 {
 	return (c->__data.__wrefs & LH_GL_COND_CLOCK_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+}
+
+/* sem_t (glibc 2.36, nptl's struct new_sem with 64-bit atomics): `data`
+ * holds the value in bits 0-31 and the number of waiters in bits 32-63,
+ * `private` is 0 for a process-private semaphore and 128 for a
+ * process-shared one (the futex flag glibc passes; sem_init writes both
+ * fields, sem_open's file holds a shared one).  Read with relaxed loads:
+ * other threads change `data` and the program may overwrite either. */
+#define LH_GL_SEM_PRIVATE 0
+#define LH_GL_SEM_SHARED 128
+struct lh_gl_sem {
+	uint32_t value, nwaiters;
+	int priv;
+};
+static inline struct lh_gl_sem lh_gl_sem_state(const sem_t *s)
+{
+	const uint64_t *data = (const uint64_t *)(const void *)s;
+	const int *priv = (const int *)(const void *)((const char *)s + sizeof(uint64_t));
+	uint64_t d = __atomic_load_n(data, __ATOMIC_RELAXED);
+	struct lh_gl_sem g = { (uint32_t)d, (uint32_t)(d >> 32), __atomic_load_n(priv, __ATOMIC_RELAXED) };
+	return g;
 }
 
 /* What a lock's own fields say (lh_gl_lock_state) */

@@ -323,10 +323,10 @@ uint64_t lh_lid_new(struct lh_lock *lk, int kind, uint32_t lflags, uint32_t init
 	return publish(lk, kind, lflags, init_stack, 0);
 }
 
-uint64_t lh_lid_new_sem(struct lh_lock *lk, uint32_t init_stack, uint64_t sem_state)
+uint64_t lh_lid_new_sem(struct lh_lock *lk, uint32_t lflags, uint32_t init_stack, uint64_t sem_state)
 {
 	claim(lk, 0);
-	return publish(lk, LH_LOCK_SEM, 0, init_stack, sem_state);
+	return publish(lk, LH_LOCK_SEM, lflags, init_stack, sem_state);
 }
 
 void lh_lid_end(struct lh_lock *lk)

@@ -97,6 +97,45 @@ int lh_mis_sem_init(int rc, unsigned value)
 	return rc != 0 && value > (unsigned)SEM_VALUE_MAX ? LH_MIS_SEM_BAD_COUNT : 0;
 }
 
+/* sem_init of an address whose semaphore identity came from sem_init or
+ * sem_open and was not ended (sem_destroy, the last sem_close, C++ delete).
+ * Only static storage counts: heap and stack memory is given back and
+ * reused without the shim seeing free() or a frame return, and a new
+ * semaphore there would look re-initialized (glibc's sem_destroy is a
+ * no-op, which programs often skip).  Limit: a heap or stack semaphore
+ * initialized twice is not reported. */
+int lh_mis_sem_reinit(int live_init, int static_storage)
+{
+	return live_init && static_storage ? LH_MIS_SEM_REINIT : 0;
+}
+
+/* A wait or post.  identity: the shim knows a semaphore at this address;
+ * initialized: it came from sem_init or sem_open (else from an earlier
+ * first use); pshared: how it was initialized; g: what glibc's fields say
+ * now.  With no identity, a semaphore glibc's field calls process-shared
+ * may have been initialized by another process (shared memory): only a
+ * private one (or garbage) is reported.  An initialized one whose private
+ * field is no longer what init wrote, or whose value is above
+ * SEM_VALUE_MAX (glibc never makes one), was overwritten.  Limit: zeros
+ * written over a private semaphore look like a valid one of value 0. */
+int lh_mis_sem_use(int identity, int initialized, int pshared, const struct lh_gl_sem *g)
+{
+	if (!identity)
+		return g->priv == LH_GL_SEM_SHARED ? 0 : LH_MIS_SEM_NOT_INIT;
+	if (initialized &&
+	    (g->priv != (pshared ? LH_GL_SEM_SHARED : LH_GL_SEM_PRIVATE) || g->value > (uint32_t)SEM_VALUE_MAX))
+		return LH_MIS_SEM_OVERWRITTEN;
+	return 0;
+}
+
+/* sem_destroy while other threads' published waits are on it, or glibc's
+ * waiter count says someone waits (a thread of another process, for a
+ * shared one); the waiters stay blocked on freed state (undefined). */
+int lh_mis_sem_destroy(int others_wait, uint32_t nwaiters)
+{
+	return others_wait || nwaiters ? LH_MIS_SEM_DESTROY_WAITERS : 0;
+}
+
 int lh_mis_barrier_init(int rc, unsigned count)
 {
 	return rc == EINVAL && count == 0 ? LH_MIS_BARRIER_COUNT_ZERO : 0;

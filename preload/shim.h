@@ -481,13 +481,14 @@ LH_HIDDEN void lh_core_wait_end(void);
 LH_HIDDEN void lh_core_acquired(const struct lh_acq *a);
 LH_HIDDEN void lh_core_released(void *addr, int kind, uintptr_t ra);
 /* semaphores (semmodel.c decides which waits and posts are lock events) */
-LH_HIDDEN void lh_core_sem_init(sem_t *s, int known, unsigned value, uintptr_t ra);
-LH_HIDDEN void lh_core_sem_destroy(sem_t *s);
+LH_HIDDEN void lh_core_sem_init(sem_t *s, int pshared, unsigned value, uintptr_t ra);
+LH_HIDDEN void lh_core_sem_destroy(sem_t *s, uintptr_t ra);
 LH_HIDDEN void lh_core_sem_open(sem_t *s, int known, unsigned value, uintptr_t ra);
-LH_HIDDEN void lh_core_sem_close(sem_t *s);
+LH_HIDDEN void lh_core_sem_close(sem_t *s, uintptr_t ra);
 LH_HIDDEN void lh_core_sem_wait_begin(sem_t *s, int timed, uintptr_t ra, uintptr_t cfa);
+LH_HIDDEN void lh_core_sem_try_begin(sem_t *s, uintptr_t ra);
 LH_HIDDEN void lh_core_sem_acquired(sem_t *s, uintptr_t ra, uintptr_t cfa);
-LH_HIDDEN void lh_core_sem_post(sem_t *s);
+LH_HIDDEN void lh_core_sem_post(sem_t *s, uintptr_t ra);
 /* condition wait: the mutex is released for the wait, re-acquired after;
  * cond_enter's result (LH_COND_*) goes back to cond_leave */
 LH_HIDDEN void lh_core_cond_release(void *mutex, int kind, uintptr_t ra);
@@ -518,7 +519,8 @@ LH_HIDDEN uint64_t lh_lid_id(struct lh_lock *lk, int kind, uint32_t lflags);
 /* init: a new identity, whatever the slot had */
 LH_HIDDEN uint64_t lh_lid_new(struct lh_lock *lk, int kind, uint32_t lflags, uint32_t init_stack);
 /* a new semaphore identity whose model starts at sem_state (semmodel.c) */
-LH_HIDDEN uint64_t lh_lid_new_sem(struct lh_lock *lk, uint32_t init_stack, uint64_t sem_state);
+LH_HIDDEN uint64_t lh_lid_new_sem(struct lh_lock *lk, uint32_t lflags, uint32_t init_stack,
+                                  uint64_t sem_state);
 LH_HIDDEN void lh_lid_end(struct lh_lock *lk); /* destroy: the next use starts a new id */
 LH_HIDDEN void lh_lid_freed(void *ptr, size_t size); /* end the locks in freed memory */
 LH_HIDDEN uint64_t lh_lid_peek(const struct lh_lock *lk); /* the usable id or 0, no side effect */
@@ -625,6 +627,10 @@ LH_HIDDEN int lh_mis_join(int rc, int is_self);
 LH_HIDDEN int lh_mis_detach(int rc);
 LH_HIDDEN int lh_mis_sem_init(int rc, unsigned value);
 LH_HIDDEN int lh_mis_barrier_init(int rc, unsigned count);
+LH_HIDDEN int lh_mis_sem_reinit(int live_init, int static_storage);
+struct lh_gl_sem;
+LH_HIDDEN int lh_mis_sem_use(int identity, int initialized, int pshared, const struct lh_gl_sem *g);
+LH_HIDDEN int lh_mis_sem_destroy(int others_wait, uint32_t nwaiters);
 enum { LH_MIS_FIRST = 1, LH_MIS_SEEN = 2 };
 /* first time for (what, call site)?  LH_MIS_SEEN also past LH_MIS_SITES */
 LH_HIDDEN int lh_mis_once(int what, uintptr_t ra, const void *addr);

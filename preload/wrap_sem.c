@@ -31,7 +31,7 @@ LH_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 	if (rc == 0) {
 		LH_RT_HOOK(rc_forget(lh_rt_engine, (uintptr_t)s, sizeof(*s)));
 		if (!lh_pass())
-			LH_TELL(lh_core_sem_init(s, 1, value, LH_RA));
+			LH_TELL(lh_core_sem_init(s, pshared, value, LH_RA));
 	} else if (unlikely(lh_mis_sem_init(rc, value)) && !lh_pass())
 		LH_TELL(lh_report_misuse(LH_MIS_SEM_BAD_COUNT, s, LH_LOCK_SEM, LH_RA, NULL, 0));
 	return rc;
@@ -41,7 +41,7 @@ LH_EXPORT int sem_destroy(sem_t *s)
 {
 	LH_RT_HOOK(rc_forget(lh_rt_engine, (uintptr_t)s, sizeof(*s)));
 	if (!lh_pass())
-		LH_TELL(lh_core_sem_destroy(s));
+		LH_TELL(lh_core_sem_destroy(s, LH_RA));
 	return REAL(sem_destroy)(s);
 }
 
@@ -81,7 +81,7 @@ LH_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 LH_EXPORT int sem_close(sem_t *s)
 {
 	if (!lh_pass())
-		LH_TELL(lh_core_sem_close(s));
+		LH_TELL(lh_core_sem_close(s, LH_RA));
 	return REAL(sem_close)(s);
 }
 
@@ -90,7 +90,7 @@ LH_EXPORT int sem_post(sem_t *s)
 	LH_RT_HOOK(lh_rt_release(s));
 	LH_SMP_HOOK(lh_smp_release(s));
 	if (!lh_pass())
-		LH_TELL(lh_core_sem_post(s));
+		LH_TELL(lh_core_sem_post(s, LH_RA));
 	return REAL(sem_post)(s);
 }
 
@@ -130,7 +130,11 @@ LH_EXPORT int sem_wait(sem_t *s)
 
 LH_EXPORT int sem_trywait(sem_t *s)
 {
-	int rc = REAL(sem_trywait)(s);
+	int rc;
+
+	if (!lh_pass())
+		LH_TELL(lh_core_sem_try_begin(s, LH_RA));
+	rc = REAL(sem_trywait)(s);
 	WAITED(rc, s, LH_RA, LH_CFA);
 	return rc;
 }

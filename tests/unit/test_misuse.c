@@ -104,6 +104,54 @@ static void test_cond_and_failed_decisions(void)
 
 /* once per (misuse, call site); LH_MIS_SITES sites at most, noted once.
  * Runs last: the table stays full. */
+/* the semaphore decisions, with glibc's fields read from real semaphores */
+static void test_sem_decisions(void)
+{
+	struct lh_gl_sem g;
+	sem_t priv, shared;
+	struct {
+		char buf[8];
+		sem_t s;
+	} clobbered;
+
+	CU_ASSERT_EQUAL(lh_mis_sem_reinit(1, 1), LH_MIS_SEM_REINIT);
+	CU_ASSERT_EQUAL(lh_mis_sem_reinit(1, 0), 0); /* heap or stack: may be a new one */
+	CU_ASSERT_EQUAL(lh_mis_sem_reinit(0, 1), 0);
+
+	CU_ASSERT_EQUAL_FATAL(sem_init(&priv, 0, 3), 0);
+	CU_ASSERT_EQUAL_FATAL(sem_init(&shared, 1, 0), 0);
+	g = lh_gl_sem_state(&priv);
+	CU_ASSERT_EQUAL(g.value, 3);
+	CU_ASSERT_EQUAL(g.nwaiters, 0);
+	CU_ASSERT_EQUAL(g.priv, LH_GL_SEM_PRIVATE);
+	CU_ASSERT_EQUAL(lh_mis_sem_use(1, 1, 0, &g), 0);
+	CU_ASSERT_EQUAL(lh_mis_sem_use(1, 1, 1, &g), LH_MIS_SEM_OVERWRITTEN); /* was shared */
+	CU_ASSERT_EQUAL(lh_mis_sem_use(1, 0, 1, &g), 0); /* first seen in use: nothing to compare */
+	CU_ASSERT_EQUAL(lh_mis_sem_use(0, 0, 0, &g), LH_MIS_SEM_NOT_INIT);
+	g = lh_gl_sem_state(&shared);
+	CU_ASSERT_EQUAL(g.priv, LH_GL_SEM_SHARED);
+	CU_ASSERT_EQUAL(lh_mis_sem_use(1, 1, 1, &g), 0);
+	/* unknown but process-shared: another process may have made it */
+	CU_ASSERT_EQUAL(lh_mis_sem_use(0, 0, 0, &g), 0);
+	/* garbage: a value glibc never makes, a private field of neither kind */
+	CU_ASSERT_EQUAL_FATAL(sem_init(&clobbered.s, 0, 0), 0);
+	memset(&clobbered, 0x5a, sizeof(clobbered));
+	g = lh_gl_sem_state(&clobbered.s);
+	CU_ASSERT_EQUAL(lh_mis_sem_use(1, 1, 0, &g), LH_MIS_SEM_OVERWRITTEN);
+	CU_ASSERT_EQUAL(lh_mis_sem_use(0, 0, 0, &g), LH_MIS_SEM_NOT_INIT);
+	memset(&clobbered, 0, sizeof(clobbered));
+	CU_ASSERT_EQUAL_FATAL(sem_init(&clobbered.s, 0, 0), 0);
+	clobbered.s.__align = (long)SEM_VALUE_MAX + 1; /* value above the maximum */
+	g = lh_gl_sem_state(&clobbered.s);
+	CU_ASSERT_EQUAL(lh_mis_sem_use(1, 1, 0, &g), LH_MIS_SEM_OVERWRITTEN);
+
+	CU_ASSERT_EQUAL(lh_mis_sem_destroy(1, 0), LH_MIS_SEM_DESTROY_WAITERS);
+	CU_ASSERT_EQUAL(lh_mis_sem_destroy(0, 2), LH_MIS_SEM_DESTROY_WAITERS);
+	CU_ASSERT_EQUAL(lh_mis_sem_destroy(0, 0), 0);
+	sem_destroy(&priv);
+	sem_destroy(&shared);
+}
+
 static void test_once_per_site(void)
 {
 	int i, first = 0;
@@ -264,6 +312,7 @@ int main(void)
 		{ "cond_and_failed_decisions", test_cond_and_failed_decisions },
 		{ "finding_written_once", test_finding_written_once },
 		{ "once_per_site", test_once_per_site },
+		{ "sem_decisions", test_sem_decisions },
 		{ "glibc_mutex_fields", test_glibc_mutex_fields },
 		{ "glibc_rwlock_spin_cond_fields", test_glibc_rwlock_spin_cond_fields },
 	};

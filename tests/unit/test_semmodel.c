@@ -268,7 +268,7 @@ static void *new_addr(void)
 static void *new_sem(unsigned value)
 {
 	void *p = new_addr();
-	lh_lid_new_sem(lh_lid_lookup((uintptr_t)p, 1), 0, lh_sem_initial(1, value));
+	lh_lid_new_sem(lh_lid_lookup((uintptr_t)p, 1), 0, 0, lh_sem_initial(1, value));
 	return p;
 }
 
@@ -427,7 +427,7 @@ static void test_reinit_prunes_and_restarts(void)
 
 	fresh();
 	CU_ASSERT_EQUAL(sem_acquired(t1, s, 0x61), LH_SEM_TAKE);
-	lh_lid_new_sem(lk, 0, lh_sem_initial(1, 0));
+	lh_lid_new_sem(lk, 0, 0, lh_sem_initial(1, 0));
 	CU_ASSERT_FALSE(lh_sem_is_lock(__atomic_load_n(&lk->sem_state, __ATOMIC_RELAXED)));
 	CU_ASSERT_EQUAL(lk->sem_posters, 0);
 	CU_ASSERT_EQUAL(lh_held_prune_sems(t1), 1);
