@@ -173,6 +173,8 @@ static const char *kind_name(uint32_t kind)
 		return "semaphore";
 	case LH_LOCK_BARRIER:
 		return "barrier";
+	case LH_LOCK_COND:
+		return "condvar";
 	}
 	return "lock";
 }
@@ -439,6 +441,12 @@ static void text_deadlock(FILE *out, struct rp *r, const struct fd_finding *f, s
 		fprintf(out, "T%u waits for a lock it already holds; the lock is not recursive, so it\n"
 		             "waits for itself forever.\n",
 		        lf->f.thread_id);
+	} else if (lf->f.what == LH_DL_STALL) {
+		fprintf(out, "==== lockhound: F%zu: deadlock: %zu thread%s blocked, none left to wake %s ====\n",
+		        fid, nt, nt == 1 ? "" : "s", nt == 1 ? "it" : "them");
+		fprintf(out, "Every thread of the process is blocked, and some wait for an event (a\n"
+		             "signal, the other threads of a barrier, waiters leaving) that only a\n"
+		             "running thread could cause: no one can release them.\n");
 	} else {
 		fprintf(out, "==== lockhound: F%zu: deadlock: %zu threads block each other ====\n", fid, nt);
 		fprintf(out, "Each thread waits for something the next one holds, and none can go on.\n");
@@ -461,6 +469,17 @@ static void text_deadlock(FILE *out, struct rp *r, const struct fd_finding *f, s
 			fprintf(out, " is the only thread that posted M%zu so far; it could post it again, "
 			             "but it is blocked too\n",
 			        label_index(f, it->lock_id));
+		} else if (it->role == LH_ROLE_SIGNAL) {
+			fprintf(out, " waits on M%zu for a signal, blocked at:\n", label_index(f, it->lock_id));
+			text_stack(out, r, log, it->stack_id, "      ");
+		} else if (it->role == LH_ROLE_BARRIER) {
+			fprintf(out, " waits in M%zu for the other threads to arrive, blocked at:\n",
+			        label_index(f, it->lock_id));
+			text_stack(out, r, log, it->stack_id, "      ");
+		} else if (it->role == LH_ROLE_DESTROYS) {
+			fprintf(out, " destroys M%zu and waits for its waiters to leave, blocked at:\n",
+			        label_index(f, it->lock_id));
+			text_stack(out, r, log, it->stack_id, "      ");
 		} else if (it->role == LH_ROLE_WAITS) {
 			const struct lr_lock *l = lr_lock(log, it->lock_id);
 			fprintf(out, " waits for M%zu%s, blocked at:\n", label_index(f, it->lock_id),
@@ -953,6 +972,24 @@ static json_t *json_cycle(struct rp *r, const struct fd_finding *f, size_t fid)
 }
 
 
+/* what a wait item waits for, in the JSON: a lock (or a mutex a
+ * condition wait takes back), a thread's end, a signal, a barrier's other
+ * threads, a destroyed object's waiters */
+static const char *wait_for_str(uint32_t role)
+{
+	switch (role) {
+	case LH_ROLE_JOINS:
+		return "join";
+	case LH_ROLE_SIGNAL:
+		return "signal";
+	case LH_ROLE_BARRIER:
+		return "barrier";
+	case LH_ROLE_DESTROYS:
+		return "waiters";
+	}
+	return "lock";
+}
+
 static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 {
 	const struct lr_log *log = f->log;
@@ -967,7 +1004,9 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 	json_object_set_new(o, "id", rp_json_str(b));
 	if (f->kind == FD_DEADLOCK) {
 		json_object_set_new(o, "kind", rp_json_str("deadlock"));
-		json_object_set_new(o, "what", rp_json_str(lf->f.what == LH_DL_SELF ? "self" : "cycle"));
+		json_object_set_new(o, "what", rp_json_str(lf->f.what == LH_DL_SELF    ? "self"
+		                                           : lf->f.what == LH_DL_STALL ? "stall"
+		                                                                       : "cycle"));
 		json_object_set_new(o, "ended_process",
 		                    json_boolean(log->complete && (log->end.flags & LH_END_DEADLOCK)));
 	} else {
@@ -1006,6 +1045,7 @@ static json_t *json_live(struct rp *r, const struct fd_finding *f, size_t fid)
 				snprintf(b, sizeof(b), "T%u", it->target_thread);
 				json_object_set_new(io, "joins", rp_json_str(b));
 			}
+			json_object_set_new(io, "for", rp_json_str(wait_for_str(it->role)));
 			json_object_set_new(io, "blocked_stack", json_stack(r, log, it->stack_id));
 			json_array_append_new(waits, io);
 		}

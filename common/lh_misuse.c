@@ -36,6 +36,12 @@ const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
 		                     "wait or post on a semaphore whose memory was overwritten" },
 	[LH_MIS_SEM_DESTROY_WAITERS] = { "sem-destroy-waiters",
 		                         "destroy of a semaphore that other threads wait on" },
+	[LH_MIS_COND_DESTROY_WAITERS] = { "cond-destroy-waiters",
+		                          "destroy of a condition variable that threads wait on" },
+	[LH_MIS_BARRIER_DESTROY_WAITERS] = { "barrier-destroy-waiters",
+		                             "destroy of a barrier that threads wait in" },
+	[LH_MIS_BARRIER_REINIT_WAITERS] = { "barrier-reinit-waiters",
+		                            "barrier initialized again while threads wait in it" },
 };
 
 static const struct lh_misuse_desc *desc(uint32_t what)

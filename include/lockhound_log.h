@@ -163,7 +163,9 @@ enum lh_lock_kind {
 	LH_LOCK_USER = 5, /* annotated through lockhound.h */
 	LH_LOCK_SEM = 6,     /* a POSIX semaphore: a lock of the graph while it is used as one
 	                      * (LH_REC_SEM_CLASS), else named only by findings */
-	LH_LOCK_BARRIER = 7, /* a pthread barrier named by a misuse finding */
+	LH_LOCK_BARRIER = 7, /* a pthread barrier named by a misuse or stall finding */
+	LH_LOCK_COND = 8,    /* a condition variable (pthread or C11) named by a misuse or
+	                      * stall finding (not in the lock graph) */
 };
 
 /* LH_REC_LOCK: a lock's identity.  lock_id is unique within the log: the
@@ -226,6 +228,8 @@ enum lh_finding_kind {
 enum lh_deadlock_what {
 	LH_DL_CYCLE = 1, /* threads each blocked on the next */
 	LH_DL_SELF = 2,  /* a thread blocked on a lock it holds itself */
+	LH_DL_STALL = 3, /* every thread blocked, some on an event (a signal, a barrier's
+	                  * other arrivals, waiters leaving) no thread is left to cause */
 };
 /* what, for LH_FIND_MISUSE */
 enum lh_misuse {
@@ -247,6 +251,9 @@ enum lh_misuse {
 	LH_MIS_SEM_NOT_INIT = 16,      /* wait or post on a semaphore never initialized (or destroyed) */
 	LH_MIS_SEM_OVERWRITTEN = 17,   /* wait or post on a semaphore whose memory was overwritten */
 	LH_MIS_SEM_DESTROY_WAITERS = 18, /* sem_destroy while threads wait on it */
+	LH_MIS_COND_DESTROY_WAITERS = 19,    /* pthread_cond_destroy while threads wait on it */
+	LH_MIS_BARRIER_DESTROY_WAITERS = 20, /* pthread_barrier_destroy while threads wait in it */
+	LH_MIS_BARRIER_REINIT_WAITERS = 21,  /* pthread_barrier_init while threads wait in it */
 	LH_MIS_COUNT_ /* keep last: the size of common/lh_misuse.c's name table */
 };
 struct lh_rec_finding {
@@ -287,6 +294,11 @@ enum lh_role {
 	LH_ROLE_JOINS = 3, /* thread_id waits in join for target_thread */
 	LH_ROLE_POSTER = 8, /* thread_id is the only thread that has posted the
 	                     * semaphore lock_id, which the item before waits on */
+	/* stall findings (LH_DL_STALL): what a blocked thread waits for, lock_id
+	 * naming the object (a cond or barrier lock record), mode 0 */
+	LH_ROLE_SIGNAL = 4,   /* in a condition wait on lock_id, for a signal */
+	LH_ROLE_BARRIER = 5,  /* in pthread_barrier_wait on lock_id, for the other arrivals */
+	LH_ROLE_DESTROYS = 6, /* in a destroy of lock_id, for its waiters to leave */
 };
 
 /* LH_REC_END: the process finished normally (exit, return from main, or

@@ -614,6 +614,93 @@ void lh_core_sem_post(sem_t *s, uintptr_t ra)
 	}
 }
 
+/* ---- barriers, and destroys that wait for waiters ---- */
+
+/* How many threads other than t wait on obj (a condition variable: in a
+ * condition wait on it; a barrier: in pthread_barrier_wait), as their wait
+ * states say; *it names the first of them (a WAITS item on obj, the call
+ * site of its wait). */
+static int object_waiters(struct lh_thread *t, void *obj, int kind, struct lh_rec_finding_item *it)
+{
+	struct lh_thread *o;
+	int n = 0;
+	uintptr_t ra = 0;
+
+	memset(it, 0, sizeof(*it));
+	lh_mu_lock(&lh_thr_mu);
+	for (o = lh_thr_list; o; o = o->next) {
+		int k = __atomic_load_n(&o->wait_kind, __ATOMIC_ACQUIRE);
+		void *on;
+		if (o == t || o->exiting)
+			continue;
+		if (kind == LH_LOCK_COND && k == LH_WAIT_COND)
+			on = __atomic_load_n(&o->wait_obj, __ATOMIC_RELAXED);
+		else if (kind == LH_LOCK_BARRIER && k == LH_WAIT_BARRIER)
+			on = __atomic_load_n(&o->wait_addr, __ATOMIC_RELAXED);
+		else
+			continue;
+		if (on != obj)
+			continue;
+		if (n++ == 0) {
+			it->thread_id = o->id;
+			ra = __atomic_load_n(&o->wait_ra, __ATOMIC_RELAXED);
+		}
+	}
+	lh_mu_unlock(&lh_thr_mu);
+	if (n) {
+		it->role = LH_ROLE_WAITS;
+		it->lock_id = lh_core_lock_id_emit(obj, kind);
+		it->stack_id = ra ? lh_stk_intern(&ra, 1, 0) : 0;
+	}
+	return n;
+}
+
+void lh_core_barrier_wait_begin(pthread_barrier_t *b, uintptr_t ra, uintptr_t cfa)
+{
+	struct lh_thread *t = lh_thr_self();
+
+	if (!t)
+		return;
+	/* a process-shared barrier may be completed by another process */
+	lh_wait_note_ext(t, LH_WAIT_BARRIER, b, LH_MODE_EXCL, 0, (uint8_t)lh_gl_barrier_pshared(b), ra,
+	                 cfa);
+	lh_wd_kick();
+}
+
+void lh_core_barrier_init_check(pthread_barrier_t *b, uintptr_t ra)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_rec_finding_item it;
+	int what;
+
+	if (!t)
+		return;
+	what = lh_mis_object_waited(LH_MIS_OP_INIT, LH_LOCK_BARRIER,
+	                            object_waiters(t, b, LH_LOCK_BARRIER, &it));
+	if (what)
+		lh_report_misuse(what, b, LH_LOCK_BARRIER, ra, &it, 1);
+}
+
+/* A destroy of a condition variable or barrier: a misuse if threads wait
+ * on it; and a wait, since glibc's destroy waits for them to leave. */
+void lh_core_object_destroy_begin(void *obj, int kind, uintptr_t ra, uintptr_t cfa)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_rec_finding_item it;
+	int what;
+
+	if (!t)
+		return;
+	what = lh_mis_object_waited(LH_MIS_OP_DESTROY, kind, object_waiters(t, obj, kind, &it));
+	if (what)
+		lh_report_misuse(what, obj, kind, ra, &it, 1);
+	lh_wait_note_ext(t, LH_WAIT_DESTROY, obj, (uint8_t)kind, 0,
+	                 (uint8_t)(kind == LH_LOCK_COND ? lh_gl_cond_pshared(obj)
+	                                                : lh_gl_barrier_pshared(obj)),
+	                 ra, cfa);
+	lh_wd_kick();
+}
+
 /* ---- condition waits ---- */
 
 int lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_t cfa,
@@ -648,7 +735,13 @@ int lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_
 	                 deadline ? (uint64_t)deadline->tv_sec * 1000000000u + (uint64_t)deadline->tv_nsec
 	                          : 0,
 	                 __ATOMIC_RELAXED);
-	lh_wait_note(t, LH_WAIT_COND, mutex, LH_MODE_EXCL, deadline != NULL, ra, cfa);
+	__atomic_store_n(&t->wait_obj, cond, __ATOMIC_RELAXED);
+	/* a process-shared one may be signalled by another process */
+	lh_wait_note_ext(t, LH_WAIT_COND, mutex, LH_MODE_EXCL, deadline != NULL,
+	                 (uint8_t)(lh_gl_cond_pshared(cond) ||
+	                           ((kind == LH_LOCK_MUTEX || kind == LH_LOCK_C11_MTX) &&
+	                            lh_gl_mutex_pshared(mutex))),
+	                 ra, cfa);
 	lh_wd_kick();
 	return entered;
 }

@@ -50,6 +50,13 @@
 /* pthread_cond_t.__data.__wrefs: bit 1 set when the condattr clock is
  * CLOCK_MONOTONIC (nptl/pthread_cond_common.c, __PTHREAD_COND_CLOCK_MONOTONIC_MASK). */
 #define LH_GL_COND_CLOCK_MONOTONIC 2u
+/* bit 0 of __wrefs: a process-shared condition variable
+ * (__PTHREAD_COND_SHARED_MASK) */
+#define LH_GL_COND_SHARED 1u
+/* pthread_barrier_t is glibc's struct pthread_barrier (nptl/pthreadP.h):
+ * unsigned in, current_round, count; int shared; unsigned out.  shared is
+ * FUTEX_PRIVATE (0) or FUTEX_SHARED (128) as pthread_barrier_init sets it. */
+#define LH_GL_BARRIER_SHARED_WORD 3
 
 /* the LH_LOCKF_* a mutex's type implies */
 static inline uint32_t lh_gl_mutex_lflags(const pthread_mutex_t *m)
@@ -109,6 +116,16 @@ static inline struct lh_gl_sem lh_gl_sem_state(const sem_t *s)
 	uint64_t d = __atomic_load_n(data, __ATOMIC_RELAXED);
 	struct lh_gl_sem g = { (uint32_t)d, (uint32_t)(d >> 32), __atomic_load_n(priv, __ATOMIC_RELAXED) };
 	return g;
+}
+
+static inline int lh_gl_cond_pshared(const pthread_cond_t *c)
+{
+	return (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) & LH_GL_COND_SHARED) != 0;
+}
+
+static inline int lh_gl_barrier_pshared(const pthread_barrier_t *b)
+{
+	return ((const int *)(const void *)b)[LH_GL_BARRIER_SHARED_WORD] != 0;
 }
 
 /* What a lock's own fields say (lh_gl_lock_state) */

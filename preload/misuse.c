@@ -141,6 +141,22 @@ int lh_mis_barrier_init(int rc, unsigned count)
 	return rc == EINVAL && count == 0 ? LH_MIS_BARRIER_COUNT_ZERO : 0;
 }
 
+/* A condition variable or barrier destroyed, or a barrier initialized
+ * again, while n_waiters threads wait on it (the shim's own wait states):
+ * glibc's destroy then waits for waiters that may never leave, and an init
+ * pulls the object from under them.  op is LH_MIS_OP_DESTROY or
+ * LH_MIS_OP_INIT, kind LH_LOCK_COND or LH_LOCK_BARRIER. */
+int lh_mis_object_waited(int op, int kind, int n_waiters)
+{
+	if (n_waiters <= 0)
+		return 0;
+	if (kind == LH_LOCK_COND && op == LH_MIS_OP_DESTROY)
+		return LH_MIS_COND_DESTROY_WAITERS;
+	if (kind == LH_LOCK_BARRIER)
+		return op == LH_MIS_OP_DESTROY ? LH_MIS_BARRIER_DESTROY_WAITERS : LH_MIS_BARRIER_REINIT_WAITERS;
+	return 0;
+}
+
 int lh_mis_once(int what, uintptr_t ra, const void *addr)
 {
 	uint64_t key = ((uint64_t)(ra ? ra : (uintptr_t)addr) * 0x9E3779B97F4A7C15ull) ^ (uint64_t)what;

@@ -82,6 +82,9 @@ static int no_cnd_op(cnd_t *c)
 {
 	return thrd_error;
 }
+static void no_cnd_destroy(cnd_t *c)
+{
+}
 static void no_call_once(once_flag *o, void (*fn)(void))
 {
 	/* unreachable: a program can call call_once only where the C
@@ -155,6 +158,11 @@ const struct lh_sym lh_syms[] = {
 	OPT(cnd_broadcast, "cnd_broadcast", no_cnd_op),
 	REQ(barrier_wait, "pthread_barrier_wait", NULL),
 	REQ(barrier_init, "pthread_barrier_init", NULL),
+	REQ(barrier_destroy, "pthread_barrier_destroy", NULL),
+	REQ(cond_init, "pthread_cond_init", "GLIBC_2.3.2"),
+	REQ(cond_destroy, "pthread_cond_destroy", "GLIBC_2.3.2"),
+	OPT(cnd_init, "cnd_init", no_cnd_op),
+	OPT(cnd_destroy, "cnd_destroy", no_cnd_destroy),
 	REQ(once, "pthread_once", NULL),
 	OPT(call_once, "call_once", no_call_once),
 	REQ(sem_init, "sem_init", NULL),

@@ -508,6 +508,7 @@ static void *rotation_main(void *arg)
 	unsigned n = 0;
 
 	(void)arg;
+	lh_own_thread_begin();
 	in_core = 0;
 	lh_in_shim++; /* this thread's calls are the shim's own */
 	add_candidates();
@@ -535,6 +536,7 @@ static void *rotation_main(void *arg)
 				break;
 		}
 	}
+	lh_own_thread_end();
 	return NULL;
 }
 

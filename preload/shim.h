@@ -97,6 +97,11 @@ struct lh_real {
 	int (*cnd_broadcast)(cnd_t *);
 	int (*barrier_wait)(pthread_barrier_t *);
 	int (*barrier_init)(pthread_barrier_t *, const pthread_barrierattr_t *, unsigned);
+	int (*barrier_destroy)(pthread_barrier_t *);
+	int (*cond_init)(pthread_cond_t *, const pthread_condattr_t *);
+	int (*cond_destroy)(pthread_cond_t *);
+	int (*cnd_init)(cnd_t *);
+	void (*cnd_destroy)(cnd_t *);
 	int (*once)(pthread_once_t *, void (*)(void));
 	void (*call_once)(once_flag *, void (*)(void));
 	int (*sem_init)(sem_t *, int, unsigned);
@@ -244,7 +249,12 @@ enum lh_wait_kind {
 	LH_WAIT_LOCK = 1, /* blocked acquiring wait_addr */
 	LH_WAIT_JOIN = 2, /* in pthread_join/thrd_join of wait_thread */
 	LH_WAIT_COND = 3, /* in a condition wait on mutex wait_addr: waits for
-	                   * the mutex only while another thread holds it */
+	                   * the mutex only while another thread holds it, and
+	                   * for a signal on condition variable wait_obj */
+	LH_WAIT_BARRIER = 4, /* in pthread_barrier_wait on wait_addr */
+	LH_WAIT_DESTROY = 5, /* in pthread_cond_destroy / pthread_barrier_destroy of
+	                      * wait_addr (wait_mode: its enum lh_lock_kind), which
+	                      * glibc ends only once the object's waiters have left */
 	LH_WAIT_SEM = 6,  /* in a blocking wait on semaphore wait_addr: waits for
 	                   * its holder (a lock) or for wait_thread, the only
 	                   * thread that posted it so far (0: nobody known) */
@@ -278,7 +288,10 @@ struct lh_thread {
 	 * read: it reports only a cycle seen unchanged on two ticks, with the
 	 * same wait_seq). */
 	int wait_kind;             /* enum lh_wait_kind; release/acquire */
-	void *wait_addr;           /* lock address, when LH_WAIT_LOCK; relaxed */
+	void *wait_addr;           /* the lock, mutex, semaphore, barrier or destroyed object; relaxed */
+	void *wait_obj;            /* the condition variable, when LH_WAIT_COND; relaxed */
+	uint8_t wait_external;     /* the object is process-shared: another process
+	                            * may end the wait (never part of a stall); relaxed */
 	uint32_t wait_thread;      /* thread id, when LH_WAIT_JOIN or LH_WAIT_SEM; relaxed */
 	uint8_t wait_mode;         /* relaxed */
 	uint8_t wait_timed;        /* a timed wait ends by itself...; relaxed */
@@ -336,20 +349,28 @@ struct lh_thread {
 
 /* Note, for the watchdog, what t is about to wait for: thread-local stores
  * only, published by the release store of wait_kind (the watchdog times
- * the wait itself).  Callers set wait_thread (joins) or wait_clock and
- * wait_deadline_ns (timed condition waits) before. */
-static inline void lh_wait_note(struct lh_thread *t, int kind, void *addr, uint8_t mode,
-                                uint8_t timed, uintptr_t ra, uintptr_t cfa)
+ * the wait itself).  Callers set wait_thread (joins), wait_obj (condition
+ * waits), or wait_clock and wait_deadline_ns (timed condition waits)
+ * before.  external: the object is process-shared (wait_external). */
+static inline void lh_wait_note_ext(struct lh_thread *t, int kind, void *addr, uint8_t mode,
+                                    uint8_t timed, uint8_t external, uintptr_t ra, uintptr_t cfa)
 {
 	/* relaxed atomics: plain moves on x86-64, no fences */
 	__atomic_store_n(&t->wait_addr, addr, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_mode, mode, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_timed, timed, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->wait_external, external, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_ra, ra, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_cfa, cfa, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_seq, __atomic_load_n(&t->wait_seq, __ATOMIC_RELAXED) + 1,
 	                 __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_kind, kind, __ATOMIC_RELEASE);
+}
+
+static inline void lh_wait_note(struct lh_thread *t, int kind, void *addr, uint8_t mode,
+                                uint8_t timed, uintptr_t ra, uintptr_t cfa)
+{
+	lh_wait_note_ext(t, kind, addr, mode, timed, 0, ra, cfa);
 }
 
 static inline void lh_wait_clear(struct lh_thread *t)
@@ -364,6 +385,20 @@ LH_HIDDEN struct lh_thread *lh_thr_self(void);
 LH_HIDDEN struct lh_thread *lh_thr_current_raw(void);
 LH_HIDDEN void lh_thr_init_main(void);
 LH_HIDDEN void lh_thr_after_fork_child(void);
+/* The shim's own threads that run now (the watchdog, race watching's
+ * rotation and fault-handler threads): each adds itself at the start of
+ * its body and removes itself before it returns (lh_own_thread_begin/end),
+ * so the watchdog can tell the program's threads it never saw from the
+ * kernel's count.  Atomic; 0 again in a fork child. */
+extern int lh_own_threads LH_HIDDEN;
+static inline void lh_own_thread_begin(void)
+{
+	__atomic_add_fetch(&lh_own_threads, 1, __ATOMIC_RELAXED);
+}
+static inline void lh_own_thread_end(void)
+{
+	__atomic_sub_fetch(&lh_own_threads, 1, __ATOMIC_RELAXED);
+}
 LH_HIDDEN uint32_t lh_thr_count(void); /* threads this process ran */
 LH_HIDDEN void lh_thr_emit(struct lh_thread *t); /* write its LH_REC_THREAD */
 /* Threads are written to the log only when something recorded refers to
@@ -503,6 +538,11 @@ LH_HIDDEN int lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra
                                  const struct timespec *deadline, clockid_t clk);
 LH_HIDDEN void lh_core_cond_leave(void *cond, int entered);
 LH_HIDDEN void lh_core_thread_exit_check(struct lh_thread *t);
+/* barriers and destroys of condition variables and barriers: the waits
+ * the watchdog's stall rule sees, and the misuses found on the way in */
+LH_HIDDEN void lh_core_barrier_wait_begin(pthread_barrier_t *b, uintptr_t ra, uintptr_t cfa);
+LH_HIDDEN void lh_core_barrier_init_check(pthread_barrier_t *b, uintptr_t ra);
+LH_HIDDEN void lh_core_object_destroy_begin(void *obj, int kind, uintptr_t ra, uintptr_t cfa);
 LH_HIDDEN void lh_core_thread_exiting(struct lh_thread *t, uintptr_t ra); /* at pthread_exit */
 LH_HIDDEN int lh_stack_is_short(void); /* too little stack left to unwind */
 LH_HIDDEN uint64_t lh_core_lock_id_emit(void *addr, int kind); /* id, LOCK record written */
@@ -631,6 +671,8 @@ LH_HIDDEN int lh_mis_sem_reinit(int live_init, int static_storage);
 struct lh_gl_sem;
 LH_HIDDEN int lh_mis_sem_use(int identity, int initialized, int pshared, const struct lh_gl_sem *g);
 LH_HIDDEN int lh_mis_sem_destroy(int others_wait, uint32_t nwaiters);
+enum { LH_MIS_OP_DESTROY = 1, LH_MIS_OP_INIT = 2 };
+LH_HIDDEN int lh_mis_object_waited(int op, int kind, int n_waiters);
 enum { LH_MIS_FIRST = 1, LH_MIS_SEEN = 2 };
 /* first time for (what, call site)?  LH_MIS_SEEN also past LH_MIS_SITES */
 LH_HIDDEN int lh_mis_once(int what, uintptr_t ra, const void *addr);

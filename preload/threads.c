@@ -432,10 +432,13 @@ void lh_thr_prepare_failed(struct lh_start *s)
 	free(s);
 }
 
+int lh_own_threads;
+
 void lh_thr_after_fork_child(void)
 {
 	struct lh_thread *t = self_td, *o, *next;
 
+	__atomic_store_n(&lh_own_threads, 0, __ATOMIC_RELAXED); /* none survived the fork */
 	/* only the forking thread exists in the child; the others' states go
 	 * to the free list (their memory stays valid) */
 	for (o = lh_thr_list; o; o = next) {

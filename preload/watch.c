@@ -803,6 +803,7 @@ static void *wp_main(void *arg)
 	struct uffd_msg m;
 	int fd = (int)(intptr_t)arg;
 
+	lh_own_thread_begin();
 	p[0].fd = fd;
 	p[0].events = POLLIN;
 	p[1].fd = wp_stop_pipe[0];
@@ -820,6 +821,7 @@ static void *wp_main(void *arg)
 			if (m.event == UFFD_EVENT_PAGEFAULT)
 				wp_fault(&m);
 	}
+	lh_own_thread_end();
 	return NULL;
 }
 

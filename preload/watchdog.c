@@ -10,7 +10,12 @@
  * copies, for each thread that waits or holds locks, its wait and the
  * addresses and modes of its held locks into a wfg snapshot, and asks
  * lh_wfg_tick whether a cycle has stayed unchanged on two ticks in a row,
- * with every wait in it seen for deadlock_grace_ms.  A wait is timed from
+ * with every wait in it seen for deadlock_grace_ms, or, with no cycle,
+ * whether every thread of the process is blocked with some waiting for an
+ * event no thread is left to cause (a stall: a condition signal, a
+ * barrier's other arrivals, a destroy's waiters leaving; wfg.h).  The
+ * count of threads the shim never saw comes from the kernel
+ * (live_for_stall).  A wait is timed from
  * the tick that first saw it count, so the waiting thread reads no clock; a
  * report comes between grace and grace + one tick.
  *
@@ -37,7 +42,9 @@
  * WD_MAX_THREADS threads that wait or hold locks are looked at per tick
  * (a note in the log says so when there are more), and a finding lists at
  * most LH_WFG_MAX_CYCLE threads (noted too).  Waits inside code the shim
- * does not see (futexes, semaphores, custom locks) are not in the graph.
+ * does not see (futexes, semaphores, read, poll, custom locks) are not in
+ * the graph: such a thread counts as running, so it is never part of a
+ * stall.
  *
  * There is a window, between the handler check and the send, in which a
  * program thread could still change the signal's disposition.
@@ -48,11 +55,14 @@
 #include "shim.h"
 #include "heldset.h"
 #include "wfg.h"
+#include "glibc_locks.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -147,6 +157,57 @@ static int keep_live_sems(const struct lh_thread *t, struct lh_held *hd, int n)
 	return k;
 }
 
+/* Is the lock at addr process-shared (its holder may be in another
+ * process)?  Asked of the lock's own fields, read while a thread waits for
+ * it: the lock's memory is in use.  Its kind is the one the shim knows. */
+static int lock_is_shared(const void *addr)
+{
+	struct lh_lock *lk = addr ? lh_lid_lookup((uintptr_t)addr, 0) : NULL;
+	int kind = lk ? __atomic_load_n(&lk->kind, __ATOMIC_RELAXED) : 0;
+
+	if (kind == LH_LOCK_MUTEX || kind == LH_LOCK_C11_MTX)
+		return lh_gl_mutex_pshared(addr);
+	if (kind == LH_LOCK_RWLOCK)
+		return lh_gl_rwlock_pshared(addr);
+	return 0;
+}
+
+/* The threads the kernel says this process has, from /proc/self/status
+ * (a descriptor held for the length of one read, close-on-exec); 0 if it
+ * cannot tell. */
+static int kernel_threads(void)
+{
+	char buf[4096], *p;
+	ssize_t n;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strstr(buf, "\nThreads:");
+	return p ? atoi(p + 9) : 0;
+}
+
+/* The threads of the process that could still act, for wfg.c's stall
+ * rule: the registered ones (live) and every thread the shim never saw
+ * (started by the C library for itself, by raw clone, before the shim):
+ * one of those may yet signal or arrive.  The kernel's count less the
+ * shim's own threads (lh_own_threads: this one, race watching's) tells how
+ * many those are.  Asked only when every registered thread is blocked. */
+static uint32_t live_for_stall(int live)
+{
+	int k = kernel_threads(), own = __atomic_load_n(&lh_own_threads, __ATOMIC_RELAXED), unseen;
+
+	if (k <= 0)
+		return 0; /* cannot tell: no stall */
+	unseen = k - own - live;
+	return (uint32_t)live + (uint32_t)(unseen > 0 ? unseen : 0);
+}
+
 /* Snapshot the threads that wait or hold locks (only those can be on a
  * cycle) for wfg.c; returns how many threads are registered at all. */
 static int take_snapshot(void)
@@ -188,6 +249,9 @@ static int take_snapshot(void)
 		n->addr = __atomic_load_n(&t->wait_addr, __ATOMIC_RELAXED);
 		n->target = __atomic_load_n(&t->wait_thread, __ATOMIC_RELAXED);
 		n->seq = __atomic_load_n(&t->wait_seq, __ATOMIC_RELAXED);
+		n->obj = __atomic_load_n(&t->wait_obj, __ATOMIC_RELAXED);
+		n->external = __atomic_load_n(&t->wait_external, __ATOMIC_RELAXED) ||
+		              (k == LH_WAIT_LOCK && lock_is_shared(n->addr));
 		if (k == LH_WAIT_COND && n->timed) {
 			n->deadline_ns = __atomic_load_n(&t->wait_deadline_ns, __ATOMIC_RELAXED);
 			n->clock_now_ns = clock_ns(__atomic_load_n(&t->wait_clock, __ATOMIC_RELAXED));
@@ -313,101 +377,99 @@ static void finish(int n_threads)
 	_exit(lh_opt.exitcode);
 }
 
-/* Write the finding for the cycle c: idx[0] waits for idx[1] ... for
- * idx[0] (a cycle of one is a self-deadlock).  The finding goes into the
- * log first, with the call sites of the waits and acquisitions as stacks;
- * only then are the threads' stacks sampled (sample_stacks: a signal that
- * may kill the program or never be answered), and what they give follows
- * in an LH_REC_FINDING_STACKS record that the analyzer merges into the
- * finding.  A program that dies while its stacks are sampled keeps its
- * report. */
-static void report_cycle(const struct lh_wfg_cycle *c)
+/* per item of a finding: the thread and call whose stack it is
+ * (watchdog thread only) */
+static struct lh_rec_finding_item items[2 * LH_WFG_MAX_CYCLE];
+static struct lh_thread *item_thr[2 * LH_WFG_MAX_CYCLE];
+static uintptr_t item_ra[2 * LH_WFG_MAX_CYCLE], item_cfa[2 * LH_WFG_MAX_CYCLE];
+
+/* the HOLDS item of holder for the lock at addr, if it holds it */
+static int holds_item(struct lh_thread *holder, const void *addr, uint64_t lock_id, int ni)
 {
-	static struct lh_rec_finding_item items[2 * LH_WFG_MAX_CYCLE];
-	/* per item: the thread and call whose stack it is */
-	static struct lh_thread *item_thr[2 * LH_WFG_MAX_CYCLE];
-	static uintptr_t item_ra[2 * LH_WFG_MAX_CYCLE], item_cfa[2 * LH_WFG_MAX_CYCLE];
 	static struct lh_held held[LH_MAX_HELD]; /* watchdog thread only */
-	static int truncated_noted;
-	struct lh_rec_finding f;
-	uint32_t i, n = c->n;
-	int ni = 0, j, changed = 0;
+	int h, nh = lh_held_read(holder, held, LH_MAX_HELD);
 
-	if (c->truncated && !truncated_noted++)
-		lh_log_note("a deadlock involves more than %d threads (LH_WFG_MAX_CYCLE); the finding "
-		            "lists the first %d",
-		            LH_WFG_MAX_CYCLE, LH_WFG_MAX_CYCLE);
-	for (i = 0; i < n; i++) {
-		struct lh_thread *t = nodes[c->idx[i]];
-		const struct lh_wfg_thread *nd = &ts[c->idx[i]];
-		struct lh_thread *next = nodes[c->idx[(i + 1) % n]];
-		struct lh_rec_finding_item *w = &items[ni];
-		int h, nh;
-
-		memset(w, 0, sizeof(*w));
-		w->thread_id = nd->id;
-		w->role = nd->wait == LH_WAIT_JOIN ? LH_ROLE_JOINS : LH_ROLE_WAITS;
-		w->mode = __atomic_load_n(&t->wait_mode, __ATOMIC_RELAXED);
-		item_thr[ni] = t;
-		item_ra[ni] = __atomic_load_n(&t->wait_ra, __ATOMIC_RELAXED);
-		item_cfa[ni] = __atomic_load_n(&t->wait_cfa, __ATOMIC_RELAXED);
-		w->stack_id = stack_at(t, item_ra[ni], item_cfa[ni], 0);
-		ni++;
-		if (nd->wait == LH_WAIT_JOIN)
-			w->target_thread = nd->target;
-		else
-			w->lock_id = lh_core_lock_id_emit((void *)nd->addr, 0);
-		/* what the next thread holds that this one waits for (the last
-		 * thread of a truncated cycle waits for one not listed) */
-		if (nd->wait == LH_WAIT_JOIN || (c->truncated && i + 1 == n))
+	for (h = 0; h < nh; h++) {
+		const struct lh_held *hd = &held[h];
+		struct lh_rec_finding_item *o = &items[ni];
+		if (hd->addr != addr)
 			continue;
-		/* a semaphore that is no lock: the next thread is the one that
-		 * posted it so far, and could post it again */
-		if (nd->wait == LH_WAIT_SEM && nd->target && nd->target == next->id) {
-			struct lh_rec_finding_item *o = &items[ni];
-			memset(o, 0, sizeof(*o));
-			o->thread_id = next->id;
-			o->role = LH_ROLE_POSTER;
-			o->lock_id = w->lock_id;
-			item_thr[ni] = NULL; /* no call of its to show */
-			ni++;
-			continue;
-		}
-		nh = lh_held_read(next, held, LH_MAX_HELD);
-		for (h = 0; h < nh; h++) {
-			const struct lh_held *hd = &held[h];
-			struct lh_rec_finding_item *o;
-			if (hd->addr != nd->addr)
-				continue;
-			o = &items[ni];
-			memset(o, 0, sizeof(*o));
-			o->thread_id = next->id;
-			o->role = LH_ROLE_HOLDS;
-			o->lock_id = w->lock_id;
-			o->mode = hd->mode;
-			item_thr[ni] = next;
-			item_ra[ni] = hd->ra;
-			item_cfa[ni] = hd->cfa;
-			o->stack_id = stack_at(next, hd->ra, hd->cfa, 0);
-			ni++;
-			break;
-		}
+		memset(o, 0, sizeof(*o));
+		o->thread_id = holder->id;
+		o->role = LH_ROLE_HOLDS;
+		o->lock_id = lock_id;
+		o->mode = hd->mode;
+		item_thr[ni] = holder;
+		item_ra[ni] = hd->ra;
+		item_cfa[ni] = hd->cfa;
+		o->stack_id = stack_at(holder, hd->ra, hd->cfa, 0);
+		return 1;
 	}
+	return 0;
+}
+
+/* the item of what snapshot thread k waits for: in a cycle, a condition
+ * wait waits for its mutex; in a stall, for a signal */
+static void wait_item(uint32_t k, int ni, int stall)
+{
+	struct lh_thread *t = nodes[k];
+	const struct lh_wfg_thread *nd = &ts[k];
+	struct lh_rec_finding_item *w = &items[ni];
+
+	memset(w, 0, sizeof(*w));
+	w->thread_id = nd->id;
+	item_thr[ni] = t;
+	item_ra[ni] = __atomic_load_n(&t->wait_ra, __ATOMIC_RELAXED);
+	item_cfa[ni] = __atomic_load_n(&t->wait_cfa, __ATOMIC_RELAXED);
+	w->stack_id = stack_at(t, item_ra[ni], item_cfa[ni], 0);
+	switch (nd->wait) {
+	case LH_WAIT_JOIN:
+		w->role = LH_ROLE_JOINS;
+		w->target_thread = nd->target;
+		break;
+	case LH_WAIT_COND:
+		if (!stall)
+			goto lock;
+		w->role = LH_ROLE_SIGNAL;
+		w->lock_id = lh_core_lock_id_emit((void *)nd->obj, LH_LOCK_COND);
+		break;
+	case LH_WAIT_BARRIER:
+		w->role = LH_ROLE_BARRIER;
+		w->lock_id = lh_core_lock_id_emit((void *)nd->addr, LH_LOCK_BARRIER);
+		break;
+	case LH_WAIT_DESTROY:
+		w->role = LH_ROLE_DESTROYS;
+		w->lock_id = lh_core_lock_id_emit((void *)nd->addr, nd->mode);
+		break;
+	default:
+	lock:
+		w->role = LH_ROLE_WAITS;
+		w->mode = nd->mode;
+		w->lock_id = lh_core_lock_id_emit((void *)nd->addr, 0);
+		break;
+	}
+}
+
+/* Write the finding f with items[0 .. ni) for the threads of c, then the
+ * sampled stacks, then end the process (finish).  The finding goes into
+ * the log first, with the call sites of the waits and acquisitions as
+ * stacks; only then are the threads' stacks sampled (sample_stacks: a
+ * signal that may kill the program or never be answered), and what they
+ * give follows in an LH_REC_FINDING_STACKS record that the analyzer merges
+ * into the finding.  A program that dies while its stacks are sampled
+ * keeps its report. */
+static void write_finding(const struct lh_wfg_cycle *c, struct lh_rec_finding *f, int ni)
+{
+	uint32_t i, n = c->n;
+	int j, changed = 0;
+
 	for (i = 0; i < (uint32_t)ni; i++) {
 		lh_thr_ensure_id(items[i].thread_id);
 		lh_thr_ensure_id(items[i].target_thread);
 	}
-	memset(&f, 0, sizeof(f));
-	f.kind = LH_FIND_DEADLOCK;
-	f.what = c->self ? LH_DL_SELF : LH_DL_CYCLE;
-	f.thread_id = ts[c->idx[0]].id;
-	if (c->self) {
-		f.stack_id = items[0].stack_id;
-		f.lock_id = items[0].lock_id;
-	}
-	f.time_ns = lh_now_ns();
-	f.n_items = (uint32_t)ni;
-	lh_log_record(LH_REC_FINDING, &f, sizeof(f), items, (size_t)ni * sizeof(items[0]), NULL, 0);
+	f->time_ns = lh_now_ns();
+	f->n_items = (uint32_t)ni;
+	lh_log_record(LH_REC_FINDING, f, sizeof(*f), items, (size_t)ni * sizeof(items[0]), NULL, 0);
 	for (i = 0; i < n; i++) {
 		__atomic_store_n(&nodes[c->idx[i]]->wd_reported_seq, ts[c->idx[i]].seq, __ATOMIC_RELAXED);
 		__atomic_store_n(&nodes[c->idx[i]]->wd_reported, 1, __ATOMIC_RELEASE);
@@ -426,11 +488,97 @@ static void report_cycle(const struct lh_wfg_cycle *c)
 	}
 	if (changed) {
 		if (c->self)
-			f.stack_id = items[0].stack_id;
-		lh_log_record(LH_REC_FINDING_STACKS, &f, sizeof(f), items, (size_t)ni * sizeof(items[0]),
+			f->stack_id = items[0].stack_id;
+		lh_log_record(LH_REC_FINDING_STACKS, f, sizeof(*f), items, (size_t)ni * sizeof(items[0]),
 		              NULL, 0);
 	}
 	finish((int)n);
+}
+
+/* Report the cycle c: idx[0] waits for idx[1] ... for idx[0] (a cycle of
+ * one is a self-deadlock); each wait is followed by the HOLDS item of what
+ * the next thread holds that it waits for. */
+static void report_cycle(const struct lh_wfg_cycle *c)
+{
+	static int truncated_noted;
+	struct lh_rec_finding f;
+	uint32_t i, n = c->n;
+	int ni = 0;
+
+	if (c->truncated && !truncated_noted++)
+		lh_log_note("a deadlock involves more than %d threads (LH_WFG_MAX_CYCLE); the finding "
+		            "lists the first %d",
+		            LH_WFG_MAX_CYCLE, LH_WFG_MAX_CYCLE);
+	for (i = 0; i < n; i++) {
+		const struct lh_wfg_thread *nd = &ts[c->idx[i]];
+		struct lh_thread *next = nodes[c->idx[(i + 1) % n]];
+		uint64_t lock_id;
+
+		wait_item(c->idx[i], ni, 0);
+		lock_id = items[ni].lock_id;
+		ni++;
+		/* the last thread of a truncated cycle waits for one not listed */
+		if (nd->wait == LH_WAIT_JOIN || (c->truncated && i + 1 == n))
+			continue;
+		/* a semaphore that is no lock: the next thread is the one that
+		 * posted it so far, and could post it again */
+		if (nd->wait == LH_WAIT_SEM && nd->target && nd->target == next->id) {
+			struct lh_rec_finding_item *o = &items[ni];
+			memset(o, 0, sizeof(*o));
+			o->thread_id = next->id;
+			o->role = LH_ROLE_POSTER;
+			o->lock_id = lock_id;
+			item_thr[ni] = NULL; /* no call of its to show */
+			ni++;
+			continue;
+		}
+		ni += holds_item(next, nd->addr, lock_id, ni);
+	}
+	memset(&f, 0, sizeof(f));
+	f.kind = LH_FIND_DEADLOCK;
+	f.what = c->self ? LH_DL_SELF : LH_DL_CYCLE;
+	f.thread_id = ts[c->idx[0]].id;
+	if (c->self) {
+		f.stack_id = items[0].stack_id;
+		f.lock_id = items[0].lock_id;
+	}
+	write_finding(c, &f, ni);
+}
+
+/* Report the stall c: every thread of the process, each with what it
+ * waits for, and for a lock wait the thread holding the lock (none listed:
+ * its holder has ended). */
+static void report_stall(const struct lh_wfg_cycle *c)
+{
+	static int truncated_noted;
+	struct lh_rec_finding f;
+	uint32_t i, k;
+	int ni = 0;
+
+	if (c->truncated && !truncated_noted++)
+		lh_log_note("a stall involves more than %d threads (LH_WFG_MAX_CYCLE); the finding "
+		            "lists the first %d",
+		            LH_WFG_MAX_CYCLE, LH_WFG_MAX_CYCLE);
+	for (i = 0; i < c->n; i++) {
+		const struct lh_wfg_thread *nd = &ts[c->idx[i]];
+		uint64_t lock_id;
+
+		wait_item(c->idx[i], ni, 1);
+		lock_id = items[ni].lock_id;
+		ni++;
+		if (nd->wait != LH_WAIT_LOCK)
+			continue;
+		for (k = 0; k < c->n; k++)
+			if (k != i && holds_item(nodes[c->idx[k]], nd->addr, lock_id, ni)) {
+				ni++;
+				break;
+			}
+	}
+	memset(&f, 0, sizeof(f));
+	f.kind = LH_FIND_DEADLOCK;
+	f.what = LH_DL_STALL;
+	f.thread_id = ts[c->idx[0]].id;
+	write_finding(c, &f, ni);
 }
 
 /* the number of registered threads (created ones count before they run) */
@@ -495,6 +643,7 @@ static void *wd_main(void *arg)
 	struct timespec ts_tick;
 
 	lh_in_shim = 1; /* forever: nothing this thread does is the program's */
+	lh_own_thread_begin();
 	if (tick_ms < 10)
 		tick_ms = 10;
 	if (tick_ms > 250)
@@ -503,21 +652,31 @@ static void *wd_main(void *arg)
 	ts_tick.tv_nsec = (tick_ms % 1000) * 1000000L;
 	for (;;) {
 		struct lh_wfg_snap s;
+		uint32_t i;
+		int live, all_wait;
 
 		wd_sleep(&ts_tick);
 		if (lh_disabled)
 			continue;
-		if (take_snapshot() <= 1) {
-			/* One thread cannot deadlock with another.  The watchdog must
-			 * not outlive the program's threads either: glibc ends the
-			 * process when the last thread exits, and counts this one.
-			 * A later pthread_create starts a new watchdog. */
+		live = take_snapshot();
+		/* does every registered thread wait, in a wait that counts? */
+		for (i = 0, all_wait = n_snap == (uint32_t)live && live > 0; all_wait && i < n_snap; i++)
+			all_wait = lh_wfg_waits(&ts[i]);
+		if (live <= 1 && !all_wait) {
+			/* One running thread cannot deadlock with another.  The
+			 * watchdog must not outlive the program's threads either:
+			 * glibc ends the process when the last thread exits, and
+			 * counts this one.  A later pthread_create starts a new
+			 * watchdog.  (A lone thread blocked for good is watched on:
+			 * a stall.) */
 			int zero = 0;
 			__atomic_store_n(&wd_started, 0, __ATOMIC_SEQ_CST);
 			if (count_live() <= 1 ||
 			    !__atomic_compare_exchange_n(&wd_started, &zero, 1, 0, __ATOMIC_SEQ_CST,
-			                                 __ATOMIC_SEQ_CST))
+			                                 __ATOMIC_SEQ_CST)) {
+				lh_own_thread_end();
 				return NULL;
+			}
 			continue;
 		}
 		s.thr = ts;
@@ -525,8 +684,15 @@ static void *wd_main(void *arg)
 		s.held = hs;
 		s.n_held = n_hs;
 		s.now_ns = lh_now_ns();
-		if (lh_wfg_tick(&wd_state, &s, grace_ns, work, &wd_cyc) == 1)
-			report_cycle(&wd_cyc);
+		/* the threads that could still act: only worth counting (a
+		 * read of /proc) when every thread the shim knows is blocked */
+		s.n_live = all_wait ? live_for_stall(live) : (uint32_t)live;
+		if (lh_wfg_tick(&wd_state, &s, grace_ns, work, &wd_cyc) == 1) {
+			if (wd_cyc.stall)
+				report_stall(&wd_cyc);
+			else
+				report_cycle(&wd_cyc);
+		}
 	}
 	return NULL;
 }

@@ -106,6 +106,8 @@ int lh_wfg_waits(const struct lh_wfg_thread *t)
 	case LH_WFG_LOCK:
 		return !t->timed;
 	case LH_WFG_JOIN:
+	case LH_WFG_BARRIER:
+	case LH_WFG_DESTROY:
 		return 1;
 	case LH_WFG_COND:
 		/* past its deadline a timed wait re-takes the mutex with no
@@ -279,6 +281,31 @@ static int32_t next_succ(const struct lh_wfg_snap *s, struct lh_wfg_work *w, str
 	return -1;
 }
 
+/* every thread of the process blocked, one on an event: see wfg.h */
+static int find_stall(const struct lh_wfg_snap *s, struct lh_wfg_cycle *out)
+{
+	uint32_t i, events = 0;
+
+	if (s->n_live == 0 || s->n_thr != s->n_live)
+		return 0;
+	for (i = 0; i < s->n_thr; i++) {
+		const struct lh_wfg_thread *t = &s->thr[i];
+		/* a semaphore wait may end by a post from a signal handler
+		 * (sem_post is async-signal-safe): that thread may yet run */
+		if (!lh_wfg_waits(t) || t->external || t->wait == LH_WFG_SEM)
+			return 0;
+		events += t->wait == LH_WFG_COND || t->wait == LH_WFG_BARRIER || t->wait == LH_WFG_DESTROY;
+	}
+	if (events == 0)
+		return 0;
+	out->truncated = s->n_thr > LH_WFG_MAX_CYCLE;
+	out->n = out->truncated ? LH_WFG_MAX_CYCLE : s->n_thr;
+	for (i = 0; i < out->n; i++)
+		out->idx[i] = i;
+	out->stall = 1;
+	return 1;
+}
+
 int lh_wfg_find(const struct lh_wfg_snap *s, struct lh_wfg_work *w, struct lh_wfg_cycle *out)
 {
 	uint32_t start;
@@ -319,7 +346,7 @@ int lh_wfg_find(const struct lh_wfg_snap *s, struct lh_wfg_work *w, struct lh_wf
 			}
 		}
 	}
-	return 0;
+	return find_stall(s, out);
 }
 
 int lh_wfg_tick(struct lh_wfg_state *st, const struct lh_wfg_snap *s, uint64_t grace_ns,

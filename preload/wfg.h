@@ -28,8 +28,20 @@
  *   - a timed lock wait, and a timed condition wait before its deadline,
  *     wait for nobody: they end by themselves.  So does a wait already
  *     reported.
+ *   - a thread in a barrier wait, or in a destroy that waits for an
+ *     object's waiters to leave, has no successor: it waits for no thread
+ *     in particular, so it is never on a cycle (but see stalls below).
  * A thread that holds a lock but does not wait (it runs) has no successor,
  * so it is never on a cycle.
+ *
+ * A stall (no cycle, out->stall): every thread of the process
+ * (snap->n_live of them, counted by the caller, threads the shim cannot
+ * see included) is in the snapshot, each in a wait that counts
+ * (lh_wfg_waits) on no process-shared object (external) and not on a
+ * semaphore (a signal handler may post it: sem_post is async-signal-safe), and at least one
+ * waits for an event rather than a thread: a condition signal, a barrier's
+ * other arrivals, a destroyed object's waiters leaving.  No thread is left
+ * to cause it.  All the threads are listed, in snapshot order.
  *
  * When a cycle is a deadlock (lh_wfg_tick): it was found on two
  * consecutive ticks with the same threads in the same waits (same wait
@@ -53,7 +65,9 @@ enum lh_wfg_wait {
 	LH_WFG_NONE = 0,
 	LH_WFG_LOCK = 1, /* acquiring addr in mode */
 	LH_WFG_JOIN = 2, /* joining thread target */
-	LH_WFG_COND = 3, /* in a condition wait with mutex addr */
+	LH_WFG_COND = 3, /* in a condition wait with mutex addr, on condition obj */
+	LH_WFG_BARRIER = 4, /* in a barrier wait on addr */
+	LH_WFG_DESTROY = 5, /* in a destroy of addr, for its waiters to leave */
 	LH_WFG_SEM = 6,  /* in sem_wait on addr; target: its only poster, 0 none */
 };
 
@@ -69,7 +83,9 @@ struct lh_wfg_thread {
 	uint8_t mode;     /* LH_MODE_* of a lock wait */
 	uint8_t timed;    /* the wait has a timeout or deadline */
 	uint8_t reported; /* this wait was reported already: not searched */
-	const void *addr; /* the lock (LOCK) or the mutex (COND) */
+	uint8_t external; /* on a process-shared object: never part of a stall */
+	const void *addr; /* the lock (LOCK), the mutex (COND), the object */
+	const void *obj;  /* the condition variable (COND) */
 	uint32_t target;  /* the joined thread's id (JOIN), the poster (SEM) */
 	uint32_t seq;     /* the wait's sequence number */
 	uint64_t since_ns; /* when the watchdog first saw the wait count */
@@ -86,11 +102,13 @@ struct lh_wfg_snap {
 	const struct lh_wfg_held *held;
 	uint32_t n_held;
 	uint64_t now_ns; /* the watchdog's clock (since_ns is on it) */
+	uint32_t n_live; /* threads of the process that could act; 0: no stall search */
 };
 
 struct lh_wfg_cycle {
 	uint32_t n;        /* threads in the cycle: idx[0] waits for idx[1] .. */
 	uint8_t self;      /* n == 1: a thread waits for a lock it holds */
+	uint8_t stall;     /* no cycle: every thread blocked (see above) */
 	uint8_t truncated; /* longer than LH_WFG_MAX_CYCLE: only the first listed */
 	uint32_t idx[LH_WFG_MAX_CYCLE]; /* indices into the snapshot's threads */
 };
@@ -106,8 +124,8 @@ struct lh_wfg_work *lh_wfg_work_init(void *mem, uint32_t max_thr, uint32_t max_h
  * itself, not reported yet)? */
 int lh_wfg_waits(const struct lh_wfg_thread *t);
 
-/* Find a cycle in the snapshot now (no grace, no confirmation).  Returns 1
- * and fills out, or 0.  Deterministic: the first cycle in thread order.
+/* Find a cycle, else a stall, in the snapshot now (no grace, no
+ * confirmation).  Returns 1 and fills out, or 0.  Deterministic: the first cycle in thread order.
  * Returns -1 if the snapshot is larger than the work area. */
 int lh_wfg_find(const struct lh_wfg_snap *s, struct lh_wfg_work *w, struct lh_wfg_cycle *out);
 
@@ -117,8 +135,8 @@ struct lh_wfg_state {
 	uint32_t id[LH_WFG_MAX_CYCLE], seq[LH_WFG_MAX_CYCLE];
 };
 
-/* One tick: returns 1 (and out) when a cycle is a deadlock by the rules
- * above, 0 otherwise.  st starts zeroed. */
+/* One tick: returns 1 (and out) when a cycle or a stall is a deadlock by
+ * the rules above, 0 otherwise.  st starts zeroed. */
 int lh_wfg_tick(struct lh_wfg_state *st, const struct lh_wfg_snap *s, uint64_t grace_ns,
                 struct lh_wfg_work *w, struct lh_wfg_cycle *out);
 

@@ -99,3 +99,54 @@ LH_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m, const stru
 	COND_WAIT(LH_LOCK_C11_MTX, ts, CLOCK_REALTIME, lh_real.cnd_timedwait(c, m, ts));
 	return rc;
 }
+
+/* init and destroy give a condition variable its identity in the log
+ * (where it was set up, for the reports that name it) */
+LH_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
+{
+	int rc = lh_real.cond_init ? lh_real.cond_init(c, attr) : (lh_init(), lh_real.cond_init(c, attr));
+
+	if (rc == 0 && !lh_pass())
+		LH_TELL(lh_core_init_lock(c, LH_LOCK_COND, 0, LH_RA));
+	return rc;
+}
+
+LH_EXPORT int cnd_init(cnd_t *c)
+{
+	int rc = lh_real.cnd_init ? lh_real.cnd_init(c) : (lh_init(), lh_real.cnd_init(c));
+
+	if (rc == thrd_success && !lh_pass())
+		LH_TELL(lh_core_init_lock(c, LH_LOCK_COND, 0, LH_RA));
+	return rc;
+}
+
+/* A destroy of a condition variable threads wait on is a misuse, and
+ * glibc's destroy then waits for them to leave: a wait the watchdog sees
+ * (a stall once no thread is left to signal them). */
+LH_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
+{
+	int rc;
+
+	if (lh_pass())
+		return lh_real.cond_destroy(c);
+	LH_TELL(lh_core_object_destroy_begin(c, LH_LOCK_COND, LH_RA, LH_CFA));
+	rc = LH_GUARDED(lh_real.cond_destroy(c));
+	lh_core_wait_end();
+	if (rc == 0)
+		LH_TELL(lh_core_destroy_lock(c, LH_LOCK_COND, LH_RA));
+	return rc;
+}
+
+LH_EXPORT void cnd_destroy(cnd_t *c)
+{
+	if (lh_pass()) {
+		lh_real.cnd_destroy(c);
+		return;
+	}
+	LH_TELL(lh_core_object_destroy_begin(c, LH_LOCK_COND, LH_RA, LH_CFA));
+	lh_in_shim++;
+	lh_real.cnd_destroy(c);
+	lh_in_shim--;
+	lh_core_wait_end();
+	LH_TELL(lh_core_destroy_lock(c, LH_LOCK_COND, LH_RA));
+}

@@ -25,34 +25,62 @@
 
 #define REAL(f) (likely(lh_real.f != NULL) ? lh_real.f : (lh_init(), lh_real.f))
 
-/* A count glibc refuses (0) is a misuse finding naming the barrier. */
+/* A count glibc refuses (0) is a misuse finding naming the barrier, and
+ * so is an init of a barrier that threads wait in (checked before the
+ * call, which overwrites what they wait on). */
 LH_EXPORT int pthread_barrier_init(pthread_barrier_t *__restrict b,
                                    const pthread_barrierattr_t *__restrict attr, unsigned count)
 {
-	int rc = REAL(barrier_init)(b, attr, count);
+	int rc, pass = lh_pass();
 
-	if (unlikely(lh_mis_barrier_init(rc, count)) && !lh_pass())
+	if (!pass)
+		LH_TELL(lh_core_barrier_init_check(b, LH_RA));
+	rc = REAL(barrier_init)(b, attr, count);
+	if (rc == 0 && !pass) /* where it was set up, for the reports that name it */
+		LH_TELL(lh_core_init_lock(b, LH_LOCK_BARRIER, 0, LH_RA));
+	if (unlikely(lh_mis_barrier_init(rc, count)) && !pass)
 		LH_TELL(lh_report_misuse(LH_MIS_BARRIER_COUNT_ZERO, b, LH_LOCK_BARRIER, LH_RA, NULL, 0));
 	return rc;
 }
 
+/* The wait is noted for the watchdog: a barrier no other thread can reach
+ * is a stall (wfg.h). */
 LH_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
+{
+	int rc, seen = !lh_pass();
+
+	if (seen)
+		LH_TELL(lh_core_barrier_wait_begin(b, LH_RA, LH_CFA));
+	/* exact mode's clocks; else sampled watching's, each side asking
+	 * whether a window is armed at its own time: one armed while this
+	 * thread waited needs the acquire */
+	if (unlikely(__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)))
+		lh_rt_release(b);
+	else if (unlikely(__atomic_load_n(&lh_smp_active, __ATOMIC_RELAXED)))
+		LH_SMP_HOOK(lh_smp_release(b));
+	rc = seen ? LH_GUARDED(REAL(barrier_wait)(b)) : REAL(barrier_wait)(b);
+	if (seen)
+		lh_core_wait_end();
+	if (unlikely(__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)))
+		lh_rt_acquire(b);
+	else if (unlikely(__atomic_load_n(&lh_smp_active, __ATOMIC_RELAXED)))
+		LH_SMP_HOOK(lh_smp_acquire(b));
+	return rc;
+}
+
+/* glibc's destroy waits until every thread that entered the current round
+ * has left it: with a thread still waiting for the round to fill, forever */
+LH_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
 {
 	int rc;
 
-	if (likely(!__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED))) {
-		if (likely(!__atomic_load_n(&lh_smp_active, __ATOMIC_RELAXED)))
-			return REAL(barrier_wait)(b);
-		/* each side asks whether a window is armed at its own time:
-		 * one armed while this thread waited needs the acquire */
-		LH_SMP_HOOK(lh_smp_release(b));
-		rc = REAL(barrier_wait)(b);
-		LH_SMP_HOOK(lh_smp_acquire(b));
-		return rc;
-	}
-	lh_rt_release(b);
-	rc = REAL(barrier_wait)(b);
-	lh_rt_acquire(b);
+	if (lh_pass())
+		return REAL(barrier_destroy)(b);
+	LH_TELL(lh_core_object_destroy_begin(b, LH_LOCK_BARRIER, LH_RA, LH_CFA));
+	rc = LH_GUARDED(REAL(barrier_destroy)(b));
+	lh_core_wait_end();
+	if (rc == 0)
+		LH_TELL(lh_core_destroy_lock(b, LH_LOCK_BARRIER, LH_RA));
 	return rc;
 }
 

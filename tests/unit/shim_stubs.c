@@ -13,6 +13,7 @@ struct lh_real lh_real;
 struct lh_options lh_opt = { .quiet = 1 };
 __thread int lh_in_shim;
 int lh_gh_spin; /* wrap_malloc.c's, which the unit tests do not link */
+int lh_own_threads; /* threads.c's, which the unit tests do not link */
 uint32_t lh_log_epoch = 1;
 
 int stub_n_notes;

@@ -102,6 +102,21 @@ static void test_cond_and_failed_decisions(void)
 	CU_ASSERT_EQUAL(lh_mis_barrier_init(EINVAL, 3), 0); /* a bad attribute, not the count */
 }
 
+static void test_waited_object_decisions(void)
+{
+	CU_ASSERT_EQUAL(lh_mis_object_waited(LH_MIS_OP_DESTROY, LH_LOCK_COND, 1), LH_MIS_COND_DESTROY_WAITERS);
+	CU_ASSERT_EQUAL(lh_mis_object_waited(LH_MIS_OP_DESTROY, LH_LOCK_COND, 0), 0);
+	CU_ASSERT_EQUAL(lh_mis_object_waited(LH_MIS_OP_DESTROY, LH_LOCK_BARRIER, 2),
+	                LH_MIS_BARRIER_DESTROY_WAITERS);
+	CU_ASSERT_EQUAL(lh_mis_object_waited(LH_MIS_OP_INIT, LH_LOCK_BARRIER, 1),
+	                LH_MIS_BARRIER_REINIT_WAITERS);
+	CU_ASSERT_EQUAL(lh_mis_object_waited(LH_MIS_OP_INIT, LH_LOCK_BARRIER, 0), 0);
+	/* a condition variable's init is not checked here (its waiters are
+	 * not known to glibc's init), nor other kinds */
+	CU_ASSERT_EQUAL(lh_mis_object_waited(LH_MIS_OP_INIT, LH_LOCK_COND, 1), 0);
+	CU_ASSERT_EQUAL(lh_mis_object_waited(LH_MIS_OP_DESTROY, LH_LOCK_MUTEX, 1), 0);
+}
+
 /* once per (misuse, call site); LH_MIS_SITES sites at most, noted once.
  * Runs last: the table stays full. */
 /* the semaphore decisions, with glibc's fields read from real semaphores */
@@ -295,7 +310,27 @@ static void test_glibc_rwlock_spin_cond_fields(void)
 
 	pthread_cond_init(&c, NULL);
 	CU_ASSERT_EQUAL(lh_gl_cond_clock(&c), CLOCK_REALTIME);
+	CU_ASSERT_FALSE(lh_gl_cond_pshared(&c));
 	pthread_cond_destroy(&c);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+	pthread_cond_init(&c, &ca);
+	CU_ASSERT_TRUE(lh_gl_cond_pshared(&c));
+	pthread_cond_destroy(&c);
+	pthread_condattr_destroy(&ca);
+	{
+		pthread_barrier_t b;
+		pthread_barrierattr_t ba;
+		CU_ASSERT_EQUAL_FATAL(pthread_barrier_init(&b, NULL, 2), 0);
+		CU_ASSERT_FALSE(lh_gl_barrier_pshared(&b));
+		pthread_barrier_destroy(&b);
+		pthread_barrierattr_init(&ba);
+		pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED);
+		CU_ASSERT_EQUAL_FATAL(pthread_barrier_init(&b, &ba, 2), 0);
+		CU_ASSERT_TRUE(lh_gl_barrier_pshared(&b));
+		pthread_barrier_destroy(&b);
+		pthread_barrierattr_destroy(&ba);
+	}
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c, &ca);
@@ -310,6 +345,7 @@ int main(void)
 		{ "unlock_decisions", test_unlock_decisions },
 		{ "destroy_decisions", test_destroy_decisions },
 		{ "cond_and_failed_decisions", test_cond_and_failed_decisions },
+		{ "waited_object_decisions", test_waited_object_decisions },
 		{ "finding_written_once", test_finding_written_once },
 		{ "once_per_site", test_once_per_site },
 		{ "sem_decisions", test_sem_decisions },

@@ -75,7 +75,7 @@ static void wait_lock(struct lh_wfg_thread *t, const void *addr, uint8_t mode)
 
 static struct lh_wfg_snap snap_now(uint64_t now_ns)
 {
-	struct lh_wfg_snap s = { thr, n_thr, held, n_held, now_ns };
+	struct lh_wfg_snap s = { thr, n_thr, held, n_held, now_ns, 0 };
 	return s;
 }
 
@@ -670,6 +670,145 @@ static void test_sem_holder_waits_is_not_self(void)
 	CU_ASSERT_EQUAL(find(), 0);
 }
 
+/* ---- stalls: every thread blocked, one on an event no thread can cause ---- */
+
+static struct lh_wfg_snap snap_live(uint64_t now_ns, uint32_t n_live)
+{
+	struct lh_wfg_snap s = snap_now(now_ns);
+	s.n_live = n_live;
+	return s;
+}
+
+static void wait_cond(struct lh_wfg_thread *t, const void *mutex, const void *cond)
+{
+	t->wait = LH_WFG_COND;
+	t->addr = mutex;
+	t->obj = cond;
+}
+
+static void test_stall_cond_no_signaler(void)
+{
+	struct lh_wfg_thread *t;
+	struct lh_wfg_snap s;
+
+	reset();
+	wait_cond(thread(1), M, C);
+	t = thread(2);
+	t->wait = LH_WFG_DESTROY; /* destroys C while T1 waits on it */
+	t->addr = C;
+	s = snap_live(0, 2);
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 1);
+	CU_ASSERT_TRUE(cyc.stall);
+	CU_ASSERT_FALSE(cyc.self);
+	CU_ASSERT_EQUAL(cyc.n, 2);
+	CU_ASSERT_EQUAL(cyc.idx[0], 0);
+	CU_ASSERT_EQUAL(cyc.idx[1], 1);
+	/* a third thread runs: it could signal */
+	s = snap_live(0, 3);
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 0);
+	/* no live count: no stall search */
+	s = snap_live(0, 0);
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 0);
+}
+
+static void test_stall_barrier_and_locks(void)
+{
+	struct lh_wfg_thread *t;
+	struct lh_wfg_snap s;
+
+	reset();
+	t = thread(1);
+	t->wait = LH_WFG_BARRIER;
+	t->addr = B;
+	hold(t, A);
+	wait_lock(thread(2), A, LH_MODE_EXCL); /* behind the barrier waiter */
+	s = snap_live(0, 2);
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 1);
+	CU_ASSERT_TRUE(cyc.stall);
+	CU_ASSERT_EQUAL(cyc.n, 2);
+	/* the lock waiter's wait is timed: it ends by itself */
+	thr[1].timed = 1;
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 0);
+	thr[1].timed = 0;
+	/* a process-shared barrier: another process may arrive */
+	thr[0].external = 1;
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 0);
+	thr[0].external = 0;
+	/* a reported wait is not searched again */
+	thr[0].reported = 1;
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 0);
+	thr[0].reported = 0;
+	/* a third thread in sem_wait: a signal handler may post it */
+	wait_sem(thread(3), C, 0, 0);
+	s = snap_live(0, 3);
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 0);
+	thr[2].wait = LH_WFG_JOIN; /* in a join instead: the stall is back */
+	thr[2].target = 1;
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 1);
+	CU_ASSERT_TRUE(cyc.stall);
+}
+
+static void test_stall_needs_an_event(void)
+{
+	struct lh_wfg_thread *t;
+	struct lh_wfg_snap s;
+
+	reset();
+	/* one thread waits for a lock whose holder is gone: no event wait, not
+	 * a stall (the lock may be process-shared, or held outside the shim) */
+	wait_lock(thread(1), A, LH_MODE_EXCL);
+	s = snap_live(0, 1);
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 0);
+	/* a lone thread in a condition wait: nobody left to signal */
+	reset();
+	wait_cond(thread(1), M, C);
+	s = snap_live(0, 1);
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 1);
+	CU_ASSERT_TRUE(cyc.stall);
+	CU_ASSERT_EQUAL(cyc.n, 1);
+	/* a timed condition wait before its deadline ends by itself */
+	thr[0].timed = 1;
+	thr[0].deadline_ns = 10;
+	thr[0].clock_now_ns = 5;
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 0);
+	/* a cycle is reported as a cycle, not a stall */
+	reset();
+	t = thread(1);
+	hold(t, A);
+	wait_lock(t, B, LH_MODE_EXCL);
+	t = thread(2);
+	hold(t, B);
+	wait_lock(t, A, LH_MODE_EXCL);
+	wait_cond(thread(3), M, C);
+	s = snap_live(0, 3);
+	CU_ASSERT_EQUAL(lh_wfg_find(&s, work, &cyc), 1);
+	CU_ASSERT_FALSE(cyc.stall);
+	CU_ASSERT_EQUAL(cyc.n, 2);
+}
+
+static void test_stall_tick_rules(void)
+{
+	struct lh_wfg_state st;
+	struct lh_wfg_snap s;
+
+	reset();
+	memset(&st, 0, sizeof(st));
+	wait_cond(thread(1), M, C);
+	thr[0].since_ns = 0;
+	s = snap_live(2000 * MS, 1);
+	CU_ASSERT_EQUAL(lh_wfg_tick(&st, &s, 1000 * MS, work, &cyc), 0); /* first sight */
+	CU_ASSERT_EQUAL(lh_wfg_tick(&st, &s, 1000 * MS, work, &cyc), 1);
+	CU_ASSERT_TRUE(cyc.stall);
+	/* a new wait (signalled, waiting again) starts over */
+	memset(&st, 0, sizeof(st));
+	CU_ASSERT_EQUAL(lh_wfg_tick(&st, &s, 1000 * MS, work, &cyc), 0);
+	thr[0].seq++;
+	CU_ASSERT_EQUAL(lh_wfg_tick(&st, &s, 1000 * MS, work, &cyc), 0);
+	/* within the grace period */
+	s = snap_live(500 * MS, 1);
+	CU_ASSERT_EQUAL(lh_wfg_tick(&st, &s, 1000 * MS, work, &cyc), 0);
+}
+
 static void test_bad_snapshots(void)
 {
 	struct lh_wfg_snap s;
@@ -721,6 +860,10 @@ int main(void)
 		{ "sem_poster_blocked", test_sem_poster_blocked },
 		{ "sem_poster_running_or_chain", test_sem_poster_running_or_chain },
 		{ "sem_holder_waits_is_not_self", test_sem_holder_waits_is_not_self },
+		{ "stall_cond_no_signaler", test_stall_cond_no_signaler },
+		{ "stall_barrier_and_locks", test_stall_barrier_and_locks },
+		{ "stall_needs_an_event", test_stall_needs_an_event },
+		{ "stall_tick_rules", test_stall_tick_rules },
 		{ "bad_snapshots", test_bad_snapshots },
 	};
 	int rc = cunit_run("wfg", tests, N_OF(tests));
