@@ -67,6 +67,11 @@ struct kset {
  * (site_stacks_key) -> STK_VAL(to_stack, from_stack, partial). */
 static struct kset ctx_by_thread, threads_by_ctx, pairs_by_site, kinds_seen, kinds_by_edge;
 static struct kset stacks_by_path;
+/* A key's home slot.  Keys have their low bit set (0 means empty), so the
+ * low bit would put every key on an odd slot: half the table, and linear
+ * probing then clusters badly (the sets' look-ups were most of the cost of
+ * a program with many contexts). */
+#define KSLOT(key, cap) ((size_t)((key) >> 1) & ((cap) - 1))
 #define THR_VAL(first, n) ((uint64_t)(first) << 32 | (uint32_t)(n))
 #define THR_FIRST(v) ((uint32_t)((v) >> 32))
 #define THR_N(v) ((uint32_t)(v))
@@ -94,7 +99,7 @@ static uint64_t *kset_get(struct kset *s, uint64_t key, int *is_new)
 			k = __atomic_load_n(&t->slots[i].key, __ATOMIC_RELAXED);
 			if (!k)
 				continue;
-			for (j = k & (ncap - 1); __atomic_load_n(&nt->slots[j].key, __ATOMIC_RELAXED);
+			for (j = KSLOT(k, ncap); __atomic_load_n(&nt->slots[j].key, __ATOMIC_RELAXED);
 			     j = (j + 1) & (ncap - 1))
 				;
 			/* nt is not published yet: relaxed is enough */
@@ -105,7 +110,7 @@ static uint64_t *kset_get(struct kset *s, uint64_t key, int *is_new)
 		__atomic_store_n(&s->t, nt, __ATOMIC_RELEASE);
 		t = nt;
 	}
-	for (j = key & (t->cap - 1); (k = __atomic_load_n(&t->slots[j].key, __ATOMIC_RELAXED));
+	for (j = KSLOT(key, t->cap); (k = __atomic_load_n(&t->slots[j].key, __ATOMIC_RELAXED));
 	     j = (j + 1) & (t->cap - 1))
 		if (k == key) {
 			*is_new = 0;
@@ -127,7 +132,7 @@ static uint64_t *kset_peek(struct kset *s, uint64_t key)
 
 	if (!t)
 		return NULL;
-	for (j = key & (t->cap - 1); (k = __atomic_load_n(&t->slots[j].key, __ATOMIC_ACQUIRE));
+	for (j = KSLOT(key, t->cap); (k = __atomic_load_n(&t->slots[j].key, __ATOMIC_ACQUIRE));
 	     j = (j + 1) & (t->cap - 1))
 		if (k == key)
 			return &t->slots[j].val;
