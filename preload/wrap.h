@@ -9,7 +9,8 @@
  * lh_from_dep).  Otherwise it calls the real function and tells
  * the core one thing.  Blocking acquisitions on the fast path (a thread that
  * does not hold the lock) note the wait for the watchdog in a few
- * thread-local stores and call the real lock; the slow path (LH_ACQUIRE)
+ * thread-local stores and call the real lock (a mutex is tried first and
+ * noted only when busy: wrap_mutex.c); the slow path (LH_ACQUIRE)
  * tries the lock first and notes the wait, with the self-deadlock check,
  * only when that fails.
  */
