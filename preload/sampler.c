@@ -28,7 +28,8 @@
  *    takes with all signals blocked (the core and the decoder never touch
  *    the program's memory); a race is queued (LH_SMP_QUEUE) for the
  *    rotation thread to write, since a signal handler may not take the
- *    log lock;
+ *    log lock; the access's stack is unwound there (libunwind through the
+ *    signal frame) and kept per (thread, pc) for the race's other side;
  *  - the inferred verdict's happens-before: thread creation, end and join
  *    always, locks, condition variables, semaphores, barriers and once
  *    only while a window is armed (LH_SMP_HOOK: one relaxed load of
@@ -62,6 +63,8 @@
 
 #define LH_SMP_TICK_NS 1000000ull /* the rotation thread's period: 1 ms */
 #define LH_SMP_QUEUE 64           /* races found and not yet written */
+#define LH_SMP_FRAMES 32          /* frames kept of a side's stack (and stack_depth) */
+#define LH_SMP_STACKS 256         /* the last stacks of the (thread, pc) pairs that hit */
 #define LH_SMP_QUIET_NS 2000000ull /* a window with no hit after 2 ms of program time ends */
 #define LH_SMP_LIVE_EVERY 4       /* ticks between two counts of the program's live threads */
 #define LH_SMP_SPIN 200           /* spins for the core's lock before each sched_yield */
@@ -81,9 +84,47 @@ static int core_spin;       /* serializes the core and the decoder */
 static uint32_t rot_wake;   /* futex: a trap asks the rotation thread to run now */
 static __thread int in_core __attribute__((tls_model("initial-exec")));
 
+/* a side's stack: frame 0 the accessing instruction, then its callers
+ * (unwound in the trap's handler, interned by the rotation thread) */
+struct side_stack {
+	uint32_t n;
+	uintptr_t pc[LH_SMP_FRAMES];
+};
+
 struct queued {
 	struct wt_race r;
+	struct side_stack first, second;
 };
+
+/* The last stack of each (thread, pc) that hit, so that a race's earlier
+ * side (the held access, or the engine's earlier hit) gets its stack too:
+ * LH_SMP_STACKS entries, hashed; an entry overwritten before its race is
+ * found leaves that side with its instruction alone. */
+struct hit_stack {
+	uint32_t thread;
+	uintptr_t pc;
+	struct side_stack s;
+};
+static struct hit_stack hit_stacks[LH_SMP_STACKS];
+
+static struct hit_stack *hit_stack_slot(uint32_t thread, uintptr_t pc)
+{
+	uint64_t h = ((uint64_t)pc * 0x9e3779b97f4a7c15ull) ^ thread;
+
+	return &hit_stacks[(h >> 20) % LH_SMP_STACKS];
+}
+
+static void side_of(struct side_stack *out, const struct wt_access *a)
+{
+	const struct hit_stack *e = hit_stack_slot(a->thread, a->pc);
+
+	if (e->thread == a->thread && e->pc == a->pc && e->s.n) {
+		*out = e->s;
+		return;
+	}
+	out->n = 1;
+	out->pc[0] = a->pc;
+}
 static struct queued queue[LH_SMP_QUEUE];
 static int n_queue, noted_queue;
 static int noted[WT_LIMIT_N];
@@ -215,6 +256,7 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	sigset_t old;
 	int i, n_found;
 	uint32_t self_id;
+	struct side_stack cur;
 
 	(void)ctx;
 	if (in_core || h->source != LH_WSRC_HW || h->slot >= WT_SLOTS || !h->pc || !h->pc_after)
@@ -230,6 +272,21 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	 * implementation's atomic loads and stores are plain instructions */
 	if (!counted_pc(h->pc))
 		return 0;
+	/* the stack of the access: unwound from here, through the signal
+	 * frame, up to the interrupted pc; then the access itself first */
+	cur.n = 0;
+	if (!lh_stack_is_short()) {
+		struct lh_frames f;
+		int k, j;
+		lh_stk_unwind(&f);
+		for (k = 0; k < f.n && f.ip[k] != h->pc; k++)
+			;
+		if (k < f.n)
+			for (j = k + 1; j < f.n && cur.n + 1 < LH_SMP_FRAMES &&
+			                cur.n + 1 < (uint32_t)lh_opt.stack_depth;
+			     j++)
+				cur.pc[++cur.n] = f.ip[j];
+	}
 	/* the code before the pc, read without a load that could fault */
 	if (lh_watch_read(h->pc - LH_INSN_BACK, code, sizeof(code)) != 0)
 		return 0;
@@ -251,9 +308,21 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	wh.is_write = in.is_write;
 	wh.is_atomic = in.is_atomic;
 	wh.pc = h->pc - in.len;
+	cur.pc[0] = wh.pc;
+	cur.n++; /* frame 0: the access */
 	i = n_queue;
 	a = wt_hit(core, &wh, prog_ns());
 	n_found = n_queue - i;
+	for (; i < n_queue; i++) {
+		queue[i].second = cur;
+		side_of(&queue[i].first, &queue[i].r.first);
+	}
+	{
+		struct hit_stack *e = hit_stack_slot(wh.thread, wh.pc);
+		e->thread = wh.thread;
+		e->pc = wh.pc;
+		e->s = cur;
+	}
 	if (a == WT_HOLD)
 		hold = hold_ns;
 	else if (a == WT_DISARM)
@@ -309,16 +378,15 @@ static const char *limit_text(enum wt_limit what)
 	}
 }
 
-static void fill_access(struct lh_rec_race_access *a, const struct wt_access *w)
+static void fill_access(struct lh_rec_race_access *a, const struct wt_access *w,
+                        const struct side_stack *st)
 {
-	uintptr_t pc = w->pc;
-
 	memset(a, 0, sizeof(*a));
 	a->thread_id = w->thread;
-	a->stack_id = pc ? lh_stk_intern(&pc, 1, LH_STACK_FIRST_IS_PC) : 0;
+	a->stack_id = st->n ? lh_stk_intern(st->pc, (int)st->n, LH_STACK_FIRST_IS_PC) : 0;
 	a->addr = w->addr;
 	a->size = w->size;
-	a->flags = w->is_write ? LH_RACC_WRITE : 0; /* frame 0 is the exact pc, the only frame */
+	a->flags = w->is_write ? LH_RACC_WRITE : 0; /* frame 0 is the exact pc, then an unwind */
 	if (a->thread_id)
 		lh_thr_ensure_id(a->thread_id);
 }
@@ -346,8 +414,8 @@ static void write_race(const struct queued *q)
 	rec.detected_by = LH_RACE_BY_WATCHPOINT;
 	rec.flags = q->r.how == WT_BY_OBSERVED ? LH_RACE_DECIDED_OBSERVED : LH_RACE_DECIDED_INFERRED;
 	rec.time_ns = lh_now_ns();
-	fill_access(&rec.cur, &q->r.second);
-	fill_access(&rec.prev, &q->r.first);
+	fill_access(&rec.cur, &q->r.second, &q->second);
+	fill_access(&rec.prev, &q->r.first, &q->first);
 	/* a side on a thread the shim never registered cannot be named */
 	if (!rec.cur.thread_id || !rec.prev.thread_id)
 		return;

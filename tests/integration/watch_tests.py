@@ -222,8 +222,9 @@ def shim_unknown_option_keeps_rest(ctx):
 def sampled_races_option(ctx):
     """races=0 turns sampled race watching off (no sampled finding, no note
     of it, in any of 3 runs of a racy program); race_source=hw finds the
-    race within 8 runs, naming the global, with detected_by watchpoint and
-    decided_by observed or inferred; race_hits_per_sec=1 cuts windows
+    race within 8 runs, naming the global, with detected_by watchpoint,
+    decided_by observed or inferred, and both sides' stacks unwound from the
+    access (add, then its callers down to start_thread); race_hits_per_sec=1 cuts windows
     short, with the budget's note.  SKIP where hardware watchpoints are
     unavailable (the shim's one line says why)."""
     name = "sampled_races_option"
@@ -260,6 +261,12 @@ def sampled_races_option(ctx):
                                                          for p in hits[0].get("pairs", [])]
                 if any(x not in ("observed", "inferred") for x in decided):
                     why.append("decided_by of the finding and its pairs: %r" % decided)
+                # both sides: a real unwind, the access first, its callers after
+                for acc in hits[0]["pairs"][0]["accesses"]:
+                    fns = [fr.get("function") for fr in acc.get("stack", [])]
+                    if len(fns) < 2 or fns[0] != "add" or "start_thread" not in fns:
+                        why.append("%s's stack is not unwound from the access: %r"
+                                   % (acc.get("thread"), fns))
                 break
         if not found:
             why.append("race_source=hw: racy_total not reported in 8 runs")
