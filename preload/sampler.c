@@ -109,9 +109,12 @@ static struct hit_stack hit_stacks[LH_SMP_STACKS];
 
 static struct hit_stack *hit_stack_slot(uint32_t thread, uintptr_t pc)
 {
-	uint64_t h = ((uint64_t)pc * 0x9e3779b97f4a7c15ull) ^ thread;
+	/* both halves of the key mixed into the bits the index takes (the
+	 * thread only XORed into low bits put every thread of one pc in one
+	 * entry) */
+	uint64_t h = (uint64_t)pc * 0x9e3779b97f4a7c15ull + (uint64_t)thread * 0xff51afd7ed558ccdull;
 
-	return &hit_stacks[(h >> 20) % LH_SMP_STACKS];
+	return &hit_stacks[(h >> 32) % LH_SMP_STACKS];
 }
 
 static void side_of(struct side_stack *out, const struct wt_access *a)
