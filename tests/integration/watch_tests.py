@@ -278,6 +278,104 @@ def sampled_races_option(ctx):
         ctx.done(d)
 
 
+# the racy counter in a fork child (argv[1] "fork") or in the image an
+# exec starts (argv[1] "exec": the program execs itself with "race")
+FORK_EXEC_C = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+long racy_child_total;
+static long long end_ns;
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+static void *add(void *arg)
+{
+	(void)arg;
+	while (now_ns() < end_ns)
+		for (int i = 0; i < 100; i++)
+			racy_child_total++;
+	return NULL;
+}
+static int race(void)
+{
+	pthread_t t[2];
+	end_ns = now_ns() + 300 * 1000000LL;
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, add, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+int main(int argc, char **argv)
+{
+	int st = 0;
+	pid_t c;
+	if (argc > 1 && !strcmp(argv[1], "race"))
+		return race();
+	c = fork();
+	if (c == 0) {
+		if (!strcmp(argv[1], "exec")) {
+			execl("/proc/self/exe", argv[0], "race", (char *)NULL);
+			_exit(127);
+		}
+		_exit(race());
+	}
+	waitpid(c, &st, 0);
+	printf("child exited=%d status=%d\n", WIFEXITED(st), WEXITSTATUS(st));
+	return 0;
+}
+"""
+
+
+def sampled_fork_exec_children(ctx):
+    """Sampled race watching covers a fork child (it opens its own
+    watchpoints and starts its own rotation) and an exec'd program (the
+    shim is loaded again from LD_PRELOAD): the racy counter of each is
+    reported (from the child's own log) within 8 runs.  SKIP where
+    hardware watchpoints are unavailable."""
+    name = "sampled_fork_exec_children"
+    d = ctx.tmpdir(name)
+    try:
+        src = os.path.join(d, "fork_exec.c")
+        prog = os.path.join(d, "fork_exec")
+        with open(src, "w") as f:
+            f.write(FORK_EXEC_C)
+        r = rt.run_cmd(["cc", "-O1", "-g", "-pthread", "-o", prog, src], 120, d, rt.base_env())
+        if r.rc != 0:
+            return rt.Outcome(name, "skip", "cannot build the program (no cc)")
+        why = []
+        for mode in ("fork", "exec"):
+            found = False
+            for i in range(8):
+                r, doc, logs = _preloaded(ctx, d, prog, "race_source=hw", args=(mode,))
+                off = _hw_unavailable(r.stderr)
+                if off:
+                    return rt.Outcome(name, "skip", off)
+                if r.rc != 0 or r.stdout != "child exited=1 status=0\n" or len(logs) < 2:
+                    why.append("%s: %s, output %r, %d logs" % (mode, rt.describe_rc(r.rc),
+                                                               r.stdout, len(logs)))
+                    break
+                races = [f for f in _sampled_races(doc)
+                         if (f.get("variable") or {}).get("name") == "racy_child_total"]
+                if races:
+                    found = True
+                    break
+            if not found and not why:
+                why.append("%s: racy_child_total not reported in 8 runs" % mode)
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why))
+    finally:
+        ctx.done(d)
+
+
+WATCH_TESTS["sampled_fork_exec_children"] = sampled_fork_exec_children
 WATCH_TESTS["shim_unknown_option_keeps_rest"] = shim_unknown_option_keeps_rest
 WATCH_TESTS["sampled_races_option"] = sampled_races_option
 
