@@ -243,7 +243,7 @@ unit-asan: $(ASAN_UNIT_BIN)
 	  $(SAN_ENV) $$t >$$t.out 2>&1 || { cat $$t.out; echo "FAILED under ASan/UBSan: $$t"; fail=1; }; \
 	  grep -E "Run Summary|asserts" $$t.out | head -3; done; exit $$fail
 
-integration: all testprogs
+integration: all testprogs sampled-progs
 	python3 tests/integration/run_tests.py --self-test
 	python3 tests/integration/run_tests.py --build $(B)
 	python3 tests/integration/test_cc.py --build $(B)

@@ -10,7 +10,7 @@ under bare LD_PRELOAD of the shim, where race watching is the only race
 detector (nothing is instrumented), and counts the runs in which the
 program's race was reported.  Line 1 of each program says what is expected:
 
-    /* lockhound-sampled: racy variable=NAME var_kind=K [sees=reads] */
+    /* lockhound-sampled: racy variable=NAME var_kind=K [sees=reads|after] */
     /* lockhound-sampled: clean */
 
 variable / var_kind: a sampled data-race finding (detected_by watchpoint or
@@ -19,7 +19,13 @@ a function of its allocation stack) to count as found.  also=A,B: other
 globals the program truly races on (found too, never false alarms).  sees=reads: the
 race has a read on one side only, which a source that traps writes only
 (write-protect) cannot see; such a program is "n/a" for that source, not a
-miss.  Any other sampled finding in a run is a false alarm (in a clean
+miss.  sees=after: the race is observed only by a source that holds a
+thread after its access (hardware watchpoints): the second writer can reach
+its write only once the first one's has landed (a hand-off through the
+variable itself), or only after writing the first one's page itself (a
+buffer on the same page), and write-protect holds a writer before its write
+and every writer of the page with it; the program is run for its output and
+false alarms under write-protect, its detection is "n/a".  Any other sampled finding in a run is a false alarm (in a clean
 program, any finding at all).  Every run's stdout and exit status must be
 the native run's (the program sees nothing of the watching).
 
@@ -202,7 +208,12 @@ def run_problem(prog, got, want, doc, i):
 
 def applies(prog, source):
     """can `source` see this program's race at all?"""
-    return not (prog.racy and prog.keys.get("sees") == "reads" and source == "write-protect")
+    return not (prog.racy and prog.keys.get("sees") in ("reads", "after")
+                and source == "write-protect")
+
+
+NA_WHY = {"reads": "a read-side race; %s sees writes only",
+          "after": "a race observed only after an access; %s holds a writer before its write"}
 
 
 def describe(f):
@@ -392,14 +403,17 @@ def check(shim, progs, ms):
                     print("PASS %s" % tname)
                 continue
             tname = "sampled_%s_%s" % (prog.name, cname)
+            output_only = False
             if not applies(prog, cname):
-                print("SKIP %s: a read-side race; %s sees writes only" % (tname, cname))
-                continue
+                if prog.keys.get("sees") != "after":
+                    print("SKIP %s: %s" % (tname, NA_WHY[prog.keys["sees"]] % cname))
+                    continue
+                output_only = True  # still run: its output and no false alarm
             if prog.keys.get("var_kind") == "heap" and heap_why:
                 print("SKIP %s: a heap block's race; no heap block is watched (%s)"
                       % (tname, heap_why))
                 continue
-            runs = CHECK_RACY_RUNS if prog.racy else CHECK_CLEAN_RUNS
+            runs = CHECK_CLEAN_RUNS if output_only or not prog.racy else CHECK_RACY_RUNS
             why = None
             found_at = None
             for i in range(runs):
@@ -415,14 +429,16 @@ def check(shim, progs, ms):
                 if found:
                     found_at = i + 1
                     break
-            if why is None and prog.racy and found_at is None:
+            if why is None and prog.racy and found_at is None and not output_only:
                 why = "%s not reported in %d runs" % (prog.keys["variable"], runs)
             if why:
                 print("FAIL %s: %s" % (tname, why))
                 fails += 1
             else:
                 npass += 1
-                print("PASS %s%s" % (tname, " (run %d)" % found_at if found_at else ""))
+                print("PASS %s%s" % (tname, " (run %d)" % found_at if found_at else
+                                     " (output only: %s)" % (NA_WHY["after"] % cname)
+                                     if output_only else ""))
     print("%d passed, %d failed" % (npass, fails))
     return 1 if fails else 0
 
@@ -466,7 +482,8 @@ def cell(prog, r):
     if r is None:
         return "-"
     if r["na"]:
-        return "n/a (reads)"
+        return "n/a (%s)" % {"reads": "reads", "after": "held before the write"}.get(
+            prog.keys.get("sees"), "?")
     n = r["runs"]
     s = "%d/%d" % (r["found"] if prog.racy else r["false"], n)
     if prog.racy and r["false"]:

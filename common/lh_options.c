@@ -24,7 +24,7 @@ void lh_options_default(struct lh_options *o)
 	o->stack_depth = 32;
 	o->quiet = 0;
 	o->exit_report = 1;
-	o->heap_guards = 0;
+	o->heap_guards = -1; /* race watching decides: GH_MAX_LIVE when it is on */
 	o->heap_dense = 4; /* GH_SITE_DENSE_DEFAULT */
 }
 
@@ -87,7 +87,7 @@ static const struct opt_desc opts[] = {
 	{ "stack_depth", O_INT, OFF(stack_depth), 1, LH_MAX_FRAMES, NULL },
 	{ "quiet", O_BOOL, OFF(quiet), 0, 0, NULL },
 	{ "exit_report", O_BOOL, OFF(exit_report), 0, 0, NULL },
-	{ "heap_guards", O_INT, OFF(heap_guards), 0, 512 /* GH_MAX_LIVE */, NULL },
+	{ "heap_guards", O_INT, OFF(heap_guards), -1, 512 /* GH_MAX_LIVE */, NULL },
 	{ "heap_dense", O_INT, OFF(heap_dense), 1, 1000000000, NULL },
 };
 

@@ -31,7 +31,8 @@ struct lh_options {
 	                            * reports at exit (preload/exitreport.c) */
 	int heap_guards;           /* sampled heap blocks on pages of their own at
 	                            * once (preload/gheap.h, at most GH_MAX_LIVE);
-	                            * 0: none */
+	                            * 0: none; -1 (the default): GH_MAX_LIVE when
+	                            * sampled race watching is on, else none */
 	int heap_dense;            /* looks at an allocation site that are all
 	                            * sampled before it is thinned out */
 };

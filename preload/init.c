@@ -234,7 +234,7 @@ static void lh_init_once(void)
 		lh_stk_find_deps(); /* before tracking starts */
 		lh_log_modules();
 		lh_thr_init_main();
-		if (lh_opt.races)
+		if (lh_opt.races && lh_opt.heap_guards > 0) /* asked for: whatever watches them */
 			lh_gh_start((unsigned)lh_opt.heap_guards, (unsigned)lh_opt.heap_dense);
 		lh_smp_init(); /* the hardware source needs it before any other thread */
 		pthread_atfork(fork_prepare, fork_parent, fork_child);

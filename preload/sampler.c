@@ -36,8 +36,12 @@
  *    lh_smp_windows on the lock paths otherwise).
  *
  * Candidates are source-neutral: an address range the core rotates over;
- * the arming (tick) picks the source.  Write-protect is not armed here
- * yet (DESIGN.md section 24 says where it plugs in).
+ * the arming (tick) picks the source.  Write-protect is armed by
+ * sampler_wp.c (a core of its own: sampled heap blocks and the globals on
+ * anonymous pages), called from here: the sink, the tick, the stop and
+ * the fork child (sampler.h is what the two share).  race_source picks
+ * the sources; write-protect starts at the first thread creation; without
+ * it, sampled heap blocks are this half's candidates.
  *
  * Limits (each leaves one note): LH_SMP_QUEUE races waiting to be written,
  * LH_SMP_MODULES code segments, LH_SMP_SCAN_MAX code bytes swept per
@@ -47,6 +51,8 @@
 #include "watch.h"
 #include "watcher.h"
 #include "insn.h"
+#include "sampler.h"
+#include "gheap.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -77,6 +83,10 @@ static struct rc_engine *eng; /* the core's, for the inferred verdict */
 int lh_smp_windows;           /* windows armed: 0 lets the lock paths skip the engine */
 int lh_smp_active;            /* = smp_on, for the wrappers (barrier, once) */
 static int smp_on;          /* the core and a source are ready */
+static int hw_on;           /* the hardware source works: this half arms it */
+static int wp_later;        /* write-protect is wanted: started at the first kick */
+static int wp_kicked;       /* ... and that was tried */
+static struct wt_budget smp_budget;
 static uint64_t hold_ns;    /* the budget's hold */
 static int smp_started;     /* the rotation thread runs */
 static int smp_stopped;     /* at exit: nothing is armed again */
@@ -190,6 +200,46 @@ static void core_leave(const sigset_t *old)
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, _NSIG / 8);
 }
 
+static int counted_pc(uintptr_t pc);
+static void hw_disarm(unsigned slot);
+
+/* ---- for the write-protect half (sampler.h) ---- */
+uint64_t lh_smp_hold_ns;
+void lh_smp_enter(sigset_t *old)
+{
+	core_enter(old);
+}
+void lh_smp_leave(const sigset_t *old)
+{
+	core_leave(old);
+}
+void lh_smp_lock(void) /* the rotation thread: its signals are blocked for good */
+{
+	in_core = 1;
+	spin_lock();
+}
+void lh_smp_unlock(void)
+{
+	spin_unlock();
+	in_core = 0;
+}
+uint64_t lh_smp_prog_ns(void)
+{
+	return prog_ns();
+}
+int lh_smp_exe_code(uintptr_t pc)
+{
+	return counted_pc(pc);
+}
+int lh_smp_is_in_core(void)
+{
+	return in_core;
+}
+void lh_smp_hw_disarm(unsigned slot)
+{
+	hw_disarm(slot);
+}
+
 /* ---- the core's hooks (called with the spin lock held) ---- */
 
 static void on_race(void *cookie, const struct wt_race *r)
@@ -244,8 +294,6 @@ static void cs_free_cb(void *p)
 	(void)p;
 }
 
-static int counted_pc(uintptr_t pc);
-
 /* ---- the sink: runs in the accessing thread's SIGTRAP handler ---- */
 
 static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
@@ -262,6 +310,8 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	struct side_stack cur;
 
 	(void)ctx;
+	if (h->source == LH_WSRC_WP)
+		return lh_smpwp_hit(h); /* on the source's handler thread */
 	if (in_core || h->source != LH_WSRC_HW || h->slot >= WT_SLOTS || !h->pc || !h->pc_after)
 		return 0;
 	/* the shim's id of this thread, from its own TLS (a report names
@@ -345,6 +395,10 @@ static void sink_released(void *ctx, const struct lh_watch_hit *h)
 	sigset_t old;
 
 	(void)ctx;
+	if (h->source == LH_WSRC_WP) {
+		lh_smpwp_released(h);
+		return;
+	}
 	if (in_core || h->slot >= WT_SLOTS)
 		return;
 	core_enter(&old);
@@ -414,6 +468,7 @@ static void write_race(const struct queued *q)
 	rec.addr = lo;
 	rec.size = (uint32_t)(hi - lo);
 	rec.var_kind = LH_VAR_GLOBAL;
+	lh_smpwp_heap_record(&rec, &q->r); /* a sampled heap block's */
 	rec.detected_by = LH_RACE_BY_WATCHPOINT;
 	rec.flags = q->r.how == WT_BY_OBSERVED ? LH_RACE_DECIDED_OBSERVED : LH_RACE_DECIDED_INFERRED;
 	rec.time_ns = lh_now_ns();
@@ -493,7 +548,7 @@ static void tick(int arm)
 			hw_disarm((unsigned)i);
 			wt_disarm(core, i, now);
 		}
-		if (arm && wt_slot(core, i)->cand < 0) {
+		if (arm && hw_on && wt_slot(core, i)->cand < 0) {
 			struct wt_window win;
 			if (wt_arm(core, i, LH_SMP_STRIDE, now, &win) == 0) {
 				/* one byte of the word, inside the candidate: a
@@ -522,6 +577,7 @@ static void tick(int arm)
 			armed += wt_slot(core, k)->cand >= 0;
 		__atomic_store_n(&lh_smp_windows, armed, __ATOMIC_SEQ_CST);
 	}
+	lh_smpwp_tick(now, arm); /* the write-protect windows */
 	n_out = n_queue;
 	memcpy(out, queue, (size_t)n_out * sizeof(out[0]));
 	n_queue = 0;
@@ -530,6 +586,7 @@ static void tick(int arm)
 	in_core = 0;
 	for (i = 0; i < n_out; i++)
 		write_race(&out[i]);
+	lh_smpwp_flush();
 	for (i = 1; i < WT_LIMIT_N; i++)
 		if (__atomic_exchange_n(&noted[i], 0, __ATOMIC_RELAXED))
 			lh_log_note("%s", limit_text((enum wt_limit)i));
@@ -558,9 +615,9 @@ static int count_live(void)
 static void end_all_windows(void)
 {
 	uint64_t now = prog_ns();
-	int i;
+	int i, was = in_core;
 
-	spin_lock();
+	lh_smp_lock(); /* in_core: a held write-protect thread's release is no call back */
 	for (i = 0; i < WT_SLOTS; i++)
 		if (wt_slot(core, i)->cand >= 0) {
 			hw_disarm((unsigned)i);
@@ -568,7 +625,9 @@ static void end_all_windows(void)
 		}
 	pending_disarm = 0;
 	__atomic_store_n(&lh_smp_windows, 0, __ATOMIC_SEQ_CST);
-	spin_unlock();
+	lh_smpwp_end_all();
+	lh_smp_unlock();
+	in_core = was;
 }
 
 static void add_candidates(void);
@@ -583,6 +642,7 @@ static void *rotation_main(void *arg)
 	in_core = 0;
 	lh_in_shim++; /* this thread's calls are the shim's own */
 	add_candidates();
+	lh_smpwp_add_globals(core); /* those on anonymous pages, once */
 	for (;;) {
 		if (__atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED)) /* exact mode sees every access */
 			break;
@@ -599,6 +659,7 @@ static void *rotation_main(void *arg)
 			 * again (lh_smp_kick); the watchdog's hand-over. */
 			int zero = 0;
 			end_all_windows();
+			lh_watch_wp_idle(); /* its handler thread must not outlive the program's */
 			tick(0); /* the races found before */
 			__atomic_store_n(&smp_started, 0, __ATOMIC_SEQ_CST);
 			if (count_live() <= 1 ||
@@ -956,31 +1017,26 @@ void lh_smp_init(void)
 
 	if (!lh_opt.races || lh_rt_on)
 		return;
-	/* the sources this sampler arms (race_source); write-protect is
-	 * not armed by it yet, so it is not started (its handler thread
-	 * would only cost) */
+	/* race_source: auto uses every source that works here: hardware
+	 * watchpoints for the globals, write-protect for sampled heap blocks
+	 * and the globals on anonymous pages */
 	switch (lh_opt.race_source) {
-	case LH_RACE_SRC_WP:
-		want = 0;
-		break;
-	default:
+	case LH_RACE_SRC_HW:
 		want = LH_WSRC_HW;
 		break;
-	}
-	if (!want) {
-		static const char msg[] = "lockhound: race watching unavailable: write-protect "
-		                          "(race_source=wp) is not armed by this sampler yet\n";
-		if (write(2, msg, sizeof(msg) - 1) < 0) {
-			/* stderr is gone */
-		}
-		lh_log_note("race watching unavailable (the result has no sampled data races): "
-		            "write-protect (race_source=wp) is not armed by this sampler yet");
-		return;
+	case LH_RACE_SRC_WP:
+		want = LH_WSRC_WP;
+		break;
+	default:
+		want = LH_WSRC_HW | LH_WSRC_WP;
+		break;
 	}
 	wt_budget_default(&b);
 	if (lh_opt.race_hits_per_sec > 0)
 		b.hits_per_sec = (uint32_t)lh_opt.race_hits_per_sec;
 	hold_ns = b.hold_ns;
+	lh_smp_hold_ns = b.hold_ns;
+	smp_budget = b;
 	core = wt_create(&b, &a, &h, 1);
 	if (!core || !(eng = wt_engine(core)) || lh_insn_open(&mem) != 0) {
 		lh_log_note("race watching: could not start (memory or the instruction decoder); "
@@ -988,16 +1044,35 @@ void lh_smp_init(void)
 		return;
 	}
 	list_modules();
+	/* write-protect alone: the executable's data pages made anonymous,
+	 * so that it can watch every global (sampler_wp.c), in the only
+	 * thread */
+	if (want & LH_WSRC_WP)
+		lh_smpwp_prepare(want == LH_WSRC_WP);
 	/* the self-test and the inherited events, before any other thread
 	 * exists; when no source works it says so once, on stderr and in a
-	 * note, and the rest of the shim goes on */
-	if (!(lh_watch_init(want, &sink, 0) & want))
+	 * note, and the rest of the shim goes on.  Write-protect starts a
+	 * thread: at the program's first thread creation (lh_smp_kick), not
+	 * here, where the shim may be starting inside another library's
+	 * allocator (tcmalloc's initialization) */
+	hw_on = (lh_watch_init((want & LH_WSRC_HW) | (want & LH_WSRC_WP ? LH_WATCH_WP_LATER : 0),
+	                       &sink, 0) &
+	         LH_WSRC_HW) != 0;
+	wp_later = (want & LH_WSRC_WP) != 0;
+	if (!hw_on && !wp_later)
 		return;
+	if (!wp_later)
+		lh_smpwp_heap_to_hw(core);
 	if (lh_self_td)
 		lh_self_td->smp_tid = rc_thread_new(eng, 0);
 	__atomic_store_n(&smp_on, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&lh_smp_active, 1, __ATOMIC_RELEASE);
 	lh_thr_ensure(lh_self_td); /* the main thread's record, for the reports */
+	/* sampled heap blocks on pages of their own, watched by whichever
+	 * source works (heap_guards -1: the default budget; 0: none; more:
+	 * started at init already) */
+	if (lh_opt.heap_guards < 0)
+		lh_gh_start(GH_MAX_LIVE, (unsigned)lh_opt.heap_dense);
 }
 
 /* the first thread the program creates: start rotating (one thread
@@ -1015,6 +1090,21 @@ void lh_smp_kick(void)
 	    !__atomic_compare_exchange_n(&smp_started, &expected, 1, 0, __ATOMIC_ACQ_REL,
 	                                 __ATOMIC_RELAXED))
 		return;
+	if (wp_later && !wp_kicked) {
+		/* the first thread creation: still the only thread */
+		wp_kicked = 1;
+		if ((lh_watch_start_wp(0) & LH_WSRC_WP) && lh_smpwp_start(core, &smp_budget) == 0) {
+			lh_gh_adopt(); /* the blocks sampled so far become candidates */
+		} else if (hw_on) {
+			lh_smpwp_heap_to_hw(core);
+			lh_gh_adopt();
+		} else {
+			/* nothing works (said once, on stderr and in a note) */
+			__atomic_store_n(&smp_on, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&lh_smp_active, 0, __ATOMIC_RELEASE);
+			return;
+		}
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -1180,6 +1270,7 @@ void lh_smp_fork_child(void)
 	pending_disarm = 0;
 	for (i = 0; i < WT_SLOTS; i++)
 		wt_disarm(core, i, prog_ns());
+	lh_smpwp_fork_child();
 	smp_started = 0;
 	lh_smp_windows = 0;
 	{

@@ -484,6 +484,14 @@ LH_HIDDEN void lh_gh_start(unsigned max_live, unsigned dense);
 LH_HIDDEN void lh_gh_stop(void);
 LH_HIDDEN void lh_gh_at_exit(void);
 LH_HIDDEN int lh_gh_owns(const void *p);
+/* a guarded block's allocation site, allocating thread and size, by slot */
+LH_HIDDEN void lh_gh_block_info(int slot, uintptr_t *site, int *tid, size_t *size);
+LH_HIDDEN void lh_gh_adopt(void); /* blocks in flight become candidates */
+/* sampled heap blocks as write-protect candidates (sampler_wp.c): a block
+ * handed out (its candidate, or -1), one going away (before its pages can
+ * be another block's: its window ends, its pages are un-protected) */
+LH_HIDDEN int lh_smp_heap_add(int gslot, uintptr_t addr, size_t size);
+LH_HIDDEN void lh_smp_heap_remove(int cand);
 LH_HIDDEN int lh_xr_active(void);   /* 1: this process reports itself */
 LH_HIDDEN int lh_xr_temp_log(void); /* 1: the log is in a private temporary directory */
 /* run the analyzer on this process's log (and ended children's) and print

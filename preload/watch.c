@@ -85,6 +85,9 @@
 #ifndef TRAP_PERF
 #define TRAP_PERF 6
 #endif
+#ifndef UFFD_FEATURE_EXACT_ADDRESS
+#define UFFD_FEATURE_EXACT_ADDRESS (1 << 11) /* Linux 5.18 */
+#endif
 #ifndef UFFD_FEATURE_WP_UNPOPULATED
 #define UFFD_FEATURE_WP_UNPOPULATED (1 << 13) /* Linux 6.4 */
 #endif
@@ -583,7 +586,18 @@ static int wp_full_noted;
 static volatile int wp_selftest_seen;
 static long page_size;
 
+static int wp_open_once(int exact);
+
+/* with the exact faulting address (UFFD_FEATURE_EXACT_ADDRESS, Linux 5.18)
+ * if the kernel has it, else the page's (then a hit's address is the
+ * page's first byte: a caller watching a block alone on its pages still
+ * knows which block it was) */
 static int wp_open(void)
+{
+	return wp_open_once(1) == 0 ? 0 : wp_open_once(0);
+}
+
+static int wp_open_once(int exact)
 {
 	struct uffdio_api api;
 	int fd, err;
@@ -620,6 +634,8 @@ static int wp_open(void)
 	memset(&api, 0, sizeof(api));
 	api.api = UFFD_API;
 	api.features = UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_UNPOPULATED;
+	if (exact)
+		api.features |= UFFD_FEATURE_EXACT_ADDRESS;
 	if (ioctl(fd, UFFDIO_API, &api) != 0) {
 		set_why(why_wp, sizeof(why_wp), "write-protect: UFFDIO_API (thread ids, write-protect of unpopulated pages)", errno);
 		close(fd);
@@ -806,7 +822,7 @@ static void *wp_main(void *arg)
 	lh_own_thread_begin();
 	p[0].fd = fd;
 	p[0].events = POLLIN;
-	p[1].fd = wp_stop_pipe[0];
+	p[1].fd = wp_stop_pipe[0]; /* this thread's: it closes it when told to stop */
 	p[1].events = POLLIN;
 	for (;;) {
 		int timeout = wp_expire();
@@ -821,6 +837,7 @@ static void *wp_main(void *arg)
 			if (m.event == UFFD_EVENT_PAGEFAULT)
 				wp_fault(&m);
 	}
+	close(p[1].fd);
 	lh_own_thread_end();
 	return NULL;
 }
@@ -858,6 +875,20 @@ static int wp_thread_start(void)
 	}
 	wp_thread_on = 1;
 	return 0;
+}
+
+/* under wp_mu: the handler thread ends (it closes its end of the pipe);
+ * the next arm starts another */
+static void wp_thread_stop(void)
+{
+	if (!wp_thread_on)
+		return;
+	if (write(wp_stop_pipe[1], "", 1) < 0) {
+		/* cannot happen: an empty pipe of our own */
+	}
+	close(wp_stop_pipe[1]);
+	wp_stop_pipe[0] = wp_stop_pipe[1] = -1;
+	wp_thread_on = 0;
 }
 
 static int wp_arm_locked(uintptr_t addr, size_t len, uint32_t window)
@@ -932,6 +963,11 @@ static int wp_start(void)
 		rc = -errno;
 	memcpy(&ts, test, sizeof(ts));
 	munmap(test, (size_t)page_size);
+	/* no thread of the shim's stays while nothing is armed (see
+	 * lh_watch_wp_idle); the first arm starts it again */
+	lh_mu_lock(&wp_mu);
+	wp_thread_stop();
+	lh_mu_unlock(&wp_mu);
 	if (rc || __atomic_load_n(&wp_selftest_seen, __ATOMIC_ACQUIRE) != 2 || ts.tv_sec == 0) {
 		set_why(why_wp, sizeof(why_wp),
 		        rc ? "write-protect: a kernel write into a protected page failed"
@@ -984,7 +1020,23 @@ int lh_watch_wp_disarm(uintptr_t addr, size_t len)
 	return 0;
 }
 
+void lh_watch_wp_idle(void)
+{
+	unsigned i;
+
+	if (!(__atomic_load_n(&sources, __ATOMIC_RELAXED) & LH_WSRC_WP))
+		return;
+	lh_mu_lock(&wp_mu);
+	for (i = 0; i < LH_WATCH_WP_RANGES; i++)
+		if (wp[i].addr)
+			wp_end(&wp[i]); /* wakes any thread blocked on it */
+	wp_thread_stop();
+	lh_mu_unlock(&wp_mu);
+}
+
 /* ======================= start, fork, exit ======================= */
+
+static void say_unavailable(int quiet);
 
 unsigned lh_watch_init(unsigned want, const struct lh_watch_sink *s, int quiet)
 {
@@ -1003,7 +1055,9 @@ unsigned lh_watch_init(unsigned want, const struct lh_watch_sink *s, int quiet)
 	}
 	/* the write-protect self-test starts a thread: after the hardware
 	 * events are open, so they are inherited like any later thread's */
-	if (want & LH_WSRC_WP) {
+	if (want & LH_WATCH_WP_LATER) {
+		set_why(why_wp, sizeof(why_wp), "write-protect: not started yet", 0);
+	} else if (want & LH_WSRC_WP) {
 		if (wp_start() == 0)
 			got |= LH_WSRC_WP;
 		else
@@ -1012,7 +1066,28 @@ unsigned lh_watch_init(unsigned want, const struct lh_watch_sink *s, int quiet)
 		set_why(why_wp, sizeof(why_wp), "write-protect: not asked for", 0);
 	}
 	__atomic_store_n(&sources, got, __ATOMIC_RELEASE);
-	if (!got && want) {
+	if (!got && want && !(want & LH_WATCH_WP_LATER))
+		say_unavailable(quiet);
+	return got;
+}
+
+unsigned lh_watch_start_wp(int quiet)
+{
+	unsigned got;
+
+	if (wp_start() == 0)
+		__atomic_or_fetch(&sources, LH_WSRC_WP, __ATOMIC_ACQ_REL);
+	else
+		lh_log_note("race watching: %s", why_wp);
+	got = __atomic_load_n(&sources, __ATOMIC_ACQUIRE);
+	if (!got)
+		say_unavailable(quiet);
+	return got;
+}
+
+static void say_unavailable(int quiet)
+{
+	{
 		char line[600];
 		int n = snprintf(line, sizeof(line), "lockhound: race watching unavailable: %s; %s\n",
 		                 why_hw, why_wp);
@@ -1024,7 +1099,6 @@ unsigned lh_watch_init(unsigned want, const struct lh_watch_sink *s, int quiet)
 		lh_log_note("race watching unavailable (the result has no data races): %s; %s", why_hw,
 		            why_wp);
 	}
-	return got;
 }
 
 unsigned lh_watch_sources(void)

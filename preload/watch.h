@@ -98,6 +98,17 @@ struct lh_watch_sink {
  * "lockhound: race watching unavailable: <why>" (unless quiet) and leaves
  * a note in the log.  A source that works partly says so in a note. */
 unsigned lh_watch_init(unsigned want, const struct lh_watch_sink *sink, int quiet);
+/* In want: write-protect is wanted but started later, by
+ * lh_watch_start_wp, in a context where the shim may start a thread (the
+ * program's first pthread_create): the shim may start inside another
+ * library's allocator initialization (tcmalloc's), where creating the
+ * handler thread would wait for that allocator's lock.  No "unavailable"
+ * line yet when the hardware source fails. */
+#define LH_WATCH_WP_LATER 0x100
+/* the write-protect source's self-test and handler thread; returns the
+ * LH_WSRC_* bits that work now, and says "race watching unavailable"
+ * (unless quiet) when none does.  Once. */
+unsigned lh_watch_start_wp(int quiet);
 unsigned lh_watch_sources(void); /* the LH_WSRC_* bits that work now */
 /* why a source is off ("" if it is on); for notes and tests */
 const char *lh_watch_why(enum lh_wsrc src);
@@ -115,6 +126,13 @@ int lh_watch_hw_disarm(unsigned slot);
  * thread blocked on the range. */
 int lh_watch_wp_arm(uintptr_t addr, size_t len, uint32_t window);
 int lh_watch_wp_disarm(uintptr_t addr, size_t len);
+/* Nothing is armed for now: every range is disarmed (waking any thread
+ * blocked on it, without the sink's released()) and the handler thread
+ * ends.  glibc counts it among the process's threads, so it must not
+ * outlive the program's own: a process whose main called pthread_exit
+ * ends with its last thread.  The next lh_watch_wp_arm starts it again.
+ * (The self-test at start-up leaves no thread running either.) */
+void lh_watch_wp_idle(void);
 
 /* Read len bytes of this process at addr without touching them with a
  * load (process_vm_readv on self): no trap, no fault on a watched word.

@@ -53,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define RA ((uintptr_t)__builtin_return_address(0))
@@ -81,6 +82,10 @@ static size_t boot_used;
 
 static struct gh_pool pool;
 static struct gh_picker picker;
+/* per slot, while its block is in flight: what race watching knows of it */
+static uintptr_t slot_site[GH_MAX_LIVE]; /* the allocation's return address */
+static int slot_tid[GH_MAX_LIVE];        /* the allocating thread */
+static int slot_cand[GH_MAX_LIVE];       /* its watcher candidate (sampler_wp.c), -1: none */
 int lh_gh_spin; /* serializes the picker; only tried; across fork: forklocks.c */
 static int gh_on;
 static size_t page_bytes;
@@ -184,6 +189,10 @@ static void *look(size_t n, size_t align, uintptr_t site)
 		__atomic_or_fetch(&picker.limits, 1u << GH_LIMIT_LIVE, __ATOMIC_RELAXED);
 		return NULL;
 	}
+	slot_site[slot] = site;
+	slot_tid[slot] = (int)syscall(SYS_gettid);
+	/* a candidate for write-protect watching (-1 while it is off) */
+	slot_cand[slot] = lh_smp_heap_add(slot, gh_pool_addr(&pool, slot), n);
 	return (void *)gh_pool_addr(&pool, slot);
 }
 
@@ -198,6 +207,9 @@ static void guarded_free(void *p)
 	if (slot < 0)
 		return; /* not a block in flight: ignored (see the header) */
 	saved = errno;
+	/* no window may protect the pages once they are another block's */
+	lh_smp_heap_remove(slot_cand[slot]);
+	slot_cand[slot] = -1;
 	/* the pages go back to the kernel, and come back zero (calloc) */
 	if (madvise(p, pool.slot_bytes, MADV_DONTNEED) != 0)
 		memset(p, 0, pool.slot_bytes);
@@ -288,7 +300,12 @@ static void *realloc_ours(void *old, size_t n)
 	}
 	old_n = pool.size[slot];
 	if (n <= pool.slot_bytes) {
+		int saved = errno;
 		pool.size[slot] = n; /* the whole slot is zeroed at free: calloc stays right */
+		/* the candidate is the block's new size */
+		lh_smp_heap_remove(slot_cand[slot]);
+		slot_cand[slot] = lh_smp_heap_add(slot, (uintptr_t)old, n);
+		errno = saved;
 		return old;
 	}
 	p = next_m.malloc(n);
@@ -499,6 +516,8 @@ void lh_gh_start(unsigned max_live, unsigned dense)
 	}
 	mem = (void *)(((uintptr_t)mem + page_bytes - 1) & ~(page_bytes - 1));
 	gh_picker_init(&picker, dense);
+	for (unsigned i = 0; i < GH_MAX_LIVE; i++)
+		slot_cand[i] = -1;
 	gh_pool_init(&pool, (uintptr_t)mem, slot_bytes, max_live);
 	__atomic_store_n(&gh_on, 1, __ATOMIC_RELEASE);
 	countdown = 0; /* this thread looks at its next allocation */
@@ -527,6 +546,31 @@ void lh_gh_at_exit(void)
 		            "sampled; the result may be incomplete",
 		            pool.n_slots);
 	noted_limits |= lim;
+}
+
+void lh_gh_block_info(int slot, uintptr_t *site, int *tid, size_t *size)
+{
+	if (slot < 0 || (unsigned)slot >= pool.n_slots) {
+		*site = 0;
+		*tid = 0;
+		*size = 0;
+		return;
+	}
+	*site = slot_site[slot];
+	*tid = slot_tid[slot];
+	*size = pool.size[slot];
+}
+
+/* race watching has started (the program's first thread creation, when
+ * the process has one thread): every block in flight that is no candidate
+ * yet becomes one */
+void lh_gh_adopt(void)
+{
+	unsigned i;
+
+	for (i = 0; i < pool.n_slots; i++)
+		if (slot_cand[i] < 0 && gh_pool_slot_of(&pool, (void *)gh_pool_addr(&pool, (int)i)) >= 0)
+			slot_cand[i] = lh_smp_heap_add((int)i, gh_pool_addr(&pool, (int)i), pool.size[i]);
 }
 
 int lh_gh_owns(const void *p)

@@ -1,10 +1,13 @@
-/* lockhound-sampled: racy variable=ready var_kind=global also=payload,stop */
+/* lockhound-sampled: racy variable=ready var_kind=global also=payload,stop sees=after */
 /* An unsynchronized flag: a producer fills `payload` and sets `ready` with
  * plain stores, the consumer spins on `ready`, reads the payload and clears
  * the flag.  `volatile` keeps the compiler from hoisting the loads but makes
  * nothing atomic or ordered: both threads write `ready` (a write/write
- * race visible to every trap source), the payload is handed over
- * unordered (write/read), and so is the `stop` flag that ends the run. */
+ * race), the payload is handed over unordered (write/read), and so is the
+ * `stop` flag that ends the run.  sees=after: the two writes of `ready`
+ * never overlap, each thread waits for the other's; a watchpoint holds the
+ * producer after its store and sees the consumer's, write-protect holds it
+ * before the store lands, so the consumer never gets to write. */
 #include "sb.h"
 
 volatile int ready;
