@@ -201,7 +201,6 @@ static void core_leave(const sigset_t *old)
 }
 
 static int counted_pc(uintptr_t pc);
-static void hw_disarm(unsigned slot);
 
 /* ---- for the write-protect half (sampler.h) ---- */
 uint64_t lh_smp_hold_ns;
@@ -235,9 +234,12 @@ int lh_smp_is_in_core(void)
 {
 	return in_core;
 }
-void lh_smp_hw_disarm(unsigned slot)
+void lh_smp_hw_disarm_later(unsigned slot)
 {
-	hw_disarm(slot);
+	/* the core's lock is held: the tick disarms it (clone_mu inside);
+	 * a trap meanwhile carries a window the core no longer has */
+	if (slot < WT_SLOTS)
+		pending_disarm |= 1u << slot;
 }
 
 /* ---- the core's hooks (called with the spin lock held) ---- */
@@ -489,16 +491,32 @@ static void write_race(const struct queued *q)
  * disarm takes it. */
 static pthread_mutex_t clone_mu = PTHREAD_MUTEX_INITIALIZER;
 
+static __thread int creating __attribute__((tls_model("initial-exec")));
+
 void lh_smp_create_begin(void)
 {
-	if (__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE)) {
 		lh_mu_lock(&clone_mu);
+		creating = 1;
+	}
 }
 
 void lh_smp_create_end(void)
 {
-	if (__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE) && creating) {
+		creating = 0;
 		lh_mu_unlock(&clone_mu);
+		lh_gh_drain(); /* the guarded blocks freed meanwhile */
+	}
+}
+
+/* this thread holds clone_mu: it may not take the core's lock (the
+ * rotation thread takes clone_mu holding it), so the allocator neither
+ * samples nor gives a block back to race watching now (wrap_malloc.c
+ * defers the frees to lh_gh_drain) */
+int lh_smp_creating(void)
+{
+	return creating;
 }
 
 static int hw_arm(unsigned slot, uintptr_t addr, uint32_t tag)

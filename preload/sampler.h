@@ -27,7 +27,7 @@ LH_HIDDEN void lh_smp_unlock(void);
 LH_HIDDEN uint64_t lh_smp_prog_ns(void);   /* the windows' clock: the process's CPU time */
 LH_HIDDEN int lh_smp_exe_code(uintptr_t pc); /* pc is in the executable's code */
 LH_HIDDEN int lh_smp_is_in_core(void);     /* this thread holds the lock (or is taking it) */
-LH_HIDDEN void lh_smp_hw_disarm(unsigned slot); /* a hardware slot parked (never mid-clone) */
+LH_HIDDEN void lh_smp_hw_disarm_later(unsigned slot); /* with the lock held: at the next tick */
 extern uint64_t lh_smp_hold_ns LH_HIDDEN;  /* the budget's hold */
 
 /* ---- sampler_wp.c, for sampler.c ---- */

@@ -199,6 +199,28 @@ static void *alloc_cb(void *cookie, size_t n)
 	return lh_alloc(n);
 }
 
+/* the data pages already candidates (a small set: the executable's
+ * anonymous data pages, LH_SMPWP_DATA_PAGES at most; beyond, not watched) */
+#define LH_SMPWP_DATA_PAGES 1024
+static uintptr_t data_pages[LH_SMPWP_DATA_PAGES];
+static int n_data_pages;
+
+static int page_known(uintptr_t pg)
+{
+	int i;
+
+	for (i = 0; i < n_data_pages; i++)
+		if (data_pages[i] == pg)
+			return 1;
+	return n_data_pages >= LH_SMPWP_DATA_PAGES; /* full: as if known (not added) */
+}
+
+static void remember_page(uintptr_t pg)
+{
+	if (n_data_pages < LH_SMPWP_DATA_PAGES)
+		data_pages[n_data_pages++] = pg;
+}
+
 int lh_smpwp_start(struct wt_core *from, const struct wt_budget *b)
 {
 	struct rc_alloc a = { alloc_cb, NULL };
@@ -215,11 +237,16 @@ int lh_smpwp_start(struct wt_core *from, const struct wt_budget *b)
 }
 
 /* once, by the rotation thread after the other half read the modules'
- * globals: those of the executable on anonymous pages are candidates
- * here too (each global is one candidate there, whatever its fields) */
+ * globals: every anonymous page of the executable's data that holds one
+ * of them is a candidate here.  A page, not each global: a window
+ * protects whole pages anyway, and the fault gives the exact bytes, so
+ * the observed verdict still needs two threads on the same bytes; one
+ * window per page instead of one per global sharing it (windows on the
+ * same page would refuse each other) */
 void lh_smpwp_add_globals(struct wt_core *from)
 {
 	static int done;
+	uintptr_t last = 0;
 	int i, n;
 
 	if (done || !lh_smpwp_on() || !from)
@@ -228,11 +255,17 @@ void lh_smpwp_add_globals(struct wt_core *from)
 	lh_smp_lock();
 	n = wt_n_cands(from);
 	for (i = 0; i < n; i++) {
-		uintptr_t addr;
+		uintptr_t addr, pg;
 		uint32_t size;
-		if (wt_cand_range(from, i, &addr, &size) == 0 && addr >= anon_lo &&
-		    addr + size <= anon_hi)
-			wt_cand_add(wcore, WT_GLOBAL, addr, size, (uint32_t)i);
+		if (wt_cand_range(from, i, &addr, &size) != 0 || addr < anon_lo ||
+		    addr + size > anon_hi)
+			continue;
+		for (pg = page_down(addr); pg < addr + size; pg += (uintptr_t)page_bytes)
+			if (pg != last && !page_known(pg)) {
+				wt_cand_add(wcore, WT_GLOBAL, pg, (uint32_t)page_bytes, (uint32_t)i);
+				remember_page(pg);
+				last = pg;
+			}
 	}
 	lh_smp_unlock();
 }
@@ -292,7 +325,7 @@ void lh_smp_heap_remove(int cand)
 		lh_smp_enter(&old);
 		slot = wt_cand_remove(hw_core, cand & ~HW_CAND);
 		if (slot >= 0)
-			lh_smp_hw_disarm((unsigned)slot); /* parked until the next window */
+			lh_smp_hw_disarm_later((unsigned)slot);
 		lh_smp_leave(&old);
 		return;
 	}

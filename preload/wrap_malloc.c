@@ -171,8 +171,8 @@ static void *look(size_t n, size_t align, uintptr_t site)
 	uint32_t next = GH_OFF_RECHECK;
 	int slot, take;
 
-	if (!__atomic_load_n(&gh_on, __ATOMIC_ACQUIRE) || lh_in_shim) {
-		countdown = lh_in_shim ? 1 : GH_OFF_RECHECK;
+	if (!__atomic_load_n(&gh_on, __ATOMIC_ACQUIRE) || lh_in_shim || lh_smp_creating()) {
+		countdown = lh_in_shim || lh_smp_creating() ? 1 : GH_OFF_RECHECK;
 		return NULL;
 	}
 	if (__atomic_exchange_n(&lh_gh_spin, 1, __ATOMIC_ACQUIRE)) {
@@ -199,13 +199,44 @@ static void *look(size_t n, size_t align, uintptr_t site)
 /* countdown: the fast path of every allocation */
 #define LOOK_NOW() unlikely(--countdown <= 0)
 
+/* guarded blocks freed inside a thread creation (lh_smp_creating): their
+ * slots stay taken until lh_gh_drain gives them back */
+static uint64_t deferred[GH_WORDS];
+
+static void release_slot(int slot);
+
 static void guarded_free(void *p)
 {
 	int slot = gh_pool_slot_of(&pool, p);
-	int saved;
 
 	if (slot < 0)
 		return; /* not a block in flight: ignored (see the header) */
+	if (lh_smp_creating()) {
+		__atomic_or_fetch(&deferred[slot / 64], 1ull << (slot % 64), __ATOMIC_RELEASE);
+		return;
+	}
+	release_slot(slot);
+}
+
+void lh_gh_drain(void)
+{
+	unsigned w;
+
+	for (w = 0; w < GH_WORDS; w++) {
+		uint64_t bits = __atomic_exchange_n(&deferred[w], 0, __ATOMIC_ACQ_REL);
+		while (bits) {
+			unsigned b = (unsigned)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			release_slot((int)(w * 64 + b));
+		}
+	}
+}
+
+static void release_slot(int slot)
+{
+	void *p = (void *)gh_pool_addr(&pool, slot);
+	int saved;
+
 	saved = errno;
 	/* no window may protect the pages once they are another block's */
 	lh_smp_heap_remove(slot_cand[slot]);
@@ -302,9 +333,12 @@ static void *realloc_ours(void *old, size_t n)
 	if (n <= pool.slot_bytes) {
 		int saved = errno;
 		pool.size[slot] = n; /* the whole slot is zeroed at free: calloc stays right */
-		/* the candidate is the block's new size */
-		lh_smp_heap_remove(slot_cand[slot]);
-		slot_cand[slot] = lh_smp_heap_add(slot, (uintptr_t)old, n);
+		/* the candidate is the block's new size (inside a thread
+		 * creation it keeps the old one: lh_smp_creating) */
+		if (!lh_smp_creating()) {
+			lh_smp_heap_remove(slot_cand[slot]);
+			slot_cand[slot] = lh_smp_heap_add(slot, (uintptr_t)old, n);
+		}
 		errno = saved;
 		return old;
 	}
