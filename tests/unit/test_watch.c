@@ -539,6 +539,10 @@ static void test_wp_hold_second_thread(void)
 	CU_ASSERT_EQUAL(pages[pg + 1], 'w');
 	CU_ASSERT_EQUAL(pages[pg + 2], 'w');
 	CU_ASSERT_EQUAL(hits_now(), 2);
+	/* the handler thread wakes the writers (un-protect) before it calls
+	 * released(): the joins can return first; wait for it, 1 s at most */
+	for (int i = 0; i < 1000 && !__atomic_load_n(&n_released, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
 	CU_ASSERT_EQUAL(__atomic_load_n(&n_released, __ATOMIC_ACQUIRE), 1);
 	if (hits_now() == 2) {
 		CU_ASSERT(hits[0].tid != hits[1].tid);
