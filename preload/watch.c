@@ -581,6 +581,7 @@ static struct wp_range wp[LH_WATCH_WP_RANGES];
 static pthread_mutex_t wp_mu = PTHREAD_MUTEX_INITIALIZER; /* wp[], wp_fd, wp_thread_on */
 static int wp_fd = -1;
 static int wp_thread_on;   /* the handler thread runs */
+static unsigned wp_gen;    /* the handler thread's generation: an older one reads no fault */
 static int wp_stop_pipe[2] = { -1, -1 }; /* wakes the handler thread to stop */
 static int wp_full_noted;
 static volatile int wp_selftest_seen;
@@ -817,7 +818,8 @@ static void *wp_main(void *arg)
 {
 	struct pollfd p[2];
 	struct uffd_msg m;
-	int fd = (int)(intptr_t)arg;
+	int fd = (int)((uintptr_t)arg & 0xffffffffu);
+	unsigned gen = (unsigned)((uintptr_t)arg >> 32); /* the generation it was started for */
 
 	lh_own_thread_begin();
 	p[0].fd = fd;
@@ -833,9 +835,14 @@ static void *wp_main(void *arg)
 			break;
 		if (n > 0 && (p[0].revents & (POLLERR | POLLHUP)))
 			break;
-		while (read(fd, &m, sizeof(m)) == (ssize_t)sizeof(m))
+		/* told to stop meanwhile (lh_watch_wp_idle): the faults are
+		 * the next handler thread's */
+		while (__atomic_load_n(&wp_gen, __ATOMIC_ACQUIRE) == gen &&
+		       read(fd, &m, sizeof(m)) == (ssize_t)sizeof(m))
 			if (m.event == UFFD_EVENT_PAGEFAULT)
 				wp_fault(&m);
+		if (__atomic_load_n(&wp_gen, __ATOMIC_ACQUIRE) != gen)
+			break;
 	}
 	close(p[1].fd);
 	lh_own_thread_end();
@@ -864,7 +871,8 @@ static int wp_thread_start(void)
 	sigfillset(&all);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8);
 	rc = (lh_real.create ? lh_real.create : pthread_create)(&th, &attr, wp_main,
-	                                                        (void *)(intptr_t)wp_fd);
+	                                                        (void *)((uintptr_t)(unsigned)wp_fd |
+	                                                                 (uintptr_t)__atomic_load_n(&wp_gen, __ATOMIC_ACQUIRE) << 32));
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
@@ -889,6 +897,7 @@ static void wp_thread_stop(void)
 	close(wp_stop_pipe[1]);
 	wp_stop_pipe[0] = wp_stop_pipe[1] = -1;
 	wp_thread_on = 0;
+	__atomic_add_fetch(&wp_gen, 1, __ATOMIC_ACQ_REL);
 }
 
 static int wp_arm_locked(uintptr_t addr, size_t len, uint32_t window)
@@ -963,11 +972,6 @@ static int wp_start(void)
 		rc = -errno;
 	memcpy(&ts, test, sizeof(ts));
 	munmap(test, (size_t)page_size);
-	/* no thread of the shim's stays while nothing is armed (see
-	 * lh_watch_wp_idle); the first arm starts it again */
-	lh_mu_lock(&wp_mu);
-	wp_thread_stop();
-	lh_mu_unlock(&wp_mu);
 	if (rc || __atomic_load_n(&wp_selftest_seen, __ATOMIC_ACQUIRE) != 2 || ts.tv_sec == 0) {
 		set_why(why_wp, sizeof(why_wp),
 		        rc ? "write-protect: a kernel write into a protected page failed"
