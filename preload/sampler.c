@@ -32,8 +32,8 @@
  *    signal frame) and kept per (thread, pc) for the race's other side;
  *  - the inferred verdict's happens-before: thread creation, end and join
  *    always, locks, condition variables, semaphores, barriers and once
- *    only while a window is armed (LH_SMP_HOOK: one relaxed load of
- *    lh_smp_windows on the lock paths otherwise).
+ *    only while a window an access reached is armed (LH_SMP_HOOK: one
+ *    relaxed load of lh_smp_windows on the lock paths otherwise).
  *
  * Candidates are source-neutral: an address range the core rotates over;
  * the arming (tick) picks the source.  Write-protect is armed by
@@ -80,7 +80,7 @@
 
 static struct wt_core *core;
 static struct rc_engine *eng; /* the core's, for the inferred verdict */
-int lh_smp_windows;           /* windows armed: 0 lets the lock paths skip the engine */
+int lh_smp_windows;           /* windows an access reached: 0 lets the lock paths skip the engine */
 int lh_smp_active;            /* = smp_on, for the wrappers (barrier, once) */
 static int smp_on;          /* the core and a source are ready */
 static int hw_on;           /* the hardware source works: this half arms it */
@@ -365,6 +365,12 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	wh.pc = h->pc - in.len;
 	cur.pc[0] = wh.pc;
 	cur.n++; /* frame 0: the access */
+	/* the first access of a window: the lock paths feed the engine from
+	 * now on (before it the window's shadow is empty, so no event before
+	 * can order anything in it; every release after it, by this thread
+	 * or by one that synchronized with it, sees the store) */
+	if (!win->hits)
+		__atomic_store_n(&lh_smp_windows, 1, __ATOMIC_SEQ_CST);
 	i = n_queue;
 	a = wt_hit(core, &wh, prog_ns());
 	n_found = n_queue - i;
@@ -580,20 +586,17 @@ static void tick(int arm)
 					b = lo;
 				tags[i] = win.tag;
 				watched[i] = b;
-				/* the lock paths feed the engine from before the
-				 * first trap of this window on (a release missed
-				 * between two of its accesses would make a race up) */
-				__atomic_store_n(&lh_smp_windows, WT_SLOTS, __ATOMIC_SEQ_CST);
 				if (hw_arm((unsigned)i, b, win.tag) != 0)
 					wt_disarm(core, i, now);
 			}
 		}
 	}
 	{
-		int k, armed = 0;
+		/* the windows an access reached (their shadow holds it) */
+		int k, active = 0;
 		for (k = 0; k < WT_SLOTS; k++)
-			armed += wt_slot(core, k)->cand >= 0;
-		__atomic_store_n(&lh_smp_windows, armed, __ATOMIC_SEQ_CST);
+			active += wt_slot(core, k)->cand >= 0 && wt_slot(core, k)->hits > 0;
+		__atomic_store_n(&lh_smp_windows, active, __ATOMIC_SEQ_CST);
 	}
 	lh_smpwp_tick(now, arm); /* the write-protect windows */
 	n_out = n_queue;
