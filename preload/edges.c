@@ -32,6 +32,7 @@
 #include "heldset.h"
 
 #include <string.h>
+#include <sys/mman.h>
 
 /* lh_edge_mu guards the sets' writers and every lock's emitted_* fields */
 pthread_mutex_t lh_edge_mu = PTHREAD_MUTEX_INITIALIZER; /* across fork: forklocks.c */
@@ -71,6 +72,9 @@ static struct kset stacks_by_path;
  * low bit would put every key on an odd slot: half the table, and linear
  * probing then clusters badly (the sets' look-ups were most of the cost of
  * a program with many contexts). */
+/* a replaced table at least this large gives its memory back (it is then a
+ * mapping of its own: lh_alloc maps requests above 256 KiB apart) */
+#define LH_KSET_RELEASE (1u << 20)
 #define KSLOT(key, cap) ((size_t)((key) >> 1) & ((cap) - 1))
 #define THR_VAL(first, n) ((uint64_t)(first) << 32 | (uint32_t)(n))
 #define THR_FIRST(v) ((uint32_t)((v) >> 32))
@@ -108,6 +112,12 @@ static uint64_t *kset_get(struct kset *s, uint64_t key, int *is_new)
 			                 __atomic_load_n(&t->slots[i].val, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
 		}
 		__atomic_store_n(&s->t, nt, __ATOMIC_RELEASE);
+		/* The old table stays mapped for readers still in it, but its
+		 * memory goes back: a large one (its own mapping, page-aligned)
+		 * then reads as zeros, an empty table, which only sends such a
+		 * reader to lh_edge_mu and the new table. */
+		if (t && t->cap * sizeof(*t->slots) >= LH_KSET_RELEASE)
+			madvise(t->slots, t->cap * sizeof(*t->slots), MADV_DONTNEED);
 		t = nt;
 	}
 	for (j = KSLOT(key, t->cap); (k = __atomic_load_n(&t->slots[j].key, __ATOMIC_RELAXED));

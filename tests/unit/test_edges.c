@@ -696,6 +696,35 @@ static void test_edge_cache_grows(void)
 	free(t);
 }
 
+/* Enough contexts that the global sets replace tables of a MiB and more
+ * (whose memory then goes back): every context is still known after the
+ * growth, none recorded twice. */
+static void test_large_sets_keep_contexts(void)
+{
+	struct lh_thread *t = thread(20);
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+	long w0, k, n = 70000;
+
+	fresh();
+	w0 = n_edge_writes;
+	for (k = 0; k < n; k++) {
+		LOCK(t, a, 0x100000 + 16 * (uintptr_t)k);
+		LOCK(t, b, 0x200);
+		UNLOCK(t, b);
+		UNLOCK(t, a);
+	}
+	CU_ASSERT_EQUAL_FATAL(n_edge_writes - w0, n);
+	lh_log_epoch++; /* the thread's cache forgets; the global sets must not */
+	for (k = 0; k < n; k++) {
+		LOCK(t, a, 0x100000 + 16 * (uintptr_t)k);
+		LOCK(t, b, 0x200);
+		UNLOCK(t, b);
+		UNLOCK(t, a);
+	}
+	CU_ASSERT_EQUAL(n_edge_writes - w0, n);
+	free(t);
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -716,6 +745,7 @@ int main(void)
 		{ "lock_record_per_identity", test_lock_record_per_identity },
 		{ "stacks_per_call_path", test_stacks_per_call_path },
 		{ "edge_cache_grows", test_edge_cache_grows },
+		{ "large_sets_keep_contexts", test_large_sets_keep_contexts },
 	};
 	return cunit_run("edges", tests, N_OF(tests));
 }
