@@ -63,6 +63,7 @@ BENCH_SAMPLED_MS (300: the racing part of each program, ms).
 """
 
 import argparse
+import atexit
 import json
 import os
 import re
@@ -221,6 +222,43 @@ def describe(f):
     return "%s %s (%s)" % (var.get("kind"), var.get("name") or "?", f.get("detected_by"))
 
 
+# ---- process groups of running commands --------------------------------
+# Each command runs in its own session, so that a timeout kills its whole
+# group (lockhound run, the program, its children).  The groups still
+# running when the harness itself ends (an exception, or SIGTERM, SIGINT or
+# SIGHUP from make or a user) are killed too: else they outlive it, as
+# orphans nothing waits for.
+_live_groups = {}
+
+
+def kill_live_groups():
+    """SIGKILL every process group started and not yet reaped"""
+    while True:
+        try:
+            groups = list(_live_groups)
+            break
+        except RuntimeError:  # another thread changed it meanwhile
+            continue
+    for pg in groups:
+        try:
+            os.killpg(pg, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _die_of(sig, frame):
+    kill_live_groups()
+    signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
+
+
+def guard_process_groups():
+    """from the main thread: kill the live groups when the harness ends"""
+    atexit.register(kill_live_groups)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, _die_of)
+
+
 class Shim:
     def __init__(self, build):
         self.build = os.path.abspath(build)
@@ -265,12 +303,15 @@ class Shim:
             p = subprocess.Popen(argv, cwd=d, env=self.env(opts), stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  start_new_session=True)
+            _live_groups[p.pid] = True
             try:
                 out, _ = p.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.communicate()
                 raise RuntimeError("%s timed out after %ds" % (argv[0], timeout))
+            finally:
+                _live_groups.pop(p.pid, None)
             secs = time.monotonic() - t0
             logs = [os.path.join(d, f) for f in os.listdir(d) if f.endswith(".log")]
             doc = {"findings": [], "logs": []}
@@ -723,6 +764,7 @@ def put_block(path, block):
 
 
 def main():
+    guard_process_groups()
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_SAMPLED_RUNS", "20")))

@@ -27,7 +27,7 @@ struct account {
 
 static struct account acct_a, acct_b;
 static pthread_mutex_t pool[N_CHURN][POOL];
-static volatile int stop;
+static int stop; /* main's signal to end: atomic (a plain flag is a data race) */
 
 static void churn_transfer(struct account *from, struct account *to)
 {
@@ -66,7 +66,7 @@ static void *churn_main(void *arg)
 	long k = (long)arg;
 	unsigned long n = (unsigned long)k * 1000003u;
 
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
 		churn_level(&pool[k][n % POOL], n, 6);
 		n++;
 	}
@@ -134,7 +134,7 @@ int main(void)
 		if (!child_ok(pid))
 			bad++;
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	for (k = 0; k < N_CHURN; k++)
 		tp_join(churn[k]);
 	if (bad)

@@ -119,6 +119,7 @@ def produce(build, name):
 
 
 def main():
+    run_tests.guard_process_groups()  # lockhound run's groups die with this harness
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--regen", action="store_true",

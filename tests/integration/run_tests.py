@@ -83,6 +83,7 @@ if anything failed.  Python 3 standard library only.
 """
 
 import argparse
+import atexit
 import concurrent.futures
 import glob
 import json
@@ -756,6 +757,52 @@ class RunResult:
         self.stdout = ""
 
 
+# ---- process groups of running commands --------------------------------
+# Each command runs in its own session, so that a timeout kills its whole
+# group (lockhound run, the program, its children).  The groups still
+# running when the harness itself ends (an exception, or SIGTERM, SIGINT or
+# SIGHUP from make or a user) are killed too: else they outlive it, as
+# orphans nothing waits for.
+_live_groups = {}
+
+
+def _alive(pid):
+    """pid names a process that is not a zombie"""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def kill_live_groups():
+    """SIGKILL every process group started and not yet reaped"""
+    while True:
+        try:
+            groups = list(_live_groups)
+            break
+        except RuntimeError:  # another thread changed it meanwhile
+            continue
+    for pg in groups:
+        try:
+            os.killpg(pg, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _die_of(sig, frame):
+    kill_live_groups()
+    signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
+
+
+def guard_process_groups():
+    """from the main thread: kill the live groups when the harness ends"""
+    atexit.register(kill_live_groups)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, _die_of)
+
+
 def run_cmd(argv, timeout, cwd, env=None):
     """Run argv in its own process group with stdout/stderr to files; on
     timeout kill the whole group.  Never hangs."""
@@ -771,6 +818,7 @@ def run_cmd(argv, timeout, cwd, env=None):
             res.rc = None
             res.stderr = "cannot start %s: %s" % (argv[0], e)
             return res
+        _live_groups[p.pid] = True
         try:
             res.rc = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -781,6 +829,8 @@ def run_cmd(argv, timeout, cwd, env=None):
             except OSError:
                 pass
             res.rc = p.wait()
+        finally:
+            _live_groups.pop(p.pid, None)
     for path, attr in ((out_path, "stdout"), (err_path, "stderr")):
         with open(path, "rb") as f:
             setattr(res, attr, f.read().decode("utf-8", "replace"))
@@ -1585,6 +1635,35 @@ def self_test():
     try:
         r = run_cmd(["sh", "-c", "sleep 30 & sleep 30"], 0.5, d)
         expect(r.timed_out, "run_cmd timeout")
+        # ... and a harness ended by SIGTERM takes its running groups along
+        pidf = os.path.join(d, "pid")
+        code = ("import sys, threading, time; sys.path.insert(0, %r); import run_tests as rt; "
+                "rt.guard_process_groups(); "
+                "threading.Thread(target=rt.run_cmd, daemon=True, args=(['sh', '-c', "
+                "'sleep 60 & echo $! > %s; wait'], 60, %r)).start(); time.sleep(60)"
+                % (HERE, pidf, d))
+        h = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+        left = None
+        try:
+            for _ in range(200):
+                if os.path.exists(pidf) and os.path.getsize(pidf):
+                    break
+                time.sleep(0.05)
+            with open(pidf) as f:
+                left = int(f.read())
+            h.send_signal(signal.SIGTERM)
+            h.wait(timeout=10)
+            for _ in range(100):
+                if not _alive(left):
+                    break
+                time.sleep(0.05)
+            expect(not _alive(left), "a SIGTERM'd harness left its command running")
+        except (OSError, ValueError, subprocess.TimeoutExpired) as ex:
+            failures.append("harness SIGTERM: %s" % ex)
+        finally:
+            os.killpg(h.pid, signal.SIGKILL) if h.poll() is None else None
+            if left and _alive(left):
+                os.kill(left, signal.SIGKILL)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -1598,6 +1677,7 @@ def self_test():
 # ------------------------------------------------------------------ main
 
 def main(argv=None):
+    guard_process_groups()
     ap = argparse.ArgumentParser(description="lockhound integration tests")
     ap.add_argument("--build", default="build",
                     help="build directory (default: build)")

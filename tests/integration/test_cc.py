@@ -18,6 +18,7 @@ Python 3 standard library only.
 """
 
 import argparse
+import atexit
 import json
 import os
 import shutil
@@ -40,17 +41,57 @@ class Skip(Exception):
     pass
 
 
+# ---- process groups of running commands --------------------------------
+# Each command runs in its own session, so that a timeout kills its whole
+# group (lockhound run, the program, its children).  The groups still
+# running when the harness itself ends (an exception, or SIGTERM, SIGINT or
+# SIGHUP from make or a user) are killed too: else they outlive it, as
+# orphans nothing waits for.
+_live_groups = {}
+
+
+def kill_live_groups():
+    """SIGKILL every process group started and not yet reaped"""
+    while True:
+        try:
+            groups = list(_live_groups)
+            break
+        except RuntimeError:  # another thread changed it meanwhile
+            continue
+    for pg in groups:
+        try:
+            os.killpg(pg, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _die_of(sig, frame):
+    kill_live_groups()
+    signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
+
+
+def guard_process_groups():
+    """from the main thread: kill the live groups when the harness ends"""
+    atexit.register(kill_live_groups)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, _die_of)
+
+
 def run(argv, cwd, env=None, timeout=120, stdin=None):
     """(rc, stdout, stderr); the process group is killed on timeout."""
     p = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          start_new_session=True)
+    _live_groups[p.pid] = True
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
         p.communicate()
         raise Fail("%s timed out after %ds" % (argv[0], timeout))
+    finally:
+        _live_groups.pop(p.pid, None)
     return p.returncode, out.decode("utf-8", "replace"), err.decode(
         "utf-8", "replace")
 
@@ -602,6 +643,7 @@ TESTS = [
 
 
 def main(argv=None):
+    guard_process_groups()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
     ap.add_argument("--only", default="")

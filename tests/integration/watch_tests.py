@@ -446,7 +446,80 @@ def sampled_fork_exec_children(ctx):
         ctx.done(d)
 
 
+STRAY_TRAP_C = r"""
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* a SIGTRAP as the kernel sends it for a debug exception no perf event
+ * claimed; a process may queue any si_code to itself */
+static void debug_trap(int code)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGTRAP;
+	si.si_code = code;
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid), SIGTRAP, &si);
+}
+
+int main(void)
+{
+	int st;
+	pid_t c;
+
+	debug_trap(TRAP_HWBKPT);
+	printf("hwbkpt survived\n");
+	fflush(stdout);
+	c = fork();
+	if (c == 0) {
+		raise(SIGTRAP); /* the program's own trap keeps its default action */
+		_exit(0);
+	}
+	waitpid(c, &st, 0);
+	printf("raise: signal %d\n", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return 0;
+}
+"""
+
+
+def sampled_stray_debug_trap(ctx):
+    """While hardware watchpoints hold the debug registers, a SIGTRAP from
+    a debug exception that no watchpoint event claimed (si_code
+    TRAP_HWBKPT, as when a watchpoint's DR6 bit is lost) is the shim's: the
+    program survives and the log says a trap was dropped.  A SIGTRAP the
+    program raises itself still gets the default action.  SKIP where
+    hardware watchpoints are unavailable."""
+    name = "sampled_stray_debug_trap"
+    d = ctx.tmpdir(name)
+    try:
+        src = os.path.join(d, "stray_trap.c")
+        prog = os.path.join(d, "stray_trap")
+        with open(src, "w") as f:
+            f.write(STRAY_TRAP_C)
+        r = rt.run_cmd(["cc", "-O1", "-g", "-o", prog, src], 120, d, rt.base_env())
+        if r.rc != 0:
+            return rt.Outcome(name, "skip", "cannot build the program (no cc)")
+        r, doc, logs = _preloaded(ctx, d, prog, "race_source=hw", args=())
+        off = _hw_unavailable(r.stderr)
+        if off:
+            return rt.Outcome(name, "skip", off)
+        why = []
+        if r.rc != 0 or r.stdout != "hwbkpt survived\nraise: signal 5\n":
+            why.append("%s, output %r" % (rt.describe_rc(r.rc), r.stdout))
+        if not any("debug-exception SIGTRAP" in n for n in _notes(doc)):
+            why.append("no note of the dropped trap: %s" % _notes(doc))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why), r.stderr)
+    finally:
+        ctx.done(d)
+
+
 WATCH_TESTS["sampled_fork_exec_children"] = sampled_fork_exec_children
+WATCH_TESTS["sampled_stray_debug_trap"] = sampled_stray_debug_trap
 WATCH_TESTS["shim_unknown_option_keeps_rest"] = shim_unknown_option_keeps_rest
 WATCH_TESTS["sampled_races_option"] = sampled_races_option
 
