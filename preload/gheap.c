@@ -157,10 +157,15 @@ int gh_pool_release(struct gh_pool *g, int slot)
 	if (slot < 0 || (unsigned)slot >= g->n_slots)
 		return -1;
 	bit = 1ull << (slot % 64);
-	was = __atomic_fetch_and(&g->used[slot / 64], ~bit, __ATOMIC_ACQ_REL);
-	if (!(was & bit))
-		return -1;
+	/* live drops before the bit is cleared: once it is clear another
+	 * thread may claim the slot, and with the old order its count came
+	 * first, so live (and peak) passed n_slots for a moment */
 	__atomic_sub_fetch(&g->live, 1, __ATOMIC_RELAXED);
+	was = __atomic_fetch_and(&g->used[slot / 64], ~bit, __ATOMIC_ACQ_REL);
+	if (!(was & bit)) {
+		__atomic_add_fetch(&g->live, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
 	__atomic_add_fetch(&g->releases, 1, __ATOMIC_RELAXED);
 	return 0;
 }

@@ -499,6 +499,12 @@ static void test_wp_user_write(void)
 	pthread_join(t, &r);
 	CU_ASSERT_EQUAL(pages[10], 'w');
 	CU_ASSERT_EQUAL(hits_now(), 1);
+	/* with no hold the handler thread wakes the writer before it calls
+	 * released(): wait for that call (1 s at most), or it lands in the
+	 * next test's count */
+	for (int i = 0; i < 1000 && !__atomic_load_n(&n_released, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	CU_ASSERT_EQUAL(__atomic_load_n(&n_released, __ATOMIC_ACQUIRE), 1);
 	if (hits_now() == 1) {
 		CU_ASSERT_EQUAL(hits[0].source, LH_WSRC_WP);
 		CU_ASSERT_EQUAL(hits[0].slot, LH_WATCH_SLOT_WP);
@@ -517,8 +523,22 @@ static void test_wp_user_write(void)
 	CU_ASSERT_EQUAL(lh_watch_wp_disarm((uintptr_t)pages, (size_t)pg), -ENOENT);
 }
 
+/* the second writer: already running, it stores once the first writer's
+ * hit is in (bounded wait: 20 s) */
+static void *writer_after_first(void *arg)
+{
+	for (int i = 0; i < 200000 && hits_now() < 1; i++)
+		usleep(100);
+	return writer(arg);
+}
+
 /* the first writer is held for the hold; a second one meanwhile is seen
- * while the first is still held; both writes complete after */
+ * while the first is still held; both writes complete after.  The second
+ * thread runs before the first stores and stores as soon as the first's
+ * hit is in (not after a sleep, which a loaded machine or ASan may outlast
+ * before the first even faults, or before the second is created); the
+ * hold is the longest there is (LH_WATCH_HOLD_MAX_NS). */
+#define HOLD2_NS LH_WATCH_HOLD_MAX_NS
 static void test_wp_hold_second_thread(void)
 {
 	pthread_t t1, t2;
@@ -526,16 +546,15 @@ static void test_wp_hold_second_thread(void)
 
 	if (skip("wp_hold_second_thread", LH_WSRC_WP))
 		return;
-	reset(15u * 1000 * 1000);
+	reset(HOLD2_NS);
 	CU_ASSERT_EQUAL(lh_watch_wp_arm((uintptr_t)pages + pg, (size_t)pg, 101), 0);
 	t0 = mono_ns();
+	pthread_create(&t2, NULL, writer_after_first, pages + pg + 2);
 	pthread_create(&t1, NULL, writer, pages + pg + 1);
-	usleep(3000);
-	pthread_create(&t2, NULL, writer, pages + pg + 2);
 	pthread_join(t1, NULL);
 	pthread_join(t2, NULL);
 	dt = mono_ns() - t0;
-	CU_ASSERT(dt >= 15u * 1000 * 1000);
+	CU_ASSERT(dt >= HOLD2_NS);
 	CU_ASSERT_EQUAL(pages[pg + 1], 'w');
 	CU_ASSERT_EQUAL(pages[pg + 2], 'w');
 	CU_ASSERT_EQUAL(hits_now(), 2);
@@ -546,7 +565,7 @@ static void test_wp_hold_second_thread(void)
 	CU_ASSERT_EQUAL(__atomic_load_n(&n_released, __ATOMIC_ACQUIRE), 1);
 	if (hits_now() == 2) {
 		CU_ASSERT(hits[0].tid != hits[1].tid);
-		CU_ASSERT(hits[1].t_ns - hits[0].t_ns < 15u * 1000 * 1000);
+		CU_ASSERT(hits[1].t_ns - hits[0].t_ns < HOLD2_NS);
 	}
 }
 
