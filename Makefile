@@ -35,11 +35,16 @@ SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:abort_on_er
 
 DEB_PKGS  := build-essential pkg-config libunwind-dev uthash-dev libcunit1-dev \
              libdw-dev libelf-dev libjansson-dev python3 libgoogle-perftools4 clang cmake \
-             libclang-rt-dev libevent-dev dpkg-dev libcapstone-dev
+             libclang-rt-dev libevent-dev dpkg-dev libcapstone-dev python3-jsonschema \
+             graphviz chromium man-db
 # libclang-rt-dev: clang's -fsanitize=thread runtime (make bench compares
 # with clang's TSan); libevent-dev, dpkg-dev: memcached built from its
 # Debian source package (make bench, exact mode); libcapstone-dev: sampled
-# race watching decodes the instruction at a trap (atomic? read or write?)
+# race watching decodes the instruction at a trap (atomic? read or write?);
+# python3-jsonschema: the SARIF report checked against the OASIS schema;
+# graphviz: the lock graph of the HTML report (dot -Tsvg); chromium: the
+# HTML report rendered in a headless browser by the tests; man-db: the man
+# page checked with man
 
 COMMON_SRC  := $(wildcard common/*.c)
 PRELOAD_SRC := $(wildcard preload/*.c)
@@ -324,6 +329,8 @@ install: all
 	ln -sf lockhound $(DESTDIR)$(PREFIX)/bin/lockhound-cc
 	ln -sf lockhound $(DESTDIR)$(PREFIX)/bin/lockhound-c++
 	install -m 644 include/lockhound.h $(DESTDIR)$(PREFIX)/include/lockhound.h
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 docs/lockhound.1 $(DESTDIR)$(PREFIX)/share/man/man1/lockhound.1
 
 clean:
 	rm -rf $(B)

@@ -11,11 +11,19 @@
  * of the run: the program's and those of its forked or exec'd children.
  * Without --log-dir the logs go to a private temporary directory that is
  * removed afterwards.
+ *
+ * Both analyze through analyze(): read the logs, find, filter by the
+ * suppressions (LOCKHOUND_OPTIONS suppressions= first, then each
+ * --suppressions) and the --baseline (suppress.h), then render every
+ * requested format from one view; the exit status counts only what is
+ * left.  A bad suppressions file or baseline is one error and status 2,
+ * for run before the program starts.
  */
 #include "cli.h"
 #include "findings.h"
 #include "logread.h"
 #include "report.h"
+#include "suppress.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -76,6 +84,43 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, in
 	return argv[*i];
 }
 
+/* --suppressions, --baseline, --source-root: 1 if argv[*i] was one, 0
+ * if not, -1 with err set */
+static int filter_opt(int argc, char **argv, int *i, struct cli_filter_args *f, char *err,
+                      size_t errlen)
+{
+	const char *v;
+	int m;
+
+	if ((v = opt_value(argc, argv, i, "--suppressions", &m)) || m) {
+		if (!v)
+			goto missing;
+		if (f->n_suppressions >= CLI_MAX_SUPPRESSIONS) {
+			snprintf(err, errlen, "--suppressions: at most %d files (CLI_MAX_SUPPRESSIONS); "
+			         "merge some", CLI_MAX_SUPPRESSIONS);
+			return -1;
+		}
+		f->suppressions[f->n_suppressions++] = v;
+		return 1;
+	}
+	if ((v = opt_value(argc, argv, i, "--baseline", &m)) || m) {
+		if (!v)
+			goto missing;
+		f->baseline = v;
+		return 1;
+	}
+	if ((v = opt_value(argc, argv, i, "--source-root", &m)) || m) {
+		if (!v)
+			goto missing;
+		f->source_root = v;
+		return 1;
+	}
+	return 0;
+missing:
+	snprintf(err, errlen, "option '%s' needs a value", argv[*i]);
+	return -1;
+}
+
 int cli_parse_run(int argc, char **argv, struct cli_run_args *a, char *err, size_t errlen)
 {
 	int i;
@@ -92,10 +137,26 @@ int cli_parse_run(int argc, char **argv, struct cli_run_args *a, char *err, size
 		}
 		if (argv[i][0] != '-')
 			break;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			a->help = 1;
+			return 0;
+		}
+		if ((m = filter_opt(argc, argv, &i, &a->filt, err, errlen)) < 0)
+			return -1;
+		if (m)
+			continue;
 		if ((v = opt_value(argc, argv, &i, "--json", &m)) || m) {
 			if (!v)
 				goto missing;
 			a->json_path = v;
+		} else if ((v = opt_value(argc, argv, &i, "--sarif", &m)) || m) {
+			if (!v)
+				goto missing;
+			a->sarif_path = v;
+		} else if ((v = opt_value(argc, argv, &i, "--html", &m)) || m) {
+			if (!v)
+				goto missing;
+			a->html_path = v;
 		} else if ((v = opt_value(argc, argv, &i, "--log-dir", &m)) || m) {
 			if (!v)
 				goto missing;
@@ -117,12 +178,13 @@ int cli_parse_run(int argc, char **argv, struct cli_run_args *a, char *err, size
 				return -1;
 			}
 		} else {
-			snprintf(err, errlen, "unknown option '%s' (see lockhound --help)", argv[i]);
+			snprintf(err, errlen, "unknown option '%s' (see lockhound run --help)", argv[i]);
 			return -1;
 		}
 	}
 	if (i >= argc) {
-		snprintf(err, errlen, "no program to run (usage: lockhound run [OPTIONS] [--] PROG [ARGS...])");
+		snprintf(err, errlen, "no program to run (usage: lockhound run [OPTIONS] [--] PROG [ARGS...]; "
+		         "see lockhound run --help)");
 		return -1;
 	}
 	a->prog_argv = argv + i;
@@ -155,6 +217,14 @@ int cli_parse_report(int argc, char **argv, struct cli_report_args *a, char *err
 		}
 		if (argv[i][0] != '-')
 			break;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			a->help = 1;
+			return 0;
+		}
+		if ((m = filter_opt(argc, argv, &i, &a->filt, err, errlen)) < 0)
+			return -1;
+		if (m)
+			continue;
 		if ((v = opt_value(argc, argv, &i, "--format", &m)) || m) {
 			if (!v)
 				goto missing;
@@ -162,8 +232,14 @@ int cli_parse_report(int argc, char **argv, struct cli_report_args *a, char *err
 				a->format = CLI_TEXT;
 			else if (!strcmp(v, "json"))
 				a->format = CLI_JSON;
+			else if (!strcmp(v, "sarif"))
+				a->format = CLI_SARIF;
+			else if (!strcmp(v, "dot"))
+				a->format = CLI_DOT;
+			else if (!strcmp(v, "html"))
+				a->format = CLI_HTML;
 			else {
-				snprintf(err, errlen, "--format: '%s' is not text or json", v);
+				snprintf(err, errlen, "--format: '%s' is not text, json, sarif, dot or html", v);
 				return -1;
 			}
 		} else if ((v = opt_value(argc, argv, &i, "--output", &m)) || m) {
@@ -178,12 +254,13 @@ int cli_parse_report(int argc, char **argv, struct cli_report_args *a, char *err
 				return -1;
 			}
 		} else {
-			snprintf(err, errlen, "unknown option '%s' (see lockhound --help)", argv[i]);
+			snprintf(err, errlen, "unknown option '%s' (see lockhound report --help)", argv[i]);
 			return -1;
 		}
 	}
 	if (i >= argc) {
-		snprintf(err, errlen, "no log given (usage: lockhound report [OPTIONS] LOG...)");
+		snprintf(err, errlen, "no log given (usage: lockhound report [OPTIONS] LOG...; see "
+		         "lockhound report --help)");
 		return -1;
 	}
 	a->logs = argv + i;
@@ -337,20 +414,128 @@ static char **list_logs(const char *dir, const char *prefix, int *n_out)
 	return v;
 }
 
-/* analyze logs and print; returns 1 if findings, 0 if none, -1 if nothing
- * could be read */
-static int analyze(char **paths, int n_paths, enum cli_format fmt, FILE *text_out,
-                   const char *json_path, FILE *json_stream, int *read_errors)
+/* what one analysis renders, and how it filters */
+struct an_out {
+	FILE *text;               /* the text report, or NULL */
+	FILE *stream;             /* the report in stream_fmt, or NULL */
+	enum cli_format stream_fmt;
+	const char *json_path, *sarif_path, *html_path; /* run's report files */
+	const struct cli_filter_args *filt;
+	const char *env_suppressions; /* suppressions= of LOCKHOUND_OPTIONS, or NULL */
+};
+
+static void render(FILE *f, enum cli_format fmt, struct rp *view)
 {
-	struct lr_log **logs = xcalloc((size_t)(n_paths ? n_paths : 1), sizeof(*logs));
+	switch (fmt) {
+	case CLI_TEXT:
+		rp_view_text(f, view);
+		break;
+	case CLI_JSON:
+		rp_view_json(f, view);
+		break;
+	case CLI_SARIF:
+		rp_view_sarif(f, view);
+		break;
+	case CLI_DOT:
+		rp_view_dot(f, view);
+		break;
+	case CLI_HTML:
+		rp_view_html(f, view);
+		break;
+	}
+}
+
+/* the report file is the user's output: created or replaced, never
+ * followed through a symlink someone else planted */
+static FILE *open_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (!f && fd >= 0)
+		close(fd);
+	return f;
+}
+
+static void render_file(const char *path, enum cli_format fmt, struct rp *view)
+{
+	FILE *f = open_output(path);
+
+	if (!f) {
+		fprintf(stderr, "lockhound: error: cannot write %s: %s\n", path, strerror(errno));
+		return;
+	}
+	render(f, fmt, view);
+	fclose(f);
+}
+
+/* the suppressions, baseline and source root asked for; 0, or -1 after
+ * a one-line error on stderr */
+static int load_filters(const struct an_out *o, struct su_list *supp, int *have_supp,
+                        struct bl_set *base, char *root, size_t rootlen)
+{
+	char err[1024];
+	int i;
+
+	*have_supp = 0;
+	memset(supp, 0, sizeof(*supp));
+	memset(base, 0, sizeof(*base));
+	if (o->env_suppressions && *o->env_suppressions) {
+		if (su_load(supp, o->env_suppressions, err, sizeof(err))) {
+			fprintf(stderr, "lockhound: error: suppressions (LOCKHOUND_OPTIONS): %s\n", err);
+			return -1;
+		}
+		*have_supp = 1;
+	}
+	for (i = 0; o->filt && i < o->filt->n_suppressions; i++) {
+		if (su_load(supp, o->filt->suppressions[i], err, sizeof(err))) {
+			fprintf(stderr, "lockhound: error: --suppressions %s\n", err);
+			su_free(supp);
+			return -1;
+		}
+		*have_supp = 1;
+	}
+	if (o->filt && o->filt->baseline && bl_load(base, o->filt->baseline, err, sizeof(err))) {
+		fprintf(stderr, "lockhound: error: --baseline %s\n", err);
+		su_free(supp);
+		return -1;
+	}
+	root[0] = 0;
+	if (o->filt && o->filt->source_root) {
+		struct stat st;
+		if (!realpath(o->filt->source_root, root) || stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "lockhound: error: --source-root %s: not a directory\n",
+			        o->filt->source_root);
+			su_free(supp);
+			bl_free(base);
+			return -1;
+		}
+	} else if (!getcwd(root, rootlen)) {
+		root[0] = 0; /* no root: fingerprints use base names */
+	}
+	return 0;
+}
+
+/* analyze logs and render; returns 1 if findings (after suppressions
+ * and the baseline), 0 if none, -1 if nothing could be read or a filter
+ * could not be loaded */
+static int analyze(char **paths, int n_paths, const struct an_out *o, int *read_errors)
+{
+	struct lr_log **logs;
 	struct fd_result res;
 	struct rp_input in;
 	struct rp *view;
-	size_t n_logs = 0;
-	int i, ret;
+	struct su_list supp;
+	struct bl_set base;
+	char root[PATH_MAX];
+	size_t n_logs = 0, n_all, n_baselined = 0;
+	int i, ret, have_supp;
 
-	memset(&res, 0, sizeof(res));
 	*read_errors = 0;
+	if (load_filters(o, &supp, &have_supp, &base, root, sizeof(root)))
+		return -1;
+	logs = xcalloc((size_t)(n_paths ? n_paths : 1), sizeof(*logs));
+	memset(&res, 0, sizeof(res));
 	for (i = 0; i < n_paths; i++) {
 		char err[512];
 		struct lr_log *l = lr_read(paths[i], err, sizeof(err));
@@ -369,6 +554,8 @@ static int analyze(char **paths, int n_paths, enum cli_format fmt, FILE *text_ou
 	}
 	if (n_logs == 0) {
 		free(logs);
+		su_free(&supp);
+		bl_free(&base);
 		return -1;
 	}
 	in.logs = logs;
@@ -376,37 +563,57 @@ static int analyze(char **paths, int n_paths, enum cli_format fmt, FILE *text_ou
 	in.res = &res;
 	/* one resolved view for every rendering: each stack symbolized once */
 	view = rp_view_new(&in);
-	if (fmt == CLI_TEXT && text_out)
-		rp_view_text(text_out, view);
-	if (json_stream)
-		rp_view_json(json_stream, view);
-	if (json_path) {
-		/* the report file is the user's output: created or replaced, never
-		 * followed through a symlink someone else planted */
-		int fd = open(json_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-		if (!f) {
-			fprintf(stderr, "lockhound: error: cannot write %s: %s\n", json_path, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-		} else {
-			rp_view_json(f, view);
-			fclose(f);
-		}
+	rp_view_set_source_root(view, root[0] ? root : NULL);
+	/* the filtered findings move behind the kept ones: the reports render
+	 * res.n = the kept, and all n_all are freed */
+	n_all = res.n;
+	if (have_supp || (o->filt && o->filt->baseline)) {
+		res.n = su_filter(view, &res, have_supp ? &supp : NULL,
+		                  o->filt && o->filt->baseline ? &base : NULL, &n_baselined);
+		rp_view_set_filtered(view, have_supp ? &supp : NULL, n_baselined,
+		                     o->filt ? o->filt->baseline : NULL);
 	}
+	if (o->text)
+		rp_view_text(o->text, view);
+	if (o->stream)
+		render(o->stream, o->stream_fmt, view);
+	if (o->json_path)
+		render_file(o->json_path, CLI_JSON, view);
+	if (o->sarif_path)
+		render_file(o->sarif_path, CLI_SARIF, view);
+	if (o->html_path)
+		render_file(o->html_path, CLI_HTML, view);
 	rp_view_free(view);
 	ret = res.n > 0;
+	res.n = n_all;
 	fd_result_free(&res);
+	su_free(&supp);
+	bl_free(&base);
 	for (i = 0; i < (int)n_logs; i++)
 		lr_free(logs[i]);
 	free(logs);
 	return ret;
 }
 
+/* suppressions= of LOCKHOUND_OPTIONS (and of extra, run's --options);
+ * 0, or -1 with err set */
+static int env_suppressions(const char *extra, char *out, size_t len, char *err, size_t errlen)
+{
+	struct lh_options opt;
+
+	lh_options_default(&opt);
+	if (lh_options_parse(getenv("LOCKHOUND_OPTIONS"), &opt, err, errlen) ||
+	    lh_options_parse(extra, &opt, err, errlen))
+		return -1;
+	snprintf(out, len, "%s", opt.suppressions);
+	return 0;
+}
+
 int cli_report(int argc, char **argv)
 {
 	struct cli_report_args a;
-	char err[512];
+	struct an_out o;
+	char err[512], env_supp[LH_PATH_MAX];
 	FILE *out = NULL;
 	int r, read_errors;
 
@@ -414,18 +621,31 @@ int cli_report(int argc, char **argv)
 		fprintf(stderr, "lockhound report: %s\n", err);
 		return 2;
 	}
+	if (a.help) {
+		cli_usage_report(stdout);
+		return 0;
+	}
+	if (env_suppressions(NULL, env_supp, sizeof(env_supp), err, sizeof(err))) {
+		fprintf(stderr, "lockhound report: LOCKHOUND_OPTIONS: %s\n", err);
+		return 2;
+	}
 	if (a.output) {
-		int fd = open(a.output, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-		out = fd >= 0 ? fdopen(fd, "w") : NULL;
+		out = open_output(a.output);
 		if (!out) {
 			fprintf(stderr, "lockhound report: cannot write %s: %s\n", a.output, strerror(errno));
 			return 2;
 		}
 	}
-	if (a.format == CLI_JSON)
-		r = analyze(a.logs, a.n_logs, CLI_JSON, NULL, NULL, out ? out : stdout, &read_errors);
-	else
-		r = analyze(a.logs, a.n_logs, CLI_TEXT, out ? out : stdout, NULL, NULL, &read_errors);
+	memset(&o, 0, sizeof(o));
+	o.filt = &a.filt;
+	o.env_suppressions = env_supp;
+	if (a.format == CLI_TEXT)
+		o.text = out ? out : stdout;
+	else {
+		o.stream = out ? out : stdout;
+		o.stream_fmt = a.format;
+	}
+	r = analyze(a.logs, a.n_logs, &o, &read_errors);
 	if (out)
 		fclose(out);
 	if (r < 0)
@@ -450,7 +670,8 @@ int cli_run(int argc, char **argv)
 {
 	struct cli_run_args a;
 	char err[1024], prog[PATH_MAX], shim[PATH_MAX], tmpdir[] = "/tmp/lockhound.XXXXXX";
-	char prefix[64], *opts, *preload;
+	char prefix[64], *opts, *preload, env_supp[LH_PATH_MAX];
+	struct an_out o;
 	const char *dir, *old_opts, *old_preload, *why;
 	struct sigaction ign, old_int, old_quit;
 	int status, r, read_errors, n_logs, i, prog_rc;
@@ -460,6 +681,29 @@ int cli_run(int argc, char **argv)
 	if (cli_parse_run(argc, argv, &a, err, sizeof(err))) {
 		fprintf(stderr, "lockhound run: %s\n", err);
 		return 2;
+	}
+	if (a.help) {
+		cli_usage_run(stdout);
+		return 0;
+	}
+	if (env_suppressions(a.options, env_supp, sizeof(env_supp), err, sizeof(err))) {
+		fprintf(stderr, "lockhound run: LOCKHOUND_OPTIONS: %s\n", err);
+		return 2;
+	}
+	{
+		/* a bad suppressions file or baseline stops the run before the
+		 * program starts, not after it ran for an hour */
+		struct su_list supp;
+		struct bl_set base;
+		char root[PATH_MAX];
+		int have;
+		memset(&o, 0, sizeof(o));
+		o.filt = &a.filt;
+		o.env_suppressions = env_supp;
+		if (load_filters(&o, &supp, &have, &base, root, sizeof(root)))
+			return 2;
+		su_free(&supp);
+		bl_free(&base);
 	}
 	if (find_program(a.prog_argv[0], prog, sizeof(prog))) {
 		fprintf(stderr, "lockhound run: %s: program not found\n", a.prog_argv[0]);
@@ -577,7 +821,14 @@ int cli_run(int argc, char **argv)
 		        prog_rc);
 		r = -1;
 	} else {
-		r = analyze(logs, n_logs, CLI_TEXT, stderr, a.json_path, NULL, &read_errors);
+		memset(&o, 0, sizeof(o));
+		o.text = stderr;
+		o.json_path = a.json_path;
+		o.sarif_path = a.sarif_path;
+		o.html_path = a.html_path;
+		o.filt = &a.filt;
+		o.env_suppressions = env_supp;
+		r = analyze(logs, n_logs, &o, &read_errors);
 	}
 	for (i = 0; i < n_logs; i++)
 		free(logs[i]);
@@ -591,4 +842,95 @@ int cli_run(int argc, char **argv)
 	if (r > 0)
 		return a.exitcode;
 	return prog_rc;
+}
+
+/* ---- usage (lockhound --help, run --help, report --help; the man page,
+ * docs/lockhound.1, says the same at length) ---- */
+
+static const char usage_run[] =
+	"usage: lockhound run [OPTIONS] [--] PROG [ARGS...]\n"
+	"\n"
+	"Runs PROG with the lockhound shim preloaded (and every process it forks or\n"
+	"executes), then prints a report of potential deadlocks (lock-order cycles),\n"
+	"deadlocks that happened, threading API misuse and (programs built with\n"
+	"lockhound cc) data races on stderr.\n"
+	"\n"
+	"  --json FILE           also write the JSON report to FILE\n"
+	"  --sarif FILE          also write a SARIF 2.1.0 report to FILE (code scanning)\n"
+	"  --html FILE           also write a self-contained HTML report to FILE\n"
+	"  --suppressions FILE   leave out findings a line of FILE matches (KIND:PATTERN;\n"
+	"                        may be given up to 16 times; also suppressions=FILE in\n"
+	"                        LOCKHOUND_OPTIONS)\n"
+	"  --baseline OLD        report, and fail on, only findings not in OLD (an earlier\n"
+	"                        --json or --sarif report), matched by fingerprint\n"
+	"  --source-root DIR     paths in SARIF and HTML relative to DIR (default: the\n"
+	"                        current directory)\n"
+	"  --log-dir DIR         keep the logs in DIR (default: a temporary directory)\n"
+	"  --exitcode N          exit status when there are findings (default 66)\n"
+	"  --options OPTS        shim options, name=value separated by ':' (see man lockhound)\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"Exit status: PROG's own when there are no findings (128+N if killed by signal\n"
+	"N), N (66) when there are, 127 PROG not found, 126 PROG cannot be preloaded\n"
+	"(static, setuid), 2 usage error or bad suppressions/baseline file.\n";
+
+static const char usage_report[] =
+	"usage: lockhound report [OPTIONS] LOG...\n"
+	"\n"
+	"Analyzes logs the shim wrote (lockhound.PID.log; LOCKHOUND_OPTIONS=log_dir=DIR\n"
+	"under a bare LD_PRELOAD, or lockhound run --log-dir DIR) and prints a report.\n"
+	"\n"
+	"  --format FMT          text (default), json, sarif (SARIF 2.1.0), dot (the\n"
+	"                        whole lock-order graph for graphviz, cycles in red) or\n"
+	"                        html (one self-contained page with the graph)\n"
+	"  --output FILE         write the report to FILE instead of stdout\n"
+	"  --suppressions FILE   leave out findings a line of FILE matches (KIND:PATTERN,\n"
+	"                        KIND one of lock-order-cycle, deadlock, misuse, race, *;\n"
+	"                        PATTERN a glob over function, file and module names of\n"
+	"                        the finding's stacks; '#' starts a comment line)\n"
+	"  --baseline OLD        report, and fail on, only findings not in OLD (an earlier\n"
+	"                        JSON or SARIF report), matched by fingerprint\n"
+	"  --source-root DIR     paths in SARIF and HTML relative to DIR (default: the\n"
+	"                        current directory)\n"
+	"  --exitcode N          exit status when there are findings (default 66)\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"Exit status: 0 no findings, N (66) findings, 2 usage error, unreadable log\n"
+	"(and no findings), bad suppressions or baseline file.\n";
+
+void cli_usage_run(FILE *out)
+{
+	fputs(usage_run, out);
+}
+
+void cli_usage_report(FILE *out)
+{
+	fputs(usage_report, out);
+}
+
+void cli_usage(FILE *out)
+{
+	fputs("usage: lockhound run [OPTIONS] [--] PROG [ARGS...]\n"
+	      "       lockhound report [OPTIONS] LOG...\n"
+	      "       lockhound cc|c++ COMPILER-ARGS...   (also lockhound-cc, lockhound-c++)\n"
+	      "       lockhound --version | --help\n"
+	      "\n"
+	      "run      runs PROG with the lockhound shim preloaded, then prints a report of\n"
+	      "         lock-order cycles (potential deadlocks), deadlocks, misuse and data\n"
+	      "         races to stderr; --json, --sarif, --html write it to files too.\n"
+	      "         Exits with PROG's status, or with N (default 66) if there are findings.\n"
+	      "report   analyzes logs written by the shim (lockhound.PID.log) as text, json,\n"
+	      "         sarif, dot or html.\n"
+	      "cc, c++  the C/C++ compiler ($CC/$CXX, default cc/c++) with thread-sanitizer\n"
+	      "         instrumentation, linked against lockhound's runtime: the program\n"
+	      "         finds data races too, and run on its own prints its findings at\n"
+	      "         exit and exits with 66 (option exitcode) if there are any.\n"
+	      "\n"
+	      "lockhound run --help and lockhound report --help list their options;\n"
+	      "man lockhound has everything (suppressions, baselines, formats, exit codes).\n"
+	      "\n"
+	      "Shim options (LOCKHOUND_OPTIONS, or --options for run): name=value pairs\n"
+	      "separated by ':' : log_dir, log_prefix, exitcode, stack_depth, quiet,\n"
+	      "watchdog, deadlock_grace_ms, deadlock_exit, races, exit_report, suppressions.\n",
+	      out);
 }

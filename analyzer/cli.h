@@ -6,14 +6,30 @@
 #define LOCKHOUND_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lh_options.h"
 #include "lockhound_log.h"
 
-enum cli_format { CLI_TEXT, CLI_JSON };
+enum cli_format { CLI_TEXT, CLI_JSON, CLI_SARIF, CLI_DOT, CLI_HTML };
+
+/* --suppressions may be given this many times */
+#define CLI_MAX_SUPPRESSIONS 16
+
+/* what run and report share: filtering and paths */
+struct cli_filter_args {
+	const char *suppressions[CLI_MAX_SUPPRESSIONS]; /* --suppressions FILE ... */
+	int n_suppressions;
+	const char *baseline;    /* --baseline OLD.json|OLD.sarif */
+	const char *source_root; /* --source-root DIR (default: the current directory) */
+};
 
 struct cli_run_args {
 	const char *json_path;  /* --json FILE */
+	const char *sarif_path; /* --sarif FILE */
+	const char *html_path;  /* --html FILE */
+	struct cli_filter_args filt;
+	int help;               /* --help: print run's usage */
 	const char *log_dir;    /* --log-dir DIR: keep logs there */
 	const char *options;    /* --options OPTS, added to LOCKHOUND_OPTIONS */
 	int exitcode;           /* --exitcode N */
@@ -22,6 +38,8 @@ struct cli_run_args {
 
 struct cli_report_args {
 	enum cli_format format;
+	struct cli_filter_args filt;
+	int help; /* --help */
 	const char *output; /* --output FILE, default stdout (json) / stderr (text) */
 	int exitcode;
 	char **logs;
@@ -43,6 +61,11 @@ const char *cli_preload_obstacle(const char *path, char *buf, size_t len);
  * lockhound executes gets it back through cli_restore_env(). */
 extern char *cli_debuginfod_urls;
 void cli_restore_env(void);
+
+/* the usage texts of lockhound, run and report */
+void cli_usage(FILE *out);
+void cli_usage_run(FILE *out);
+void cli_usage_report(FILE *out);
 
 int cli_run(int argc, char **argv);
 int cli_report(int argc, char **argv);

@@ -8,27 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-	        "usage: lockhound run [--json FILE] [--log-dir DIR] [--exitcode N] [--options OPTS] [--] PROG [ARGS...]\n"
-	        "       lockhound report [--format text|json] [--output FILE] [--exitcode N] LOG...\n"
-	        "       lockhound cc|c++ COMPILER-ARGS...   (also lockhound-cc, lockhound-c++)\n"
-	        "       lockhound --version | --help\n"
-	        "\n"
-	        "run      runs PROG with the lockhound shim preloaded, then prints a report of\n"
-	        "         lock-order cycles (potential deadlocks) to stderr. Exits with PROG's\n"
-	        "         status, or with N (default 66) if there are findings.\n"
-	        "report   analyzes logs written by the shim (lockhound.PID.log).\n"
-	        "cc, c++  the C/C++ compiler ($CC/$CXX, default cc/c++) with thread-sanitizer\n"
-	        "         instrumentation, linked against lockhound's runtime: the program\n"
-	        "         finds data races too, and run on its own prints its findings at\n"
-	        "         exit and exits with 66 (option exitcode) if there are any.\n"
-	        "\n"
-	        "Shim options (LOCKHOUND_OPTIONS, or --options for run): name=value pairs\n"
-	        "separated by ':' : log_dir, log_prefix, exitcode, stack_depth, quiet,\n"
-	        "watchdog, deadlock_grace_ms, deadlock_exit, races.\n");
-}
+#include "lockhound_log.h"
 
 int main(int argc, char **argv)
 {
@@ -55,7 +35,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc < 2) {
-		usage(stderr);
+		cli_usage(stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "run"))
@@ -71,7 +51,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
+		cli_usage(stdout);
 		return 0;
 	}
 	fprintf(stderr, "lockhound: unknown command '%s' (expected run, report, cc or c++; see lockhound --help)\n",

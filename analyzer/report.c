@@ -16,6 +16,7 @@
 #include "lh_misuse.h"
 #include "xalloc.h"
 #include "symbolize.h"
+#include "suppress.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -55,6 +56,10 @@ struct rp {
 	const struct rp_input *in;
 	struct rp_rlog *logs; /* one per in->logs[i] */
 	struct rp_view_stats st;
+	char *root; /* source root, no trailing '/'; NULL: none */
+	const struct su_list *supp; /* what filtered findings out (rp_view_set_filtered) */
+	size_t n_baselined;
+	const char *baseline_path;
 };
 
 static struct rp_rlog *rlog_of(struct rp *r, const struct lr_log *log)
@@ -156,7 +161,7 @@ static const char *base_name(const char *p)
 	return b ? b + 1 : p;
 }
 
-static const char *kind_name(uint32_t kind)
+const char *rp_kind_name(uint32_t kind)
 {
 	switch (kind) {
 	case LH_LOCK_MUTEX:
@@ -177,6 +182,11 @@ static const char *kind_name(uint32_t kind)
 		return "condvar";
 	}
 	return "lock";
+}
+
+static const char *kind_name(uint32_t kind)
+{
+	return rp_kind_name(kind);
 }
 
 /* a global's name for a lock's address, if its module's symbols have one
@@ -670,6 +680,11 @@ static int may_be_incomplete(const struct rp_input *in)
 	return 0;
 }
 
+int rp_may_be_incomplete(const struct rp_input *in)
+{
+	return may_be_incomplete(in);
+}
+
 void rp_summary(char *buf, size_t len, const struct fd_result *res)
 {
 	size_t n_cycle = 0, n_dead = 0, n_mis = 0, n_race = 0, i;
@@ -745,7 +760,79 @@ void rp_view_free(struct rp *r)
 			sym_free(rl->sym);
 	}
 	free(r->logs);
+	free(r->root);
 	free(r);
+}
+
+void rp_view_set_source_root(struct rp *r, const char *root)
+{
+	size_t n;
+
+	free(r->root);
+	r->root = NULL;
+	if (!root || !*root)
+		return;
+	r->root = xstrdup(root);
+	n = strlen(r->root);
+	while (n > 1 && r->root[n - 1] == '/')
+		r->root[--n] = 0;
+}
+
+const char *rp_source_root(const struct rp *r)
+{
+	return r->root;
+}
+
+void rp_view_set_filtered(struct rp *r, const struct su_list *supp, size_t n_baselined,
+                          const char *baseline_path)
+{
+	r->supp = supp;
+	r->n_baselined = n_baselined;
+	r->baseline_path = baseline_path;
+}
+
+json_t *rp_view_filter_json(struct rp *r)
+{
+	json_t *o;
+
+	if (!r->supp && !r->baseline_path)
+		return NULL;
+	o = json_object();
+	if (r->supp) {
+		json_object_set_new(o, "suppressed", json_integer((json_int_t)r->supp->n_suppressed));
+		json_object_set_new(o, "suppressions", su_json(r->supp));
+	}
+	if (r->baseline_path) {
+		json_object_set_new(o, "baseline", rp_json_str(r->baseline_path));
+		json_object_set_new(o, "in_baseline", json_integer((json_int_t)r->n_baselined));
+	}
+	return o;
+}
+
+const struct rp_input *rp_view_input(const struct rp *r)
+{
+	return r->in;
+}
+
+const struct sym_frame *rp_frames(struct rp *r, const struct lr_log *log, uint32_t stack_id,
+                                  size_t *n, size_t *n_shown)
+{
+	const struct rp_rstack *rs = stack_id ? rstack(r, log, stack_id) : NULL;
+
+	*n = rs ? rs->n : 0;
+	if (n_shown)
+		*n_shown = rs ? rs->n_shown : 0;
+	return rs ? rs->fr : NULL;
+}
+
+size_t rp_utf8_len(const unsigned char *s)
+{
+	return utf8_len(s);
+}
+
+int rp_is_libc_module(const char *module)
+{
+	return is_libc(module);
 }
 
 struct rp_view_stats rp_view_stats(const struct rp *r)
@@ -821,6 +908,14 @@ void rp_view_text(FILE *out, struct rp *r)
 	if (may_be_incomplete(in))
 		fprintf(out, "lockhound: note: a limit was reached or a log could not be read in full "
 		             "(see above): this report may be incomplete.\n");
+	if (r->supp)
+		su_text_summary(out, r->supp);
+	if (r->n_baselined) {
+		fprintf(out, "lockhound: %zu finding%s already in the baseline ", r->n_baselined,
+		        r->n_baselined == 1 ? "" : "s");
+		rp_put(out, r->baseline_path ? r->baseline_path : "");
+		fprintf(out, " not reported\n");
+	}
 	rp_summary(sum, sizeof(sum), in->res);
 	fprintf(out, "lockhound: %s (%zu process%s, %s%zu thread%s, %zu lock order%s recorded)\n", sum,
 	        in->n_logs, in->n_logs == 1 ? "" : "es", all_exact ? "" : "at least ", n_threads,
@@ -1107,12 +1202,20 @@ int rp_view_json(FILE *out, struct rp *r)
 	}
 	for (i = 0; i < in->res->n; i++) {
 		const struct fd_finding *f = &in->res->f[i];
+		json_t *fo = NULL;
+		char fp[RP_FINGERPRINT_LEN + 1];
 		if (f->kind == FD_RACE)
-			json_array_append_new(findings, ra_json(r, f, ++n_races));
+			fo = ra_json(r, f, ++n_races);
 		else if (f->kind == FD_CYCLE)
-			json_array_append_new(findings, json_cycle(r, f, i + 1));
+			fo = json_cycle(r, f, i + 1);
 		else if (f->kind == FD_DEADLOCK || f->kind == FD_MISUSE)
-			json_array_append_new(findings, json_live(r, f, i + 1));
+			fo = json_live(r, f, i + 1);
+		if (!fo)
+			continue;
+		/* code locations only: the same across runs (docs/REFERENCE.md) */
+		rp_fingerprint(r, f, fp);
+		json_object_set_new(fo, "fingerprint", rp_json_str(fp));
+		json_array_append_new(findings, fo);
 	}
 	json_object_set_new(top, "logs", logs);
 	json_object_set_new(top, "findings", findings);
@@ -1132,6 +1235,11 @@ int rp_view_json(FILE *out, struct rp *r)
 	json_object_set_new(sum, "cycles_undecided", json_integer((json_int_t)in->res->n_undecided));
 	/* a limit noted by the shim, a log not read in full, or the cap above */
 	json_object_set_new(sum, "may_be_incomplete", json_boolean(may_be_incomplete(in)));
+	{
+		json_t *fo = rp_view_filter_json(r);
+		if (fo)
+			json_object_set_new(sum, "filtered", fo);
+	}
 	json_object_set_new(top, "summary", sum);
 	rc = json_dumpf(top, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', out);

@@ -89,6 +89,7 @@ static const struct opt_desc opts[] = {
 	{ "exit_report", O_BOOL, OFF(exit_report), 0, 0, NULL },
 	{ "heap_guards", O_INT, OFF(heap_guards), -1, 512 /* GH_MAX_LIVE */, NULL },
 	{ "heap_dense", O_INT, OFF(heap_dense), 1, 1000000000, NULL },
+	{ "suppressions", O_STR, OFF(suppressions), 0, LH_PATH_MAX, NULL },
 };
 
 /* parse into *o; keep: skip a bad pair and go on (returns how many were

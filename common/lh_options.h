@@ -35,6 +35,8 @@ struct lh_options {
 	                            * sampled race watching is on, else none */
 	int heap_dense;            /* looks at an allocation site that are all
 	                            * sampled before it is thinned out */
+	char suppressions[LH_PATH_MAX]; /* the analyzer's suppressions file ("" none;
+	                                 * the shim only checks the spelling) */
 };
 
 enum lh_race_source {

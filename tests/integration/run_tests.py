@@ -1350,6 +1350,9 @@ EXTRA_TESTS.update(watch_tests.register(sys.modules[__name__]))
 # ... and the analyzer's and run's hardening (issue 14) in hardening_tests.py
 import hardening_tests  # noqa: E402
 EXTRA_TESTS.update(hardening_tests.register(sys.modules[__name__]))
+# ... and SARIF, suppressions, baselines, DOT, HTML and the help in ci_tests.py
+import ci_tests  # noqa: E402
+EXTRA_TESTS.update(ci_tests.register(sys.modules[__name__]))
 
 
 # ------------------------------------------------------------- self-test
