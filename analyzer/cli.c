@@ -931,6 +931,7 @@ void cli_usage(FILE *out)
 	      "\n"
 	      "Shim options (LOCKHOUND_OPTIONS, or --options for run): name=value pairs\n"
 	      "separated by ':' : log_dir, log_prefix, exitcode, stack_depth, quiet,\n"
-	      "watchdog, deadlock_grace_ms, deadlock_exit, races, exit_report, suppressions.\n",
+	      "watchdog, deadlock_grace_ms, deadlock_exit, races, race_source,\n"
+	      "race_hits_per_sec, heap_guards, heap_dense, exit_report, suppressions.\n",
 	      out);
 }

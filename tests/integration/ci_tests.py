@@ -505,6 +505,31 @@ def ci_dot(ctx):
     return rt.Outcome(name, "fail" if why else "pass", "; ".join(why))
 
 
+def ci_dot_cut(ctx):
+    """A lock graph of more distinct lock orders than RP_DOT_MAX_EDGES
+    (many_orders_clean: 5000) is cut there, and the graph says so."""
+    name = "dot_graph_cut"
+    d = ctx.tmpdir(name)
+    why = []
+    try:
+        r = _run(ctx, d, _prog(ctx, "many_orders_clean"), ["--log-dir", d])
+        logs = rt._find_logs(d)
+        if r.rc != 0 or len(logs) != 1:
+            raise RuntimeError("many_orders_clean: %s, %d logs" % (rt.describe_rc(r.rc), len(logs)))
+        r = _report(ctx, d, ["--format", "dot"] + logs)
+        edges = re.findall(r"^\s*p\d+_L\d+ -> p\d+_L\d+ ", r.stdout, re.M)
+        if r.rc != 0 or len(edges) != 2000:
+            why.append("exit %s, %d edges drawn (expected RP_DOT_MAX_EDGES, 2000)"
+                       % (rt.describe_rc(r.rc), len(edges)))
+        if not re.search(r'label="2000 of 5000 lock orders drawn \(RP_DOT_MAX_EDGES\)"', r.stdout):
+            why.append("the graph does not say it was cut")
+    except RuntimeError as e:
+        why.append(str(e))
+    finally:
+        ctx.done(d)
+    return rt.Outcome(name, "fail" if why else "pass", "; ".join(why))
+
+
 def _html_parse(text):
     from html.parser import HTMLParser
 
@@ -815,6 +840,7 @@ CI_TESTS = {
     "suppressions_bad_line": ci_suppressions_bad,
     "baseline_diff": ci_baseline,
     "dot_lock_graph": ci_dot,
+    "dot_graph_cut": ci_dot_cut,
     "html_structure": ci_html_structure,
     "html_browser_render": ci_html_browser,
     "cli_help_texts": ci_help,
