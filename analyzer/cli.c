@@ -552,6 +552,9 @@ static int analyze(char **paths, int n_paths, const struct an_out *o, int *read_
 		logs[n_logs++] = l;
 		fd_analyze(l, &res);
 	}
+	/* then the cycles no single process formed */
+	if (n_logs > 1)
+		fd_analyze_joined((const struct lr_log *const *)logs, n_logs, &res, NULL);
 	if (n_logs == 0) {
 		free(logs);
 		su_free(&supp);

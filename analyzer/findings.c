@@ -50,9 +50,11 @@ static void code_loc(const struct lr_log *log, uint32_t stack, char *buf, size_t
 	         (unsigned long long)(s->pcs[0] - log->modules[m].base));
 }
 
-static int lifetimes_overlap(const struct lr_log *log, uint32_t a, uint32_t b)
+/* were thread a of log la and thread b of log lb alive at once?  (The
+ * shim's clock is CLOCK_MONOTONIC: the same in every process.) */
+static int lifetimes_overlap(const struct lr_log *la, uint32_t a, const struct lr_log *lb, uint32_t b)
 {
-	const struct lr_thread *ta = lr_thread(log, a), *tb = lr_thread(log, b);
+	const struct lr_thread *ta = lr_thread(la, a), *tb = lr_thread(lb, b);
 	uint64_t ea, eb;
 
 	if (!ta || !tb)
@@ -138,6 +140,9 @@ struct fd_rep {
 	uint64_t gmask, xmask;
 	uint64_t start_ns, end_ns;
 	uint32_t thread;
+	uint32_t lg;            /* index of the context's log (joined analysis) */
+	const uint32_t *gcls;   /* joined analysis: each gate's class (0: none) */
+	uint8_t wp_from, wp_to; /* its from / to lock is a writer-preferring rwlock */
 };
 
 /* The reduced contexts of one graph edge, computed once however many
@@ -146,6 +151,8 @@ struct fd_edge_reps {
 	const uint32_t *key;
 	size_t n, n_ungated;
 	struct fd_rep *reps;
+	uint32_t *gcls;         /* the reps' gate classes, joined analysis */
+	long single_lg;         /* every rep from this log; -1: from several */
 	UT_hash_handle hh;
 };
 
@@ -160,15 +167,18 @@ struct fd_cyc {
 };
 
 struct fd_analysis {
-	const struct lr_log *log;
-	const struct lr_edge *const *all;
+	const struct lr_log *const *logs; /* the log analyzed, or the logs joined */
+	size_t n_logs;
+	int joined;                 /* locks of several logs joined by class */
+	const uint32_t *ctx_log;    /* joined: ctx index -> log index */
+	uint32_t **cls;             /* joined: per log, per lock record: class (0: none) */
+	const struct lr_edge *const *all; /* joined: ctx index -> edge (one log: NULL) */
 	struct fd_result *res;
 	struct fd_edge_reps *reps; /* uthash head */
 	size_t n_reps;
 	struct fd_cyc *cyc;
 	size_t n_cyc, cap_cyc;
 	uint64_t *nodes;            /* per cycle position */
-	uint8_t *wpref;             /* per cycle position: nodes[] is writer-preferring */
 	struct fd_edge_reps **er;   /* per cycle position */
 	const struct fd_rep **best; /* per cycle position */
 	size_t n_pos, cap_pos;
@@ -212,15 +222,43 @@ static uint64_t gate_bit(uint64_t lock_id)
 	return 1ull << (x >> 58);
 }
 
-static void fill_rep(const struct fd_analysis *a, struct fd_rep *r, const struct lr_edge *e)
+/* the class of lock `id` of log lg in the joined analysis (0: none) */
+static uint32_t lock_class(const struct fd_analysis *a, uint32_t lg, uint64_t id)
 {
-	const struct lr_thread *t = lr_thread(a->log, e->thread);
+	const struct lr_log *log = a->logs[lg];
+	const struct lr_lock *l = lr_lock(log, id);
+
+	return l && a->cls ? a->cls[lg][l - log->locks] : 0;
+}
+
+static int writer_pref(const struct lr_log *log, uint64_t id)
+{
+	const struct lr_lock *l = lr_lock(log, id);
+	return l && (l->flags & LH_LOCKF_WRITER_PREF);
+}
+
+/* gcls: room for e's gate classes (joined analysis), or NULL */
+static void fill_rep(const struct fd_analysis *a, struct fd_rep *r, const struct lr_edge *e,
+                     uint32_t lg, uint32_t *gcls)
+{
+	const struct lr_log *log = a->logs[lg];
+	const struct lr_thread *t = lr_thread(log, e->thread);
 	uint32_t g;
 
 	r->e = e;
+	r->lg = lg;
+	r->gcls = gcls;
 	r->gmask = r->xmask = 0;
 	for (g = 0; g < e->n_gates; g++) {
-		uint64_t bit = gate_bit(e->gates[g].lock_id);
+		/* joined: a classed gate by its class (it meets the same class in
+		 * another log), else by its id in its log */
+		uint64_t key = e->gates[g].lock_id ^ ((uint64_t)lg << 48), bit;
+		if (gcls) {
+			gcls[g] = lock_class(a, lg, e->gates[g].lock_id);
+			if (gcls[g])
+				key = 0xC1A55ull << 40 | gcls[g];
+		}
+		bit = gate_bit(key);
 		r->gmask |= bit;
 		if (e->gates[g].mode != LH_MODE_SHARED)
 			r->xmask |= bit;
@@ -228,6 +266,32 @@ static void fill_rep(const struct fd_analysis *a, struct fd_rep *r, const struct
 	r->thread = e->thread;
 	r->start_ns = t ? t->start_ns : 0;
 	r->end_ns = t && t->end_ns ? t->end_ns : UINT64_MAX;
+	r->wp_from = (uint8_t)writer_pref(log, e->from);
+	r->wp_to = (uint8_t)writer_pref(log, e->to);
+}
+
+/* could two chosen contexts run at the same moment, as far as gates go?
+ * In one log by lock id; in two logs (joined analysis) by class: the same
+ * code run in one process would hold the same lock. */
+static int reps_conflict(const struct fd_rep *x, const struct fd_rep *y)
+{
+	uint32_t i, j;
+
+	if (!x->gcls || x->lg == y->lg)
+		return gates_conflict(x->e, y->e);
+	for (i = 0; i < x->e->n_gates; i++)
+		for (j = 0; j < y->e->n_gates; j++)
+			if (x->gcls[i] && x->gcls[i] == y->gcls[j] &&
+			    !(x->e->gates[i].mode == LH_MODE_SHARED && y->e->gates[j].mode == LH_MODE_SHARED))
+				return 1;
+	return 0;
+}
+
+/* the edge context number idx of the graph: of the joined table, or (one
+ * log) the log's own edge idx, with no table of pointers */
+static const struct lr_edge *ctx_edge(const struct fd_analysis *a, uint32_t idx)
+{
+	return a->all ? a->all[idx] : &a->logs[0]->edges[idx];
 }
 
 /* could the threads of two contexts have been alive at once? */
@@ -253,8 +317,15 @@ static struct fd_edge_reps *edge_reps(struct fd_analysis *a, const uint32_t *ctx
 	out = xmalloc(REPS_PER_KIND * MAX_KINDS * sizeof(*out));
 	osig = xmalloc(REPS_PER_KIND * MAX_KINDS * sizeof(*osig));
 	for (k = 0; k < n; k++) {
-		const struct lr_edge *e = a->all[ctx[k]];
+		const struct lr_edge *e = ctx_edge(a, ctx[k]);
 		uint64_t h = feas_signature(e);
+		if (a->joined) {
+			/* joined: contexts of other logs or instances are not
+			 * alike (gates compare by log, locks must match) */
+			uint64_t x = ((uint64_t)a->ctx_log[ctx[k]] << 32) ^ e->from * 0x9E3779B97F4A7C15ull ^
+			             e->to * 0xc4ceb9fe1a85ec53ull;
+			h ^= x ^ (x >> 31);
+		}
 		for (s = 0; s < n_kinds; s++)
 			if (sig[s] == h)
 				break;
@@ -266,9 +337,10 @@ static struct fd_edge_reps *edge_reps(struct fd_analysis *a, const uint32_t *ctx
 		}
 		if (reps[s] >= REPS_PER_KIND)
 			continue;
-		/* prefer contexts of threads not already kept for this kind */
+		/* prefer contexts of threads not already kept for this kind
+		 * (a kind is of one log when joined) */
 		for (r = 0; r < n_out; r++)
-			if (osig[r] == h && a->all[out[r]]->thread == e->thread)
+			if (osig[r] == h && ctx_edge(a, out[r])->thread == e->thread)
 				break;
 		if (r < n_out)
 			continue;
@@ -280,9 +352,20 @@ static struct fd_edge_reps *edge_reps(struct fd_analysis *a, const uint32_t *ctx
 	er->key = ctx;
 	er->n = n_out;
 	er->reps = xmalloc((n_out ? n_out : 1) * sizeof(*er->reps));
-	for (k = 0; k < n_out; k++) {
-		fill_rep(a, &er->reps[k], a->all[out[k]]);
-		er->n_ungated += a->all[out[k]]->n_gates == 0;
+	er->single_lg = n_out && a->ctx_log ? (long)a->ctx_log[out[0]] : 0;
+	if (a->joined) {
+		size_t n_g = 0;
+		for (k = 0; k < n_out; k++)
+			n_g += ctx_edge(a, out[k])->n_gates;
+		er->gcls = xmalloc((n_g ? n_g : 1) * sizeof(*er->gcls));
+	}
+	for (k = 0, s = 0; k < n_out; k++) {
+		uint32_t lg = a->ctx_log ? a->ctx_log[out[k]] : 0;
+		fill_rep(a, &er->reps[k], ctx_edge(a, out[k]), lg, er->gcls ? er->gcls + s : NULL);
+		s += ctx_edge(a, out[k])->n_gates;
+		er->n_ungated += ctx_edge(a, out[k])->n_gates == 0;
+		if ((long)lg != er->single_lg)
+			er->single_lg = -1;
 	}
 	free(out);
 	free(osig);
@@ -310,7 +393,7 @@ struct fd_search {
 	struct fd_analysis *a;
 	size_t n;
 	struct fd_edge_reps *const *er;
-	const uint8_t *wpref;
+	int joined;
 	const struct fd_rep **cur, **best;
 	uint64_t accg[FD_MAX_CYCLE_LEN + 1], accx[FD_MAX_CYCLE_LEN + 1];
 	const struct fd_rep *dthr[FD_MAX_CYCLE_LEN]; /* distinct threads on the path */
@@ -356,6 +439,14 @@ static void choose(struct fd_search *s, size_t i)
 		return;
 	if (i == n) {
 		int sc = (int)s->nd * 2 + (s->nd > 1 && s->nonover == 0);
+		if (s->joined) {
+			/* a cycle of one log is that log's own analysis */
+			for (j = 1; j < n; j++)
+				if (s->cur[j]->lg != s->cur[0]->lg)
+					break;
+			if (j == n)
+				return;
+		}
 		if (sc > s->best_score) {
 			s->best_score = sc;
 			memcpy(s->best, s->cur, n * sizeof(*s->cur));
@@ -382,9 +473,17 @@ static void choose(struct fd_search *s, size_t i)
 				continue;
 			/* the lock this edge waits for must block against the
 			 * next edge's hold, checked when both sides are chosen */
-			if (i > 0 && !blocks(s->wpref[i], s->cur[i - 1]->e->to_mode, e->from_mode))
+			if (i > 0 && !blocks(s->cur[i - 1]->wp_to | r->wp_from, s->cur[i - 1]->e->to_mode,
+			                     e->from_mode))
 				continue;
-			if (i == n - 1 && !blocks(s->wpref[0], e->to_mode, s->cur[0]->e->from_mode))
+			if (i == n - 1 && !blocks(r->wp_to | s->cur[0]->wp_from, e->to_mode,
+			                          s->cur[0]->e->from_mode))
+				continue;
+			/* two edges of one log meet at one lock, not at another of
+			 * the same class (joined analysis; always so in one log) */
+			if (i > 0 && s->cur[i - 1]->lg == r->lg && s->cur[i - 1]->e->to != e->from)
+				continue;
+			if (i == n - 1 && s->cur[0]->lg == r->lg && e->to != s->cur[0]->e->from)
 				continue;
 			if ((r->gmask & s->accx[i]) | (r->xmask & s->accg[i])) {
 				for (j = 0; j < i; j++) {
@@ -392,7 +491,7 @@ static void choose(struct fd_search *s, size_t i)
 						continue;
 					s->a->work++;
 					s->steps += s->count_compares;
-					if (gates_conflict(s->cur[j]->e, e))
+					if (reps_conflict(s->cur[j], r))
 						break;
 				}
 				if (j < i)
@@ -402,7 +501,7 @@ static void choose(struct fd_search *s, size_t i)
 			s->accg[i + 1] = s->accg[i] | r->gmask;
 			s->accx[i + 1] = s->accx[i] | r->xmask;
 			for (j = 0; j < s->nd; j++)
-				if (s->dthr[j]->thread == r->thread)
+				if (s->dthr[j]->thread == r->thread && s->dthr[j]->lg == r->lg)
 					break;
 			if (j < s->nd) {
 				s->dcnt[j]++;
@@ -417,7 +516,7 @@ static void choose(struct fd_search *s, size_t i)
 			choose(s, i + 1);
 			if (known) {
 				for (j = 0; j < s->nd; j++)
-					if (s->dthr[j]->thread == r->thread)
+					if (s->dthr[j]->thread == r->thread && s->dthr[j]->lg == r->lg)
 						s->dcnt[j]--;
 			} else {
 				s->nd--; /* pushed last, popped first */
@@ -431,11 +530,13 @@ static void choose(struct fd_search *s, size_t i)
 	}
 }
 
-struct fd_thr { uint32_t thread; uint64_t start_ns, end_ns; };
+struct fd_thr { uint32_t lg, thread; uint64_t start_ns, end_ns; };
 
 static int cmp_thr_id(const void *x, const void *y)
 {
 	const struct fd_thr *a = x, *b = y;
+	if (a->lg != b->lg)
+		return (a->lg > b->lg) - (a->lg < b->lg);
 	return (a->thread > b->thread) - (a->thread < b->thread);
 }
 
@@ -460,13 +561,14 @@ static void score_bound(struct fd_search *s)
 	for (i = 0; i < s->n; i++)
 		for (k = 0; k < s->er[i]->n; k++) {
 			const struct fd_rep *r = &s->er[i]->reps[k];
+			t[n_all].lg = r->lg;
 			t[n_all].thread = r->thread;
 			t[n_all].start_ns = r->start_ns;
 			t[n_all++].end_ns = r->end_ns;
 		}
 	qsort(t, n_all, sizeof(*t), cmp_thr_id);
 	for (i = nt = 0; i < n_all; i++)
-		if (nt == 0 || t[nt - 1].thread != t[i].thread)
+		if (nt == 0 || t[nt - 1].thread != t[i].thread || t[nt - 1].lg != t[i].lg)
 			t[nt++] = t[i];
 	qsort(t, nt, sizeof(*t), cmp_thr_start);
 	s->ub_bonus = 0;
@@ -498,7 +600,7 @@ static int search(struct fd_analysis *a, const struct fd_cyc *c, int cheap, int 
 	s.a = a;
 	s.n = c->n;
 	s.er = a->er + c->off;
-	s.wpref = a->wpref + c->off;
+	s.joined = a->joined;
 	s.cur = cur;
 	s.best = best;
 	s.best_score = -1;
@@ -526,13 +628,11 @@ static int on_cycle(void *arg, const struct lg_cycle *c)
 		while (cap < a->n_pos + c->n)
 			cap *= 2;
 		a->nodes = xreallocarray(a->nodes, cap, sizeof(*a->nodes));
-		a->wpref = xreallocarray(a->wpref, cap, sizeof(*a->wpref));
 		a->er = xreallocarray(a->er, cap, sizeof(*a->er));
 		a->best = xreallocarray(a->best, cap, sizeof(*a->best));
 		a->cap_pos = cap;
 	}
 	for (i = 0; i < c->n; i++) {
-		const struct lr_lock *l = lr_lock(a->log, c->nodes[i]);
 		struct fd_edge_reps *er = edge_reps(a, c->ctx[i], c->n_ctx[i]);
 		if (!er) {
 			a->stopped = 1; /* FD_MAX_REPS: the memory bound */
@@ -541,8 +641,18 @@ static int on_cycle(void *arg, const struct lg_cycle *c)
 			return 1;
 		}
 		a->nodes[a->n_pos + i] = c->nodes[i];
-		a->wpref[a->n_pos + i] = l && (l->flags & LH_LOCKF_WRITER_PREF);
 		a->er[a->n_pos + i] = er;
+	}
+	if (a->joined) {
+		/* every context of every edge from one log: that log's own */
+		for (i = 1; i < c->n; i++)
+			if (a->er[a->n_pos + i]->single_lg < 0 ||
+			    a->er[a->n_pos + i]->single_lg != a->er[a->n_pos]->single_lg)
+				break;
+		if (i == c->n && a->er[a->n_pos]->single_lg >= 0) {
+			a->res->n_cycles--;
+			return 0;
+		}
 	}
 	if (a->n_cyc == a->cap_cyc) {
 		a->cap_cyc = a->cap_cyc ? a->cap_cyc * 2 : 256;
@@ -645,11 +755,14 @@ static void decide(struct fd_analysis *a)
 	}
 }
 
+static int cmp_finding(const void *a, const void *b);
+
 /* A decided feasible cycle becomes a finding, or is folded into one with
- * the same code locations. */
+ * the same code locations.  Joined analysis: a cycle some single process
+ * formed by the same code is that process's finding already, and is
+ * dropped; the others fold among themselves. */
 static void add_cycle(struct fd_analysis *a, const struct fd_cyc *c, size_t first)
 {
-	const uint64_t *nodes = a->nodes + c->off;
 	const struct fd_rep *const *best = a->best + c->off;
 	char **locs, *key;
 	size_t i, r, rot = 0, keylen = 0, n = c->n;
@@ -660,9 +773,10 @@ static void add_cycle(struct fd_analysis *a, const struct fd_cyc *c, size_t firs
 	 * sorts first, so the same code found through other locks matches */
 	locs = xcalloc(n, sizeof(char *));
 	for (i = 0; i < n; i++) {
+		const struct lr_log *log = a->logs[best[i]->lg];
 		char x[160], y[160];
-		code_loc(a->log, best[i]->e->from_stack, x, sizeof(x));
-		code_loc(a->log, best[i]->e->to_stack, y, sizeof(y));
+		code_loc(log, best[i]->e->from_stack, x, sizeof(x));
+		code_loc(log, best[i]->e->to_stack, y, sizeof(y));
 		locs[i] = xmalloc(strlen(x) + strlen(y) + 4);
 		sprintf(locs[i], "%s>%s", x, y);
 		keylen += strlen(locs[i]) + 1;
@@ -688,99 +802,252 @@ static void add_cycle(struct fd_analysis *a, const struct fd_cyc *c, size_t firs
 		free(locs[i]);
 	free(locs);
 
-	for (i = first; i < res->n; i++) {
+	for (i = a->joined ? 0 : first; i < res->n; i++) {
 		f = &res->f[i];
-		if (f->kind == FD_CYCLE && !strcmp(f->key, key)) {
+		if (f->kind != FD_CYCLE || strcmp(f->key, key))
+			continue;
+		if (a->joined && !f->edge_logs)
+			res->n_formed_alone++; /* a single process formed it */
+		else
 			f->count++;
-			free(key);
-			return;
-		}
+		free(key);
+		return;
 	}
 	f = fd_new_finding(res);
 	f->kind = FD_CYCLE;
-	f->log = a->log;
+	f->log = a->logs[best[rot]->lg];
 	f->n = n;
 	f->count = 1;
 	f->key = key;
 	f->locks = xmalloc(n * sizeof(uint64_t));
 	f->edges = xmalloc(n * sizeof(*f->edges));
+	if (a->joined)
+		f->edge_logs = xmalloc(n * sizeof(*f->edge_logs));
 	for (i = 0; i < n; i++) {
-		f->locks[i] = nodes[(rot + i) % n];
-		f->edges[i] = best[(rot + i) % n]->e;
+		const struct fd_rep *b = best[(rot + i) % n];
+		f->locks[i] = b->e->from;
+		f->edges[i] = b->e;
+		if (f->edge_logs)
+			f->edge_logs[i] = a->logs[b->lg];
+	}
+	if (f->edge_logs) {
+		size_t j;
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < i; j++)
+				if (f->edge_logs[j] == f->edge_logs[i])
+					break;
+			f->n_procs += j == i;
+		}
 	}
 	f->single_thread = 1;
 	f->concurrent = 0;
 	for (i = 1; i < n; i++)
-		if (f->edges[i]->thread != f->edges[0]->thread)
+		if (f->edges[i]->thread != f->edges[0]->thread ||
+		    fd_edge_log(f, i) != fd_edge_log(f, 0))
 			f->single_thread = 0;
 	if (!f->single_thread) {
 		size_t j;
 		f->concurrent = 1;
 		for (i = 0; i < n; i++)
-			for (j = 0; j < i; j++)
-				if (f->edges[i]->thread != f->edges[j]->thread &&
-				    !lifetimes_overlap(a->log, f->edges[i]->thread, f->edges[j]->thread))
+			for (j = 0; j < i; j++) {
+				const struct lr_log *li = fd_edge_log(f, i), *lj = fd_edge_log(f, j);
+				if (li == lj && f->edges[i]->thread == f->edges[j]->thread)
+					continue;
+				if (!lifetimes_overlap(li, f->edges[i]->thread, lj, f->edges[j]->thread))
 					f->concurrent = 0;
+			}
 	}
+}
+
+/* Enumerate the graph's cycles, decide them, and make findings. */
+static void analyze_graph(struct fd_analysis *a, struct lg_graph *g, size_t first)
+{
+	struct fd_edge_reps *er, *tmp;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &a->t0);
+	enumerate(a, g);
+	decide(a);
+	for (i = 0; i < a->n_cyc; i++) {
+		switch (a->cyc[i].state) {
+		case FD_FEASIBLE:
+			add_cycle(a, &a->cyc[i], first);
+			break;
+		case FD_INFEASIBLE:
+			a->res->n_infeasible++;
+			break;
+		case FD_CUT:
+			a->res->capped = 1; /* not ruled out: the search gave up */
+			break;
+		case FD_OPEN:
+			a->res->n_undecided++;
+			a->res->budget_hit = 1;
+			break;
+		}
+	}
+	HASH_ITER(hh, a->reps, er, tmp) {
+		HASH_DEL(a->reps, er);
+		free(er->reps);
+		free(er->gcls);
+		free(er);
+	}
+	free(a->cyc);
+	free(a->nodes);
+	free(a->er);
+	free(a->best);
+}
+
+static void set_bounds(struct fd_analysis *a, const struct fd_bounds *bounds)
+{
+	a->budget = bounds && bounds->choice_budget ? bounds->choice_budget : FD_CHOICE_BUDGET;
+	a->max_reps = bounds && bounds->max_reps ? bounds->max_reps : FD_MAX_REPS;
+	a->time_ms = bounds && bounds->time_ms ? bounds->time_ms : FD_TIME_BUDGET_MS;
 }
 
 static void lock_cycles(const struct lr_log *log, struct fd_result *res,
                         const struct fd_bounds *bounds)
 {
 	struct lg_graph *g = lg_new();
-	const struct lr_edge **all;
 	struct fd_analysis a;
-	struct fd_edge_reps *er, *tmp;
-	size_t i, first = res->n;
+	size_t i;
 
 	if (!g)
 		xalloc_die(0);
-	all = xmalloc((log->n_edges ? log->n_edges : 1) * sizeof(*all));
-	for (i = 0; i < log->n_edges; i++) {
-		all[i] = &log->edges[i];
+	if (log->n_edges > UINT32_MAX - 2)
+		xalloc_die(0); /* lockgraph's indices are 32 bits */
+	for (i = 0; i < log->n_edges; i++)
 		if (lg_add_edge(g, log->edges[i].from, log->edges[i].to, (uint32_t)i) < 0)
 			xalloc_die(0); /* lockgraph's -1: the one policy (xalloc.h) */
-	}
 	memset(&a, 0, sizeof(a));
-	a.log = log;
-	a.all = all;
-	a.res = res;
-	a.budget = bounds && bounds->choice_budget ? bounds->choice_budget : FD_CHOICE_BUDGET;
-	a.max_reps = bounds && bounds->max_reps ? bounds->max_reps : FD_MAX_REPS;
-	a.time_ms = bounds && bounds->time_ms ? bounds->time_ms : FD_TIME_BUDGET_MS;
-	clock_gettime(CLOCK_MONOTONIC, &a.t0);
-	enumerate(&a, g);
-	decide(&a);
-	for (i = 0; i < a.n_cyc; i++) {
-		switch (a.cyc[i].state) {
-		case FD_FEASIBLE:
-			add_cycle(&a, &a.cyc[i], first);
-			break;
-		case FD_INFEASIBLE:
-			res->n_infeasible++;
-			break;
-		case FD_CUT:
-			res->capped = 1; /* not ruled out: the search gave up */
-			break;
-		case FD_OPEN:
-			res->n_undecided++;
-			res->budget_hit = 1;
-			break;
+	a.logs = &log;
+	a.n_logs = 1;
+	a.res = res; /* contexts are the log's edges by index: no a.all */
+	set_bounds(&a, bounds);
+	analyze_graph(&a, g, res->n);
+	lg_free(g);
+}
+
+/* ---- joined analysis: locks of several processes, by class ---------------- */
+
+struct fd_class {
+	char *key;
+	uint32_t id;
+	UT_hash_handle hh;
+};
+
+/* The class of a lock, as a string: a lock inside a module's mapping (a
+ * global or static lock) by module path and offset; any other lock (heap,
+ * stack) by the code location of its init call.  0: no class (no init
+ * call seen and not in a module: a zeroed or C++ lock on the heap). */
+static int class_key(const struct lr_log *log, const struct lr_lock *l, char *buf, size_t len)
+{
+	const struct lr_stack *s;
+	int m = fd_module_of(log, l->addr);
+
+	if (m >= 0) {
+		snprintf(buf, len, "S|%s|%llx", log->modules[m].path,
+		         (unsigned long long)(l->addr - log->modules[m].base));
+		return 1;
+	}
+	s = l->init_stack ? lr_stack(log, l->init_stack) : NULL;
+	if (s && s->n && (m = fd_module_of(log, s->pcs[0])) >= 0) {
+		snprintf(buf, len, "I|%s|%llx", log->modules[m].path,
+		         (unsigned long long)(s->pcs[0] - log->modules[m].base));
+		return 1;
+	}
+	return 0;
+}
+
+void fd_analyze_joined(const struct lr_log *const *logs, size_t n_logs, struct fd_result *res,
+                       const struct fd_bounds *bounds)
+{
+	struct fd_class *classes = NULL, *cl, *tmp;
+	uint32_t n_classes = 0, *ctx_log;
+	uint64_t *node_base;
+	const struct lr_edge **all;
+	struct lg_graph *g;
+	struct fd_analysis a;
+	size_t i, k, n_ctx = 0, total = 0, first;
+	char buf[4200];
+
+	if (n_logs < 2)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.cls = xcalloc(n_logs, sizeof(*a.cls));
+	node_base = xcalloc(n_logs, sizeof(*node_base));
+	for (i = 0; i < n_logs; i++) {
+		a.cls[i] = xcalloc(logs[i]->n_locks ? logs[i]->n_locks : 1, sizeof(**a.cls));
+		for (k = 0; k < logs[i]->n_locks; k++) {
+			if (!class_key(logs[i], &logs[i]->locks[k], buf, sizeof(buf)))
+				continue;
+			HASH_FIND_STR(classes, buf, cl);
+			if (!cl) {
+				cl = xmalloc(sizeof(*cl));
+				cl->key = xstrdup(buf);
+				cl->id = ++n_classes;
+				HASH_ADD_KEYPTR(hh, classes, cl->key, strlen(cl->key), cl);
+			}
+			a.cls[i][k] = cl->id;
+		}
+		total += logs[i]->n_edges;
+	}
+	/* graph nodes: a class (1..n_classes), or a lock of no class, which
+	 * only its own log's edges reach */
+	for (i = 0; i < n_logs; i++)
+		node_base[i] = i ? node_base[i - 1] + logs[i - 1]->n_locks : n_classes;
+	if (total > UINT32_MAX - 2) {
+		res->capped = 1; /* the graph's context indices are 32 bits */
+		total = UINT32_MAX - 2;
+	}
+	all = xmalloc((total ? total : 1) * sizeof(*all));
+	ctx_log = xmalloc((total ? total : 1) * sizeof(*ctx_log));
+	g = lg_new();
+	if (!g)
+		xalloc_die(0);
+	for (i = 0; i < n_logs; i++) {
+		const struct lr_log *log = logs[i];
+		for (k = 0; k < log->n_edges && n_ctx < total; k++) {
+			const struct lr_edge *e = &log->edges[k];
+			const struct lr_lock *f = lr_lock(log, e->from), *t = lr_lock(log, e->to);
+			uint64_t nf, nt;
+			if (!f || !t)
+				continue; /* no lock record: nothing to join it by */
+			nf = a.cls[i][f - log->locks];
+			nt = a.cls[i][t - log->locks];
+			if (!nf)
+				nf = node_base[i] + 1 + (uint64_t)(f - log->locks);
+			if (!nt)
+				nt = node_base[i] + 1 + (uint64_t)(t - log->locks);
+			all[n_ctx] = e;
+			ctx_log[n_ctx] = (uint32_t)i;
+			if (lg_add_edge(g, nf, nt, (uint32_t)n_ctx) < 0)
+				xalloc_die(0);
+			n_ctx++;
 		}
 	}
-	HASH_ITER(hh, a.reps, er, tmp) {
-		HASH_DEL(a.reps, er);
-		free(er->reps);
-		free(er);
-	}
-	free(a.cyc);
-	free(a.nodes);
-	free(a.wpref);
-	free(a.er);
-	free(a.best);
+	a.logs = logs;
+	a.n_logs = n_logs;
+	a.joined = 1;
+	a.ctx_log = ctx_log;
+	a.all = all;
+	a.res = res;
+	set_bounds(&a, bounds);
+	first = res->n;
+	analyze_graph(&a, g, 0);
+	if (res->n > first)
+		qsort(res->f + first, res->n - first, sizeof(res->f[0]), cmp_finding);
 	lg_free(g);
-	/* all[] is only needed during the search: findings point into log */
 	free(all);
+	free(ctx_log);
+	for (i = 0; i < n_logs; i++)
+		free(a.cls[i]);
+	free(a.cls);
+	free(node_base);
+	HASH_ITER(hh, classes, cl, tmp) {
+		HASH_DEL(classes, cl);
+		free(cl->key);
+		free(cl);
+	}
 }
 
 static int cmp_finding(const void *a, const void *b)
@@ -789,8 +1056,8 @@ static int cmp_finding(const void *a, const void *b)
 
 	if (x->kind != y->kind)
 		return (int)x->kind - (int)y->kind;
-	if (x->log != y->log)
-		return 0; /* stable sort keeps log order */
+	if (x->log != y->log && !(x->edge_logs && y->edge_logs))
+		return 0; /* sorted within one log (or among the joined ones) */
 	return strcmp(x->key ? x->key : "", y->key ? y->key : "");
 }
 
@@ -924,6 +1191,7 @@ void fd_result_free(struct fd_result *res)
 	for (i = 0; i < res->n; i++) {
 		free(res->f[i].locks);
 		free(res->f[i].edges);
+		free(res->f[i].edge_logs);
 		free(res->f[i].key);
 		ra_free(res->f[i].race);
 	}

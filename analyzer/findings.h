@@ -40,6 +40,11 @@ struct fd_finding {
 	size_t n;
 	uint64_t *locks;
 	const struct lr_edge **edges;
+	/* a cycle across processes (fd_analyze_joined): edges[i] and locks[i]
+	 * are of log edge_logs[i], n_procs of them; NULL for a cycle of one
+	 * log (`log`).  Use fd_edge_log. */
+	const struct lr_log **edge_logs;
+	size_t n_procs;
 	size_t count;      /* distinct lock cycles folded into this finding */
 	int concurrent;    /* taken by >= 2 threads whose lifetimes overlapped */
 	int single_thread; /* every edge taken by one thread */
@@ -63,7 +68,14 @@ struct fd_result {
 	int budget_hit;     /* the analysis stopped at its work, memory or time
 	                     * budget (findings.c): cycles may be missing */
 	size_t n_undecided; /* cycles the budget left undecided */
+	size_t n_formed_alone; /* cross-process cycles a single process formed too */
 };
+
+/* the log of edge i (and of lock i) of a cycle finding */
+static inline const struct lr_log *fd_edge_log(const struct fd_finding *f, size_t i)
+{
+	return f->edge_logs ? f->edge_logs[i] : f->log;
+}
 
 /* Analyze one log and append its findings to res (sorted, deduplicated
  * within the log).  Running out of memory ends the analyzer (xalloc.h). */
@@ -79,6 +91,20 @@ struct fd_bounds {
 };
 void fd_analyze_bounded(const struct lr_log *log, struct fd_result *res,
                         const struct fd_bounds *bounds);
+
+/* Lock-order cycles that no single process formed, across the logs of
+ * several processes (a test suite, a program that forks and execs), found
+ * after each log's own fd_analyze.  Locks of different logs are joined by
+ * class: a lock inside a module (a global or static lock) by module path
+ * and offset, any other by the code location of its init call; a lock of
+ * neither (no init call seen, not in a module) is its log's alone.  Within
+ * one log a cycle keeps instance precision: two of its edges that meet
+ * meet at one lock.  Gates of two logs conflict by class.  A cycle whose
+ * code locations match one a single log formed is not reported again
+ * (counted in res->n_formed_alone).  Appended to res, with edge_logs set;
+ * the same bounds as fd_analyze_bounded (NULL: the defaults). */
+void fd_analyze_joined(const struct lr_log *const *logs, size_t n_logs, struct fd_result *res,
+                       const struct fd_bounds *bounds);
 void fd_result_free(struct fd_result *res);
 
 /* Append a zeroed finding to res (for the analysis modules, races.c). */

@@ -398,6 +398,8 @@ static void text_lock_line(FILE *out, struct rp *r, const struct lr_log *log, co
 
 	fprintf(out, "  M%zu: %s%s", i + 1, l ? kind_name(l->kind) : "lock",
 	        l && (l->flags & LH_LOCKF_RECURSIVE) ? " (recursive)" : "");
+	if (f->kind == FD_CYCLE && f->edge_logs)
+		fprintf(out, " of pid %u", log->hdr.pid); /* a cycle across processes */
 	if (sym) {
 		fputs(" '", out);
 		rp_put(out, sym);
@@ -564,22 +566,41 @@ static void text_misuse(FILE *out, struct rp *r, const struct fd_finding *f, siz
 	fprintf(out, "\n");
 }
 
+/* " (pid N)" after a thread of a cycle across processes, whose thread
+ * numbers are each process's own */
+static void text_pid_of(FILE *out, const struct fd_finding *f, size_t i)
+{
+	if (f->edge_logs)
+		fprintf(out, " (pid %u)", fd_edge_log(f, i)->hdr.pid);
+}
+
+/* processes named in the text report's list, then "and N more" */
+#define RP_MAX_PROCS_LISTED 16
+
 static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size_t fid)
 {
 	const struct lr_log *log = f->log;
 	uint32_t threads[64];
-	size_t nt = 0, i, j;
+	size_t nt = 0, i, j, k;
 
-	for (i = 0; i < f->n; i++)
-		add_thread(threads, &nt, f->edges[i]->thread);
-	fprintf(out, "==== lockhound: F%zu: potential deadlock: lock-order cycle of %zu locks ====\n",
-	        fid, f->n);
+	fprintf(out, "==== lockhound: F%zu: potential deadlock: lock-order cycle of %zu locks%s ====\n",
+	        fid, f->n, f->edge_logs ? " across processes" : "");
 	/* the orders at a glance: "T2 takes M1 then M2; T3 takes M2 then M1" */
-	for (i = 0; i < f->n; i++)
-		fprintf(out, "%s%sT%u takes M%zu then M%zu", i == 0 ? "" : ";", i == 0 ? "" : (i % 3 ? " " : "\n"),
-		        f->edges[i]->thread, i + 1, (i + 1) % f->n + 1);
+	for (i = 0; i < f->n; i++) {
+		fprintf(out, "%s%sT%u", i == 0 ? "" : ";", i == 0 ? "" : (i % 3 ? " " : "\n"),
+		        f->edges[i]->thread);
+		text_pid_of(out, f, i);
+		fprintf(out, " takes M%zu then M%zu", i + 1, (i + 1) % f->n + 1);
+	}
 	fprintf(out, ".\n");
-	if (f->single_thread)
+	if (f->edge_logs)
+		fprintf(out, "No single process formed this cycle: %zu processes each took part of it.\n"
+		             "The same code run in one process (or locks shared between processes)\n"
+		             "could hold one lock each and wait forever for the next. Locks of\n"
+		             "different processes are matched by where they live (a global: module\n"
+		             "and offset) or where they were initialized.\n",
+		        f->n_procs);
+	else if (f->single_thread)
 		fprintf(out, "One thread did both, at different times: two threads running these paths\n"
 		             "at once could each hold one lock and wait forever for the other.\n");
 	else if (f->concurrent)
@@ -588,7 +609,18 @@ static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size
 	else
 		fprintf(out, "These threads did not overlap in this run, but nothing orders them: if\n"
 		             "they ever do, each can hold one lock and wait forever for the next.\n");
-	if (log->hdr.pid && r->in->n_logs > 1) {
+	if (f->edge_logs) {
+		for (i = 0; i < f->n; i++) {
+			for (j = 0; j < i; j++)
+				if (f->edge_logs[j] == f->edge_logs[i])
+					break;
+			if (j < i)
+				continue;
+			fprintf(out, "Process %u (", f->edge_logs[i]->hdr.pid);
+			rp_put(out, f->edge_logs[i]->exe ? f->edge_logs[i]->exe : "?");
+			fputs(")\n", out);
+		}
+	} else if (log->hdr.pid && r->in->n_logs > 1) {
 		fprintf(out, "Process %u (", log->hdr.pid);
 		rp_put(out, log->exe ? log->exe : "?");
 		fputs(")\n", out);
@@ -596,35 +628,52 @@ static void text_cycle(FILE *out, struct rp *r, const struct fd_finding *f, size
 	fprintf(out, "\n");
 
 	for (i = 0; i < f->n; i++)
-		text_lock_line(out, r, log, f, i);
+		text_lock_line(out, r, fd_edge_log(f, i), f, i);
 	fprintf(out, "\n");
 
 	for (i = 0; i < f->n; i++) {
+		const struct lr_log *el = fd_edge_log(f, i);
 		const struct lr_edge *e = f->edges[i];
-		const struct lr_lock *from = lr_lock(log, e->from), *to = lr_lock(log, e->to);
+		const struct lr_lock *from = lr_lock(el, e->from), *to = lr_lock(el, e->to);
 		size_t a = i + 1, b = (i + 1) % f->n + 1;
 		fprintf(out, "  ");
-		text_thread_name(out, log, e->thread);
+		text_thread_name(out, el, e->thread);
+		text_pid_of(out, f, i);
 		fprintf(out, " acquires M%zu%s while holding M%zu%s\n", b,
 		        mode_word(e->to_mode, to ? to->kind : 0), a,
 		        mode_word(e->from_mode, from ? from->kind : 0));
 		fprintf(out, "    M%zu acquired at:\n", b);
-		text_stack(out, r, log, e->to_stack, "      ");
+		text_stack(out, r, el, e->to_stack, "      ");
 		fprintf(out, "    M%zu was acquired at%s:\n", a,
 		        (e->flags & LH_EDGE_FROM_STACK_PARTIAL) ? " (call site exact, callers not recorded)" : "");
-		text_stack(out, r, log, e->from_stack, "      ");
+		text_stack(out, r, el, e->from_stack, "      ");
 		if (e->n_gates) {
 			fprintf(out, "    also holding:");
 			for (j = 0; j < e->n_gates; j++)
-				fprintf(out, " 0x%llx", (unsigned long long)(lr_lock(log, e->gates[j].lock_id)
-				                                                 ? lr_lock(log, e->gates[j].lock_id)->addr
+				fprintf(out, " 0x%llx", (unsigned long long)(lr_lock(el, e->gates[j].lock_id)
+				                                                 ? lr_lock(el, e->gates[j].lock_id)->addr
 				                                                 : 0));
 			fprintf(out, "\n");
 		}
 		fprintf(out, "\n");
 	}
 
-	text_threads(out, r, log, threads, nt);
+	/* the threads, per process (one for a cycle of one log) */
+	for (i = 0; i < f->n; i++) {
+		const struct lr_log *el = fd_edge_log(f, i);
+		for (j = 0; j < i; j++)
+			if (fd_edge_log(f, j) == el)
+				break;
+		if (j < i)
+			continue;
+		nt = 0;
+		for (k = i; k < f->n; k++)
+			if (fd_edge_log(f, k) == el)
+				add_thread(threads, &nt, f->edges[k]->thread);
+		if (f->edge_logs)
+			fprintf(out, "  in process %u:\n", el->hdr.pid);
+		text_threads(out, r, el, threads, nt);
+	}
 	if (f->count > 1)
 		fprintf(out, "\n  The same code forms this cycle %zu times, with different locks.\n",
 		        f->count);
@@ -916,6 +965,21 @@ void rp_view_text(FILE *out, struct rp *r)
 		rp_put(out, r->baseline_path ? r->baseline_path : "");
 		fprintf(out, " not reported\n");
 	}
+	if (in->n_logs > 1) {
+		/* which processes: a suite's, or a program's forked and exec'd
+		 * children (a fork child's log says so; an exec keeps the pid) */
+		fprintf(out, "lockhound: processes analyzed:");
+		for (i = 0; i < in->n_logs && i < RP_MAX_PROCS_LISTED; i++) {
+			const struct lr_log *l = in->logs[i];
+			fprintf(out, "%s pid %u (", i ? "," : "", l->hdr.pid);
+			rp_put(out, l->exe ? l->exe : "?");
+			fputs(l->hdr.flags & LH_HDR_FORKED_CHILD ? ", forked" : "", out);
+			fputc(')', out);
+		}
+		if (in->n_logs > RP_MAX_PROCS_LISTED)
+			fprintf(out, " and %zu more", in->n_logs - RP_MAX_PROCS_LISTED);
+		fputc('\n', out);
+	}
 	rp_summary(sum, sizeof(sum), in->res);
 	fprintf(out, "lockhound: %s (%zu process%s, %s%zu thread%s, %zu lock order%s recorded)\n", sum,
 	        in->n_logs, in->n_logs == 1 ? "" : "es", all_exact ? "" : "at least ", n_threads,
@@ -1026,6 +1090,7 @@ static json_t *json_cycle(struct rp *r, const struct fd_finding *f, size_t fid)
 	const struct lr_log *log = f->log;
 	json_t *o = json_object(), *locks = json_array(), *threads = json_array(), *edges = json_array();
 	uint32_t seen[64];
+	const struct lr_log *seen_log[64];
 	size_t ns = 0, i, j;
 	char b[32];
 
@@ -1036,29 +1101,69 @@ static json_t *json_cycle(struct rp *r, const struct fd_finding *f, size_t fid)
 	json_object_set_new(o, "count", json_integer((json_int_t)f->count));
 	json_object_set_new(o, "concurrent", json_boolean(f->concurrent));
 	json_object_set_new(o, "single_thread", json_boolean(f->single_thread));
-	for (i = 0; i < f->n; i++)
-		json_array_append_new(locks, json_lock(r, log, f, f->locks[i]));
+	if (f->edge_logs) {
+		/* a cycle across processes: which, and each lock, edge and
+		 * thread says its pid (thread numbers are per process) */
+		json_t *procs = json_array();
+		json_object_set_new(o, "spans_processes", json_integer((json_int_t)f->n_procs));
+		for (i = 0; i < f->n; i++) {
+			json_t *po;
+			for (j = 0; j < i; j++)
+				if (f->edge_logs[j] == f->edge_logs[i])
+					break;
+			if (j < i)
+				continue;
+			po = json_object();
+			json_object_set_new(po, "pid", json_integer(f->edge_logs[i]->hdr.pid));
+			json_object_set_new(po, "exe", f->edge_logs[i]->exe ? rp_json_str(f->edge_logs[i]->exe)
+			                                                    : json_null());
+			json_array_append_new(procs, po);
+		}
+		json_object_set_new(o, "processes", procs);
+	}
 	for (i = 0; i < f->n; i++) {
+		json_t *lo = json_lock(r, fd_edge_log(f, i), f, f->locks[i]);
+		snprintf(b, sizeof(b), "M%zu", i + 1);
+		json_object_set_new(lo, "id", rp_json_str(b)); /* ids of two logs may be equal */
+		if (f->edge_logs)
+			json_object_set_new(lo, "pid", json_integer(f->edge_logs[i]->hdr.pid));
+		json_array_append_new(locks, lo);
+	}
+	for (i = 0; i < f->n; i++) {
+		const struct lr_log *el = fd_edge_log(f, i);
 		const struct lr_edge *e = f->edges[i];
 		json_t *eo = json_object(), *gates = json_array();
-		json_object_set_new(eo, "from", rp_json_str(lock_label(f, e->from, b, sizeof(b))));
-		json_object_set_new(eo, "to", rp_json_str(lock_label(f, e->to, b, sizeof(b))));
+		snprintf(b, sizeof(b), "M%zu", i + 1);
+		json_object_set_new(eo, "from", rp_json_str(b));
+		snprintf(b, sizeof(b), "M%zu", (i + 1) % f->n + 1);
+		json_object_set_new(eo, "to", rp_json_str(b));
 		snprintf(b, sizeof(b), "T%u", e->thread);
 		json_object_set_new(eo, "thread", rp_json_str(b));
+		if (f->edge_logs)
+			json_object_set_new(eo, "pid", json_integer(el->hdr.pid));
 		json_object_set_new(eo, "from_mode", rp_json_str(mode_str(e->from_mode)));
 		json_object_set_new(eo, "to_mode", rp_json_str(mode_str(e->to_mode)));
-		json_object_set_new(eo, "held_stack", json_stack(r, log, e->from_stack));
-		json_object_set_new(eo, "acquired_stack", json_stack(r, log, e->to_stack));
+		json_object_set_new(eo, "held_stack", json_stack(r, el, e->from_stack));
+		json_object_set_new(eo, "acquired_stack", json_stack(r, el, e->to_stack));
 		if (e->flags & LH_EDGE_FROM_STACK_PARTIAL)
 			json_object_set_new(eo, "held_stack_partial", json_true());
 		for (j = 0; j < e->n_gates; j++) {
-			const struct lr_lock *g = lr_lock(log, e->gates[j].lock_id);
+			const struct lr_lock *g = lr_lock(el, e->gates[j].lock_id);
 			json_array_append_new(gates, g ? json_hex(g->addr) : json_null());
 		}
 		json_object_set_new(eo, "gates", gates);
 		json_array_append_new(edges, eo);
-		if (add_thread(seen, &ns, e->thread))
-			json_array_append_new(threads, json_thread(r, log, e->thread));
+		for (j = 0; j < ns; j++)
+			if (seen[j] == e->thread && seen_log[j] == el)
+				break;
+		if (j == ns && ns < 64 && e->thread) {
+			json_t *to = json_thread(r, el, e->thread);
+			if (f->edge_logs)
+				json_object_set_new(to, "pid", json_integer(el->hdr.pid));
+			seen_log[ns] = el;
+			seen[ns++] = e->thread;
+			json_array_append_new(threads, to);
+		}
 	}
 	json_object_set_new(o, "locks", locks);
 	json_object_set_new(o, "threads", threads);
@@ -1182,6 +1287,11 @@ int rp_view_json(FILE *out, struct rp *r)
 		json_object_set_new(lo, "pid", json_integer(l->hdr.pid));
 		if (l->exe)
 			json_object_set_new(lo, "exe", rp_json_str(l->exe));
+		if (l->cmdline)
+			json_object_set_new(lo, "cmdline", rp_json_str(l->cmdline));
+		/* a child created by fork (an exec'd program has the pid of the
+		 * process it replaced, and its own log) */
+		json_object_set_new(lo, "forked", json_boolean(l->hdr.flags & LH_HDR_FORKED_CHILD));
 		json_object_set_new(lo, "complete", json_boolean(l->complete));
 		for (k = 0; k < l->n_errors; k++)
 			json_array_append_new(errs, rp_json_str(l->errors[k]));

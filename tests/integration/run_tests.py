@@ -29,6 +29,9 @@ key=value pairs (or just `clean`, which means no findings at all).  Keys:
     min_occurrences=N  every such finding has "count" >= N (the number of
                        times it was seen, after de-duplication)
     ended_process=B    every such finding has "ended_process" == B
+    processes=N        every such finding spans N processes
+                       ("spans_processes": a lock-order cycle no single
+                       process formed, from the logs of N processes)
   data-race clauses (one finding per racy variable; see docs/DESIGN.md):
     variable=NAME      some finding's variable.name == NAME, or (heap) a
                        frame of its variable.block.alloc_stack has a
@@ -196,6 +199,7 @@ CLAUSE_KEYS = {
     "what": _parse_str,
     "min_occurrences": _parse_nonneg,
     "ended_process": _parse_bool,
+    "processes": _parse_nonneg,
     "variable": _parse_str,
     "var_kind": _parse_var_kind,
     "ops": _parse_ops,
@@ -551,6 +555,11 @@ def check_report(exp, doc):
                     errs.append("%s: expected count >= %d, got %s"
                                 % (label(f), keys["min_occurrences"],
                                    json.dumps(c)))
+            if "processes" in keys and \
+                    f.get("spans_processes", 1) != keys["processes"]:
+                errs.append("%s: expected spans_processes=%d, got %s"
+                            % (label(f), keys["processes"],
+                               json.dumps(f.get("spans_processes"))))
             if "ended_process" in keys and \
                     f.get("ended_process") is not keys["ended_process"]:
                 errs.append("%s: expected ended_process=%s, got %s"
@@ -590,6 +599,19 @@ def _check_finding_shape(f, pids):
     fid = "%s(%s)" % (f.get("id"), f.get("kind"))
     if pids and f.get("pid") not in pids:
         errs.append("%s: pid %s is not the pid of any log" % (fid, f.get("pid")))
+    if "spans_processes" in f:
+        # a cycle across processes: its processes, edges, locks and
+        # threads name logs that are in the report, at least two of them
+        procs = [p.get("pid") for p in f.get("processes") or [] if isinstance(p, dict)]
+        if len(set(procs)) != f.get("spans_processes") or f.get("spans_processes", 0) < 2:
+            errs.append("%s: spans_processes %s but processes %s"
+                        % (fid, json.dumps(f.get("spans_processes")), procs))
+        for key in ("edges", "locks", "threads"):
+            for x in f.get(key) or []:
+                if isinstance(x, dict) and (x.get("pid") not in procs or
+                                            (pids and x.get("pid") not in pids)):
+                    errs.append("%s: a %s entry has pid %s, not one of its processes"
+                                % (fid, key[:-1], json.dumps(x.get("pid"))))
     locks = f.get("locks") or []
     threads = f.get("threads") or []
     edges = f.get("edges") or []
@@ -1353,6 +1375,9 @@ EXTRA_TESTS.update(hardening_tests.register(sys.modules[__name__]))
 # ... and SARIF, suppressions, baselines, DOT, HTML and the help in ci_tests.py
 import ci_tests  # noqa: E402
 EXTRA_TESTS.update(ci_tests.register(sys.modules[__name__]))
+# ... and cycles across the processes of a test suite in suite_tests.py
+import suite_tests  # noqa: E402
+EXTRA_TESTS.update(suite_tests.register(sys.modules[__name__]))
 
 
 # ------------------------------------------------------------- self-test
