@@ -115,7 +115,7 @@ static int blocks(int wpref, int wait_mode, int hold_mode)
 #define FD_CHEAP_STEPS 256
 #define FD_CHOICE_BUDGET 20000000L
 #define FD_MAX_REPS (1u << 20)
-#define FD_TIME_BUDGET_MS 20000
+#define FD_TIME_BUDGET_MS 60000
 
 /* Cycles are enumerated shortest first, in passes of these maximum lengths
  * (each pass delivers the lengths above the previous one): when a budget

@@ -201,6 +201,11 @@ static size_t two_lock_count(const struct fd_result *res)
 	return count;
 }
 
+/* The default work budgets, and a wall-clock backstop far above them:
+ * what these tests assert is decided by work, never by how loaded the
+ * machine is (or how slow a sanitizer build). */
+static const struct fd_bounds work_only = { 0, 0, 3600 * 1000L };
+
 static struct lr_log *analyze(struct gen *g, struct fd_result *res, const struct fd_bounds *bd)
 {
 	struct lr_log *log = lb_read(&g->b, err, sizeof(err));
@@ -245,7 +250,7 @@ static void rotated_case(size_t n)
 	/* the rotations starting at a and at b invert a and b without a
 	 * common gate: every pair */
 	CU_ASSERT_EQUAL(truth, n * (n - 1) / 2);
-	log = analyze(&g, &res, NULL);
+	log = analyze(&g, &res, &work_only);
 	CU_ASSERT_EQUAL(two_lock_count(&res), truth);
 	/* within the default budget: nothing left undecided */
 	CU_ASSERT_EQUAL(res.budget_hit, 0);
@@ -275,7 +280,7 @@ static void random_case(size_t n, size_t rounds, uint64_t seed)
 
 	gen_random(&g, n, rounds, seed);
 	truth = feasible_2cycles(&g);
-	log = analyze(&g, &res, NULL);
+	log = analyze(&g, &res, &work_only);
 	/* shortest first: the 2-cycles are all seen before the enumeration
 	 * reaches its cap on the longer ones */
 	CU_ASSERT_EQUAL(two_lock_count(&res), truth);
@@ -381,7 +386,7 @@ static void test_cheap_first(void)
 	struct lb b;
 	struct fd_result res;
 	struct lr_log *log;
-	struct fd_bounds bd = { 150000, 0, 0 };
+	struct fd_bounds bd = { 150000, 0, 3600 * 1000L };
 
 	build_expensive_then_cheap(&b);
 	log = lb_read(&b, err, sizeof(err));
@@ -389,7 +394,7 @@ static void test_cheap_first(void)
 
 	/* the defaults: all decided, the 8 expensive ones ruled out */
 	memset(&res, 0, sizeof(res));
-	fd_analyze(log, &res);
+	fd_analyze_bounded(log, &res, &work_only);
 	CU_ASSERT_EQUAL(res.n_cycles, 9);
 	CU_ASSERT_EQUAL(res.n_infeasible, 8);
 	CU_ASSERT_EQUAL(res.budget_hit, 0);
