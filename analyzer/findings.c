@@ -89,8 +89,10 @@ static int blocks(int wpref, int wait_mode, int hold_mode)
 /*
  * The bounds of one log's lock-order analysis (docs/DESIGN.md, sections 8
  * and 10).  All are work counts, so the same log always gives the same
- * report, except FD_TIME_BUDGET_MS, a wall-clock backstop for a machine so
- * loaded that the work budgets take too long.
+ * report, except FD_TIME_BUDGET_MS, a CPU-time backstop for what the work
+ * counts do not see (reducing very long context lists, a slow machine).
+ * It is CPU time, not wall time: a loaded machine (a shared CI runner)
+ * stretches the wall clock, and must not change the report.
  *
  *   FD_MAX_CYCLE_LEN     longest cycle enumerated (locks)
  *   FD_MAX_CYCLES        cycles enumerated, all lengths together
@@ -102,7 +104,9 @@ static int blocks(int wpref, int wait_mode, int hold_mode)
  *                        (steps plus exact gate comparisons)
  *   FD_MAX_REPS          contexts kept for the search, all edges together
  *                        (the memory bound: about 48 bytes each)
- *   FD_TIME_BUDGET_MS    wall-clock time of the log's cycle analysis
+ *   FD_TIME_BUDGET_MS    CPU time of the log's cycle analysis (the
+ *                        analyzer's own: a loaded machine, which stretches
+ *                        wall time, does not change the report)
  *
  * A cycle the budgets left undecided (no feasible choice found, none ruled
  * out) is counted in res->n_undecided and sets res->budget_hit, and the
@@ -195,11 +199,12 @@ struct fd_analysis {
 #define FD_CUT_CAP 1    /* FD_MAX_CHOICE_STEPS (or the cheap round's limit) */
 #define FD_CUT_BUDGET 2 /* FD_CHOICE_BUDGET or FD_TIME_BUDGET_MS */
 
+/* CPU time of this thread since t0 */
 static long elapsed_ms(const struct timespec *t0)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
 	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
@@ -865,7 +870,7 @@ static void analyze_graph(struct fd_analysis *a, struct lg_graph *g, size_t firs
 	struct fd_edge_reps *er, *tmp;
 	size_t i;
 
-	clock_gettime(CLOCK_MONOTONIC, &a->t0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a->t0);
 	enumerate(a, g);
 	decide(a);
 	for (i = 0; i < a->n_cyc; i++) {

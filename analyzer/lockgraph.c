@@ -3,9 +3,10 @@
  * lists) and the cycle search over it.  See lockgraph.h for the contract.
  *
  * Storage, built for millions of lg_add_edge calls:
- *   - lock id -> dense node index through a uthash table; the hash entries
- *     live in fixed-size chunks so adding a node is not one malloc each and
- *     entries never move (uthash links them by address);
+ *   - lock id -> dense node index through an open-addressing table of
+ *     node indices, probed by the id's hash and compared against ids[]
+ *     (4 bytes a slot at a load of at most 1/2; a uthash entry cost 56
+ *     bytes and a pointer chase per look-up, the most of adding 10M edges);
  *   - edges in one dense array, found by (from, to) through a small
  *     open-addressing table of edge indices (uthash would cost a 56-byte
  *     handle plus a malloc per edge, and edges outnumber nodes);
@@ -64,37 +65,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * uthash's default reaction to a failed malloc is exit(); an analyzer that
- * has read a large log must not vanish like that.  Non-fatal mode makes
- * HASH_ADD leave the table as it was and call uthash_nonfatal_oom, which
- * sets a flag local to the one function that adds (node_create), and
- * lg_add_edge returns -1.  uthash_fatal is then never expanded; it is
- * defined to an undeclared name so that a uthash without non-fatal mode
- * (before 2.1) fails to compile rather than exiting, or carrying on with a
- * NULL table.
- */
-#define HASH_NONFATAL_OOM 1
-#define uthash_nonfatal_oom(elt) do { lg_hash_oom = 1; } while (0)
-#define uthash_fatal(msg) lg_uthash_fatal_must_not_be_reached
-
 /* The only key is a uint64_t lock id (often an address: low bits constant),
- * so hash it with a 64-bit mixer (murmur3's finalizer) instead of uthash's
- * byte-wise Jenkins hash, and compare it as one integer; ~20% faster adds. */
-static unsigned lg_id_hash(uint64_t x)
+ * so it is mixed with a 64-bit finalizer (murmur3's) before masking. */
+static size_t lg_id_hash(uint64_t x)
 {
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdULL;
 	x ^= x >> 33;
 	x *= 0xc4ceb9fe1a85ec53ULL;
 	x ^= x >> 33;
-	return (unsigned)x;
+	return (size_t)x;
 }
-#define HASH_FUNCTION(keyptr, keylen, hashv) \
-	((hashv) = lg_id_hash(*(const uint64_t *)(const void *)(keyptr)))
-#define HASH_KEYCMP(a, b, n) \
-	(*(const uint64_t *)(const void *)(a) != *(const uint64_t *)(const void *)(b))
-#include <uthash.h>
 
 #define LG_NONE UINT32_MAX              /* no node / removed node */
 #define LG_MAX_NODES (UINT32_MAX - 1u)
@@ -107,15 +88,7 @@ static unsigned lg_id_hash(uint64_t x)
 #define LG_DEF_MAX_CYCLES 10000
 #define LG_DEF_MAX_STEPS 50000000
 
-#define LG_CHUNK_SHIFT 10
-#define LG_CHUNK (1u << LG_CHUNK_SHIFT)
 #define LG_INLINE_CTX 2
-
-struct lg_node {
-	uint64_t id;
-	uint32_t idx;
-	UT_hash_handle hh;
-};
 
 struct lg_edge {
 	uint32_t from, to;      /* dense node indices */
@@ -127,9 +100,8 @@ struct lg_edge {
 };
 
 struct lg_graph {
-	struct lg_node *by_id;  /* uthash head */
-	struct lg_node **chunks;
-	size_t n_chunks, cap_chunks;
+	uint32_t *nslot;        /* node index + 1; 0 = empty */
+	size_t n_nslot;         /* power of two, or 0 before the first node */
 	uint64_t *ids;          /* dense index -> lock id */
 	size_t n_nodes, cap_nodes;
 	struct lg_edge *edges;
@@ -152,10 +124,7 @@ void lg_free(struct lg_graph *g)
 	for (size_t i = 0; i < g->n_edges; i++)
 		if (g->edges[i].cap_ctx > LG_INLINE_CTX)
 			free(g->edges[i].ctx.heap);
-	HASH_CLEAR(hh, g->by_id);
-	for (size_t i = 0; i < g->n_chunks; i++)
-		free(g->chunks[i]);
-	free(g->chunks);
+	free(g->nslot);
 	free(g->ids);
 	free(g->edges);
 	free(g->eslot);
@@ -293,55 +262,70 @@ static int eslot_reserve(struct lg_graph *g, size_t need)
 	return 0;
 }
 
-static struct lg_node *node_find(const struct lg_graph *g, uint64_t id)
+/* the dense index of lock id, or LG_NONE */
+static uint32_t node_find(const struct lg_graph *g, uint64_t id)
 {
-	struct lg_node *n = NULL;
+	size_t mask, i;
 
-	HASH_FIND(hh, g->by_id, &id, sizeof id, n);
-	return n;
+	if (!g->n_nslot)
+		return LG_NONE;
+	mask = g->n_nslot - 1;
+	for (i = lg_id_hash(id) & mask; g->nslot[i]; i = (i + 1) & mask)
+		if (g->ids[g->nslot[i] - 1] == id)
+			return g->nslot[i] - 1;
+	return LG_NONE;
 }
 
-/* Make room for `extra` more nodes so node_create only fails in uthash. */
+static void nslot_put(uint32_t *slots, size_t n_slots, uint64_t id, uint32_t idx)
+{
+	size_t mask = n_slots - 1, i;
+
+	for (i = lg_id_hash(id) & mask; slots[i]; i = (i + 1) & mask)
+		;
+	slots[i] = idx + 1;
+}
+
+/* Make room for `extra` more nodes (ids[] and a node table at a load of
+ * at most 1/2), so that node_create cannot fail. */
 static int node_reserve(struct lg_graph *g, size_t extra)
 {
-	size_t need = g->n_nodes + extra;
+	size_t need = g->n_nodes + extra, n = g->n_nslot ? g->n_nslot : 1024;
+	uint32_t *s;
 
 	if (grow(&g->ids, &g->cap_nodes, need, sizeof *g->ids, 1024))
 		return -1;
-	while (g->n_chunks * LG_CHUNK < need) {
-		struct lg_node *c;
-
-		if (grow(&g->chunks, &g->cap_chunks, g->n_chunks + 1,
-		         sizeof *g->chunks, 16))
+	while (need > n / 2) {
+		if (n > SIZE_MAX / 2 / sizeof *s)
 			return -1;
-		c = malloc(LG_CHUNK * sizeof *c);
-		if (!c)
-			return -1;
-		g->chunks[g->n_chunks++] = c;
+		n *= 2;
 	}
+	if (n == g->n_nslot)
+		return 0;
+	s = calloc(n, sizeof *s);
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < g->n_nodes; i++)
+		nslot_put(s, n, g->ids[i], (uint32_t)i);
+	free(g->nslot);
+	g->nslot = s;
+	g->n_nslot = n;
 	return 0;
 }
 
-static struct lg_node *node_create(struct lg_graph *g, uint64_t id)
+/* after node_reserve */
+static uint32_t node_create(struct lg_graph *g, uint64_t id)
 {
 	uint32_t i = (uint32_t)g->n_nodes;
-	struct lg_node *n = &g->chunks[i >> LG_CHUNK_SHIFT][i & (LG_CHUNK - 1)];
-	int lg_hash_oom = 0;    /* set by uthash_nonfatal_oom */
 
-	memset(n, 0, sizeof *n);
-	n->id = id;
-	n->idx = i;
-	HASH_ADD(hh, g->by_id, id, sizeof n->id, n);
-	if (lg_hash_oom)
-		return NULL;
 	g->ids[i] = id;
+	nslot_put(g->nslot, g->n_nslot, id, i);
 	g->n_nodes++;
-	return n;
+	return i;
 }
 
 int lg_add_edge(struct lg_graph *g, uint64_t from, uint64_t to, uint32_t ctx)
 {
-	struct lg_node *f, *t, *fnew = NULL;
+	uint32_t f, t;
 	struct lg_edge *e;
 	size_t extra;
 
@@ -351,35 +335,30 @@ int lg_add_edge(struct lg_graph *g, uint64_t from, uint64_t to, uint32_t ctx)
 		return 0;       /* self-deadlock is decided elsewhere */
 	f = node_find(g, from);
 	t = node_find(g, to);
-	if (f && t) {
-		uint32_t ei = edge_find(g, f->idx, t->idx);
+	if (f != LG_NONE && t != LG_NONE) {
+		uint32_t ei = edge_find(g, f, t);
 		if (ei != LG_NONE)
 			return ctx_push(&g->edges[ei], ctx);
 	}
 
 	/* A new edge.  Reserve everything first, so that a failure leaves the
 	 * graph as it was (at most with more capacity). */
-	extra = (size_t)!f + (size_t)!t;
+	extra = (size_t)(f == LG_NONE) + (size_t)(t == LG_NONE);
 	if (g->n_nodes + extra > LG_MAX_NODES || g->n_edges >= LG_MAX_EDGES)
 		return -1;
 	if (node_reserve(g, extra) ||
 	    grow(&g->edges, &g->cap_edges, g->n_edges + 1, sizeof *g->edges, 1024) ||
 	    eslot_reserve(g, g->n_edges + 1))
 		return -1;
-	if (!f && !(f = fnew = node_create(g, from)))
-		return -1;
-	if (!t && !(t = node_create(g, to))) {
-		if (fnew) {
-			HASH_DEL(g->by_id, fnew);
-			g->n_nodes--;
-		}
-		return -1;
-	}
+	if (f == LG_NONE)
+		f = node_create(g, from);
+	if (t == LG_NONE)
+		t = node_create(g, to);
 
 	e = &g->edges[g->n_edges];
 	memset(e, 0, sizeof *e);
-	e->from = f->idx;
-	e->to = t->idx;
+	e->from = f;
+	e->to = t;
 	e->n_ctx = 1;
 	e->cap_ctx = LG_INLINE_CTX;
 	e->ctx.inl[0] = ctx;

@@ -72,6 +72,36 @@ static void add_error(struct lr_log *log, const char *fmt, ...)
 		(arr)[(n)++] = (item);                                                             \
 	} while (0)
 
+/* The edges' gate arrays come from chunks of one pool, not a malloc each
+ * (most edges have no gate, and a malloc costs 32 bytes even for none: a
+ * third of an edge): LR_GATE_CHUNK gates a chunk; an edge without gates
+ * has gates NULL. */
+#define LR_GATE_CHUNK 4096
+
+struct gate_chunk {
+	struct gate_chunk *next;
+	size_t used, cap;
+	struct lh_rec_gate g[];
+};
+
+static struct lh_rec_gate *gate_alloc(struct lr_log *log, size_t n)
+{
+	struct gate_chunk *c = log->gate_pool;
+
+	if (!n)
+		return NULL;
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > LR_GATE_CHUNK ? n : LR_GATE_CHUNK;
+		c = xmalloc(sizeof(*c) + cap * sizeof(c->g[0]));
+		c->used = 0;
+		c->cap = cap;
+		c->next = log->gate_pool;
+		log->gate_pool = c;
+	}
+	c->used += n;
+	return c->g + c->used - n;
+}
+
 static const char *rec_name(unsigned t)
 {
 	static const char *names[] = { "?",    "process", "module", "stack",   "thread", "thread-end",
@@ -157,8 +187,7 @@ static void drop_not_locks(struct lr_log *log, struct index *ix)
 	for (i = 0; i < log->n_edges; i++) {
 		struct lr_edge *e = &log->edges[i];
 		if (not_lock(log, ix, e->from) || not_lock(log, ix, e->to)) {
-			free(e->gates);
-			log->n_void_sem_edges++;
+			log->n_void_sem_edges++; /* its gates stay in the pool */
 			continue;
 		}
 		for (g = 0, ng = 0; g < e->n_gates; g++)
@@ -341,8 +370,9 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		ed.flags = r.flags;
 		ed.time_ns = r.time_ns;
 		ed.n_gates = r.n_gates;
-		ed.gates = xmalloc((r.n_gates ? r.n_gates : 1) * sizeof(struct lh_rec_gate));
-		memcpy(ed.gates, p + sizeof(r), r.n_gates * sizeof(struct lh_rec_gate));
+		ed.gates = gate_alloc(log, r.n_gates);
+		if (r.n_gates)
+			memcpy(ed.gates, p + sizeof(r), r.n_gates * sizeof(struct lh_rec_gate));
 		PUSH(log->edges, log->n_edges, ed);
 		break;
 	}
@@ -498,12 +528,20 @@ static int unwritten_tail(const char *p, size_t left)
 	return 1;
 }
 
-struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char *err, size_t errlen)
+/* Parse a log in data[0..len).  drop_behind (a mapped file): every
+ * LR_DROP_BEHIND bytes read, the pages behind are given back
+ * (MADV_DONTNEED: a private read-only mapping reads them again from the
+ * file if touched), so a large log's file pages do not add up in the
+ * analyzer's memory on top of what is read out of them. */
+#define LR_DROP_BEHIND ((size_t)64 << 20)
+
+static struct lr_log *read_buf(const char *name, const void *data, size_t len, char *err,
+                               size_t errlen, int drop_behind)
 {
 	const char *buf = data;
 	struct lr_log *log;
 	struct index *ix;
-	size_t off;
+	size_t off, dropped = 0;
 
 	if (len < LH_LOG_MAGIC_LEN && memcmp(buf, LH_LOG_MAGIC, len) == 0) {
 		snprintf(err, errlen, "%s: truncated: the file ends inside the header (%zu bytes)", name, len);
@@ -581,9 +619,19 @@ struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char 
 		}
 		parse_record(log, ix, rh.type, buf + off + sizeof(rh), rh.size, off);
 		off += sizeof(rh) + rh.size;
+		if (drop_behind && off - dropped >= LR_DROP_BEHIND) {
+			size_t to = off & ~(LR_DROP_BEHIND - 1);
+			madvise((char *)buf + dropped, to - dropped, MADV_DONTNEED);
+			dropped = to;
+		}
 	}
 	drop_not_locks(log, ix);
 	return log;
+}
+
+struct lr_log *lr_read_mem(const char *name, const void *data, size_t len, char *err, size_t errlen)
+{
+	return read_buf(name, data, len, err, errlen, 0);
 }
 
 /* A log is mapped, not read whole into memory: a huge file costs only the
@@ -643,7 +691,7 @@ struct lr_log *lr_read(const char *path, char *err, size_t errlen)
 	sigaction(SIGBUS, &sa, &old);
 	if (sigsetjmp(map_jmp, 1) == 0) {
 		map_active = 1;
-		log = lr_read_mem(path, map, len, err, errlen);
+		log = read_buf(path, map, len, err, errlen, 1);
 	} else {
 		log = NULL;
 		snprintf(err, errlen, "%s: truncated: the file shrank while it was read", path);
@@ -689,8 +737,11 @@ void lr_free(struct lr_log *log)
 	}
 	for (i = 0; i < log->n_stacks; i++)
 		free(log->stacks[i].pcs);
-	for (i = 0; i < log->n_edges; i++)
-		free(log->edges[i].gates);
+	while (log->gate_pool) {
+		struct gate_chunk *c = log->gate_pool;
+		log->gate_pool = c->next;
+		free(c);
+	}
 	for (i = 0; i < log->n_findings; i++)
 		free(log->findings[i].items);
 	for (i = 0; i < log->n_notes; i++)

@@ -64,7 +64,7 @@ struct lr_edge {
 	uint32_t flags;
 	uint64_t time_ns;
 	uint32_t n_gates;
-	struct lh_rec_gate *gates;
+	struct lh_rec_gate *gates; /* NULL when n_gates is 0 */
 };
 
 struct lr_finding {
@@ -123,6 +123,7 @@ struct lr_log {
 	size_t n_errors;
 
 	void *index; /* private: id lookups */
+	void *gate_pool; /* private: the edges' gate arrays */
 };
 
 /* Read the log at path (a regular file only, opened without blocking, and

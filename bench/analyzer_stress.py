@@ -21,6 +21,11 @@ and peak RSS (median of --runs), the findings, the 2-lock finding's count
 --before, the same cases under another analyzer binary (e.g. one built
 from an older commit), stopped after --before-timeout seconds.
 
+Scaling (issue 11): `genlog OUT LOCKS EDGES` logs (a large acyclic graph
+with 8 planted cycles the report must find) of 1M and 10M edges, the
+same measures, and bytes of peak RSS per edge (--no-scale leaves them
+out; --before measures them too).
+
 Replaces the block between its markers in --out (or appends it), keeping
 the rest of the file.  `make bench-analyzer` runs it; bench/run.sh runs it
 after bench.py.  Timing is informational: nothing fails on a number, but a
@@ -41,6 +46,8 @@ ROOT = os.path.dirname(HERE)
 BEGIN = "<!-- analyzer-stress section: begin -->"
 END = "<!-- analyzer-stress section: end -->"
 
+SCALE = [(100000, 1000000), (1000000, 10000000)]
+
 CASES = [
     ("rotated", 10, 10), ("rotated", 64, 64), ("rotated", 200, 16),
     ("random", 10, 4), ("random", 64, 4), ("random", 200, 4),
@@ -58,7 +65,8 @@ def genlog_bin(build):
 
 
 def timed(cmd, timeout):
-    """run cmd; (wall seconds, peak RSS KiB, exit status or None if killed)"""
+    """run cmd; (wall seconds, CPU seconds (user + system), peak RSS KiB,
+    exit status or None if killed)"""
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = t0 + timeout
@@ -69,10 +77,10 @@ def timed(cmd, timeout):
         if time.monotonic() > deadline:
             p.kill()
             pid, status, ru = os.wait4(p.pid, 0)
-            return time.monotonic() - t0, ru.ru_maxrss, None
+            return time.monotonic() - t0, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, None
         time.sleep(0.01)
     p.returncode = os.waitstatus_to_exitcode(status)
-    return time.monotonic() - t0, ru.ru_maxrss, p.returncode
+    return time.monotonic() - t0, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, p.returncode
 
 
 def summarize(doc):
@@ -91,19 +99,32 @@ def summarize(doc):
 
 
 def measure(lockhound, log, jpath, runs, timeout):
-    walls, rss = [], []
+    """median wall s, median CPU s, median peak RSS KiB, summary; Nones if
+    stopped at the timeout"""
+    walls, cpus, rss = [], [], []
     rc = None
     for _ in range(runs):
-        w, m, rc = timed([lockhound, "report", "--format", "json", "--output", jpath, log], timeout)
+        w, c, m, rc = timed([lockhound, "report", "--format", "json", "--output", jpath, log],
+                            timeout)
         if rc is None:
-            return None, None, None
+            return None, c, None, None
         if rc not in (0, 66):
             raise SystemExit("analyzer_stress: %s failed on %s (exit %d)" % (lockhound, log, rc))
         walls.append(w)
+        cpus.append(c)
         rss.append(m)
     with open(jpath) as f:
         doc = json.load(f)
-    return statistics.median(walls), statistics.median(rss), summarize(doc)
+    return statistics.median(walls), statistics.median(cpus), statistics.median(rss), summarize(doc)
+
+
+def as_format_1(log):
+    """--before: a generated log says format 1, which an older analyzer
+    reads (genlog writes no record that format 2 added: the same bytes are
+    a valid format-1 log; the current analyzer reads both)"""
+    with open(log, "r+b") as f:
+        f.seek(8)  # after the 8-byte magic: format_version
+        f.write((1).to_bytes(4, "little"))
 
 
 def fmt_bytes(n):
@@ -121,6 +142,8 @@ def main():
     ap.add_argument("--before-label", default="")
     ap.add_argument("--before-timeout", type=float, default=20.0)
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--no-scale", action="store_true")
+    ap.add_argument("--before-scale-timeout", type=float, default=900.0)
     a = ap.parse_args()
 
     lockhound = os.path.join(a.build, "lockhound")
@@ -137,20 +160,45 @@ def main():
             raise SystemExit("analyzer_stress: genlog failed: " + g.stderr.strip())
         edges = int(g.stdout.split(" edges")[0].rsplit(" ", 1)[1])
         size = os.path.getsize(log)
-        wall, rss, s = measure(lockhound, log, os.path.join(work, "report.json"), a.runs, 600)
-        row = {"kind": kind, "n": n, "rounds": rounds, "edges": edges, "size": size,
-               "wall": wall, "rss": rss, "s": s}
         if a.before:
-            bw, brss, _ = measure(a.before, log, os.path.join(work, "before.json"), 1,
-                                  a.before_timeout)
-            row["before"] = bw
-            row["before_rss"] = brss
-        print("%-7s N=%-3d rounds=%-3d %7d edges %9s: %.3f s, %.1f MiB, %s%s" % (
-            kind, n, rounds, edges, fmt_bytes(size), wall, rss / 1024.0, s,
+            as_format_1(log)
+        wall, cpu, rss, s = measure(lockhound, log, os.path.join(work, "report.json"), a.runs, 600)
+        row = {"kind": kind, "n": n, "rounds": rounds, "edges": edges, "size": size,
+               "wall": wall, "cpu": cpu, "rss": rss, "s": s}
+        if a.before:
+            bw, bcpu, brss, _ = measure(a.before, log, os.path.join(work, "before.json"), 1,
+                                        a.before_timeout)
+            row["before"], row["before_cpu"] = bw, bcpu
+        print("%-7s N=%-3d rounds=%-3d %7d edges %9s: %.3f s (CPU %.3f s), %.1f MiB, %s%s" % (
+            kind, n, rounds, edges, fmt_bytes(size), wall, cpu, rss / 1024.0, s,
             "" if not a.before else ", before: %s" % (
-                "> %.0f s (stopped)" % a.before_timeout if row["before"] is None
-                else "%.3f s" % row["before"])))
+                "> %.0f s (stopped, CPU %.1f s)" % (a.before_timeout, row["before_cpu"])
+                if row["before"] is None else "%.3f s (CPU %.3f s)" % (row["before"],
+                                                                         row["before_cpu"]))))
         rows.append(row)
+        os.unlink(log)
+    scale = []
+    for locks, nedges in ([] if a.no_scale else SCALE):
+        log = os.path.join(work, "scale-%d.log" % nedges)
+        g = subprocess.run([genlog, log, str(locks), str(nedges)], capture_output=True, text=True)
+        if g.returncode != 0:
+            raise SystemExit("analyzer_stress: genlog failed: " + g.stderr.strip())
+        size = os.path.getsize(log)
+        if a.before:
+            as_format_1(log)
+        wall, cpu, rss, s = measure(lockhound, log, os.path.join(work, "report.json"), a.runs, 900)
+        row = {"locks": locks, "edges": nedges, "size": size, "wall": wall, "cpu": cpu,
+               "rss": rss, "s": s}
+        if a.before:
+            bw, bcpu, brss, _ = measure(a.before, log, os.path.join(work, "before.json"), 1,
+                                        a.before_scale_timeout)
+            row["before"], row["before_cpu"], row["before_rss"] = bw, bcpu, brss
+        print("scale %7d locks %8d edges %9s: %.3f s (CPU %.3f s), %.1f MiB, %s%s" % (
+            locks, nedges, fmt_bytes(size), wall, cpu, rss / 1024.0, s,
+            "" if not a.before or row["before"] is None else
+            ", before: %.3f s (CPU %.3f s), %.1f MiB" % (row["before"], row["before_cpu"],
+                                                         row["before_rss"] / 1024.0)))
+        scale.append(row)
         os.unlink(log)
     load1 = os.getloadavg()
 
@@ -168,28 +216,62 @@ def main():
              "(*capped*), shortest first; *budget* says whether the analysis budget "
              "(FD_CHOICE_BUDGET) was reached." % a.runs)
     L.append("")
-    hdr = "| case | rounds | edges | log | time (s) | peak RSS (MiB) | findings (cycle lengths) " \
-          "| 2-lock cycles | capped | budget |"
-    sep = "|---|---:|---:|---:|---:|---:|---|---:|---|---|"
+    hdr = "| case | rounds | edges | log | time (s) | CPU (s) | peak RSS (MiB) | " \
+          "findings (cycle lengths) | 2-lock cycles | capped | budget |"
+    sep = "|---|---:|---:|---:|---:|---:|---:|---|---:|---|---|"
     if a.before:
-        hdr += " before (s) |"
-        sep += "---:|"
+        hdr += " before: time (s) | before: CPU (s) |"
+        sep += "---:|---:|"
     L += [hdr, sep]
     for r in rows:
         s = r["s"]
-        line = "| %s %d | %d | %d | %s | %.3f | %.1f | %d (%s) | %d | %s | %s |" % (
+        line = "| %s %d | %d | %d | %s | %.3f | %.3f | %.1f | %d (%s) | %d | %s | %s |" % (
             r["kind"], r["n"], r["rounds"], r["edges"], fmt_bytes(r["size"]), r["wall"],
-            r["rss"] / 1024.0, s["findings"], ", ".join(str(x) for x in s["lengths"]) or "-",
+            r["cpu"], r["rss"] / 1024.0, s["findings"], ", ".join(str(x) for x in s["lengths"]) or "-",
             s["two"], "yes" if s["capped"] else "no",
             "yes (%s undecided)" % s["undecided"] if s["budget"] else "no")
         if a.before:
-            line += " %s |" % ("> %.0f (stopped)" % a.before_timeout if r["before"] is None
-                               else "%.3f" % r["before"])
+            line += " %s | %.3f |" % ("> %.0f (stopped)" % a.before_timeout
+                                      if r["before"] is None else "%.3f" % r["before"],
+                                      r["before_cpu"])
         L.append(line)
     if a.before:
         L.append("")
-        L.append("*before*: %s, one run, stopped after %.0f s." % (
+        L.append("*before*: %s, one run, stopped after %.0f s of wall time." % (
             a.before_label or a.before, a.before_timeout))
+    L.append("")
+    L.append("The machine is shared (2 cores, several builds at once): wall time is "
+             "inflated by the load, CPU time (user + system of the analyzer) is the measure.")
+    if scale:
+        L.append("")
+        L.append("### Scaling: large generated logs")
+        L.append("")
+        L.append("`bench/genlog.c OUT LOCKS EDGES`: an acyclic graph (one edge in ten with a gate) "
+                 "plus 8 planted cycles, which the report must find (*cycle findings*). Same "
+                 "measures; *bytes/edge* is peak RSS over edges.")
+        L.append("")
+        hdr = "| locks | edges | log | time (s) | CPU (s) | peak RSS (MiB) | bytes/edge | " \
+              "cycle findings |"
+        sep = "|---:|---:|---:|---:|---:|---:|---:|---:|"
+        if a.before:
+            hdr += " before: time (s) | before: CPU (s) | before: peak RSS (MiB) |"
+            sep += "---:|---:|---:|"
+        L += [hdr, sep]
+        for r in scale:
+            line = "| %d | %d | %s | %.3f | %.3f | %.1f | %.0f | %d |" % (
+                r["locks"], r["edges"], fmt_bytes(r["size"]), r["wall"], r["cpu"],
+                r["rss"] / 1024.0, r["rss"] * 1024.0 / r["edges"], r["s"]["findings"])
+            if a.before:
+                line += " %.3f | %.3f | %.1f |" % (r["before"], r["before_cpu"],
+                                                   r["before_rss"] / 1024.0) \
+                    if r.get("before") is not None else \
+                    " > %.0f (stopped) | > %.1f | - |" % (a.before_scale_timeout,
+                                                         r["before_cpu"])
+            L.append(line)
+        if len(scale) == 2:
+            L.append("")
+            L.append("10x the edges: %.1fx the CPU time, %.1fx the memory." % (
+                scale[1]["cpu"] / scale[0]["cpu"], scale[1]["rss"] / scale[0]["rss"]))
     L.append(END)
     block = "\n".join(L)
 

@@ -201,7 +201,7 @@ static size_t two_lock_count(const struct fd_result *res)
 	return count;
 }
 
-/* The default work budgets, and a wall-clock backstop far above them:
+/* The default work budgets, and a CPU-time backstop far above them:
  * what these tests assert is decided by work, never by how loaded the
  * machine is (or how slow a sanitizer build). */
 static const struct fd_bounds work_only = { 0, 0, 3600 * 1000L };
