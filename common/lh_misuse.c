@@ -42,6 +42,8 @@ const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
 		                             "destroy of a barrier that threads wait in" },
 	[LH_MIS_BARRIER_REINIT_WAITERS] = { "barrier-reinit-waiters",
 		                            "barrier initialized again while threads wait in it" },
+	[LH_MIS_JOIN_TWICE] = { "join-twice", "join of a thread that was already joined" },
+	[LH_MIS_DETACH_JOINED] = { "detach-joined", "detach of a thread that was already joined" },
 };
 
 static const struct lh_misuse_desc *desc(uint32_t what)

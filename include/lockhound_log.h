@@ -241,7 +241,7 @@ enum lh_misuse {
 	LH_MIS_COND_NOT_HELD = 6,
 	LH_MIS_COND_TWO_MUTEXES = 7,
 	LH_MIS_USE_AFTER_DESTROY = 8,
-	LH_MIS_BAD_TIMESPEC = 9, /* a timed lock failed with EINVAL for its timespec */
+	LH_MIS_BAD_TIMESPEC = 9, /* a timed lock or wait failed with EINVAL for its timespec */
 	LH_MIS_JOIN_SELF = 10,       /* pthread_join of the calling thread (EDEADLK) */
 	LH_MIS_JOIN_DETACHED = 11,   /* pthread_join of a detached or already joined-by thread (EINVAL) */
 	LH_MIS_DETACH_DETACHED = 12, /* pthread_detach of a detached thread (EINVAL) */
@@ -254,6 +254,8 @@ enum lh_misuse {
 	LH_MIS_COND_DESTROY_WAITERS = 19,    /* pthread_cond_destroy while threads wait on it */
 	LH_MIS_BARRIER_DESTROY_WAITERS = 20, /* pthread_barrier_destroy while threads wait in it */
 	LH_MIS_BARRIER_REINIT_WAITERS = 21,  /* pthread_barrier_init while threads wait in it */
+	LH_MIS_JOIN_TWICE = 22,     /* pthread_join of a thread already joined */
+	LH_MIS_DETACH_JOINED = 23,  /* pthread_detach of a thread already joined */
 	LH_MIS_COUNT_ /* keep last: the size of common/lh_misuse.c's name table */
 };
 struct lh_rec_finding {

@@ -321,6 +321,8 @@ void lh_core_thread_exiting(struct lh_thread *t, uintptr_t ra)
 
 /* A semaphore has no owner: a thread that ends with one it took (to be
  * posted by another thread later) is no misuse, so semaphores are left out. */
+/* what counts is lh_mis_exit_counts' (not robust mutexes, not
+ * semaphores) */
 void lh_core_thread_exit_check(struct lh_thread *t)
 {
 	struct lh_rec_finding_item items[LH_MAX_HELD];
@@ -330,7 +332,9 @@ void lh_core_thread_exit_check(struct lh_thread *t)
 		return;
 	t->exit_checked = 1;
 	for (i = 0; i < t->n_held; i++) {
-		if (t->held[i].kind == LH_LOCK_SEM)
+		if (!lh_mis_exit_counts(t->held[i].kind,
+		                        t->held[i].kind == LH_LOCK_MUTEX &&
+		                            lh_gl_mutex_robust((pthread_mutex_t *)t->held[i].addr)))
 			continue;
 		if (first < 0)
 			first = i;

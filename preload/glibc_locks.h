@@ -75,6 +75,14 @@ static inline int lh_gl_mutex_destroyed(const pthread_mutex_t *m)
 	return m->__data.__kind == LH_GL_MUTEX_DESTROYED;
 }
 
+/* a robust mutex (PTHREAD_MUTEX_ROBUST_NORMAL_NP, 16, in __kind): when
+ * its owner ends holding it, the next locker gets EOWNERDEAD */
+#define LH_GL_MUTEX_ROBUST_BIT 16
+static inline int lh_gl_mutex_robust(const pthread_mutex_t *m)
+{
+	return m->__data.__kind != LH_GL_MUTEX_DESTROYED && (m->__data.__kind & LH_GL_MUTEX_ROBUST_BIT);
+}
+
 static inline int lh_gl_mutex_pshared(const pthread_mutex_t *m)
 {
 	return m->__data.__kind != LH_GL_MUTEX_DESTROYED && (m->__data.__kind & LH_GL_MUTEX_PSHARED_BIT);

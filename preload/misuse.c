@@ -157,6 +157,90 @@ int lh_mis_object_waited(int op, int kind, int n_waiters)
 	return 0;
 }
 
+/* Does a lock still held when its thread ends count for
+ * exit-holding-locks?  Not a robust mutex: its owner's end is what
+ * EOWNERDEAD is for.  Not a semaphore: a binary one held as a lock is the
+ * semaphore model's, handed on by any thread's post. */
+int lh_mis_exit_counts(int kind, int robust)
+{
+	if (kind == LH_LOCK_SEM)
+		return 0;
+	return !(kind == LH_LOCK_MUTEX && robust);
+}
+
+/* ---- threads already joined ----
+ * A joined thread's pthread_t names freed memory (or, once glibc hands
+ * the descriptor to a new thread, another thread): a second join or a
+ * detach of it is undefined, and glibc may answer EINVAL, ESRCH, 0 or
+ * crash.  So the shim remembers the handles of joined threads until a
+ * thread creation hands the same handle out again, and decides from that
+ * alone, before the call.  At most LH_JOINED_SLOTS handles are kept; past
+ * that the oldest is forgotten (noted once): a second join of it is
+ * missed.  Under lh_mis_seen_mu. */
+static pthread_t joined[LH_JOINED_SLOTS];
+static int n_joined, next_joined, joined_full_noted;
+
+void lh_mis_joined_add(pthread_t t)
+{
+	int i, full = 0;
+
+	lh_mu_lock(&lh_mis_seen_mu);
+	for (i = 0; i < n_joined; i++)
+		if (pthread_equal(joined[i], t))
+			break;
+	if (i == n_joined) {
+		if (n_joined < LH_JOINED_SLOTS) {
+			joined[n_joined++] = t;
+		} else {
+			joined[next_joined] = t; /* the oldest goes */
+			next_joined = (next_joined + 1) % LH_JOINED_SLOTS;
+			full = !joined_full_noted;
+			joined_full_noted = 1;
+		}
+	}
+	lh_mu_unlock(&lh_mis_seen_mu);
+	if (full)
+		lh_log_note("more than %d joined threads remembered at once (LH_JOINED_SLOTS); a "
+		            "second join or a detach of the oldest ones is not seen",
+		            LH_JOINED_SLOTS);
+}
+
+int lh_mis_joined_has(pthread_t t)
+{
+	int i, found = 0;
+
+	lh_mu_lock(&lh_mis_seen_mu);
+	for (i = 0; i < n_joined && !found; i++)
+		found = pthread_equal(joined[i], t);
+	lh_mu_unlock(&lh_mis_seen_mu);
+	return found;
+}
+
+void lh_mis_joined_forget(pthread_t t)
+{
+	int i;
+
+	lh_mu_lock(&lh_mis_seen_mu);
+	for (i = 0; i < n_joined; i++)
+		if (pthread_equal(joined[i], t)) {
+			/* keep the ring's order: move the last one in (the order
+			 * only decides which handle goes first when full) */
+			joined[i] = joined[--n_joined];
+			if (next_joined >= n_joined)
+				next_joined = 0;
+			break;
+		}
+	lh_mu_unlock(&lh_mis_seen_mu);
+}
+
+/* a join or detach of a thread already joined (lh_mis_joined_has) */
+int lh_mis_join_again(int is_join, int was_joined)
+{
+	if (!was_joined)
+		return 0;
+	return is_join ? LH_MIS_JOIN_TWICE : LH_MIS_DETACH_JOINED;
+}
+
 int lh_mis_once(int what, uintptr_t ra, const void *addr)
 {
 	uint64_t key = ((uint64_t)(ra ? ra : (uintptr_t)addr) * 0x9E3779B97F4A7C15ull) ^ (uint64_t)what;
@@ -234,4 +318,6 @@ void lh_mis_after_fork_child(void)
 {
 	/* lh_mis_seen_mu was re-made by lh_fork_reset_all */
 	n_seen = 0; /* the child's log has none of them */
+	/* the joined handles stay: a thread joined before the fork is just as
+	 * gone in the child */
 }

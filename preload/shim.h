@@ -681,6 +681,12 @@ LH_HIDDEN int lh_mis_sem_reinit(int live_init, int static_storage);
 struct lh_gl_sem;
 LH_HIDDEN int lh_mis_sem_use(int identity, int initialized, int pshared, const struct lh_gl_sem *g);
 LH_HIDDEN int lh_mis_sem_destroy(int others_wait, uint32_t nwaiters);
+#define LH_JOINED_SLOTS 4096 /* handles of joined threads remembered */
+LH_HIDDEN void lh_mis_joined_add(pthread_t t);
+LH_HIDDEN int lh_mis_joined_has(pthread_t t);
+LH_HIDDEN void lh_mis_joined_forget(pthread_t t);
+LH_HIDDEN int lh_mis_join_again(int is_join, int was_joined);
+LH_HIDDEN int lh_mis_exit_counts(int kind, int robust);
 enum { LH_MIS_OP_DESTROY = 1, LH_MIS_OP_INIT = 2 };
 LH_HIDDEN int lh_mis_object_waited(int op, int kind, int n_waiters);
 enum { LH_MIS_FIRST = 1, LH_MIS_SEEN = 2 };

@@ -348,10 +348,16 @@ static void thread_end(void *p)
 	lh_in_shim--;
 }
 
+/* The process exits (exit, or a return from main) in this thread: what
+ * it still holds is checked like any thread's end (exit-holding-locks),
+ * after the program's own exit handlers ran (the shim's was registered
+ * first, so it runs last). */
 void lh_thr_at_exit(void)
 {
-	if (self_td)
+	if (self_td) {
+		lh_core_thread_exit_check(self_td);
 		emit_end(self_td);
+	}
 }
 
 /* The new thread is registered by its creator, before it exists: a join
@@ -402,6 +408,9 @@ void lh_thr_created(struct lh_thread *td, uint32_t id, pthread_t pt)
 static void start_common(struct lh_start *s)
 {
 	lh_in_shim++;
+	/* this thread's handle may be a joined thread's again: before the
+	 * creator learns it, the thread itself may detach or pass it on */
+	lh_mis_joined_forget(pthread_self());
 	td_start(s->td);
 	lh_in_shim--;
 	LH_RT_HOOK(lh_rt_thread_begin(s->td->rt)); /* exact mode: the slot the creator made */

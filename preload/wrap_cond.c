@@ -39,6 +39,9 @@ static void cond_cancelled(void *p)
 		rc = LH_GUARDED(real_call);                                                        \
 		pthread_cleanup_pop(0);                                                            \
 		LH_TELL(lh_core_cond_leave(c, x.entered));                                         \
+		/* a deadline glibc refused (pthread waits: C11's thrd_error says less) */         \
+		if (unlikely(kind == LH_LOCK_MUTEX && lh_mis_timespec(rc, deadline)))              \
+			LH_TELL(lh_report_misuse(LH_MIS_BAD_TIMESPEC, c, LH_LOCK_COND, x.ra, NULL, 0)); \
 		/* EPERM / EINVAL: the wait did not happen, the mutex is as it was */              \
 		if (rc != EPERM && rc != EINVAL) {                                                 \
 			struct lh_acq a = { m, kind, 0,                                            \

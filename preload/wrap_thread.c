@@ -42,6 +42,7 @@ LH_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
 	} else {
 		LH_RT_HOOK(lh_rt_thread_created(td->rt, *t, attr_detached(attr)));
 		lh_thr_created(td, id, *t);
+		LH_TELL(lh_mis_joined_forget(*t)); /* the handle names a new thread now */
 	}
 	return rc;
 }
@@ -74,6 +75,7 @@ LH_EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
 	} else {
 		LH_RT_HOOK(lh_rt_thread_created(td->rt, (pthread_t)*t, 0));
 		lh_thr_created(td, id, (pthread_t)*t);
+		LH_TELL(lh_mis_joined_forget((pthread_t)*t));
 	}
 	return rc;
 }
@@ -86,13 +88,26 @@ static void join_cancelled(void *unused)
 	lh_core_wait_end();
 }
 
+/* A join or detach of a thread already joined is reported before the
+ * call: glibc's answer for a freed thread handle is undefined (it may
+ * crash). */
+static int joined_again(pthread_t t, int is_join, uintptr_t ra)
+{
+	int what = lh_mis_join_again(is_join, lh_mis_joined_has(t));
+
+	if (what)
+		lh_report_misuse(what, NULL, 0, ra, NULL, 0);
+	return what;
+}
+
 LH_EXPORT int pthread_join(pthread_t t, void **ret)
 {
-	int rc;
+	int rc, again;
 
 	if (lh_pass())
 		return lh_real.join(t, ret);
 	struct lh_rt_thread *jt = NULL;
+	LH_TELL(again = joined_again(t, 1, LH_RA));
 	LH_RT_HOOK(jt = lh_rt_join_target(t)); /* before: its pthread_t may be reused after */
 	LH_TELL(lh_join_begin(t, LH_RA, LH_CFA));
 	pthread_cleanup_push(join_cancelled, NULL);
@@ -101,9 +116,10 @@ LH_EXPORT int pthread_join(pthread_t t, void **ret)
 	lh_core_wait_end();
 	if (rc == 0 && jt)
 		lh_rt_joined(jt);
-	if (rc == 0)
+	if (rc == 0) {
 		lh_smp_joined(t);
-	else if (rc != 0 && lh_mis_join(rc, pthread_equal(t, pthread_self())))
+		LH_TELL(lh_mis_joined_add(t));
+	} else if (!again && lh_mis_join(rc, pthread_equal(t, pthread_self())))
 		LH_TELL(lh_report_misuse(lh_mis_join(rc, pthread_equal(t, pthread_self())), NULL, 0,
 		                         LH_RA, NULL, 0));
 	return rc;
@@ -116,27 +132,32 @@ LH_EXPORT int thrd_join(thrd_t t, int *res)
 	if (lh_pass())
 		return lh_real.thrd_join(t, res);
 	struct lh_rt_thread *jt = NULL;
+	LH_TELL(joined_again((pthread_t)t, 1, LH_RA));
 	LH_RT_HOOK(jt = lh_rt_join_target((pthread_t)t));
 	LH_TELL(lh_join_begin((pthread_t)t, LH_RA, LH_CFA));
 	rc = LH_GUARDED(lh_real.thrd_join(t, res));
 	lh_core_wait_end();
 	if (rc == thrd_success && jt)
 		lh_rt_joined(jt);
-	if (rc == thrd_success)
+	if (rc == thrd_success) {
 		lh_smp_joined((pthread_t)t);
+		LH_TELL(lh_mis_joined_add((pthread_t)t));
+	}
 	return rc;
 }
 
 LH_EXPORT int pthread_detach(pthread_t t)
 {
-	int rc;
+	int rc, again = 0;
 
 	if (!lh_real.detach)
 		lh_init();
+	if (!lh_pass())
+		LH_TELL(again = joined_again(t, 0, LH_RA));
 	rc = lh_real.detach(t);
 	if (rc == 0)
 		LH_RT_HOOK(lh_rt_detach(t));
-	else if (lh_mis_detach(rc) && !lh_pass())
+	else if (!again && lh_mis_detach(rc) && !lh_pass())
 		LH_TELL(lh_report_misuse(lh_mis_detach(rc), NULL, 0, LH_RA, NULL, 0));
 	return rc;
 }
@@ -147,6 +168,8 @@ LH_EXPORT int thrd_detach(thrd_t t)
 
 	if (!lh_real.thrd_detach)
 		lh_init();
+	if (!lh_pass())
+		LH_TELL(joined_again((pthread_t)t, 0, LH_RA));
 	rc = lh_real.thrd_detach(t);
 	if (rc == thrd_success)
 		LH_RT_HOOK(lh_rt_detach((pthread_t)t));

@@ -102,6 +102,52 @@ static void test_cond_and_failed_decisions(void)
 	CU_ASSERT_EQUAL(lh_mis_barrier_init(EINVAL, 3), 0); /* a bad attribute, not the count */
 }
 
+static void test_join_again_and_exit_decisions(void)
+{
+	CU_ASSERT_EQUAL(lh_mis_join_again(1, 1), LH_MIS_JOIN_TWICE);
+	CU_ASSERT_EQUAL(lh_mis_join_again(0, 1), LH_MIS_DETACH_JOINED);
+	CU_ASSERT_EQUAL(lh_mis_join_again(1, 0), 0);
+	CU_ASSERT_EQUAL(lh_mis_join_again(0, 0), 0);
+	CU_ASSERT_EQUAL(lh_mis_exit_counts(LH_LOCK_MUTEX, 0), 1);
+	CU_ASSERT_EQUAL(lh_mis_exit_counts(LH_LOCK_MUTEX, 1), 0); /* robust: EOWNERDEAD's case */
+	CU_ASSERT_EQUAL(lh_mis_exit_counts(LH_LOCK_RWLOCK, 0), 1);
+	CU_ASSERT_EQUAL(lh_mis_exit_counts(LH_LOCK_SEM, 0), 0);
+}
+
+/* the handles of joined threads: remembered until a creation reuses one;
+ * LH_JOINED_SLOTS at most, the oldest forgotten first, noted once */
+static void test_joined_table(void)
+{
+	uintptr_t i;
+
+	stub_reset();
+	CU_ASSERT_FALSE(lh_mis_joined_has((pthread_t)0x1000));
+	lh_mis_joined_add((pthread_t)0x1000);
+	lh_mis_joined_add((pthread_t)0x2000);
+	lh_mis_joined_add((pthread_t)0x1000); /* once */
+	CU_ASSERT_TRUE(lh_mis_joined_has((pthread_t)0x1000));
+	CU_ASSERT_TRUE(lh_mis_joined_has((pthread_t)0x2000));
+	lh_mis_joined_forget((pthread_t)0x1000); /* a new thread got the handle */
+	CU_ASSERT_FALSE(lh_mis_joined_has((pthread_t)0x1000));
+	CU_ASSERT_TRUE(lh_mis_joined_has((pthread_t)0x2000));
+	lh_mis_joined_forget((pthread_t)0x2000);
+	for (i = 0; i < LH_JOINED_SLOTS; i++)
+		lh_mis_joined_add((pthread_t)(0x10000 + i * 16));
+	CU_ASSERT_EQUAL(stub_notes_with("LH_JOINED_SLOTS"), 0);
+	lh_mis_joined_add((pthread_t)0x9000); /* one more: the oldest goes */
+	CU_ASSERT_EQUAL(stub_notes_with("LH_JOINED_SLOTS"), 1);
+	CU_ASSERT_TRUE(lh_mis_joined_has((pthread_t)0x9000));
+	CU_ASSERT_FALSE(lh_mis_joined_has((pthread_t)0x10000));
+	CU_ASSERT_TRUE(lh_mis_joined_has((pthread_t)0x10010));
+	lh_mis_joined_add((pthread_t)0x9010);
+	CU_ASSERT_EQUAL(stub_notes_with("LH_JOINED_SLOTS"), 1); /* noted once */
+	for (i = 0; i < LH_JOINED_SLOTS; i++)
+		lh_mis_joined_forget((pthread_t)(0x10000 + i * 16));
+	lh_mis_joined_forget((pthread_t)0x9000);
+	lh_mis_joined_forget((pthread_t)0x9010);
+	CU_ASSERT_FALSE(lh_mis_joined_has((pthread_t)0x9000));
+}
+
 static void test_waited_object_decisions(void)
 {
 	CU_ASSERT_EQUAL(lh_mis_object_waited(LH_MIS_OP_DESTROY, LH_LOCK_COND, 1), LH_MIS_COND_DESTROY_WAITERS);
@@ -252,6 +298,15 @@ static void test_glibc_mutex_fields(void)
 	CU_ASSERT_EQUAL(lh_gl_mutex_lflags(&m), LH_LOCKF_RECURSIVE);
 	CU_ASSERT_FALSE(lh_gl_mutex_pshared(&m));
 	pthread_mutex_destroy(&m);
+	CU_ASSERT_FALSE(lh_gl_mutex_robust(&m));
+	pthread_mutex_destroy(&m);
+	pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&m, &at);
+	CU_ASSERT_TRUE(lh_gl_mutex_robust(&m));
+	CU_ASSERT_EQUAL(lh_gl_mutex_lflags(&m), LH_LOCKF_RECURSIVE);
+	pthread_mutex_destroy(&m);
+	pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_STALLED);
+	pthread_mutex_init(&m, &at);
 	pthread_mutexattr_settype(&at, PTHREAD_MUTEX_ERRORCHECK);
 	pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
 	pthread_mutex_init(&m, &at);
@@ -346,6 +401,8 @@ int main(void)
 		{ "destroy_decisions", test_destroy_decisions },
 		{ "cond_and_failed_decisions", test_cond_and_failed_decisions },
 		{ "waited_object_decisions", test_waited_object_decisions },
+		{ "join_again_and_exit_decisions", test_join_again_and_exit_decisions },
+		{ "joined_table", test_joined_table },
 		{ "finding_written_once", test_finding_written_once },
 		{ "once_per_site", test_once_per_site },
 		{ "sem_decisions", test_sem_decisions },
