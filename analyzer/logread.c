@@ -123,6 +123,17 @@ static char *take_str(const char *p, size_t len)
 	return s;
 }
 
+static void free_py(struct lr_pyframe *py, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(py[i].file);
+		free(py[i].func);
+	}
+	free(py);
+}
+
 /* does the LH_REC_FINDING_STACKS record u (items at raw, unaligned) belong
  * to finding f?  (the rule is in lockhound_log.h) */
 static int finding_matches(const struct lr_finding *f, const struct lh_rec_finding *u, const char *raw)
@@ -258,12 +269,43 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 			return;
 		}
 		NEED(sizeof(r) + (size_t)r.n_frames * 8);
+		if (log->hdr.format_version < 3)
+			r.n_py_frames = 0; /* a pad in formats 1 and 2 */
+		if (r.n_py_frames > LR_MAX_PY_FRAMES) {
+			add_error(log, "corrupt stack record at byte %zu: %u Python frames", off,
+			          r.n_py_frames);
+			return;
+		}
 		HASH_FIND(hh, ix->stacks, &r.stack_id, sizeof(uint32_t), e);
 		if (e || r.stack_id == 0)
 			return; /* a stack written again after fork: keep the first */
 		s.id = r.stack_id;
 		s.n = r.n_frames;
 		s.flags = r.flags;
+		s.n_py = 0;
+		s.py = NULL;
+		if (r.n_py_frames) {
+			size_t at = sizeof(r) + (size_t)r.n_frames * 8;
+			uint32_t k;
+			s.py = xcalloc(r.n_py_frames, sizeof(*s.py));
+			for (k = 0; k < r.n_py_frames; k++) {
+				struct lh_rec_pyframe pf;
+				if (at + sizeof(pf) > size ||
+				    (memcpy(&pf, p + at, sizeof(pf)), at + sizeof(pf) + pf.file_len + pf.func_len > size)) {
+					add_error(log, "corrupt stack record at byte %zu: Python frame %u "
+					          "runs past the record",
+					          off, k);
+					free_py(s.py, k);
+					return;
+				}
+				at += sizeof(pf);
+				s.py[k].file = take_str(p + at, pf.file_len);
+				s.py[k].func = take_str(p + at + pf.file_len, pf.func_len);
+				s.py[k].line = pf.line;
+				at += (size_t)pf.file_len + pf.func_len;
+			}
+			s.n_py = r.n_py_frames;
+		}
 		s.pcs = xmalloc(r.n_frames ? r.n_frames * 8 : 8);
 		memcpy(s.pcs, p + sizeof(r), (size_t)r.n_frames * 8);
 		e = xmalloc(sizeof(*e));
@@ -735,8 +777,10 @@ void lr_free(struct lr_log *log)
 		free(log->modules[i].path);
 		free(log->modules[i].build_id);
 	}
-	for (i = 0; i < log->n_stacks; i++)
+	for (i = 0; i < log->n_stacks; i++) {
 		free(log->stacks[i].pcs);
+		free_py(log->stacks[i].py, log->stacks[i].n_py);
+	}
 	while (log->gate_pool) {
 		struct gate_chunk *c = log->gate_pool;
 		log->gate_pool = c->next;

@@ -22,11 +22,14 @@
  *                        not shown"
  *   LR_MAX_STACK_FRAMES  frames in one stack record (the shim writes at
  *                        most LH_MAX_FRAMES; more is corruption)
+ *   LR_MAX_PY_FRAMES     Python frames in one stack record (the shim: at
+ *                        most LH_MAX_PY_FRAMES)
  *   LR_MAX_EDGE_GATES    gates in one edge record (the shim: LH_MAX_GATES)
  *   LR_MAX_FINDING_ITEMS items in one finding record
  *   LR_MAX_HEADER_SIZE   bytes of a file header */
 #define LR_MAX_ERRORS 20
 #define LR_MAX_STACK_FRAMES (LH_MAX_FRAMES * 4)
+#define LR_MAX_PY_FRAMES (LH_MAX_PY_FRAMES * 4)
 #define LR_MAX_EDGE_GATES 1024
 #define LR_MAX_FINDING_ITEMS 4096
 #define LR_MAX_HEADER_SIZE 4096
@@ -38,11 +41,20 @@ struct lr_module {
 	size_t build_id_len;
 };
 
+/* a Python frame of a stack (format 3): file and qualified function name
+ * as CPython had them, NUL-terminated; line 0 if not known */
+struct lr_pyframe {
+	char *file, *func;
+	uint32_t line;
+};
+
 struct lr_stack {
 	uint32_t id;
 	uint32_t n;
 	uint32_t flags;
 	uint64_t *pcs;
+	uint32_t n_py;          /* Python frames, innermost first (0 in format 1) */
+	struct lr_pyframe *py;
 };
 
 struct lr_thread {

@@ -10,6 +10,13 @@
  * __libc_start_main): they are in the JSON for tools, but a person reading
  * a report does not need them; which frames the text shows is decided once,
  * when the stack is resolved (n_shown).
+ *
+ * A stack of a Python program (a CPython interpreter) also carries the
+ * Python frames of the thread: they come first in the resolved stack
+ * (n_py of them, innermost first, marked "lang": "python" in the JSON),
+ * then the native frames ("lang": "native").  The text shows the native
+ * frames above the interpreter (a C extension's own code, innermost), then
+ * the Python frames, and leaves the interpreter's frames to the JSON.
  */
 #include "report.h"
 #include "report_int.h"
@@ -33,7 +40,10 @@
 struct rp_rstack {
 	uint32_t id;
 	size_t n;       /* frames in fr */
-	size_t n_shown; /* the first n_shown frames are the text report's */
+	size_t n_py;    /* the first n_py frames of fr are Python frames */
+	size_t n_shown; /* native stack: the first n_shown frames are the text
+	                 * report's; with Python frames, the native frames
+	                 * fr[n_py .. n_py + n_shown) are, before the Python ones */
 	struct sym_frame *fr; /* strings owned by the log's sym_ctx */
 	UT_hash_handle hh;
 };
@@ -111,6 +121,32 @@ static size_t shown_frames(const struct sym_frame *fr, size_t n)
 	return last;
 }
 
+/* Is a native frame CPython's own: in the interpreter's executable,
+ * libpython or its standard library's extension modules (lib-dynload), or
+ * a function of its API (Py*, _Py*), where the executable of an embedding
+ * program has it linked in? */
+static int is_interpreter(const struct sym_frame *f)
+{
+	const char *b = f->module ? strrchr(f->module, '/') : NULL;
+
+	b = b ? b + 1 : f->module;
+	if (b && (!strncmp(b, "python", 6) || !strncmp(b, "libpython", 9) ||
+	          strstr(f->module, "/lib-dynload/")))
+		return 1;
+	return f->function && (!strncmp(f->function, "Py", 2) || !strncmp(f->function, "_Py", 3));
+}
+
+/* the native frames of a Python program's stack that the text shows: the
+ * innermost ones, up to the first of the interpreter */
+static size_t above_interpreter(const struct sym_frame *fr, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !is_interpreter(&fr[i]); i++)
+		;
+	return i;
+}
+
 /* The resolved stack stack_id of log, symbolized (inlined calls expanded)
  * on first use and kept; NULL if the log has no such stack. */
 static const struct rp_rstack *rstack(struct rp *r, const struct lr_log *log, uint32_t stack_id)
@@ -129,6 +165,12 @@ static const struct rp_rstack *rstack(struct rp *r, const struct lr_log *log, ui
 	if (!s)
 		return NULL;
 	sc = sym_for(r, log);
+	for (i = 0; i < s->n_py && n < MAX_SYM; i++, n++) {
+		memset(&tmp[n], 0, sizeof(tmp[n]));
+		tmp[n].function = s->py[i].func;
+		tmp[n].file = s->py[i].file;
+		tmp[n].line = (int)s->py[i].line;
+	}
 	for (i = 0; i < s->n && n < MAX_SYM; i++) {
 		int is_ret = !(i == 0 && (s->flags & LH_STACK_FIRST_IS_PC));
 		n += sym_lookup(sc, s->pcs[i], is_ret, tmp + n, MAX_SYM - n);
@@ -139,7 +181,9 @@ static const struct rp_rstack *rstack(struct rp *r, const struct lr_log *log, ui
 	rs->n = n;
 	rs->fr = xcalloc(n, sizeof(*rs->fr));
 	memcpy(rs->fr, tmp, n * sizeof(*rs->fr));
-	rs->n_shown = shown_frames(rs->fr, n);
+	rs->n_py = s->n_py < n ? s->n_py : n;
+	rs->n_shown = rs->n_py ? above_interpreter(rs->fr + rs->n_py, n - rs->n_py)
+	                       : shown_frames(rs->fr, n);
 	HASH_ADD(hh, rl->stacks, id, sizeof(rs->id), rs);
 	r->st.n_stacks_resolved++;
 	return rs;
@@ -319,6 +363,8 @@ json_t *rp_json_str(const char *str)
 	return j;
 }
 
+static void text_frame(FILE *out, const struct sym_frame *f, size_t i, const char *indent);
+
 static void text_stack(FILE *out, struct rp *r, const struct lr_log *log, uint32_t stack_id,
                        const char *indent)
 {
@@ -331,28 +377,44 @@ static void text_stack(FILE *out, struct rp *r, const struct lr_log *log, uint32
 		return;
 	}
 	fr = rs->fr;
-	for (i = 0; i < rs->n_shown; i++) {
-		fprintf(out, "%s#%-2zu ", indent, i);
-		if (fr[i].function)
-			rp_put(out, fr[i].function);
-		else
-			fprintf(out, "0x%llx", (unsigned long long)fr[i].pc);
-		if (fr[i].file) {
-			fputs("  ", out);
-			rp_put(out, fr[i].file);
-			fprintf(out, ":%d", fr[i].line);
-		}
-		if (!fr[i].file || !fr[i].function) {
-			if (fr[i].module) {
-				fputs("  (", out);
-				rp_put(out, base_name(fr[i].module));
-				fprintf(out, "+0x%llx)", (unsigned long long)fr[i].offset);
-			}
-			else
-				fprintf(out, "  (no module)");
-		}
-		fprintf(out, "%s\n", fr[i].inlined ? "  [inlined]" : "");
+	if (rs->n_py) {
+		/* the native frames above the interpreter, then the Python frames */
+		size_t k = 0;
+		for (i = 0; i < rs->n_shown; i++)
+			text_frame(out, &fr[rs->n_py + i], k++, indent);
+		for (i = 0; i < rs->n_py; i++)
+			text_frame(out, &fr[i], k++, indent);
+		fprintf(out, "%s    (native frames: in the JSON report)\n", indent);
+		return;
 	}
+	for (i = 0; i < rs->n_shown; i++)
+		text_frame(out, &fr[i], i, indent);
+}
+
+/* one "#N function  file:line" line; a Python frame has no module and
+ * always a file */
+static void text_frame(FILE *out, const struct sym_frame *f, size_t i, const char *indent)
+{
+	fprintf(out, "%s#%-2zu ", indent, i);
+	if (f->function)
+		rp_put(out, f->function);
+	else
+		fprintf(out, "0x%llx", (unsigned long long)f->pc);
+	if (f->file) {
+		fputs("  ", out);
+		rp_put(out, f->file);
+		fprintf(out, ":%d", f->line);
+	}
+	if (!f->file || !f->function) {
+		if (f->module) {
+			fputs("  (", out);
+			rp_put(out, base_name(f->module));
+			fprintf(out, "+0x%llx)", (unsigned long long)f->offset);
+		} else {
+			fprintf(out, "  (no module)");
+		}
+	}
+	fprintf(out, "%s\n", f->inlined ? "  [inlined]" : "");
 }
 
 static void text_thread_name(FILE *out, const struct lr_log *log, uint32_t id)
@@ -1005,6 +1067,16 @@ static json_t *json_stack(struct rp *r, const struct lr_log *log, uint32_t stack
 
 	for (i = 0; i < n; i++) {
 		json_t *o = json_object();
+		if (i < rs->n_py) {
+			json_object_set_new(o, "lang", json_string("python"));
+			json_object_set_new(o, "function", rp_json_str(fr[i].function));
+			json_object_set_new(o, "file", rp_json_str(fr[i].file));
+			if (fr[i].line > 0)
+				json_object_set_new(o, "line", json_integer(fr[i].line));
+			json_array_append_new(a, o);
+			continue;
+		}
+		json_object_set_new(o, "lang", json_string("native"));
 		json_object_set_new(o, "pc", json_hex(fr[i].pc));
 		if (fr[i].function)
 			json_object_set_new(o, "function", rp_json_str(fr[i].function));

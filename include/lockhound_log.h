@@ -38,14 +38,17 @@
 #define LH_LOG_MAGIC "LHNDLOG\n" /* 8 bytes, no terminating NUL in file */
 #define LH_LOG_MAGIC_LEN 8
 /* 2: LH_HDR_MAPPED (a record of type 0 ends the log); version 1 logs are
- * still read */
-#define LH_LOG_FORMAT_VERSION 2
+ * still read.
+ * 3: stack records may carry Python frames (n_py_frames, was a pad that
+ * versions 1 and 2 always wrote as 0; readers take it as 0 there) */
+#define LH_LOG_FORMAT_VERSION 3
 
 /* Upper bound a reader accepts for one record payload; anything larger is
  * corruption (the largest legitimate record is a stack of LH_MAX_FRAMES
  * frames or a module path of PATH_MAX bytes). */
 #define LH_MAX_RECORD_SIZE (1u << 20)
 #define LH_MAX_FRAMES 64
+#define LH_MAX_PY_FRAMES 32 /* Python frames in one stack record */
 #define LH_MAX_GATES 16
 /* kinds of context (modes and gate set) per edge the analyzer tries; the
  * shim notes an edge that has more */
@@ -117,16 +120,27 @@ struct lh_rec_module {
 
 /* LH_REC_STACK: a call stack, stored once and referred to by id.  Stack id
  * 0 means "no stack".  followed by n_frames uint64_t program counters,
- * innermost first.  Frames are return addresses (the analyzer looks up
- * pc-1) unless LH_STACK_FIRST_IS_PC says frame 0 is an exact pc. */
+ * innermost first, then (format 3) n_py_frames Python frames, innermost
+ * first: the frames of the Python code the thread was running (a CPython
+ * interpreter, read while the thread held the GIL), each a struct
+ * lh_rec_pyframe followed by file_len bytes of the code's file name and
+ * func_len bytes of its function's qualified name (no NULs, no padding).
+ * Frames are return addresses (the analyzer looks up pc-1) unless
+ * LH_STACK_FIRST_IS_PC says frame 0 is an exact pc. */
 struct lh_rec_stack {
 	uint32_t stack_id;
 	uint32_t n_frames;
-	uint32_t flags; /* LH_STACK_* */
-	uint32_t pad;
+	uint32_t flags;       /* LH_STACK_* */
+	uint32_t n_py_frames; /* formats 1 and 2: a pad, always 0 */
 };
 #define LH_STACK_FIRST_IS_PC 0x1u
-#define LH_STACK_TRUNCATED 0x2u /* deeper frames were dropped */
+#define LH_STACK_TRUNCATED 0x2u    /* deeper frames were dropped */
+#define LH_STACK_PY_TRUNCATED 0x4u /* deeper Python frames were dropped */
+struct lh_rec_pyframe {
+	uint32_t line; /* 0: not known */
+	uint16_t file_len;
+	uint16_t func_len;
+};
 
 /* LH_REC_THREAD: a thread started.  Thread ids are small numbers assigned
  * by the shim in order of creation (1 = the first thread the shim saw,

@@ -164,7 +164,20 @@ void lh_core_acquired(const struct lh_acq *a)
 	lk = lh_lid_get(t, a->addr);
 	if (!lk)
 		return;
+	t->py_cur = unlikely(lh_py_on | lh_py_retry) ? lh_py_take(t, a->addr) : NULL;
 	lh_edge_acquired(&shim_io, t, lk, lh_lid_id(lk, a->kind, a->lflags), a);
+	t->py_cur = NULL;
+}
+
+void lh_core_try_failed(void *addr)
+{
+	struct lh_thread *t;
+
+	if (likely(!(lh_py_on | lh_py_retry)))
+		return;
+	t = lh_thr_self();
+	if (t)
+		lh_py_try_failed(t, addr);
 }
 
 static int spin_unlocked_value(void)
@@ -209,6 +222,7 @@ uint32_t lh_core_thread_of_tid(int os_tid)
 static int owner_item(int owner, void *addr, int kind, struct lh_rec_finding_item *it)
 {
 	struct lh_thread *o;
+	const struct lh_pystk *py = NULL;
 	uintptr_t ra = 0;
 	int mode = 0;
 
@@ -227,6 +241,7 @@ static int owner_item(int owner, void *addr, int kind, struct lh_rec_finding_ite
 			if (hd[i].addr == addr) {
 				ra = hd[i].ra;
 				mode = hd[i].mode;
+				py = hd[i].py;
 			}
 		break;
 	}
@@ -236,7 +251,7 @@ static int owner_item(int owner, void *addr, int kind, struct lh_rec_finding_ite
 	it->role = LH_ROLE_HOLDS;
 	it->lock_id = lh_core_lock_id_emit(addr, kind);
 	it->mode = (uint32_t)mode;
-	it->stack_id = ra ? lh_stk_intern(&ra, 1, 0) : 0;
+	it->stack_id = ra ? lh_stk_intern_py(&ra, 1, 0, py) : 0;
 	return 1;
 }
 
@@ -315,7 +330,8 @@ void lh_core_thread_exiting(struct lh_thread *t, uintptr_t ra)
 		return;
 	lh_stk_unwind(t->sample);
 	for (i = 0; i < t->n_held; i++)
-		t->held[i].exit_stack = lh_stk_from_frames(t->sample, t->held[i].ra, t->held[i].cfa, &partial);
+		t->held[i].exit_stack =
+		    lh_stk_from_frames(t->sample, t->held[i].ra, t->held[i].cfa, t->held[i].py, &partial);
 	t->exit_call_stack = lh_stk_capture(ra);
 }
 
@@ -343,8 +359,8 @@ void lh_core_thread_exit_check(struct lh_thread *t)
 		items[n].role = LH_ROLE_HOLDS;
 		items[n].lock_id = lh_core_lock_id_emit(t->held[i].addr, t->held[i].kind);
 		items[n].mode = t->held[i].mode;
-		items[n].stack_id =
-		    t->held[i].exit_stack ? t->held[i].exit_stack : lh_stk_intern(&t->held[i].ra, 1, 0);
+		items[n].stack_id = t->held[i].exit_stack ? t->held[i].exit_stack
+		                                          : lh_stk_intern_py(&t->held[i].ra, 1, 0, t->held[i].py);
 		n++;
 	}
 	if (n)
@@ -404,7 +420,8 @@ static void sem_use_check(struct lh_lock *lk, sem_t *s, uintptr_t ra)
  * sem_getvalue); pshared as it was initialized; only the call site is kept
  * as its init stack, since CPython makes a semaphore for every
  * threading.Lock and every wait of a Condition, and an unwind each would
- * cost more than the wait.  A sem_init over a live one is sem-reinit,
+ * cost more than the wait (in a Python program, with the Python frames of
+ * the call: where the Lock was made).  A sem_init over a live one is sem-reinit,
  * reported with the old identity (and its init call) before the new one
  * starts.  A thread the shim cannot track right now (it is exiting) still
  * gives the semaphore its identity, so later uses are no false alarms. */
@@ -421,7 +438,10 @@ static void sem_new(sem_t *s, int pshared, int known, unsigned value, uintptr_t 
 		if (live && lh_mis_sem_reinit(live, static_storage(s)))
 			lh_report_misuse(LH_MIS_SEM_REINIT, s, LH_LOCK_SEM, ra, NULL, 0);
 	}
-	lh_lid_new_sem(lk, pshared ? LH_LOCKF_PSHARED : 0, ra ? lh_stk_intern(&ra, 1, 0) : 0,
+	lh_lid_new_sem(lk, pshared ? LH_LOCKF_PSHARED : 0,
+	               ra ? lh_stk_intern_py(&ra, 1, 0,
+	                                     unlikely(lh_py_on | lh_py_retry) && t ? lh_py_now() : NULL)
+	                  : 0,
 	               lh_sem_initial(known, value));
 	if (t && t->n_held)
 		lh_held_prune_sems(t);
@@ -578,10 +598,14 @@ void lh_core_sem_acquired(sem_t *s, uintptr_t ra, uintptr_t cfa)
 		lh_held_prune_sems(t);
 	switch (lh_sem_waited(&lk->sem_state, t->id, &why)) {
 	case LH_SEM_TAKE:
+		/* its Python frames: read now (a trywait holds the GIL), or
+		 * those of the failed trywait before the wait that took it */
+		t->py_cur = unlikely(lh_py_on | lh_py_retry) ? lh_py_take(t, s) : NULL;
 		/* past LH_MAX_HELD: untracked, and its post will find no entry,
 		 * so it must not count in overflow (which mutex unlocks use) */
 		if (lh_edge_acquired(&shim_io, t, lk, id, &a) == LH_ACQ_UNTRACKED)
 			t->overflow--;
+		t->py_cur = NULL;
 		break;
 	case LH_SEM_DEMOTED:
 		sem_demoted(t, lk, id);

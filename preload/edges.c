@@ -27,6 +27,8 @@
  * the held lock's stack, io->stack_of finds that frame in the current
  * unwind.  Limit: if the function that took H has returned since, only H's
  * call site is exact and the edge is flagged LH_EDGE_FROM_STACK_PARTIAL.
+ * The Python frames of an acquisition (t->py_cur, set by the caller) are
+ * kept in its held entry: an edge's stacks carry those of both ends.
  */
 #include "shim.h"
 #include "heldset.h"
@@ -327,6 +329,7 @@ static void count_kind(const struct lh_held *h, uint64_t to_id, unsigned to_mode
  * these very functions) they also fix which frame took the held lock.  So
  * the first edge at such a key unwinds and remembers its two stack ids, and
  * every later edge at the key reuses them, into any locks, from any thread.
+ * The key includes both ends' Python frames (t->py_cur, h->py).
  * The instance-level edge is still recorded.  0: no trace, or the
  * acquiring call is not in it (then every new edge unwinds).  Limit: a
  * function whose frame changes size (alloca, variable-length arrays)
@@ -348,7 +351,8 @@ static uint64_t path_hash(struct edge_ctx *ec, uintptr_t to_ra)
 }
 
 static uint64_t site_stacks_key(const struct lh_edge_io *io, struct edge_ctx *ec,
-                                const struct lh_held *h, const struct lh_acq *a)
+                                const struct lh_thread *t, const struct lh_held *h,
+                                const struct lh_acq *a)
 {
 	if (!ec->traced) {
 		ec->traced = 1;
@@ -357,7 +361,11 @@ static uint64_t site_stacks_key(const struct lh_edge_io *io, struct edge_ctx *ec
 	}
 	if (!ec->path)
 		return 0;
-	return mix(ec->path, mix(h->ra, (uint64_t)(a->cfa - h->cfa))) | 1;
+	/* the Python frames of both ends too: every Python function's lock
+	 * calls share one native path through the interpreter (interned, so
+	 * equal frames are one pointer) */
+	return mix(mix(ec->path, mix(h->ra, (uint64_t)(a->cfa - h->cfa))),
+	           mix((uint64_t)(uintptr_t)t->py_cur, (uint64_t)(uintptr_t)h->py)) | 1;
 }
 
 /* 1 if an edge record was written, 0 if the context was known already (or
@@ -430,7 +438,7 @@ static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, 
 		val_set(nthreads, v + 1);
 	}
 	memset(&e, 0, sizeof(e));
-	path = site_stacks_key(io, ec, h, a);
+	path = site_stacks_key(io, ec, t, h, a);
 	stacks = path ? kset_peek(&stacks_by_path, path) : NULL;
 	if (stacks) {
 		v = val_get(stacks);
@@ -440,12 +448,12 @@ static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, 
 	} else {
 		if (!ec->unwound) {
 			io->unwind(&ec->frames);
-			ec->to_stack = io->stack_of(&ec->frames, a->ra, a->cfa, &partial);
+			ec->to_stack = io->stack_of(&ec->frames, a->ra, a->cfa, t->py_cur, &partial);
 			ec->unwound = 1;
 		}
 		e.to_stack = ec->to_stack;
 		partial = 0;
-		e.from_stack = io->stack_of(&ec->frames, h->ra, h->cfa, &partial);
+		e.from_stack = io->stack_of(&ec->frames, h->ra, h->cfa, h->py, &partial);
 		/* only a real unwind is shared (a short stack gave call sites only) */
 		if (path && ec->frames.n > 0 && e.to_stack && e.from_stack &&
 		    !(e.from_stack & STK_PARTIAL)) {
@@ -612,7 +620,7 @@ int lh_edge_acquired(const struct lh_edge_io *io, struct lh_thread *t, struct lh
 	h = &t->held[t->n_held];
 	lh_held_begin(t);
 	lh_held_put(t, t->n_held, a->addr, lk, id, a->ra, a->cfa,
-	            (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL, a->kind);
+	            (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL, a->kind, t->py_cur);
 	h->count = 1;
 	h->exit_stack = 0;
 	lh_held_set_n(t, t->n_held + 1);

@@ -17,17 +17,20 @@
  * is held:
  *
  *   1. lh_edge_mu      edges.c: recording an edge writes stacks, LOCK and
- *                      THREAD records (2, 3, 4, 6, 9)
- *   2. lh_thr_mu       threads.c: the registry; notes (6)
+ *                      THREAD records (2, 3, 5, 7, 10)
+ *   2. lh_thr_mu       threads.c: the registry; notes (7)
  *   3. lh_stk_mu       stacks.c: the stack table; a new stack writes the
- *                      module map first (4, 6, 9)
- *   4. lh_mods_mu      logwrite.c: the module map (6, 9)
- *   5. lh_cond_mu      condtab.c: the condition-variable table; notes (6)
- *   6. lh_log_mu       logwrite.c: one record at a time (nothing inside)
- *   7. lh_lid_grow_mu  lockid.c: growing the lock table (9)
- *   8. lh_mis_seen_mu  misuse.c: misuse call sites seen (nothing inside)
- *   9. lh_alloc_spin   alloc.c: the bump allocator (nothing inside)
- *  10. lh_gh_spin      wrap_malloc.c: the sampled-heap picker (nothing inside;
+ *                      module map first (5, 7, 10)
+ *   4. lh_py_mu        pyframes.c: the tables of Python names and stacks,
+ *                      taken after CPython was called, never around a call
+ *                      and never with another lock of the shim held (10)
+ *   5. lh_mods_mu      logwrite.c: the module map (7, 10)
+ *   6. lh_cond_mu      condtab.c: the condition-variable table; notes (7)
+ *   7. lh_log_mu       logwrite.c: one record at a time (nothing inside)
+ *   8. lh_lid_grow_mu  lockid.c: growing the lock table (10)
+ *   9. lh_mis_seen_mu  misuse.c: misuse call sites seen (nothing inside)
+ *  10. lh_alloc_spin   alloc.c: the bump allocator (nothing inside)
+ *  11. lh_gh_spin      wrap_malloc.c: the sampled-heap picker (nothing inside;
  *                      only ever tried, so taking it anywhere cannot
  *                      deadlock: here it keeps a child from inheriting a
  *                      picker table half-changed)
@@ -42,7 +45,7 @@
 #define SPIN(s) { #s, NULL, &s }
 
 const struct lh_fork_lock lh_fork_locks[] = {
-	MU(lh_edge_mu),     MU(lh_thr_mu),      MU(lh_stk_mu),
+	MU(lh_edge_mu),     MU(lh_thr_mu),      MU(lh_stk_mu),      MU(lh_py_mu),
 	MU(lh_mods_mu),     MU(lh_cond_mu),     MU(lh_log_mu),
 	MU(lh_lid_grow_mu), MU(lh_mis_seen_mu), SPIN(lh_alloc_spin),
 	SPIN(lh_gh_spin),

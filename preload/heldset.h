@@ -14,7 +14,7 @@
  *             copy is whole when both loads saw the same value.
  *   n_held    relaxed stores by the owner, inside a change; the owner's own
  *             loads are plain (no other thread writes it).
- *   held[i].addr, lk, lock_id, ra, cfa, mode, kind
+ *   held[i].addr, lk, lock_id, ra, cfa, mode, kind, py
  *             relaxed stores by the owner, inside a change; plain loads by
  *             the owner; relaxed loads by readers, inside a read.
  *   held[i].count, exit_stack
@@ -50,10 +50,12 @@ static inline __attribute__((always_inline)) void lh_held_end(struct lh_thread *
 
 /* write entry i (inside lh_held_begin/lh_held_end) */
 static inline __attribute__((always_inline)) void lh_held_put(struct lh_thread *t, int i, void *addr, struct lh_lock *lk, uint64_t id,
-                               uintptr_t ra, uintptr_t cfa, uint8_t mode, uint8_t kind)
+                               uintptr_t ra, uintptr_t cfa, uint8_t mode, uint8_t kind,
+                               const struct lh_pystk *py)
 {
 	struct lh_held *h = &t->held[i];
 	__atomic_store_n(&h->addr, addr, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->py, py, __ATOMIC_RELAXED);
 	__atomic_store_n(&h->lk, lk, __ATOMIC_RELAXED);
 	__atomic_store_n(&h->lock_id, id, __ATOMIC_RELAXED);
 	__atomic_store_n(&h->ra, ra, __ATOMIC_RELAXED);
@@ -66,7 +68,7 @@ static inline __attribute__((always_inline)) void lh_held_put(struct lh_thread *
 static inline __attribute__((always_inline)) void lh_held_move(struct lh_thread *t, int to, int from)
 {
 	const struct lh_held *s = &t->held[from];
-	lh_held_put(t, to, s->addr, s->lk, s->lock_id, s->ra, s->cfa, s->mode, s->kind);
+	lh_held_put(t, to, s->addr, s->lk, s->lock_id, s->ra, s->cfa, s->mode, s->kind, s->py);
 	t->held[to].count = s->count;
 	t->held[to].exit_stack = s->exit_stack;
 }
@@ -114,6 +116,7 @@ static inline int lh_held_read(const struct lh_thread *t, struct lh_held *out, i
 			out[i].cfa = __atomic_load_n(&h->cfa, __ATOMIC_RELAXED);
 			out[i].mode = __atomic_load_n(&h->mode, __ATOMIC_RELAXED);
 			out[i].kind = __atomic_load_n(&h->kind, __ATOMIC_RELAXED);
+			out[i].py = __atomic_load_n(&h->py, __ATOMIC_RELAXED);
 			out[i].count = 0;
 			out[i].exit_stack = 0;
 		}

@@ -233,6 +233,7 @@ static void lh_init_once(void)
 	} else {
 		lh_stk_find_deps(); /* before tracking starts */
 		lh_log_modules();
+		lh_py_init(); /* a CPython interpreter? (pyframes.c) */
 		lh_thr_init_main();
 		if (lh_opt.races && lh_opt.heap_guards > 0) /* asked for: whatever watches them */
 			lh_gh_start((unsigned)lh_opt.heap_guards, (unsigned)lh_opt.heap_dense);

@@ -639,6 +639,14 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
 	memcpy(m->build_id, bid, m->build_id_len);
 	memcpy(m->path, path, plen);
 	n_mods++;
+	{
+		/* a CPython interpreter, or an embedding program that loaded
+		 * libpython: its API may be there (pyframes.c) */
+		const char *b = strrchr(path, '/');
+		b = b ? b + 1 : path;
+		if (!strncmp(b, "libpython", 9) || (path == exe && !strncmp(b, "python", 6)))
+			lh_py_seen_lib();
+	}
 	emit_module(m);
 	return 0;
 }

@@ -169,6 +169,7 @@ extern __thread int lh_locks_held LH_HIDDEN;
  * and make them anew in the child. */
 extern pthread_mutex_t lh_edge_mu LH_HIDDEN;     /* edges.c */
 extern pthread_mutex_t lh_stk_mu LH_HIDDEN;      /* stacks.c */
+extern pthread_mutex_t lh_py_mu LH_HIDDEN;       /* pyframes.c */
 extern pthread_mutex_t lh_mods_mu LH_HIDDEN;     /* logwrite.c, the module map */
 extern pthread_mutex_t lh_cond_mu LH_HIDDEN;     /* condtab.c */
 extern pthread_mutex_t lh_lid_grow_mu LH_HIDDEN; /* lockid.c */
@@ -230,8 +231,31 @@ struct lh_frames {
 	uintptr_t sp[LH_MAX_FRAMES + 8];
 };
 
+/* Python frames (pyframes.c): interned, immutable once made, never freed,
+ * so a pointer to one may be read by any thread and kept forever.  Equal
+ * frames are the same pointer. */
+#define LH_PY_MAX_FRAMES LH_MAX_PY_FRAMES /* Python frames per stack; deeper ones dropped */
+#define LH_PY_MAX_NAME 240  /* bytes kept of a file or function name */
+struct lh_pystr {
+	uint32_t len;
+	char s[];
+};
+struct lh_pyframe {
+	const struct lh_pystr *file, *func;
+	uint64_t line;
+};
+struct lh_pystk {
+	uint64_t hash;
+	uint32_t n;
+	uint32_t flags; /* LH_STACK_PY_TRUNCATED */
+	const unsigned char *rec; /* the frames as LH_REC_STACK carries them */
+	size_t rec_len;
+	struct lh_pyframe f[];
+};
+
 struct lh_held {
 	void *addr;
+	const struct lh_pystk *py; /* Python frames of the acquisition, or NULL */
 	struct lh_lock *lk;
 	uint64_t lock_id;
 	uintptr_t ra;  /* return address of the acquiring call */
@@ -298,6 +322,7 @@ struct lh_thread {
 	clockid_t wait_clock;      /* ...unless it is a condition wait past */
 	uint64_t wait_deadline_ns; /* its deadline: it then re-takes the mutex; relaxed */
 	uintptr_t wait_ra, wait_cfa; /* relaxed */
+	const struct lh_pystk *wait_py; /* Python frames of the wait; relaxed */
 	uint32_t wait_seq;         /* bumped by every wait; relaxed */
 	/* the watchdog's own notes, watchdog thread only: when it first saw
 	 * wait number wd_seq */
@@ -333,6 +358,14 @@ struct lh_thread {
 		uint32_t memo_modes;
 	} lock_cache[LH_LOCK_CACHE];
 
+	/* Python frames, owner only: those of the acquisition edges.c is
+	 * recording (set by core.c around lh_edge_acquired), and those of the
+	 * last failed try on py_try_addr, for the blocking wait that follows
+	 * it without the GIL (pyframes.c) */
+	const struct lh_pystk *py_cur;
+	const struct lh_pystk *py_try;
+	const void *py_try_addr;
+
 	uint32_t log_epoch; /* edge_cache is valid for this log epoch only */
 	int exiting;
 	int started; /* the thread runs (a creator registers it before) */
@@ -346,6 +379,22 @@ struct lh_thread {
 	                          * (0: none), made by the creator */
 	struct lh_thread *next, *prev; /* registry, under lh_thr_mu */
 };
+
+/* ---- Python frames (pyframes.c) ---- */
+extern int lh_py_on LH_HIDDEN;    /* 1: a CPython whose frames can be read */
+extern int lh_py_retry LH_HIDDEN; /* a libpython was loaded: look again */
+/* find CPython's functions (dlsym), if lh_py_seen_lib said to */
+LH_HIDDEN void lh_py_init(void);
+/* logwrite.c: the executable is python*, or a libpython* was loaded */
+LH_HIDDEN void lh_py_seen_lib(void);
+/* the calling thread's Python frames now, if it holds the GIL, else NULL */
+LH_HIDDEN const struct lh_pystk *lh_py_now(void);
+/* for a wait on addr: those of the failed try on addr before it, or now */
+LH_HIDDEN const struct lh_pystk *lh_py_for(struct lh_thread *t, const void *addr);
+/* a try on addr failed: remember its frames for the wait that follows */
+LH_HIDDEN void lh_py_try_failed(struct lh_thread *t, const void *addr);
+/* for the acquisition of addr: lh_py_for's answer, which is then forgotten */
+LH_HIDDEN const struct lh_pystk *lh_py_take(struct lh_thread *t, const void *addr);
 
 /* Note, for the watchdog, what t is about to wait for: thread-local stores
  * only, published by the release store of wait_kind (the watchdog times
@@ -362,6 +411,8 @@ static inline void lh_wait_note_ext(struct lh_thread *t, int kind, void *addr, u
 	__atomic_store_n(&t->wait_external, external, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_ra, ra, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_cfa, cfa, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->wait_py, unlikely(lh_py_on | lh_py_retry) ? lh_py_for(t, addr) : NULL,
+	                 __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_seq, __atomic_load_n(&t->wait_seq, __ATOMIC_RELAXED) + 1,
 	                 __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_kind, kind, __ATOMIC_RELEASE);
@@ -435,15 +486,19 @@ extern __thread int lh_unwinding LH_HIDDEN;
 LH_HIDDEN uint32_t lh_stk_capture(uintptr_t ra);
 /* Intern a stack given as pcs; writes the record if new. */
 LH_HIDDEN uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags);
+/* the same with Python frames (NULL: none) */
+LH_HIDDEN uint32_t lh_stk_intern_py(const uintptr_t *pcs, int n, uint32_t flags,
+                                    const struct lh_pystk *py);
 LH_HIDDEN void lh_stk_unwind(struct lh_frames *f);
 /* the current stack's return addresses only, no stack pointers: fast (0 if too
  * little stack is left) */
 LH_HIDDEN int lh_stk_trace(uintptr_t *ips, int max);
 /* The part of an unwind that belongs to the acquisition whose caller had
- * stack pointer cfa and return address ra; *partial is set when the caller
- * frame is no longer on the stack and only ra is known. */
+ * stack pointer cfa and return address ra, with the Python frames py (NULL:
+ * none); *partial is set when the caller frame is no longer on the stack
+ * and only ra is known. */
 LH_HIDDEN uint32_t lh_stk_from_frames(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa,
-                                      int *partial);
+                                      const struct lh_pystk *py, int *partial);
 LH_HIDDEN void lh_stk_after_fork_child(void);
 /* Code ranges of the shim's own dependencies (libunwind and what it needs
  * besides the C library), found at start-up: calls from there pass through
@@ -544,6 +599,8 @@ LH_HIDDEN uint32_t lh_core_mutex_flags(const pthread_mutex_t *m);
 /* misuse checks, on the paths where they cost nothing extra */
 LH_HIDDEN void lh_core_destroy_check(void *addr, int kind, uintptr_t ra);
 LH_HIDDEN void lh_core_lock_failed(void *addr, int kind, int rc, uintptr_t ra);
+/* a try on addr found it taken (a blocking wait may follow) */
+LH_HIDDEN void lh_core_try_failed(void *addr);
 LH_HIDDEN int lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_t cfa,
                                  const struct timespec *deadline, clockid_t clk);
 LH_HIDDEN void lh_core_cond_leave(void *cond, int entered);
@@ -583,8 +640,10 @@ enum lh_lid_stage { LH_LID_STAGE_CLAIMED = 1, LH_LID_STAGE_FILLED, LH_LID_STAGE_
 /* the world as edge recording sees it (core.c's shim_io; tests script it) */
 struct lh_edge_io {
 	void (*unwind)(struct lh_frames *f); /* the current stack; f->n = 0 if none */
-	/* the stack of the acquisition at (ra, cfa) within f */
-	uint32_t (*stack_of)(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa, int *partial);
+	/* the stack of the acquisition at (ra, cfa) within f, with the Python
+	 * frames py (NULL: none) */
+	uint32_t (*stack_of)(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa,
+	                     const struct lh_pystk *py, int *partial);
 	void (*write_lock)(const struct lh_rec_lock *r);
 	void (*write_edge)(struct lh_thread *t, const struct lh_rec_edge *e,
 	                   const struct lh_rec_gate *gates, int n_gates);

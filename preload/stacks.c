@@ -9,6 +9,9 @@
  * interposed function: its return address (for unw_backtrace) or its stack
  * pointer (for unwinds with stack pointers).
  *
+ * A stack may also carry the Python frames of the thread (pyframes.c): a
+ * stack's identity is its pcs, its flags and its interned Python frames.
+ *
  * Limit: a stack has at most lh_opt.stack_depth frames; deeper frames are
  * dropped and the stack is flagged LH_STACK_TRUNCATED.
  */
@@ -29,6 +32,7 @@ struct stk_entry {
 	uint32_t n;
 	uint32_t flags;
 	uintptr_t *pcs;
+	const struct lh_pystk *py; /* Python frames, NULL if none */
 };
 
 /* Open addressing, grown by doubling under lh_stk_mu.  Invariant: n_used <=
@@ -52,9 +56,9 @@ static void full_note(int which, const char *what)
 		lh_log_note("%s", what);
 }
 
-static uint64_t hash_pcs(const uintptr_t *pcs, int n, uint32_t flags)
+static uint64_t hash_pcs(const uintptr_t *pcs, int n, uint32_t flags, const struct lh_pystk *py)
 {
-	uint64_t h = 1469598103934665603ull ^ flags;
+	uint64_t h = (1469598103934665603ull ^ flags) + (py ? py->hash * 31 : 0);
 	int i;
 	for (i = 0; i < n; i++) {
 		h ^= pcs[i];
@@ -93,15 +97,21 @@ static void emit(struct stk_entry *e)
 
 	r.stack_id = e->id;
 	r.n_frames = e->n;
-	r.flags = e->flags;
-	r.pad = 0;
+	r.flags = e->flags | (e->py ? e->py->flags : 0);
+	r.n_py_frames = e->py ? e->py->n : 0;
 	for (i = 0; i < e->n; i++)
 		pcs[i] = e->pcs[i];
-	lh_log_record(LH_REC_STACK, &r, sizeof(r), pcs, e->n * sizeof(uint64_t), NULL, 0);
+	lh_log_record(LH_REC_STACK, &r, sizeof(r), pcs, e->n * sizeof(uint64_t), e->py ? e->py->rec : NULL,
+	              e->py ? e->py->rec_len : 0);
 	e->epoch = lh_log_epoch;
 }
 
 uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags)
+{
+	return lh_stk_intern_py(pcs, n, flags, NULL);
+}
+
+uint32_t lh_stk_intern_py(const uintptr_t *pcs, int n, uint32_t flags, const struct lh_pystk *py)
 {
 	uint64_t h;
 	size_t j;
@@ -113,7 +123,7 @@ uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags)
 		n = lh_opt.stack_depth;
 		flags |= LH_STACK_TRUNCATED;
 	}
-	h = hash_pcs(pcs, n, flags);
+	h = hash_pcs(pcs, n, flags, py);
 	lh_in_shim++;
 	lh_mu_lock(&lh_stk_mu);
 	if ((n_used + 1) * 2 > cap && grow() < 0) {
@@ -123,7 +133,7 @@ uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags)
 	}
 	for (j = h & (cap - 1); tab[j].hash; j = (j + 1) & (cap - 1)) {
 		struct stk_entry *e = &tab[j];
-		if (e->hash == h && e->n == (uint32_t)n && e->flags == flags &&
+		if (e->hash == h && e->n == (uint32_t)n && e->flags == flags && e->py == py &&
 		    !memcmp(e->pcs, pcs, (size_t)n * sizeof(*pcs))) {
 			if (e->epoch != lh_log_epoch)
 				emit(e);
@@ -144,6 +154,7 @@ uint32_t lh_stk_intern(const uintptr_t *pcs, int n, uint32_t flags)
 	tab[j].hash = h;
 	tab[j].n = (uint32_t)n;
 	tab[j].flags = flags;
+	tab[j].py = py;
 	tab[j].id = id = next_id++;
 	n_used++;
 	if (id >= hash_of_id_cap) {
@@ -200,10 +211,11 @@ static void unw_setup(void)
 uint32_t lh_stk_capture(uintptr_t ra)
 {
 	void *buf[LH_MAX_FRAMES + 16];
+	const struct lh_pystk *py = unlikely(lh_py_on | lh_py_retry) ? lh_py_now() : NULL;
 	int n, i;
 
 	if (lh_stack_is_short())
-		return lh_stk_intern(&ra, 1, 0);
+		return lh_stk_intern_py(&ra, 1, 0, py);
 	lh_in_shim++;
 	lh_unwinding++;
 	unw_setup();
@@ -218,7 +230,7 @@ uint32_t lh_stk_capture(uintptr_t ra)
 			break;
 	if (i == n)
 		i = n > 1 ? 1 : 0;
-	return lh_stk_intern((const uintptr_t *)buf + i, n - i, 0);
+	return lh_stk_intern_py((const uintptr_t *)buf + i, n - i, 0, py);
 }
 
 int lh_stk_trace(uintptr_t *ips, int max)
@@ -262,7 +274,8 @@ void lh_stk_unwind(struct lh_frames *f)
 	lh_in_shim--;
 }
 
-uint32_t lh_stk_from_frames(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa, int *partial)
+uint32_t lh_stk_from_frames(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa,
+                            const struct lh_pystk *py, int *partial)
 {
 	uintptr_t pcs[LH_MAX_FRAMES + 8];
 	int i, n = 0;
@@ -282,7 +295,7 @@ uint32_t lh_stk_from_frames(const struct lh_frames *f, uintptr_t ra, uintptr_t c
 	} else {
 		*partial = 1;
 	}
-	return lh_stk_intern(pcs, n, 0);
+	return lh_stk_intern_py(pcs, n, 0, py);
 }
 
 void lh_stk_after_fork_child(void)

@@ -339,13 +339,14 @@ static void sample_stacks(const struct lh_wfg_cycle *c)
 /* the stack of a wait or an acquisition at (ra, cfa) of thread t: rebuilt
  * from t's sampled stack when `sampled` and t answered this round's
  * signal, else the call site alone */
-static uint32_t stack_at(struct lh_thread *t, uintptr_t ra, uintptr_t cfa, int sampled)
+static uint32_t stack_at(struct lh_thread *t, uintptr_t ra, uintptr_t cfa,
+                         const struct lh_pystk *py, int sampled)
 {
 	int partial;
 
 	if (sampled && t->sample && __atomic_load_n(&t->sample_state, __ATOMIC_ACQUIRE) == 2)
-		return lh_stk_from_frames(t->sample, ra, cfa, &partial);
-	return lh_stk_intern(&ra, 1, 0);
+		return lh_stk_from_frames(t->sample, ra, cfa, py, &partial);
+	return lh_stk_intern_py(&ra, 1, 0, py);
 }
 
 static void finish(int n_threads)
@@ -382,6 +383,7 @@ static void finish(int n_threads)
 static struct lh_rec_finding_item items[2 * LH_WFG_MAX_CYCLE];
 static struct lh_thread *item_thr[2 * LH_WFG_MAX_CYCLE];
 static uintptr_t item_ra[2 * LH_WFG_MAX_CYCLE], item_cfa[2 * LH_WFG_MAX_CYCLE];
+static const struct lh_pystk *item_py[2 * LH_WFG_MAX_CYCLE]; /* its Python frames */
 
 /* the HOLDS item of holder for the lock at addr, if it holds it */
 static int holds_item(struct lh_thread *holder, const void *addr, uint64_t lock_id, int ni)
@@ -402,7 +404,8 @@ static int holds_item(struct lh_thread *holder, const void *addr, uint64_t lock_
 		item_thr[ni] = holder;
 		item_ra[ni] = hd->ra;
 		item_cfa[ni] = hd->cfa;
-		o->stack_id = stack_at(holder, hd->ra, hd->cfa, 0);
+		item_py[ni] = hd->py;
+		o->stack_id = stack_at(holder, hd->ra, hd->cfa, hd->py, 0);
 		return 1;
 	}
 	return 0;
@@ -421,7 +424,8 @@ static void wait_item(uint32_t k, int ni, int stall)
 	item_thr[ni] = t;
 	item_ra[ni] = __atomic_load_n(&t->wait_ra, __ATOMIC_RELAXED);
 	item_cfa[ni] = __atomic_load_n(&t->wait_cfa, __ATOMIC_RELAXED);
-	w->stack_id = stack_at(t, item_ra[ni], item_cfa[ni], 0);
+	item_py[ni] = __atomic_load_n(&t->wait_py, __ATOMIC_RELAXED);
+	w->stack_id = stack_at(t, item_ra[ni], item_cfa[ni], item_py[ni], 0);
 	switch (nd->wait) {
 	case LH_WAIT_JOIN:
 		w->role = LH_ROLE_JOINS;
@@ -480,7 +484,7 @@ static void write_finding(const struct lh_wfg_cycle *c, struct lh_rec_finding *f
 		uint32_t st;
 		if (!item_thr[j])
 			continue;
-		st = stack_at(item_thr[j], item_ra[j], item_cfa[j], 1);
+		st = stack_at(item_thr[j], item_ra[j], item_cfa[j], item_py[j], 1);
 		if (st && st != items[j].stack_id) {
 			items[j].stack_id = st;
 			changed = 1;
@@ -753,14 +757,15 @@ void lh_wd_self_deadlock(struct lh_thread *t, void *addr, int kind)
 	items[0].role = LH_ROLE_WAITS;
 	items[0].lock_id = lh_core_lock_id_emit(addr, kind);
 	items[0].mode = t->wait_mode;
-	items[0].stack_id = lh_stk_from_frames(fr, t->wait_ra, t->wait_cfa, &partial);
+	items[0].stack_id = lh_stk_from_frames(fr, t->wait_ra, t->wait_cfa, t->wait_py, &partial);
 	items[1].thread_id = t->id;
 	items[1].role = LH_ROLE_HOLDS;
 	items[1].lock_id = items[0].lock_id;
 	for (i = 0; i < t->n_held; i++)
 		if (t->held[i].addr == addr) {
 			items[1].mode = t->held[i].mode;
-			items[1].stack_id = lh_stk_from_frames(fr, t->held[i].ra, t->held[i].cfa, &partial);
+			items[1].stack_id =
+			    lh_stk_from_frames(fr, t->held[i].ra, t->held[i].cfa, t->held[i].py, &partial);
 		}
 	lh_thr_ensure(t);
 	memset(&f, 0, sizeof(f));

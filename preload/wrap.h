@@ -131,8 +131,12 @@ static inline __attribute__((always_inline)) int lh_fast_acquire(struct lh_threa
 			return 0;
 	}
 	h = &t->held[n];
-	lh_held_begin(t);
-	lh_held_put(t, n, addr, lk, id, ra, cfa, (uint8_t)shared, kind);
+	{
+		/* a Python program's acquisition: its Python frames (pyframes.c) */
+		const struct lh_pystk *py = unlikely(lh_py_on | lh_py_retry) ? lh_py_take(t, addr) : NULL;
+		lh_held_begin(t);
+		lh_held_put(t, n, addr, lk, id, ra, cfa, (uint8_t)shared, kind, py);
+	}
 	h->count = 1;
 	lh_held_set_n(t, n + 1);
 	lh_held_end(t);

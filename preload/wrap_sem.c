@@ -136,6 +136,10 @@ LH_EXPORT int sem_trywait(sem_t *s)
 		LH_TELL(lh_core_sem_try_begin(s, LH_RA));
 	rc = REAL(sem_trywait)(s);
 	WAITED(rc, s, LH_RA, LH_CFA);
+	/* CPython blocks next, without the GIL: its Python frames are read
+	 * now, for that wait (pyframes.c) */
+	if (rc != 0 && unlikely(lh_py_on | lh_py_retry) && errno == EAGAIN && !lh_pass())
+		LH_TELL(lh_core_try_failed(s));
 	return rc;
 }
 

@@ -64,6 +64,18 @@ key=value pairs (or just `clean`, which means no findings at all).  Keys:
                        the logs' "threads_run", from their end records: the
                        shim saw the threads start)
 
+  Python frames (programs run by a CPython interpreter):
+    py_functions=a,b   in every such finding, each name is a substring of
+                       the "function" of some Python frame ("lang":
+                       "python") of its stacks (the stacks functions=
+                       looks at)
+
+Every testprogs/python/NAME.py is a scenario too, named NAME.py, with its
+expectations on line 1 as a # comment (# lockhound-expect: ...); it runs
+as `lockhound run ... -- PYTHON testprogs/python/NAME.py ARGS`, PYTHON
+being the interpreter that runs this harness (sys.executable: the
+machine's python3, past any wrapper script such as pyenv's).
+
 Line 2 may say how the Makefile builds the program:
 
     /* lockhound-build: cc */         built with `lockhound cc` (exact mode)
@@ -105,13 +117,18 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TESTPROGS = os.path.join(ROOT, "testprogs")
+PY_TESTPROGS = os.path.join(TESTPROGS, "python")
+PY_SUFFIX = ".py"
+# the interpreter of the Python scenarios: the real binary running this
+# harness (python3 on PATH may be a wrapper script that forks helpers)
+PYTHON = sys.executable
 
 FINDINGS_EXIT = 66
 DEFAULT_TIMEOUT = 60.0
 STDERR_TAIL = 40
 
 EXPECT_RE = re.compile(
-    r"^\s*(?:/\*|//)\s*lockhound-expect:\s*(?P<body>.*?)\s*(?:\*/\s*)?$")
+    r"^\s*(?:/\*|//|#)\s*lockhound-expect:\s*(?P<body>.*?)\s*(?:\*/\s*)?$")
 KIND_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 CLANG_BUILD_RE = re.compile(
     r"^\s*(?:/\*|//)\s*lockhound-build:\s*(?:cc|c\+\+)\s+clang\b")
@@ -196,6 +213,7 @@ CLAUSE_KEYS = {
     "concurrent": _parse_bool,
     "single_thread": _parse_bool,
     "functions": _parse_list,
+    "py_functions": _parse_list,
     "what": _parse_str,
     "min_occurrences": _parse_nonneg,
     "ended_process": _parse_bool,
@@ -348,6 +366,8 @@ def discover_scenarios():
             names[name] = path
             if CLANG_BUILD_RE.match(_second_line(path)):
                 names[name + CLANG_SUFFIX] = path
+    for path in glob.glob(os.path.join(PY_TESTPROGS, "*" + PY_SUFFIX)):
+        names[os.path.basename(path)] = path
     return dict(sorted(names.items()))
 
 
@@ -355,6 +375,15 @@ def _second_line(path):
     with open(path, "r", encoding="utf-8", errors="replace") as f:
         f.readline()
         return f.readline()
+
+
+def scenario_argv(ctx, name, src):
+    """The command of a scenario, without its arguments, and the file that
+    must be executable: a Python scenario runs with PYTHON."""
+    if name.endswith(PY_SUFFIX):
+        return [PYTHON, src], PYTHON
+    prog = scenario_prog(ctx, name)
+    return [prog], prog
 
 
 def scenario_prog(ctx, name):
@@ -367,25 +396,26 @@ def scenario_prog(ctx, name):
 
 # --------------------------------------------------------------- checking
 
-def _frames_functions(edge):
+def _frames_functions(edge, lang=None):
     out = []
     for key in ("held_stack", "acquired_stack", "blocked_stack"):
         for fr in edge.get(key) or []:
-            if isinstance(fr, dict) and isinstance(fr.get("function"), str):
+            if (isinstance(fr, dict) and isinstance(fr.get("function"), str)
+                    and (lang is None or fr.get("lang") == lang)):
                 out.append(fr["function"])
     return out
 
 
-def _finding_functions(f):
+def _finding_functions(f, lang=None):
     """Function names of every stack of a finding: lock-order edges, the
     waits and holds of deadlock and misuse findings, the misuse's own
-    stack."""
+    stack.  lang "python": of its Python frames only."""
     funcs = []
     for key in ("edges", "waits", "holds"):
         for e in f.get(key) or []:
             if isinstance(e, dict):
-                funcs.extend(_frames_functions(e))
-    funcs.extend(_frames_functions({"held_stack": f.get("stack")}))
+                funcs.extend(_frames_functions(e, lang))
+    funcs.extend(_frames_functions({"held_stack": f.get("stack")}, lang))
     # data-race findings: both accesses of every pair
     for p in f.get("pairs") or []:
         if isinstance(p, dict):
@@ -575,6 +605,16 @@ def check_report(exp, doc):
                                 % (label(f), ",".join(missing),
                                    ", ".join(sorted(set(funcs))[:20])
                                    or "none"))
+            if "py_functions" in keys:
+                funcs = _finding_functions(f, "python")
+                missing = [n for n in keys["py_functions"]
+                           if not any(n in fn for fn in funcs)]
+                if missing:
+                    errs.append("%s: Python function(s) %s not in any "
+                                "stack's Python frames (have: %s)"
+                                % (label(f), ",".join(missing),
+                                   ", ".join(sorted(set(funcs))[:20])
+                                   or "none"))
         if fs and any(k in keys for k in RACE_ONLY_KEYS):
             misses = [(f, _race_matches(f, keys)) for f in fs]
             if all(why for _, why in misses):
@@ -590,6 +630,36 @@ def check_report(exp, doc):
                         % (kind, keys["what"],
                            ", ".join(str(f.get("what")) for f in fs)
                            or "none"))
+    return errs
+
+
+def _finding_stacks(f):
+    for key in ("edges", "waits", "holds"):
+        for e in f.get(key) or []:
+            if isinstance(e, dict):
+                for k in ("held_stack", "acquired_stack", "blocked_stack"):
+                    if isinstance(e.get(k), list):
+                        yield e[k]
+    if isinstance(f.get("stack"), list):
+        yield f["stack"]
+
+
+def check_python_stacks(doc):
+    """A Python scenario's findings: every stack with Python frames keeps
+    its native frames too (after them), and every frame is marked."""
+    errs = []
+    for f in doc.get("findings") or []:
+        if not isinstance(f, dict):
+            continue
+        for st in _finding_stacks(f):
+            langs = [fr.get("lang") for fr in st if isinstance(fr, dict)]
+            if any(l not in ("python", "native") for l in langs):
+                errs.append("%s: a frame without lang python|native" % f.get("id"))
+            elif "python" in langs:
+                k = langs.index("native") if "native" in langs else len(langs)
+                if k == len(langs) or "python" in langs[k:]:
+                    errs.append("%s: a stack with Python frames lacks its native "
+                                "frames after them: %s" % (f.get("id"), langs))
     return errs
 
 
@@ -911,7 +981,7 @@ def run_scenario(ctx, name, src):
         exp = parse_expect_file(src)
     except ExpectError as e:
         return Outcome(name, "fail", "bad lockhound-expect line: %s" % e)
-    prog = scenario_prog(ctx, name)
+    cmd, prog = scenario_argv(ctx, name, src)
     if not os.access(prog, os.X_OK):
         return Outcome(name, "fail", "%s not built" % prog)
     d = ctx.tmpdir(name)
@@ -920,7 +990,7 @@ def run_scenario(ctx, name, src):
         argv = [ctx.lockhound, "run", "--json", out_json]
         if exp.options is not None:
             argv += ["--options", exp.options]
-        argv += ["--", prog] + exp.args
+        argv += ["--"] + cmd + exp.args
         t0 = time.monotonic()
         r = run_cmd(argv, exp.timeout, d, base_env())
         elapsed = time.monotonic() - t0
@@ -945,6 +1015,8 @@ def run_scenario(ctx, name, src):
                 reasons.append("JSON report is not valid JSON: %s" % e)
             else:
                 reasons.extend(check_report(exp, doc))
+                if name.endswith(PY_SUFFIX):
+                    reasons.extend(check_python_stacks(doc))
         if reasons:
             if ctx.keep:
                 reasons.append("kept %s" % d)
@@ -1452,6 +1524,19 @@ def self_test():
     expect(check_report(abba, good) == [], "good report passes: %s"
            % check_report(abba, good))
     expect(check_report(abba, doc([])) != [], "missing finding fails")
+    m = EXPECT_RE.match("# lockhound-expect: clean")
+    expect(m and m.group("body") == "clean", "Python comment form")
+    pyab = parse_expect_body("lock-order-cycle count=1 py_functions=ab,ba")
+    pyf = cycle("F1", ["x", "y"])
+    pyf["edges"][0]["held_stack"].insert(0, {"lang": "python", "function": "ab",
+                                             "file": "app.py", "line": 3})
+    pyf["edges"][1]["acquired_stack"].insert(0, {"lang": "python",
+                                                 "function": "ba",
+                                                 "file": "app.py", "line": 9})
+    expect(check_report(pyab, doc([pyf])) == [], "Python frames pass: %s"
+           % check_report(pyab, doc([pyf])))
+    expect(check_report(pyab, doc([cycle("F1", ["ab", "ba"])])) != [],
+           "native frames named like the Python functions fail py_functions")
     expect(check_report(abba, doc([cycle("F1", ["a", "worker_ba"])])) != [],
            "missing function fails")
     expect(check_report(abba, doc([cycle("F1", ["worker_ab", "worker_ba"],

@@ -87,7 +87,25 @@ pthread_mutex_t lh_thr_mu = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t lh_log_mu = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t lh_stk_mu = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t lh_mods_mu = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t lh_py_mu = PTHREAD_MUTEX_INITIALIZER;
 __thread int lh_locks_held;
+
+/* pyframes.c: no Python here (tests set t->py_cur themselves) */
+int lh_py_on, lh_py_retry;
+
+const struct lh_pystk *lh_py_for(struct lh_thread *t, const void *addr)
+{
+	(void)t;
+	(void)addr;
+	return NULL;
+}
+
+const struct lh_pystk *lh_py_take(struct lh_thread *t, const void *addr)
+{
+	(void)t;
+	(void)addr;
+	return NULL;
+}
 
 void lh_mu_lock(pthread_mutex_t *m)
 {

@@ -42,12 +42,16 @@ static void io_unwind(struct lh_frames *f)
 	f->n = real_unwinds ? 1 : 0;
 }
 
-/* a "stack" per call site: the low bits of the return address */
-static uint32_t io_stack_of(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa, int *partial)
+/* a "stack" per call site: the low bits of the return address, and the
+ * Python frames' n at bit 24 (the tests' fake Python stacks are told apart
+ * by it) */
+static uint32_t io_stack_of(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa,
+                            const struct lh_pystk *py, int *partial)
 {
 	(void)f;
 	*partial = cfa == 0;
-	return (uint32_t)(ra & 0xffff) | (real_unwinds ? (uint32_t)n_unwinds << 16 : 0);
+	return (uint32_t)(ra & 0xffff) | (real_unwinds ? (uint32_t)n_unwinds << 16 : 0) |
+	       (py ? py->n << 24 : 0);
 }
 
 static void io_write_lock(const struct lh_rec_lock *r)
@@ -204,6 +208,34 @@ static void test_edge_and_its_context(void)
 	UNLOCK(t, b);
 	LOCK(t, b, 0x300);
 	CU_ASSERT_EQUAL(n_edges, 2);
+	free(t);
+}
+
+/* The Python frames of each acquisition (t->py_cur while it is recorded)
+ * stay with its held entry: an edge's from stack carries those of the
+ * held lock's acquisition, its to stack those of the new one, even when the
+ * thread's Python frames changed in between. */
+static void test_python_frames_of_both_ends(void)
+{
+	static struct lh_pystk py_a = { .n = 1 }, py_b = { .n = 2 };
+	struct lh_thread *t = thread(9);
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+
+	fresh();
+	t->py_cur = &py_a;
+	LOCK(t, a, 0x100);
+	CU_ASSERT_PTR_EQUAL(t->held[0].py, &py_a);
+	t->py_cur = &py_b;
+	LOCK(t, b, 0x200);
+	CU_ASSERT_PTR_EQUAL(t->held[1].py, &py_b);
+	CU_ASSERT_EQUAL_FATAL(n_edges, 1);
+	CU_ASSERT_EQUAL(edges[0].e.from_stack, 0x100 | (1u << 24));
+	CU_ASSERT_EQUAL(edges[0].e.to_stack, 0x200 | (2u << 24));
+	/* a move down the held stack keeps them */
+	UNLOCK(t, a);
+	CU_ASSERT_PTR_EQUAL(t->held[0].py, &py_b);
+	UNLOCK(t, b);
+	t->py_cur = NULL;
 	free(t);
 }
 
@@ -729,6 +761,7 @@ int main(void)
 {
 	static const struct cunit_test tests[] = {
 		{ "edge_and_its_context", test_edge_and_its_context },
+		{ "python_frames_of_both_ends", test_python_frames_of_both_ends },
 		{ "release_anywhere", test_release_anywhere },
 		{ "trylock_adds_no_edge", test_trylock_adds_no_edge },
 		{ "recursive_adds_no_edge", test_recursive_adds_no_edge },

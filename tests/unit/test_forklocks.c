@@ -19,7 +19,7 @@
 
 /* every lock of the shim (grep for pthread_mutex_t and spins in preload/) */
 static const void *const all_locks[] = {
-	&lh_edge_mu, &lh_thr_mu, &lh_stk_mu, &lh_mods_mu, &lh_cond_mu,
+	&lh_edge_mu, &lh_thr_mu, &lh_stk_mu, &lh_py_mu, &lh_mods_mu, &lh_cond_mu,
 	&lh_log_mu, &lh_lid_grow_mu, &lh_mis_seen_mu, &lh_alloc_spin,
 	&lh_gh_spin,
 };
@@ -79,6 +79,7 @@ static void test_order_follows_nesting(void)
 		{ &lh_mods_mu, &lh_log_mu },     /* MODULE records */
 		{ &lh_cond_mu, &lh_log_mu },     /* the condvar table's note */
 		{ &lh_stk_mu, &lh_alloc_spin },  /* every lock allocates inside */
+		{ &lh_py_mu, &lh_alloc_spin },   /* interned Python names and stacks */
 		{ &lh_lid_grow_mu, &lh_alloc_spin },
 		{ &lh_mis_seen_mu, &lh_alloc_spin },
 		{ &lh_log_mu, &lh_alloc_spin },

@@ -1079,6 +1079,97 @@ static void test_short_header(void)
 	lb_free(&b);
 }
 
+/* a Python frame as the shim encodes it, appended to buf at *n */
+static void put_pyframe(unsigned char *buf, size_t *n, uint32_t line, const char *file,
+                        const char *func)
+{
+	struct lh_rec_pyframe f;
+
+	f.line = line;
+	f.file_len = (uint16_t)strlen(file);
+	f.func_len = (uint16_t)strlen(func);
+	memcpy(buf + *n, &f, sizeof(f));
+	*n += sizeof(f);
+	memcpy(buf + *n, file, f.file_len);
+	*n += f.file_len;
+	memcpy(buf + *n, func, f.func_len);
+	*n += f.func_len;
+}
+
+/* format 3: a stack record carries Python frames after its pcs; frames
+ * that run past the record make it corrupt; in a format 1 or 2 log the pad
+ * (the same field) is no count of Python frames */
+static void test_stack_python_frames(void)
+{
+	struct lh_rec_stack r;
+	struct lh_file_header h;
+	uint64_t pcs[2] = { 0x1000, 0x2000 };
+	unsigned char py[256];
+	size_t n = 0;
+	const struct lr_stack *s;
+	struct lb b;
+	struct lr_log *log;
+	uint32_t v;
+
+	put_pyframe(py, &n, 12, "app.py", "Bank.transfer");
+	put_pyframe(py, &n, 30, "/usr/lib/python3.11/threading.py", "Thread.run");
+	lb_init(&b);
+	memset(&r, 0, sizeof(r));
+	r.stack_id = 3;
+	r.n_frames = 2;
+	r.n_py_frames = 2;
+	lb_rec3(&b, LH_REC_STACK, &r, sizeof(r), pcs, sizeof(pcs), py, n);
+	r.stack_id = 4;
+	r.n_py_frames = 3; /* one more than there is */
+	lb_rec3(&b, LH_REC_STACK, &r, sizeof(r), pcs, sizeof(pcs), py, n);
+	r.stack_id = 5;
+	r.n_py_frames = 2;
+	lb_rec3(&b, LH_REC_STACK, &r, sizeof(r), pcs, sizeof(pcs), py, n - 1); /* cut inside a name */
+	r.stack_id = 6;
+	r.n_py_frames = LR_MAX_PY_FRAMES + 1;
+	lb_rec3(&b, LH_REC_STACK, &r, sizeof(r), pcs, sizeof(pcs), py, n);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 3);
+	CU_ASSERT(lb_has_error(log, "Python frame"));
+	s = lr_stack(log, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(s->n, 2);
+	CU_ASSERT_EQUAL(s->pcs[1], 0x2000);
+	CU_ASSERT_EQUAL_FATAL(s->n_py, 2);
+	CU_ASSERT_STRING_EQUAL(s->py[0].file, "app.py");
+	CU_ASSERT_STRING_EQUAL(s->py[0].func, "Bank.transfer");
+	CU_ASSERT_EQUAL(s->py[0].line, 12);
+	CU_ASSERT_STRING_EQUAL(s->py[1].file, "/usr/lib/python3.11/threading.py");
+	CU_ASSERT_STRING_EQUAL(s->py[1].func, "Thread.run");
+	CU_ASSERT_EQUAL(s->py[1].line, 30);
+	CU_ASSERT_PTR_NULL(lr_stack(log, 4));
+	CU_ASSERT_PTR_NULL(lr_stack(log, 5));
+	CU_ASSERT_PTR_NULL(lr_stack(log, 6));
+	lr_free(log);
+	lb_free(&b);
+
+	/* formats 1 and 2: the field was a pad; whatever it holds, no Python
+	 * frames */
+	for (v = 1; v < 3; v++) {
+		lb_default_header(&h);
+		h.format_version = v;
+		lb_init_hdr(&b, &h);
+		r.stack_id = 7;
+		r.n_py_frames = 2;
+		lb_rec3(&b, LH_REC_STACK, &r, sizeof(r), pcs, sizeof(pcs), NULL, 0);
+		log = lb_read(&b, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+		CU_ASSERT_EQUAL(log->n_errors, 0);
+		s = lr_stack(log, 7);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		CU_ASSERT_EQUAL(s->n, 2);
+		CU_ASSERT_EQUAL(s->n_py, 0);
+		lr_free(log);
+		lb_free(&b);
+	}
+}
+
 static void test_stack_frames_beyond_payload(void)
 {
 	struct lh_rec_stack r;
@@ -1371,6 +1462,7 @@ int main(void)
 		{ "bad header fields", test_bad_header_fields },
 		{ "short header", test_short_header },
 		{ "stack frames beyond payload", test_stack_frames_beyond_payload },
+		{ "stack with Python frames", test_stack_python_frames },
 		{ "counts beyond payload", test_counts_beyond_payload },
 		{ "error list capped", test_error_cap },
 		{ "lr_read from files", test_read_file },

@@ -190,10 +190,12 @@ static void io_unwind(struct lh_frames *f)
 	f->n = 0;
 }
 
-static uint32_t io_stack_of(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa, int *partial)
+static uint32_t io_stack_of(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa,
+                            const struct lh_pystk *py, int *partial)
 {
 	(void)f;
 	(void)cfa;
+	(void)py;
 	*partial = 0;
 	return (uint32_t)(ra & 0xffff);
 }

@@ -33,10 +33,12 @@ static void io_unwind(struct lh_frames *f)
 {
 	f->n = 0;
 }
-static uint32_t io_stack_of(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa, int *partial)
+static uint32_t io_stack_of(const struct lh_frames *f, uintptr_t ra, uintptr_t cfa,
+                            const struct lh_pystk *py, int *partial)
 {
 	(void)f;
 	(void)cfa;
+	(void)py;
 	*partial = 0;
 	return (uint32_t)(ra & 0xffff);
 }
@@ -85,7 +87,7 @@ static void take_fast(int i)
 	int n = owner->n_held;
 	lh_held_begin(owner);
 	lh_held_put(owner, n, lock_at(i), lks[i], ids[i], ra_of(i), 0x7000 + (uintptr_t)i, LH_MODE_EXCL,
-	            LH_LOCK_MUTEX);
+	            LH_LOCK_MUTEX, NULL);
 	owner->held[n].count = 1;
 	lh_held_set_n(owner, n + 1);
 	lh_held_end(owner);
