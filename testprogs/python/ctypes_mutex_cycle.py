@@ -29,7 +29,15 @@ first_done = threading.Event()
 both_done = threading.Barrier(2)
 
 
+def touch(m):
+    # taken alone once: the next acquisition of m takes the shim's fast
+    # path, whose held entry must keep its Python frames too
+    lock(m)
+    unlock(m)
+
+
 def transfer_ab():
+    touch(a)
     lock(a)
     lock(b)
     unlock(b)
@@ -40,6 +48,7 @@ def transfer_ab():
 
 def transfer_ba():
     first_done.wait()
+    touch(b)
     lock(b)
     lock(a)
     unlock(a)
