@@ -10,6 +10,7 @@
 #   make bench-engine the race engine alone: ns per access
 #   make bench-sampled  only sampled race watching: detection per trap source, cost curve
 #   make bench-analyzer the analyzer on dense generated lock graphs (N = 10, 64, 200)
+#   make bench-python   threaded Python programs, native against the shim (bench/python_bench.py)
 #   make install PREFIX=/usr/local DESTDIR=
 
 VERSION   := 0.1.0
@@ -56,7 +57,7 @@ ANALYZER_OBJ:= $(patsubst %.c,$(B)/obj/%.o,$(ANALYZER_SRC) $(COMMON_SRC))
 SHIM_LIBS     := -lunwind -ldl -lpthread -lcapstone
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
-.PHONY: fuzz fuzz-seeds fuzz-smoke all deps check sampled-progs sampled-check bench-sampled bench-analyzer unit unit-asan unit-tsan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
+.PHONY: fuzz fuzz-seeds fuzz-smoke all deps check sampled-progs sampled-check bench-sampled bench-analyzer bench-python unit unit-asan unit-tsan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
 CC_STUB := $(B)/tsan-stub/libtsan.so $(B)/tsan-stub/libtsan.a $(B)/tsan-stub/libtsan_preinit.o
 CC_LINKS:= $(B)/lockhound-cc $(B)/lockhound-c++
 all: $(B)/liblockhound.so $(B)/lockhound $(CC_STUB) $(CC_LINKS)
@@ -314,6 +315,10 @@ bench-sampled: deps all sampled-progs
 # that block of bench/RESULTS.md
 bench-analyzer: all
 	python3 bench/analyzer_stress.py --build $(B)
+
+# the cost on threaded Python programs; replaces that block of bench/RESULTS.md
+bench-python: deps all
+	python3 bench/python_bench.py --build $(B)
 
 # the exact-mode section alone (lockhound cc against gcc's and clang's TSan);
 # replaces that block of bench/RESULTS.md and keeps the rest
