@@ -63,7 +63,6 @@ BENCH_SAMPLED_MS (300: the racing part of each program, ms).
 """
 
 import argparse
-import atexit
 import json
 import os
 import re
@@ -223,40 +222,10 @@ def describe(f):
 
 
 # ---- process groups of running commands --------------------------------
-# Each command runs in its own session, so that a timeout kills its whole
-# group (lockhound run, the program, its children).  The groups still
-# running when the harness itself ends (an exception, or SIGTERM, SIGINT or
-# SIGHUP from make or a user) are killed too: else they outlive it, as
-# orphans nothing waits for.
-_live_groups = {}
-
-
-def kill_live_groups():
-    """SIGKILL every process group started and not yet reaped"""
-    while True:
-        try:
-            groups = list(_live_groups)
-            break
-        except RuntimeError:  # another thread changed it meanwhile
-            continue
-    for pg in groups:
-        try:
-            os.killpg(pg, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def _die_of(sig, frame):
-    kill_live_groups()
-    signal.signal(sig, signal.SIG_DFL)
-    os.kill(os.getpid(), sig)
-
-
-def guard_process_groups():
-    """from the main thread: kill the live groups when the harness ends"""
-    atexit.register(kill_live_groups)
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, _die_of)
+# (tests/integration/procgroups.py: each command runs in its own session;
+# the groups still live when the harness ends are killed)
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+from procgroups import live as _live_groups, kill_live_groups, guard_process_groups  # noqa: E402,F401
 
 
 class Shim:
