@@ -44,6 +44,7 @@ const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
 		                            "barrier initialized again while threads wait in it" },
 	[LH_MIS_JOIN_TWICE] = { "join-twice", "join of a thread that was already joined" },
 	[LH_MIS_DETACH_JOINED] = { "detach-joined", "detach of a thread that was already joined" },
+	[LH_MIS_MUTEX_REINIT] = { "mutex-reinit", "mutex initialized again without a destroy" },
 };
 
 static const struct lh_misuse_desc *desc(uint32_t what)

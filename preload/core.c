@@ -255,6 +255,8 @@ static int owner_item(int owner, void *addr, int kind, struct lh_rec_finding_ite
 	return 1;
 }
 
+int lh_core_owner_item(int owner, void *addr, int kind, struct lh_rec_finding_item *it) { return owner_item(owner, addr, kind, it); }
+
 void lh_core_released(void *addr, int kind, uintptr_t ra)
 {
 	struct lh_thread *t = lh_thr_self();

@@ -47,6 +47,13 @@
  * (PTHREAD_RWLOCK_READER_SHIFT). */
 #define LH_GL_RWLOCK_WRLOCKED 2u
 #define LH_GL_RWLOCK_READER_SHIFT 3
+/* The top bit of __readers (glibc's PTHREAD_RWLOCK_READER_OVERFLOW): a
+ * reader count that reaches it would need 2^28 readers at once, more
+ * threads than the kernel makes (PID_MAX_LIMIT is 2^22), so a word with it
+ * set holds no real count: an unlock of an rwlock nobody held subtracted a
+ * reader from 0 (glibc returns 0; the count underflowed, and the next
+ * rdlock brings it back to 0). */
+#define LH_GL_RWLOCK_READER_OVERFLOW 0x80000000u
 /* pthread_cond_t.__data.__wrefs: bit 1 set when the condattr clock is
  * CLOCK_MONOTONIC (nptl/pthread_cond_common.c, __PTHREAD_COND_CLOCK_MONOTONIC_MASK). */
 #define LH_GL_COND_CLOCK_MONOTONIC 2u
@@ -138,7 +145,8 @@ static inline int lh_gl_barrier_pshared(const pthread_barrier_t *b)
 
 /* What a lock's own fields say (lh_gl_lock_state) */
 struct lh_gl_state {
-	int locked;  /* 1 locked, 0 unlocked, -1 not known (annotated locks) */
+	int locked;  /* 1 locked, 0 unlocked, -1 not known (annotated locks,
+	              * an rwlock whose reader count underflowed) */
 	int owner;   /* kernel tid of the owner where glibc keeps it (mutexes,
 	              * write-locked rwlocks), else 0 */
 	int waiters; /* mutexes: the lock word says others wait */
@@ -169,6 +177,11 @@ static inline struct lh_gl_state lh_gl_lock_state(const void *addr, int kind, in
 		unsigned r = __atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED);
 		s.owner = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED);
 		s.locked = (r >> LH_GL_RWLOCK_READER_SHIFT) != 0 || (r & LH_GL_RWLOCK_WRLOCKED) != 0;
+		/* an underflowed reader count is no reader: not known (the
+		 * illegal unlock was the finding; a later destroy is not
+		 * destroy-locked) */
+		if (r & LH_GL_RWLOCK_READER_OVERFLOW)
+			s.locked = -1;
 		break;
 	}
 	case LH_LOCK_SPIN:

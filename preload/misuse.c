@@ -109,6 +109,18 @@ int lh_mis_sem_reinit(int live_init, int static_storage)
 	return live_init && static_storage ? LH_MIS_SEM_REINIT : 0;
 }
 
+/* pthread_mutex_init or mtx_init of a mutex whose identity came from an
+ * init and was not ended by a destroy (or C++ delete), locked or not; a
+ * mutex first used with no init (PTHREAD_MUTEX_INITIALIZER) may be
+ * initialized once.  Static storage only, as for lh_mis_sem_reinit: heap
+ * and stack memory is reused without the shim seeing free() or a frame
+ * return.  Limit: a heap or stack mutex initialized twice is not
+ * reported. */
+int lh_mis_mutex_reinit(int live_init, int static_storage)
+{
+	return live_init && static_storage ? LH_MIS_MUTEX_REINIT : 0;
+}
+
 /* A wait or post.  identity: the shim knows a semaphore at this address;
  * initialized: it came from sem_init or sem_open (else from an earlier
  * first use); pshared: how it was initialized; g: what glibc's fields say

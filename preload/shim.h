@@ -615,6 +615,13 @@ LH_HIDDEN int lh_stack_is_short(void); /* too little stack left to unwind */
 LH_HIDDEN uint64_t lh_core_lock_id_emit(void *addr, int kind); /* id, LOCK record written */
 LH_HIDDEN void lh_core_freed(void *ptr, size_t size); /* memory freed: its locks are gone */
 LH_HIDDEN uint32_t lh_core_thread_of_tid(int os_tid);
+/* a HOLDS item for the thread with kernel tid owner (0 if none is known) */
+LH_HIDDEN int lh_core_owner_item(int owner, void *addr, int kind, struct lh_rec_finding_item *it);
+/* ---- misuse checks that read the shim's live state (misuse_live.c) ---- */
+/* before pthread_mutex_init / mtx_init: mutex-reinit */
+LH_HIDDEN void lh_mis_mutex_init_check(void *m, int kind, uintptr_t ra);
+/* is addr in a loaded object's data (static storage)?  dladdr: not on hot paths */
+LH_HIDDEN int lh_mis_static_storage(const void *addr);
 
 /* ---- lock identities (lockid.c) ---- */
 /* the slot of addr, made if `create`; NULL if the table is full (noted) */
@@ -737,6 +744,7 @@ LH_HIDDEN int lh_mis_detach(int rc);
 LH_HIDDEN int lh_mis_sem_init(int rc, unsigned value);
 LH_HIDDEN int lh_mis_barrier_init(int rc, unsigned count);
 LH_HIDDEN int lh_mis_sem_reinit(int live_init, int static_storage);
+LH_HIDDEN int lh_mis_mutex_reinit(int live_init, int static_storage);
 struct lh_gl_sem;
 LH_HIDDEN int lh_mis_sem_use(int identity, int initialized, int pshared, const struct lh_gl_sem *g);
 LH_HIDDEN int lh_mis_sem_destroy(int others_wait, uint32_t nwaiters);

@@ -15,6 +15,7 @@ LH_EXPORT int mtx_init(mtx_t *m, int type)
 
 	if (lh_pass())
 		return lh_real.mtx_init(m, type);
+	LH_TELL(lh_mis_mutex_init_check(m, LH_LOCK_C11_MTX, LH_RA));
 	rc = lh_real.mtx_init(m, type);
 	if (rc == thrd_success)
 		LH_TELL(lh_core_init_lock(m, LH_LOCK_C11_MTX, C11_FLAGS(m), LH_RA));

@@ -13,6 +13,7 @@ LH_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
 
 	if (lh_pass())
 		return lh_real.mutex_init(m, attr);
+	LH_TELL(lh_mis_mutex_init_check(m, LH_LOCK_MUTEX, LH_RA));
 	rc = lh_real.mutex_init(m, attr);
 	if (rc == 0)
 		LH_TELL(lh_core_init_lock(m, LH_LOCK_MUTEX, lh_core_mutex_flags(m), LH_RA));

@@ -19,6 +19,7 @@
 #include "shim.h"
 #include "glibc_locks.h"
 #include "shim_stubs.h"
+#include "lh_misuse.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -213,6 +214,14 @@ static void test_sem_decisions(void)
 	sem_destroy(&shared);
 }
 
+static void test_mutex_reinit_decisions(void)
+{
+	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(1, 1), LH_MIS_MUTEX_REINIT);
+	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(1, 0), 0); /* heap or stack: reuse unseen */
+	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(0, 1), 0); /* first init, or after a destroy */
+	CU_ASSERT_STRING_EQUAL(lh_misuse_name(LH_MIS_MUTEX_REINIT), "mutex-reinit");
+}
+
 static void test_once_per_site(void)
 {
 	int i, first = 0;
@@ -339,6 +348,22 @@ static void test_glibc_rwlock_spin_cond_fields(void)
 	CU_ASSERT_EQUAL(pthread_rwlock_rdlock(&l), EDEADLK); /* the self-deadlock rule's premise */
 	pthread_rwlock_unlock(&l);
 	CU_ASSERT_EQUAL(lh_gl_lock_state(&l, LH_LOCK_RWLOCK, 0).locked, 0);
+	/* an unlock nobody held underflows the reader count (glibc returns
+	 * 0): no reader, so neither unlocked nor locked, and its destroy is
+	 * no destroy-locked */
+	{
+		pthread_rwlock_t u = PTHREAD_RWLOCK_INITIALIZER;
+		CU_ASSERT_EQUAL(pthread_rwlock_unlock(&u), 0);
+		CU_ASSERT_TRUE((u.__data.__readers & LH_GL_RWLOCK_READER_OVERFLOW) != 0);
+		s = lh_gl_lock_state(&u, LH_LOCK_RWLOCK, 0);
+		CU_ASSERT_EQUAL(s.locked, -1);
+		CU_ASSERT_EQUAL(lh_mis_destroy(&s, 0, 0), 0);
+		CU_ASSERT_EQUAL(lh_mis_unlock(&s, self), 0);
+		/* a read lock then wraps the count back to 0: read-held, it
+		 * looks free (the broken lock's state, not the shim's) */
+		CU_ASSERT_EQUAL(pthread_rwlock_rdlock(&u), 0);
+		CU_ASSERT_EQUAL(lh_gl_lock_state(&u, LH_LOCK_RWLOCK, 0).locked, 0);
+	}
 	CU_ASSERT_EQUAL(lh_gl_rwlock_lflags(&l), 0);
 	CU_ASSERT_FALSE(lh_gl_rwlock_pshared(&l));
 	pthread_rwlockattr_init(&at);
@@ -406,6 +431,7 @@ int main(void)
 		{ "finding_written_once", test_finding_written_once },
 		{ "once_per_site", test_once_per_site },
 		{ "sem_decisions", test_sem_decisions },
+		{ "mutex_reinit_decisions", test_mutex_reinit_decisions },
 		{ "glibc_mutex_fields", test_glibc_mutex_fields },
 		{ "glibc_rwlock_spin_cond_fields", test_glibc_rwlock_spin_cond_fields },
 	};
