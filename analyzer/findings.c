@@ -914,15 +914,15 @@ static void lock_cycles(const struct lr_log *log, struct fd_result *res,
 {
 	struct lg_graph *g = lg_new();
 	struct fd_analysis a;
-	size_t i;
 
 	if (!g)
 		xalloc_die(0);
 	if (log->n_edges > UINT32_MAX - 2)
 		xalloc_die(0); /* lockgraph's indices are 32 bits */
-	for (i = 0; i < log->n_edges; i++)
-		if (lg_add_edge(g, log->edges[i].from, log->edges[i].to, (uint32_t)i) < 0)
-			xalloc_die(0); /* lockgraph's -1: the one policy (xalloc.h) */
+	if (log->n_edges &&
+	    lg_add_edges(g, log->n_edges, &log->edges[0].from, &log->edges[0].to,
+	                 sizeof(log->edges[0]), 0) < 0)
+		xalloc_die(0); /* lockgraph's -1: the one policy (xalloc.h) */
 	memset(&a, 0, sizeof(a));
 	a.logs = &log;
 	a.n_logs = 1;

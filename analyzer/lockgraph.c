@@ -3,23 +3,29 @@
  * lists) and the cycle search over it.  See lockgraph.h for the contract.
  *
  * Storage, built for millions of lg_add_edge calls:
- *   - lock id -> dense node index through an open-addressing table of
- *     node indices, probed by the id's hash and compared against ids[]
- *     (4 bytes a slot at a load of at most 1/2; a uthash entry cost 56
- *     bytes and a pointer chase per look-up, the most of adding 10M edges);
- *   - edges in one dense array, found by (from, to) through a small
- *     open-addressing table of edge indices (uthash would cost a 56-byte
- *     handle plus a malloc per edge, and edges outnumber nodes);
- *   - contexts of an edge kept inline while there are at most two (the
- *     common case), in a doubling heap array after that.
+ *   - lock id -> dense node index through an open-addressing table whose
+ *     slots hold the id beside the index (one cache line per look-up, at a
+ *     load of at most 1/2; lg_add_edges prefetches the slots of the next
+ *     LG_PREFETCH edges, so that the misses of a table larger than the
+ *     cache overlap);
+ *   - lg_add_edge appends one record (both node indices, the context: 12
+ *     bytes) and nothing else: no table of edges while the graph is filled;
+ *   - the first search or lg_edge_count builds the graph (lg_build): nodes
+ *     renumbered in ascending id order, the records sorted by (source,
+ *     target) with a stable LSD radix sort (digits of LG_RADIX_BITS, so a
+ *     pass scatters into few enough runs to stay in the cache), runs folded
+ *     into edges of a CSR whose contexts keep the order they were added
+ *     in, the records freed.  An add after that turns the CSR back into
+ *     records (unbuild), in edge order, which the next build sorts back.
  *
- * The search does not touch those structures' layout: each lg_for_each_cycle
- * call builds a compressed adjacency (CSR) in which nodes are renumbered by
- * ascending lock id and every adjacency list is sorted by target id, so the
- * output depends only on the set of edges and contexts, never on insertion
- * order or hash layout.  Then:
- *   1. Tarjan (iterative) splits the graph into SCCs; nodes in trivial SCCs
- *      are dropped, which is all the work an acyclic graph ever costs.
+ * The first search also splits the whole graph into SCCs once and keeps
+ * the *core*: the nodes of non-trivial SCCs and the edges inside each,
+ * still in ascending id order with every list sorted by target.  Every
+ * lg_for_each_cycle call (findings.c makes one per length pass) starts
+ * from the core, so the output depends only on the set of edges and
+ * contexts, never on insertion order or hash layout.  Then:
+ *   1. Tarjan (iterative) splits the core into its SCCs (those of the whole
+ *      graph: an acyclic graph has an empty core and costs nothing more).
  *   2. Johnson's algorithm, per start node s in ascending id order: the
  *      elementary circuits through s inside the SCC containing s, among the
  *      nodes not yet removed.  Afterwards s is removed and only *that* SCC is
@@ -29,9 +35,9 @@
  *      in depth-first order over ascending target ids.
  *
  * Limits, stated honestly:
- *   - at most 2^32 - 2 nodes and edges and 2^32 - 1 contexts per edge
- *     (indices are uint32_t to halve the search's memory); lg_add_edge
- *     returns -1 past that.
+ *   - at most 2^32 - 2 nodes and 2^32 - 3 contexts in all (LG_MAX_CTX;
+ *     indices are uint32_t to halve the memory); lg_add_edge returns -1
+ *     past that.
  *   - max_len: Johnson's blocking assumes a fruitless search from a node
  *     stays fruitless; a search cut by the length bound proves nothing, so a
  *     cut is treated like a found cycle (the node is unblocked).  No cycle of
@@ -44,9 +50,10 @@
  *     so one huge SCC with many cycles costs O(nodes x edges) and will hit
  *     the step cap: e.g. a 100k-lock chain locked in both directions
  *     yields ~130 of its 99999 2-cycles under the defaults, capped).  The
- *     first Tarjan pass is not counted: it is linear.  Building the CSR
- *     sorts the ids, O(n log n); everything else for an acyclic graph is
- *     O(nodes + edges).
+ *     first Tarjan pass of each call is not counted: it is linear in the
+ *     core.  Building the CSR sorts the ids, O(n log n), and the records,
+ *     O(contexts) per radix pass (at most 6 passes for 2^32 nodes);
+ *     everything else for an acyclic graph is O(nodes + edges), once.
  *   - capped from max_cycles is set only when one more cycle than the limit
  *     was found, so exactly max_cycles cycles in the graph is not "capped".
  *   - min_len: cycles shorter than it are still walked (Johnson needs them
@@ -82,32 +89,70 @@ static size_t lg_id_hash(uint64_t x)
 /* Two values are reserved as B-list sentinels on CSR positions. */
 #define LG_B_END UINT32_MAX             /* end of a B-list */
 #define LG_B_OUT (UINT32_MAX - 1u)      /* position not in any B-list */
-#define LG_MAX_EDGES (UINT32_MAX - 2u)
+/* contexts in all (so edges too): cbeg[] holds up to their count, and two
+ * position values are B-list sentinels */
+#define LG_MAX_CTX (UINT32_MAX - 2u)
 
 #define LG_DEF_MAX_LEN 64
 #define LG_DEF_MAX_CYCLES 10000
 #define LG_DEF_MAX_STEPS 50000000
 
-#define LG_INLINE_CTX 2
+/* Radix sort of the contexts (lg_build): digits of at most LG_RADIX_BITS
+ * bits, so one pass scatters into at most 2^11 runs, few enough to stay in
+ * the cache (one counting-sort pass by source rank scatters into as many
+ * runs as there are nodes: a cache miss per context on a large graph). */
+#define LG_RADIX_BITS 11
 
-struct lg_edge {
-	uint32_t from, to;      /* dense node indices */
-	uint32_t n_ctx, cap_ctx; /* cap_ctx <= LG_INLINE_CTX: stored inline */
-	union {
-		uint32_t inl[LG_INLINE_CTX];
-		uint32_t *heap;
-	} ctx;
+/* One lg_add_edge call, kept until the next build: both ends as dense node
+ * indices, and the caller's context. */
+struct lg_raw {
+	uint32_t f, t, ctx;
+};
+
+/* A node-table slot: the lock id beside its index, so that a look-up
+ * touches one cache line (idx1 0: empty). */
+struct lg_nslot {
+	uint64_t id;
+	uint32_t idx1;          /* node index + 1 */
+	uint32_t pad;
+};
+
+/* The search's graph: the nodes of the non-trivial SCCs of the whole graph
+ * and the edges inside each, renumbered by ascending lock id (an edge
+ * between two SCCs, or out of a trivial one, is on no cycle).  Built once
+ * per build, on the first search; every search pass starts from it. */
+struct lg_core {
+	int ready;
+	size_t n, m;
+	uint64_t *rid;          /* core node -> lock id, ascending */
+	uint32_t *off;          /* out-edges of v: off[v] .. off[v+1] */
+	uint32_t *adj;          /* position -> target core node */
+	uint32_t *aedge;        /* position -> edge (position in the CSR) */
+	uint32_t *asrc;         /* position -> source core node */
+	uint32_t *bnext;        /* Johnson's B-lists, per position */
 };
 
 struct lg_graph {
-	uint32_t *nslot;        /* node index + 1; 0 = empty */
+	struct lg_nslot *nslot;
 	size_t n_nslot;         /* power of two, or 0 before the first node */
-	uint64_t *ids;          /* dense index -> lock id */
-	size_t n_nodes, cap_nodes;
-	struct lg_edge *edges;
-	size_t n_edges, cap_edges;
-	uint32_t *eslot;        /* edge index + 1; 0 = empty */
-	size_t n_eslot;         /* power of two, or 0 before the first edge */
+	uint64_t *ids;          /* node index -> lock id; ascending up to
+	                         * n_sorted (a build renumbers the nodes) */
+	size_t n_nodes, cap_nodes, n_sorted;
+	/* contexts added since the graph was last built, in order (NULL
+	 * while built) */
+	struct lg_raw *raw;
+	size_t n_raw, cap_raw;
+	/* built: the distinct edges as a CSR sorted by (source, target)
+	 * index, which is (source, target) lock-id order; an edge is its
+	 * position.  Its contexts, in the order they were added, are
+	 * ctx[cbeg[e]] .. ctx[cbeg[e + 1] - 1]. */
+	int built;
+	size_t n_edges, n_ctx;
+	uint32_t *off;          /* n_nodes + 1 */
+	uint32_t *adj;          /* n_edges: target node */
+	uint32_t *cbeg;         /* n_edges + 1 */
+	uint32_t *ctx;          /* n_ctx */
+	struct lg_core core;
 };
 
 /* ---- storage ---------------------------------------------------------- */
@@ -117,33 +162,35 @@ struct lg_graph *lg_new(void)
 	return calloc(1, sizeof(struct lg_graph));
 }
 
+static void core_free(struct lg_core *c)
+{
+	free(c->rid); free(c->off); free(c->adj); free(c->aedge);
+	free(c->asrc); free(c->bnext);
+	memset(c, 0, sizeof *c);
+}
+
+static void built_free(struct lg_graph *g)
+{
+	core_free(&g->core);
+	free(g->off); free(g->adj); free(g->cbeg); free(g->ctx);
+	g->off = g->adj = g->cbeg = g->ctx = NULL;
+	g->built = 0;
+}
+
 void lg_free(struct lg_graph *g)
 {
 	if (!g)
 		return;
-	for (size_t i = 0; i < g->n_edges; i++)
-		if (g->edges[i].cap_ctx > LG_INLINE_CTX)
-			free(g->edges[i].ctx.heap);
+	built_free(g);
+	free(g->raw);
 	free(g->nslot);
 	free(g->ids);
-	free(g->edges);
-	free(g->eslot);
 	free(g);
 }
 
 size_t lg_node_count(const struct lg_graph *g)
 {
 	return g ? g->n_nodes : 0;
-}
-
-size_t lg_edge_count(const struct lg_graph *g)
-{
-	return g ? g->n_edges : 0;
-}
-
-static const uint32_t *edge_ctx(const struct lg_edge *e)
-{
-	return e->cap_ctx <= LG_INLINE_CTX ? e->ctx.inl : e->ctx.heap;
 }
 
 /* Grow *p (elements of size sz, capacity *cap) to hold at least `need`. */
@@ -172,96 +219,6 @@ static int grow(void *p, size_t *cap, size_t need, size_t sz, size_t first)
 	return 0;
 }
 
-static int ctx_push(struct lg_edge *e, uint32_t ctx)
-{
-	if (e->n_ctx == e->cap_ctx) {
-		uint32_t nc;
-		uint32_t *h;
-
-		if (e->cap_ctx == UINT32_MAX)
-			return -1;
-		nc = e->cap_ctx > UINT32_MAX / 2 ? UINT32_MAX : e->cap_ctx * 2;
-		if (e->cap_ctx <= LG_INLINE_CTX) {
-			h = malloc((size_t)nc * sizeof *h);
-			if (!h)
-				return -1;
-			memcpy(h, e->ctx.inl, e->n_ctx * sizeof *h);
-		} else {
-			h = realloc(e->ctx.heap, (size_t)nc * sizeof *h);
-			if (!h)
-				return -1;
-		}
-		e->ctx.heap = h;
-		e->cap_ctx = nc;
-	}
-	(e->cap_ctx <= LG_INLINE_CTX ? e->ctx.inl : e->ctx.heap)[e->n_ctx++] = ctx;
-	return 0;
-}
-
-/* splitmix64's finalizer: dense indices are sequential, so they need real
- * mixing before masking. */
-static size_t edge_hash(uint32_t from, uint32_t to)
-{
-	uint64_t x = ((uint64_t)from << 32) | to;
-
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return (size_t)x;
-}
-
-static uint32_t edge_find(const struct lg_graph *g, uint32_t from, uint32_t to)
-{
-	size_t mask, i;
-
-	if (!g->n_eslot)
-		return LG_NONE;
-	mask = g->n_eslot - 1;
-	for (i = edge_hash(from, to) & mask; g->eslot[i]; i = (i + 1) & mask) {
-		const struct lg_edge *e = &g->edges[g->eslot[i] - 1];
-		if (e->from == from && e->to == to)
-			return g->eslot[i] - 1;
-	}
-	return LG_NONE;
-}
-
-static void eslot_put(uint32_t *slots, size_t n_slots, const struct lg_edge *e,
-                      uint32_t ei)
-{
-	size_t mask = n_slots - 1, i;
-
-	for (i = edge_hash(e->from, e->to) & mask; slots[i]; i = (i + 1) & mask)
-		;
-	slots[i] = ei + 1;
-}
-
-/* Keep the load factor at most 1/2 for `need` edges, so probes stay short;
- * rehashing is amortized O(1) per edge. */
-static int eslot_reserve(struct lg_graph *g, size_t need)
-{
-	size_t n = g->n_eslot ? g->n_eslot : 1024;
-	uint32_t *s;
-
-	while (need > n / 2) {
-		if (n > SIZE_MAX / 2 / sizeof *s)
-			return -1;
-		n *= 2;
-	}
-	if (n == g->n_eslot)
-		return 0;
-	s = calloc(n, sizeof *s);
-	if (!s)
-		return -1;
-	for (size_t i = 0; i < g->n_edges; i++)
-		eslot_put(s, n, &g->edges[i], (uint32_t)i);
-	free(g->eslot);
-	g->eslot = s;
-	g->n_eslot = n;
-	return 0;
-}
-
 /* the dense index of lock id, or LG_NONE */
 static uint32_t node_find(const struct lg_graph *g, uint64_t id)
 {
@@ -270,19 +227,20 @@ static uint32_t node_find(const struct lg_graph *g, uint64_t id)
 	if (!g->n_nslot)
 		return LG_NONE;
 	mask = g->n_nslot - 1;
-	for (i = lg_id_hash(id) & mask; g->nslot[i]; i = (i + 1) & mask)
-		if (g->ids[g->nslot[i] - 1] == id)
-			return g->nslot[i] - 1;
+	for (i = lg_id_hash(id) & mask; g->nslot[i].idx1; i = (i + 1) & mask)
+		if (g->nslot[i].id == id)
+			return g->nslot[i].idx1 - 1;
 	return LG_NONE;
 }
 
-static void nslot_put(uint32_t *slots, size_t n_slots, uint64_t id, uint32_t idx)
+static void nslot_put(struct lg_nslot *slots, size_t n_slots, uint64_t id, uint32_t idx)
 {
 	size_t mask = n_slots - 1, i;
 
-	for (i = lg_id_hash(id) & mask; slots[i]; i = (i + 1) & mask)
+	for (i = lg_id_hash(id) & mask; slots[i].idx1; i = (i + 1) & mask)
 		;
-	slots[i] = idx + 1;
+	slots[i].id = id;
+	slots[i].idx1 = idx + 1;
 }
 
 /* Make room for `extra` more nodes (ids[] and a node table at a load of
@@ -290,7 +248,7 @@ static void nslot_put(uint32_t *slots, size_t n_slots, uint64_t id, uint32_t idx
 static int node_reserve(struct lg_graph *g, size_t extra)
 {
 	size_t need = g->n_nodes + extra, n = g->n_nslot ? g->n_nslot : 1024;
-	uint32_t *s;
+	struct lg_nslot *s;
 
 	if (grow(&g->ids, &g->cap_nodes, need, sizeof *g->ids, 1024))
 		return -1;
@@ -323,48 +281,291 @@ static uint32_t node_create(struct lg_graph *g, uint64_t id)
 	return i;
 }
 
+/* Back from built to raw contexts before an edge is added: the CSR's
+ * contexts, edge by edge in order, which a new build sorts back into the
+ * same edges with the contexts in the same order.  On failure the graph
+ * stays built. */
+static int unbuild(struct lg_graph *g)
+{
+	struct lg_raw *r;
+	size_t cap = g->n_ctx + 1024, k = 0;
+
+	r = malloc(cap * sizeof *r);
+	if (!r)
+		return -1;
+	for (size_t v = 0; v < g->n_nodes; v++)
+		for (uint32_t p = g->off[v]; p < g->off[v + 1]; p++)
+			for (uint32_t q = g->cbeg[p]; q < g->cbeg[p + 1]; q++) {
+				r[k].f = (uint32_t)v;
+				r[k].t = g->adj[p];
+				r[k].ctx = g->ctx[q];
+				k++;
+			}
+	built_free(g);
+	g->raw = r;
+	g->n_raw = k;
+	g->cap_raw = cap;
+	return 0;
+}
+
 int lg_add_edge(struct lg_graph *g, uint64_t from, uint64_t to, uint32_t ctx)
 {
 	uint32_t f, t;
-	struct lg_edge *e;
 	size_t extra;
 
 	if (!g)
 		return -1;
 	if (from == to)
 		return 0;       /* self-deadlock is decided elsewhere */
+	if (g->built && unbuild(g))
+		return -1;
 	f = node_find(g, from);
 	t = node_find(g, to);
-	if (f != LG_NONE && t != LG_NONE) {
-		uint32_t ei = edge_find(g, f, t);
-		if (ei != LG_NONE)
-			return ctx_push(&g->edges[ei], ctx);
-	}
 
-	/* A new edge.  Reserve everything first, so that a failure leaves the
-	 * graph as it was (at most with more capacity). */
+	/* Reserve everything first, so that a failure leaves the graph as it
+	 * was (at most with more capacity). */
 	extra = (size_t)(f == LG_NONE) + (size_t)(t == LG_NONE);
-	if (g->n_nodes + extra > LG_MAX_NODES || g->n_edges >= LG_MAX_EDGES)
+	if (g->n_nodes + extra > LG_MAX_NODES || g->n_raw >= LG_MAX_CTX)
 		return -1;
 	if (node_reserve(g, extra) ||
-	    grow(&g->edges, &g->cap_edges, g->n_edges + 1, sizeof *g->edges, 1024) ||
-	    eslot_reserve(g, g->n_edges + 1))
+	    grow(&g->raw, &g->cap_raw, g->n_raw + 1, sizeof *g->raw, 1024))
 		return -1;
 	if (f == LG_NONE)
 		f = node_create(g, from);
 	if (t == LG_NONE)
 		t = node_create(g, to);
-
-	e = &g->edges[g->n_edges];
-	memset(e, 0, sizeof *e);
-	e->from = f;
-	e->to = t;
-	e->n_ctx = 1;
-	e->cap_ctx = LG_INLINE_CTX;
-	e->ctx.inl[0] = ctx;
-	eslot_put(g->eslot, g->n_eslot, e, (uint32_t)g->n_edges);
-	g->n_edges++;
+	g->raw[g->n_raw].f = f;
+	g->raw[g->n_raw].t = t;
+	g->raw[g->n_raw].ctx = ctx;
+	g->n_raw++;
 	return 0;
+}
+
+/* Edges added in blocks of LG_PREFETCH: the node-table slots of a block's
+ * ends are fetched before the block is looked up, so the cache misses of a
+ * table larger than the cache overlap instead of coming one after another. */
+#define LG_PREFETCH 16
+
+int lg_add_edges(struct lg_graph *g, size_t n, const uint64_t *from, const uint64_t *to,
+                 size_t stride, uint32_t ctx0)
+{
+	const char *fp = (const char *)from, *tp = (const char *)to;
+
+	if (!g || (n && (!from || !to || !stride)) || n > (size_t)UINT32_MAX - ctx0)
+		return -1;
+	for (size_t i = 0; i < n; i += LG_PREFETCH) {
+		size_t end = n - i < LG_PREFETCH ? n : i + LG_PREFETCH;
+
+		if (g->n_nslot) {
+			size_t mask = g->n_nslot - 1;
+
+			for (size_t k = i; k < end; k++) {
+				uint64_t f, t;
+
+				memcpy(&f, fp + k * stride, sizeof f);
+				memcpy(&t, tp + k * stride, sizeof t);
+				__builtin_prefetch(&g->nslot[lg_id_hash(f) & mask]);
+				__builtin_prefetch(&g->nslot[lg_id_hash(t) & mask]);
+			}
+		}
+		for (size_t k = i; k < end; k++) {
+			uint64_t f, t;
+
+			memcpy(&f, fp + k * stride, sizeof f);
+			memcpy(&t, tp + k * stride, sizeof t);
+			if (lg_add_edge(g, f, t, ctx0 + (uint32_t)k))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+struct lg_rank {
+	uint64_t id;
+	uint32_t idx;
+};
+
+static int rank_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct lg_rank *)a)->id;
+	uint64_t y = ((const struct lg_rank *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* Renumber the nodes in ascending id order (node tables, ids[] and the raw
+ * contexts), so that index order is id order.  Only nodes added since the
+ * last renumbering can be out of order. */
+static int renumber(struct lg_graph *g)
+{
+	size_t n = g->n_nodes, i;
+	struct lg_rank *r;
+	uint32_t *rank;
+	int sorted = 1;
+
+	for (i = g->n_sorted; i + 1 < n && sorted; i++)
+		sorted = g->ids[i] < g->ids[i + 1];
+	if (g->n_sorted && g->n_sorted < n)
+		sorted = sorted && g->ids[g->n_sorted - 1] < g->ids[g->n_sorted];
+	if (sorted) {
+		g->n_sorted = n;
+		return 0;
+	}
+	r = malloc(n * sizeof *r);
+	rank = malloc(n * sizeof *rank);
+	if (!r || !rank) {
+		free(r);
+		free(rank);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		r[i].id = g->ids[i];
+		r[i].idx = (uint32_t)i;
+	}
+	qsort(r, n, sizeof *r, rank_cmp);
+	for (i = 0; i < n; i++) {
+		rank[r[i].idx] = (uint32_t)i;
+		g->ids[i] = r[i].id;
+	}
+	free(r);
+	for (i = 0; i < g->n_nslot; i++)
+		if (g->nslot[i].idx1)
+			g->nslot[i].idx1 = rank[g->nslot[i].idx1 - 1] + 1;
+	for (i = 0; i < g->n_raw; i++) {
+		g->raw[i].f = rank[g->raw[i].f];
+		g->raw[i].t = rank[g->raw[i].t];
+	}
+	free(rank);
+	g->n_sorted = n;
+	return 0;
+}
+
+static unsigned bits_for(size_t x)
+{
+	unsigned b = 0;
+
+	while (b < 64 && (x >> b))
+		b++;
+	return b;
+}
+
+/* Sort the raw contexts by (f, t), stably: LSD radix passes over the key
+ * f * 2^tb + t, t's digits first.  Passes whose digit is the same in every
+ * context are skipped.  Uses a buffer as large as raw[]. */
+static int raw_sort(struct lg_graph *g)
+{
+	size_t n = g->n_raw;
+	unsigned tb = bits_for(g->n_nodes ? g->n_nodes - 1 : 0), kb = 2 * tb, np, db;
+	struct lg_raw *src = g->raw, *dst;
+	size_t *cnt;
+
+	if (n < 2 || kb == 0)
+		return 0;
+	np = (kb + LG_RADIX_BITS - 1) / LG_RADIX_BITS;
+	db = (kb + np - 1) / np;
+	dst = malloc(n * sizeof *dst);
+	cnt = malloc(((size_t)1 << db) * sizeof *cnt);
+	if (!dst || !cnt) {
+		free(dst);
+		free(cnt);
+		return -1;
+	}
+	for (unsigned p = 0; p < np; p++) {
+		unsigned sh = p * db;
+		size_t nb = (size_t)1 << db, mask = nb - 1, sum = 0, i;
+		struct lg_raw *tmp;
+
+		memset(cnt, 0, nb * sizeof *cnt);
+		for (i = 0; i < n; i++)
+			cnt[((((uint64_t)src[i].f << tb) | src[i].t) >> sh) & mask]++;
+		for (i = 0; i < nb && cnt[i] != n; i++)
+			;
+		if (i < nb)
+			continue;       /* one digit value only: already in order */
+		for (i = 0; i < nb; i++) {
+			size_t c = cnt[i];
+			cnt[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[cnt[((((uint64_t)src[i].f << tb) | src[i].t) >> sh) & mask]++] = src[i];
+		tmp = src;
+		src = dst;
+		dst = tmp;
+	}
+	free(cnt);
+	/* src holds the result; dst is the other buffer */
+	if (src != g->raw) {
+		free(g->raw);
+		g->raw = src;
+		g->cap_raw = n;
+	} else {
+		free(dst);
+	}
+	return 0;
+}
+
+/*
+ * Build the CSR from the raw contexts: renumber the nodes by id, sort the
+ * contexts by (source, target) (stable, so each edge keeps its contexts in
+ * the order they were added), and fold the runs of one (source, target)
+ * into one edge.  The raw contexts are freed.  O(nodes log nodes + contexts).
+ * On failure the graph stays as it was, unbuilt (possibly renumbered and
+ * sorted, which changes nothing it reports).
+ */
+static int lg_build(struct lg_graph *g)
+{
+	size_t n, k, m = 0, i;
+	uint32_t *off, *adj, *cbeg, *ctx;
+
+	if (g->built)
+		return 0;
+	if (renumber(g) || raw_sort(g))
+		return -1;
+	n = g->n_nodes;
+	k = g->n_raw;
+	for (i = 0; i < k; i++)
+		m += !i || g->raw[i].f != g->raw[i - 1].f || g->raw[i].t != g->raw[i - 1].t;
+	off = calloc(n + 1, sizeof *off);
+	adj = malloc((m ? m : 1) * sizeof *adj);
+	cbeg = malloc((m + 1) * sizeof *cbeg);
+	ctx = malloc((k ? k : 1) * sizeof *ctx);
+	if (!off || !adj || !cbeg || !ctx) {
+		free(off); free(adj); free(cbeg); free(ctx);
+		return -1;
+	}
+	m = 0;
+	for (i = 0; i < k; i++) {
+		const struct lg_raw *r = &g->raw[i];
+
+		if (!i || r->f != r[-1].f || r->t != r[-1].t) {
+			off[r->f + 1]++;
+			adj[m] = r->t;
+			cbeg[m++] = (uint32_t)i;
+		}
+		ctx[i] = r->ctx;
+	}
+	cbeg[m] = (uint32_t)k;
+	for (i = 0; i < n; i++)
+		off[i + 1] += off[i];
+	free(g->raw);
+	g->raw = NULL;
+	g->n_raw = g->cap_raw = 0;
+	g->off = off;
+	g->adj = adj;
+	g->cbeg = cbeg;
+	g->ctx = ctx;
+	g->n_edges = m;
+	g->n_ctx = k;
+	g->built = 1;
+	return 0;
+}
+
+size_t lg_edge_count(struct lg_graph *g)
+{
+	if (!g || lg_build(g))
+		return 0;
+	return g->n_edges;
 }
 
 /* ---- search ----------------------------------------------------------- */
@@ -382,11 +583,11 @@ int lg_add_edge(struct lg_graph *g, uint64_t from, uint64_t to, uint32_t ctx)
 struct lg_work {
 	const struct lg_graph *g;
 	size_t n;
-	uint64_t *rid;          /* rank -> lock id */
-	uint32_t *off;          /* CSR: out-edges of v are off[v] .. off[v+1] */
-	uint32_t *adj;          /* CSR position -> target rank */
-	uint32_t *aedge;        /* CSR position -> index in g->edges */
-	uint32_t *asrc;         /* CSR position -> source rank */
+	const uint64_t *rid;    /* node -> lock id */
+	const uint32_t *off;    /* CSR: out-edges of v are off[v] .. off[v+1] */
+	const uint32_t *adj;    /* CSR position -> target node */
+	const uint32_t *aedge;  /* CSR position -> edge of the graph */
+	const uint32_t *asrc;   /* CSR position -> source node */
 	uint32_t *comp, *clen, *members, *tmp;
 	uint32_t *tidx, *tlow;  /* Tarjan numbering */
 	uint8_t *onstk;         /* Tarjan: on the SCC stack */
@@ -411,113 +612,141 @@ struct lg_work {
 	struct lg_stats *st;
 };
 
-struct lg_rank {
-	uint64_t id;
-	uint32_t idx;
-};
-
-static int rank_cmp(const void *a, const void *b)
-{
-	uint64_t x = ((const struct lg_rank *)a)->id;
-	uint64_t y = ((const struct lg_rank *)b)->id;
-
-	return (x > y) - (x < y);
-}
-
 static void work_free(struct lg_work *w)
 {
-	free(w->rid); free(w->off); free(w->adj); free(w->aedge); free(w->asrc);
 	free(w->comp); free(w->clen); free(w->members); free(w->tmp);
 	free(w->tidx); free(w->tlow); free(w->onstk); free(w->sstk);
 	free(w->fv); free(w->fpos); free(w->ffound); free(w->blocked);
-	free(w->bhead); free(w->bnext);
+	free(w->bhead);
 	free(w->cnodes); free(w->cctx); free(w->cnctx);
 }
 
-/* Renumber nodes by id and build the CSR with each list sorted by target:
- * two counting-sort passes (by target, then stably by source), O(n + m). */
-static int work_build(struct lg_work *w)
+/* Tarjan's arrays for n nodes, every node in one set labelled 0. */
+static int work_tarjan_alloc(struct lg_work *w, size_t n)
 {
-	const struct lg_graph *g = w->g;
-	size_t n = g->n_nodes, m = g->n_edges, lmax;
-	struct lg_rank *r = malloc(n * sizeof *r);
-	uint32_t *rank = malloc(n * sizeof *rank);
-	uint32_t *cur = calloc(n + 1, sizeof *cur);
-	uint32_t *order = malloc((m ? m : 1) * sizeof *order);
+	size_t n1 = n ? n : 1;
+
+	w->n = n;
+	w->comp = calloc(n1, sizeof *w->comp);
+	w->clen = malloc(n1 * sizeof *w->clen);
+	w->members = malloc(n1 * sizeof *w->members);
+	w->tmp = malloc(n1 * sizeof *w->tmp);
+	w->tidx = calloc(n1, sizeof *w->tidx);
+	w->tlow = malloc(n1 * sizeof *w->tlow);
+	w->onstk = calloc(n1, 1);
+	w->sstk = malloc(n1 * sizeof *w->sstk);
+	w->fv = malloc(n1 * sizeof *w->fv);
+	w->fpos = malloc(n1 * sizeof *w->fpos);
+	if (!w->comp || !w->clen || !w->members || !w->tmp || !w->tidx ||
+	    !w->tlow || !w->onstk || !w->sstk || !w->fv || !w->fpos)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		w->members[i] = (uint32_t)i;
+	w->clen[0] = (uint32_t)n;
+	return 0;
+}
+
+static long tarjan(struct lg_work *w, uint32_t c, int count);
+
+/*
+ * The core of a built graph (struct lg_core): Tarjan over the whole CSR,
+ * then the nodes of non-trivial SCCs in ascending id order with the edges
+ * that stay inside their SCC, each list still sorted by target.  O(nodes +
+ * edges), once per build; the search passes then cost only the core.
+ */
+static int core_build(struct lg_graph *g)
+{
+	struct lg_core *c = &g->core;
+	struct lg_work w;
+	size_t n = g->n_nodes, k = 0, m = 0;
+	uint32_t *map;
 	int rc = -1;
 
-	lmax = w->max_len < n ? w->max_len : n;
-	w->n = n;
-	w->rid = malloc(n * sizeof *w->rid);
-	w->off = calloc(n + 1, sizeof *w->off);
-	w->adj = malloc((m ? m : 1) * sizeof *w->adj);
-	w->aedge = malloc((m ? m : 1) * sizeof *w->aedge);
-	w->asrc = malloc((m ? m : 1) * sizeof *w->asrc);
-	w->bnext = malloc((m ? m : 1) * sizeof *w->bnext);
-	w->comp = calloc(n, sizeof *w->comp);
-	w->clen = malloc(n * sizeof *w->clen);
-	w->members = malloc(n * sizeof *w->members);
-	w->tmp = malloc(n * sizeof *w->tmp);
-	w->tidx = calloc(n, sizeof *w->tidx);
-	w->tlow = malloc(n * sizeof *w->tlow);
-	w->onstk = calloc(n, 1);
-	w->sstk = malloc(n * sizeof *w->sstk);
-	w->fv = malloc(n * sizeof *w->fv);
-	w->fpos = malloc(n * sizeof *w->fpos);
-	w->ffound = malloc(n);
-	w->blocked = calloc(n, 1);
-	w->bhead = malloc(n * sizeof *w->bhead);
-	w->cnodes = malloc(lmax * sizeof *w->cnodes);
-	w->cctx = malloc(lmax * sizeof *w->cctx);
-	w->cnctx = malloc(lmax * sizeof *w->cnctx);
-	if (!r || !rank || !cur || !order || !w->rid || !w->off || !w->adj ||
-	    !w->aedge || !w->asrc || !w->bnext || !w->comp || !w->clen ||
-	    !w->members || !w->tmp || !w->tidx || !w->tlow || !w->onstk ||
-	    !w->sstk || !w->fv || !w->fpos || !w->ffound || !w->blocked ||
-	    !w->bhead || !w->cnodes || !w->cctx || !w->cnctx)
+	if (c->ready)
+		return 0;
+	memset(&w, 0, sizeof w);
+	w.g = g;
+	w.off = g->off;
+	w.adj = g->adj;
+	if (work_tarjan_alloc(&w, n))
 		goto out;
-
-	for (size_t i = 0; i < n; i++) {
-		r[i].id = g->ids[i];
-		r[i].idx = (uint32_t)i;
+	if (n)
+		tarjan(&w, 0, 0);
+	map = w.tidx;           /* reused: node -> core node */
+	for (size_t v = 0; v < n; v++) {
+		if (w.comp[v] == LG_NONE)
+			continue;
+		map[v] = (uint32_t)k++;
+		for (uint32_t p = g->off[v]; p < g->off[v + 1]; p++)
+			m += w.comp[g->adj[p]] == w.comp[v];
 	}
-	qsort(r, n, sizeof *r, rank_cmp);
-	for (size_t i = 0; i < n; i++) {
-		rank[r[i].idx] = (uint32_t)i;
-		w->rid[i] = r[i].id;
-		w->members[i] = (uint32_t)i;
-		w->bhead[i] = LG_B_END;
+	c->n = k;
+	c->m = m;
+	c->rid = malloc((k ? k : 1) * sizeof *c->rid);
+	c->off = malloc((k + 1) * sizeof *c->off);
+	c->adj = malloc((m ? m : 1) * sizeof *c->adj);
+	c->aedge = malloc((m ? m : 1) * sizeof *c->aedge);
+	c->asrc = malloc((m ? m : 1) * sizeof *c->asrc);
+	c->bnext = malloc((m ? m : 1) * sizeof *c->bnext);
+	if (!c->rid || !c->off || !c->adj || !c->aedge || !c->asrc || !c->bnext) {
+		core_free(c);
+		goto out;
 	}
+	k = m = 0;
+	for (size_t v = 0; v < n; v++) {
+		if (w.comp[v] == LG_NONE)
+			continue;
+		c->rid[k] = g->ids[v];
+		c->off[k] = (uint32_t)m;
+		for (uint32_t p = g->off[v]; p < g->off[v + 1]; p++) {
+			uint32_t x = g->adj[p];
 
-	/* pass 1: edges ordered by target rank */
-	for (size_t e = 0; e < m; e++)
-		cur[rank[g->edges[e].to] + 1]++;
-	for (size_t i = 0; i < n; i++)
-		cur[i + 1] += cur[i];
-	for (size_t e = 0; e < m; e++)
-		order[cur[rank[g->edges[e].to]]++] = (uint32_t)e;
-	/* pass 2: stable by source rank */
-	for (size_t e = 0; e < m; e++)
-		w->off[rank[g->edges[e].from] + 1]++;
-	for (size_t i = 0; i < n; i++)
-		w->off[i + 1] += w->off[i];
-	memcpy(cur, w->off, (n + 1) * sizeof *cur);
-	for (size_t k = 0; k < m; k++) {
-		const struct lg_edge *e = &g->edges[order[k]];
-		uint32_t s = rank[e->from], p = cur[s]++;
-
-		w->adj[p] = rank[e->to];
-		w->aedge[p] = order[k];
-		w->asrc[p] = s;
-		w->bnext[p] = LG_B_OUT;
+			if (w.comp[x] != w.comp[v])
+				continue;
+			c->adj[m] = map[x];
+			c->aedge[m] = p;
+			c->asrc[m] = (uint32_t)k;
+			m++;
+		}
+		k++;
 	}
+	c->off[k] = (uint32_t)m;
+	c->ready = 1;
 	rc = 0;
 out:
-	free(r);
-	free(rank);
-	free(cur);
-	free(order);
+	work_free(&w);
 	return rc;
+}
+
+/* The search's state over the core, fresh for one lg_for_each_cycle. */
+static int work_build(struct lg_work *w)
+{
+	const struct lg_core *c = &w->g->core;
+	size_t n = c->n, lmax;
+
+	w->rid = c->rid;
+	w->off = c->off;
+	w->adj = c->adj;
+	w->aedge = c->aedge;
+	w->asrc = c->asrc;
+	w->bnext = c->bnext;
+	if (work_tarjan_alloc(w, n))
+		return -1;
+	lmax = w->max_len < n ? w->max_len : n;
+	w->ffound = malloc(n ? n : 1);
+	w->blocked = calloc(n ? n : 1, 1);
+	w->bhead = malloc((n ? n : 1) * sizeof *w->bhead);
+	w->cnodes = malloc((lmax ? lmax : 1) * sizeof *w->cnodes);
+	w->cctx = malloc((lmax ? lmax : 1) * sizeof *w->cctx);
+	w->cnctx = malloc((lmax ? lmax : 1) * sizeof *w->cnctx);
+	if (!w->ffound || !w->blocked || !w->bhead || !w->cnodes || !w->cctx ||
+	    !w->cnctx)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		w->bhead[i] = LG_B_END;
+	for (size_t p = 0; p < c->m; p++)
+		w->bnext[p] = LG_B_OUT;
+	return 0;
 }
 
 static int over_steps(struct lg_work *w)
@@ -655,11 +884,11 @@ static int deliver(struct lg_work *w, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		/* fpos[i] is one past the edge that left fv[i], including the
 		 * closing edge of the top frame */
-		const struct lg_edge *e = &w->g->edges[w->aedge[w->fpos[i] - 1]];
+		uint32_t e = w->aedge[w->fpos[i] - 1];
 
 		w->cnodes[i] = w->rid[w->fv[i]];
-		w->cctx[i] = edge_ctx(e);
-		w->cnctx[i] = e->n_ctx;
+		w->cctx[i] = w->g->ctx + w->g->cbeg[e];
+		w->cnctx[i] = w->g->cbeg[e + 1] - w->g->cbeg[e];
 	}
 	cy.n = len;
 	cy.nodes = w->cnodes;
@@ -772,12 +1001,16 @@ int lg_for_each_cycle(struct lg_graph *g, const struct lg_limits *lim,
 	if (!stats)
 		stats = &dummy;
 	memset(stats, 0, sizeof *stats);
-	if (!g)
+	if (!g || lg_build(g))
 		return -1;
 	stats->n_nodes = g->n_nodes;
 	stats->n_edges = g->n_edges;
 	if (g->n_nodes < 2 || g->n_edges < 2)
 		return 0;       /* a cycle needs two edges */
+	if (core_build(g))
+		return -1;
+	if (g->core.n < 2)
+		return 0;       /* no non-trivial SCC */
 
 	memset(&w, 0, sizeof w);
 	w.g = g;
@@ -793,7 +1026,8 @@ int lg_for_each_cycle(struct lg_graph *g, const struct lg_limits *lim,
 		goto out;
 	}
 
-	w.clen[0] = (uint32_t)w.n;      /* one set labelled 0: every node */
+	/* one set labelled 0: every node of the core; its SCCs are the
+	 * whole graph's non-trivial ones */
 	nscc = tarjan(&w, 0, 0);
 	stats->n_sccs = (size_t)nscc;
 

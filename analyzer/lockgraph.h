@@ -8,6 +8,11 @@
  * added twice is one edge with two contexts.  Self-edges (from == to) are
  * ignored: re-acquiring a held lock is a self-deadlock, decided elsewhere.
  *
+ * Adding only records the edge; the first lg_for_each_cycle (or
+ * lg_edge_count) builds the graph from the records (sorting them), and the
+ * build and its split into SCCs are kept for the calls that follow, until
+ * the next lg_add_edge.
+ *
  * lg_for_each_cycle finds the strongly connected components first (Tarjan,
  * iterative, so a long chain cannot overflow the C stack) and enumerates the
  * elementary cycles inside each non-trivial component only (Johnson's
@@ -30,8 +35,17 @@ void lg_free(struct lg_graph *g);
  * failure. */
 int lg_add_edge(struct lg_graph *g, uint64_t from, uint64_t to, uint32_t ctx);
 
+/* lg_add_edge for n edges: edge k from *(from + k * stride bytes) to
+ * *(to + k * stride bytes), context ctx0 + k (stride lets a caller pass
+ * the fields of its own array of records).  The same graph as n calls, in
+ * less time on a large graph.  Returns 0, or -1 on allocation failure
+ * (the edges before the failing one are added) or a bad argument. */
+int lg_add_edges(struct lg_graph *g, size_t n, const uint64_t *from, const uint64_t *to,
+                 size_t stride, uint32_t ctx0);
+
 size_t lg_node_count(const struct lg_graph *g);
-size_t lg_edge_count(const struct lg_graph *g); /* distinct (from, to) pairs */
+/* distinct (from, to) pairs; builds the graph (0 if that fails for memory) */
+size_t lg_edge_count(struct lg_graph *g);
 
 /* One elementary cycle: nodes[0] -> nodes[1] -> ... -> nodes[n-1] -> nodes[0].
  * Rotated so that nodes[0] is the smallest id in the cycle, and each cycle

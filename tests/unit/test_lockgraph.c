@@ -865,6 +865,193 @@ static void test_large_dag(void)
 	lg_free(g);
 }
 
+/* ---- the build: renumbering, radix sort, adds after a search ---------- */
+
+/* Edges added after a search (which built the graph): the contexts of an
+ * edge stay in the order they were added, before and after the build, and
+ * a node with a smaller id than every earlier one comes first. */
+static void test_add_after_build(void)
+{
+	struct lg_graph *g = lg_new();
+	struct coll c;
+	struct lg_stats st;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	CU_ASSERT_EQUAL(lg_add_edge(g, 200, 100, 5), 0);
+	CU_ASSERT_EQUAL(lg_add_edge(g, 100, 200, 6), 0);
+	CU_ASSERT_EQUAL(lg_add_edge(g, 200, 100, 1), 0);
+	coll_init(&c);
+	CU_ASSERT_EQUAL(run(g, 0, 0, 0, &c, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(c.n, 1);
+	CU_ASSERT(CYC_IS(&c, 0, 100, 200));
+	CU_ASSERT(CTX_IS(&c, 0, 0, 6));
+	CU_ASSERT(CTX_IS(&c, 0, 1, 5, 1));
+	coll_free(&c);
+
+	/* built now: more contexts on both edges, and a new smallest node */
+	CU_ASSERT_EQUAL(lg_add_edge(g, 200, 100, 0), 0);
+	CU_ASSERT_EQUAL(lg_add_edge(g, 100, 200, 9), 0);
+	CU_ASSERT_EQUAL(lg_add_edge(g, 50, 200, 7), 0);
+	CU_ASSERT_EQUAL(lg_add_edge(g, 100, 50, 8), 0);
+	CU_ASSERT_EQUAL(lg_node_count(g), 3);
+	CU_ASSERT_EQUAL(lg_edge_count(g), 4);
+	/* lg_edge_count built it again: one more add, then the search */
+	CU_ASSERT_EQUAL(lg_add_edge(g, 200, 100, 4), 0);
+	coll_init(&c);
+	CU_ASSERT_EQUAL(run(g, 0, 0, 0, &c, &st), 0);
+	CU_ASSERT_EQUAL(c.bad, 0);
+	CU_ASSERT_EQUAL_FATAL(c.n, 2);
+	CU_ASSERT(CYC_IS(&c, 0, 50, 200, 100));
+	CU_ASSERT(CTX_IS(&c, 0, 0, 7));
+	CU_ASSERT(CTX_IS(&c, 0, 1, 5, 1, 0, 4));
+	CU_ASSERT(CTX_IS(&c, 0, 2, 8));
+	CU_ASSERT(CYC_IS(&c, 1, 100, 200));
+	CU_ASSERT(CTX_IS(&c, 1, 0, 6, 9));
+	CU_ASSERT(CTX_IS(&c, 1, 1, 5, 1, 0, 4));
+	coll_free(&c);
+	lg_free(g);
+}
+
+static uint64_t scramble(uint64_t i)
+{
+	return (i * 0x9E3779B97F4A7C15ULL) | 1; /* distinct for distinct i, never 0 */
+}
+
+/* Many nodes (several radix passes: 2 * 17 bits of key) with ids in no
+ * order and contexts added in three rounds of different orders: every
+ * pair a <-> b is one 2-cycle, delivered in ascending order of its
+ * smaller id, and each edge has its three contexts in the order added.
+ * lg_add_edges builds the same graph as lg_add_edge. */
+#define BIG_PAIRS 40000u
+
+struct big_ctx {
+	uint64_t lo;            /* the cycle's smaller id */
+	uint32_t want[2][3];    /* contexts of lo -> hi, then hi -> lo */
+	size_t seen;
+	int bad;
+};
+
+static struct big_ctx *big_by_lo;
+static size_t big_n;
+
+static int big_lo_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct big_ctx *)a)->lo, y = ((const struct big_ctx *)b)->lo;
+
+	return (x > y) - (x < y);
+}
+
+static int big_check(void *arg, const struct lg_cycle *cy)
+{
+	size_t *k = arg;
+	struct big_ctx *e;
+
+	if (*k >= big_n || cy->n != 2) {
+		big_by_lo[0].bad++;
+		return 1;
+	}
+	e = &big_by_lo[(*k)++];
+	if (cy->nodes[0] != e->lo)
+		e->bad++;
+	for (size_t i = 0; i < 2; i++)
+		if (cy->n_ctx[i] != 3 || memcmp(cy->ctx[i], e->want[i], sizeof e->want[i]))
+			e->bad++;
+	e->seen++;
+	return 0;
+}
+
+static void big_graph(int bulk)
+{
+	struct lg_graph *g = lg_new();
+	struct lg_limits lim = { 2, BIG_PAIRS + 1, 0, 0 };
+	struct lg_stats st;
+	uint64_t *from = malloc(6 * BIG_PAIRS * sizeof *from);
+	uint64_t *to = malloc(6 * BIG_PAIRS * sizeof *to);
+	size_t n = 0, k = 0, bad = 0, seen = 0;
+
+	big_n = BIG_PAIRS;
+	big_by_lo = calloc(BIG_PAIRS, sizeof *big_by_lo);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(from);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(to);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big_by_lo);
+	/* round r visits the pairs in order j * mul[r] mod BIG_PAIRS (a
+	 * permutation: BIG_PAIRS = 2^6 * 5^4 is coprime to 3 and 7) and adds
+	 * both edges of the pair, the back edge first in odd rounds */
+	static const uint32_t mul[3] = { 1, 3, 7 };
+
+	for (uint32_t r = 0; r < 3; r++)
+		for (uint32_t j = 0; j < BIG_PAIRS; j++) {
+			uint32_t i = (uint32_t)(((uint64_t)j * mul[r]) % BIG_PAIRS);
+			uint64_t a = scramble(2 * (uint64_t)i + 1), b = scramble(2 * (uint64_t)i + 2);
+			uint64_t lo = a < b ? a : b, hi = a < b ? b : a;
+
+			big_by_lo[i].lo = lo;
+			for (int h = 0; h < 2; h++) {
+				int back = (h == 0) == (r & 1); /* hi -> lo */
+
+				from[n] = back ? hi : lo;
+				to[n] = back ? lo : hi;
+				big_by_lo[i].want[back][r] = (uint32_t)n;
+				n++;
+			}
+		}
+	if (bulk) {
+		CU_ASSERT_EQUAL(lg_add_edges(g, n, from, to, sizeof *from, 0), 0);
+	} else {
+		for (size_t e = 0; e < n; e++)
+			CU_ASSERT_EQUAL_FATAL(lg_add_edge(g, from[e], to[e], (uint32_t)e), 0);
+	}
+	CU_ASSERT_EQUAL(lg_node_count(g), 2 * BIG_PAIRS);
+	CU_ASSERT_EQUAL(lg_edge_count(g), 2 * BIG_PAIRS);
+	qsort(big_by_lo, BIG_PAIRS, sizeof *big_by_lo, big_lo_cmp);
+	CU_ASSERT_EQUAL(lg_for_each_cycle(g, &lim, big_check, &k, &st), 0);
+	CU_ASSERT_EQUAL(st.n_cycles, BIG_PAIRS);
+	CU_ASSERT_EQUAL(st.n_sccs, BIG_PAIRS);
+	CU_ASSERT_EQUAL(st.capped, 0);
+	for (size_t i = 0; i < BIG_PAIRS; i++) {
+		bad += big_by_lo[i].bad != 0;
+		seen += big_by_lo[i].seen;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(seen, BIG_PAIRS);
+	free(big_by_lo);
+	free(from);
+	free(to);
+	lg_free(g);
+}
+
+static void test_big_radix(void)
+{
+	big_graph(0);
+}
+
+static void test_add_edges_bulk(void)
+{
+	struct lg_graph *g = lg_new();
+	struct { uint64_t from, pad, to; } rec[3] = { { 1, 0, 2 }, { 2, 0, 3 }, { 3, 0, 1 } };
+	struct coll c;
+	struct lg_stats st;
+
+	big_graph(1);
+	/* a stride over the caller's records, contexts from ctx0 */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	CU_ASSERT_EQUAL(lg_add_edges(g, 3, &rec[0].from, &rec[0].to, sizeof rec[0], 10), 0);
+	CU_ASSERT_EQUAL(lg_add_edges(g, 0, NULL, NULL, 0, 0), 0);
+	CU_ASSERT_EQUAL(lg_add_edges(g, 1, NULL, &rec[0].to, sizeof rec[0], 0), -1);
+	CU_ASSERT_EQUAL(lg_add_edges(g, 2, &rec[0].from, &rec[0].to, sizeof rec[0],
+	                             UINT32_MAX), -1);  /* contexts past 2^32 - 1 */
+	coll_init(&c);
+	CU_ASSERT_EQUAL(run(g, 0, 0, 0, &c, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(c.n, 1);
+	CU_ASSERT(CYC_IS(&c, 0, 1, 2, 3));
+	CU_ASSERT(CTX_IS(&c, 0, 0, 10));
+	CU_ASSERT(CTX_IS(&c, 0, 1, 11));
+	CU_ASSERT(CTX_IS(&c, 0, 2, 12));
+	coll_free(&c);
+	lg_free(g);
+}
+
 /* ---- brute-force cross-check on small random graphs ------------------- */
 
 #define RN 9
@@ -1136,6 +1323,9 @@ int main(void)
 		{ "min_len passes", test_min_len_passes },
 		{ "200k chain (stack safety)", test_long_chain },
 		{ "large DAG", test_large_dag },
+		{ "adds after a build keep context order", test_add_after_build },
+		{ "80k nodes: radix passes, context order", test_big_radix },
+		{ "lg_add_edges: strided, same graph", test_add_edges_bulk },
 		{ "random graphs vs brute force", test_random_vs_brute_force },
 	};
 	return cunit_run("lockgraph", tests, sizeof(tests) / sizeof(tests[0]));
