@@ -2,6 +2,7 @@
 """sampled.py - detection harness of sampled race watching (issue 10).
 
     python3 bench/sampled.py [--build build] [--runs N] [--only A,B] [--curve]
+                             [--configs default,watchpoint,write-protect]
                              [--memcached] [--out bench/RESULTS.md]
     python3 bench/sampled.py --check     # the fast subset run by make check
 
@@ -739,6 +740,8 @@ def main():
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_SAMPLED_RUNS", "20")))
     ap.add_argument("--ms", type=int, default=int(os.environ.get("BENCH_SAMPLED_MS", "300")))
     ap.add_argument("--only", default="")
+    ap.add_argument("--configs", default="",
+                    help="comma-separated subset of default,watchpoint,write-protect")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--curve", action="store_true")
     ap.add_argument("--memcached", action="store_true")
@@ -763,6 +766,13 @@ def main():
     if a.check:
         return check(shim, progs, CHECK_MS)
     cfgs = configs(shim)
+    if a.configs:
+        want = [c for c in a.configs.split(",") if c]
+        bad = [c for c in want if c not in [n for n, _, _ in cfgs]]
+        if bad:
+            print("sampled: unknown configuration %s" % bad[0], file=sys.stderr)
+            return 2
+        cfgs = [c for c in cfgs if c[0] in want]
     res = detect(shim, progs, a.runs, a.ms, cfgs)
     block = ["## Sampled race watching (issue 10)", ""] + machine_lines()
     block += trapcost_block(shim)

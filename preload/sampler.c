@@ -160,7 +160,9 @@ static uint64_t prog_ns(void)
  * thread waiting for it (in a SIGTRAP handler too) waits for a bounded
  * piece of code, spinning LH_SMP_SPIN times, then giving its CPU away
  * (a descheduled holder on a loaded machine).  No hit is dropped. */
-static void spin_lock(void)
+static int rot_waiting; /* prio_lock callers waiting: spin_lock lets them go first */
+
+static void spin_lock_raw(void)
 {
 	int i = 0;
 
@@ -173,6 +175,34 @@ static void spin_lock(void)
 				syscall(SYS_sched_yield);
 			}
 		}
+}
+
+/* a program thread (a trap, an allocation): after any prio_lock waiter */
+static void spin_lock(void)
+{
+	int i = 0;
+
+	while (__atomic_load_n(&rot_waiting, __ATOMIC_ACQUIRE)) {
+		if (++i < LH_SMP_SPIN) {
+			__builtin_ia32_pause();
+		} else {
+			i = 0;
+			syscall(SYS_sched_yield);
+		}
+	}
+	spin_lock_raw();
+}
+
+/* the rotation thread (and the exit path) ends hot windows and arms new
+ * ones: with a plain test-and-set lock, two threads trapping on every
+ * access kept it from the lock for up to 170 ms at a time on the loaded
+ * machine (racy_flag; their windows stayed armed, trapping on), so the
+ * program threads wait for it to have had its turn */
+static void prio_lock(void)
+{
+	__atomic_add_fetch(&rot_waiting, 1, __ATOMIC_ACQ_REL);
+	spin_lock_raw();
+	__atomic_sub_fetch(&rot_waiting, 1, __ATOMIC_RELEASE);
 }
 
 static void spin_unlock(void)
@@ -215,7 +245,7 @@ void lh_smp_leave(const sigset_t *old)
 void lh_smp_lock(void) /* the rotation thread: its signals are blocked for good */
 {
 	in_core = 1;
-	spin_lock();
+	prio_lock();
 }
 void lh_smp_unlock(void)
 {
@@ -386,8 +416,14 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	}
 	if (a == WT_HOLD)
 		hold = hold_ns;
-	else if (a == WT_DISARM)
+	else if (a == WT_DISARM) {
 		pending_disarm |= 1u << h->slot;
+		/* its later traps are dropped by the source's handler, before
+		 * the unwind and this lock, until the tick parks the slot: a
+		 * hot window traps on every access, and the rotation thread
+		 * must get the lock to end it */
+		lh_watch_hw_close(h->slot, h->window);
+	}
 	core_leave(&old);
 	if (a == WT_DISARM || n_found) {
 		/* the rotation thread ends the window (or writes the race) now,
@@ -551,7 +587,7 @@ static void tick(int arm)
 	uint64_t now = prog_ns();
 
 	in_core = 1;
-	spin_lock();
+	prio_lock();
 	if (smp_stopped) {
 		spin_unlock();
 		in_core = 0;
@@ -931,7 +967,7 @@ static void add_module(const char *path, uintptr_t bias, const ElfW(Phdr) *ph, i
 			continue;
 		lo = bias + sy[i].st_value;
 		hi = lo + sy[i].st_size;
-		spin_lock();
+		prio_lock();
 		wt_cand_add(core, WT_GLOBAL, lo, (uint32_t)sy[i].st_size, (uint32_t)i);
 		spin_unlock();
 		if (sy[i].st_size <= LH_SMP_STRIDE)
@@ -949,7 +985,7 @@ static void add_module(const char *path, uintptr_t bias, const ElfW(Phdr) *ph, i
 			uintptr_t e = j + 1 < refs->n && refs->a[j + 1] < hi ? refs->a[j + 1] : hi;
 			if (e - f > 8)
 				e = f + 8;
-			spin_lock();
+			prio_lock();
 			wt_cand_add(core, WT_GLOBAL, f, (uint32_t)(e - f), (uint32_t)i);
 			spin_unlock();
 		}
@@ -1154,7 +1190,7 @@ void lh_smp_stop(void)
 	in_core = 0;
 	tick(0); /* the races found and not yet written, the limits reached */
 	in_core = 1;
-	spin_lock();
+	prio_lock();
 	smp_stopped = 1;
 	spin_unlock();
 	in_core = 0;

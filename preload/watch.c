@@ -599,6 +599,17 @@ int lh_watch_hw_disarm(unsigned slot)
 	return rc;
 }
 
+void lh_watch_hw_close(unsigned slot, uint32_t window)
+{
+	uint32_t w = window;
+
+	/* the handler matches a trap's window against hw[].window: a zero
+	 * there drops it as late; a newer window is left alone */
+	if (slot < LH_WATCH_HW_SLOTS && window)
+		__atomic_compare_exchange_n(&hw[slot].window, &w, 0, 0, __ATOMIC_ACQ_REL,
+		                            __ATOMIC_RELAXED);
+}
+
 /* ======================= userfaultfd write-protect ======================= */
 
 struct wp_range {

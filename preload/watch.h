@@ -119,6 +119,13 @@ const char *lh_watch_why(enum lh_wsrc src);
  * load that would trap) for old_val. */
 int lh_watch_hw_arm(unsigned slot, uintptr_t addr, unsigned len, int rw, uint32_t window);
 int lh_watch_hw_disarm(unsigned slot);
+/* Async-signal-safe (a SIGTRAP handler): the slot's window `window` ends
+ * for the handler now: its later traps are dropped as late ones, before
+ * the sink, until the slot is armed again.  The watchpoint itself stays
+ * where it is until lh_watch_hw_disarm or a new arm moves it (an ioctl
+ * the caller makes outside the handler).  Nothing if the slot was moved
+ * to another window meanwhile. */
+void lh_watch_hw_close(unsigned slot, uint32_t window);
 
 /* Write-protect: whole pages [addr, addr + len) (page-aligned, anonymous
  * private memory).  0 or -errno (-EINVAL: not a kind of memory the kernel

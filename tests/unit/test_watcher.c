@@ -193,6 +193,54 @@ static void test_one_hold_per_window(void)
 	CU_ASSERT_EQUAL(st.hits, 3);
 }
 
+/* a held read that no write met: the window holds the next plain write
+ * once more (a flag handed back and forth is read by both threads while
+ * the one that would write it next is held); never a third hold */
+static void test_second_hold_for_a_write(void)
+{
+	struct wt_budget b = budget();
+	struct wt_stats st;
+
+	b.hits_per_window = 64;
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_arm(W, 0, 8, 0, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, 1), WT_HOLD); /* T1 reads: held */
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 2), WT_IGNORE); /* T2 reads */
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	CU_ASSERT_EQUAL(R.n, 0);
+	/* a read is not held again, an atomic write neither */
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 3), WT_IGNORE);
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 1, 1, 0x28, 3), WT_IGNORE);
+	/* T1's plain write is: held, and T2's read meanwhile is the race */
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 0, 0x30, 4), WT_HOLD);
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 5), WT_IGNORE);
+	CU_ASSERT_EQUAL_FATAL(R.n, 1);
+	CU_ASSERT_EQUAL(R.r[0].first.pc, 0x30);
+	CU_ASSERT(R.r[0].first.is_write);
+	CU_ASSERT_EQUAL(R.r[0].second.thread, 2);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	/* no third hold */
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 1, 0, 0x40, 6), WT_IGNORE);
+	wt_stats(W, &st);
+	CU_ASSERT_EQUAL(st.holds, 2);
+	/* a held write that no one met gets no second hold */
+	wt_disarm(W, 0, 7);
+	wt_arm(W, 0, 8, 8, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 0, 0x10, 9), WT_HOLD);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 1, 0, 0x20, 10), WT_IGNORE);
+	/* a held read that a write met (the race) gets none either */
+	wt_disarm(W, 0, 11);
+	wt_arm(W, 0, 8, 12, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, 13), WT_HOLD);
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 1, 0, 0x20, 14), WT_IGNORE);
+	CU_ASSERT_EQUAL(R.n, 2);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 0, 0x30, 15), WT_IGNORE);
+	SANE();
+}
+
 /* ---- late traps and bytes outside the candidate ---- */
 
 static void test_late_trap_dropped(void)
@@ -748,6 +796,7 @@ int main(void)
 		{ "observed_write_while_held", test_observed_write_while_held },
 		{ "observed_needs_overlap_write_other_thread", test_observed_needs_overlap_write_other_thread },
 		{ "one_hold_per_window", test_one_hold_per_window },
+		{ "second_hold_for_a_write", test_second_hold_for_a_write },
 		{ "late_trap_dropped", test_late_trap_dropped },
 		{ "bytes_outside_candidate", test_bytes_outside_candidate },
 		{ "inferred_unordered", test_inferred_unordered },
