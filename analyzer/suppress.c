@@ -7,6 +7,7 @@
 #include "races.h"
 #include "symbolize.h"
 #include "xalloc.h"
+#include "lh_misuse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,20 @@
 #include <unistd.h>
 
 static const char *const kinds[] = { "lock-order-cycle", "deadlock", "misuse", "race", "*" };
+
+/* "misuse/WHAT": one kind of misuse (WHAT a name of lh_misuse_table, as
+ * in the JSON's what and SARIF's rule id); the misuse's value, else 0 */
+static uint32_t misuse_what(const char *kind)
+{
+	uint32_t w;
+
+	if (strncmp(kind, "misuse/", 7) != 0)
+		return 0;
+	for (w = 1; w < LH_MIS_COUNT_; w++)
+		if (lh_misuse_table[w].name && !strcmp(kind + 7, lh_misuse_table[w].name))
+			return w;
+	return 0;
+}
 
 /* Read a whole regular file of at most max bytes (NUL-terminated).
  * Returns NULL with a message in err. */
@@ -97,7 +112,7 @@ int su_load(struct su_list *l, const char *path, char *err, size_t errlen)
 		colon = strchr(kind, ':');
 		if (!colon) {
 			snprintf(err, errlen, "%s:%d: '%.80s' is not KIND:PATTERN (KIND: lock-order-cycle, "
-			         "deadlock, misuse, race or *)", path, line, kind);
+			         "deadlock, misuse, misuse/WHAT, race or *)", path, line, kind);
 			goto bad;
 		}
 		pat = trim(colon + 1, colon + 1 + strlen(colon + 1));
@@ -106,9 +121,9 @@ int su_load(struct su_list *l, const char *path, char *err, size_t errlen)
 		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
 			if (!strcmp(kind, kinds[k]))
 				break;
-		if (k == sizeof(kinds) / sizeof(kinds[0])) {
+		if (k == sizeof(kinds) / sizeof(kinds[0]) && !misuse_what(kind)) {
 			snprintf(err, errlen, "%s:%d: unknown kind '%.80s' (expected lock-order-cycle, deadlock, "
-			         "misuse, race or *)", path, line, kind);
+			         "misuse, misuse/WHAT, race or *)", path, line, kind);
 			goto bad;
 		}
 		if (!*pat) {
@@ -151,11 +166,15 @@ void su_free(struct su_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int kind_matches(const char *kind, enum fd_kind k)
+static int kind_matches(const char *kind, const struct fd_finding *f)
 {
+	uint32_t what = misuse_what(kind);
+
 	if (!strcmp(kind, "*"))
 		return 1;
-	switch (k) {
+	if (what)
+		return f->kind == FD_MISUSE && f->live && f->live->f.what == what;
+	switch (f->kind) {
 	case FD_CYCLE:
 		return !strcmp(kind, "lock-order-cycle");
 	case FD_DEADLOCK:
@@ -207,7 +226,7 @@ struct su_entry *su_match(struct su_list *l, struct rp *view, const struct fd_fi
 
 	for (i = 0; l && i < l->n; i++) {
 		struct match m = { view, f->log, l->e[i].pattern, 0 };
-		if (!kind_matches(l->e[i].kind, f->kind))
+		if (!kind_matches(l->e[i].kind, f))
 			continue;
 		if (f->kind == FD_RACE && f->race->name && glob_hit(m.pattern, f->race->name))
 			return &l->e[i];

@@ -36,7 +36,7 @@
 struct su_entry {
 	char *file;    /* the suppressions file, as given */
 	int line;      /* 1-based */
-	char *kind;    /* lock-order-cycle, deadlock, misuse, race or * */
+	char *kind;    /* lock-order-cycle, deadlock, misuse, misuse/WHAT, race or * */
 	char *pattern;
 	size_t n_matched; /* findings this line took */
 };

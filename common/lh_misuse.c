@@ -45,6 +45,8 @@ const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
 	[LH_MIS_JOIN_TWICE] = { "join-twice", "join of a thread that was already joined" },
 	[LH_MIS_DETACH_JOINED] = { "detach-joined", "detach of a thread that was already joined" },
 	[LH_MIS_MUTEX_REINIT] = { "mutex-reinit", "mutex initialized again without a destroy" },
+	[LH_MIS_COND_SIGNAL_UNLOCKED] = { "cond-signal-without-mutex",
+		                          "condition variable signalled without the mutex its waiters use" },
 };
 
 static const struct lh_misuse_desc *desc(uint32_t what)

@@ -266,6 +266,8 @@ void lh_core_released(void *addr, int kind, uintptr_t ra)
 
 	LH_RT_HOOK(lh_rt_lock_released(addr, kind, -1));
 	LH_SMP_HOOK(lh_smp_lock_released(addr, kind, -1));
+	if (t)
+		lh_rel_note(t, addr);
 	if (!t || lh_held_release(t, addr) != LH_REL_NOT_HELD)
 		return;
 	/* not held by this thread as far as the shim saw: ask the lock itself,
@@ -746,6 +748,7 @@ int lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_
 	s = lock_state(mutex, kind);
 	if (lh_mis_cond_wait(lh_held_find(t, mutex) >= 0, &s, t->os_tid))
 		lh_report_misuse(LH_MIS_COND_NOT_HELD, mutex, kind, ra, NULL, 0);
+	lh_mis_cond_waited(t, cond, mutex);
 	entered = lh_cond_enter(cond, mutex, t->id, ra, &other);
 	if (entered == LH_COND_OTHER_MUTEX) {
 		struct lh_rec_finding_item it;

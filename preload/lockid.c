@@ -299,6 +299,7 @@ static uint64_t publish(struct lh_lock *lk, int kind, uint32_t flags, uint32_t i
 	/* a semaphore's model starts again with its identity (semmodel.c) */
 	__atomic_store_n(&lk->sem_state, sem_state, __ATOMIC_RELAXED);
 	__atomic_store_n(&lk->sem_posters, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&lk->cond_mutex, 0, __ATOMIC_RELAXED);
 	LID_HOOK(lk, LH_LID_STAGE_FILLED);
 	__atomic_store_n(&lk->id, fresh, __ATOMIC_RELEASE);
 	LID_HOOK(lk, LH_LID_STAGE_PUBLISHED);

@@ -121,6 +121,24 @@ int lh_mis_mutex_reinit(int live_init, int static_storage)
 	return live_init && static_storage ? LH_MIS_MUTEX_REINIT : 0;
 }
 
+/* pthread_cond_signal / broadcast (and C11's) by a thread that neither
+ * holds the mutex the condition variable's waiters use (mutex_known: a
+ * wait on it was seen, with that mutex) nor released it among its last
+ * LH_REL_RECENT releases.  A waiter checks its predicate under the mutex
+ * and then waits; a predicate changed and signalled without the mutex can
+ * land between the two, and the wakeup is lost.  Signalling right after
+ * the unlock, the predicate changed under the mutex, loses nothing, and
+ * is not flagged.  Helgrind's "dubious" case; some programs do it on
+ * purpose (an atomic predicate and timed waits), so it has its own what,
+ * which a suppressions line can name.  Limits: a thread that changed the
+ * predicate under the mutex and then released LH_REL_RECENT other locks
+ * before its signal is flagged; one that took the mutex for something
+ * else just before is not. */
+int lh_mis_cond_signal(int mutex_known, int held, int released_recently)
+{
+	return mutex_known && !held && !released_recently ? LH_MIS_COND_SIGNAL_UNLOCKED : 0;
+}
+
 /* A wait or post.  identity: the shim knows a semaphore at this address;
  * initialized: it came from sem_init or sem_open (else from an earlier
  * first use); pshared: how it was initialized; g: what glibc's fields say

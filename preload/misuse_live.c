@@ -43,3 +43,77 @@ void lh_mis_mutex_init_check(void *m, int kind, uintptr_t ra)
 	lh_report_misuse(LH_MIS_MUTEX_REINIT, m, kind, ra, &it,
 	                 s.locked == 1 ? lh_core_owner_item(s.owner, m, kind, &it) : 0);
 }
+
+/* ---- cond-signal-without-mutex ---- */
+
+/* The condition variable's slot remembers the mutex of its latest wait,
+ * for the identity it has now (a first wait on a condition variable with
+ * no init gives it one; a new identity forgets the mutex). */
+void lh_mis_cond_waited(struct lh_thread *t, void *cond, void *mutex)
+{
+	struct lh_lock *lk = lh_lid_get(t, cond);
+
+	if (!lk)
+		return;
+	(void)lh_lid_id(lk, LH_LOCK_COND, 0);
+	__atomic_store_n(&lk->cond_mutex, (uintptr_t)mutex, __ATOMIC_RELAXED);
+}
+
+static int released_recently(const struct lh_thread *t, const void *addr)
+{
+	int i;
+
+	for (i = 0; i < LH_REL_RECENT; i++)
+		if (t->rel_recent[i] == addr)
+			return 1;
+	return 0;
+}
+
+/* Before the real signal or broadcast.  The mutex is held if the shim's
+ * held stack or glibc's owner field says so (a lock taken before the shim
+ * watched).  The finding names the condition variable and, when a thread
+ * waits on it now, that waiter with the mutex and where it waits. */
+void lh_mis_cond_signal_check(void *cond, int kind, uintptr_t ra)
+{
+	struct lh_thread *t = lh_thr_self(), *o;
+	struct lh_rec_finding_item it;
+	struct lh_lock *lk;
+	struct lh_gl_state s;
+	uintptr_t wra = 0;
+	void *m;
+	int held, n = 0;
+
+	if (!t)
+		return;
+	lk = lh_lid_get(t, cond);
+	if (!lk || !lh_lid_peek(lk))
+		return;
+	m = (void *)__atomic_load_n(&lk->cond_mutex, __ATOMIC_RELAXED);
+	if (!m)
+		return;
+	held = lh_held_find(t, m) >= 0;
+	if (!held) {
+		s = lh_gl_lock_state(m, kind, 0);
+		held = s.locked == 1 && s.owner == t->os_tid;
+	}
+	if (!lh_mis_cond_signal(1, held, released_recently(t, m)))
+		return;
+	memset(&it, 0, sizeof(it));
+	lh_mu_lock(&lh_thr_mu);
+	for (o = lh_thr_list; o && !n; o = o->next) {
+		if (o == t || o->exiting || __atomic_load_n(&o->wait_kind, __ATOMIC_ACQUIRE) != LH_WAIT_COND ||
+		    __atomic_load_n(&o->wait_obj, __ATOMIC_RELAXED) != cond)
+			continue;
+		it.thread_id = o->id;
+		wra = __atomic_load_n(&o->wait_ra, __ATOMIC_RELAXED);
+		m = __atomic_load_n(&o->wait_addr, __ATOMIC_RELAXED);
+		n = 1;
+	}
+	lh_mu_unlock(&lh_thr_mu);
+	if (n) {
+		it.role = LH_ROLE_WAITS;
+		it.lock_id = lh_core_lock_id_emit(m, kind);
+		it.stack_id = wra ? lh_stk_intern(&wra, 1, 0) : 0;
+	}
+	lh_report_misuse(LH_MIS_COND_SIGNAL_UNLOCKED, cond, LH_LOCK_COND, ra, &it, n);
+}

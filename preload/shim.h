@@ -222,6 +222,10 @@ struct lh_lock {
 	 * (glibc maps a named semaphore once per process and counts its
 	 * opens): atomic relaxed; not reset with the identity */
 	uint32_t sem_opens;
+	/* condition variables: the mutex of the latest wait on it (for
+	 * cond-signal-without-mutex, misuse_live.c), 0 none; atomic relaxed,
+	 * reset with every new identity */
+	uintptr_t cond_mutex;
 };
 
 /* an unwind with stack pointers (stacks.c) */
@@ -284,6 +288,7 @@ enum lh_wait_kind {
 	                   * thread that posted it so far (0: nobody known) */
 };
 
+#define LH_REL_RECENT 4 /* releases remembered per thread (a power of 2) */
 struct lh_thread {
 	uint32_t id;
 	uint32_t parent;
@@ -304,6 +309,13 @@ struct lh_thread {
 	uint32_t held_seq;               /* odd while held[] changes; heldset.h */
 	int overflow;                    /* owner only */
 	struct lh_held held[LH_MAX_HELD]; /* see heldset.h */
+	/* the last LH_REL_RECENT locks this thread released (any kind, a ring,
+	 * owner only: lh_rel_note), for cond-signal-without-mutex: a signal
+	 * sent just after the unlock of the waiters' mutex is fine.  Not
+	 * cleared when the struct is recycled: a stale entry can only hide a
+	 * finding */
+	void *rel_recent[LH_REL_RECENT];
+	uint32_t rel_next;
 
 	/* Wait state for the watchdog.  Written by the owning thread only, read
 	 * by the watchdog without a lock: every access is atomic.  wait_kind is
@@ -622,6 +634,16 @@ LH_HIDDEN int lh_core_owner_item(int owner, void *addr, int kind, struct lh_rec_
 LH_HIDDEN void lh_mis_mutex_init_check(void *m, int kind, uintptr_t ra);
 /* is addr in a loaded object's data (static storage)?  dladdr: not on hot paths */
 LH_HIDDEN int lh_mis_static_storage(const void *addr);
+/* a condition wait on cond with mutex is starting: the association */
+LH_HIDDEN void lh_mis_cond_waited(struct lh_thread *t, void *cond, void *mutex);
+/* before pthread_cond_signal/broadcast, cnd_signal/broadcast (kind: the
+ * mutex's, LH_LOCK_MUTEX or LH_LOCK_C11_MTX) */
+LH_HIDDEN void lh_mis_cond_signal_check(void *cond, int kind, uintptr_t ra);
+/* t released addr (the fast and slow release paths) */
+static inline void lh_rel_note(struct lh_thread *t, void *addr)
+{
+	t->rel_recent[t->rel_next++ & (LH_REL_RECENT - 1)] = addr;
+}
 
 /* ---- lock identities (lockid.c) ---- */
 /* the slot of addr, made if `create`; NULL if the table is full (noted) */
@@ -745,6 +767,7 @@ LH_HIDDEN int lh_mis_sem_init(int rc, unsigned value);
 LH_HIDDEN int lh_mis_barrier_init(int rc, unsigned count);
 LH_HIDDEN int lh_mis_sem_reinit(int live_init, int static_storage);
 LH_HIDDEN int lh_mis_mutex_reinit(int live_init, int static_storage);
+LH_HIDDEN int lh_mis_cond_signal(int mutex_known, int held, int released_recently);
 struct lh_gl_sem;
 LH_HIDDEN int lh_mis_sem_use(int identity, int initialized, int pshared, const struct lh_gl_sem *g);
 LH_HIDDEN int lh_mis_sem_destroy(int others_wait, uint32_t nwaiters);

@@ -153,6 +153,7 @@ static inline __attribute__((always_inline)) int lh_fast_release(struct lh_threa
 	if (likely(n > 0)) {
 		struct lh_held *h = &t->held[n - 1];
 		if (likely(h->addr == addr && h->count == 1)) {
+			lh_rel_note(t, addr);
 			LH_RT_HOOK(lh_rt_lock_released(addr, h->kind, h->mode));
 			LH_SMP_HOOK(lh_smp_lock_released(addr, h->kind, h->mode));
 			lh_held_pop_top(t, n);

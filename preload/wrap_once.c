@@ -1,7 +1,7 @@
 /*
  * wrap_once.c - the synchronization that is not a lock, seen only for
  * exact mode's happens-before: barriers, pthread_once and C11 call_once,
- * condition signals.  In the plain mode each wrapper is the real call
+ * condition signals (and the signals' misuse check).  In the plain mode each wrapper is the real call
  * behind one branch.
  *
  * Barrier: every arrival releases the barrier's clock before it waits and
@@ -19,7 +19,8 @@
  *
  * Condition variables: a signal or broadcast releases the condition's
  * clock before the real call; the woken wait acquires it (wrap_cond.c,
- * through the core).
+ * through the core).  Each is also checked for cond-signal-without-mutex
+ * (misuse_live.c) before the real call.
  */
 #include "wrap.h"
 
@@ -136,6 +137,8 @@ LH_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
 	LH_RT_HOOK(lh_rt_release(c));
 	LH_SMP_HOOK(lh_smp_release(c));
+	if (!lh_pass())
+		LH_TELL(lh_mis_cond_signal_check(c, LH_LOCK_MUTEX, LH_RA));
 	return REAL(cond_signal)(c);
 }
 
@@ -143,6 +146,8 @@ LH_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
 	LH_RT_HOOK(lh_rt_release(c));
 	LH_SMP_HOOK(lh_smp_release(c));
+	if (!lh_pass())
+		LH_TELL(lh_mis_cond_signal_check(c, LH_LOCK_MUTEX, LH_RA));
 	return REAL(cond_broadcast)(c);
 }
 
@@ -150,6 +155,8 @@ LH_EXPORT int cnd_signal(cnd_t *c)
 {
 	LH_RT_HOOK(lh_rt_release(c));
 	LH_SMP_HOOK(lh_smp_release(c));
+	if (!lh_pass())
+		LH_TELL(lh_mis_cond_signal_check(c, LH_LOCK_C11_MTX, LH_RA));
 	return REAL(cnd_signal)(c);
 }
 
@@ -157,5 +164,7 @@ LH_EXPORT int cnd_broadcast(cnd_t *c)
 {
 	LH_RT_HOOK(lh_rt_release(c));
 	LH_SMP_HOOK(lh_smp_release(c));
+	if (!lh_pass())
+		LH_TELL(lh_mis_cond_signal_check(c, LH_LOCK_C11_MTX, LH_RA));
 	return REAL(cnd_broadcast)(c);
 }

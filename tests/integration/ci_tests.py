@@ -394,6 +394,42 @@ def ci_suppressions_bad(ctx):
     return rt.Outcome(name, "fail" if why else "pass", "; ".join(why))
 
 
+def ci_suppressions_misuse_what(ctx):
+    """KIND misuse/WHAT suppresses one kind of misuse only: with the logs
+    of misuse_cond_signal_unlocked and misuse_unlock_not_locked,
+    misuse/cond-signal-without-mutex:* takes the signal's finding and
+    leaves the unlock's; misuse/unlock-not-locked:announce_* (the right
+    what, a pattern of the other finding's stack) takes nothing; a
+    misuse/WHAT with no such what is a bad line (exit 2)."""
+    name = "suppressions_misuse_what"
+    d = ctx.tmpdir(name)
+    why = []
+    try:
+        logs = _logs_of(ctx, d, ["misuse_cond_signal_unlocked", "misuse_unlock_not_locked"])
+        sp = os.path.join(d, "supp.txt")
+        for text, kept in (("misuse/cond-signal-without-mutex:*\n", ["unlock-not-locked"]),
+                           ("misuse/unlock-not-locked:announce_*\n",
+                            ["cond-signal-without-mutex", "unlock-not-locked"])):
+            with open(sp, "w") as fh:
+                fh.write(text)
+            r = _report(ctx, d, ["--format", "json", "--suppressions", sp] + logs)
+            doc = json.loads(r.stdout) if r.stdout.strip() else {}
+            whats = sorted(f.get("what", "") for f in doc.get("findings", []))
+            if r.rc != 66 or whats != kept:
+                why.append("%r: exit %s, kept %r (expected %r)"
+                           % (text.strip(), rt.describe_rc(r.rc), whats, kept))
+        with open(sp, "w") as fh:
+            fh.write("misuse/no-such-misuse:*\n")
+        r = _report(ctx, d, ["--suppressions", sp] + logs)
+        if r.rc != 2 or not rt._one_line_error(r.stderr) or "unknown kind" not in r.stderr:
+            why.append("misuse/no-such-misuse: exit %s, stderr %r" % (rt.describe_rc(r.rc), r.stderr[:200]))
+    except RuntimeError as e:
+        why.append(str(e))
+    finally:
+        ctx.done(d)
+    return rt.Outcome(name, "fail" if why else "pass", "; ".join(why))
+
+
 # --------------------------------------------------------------- baselines
 
 def ci_baseline(ctx):
@@ -838,6 +874,7 @@ CI_TESTS = {
     "sarif_fingerprint_stable": ci_fingerprint_stable,
     "suppressions_counts": ci_suppressions,
     "suppressions_bad_line": ci_suppressions_bad,
+    "suppressions_misuse_what": ci_suppressions_misuse_what,
     "baseline_diff": ci_baseline,
     "dot_lock_graph": ci_dot,
     "dot_graph_cut": ci_dot_cut,

@@ -222,6 +222,15 @@ static void test_mutex_reinit_decisions(void)
 	CU_ASSERT_STRING_EQUAL(lh_misuse_name(LH_MIS_MUTEX_REINIT), "mutex-reinit");
 }
 
+static void test_cond_signal_decisions(void)
+{
+	CU_ASSERT_EQUAL(lh_mis_cond_signal(1, 0, 0), LH_MIS_COND_SIGNAL_UNLOCKED);
+	CU_ASSERT_EQUAL(lh_mis_cond_signal(1, 1, 0), 0); /* held across the signal */
+	CU_ASSERT_EQUAL(lh_mis_cond_signal(1, 0, 1), 0); /* signalled right after the unlock */
+	CU_ASSERT_EQUAL(lh_mis_cond_signal(0, 0, 0), 0); /* nobody waited yet: no mutex known */
+	CU_ASSERT_STRING_EQUAL(lh_misuse_name(LH_MIS_COND_SIGNAL_UNLOCKED), "cond-signal-without-mutex");
+}
+
 static void test_once_per_site(void)
 {
 	int i, first = 0;
@@ -432,6 +441,7 @@ int main(void)
 		{ "once_per_site", test_once_per_site },
 		{ "sem_decisions", test_sem_decisions },
 		{ "mutex_reinit_decisions", test_mutex_reinit_decisions },
+		{ "cond_signal_decisions", test_cond_signal_decisions },
 		{ "glibc_mutex_fields", test_glibc_mutex_fields },
 		{ "glibc_rwlock_spin_cond_fields", test_glibc_rwlock_spin_cond_fields },
 	};

@@ -58,6 +58,15 @@ static void test_load_good(void)
 	CU_ASSERT_STRING_EQUAL(l.e[4].kind, "*");
 	CU_ASSERT_STRING_EQUAL(l.e[4].file, p);
 	CU_ASSERT_EQUAL(l.e[4].n_matched, 0);
+	/* one kind of misuse */
+	{
+		struct su_list one;
+		memset(&one, 0, sizeof(one));
+		CU_ASSERT_EQUAL_FATAL(su_load(&one, file_with("what.supp", "misuse/cond-signal-without-mutex:notify_*\n"),
+		                              err, sizeof(err)), 0);
+		CU_ASSERT_STRING_EQUAL(one.e[0].kind, "misuse/cond-signal-without-mutex");
+		su_free(&one);
+	}
 	/* a second file appends */
 	CU_ASSERT_EQUAL_FATAL(su_load(&l, file_with("two.supp", "race:x\n"), err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(l.n, 6);
@@ -93,6 +102,9 @@ static void test_load_errors(void)
 	expect_error("# c\nno colon here\n", ":2:", "not KIND:PATTERN");
 	expect_error("race:\n", ":1:", "empty pattern");
 	expect_error("Race:x\n", ":1:", "unknown kind 'Race'");
+	/* misuse/WHAT: WHAT must be a misuse's name */
+	expect_error("misuse/no-such-what:x\n", ":1:", "unknown kind 'misuse/no-such-what'");
+	expect_error("misuse/:x\n", ":1:", "unknown kind 'misuse/'");
 	strcpy(longline, "race:");
 	memset(longline + 5, 'x', SU_MAX_LINE_LEN);
 	strcpy(longline + 5 + SU_MAX_LINE_LEN, "\n");
