@@ -39,10 +39,18 @@ struct idx_thread {
 	size_t pos;
 	UT_hash_handle hh;
 };
+/* an LH_REC_EDGE_CTX: what its LH_REC_EDGE_PAIR records share */
+struct idx_ctx {
+	uint32_t id;
+	struct lh_rec_edge_ctx c;
+	uint32_t *gate_modes; /* c.n_gates of them */
+	UT_hash_handle hh;
+};
 struct index {
 	struct idx_stack *stacks;
 	struct idx_lock *locks;
 	struct idx_thread *threads;
+	struct idx_ctx *ctxs;
 };
 
 
@@ -106,7 +114,8 @@ static const char *rec_name(unsigned t)
 {
 	static const char *names[] = { "?",    "process", "module", "stack",   "thread", "thread-end",
 		                       "thread-name", "lock", "edge", "finding", "end",   "note",
-		                       "race", "finding-stacks", "sem-class" };
+		                       "race", "finding-stacks", "sem-class", "edge-context",
+		                       "edge-pair" };
 	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
 }
 
@@ -415,6 +424,68 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		ed.gates = gate_alloc(log, r.n_gates);
 		if (r.n_gates)
 			memcpy(ed.gates, p + sizeof(r), r.n_gates * sizeof(struct lh_rec_gate));
+		PUSH(log->edges, log->n_edges, ed);
+		break;
+	}
+	case LH_REC_EDGE_CTX: {
+		struct lh_rec_edge_ctx r;
+		struct idx_ctx *e;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		if (r.ctx_id == 0) {
+			add_error(log, "corrupt edge-context record at byte %zu: context id 0", off);
+			return;
+		}
+		if (r.n_gates > LR_MAX_EDGE_GATES) {
+			add_error(log, "corrupt edge-context record at byte %zu: %u gates", off, r.n_gates);
+			return;
+		}
+		NEED(sizeof(r) + (size_t)r.n_gates * sizeof(uint32_t));
+		HASH_FIND(hh, ix->ctxs, &r.ctx_id, sizeof(uint32_t), e);
+		if (!e) {
+			e = xmalloc(sizeof(*e));
+			e->id = r.ctx_id;
+			HASH_ADD(hh, ix->ctxs, id, sizeof(uint32_t), e);
+		} else {
+			free(e->gate_modes);
+		}
+		e->c = r;
+		e->gate_modes = xmalloc((r.n_gates ? r.n_gates : 1) * sizeof(uint32_t));
+		memcpy(e->gate_modes, p + sizeof(r), r.n_gates * sizeof(uint32_t));
+		break;
+	}
+	case LH_REC_EDGE_PAIR: {
+		struct lh_rec_edge_pair r;
+		struct lr_edge ed;
+		struct idx_ctx *e;
+		uint32_t k, gl;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		HASH_FIND(hh, ix->ctxs, &r.ctx_id, sizeof(uint32_t), e);
+		if (!e) {
+			/* the context carries the edge's thread, stacks and modes */
+			add_error(log, "corrupt edge-pair record at byte %zu: context %u is not defined before it",
+			          off, r.ctx_id);
+			return;
+		}
+		NEED(sizeof(r) + (size_t)e->c.n_gates * sizeof(uint32_t));
+		ed.from = r.from_lock;
+		ed.to = r.to_lock;
+		ed.thread = e->c.thread_id;
+		ed.from_stack = e->c.from_stack;
+		ed.to_stack = e->c.to_stack;
+		ed.from_mode = e->c.from_mode;
+		ed.to_mode = e->c.to_mode;
+		ed.flags = e->c.flags;
+		ed.time_ns = e->c.time_ns;
+		ed.n_gates = e->c.n_gates;
+		ed.gates = gate_alloc(log, ed.n_gates);
+		for (k = 0; k < ed.n_gates; k++) {
+			memcpy(&gl, p + sizeof(r) + k * sizeof(uint32_t), sizeof(gl));
+			ed.gates[k].lock_id = gl;
+			ed.gates[k].mode = e->gate_modes[k];
+			ed.gates[k].pad = 0;
+		}
 		PUSH(log->edges, log->n_edges, ed);
 		break;
 	}
@@ -756,6 +827,7 @@ void lr_free(struct lr_log *log)
 		struct idx_stack *s, *ts;
 		struct idx_lock *l, *tl;
 		struct idx_thread *t, *tt;
+		struct idx_ctx *c, *tc;
 		HASH_ITER(hh, ix->stacks, s, ts)
 		{
 			HASH_DEL(ix->stacks, s);
@@ -770,6 +842,12 @@ void lr_free(struct lr_log *log)
 		{
 			HASH_DEL(ix->threads, t);
 			free(t);
+		}
+		HASH_ITER(hh, ix->ctxs, c, tc)
+		{
+			HASH_DEL(ix->ctxs, c);
+			free(c->gate_modes);
+			free(c);
 		}
 		free(ix);
 	}

@@ -11,10 +11,12 @@
  *
  * Versioning: LH_LOG_FORMAT_VERSION changes when an existing record changes
  * meaning or layout.  Adding a new record type does not change it (old
- * readers skip the new type).  A record without a variable-length tail
- * (thread, thread-end, thread-name, lock, end) may also grow fields at its
- * end: readers accept a payload larger than the struct they know and ignore
- * the rest.  Records with a tail (process, module, stack, edge, finding,
+ * readers skip the new type), unless skipping it would lose what older
+ * records used to say (version 4: lock orders as contexts and pairs).  A
+ * record without a variable-length tail (thread, thread-end, thread-name,
+ * lock, end) may also grow fields at its end: readers accept a payload
+ * larger than the struct they know and ignore the rest.  Records with a
+ * tail (process, module, stack, edge, edge-context, edge-pair, finding,
  * note) never grow their fixed part; new information goes into a new record
  * type.  A reader refuses a log whose format version is newer than its own,
  * with a sentence that says so.
@@ -40,8 +42,11 @@
 /* 2: LH_HDR_MAPPED (a record of type 0 ends the log); version 1 logs are
  * still read.
  * 3: stack records may carry Python frames (n_py_frames, was a pad that
- * versions 1 and 2 always wrote as 0; readers take it as 0 there) */
-#define LH_LOG_FORMAT_VERSION 3
+ * versions 1 and 2 always wrote as 0; readers take it as 0 there)
+ * 4: lock orders may come as an edge context (LH_REC_EDGE_CTX) and compact
+ * instance records that refer to it (LH_REC_EDGE_PAIR); a reader that
+ * skipped them would silently lose orders, so older readers must refuse */
+#define LH_LOG_FORMAT_VERSION 4
 
 /* Upper bound a reader accepts for one record payload; anything larger is
  * corruption (the largest legitimate record is a stack of LH_MAX_FRAMES
@@ -96,6 +101,8 @@ enum lh_rec_type {
 	LH_REC_RACE = 12,
 	LH_REC_FINDING_STACKS = 13,
 	LH_REC_SEM_CLASS = 14,
+	LH_REC_EDGE_CTX = 15,  /* format 4 */
+	LH_REC_EDGE_PAIR = 16, /* format 4 */
 };
 
 /* LH_REC_PROCESS: followed by exe_len bytes of the executable path and
@@ -228,6 +235,39 @@ struct lh_rec_gate {
 	uint64_t lock_id;
 	uint32_t mode;
 	uint32_t pad;
+};
+
+/* LH_REC_EDGE_CTX (format 4): everything an edge record says except its
+ * locks: the thread, both stacks, both modes, the flags, when the first
+ * edge of the context was seen, and how many gates its edges have, with
+ * their modes (n_gates uint32_t follow, in the order of the gates of its
+ * pair records).  ctx_id (never 0) is unique within the log; the
+ * LH_REC_EDGE_PAIR records after it refer to it.  A program that takes
+ * many pairs of lock instances at the same call paths (an item lock, then
+ * an LRU lock) writes one context and then one small pair record per pair
+ * of instances. */
+struct lh_rec_edge_ctx {
+	uint32_t ctx_id;
+	uint32_t thread_id;
+	uint32_t from_stack;
+	uint32_t to_stack;
+	uint16_t from_mode; /* enum lh_mode */
+	uint16_t to_mode;
+	uint32_t flags;   /* LH_EDGE_* */
+	uint64_t time_ns; /* CLOCK_MONOTONIC when its first edge was seen */
+	uint32_t n_gates; /* at most LH_MAX_GATES */
+	uint32_t pad;
+};
+
+/* LH_REC_EDGE_PAIR (format 4): one edge from_lock -> to_lock in the context
+ * ctx_id, written earlier in the log, followed by the lock ids of its
+ * context's n_gates gates (uint32_t each).  Lock ids that fit 32 bits only
+ * (an edge with a larger one is an LH_REC_EDGE).  Read as the LH_REC_EDGE
+ * it stands for, with the context's time.  12 bytes, plus 4 per gate. */
+struct lh_rec_edge_pair {
+	uint32_t ctx_id;
+	uint32_t from_lock;
+	uint32_t to_lock;
 };
 
 /* LH_REC_FINDING: something the shim decided live (a deadlock it watched

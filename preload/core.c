@@ -60,6 +60,18 @@ static void shim_write_edge(struct lh_thread *t, const struct lh_rec_edge *e,
 	lh_log_record(LH_REC_EDGE, e, sizeof(*e), gates, (size_t)n_gates * sizeof(gates[0]), NULL, 0);
 }
 
+static void shim_write_edge_ctx(struct lh_thread *t, const struct lh_rec_edge_ctx *c,
+                                const uint32_t *gate_modes)
+{
+	lh_thr_ensure(t);
+	lh_log_record(LH_REC_EDGE_CTX, c, sizeof(*c), gate_modes, c->n_gates * sizeof(uint32_t), NULL, 0);
+}
+
+static void shim_write_edge_pair(const struct lh_rec_edge_pair *p, const uint32_t *gate_locks, int n)
+{
+	lh_log_record(LH_REC_EDGE_PAIR, p, sizeof(*p), gate_locks, (size_t)n * sizeof(uint32_t), NULL, 0);
+}
+
 static void shim_write_sem_class(const struct lh_rec_sem_class *r)
 {
 	lh_thr_ensure_id(r->thread_id);
@@ -74,6 +86,8 @@ static const struct lh_edge_io shim_io = {
 	.now_ns = lh_now_ns,
 	.trace = lh_stk_trace,
 	.write_sem_class = shim_write_sem_class,
+	.write_edge_ctx = shim_write_edge_ctx,
+	.write_edge_pair = shim_write_edge_pair,
 };
 
 /* ---- identities ---- */

@@ -70,6 +70,12 @@ struct kset {
  * (site_stacks_key) -> STK_VAL(to_stack, from_stack, partial). */
 static struct kset ctx_by_thread, threads_by_ctx, pairs_by_site, kinds_seen, kinds_by_edge;
 static struct kset stacks_by_path;
+/* edge_ctxs: an edge context without its locks (thread, stacks, modes,
+ * flags; edges without gates only) -> CTX_VAL(log epoch, ctx id): the
+ * LH_REC_EDGE_CTX its LH_REC_EDGE_PAIR records refer to.  n_ctx: the last
+ * id given (under lh_edge_mu). */
+static struct kset edge_ctxs;
+static uint32_t n_ctx;
 /* A key's home slot.  Keys have their low bit set (0 means empty), so the
  * low bit would put every key on an odd slot: half the table, and linear
  * probing then clusters badly (the sets' look-ups were most of the cost of
@@ -83,6 +89,7 @@ static struct kset stacks_by_path;
 #define THR_N(v) ((uint32_t)(v))
 #define KIND_VAL(tag, n) ((uint64_t)(tag) << 32 | (uint32_t)(n))
 #define STK_PARTIAL 0x80000000u
+#define CTX_VAL(epoch, id) ((uint64_t)(epoch) << 32 | (uint32_t)(id))
 #define STK_VAL(to, from, partial) ((uint64_t)(to) << 32 | (from) | ((partial) ? STK_PARTIAL : 0))
 
 /* caller holds lh_edge_mu */
@@ -368,6 +375,66 @@ static uint64_t site_stacks_key(const struct lh_edge_io *io, struct edge_ctx *ec
 	           mix((uint64_t)(uintptr_t)t->py_cur, (uint64_t)(uintptr_t)h->py)) | 1;
 }
 
+/* An edge as an LH_REC_EDGE_PAIR: its context (thread, stacks, modes,
+ * flags, the gates' modes) is written once as an LH_REC_EDGE_CTX, and
+ * every edge in it after that costs a record of 20 bytes plus 4 per gate,
+ * no clock and no unwind.  0 if it must be written whole (no such io, a
+ * lock id past 32 bits, context ids used up).  The LOCK records of the
+ * edge's locks are written.  Caller holds lh_edge_mu. */
+static int write_pair(const struct lh_edge_io *io, struct lh_thread *t, const struct lh_rec_edge *e,
+                      const struct lh_rec_gate *g, int n_g)
+{
+	uint32_t epoch = __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED);
+	struct lh_rec_edge_pair p;
+	uint32_t gl[LH_MAX_GATES];
+	uint64_t key, *v;
+	int is_new, k;
+
+	if (!io->write_edge_pair || !io->write_edge_ctx || e->from_lock > UINT32_MAX ||
+	    e->to_lock > UINT32_MAX)
+		return 0;
+	key = mix(mix(mix(e->thread_id, e->from_stack), mix(e->to_stack, e->flags)),
+	          (uint64_t)(e->from_mode << 1) | e->to_mode);
+	for (k = 0; k < n_g; k++) {
+		if (g[k].lock_id > UINT32_MAX)
+			return 0;
+		gl[k] = (uint32_t)g[k].lock_id;
+		key = mix(key, g[k].mode + 1);
+	}
+	key = mix(key, (uint64_t)n_g) | 1;
+	v = kset_get(&edge_ctxs, key, &is_new);
+	if (!v)
+		return 0;
+	if (is_new || (uint32_t)(val_get(v) >> 32) != epoch) {
+		/* new, or written in a log before this one (a log recreated) */
+		struct lh_rec_edge_ctx c;
+		uint32_t modes[LH_MAX_GATES];
+		if (n_ctx == UINT32_MAX) {
+			val_set(v, 0); /* never the current epoch's: looked at again each time */
+			return 0;
+		}
+		memset(&c, 0, sizeof(c));
+		c.ctx_id = ++n_ctx;
+		c.thread_id = e->thread_id;
+		c.from_stack = e->from_stack;
+		c.to_stack = e->to_stack;
+		c.from_mode = e->from_mode;
+		c.to_mode = e->to_mode;
+		c.flags = e->flags;
+		c.time_ns = io->now_ns();
+		c.n_gates = (uint32_t)n_g;
+		for (k = 0; k < n_g; k++)
+			modes[k] = g[k].mode;
+		io->write_edge_ctx(t, &c, modes);
+		val_set(v, CTX_VAL(epoch, c.ctx_id));
+	}
+	p.ctx_id = (uint32_t)val_get(v);
+	p.from_lock = (uint32_t)e->from_lock;
+	p.to_lock = (uint32_t)e->to_lock;
+	io->write_edge_pair(&p, gl, n_g);
+	return 1;
+}
+
 /* 1 if an edge record was written, 0 if the context was known already (or
  * is not recorded) */
 static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, struct lh_lock *lk,
@@ -468,7 +535,6 @@ static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, 
 	e.from_mode = h->mode;
 	e.to_mode = (uint16_t)to_mode;
 	e.flags = partial ? LH_EDGE_FROM_STACK_PARTIAL : 0;
-	e.time_ns = io->now_ns();
 	/* the gate set, at most LH_MAX_GATES of it (the key has all of it) */
 	for (g = 0, j = 0; j < t->n_held; j++) {
 		if (j == i)
@@ -492,7 +558,11 @@ static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, 
 	e.n_gates = (uint32_t)g;
 	lock_written(io, h->lk, h->lock_id);
 	lock_written(io, lk, id);
-	io->write_edge(t, &e, g_out, g);
+	/* a pair record in the edge's context, or the whole record */
+	if (!write_pair(io, t, &e, g_out, g)) {
+		e.time_ns = io->now_ns();
+		io->write_edge(t, &e, g_out, g);
+	}
 	written = 1;
 out:
 	lh_mu_unlock(&lh_edge_mu);
@@ -710,4 +780,6 @@ void lh_edge_after_fork_child(void)
 	memset(&kinds_by_edge, 0, sizeof(kinds_by_edge));
 	/* the stack ids stay valid, but the child's log must get their records */
 	memset(&stacks_by_path, 0, sizeof(stacks_by_path));
+	memset(&edge_ctxs, 0, sizeof(edge_ctxs));
+	n_ctx = 0;
 }

@@ -681,6 +681,13 @@ struct lh_edge_io {
 	 * how many, 0 if none; NULL: not available (every new edge unwinds) */
 	int (*trace)(uintptr_t *ips, int max);
 	void (*write_sem_class)(const struct lh_rec_sem_class *r); /* NULL: none */
+	/* a new edge context (thread t's; c->n_gates gate modes follow), and
+	 * an edge in a context written before (LH_REC_EDGE_CTX,
+	 * LH_REC_EDGE_PAIR, with the lock ids of its n gates); NULL: every edge
+	 * is written whole with write_edge */
+	void (*write_edge_ctx)(struct lh_thread *t, const struct lh_rec_edge_ctx *c,
+	                       const uint32_t *gate_modes);
+	void (*write_edge_pair)(const struct lh_rec_edge_pair *p, const uint32_t *gate_locks, int n);
 };
 enum lh_acq_result {
 	LH_ACQ_PUSHED = 1,  /* now held (edges recorded unless a trylock) */

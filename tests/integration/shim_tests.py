@@ -256,9 +256,10 @@ def shim_stack_table_full(ctx):
         ctx.done(d)
 
 
-def _mapped_tail(path):
+def _mapped_tail(path, counts=None):
     """(flags of the log header, bytes after the last record): the records
-    are walked as the reader does, a type-0 header ends a mapped log"""
+    are walked as the reader does, a type-0 header ends a mapped log; with
+    counts (a dict), the records of each type are counted into it"""
     import struct
     with open(path, "rb") as f:
         data = f.read()
@@ -268,15 +269,21 @@ def _mapped_tail(path):
         typ, _fl, size = struct.unpack_from("<HHI", data, off)
         if typ == 0:
             break
+        if counts is not None:
+            counts[typ] = counts.get(typ, 0) + 1
         off += 8 + size
     return flags, len(data) - off
+
+
+LH_REC_EDGE, LH_REC_EDGE_CTX, LH_REC_EDGE_PAIR = 8, 15, 16  # include/lockhound_log.h
 
 
 def shim_orders_without_syscalls(ctx):
     """5000 new lock orders at two known call sites cost no write system
     call each (the log is written through a mapping, LH_HDR_MAPPED), and
-    every order is in the log: after a normal exit (no tail left) and
-    after SIGKILL (the zero tail the reader stops at)."""
+    every order is in the log, as one edge context and 5000 compact pair
+    records (format 4): after a normal exit (no tail left) and after
+    SIGKILL (the zero tail the reader stops at)."""
     name = "shim_orders_without_syscalls"
     prog = os.path.join(ctx.progdir, "many_orders_clean")
     if not os.access(prog, os.X_OK):
@@ -312,7 +319,17 @@ def shim_orders_without_syscalls(ctx):
             if len(logs) != 1:
                 why.append("%s: expected 1 log, found %d" % (mode, len(logs)))
                 continue
-            flags, tail = _mapped_tail(logs[0])
+            counts = {}
+            flags, tail = _mapped_tail(logs[0], counts)
+            # one thread, two call paths (the warm-up's and the loop's):
+            # two contexts, then a pair record per order (format 4), none
+            # written whole
+            if counts.get(LH_REC_EDGE_CTX) != 2 or counts.get(LH_REC_EDGE_PAIR) != 5000 \
+                    or counts.get(LH_REC_EDGE):
+                why.append("%s: expected 2 edge contexts, 5000 pair records and no whole edge "
+                           "record, found %d, %d, %d" % (
+                               mode, counts.get(LH_REC_EDGE_CTX, 0),
+                               counts.get(LH_REC_EDGE_PAIR, 0), counts.get(LH_REC_EDGE, 0)))
             if not flags & 0x2:
                 why.append("%s: the log header has no LH_HDR_MAPPED" % mode)
             if mode == "exit" and tail != 0:

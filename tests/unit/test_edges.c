@@ -11,6 +11,7 @@
 #include <CUnit/CUnit.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -591,12 +592,13 @@ static void test_lock_record_per_identity(void)
 /* the return addresses the trace finds: a frame of the shim, then the
  * acquiring call's ra, then trace_callers */
 static uintptr_t trace_callers[2] = { 0x5000, 0x6000 };
+static uintptr_t trace_ra = 0x200; /* the acquiring call's */
 
 static int io_trace(uintptr_t *ips, int max)
 {
 	CU_ASSERT_FATAL(max >= 4);
 	ips[0] = 0x1; /* inside the shim: not part of the path */
-	ips[1] = 0x200;
+	ips[1] = trace_ra;
 	ips[2] = trace_callers[0];
 	ips[3] = trace_callers[1];
 	return 4;
@@ -674,6 +676,181 @@ static void test_stacks_per_call_path(void)
 	pair_at(&io_traced, t, l[5], l[6], 0x7100, 0x7000);
 	CU_ASSERT_EQUAL(n_edges, 1);
 	CU_ASSERT_EQUAL(n_unwinds, 1);
+	real_unwinds = 0;
+	free(t);
+	free(u);
+}
+
+/* the compact records (format 4), as written */
+static struct lh_rec_edge_ctx ctxs_seen[64];
+static int n_ctxs;
+static uint32_t ctx_gate_modes[64][LH_MAX_GATES];
+static struct lh_rec_edge_pair pairs_seen[64];
+static uint32_t pair_gates[64][LH_MAX_GATES];
+static int pair_n_gates[64];
+static int n_pairs;
+static int pair_locks_before[64];
+
+static void io_write_edge_ctx(struct lh_thread *t, const struct lh_rec_edge_ctx *c,
+                              const uint32_t *gate_modes)
+{
+	CU_ASSERT_EQUAL(c->thread_id, t->id);
+	CU_ASSERT_FATAL(c->n_gates <= LH_MAX_GATES);
+	if (n_ctxs < (int)N_OF(ctxs_seen)) {
+		memcpy(ctx_gate_modes[n_ctxs], gate_modes, c->n_gates * sizeof(uint32_t));
+		ctxs_seen[n_ctxs++] = *c;
+	}
+}
+
+static void io_write_edge_pair(const struct lh_rec_edge_pair *p, const uint32_t *gate_locks, int n)
+{
+	if (n_pairs < (int)N_OF(pairs_seen)) {
+		pair_locks_before[n_pairs] = n_locks_written;
+		memcpy(pair_gates[n_pairs], gate_locks, (size_t)n * sizeof(uint32_t));
+		pair_n_gates[n_pairs] = n;
+		pairs_seen[n_pairs++] = *p;
+	}
+}
+
+/* the context of pair record k */
+static const struct lh_rec_edge_ctx *ctx_of_pair(int k)
+{
+	int i;
+	for (i = n_ctxs - 1; i >= 0; i--)
+		if (ctxs_seen[i].ctx_id == pairs_seen[k].ctx_id)
+			return &ctxs_seen[i];
+	CU_FAIL("a pair record before its context");
+	return &ctxs_seen[0];
+}
+
+static const struct lh_edge_io io_compact = { io_unwind, io_stack_of, io_write_lock, io_write_edge,
+	                                      io_now, io_trace, NULL, io_write_edge_ctx,
+	                                      io_write_edge_pair };
+
+/* three locks at three call sites, each frame 16 bytes inside the last */
+static void chain3(struct lh_thread *t, void *x, void *y, void *z)
+{
+	void *ls[3] = { x, y, z };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		struct lh_acq q = acq_of(ls[i], LH_LOCK_MUTEX, 0, 0, 0x300 + 16 * (uintptr_t)i);
+		struct lh_lock *lx = lh_lid_get(t, ls[i]);
+		q.cfa = 0x7100 - 16 * (uintptr_t)i;
+		trace_ra = q.ra;
+		lh_edge_acquired(&io_compact, t, lx, lh_lid_id(lx, LH_LOCK_MUTEX, 0), &q);
+	}
+	trace_ra = 0x200;
+	UNLOCK(t, z);
+	UNLOCK(t, y);
+	UNLOCK(t, x);
+}
+
+/* Edges are written as pair records in a context: the first edge at a
+ * pair of call paths unwinds and writes its context; a new pair of
+ * instances at paths seen before writes only a pair record (no unwind, no
+ * new context, no new stack); another thread or other callers is a new
+ * context; an edge with gates has their ids in its pair and their modes
+ * in its context; a new log (epoch) or a forked child writes the context
+ * again. */
+static void test_compact_pairs(void)
+{
+	struct lh_thread *t = thread(21), *u = thread(22);
+	void *l[12], *g;
+	int i, c0, u0;
+
+	for (i = 0; i < 12; i++)
+		l[i] = new_lock(LH_LOCK_MUTEX, 0);
+	g = new_lock(LH_LOCK_MUTEX, 0);
+	fresh();
+	n_ctxs = n_pairs = 0;
+	real_unwinds = 1;
+	pair_at(&io_compact, t, l[0], l[1], 0x7100, 0x7000);
+	CU_ASSERT_EQUAL(n_edges, 0); /* no whole edge record */
+	CU_ASSERT_EQUAL_FATAL(n_ctxs, 1);
+	CU_ASSERT_EQUAL_FATAL(n_pairs, 1);
+	CU_ASSERT_EQUAL(n_unwinds, 1);
+	CU_ASSERT_NOT_EQUAL(ctxs_seen[0].ctx_id, 0);
+	CU_ASSERT_EQUAL(ctxs_seen[0].thread_id, 21);
+	CU_ASSERT_EQUAL(ctxs_seen[0].time_ns, 42);
+	CU_ASSERT_EQUAL(ctxs_seen[0].n_gates, 0);
+	CU_ASSERT_EQUAL(pairs_seen[0].ctx_id, ctxs_seen[0].ctx_id);
+	CU_ASSERT_EQUAL(pairs_seen[0].from_lock, id_of(l[0]));
+	CU_ASSERT_EQUAL(pairs_seen[0].to_lock, id_of(l[1]));
+	/* both locks' records come before the pair that names them */
+	CU_ASSERT(written(id_of(l[0]), pair_locks_before[0]));
+	CU_ASSERT(written(id_of(l[1]), pair_locks_before[0]));
+	/* seen context: new instances, no unwind, no new context */
+	pair_at(&io_compact, t, l[2], l[3], 0x7100, 0x7000);
+	pair_at(&io_compact, t, l[1], l[2], 0x7100, 0x7000);
+	CU_ASSERT_EQUAL(n_unwinds, 1);
+	CU_ASSERT_EQUAL(n_ctxs, 1);
+	CU_ASSERT_EQUAL_FATAL(n_pairs, 3);
+	CU_ASSERT_EQUAL(pairs_seen[1].ctx_id, ctxs_seen[0].ctx_id);
+	CU_ASSERT_EQUAL(pairs_seen[1].from_lock, id_of(l[2]));
+	CU_ASSERT_EQUAL(pairs_seen[1].to_lock, id_of(l[3]));
+	CU_ASSERT_EQUAL(pairs_seen[2].from_lock, id_of(l[1]));
+	/* a pair seen before: nothing at all */
+	pair_at(&io_compact, t, l[2], l[3], 0x7100, 0x7000);
+	CU_ASSERT_EQUAL(n_pairs, 3);
+	/* another thread at the same paths: its own context, same stacks */
+	pair_at(&io_compact, u, l[4], l[5], 0x9100, 0x9000);
+	CU_ASSERT_EQUAL_FATAL(n_ctxs, 2);
+	CU_ASSERT_EQUAL(n_unwinds, 1);
+	CU_ASSERT_EQUAL(ctxs_seen[1].thread_id, 22);
+	CU_ASSERT_EQUAL(ctxs_seen[1].to_stack, ctxs_seen[0].to_stack);
+	CU_ASSERT_NOT_EQUAL(ctxs_seen[1].ctx_id, ctxs_seen[0].ctx_id);
+	CU_ASSERT_EQUAL_FATAL(n_pairs, 4);
+	CU_ASSERT_EQUAL(pairs_seen[3].ctx_id, ctxs_seen[1].ctx_id);
+	/* new context: the same call sites from another caller unwind again */
+	trace_callers[1] = 0x6100;
+	pair_at(&io_compact, t, l[4], l[6], 0x7100, 0x7000);
+	trace_callers[1] = 0x6000;
+	CU_ASSERT_EQUAL(n_unwinds, 2);
+	CU_ASSERT_EQUAL_FATAL(n_ctxs, 3);
+	CU_ASSERT_NOT_EQUAL(ctxs_seen[2].to_stack, ctxs_seen[0].to_stack);
+	CU_ASSERT_EQUAL(pairs_seen[4].ctx_id, ctxs_seen[2].ctx_id);
+	/* gates: the edges into l[8] under l[7] and g are pairs in contexts
+	 * with one gate each, the gates' ids in the pairs, their modes in
+	 * the contexts */
+	chain3(t, g, l[7], l[8]);
+	CU_ASSERT_EQUAL(n_edges, 0);
+	CU_ASSERT_EQUAL_FATAL(n_pairs, 8);
+	CU_ASSERT_EQUAL(pair_n_gates[5], 0); /* g -> l[7] */
+	CU_ASSERT_EQUAL(pair_n_gates[6], 1);
+	CU_ASSERT_EQUAL(pair_n_gates[7], 1);
+	CU_ASSERT_EQUAL(pairs_seen[6].from_lock, id_of(g));
+	CU_ASSERT_EQUAL(pairs_seen[6].to_lock, id_of(l[8]));
+	CU_ASSERT_EQUAL(pair_gates[6][0], id_of(l[7]));
+	CU_ASSERT_EQUAL(pairs_seen[7].from_lock, id_of(l[7]));
+	CU_ASSERT_EQUAL(pair_gates[7][0], id_of(g));
+	CU_ASSERT_EQUAL(ctx_of_pair(6)->n_gates, 1);
+	CU_ASSERT_EQUAL(ctx_of_pair(7)->n_gates, 1);
+	CU_ASSERT_EQUAL(ctx_gate_modes[n_ctxs - 1][0], LH_MODE_EXCL);
+	CU_ASSERT(written(id_of(l[7]), pair_locks_before[7]));
+	CU_ASSERT(written(id_of(g), pair_locks_before[7]));
+	/* the same three call paths over new instances: pairs only */
+	c0 = n_ctxs;
+	u0 = n_unwinds;
+	chain3(t, l[9], l[10], l[11]);
+	CU_ASSERT_EQUAL(n_ctxs, c0);
+	CU_ASSERT_EQUAL(n_unwinds, u0);
+	CU_ASSERT_EQUAL_FATAL(n_pairs, 11);
+	CU_ASSERT_EQUAL(pairs_seen[10].ctx_id, pairs_seen[7].ctx_id);
+	CU_ASSERT_EQUAL(pair_gates[10][0], id_of(l[9]));
+	/* a new log: the context is written again before its next pair */
+	lh_log_epoch++;
+	pair_at(&io_compact, t, l[5], l[7], 0x7100, 0x7000);
+	CU_ASSERT_EQUAL_FATAL(n_ctxs, c0 + 1);
+	CU_ASSERT_EQUAL(ctxs_seen[c0].to_stack, ctxs_seen[0].to_stack);
+	CU_ASSERT_EQUAL(pairs_seen[n_pairs - 1].ctx_id, ctxs_seen[c0].ctx_id);
+	/* a forked child: contexts again, and its stacks (one unwind) */
+	fresh();
+	n_unwinds = 0;
+	pair_at(&io_compact, t, l[10], l[11], 0x7100, 0x7000);
+	CU_ASSERT_EQUAL(n_unwinds, 1);
+	CU_ASSERT_EQUAL(n_ctxs, c0 + 2);
+	CU_ASSERT_EQUAL(pairs_seen[n_pairs - 1].ctx_id, ctxs_seen[n_ctxs - 1].ctx_id);
 	real_unwinds = 0;
 	free(t);
 	free(u);
@@ -779,6 +956,7 @@ int main(void)
 		{ "stacks_per_call_path", test_stacks_per_call_path },
 		{ "edge_cache_grows", test_edge_cache_grows },
 		{ "large_sets_keep_contexts", test_large_sets_keep_contexts },
+		{ "compact_pairs", test_compact_pairs },
 	};
 	return cunit_run("edges", tests, N_OF(tests));
 }

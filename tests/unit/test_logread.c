@@ -491,6 +491,128 @@ static void test_sem_class_bad_reference(void)
 	lb_free(&b);
 }
 
+/* Format 4: an edge context and the pair records that refer to it read as
+ * whole edges (the context's thread, stacks, modes, flags and time, no
+ * gates), in log order among whole edge records; a pair before its
+ * context, or with an unknown context, a context id 0 and a short pair are
+ * corrupt and drop nothing else; a context written again replaces it. */
+static void test_edge_pairs(void)
+{
+	struct lh_rec_edge_ctx c;
+	struct lh_rec_edge_pair p;
+	struct lb b;
+	struct lr_log *log;
+
+	lb_init(&b);
+	lb_thread(&b, 3, 100);
+	lb_stack1(&b, 5, 0x1234);
+	lb_stack1(&b, 6, 0x5678);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
+	lb_lock(&b, 3, 0x3000, LH_LOCK_RWLOCK, 0);
+	p.ctx_id = 7; /* before its context */
+	p.from_lock = 1;
+	p.to_lock = 2;
+	lb_rec(&b, LH_REC_EDGE_PAIR, &p, sizeof(p));
+	memset(&c, 0, sizeof(c));
+	c.ctx_id = 7;
+	c.thread_id = 3;
+	c.from_stack = 5;
+	c.to_stack = 6;
+	c.from_mode = LH_MODE_EXCL;
+	c.to_mode = LH_MODE_SHARED;
+	c.flags = LH_EDGE_FROM_STACK_PARTIAL;
+	c.time_ns = 4242;
+	lb_rec(&b, LH_REC_EDGE_CTX, &c, sizeof(c));
+	lb_rec(&b, LH_REC_EDGE_PAIR, &p, sizeof(p));
+	lb_edge(&b, 2, 3, 3, 0, 0, LH_MODE_EXCL, LH_MODE_EXCL, NULL, 0);
+	p.from_lock = 2;
+	p.to_lock = 3;
+	lb_rec(&b, LH_REC_EDGE_PAIR, &p, sizeof(p));
+	lb_rec(&b, LH_REC_EDGE_PAIR, &p, sizeof(p) - 1); /* short */
+	p.ctx_id = 8; /* never defined */
+	lb_rec(&b, LH_REC_EDGE_PAIR, &p, sizeof(p));
+	c.ctx_id = 0;
+	lb_rec(&b, LH_REC_EDGE_CTX, &c, sizeof(c));
+	c.ctx_id = 7; /* again (a new log's first record of it): replaces */
+	c.thread_id = 1;
+	lb_rec(&b, LH_REC_EDGE_CTX, &c, sizeof(c));
+	p.ctx_id = 7;
+	p.from_lock = 1;
+	p.to_lock = 3;
+	lb_rec(&b, LH_REC_EDGE_PAIR, &p, sizeof(p));
+	lb_end(&b, 77, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 4);
+	CU_ASSERT_TRUE(lb_has_error(log, "edge-pair record at byte"));
+	CU_ASSERT_TRUE(lb_has_error(log, "context 8 is not defined"));
+	CU_ASSERT_TRUE(lb_has_error(log, "edge-context record at byte"));
+	CU_ASSERT_EQUAL_FATAL(log->n_edges, 4);
+	CU_ASSERT_EQUAL(log->edges[0].from, 1);
+	CU_ASSERT_EQUAL(log->edges[0].to, 2);
+	CU_ASSERT_EQUAL(log->edges[0].thread, 3);
+	CU_ASSERT_EQUAL(log->edges[0].from_stack, 5);
+	CU_ASSERT_EQUAL(log->edges[0].to_stack, 6);
+	CU_ASSERT_EQUAL(log->edges[0].from_mode, LH_MODE_EXCL);
+	CU_ASSERT_EQUAL(log->edges[0].to_mode, LH_MODE_SHARED);
+	CU_ASSERT_EQUAL(log->edges[0].flags, LH_EDGE_FROM_STACK_PARTIAL);
+	CU_ASSERT_EQUAL(log->edges[0].time_ns, 4242);
+	CU_ASSERT_EQUAL(log->edges[0].n_gates, 0);
+	CU_ASSERT_PTR_NULL(log->edges[0].gates);
+	CU_ASSERT_EQUAL(log->edges[1].from, 2); /* the whole record, in order */
+	CU_ASSERT_EQUAL(log->edges[1].to_mode, LH_MODE_EXCL);
+	CU_ASSERT_EQUAL(log->edges[2].from, 2);
+	CU_ASSERT_EQUAL(log->edges[2].to, 3);
+	CU_ASSERT_EQUAL(log->edges[2].thread, 3);
+	CU_ASSERT_EQUAL(log->edges[3].from, 1);
+	CU_ASSERT_EQUAL(log->edges[3].to, 3);
+	CU_ASSERT_EQUAL(log->edges[3].thread, 1);
+	lr_free(log);
+	lb_free(&b);
+}
+
+/* Format 4 with gates: the context's gate modes and the pair's gate lock
+ * ids make the edge's gates; a pair shorter than its context's gates, and
+ * a context whose gate modes are cut short, are corrupt. */
+static void test_edge_pair_gates(void)
+{
+	struct lh_rec_edge_ctx c;
+	struct lh_rec_edge_pair p;
+	uint32_t modes[2] = { LH_MODE_SHARED, LH_MODE_EXCL }, gl[2] = { 3, 4 };
+	struct lb b;
+	struct lr_log *log;
+
+	lb_init(&b);
+	lb_thread(&b, 1, 100);
+	memset(&c, 0, sizeof(c));
+	c.ctx_id = 2;
+	c.thread_id = 1;
+	c.n_gates = 2;
+	lb_rec3(&b, LH_REC_EDGE_CTX, &c, sizeof(c), modes, sizeof(modes), NULL, 0);
+	c.ctx_id = 3;
+	lb_rec3(&b, LH_REC_EDGE_CTX, &c, sizeof(c), modes, sizeof(modes[0]), NULL, 0); /* cut */
+	p.ctx_id = 2;
+	p.from_lock = 1;
+	p.to_lock = 2;
+	lb_rec3(&b, LH_REC_EDGE_PAIR, &p, sizeof(p), gl, sizeof(gl), NULL, 0);
+	lb_rec3(&b, LH_REC_EDGE_PAIR, &p, sizeof(p), gl, sizeof(gl[0]), NULL, 0); /* short */
+	lb_end(&b, 77, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 2);
+	CU_ASSERT_TRUE(lb_has_error(log, "edge-context record at byte"));
+	CU_ASSERT_TRUE(lb_has_error(log, "edge-pair record at byte"));
+	CU_ASSERT_EQUAL_FATAL(log->n_edges, 1);
+	CU_ASSERT_EQUAL_FATAL(log->edges[0].n_gates, 2);
+	CU_ASSERT_EQUAL(log->edges[0].gates[0].lock_id, 3);
+	CU_ASSERT_EQUAL(log->edges[0].gates[0].mode, LH_MODE_SHARED);
+	CU_ASSERT_EQUAL(log->edges[0].gates[1].lock_id, 4);
+	CU_ASSERT_EQUAL(log->edges[0].gates[1].mode, LH_MODE_EXCL);
+	lr_free(log);
+	lb_free(&b);
+}
+
 static void test_unknown_records_skipped(void)
 {
 	unsigned char junk[40];
@@ -501,7 +623,7 @@ static void test_unknown_records_skipped(void)
 	lb_init(&b);
 	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
 	lb_unknown(&b, 200, junk, sizeof(junk));
-	lb_unknown(&b, LH_REC_SEM_CLASS + 1, NULL, 0); /* the next type after the newest */
+	lb_unknown(&b, LH_REC_EDGE_PAIR + 1, NULL, 0); /* the next type after the newest */
 	lb_unknown(&b, 0xffff, junk, 3); /* odd size: the next header is unaligned */
 	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
 	lb_note(&b, 1, "after unknown");
@@ -1449,6 +1571,8 @@ int main(void)
 		{ "stack id lookup", test_stack_lookup },
 		{ "thread end and name", test_thread_end_and_name },
 		{ "unknown record types skipped", test_unknown_records_skipped },
+		{ "edge contexts and pairs (format 4)", test_edge_pairs },
+		{ "edge pairs with gates (format 4)", test_edge_pair_gates },
 		{ "sem-class voids a semaphore's edges", test_sem_class_voids_edges },
 		{ "sem-class with a bad reference", test_sem_class_bad_reference },
 		{ "finding-stacks merged into its finding", test_finding_stacks_merged },
