@@ -385,12 +385,45 @@ struct lg_rank {
 	uint32_t idx;
 };
 
-static int rank_cmp(const void *a, const void *b)
+/* Sort r[0..n) by id: LSD radix passes of LG_RADIX_BITS over the 64 bits,
+ * skipping the digits every id shares (the high bits of addresses).
+ * Returns the sorted array (r or the buffer, the other one freed), or NULL
+ * with r untouched and still owned by the caller. */
+static struct lg_rank *rank_sort(struct lg_rank *r, size_t n)
 {
-	uint64_t x = ((const struct lg_rank *)a)->id;
-	uint64_t y = ((const struct lg_rank *)b)->id;
+	const size_t nb = (size_t)1 << LG_RADIX_BITS, mask = nb - 1;
+	struct lg_rank *src = r, *dst = malloc((n ? n : 1) * sizeof *dst), *t;
+	size_t *cnt = malloc(nb * sizeof *cnt);
 
-	return (x > y) - (x < y);
+	if (!dst || !cnt) {
+		free(dst);
+		free(cnt);
+		return NULL;
+	}
+	for (unsigned sh = 0; sh < 64; sh += LG_RADIX_BITS) {
+		size_t i, sum = 0;
+
+		memset(cnt, 0, nb * sizeof *cnt);
+		for (i = 0; i < n; i++)
+			cnt[(src[i].id >> sh) & mask]++;
+		for (i = 0; i < nb && cnt[i] != n; i++)
+			;
+		if (i < nb)
+			continue;       /* one digit value only */
+		for (i = 0; i < nb; i++) {
+			size_t c = cnt[i];
+			cnt[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[cnt[(src[i].id >> sh) & mask]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	free(cnt);
+	free(dst);
+	return src;
 }
 
 /* Renumber the nodes in ascending id order (node tables, ids[] and the raw
@@ -399,7 +432,7 @@ static int rank_cmp(const void *a, const void *b)
 static int renumber(struct lg_graph *g)
 {
 	size_t n = g->n_nodes, i;
-	struct lg_rank *r;
+	struct lg_rank *r, *s;
 	uint32_t *rank;
 	int sorted = 1;
 
@@ -422,7 +455,13 @@ static int renumber(struct lg_graph *g)
 		r[i].id = g->ids[i];
 		r[i].idx = (uint32_t)i;
 	}
-	qsort(r, n, sizeof *r, rank_cmp);
+	s = rank_sort(r, n);
+	if (!s) {
+		free(r);
+		free(rank);
+		return -1;
+	}
+	r = s;
 	for (i = 0; i < n; i++) {
 		rank[r[i].idx] = (uint32_t)i;
 		g->ids[i] = r[i].id;

@@ -29,10 +29,14 @@ struct idx_stack {
 	size_t pos;
 	UT_hash_handle hh;
 };
+/* Locks, which a large log has by the million, are found through an
+ * open-addressing table instead of uthash (a malloc'd entry with a 56-byte
+ * handle each, and a pointer chase per look-up): a slot holds the id beside
+ * its position in log->locks, at a load of at most 1/2. */
 struct idx_lock {
 	uint64_t id;
-	size_t pos;
-	UT_hash_handle hh;
+	uint32_t pos1;          /* position + 1; 0: empty */
+	uint32_t pad;
 };
 struct idx_thread {
 	uint32_t id;
@@ -48,10 +52,61 @@ struct idx_ctx {
 };
 struct index {
 	struct idx_stack *stacks;
-	struct idx_lock *locks;
+	struct idx_lock *locks; /* n_lock_slots slots, a power of two (or 0) */
+	size_t n_lock_slots;
 	struct idx_thread *threads;
 	struct idx_ctx *ctxs;
 };
+
+static size_t lock_hash(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return (size_t)x;
+}
+
+/* the position of lock id in log->locks, or -1 */
+static long lock_find(const struct index *ix, uint64_t id)
+{
+	size_t mask, i;
+
+	if (!ix->n_lock_slots)
+		return -1;
+	mask = ix->n_lock_slots - 1;
+	for (i = lock_hash(id) & mask; ix->locks[i].pos1; i = (i + 1) & mask)
+		if (ix->locks[i].id == id)
+			return (long)ix->locks[i].pos1 - 1;
+	return -1;
+}
+
+static void lock_slot_put(struct idx_lock *slots, size_t n, uint64_t id, size_t pos)
+{
+	size_t mask = n - 1, i;
+
+	for (i = lock_hash(id) & mask; slots[i].pos1; i = (i + 1) & mask)
+		;
+	slots[i].id = id;
+	slots[i].pos1 = (uint32_t)(pos + 1);
+}
+
+/* index lock id at pos (not in the table yet); the table doubles when it
+ * would be more than half full */
+static void lock_add(const struct lr_log *log, struct index *ix, uint64_t id, size_t pos)
+{
+	if ((pos + 1) * 2 > ix->n_lock_slots) {
+		size_t n = ix->n_lock_slots ? ix->n_lock_slots * 2 : 1024;
+		struct idx_lock *t = xcalloc(n, sizeof(*t));
+		for (size_t i = 0; i < pos; i++)
+			lock_slot_put(t, n, log->locks[i].id, i);
+		free(ix->locks);
+		ix->locks = t;
+		ix->n_lock_slots = n;
+	}
+	lock_slot_put(ix->locks, ix->n_lock_slots, id, pos);
+}
 
 
 static void add_error(struct lr_log *log, const char *fmt, ...)
@@ -182,10 +237,9 @@ static void finding_merge_stacks(struct lr_finding *f, const struct lh_rec_findi
 
 static int not_lock(const struct lr_log *log, struct index *ix, uint64_t id)
 {
-	struct idx_lock *e;
+	long pos = lock_find(ix, id);
 
-	HASH_FIND(hh, ix->locks, &id, sizeof(uint64_t), e);
-	return e && log->locks[e->pos].not_lock_why != 0;
+	return pos >= 0 && log->locks[pos].not_lock_why != 0;
 }
 
 /* The orders of a semaphore that the shim found not to be a lock after
@@ -374,7 +428,7 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 	case LH_REC_LOCK: {
 		struct lh_rec_lock r;
 		struct lr_lock l;
-		struct idx_lock *e;
+		long pos;
 		NEED(sizeof(r));
 		memcpy(&r, p, sizeof(r));
 		l.id = r.lock_id;
@@ -388,17 +442,19 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 			return;
 		}
 		l.not_lock_why = 0;
-		HASH_FIND(hh, ix->locks, &l.id, sizeof(uint64_t), e);
-		if (e) {
-			l.not_lock_why = log->locks[e->pos].not_lock_why;
-			log->locks[e->pos] = l;
+		pos = lock_find(ix, l.id);
+		if (pos >= 0) {
+			l.not_lock_why = log->locks[pos].not_lock_why;
+			log->locks[pos] = l;
 			return;
 		}
-		e = xmalloc(sizeof(*e));
-		e->id = l.id;
-		e->pos = log->n_locks;
-		HASH_ADD(hh, ix->locks, id, sizeof(uint64_t), e);
+		if (log->n_locks >= LR_MAX_LOCKS) {
+			add_error(log, "lock record at byte %zu: more than %u locks", off,
+			          (unsigned)LR_MAX_LOCKS);
+			return;
+		}
 		PUSH(log->locks, log->n_locks, l);
+		lock_add(log, ix, l.id, log->n_locks - 1);
 		break;
 	}
 	case LH_REC_EDGE: {
@@ -575,7 +631,6 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 			const uint32_t th[3] = { rc.r.cur.thread_id, rc.r.prev.thread_id, rc.r.alloc_thread };
 			struct idx_stack *es;
 			struct idx_thread *et;
-			struct idx_lock *el;
 			for (i = 0; i < 3; i++) {
 				if (st[i]) {
 					HASH_FIND(hh, ix->stacks, &st[i], sizeof(uint32_t), es);
@@ -591,8 +646,7 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 				}
 			}
 			for (i = 0; i < n_locks; i++) {
-				HASH_FIND(hh, ix->locks, &rc.locks[i], sizeof(uint64_t), el);
-				if (!el)
+				if (lock_find(ix, rc.locks[i]) < 0)
 					add_error(log, "race record at byte %zu refers to lock %llu, "
 					          "which the log does not have", off,
 					          (unsigned long long)rc.locks[i]);
@@ -603,17 +657,17 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 	}
 	case LH_REC_SEM_CLASS: {
 		struct lh_rec_sem_class r;
-		struct idx_lock *e;
+		long pos;
 		NEED(sizeof(r));
 		memcpy(&r, p, sizeof(r));
-		HASH_FIND(hh, ix->locks, &r.lock_id, sizeof(uint64_t), e);
-		if (!e || log->locks[e->pos].kind != LH_LOCK_SEM) {
+		pos = lock_find(ix, r.lock_id);
+		if (pos < 0 || log->locks[pos].kind != LH_LOCK_SEM) {
 			add_error(log, "sem-class record at byte %zu refers to lock %llu, which the log "
 			          "does not have as a semaphore", off, (unsigned long long)r.lock_id);
 			return;
 		}
-		if (!log->locks[e->pos].not_lock_why)
-			log->locks[e->pos].not_lock_why = r.why ? r.why : LH_SEMW_POSTED_BY_OTHER;
+		if (!log->locks[pos].not_lock_why)
+			log->locks[pos].not_lock_why = r.why ? r.why : LH_SEMW_POSTED_BY_OTHER;
 		break;
 	}
 	default:
@@ -645,8 +699,9 @@ static int unwritten_tail(const char *p, size_t left)
  * LR_DROP_BEHIND bytes read, the pages behind are given back
  * (MADV_DONTNEED: a private read-only mapping reads them again from the
  * file if touched), so a large log's file pages do not add up in the
- * analyzer's memory on top of what is read out of them. */
-#define LR_DROP_BEHIND ((size_t)64 << 20)
+ * analyzer's memory on top of what is read out of them (8 MiB: a madvise
+ * per 8 MiB costs nothing, and so do at most 8 MiB of file pages). */
+#define LR_DROP_BEHIND ((size_t)8 << 20)
 
 static struct lr_log *read_buf(const char *name, const void *data, size_t len, char *err,
                                size_t errlen, int drop_behind)
@@ -825,7 +880,6 @@ void lr_free(struct lr_log *log)
 	ix = log->index;
 	if (ix) {
 		struct idx_stack *s, *ts;
-		struct idx_lock *l, *tl;
 		struct idx_thread *t, *tt;
 		struct idx_ctx *c, *tc;
 		HASH_ITER(hh, ix->stacks, s, ts)
@@ -833,11 +887,7 @@ void lr_free(struct lr_log *log)
 			HASH_DEL(ix->stacks, s);
 			free(s);
 		}
-		HASH_ITER(hh, ix->locks, l, tl)
-		{
-			HASH_DEL(ix->locks, l);
-			free(l);
-		}
+		free(ix->locks);
 		HASH_ITER(hh, ix->threads, t, tt)
 		{
 			HASH_DEL(ix->threads, t);
@@ -900,11 +950,9 @@ const struct lr_stack *lr_stack(const struct lr_log *log, uint32_t id)
 
 const struct lr_lock *lr_lock(const struct lr_log *log, uint64_t id)
 {
-	struct index *ix = log->index;
-	struct idx_lock *e;
+	long pos = lock_find(log->index, id);
 
-	HASH_FIND(hh, ix->locks, &id, sizeof(uint64_t), e);
-	return e ? &log->locks[e->pos] : NULL;
+	return pos >= 0 ? &log->locks[pos] : NULL;
 }
 
 const struct lr_thread *lr_thread(const struct lr_log *log, uint32_t id)

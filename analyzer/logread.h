@@ -26,13 +26,16 @@
  *                        most LH_MAX_PY_FRAMES)
  *   LR_MAX_EDGE_GATES    gates in one edge record (the shim: LH_MAX_GATES)
  *   LR_MAX_FINDING_ITEMS items in one finding record
- *   LR_MAX_HEADER_SIZE   bytes of a file header */
+ *   LR_MAX_HEADER_SIZE   bytes of a file header
+ *   LR_MAX_LOCKS         distinct locks (their index holds 32-bit
+ *                        positions; a lock record past it is an error) */
 #define LR_MAX_ERRORS 20
 #define LR_MAX_STACK_FRAMES (LH_MAX_FRAMES * 4)
 #define LR_MAX_PY_FRAMES (LH_MAX_PY_FRAMES * 4)
 #define LR_MAX_EDGE_GATES 1024
 #define LR_MAX_FINDING_ITEMS 4096
 #define LR_MAX_HEADER_SIZE 4096
+#define LR_MAX_LOCKS (UINT32_MAX - 1u)
 
 struct lr_module {
 	uint64_t base, lo, hi;

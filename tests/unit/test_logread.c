@@ -308,6 +308,39 @@ static void test_duplicate_lock_updates(void)
 	lb_free(&b);
 }
 
+/* Many locks: the lock index grows several times (1024 slots at first, at
+ * most half full) and every lock is still found after it, ids that differ
+ * only in their high bits included; a repeated record after the growth
+ * updates its lock in place. */
+static void test_many_locks_index(void)
+{
+	const uint64_t n = 5000;
+	struct lb b;
+	struct lr_log *log;
+	size_t bad = 0;
+
+	lb_init(&b);
+	for (uint64_t i = 1; i <= n; i++)
+		lb_lock_full(&b, i << 40 | 0x10, 0x1000 + i, LH_LOCK_MUTEX, 0, 0, 1);
+	lb_lock_full(&b, 3ull << 40 | 0x10, 0x9999, LH_LOCK_RWLOCK, 0, 0, 2);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	CU_ASSERT_EQUAL(log->n_locks, n);
+	for (uint64_t i = 1; i <= n; i++) {
+		const struct lr_lock *l = lr_lock(log, i << 40 | 0x10);
+		bad += !l || l->id != (i << 40 | 0x10) ||
+		       l->addr != (i == 3 ? 0x9999 : 0x1000 + i);
+		bad += lr_lock(log, i << 40) != NULL;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(lr_lock(log, 3ull << 40 | 0x10)->kind, LH_LOCK_RWLOCK);
+	CU_ASSERT_EQUAL(lr_lock(log, 3ull << 40 | 0x10) - log->locks, 2);
+	CU_ASSERT_PTR_NULL(lr_lock(log, (n + 1) << 40 | 0x10));
+	lr_free(log);
+	lb_free(&b);
+}
+
 static void test_lock_id_zero_rejected(void)
 {
 	struct lb b;
@@ -1568,6 +1601,7 @@ int main(void)
 		{ "record tails ignored", test_record_tails_ignored },
 		{ "duplicate lock record updates", test_duplicate_lock_updates },
 		{ "lock id 0 rejected", test_lock_id_zero_rejected },
+		{ "5000 locks: the index grows", test_many_locks_index },
 		{ "stack id lookup", test_stack_lookup },
 		{ "thread end and name", test_thread_end_and_name },
 		{ "unknown record types skipped", test_unknown_records_skipped },
