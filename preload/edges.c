@@ -42,7 +42,12 @@ pthread_mutex_t lh_edge_mu = PTHREAD_MUTEX_INITIALIZER; /* across fork: forklock
 /* Global sets: per context who recorded it, and more (below).  Open
  * addressing over uint64 keys (0 = empty), a key and its 64-bit value side
  * by side (one cache line per probe: a program with hundreds of thousands
- * of contexts misses the cache on every probe), doubled when half full.
+ * of contexts misses the cache on every probe), doubled when
+ * LH_KSET_LOAD_PCT full.  Linear probing at 75% costs a few more probes on
+ * a miss, but they fall in the same or the next cache lines, and the sets
+ * are most of the shim's memory on a program with many lock instances
+ * (memcached-mix: 20 -> 12 MiB of sets, peak RSS -8 MiB, no slower on
+ * manyedges).
  * Written under lh_edge_mu only; read without it (kset_peek): a table is
  * published with a release store after it is filled, a key after its
  * value, and a table that was replaced stays mapped, so a reader sees a
@@ -83,6 +88,9 @@ static uint32_t n_ctx;
 /* a replaced table at least this large gives its memory back (it is then a
  * mapping of its own: lh_alloc maps requests above 256 KiB apart) */
 #define LH_KSET_RELEASE (1u << 20)
+/* a table grows (doubles) when a new key would fill more than this
+ * percentage of its slots */
+#define LH_KSET_LOAD_PCT 75
 #define KSLOT(key, cap) ((size_t)((key) >> 1) & ((cap) - 1))
 #define THR_VAL(first, n) ((uint64_t)(first) << 32 | (uint32_t)(n))
 #define THR_FIRST(v) ((uint32_t)((v) >> 32))
@@ -99,7 +107,7 @@ static uint64_t *kset_get(struct kset *s, uint64_t key, int *is_new)
 	size_t j;
 	uint64_t k;
 
-	if (!t || (s->used + 1) * 2 > t->cap) {
+	if (!t || (s->used + 1) * 100 > t->cap * LH_KSET_LOAD_PCT) {
 		size_t ncap = t ? t->cap * 2 : 4096, i;
 		struct ktab *nt = lh_alloc(sizeof(*nt));
 		if (!nt)
@@ -291,18 +299,47 @@ struct edge_ctx {
  * modes and the gate set) beyond LH_CTX_KINDS_PER_EDGE: the analyzer tries
  * only that many per edge, so say so once.  Called for each new context;
  * the edge's first kind is kept in its own entry (most edges have one), the
- * others in kinds_seen.  Limit: a second kind whose 32-bit tag equals the
+ * others in kinds_seen.  The note is the counting's only result and is
+ * written once per process, so once it is written nothing more is counted
+ * and both sets give their memory back (kinds_drop): a program whose gates
+ * are lock instances (memcached holds an item lock while it takes an LRU
+ * lock) would otherwise keep a key per instance pair in each, half the
+ * shim's memory there.  Limit: a second kind whose 32-bit tag equals the
  * first's is not counted (the note may come one kind late).  Caller holds
  * lh_edge_mu. */
+static int kinds_noted;
+
+/* caller holds lh_edge_mu (the kinds sets have no readers without it) */
+static void kinds_drop(struct kset *s)
+{
+	struct ktab *t = s->t;
+
+	if (t && t->cap * sizeof(*t->slots) >= LH_KSET_RELEASE)
+		madvise(t->slots, t->cap * sizeof(*t->slots), MADV_DONTNEED);
+	__atomic_store_n(&s->t, NULL, __ATOMIC_RELAXED); /* the small ones stay allocated */
+	s->used = 0;
+}
+
+size_t lh_edge_kinds_keys(void)
+{
+	size_t n;
+
+	lh_mu_lock(&lh_edge_mu);
+	n = kinds_by_edge.used + kinds_seen.used;
+	lh_mu_unlock(&lh_edge_mu);
+	return n;
+}
+
 static void count_kind(const struct lh_held *h, uint64_t to_id, unsigned to_mode, uint64_t gates)
 {
-	static int noted;
 	uint64_t pair = mix(h->lock_id, to_id) | 1;
 	uint64_t kind = mix(pair, mix((uint64_t)(h->mode << 1) | to_mode, gates)) | 1;
 	uint32_t tag = (uint32_t)(kind >> 32);
 	uint64_t *n;
 	int is_new;
 
+	if (kinds_noted)
+		return;
 	n = kset_get(&kinds_by_edge, pair, &is_new);
 	if (!n)
 		return;
@@ -315,13 +352,15 @@ static void count_kind(const struct lh_held *h, uint64_t to_id, unsigned to_mode
 	if (!kset_get(&kinds_seen, kind, &is_new) || !is_new)
 		return;
 	val_set(n, val_get(n) + 1);
-	if ((uint32_t)val_get(n) == LH_CTX_KINDS_PER_EDGE + 1 && !noted) {
-		noted = 1;
+	if ((uint32_t)val_get(n) == LH_CTX_KINDS_PER_EDGE + 1) {
+		kinds_noted = 1;
 		lh_log_note("an edge between two locks (ids %llu and %llu) has more than %d kinds of "
 		            "context (modes and gate sets); the analyzer considers only %d of them, so "
 		            "a cycle through it may be missed",
 		            (unsigned long long)h->lock_id, (unsigned long long)to_id,
 		            LH_CTX_KINDS_PER_EDGE, LH_CTX_KINDS_PER_EDGE);
+		kinds_drop(&kinds_by_edge);
+		kinds_drop(&kinds_seen);
 	}
 }
 

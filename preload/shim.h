@@ -696,6 +696,9 @@ enum lh_acq_result {
 };
 enum lh_rel_result { LH_REL_RELEASED = 1, LH_REL_OVERFLOW = 2, LH_REL_NOT_HELD = 3 };
 /* t acquired lk (identity id) as described by a: the rule, edges, push */
+/* keys the kinds-of-context sets hold now (for tests: 0 once the note of
+ * LH_CTX_KINDS_PER_EDGE is written) */
+LH_HIDDEN size_t lh_edge_kinds_keys(void);
 LH_HIDDEN int lh_edge_acquired(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk,
                                uint64_t id, const struct lh_acq *a);
 /* would t, about to block for a, wait for itself forever? */

@@ -79,7 +79,8 @@ static uint64_t io_now(void)
 	return 42;
 }
 
-static const struct lh_edge_io io = { io_unwind, io_stack_of, io_write_lock, io_write_edge, io_now, NULL, NULL };
+static const struct lh_edge_io io = { io_unwind, io_stack_of, io_write_lock, io_write_edge, io_now,
+	                                NULL,      NULL,        NULL,          NULL };
 
 /* a fresh start: empty global sets (as in a forked child), a new log epoch */
 static void fresh(void)
@@ -545,6 +546,20 @@ static void test_context_kinds_noted(void)
 	}
 	CU_ASSERT_EQUAL(n_edges_between(a, b), LH_CTX_KINDS_PER_EDGE + 2); /* all recorded */
 	CU_ASSERT_EQUAL(stub_notes_with("kinds of context"), 1);
+	/* noted once per process: nothing more is counted, the sets are empty */
+	CU_ASSERT_EQUAL(lh_edge_kinds_keys(), 0);
+	for (i = 0; i < 8; i++) {
+		void *g = new_lock(LH_LOCK_MUTEX, 0);
+		acquire(t, g, LH_LOCK_MUTEX, LH_ACQ_TRY, 1);
+		LOCK(t, a, 2);
+		LOCK(t, b, 3);
+		UNLOCK(t, b);
+		UNLOCK(t, a);
+		UNLOCK(t, g);
+	}
+	CU_ASSERT_EQUAL(n_edges_between(a, b), LH_CTX_KINDS_PER_EDGE + 10); /* still recorded */
+	CU_ASSERT_EQUAL(lh_edge_kinds_keys(), 0);
+	CU_ASSERT_EQUAL(stub_notes_with("kinds of context"), 1);
 	free(t);
 }
 
@@ -605,7 +620,7 @@ static int io_trace(uintptr_t *ips, int max)
 }
 
 static const struct lh_edge_io io_traced = { io_unwind, io_stack_of, io_write_lock, io_write_edge,
-	                                     io_now, io_trace, NULL };
+	                                     io_now, io_trace, NULL, NULL, NULL };
 
 static void pair_at(const struct lh_edge_io *use, struct lh_thread *t, void *a, void *b,
                     uintptr_t cfa_a, uintptr_t cfa_b)

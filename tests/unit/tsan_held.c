@@ -57,7 +57,8 @@ static uint64_t io_now(void)
 {
 	return 42;
 }
-static const struct lh_edge_io io = { io_unwind, io_stack_of, io_write_lock, io_write_edge, io_now, NULL, NULL };
+static const struct lh_edge_io io = { io_unwind, io_stack_of, io_write_lock, io_write_edge, io_now,
+	                                NULL,      NULL,        NULL,          NULL };
 
 static char arena[N_LOCKS * 64] __attribute__((aligned(64)));
 static struct lh_lock *lks[N_LOCKS];
