@@ -11,7 +11,7 @@ under bare LD_PRELOAD of the shim, where race watching is the only race
 detector (nothing is instrumented), and counts the runs in which the
 program's race was reported.  Line 1 of each program says what is expected:
 
-    /* lockhound-sampled: racy variable=NAME var_kind=K [sees=reads|after] */
+    /* lockhound-sampled: racy variable=NAME var_kind=K [sees=reads|oneshot] */
     /* lockhound-sampled: clean */
 
 variable / var_kind: a sampled data-race finding (detected_by watchpoint or
@@ -20,12 +20,11 @@ a function of its allocation stack) to count as found.  also=A,B: other
 globals the program truly races on (found too, never false alarms).  sees=reads: the
 race has a read on one side only, which a source that traps writes only
 (write-protect) cannot see; such a program is "n/a" for that source, not a
-miss.  sees=after: the race is observed only by a source that holds a
-thread after its access (hardware watchpoints): the second writer can reach
-its write only once the first one's has landed (a hand-off through the
-variable itself), or only after writing the first one's page itself (a
-buffer on the same page), and write-protect holds a writer before its write
-and every writer of the page with it; the program is run for its output and
+miss.  sees=oneshot: every write of one racing side comes right after a
+write of the same thread to the same page (a flag stored just after its
+payload), and write-protect's protection is one shot: the first write
+ends it, the next tick protects the page again, so that side's writes of
+the variable are never seen; the program is run for its output and
 false alarms under write-protect, its detection is "n/a".  Any other sampled finding in a run is a false alarm (in a clean
 program, any finding at all).  Every run's stdout and exit status must be
 the native run's (the program sees nothing of the watching).
@@ -209,12 +208,13 @@ def run_problem(prog, got, want, doc, i):
 
 def applies(prog, source):
     """can `source` see this program's race at all?"""
-    return not (prog.racy and prog.keys.get("sees") in ("reads", "after")
+    return not (prog.racy and prog.keys.get("sees") in ("reads", "oneshot")
                 and source == "write-protect")
 
 
 NA_WHY = {"reads": "a read-side race; %s sees writes only",
-          "after": "a race observed only after an access; %s holds a writer before its write"}
+          "oneshot": "one side's writes each follow a write of its own to the same page at "
+                     "once; %s's one-shot protection ends at the first"}
 
 
 def describe(f):
@@ -416,7 +416,7 @@ def check(shim, progs, ms):
             tname = "sampled_%s_%s" % (prog.name, cname)
             output_only = False
             if not applies(prog, cname):
-                if prog.keys.get("sees") != "after":
+                if prog.keys.get("sees") != "oneshot":
                     print("SKIP %s: %s" % (tname, NA_WHY[prog.keys["sees"]] % cname))
                     continue
                 output_only = True  # still run: its output and no false alarm
@@ -448,7 +448,7 @@ def check(shim, progs, ms):
             else:
                 npass += 1
                 print("PASS %s%s" % (tname, " (run %d)" % found_at if found_at else
-                                     " (output only: %s)" % (NA_WHY["after"] % cname)
+                                     " (output only: %s)" % (NA_WHY["oneshot"] % cname)
                                      if output_only else ""))
     print("%d passed, %d failed" % (npass, fails))
     return 1 if fails else 0
@@ -493,7 +493,8 @@ def cell(prog, r):
     if r is None:
         return "-"
     if r["na"]:
-        return "n/a (%s)" % {"reads": "reads", "after": "held before the write"}.get(
+        return "n/a (%s)" % {"reads": "a read on one side: writes only",
+                             "oneshot": "one side's writes follow its own at once: one-shot protection"}.get(
             prog.keys.get("sees"), "?")
     n = r["runs"]
     s = "%d/%d" % (r["found"] if prog.racy else r["false"], n)

@@ -264,6 +264,32 @@ int lh_smp_is_in_core(void)
 {
 	return in_core;
 }
+int lh_smp_thread_of(int os_tid, uint32_t *id, rc_tid *tid, int *locked)
+{
+	/* the list is walked without lh_thr_mu: the source's handler thread
+	 * may not wait for a lock a program thread might hold while it is
+	 * blocked on a protected page.  Entries are never unmapped (a removed
+	 * one goes to the free list, whose end is NULL too); a walk that
+	 * misses the thread leaves the hit out, as for an unregistered one.
+	 * The thread itself is blocked on its fault: its fields stand still */
+	struct lh_thread *t;
+	int n = 0;
+
+	for (t = __atomic_load_n(&lh_thr_list, __ATOMIC_ACQUIRE); t && n < 100000;
+	     t = __atomic_load_n(&t->next, __ATOMIC_ACQUIRE), n++)
+		if (__atomic_load_n(&t->os_tid, __ATOMIC_RELAXED) == os_tid &&
+		    !__atomic_load_n(&t->exiting, __ATOMIC_RELAXED)) {
+			*id = t->id;
+			*tid = __atomic_load_n(&t->smp_tid, __ATOMIC_RELAXED);
+			*locked = __atomic_load_n(&t->n_held, __ATOMIC_RELAXED) > 0;
+			return *id ? 0 : -1;
+		}
+	return -1;
+}
+void lh_smp_window_reached(void)
+{
+	__atomic_store_n(&lh_smp_windows, 1, __ATOMIC_SEQ_CST);
+}
 void lh_smp_hw_disarm_later(unsigned slot)
 {
 	/* the core's lock is held: the tick disarms it (clone_mu inside);
@@ -632,9 +658,10 @@ static void tick(int arm)
 		int k, active = 0;
 		for (k = 0; k < WT_SLOTS; k++)
 			active += wt_slot(core, k)->cand >= 0 && wt_slot(core, k)->hits > 0;
+		/* and the write-protect windows' (armed, re-armed, ended here) */
+		active += lh_smpwp_tick(now, arm);
 		__atomic_store_n(&lh_smp_windows, active, __ATOMIC_SEQ_CST);
 	}
-	lh_smpwp_tick(now, arm); /* the write-protect windows */
 	n_out = n_queue;
 	memcpy(out, queue, (size_t)n_out * sizeof(out[0]));
 	n_queue = 0;
@@ -696,6 +723,7 @@ static void *rotation_main(void *arg)
 
 	(void)arg;
 	lh_own_thread_begin();
+	lh_watch_short_slice(); /* its ticks preempt busy program threads */
 	in_core = 0;
 	lh_in_shim++; /* this thread's calls are the shim's own */
 	add_candidates();

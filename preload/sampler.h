@@ -28,6 +28,11 @@ LH_HIDDEN uint64_t lh_smp_prog_ns(void);   /* the windows' clock: the process's 
 LH_HIDDEN int lh_smp_exe_code(uintptr_t pc); /* pc is in the executable's code */
 LH_HIDDEN int lh_smp_is_in_core(void);     /* this thread holds the lock (or is taking it) */
 LH_HIDDEN void lh_smp_hw_disarm_later(unsigned slot); /* with the lock held: at the next tick */
+/* the shim's id, engine slot and "holds a lock" of the thread with kernel
+ * tid os_tid, from any thread without a lock; 0, or -1 when unknown */
+LH_HIDDEN int lh_smp_thread_of(int os_tid, uint32_t *id, rc_tid *tid, int *locked);
+/* a window's first hit: the lock paths feed the engine from now on */
+LH_HIDDEN void lh_smp_window_reached(void);
 extern uint64_t lh_smp_hold_ns LH_HIDDEN;  /* the budget's hold */
 
 /* ---- sampler_wp.c, for sampler.c ---- */
@@ -36,8 +41,9 @@ extern uint64_t lh_smp_hold_ns LH_HIDDEN;  /* the budget's hold */
  * same protection) so that write-protect can watch its globals.  */
 LH_HIDDEN void lh_smpwp_prepare(int remap);
 /* at the first thread creation, once lh_watch_start_wp found the
- * write-protect source working: its core.  0, or -1 (then the
- * write-protect half stays off). */
+ * write-protect source working: its core, which feeds the engine of
+ * `from` (the inferred verdict over writes: wt_create_sharing).  0, or -1
+ * (then the write-protect half stays off). */
 LH_HIDDEN int lh_smpwp_start(struct wt_core *from, const struct wt_budget *b);
 LH_HIDDEN int lh_smpwp_on(void);
 /* the rotation thread, once, after the modules' globals were read: those
@@ -52,8 +58,8 @@ LH_HIDDEN void lh_smpwp_heap_record(struct lh_rec_race *rec, const struct wt_rac
 LH_HIDDEN uint64_t lh_smpwp_hit(const struct lh_watch_hit *h);
 LH_HIDDEN void lh_smpwp_released(const struct lh_watch_hit *h);
 /* the rotation thread, with the lock held: end, re-arm and arm windows
- * (arm 0: only end them) */
-LH_HIDDEN void lh_smpwp_tick(uint64_t now, int arm);
+ * (arm 0: only end them); returns the windows armed that a hit reached */
+LH_HIDDEN int lh_smpwp_tick(uint64_t now, int arm);
 /* the rotation thread, without the lock: write the races found */
 LH_HIDDEN void lh_smpwp_flush(void);
 /* with the lock held: every window ends (exit, no rotation thread) */

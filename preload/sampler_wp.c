@@ -21,7 +21,11 @@
  * while the window lasts.  The first write to the candidate's own bytes in
  * a window holds its thread for the budget's hold (the fault holds it for
  * free); a second thread writing the same bytes meanwhile is the observed
- * verdict, written as LH_REC_RACE with detected_by write-protect.
+ * verdict, written as LH_REC_RACE with detected_by write-protect.  Every
+ * write is also an access for the hardware half's engine (this core
+ * shares it: wt_create_sharing, WT_INFER_WRITES): two plain writes of
+ * different threads in one window that no seen synchronization orders are
+ * the inferred verdict.
  *
  * What a write is: the faulting pc comes from /proc/self/task/TID/syscall
  * (watch.c); the instruction there is decoded (insn.c) so a locked
@@ -226,8 +230,8 @@ int lh_smpwp_start(struct wt_core *from, const struct wt_budget *b)
 	struct rc_alloc a = { alloc_cb, NULL };
 	struct wt_hooks h = { on_race, on_limit, NULL };
 
-	(void)from;
-	wcore = wt_create(b, &a, &h, 0);
+	/* the hardware half's engine: it gets every thread and lock event */
+	wcore = from ? wt_create_sharing(b, &a, &h, from, WT_INFER_WRITES) : NULL;
 	if (!wcore)
 		return -1;
 	memset(tags, 0, sizeof(tags));
@@ -367,7 +371,9 @@ uint64_t lh_smpwp_hit(const struct lh_watch_hit *h)
 	uint64_t hold = 0;
 	sigset_t old;
 	size_t n;
-	int slot;
+	int slot, locked = 0;
+	uint32_t id = 0;
+	rc_tid tid = 0;
 
 	if (!lh_smpwp_on())
 		return 0;
@@ -377,6 +383,9 @@ uint64_t lh_smpwp_hit(const struct lh_watch_hit *h)
 		/* the instruction's bytes; near the end of a mapping fewer */
 		for (n = sizeof(code); n > 0 && lh_watch_read(h->pc, code, n) != 0; n--)
 			;
+		/* a thread the shim never registered cannot be named */
+		if (n && lh_smp_thread_of(h->tid, &id, &tid, &locked) != 0)
+			n = 0;
 	}
 	lh_smp_enter(&old);
 	slot = slot_of_tag(h->window);
@@ -389,12 +398,18 @@ uint64_t lh_smpwp_hit(const struct lh_watch_hit *h)
 	memset(&wh, 0, sizeof(wh));
 	wh.slot = (uint32_t)slot;
 	wh.tag = h->window;
-	wh.thread = (uint32_t)h->tid;
+	wh.thread = id;
+	wh.tid = tid; /* the inferred verdict's engine slot */
+	wh.locked = (uint8_t)locked;
 	wh.addr = h->addr;
 	wh.size = in.mem_size ? in.mem_size : 1;
 	wh.is_write = 1; /* a write-protect fault is a write */
 	wh.is_atomic = in.is_atomic;
 	wh.pc = h->pc;
+	/* the first hit of a window: the lock paths feed the engine from now
+	 * on (the faulting thread is blocked until this returns) */
+	if (!wt_slot(wcore, slot)->hits)
+		lh_smp_window_reached();
 	a = wt_hit(wcore, &wh, lh_smp_prog_ns());
 	if (a == WT_HOLD)
 		hold = lh_smp_hold_ns;
@@ -431,13 +446,13 @@ static void end_window(int i, uint64_t now)
 	wt_disarm(wcore, i, now);
 }
 
-void lh_smpwp_tick(uint64_t now, int arm)
+int lh_smpwp_tick(uint64_t now, int arm)
 {
 	unsigned done;
-	int i;
+	int i, reached = 0;
 
 	if (!wp_on)
-		return;
+		return 0;
 	done = wt_expired(wcore, now) | pending_disarm;
 	pending_disarm = 0;
 	for (i = 0; i < WT_SLOTS; i++) {
@@ -473,6 +488,9 @@ void lh_smpwp_tick(uint64_t now, int arm)
 			range_len[i] = hi - lo;
 		}
 	}
+	for (i = 0; i < WT_SLOTS; i++)
+		reached += wt_slot(wcore, i)->cand >= 0 && wt_slot(wcore, i)->hits > 0;
+	return reached;
 }
 
 void lh_smpwp_end_all(void)
@@ -530,11 +548,11 @@ static void fill_access(struct lh_rec_race_access *a, const struct wt_access *w)
 	uintptr_t pc = w->pc;
 
 	memset(a, 0, sizeof(*a));
-	a->thread_id = lh_core_thread_of_tid((int)w->thread);
+	a->thread_id = w->thread; /* the shim's id (lh_smp_thread_of) */
 	a->stack_id = pc ? lh_stk_intern(&pc, 1, LH_STACK_FIRST_IS_PC) : 0;
 	a->addr = w->addr;
 	a->size = w->size;
-	a->flags = LH_RACC_WRITE; /* write-protect sees writes only */
+	a->flags = w->is_write ? LH_RACC_WRITE : 0; /* a side from the hardware half may read */
 	if (a->thread_id)
 		lh_thr_ensure_id(a->thread_id);
 }
@@ -588,6 +606,7 @@ static void write_race(const struct wp_queued *q)
 	rec.addr = lo;
 	rec.size = (uint32_t)(hi - lo);
 	rec.detected_by = LH_RACE_BY_WRITE_PROTECT;
+	rec.flags = r->how == WT_BY_OBSERVED ? LH_RACE_DECIDED_OBSERVED : LH_RACE_DECIDED_INFERRED;
 	rec.time_ns = lh_now_ns();
 	if (r->kind == WT_HEAP) {
 		fill_heap(&rec, r->base, q->block_size ? q->block_size : r->var_size, q->alloc_site,

@@ -126,6 +126,10 @@ int lh_watch_hw_disarm(unsigned slot);
  * the caller makes outside the handler).  Nothing if the slot was moved
  * to another window meanwhile. */
 void lh_watch_hw_close(unsigned slot, uint32_t window);
+/* the calling thread (the shim's own: the rotation thread, write-protect's
+ * handler thread) asks for a short scheduler slice, LH_WATCH_SLICE_NS, so
+ * that its wake-ups preempt busy program threads; errno kept */
+void lh_watch_short_slice(void);
 
 /* Write-protect: whole pages [addr, addr + len) (page-aligned, anonymous
  * private memory).  0 or -errno (-EINVAL: not a kind of memory the kernel

@@ -36,6 +36,8 @@ struct cand {
 	uint64_t threads; /* bit (thread % WT_THREAD_BITS) for each thread that touched it */
 	uint64_t next_ok_ns; /* not armed again before (back-off) */
 	uint32_t windows; /* windows it had */
+	uint8_t sync_seen; /* an atomic instruction touched it: a synchronization
+	                    * object (WT_INFER_WRITES needs it clear) */
 };
 
 struct ring_ent {
@@ -49,8 +51,20 @@ struct site {
 	uint32_t n;   /* allocations seen */
 };
 
+/* The engine and the cores that feed it: the engine's race hook finds the
+ * core whose hit is being recorded (active), and a race's earlier side in
+ * the ring of the core that recorded it (bit 31 of the ctx: the core). */
+struct wt_shared {
+	struct wt_core *active;
+	struct wt_core *core[2];
+};
+#define WT_CTX_CORE 0x80000000u
+
 struct wt_core {
 	struct wt_budget b;
+	struct wt_shared *sh;  /* with the engine; the owner's when sharing */
+	uint32_t space;        /* 0: the engine's owner, WT_CTX_CORE: the sharing core */
+	unsigned flags;        /* WT_INFER_* */
 	struct wt_hooks h;
 	struct rc_engine *rc;
 	struct cand *c;       /* WT_MAX_CANDS entries */
@@ -111,26 +125,40 @@ static struct ring_ent *ring_get(struct wt_core *w, uint32_t seq)
 	return seq && e->seq == seq ? e : NULL;
 }
 
+/* the hit an engine ctx names, in the ring of the core that recorded it */
+static struct ring_ent *ring_of_ctx(const struct wt_shared *sh, uint32_t ctx)
+{
+	struct wt_core *w = sh->core[(ctx & WT_CTX_CORE) ? 1 : 0];
+
+	return w ? ring_get(w, ctx & ~WT_CTX_CORE) : NULL;
+}
+
 /* the engine found two unordered accesses: both were hits of this core */
 static void engine_race(void *cookie, const struct rc_race *r)
 {
-	struct wt_core *w = cookie;
-	struct ring_ent *cur = ring_get(w, r->cur.ctx), *prev = ring_get(w, r->prev.ctx);
+	struct wt_shared *sh = cookie;
+	struct wt_core *w = sh->active;
+	struct ring_ent *cur, *prev;
 	const struct cand *c;
 	struct wt_race out;
 
-	if (w->suppress_inferred || w->cur_cand < 0)
+	if (!w || w->suppress_inferred || w->cur_cand < 0)
 		return;
 	if (r->cur.is_atomic || r->prev.is_atomic) /* an atomic instruction is never a side */
 		return;
+	cur = ring_of_ctx(sh, r->cur.ctx);
+	prev = ring_of_ctx(sh, r->prev.ctx);
 	if (!cur || !prev) {
 		limit(w, WT_LIMIT_RING);
 		return;
 	}
-	/* lock evidence: at least one side under a lock (watcher.h) */
-	if (!cur->a.locked && !prev->a.locked)
-		return;
 	c = &w->c[w->cur_cand];
+	/* lock evidence: at least one side under a lock (watcher.h); or, in a
+	 * core of a writes-only source, two plain writes of a candidate no
+	 * atomic instruction ever touched */
+	if (!cur->a.locked && !prev->a.locked &&
+	    !((w->flags & WT_INFER_WRITES) && cur->a.is_write && prev->a.is_write && !c->sync_seen))
+		return;
 	memset(&out, 0, sizeof(out));
 	out.how = WT_BY_INFERRED;
 	out.cand = w->cur_cand;
@@ -147,17 +175,22 @@ static void engine_race(void *cookie, const struct rc_race *r)
 
 static void engine_limit(void *cookie, enum rc_limit what)
 {
-	limit(cookie, what == RC_LIMIT_THREADS ? WT_LIMIT_THREADS : WT_LIMIT_MEMORY);
+	struct wt_shared *sh = cookie;
+	struct wt_core *w = sh->active ? sh->active : sh->core[0];
+
+	limit(w, what == RC_LIMIT_THREADS ? WT_LIMIT_THREADS : WT_LIMIT_MEMORY);
 }
 
-struct wt_core *wt_create(const struct wt_budget *b, const struct rc_alloc *a,
-                          const struct wt_hooks *h, int with_engine)
+static struct wt_core *create(const struct wt_budget *b, const struct rc_alloc *a,
+                              const struct wt_hooks *h, int with_engine, struct wt_core *owner,
+                              unsigned flags)
 {
 	struct wt_core *w = a->alloc(a->cookie, sizeof(*w));
 	int i;
 
 	if (!w)
 		return NULL;
+	w->flags = flags;
 	w->c = a->alloc(a->cookie, WT_MAX_CANDS * sizeof(*w->c));
 	w->free_idx = a->alloc(a->cookie, WT_MAX_CANDS * sizeof(*w->free_idx));
 	w->sites = a->alloc(a->cookie, ((size_t)1 << WT_LOG2_SITES) * sizeof(*w->sites));
@@ -173,9 +206,24 @@ struct wt_core *wt_create(const struct wt_budget *b, const struct rc_alloc *a,
 		w->b.site_dense = 1;
 	if (h)
 		w->h = *h;
-	if (with_engine) {
-		struct rc_hooks rh = { engine_race, engine_limit, w };
-		w->rc = rc_create(a, &rh);
+	if (owner) {
+		/* the owner's engine, and its thread and lock events */
+		if (!owner->rc || !owner->sh || owner->sh->core[1])
+			return NULL;
+		w->rc = owner->rc;
+		w->sh = owner->sh;
+		w->space = WT_CTX_CORE;
+		w->sh->core[1] = w;
+	} else if (with_engine) {
+		w->sh = a->alloc(a->cookie, sizeof(*w->sh));
+		if (!w->sh)
+			return NULL;
+		memset(w->sh, 0, sizeof(*w->sh));
+		w->sh->core[0] = w;
+		{
+			struct rc_hooks rh = { engine_race, engine_limit, w->sh };
+			w->rc = rc_create(a, &rh);
+		}
 		if (!w->rc)
 			return NULL;
 	}
@@ -184,6 +232,18 @@ struct wt_core *wt_create(const struct wt_budget *b, const struct rc_alloc *a,
 	w->cur_cand = -1;
 	w->next_tag = 1;
 	return w;
+}
+
+struct wt_core *wt_create(const struct wt_budget *b, const struct rc_alloc *a,
+                          const struct wt_hooks *h, int with_engine)
+{
+	return create(b, a, h, with_engine, NULL, 0);
+}
+
+struct wt_core *wt_create_sharing(const struct wt_budget *b, const struct rc_alloc *a,
+                                  const struct wt_hooks *h, struct wt_core *owner, unsigned flags)
+{
+	return owner ? create(b, a, h, 1, owner, flags) : NULL;
 }
 
 struct rc_engine *wt_engine(struct wt_core *w)
@@ -547,8 +607,10 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	w->sec_hits++;
 	win->hits++;
 	c->threads |= 1ull << (h->thread % WT_THREAD_BITS);
-	if (h->is_atomic)
+	if (h->is_atomic) {
 		w->st.atomics++;
+		c->sync_seen = 1;
+	}
 	/* observed: another thread on overlapping bytes while the first is
 	 * held, one of them writing, neither atomic */
 	if (win->held && !w->observed_done[slot] && h->thread != win->first.thread && !h->is_atomic &&
@@ -558,7 +620,11 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 		was_observed = 1;
 	}
 	/* every hit is an access for the engine (see watcher.h) */
-	seq = ++w->ring_seq ? w->ring_seq : ++w->ring_seq;
+	/* 31 bits: bit 31 of the engine's ctx names the core */
+	w->ring_seq = (w->ring_seq + 1) & ~WT_CTX_CORE;
+	if (!w->ring_seq)
+		w->ring_seq = 1;
+	seq = w->ring_seq;
 	re = &w->ring[seq % WT_RING];
 	re->seq = seq;
 	re->a.thread = h->thread;
@@ -569,11 +635,14 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	re->a.pc = h->pc;
 	re->is_atomic = h->is_atomic;
 	if (w->rc && h->tid) {
+		w->sh->active = w;
 		w->cur_cand = win->cand;
 		w->suppress_inferred = was_observed;
-		rc_access(w->rc, h->tid, h->addr, size > 16 ? 16 : size, h->is_write, h->is_atomic, seq);
+		rc_access(w->rc, h->tid, h->addr, size > 16 ? 16 : size, h->is_write, h->is_atomic,
+		          seq | w->space);
 		w->cur_cand = -1;
 		w->suppress_inferred = 0;
+		w->sh->active = NULL;
 	}
 	if (win->hits >= w->b.hits_per_window) {
 		/* a hot address: the window ends, the candidate backs off */

@@ -35,7 +35,9 @@
  *    the locks order nothing between the two; two accesses under no lock
  *    may be ordered by synchronization the shim does not see (atomic
  *    flags, a hand-written spin lock), and are left to the observed
- *    verdict.  Shadow of a watched word is dropped when its
+ *    verdict; except in a core of a writes-only source (WT_INFER_WRITES),
+ *    where two plain writes need no lock, unless an atomic instruction
+ *    ever touched the candidate.  Shadow of a watched word is dropped when its
  *    window ends, so synchronization the engine did not see between
  *    windows cannot make a race up; and a sync clock left stale by
  *    releases it did not see cannot hide one (a release ticks the
@@ -165,6 +167,16 @@ struct wt_core;
  * through wt_engine); 0: observed verdicts only.  NULL when out of memory. */
 struct wt_core *wt_create(const struct wt_budget *b, const struct rc_alloc *a,
                           const struct wt_hooks *h, int with_engine);
+/* A second core that feeds the engine of `owner` (made with_engine), one
+ * per owner: the caller tells the one engine about threads and
+ * synchronization, and a race between a hit of either core and an earlier
+ * one of either is found.  The two cores are serialized by the same lock.
+ * flags: WT_INFER_WRITES. */
+#define WT_INFER_WRITES 1 /* a writes-only source: an inferred pair of two plain
+                           * writes needs no lock evidence, unless an atomic
+                           * instruction ever touched the candidate */
+struct wt_core *wt_create_sharing(const struct wt_budget *b, const struct rc_alloc *a,
+                                  const struct wt_hooks *h, struct wt_core *owner, unsigned flags);
 /* the core's engine (NULL without one): the caller tells it about threads
  * always (rc_thread_new/exit/join: rare), and about synchronization only
  * while wt_armed */

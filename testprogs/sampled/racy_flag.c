@@ -1,13 +1,14 @@
-/* lockhound-sampled: racy variable=ready var_kind=global also=payload,stop sees=after */
+/* lockhound-sampled: racy variable=ready var_kind=global also=payload,stop sees=oneshot */
 /* An unsynchronized flag: a producer fills `payload` and sets `ready` with
  * plain stores, the consumer spins on `ready`, reads the payload and clears
  * the flag.  `volatile` keeps the compiler from hoisting the loads but makes
  * nothing atomic or ordered: both threads write `ready` (a write/write
  * race), the payload is handed over unordered (write/read), and so is the
- * `stop` flag that ends the run.  sees=after: the two writes of `ready`
- * never overlap, each thread waits for the other's; a watchpoint holds the
- * producer after its store and sees the consumer's, write-protect holds it
- * before the store lands, so the consumer never gets to write. */
+ * `stop` flag that ends the run.  sees=oneshot: the producer stores
+ * `ready` right after `payload`, on the same page; write-protect's
+ * protection ends at the first write (the `payload` store) and comes back
+ * at the next tick, so it never sees the producer's `ready` stores, only
+ * the consumer's (no pair).  A watchpoint on `ready` sees both. */
 #include "sb.h"
 
 volatile int ready;

@@ -1,14 +1,14 @@
-/* lockhound-sampled: racy variable=io var_kind=global sees=after */
+/* lockhound-sampled: racy variable=io var_kind=global */
 /* A racy counter next to buffers the kernel writes into: two reader
  * threads read(2) chunks from their own pipe into their own buffer of the
  * global `io` and stat(2) into it, and both add to io.bytes_seen with no
  * lock.  The race is on bytes_seen; the buffers share its page, so a trap
  * source that protects the page sees the kernel's writes too and must let
- * them succeed.  sees=after: write-protect holds the first writer of
- * bytes_seen, and with it every writer of the page, so the other reader
- * is held at its read(2) into the page and never reaches its own write of
- * bytes_seen (a watchpoint holds the first writer after its write and
- * lets the kernel's writes go on).  Every chunk carries its sequence number and is checked:
+ * them succeed.  Write-protect holds the first writer of bytes_seen, and
+ * with it every writer of the page, so the other reader is most often
+ * held at its read(2) into the page and writes bytes_seen only later:
+ * found by the inferred verdict (two unordered writes in one window), a
+ * watchpoint also by the observed one.  Every chunk carries its sequence number and is checked:
  * the program's output is the same as natively (an EFAULT or a short or
  * corrupted read would change it). */
 #include <sys/stat.h>

@@ -325,6 +325,100 @@ static void test_inferred_unordered(void)
 	SANE();
 }
 
+/* A core sharing another's engine (the write-protect half's), with
+ * WT_INFER_WRITES: two plain writes of different threads that nothing
+ * orders are a race with no lock held; a read on one side, an atomic
+ * instruction on the candidate ever, or a lock hand-off between them,
+ * and there is none.  The owner keeps the lock rule.  A race between a
+ * hit of the owner and a later one of the sharing core is found, with the
+ * earlier side from the owner's ring. */
+static void test_sharing_core_infers_writes(void)
+{
+	struct wt_budget b = budget();
+	struct rc_alloc a = { t_alloc, NULL };
+	struct wt_hooks h = { on_race, on_limit, NULL };
+	struct wt_core *owner, *S;
+	struct rc_engine *e;
+	rc_tid t1, t2;
+	uintptr_t m = 0x9000;
+
+	owner = fresh(&b, 1);
+	e = wt_engine(owner);
+	S = wt_create_sharing(&b, &a, &h, owner, WT_INFER_WRITES);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(S);
+	CU_ASSERT_PTR_NULL(wt_create_sharing(&b, &a, &h, owner, 0)); /* one per owner */
+	t1 = rc_thread_new(e, 0);
+	t2 = rc_thread_new(e, t1);
+	hits_locked = 0;
+
+	/* unlocked write/write in the sharing core: inferred */
+	W = S;
+	wt_cand_add(S, WT_HEAP, 0x10000, 64, 3);
+	wt_arm(S, 0, 4096 + 1, 0, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, t1, 0x10008, 8, 1, 0, 0x111, 1), WT_HOLD);
+	wt_hold_end(S, 0, wt_slot(S, 0)->tag);
+	hit(0, 2, t2, 0x10008, 8, 1, 0, 0x222, 2 * MS);
+	CU_ASSERT_EQUAL_FATAL(R.n, 1);
+	CU_ASSERT_EQUAL(R.r[0].how, WT_BY_INFERRED);
+	CU_ASSERT_EQUAL(R.r[0].first.pc, 0x111);
+	CU_ASSERT_EQUAL(R.r[0].second.pc, 0x222);
+	/* a read on one side: none */
+	hit(0, 1, t1, 0x10010, 8, 1, 0, 0x333, 3 * MS);
+	hit(0, 2, t2, 0x10010, 8, 0, 0, 0x444, 3 * MS);
+	CU_ASSERT_EQUAL(R.n, 1);
+	/* ordered by a lock hand-off: none */
+	rc_release(e, t1, m);
+	rc_acquire(e, t2, m);
+	hit(0, 2, t2, 0x10010, 8, 1, 0, 0x444, 4 * MS);
+	CU_ASSERT_EQUAL(R.n, 1);
+	SANE();
+
+	/* an atomic instruction on a candidate: a synchronization object, its
+	 * plain writes are no inferred pair (a spin lock's plain unlock) */
+	wt_cand_add(S, WT_HEAP, 0x20000, 64, 4);
+	wt_arm(S, 1, 4096 + 1, 5 * MS, NULL);
+	CU_ASSERT_EQUAL(wt_slot(S, 1)->addr, 0x20000);
+	hit(1, 1, t1, 0x20000, 4, 1, 1, 0x555, 5 * MS); /* xchg */
+	hit(1, 1, t1, 0x20000, 4, 1, 0, 0x556, 5 * MS); /* the unlock: held */
+	wt_hold_end(S, 1, wt_slot(S, 1)->tag);
+	hit(1, 2, t2, 0x20000, 4, 1, 0, 0x556, 6 * MS);
+	CU_ASSERT_EQUAL(R.n, 1);
+
+	/* the owner keeps the lock rule: unlocked writes, no race */
+	W = owner;
+	wt_cand_add(owner, WT_GLOBAL, 0x30000, 8, 5);
+	wt_arm(owner, 0, 8, 7 * MS, NULL);
+	CU_ASSERT_EQUAL(wt_slot(owner, 0)->addr, 0x30000);
+	hit(0, 1, t1, 0x30000, 8, 1, 0, 0x666, 7 * MS);
+	wt_hold_end(owner, 0, wt_slot(owner, 0)->tag);
+	hit(0, 2, t2, 0x30000, 8, 1, 0, 0x777, 8 * MS);
+	CU_ASSERT_EQUAL(R.n, 1);
+
+	/* across the cores: T1's locked write seen by the owner, then T2's
+	 * unordered write of the same bytes seen by the sharing core */
+	hits_locked = 1;
+	wt_cand_add(owner, WT_GLOBAL, 0x40000, 8, 7);
+	wt_arm(owner, 1, 8, 9 * MS, NULL);
+	CU_ASSERT_EQUAL(wt_slot(owner, 1)->addr, 0x40000);
+	hit(1, 1, t1, 0x40000, 8, 1, 0, 0x888, 9 * MS);
+	W = S;
+	wt_cand_add(S, WT_GLOBAL, 0x40000, 4096, 6);
+	wt_arm(S, 2, 4096 + 1, 9 * MS, NULL);
+	CU_ASSERT_EQUAL(wt_slot(S, 2)->addr, 0x40000);
+	hits_locked = 0;
+	hit(2, 2, t2, 0x40000, 8, 0, 0, 0x999, 10 * MS); /* a read: the owner's lock rule */
+	CU_ASSERT_EQUAL_FATAL(R.n, 2);
+	CU_ASSERT_EQUAL(R.r[1].first.pc, 0x888);
+	CU_ASSERT_EQUAL(R.r[1].first.thread, 1);
+	CU_ASSERT(R.r[1].first.is_write);
+	CU_ASSERT_EQUAL(R.r[1].second.pc, 0x999);
+	CU_ASSERT_EQUAL(R.r[1].name, 6);
+	hits_locked = 1;
+	SANE();
+	W = owner;
+	SANE();
+}
+
 /* a window ending on a word that holds a lock forgets the accesses there,
  * not the lock's clock: the next thread to take the lock is ordered after
  * the last one */
@@ -797,6 +891,7 @@ int main(void)
 		{ "observed_needs_overlap_write_other_thread", test_observed_needs_overlap_write_other_thread },
 		{ "one_hold_per_window", test_one_hold_per_window },
 		{ "second_hold_for_a_write", test_second_hold_for_a_write },
+		{ "sharing_core_infers_writes", test_sharing_core_infers_writes },
 		{ "late_trap_dropped", test_late_trap_dropped },
 		{ "bytes_outside_candidate", test_bytes_outside_candidate },
 		{ "inferred_unordered", test_inferred_unordered },
