@@ -10,6 +10,7 @@
 #   make bench-engine the race engine alone: ns per access
 #   make bench-sampled  only sampled race watching: detection per trap source, cost curve
 #   make bench-analyzer the analyzer on dense generated lock graphs (N = 10, 64, 200)
+#                       and on 100k, 1M, 10M generated edges (scaling, bytes per edge)
 #   make bench-python   threaded Python programs, native against the shim (bench/python_bench.py)
 #   make install PREFIX=/usr/local DESTDIR=
 

@@ -22,9 +22,14 @@ and peak RSS (median of --runs), the findings, the 2-lock finding's count
 from an older commit), stopped after --before-timeout seconds.
 
 Scaling (issue 11): `genlog OUT LOCKS EDGES` logs (a large acyclic graph
-with 8 planted cycles the report must find) of 1M and 10M edges, the
-same measures, and bytes of peak RSS per edge (--no-scale leaves them
-out; --before measures them too).
+with 8 planted cycles the report must find) of 100k, 1M and 10M edges,
+the same measures, bytes of peak RSS per edge, and the ratio of CPU time
+and of peak RSS to the row before (10x the edges: near-linear is about
+10x); then the 10M-edge log made cycle-rich (`genlog ... 8 16 10`: 1% of
+the acyclic part's edges reversed, one huge component with more cycles
+than any search can enumerate), which must finish within the analysis
+budgets (FD_*), capped, saying so.  --no-scale leaves them out; --before
+measures them too.
 
 Replaces the block between its markers in --out (or appends it), keeping
 the rest of the file.  `make bench-analyzer` runs it; bench/run.sh runs it
@@ -46,7 +51,9 @@ ROOT = os.path.dirname(HERE)
 BEGIN = "<!-- analyzer-stress section: begin -->"
 END = "<!-- analyzer-stress section: end -->"
 
-SCALE = [(100000, 1000000), (1000000, 10000000)]
+SCALE = [(10000, 100000), (100000, 1000000), (1000000, 10000000)]
+# the cycle-rich case: (locks, edges, reversed edges per 1000)
+RICH = (1000000, 10000000, 10)
 
 CASES = [
     ("rotated", 10, 10), ("rotated", 64, 64), ("rotated", 200, 16),
@@ -96,6 +103,16 @@ def summarize(doc):
         "budget": s.get("analysis_budget_hit"),
         "undecided": s.get("cycles_undecided"),
     }
+
+
+def compact(s):
+    """a summary for printing: cycle lengths as length x count"""
+    c = dict(s)
+    hist = {}
+    for n in s["lengths"]:
+        hist[n] = hist.get(n, 0) + 1
+    c["lengths"] = " ".join("%dx%d" % (n, hist[n]) for n in sorted(hist))
+    return c
 
 
 def measure(lockhound, log, jpath, runs, timeout):
@@ -170,7 +187,7 @@ def main():
                                         a.before_timeout)
             row["before"], row["before_cpu"] = bw, bcpu
         print("%-7s N=%-3d rounds=%-3d %7d edges %9s: %.3f s (CPU %.3f s), %.1f MiB, %s%s" % (
-            kind, n, rounds, edges, fmt_bytes(size), wall, cpu, rss / 1024.0, s,
+            kind, n, rounds, edges, fmt_bytes(size), wall, cpu, rss / 1024.0, compact(s),
             "" if not a.before else ", before: %s" % (
                 "> %.0f s (stopped, CPU %.1f s)" % (a.before_timeout, row["before_cpu"])
                 if row["before"] is None else "%.3f s (CPU %.3f s)" % (row["before"],
@@ -178,23 +195,28 @@ def main():
         rows.append(row)
         os.unlink(log)
     scale = []
-    for locks, nedges in ([] if a.no_scale else SCALE):
+    cases = [] if a.no_scale else [(l, e, 0) for l, e in SCALE] + [RICH]
+    for locks, nedges, back in cases:
         log = os.path.join(work, "scale-%d.log" % nedges)
-        g = subprocess.run([genlog, log, str(locks), str(nedges)], capture_output=True, text=True)
+        g = subprocess.run([genlog, log, str(locks), str(nedges)] +
+                           (["8", "16", str(back)] if back else []),
+                           capture_output=True, text=True)
         if g.returncode != 0:
             raise SystemExit("analyzer_stress: genlog failed: " + g.stderr.strip())
         size = os.path.getsize(log)
         if a.before:
             as_format_1(log)
         wall, cpu, rss, s = measure(lockhound, log, os.path.join(work, "report.json"), a.runs, 900)
-        row = {"locks": locks, "edges": nedges, "size": size, "wall": wall, "cpu": cpu,
-               "rss": rss, "s": s}
+        row = {"locks": locks, "edges": nedges, "back": back, "size": size, "wall": wall,
+               "cpu": cpu, "rss": rss, "s": s}
         if a.before:
             bw, bcpu, brss, _ = measure(a.before, log, os.path.join(work, "before.json"), 1,
                                         a.before_scale_timeout)
             row["before"], row["before_cpu"], row["before_rss"] = bw, bcpu, brss
-        print("scale %7d locks %8d edges %9s: %.3f s (CPU %.3f s), %.1f MiB, %s%s" % (
-            locks, nedges, fmt_bytes(size), wall, cpu, rss / 1024.0, s,
+        print("scale %7d locks %8d edges%s %9s: %.3f s (CPU %.3f s), %.1f MiB, %.0f bytes/edge, "
+              "%s%s" % (
+            locks, nedges, " (cycle-rich)" if back else "", fmt_bytes(size), wall, cpu,
+            rss / 1024.0, rss * 1024.0 / nedges, compact(s),
             "" if not a.before or row["before"] is None else
             ", before: %.3f s (CPU %.3f s), %.1f MiB" % (row["before"], row["before_cpu"],
                                                          row["before_rss"] / 1024.0)))
@@ -242,25 +264,31 @@ def main():
     L.append("")
     L.append("The machine is shared (2 cores, several builds at once): wall time is "
              "inflated by the load, CPU time (user + system of the analyzer) is the measure.")
-    if scale:
+    plain = [r for r in scale if not r["back"]]
+    rich = [r for r in scale if r["back"]]
+    if plain:
         L.append("")
         L.append("### Scaling: large generated logs")
         L.append("")
         L.append("`bench/genlog.c OUT LOCKS EDGES`: an acyclic graph (one edge in ten with a gate) "
                  "plus 8 planted cycles, which the report must find (*cycle findings*). Same "
-                 "measures; *bytes/edge* is peak RSS over edges.")
+                 "measures; *bytes/edge* is peak RSS over edges; *x CPU* and *x RSS* are the "
+                 "ratios to the row before (10x the edges: near-linear is about 10x).")
         L.append("")
         hdr = "| locks | edges | log | time (s) | CPU (s) | peak RSS (MiB) | bytes/edge | " \
-              "cycle findings |"
-        sep = "|---:|---:|---:|---:|---:|---:|---:|---:|"
+              "cycle findings | x CPU | x RSS |"
+        sep = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         if a.before:
             hdr += " before: time (s) | before: CPU (s) | before: peak RSS (MiB) |"
             sep += "---:|---:|---:|"
         L += [hdr, sep]
-        for r in scale:
-            line = "| %d | %d | %s | %.3f | %.3f | %.1f | %.0f | %d |" % (
+        prev = None
+        for r in plain:
+            line = "| %d | %d | %s | %.3f | %.3f | %.1f | %.0f | %d | %s | %s |" % (
                 r["locks"], r["edges"], fmt_bytes(r["size"]), r["wall"], r["cpu"],
-                r["rss"] / 1024.0, r["rss"] * 1024.0 / r["edges"], r["s"]["findings"])
+                r["rss"] / 1024.0, r["rss"] * 1024.0 / r["edges"], r["s"]["findings"],
+                "%.1fx" % (r["cpu"] / prev["cpu"]) if prev and prev["cpu"] > 0 else "-",
+                "%.1fx" % (r["rss"] / prev["rss"]) if prev else "-")
             if a.before:
                 line += " %.3f | %.3f | %.1f |" % (r["before"], r["before_cpu"],
                                                    r["before_rss"] / 1024.0) \
@@ -268,10 +296,21 @@ def main():
                     " > %.0f (stopped) | > %.1f | - |" % (a.before_scale_timeout,
                                                          r["before_cpu"])
             L.append(line)
-        if len(scale) == 2:
+            prev = r
+        for r in rich:
+            s = r["s"]
             L.append("")
-            L.append("10x the edges: %.1fx the CPU time, %.1fx the memory." % (
-                scale[1]["cpu"] / scale[0]["cpu"], scale[1]["rss"] / scale[0]["rss"]))
+            L.append("Cycle-rich: the %d-edge log with %d edges in 1000 of the acyclic part "
+                     "reversed (`genlog OUT %d %d 8 16 %d`: back edges close cycles all over "
+                     "the graph): %.3f s wall, %.3f s CPU, %.1f MiB peak RSS (%.0f bytes/edge); "
+                     "%d findings, search capped: %s, analysis budget reached: %s%s. The "
+                     "enumeration stops at its caps (FD_MAX_CYCLES, FD_MAX_SEARCH_STEPS), "
+                     "and the report says it may be incomplete." % (
+                         r["edges"], r["back"], r["locks"], r["edges"], r["back"], r["wall"],
+                         r["cpu"], r["rss"] / 1024.0, r["rss"] * 1024.0 / r["edges"],
+                         s["findings"], "yes" if s["capped"] else "no",
+                         "yes" if s["budget"] else "no",
+                         " (%s cycles undecided)" % s["undecided"] if s["budget"] else ""))
     L.append(END)
     block = "\n".join(L)
 

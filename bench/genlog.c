@@ -1,7 +1,7 @@
 /*
  * genlog.c - write a large, valid lockhound log for timing the analyzer.
  *
- *   genlog OUT LOCKS EDGES [CYCLES] [THREADS]
+ *   genlog OUT LOCKS EDGES [CYCLES] [THREADS] [BACK]
  *
  * The log follows include/lockhound_log.h: file header, process record, a
  * module record, stack records, thread records, lock records, edge records,
@@ -14,6 +14,10 @@
  *     that order: (i, i+1) for every i, then (i, i+2), ... until the edge
  *     count is reached, so every (from, to) pair is distinct.  One edge in
  *     ten carries a gate lock (an earlier lock, held too).
+ *   - BACK (default 0): that many edges of the acyclic part in 1000 are
+ *     taken the other way round (to, from), which makes it cycle-rich: one
+ *     huge strongly connected component with more cycles than any search
+ *     can enumerate, for checking that the analysis budgets bound it.
  *   - cycle c has 2 + c%2 locks (3 locks for odd c) taken in opposite
  *     orders by different threads, with overlapping lifetimes and no
  *     common gate: each is a real finding.
@@ -238,7 +242,7 @@ int main(int argc, char **argv)
 {
 	struct lh_file_header fh;
 	uint64_t n_locks, n_edges, n_dag, made = 0, i, k, *perm;
-	uint32_t cycles = 8, t;
+	uint32_t cycles = 8, back = 0, t;
 	uint64_t t0 = 1000000000ull;
 	static const char exe[] = "/usr/bin/genlog-synthetic";
 	static const char cmd[] = "genlog-synthetic";
@@ -249,8 +253,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 5 && !strcmp(argv[2], "--random"))
 		return dense(argv[1], 0, strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
-	if (argc < 4 || argc > 6) {
-		fprintf(stderr, "usage: genlog OUT LOCKS EDGES [CYCLES] [THREADS]\n"
+	if (argc < 4 || argc > 7) {
+		fprintf(stderr, "usage: genlog OUT LOCKS EDGES [CYCLES] [THREADS] [BACK]\n"
 		                "       genlog OUT --rotated N [ROUNDS]\n"
 		                "       genlog OUT --random N ROUNDS\n");
 		return 2;
@@ -261,6 +265,12 @@ int main(int argc, char **argv)
 		cycles = (uint32_t)strtoul(argv[4], NULL, 10);
 	if (argc > 5)
 		n_threads = (uint32_t)strtoul(argv[5], NULL, 10);
+	if (argc > 6)
+		back = (uint32_t)strtoul(argv[6], NULL, 10);
+	if (back > 1000) {
+		fprintf(stderr, "genlog: BACK is per 1000 edges: at most 1000\n");
+		return 2;
+	}
 	if (n_threads < 2 || n_locks < 3ull * cycles + 2 || n_edges < 3ull * cycles) {
 		fprintf(stderr, "genlog: need THREADS >= 2, LOCKS >= 3*CYCLES+2, EDGES >= 3*CYCLES\n");
 		return 2;
@@ -350,8 +360,9 @@ int main(int argc, char **argv)
 		for (i = 0; i + k < n_dag && made < n_edges; i++) {
 			struct lh_rec_gate g = { perm[i / 2], LH_MODE_EXCL, 0 };
 			int gated = i > 1 && rnd() % 10 == 0;
-			edge(perm[i], perm[i + k], 1 + (uint32_t)(rnd() % n_threads), gated ? &g : NULL,
-			     t0 + 1000 + made);
+			int rev = back && rnd() % 1000 < back;
+			edge(perm[rev ? i + k : i], perm[rev ? i : i + k],
+			     1 + (uint32_t)(rnd() % n_threads), gated ? &g : NULL, t0 + 1000 + made);
 			made++;
 		}
 	}
@@ -369,9 +380,10 @@ int main(int argc, char **argv)
 		perror("genlog: close");
 		return 1;
 	}
-	printf("genlog: %s: %llu locks, %llu edges (%u cycles), %u threads, %d stacks, %llu records\n",
-	       argv[1], (unsigned long long)n_locks, (unsigned long long)made, cycles, n_threads,
-	       N_STACKS, (unsigned long long)n_records);
+	printf("genlog: %s: %llu locks, %llu edges (%u cycles, %u per 1000 reversed), %u threads, "
+	       "%d stacks, %llu records\n",
+	       argv[1], (unsigned long long)n_locks, (unsigned long long)made, cycles, back,
+	       n_threads, N_STACKS, (unsigned long long)n_records);
 	free(perm);
 	return 0;
 }
