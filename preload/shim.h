@@ -521,6 +521,10 @@ struct lh_dep_range {
 };
 extern struct lh_dep_range lh_dep_ranges[LH_MAX_DEP_RANGES] LH_HIDDEN;
 extern int lh_n_dep_ranges LH_HIDDEN;
+/* every range above lies in [lh_dep_lo, lh_dep_lo + lh_dep_span): written
+ * before lh_n_dep_ranges grows (release), so a reader that loaded
+ * lh_n_dep_ranges (acquire) finds them inside; span 0 while there are none */
+extern uintptr_t lh_dep_lo LH_HIDDEN, lh_dep_span LH_HIDDEN;
 LH_HIDDEN void lh_stk_find_deps(void);
 /* Make sure the record of stack `id` is in the current log (after a fork,
  * stacks captured earlier belong to the parent's log); returns id. */

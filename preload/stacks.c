@@ -316,6 +316,7 @@ void lh_stk_after_fork_child(void)
  * if the shim itself were running.  At most LH_MAX_DEP_RANGES objects. */
 struct lh_dep_range lh_dep_ranges[LH_MAX_DEP_RANGES];
 int lh_n_dep_ranges;
+uintptr_t lh_dep_lo, lh_dep_span; /* their bounding range: the wrappers' first test */
 
 struct dep_find {
 	uintptr_t base;   /* find the object loaded at this base... */
@@ -365,6 +366,14 @@ static void add_dep(struct dep_find *d)
 	}
 	lh_dep_ranges[lh_n_dep_ranges].lo = d->lo;
 	lh_dep_ranges[lh_n_dep_ranges].hi = d->hi;
+	{
+		uintptr_t lo = lh_dep_span && lh_dep_lo < d->lo ? lh_dep_lo : d->lo;
+		uintptr_t hi = lh_dep_span && lh_dep_lo + lh_dep_span > d->hi ? lh_dep_lo + lh_dep_span : d->hi;
+		/* widened before the new range is published: a reader that
+		 * sees the new count sees the new bounds too */
+		__atomic_store_n(&lh_dep_lo, lo, __ATOMIC_RELAXED);
+		__atomic_store_n(&lh_dep_span, hi - lo, __ATOMIC_RELAXED);
+	}
 	__atomic_store_n(&lh_n_dep_ranges, lh_n_dep_ranges + 1, __ATOMIC_RELEASE);
 }
 

@@ -646,6 +646,42 @@ static void test_edge_pair_gates(void)
 	lb_free(&b);
 }
 
+/* the gates of an edge context at LR_MAX_EDGE_GATES are kept (its pair
+ * gets them all), one more is corrupt */
+static void test_edge_ctx_gate_limit(void)
+{
+	struct lh_rec_edge_ctx c;
+	struct lh_rec_edge_pair p;
+	uint32_t *v = calloc(LR_MAX_EDGE_GATES + 1, sizeof(uint32_t));
+	struct lb b;
+	struct lr_log *log;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	lb_init(&b);
+	memset(&c, 0, sizeof(c));
+	c.ctx_id = 1;
+	c.n_gates = LR_MAX_EDGE_GATES;
+	lb_rec3(&b, LH_REC_EDGE_CTX, &c, sizeof(c), v, LR_MAX_EDGE_GATES * sizeof(uint32_t), NULL, 0);
+	c.ctx_id = 2;
+	c.n_gates = LR_MAX_EDGE_GATES + 1;
+	lb_rec3(&b, LH_REC_EDGE_CTX, &c, sizeof(c), v, (LR_MAX_EDGE_GATES + 1) * sizeof(uint32_t), NULL,
+	        0);
+	p.ctx_id = 1;
+	p.from_lock = 1;
+	p.to_lock = 2;
+	lb_rec3(&b, LH_REC_EDGE_PAIR, &p, sizeof(p), v, LR_MAX_EDGE_GATES * sizeof(uint32_t), NULL, 0);
+	lb_end(&b, 77, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 1);
+	CU_ASSERT_TRUE(lb_has_error(log, "gates"));
+	CU_ASSERT_EQUAL_FATAL(log->n_edges, 1);
+	CU_ASSERT_EQUAL(log->edges[0].n_gates, LR_MAX_EDGE_GATES);
+	lr_free(log);
+	lb_free(&b);
+	free(v);
+}
+
 static void test_unknown_records_skipped(void)
 {
 	unsigned char junk[40];
@@ -1607,6 +1643,7 @@ int main(void)
 		{ "unknown record types skipped", test_unknown_records_skipped },
 		{ "edge contexts and pairs (format 4)", test_edge_pairs },
 		{ "edge pairs with gates (format 4)", test_edge_pair_gates },
+		{ "edge context at its gate limit", test_edge_ctx_gate_limit },
 		{ "sem-class voids a semaphore's edges", test_sem_class_voids_edges },
 		{ "sem-class with a bad reference", test_sem_class_bad_reference },
 		{ "finding-stacks merged into its finding", test_finding_stacks_merged },
