@@ -47,6 +47,7 @@ const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
 	[LH_MIS_MUTEX_REINIT] = { "mutex-reinit", "mutex initialized again without a destroy" },
 	[LH_MIS_COND_SIGNAL_UNLOCKED] = { "cond-signal-without-mutex",
 		                          "condition variable signalled without the mutex its waiters use" },
+	[LH_MIS_FREE_LOCKED] = { "free-locked", "memory freed while it holds a lock the thread holds" },
 };
 
 static const struct lh_misuse_desc *desc(uint32_t what)

@@ -139,6 +139,15 @@ int lh_mis_cond_signal(int mutex_known, int held, int released_recently)
 	return mutex_known && !held && !released_recently ? LH_MIS_COND_SIGNAL_UNLOCKED : 0;
 }
 
+/* Does a held lock inside a block being freed count for free-locked?  Not
+ * a semaphore: the entry of one that another thread posted stays on the
+ * holder's stack until its next semaphore call (docs/DESIGN.md section
+ * 26), so it may no longer be held. */
+int lh_mis_free_counts(int kind)
+{
+	return kind != LH_LOCK_SEM;
+}
+
 /* A wait or post.  identity: the shim knows a semaphore at this address;
  * initialized: it came from sem_init or sem_open (else from an earlier
  * first use); pshared: how it was initialized; g: what glibc's fields say

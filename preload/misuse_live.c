@@ -9,6 +9,8 @@
 #include "glibc_locks.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
 #include <string.h>
 
 int lh_mis_static_storage(const void *addr)
@@ -116,4 +118,62 @@ void lh_mis_cond_signal_check(void *cond, int kind, uintptr_t ra)
 		it.stack_id = wra ? lh_stk_intern(&wra, 1, 0) : 0;
 	}
 	lh_report_misuse(LH_MIS_COND_SIGNAL_UNLOCKED, cond, LH_LOCK_COND, ra, &it, n);
+}
+
+/* ---- free-locked ---- */
+
+int lh_mis_free_may_hold(const struct lh_thread *t, const void *p)
+{
+	int i;
+
+	for (i = 0; i < t->n_held; i++) {
+		uintptr_t a = (uintptr_t)t->held[i].addr;
+		if (a >= (uintptr_t)p && a - (uintptr_t)p < LH_FREE_NEAR)
+			return 1;
+	}
+	return 0;
+}
+
+/* The held locks inside [p, p + size) that count (lh_mis_free_counts),
+ * each a HOLDS item with where it was taken; one finding names them all,
+ * and they leave the held stack: they are gone, and the thread's exit must
+ * not report them again.  Not while the shim runs on this thread (its own
+ * frees: libunwind's, dlsym's) or holds its own locks (a signal handler
+ * that interrupted the shim). */
+void lh_mis_free_check(struct lh_thread *t, void *p, size_t size, uintptr_t ra)
+{
+	struct lh_rec_finding_item items[LH_MAX_HELD];
+	void *addrs[LH_MAX_HELD];
+	int kinds[LH_MAX_HELD];
+	int i, n = 0, saved;
+
+	if (lh_in_shim || lh_locks_held || lh_disabled || !__atomic_load_n(&lh_ready, __ATOMIC_ACQUIRE) ||
+	    !lh_mis_free_may_hold(t, p))
+		return;
+	saved = errno;
+	lh_in_shim++;
+	if (!size)
+		size = malloc_usable_size(p);
+	for (i = 0; i < t->n_held; i++) {
+		const struct lh_held *h = &t->held[i];
+		uintptr_t a = (uintptr_t)h->addr;
+		if (a < (uintptr_t)p || a - (uintptr_t)p >= size || !lh_mis_free_counts(h->kind))
+			continue;
+		memset(&items[n], 0, sizeof(items[n]));
+		items[n].thread_id = t->id;
+		items[n].role = LH_ROLE_HOLDS;
+		items[n].lock_id = lh_core_lock_id_emit(h->addr, h->kind);
+		items[n].mode = h->mode;
+		items[n].stack_id = lh_stk_intern_py(&t->held[i].ra, 1, 0, h->py);
+		addrs[n] = h->addr;
+		kinds[n] = h->kind;
+		n++;
+	}
+	if (n) {
+		lh_report_misuse(LH_MIS_FREE_LOCKED, addrs[0], kinds[0], ra, items, n);
+		for (i = 0; i < n; i++)
+			lh_held_drop(t, addrs[i]);
+	}
+	lh_in_shim--;
+	errno = saved;
 }

@@ -643,6 +643,21 @@ LH_HIDDEN void lh_mis_cond_waited(struct lh_thread *t, void *cond, void *mutex);
 /* before pthread_cond_signal/broadcast, cnd_signal/broadcast (kind: the
  * mutex's, LH_LOCK_MUTEX or LH_LOCK_C11_MTX) */
 LH_HIDDEN void lh_mis_cond_signal_check(void *cond, int kind, uintptr_t ra);
+/* free, a moving realloc or operator delete of [p, p + size) (size 0:
+ * ask malloc_usable_size) while t holds locks: free-locked for those in
+ * the block.  Callers test t->n_held first (LH_FREE_CHECK), so a free by
+ * a thread that holds nothing costs one load */
+LH_HIDDEN void lh_mis_free_check(struct lh_thread *t, void *p, size_t size, uintptr_t ra);
+/* could a lock t holds lie in a block at p?  Only locks at most
+ * LH_FREE_NEAR bytes past p are looked for (no size needed) */
+#define LH_FREE_NEAR ((uintptr_t)1 << 20)
+LH_HIDDEN int lh_mis_free_may_hold(const struct lh_thread *t, const void *p);
+#define LH_FREE_CHECK(p, size, ra)                                                                 \
+	do {                                                                                       \
+		struct lh_thread *lh_ft_ = lh_self_td;                                             \
+		if (__builtin_expect(lh_ft_ != NULL && lh_ft_->n_held != 0, 0) && (p))             \
+			lh_mis_free_check(lh_ft_, (p), (size), (ra));                              \
+	} while (0)
 /* t released addr (the fast and slow release paths) */
 static inline void lh_rel_note(struct lh_thread *t, void *addr)
 {
@@ -782,6 +797,7 @@ LH_HIDDEN int lh_mis_barrier_init(int rc, unsigned count);
 LH_HIDDEN int lh_mis_sem_reinit(int live_init, int static_storage);
 LH_HIDDEN int lh_mis_mutex_reinit(int live_init, int static_storage);
 LH_HIDDEN int lh_mis_cond_signal(int mutex_known, int held, int released_recently);
+LH_HIDDEN int lh_mis_free_counts(int kind);
 struct lh_gl_sem;
 LH_HIDDEN int lh_mis_sem_use(int identity, int initialized, int pshared, const struct lh_gl_sem *g);
 LH_HIDDEN int lh_mis_sem_destroy(int others_wait, uint32_t nwaiters);

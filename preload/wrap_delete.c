@@ -11,10 +11,14 @@
  * In exact mode the block is also a new object for the race runtime
  * (lh_rt_free: its shadow is cleared, it leaves the heap-block table).
  *
+ * Each first checks free-locked (a lock the thread holds inside the
+ * block: LH_FREE_CHECK, misuse_live.c), as free() and realloc do.
+ *
  * Limit: C code that frees a struct holding a pthread mutex it never
- * destroyed is not seen: free() is interposed (wrap_malloc.c) only to take
- * back sampled heap blocks, and tells the core nothing (the dynamic loader
- * calls it before the shim is ready).
+ * destroyed does not end that lock's identity: free() is interposed
+ * (wrap_malloc.c) to take back sampled heap blocks and for free-locked,
+ * and tells the core nothing else (the dynamic loader calls it before the
+ * shim is ready).
  */
 #include "wrap.h"
 
@@ -56,6 +60,7 @@ static inline int watching(void *p)
 	LH_EXPORT void sym(void *p)                                                                \
 	{                                                                                          \
 		static void *real;                                                                 \
+		LH_FREE_CHECK(p, 0, LH_RA);                                                        \
 		if (watching(p))                                                                   \
 			LH_TELL(lh_core_freed(p, block_size(p)));                                  \
 		LH_RT_HOOK(lh_rt_free(p));                                                         \
@@ -65,6 +70,7 @@ static inline int watching(void *p)
 	LH_EXPORT void sym(void *p, size_t n)                                                      \
 	{                                                                                          \
 		static void *real;                                                                 \
+		LH_FREE_CHECK(p, n, LH_RA);                                                        \
 		if (watching(p))                                                                   \
 			LH_TELL(lh_core_freed(p, n));                                              \
 		LH_RT_HOOK(lh_rt_free(p));                                                         \
@@ -74,6 +80,7 @@ static inline int watching(void *p)
 	LH_EXPORT void sym(void *p, size_t al)                                                     \
 	{                                                                                          \
 		static void *real;                                                                 \
+		LH_FREE_CHECK(p, 0, LH_RA);                                                        \
 		if (watching(p))                                                                   \
 			LH_TELL(lh_core_freed(p, block_size(p)));                                  \
 		LH_RT_HOOK(lh_rt_free(p));                                                         \
@@ -83,6 +90,7 @@ static inline int watching(void *p)
 	LH_EXPORT void sym(void *p, size_t n, size_t al)                                           \
 	{                                                                                          \
 		static void *real;                                                                 \
+		LH_FREE_CHECK(p, n, LH_RA);                                                        \
 		if (watching(p))                                                                   \
 			LH_TELL(lh_core_freed(p, n));                                              \
 		LH_RT_HOOK(lh_rt_free(p));                                                         \

@@ -9,7 +9,9 @@
  *
  * Cost when not sampling: malloc, calloc and the aligned forms decrement a
  * per-thread countdown and call the next allocator; free, realloc and
- * malloc_usable_size compare the pointer with the pool's range.  The
+ * malloc_usable_size compare the pointer with the pool's range.  free and
+ * realloc also check free-locked (misuse_live.c): nothing more than
+ * reading the thread's held-lock count while it holds no lock.  The
  * countdown reaching zero is a look (gh_pick), under a spin lock that is
  * only tried (a busy lock: not sampled), so an allocation never waits:
  * not for another thread, not in a fork handler, not in a signal handler.
@@ -271,6 +273,7 @@ LH_EXPORT void *malloc(size_t n)
 
 LH_EXPORT void free(void *p)
 {
+	LH_FREE_CHECK(p, 0, RA); /* free-locked: two loads when no lock is held */
 	if (unlikely(gh_pool_has(&pool, p))) {
 		guarded_free(p);
 		return;
@@ -350,6 +353,35 @@ static void *realloc_ours(void *old, size_t n)
 	return p;
 }
 
+/* realloc of a block that is not NULL: ours, or the next allocator's */
+static void *realloc_any(void *old, size_t n)
+{
+	if (unlikely(gh_pool_has(&pool, old) || boot_has(old)))
+		return realloc_ours(old, n);
+	next_ready();
+	return next_m.realloc(old, n);
+}
+
+/* A realloc that moves the block (or frees it: size 0) frees the old one:
+ * free-locked if it held a lock the thread holds (misuse_live.c).  The old
+ * block's size is asked only when a held lock lies just past old
+ * (lh_mis_free_may_hold), before the call; the check after it compares
+ * addresses only. */
+static void *realloc_checked(void *old, size_t n, uintptr_t ra)
+{
+	struct lh_thread *t = lh_self_td;
+	size_t old_n;
+	void *p;
+
+	if (likely(t == NULL || t->n_held == 0) || !lh_mis_free_may_hold(t, old))
+		return realloc_any(old, n);
+	old_n = malloc_usable_size(old);
+	p = realloc_any(old, n);
+	if (p != old && (p != NULL || n == 0))
+		lh_mis_free_check(t, old, old_n, ra);
+	return p;
+}
+
 LH_EXPORT void *realloc(void *old, size_t n)
 {
 	if (!old) {
@@ -363,10 +395,7 @@ LH_EXPORT void *realloc(void *old, size_t n)
 		}
 		return next_m.realloc(NULL, n);
 	}
-	if (unlikely(gh_pool_has(&pool, old) || boot_has(old)))
-		return realloc_ours(old, n);
-	next_ready();
-	return next_m.realloc(old, n);
+	return realloc_checked(old, n, RA);
 }
 
 LH_EXPORT void *reallocarray(void *old, size_t k, size_t n)
@@ -388,10 +417,7 @@ LH_EXPORT void *reallocarray(void *old, size_t k, size_t n)
 		}
 		return next_m.realloc(NULL, bytes);
 	}
-	if (unlikely(gh_pool_has(&pool, old) || boot_has(old)))
-		return realloc_ours(old, bytes);
-	next_ready();
-	return next_m.realloc(old, bytes);
+	return realloc_checked(old, bytes, RA);
 }
 
 static inline int pow2(size_t x)

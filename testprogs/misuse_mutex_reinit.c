@@ -1,4 +1,4 @@
-/* lockhound-expect: misuse count=2 what=mutex-reinit locks=1 min_edges=0 min_threads=2 */
+/* lockhound-expect: misuse count=2 what_all=mutex-reinit locks=1 min_edges=0 min_threads=2 */
 /* A mutex initialized again without a destroy between, twice: reload_config
  * calls pthread_mutex_init on the global `config_mu` that setup initialized
  * (unlocked at the time), and reset_stats re-initializes `stats_mu` while

@@ -26,6 +26,7 @@ key=value pairs (or just `clean`, which means no findings at all).  Keys:
                        held_stack / acquired_stack, waits' blocked_stack,
                        holds' acquired_stack, and the finding's own stack
     what=X             some finding of this kind has "what" == X
+    what_all=X         every finding of this kind has "what" == X
     min_occurrences=N  every such finding has "count" >= N (the number of
                        times it was seen, after de-duplication)
     ended_process=B    every such finding has "ended_process" == B
@@ -214,6 +215,7 @@ CLAUSE_KEYS = {
     "functions": _parse_list,
     "py_functions": _parse_list,
     "what": _parse_str,
+    "what_all": _parse_str,
     "min_occurrences": _parse_nonneg,
     "ended_process": _parse_bool,
     "processes": _parse_nonneg,
@@ -629,6 +631,10 @@ def check_report(exp, doc):
                         % (kind, keys["what"],
                            ", ".join(str(f.get("what")) for f in fs)
                            or "none"))
+        if "what_all" in keys and any(f.get("what") != keys["what_all"] for f in fs):
+            errs.append('not every %s finding has what="%s" (got: %s)'
+                        % (kind, keys["what_all"],
+                           ", ".join(str(f.get("what")) for f in fs)))
     return errs
 
 
@@ -1524,6 +1530,14 @@ def self_test():
            % check_report(mixed, other))
     expect(check_report(parse_expect_body("lock-order-cycle ; misuse what=y"),
                         other) != [], "what mismatch fails")
+    two_whats = doc([{"id": "F1", "kind": "misuse", "what": "x", "pid": 10},
+                     {"id": "F2", "kind": "misuse", "what": "y", "pid": 10}])
+    expect(check_report(parse_expect_body("misuse what=x"), two_whats) == [],
+           "what= is some finding's")
+    expect(check_report(parse_expect_body("misuse what_all=x"), two_whats) != [],
+           "what_all= fails when one finding has another what")
+    expect(check_report(parse_expect_body("misuse what_all=x"), doc([two_whats["findings"][0]])) == [],
+           "what_all= passes when every finding has it")
     bad_summary = doc([cycle("F1", ["worker_ab", "worker_ba"])])
     bad_summary["summary"]["findings"] = 0
     expect(check_report(abba, bad_summary) != [], "summary mismatch fails")
