@@ -25,6 +25,9 @@ struct lh_options {
 	int race_source;           /* enum lh_race_source: the trap sources it may use */
 	int race_hits_per_sec;     /* its hits-per-second budget; 0 = the core's default
 	                            * (WT_DEFAULT_HITS_SEC) */
+	int race_budget;           /* per mille of the program's time race watching may
+	                            * spend (traps, holds, arming); 0 = the core's
+	                            * default (WT_DEFAULT_COST_PERMILLE) */
 	int stack_depth;           /* frames kept per stack, <= LH_MAX_FRAMES */
 	int quiet;                 /* 1: the shim prints nothing but warnings */
 	int exit_report;           /* 1: a program linked with the shim (lockhound cc)

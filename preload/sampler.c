@@ -53,6 +53,7 @@
 #include "insn.h"
 #include "sampler.h"
 #include "gheap.h"
+#include "heldset.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -101,6 +102,27 @@ struct side_stack {
 	uintptr_t pc[LH_SMP_FRAMES];
 };
 
+/* A thread's last trap (lh_thread.smp_last, touched only by the thread's
+ * own SIGTRAP handler, which cannot nest: SIGTRAP is blocked in it).  A
+ * trap at the same pc (a loop) reuses its decoded instruction and its
+ * stack instead of reading, decoding and unwinding again: most of a
+ * trap's cost in the handler.  Limit: the same pc reached from other
+ * callers gets the first one's callers. */
+struct lh_smp_last {
+	uintptr_t pc;  /* the pc after the access; 0: none */
+	struct lh_insn in;
+	struct side_stack s; /* the frames after the access (s.pc[0] unused) */
+};
+
+/* the calling thread's, made outside any signal handler */
+static void smp_last_ensure(struct lh_thread *t)
+{
+	if (t && !t->smp_last)
+		t->smp_last = lh_alloc(sizeof(*t->smp_last));
+	if (t && t->smp_last)
+		t->smp_last->pc = 0;
+}
+
 struct queued {
 	struct wt_race r;
 	struct side_stack first, second;
@@ -144,6 +166,17 @@ static int noted[WT_LIMIT_N];
 static uint32_t tags[WT_SLOTS]; /* the tag each hardware slot was armed with */
 static unsigned pending_disarm; /* slots the core ended from a hit */
 static uintptr_t watched[WT_SLOTS]; /* the byte each hardware slot watches */
+
+/* this thread's CPU time, for what watching costs (the cost budget: the
+ * program's own time, so a thread descheduled on a loaded machine while
+ * it handles a trap is not charged the wait) */
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static uint64_t prog_ns(void)
 {
@@ -298,6 +331,35 @@ void lh_smp_hw_disarm_later(unsigned slot)
 		pending_disarm |= 1u << slot;
 }
 
+/* A thread is about to wait for `lock` while a thread is held (shim.h):
+ * the holds of the threads that hold that lock end now.  A held thread's
+ * held set does not change while it is held (it waits in its SIGTRAP
+ * handler, or blocked in its write fault). */
+void lh_smp_lock_wait(const void *lock)
+{
+	pid_t held[LH_WATCH_HOLDS];
+	int n = lh_watch_held_tids(held, LH_WATCH_HOLDS), i;
+
+	for (i = 0; i < n; i++) {
+		struct lh_thread *o;
+		int cut = 0;
+		lh_mu_lock(&lh_thr_mu);
+		for (o = lh_thr_list; o; o = o->next) {
+			struct lh_held hd[LH_MAX_HELD];
+			int k, m;
+			if (o->os_tid != held[i] || o->exiting)
+				continue;
+			m = lh_held_read(o, hd, LH_MAX_HELD); /* -1: it keeps changing */
+			for (k = 0; k < m && !cut; k++)
+				cut = hd[k].addr == lock;
+			break;
+		}
+		lh_mu_unlock(&lh_thr_mu);
+		if (cut)
+			lh_watch_cut_holds(held[i]);
+	}
+}
+
 /* ---- the core's hooks (called with the spin lock held) ---- */
 
 static void on_race(void *cookie, const struct wt_race *r)
@@ -366,6 +428,8 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	int i, n_found;
 	uint32_t self_id;
 	struct side_stack cur;
+	struct lh_smp_last *last;
+	uint64_t t_cpu;
 
 	(void)ctx;
 	if (h->source == LH_WSRC_WP)
@@ -383,29 +447,50 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	 * implementation's atomic loads and stores are plain instructions */
 	if (!counted_pc(h->pc))
 		return 0;
-	/* the stack of the access: unwound from here, through the signal
-	 * frame, up to the interrupted pc; then the access itself first */
-	cur.n = 0;
-	if (!lh_stack_is_short()) {
-		struct lh_frames f;
-		int k, j;
-		lh_stk_unwind(&f);
-		for (k = 0; k < f.n && f.ip[k] != h->pc; k++)
-			;
-		if (k < f.n)
-			for (j = k + 1; j < f.n && cur.n + 1 < LH_SMP_FRAMES &&
-			                cur.n + 1 < (uint32_t)lh_opt.stack_depth;
-			     j++)
-				cur.pc[++cur.n] = f.ip[j];
-	}
-	/* the code before the pc, read without a load that could fault */
-	if (lh_watch_read(h->pc - LH_INSN_BACK, code, sizeof(code)) != 0)
-		return 0;
-	core_enter(&old);
-	win = wt_slot(core, h->slot);
-	if (lh_insn_decode_before(code, sizeof(code), h->pc, &in) != 0 || !win || win->cand < 0) {
-		core_leave(&old);
-		return 0;
+	t_cpu = cpu_ns();
+	last = lh_self_td->smp_last;
+	if (last && last->pc == h->pc) {
+		/* this thread's last trap was here: its decode and stack */
+		in = last->in;
+		cur = last->s;
+		core_enter(&old);
+		win = wt_slot(core, h->slot);
+		if (!win || win->cand < 0) {
+			core_leave(&old);
+			return 0;
+		}
+	} else {
+		/* the stack of the access: unwound from here, through the
+		 * signal frame, up to the interrupted pc; then the access
+		 * itself first */
+		cur.n = 0;
+		if (!lh_stack_is_short()) {
+			struct lh_frames f;
+			int k, j;
+			lh_stk_unwind(&f);
+			for (k = 0; k < f.n && f.ip[k] != h->pc; k++)
+				;
+			if (k < f.n)
+				for (j = k + 1; j < f.n && cur.n + 1 < LH_SMP_FRAMES &&
+				                cur.n + 1 < (uint32_t)lh_opt.stack_depth;
+				     j++)
+					cur.pc[++cur.n] = f.ip[j];
+		}
+		/* the code before the pc, read without a load that could fault */
+		if (lh_watch_read(h->pc - LH_INSN_BACK, code, sizeof(code)) != 0)
+			return 0;
+		core_enter(&old);
+		win = wt_slot(core, h->slot);
+		if (lh_insn_decode_before(code, sizeof(code), h->pc, &in) != 0 || !win ||
+		    win->cand < 0) {
+			core_leave(&old);
+			return 0;
+		}
+		if (last) {
+			last->pc = h->pc;
+			last->in = in;
+			last->s = cur;
+		}
 	}
 	memset(&wh, 0, sizeof(wh));
 	wh.slot = h->slot;
@@ -450,6 +535,9 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 		 * must get the lock to end it */
 		lh_watch_hw_close(h->slot, h->window);
 	}
+	/* the trap's cost: its delivery (measured at start-up) and this
+	 * handler so far (the unwind, the decode, the core) */
+	wt_cost(core, lh_watch_trap_ns(LH_WSRC_HW) + (cpu_ns() - t_cpu));
 	core_leave(&old);
 	if (a == WT_DISARM || n_found) {
 		/* the rotation thread ends the window (or writes the race) now,
@@ -488,6 +576,9 @@ static const char *limit_text(enum wt_limit what)
 		       "sampled sparsely";
 	case WT_LIMIT_HITS_SEC:
 		return "race watching: the hits-per-second budget was reached; windows were cut short";
+	case WT_LIMIT_COST:
+		return "race watching: the cost budget (race_budget, per mille of the program's time) "
+		       "was spent; windows were cut short and holds skipped";
 	case WT_LIMIT_HOT:
 		return "race watching: a hot address used up its hits per window and backed off";
 	case WT_LIMIT_RING:
@@ -591,16 +682,27 @@ static int hw_arm(unsigned slot, uintptr_t addr, uint32_t tag)
 {
 	int rc;
 
+	uint64_t t0;
+
 	lh_mu_lock(&clone_mu);
+	t0 = cpu_ns();
 	rc = lh_watch_hw_arm(slot, addr, 1, 1, tag);
+	/* moving an inherited event interrupts every CPU that runs one of
+	 * the program's threads, and waits for them: this thread's CPU time
+	 * meanwhile is the cost budget's */
+	wt_cost(core, cpu_ns() - t0);
 	lh_mu_unlock(&clone_mu);
 	return rc;
 }
 
 static void hw_disarm(unsigned slot)
 {
+	uint64_t t0;
+
 	lh_mu_lock(&clone_mu);
+	t0 = cpu_ns();
 	lh_watch_hw_disarm(slot);
+	wt_cost(core, cpu_ns() - t0);
 	lh_mu_unlock(&clone_mu);
 }
 
@@ -630,9 +732,15 @@ static void tick(int arm)
 			done |= 1u << i;
 	}
 	for (i = 0; i < WT_SLOTS; i++) {
+		/* a slot whose window ends is parked only if no new window
+		 * takes it now: moving an inherited event costs every CPU an
+		 * interrupt (~200 us of this thread's time here), and a move
+		 * to the next window's byte replaces two of them with one (a
+		 * trap on the old byte meanwhile carries the old tag: late) */
+		int park = 0;
 		if (done & (1u << i)) {
-			hw_disarm((unsigned)i);
 			wt_disarm(core, i, now);
+			park = 1;
 		}
 		if (arm && hw_on && wt_slot(core, i)->cand < 0) {
 			struct wt_window win;
@@ -650,8 +758,12 @@ static void tick(int arm)
 				watched[i] = b;
 				if (hw_arm((unsigned)i, b, win.tag) != 0)
 					wt_disarm(core, i, now);
+				else
+					park = 0;
 			}
 		}
+		if (park)
+			hw_disarm((unsigned)i);
 	}
 	{
 		/* the windows an access reached (their shadow holds it) */
@@ -1119,6 +1231,8 @@ void lh_smp_init(void)
 	wt_budget_default(&b);
 	if (lh_opt.race_hits_per_sec > 0)
 		b.hits_per_sec = (uint32_t)lh_opt.race_hits_per_sec;
+	if (lh_opt.race_budget > 0)
+		b.cost_permille = (uint32_t)lh_opt.race_budget;
 	hold_ns = b.hold_ns;
 	lh_smp_hold_ns = b.hold_ns;
 	smp_budget = b;
@@ -1170,6 +1284,9 @@ void lh_smp_kick(void)
 	sigset_t all, old;
 	int expected = 0;
 
+	/* the creating thread (the main thread, for the first one) */
+	if (__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE) && lh_self_td && !lh_self_td->smp_last)
+		smp_last_ensure(lh_self_td);
 	if (likely(!__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE)) ||
 	    __atomic_load_n(&smp_started, __ATOMIC_RELAXED) ||
 	    !__atomic_compare_exchange_n(&smp_started, &expected, 1, 0, __ATOMIC_ACQ_REL,
@@ -1178,7 +1295,14 @@ void lh_smp_kick(void)
 	if (wp_later && !wp_kicked) {
 		/* the first thread creation: still the only thread */
 		wp_kicked = 1;
-		if ((lh_watch_start_wp(0) & LH_WSRC_WP) && lh_smpwp_start(core, &smp_budget) == 0) {
+		struct wt_budget half = smp_budget;
+		/* both halves share the cost budget (still the only thread:
+		 * nothing else is in the core) */
+		if (hw_on)
+			half.cost_permille = (smp_budget.cost_permille + 1) / 2;
+		if ((lh_watch_start_wp(0) & LH_WSRC_WP) && lh_smpwp_start(core, &half) == 0) {
+			if (hw_on)
+				wt_cost_share(core, half.cost_permille);
 			lh_gh_adopt(); /* the blocks sampled so far become candidates */
 		} else if (hw_on) {
 			lh_smpwp_heap_to_hw(core);
@@ -1338,6 +1462,7 @@ void lh_smp_thread_begin(struct lh_thread *t)
 	if (unlikely(__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE))) {
 		lh_in_shim++;
 		lh_thr_ensure(t);
+		smp_last_ensure(t);
 		lh_in_shim--;
 	}
 }

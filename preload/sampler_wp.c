@@ -362,6 +362,16 @@ static int slot_of_tag(uint32_t tag)
 	return -1;
 }
 
+/* this thread's CPU time, for the cost budget (the program's own time:
+ * a descheduled handler thread is not charged the wait) */
+static uint64_t wp_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t lh_smpwp_hit(const struct lh_watch_hit *h)
 {
 	uint8_t code[LH_INSN_MAX];
@@ -374,6 +384,7 @@ uint64_t lh_smpwp_hit(const struct lh_watch_hit *h)
 	int slot, locked = 0;
 	uint32_t id = 0;
 	rc_tid tid = 0;
+	uint64_t t_cpu = wp_cpu_ns();
 
 	if (!lh_smpwp_on())
 		return 0;
@@ -415,6 +426,9 @@ uint64_t lh_smpwp_hit(const struct lh_watch_hit *h)
 		hold = lh_smp_hold_ns;
 	else if (a == WT_DISARM)
 		pending_disarm |= 1u << slot;
+	/* the fault's cost: its delivery (measured at start-up) and the
+	 * handler thread's work here (the decode, the core) */
+	wt_cost(wcore, lh_watch_trap_ns(LH_WSRC_WP) + (wp_cpu_ns() - t_cpu));
 	lh_smp_leave(&old);
 	return hold;
 }
@@ -464,21 +478,33 @@ int lh_smpwp_tick(uint64_t now, int arm)
 		}
 		if (w->cand >= 0 && (consumed & (1u << i))) {
 			/* a write ended the protection: again, while the window
-			 * lasts (-EBUSY: the writer is still held) */
+			 * lasts and the cost budget has credit (-EBUSY: the
+			 * writer is still held) */
+			uint64_t t0 = wp_cpu_ns();
+			if (wt_cost_credit(wcore, now) <= 0) {
+				end_window(i, now);
+				continue;
+			}
 			if (lh_watch_wp_arm(range_lo[i], range_len[i], tags[i]) == 0)
 				consumed &= ~(1u << i);
+			wt_cost(wcore, wp_cpu_ns() - t0);
 			continue;
 		}
 		if (arm && w->cand < 0) {
 			struct wt_window win;
 			uintptr_t lo, hi;
+			uint64_t t0;
+			int rc;
 			/* a length that is no power of two: the whole candidate */
 			if (wt_arm(wcore, i, 3, now, &win) != 0)
 				continue;
+			t0 = wp_cpu_ns();
 			lo = page_down(win.addr);
 			hi = page_up(win.addr + win.len);
-			if (hi - lo > (uintptr_t)LH_SMPWP_MAX_PAGES * (uintptr_t)page_bytes ||
-			    lh_watch_wp_arm(lo, hi - lo, win.tag) != 0) {
+			rc = hi - lo > (uintptr_t)LH_SMPWP_MAX_PAGES * (uintptr_t)page_bytes ||
+			     lh_watch_wp_arm(lo, hi - lo, win.tag) != 0;
+			wt_cost(wcore, wp_cpu_ns() - t0);
+			if (rc) {
 				/* too big, or its pages are another window's (-EBUSY) */
 				wt_disarm(wcore, i, now);
 				continue;
@@ -530,6 +556,9 @@ static const char *limit_text(enum wt_limit what)
 	case WT_LIMIT_CANDS:
 		return "race watching (write-protect): more than WT_MAX_CANDS candidates; the rest are "
 		       "not watched";
+	case WT_LIMIT_COST:
+		return "race watching (write-protect): the cost budget (race_budget, per mille of the "
+		       "program's time) was spent; windows were cut short and holds skipped";
 	case WT_LIMIT_HITS_SEC:
 		return "race watching (write-protect): the hits-per-second budget was reached; windows "
 		       "were cut short";

@@ -389,6 +389,8 @@ struct lh_thread {
 	struct lh_rt_thread *rt; /* exact mode: its race-runtime state, made by the creator */
 	uint32_t smp_tid;        /* sampled watching: its slot in the watcher core's engine
 	                          * (0: none), made by the creator */
+	struct lh_smp_last *smp_last; /* sampled watching: its last trap (sampler.c),
+	                               * kept with the state when it is recycled */
 	struct lh_thread *next, *prev; /* registry, under lh_thr_mu */
 };
 
@@ -407,6 +409,13 @@ LH_HIDDEN const struct lh_pystk *lh_py_for(struct lh_thread *t, const void *addr
 LH_HIDDEN void lh_py_try_failed(struct lh_thread *t, const void *addr);
 /* for the acquisition of addr: lh_py_for's answer, which is then forgotten */
 LH_HIDDEN const struct lh_pystk *lh_py_take(struct lh_thread *t, const void *addr);
+
+/* Sampled race watching's holds in progress (watch.c, relaxed loads): a
+ * thread about to wait for a lock that a held thread holds cuts that hold
+ * short (lh_smp_lock_wait), since the waiter cannot bring the second
+ * access the hold waits for and every waiter would stall with it. */
+extern int lh_watch_holding LH_HIDDEN;
+LH_HIDDEN void lh_smp_lock_wait(const void *lock);
 
 /* Note, for the watchdog, what t is about to wait for: thread-local stores
  * only, published by the release store of wait_kind (the watchdog times
@@ -428,6 +437,8 @@ static inline void lh_wait_note_ext(struct lh_thread *t, int kind, void *addr, u
 	__atomic_store_n(&t->wait_seq, __atomic_load_n(&t->wait_seq, __ATOMIC_RELAXED) + 1,
 	                 __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_kind, kind, __ATOMIC_RELEASE);
+	if (unlikely(__atomic_load_n(&lh_watch_holding, __ATOMIC_RELAXED)) && kind == LH_WAIT_LOCK)
+		lh_smp_lock_wait(addr);
 }
 
 static inline void lh_wait_note(struct lh_thread *t, int kind, void *addr, uint8_t mode,

@@ -70,6 +70,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <linux/userfaultfd.h>
@@ -124,6 +125,10 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+#define LH_WATCH_CALIB_TRAPS 8 /* timed self-test traps: what one costs */
+static uint64_t hw_trap_ns, wp_trap_ns; /* lh_watch_trap_ns */
+static void hw_calibrate(void);
+
 static void hold_for(uint64_t ns)
 {
 	struct timespec ts;
@@ -134,6 +139,117 @@ static void hold_for(uint64_t ns)
 	ts.tv_nsec = (long)(ns % 1000000000u);
 	/* EINTR: a signal ends the hold early, which only shortens it */
 	nanosleep(&ts, NULL);
+}
+
+/* The holds in progress, for lh_watch_cut_holds: a held thread's kernel
+ * id (0: free entry) and, for a hardware hold (the thread waits in its
+ * own SIGTRAP handler), the futex word a cut sets.  A write-protect hold
+ * is the handler thread's range (wp[].first.tid); its entry here only
+ * says who is held.  Invariant: a free entry has cut == 0. */
+struct hold_ent {
+	pid_t tid;
+	uint32_t cut;
+	int wp; /* a write-protect hold */
+};
+static struct hold_ent holds[LH_WATCH_HOLDS];
+int lh_watch_holding;
+
+static int hold_claim(pid_t tid, int is_wp)
+{
+	int i;
+
+	for (i = 0; i < LH_WATCH_HOLDS; i++) {
+		pid_t z = 0;
+		if (__atomic_compare_exchange_n(&holds[i].tid, &z, tid, 0, __ATOMIC_ACQ_REL,
+		                                __ATOMIC_RELAXED)) {
+			holds[i].wp = is_wp;
+			__atomic_add_fetch(&lh_watch_holding, 1, __ATOMIC_RELEASE);
+			return i;
+		}
+	}
+	return -1;
+}
+
+static void hold_release(int i)
+{
+	if (i < 0)
+		return;
+	__atomic_sub_fetch(&lh_watch_holding, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&holds[i].cut, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&holds[i].tid, 0, __ATOMIC_RELEASE);
+}
+
+static int hold_find_wp(pid_t tid)
+{
+	int i;
+
+	for (i = 0; i < LH_WATCH_HOLDS; i++)
+		if (holds[i].wp && __atomic_load_n(&holds[i].tid, __ATOMIC_ACQUIRE) == tid)
+			return i;
+	return -1;
+}
+
+/* a hardware hold: this thread waits in its SIGTRAP handler for ns, or
+ * until lh_watch_cut_holds sets its entry's word */
+static void hw_hold(pid_t self, uint64_t ns)
+{
+	uint64_t end;
+	int i;
+
+	if (ns > LH_WATCH_HOLD_MAX_NS)
+		ns = LH_WATCH_HOLD_MAX_NS;
+	i = hold_claim(self, 0);
+	if (i < 0) {
+		hold_for(ns); /* LH_WATCH_HOLDS at once: this one cannot be cut */
+		return;
+	}
+	end = now_ns() + ns;
+	for (;;) {
+		uint64_t t = now_ns();
+		struct timespec ts;
+		if (t >= end || __atomic_load_n(&holds[i].cut, __ATOMIC_ACQUIRE))
+			break;
+		ts.tv_sec = (time_t)((end - t) / 1000000000u);
+		ts.tv_nsec = (long)((end - t) % 1000000000u);
+		/* EINTR, EAGAIN (cut meanwhile): look again */
+		syscall(SYS_futex, &holds[i].cut, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+	}
+	hold_release(i);
+}
+
+int lh_watch_held_tids(pid_t *out, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < LH_WATCH_HOLDS && n < max; i++) {
+		pid_t t = __atomic_load_n(&holds[i].tid, __ATOMIC_ACQUIRE);
+		if (t)
+			out[n++] = t;
+	}
+	return n;
+}
+
+static void wp_cut(pid_t tid);
+
+void lh_watch_cut_holds(pid_t tid)
+{
+	int i, any_wp = 0;
+
+	for (i = 0; i < LH_WATCH_HOLDS; i++) {
+		pid_t t = __atomic_load_n(&holds[i].tid, __ATOMIC_ACQUIRE);
+		if (!t || (tid && t != tid))
+			continue;
+		if (holds[i].wp) {
+			any_wp = 1;
+			continue;
+		}
+		/* a stale cut (the entry was released and claimed again
+		 * meanwhile) only shortens another hold */
+		__atomic_store_n(&holds[i].cut, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &holds[i].cut, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	}
+	if (any_wp)
+		wp_cut(tid);
 }
 
 /* a descriptor of ours: close-on-exec, out of the program's low numbers */
@@ -378,7 +494,7 @@ static void on_sigtrap(int sig, siginfo_t *si, void *uc)
 	}
 	hold = sink.hit ? sink.hit(sink.ctx, &h) : 0;
 	if (hold) {
-		hold_for(hold);
+		hw_hold(h.tid, hold);
 		if (sink.released)
 			sink.released(sink.ctx, &h);
 	}
@@ -551,8 +667,36 @@ static int hw_start(void)
 		hw_close_all();
 		return -1;
 	}
+	hw_calibrate();
 	why_hw[0] = 0;
 	return 0;
+}
+
+/* what a trap costs here: the fastest of LH_WATCH_CALIB_TRAPS stores to a
+ * watched private word, each timed (the kernel's delivery and our
+ * handler's shortest path) */
+static void hw_calibrate(void)
+{
+	uint64_t best = 0;
+	int k;
+
+	if (hw_modify(0, (uintptr_t)&hw_selftest_word, 8, 0, SELFTEST_WINDOW) != 0)
+		return;
+	for (k = 0; k < LH_WATCH_CALIB_TRAPS; k++) {
+		uint64_t t0 = now_ns(), d;
+		hw_selftest_word = (uint64_t)k;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		d = now_ns() - t0;
+		if (!best || d < best)
+			best = d;
+	}
+	hw_modify(0, (uintptr_t)&hw_park[0], 8, 0, 0);
+	hw_trap_ns = best;
+}
+
+uint64_t lh_watch_trap_ns(enum lh_wsrc src)
+{
+	return src == LH_WSRC_HW ? hw_trap_ns : src == LH_WSRC_WP ? wp_trap_ns : 0;
 }
 
 int lh_watch_hw_arm(unsigned slot, uintptr_t addr, unsigned len, int rw, uint32_t window)
@@ -658,6 +802,7 @@ struct wp_range {
 	uint32_t window;
 	int holding;        /* a hit is being held */
 	uint64_t until_ns;  /* end of the hold */
+	int hold_i;         /* its entry in holds[] while the hold runs, else -1 */
 	struct lh_watch_hit first; /* the held hit */
 };
 static struct wp_range wp[LH_WATCH_WP_RANGES];
@@ -804,6 +949,30 @@ static void wp_end(struct wp_range *r)
 	wp_unregister(r->addr, r->len);
 	r->addr = 0;
 	r->holding = 0;
+	if (r->hold_i >= 0)
+		hold_release(r->hold_i);
+	r->hold_i = -1;
+}
+
+/* lh_watch_cut_holds for write-protect: the held ranges of thread tid (0:
+ * all) end now, from the calling thread, as wp_expire would end them */
+static void wp_cut(pid_t tid)
+{
+	struct lh_watch_hit done[LH_WATCH_WP_RANGES];
+	unsigned i, n = 0;
+
+	lh_mu_lock(&wp_mu);
+	for (i = 0; i < LH_WATCH_WP_RANGES; i++) {
+		if (!wp[i].addr || !wp[i].holding || !wp[i].until_ns ||
+		    (tid && wp[i].first.tid != tid))
+			continue;
+		done[n++] = wp[i].first;
+		wp_end(&wp[i]);
+	}
+	lh_mu_unlock(&wp_mu);
+	for (i = 0; i < n; i++)
+		if (sink.released)
+			sink.released(sink.ctx, &done[i]);
 }
 
 static void wp_fault(const struct uffd_msg *m)
@@ -858,6 +1027,8 @@ static void wp_fault(const struct uffd_msg *m)
 	if (r->addr && r->holding) {
 		if (hold) {
 			r->until_ns = now_ns() + hold;
+			if (hold_find_wp(r->first.tid) < 0) /* one entry per held thread */
+				r->hold_i = hold_claim(r->first.tid, 1);
 		} else {
 			struct lh_watch_hit first = r->first;
 			wp_end(r);
@@ -1009,6 +1180,7 @@ static int wp_arm_locked(uintptr_t addr, size_t len, uint32_t window)
 	wp[i].window = window;
 	wp[i].holding = 0;
 	wp[i].until_ns = 0;
+	wp[i].hold_i = -1;
 	wp[i].addr = addr;
 	if ((rc = wp_protect(addr, len, 1)) != 0) {
 		wp_unregister(addr, len);
@@ -1048,7 +1220,11 @@ static int wp_start(void)
 		munmap(test, (size_t)page_size);
 		return -1;
 	}
-	*(volatile char *)test = 1;
+	{
+		uint64_t t0 = now_ns();
+		*(volatile char *)test = 1;
+		wp_trap_ns = now_ns() - t0;
+	}
 	lh_mu_lock(&wp_mu);
 	rc = wp_arm_locked((uintptr_t)test, (size_t)page_size, SELFTEST_WINDOW);
 	lh_mu_unlock(&wp_mu);
@@ -1207,6 +1383,9 @@ void lh_watch_fork_child(void)
 	self_pid = getpid();
 	hw_mu = fresh;
 	wp_mu = fresh;
+	/* the parent's holds are the parent's threads' */
+	memset(holds, 0, sizeof(holds));
+	__atomic_store_n(&lh_watch_holding, 0, __ATOMIC_RELAXED);
 	if (got & LH_WSRC_HW) {
 		hw_close_all();
 		for (i = 0; i < LH_WATCH_HW_SLOTS; i++) {

@@ -90,6 +90,21 @@ struct lh_watch_sink {
 };
 #define LH_WATCH_HOLD_MAX_NS (20ull * 1000 * 1000) /* 20 ms */
 
+/* Holds in progress (both sources; relaxed loads): while it is 0 a lock
+ * wait pays one load for lh_watch_cut_holds.  A hold's purpose is to catch
+ * a second thread's access while the first waits; a thread that blocks on
+ * a lock the held thread holds cannot bring one, and with the hold every
+ * waiter of that lock would stall too, so the lock wait cuts it short. */
+/* int lh_watch_holding: declared in shim.h (the lock wait's hook) */
+#define LH_WATCH_HOLDS 16 /* holds tracked at once (more: they run their full length) */
+/* end now the holds of thread `tid` (0: every hold) */
+void lh_watch_cut_holds(pid_t tid);
+/* the threads held now: up to max kernel thread ids into out; their number */
+int lh_watch_held_tids(pid_t *out, int max);
+/* what one hit costs the program beyond the sink's own time, measured by
+ * the self-test (the trap's delivery: ns; 0 if the source is off) */
+uint64_t lh_watch_trap_ns(enum lh_wsrc src);
+
 /* Start the sources: self-tests, the inherited hardware events, the
  * userfaultfd and its handler thread.  Call once, from the shim's start-up
  * before any other thread exists (hardware events are only inherited by

@@ -19,6 +19,8 @@
 #define WT_DEFAULT_HITS_PER_SEC 4000     /* ~30 us per trap: at most ~12% of one CPU */
 #define WT_DEFAULT_SITE_DENSE 4
 #define WT_DEFAULT_MAX_HEAP 512
+#define WT_DEFAULT_COST_PERMILLE 20        /* 2% of the program's time */
+#define WT_DEFAULT_COST_START_NS 40000000ull /* 40 ms of credit at start */
 
 #define NS_PER_SEC 1000000000ull
 
@@ -86,6 +88,12 @@ struct wt_core {
 	int pick_shared;      /* alternates */
 	uint64_t sec_start_ns;
 	uint32_t sec_hits;
+	/* the cost budget: credit = cost_start_ns + permille of the program
+	 * time since cost_t0 - cost_spent; cost_spent is raised so that the
+	 * credit never exceeds cost_start_ns */
+	int cost_started;
+	uint64_t cost_t0;
+	uint64_t cost_spent;
 	struct ring_ent ring[WT_RING];
 	uint32_t ring_seq;
 	/* set while rc_access runs for a hit */
@@ -116,6 +124,46 @@ void wt_budget_default(struct wt_budget *b)
 	b->hits_per_sec = WT_DEFAULT_HITS_PER_SEC;
 	b->site_dense = WT_DEFAULT_SITE_DENSE;
 	b->max_heap = WT_DEFAULT_MAX_HEAP;
+	b->cost_permille = WT_DEFAULT_COST_PERMILLE;
+	b->cost_start_ns = WT_DEFAULT_COST_START_NS;
+}
+
+void wt_cost(struct wt_core *w, uint64_t ns)
+{
+	w->cost_spent += ns;
+	w->st.cost_ns += ns;
+}
+
+void wt_cost_share(struct wt_core *w, uint32_t permille)
+{
+	w->b.cost_permille = permille;
+}
+
+int64_t wt_cost_credit(struct wt_core *w, uint64_t now_ns)
+{
+	uint64_t earned;
+
+	if (!w->b.cost_permille)
+		return INT64_MAX;
+	if (!w->cost_started || now_ns < w->cost_t0) {
+		/* the first call starts the clock (a clock that went back: again) */
+		w->cost_started = 1;
+		w->cost_t0 = now_ns;
+	}
+	earned = w->b.cost_start_ns + (now_ns - w->cost_t0) / 1000 * w->b.cost_permille;
+	if (earned > w->cost_spent + w->b.cost_start_ns)
+		w->cost_spent = earned - w->b.cost_start_ns; /* no credit above the start's */
+	return (int64_t)(earned - w->cost_spent);
+}
+
+/* the budget is spent: count it, note it once */
+static int over_cost(struct wt_core *w, uint64_t now_ns, uint64_t need_ns)
+{
+	if (wt_cost_credit(w, now_ns) > (int64_t)need_ns)
+		return 0;
+	limit(w, WT_LIMIT_COST);
+	w->st.cost_cut++;
+	return 1;
 }
 
 static struct ring_ent *ring_get(struct wt_core *w, uint32_t seq)
@@ -452,6 +500,9 @@ int wt_arm(struct wt_core *w, int slot, uint32_t max_len, uint64_t now_ns, struc
 	/* the second's hits are spent: nothing armed until the next second */
 	if (over_sec_budget(w, now_ns))
 		return -1;
+	/* the cost budget is spent: nothing armed until it is earned again */
+	if (over_cost(w, now_ns, 0))
+		return -1;
 	i = pick(w, now_ns);
 	if (i < 0)
 		return -1;
@@ -604,6 +655,8 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 		w->st.budget_cut++;
 		return WT_DISARM;
 	}
+	if (over_cost(w, now_ns, 0))
+		return WT_DISARM;
 	w->sec_hits++;
 	win->hits++;
 	c->threads |= 1ull << (h->thread % WT_THREAD_BITS);
@@ -660,6 +713,12 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	 * write is met by the other's read.  At most two holds per window. */
 	if (!win->held && !h->is_atomic &&
 	    (!w->hold_done[slot] || (w->hold_done[slot] == WT_HELD_READ && h->is_write))) {
+		/* a hold costs its length: granted only while the budget has it */
+		if (over_cost(w, now_ns, w->b.hold_ns)) {
+			w->hold_done[slot] = WT_HELD_DONE;
+			return WT_IGNORE;
+		}
+		wt_cost(w, w->b.hold_ns);
 		win->held = 1;
 		win->first = re->a;
 		win->first_tid = h->tid;

@@ -86,7 +86,9 @@ enum wt_limit {
 	WT_LIMIT_HEAP = 7,      /* budget.max_heap sampled blocks live: allocations not sampled */
 	WT_LIMIT_THREADS = 8,   /* the engine's RC_MAX_THREADS slots are used: later threads
 	                         * get no inferred verdict */
-	WT_LIMIT_N = 9
+	WT_LIMIT_COST = 9,      /* budget.cost_permille of program time spent: windows cut
+	                         * short, no hold, nothing armed until it is earned again */
+	WT_LIMIT_N = 10
 };
 
 /* The budgets: every one bounds the cost whatever the program does. */
@@ -97,6 +99,13 @@ struct wt_budget {
 	uint32_t hits_per_sec;    /* hits all windows together may take per second */
 	uint32_t site_dense;      /* allocations of a site sampled one by one before thinning */
 	uint32_t max_heap;        /* sampled heap blocks live at once (pages of their own) */
+	/* The cost budget, in the program's own time: watching (traps, holds,
+	 * arming) may spend cost_permille/1000 of the program time that has
+	 * passed, plus cost_start_ns (a short program is watched densely from
+	 * its start).  Unspent credit above cost_start_ns is not kept, so a
+	 * long quiet phase buys no later burst.  0: no cost budget. */
+	uint32_t cost_permille;
+	uint64_t cost_start_ns;
 };
 
 /* a watched access, as a trap source saw it */
@@ -207,6 +216,15 @@ void wt_heap_freed(struct wt_core *w);
  * the source watches at once (8 for a watchpoint, a page for write-protect).
  * Returns 0 and the window in *out, or -1 when nothing can be watched now. */
 int wt_arm(struct wt_core *w, int slot, uint32_t max_len, uint64_t now_ns, struct wt_window *out);
+/* The caller charges what watching cost (ns of the program's time: a
+ * trap's delivery and handler, arming a source); wt_hit charges each hold
+ * it grants (budget.hold_ns) itself.  Over budget, wt_arm arms nothing,
+ * wt_hit ends the window (WT_DISARM) and grants no hold. */
+void wt_cost(struct wt_core *w, uint64_t ns);
+/* a new cost_permille (two cores share one budget: each takes a part) */
+void wt_cost_share(struct wt_core *w, uint32_t permille);
+/* the credit left at now_ns (ns; negative: in debt; INT64_MAX: no budget) */
+int64_t wt_cost_credit(struct wt_core *w, uint64_t now_ns);
 /* ends the window in `slot` (time up or budget): its shadow is dropped */
 void wt_disarm(struct wt_core *w, int slot, uint64_t now_ns);
 /* the slots whose window has run budget.window_ns by now (bit i: slot i);
@@ -230,6 +248,8 @@ void wt_hold_end(struct wt_core *w, int slot, uint32_t tag);
 struct wt_stats {
 	uint64_t windows, hits, late, atomics, holds, observed, inferred, hot, budget_cut;
 	uint64_t sampled, not_sampled;
+	uint64_t cost_cut;   /* arms refused, windows ended and holds not granted: cost budget */
+	uint64_t cost_ns;    /* everything charged (wt_cost and the holds) */
 };
 void wt_stats(const struct wt_core *w, struct wt_stats *out);
 /* 0 when the core's invariants hold, else a description */

@@ -15,6 +15,8 @@
 #include "watch.h"
 #include "shim_stubs.h"
 
+extern int lh_watch_holding; /* watch.c (declared for the shim in shim.h) */
+
 #include "cunit_run.h"
 
 #include <errno.h>
@@ -301,6 +303,45 @@ static void test_hw_threads_and_hold(void)
 	lh_watch_hw_disarm(0);
 }
 
+/* a hold is cut short (lh_watch_cut_holds, what a thread waiting for a lock
+ * the held thread holds does): the held thread is listed while held and
+ * goes on at the cut, long before its hold is over; a cut of another
+ * thread's id leaves it held */
+static void test_hw_hold_cut(void)
+{
+	pthread_t t1;
+	pid_t held[LH_WATCH_HOLDS];
+	uint64_t t_cut, dt;
+	int n, i;
+
+	if (skip("hw_hold_cut", LH_WSRC_HW))
+		return;
+	reset(LH_WATCH_HOLD_MAX_NS);
+	CU_ASSERT_EQUAL(__atomic_load_n(&lh_watch_holding, __ATOMIC_ACQUIRE), 0);
+	CU_ASSERT_EQUAL(lh_watch_hw_arm(0, (uintptr_t)&word_a, 8, 0, 72), 0);
+	pthread_create(&t1, NULL, store_a_thread, (void *)7);
+	CU_ASSERT_EQUAL(wait_hits(1), 1);
+	/* the hit is in: the hold starts right after the sink returns */
+	for (i = 0; i < 2000 && !__atomic_load_n(&lh_watch_holding, __ATOMIC_ACQUIRE); i++)
+		usleep(10);
+	n = lh_watch_held_tids(held, LH_WATCH_HOLDS);
+	CU_ASSERT_EQUAL(n, 1);
+	if (n == 1 && hits_now() >= 1) {
+		CU_ASSERT_EQUAL(held[0], hits[0].tid);
+		lh_watch_cut_holds(held[0] + 100000); /* not a held thread */
+		CU_ASSERT_EQUAL(lh_watch_held_tids(held, LH_WATCH_HOLDS), 1);
+	}
+	t_cut = mono_ns();
+	lh_watch_cut_holds(hits_now() >= 1 ? hits[0].tid : 0);
+	pthread_join(t1, NULL);
+	dt = mono_ns() - t_cut;
+	CU_ASSERT(dt < LH_WATCH_HOLD_MAX_NS / 2);
+	CU_ASSERT_EQUAL(__atomic_load_n(&n_released, __ATOMIC_ACQUIRE), 1);
+	CU_ASSERT_EQUAL(__atomic_load_n(&lh_watch_holding, __ATOMIC_ACQUIRE), 0);
+	CU_ASSERT_EQUAL(lh_watch_held_tids(held, LH_WATCH_HOLDS), 0);
+	lh_watch_hw_disarm(0);
+}
+
 static volatile int user_traps;
 static volatile long user_code;
 static void user_trap_handler(int sig, siginfo_t *si, void *uc)
@@ -569,6 +610,36 @@ static void test_wp_hold_second_thread(void)
 	}
 }
 
+/* a write-protect hold is cut short from another thread: the range ends
+ * (the writer goes on, its write lands) and released() is called by the
+ * cutting thread */
+static void test_wp_hold_cut(void)
+{
+	pthread_t t1;
+	pid_t held[LH_WATCH_HOLDS];
+	uint64_t t_cut, dt;
+	int i;
+
+	if (skip("wp_hold_cut", LH_WSRC_WP))
+		return;
+	reset(LH_WATCH_HOLD_MAX_NS);
+	CU_ASSERT_EQUAL(lh_watch_wp_arm((uintptr_t)pages + 3 * pg, (size_t)pg, 103), 0);
+	pthread_create(&t1, NULL, writer, pages + 3 * pg + 5);
+	CU_ASSERT_EQUAL(wait_hits(1), 1);
+	for (i = 0; i < 2000 && !__atomic_load_n(&lh_watch_holding, __ATOMIC_ACQUIRE); i++)
+		usleep(10);
+	CU_ASSERT_EQUAL(lh_watch_held_tids(held, LH_WATCH_HOLDS), 1);
+	CU_ASSERT_EQUAL(pages[3 * pg + 5], 0); /* held before its write */
+	t_cut = mono_ns();
+	lh_watch_cut_holds(0);
+	pthread_join(t1, NULL);
+	dt = mono_ns() - t_cut;
+	CU_ASSERT(dt < LH_WATCH_HOLD_MAX_NS / 2);
+	CU_ASSERT_EQUAL(pages[3 * pg + 5], 'w');
+	CU_ASSERT_EQUAL(__atomic_load_n(&n_released, __ATOMIC_ACQUIRE), 1);
+	CU_ASSERT_EQUAL(__atomic_load_n(&lh_watch_holding, __ATOMIC_ACQUIRE), 0);
+}
+
 /* kernel writes into a protected page complete exactly as natively */
 static void test_wp_kernel_writes(void)
 {
@@ -720,12 +791,14 @@ int main(void)
 		{ "hw_move_and_limits", test_hw_move_and_limits },
 		{ "hw_late_trap_dropped", test_hw_late_trap_dropped },
 		{ "hw_threads_and_hold", test_hw_threads_and_hold },
+		{ "hw_hold_cut", test_hw_hold_cut },
 		{ "hw_user_sigtrap", test_hw_user_sigtrap },
 		{ "hw_default_sigtrap_kills", test_hw_default_sigtrap_kills },
 		{ "hw_fork_exec", test_hw_fork_exec },
 		{ "hw_threads_before_start_noted", test_hw_threads_before_start_noted },
 		{ "wp_user_write", test_wp_user_write },
 		{ "wp_hold_second_thread", test_wp_hold_second_thread },
+		{ "wp_hold_cut", test_wp_hold_cut },
 		{ "wp_kernel_writes", test_wp_kernel_writes },
 		{ "wp_refused_and_limit", test_wp_refused_and_limit },
 		{ "wp_fork", test_wp_fork },

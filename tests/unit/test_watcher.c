@@ -86,6 +86,7 @@ static struct wt_budget budget(void)
 	b.hits_per_sec = 1000;
 	b.site_dense = 2;
 	b.max_heap = 100;
+	b.cost_permille = 0; /* the cost budget has tests of its own */
 	return b;
 }
 
@@ -707,6 +708,93 @@ static void test_hits_per_second(void)
 	SANE();
 }
 
+/* the cost budget: credit = start + permille of the program time since the
+ * first call - what was charged; over it nothing is armed */
+static void test_cost_budget_arms(void)
+{
+	struct wt_budget b = budget();
+	uint64_t now = 5 * MS;
+
+	b.cost_permille = 10; /* 1% */
+	b.cost_start_ns = 2 * MS;
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, now), (int64_t)(2 * MS));
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now, NULL), 0);
+	wt_disarm(W, 0, now);
+	wt_cost(W, 3 * MS); /* 1 ms in debt */
+	CU_ASSERT_EQUAL(wt_cost_credit(W, now), -(int64_t)MS);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now, NULL), -1);
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_COST], 1);
+	/* 1% of 50 ms of program time pays 0.5 ms: still in debt */
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + 50 * MS, NULL), -1);
+	/* 1% of 200 ms pays 2 ms: 1 ms of credit, armed again */
+	CU_ASSERT_EQUAL(wt_cost_credit(W, now + 200 * MS), (int64_t)MS);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + 200 * MS, NULL), 0);
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_COST], 1); /* noted once */
+	{
+		struct wt_stats st;
+		wt_stats(W, &st);
+		CU_ASSERT_EQUAL(st.cost_ns, 3 * MS);
+		CU_ASSERT_EQUAL(st.cost_cut, 2);
+	}
+	SANE();
+}
+
+/* a hit over budget ends its window; a hold is granted only while the
+ * credit covers it, and is charged */
+static void test_cost_budget_hits_and_holds(void)
+{
+	struct wt_budget b = budget();
+	uint64_t now = 5 * MS;
+	const struct wt_window *win;
+
+	b.cost_permille = 10;
+	b.cost_start_ns = 4 * MS;
+	b.hold_ns = 3 * MS;
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_cand_add(W, WT_GLOBAL, 0x2000, 8, 2);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now, NULL), 0);
+	win = wt_slot(W, 0);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, win->addr, 8, 1, 0, 0x10, now), WT_HOLD);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, now), (int64_t)MS); /* the hold was charged */
+	wt_hold_end(W, 0, win->tag);
+	wt_disarm(W, 0, now);
+	/* 1 ms left: the next window is armed, its hold is not granted */
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now, NULL), 0);
+	win = wt_slot(W, 0);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, win->addr, 8, 1, 0, 0x10, now), WT_IGNORE);
+	CU_ASSERT_EQUAL(win->held, 0);
+	/* in debt: the window ends at its next hit */
+	wt_cost(W, 2 * MS);
+	CU_ASSERT_EQUAL(hit(0, 2, 0, win->addr, 8, 1, 0, 0x10, now), WT_DISARM);
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_COST], 1);
+	SANE();
+}
+
+/* credit not spent is not kept above the start's: a long quiet phase buys
+ * no burst; without a budget (0) the credit is unbounded */
+static void test_cost_credit_capped(void)
+{
+	struct wt_budget b = budget();
+
+	b.cost_permille = 100;
+	b.cost_start_ns = 5 * MS;
+	fresh(&b, 0);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, 1 * MS), (int64_t)(5 * MS));
+	CU_ASSERT_EQUAL(wt_cost_credit(W, 10000 * MS), (int64_t)(5 * MS));
+	wt_cost(W, 5 * MS);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, 10000 * MS), 0);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, 10010 * MS), (int64_t)MS); /* 10% of 10 ms */
+	b.cost_permille = 0;
+	fresh(&b, 0);
+	wt_cost(W, 1000 * MS);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, MS), INT64_MAX);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, MS, NULL), 0);
+}
+
 static void test_window_expiry(void)
 {
 	struct wt_budget b = budget();
@@ -905,6 +993,9 @@ int main(void)
 		{ "hot_address_backs_off", test_hot_address_backs_off },
 		{ "backoff_bounded_and_decays", test_backoff_bounded_and_decays },
 		{ "hits_per_second", test_hits_per_second },
+		{ "cost_budget_arms", test_cost_budget_arms },
+		{ "cost_budget_hits_and_holds", test_cost_budget_hits_and_holds },
+		{ "cost_credit_capped", test_cost_credit_capped },
 		{ "window_expiry", test_window_expiry },
 		{ "rotation_covers_every_candidate_and_word", test_rotation_covers_every_candidate_and_word },
 		{ "rotation_bias_to_shared", test_rotation_bias_to_shared },
