@@ -93,7 +93,7 @@ if [ "${BENCH_SAMPLED_ONLY:-0}" != 1 ]; then
 fi
 case ",${BENCH_SKIP:-}," in
 *,sampled,*) ;;
-*) python3 bench/sampled.py --curve --memcached ;;
+*) python3 bench/sampled.py --curve --memcached --mc-seconds 60 ;;
 esac
 # the analyzer on dense generated lock graphs (bench/analyzer_stress.py)
 # replaces or appends its own block too

@@ -3,7 +3,7 @@
 
     python3 bench/sampled.py [--build build] [--runs N] [--only A,B] [--curve]
                              [--configs default,watchpoint,write-protect]
-                             [--memcached] [--out bench/RESULTS.md]
+                             [--memcached [--mc-seconds S]] [--out bench/RESULTS.md]
     python3 bench/sampled.py --check     # the fast subset run by make check
 
 Runs the natively built programs of testprogs/sampled/ (make sampled-progs)
@@ -604,7 +604,11 @@ def curve_block(shim, progs, ms, runs):
     return lines + [""]
 
 
-def memcached_block(shim):
+def memcached_block(shim, seconds=0):
+    """memcached under the shim with its defaults (race watching on, every
+    source that works), loaded by mcload: one check run, or, with seconds,
+    check and mix runs one after the other until that long has passed;
+    every sampled finding listed with a verdict"""
     lines = ["### memcached (Debian's binary) under load", ""]
     mc = shutil.which("memcached")
     load = os.path.join(shim.build, "bench", "mcload")
@@ -623,9 +627,18 @@ def memcached_block(shim):
         srv = subprocess.Popen(argv, cwd=d, env=shim.env("log_dir=%s:quiet=1" % d),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                start_new_session=True)
+        t0 = time.monotonic()
+        n_runs, bad_runs = 0, 0
         try:
-            c = subprocess.run([load, "127.0.0.1", str(port), "4", "20000", "2"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+            while True:
+                mode = ["check", "mix"][n_runs % 2] if seconds else "check"
+                c = subprocess.run([load, "127.0.0.1", str(port), "4", "20000", "2", "60", mode],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+                n_runs += 1
+                bad_runs += c.returncode != 0
+                if time.monotonic() - t0 >= seconds:
+                    break
+            elapsed = time.monotonic() - t0
         finally:
             srv.send_signal(signal.SIGTERM)
             try:
@@ -642,13 +655,21 @@ def memcached_block(shim):
     finally:
         shutil.rmtree(d, ignore_errors=True)
     fs = sampled_findings(doc)
-    lines.append("`memcached -t 4`, `mcload 127.0.0.1 PORT 4 20000 2` (client exit %d). "
-                 "%d sampled findings." % (c.returncode, len(fs)))
+    if seconds:
+        lines.append("`memcached -t 4` with the shim's defaults, %d runs of "
+                     "`mcload 127.0.0.1 PORT 4 20000 2 60 check|mix` one after the other "
+                     "for %.0f s (%d client runs failed). %d sampled findings."
+                     % (n_runs, elapsed, bad_runs, len(fs)))
+    else:
+        lines.append("`memcached -t 4`, `mcload 127.0.0.1 PORT 4 20000 2` (client exit %d). "
+                     "%d sampled findings." % (c.returncode, len(fs)))
     for f in fs:
-        name = (f.get("variable") or {}).get("name") or ""
+        var = f.get("variable") or {}
+        name = var.get("name") or ""
         ok = bool(MC_TRUE.match(name))
-        lines.append("- %s: %s" % (describe(f), "true race (statistics/clock)" if ok
-                                   else "**not a known true race: check it**"))
+        lines.append("- %s, decided %s: %s" % (
+            describe(f), f.get("decided_by") or "?",
+            "true race (statistics/clock)" if ok else "**not a known true race: check it**"))
     return lines + [""]
 
 
@@ -746,6 +767,8 @@ def main():
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--curve", action="store_true")
     ap.add_argument("--memcached", action="store_true")
+    ap.add_argument("--mc-seconds", type=int, default=0,
+                    help="--memcached: load it for this long (check and mix runs in turn)")
     ap.add_argument("--curve-runs", type=int, default=5)
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     a = ap.parse_args()
@@ -781,7 +804,7 @@ def main():
     if a.curve:
         block += curve_block(shim, progs, a.ms, a.curve_runs)
     if a.memcached:
-        block += memcached_block(shim)
+        block += memcached_block(shim, a.mc_seconds)
     print("\n".join(block))
     put_block(a.out, block)
     print("sampled: wrote %s" % a.out)

@@ -311,6 +311,28 @@ int lh_smp_heap_add(int gslot, uintptr_t addr, size_t size)
 	return c;
 }
 
+/* a sampled block handed to a new thread (pthread_create's argument) */
+void lh_smp_heap_handed(int cand, uint32_t from, uint32_t to)
+{
+	sigset_t old;
+
+	if (cand < 0 || lh_smp_is_in_core())
+		return;
+	if (cand & HW_CAND) {
+		if (!hw_core)
+			return;
+		lh_smp_enter(&old);
+		wt_cand_handed(hw_core, cand & ~HW_CAND, from, to);
+		lh_smp_leave(&old);
+		return;
+	}
+	if (!lh_smpwp_on())
+		return;
+	lh_smp_enter(&old);
+	wt_cand_handed(wcore, cand, from, to);
+	lh_smp_leave(&old);
+}
+
 /* before the block's slot can be used again: the candidate goes, and its
  * window's pages are un-protected (any thread held on them goes on), or
  * its watchpoint moved off it */

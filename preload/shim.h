@@ -576,6 +576,10 @@ LH_HIDDEN int lh_smp_creating(void); /* sampler.c: this thread is inside a threa
  * be another block's: its window ends, its pages are un-protected) */
 LH_HIDDEN int lh_smp_heap_add(int gslot, uintptr_t addr, size_t size);
 LH_HIDDEN void lh_smp_heap_remove(int cand);
+/* pthread_create's argument: a sampled block handed from thread `from` to
+ * the new thread `to` is biased in the rotation (both will touch it) */
+LH_HIDDEN void lh_gh_handed(const void *arg, uint32_t from, uint32_t to);
+LH_HIDDEN void lh_smp_heap_handed(int cand, uint32_t from, uint32_t to);
 LH_HIDDEN int lh_xr_active(void);   /* 1: this process reports itself */
 LH_HIDDEN int lh_xr_temp_log(void); /* 1: the log is in a private temporary directory */
 /* run the analyzer on this process's log (and ended children's) and print

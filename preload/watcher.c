@@ -365,6 +365,13 @@ int wt_cand_range(const struct wt_core *w, int cand, uintptr_t *addr, uint32_t *
 	return 0;
 }
 
+void wt_cand_handed(struct wt_core *w, int cand, uint32_t from, uint32_t to)
+{
+	if (cand < 0 || cand >= w->n_hi || !w->c[cand].kind)
+		return;
+	w->c[cand].threads |= 1ull << (from % WT_THREAD_BITS) | 1ull << (to % WT_THREAD_BITS);
+}
+
 int wt_cand_threads(const struct wt_core *w, int cand)
 {
 	if (cand < 0 || cand >= w->n_hi || !w->c[cand].kind)

@@ -202,6 +202,10 @@ int wt_cand_remove(struct wt_core *w, int cand);
 int wt_n_cands(const struct wt_core *w);
 /* its first byte and size; 0, or -1 for a free entry */
 int wt_cand_range(const struct wt_core *w, int cand, uintptr_t *addr, uint32_t *size);
+/* the candidate was handed from thread `from` to a new thread `to` (the
+ * argument of pthread_create): both will touch it, so it joins the picks
+ * of candidates several threads touched at once (its rotation bias) */
+void wt_cand_handed(struct wt_core *w, int cand, uint32_t from, uint32_t to);
 /* threads that touched the candidate in its windows (popcount of a mask) */
 int wt_cand_threads(const struct wt_core *w, int cand);
 /* should this allocation of `site` (its calling context) be sampled? */

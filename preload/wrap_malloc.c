@@ -608,6 +608,17 @@ void lh_gh_at_exit(void)
 	noted_limits |= lim;
 }
 
+void lh_gh_handed(const void *arg, uint32_t from, uint32_t to)
+{
+	int slot;
+
+	if (!arg || !lh_gh_owns(arg))
+		return;
+	slot = gh_pool_slot_of(&pool, arg); /* the block's first byte: most often */
+	if (slot >= 0 && slot_cand[slot] >= 0)
+		lh_smp_heap_handed(slot_cand[slot], from, to);
+}
+
 void lh_gh_block_info(int slot, uintptr_t *site, int *tid, size_t *size)
 {
 	if (slot < 0 || (unsigned)slot >= pool.n_slots) {

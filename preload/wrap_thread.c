@@ -43,6 +43,7 @@ LH_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
 		LH_RT_HOOK(lh_rt_thread_created(td->rt, *t, attr_detached(attr)));
 		lh_thr_created(td, id, *t);
 		LH_TELL(lh_mis_joined_forget(*t)); /* the handle names a new thread now */
+		LH_TELL(lh_gh_handed(arg, lh_self_td ? lh_self_td->id : 0, id));
 	}
 	return rc;
 }
@@ -76,6 +77,7 @@ LH_EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
 		LH_RT_HOOK(lh_rt_thread_created(td->rt, (pthread_t)*t, 0));
 		lh_thr_created(td, id, (pthread_t)*t);
 		LH_TELL(lh_mis_joined_forget((pthread_t)*t));
+		LH_TELL(lh_gh_handed(arg, lh_self_td ? lh_self_td->id : 0, id));
 	}
 	return rc;
 }

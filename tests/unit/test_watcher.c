@@ -242,6 +242,29 @@ static void test_second_hold_for_a_write(void)
 	SANE();
 }
 
+/* a block handed to a new thread is picked among the shared candidates:
+ * first, before the plain rotation reaches it */
+static void test_handed_block_is_shared(void)
+{
+	struct wt_budget b = budget();
+	struct wt_window win;
+	int c;
+
+	fresh(&b, 0);
+	wt_cand_add(W, WT_HEAP, 0x10000, 64, 1);
+	wt_cand_add(W, WT_HEAP, 0x20000, 64, 2);
+	c = wt_cand_add(W, WT_HEAP, 0x30000, 64, 3);
+	CU_ASSERT_EQUAL(wt_cand_threads(W, c), 0);
+	wt_cand_handed(W, c, 1, 2);
+	CU_ASSERT_EQUAL(wt_cand_threads(W, c), 2);
+	wt_cand_handed(W, 99, 1, 2); /* no such candidate: nothing */
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 4096 + 1, 0, &win), 0);
+	CU_ASSERT_EQUAL(win.cand, c);
+	CU_ASSERT_EQUAL(wt_arm(W, 1, 4096 + 1, 0, &win), 0);
+	CU_ASSERT_EQUAL(win.cand, 0); /* then the plain rotation */
+	SANE();
+}
+
 /* ---- late traps and bytes outside the candidate ---- */
 
 static void test_late_trap_dropped(void)
@@ -980,6 +1003,7 @@ int main(void)
 		{ "one_hold_per_window", test_one_hold_per_window },
 		{ "second_hold_for_a_write", test_second_hold_for_a_write },
 		{ "sharing_core_infers_writes", test_sharing_core_infers_writes },
+		{ "handed_block_is_shared", test_handed_block_is_shared },
 		{ "late_trap_dropped", test_late_trap_dropped },
 		{ "bytes_outside_candidate", test_bytes_outside_candidate },
 		{ "inferred_unordered", test_inferred_unordered },
