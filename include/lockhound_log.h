@@ -375,6 +375,8 @@ struct lh_rec_end {
 };
 #define LH_REC_END_V1_SIZE 16 /* end_ns, exit_status, flags */
 #define LH_END_DEADLOCK 0x1u /* lockhound ended the process after a deadlock */
+#define LH_END_EXEC 0x2u     /* the process exec'd (its new image has its own log);
+                              * a failed exec is followed by more records */
 
 /* LH_REC_NOTE: a warning the shim wants shown with the report, e.g. that a
  * limit was reached.  followed by len bytes of text with its NUL. */

@@ -18,7 +18,8 @@
  * thread that does not exist there, nor data that thread was changing.  The child opens a log of its own
  * (the pid is in the name), writes the module map again, and goes on with
  * only the forking thread registered.  The log descriptor is O_CLOEXEC, so
- * an exec'd program starts its own log through LD_PRELOAD.
+ * an exec'd program starts its own log through LD_PRELOAD; before the exec,
+ * the exec wrappers end the old image's log (wrap_exec.c).
  */
 #include "rt.h"
 #include "watch.h"
@@ -140,6 +141,7 @@ static void fork_child(void)
 	lh_log_forget_parent_map(); /* before anything could be written */
 	LH_RT_HOOK(lh_rt_fork_child());
 	if (lh_log_open(1) == 0) {
+		lh_exec_log_opened();
 		if (!locked)
 			lh_log_note("fork from a signal handler that interrupted lockhound: the "
 			            "shim's state in this process may be inconsistent; the result may be "
@@ -231,6 +233,7 @@ static void lh_init_once(void)
 	if (lh_log_open(0) != 0) {
 		lh_disabled = 1;
 	} else {
+		lh_exec_log_opened();
 		lh_stk_find_deps(); /* before tracking starts */
 		lh_log_modules();
 		lh_py_init(); /* a CPython interpreter? (pyframes.c) */

@@ -179,6 +179,11 @@ const struct lh_sym lh_syms[] = {
 	REQ(sigprocmask, "sigprocmask", NULL),
 	REQ(sigaction, "sigaction", NULL),
 	REQ(signal, "signal", NULL),
+	REQ(execve, "execve", NULL),
+	REQ(execv, "execv", NULL),
+	REQ(execvp, "execvp", NULL),
+	REQ(execvpe, "execvpe", NULL),
+	REQ(fexecve, "fexecve", NULL),
 };
 const size_t lh_n_syms = sizeof(lh_syms) / sizeof(lh_syms[0]);
 

@@ -118,6 +118,11 @@ struct lh_real {
 	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
 	int (*sigaction)(int, const struct sigaction *__restrict, struct sigaction *__restrict);
 	sighandler_t (*signal)(int, sighandler_t);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execv)(const char *, char *const[]);
+	int (*execvp)(const char *, char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*fexecve)(int, char *const[], char *const[]);
 };
 extern struct lh_real lh_real LH_HIDDEN;
 
@@ -554,6 +559,9 @@ LH_HIDDEN void lh_log_modules_if_changed(void); /* same, if the loader says anyt
 LH_HIDDEN void lh_log_modules_after_fork_child(void); /* the known ones, into the child's log */
 LH_HIDDEN void lh_log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 LH_HIDDEN void lh_log_end(int status, uint32_t flags); /* flags: LH_END_* */
+/* a log was opened for this process (init, fork child): an exec from it
+ * ends that log first (wrap_exec.c) */
+LH_HIDDEN void lh_exec_log_opened(void);
 
 /* ---- the at-exit report of programs linked with the shim (exitreport.c) ---- */
 /* decide whether this process reports at exit, and where its log goes;
