@@ -13,7 +13,8 @@
  * would otherwise pay several per order).  The mapped pages are the file's
  * page cache, so abort(), SIGKILL or a crash lose nothing already recorded.
  * The file is allocated ahead of the records (fallocate, so a full disk is
- * an error here and never a SIGBUS later) by LH_LOG_MAP_CHUNK at a time;
+ * an error here and never a SIGBUS later) by as much as it holds already,
+ * from LH_LOG_MAP_FIRST up to LH_LOG_MAP_CHUNK at a time;
  * the bytes past the last record are zero, and the reader stops at the
  * first zero record header of a log whose header has LH_HDR_MAPPED.  A
  * record's header is stored after its payload, so a record cut by SIGKILL
@@ -61,7 +62,11 @@ static ino_t log_ino; /* over descriptors they do not own (daemons, closefrom) *
  * set it maps [win_off, win_off + win_len) of the file, win_off <=
  * write_off and win_off + win_len == file_len.  map_on: records go to the
  * window (growing it as needed); off: through writev (write_off unused). */
-#define LH_LOG_MAP_CHUNK (1u << 20) /* bytes allocated and mapped ahead at a time */
+#define LH_LOG_MAP_CHUNK (1u << 20) /* bytes allocated and mapped ahead at a time, at most */
+/* ...and at first: a process that ends without its end record (_exit, as
+ * shells do; exec; a signal) keeps the zero tail allocated ahead, so a
+ * small log must not carry a large one (was a 1 MiB file per such process) */
+#define LH_LOG_MAP_FIRST (16u << 10)
 static int map_on;
 static char *win;
 static off_t win_off, write_off, file_len;
@@ -258,7 +263,7 @@ static int map_more(size_t len)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct rlimit rl;
-	off_t size = 0, new_len, new_off;
+	off_t size = 0, new_len, new_off, ahead;
 	void *p;
 
 	if (page <= 0)
@@ -268,7 +273,12 @@ static int map_more(size_t len)
 	if (!is_our_log(log_fd, &size) || size != file_len)
 		goto fail;
 	new_off = write_off & ~(off_t)(page - 1);
-	new_len = ((write_off + (off_t)len + page - 1) & ~(off_t)(page - 1)) + LH_LOG_MAP_CHUNK;
+	/* ahead: as much as the log holds, within [LH_LOG_MAP_FIRST,
+	 * LH_LOG_MAP_CHUNK] (a few more moves while the log is small) */
+	ahead = write_off < (off_t)LH_LOG_MAP_FIRST   ? (off_t)LH_LOG_MAP_FIRST
+	        : write_off > (off_t)LH_LOG_MAP_CHUNK ? (off_t)LH_LOG_MAP_CHUNK
+	                                              : write_off;
+	new_len = ((write_off + (off_t)len + ahead + page - 1) & ~(off_t)(page - 1));
 	/* the file size limit: allocating past it would raise SIGXFSZ; the
 	 * writev path (fits) cuts the log properly near it */
 	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
