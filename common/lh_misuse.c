@@ -48,6 +48,8 @@ const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
 	[LH_MIS_COND_SIGNAL_UNLOCKED] = { "cond-signal-without-mutex",
 		                          "condition variable signalled without the mutex its waiters use" },
 	[LH_MIS_FREE_LOCKED] = { "free-locked", "memory freed while it holds a lock the thread holds" },
+	[LH_MIS_BARRIER_EXTRA_WAITER] = { "barrier-extra-waiter",
+		                          "barrier waited on by more threads than its count" },
 };
 
 static const struct lh_misuse_desc *desc(uint32_t what)

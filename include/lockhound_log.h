@@ -313,6 +313,7 @@ enum lh_misuse {
 	LH_MIS_MUTEX_REINIT = 24,   /* pthread_mutex_init / mtx_init of a mutex initialized and not destroyed */
 	LH_MIS_COND_SIGNAL_UNLOCKED = 25, /* signal/broadcast by a thread that does not hold (nor just released) the waiters' mutex */
 	LH_MIS_FREE_LOCKED = 26,    /* free, realloc (moving) or delete of memory holding a lock the thread holds */
+	LH_MIS_BARRIER_EXTRA_WAITER = 27, /* a one-round barrier waited on by more threads than its count: stalled */
 	LH_MIS_COUNT_ /* keep last: the size of common/lh_misuse.c's name table */
 };
 struct lh_rec_finding {

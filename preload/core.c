@@ -707,6 +707,7 @@ void lh_core_barrier_wait_begin(pthread_barrier_t *b, uintptr_t ra, uintptr_t cf
 
 	if (!t)
 		return;
+	lh_mis_barrier_arrived(t, b);
 	/* a process-shared barrier may be completed by another process */
 	lh_wait_note_ext(t, LH_WAIT_BARRIER, b, LH_MODE_EXCL, 0, (uint8_t)lh_gl_barrier_pshared(b), ra,
 	                 cfa);

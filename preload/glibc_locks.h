@@ -143,6 +143,14 @@ static inline int lh_gl_barrier_pshared(const pthread_barrier_t *b)
 	return ((const int *)(const void *)b)[LH_GL_BARRIER_SHARED_WORD] != 0;
 }
 
+/* struct pthread_barrier (nptl/pthread_barrier_init.c): in,
+ * current_round, count, shared, out; count is the one given to init */
+#define LH_GL_BARRIER_COUNT_WORD 2
+static inline unsigned lh_gl_barrier_count(const void *b)
+{
+	return ((const unsigned *)b)[LH_GL_BARRIER_COUNT_WORD];
+}
+
 /* What a lock's own fields say (lh_gl_lock_state) */
 struct lh_gl_state {
 	int locked;  /* 1 locked, 0 unlocked, -1 not known (annotated locks,

@@ -148,6 +148,22 @@ int lh_mis_free_counts(int kind)
 	return kind != LH_LOCK_SEM;
 }
 
+/* A barrier that the watchdog found stalled (a thread waits in it, and no
+ * thread is left to arrive): arrivals counts the threads that arrived at
+ * it since its init, each once (LH_BAR_AGAIN: some thread arrived twice,
+ * or could have).  A barrier each thread passed once, with more arrivals
+ * than its count, was waited on by more threads than its count: the
+ * extra ones started a round that nobody completes.  A barrier some
+ * thread passed again (rounds, a partner that changes) is not judged: the
+ * stall alone is reported; so is one with fewer arrivals than its count
+ * (too few threads, not too many). */
+int lh_mis_barrier_extra(uint32_t arrivals, unsigned count)
+{
+	if ((arrivals & LH_BAR_AGAIN) || count == 0)
+		return 0;
+	return arrivals > count && arrivals % count != 0 ? LH_MIS_BARRIER_EXTRA_WAITER : 0;
+}
+
 /* A wait or post.  identity: the shim knows a semaphore at this address;
  * initialized: it came from sem_init or sem_open (else from an earlier
  * first use); pshared: how it was initialized; g: what glibc's fields say
@@ -307,49 +323,61 @@ int lh_mis_once(int what, uintptr_t ra, const void *addr)
 
 /* ---- the findings ---- */
 
-static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack,
+static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack, uint32_t thread_id,
                    const struct lh_rec_finding_item *items, int n_items);
 
 void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
                       const struct lh_rec_finding_item *items, int n_items)
 {
-	report(what, addr, kind, ra, 0, items, n_items);
+	report(what, addr, kind, ra, 0, 0, items, n_items);
 }
 
 void lh_report_misuse_stack(int what, void *addr, int kind, uint32_t stack,
                             const struct lh_rec_finding_item *items, int n_items)
 {
-	report(what, addr, kind, 0, stack, items, n_items);
+	report(what, addr, kind, 0, stack, 0, items, n_items);
 }
 
-static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack,
+void lh_report_misuse_of(int what, void *addr, int kind, uint32_t thread_id, uint32_t stack,
+                         const struct lh_rec_finding_item *items, int n_items)
+{
+	if (thread_id)
+		report(what, addr, kind, 0, stack, thread_id, items, n_items);
+}
+
+/* thread_id 0: the calling thread's finding, made at its call (ra) or
+ * with its stack; else another thread's, with that thread's stack */
+static void report(int what, void *addr, int kind, uintptr_t ra, uint32_t stack, uint32_t thread_id,
                    const struct lh_rec_finding_item *items, int n_items)
 {
-	struct lh_thread *t = lh_thr_current_raw();
+	struct lh_thread *t = thread_id ? NULL : lh_thr_current_raw();
 	struct lh_rec_finding f;
 	int i;
 
-	if (!t)
+	if (!t && !thread_id)
 		return;
 	lh_in_shim++;
 	if (lh_mis_once(what, ra, addr) != LH_MIS_FIRST) {
 		lh_in_shim--;
 		return;
 	}
-	lh_thr_ensure(t);
+	if (t)
+		lh_thr_ensure(t);
+	else
+		lh_thr_ensure_id(thread_id);
 	for (i = 0; i < n_items; i++)
 		lh_thr_ensure_id(items[i].thread_id);
 	memset(&f, 0, sizeof(f));
 	f.kind = LH_FIND_MISUSE;
 	f.what = (uint32_t)what;
-	f.thread_id = t->id;
+	f.thread_id = t ? t->id : thread_id;
 	f.stack_id = ra ? lh_stk_capture(ra) : stack;
 	f.lock_id = addr ? lh_core_lock_id_emit(addr, kind) : 0; /* NULL: not about a lock */
 	f.time_ns = lh_now_ns();
 	f.n_items = (uint32_t)(n_items > 0 ? n_items : 0);
 	lh_log_record(LH_REC_FINDING, &f, sizeof(f), items, f.n_items * sizeof(*items), NULL, 0);
 	if (!lh_opt.quiet)
-		lh_warn("T%u: %s (lock at %p); see the report", t->id, lh_misuse_text((uint32_t)what), addr);
+		lh_warn("T%u: %s (lock at %p); see the report", f.thread_id, lh_misuse_text((uint32_t)what), addr);
 	lh_in_shim--;
 }
 

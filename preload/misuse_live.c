@@ -177,3 +177,39 @@ void lh_mis_free_check(struct lh_thread *t, void *p, size_t size, uintptr_t ra)
 	lh_in_shim--;
 	errno = saved;
 }
+
+/* ---- barrier-extra-waiter ---- */
+
+/* Each arrival sets its thread's bit (id mod 64) in the barrier's slot
+ * and counts itself if the bit was clear; a bit already set (the same
+ * thread again, or another sharing it) marks the barrier LH_BAR_AGAIN, for
+ * good: lh_mis_barrier_extra then judges nothing, so a shared bit can only
+ * hide a finding.  The words are reset with each new identity (init). */
+void lh_mis_barrier_arrived(struct lh_thread *t, pthread_barrier_t *b)
+{
+	struct lh_lock *lk = lh_lid_get(t, b);
+	uint64_t bit = 1ull << (t->id & 63), old;
+
+	if (!lk)
+		return;
+	(void)lh_lid_id(lk, LH_LOCK_BARRIER, 0);
+	old = __atomic_fetch_or(&lk->bar_threads, bit, __ATOMIC_RELAXED);
+	if (old & bit)
+		__atomic_fetch_or(&lk->bar_arrivals, LH_BAR_AGAIN, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&lk->bar_arrivals, 1, __ATOMIC_RELAXED);
+}
+
+/* From the watchdog's stall report, before the stall is written (the
+ * process may end after it): the barrier's memory is live, a thread waits
+ * in it.  The finding is the waiter's, at its wait, naming the barrier
+ * (where it was initialized, with the count it was given). */
+void lh_mis_barrier_stalled(void *b, uint32_t waiter, uint32_t stack)
+{
+	struct lh_lock *lk = lh_lid_lookup((uintptr_t)b, 0);
+
+	if (!lk || !lh_lid_peek(lk) || __atomic_load_n(&lk->kind, __ATOMIC_RELAXED) != LH_LOCK_BARRIER)
+		return;
+	if (lh_mis_barrier_extra(__atomic_load_n(&lk->bar_arrivals, __ATOMIC_RELAXED), lh_gl_barrier_count(b)))
+		lh_report_misuse_of(LH_MIS_BARRIER_EXTRA_WAITER, b, LH_LOCK_BARRIER, waiter, stack, NULL, 0);
+}

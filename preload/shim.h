@@ -220,9 +220,19 @@ struct lh_lock {
 	uint64_t emitted_id;    /* emitted_id is in the log of emitted_epoch */
 	/* semaphores (semmodel.c): the model's word and its posters, both
 	 * atomic and changed only through semmodel.c; reset to 0 (not a lock,
-	 * no poster) with every new identity, before it is published */
-	uint64_t sem_state;
-	uint32_t sem_posters;
+	 * no poster) with every new identity, before it is published.
+	 * Barriers use the same two words (misuse_live.c, atomic): bar_threads
+	 * a bit per thread that arrived (thread id mod 64), bar_arrivals the
+	 * arrivals of threads whose bit was clear, LH_BAR_AGAIN once a bit was
+	 * already set (a thread arrived again, or two ids shared a bit) */
+	union {
+		uint64_t sem_state;
+		uint64_t bar_threads;
+	};
+	union {
+		uint32_t sem_posters;
+		uint32_t bar_arrivals;
+	};
 	/* sem_open calls minus sem_close calls that returned this address
 	 * (glibc maps a named semaphore once per process and counts its
 	 * opens): atomic relaxed; not reset with the identity */
@@ -681,6 +691,13 @@ LH_HIDDEN int lh_mis_free_may_hold(const struct lh_thread *t, const void *p);
 		if (__builtin_expect(lh_ft_ != NULL && lh_ft_->n_held != 0, 0) && (p))             \
 			lh_mis_free_check(lh_ft_, (p), (size), (ra));                              \
 	} while (0)
+/* t arrives at barrier b (before the real wait) */
+LH_HIDDEN void lh_mis_barrier_arrived(struct lh_thread *t, pthread_barrier_t *b);
+#define LH_BAR_AGAIN 0x80000000u
+/* the watchdog found thread `waiter` stalled in barrier b, waiting at
+ * stack: barrier-extra-waiter if b is a one-round barrier that more
+ * threads than its count arrived at */
+LH_HIDDEN void lh_mis_barrier_stalled(void *b, uint32_t waiter, uint32_t stack);
 /* t released addr (the fast and slow release paths) */
 static inline void lh_rel_note(struct lh_thread *t, void *addr)
 {
@@ -821,6 +838,7 @@ LH_HIDDEN int lh_mis_sem_reinit(int live_init, int static_storage);
 LH_HIDDEN int lh_mis_mutex_reinit(int live_init, int static_storage);
 LH_HIDDEN int lh_mis_cond_signal(int mutex_known, int held, int released_recently);
 LH_HIDDEN int lh_mis_free_counts(int kind);
+LH_HIDDEN int lh_mis_barrier_extra(uint32_t arrivals, unsigned count);
 struct lh_gl_sem;
 LH_HIDDEN int lh_mis_sem_use(int identity, int initialized, int pshared, const struct lh_gl_sem *g);
 LH_HIDDEN int lh_mis_sem_destroy(int others_wait, uint32_t nwaiters);
@@ -840,6 +858,9 @@ LH_HIDDEN void lh_report_misuse(int what, void *addr, int kind, uintptr_t ra,
                                 const struct lh_rec_finding_item *items, int n_items);
 LH_HIDDEN void lh_report_misuse_stack(int what, void *addr, int kind, uint32_t stack,
                                       const struct lh_rec_finding_item *items, int n_items);
+/* the same for thread `thread_id`, from another thread (the watchdog) */
+LH_HIDDEN void lh_report_misuse_of(int what, void *addr, int kind, uint32_t thread_id, uint32_t stack,
+                                   const struct lh_rec_finding_item *items, int n_items);
 
 /* ---- watchdog (watchdog.c) ---- */
 LH_HIDDEN void lh_wd_kick(void);            /* start it if not running */

@@ -568,6 +568,8 @@ static void report_stall(const struct lh_wfg_cycle *c)
 		uint64_t lock_id;
 
 		wait_item(c->idx[i], ni, 1);
+		if (nd->wait == LH_WAIT_BARRIER)
+			lh_mis_barrier_stalled((void *)nd->addr, nd->id, items[ni].stack_id);
 		lock_id = items[ni].lock_id;
 		ni++;
 		if (nd->wait != LH_WAIT_LOCK)

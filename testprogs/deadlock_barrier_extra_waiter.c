@@ -1,10 +1,13 @@
-/* lockhound-expect: deadlock count=1 what=stall ended_process=true functions=reach_checkpoint timeout=20 max_seconds=10 */
+/* lockhound-expect: deadlock count=1 what=stall ended_process=true functions=reach_checkpoint timeout=20 max_seconds=10 ; misuse count=1 what_all=barrier-extra-waiter locks=1 */
 /* A barrier waited on by more threads than its count: three workers meet
  * at a checkpoint barrier made for two.  Two pass the first round; the
  * third starts a second round that no thread will ever complete, and main
  * waits in pthread_join for it.  Every thread is blocked and no one is
  * left to arrive: hangs forever natively, and lockhound reports the hang
- * (a stall) and ends the program.  The correct twin is stall_waits_clean. */
+ * (a stall) and ends the program, with barrier-extra-waiter for the third
+ * worker (each thread arrived once, three for a count of two).  The
+ * correct twins are stall_waits_clean and barrier_handshake_clean; a
+ * barrier that hangs after rounds is deadlock_barrier_rounds_stall. */
 #include "tp.h"
 
 #define N_WORKERS 3

@@ -231,6 +231,22 @@ static void test_cond_signal_decisions(void)
 	CU_ASSERT_STRING_EQUAL(lh_misuse_name(LH_MIS_COND_SIGNAL_UNLOCKED), "cond-signal-without-mutex");
 }
 
+static void test_barrier_extra_decisions(void)
+{
+	pthread_barrier_t b;
+
+	CU_ASSERT_EQUAL(lh_mis_barrier_extra(3, 2), LH_MIS_BARRIER_EXTRA_WAITER); /* one too many */
+	CU_ASSERT_EQUAL(lh_mis_barrier_extra(5, 2), LH_MIS_BARRIER_EXTRA_WAITER);
+	CU_ASSERT_EQUAL(lh_mis_barrier_extra(4, 2), 0);  /* two full rounds: no waiter left */
+	CU_ASSERT_EQUAL(lh_mis_barrier_extra(1, 2), 0);  /* too few threads, not too many */
+	CU_ASSERT_EQUAL(lh_mis_barrier_extra(3 | LH_BAR_AGAIN, 2), 0); /* a thread passed it again */
+	CU_ASSERT_EQUAL(lh_mis_barrier_extra(3, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_barrier_init(&b, NULL, 5), 0);
+	CU_ASSERT_EQUAL(lh_gl_barrier_count(&b), 5);
+	pthread_barrier_destroy(&b);
+	CU_ASSERT_STRING_EQUAL(lh_misuse_name(LH_MIS_BARRIER_EXTRA_WAITER), "barrier-extra-waiter");
+}
+
 static void test_once_per_site(void)
 {
 	int i, first = 0;
@@ -442,6 +458,7 @@ int main(void)
 		{ "sem_decisions", test_sem_decisions },
 		{ "mutex_reinit_decisions", test_mutex_reinit_decisions },
 		{ "cond_signal_decisions", test_cond_signal_decisions },
+		{ "barrier_extra_decisions", test_barrier_extra_decisions },
 		{ "glibc_mutex_fields", test_glibc_mutex_fields },
 		{ "glibc_rwlock_spin_cond_fields", test_glibc_rwlock_spin_cond_fields },
 	};
