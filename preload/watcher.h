@@ -17,7 +17,8 @@
  *
  * Candidates are what may be watched: writable globals of the executable
  * and its libraries (named by their ELF symbol), sampled heap blocks (each
- * on pages of its own), blocks handed to pthread_create.  A window arms
+ * on pages of its own; one handed to pthread_create is biased at once:
+ * wt_cand_handed).  A window arms
  * one candidate (a word of it: a watchpoint covers up to 8 aligned bytes;
  * a write-protected page covers the whole block) in one of WT_SLOTS slots
  * for budget.window_ns of program time.
@@ -68,7 +69,8 @@
 enum wt_kind {
 	WT_GLOBAL = 1, /* a module's writable data: name = its symbol (caller's id) */
 	WT_HEAP = 2,   /* a sampled heap block: name = its allocation site */
-	WT_ARG = 3,    /* a block handed to pthread_create */
+	WT_ARG = 3,    /* a block handed to pthread_create (unused: such a sampled block
+	                * stays WT_HEAP, wt_cand_handed biases it) */
 };
 
 enum wt_how {
