@@ -5,7 +5,8 @@
 #   make fuzz [FUZZ_TIME=S]  libFuzzer on the log reader for S seconds (default 60), real logs as seeds
 #   make golden-regen  rewrite tests/golden/*.txt after a deliberate report change
 #   make demo       deps, build, run lockhound on a bundled buggy program
-#   make bench      benchmarks (bench/), writes bench/RESULTS.md
+#   make bench      benchmarks (bench/): every part in order, each writing its block of bench/RESULTS.md
+#   make bench-all  the same, with settings that fit about 35 minutes on 2 quiet cores (the final run)
 #   make bench-exact  only the exact-mode benchmark (lockhound cc against TSan)
 #   make bench-engine the race engine alone: ns per access
 #   make bench-sampled  only sampled race watching: detection per trap source, cost curve
@@ -58,7 +59,7 @@ ANALYZER_OBJ:= $(patsubst %.c,$(B)/obj/%.o,$(ANALYZER_SRC) $(COMMON_SRC))
 SHIM_LIBS     := -lunwind -ldl -lpthread -lcapstone
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
-.PHONY: fuzz fuzz-seeds fuzz-smoke all deps check sampled-progs sampled-check bench-sampled bench-analyzer bench-python unit unit-asan unit-tsan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
+.PHONY: fuzz fuzz-seeds fuzz-smoke all deps check sampled-progs sampled-check bench-all bench-sampled bench-analyzer bench-python unit unit-asan unit-tsan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs
 CC_STUB := $(B)/tsan-stub/libtsan.so $(B)/tsan-stub/libtsan.a $(B)/tsan-stub/libtsan_preinit.o
 CC_LINKS:= $(B)/lockhound-cc $(B)/lockhound-c++
 all: $(B)/liblockhound.so $(B)/lockhound $(CC_STUB) $(CC_LINKS)
@@ -304,6 +305,17 @@ $(B)/bench/race_bench: bench/engine/race_bench.c $(B)/pic/preload/race.o
 bench: deps all sampled-progs
 	bash bench/run.sh
 
+# every block of bench/RESULTS.md in one session, sized to about 35 minutes
+# on 2 quiet cores (bench/README.md, "The final run": the stage timings
+# these settings come from); each setting can be overridden from the
+# environment (BENCH_RUNS=5 make bench-all)
+bench-all: deps all sampled-progs
+	BENCH_RUNS=$${BENCH_RUNS:-3} BENCH_TIMEOUT=$${BENCH_TIMEOUT:-20} \
+	BENCH_RUN_TIMEOUT=$${BENCH_RUN_TIMEOUT:-90} \
+	BENCH_GROWTH_ONLY=$${BENCH_GROWTH_ONLY-memcached,memcached-mix} \
+	BENCH_EXACT_RUNS=$${BENCH_EXACT_RUNS:-2} BENCH_EXACT_BUDGET=$${BENCH_EXACT_BUDGET:-240} \
+	bash bench/run.sh
+
 # sampled race watching alone: detection of every testprogs/sampled/ program
 # in BENCH_SAMPLED_RUNS (20) runs per trap source, the detection-against-cost
 # curve over the budget and memcached under load; replaces that block of
@@ -324,7 +336,7 @@ bench-python: deps all
 # the exact-mode section alone (lockhound cc against gcc's and clang's TSan);
 # replaces that block of bench/RESULTS.md and keeps the rest
 bench-exact: deps all
-	BENCH_SKIP=main,growth,edges,analyzer,sampled bash bench/run.sh
+	BENCH_SKIP=main,growth,edges,analyzer,sampled,python bash bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lockhound $(DESTDIR)$(PREFIX)/include

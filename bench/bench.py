@@ -36,6 +36,10 @@ Environment:
                    -m MB (64: it evicts)
   BENCH_PIGZ_MB    size of the generated pigz input (64)
   BENCH_TIMEOUT    cap of a helgrind/drd run, seconds (120)
+  BENCH_RUN_TIMEOUT  cap of a native, lockhound or tsan run of the main
+                   tables, seconds (300): a run stopped there (a hang) is
+                   noted, keeps its log in bench/work/failed/ and is not
+                   repeated
   BENCH_VG_FACTOR  a helgrind/drd run is stopped after this many times the
                    reference run of the same repetition (60): lockhound
                    (default) for microbenchmarks, so a timeout still proves
@@ -45,6 +49,9 @@ Environment:
   BENCH_SLOW       a helgrind/drd/tsan configuration whose first run takes
                    longer than this (s) is not repeated (5)
   BENCH_GROWTH_RUNS  runs per configuration in the growth section (1)
+  BENCH_GROWTH_TIMEOUT  cap of one growth run, seconds (360)
+  BENCH_GROWTH_ONLY  comma-separated benchmarks of the growth section
+                   (default: every benchmark of the main tables)
   BENCH_GROWTH_CFG the lockhound configuration of the growth section: lh0
                    (races=0, the default: lock-order recording, issue 11's
                    growth target) or lh (default configuration)
@@ -60,7 +67,14 @@ Environment:
   BENCH_EXACT_PROFILE_S  seconds of a microbenchmark's run that are sampled (15)
   BENCH_EXACT_BUDGET  seconds for the exact-mode runs; past them no new
                    repetition starts and no profile is taken (0: no limit)
-  BENCH_OUT        where to write the markdown (bench/RESULTS.md)
+  BENCH_STAGES     a file (bench/run.sh's stage table) to which each
+                   section's start, end and load averages are appended
+                   (bench/stages.py)
+  BENCH_OUT        where to write the markdown (bench/RESULTS.md); the
+                   blocks other scripts write there between their markers
+                   (sampled.py, analyzer_stress.py, python_bench.py, the
+                   run's stage table, the exact-mode block when exact mode
+                   did not run) are kept as they were, each with its date
 """
 
 import datetime
@@ -113,10 +127,13 @@ MCMIX_KEYS = env_int("BENCH_MCMIX_KEYS", 100000)
 MCMIX_OPS = env_int("BENCH_MCMIX_OPS", 200000)
 MCMIX_MB = env_int("BENCH_MCMIX_MB", 64)
 TIMEOUT = env_float("BENCH_TIMEOUT", 120)
+RUN_TIMEOUT = env_float("BENCH_RUN_TIMEOUT", 300)
 VG_FACTOR = env_float("BENCH_VG_FACTOR", 60)
 VG_FLOOR = env_float("BENCH_VG_FLOOR", 20)
 SLOW = env_float("BENCH_SLOW", 5)
 GROWTH_RUNS = max(1, env_int("BENCH_GROWTH_RUNS", 1))
+GROWTH_TIMEOUT = env_float("BENCH_GROWTH_TIMEOUT", 360)
+GROWTH_ONLY = [s for s in os.environ.get("BENCH_GROWTH_ONLY", "").split(",") if s]
 GROWTH_CFG = os.environ.get("BENCH_GROWTH_CFG", "lh0")
 if GROWTH_CFG not in ("lh0", "lh"):
     sys.exit("bench.py: BENCH_GROWTH_CFG must be lh0 or lh, not %r" % GROWTH_CFG)
@@ -124,6 +141,7 @@ ANALYZER_RUNS = max(1, env_int("BENCH_ANALYZER_RUNS", 3))
 ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
 SKIP = [s for s in os.environ.get("BENCH_SKIP", "").split(",") if s]
 OUT = os.environ.get("BENCH_OUT") or os.path.join(HERE, "RESULTS.md")
+STAGES = os.environ.get("BENCH_STAGES", "")
 GROWTH = 10  # the "10x longer" factor
 
 CONFIGS = ["native", "lh0", "lh", "helgrind", "drd", "tsan"]
@@ -720,7 +738,7 @@ def main_section(benches):
             for cfg in order:
                 if cfg in done:
                     continue
-                timeout = None
+                timeout = RUN_TIMEOUT
                 if cfg in VALGRIND:
                     base = ref.get("lh" if b.kind == "micro" else "native")
                     timeout = valgrind_timeout(b, base)
@@ -741,7 +759,10 @@ def main_section(benches):
                         for n in (logrecs[b.name] or {}).get("notes", []):
                             if rep == 0:
                                 note("%s: the shim noted: %s" % (b.name, n))
-                if logdir and not r.ok and not r.timed_out:
+                if r.timed_out and cfg not in VALGRIND:
+                    note("%s under %s: stopped after %gs (BENCH_RUN_TIMEOUT): it hung or is "
+                         "far slower than expected; not repeated" % (b.name, LABEL[cfg], timeout))
+                if logdir and not r.ok:
                     keep = os.path.join(WORK, "failed", os.path.basename(logdir))
                     shutil.rmtree(keep, ignore_errors=True)
                     os.makedirs(os.path.dirname(keep), exist_ok=True)
@@ -767,8 +788,8 @@ def main_section(benches):
                     note("%s under %s: %s" % (b.name, LABEL[cfg], r.why))
                 if cfg not in ("native", "lh0", "lh") and (r.timed_out or r.wall > SLOW):
                     done.add(cfg)  # slow: one run is enough
-                if not r.ok and not r.timed_out:
-                    done.add(cfg)  # broken: do not repeat the failure
+                if not r.ok:
+                    done.add(cfg)  # broken or hung: do not repeat the failure
 
 
 # ------------------------------------------------------------- summaries
@@ -890,8 +911,10 @@ def growth_section(benches):
     gc = GROWTH_CFG
     log("== growth: %dx longer runs (native and %s)" % (GROWTH, LABEL[gc]))
     for b in benches:
-        if gc in b.skip or not results.get(b.name) or not results[b.name].get(gc):
+        if GROWTH_ONLY and b.name not in GROWTH_ONLY:
             continue
+        if gc in b.skip or not any(r.ok for r in results.get(b.name, {}).get(gc, [])):
+            continue  # no valid 1x run to compare with (a hang is not run again 10x)
         nat1 = med(results[b.name]["native"], "rss_kb")
         lh1 = med(results[b.name][gc], "rss_kb")
         lhruns = [r for r in results[b.name][gc] if r.ok and r.log_bytes is not None]
@@ -901,7 +924,7 @@ def growth_section(benches):
             for cfg in ("native", gc):
                 logdir = fresh_dir(os.path.join(WORK, "logs", "%s.g.%s" % (b.name, cfg))) \
                     if cfg == gc else None
-                r = b.run(cfg, GROWTH, TIMEOUT * 3, logdir)
+                r = b.run(cfg, GROWTH, GROWTH_TIMEOUT, logdir)
                 if logdir:
                     r.log_bytes, r.log_path = log_size(logdir)
                     shutil.rmtree(logdir, ignore_errors=True)
@@ -1456,6 +1479,25 @@ def splice_exact(text_block, path):
     return (old.rstrip("\n") + "\n\n" if old else "") + text_block + "\n"
 
 
+BLOCK_RE = re.compile(r"<!-- ([^>]+?): begin -->.*?<!-- \1: end -->", re.S)
+
+
+def keep_blocks(text, path):
+    """text (this run's report) followed by every marked block of the old
+    file at path that text does not have: the sections other scripts write
+    (sampled.py, analyzer_stress.py, python_bench.py, run.sh's stage
+    table; the exact-mode block when exact mode did not run) stay as they
+    were, in their order, each with its own date, instead of vanishing"""
+    try:
+        with open(path) as f:
+            old = f.read()
+    except OSError:
+        old = ""
+    kept = [m.group(0) for m in BLOCK_RE.finditer(old)
+            if "<!-- %s: begin -->" % m.group(1) not in text]
+    return "\n\n".join([text.rstrip("\n")] + kept) + "\n"
+
+
 # ---------------------------------------------------------------- report
 
 def build_report(benches, started, elapsed, load0, load1):
@@ -1501,8 +1543,10 @@ def build_report(benches, started, elapsed, load0, load1):
         "`LOCKHOUND_OPTIONS=log_dir=DIR:quiet=1` (plus `races=0` for the races=0 column), so "
         "the analyzer is not in the timing; `build/lockhound report` on the log is timed "
         "separately. Both run from copies taken at the start of the session "
-        "(build/bench/snapshot/). Race watching is not implemented yet: both lockhound "
-        "columns do the same work today.")
+        "(build/bench/snapshot/). The two lockhound columns differ by `races=0` alone: "
+        "the default column has sampled race watching on, so default against races=0 is "
+        "the cost of race watching alone. A native, lockhound or tsan run is stopped after "
+        "%gs (BENCH_RUN_TIMEOUT) and then counts as failed (a note says so)." % RUN_TIMEOUT)
     add("- helgrind/drd: `valgrind --tool=helgrind|drd -q`, same workload. A run is stopped "
         "after min(%gs, max(%gs, %gx the reference run of the same repetition)), reference = "
         "lockhound (default) for microbenchmarks (so a timeout still proves helgrind is more "
@@ -1581,6 +1625,10 @@ def build_report(benches, started, elapsed, load0, load1):
             "columns are the medians above; the %dx runs are %d run(s) each, so their times "
             "are only indicative on a noisy machine."
             % (GROWTH, GROWTH, GROWTH, GROWTH, LABEL[GROWTH_CFG], GROWTH, GROWTH, GROWTH_RUNS))
+        if GROWTH_ONLY:
+            add("")
+            add("Only the benchmarks of BENCH_GROWTH_ONLY (%s) were run %dx longer in this "
+                "session." % (", ".join(GROWTH_ONLY), GROWTH))
         add("")
         add("| benchmark | log 1x | log %dx | log growth (<= 1.5x) | shim mem 1x (MiB) | "
             "shim mem %dx (MiB) | shim mem growth (<= 1.5x) | native %dx (s) | "
@@ -1787,6 +1835,21 @@ def snapshot_tools():
     return sha_of(SHIM)
 
 
+def section(name, fn, *args):
+    """run one section, logging how long it took; with BENCH_STAGES, its
+    line of the session's stage table (bench/stages.py)"""
+    t0, l0, status = time.time(), loadavg(), "failed"
+    try:
+        fn(*args)
+        status = "ok"
+    finally:
+        log("== %s: took %.0f s" % (name, time.time() - t0))
+        if STAGES:
+            with open(STAGES, "a") as f:
+                f.write("bench.py: %s\t%.0f\t%.0f\t%s\t%s\t%s\n"
+                        % (name, t0, time.time(), l0, loadavg(), status))
+
+
 def main():
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
@@ -1826,18 +1889,18 @@ def main():
 
     try:
         if "main" not in SKIP:
-            main_section(benches)
+            section("main tables", main_section, benches)
         else:
             for b in benches:
                 results[b.name] = {c: [] for c in b.configs()}
         if "growth" not in SKIP and "main" not in SKIP:
-            growth_section(benches)
+            section("growth", growth_section, benches)
         if "edges" not in SKIP:
-            edges_section()
+            section("manyedges", edges_section)
         if "analyzer" not in SKIP:
-            analyzer_section()
+            section("generated logs", analyzer_section)
         if "exact" not in SKIP:
-            exact_section()
+            section("exact mode", exact_section)
     finally:
         for b in benches + xbenches:
             b.cleanup()
@@ -1852,7 +1915,7 @@ def main():
         whole = splice_exact(text, OUT)
     else:
         text = build_report(benches, started, time.monotonic() - started, load0, loadavg())
-        whole = text + "\n"
+        whole = keep_blocks(text, OUT)
     with open(OUT, "w") as f:
         f.write(whole)
     print()

@@ -10,11 +10,14 @@ a number; the verdict against TSan; the exact-mode block replaces only
 itself in RESULTS.md; deb-src lines come from the enabled apt sources.
 The sampled-mode harness (sampled.py): the program headers, what counts as
 found and as a false alarm, read-side races and write-only sources, the
-targets, "not yet reported", its block of RESULTS.md.
+targets, "not yet reported", its block of RESULTS.md.  The whole session:
+bench.py keeps every other block of RESULTS.md, a hung run is stopped at
+BENCH_RUN_TIMEOUT, noted and not repeated; the stage table (stages.py).
 """
 
 import importlib.util
 import os
+import shutil
 import tempfile
 import unittest
 
@@ -31,6 +34,7 @@ def load(name):
 eb = load("exact_build")
 bench = load("bench")
 sampled = load("sampled")
+stages = load("stages")
 
 
 class ProbeVerdict(unittest.TestCase):
@@ -197,6 +201,127 @@ class Splice(unittest.TestCase):
         self.assertEqual(out, "# head\n\n" + self.BLOCK + "\n")
 
 
+class KeepBlocks(unittest.TestCase):
+    """bench.py rewrites the top of RESULTS.md: every other script's block
+    stays, and a block this run wrote replaces the old one"""
+    OLD = ("# old main tables\n\nold targets\n\n"
+           "<!-- sampled section: begin -->\nS\n<!-- sampled section: end -->\n\n"
+           + bench.X_BEGIN + "\nold exact\n" + bench.X_END + "\n\n"
+           "<!-- python section: begin -->\nP\n<!-- python section: end -->\n")
+
+    def keep(self, text):
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write(self.OLD)
+        try:
+            return bench.keep_blocks(text, f.name)
+        finally:
+            os.unlink(f.name)
+
+    def test_other_blocks_are_kept_in_order(self):
+        out = self.keep("# new main tables\n")
+        self.assertNotIn("old main tables", out)
+        self.assertNotIn("old targets", out)
+        self.assertTrue(out.startswith("# new main tables\n\n<!-- sampled section: begin -->"))
+        self.assertLess(out.index("\nS\n"), out.index("old exact"))
+        self.assertLess(out.index("old exact"), out.index("\nP\n"))
+
+    def test_a_block_of_this_run_replaces_the_old_one(self):
+        out = self.keep("# new\n" + bench.X_BEGIN + "\nnew exact\n" + bench.X_END + "\n")
+        self.assertIn("new exact", out)
+        self.assertNotIn("old exact", out)
+        self.assertEqual(out.count(bench.X_BEGIN), 1)
+        self.assertIn("\nP\n", out)
+
+    def test_no_old_file(self):
+        self.assertEqual(bench.keep_blocks("# new\n", "/nonexistent/RESULTS.md"), "# new\n")
+
+
+class RunTimeout(unittest.TestCase):
+    """a native/lockhound/tsan run of the main tables has a cap
+    (BENCH_RUN_TIMEOUT): a hang is stopped, noted and not repeated"""
+
+    class Hangs(bench.Bench):
+        kind = "micro"
+
+        def __init__(self):
+            super().__init__("hangs", "a program that hangs under the shim")
+            self.calls = []
+            for c in ("helgrind", "drd", "tsan"):
+                self.skip[c] = "left out"
+
+        def run(self, cfg, scale=1, timeout=None, logdir=None):
+            self.calls.append((cfg, timeout))
+            hung = cfg == "lh"
+            r = bench.Run(timeout if hung else 0.1, 1024, -9 if hung else 0, hung, timeout)
+            if hung:
+                r.why = "timeout"
+            return r
+
+    def test_hang_is_stopped_noted_and_not_repeated(self):
+        saved = (bench.RUNS, bench.WORK, list(bench.notes))
+        work = tempfile.mkdtemp()
+        try:
+            bench.RUNS, bench.WORK = 3, work
+            b = self.Hangs()
+            bench.main_section([b])
+            lh = [t for c, t in b.calls if c == "lh"]
+            self.assertEqual(lh, [bench.RUN_TIMEOUT])
+            self.assertEqual(sorted({c for c, _ in b.calls}), ["lh", "lh0", "native"])
+            self.assertTrue(all(t == bench.RUN_TIMEOUT for _, t in b.calls))
+            self.assertEqual(len([c for c, _ in b.calls if c == "native"]), 3)
+            self.assertTrue(any("BENCH_RUN_TIMEOUT" in n and "hangs" in n for n in bench.notes))
+            r, lower = bench.ratio(b, "lh")
+            self.assertTrue(lower)
+        finally:
+            bench.RUNS, bench.WORK = saved[0], saved[1]
+            bench.notes[:] = saved[2]
+            bench.results.pop("hangs", None)
+            shutil.rmtree(work, ignore_errors=True)
+
+
+class Stages(unittest.TestCase):
+    ROWS = [("packages", 1000.0, 1002.0, "0.10 0.20 0.30", "0.11 0.20 0.30", "0"),
+            ("bench.py: main tables", 1002.0, 1302.0, "0.11 0.20 0.30", "1.80 1.00 0.50", "ok"),
+            ("main (bench/bench.py)", 1002.0, 1602.0, "0.11 0.20 0.30", "1.90 1.00 0.50", "0"),
+            ("sampled race watching (bench/sampled.py)", 1602.0, 1700.0, "1.90 1.00 0.50",
+             "1.00 1.00 0.50", "1"),
+            ("Python programs (bench/python_bench.py)", 0.0, 0.0, "-", "-",
+             "skipped (BENCH_SKIP)")]
+
+    def test_block(self):
+        text = "\n".join(stages.block(self.ROWS, {"BENCH_RUNS": "3", "HOME": "/x"}))
+        self.assertIn("**11 min 40 s**", text)  # 1000 -> 1700
+        self.assertIn("Settings: BENCH_RUNS=3.", text)
+        self.assertNotIn("HOME", text)
+        self.assertIn("| &nbsp;&nbsp;bench.py: main tables | 00:16:42 | 5 min 00 s |", text)
+        self.assertLess(text.index("| main (bench/bench.py)"), text.index("bench.py: main tables"))
+        self.assertIn("| sampled race watching (bench/sampled.py) | 00:26:42 | 98 s | "
+                      "1.90 1.00 0.50 | 1.00 1.00 0.50 | **failed (exit 1)** |", text)
+        self.assertIn("| Python programs (bench/python_bench.py) | - | - | - | - | "
+                      "skipped (BENCH_SKIP) |", text)
+        self.assertIn("load average 0.10 0.20 0.30 at the start and 1.00 1.00 0.50 at the end",
+                      text)
+
+    def test_file_round_trip_and_splice(self):
+        d = tempfile.mkdtemp()
+        try:
+            tsv, md = os.path.join(d, "s.tsv"), os.path.join(d, "R.md")
+            with open(tsv, "w") as f:
+                for r in self.ROWS:
+                    f.write("\t".join(str(x) for x in r) + "\n")
+                f.write("garbage line\n")
+            self.assertEqual(len(stages.read_stages(tsv)), len(self.ROWS))
+            with open(md, "w") as f:
+                f.write("# top\n\n" + stages.STAGE_BEGIN + "\nold\n" + stages.STAGE_END +
+                        "\n\n## tail\n")
+            stages.put_block(md, ["new"])
+            with open(md) as f:
+                self.assertEqual(f.read(), "# top\n\n" + stages.STAGE_BEGIN + "\nnew\n" +
+                                 stages.STAGE_END + "\n\n## tail\n")
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def race(name, kind="global", by="watchpoint", alloc_fn=None):
     var = {"kind": kind, "name": name}
     if alloc_fn:
@@ -323,6 +448,13 @@ class SampledVerdict(unittest.TestCase):
         self.assertEqual(per, {})
         self.assertIn("raised 0 traps", why["hw"])
         self.assertIn("only 100 of 2000", why["wp"])
+
+    def test_curve_run_is_stopped_at_its_limit(self):
+        t, stopped = sampled.curve_time(["sleep", "5"], None, runs=3, limit=0.3)
+        self.assertEqual((t, stopped), (0.3, True))
+        t, stopped = sampled.curve_time(["true"], None, runs=3, limit=5)
+        self.assertFalse(stopped)
+        self.assertLess(t, 5)
 
     def test_block_replaces_only_itself(self):
         with tempfile.NamedTemporaryFile("w", delete=False) as f:
