@@ -1475,7 +1475,12 @@ void lh_smp_fork_child(void)
 
 	if (!smp_on)
 		return;
+	/* the lock and its waiter count as the forking thread saw them: a
+	 * rotation thread waiting in prio_lock at the fork left rot_waiting
+	 * at 1 for good, and every spin_lock of the child (its next sampled
+	 * allocation, its next trap) would wait for a thread that is gone */
 	core_spin = 0;
+	rot_waiting = 0;
 	n_queue = 0;
 	pending_disarm = 0;
 	for (i = 0; i < WT_SLOTS; i++)
