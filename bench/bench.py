@@ -1568,18 +1568,21 @@ def build_report(benches, started, elapsed, load0, load1):
     add("## Wall time (median s, ratio to native)")
     add("")
     add("| benchmark | what | " + " | ".join(LABEL[c] for c in cfg_all) +
-        " | native spread | outputs |")
-    add("|---|---|" + "---:|" * len(cfg_all) + "---:|---|")
+        " | race watching alone (default / races=0) | native spread | outputs |")
+    add("|---|---|" + "---:|" * len(cfg_all) + "---:|---:|---|")
     for b in benches:
         bad = sorted({LABEL[c] for c in b.configs() if c not in b.skip
                       for r in results[b.name].get(c, []) if not r.ok and not r.timed_out})
         nat = [r.wall for r in results[b.name]["native"] if r.ok]
         spread = "%.0f%%" % (100 * (max(nat) - min(nat)) / statistics.median(nat)) \
             if len(nat) > 1 else "-"
-        add("| %s | %s | %s | %s | %s |" % (b.name, b.desc,
-                                            " | ".join(time_cell(b, c) for c in cfg_all), spread,
-                                            "identical" if not bad else
-                                            "differ/fail: " + ", ".join(bad)))
+        z, d = med(results[b.name].get("lh0", [])), med(results[b.name].get("lh", []))
+        alone = "%.2fx" % (d / z) if z and d else "-"
+        add("| %s | %s | %s | %s | %s | %s |" % (b.name, b.desc,
+                                                 " | ".join(time_cell(b, c) for c in cfg_all),
+                                                 alone, spread,
+                                                 "identical" if not bad else
+                                                 "differ/fail: " + ", ".join(bad)))
     add("")
     add("## Peak RSS (median MiB)")
     add("")

@@ -101,8 +101,10 @@ HEAP_PROBE = HEAP_OPTION + "=-1"
 # detection against cost: (label, extra shim options).  Hits per second is
 # the budget that bounds the cost whatever the program does.
 BUDGET_OPTION = "race_hits_per_sec"
-BUDGETS = [("%s=%d" % (BUDGET_OPTION, n), "%s=%d" % (BUDGET_OPTION, n))
-           for n in (250, 1000, 4000, 16000)]
+# the budget settings of --curve: the cost budget (race_budget, per mille of
+# the program's time; 20 is the default) and the hits per second (4000)
+BUDGETS = [("race_budget=%d" % n, "race_budget=%d" % n) for n in (5, 20, 80, 1000)] + \
+          [("%s=%d" % (BUDGET_OPTION, n), "%s=%d" % (BUDGET_OPTION, n)) for n in (250, 1000, 16000)]
 CURVE_TIMEOUT = 30  # s: a run of the curve's microbenchmark is stopped here (not repeated)
 
 # memcached: variables whose races are true and benign (statistics counters,
@@ -590,7 +592,8 @@ def curve_time(argv, env, runs=3, limit=CURVE_TIMEOUT):
 
 def curve_block(shim, progs, ms, runs):
     """detection rate of the racy programs and the slowdown of one
-    microbenchmark, for each budget setting"""
+    microbenchmark, for each budget setting: against native, and against
+    races=0 (the cost of race watching alone)"""
     lines = ["### Detection against cost over the budget", ""]
     micro = os.path.join(shim.build, "bench", "contended")
     why = shim.probe(BUDGETS[0][1])
@@ -599,23 +602,34 @@ def curve_block(shim, progs, ms, runs):
     if not os.access(micro, os.X_OK):
         return lines + ["Not measured: %s is missing (bash bench/run.sh builds it)." % micro, ""]
     racy = [p for p in progs if p.racy]
+
+    def micro_time(opt):
+        """(median of 3 runs, stopped at CURVE_TIMEOUT?)"""
+        d = tempfile.mkdtemp(prefix="lh-scurve-")
+        try:
+            env = shim.env("log_dir=%s:quiet=1%s" % (d, ":" + opt if opt else ""))
+            return curve_time([micro, "4"], env)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
     nat = sorted(timed([micro, "4"], None)[0] for _ in range(3))[1]
-    lines += ["`%s` (%d runs of each racy program per setting); slowdown: median of 3 runs of "
-              "`contended 4` against native (%.2f s)." % (BUDGET_OPTION, runs, nat), "",
-              "| setting | racy programs found (runs) | contended 4 slowdown |", "|---|---|---|"]
+    off = micro_time("races=0")[0]
+    lines += ["`race_budget` (per mille of the program's time watching may spend; 20 is the "
+              "default) and `%s` (4000), %d runs of each racy program per setting; "
+              "slowdown: median of 3 runs of `contended 4` against native (%.2f s) and against "
+              "`races=0` (%.2f s: race watching alone)." % (BUDGET_OPTION, runs, nat, off), "",
+              "| setting | racy programs found (runs) | contended 4 / native | watching alone (/ races=0) |",
+              "|---|---|---|---|"]
     for label, opt in BUDGETS:
         res = detect(shim, racy, runs, ms, [("default", "", None)], opt)
         found = sum(r["found"] for r in res.values())
         total = sum(r["runs"] for r in res.values())
-        d = tempfile.mkdtemp(prefix="lh-scurve-")
-        try:
-            env = shim.env("log_dir=%s:quiet=1:%s" % (d, opt))
-            t, stopped = curve_time([micro, "4"], env)
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
-        lines.append("| %s | %d/%d | %s |" % (label, found, total,
-                                              "> %.0fx (stopped after %d s)" % (t / nat, t)
-                                              if stopped else "%.2fx" % (t / nat)))
+        t, stopped = micro_time(opt)
+        if stopped:
+            lines.append("| %s | %d/%d | > %.0fx (stopped after %d s) | > %.0fx |"
+                         % (label, found, total, t / nat, t, t / off))
+        else:
+            lines.append("| %s | %d/%d | %.2fx | %.2fx |" % (label, found, total, t / nat, t / off))
     return lines + [""]
 
 
