@@ -50,6 +50,10 @@ const struct lh_misuse_desc lh_misuse_table[LH_MIS_COUNT_] = {
 	[LH_MIS_FREE_LOCKED] = { "free-locked", "memory freed while it holds a lock the thread holds" },
 	[LH_MIS_BARRIER_EXTRA_WAITER] = { "barrier-extra-waiter",
 		                          "barrier waited on by more threads than its count" },
+	[LH_MIS_COND_NOT_INIT] = { "cond-not-initialized",
+		                   "wait, signal or broadcast on a condition variable that was never initialized (or was destroyed)" },
+	[LH_MIS_COND_OVERWRITTEN] = { "cond-overwritten",
+		                      "wait, signal or broadcast on a condition variable whose memory was overwritten" },
 };
 
 static const struct lh_misuse_desc *desc(uint32_t what)

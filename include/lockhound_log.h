@@ -205,7 +205,8 @@ struct lh_rec_lock {
 #define LH_LOCKF_ERRORCHECK 0x2u
 #define LH_LOCKF_STATIC_INIT 0x4u /* first seen in use, with no init call */
 #define LH_LOCKF_WRITER_PREF 0x8u /* rwlock: readers queue behind waiting writers */
-#define LH_LOCKF_PSHARED 0x10u    /* semaphore: initialized process-shared */
+#define LH_LOCKF_PSHARED 0x10u    /* semaphore, condition variable: initialized process-shared */
+#define LH_LOCKF_COND_MONOTONIC 0x20u /* condition variable: initialized with CLOCK_MONOTONIC */
 
 enum lh_mode {
 	LH_MODE_EXCL = 0,   /* mutex, spinlock, write lock */
@@ -314,6 +315,8 @@ enum lh_misuse {
 	LH_MIS_COND_SIGNAL_UNLOCKED = 25, /* signal/broadcast by a thread that does not hold (nor just released) the waiters' mutex */
 	LH_MIS_FREE_LOCKED = 26,    /* free, realloc (moving) or delete of memory holding a lock the thread holds */
 	LH_MIS_BARRIER_EXTRA_WAITER = 27, /* a one-round barrier waited on by more threads than its count: stalled */
+	LH_MIS_COND_NOT_INIT = 28,  /* wait/signal/broadcast on a condition variable never initialized (or destroyed) */
+	LH_MIS_COND_OVERWRITTEN = 29, /* the same on an initialized one whose memory was overwritten */
 	LH_MIS_COUNT_ /* keep last: the size of common/lh_misuse.c's name table */
 };
 struct lh_rec_finding {

@@ -758,8 +758,15 @@ int lh_core_cond_enter(void *cond, void *mutex, int kind, uintptr_t ra, uintptr_
 	struct lh_gl_state s;
 	int entered;
 
-	if (!t)
+	if (!t) {
+		/* untracked (an exiting thread): the condition variable still
+		 * gets its identity before glibc writes its fields, so a later
+		 * signal is no cond-not-initialized */
+		struct lh_lock *lk = lh_lid_lookup((uintptr_t)cond, 1);
+		if (lk)
+			(void)lh_lid_id(lk, LH_LOCK_COND, 0);
 		return LH_COND_UNTRACKED;
+	}
 	s = lock_state(mutex, kind);
 	if (lh_mis_cond_wait(lh_held_find(t, mutex) >= 0, &s, t->os_tid))
 		lh_report_misuse(LH_MIS_COND_NOT_HELD, mutex, kind, ra, NULL, 0);

@@ -26,6 +26,7 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lockhound_log.h"
@@ -136,6 +137,43 @@ static inline struct lh_gl_sem lh_gl_sem_state(const sem_t *s)
 static inline int lh_gl_cond_pshared(const pthread_cond_t *c)
 {
 	return (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) & LH_GL_COND_SHARED) != 0;
+}
+
+/* The bits of __wrefs that pthread_cond_init writes (process-shared, the
+ * clock) and glibc never changes afterwards: a waiter adds and removes
+ * multiples of 8 (the waiter count is __wrefs >> 3), pthread_cond_destroy
+ * sets bit 2.  So bits 0-1 that differ from what init wrote were written
+ * by something other than glibc's condition-variable code. */
+#define LH_GL_COND_INIT_BITS (LH_GL_COND_SHARED | LH_GL_COND_CLOCK_MONOTONIC)
+#define LH_GL_COND_WORDS (sizeof(pthread_cond_t) / sizeof(uint32_t))
+#define LH_GL_COND_WREFS_WORD (offsetof(pthread_cond_t, __data.__wrefs) / sizeof(uint32_t))
+/* What a condition variable's fields say (glibc 2.36's __pthread_cond_s,
+ * 48 bytes: __wseq, __g1_start, __g_refs[2], __g_size[2], __g1_orig_size,
+ * __wrefs, __g_signals[2]).  fresh: every word is 0 but __wrefs's init
+ * bits, as PTHREAD_COND_INITIALIZER (all zeros) and pthread_cond_init
+ * (a memset, then those bits) leave it; the first wait changes __wseq and
+ * __wrefs for good, a signal or broadcast with no waiter writes nothing.
+ * Read word by word with relaxed loads: other threads change them. */
+struct lh_gl_cond {
+	uint32_t wrefs;
+	int fresh;
+};
+static inline struct lh_gl_cond lh_gl_cond_state(const pthread_cond_t *c)
+{
+	const uint32_t *w = (const uint32_t *)(const void *)c;
+	struct lh_gl_cond g = { 0, 1 };
+	size_t i;
+
+	for (i = 0; i < LH_GL_COND_WORDS; i++) {
+		uint32_t v = __atomic_load_n(&w[i], __ATOMIC_RELAXED);
+		if (i == LH_GL_COND_WREFS_WORD) {
+			g.wrefs = v;
+			v &= ~LH_GL_COND_INIT_BITS;
+		}
+		if (v)
+			g.fresh = 0;
+	}
+	return g;
 }
 
 static inline int lh_gl_barrier_pshared(const pthread_barrier_t *b)

@@ -183,6 +183,33 @@ int lh_mis_sem_use(int identity, int initialized, int pshared, const struct lh_g
 	return 0;
 }
 
+/* A wait, signal or broadcast on a condition variable (pthread or C11),
+ * before the real call: glibc may hang or write through garbage.
+ * identity: the shim knows a live object at this address (from an init,
+ * or from an earlier first use: a wait gives one before glibc's first
+ * write to the fields); initialized: it is a condition variable's, from
+ * pthread_cond_init or cnd_init, which wrote init_bits (LH_GL_COND_SHARED,
+ * LH_GL_COND_CLOCK_MONOTONIC) into __wrefs; g: what glibc's fields say
+ * now.  With no identity, fields that PTHREAD_COND_INITIALIZER or an init
+ * leave (g->fresh: all-zero memory, calloc's included, is a valid
+ * condition variable) are clean, and so is one glibc's field calls
+ * process-shared: another process may have initialized it in shared
+ * memory.  Anything else was never initialized, or was destroyed (destroy
+ * sets __wrefs bit 2).  An initialized one whose init bits changed was
+ * overwritten: glibc never writes them after init.  Limits: zeros over a
+ * condition variable with default attributes, and any pattern whose two
+ * low __wrefs bits match what init wrote, look untouched; a condition
+ * variable copied to a new address (undefined for POSIX) is reported as
+ * never initialized once it has been waited on. */
+int lh_mis_cond_use(int identity, int initialized, uint32_t init_bits, const struct lh_gl_cond *g)
+{
+	if (!identity)
+		return g->fresh || (g->wrefs & LH_GL_COND_SHARED) ? 0 : LH_MIS_COND_NOT_INIT;
+	if (initialized && (g->wrefs & LH_GL_COND_INIT_BITS) != (init_bits & LH_GL_COND_INIT_BITS))
+		return LH_MIS_COND_OVERWRITTEN;
+	return 0;
+}
+
 /* sem_destroy while other threads' published waits are on it, or glibc's
  * waiter count says someone waits (a thread of another process, for a
  * shared one); the waiters stay blocked on freed state (undefined). */

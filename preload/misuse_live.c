@@ -120,6 +120,51 @@ void lh_mis_cond_signal_check(void *cond, int kind, uintptr_t ra)
 	lh_report_misuse(LH_MIS_COND_SIGNAL_UNLOCKED, cond, LH_LOCK_COND, ra, &it, n);
 }
 
+/* ---- cond-not-initialized, cond-overwritten ---- */
+
+uint32_t lh_mis_cond_init_flags(const void *cond)
+{
+	uint32_t w = lh_gl_cond_state(cond).wrefs;
+
+	return ((w & LH_GL_COND_SHARED) ? LH_LOCKF_PSHARED : 0) |
+	       ((w & LH_GL_COND_CLOCK_MONOTONIC) ? LH_LOCKF_COND_MONOTONIC : 0);
+}
+
+/* Before the real wait, signal or broadcast.  The fields are read before
+ * the identity: a first wait publishes its identity before glibc's first
+ * write, so fields seen changed come with an identity seen too (the
+ * acquire fence pairs with the waiter's publish and its atomic
+ * read-modify-writes in glibc).  A slot the shim cannot have (the table is
+ * full) decides nothing. */
+void lh_mis_cond_use_check(void *cond, uintptr_t ra)
+{
+	struct lh_thread *t = lh_thr_self();
+	struct lh_gl_cond g;
+	struct lh_lock *lk;
+	uint32_t init_bits = 0;
+	uint16_t fl;
+	int identity, initialized, what;
+
+	if (!t)
+		return;
+	g = lh_gl_cond_state(cond);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	lk = lh_lid_get(t, cond);
+	if (!lk)
+		return;
+	identity = lh_lid_peek(lk) != 0;
+	fl = __atomic_load_n(&lk->flags, __ATOMIC_RELAXED);
+	initialized = identity && __atomic_load_n(&lk->kind, __ATOMIC_RELAXED) == LH_LOCK_COND &&
+	              !(fl & LH_LOCKF_STATIC_INIT);
+	if (fl & LH_LOCKF_PSHARED)
+		init_bits |= LH_GL_COND_SHARED;
+	if (fl & LH_LOCKF_COND_MONOTONIC)
+		init_bits |= LH_GL_COND_CLOCK_MONOTONIC;
+	what = lh_mis_cond_use(identity, initialized, init_bits, &g);
+	if (what)
+		lh_report_misuse(what, cond, LH_LOCK_COND, ra, NULL, 0);
+}
+
 /* ---- free-locked ---- */
 
 int lh_mis_free_may_hold(const struct lh_thread *t, const void *p)

@@ -676,6 +676,11 @@ LH_HIDDEN void lh_mis_cond_waited(struct lh_thread *t, void *cond, void *mutex);
 /* before pthread_cond_signal/broadcast, cnd_signal/broadcast (kind: the
  * mutex's, LH_LOCK_MUTEX or LH_LOCK_C11_MTX) */
 LH_HIDDEN void lh_mis_cond_signal_check(void *cond, int kind, uintptr_t ra);
+/* before every wait, signal and broadcast (pthread and C11):
+ * cond-not-initialized, cond-overwritten (lh_mis_cond_use) */
+LH_HIDDEN void lh_mis_cond_use_check(void *cond, uintptr_t ra);
+/* the LH_LOCKF_* a freshly initialized condition variable's fields imply */
+LH_HIDDEN uint32_t lh_mis_cond_init_flags(const void *cond);
 /* free, a moving realloc or operator delete of [p, p + size) (size 0:
  * ask malloc_usable_size) while t holds locks: free-locked for those in
  * the block.  Callers test t->n_held first (LH_FREE_CHECK), so a free by
@@ -841,6 +846,8 @@ LH_HIDDEN int lh_mis_free_counts(int kind);
 LH_HIDDEN int lh_mis_barrier_extra(uint32_t arrivals, unsigned count);
 struct lh_gl_sem;
 LH_HIDDEN int lh_mis_sem_use(int identity, int initialized, int pshared, const struct lh_gl_sem *g);
+struct lh_gl_cond;
+LH_HIDDEN int lh_mis_cond_use(int identity, int initialized, uint32_t init_bits, const struct lh_gl_cond *g);
 LH_HIDDEN int lh_mis_sem_destroy(int others_wait, uint32_t nwaiters);
 #define LH_JOINED_SLOTS 4096 /* handles of joined threads remembered */
 LH_HIDDEN void lh_mis_joined_add(pthread_t t);

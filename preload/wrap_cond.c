@@ -34,6 +34,7 @@ static void cond_cancelled(void *p)
 #define COND_WAIT(kind, deadline, clk, real_call)                                                  \
 	do {                                                                                       \
 		struct cond_ctx x = { c, m, kind, LH_RA, LH_CFA, 0 };                              \
+		LH_TELL(lh_mis_cond_use_check(c, x.ra));                                           \
 		LH_TELL(x.entered = lh_core_cond_enter(c, m, kind, x.ra, x.cfa, deadline, clk));   \
 		pthread_cleanup_push(cond_cancelled, &x);                                          \
 		rc = LH_GUARDED(real_call);                                                        \
@@ -110,7 +111,7 @@ LH_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *att
 	int rc = lh_real.cond_init ? lh_real.cond_init(c, attr) : (lh_init(), lh_real.cond_init(c, attr));
 
 	if (rc == 0 && !lh_pass())
-		LH_TELL(lh_core_init_lock(c, LH_LOCK_COND, 0, LH_RA));
+		LH_TELL(lh_core_init_lock(c, LH_LOCK_COND, lh_mis_cond_init_flags(c), LH_RA));
 	return rc;
 }
 
@@ -119,7 +120,7 @@ LH_EXPORT int cnd_init(cnd_t *c)
 	int rc = lh_real.cnd_init ? lh_real.cnd_init(c) : (lh_init(), lh_real.cnd_init(c));
 
 	if (rc == thrd_success && !lh_pass())
-		LH_TELL(lh_core_init_lock(c, LH_LOCK_COND, 0, LH_RA));
+		LH_TELL(lh_core_init_lock(c, LH_LOCK_COND, lh_mis_cond_init_flags(c), LH_RA));
 	return rc;
 }
 

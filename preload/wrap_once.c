@@ -137,8 +137,10 @@ LH_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
 	LH_RT_HOOK(lh_rt_release(c));
 	LH_SMP_HOOK(lh_smp_release(c));
-	if (!lh_pass())
+	if (!lh_pass()) {
+		LH_TELL(lh_mis_cond_use_check(c, LH_RA));
 		LH_TELL(lh_mis_cond_signal_check(c, LH_LOCK_MUTEX, LH_RA));
+	}
 	return REAL(cond_signal)(c);
 }
 
@@ -146,8 +148,10 @@ LH_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
 	LH_RT_HOOK(lh_rt_release(c));
 	LH_SMP_HOOK(lh_smp_release(c));
-	if (!lh_pass())
+	if (!lh_pass()) {
+		LH_TELL(lh_mis_cond_use_check(c, LH_RA));
 		LH_TELL(lh_mis_cond_signal_check(c, LH_LOCK_MUTEX, LH_RA));
+	}
 	return REAL(cond_broadcast)(c);
 }
 
@@ -155,8 +159,10 @@ LH_EXPORT int cnd_signal(cnd_t *c)
 {
 	LH_RT_HOOK(lh_rt_release(c));
 	LH_SMP_HOOK(lh_smp_release(c));
-	if (!lh_pass())
+	if (!lh_pass()) {
+		LH_TELL(lh_mis_cond_use_check(c, LH_RA));
 		LH_TELL(lh_mis_cond_signal_check(c, LH_LOCK_C11_MTX, LH_RA));
+	}
 	return REAL(cnd_signal)(c);
 }
 
@@ -164,7 +170,9 @@ LH_EXPORT int cnd_broadcast(cnd_t *c)
 {
 	LH_RT_HOOK(lh_rt_release(c));
 	LH_SMP_HOOK(lh_smp_release(c));
-	if (!lh_pass())
+	if (!lh_pass()) {
+		LH_TELL(lh_mis_cond_use_check(c, LH_RA));
 		LH_TELL(lh_mis_cond_signal_check(c, LH_LOCK_C11_MTX, LH_RA));
+	}
 	return REAL(cnd_broadcast)(c);
 }

@@ -214,6 +214,97 @@ static void test_sem_decisions(void)
 	sem_destroy(&shared);
 }
 
+/* cond-not-initialized / cond-overwritten against real glibc condition
+ * variables: what the initializer, init (with each attribute), a wait, a
+ * destroy and garbage leave in the fields */
+static void test_cond_use_decisions(void)
+{
+	pthread_cond_t zero = PTHREAD_COND_INITIALIZER, dflt, mono, shared, c;
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pthread_condattr_t ca;
+	struct lh_gl_cond g;
+	struct timespec ts;
+
+	CU_ASSERT_EQUAL(LH_GL_COND_WORDS, 12);
+	CU_ASSERT_EQUAL(LH_GL_COND_WREFS_WORD, 9);
+	g = lh_gl_cond_state(&zero);
+	CU_ASSERT(g.fresh);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(0, 0, 0, &g), 0); /* the static initializer */
+	CU_ASSERT_EQUAL_FATAL(pthread_cond_init(&dflt, NULL), 0);
+	pthread_condattr_init(&ca);
+	CU_ASSERT_EQUAL_FATAL(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_cond_init(&mono, &ca), 0);
+	pthread_condattr_destroy(&ca);
+	pthread_condattr_init(&ca);
+	CU_ASSERT_EQUAL_FATAL(pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_cond_init(&shared, &ca), 0);
+	pthread_condattr_destroy(&ca);
+
+	g = lh_gl_cond_state(&dflt);
+	CU_ASSERT(g.fresh);
+	CU_ASSERT_EQUAL(g.wrefs & LH_GL_COND_INIT_BITS, 0);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(1, 1, 0, &g), 0);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(0, 0, 0, &g), 0); /* an init the shim missed */
+	g = lh_gl_cond_state(&mono);
+	CU_ASSERT(g.fresh);
+	CU_ASSERT_EQUAL(g.wrefs & LH_GL_COND_INIT_BITS, LH_GL_COND_CLOCK_MONOTONIC);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(1, 1, LH_GL_COND_CLOCK_MONOTONIC, &g), 0);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(1, 1, 0, &g), LH_MIS_COND_OVERWRITTEN);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(1, 0, 0, &g), 0); /* first seen in use: nothing to compare */
+	/* zeros over a CLOCK_MONOTONIC one: the clock bit is gone */
+	memset(&mono, 0, sizeof(mono));
+	g = lh_gl_cond_state(&mono);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(1, 1, LH_GL_COND_CLOCK_MONOTONIC, &g), LH_MIS_COND_OVERWRITTEN);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(1, 1, 0, &g), 0); /* zeros over a default one: not seen */
+
+	/* a used one (a timed wait that timed out) is no longer fresh */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&m);
+	CU_ASSERT_EQUAL(pthread_cond_timedwait(&dflt, &m, &ts), ETIMEDOUT);
+	pthread_mutex_unlock(&m);
+	g = lh_gl_cond_state(&dflt);
+	CU_ASSERT(!g.fresh);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(1, 1, 0, &g), 0);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(1, 0, 0, &g), 0);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(0, 0, 0, &g), LH_MIS_COND_NOT_INIT);
+	/* destroyed (bit 2 of __wrefs), identity ended */
+	CU_ASSERT_EQUAL_FATAL(pthread_cond_init(&c, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_cond_destroy(&c), 0);
+	g = lh_gl_cond_state(&c);
+	CU_ASSERT(!g.fresh);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(0, 0, 0, &g), LH_MIS_COND_NOT_INIT);
+
+	/* process-shared, used: with no identity another process may have
+	 * initialized it */
+	pthread_mutex_lock(&m);
+	CU_ASSERT_EQUAL(pthread_cond_timedwait(&shared, &m, &ts), ETIMEDOUT);
+	pthread_mutex_unlock(&m);
+	g = lh_gl_cond_state(&shared);
+	CU_ASSERT(!g.fresh);
+	CU_ASSERT_EQUAL(g.wrefs & LH_GL_COND_INIT_BITS, LH_GL_COND_SHARED);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(0, 0, 0, &g), 0);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(1, 1, LH_GL_COND_SHARED, &g), 0);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(1, 1, 0, &g), LH_MIS_COND_OVERWRITTEN);
+
+	/* garbage: never initialized, or an initialized one overwritten */
+	memset(&c, 0x5a, sizeof(c));
+	g = lh_gl_cond_state(&c);
+	CU_ASSERT(!g.fresh);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(0, 0, 0, &g), LH_MIS_COND_NOT_INIT);
+	CU_ASSERT_EQUAL(lh_mis_cond_use(1, 1, 0, &g), LH_MIS_COND_OVERWRITTEN);
+	/* a live identity of another kind there: not judged as never initialized */
+	CU_ASSERT_EQUAL(lh_mis_cond_use(1, 0, 0, &g), 0);
+	/* one stray byte is enough to not be fresh */
+	memset(&c, 0, sizeof(c));
+	((unsigned char *)&c)[0] = 1;
+	CU_ASSERT(!lh_gl_cond_state(&c).fresh);
+
+	CU_ASSERT_STRING_EQUAL(lh_misuse_name(LH_MIS_COND_NOT_INIT), "cond-not-initialized");
+	CU_ASSERT_STRING_EQUAL(lh_misuse_name(LH_MIS_COND_OVERWRITTEN), "cond-overwritten");
+	pthread_cond_destroy(&dflt);
+	pthread_cond_destroy(&shared);
+}
+
 static void test_mutex_reinit_decisions(void)
 {
 	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(1, 1), LH_MIS_MUTEX_REINIT);
@@ -456,6 +547,7 @@ int main(void)
 		{ "finding_written_once", test_finding_written_once },
 		{ "once_per_site", test_once_per_site },
 		{ "sem_decisions", test_sem_decisions },
+		{ "cond_use_decisions", test_cond_use_decisions },
 		{ "mutex_reinit_decisions", test_mutex_reinit_decisions },
 		{ "cond_signal_decisions", test_cond_signal_decisions },
 		{ "barrier_extra_decisions", test_barrier_extra_decisions },
