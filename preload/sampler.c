@@ -325,7 +325,7 @@ void lh_smp_window_reached(void)
 }
 void lh_smp_hw_disarm_later(unsigned slot)
 {
-	/* the core's lock is held: the tick disarms it (clone_mu inside);
+	/* the core's lock is held: the tick disarms it (under clone_mu);
 	 * a trap meanwhile carries a window the core no longer has */
 	if (slot < WT_SLOTS)
 		pending_disarm |= 1u << slot;
@@ -647,7 +647,16 @@ static void write_race(const struct queued *q)
  * clone fail with EINVAL (pthread_create returned it to the program:
  * create_join_churn_clean, about one run in ten).  Creators hold
  * clone_mu around the real call (lh_smp_create_begin/end); every arm and
- * disarm takes it. */
+ * disarm happens under it.
+ *
+ * Order: clone_mu first, then the core's lock (tick, end_all_windows).
+ * The other order deadlocked: a creator holding clone_mu stored, inside
+ * the real pthread_create, into a write-protected page (a libc global,
+ * the program's pthread_t) and waited for the handler thread; the
+ * handler waited for the core's lock; the rotation thread held the core's
+ * lock and waited for clone_mu to move a watchpoint.  Taking clone_mu
+ * before the core's lock, the rotation thread holds neither while a
+ * creator runs, so the handler always gets the core. */
 static pthread_mutex_t clone_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static __thread int creating __attribute__((tls_model("initial-exec")));
@@ -669,8 +678,7 @@ void lh_smp_create_end(void)
 	}
 }
 
-/* this thread holds clone_mu: it may not take the core's lock (the
- * rotation thread takes clone_mu holding it), so the allocator neither
+/* this thread holds clone_mu: the allocator neither
  * samples nor gives a block back to race watching now (wrap_malloc.c
  * defers the frees to lh_gh_drain) */
 int lh_smp_creating(void)
@@ -684,14 +692,13 @@ static int hw_arm(unsigned slot, uintptr_t addr, uint32_t tag)
 
 	uint64_t t0;
 
-	lh_mu_lock(&clone_mu);
+	/* clone_mu and the core's lock are held (tick) */
 	t0 = cpu_ns();
 	rc = lh_watch_hw_arm(slot, addr, 1, 1, tag);
 	/* moving an inherited event interrupts every CPU that runs one of
 	 * the program's threads, and waits for them: this thread's CPU time
 	 * meanwhile is the cost budget's */
 	wt_cost(core, cpu_ns() - t0);
-	lh_mu_unlock(&clone_mu);
 	return rc;
 }
 
@@ -699,11 +706,10 @@ static void hw_disarm(unsigned slot)
 {
 	uint64_t t0;
 
-	lh_mu_lock(&clone_mu);
+	/* clone_mu and the core's lock are held (tick, end_all_windows) */
 	t0 = cpu_ns();
 	lh_watch_hw_disarm(slot);
 	wt_cost(core, cpu_ns() - t0);
-	lh_mu_unlock(&clone_mu);
 }
 
 /* arm: fill the free slots (0: only write what was found) */
@@ -714,11 +720,13 @@ static void tick(int arm)
 	unsigned done;
 	uint64_t now = prog_ns();
 
+	lh_mu_lock(&clone_mu); /* before the core's lock: see clone_mu */
 	in_core = 1;
 	prio_lock();
 	if (smp_stopped) {
 		spin_unlock();
 		in_core = 0;
+		lh_mu_unlock(&clone_mu);
 		return;
 	}
 	done = wt_expired(core, now) | pending_disarm;
@@ -780,6 +788,7 @@ static void tick(int arm)
 	q_full = noted_queue;
 	spin_unlock();
 	in_core = 0;
+	lh_mu_unlock(&clone_mu);
 	for (i = 0; i < n_out; i++)
 		write_race(&out[i]);
 	lh_smpwp_flush();
@@ -813,6 +822,7 @@ static void end_all_windows(void)
 	uint64_t now = prog_ns();
 	int i, was = in_core;
 
+	lh_mu_lock(&clone_mu); /* before the core's lock: see clone_mu */
 	lh_smp_lock(); /* in_core: a held write-protect thread's release is no call back */
 	for (i = 0; i < WT_SLOTS; i++)
 		if (wt_slot(core, i)->cand >= 0) {
@@ -823,6 +833,7 @@ static void end_all_windows(void)
 	__atomic_store_n(&lh_smp_windows, 0, __ATOMIC_SEQ_CST);
 	lh_smpwp_end_all();
 	lh_smp_unlock();
+	lh_mu_unlock(&clone_mu);
 	in_core = was;
 }
 
