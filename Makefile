@@ -116,11 +116,13 @@ $(B)/lockhound-cc $(B)/lockhound-c++: $(B)/lockhound
 
 # ---- test programs: one named scenario per file, verdict on line 1 ----
 TP_C    := $(filter-out testprogs/lib%.c,$(wildcard testprogs/*.c))
-TP_CXX  := $(wildcard testprogs/*.cpp)
+TP_CXX  := $(filter-out testprogs/lib%.cpp,$(wildcard testprogs/*.cpp))
 TP_LIB  := $(wildcard testprogs/lib*.c)
+TP_LIBXX:= $(wildcard testprogs/lib*.cpp)
 TP_BIN  := $(patsubst testprogs/%.c,$(B)/testprogs/%,$(TP_C)) \
            $(patsubst testprogs/%.cpp,$(B)/testprogs/%,$(TP_CXX)) \
-           $(patsubst testprogs/%.c,$(B)/testprogs/%.so,$(TP_LIB))
+           $(patsubst testprogs/%.c,$(B)/testprogs/%.so,$(TP_LIB)) \
+           $(patsubst testprogs/%.cpp,$(B)/testprogs/%.so,$(TP_LIBXX))
 TP_FLAGS:= -g -O0 -pthread -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -Iinclude
 
 # Exact-mode scenarios say so on line 2: `/* lockhound-build: cc */` (or
@@ -160,6 +162,9 @@ $(B)/testprogs/%: testprogs/%.cpp
 $(B)/testprogs/%.so: testprogs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TP_FLAGS) -fPIC -shared -o $@ $<
+$(B)/testprogs/%.so: testprogs/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(TP_FLAGS) -fPIC -shared -o $@ $<
 
 # ---- sampled-mode programs (testprogs/sampled/): built natively, the way a
 # user's binary is (no lockhound cc); line 1 says racy (and the variable) or

@@ -588,6 +588,8 @@ LH_HIDDEN int lh_gh_owns(const void *p);
 LH_HIDDEN void lh_gh_block_info(int slot, uintptr_t *site, int *tid, size_t *size);
 LH_HIDDEN void lh_gh_adopt(void); /* blocks in flight become candidates */
 LH_HIDDEN void lh_gh_drain(void); /* the frees deferred while lh_smp_creating */
+/* free() without its free-locked check: what the shim's free does with p */
+LH_HIDDEN void lh_free_unchecked(void *p);
 LH_HIDDEN int lh_smp_creating(void); /* sampler.c: this thread is inside a thread creation */
 /* sampled heap blocks as write-protect candidates (sampler_wp.c): a block
  * handed out (its candidate, or -1), one going away (before its pages can

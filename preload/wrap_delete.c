@@ -24,6 +24,9 @@
 
 #include <dlfcn.h>
 
+/* the C++ library whose operator delete is the real one */
+#define LH_LIBSTDCXX "libstdc++.so.6"
+
 typedef void (*del_fn)(void *);
 typedef void (*del_sized_fn)(void *, size_t);
 typedef void (*del_al_fn)(void *, size_t);          /* (ptr, align_val_t) */
@@ -31,14 +34,40 @@ typedef void (*del_sized_al_fn)(void *, size_t, size_t);
 
 static size_t (*usable_size)(void *);
 
-static void *next_fn(void **slot, const char *name)
+/* The real operator delete: the next definition after the shim's in the
+ * global scope, or, when libstdc++ is not there (a C program that dlopens
+ * a C++ plugin RTLD_LOCAL: ar with the LLVMgold plugin, Python extension
+ * modules), libstdc++'s own definition, looked up in the loaded libstdc++
+ * itself (RTLD_NOLOAD: never loads it; the reference it takes is kept, so
+ * the cached address stays valid).  Only a found function is cached: a
+ * libstdc++ dlopened later is found at a later call.  NULL when neither
+ * exists; the caller then frees the block as libstdc++'s default operator
+ * delete does (every variant calls free). */
+static void *next_fn(void **slot, const char *name, void *self)
 {
+	static void *cxx;
 	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 
+	if (f)
+		return f;
+	f = dlsym(RTLD_NEXT, name);
 	if (!f) {
-		f = dlsym(RTLD_NEXT, name);
-		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
+		void *h = __atomic_load_n(&cxx, __ATOMIC_ACQUIRE);
+		if (!h) {
+			h = dlopen(LH_LIBSTDCXX, RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+			if (h && !__atomic_compare_exchange_n(&cxx, &(void *){ NULL }, h, 0,
+			                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				dlclose(h); /* another thread's reference is kept */
+				h = __atomic_load_n(&cxx, __ATOMIC_ACQUIRE);
+			}
+		}
+		if (h)
+			f = dlsym(h, name);
+		if (f == self) /* never the shim's own (not in libstdc++'s scope) */
+			f = NULL;
 	}
+	if (f)
+		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
 	return f;
 }
 
@@ -56,6 +85,17 @@ static inline int watching(void *p)
 	return p && __atomic_load_n(&lh_ready, __ATOMIC_ACQUIRE) && !lh_disabled && !lh_in_shim;
 }
 
+/* the real operator delete of this variant, else free (the shim's, minus
+ * the free-locked check just made: a sampled block goes back to its pool) */
+#define CALL_REAL(type, sym, p, ...)                                                                    \
+	do {                                                                                       \
+		type f_ = (type)next_fn(&real, #sym, (void *)sym);                                              \
+		if (f_)                                                                            \
+			f_(p, ##__VA_ARGS__);                                                      \
+		else                                                                               \
+			lh_free_unchecked(p);                                                      \
+	} while (0)
+
 #define DELETE_UNSIZED(sym)                                                                        \
 	LH_EXPORT void sym(void *p)                                                                \
 	{                                                                                          \
@@ -64,7 +104,7 @@ static inline int watching(void *p)
 		if (watching(p))                                                                   \
 			LH_TELL(lh_core_freed(p, block_size(p)));                                  \
 		LH_RT_HOOK(lh_rt_free(p));                                                         \
-		((del_fn)next_fn(&real, #sym))(p);                                                 \
+		CALL_REAL(del_fn, sym, p);                                                 \
 	}
 #define DELETE_SIZED(sym)                                                                          \
 	LH_EXPORT void sym(void *p, size_t n)                                                      \
@@ -74,7 +114,7 @@ static inline int watching(void *p)
 		if (watching(p))                                                                   \
 			LH_TELL(lh_core_freed(p, n));                                              \
 		LH_RT_HOOK(lh_rt_free(p));                                                         \
-		((del_sized_fn)next_fn(&real, #sym))(p, n);                                        \
+		CALL_REAL(del_sized_fn, sym, p, n);                                        \
 	}
 #define DELETE_ALIGNED(sym)                                                                        \
 	LH_EXPORT void sym(void *p, size_t al)                                                     \
@@ -84,7 +124,7 @@ static inline int watching(void *p)
 		if (watching(p))                                                                   \
 			LH_TELL(lh_core_freed(p, block_size(p)));                                  \
 		LH_RT_HOOK(lh_rt_free(p));                                                         \
-		((del_al_fn)next_fn(&real, #sym))(p, al);                                          \
+		CALL_REAL(del_al_fn, sym, p, al);                                          \
 	}
 #define DELETE_SIZED_ALIGNED(sym)                                                                  \
 	LH_EXPORT void sym(void *p, size_t n, size_t al)                                           \
@@ -94,7 +134,7 @@ static inline int watching(void *p)
 		if (watching(p))                                                                   \
 			LH_TELL(lh_core_freed(p, n));                                              \
 		LH_RT_HOOK(lh_rt_free(p));                                                         \
-		((del_sized_al_fn)next_fn(&real, #sym))(p, n, al);                                 \
+		CALL_REAL(del_sized_al_fn, sym, p, n, al);                                 \
 	}
 
 /* operator delete(void*), delete[](void*) */

@@ -274,6 +274,13 @@ LH_EXPORT void *malloc(size_t n)
 LH_EXPORT void free(void *p)
 {
 	LH_FREE_CHECK(p, 0, RA); /* free-locked: two loads when no lock is held */
+	lh_free_unchecked(p);
+}
+
+/* free() after its free-locked check (also operator delete's last resort,
+ * wrap_delete.c) */
+void lh_free_unchecked(void *p)
+{
 	if (unlikely(gh_pool_has(&pool, p))) {
 		guarded_free(p);
 		return;

@@ -5,7 +5,7 @@
     python3 tests/integration/run_tests.py --list        # parsed expectations
     python3 tests/integration/run_tests.py --self-test   # checker self-check
 
-Every testprogs/NAME.c and testprogs/NAME.cpp (not testprogs/lib*.c) is one
+Every testprogs/NAME.c and testprogs/NAME.cpp (not testprogs/lib*) is one
 scenario; its first line states the expected verdict:
 
     /* lockhound-expect: clean */
@@ -358,7 +358,7 @@ def discover_scenarios():
     for pat in ("*.c", "*.cpp"):
         for path in glob.glob(os.path.join(TESTPROGS, pat)):
             base = os.path.basename(path)
-            if base.startswith("lib") and base.endswith(".c"):
+            if base.startswith("lib"):  # a library a scenario loads
                 continue
             name = os.path.splitext(base)[0]
             if name in names:
