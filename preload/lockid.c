@@ -41,6 +41,7 @@ static size_t newest_used;                    /* atomic relaxed: a fill estimate
 static uint64_t next_lock_id = 1;             /* atomic relaxed: ids only need to be unique */
 pthread_mutex_t lh_lid_grow_mu = PTHREAD_MUTEX_INITIALIZER; /* across fork: forklocks.c */
 static uint64_t fork_gen;                     /* atomic relaxed: forks into this process */
+static uint64_t fork_first_id;                /* atomic relaxed: next_lock_id at the latest fork */
 
 #ifdef LH_UNIT_TEST
 void (*lh_lid_test_hook)(struct lh_lock *lk, int stage);
@@ -363,4 +364,13 @@ void lh_lid_after_fork_child(void)
 	 * threads that did not come along are stale now */
 	__atomic_store_n(&fork_gen, (__atomic_load_n(&fork_gen, __ATOMIC_RELAXED) + 1) & ~LH_LID_BUSY,
 	                 __ATOMIC_RELAXED);
+	/* ids only grow, and the child goes on from the parent's counter:
+	 * every id below this one was made before the fork */
+	__atomic_store_n(&fork_first_id, __atomic_load_n(&next_lock_id, __ATOMIC_RELAXED),
+	                 __ATOMIC_RELAXED);
+}
+
+int lh_lid_before_fork(uint64_t id)
+{
+	return id != 0 && id < __atomic_load_n(&fork_first_id, __ATOMIC_RELAXED);
 }

@@ -115,9 +115,20 @@ int lh_mis_sem_reinit(int live_init, int static_storage)
  * initialized once.  Static storage only, as for lh_mis_sem_reinit: heap
  * and stack memory is reused without the shim seeing free() or a frame
  * return.  Limit: a heap or stack mutex initialized twice is not
- * reported. */
-int lh_mis_mutex_reinit(int live_init, int static_storage)
+ * reported.
+ * In a forked child, the first init of a mutex whose identity was made
+ * before the fork (parent_identity) is the fork-safety idiom, not misuse:
+ * a thread of the parent that the child does not have may have held it
+ * (an atfork child handler re-initializes what its prepare handler could
+ * not make safe).  It is still misuse while the child's own thread holds
+ * it (locked_by_self: glibc's owner is this thread's tid, so it was taken
+ * after the fork; a lock the forking thread took before the fork, in a
+ * prepare handler, has the parent's tid), and the init makes an identity
+ * of the child's, so a second init in the child is reported. */
+int lh_mis_mutex_reinit(int live_init, int static_storage, int parent_identity, int locked_by_self)
 {
+	if (parent_identity && !locked_by_self)
+		return 0; /* a fork child repairing the parent's lock */
 	return live_init && static_storage ? LH_MIS_MUTEX_REINIT : 0;
 }
 

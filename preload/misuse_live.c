@@ -23,25 +23,38 @@ int lh_mis_static_storage(const void *addr)
  * first use, which PTHREAD_MUTEX_INITIALIZER allows to be followed by one
  * init) is mutex-reinit, named with that identity (its init stack) and,
  * while locked, the holder and where it took it.  dladdr only when the
- * identity is live: an init of fresh memory costs one slot look-up. */
+ * identity is live: an init of fresh memory costs one slot look-up.  In a
+ * fork child, an identity from before the fork may be initialized once
+ * unless this thread holds it (lh_mis_mutex_reinit); a hold of it that
+ * this thread brought across the fork (an atfork prepare handler locked
+ * it, glibc's owner is the parent's tid) ends with that init, as glibc's
+ * lock does, so the child's thread does not hold it any more. */
 void lh_mis_mutex_init_check(void *m, int kind, uintptr_t ra)
 {
 	struct lh_thread *t = lh_thr_self();
 	struct lh_rec_finding_item it;
 	struct lh_gl_state s;
 	struct lh_lock *lk;
-	int live;
+	uint64_t id;
+	int live, parent, self_locked;
 
 	if (!t)
 		return;
 	lk = lh_lid_get(t, m);
 	if (!lk)
 		return;
-	live = lh_lid_peek(lk) != 0 && __atomic_load_n(&lk->kind, __ATOMIC_RELAXED) == kind &&
-	       !(__atomic_load_n(&lk->flags, __ATOMIC_RELAXED) & LH_LOCKF_STATIC_INIT);
-	if (!live || !lh_mis_mutex_reinit(live, lh_mis_static_storage(m)))
+	id = lh_lid_peek(lk);
+	if (!id)
 		return;
+	parent = lh_lid_before_fork(id);
 	s = lh_gl_lock_state(m, kind, 0);
+	self_locked = s.locked == 1 && s.owner == t->os_tid;
+	if (parent && !self_locked)
+		(void)lh_held_drop(t, m);
+	live = __atomic_load_n(&lk->kind, __ATOMIC_RELAXED) == kind &&
+	       !(__atomic_load_n(&lk->flags, __ATOMIC_RELAXED) & LH_LOCKF_STATIC_INIT);
+	if (!live || !lh_mis_mutex_reinit(live, lh_mis_static_storage(m), parent, self_locked))
+		return;
 	lh_report_misuse(LH_MIS_MUTEX_REINIT, m, kind, ra, &it,
 	                 s.locked == 1 ? lh_core_owner_item(s.owner, m, kind, &it) : 0);
 }

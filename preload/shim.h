@@ -728,6 +728,9 @@ LH_HIDDEN void lh_lid_freed(void *ptr, size_t size); /* end the locks in freed m
 LH_HIDDEN uint64_t lh_lid_peek(const struct lh_lock *lk); /* the usable id or 0, no side effect */
 LH_HIDDEN void lh_lid_describe(const struct lh_lock *lk, uint64_t id, struct lh_rec_lock *r);
 LH_HIDDEN void lh_lid_after_fork_child(void);
+/* id (from lh_lid_peek) was made before this process was forked from its
+ * parent: 0 in a process not forked, or for 0 */
+LH_HIDDEN int lh_lid_before_fork(uint64_t id);
 enum lh_lid_stage { LH_LID_STAGE_CLAIMED = 1, LH_LID_STAGE_FILLED, LH_LID_STAGE_PUBLISHED };
 
 /* ---- edges (edges.c) ---- */
@@ -842,7 +845,8 @@ LH_HIDDEN int lh_mis_detach(int rc);
 LH_HIDDEN int lh_mis_sem_init(int rc, unsigned value);
 LH_HIDDEN int lh_mis_barrier_init(int rc, unsigned count);
 LH_HIDDEN int lh_mis_sem_reinit(int live_init, int static_storage);
-LH_HIDDEN int lh_mis_mutex_reinit(int live_init, int static_storage);
+LH_HIDDEN int lh_mis_mutex_reinit(int live_init, int static_storage, int parent_identity,
+                                  int locked_by_self);
 LH_HIDDEN int lh_mis_cond_signal(int mutex_known, int held, int released_recently);
 LH_HIDDEN int lh_mis_free_counts(int kind);
 LH_HIDDEN int lh_mis_barrier_extra(uint32_t arrivals, unsigned count);

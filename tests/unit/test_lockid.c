@@ -284,6 +284,27 @@ static void test_claim_stale_after_fork(void)
 	CU_ASSERT_EQUAL(lh_lid_peek(lk), id);
 }
 
+/* An identity made before the (simulated) fork is the parent's in the
+ * child; one the child makes, or any in a process not forked, is not. */
+static void test_before_fork(void)
+{
+	static pthread_mutex_t m, n;
+	struct lh_lock *lk = slot(&m), *lk2 = slot(&n);
+	uint64_t parent = lh_lid_new(lk, LH_LOCK_MUTEX, 0, 1), child, grandchild;
+
+	CU_ASSERT(!lh_lid_before_fork(0));
+	lh_lid_after_fork_child();
+	CU_ASSERT(lh_lid_before_fork(parent));
+	CU_ASSERT(!lh_lid_before_fork(0));
+	child = lh_lid_new(lk, LH_LOCK_MUTEX, 0, 2); /* the child's init */
+	CU_ASSERT(!lh_lid_before_fork(child));
+	CU_ASSERT(!lh_lid_before_fork(lh_lid_id(lk2, LH_LOCK_MUTEX, 0))); /* first use */
+	lh_lid_after_fork_child(); /* the child forks: its locks are the grandchild's parent's */
+	CU_ASSERT(lh_lid_before_fork(child));
+	grandchild = lh_lid_new(lk, LH_LOCK_MUTEX, 0, 3);
+	CU_ASSERT(!lh_lid_before_fork(grandchild));
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -295,6 +316,7 @@ int main(void)
 		{ "thread_cache", test_thread_cache },
 		{ "publication_order", test_publication_order },
 		{ "claim_stale_after_fork", test_claim_stale_after_fork },
+		{ "before_fork", test_before_fork },
 	};
 	return cunit_run("lockid", tests, N_OF(tests));
 }

@@ -307,9 +307,15 @@ static void test_cond_use_decisions(void)
 
 static void test_mutex_reinit_decisions(void)
 {
-	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(1, 1), LH_MIS_MUTEX_REINIT);
-	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(1, 0), 0); /* heap or stack: reuse unseen */
-	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(0, 1), 0); /* first init, or after a destroy */
+	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(1, 1, 0, 0), LH_MIS_MUTEX_REINIT);
+	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(1, 1, 0, 1), LH_MIS_MUTEX_REINIT); /* locked too */
+	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(1, 0, 0, 0), 0); /* heap or stack: reuse unseen */
+	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(0, 1, 0, 0), 0); /* first init, or after a destroy */
+	/* a fork child: the parent's identity may be initialized once, unless
+	 * the child's own thread holds it (taken after the fork) */
+	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(1, 1, 1, 0), 0);
+	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(1, 1, 1, 1), LH_MIS_MUTEX_REINIT);
+	CU_ASSERT_EQUAL(lh_mis_mutex_reinit(1, 0, 1, 1), 0); /* heap or stack still left out */
 	CU_ASSERT_STRING_EQUAL(lh_misuse_name(LH_MIS_MUTEX_REINIT), "mutex-reinit");
 }
 
