@@ -6,6 +6,33 @@
 #include <capstone/capstone.h>
 #include <string.h>
 
+/* Instructions that only read their memory operand by definition: a
+ * compare or bit test writes flags, never the operand.  Capstone 4.0.2
+ * marks some of them as writing it (test r/m8, imm8: "testb $2, x(%rip)"
+ * decodes read+write), which made a flag only ever tested look like a
+ * write/write race; these are reads whatever Capstone says. */
+static int reads_only(unsigned id)
+{
+	switch (id) {
+	case X86_INS_TEST:
+	case X86_INS_CMP:
+	case X86_INS_BT:
+	case X86_INS_UCOMISS:
+	case X86_INS_UCOMISD:
+	case X86_INS_COMISS:
+	case X86_INS_COMISD:
+	case X86_INS_VUCOMISS:
+	case X86_INS_VUCOMISD:
+	case X86_INS_VCOMISS:
+	case X86_INS_VCOMISD:
+	case X86_INS_PTEST:
+	case X86_INS_VPTEST:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static csh handle;
 static cs_insn *buf; /* the one instruction buffer: decodes allocate nothing */
 static int opened;
@@ -53,6 +80,10 @@ int lh_insn_decode(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *o
 		out->mem_size = x->operands[i].size;
 		out->is_read |= (x->operands[i].access & CS_AC_READ) != 0;
 		out->is_write |= (x->operands[i].access & CS_AC_WRITE) != 0;
+	}
+	if (out->has_mem && reads_only(buf->id)) {
+		out->is_read = 1;
+		out->is_write = 0;
 	}
 	out->is_atomic = out->has_mem && (x->prefix[0] == X86_PREFIX_LOCK || buf->id == X86_INS_XCHG);
 	return 0;
@@ -140,7 +171,7 @@ long lh_insn_scan_rip(const uint8_t *code, size_t n, uint64_t pc,
 				continue;
 			/* addr is already the next instruction's: what RIP means */
 			fn(ctx, addr + (uint64_t)op->mem.disp, op->size,
-			   (op->access & CS_AC_WRITE) != 0);
+			   (op->access & CS_AC_WRITE) != 0 && !reads_only(scan_buf->id));
 		}
 	}
 	return count;

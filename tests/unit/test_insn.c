@@ -74,6 +74,35 @@ static void test_atomic(void)
 	CU_ASSERT(!i.has_mem);
 }
 
+/* compares and bit tests only read their memory operand, whatever the
+ * decoder's access flags say (Capstone 4.0.2: testb $imm, m is read+write) */
+static void test_reads_only(void)
+{
+	static const uint8_t testb[] = { 0xf6, 0x05, 0x00, 0x00, 0x00, 0x00, 0x02 }; /* testb $2,x(%rip) */
+	static const uint8_t testl[] = { 0xf7, 0x05, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00 };
+	static const uint8_t testr[] = { 0x85, 0x05, 0x00, 0x00, 0x00, 0x00 };       /* test %eax,x(%rip) */
+	static const uint8_t cmpl[] = { 0x83, 0x3d, 0x00, 0x00, 0x00, 0x00, 0x00 };  /* cmpl $0,x(%rip) */
+	static const uint8_t cmpr[] = { 0x39, 0x05, 0x00, 0x00, 0x00, 0x00 };        /* cmp %eax,x(%rip) */
+	static const uint8_t btl[] = { 0x0f, 0xba, 0x25, 0x00, 0x00, 0x00, 0x00, 0x03 }; /* btl $3,x(%rip) */
+	static const uint8_t cmpb[] = { 0x80, 0x3d, 0x00, 0x00, 0x00, 0x00, 0x00 };  /* cmpb $0,x(%rip) */
+	static const uint8_t ucomisd[] = { 0x66, 0x0f, 0x2e, 0x05, 0x00, 0x00, 0x00, 0x00 };
+	static const uint8_t testb_r[] = { 0xf6, 0x47, 0x10, 0x02 };                  /* testb $2,0x10(%rdi) */
+	const struct { const uint8_t *b; size_t n; unsigned size; } c[] = {
+		{ testb, sizeof(testb), 1 },   { testl, sizeof(testl), 4 }, { testr, sizeof(testr), 4 },
+		{ cmpl, sizeof(cmpl), 4 },     { cmpr, sizeof(cmpr), 4 },   { btl, sizeof(btl), 4 },
+		{ cmpb, sizeof(cmpb), 1 },     { ucomisd, sizeof(ucomisd), 8 },
+		{ testb_r, sizeof(testb_r), 1 },
+	};
+	size_t k;
+
+	CU_ASSERT_EQUAL_FATAL(lh_insn_open(NULL), 0);
+	for (k = 0; k < N_OF(c); k++) {
+		struct lh_insn i = d(c[k].b, c[k].n);
+		CU_ASSERT(i.has_mem && i.is_read && !i.is_write && !i.is_atomic);
+		CU_ASSERT_EQUAL(i.mem_size, c[k].size);
+	}
+}
+
 static void test_before(void)
 {
 	/* nop; nop; mov %eax,x(%rip): the trap's pc is after the store */
@@ -102,6 +131,7 @@ int main(void)
 	static const struct cunit_test tests[] = {
 		{ "plain", test_plain },
 		{ "atomic", test_atomic },
+		{ "reads_only", test_reads_only },
 		{ "before", test_before },
 	};
 	return cunit_run("insn", tests, N_OF(tests));
