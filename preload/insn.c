@@ -125,6 +125,101 @@ int lh_insn_decode_before(const uint8_t *code, size_t n, uint64_t pc, struct lh_
 	return -1;
 }
 
+/* the index in lh_insn_regs of a 64-bit general register, or -1 */
+static int reg_index(x86_reg r)
+{
+	static const x86_reg order[16] = { X86_REG_RAX, X86_REG_RCX, X86_REG_RDX, X86_REG_RBX,
+		                           X86_REG_RSP, X86_REG_RBP, X86_REG_RSI, X86_REG_RDI,
+		                           X86_REG_R8,  X86_REG_R9,  X86_REG_R10, X86_REG_R11,
+		                           X86_REG_R12, X86_REG_R13, X86_REG_R14, X86_REG_R15 };
+	int i;
+
+	for (i = 0; i < 16; i++)
+		if (order[i] == r)
+			return i;
+	return -1;
+}
+
+/* the effective address of the memory operand of the instruction in buf
+ * (just decoded, ending at end): 0, or -1 when it cannot be computed */
+static int mem_ea(const struct lh_insn_regs *regs, uint64_t end, uint64_t *ea)
+{
+	const cs_x86 *x = &buf->detail->x86;
+	int i;
+
+	for (i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		uint64_t a = (uint64_t)op->mem.disp;
+		int b, k;
+
+		if (op->type != X86_OP_MEM)
+			continue;
+		if (op->mem.segment != X86_REG_INVALID)
+			return -1;
+		if (op->mem.base == X86_REG_RIP)
+			a += end;
+		else if (op->mem.base != X86_REG_INVALID) {
+			if ((b = reg_index(op->mem.base)) < 0)
+				return -1;
+			a += regs->r[b];
+		}
+		if (op->mem.index != X86_REG_INVALID) {
+			if ((k = reg_index(op->mem.index)) < 0)
+				return -1;
+			a += regs->r[k] * (uint64_t)op->mem.scale;
+		}
+		*ea = a;
+		return 0;
+	}
+	return -1;
+}
+
+int lh_insn_decode_before_at(const uint8_t *code, size_t n, uint64_t pc,
+                             const struct lh_insn_regs *regs, uint64_t addr, unsigned len,
+                             struct lh_insn *out)
+{
+	uint8_t votes[LH_INSN_BACK + 1];
+	size_t o, best = 0;
+	int best_votes = 0;
+
+	if (n > LH_INSN_BACK)
+		n = LH_INSN_BACK;
+	if (!len)
+		len = 1;
+	memset(votes, 0, sizeof(votes));
+	for (o = 0; o < n; o++) {
+		size_t at = o, last = o;
+		struct lh_insn i;
+		while (at < n && lh_insn_decode(code + at, n - at, pc - n + at, &i) == 0 && i.len) {
+			last = at;
+			at += i.len;
+		}
+		if (at == n && votes[last] < 255)
+			votes[last]++;
+	}
+	/* ascending starts: a tie keeps the first, the longest */
+	for (o = 0; o < n; o++) {
+		struct lh_insn i;
+		uint64_t ea;
+
+		if (votes[o] <= best_votes)
+			continue;
+		if (lh_insn_decode(code + o, n - o, pc - n + o, &i) != 0 || i.len != n - o ||
+		    !i.has_mem || mem_ea(regs, pc, &ea) != 0)
+			continue;
+		/* [ea, ea+size) overlaps [addr, addr+len) */
+		if (ea < addr + len && addr < ea + (i.mem_size ? i.mem_size : 1)) {
+			best_votes = votes[o];
+			best = o;
+			*out = i;
+		}
+	}
+	if (best_votes && out->len == n - best)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	return -1;
+}
+
 static csh scan_handle;
 static cs_insn *scan_buf;
 static int scan_opened;

@@ -49,6 +49,25 @@ int lh_insn_decode(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *o
  * none fits. */
 int lh_insn_decode_before(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *out);
 
+/* The general registers at the trap, in the x86 encoding's order (rax,
+ * rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15), for the effective address
+ * of a candidate's memory operand. */
+struct lh_insn_regs {
+	uint64_t r[16];
+};
+
+/* lh_insn_decode_before, keeping only candidates whose memory operand,
+ * computed from regs (base + index*scale + disp; RIP-relative from the
+ * candidate's own end; a segment override cannot be computed and does not
+ * fit), overlaps [addr, addr+len): the bytes a watchpoint trapped on.
+ * Among those the one most runs agree on (ties: the longest).  The last
+ * two bytes of "mov 0x178(%r15),%eax" decode as "add %al,(%rax)": by votes
+ * alone a read became a write.  -1 when no candidate fits: what the access
+ * was is unknown. */
+int lh_insn_decode_before_at(const uint8_t *code, size_t n, uint64_t pc,
+                             const struct lh_insn_regs *regs, uint64_t addr, unsigned len,
+                             struct lh_insn *out);
+
 /* Linear sweep of code[0..n) (at address pc) for the memory it names
  * directly: every instruction with a RIP-relative memory operand (lea
  * excepted) calls fn with the address it accesses, its size and whether

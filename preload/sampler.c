@@ -66,6 +66,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #define LH_SMP_TICK_NS 1000000ull /* the rotation thread's period: 1 ms */
@@ -91,6 +92,7 @@ static struct wt_budget smp_budget;
 static uint64_t hold_ns;    /* the budget's hold */
 static int smp_started;     /* the rotation thread runs */
 static int smp_stopped;     /* at exit: nothing is armed again */
+uint64_t lh_smp_hits_in_shim;
 static int core_spin;       /* serializes the core and the decoder */
 static uint32_t rot_wake;   /* futex: a trap asks the rotation thread to run now */
 static __thread int in_core __attribute__((tls_model("initial-exec")));
@@ -265,6 +267,19 @@ static void core_leave(const sigset_t *old)
 
 static int counted_pc(uintptr_t pc);
 
+/* the general registers at a hardware trap, in the encoding's order */
+static void regs_of(const void *ucv, struct lh_insn_regs *r)
+{
+	static const int g[16] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+		                   REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+		                   REG_R12, REG_R13, REG_R14, REG_R15 };
+	const ucontext_t *uc = ucv;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		r->r[i] = (uint64_t)uc->uc_mcontext.gregs[g[i]];
+}
+
 /* ---- for the write-protect half (sampler.h) ---- */
 uint64_t lh_smp_hold_ns;
 void lh_smp_enter(sigset_t *old)
@@ -297,7 +312,7 @@ int lh_smp_is_in_core(void)
 {
 	return in_core;
 }
-int lh_smp_thread_of(int os_tid, uint32_t *id, rc_tid *tid, int *locked)
+int lh_smp_thread_of(int os_tid, uint32_t *id, rc_tid *tid, int *locked, int *in_shim)
 {
 	/* the list is walked without lh_thr_mu: the source's handler thread
 	 * may not wait for a lock a program thread might hold while it is
@@ -315,6 +330,13 @@ int lh_smp_thread_of(int os_tid, uint32_t *id, rc_tid *tid, int *locked)
 			*id = t->id;
 			*tid = __atomic_load_n(&t->smp_tid, __ATOMIC_RELAXED);
 			*locked = __atomic_load_n(&t->n_held, __ATOMIC_RELAXED) > 0;
+			/* its in-shim depth, read without a load that could fault
+			 * (unknown: outside) */
+			{
+				const int *p = __atomic_load_n(&t->in_shim, __ATOMIC_RELAXED);
+				int v = 0;
+				*in_shim = p && lh_watch_read((uintptr_t)p, &v, sizeof(v)) == 0 && v > 0;
+			}
 			return *id ? 0 : -1;
 		}
 	return -1;
@@ -429,6 +451,7 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	uint32_t self_id;
 	struct side_stack cur;
 	struct lh_smp_last *last;
+	struct lh_insn_regs regs;
 	uint64_t t_cpu;
 
 	(void)ctx;
@@ -441,6 +464,13 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	self_id = lh_self_td ? lh_self_td->id : 0;
 	if (!self_id)
 		return 0;
+	/* a thread inside the shim: the shim's own call into the program's
+	 * code (pyframes.c's PyGILState_Check from a wrapper), whose pc is in
+	 * a watched module, is not the program's access */
+	if (lh_in_shim) {
+		__atomic_add_fetch(&lh_smp_hits_in_shim, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
 	/* only the code of the watched modules (counted_pc): a global
 	 * touched inside the C library is most often a synchronization
 	 * object (a pthread_mutex_t or pthread_cond_t of the program), whose
@@ -481,8 +511,13 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 			return 0;
 		core_enter(&old);
 		win = wt_slot(core, h->slot);
-		if (lh_insn_decode_before(code, sizeof(code), h->pc, &in) != 0 || !win ||
-		    win->cand < 0) {
+		/* the candidate whose memory operand, from the trap's
+		 * registers, covers the watched byte; none: the access is
+		 * unknown and not counted */
+		if (!h->uc || (regs_of(h->uc, &regs),
+		               lh_insn_decode_before_at(code, sizeof(code), h->pc, &regs,
+		                                        watched[h->slot], 1, &in) != 0) ||
+		    !win || win->cand < 0) {
 			core_leave(&old);
 			return 0;
 		}

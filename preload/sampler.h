@@ -28,9 +28,12 @@ LH_HIDDEN uint64_t lh_smp_prog_ns(void);   /* the windows' clock: the process's 
 LH_HIDDEN int lh_smp_exe_code(uintptr_t pc); /* pc is in the executable's code */
 LH_HIDDEN int lh_smp_is_in_core(void);     /* this thread holds the lock (or is taking it) */
 LH_HIDDEN void lh_smp_hw_disarm_later(unsigned slot); /* with the lock held: at the next tick */
-/* the shim's id, engine slot and "holds a lock" of the thread with kernel
- * tid os_tid, from any thread without a lock; 0, or -1 when unknown */
-LH_HIDDEN int lh_smp_thread_of(int os_tid, uint32_t *id, rc_tid *tid, int *locked);
+/* the shim's id, engine slot, "holds a lock" and "is inside the shim" of
+ * the thread with kernel tid os_tid, from any thread without a lock; 0, or
+ * -1 when unknown */
+/* hits dropped because the accessing thread was inside the shim (atomic) */
+extern uint64_t lh_smp_hits_in_shim LH_HIDDEN;
+LH_HIDDEN int lh_smp_thread_of(int os_tid, uint32_t *id, rc_tid *tid, int *locked, int *in_shim);
 /* a window's first hit: the lock paths feed the engine from now on */
 LH_HIDDEN void lh_smp_window_reached(void);
 extern uint64_t lh_smp_hold_ns LH_HIDDEN;  /* the budget's hold */

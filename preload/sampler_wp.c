@@ -403,7 +403,7 @@ uint64_t lh_smpwp_hit(const struct lh_watch_hit *h)
 	uint64_t hold = 0;
 	sigset_t old;
 	size_t n;
-	int slot, locked = 0;
+	int slot, locked = 0, in_shim = 0;
 	uint32_t id = 0;
 	rc_tid tid = 0;
 	uint64_t t_cpu = wp_cpu_ns();
@@ -416,9 +416,15 @@ uint64_t lh_smpwp_hit(const struct lh_watch_hit *h)
 		/* the instruction's bytes; near the end of a mapping fewer */
 		for (n = sizeof(code); n > 0 && lh_watch_read(h->pc, code, n) != 0; n--)
 			;
-		/* a thread the shim never registered cannot be named */
-		if (n && lh_smp_thread_of(h->tid, &id, &tid, &locked) != 0)
+		/* a thread the shim never registered cannot be named; one
+		 * inside the shim (its own call into the program's code, such
+		 * as PyGILState_Check) is not the program's access */
+		if (n && lh_smp_thread_of(h->tid, &id, &tid, &locked, &in_shim) != 0)
 			n = 0;
+		else if (n && in_shim) {
+			__atomic_add_fetch(&lh_smp_hits_in_shim, 1, __ATOMIC_RELAXED);
+			n = 0;
+		}
 	}
 	lh_smp_enter(&old);
 	slot = slot_of_tag(h->window);

@@ -402,6 +402,9 @@ struct lh_thread {
 	uint32_t exit_call_stack; /* the pthread_exit call, if any */
 	uintptr_t stack_lo; /* lowest address of the thread's stack, 0 unknown */
 	struct lh_rt_thread *rt; /* exact mode: its race-runtime state, made by the creator */
+	const int *in_shim;      /* its lh_in_shim (set by itself at start): write-protect's
+	                          * handler thread reads it, with lh_watch_read, while the
+	                          * thread is blocked on its fault */
 	uint32_t smp_tid;        /* sampled watching: its slot in the watcher core's engine
 	                          * (0: none), made by the creator */
 	struct lh_smp_last *smp_last; /* sampled watching: its last trap (sampler.c),

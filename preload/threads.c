@@ -145,6 +145,7 @@ static void td_start(struct lh_thread *t)
 	t->stack_lo = stack_lo_of_self(t->os_tid == (int)getpid());
 	pthread_getname_np(t->self, t->name, sizeof(t->name));
 	self_td = t;
+	t->in_shim = &lh_in_shim;
 	pthread_setspecific(exit_key, t);
 	if (t->id == 1)
 		lh_thr_emit(t); /* the first thread always; others when referred to */

@@ -485,6 +485,7 @@ static void on_sigtrap(int sig, siginfo_t *si, void *uc)
 	h.tid = my_tid();
 	h.addr = (uintptr_t)si->si_addr;
 	h.pc = uc_pc(uc);
+	h.uc = uc;
 	h.t_ns = now_ns();
 	if (lh_watch_read(h.addr, &h.new_val, hw[i].len) == 0) {
 		h.old_val = __atomic_exchange_n(&hw[i].last, h.new_val, __ATOMIC_RELAXED);

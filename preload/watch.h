@@ -72,6 +72,8 @@ struct lh_watch_hit {
 	uint64_t new_val; /* hardware: the watched bytes after the access;
 	                   * write-protect: 0 (the write has not happened yet) */
 	uint64_t t_ns;    /* CLOCK_MONOTONIC when the source saw it */
+	const void *uc;   /* hardware: the trapping thread's ucontext_t (its
+	                   * registers); write-protect: NULL */
 };
 
 /* The watcher core's side, passed to lh_watch_init. */

@@ -126,6 +126,48 @@ static void test_before(void)
 	CU_ASSERT_EQUAL(lh_insn_decode_before(none, 0, 0x401003, &i), -1);
 }
 
+/* the 32 bytes before pc 0x4f9328 in CPython 3.11's take_gil: ...; jne;
+ * mov 0x178(%r15),%eax.  Its last two bytes, 00 00, decode as
+ * "add %al,(%rax)", which the votes alone pick: a read became a write. */
+static void test_before_at(void)
+{
+	static const uint8_t code[] = {
+		0x00, 0x00, 0x4c, 0x89, 0xef, 0x48, 0x89, 0x44, 0x24, 0x08, 0xe8, 0x69, 0x78, 0xf2, 0xff, 0x89,
+		0xc6, 0x85, 0xc0, 0x0f, 0x85, 0x44, 0xc3, 0xf2, 0xff, 0x41, 0x8b, 0x87, 0x78, 0x01, 0x00, 0x00,
+	};
+	const uint64_t pc = 0x4f9328, r15 = 0x7f0000001000, rax = 0x7f0000002000;
+	struct lh_insn_regs regs;
+	struct lh_insn i;
+
+	CU_ASSERT_EQUAL_FATAL(lh_insn_open(NULL), 0);
+	memset(&regs, 0, sizeof(regs));
+	regs.r[0] = rax;
+	regs.r[15] = r15;
+	/* the watched word is r15+0x178: the mov, a 4-byte read */
+	CU_ASSERT_EQUAL(lh_insn_decode_before_at(code, sizeof(code), pc, &regs, r15 + 0x178, 4, &i), 0);
+	CU_ASSERT_EQUAL(i.len, 7);
+	CU_ASSERT(i.has_mem && i.is_read && !i.is_write);
+	CU_ASSERT_EQUAL(i.mem_size, 4);
+	/* a byte inside the word, as a hardware slot watches */
+	CU_ASSERT_EQUAL(lh_insn_decode_before_at(code, sizeof(code), pc, &regs, r15 + 0x17a, 1, &i), 0);
+	CU_ASSERT_EQUAL(i.len, 7);
+	CU_ASSERT(!i.is_write);
+	/* if rax pointed at the watched byte, the add would be it */
+	CU_ASSERT_EQUAL(lh_insn_decode_before_at(code, sizeof(code), pc, &regs, rax, 1, &i), 0);
+	CU_ASSERT_EQUAL(i.len, 2);
+	CU_ASSERT(i.is_write);
+	/* neither covers the address: unknown, no write reported */
+	CU_ASSERT_EQUAL(lh_insn_decode_before_at(code, sizeof(code), pc, &regs, r15 + 0x200, 4, &i), -1);
+	CU_ASSERT(!i.is_write && !i.has_mem);
+	/* RIP-relative from the candidate's own end: mov %eax,0x2010(%rip) ending at 0x401008 */
+	{
+		static const uint8_t st[] = { 0x90, 0x90, 0x89, 0x05, 0x10, 0x20, 0x00, 0x00 };
+		CU_ASSERT_EQUAL(lh_insn_decode_before_at(st, sizeof(st), 0x401008, &regs, 0x401008 + 0x2010, 1, &i), 0);
+		CU_ASSERT(i.is_write && i.len == 6);
+		CU_ASSERT_EQUAL(lh_insn_decode_before_at(st, sizeof(st), 0x401008, &regs, 0x401008 + 0x2014, 1, &i), -1);
+	}
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -133,6 +175,7 @@ int main(void)
 		{ "atomic", test_atomic },
 		{ "reads_only", test_reads_only },
 		{ "before", test_before },
+		{ "before_at", test_before_at },
 	};
 	return cunit_run("insn", tests, N_OF(tests));
 }
