@@ -156,6 +156,10 @@ $(B)/testprogs/clang/%: testprogs/%.cpp $(LH_CC_DEPS)
 $(B)/testprogs/%: testprogs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TP_FLAGS) -o $@ $< -ldl
+# linked with its library (a module loaded by dlopen is not watched)
+$(B)/testprogs/shim_own_read_clean: testprogs/shim_own_read_clean.c $(B)/testprogs/libpython_shim_reads.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TP_FLAGS) -o $@ $< -L$(B)/testprogs -lpython_shim_reads -Wl,-rpath,'$$ORIGIN' -ldl
 $(B)/testprogs/%: testprogs/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(TP_FLAGS) -o $@ $< -ldl
