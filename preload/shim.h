@@ -547,6 +547,7 @@ LH_HIDDEN void lh_stk_after_fork_child(void);
 #define LH_MAX_DEP_RANGES 8
 struct lh_dep_range {
 	uintptr_t lo, hi;
+	char name[40]; /* the object's file name, for the note (lh_dep_unwatched) */
 };
 extern struct lh_dep_range lh_dep_ranges[LH_MAX_DEP_RANGES] LH_HIDDEN;
 extern int lh_n_dep_ranges LH_HIDDEN;
@@ -555,6 +556,10 @@ extern int lh_n_dep_ranges LH_HIDDEN;
  * lh_n_dep_ranges (acquire) finds them inside; span 0 while there are none */
 extern uintptr_t lh_dep_lo LH_HIDDEN, lh_dep_span LH_HIDDEN;
 LH_HIDDEN void lh_stk_find_deps(void);
+/* A wrapper passed a call from the dependency code at ra straight through
+ * while the shim was watching (wrap.h): the first time in a process, a
+ * note names the library whose threads and locks go unwatched. */
+LH_HIDDEN void lh_dep_unwatched(uintptr_t ra);
 /* Make sure the record of stack `id` is in the current log (after a fork,
  * stacks captured earlier belong to the parent's log); returns id. */
 LH_HIDDEN uint32_t lh_stk_rewrite(uint32_t id);

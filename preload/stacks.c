@@ -22,7 +22,9 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <errno.h>
 #include <link.h>
+#include <stdio.h>
 #include <string.h>
 
 struct stk_entry {
@@ -298,8 +300,36 @@ uint32_t lh_stk_from_frames(const struct lh_frames *f, uintptr_t ra, uintptr_t c
 	return lh_stk_intern_py(pcs, n, 0, py);
 }
 
+/* 1 once this process's log has the note of lh_dep_unwatched */
+static int dep_noted;
+
+void lh_dep_unwatched(uintptr_t ra)
+{
+	int i, n = __atomic_load_n(&lh_n_dep_ranges, __ATOMIC_ACQUIRE);
+	const char *name = "a library";
+
+	if (likely(__atomic_load_n(&dep_noted, __ATOMIC_RELAXED)) ||
+	    __atomic_exchange_n(&dep_noted, 1, __ATOMIC_RELAXED))
+		return;
+	for (i = 0; i < n; i++)
+		if (ra - lh_dep_ranges[i].lo < lh_dep_ranges[i].hi - lh_dep_ranges[i].lo)
+			name = lh_dep_ranges[i].name;
+	{
+		int saved = errno;
+		lh_in_shim++;
+		lh_log_note("calls from %s, a library lockhound itself uses, are not watched: its "
+		            "threads and locks are missing from this report; the result may be "
+		            "incomplete",
+		            name);
+		lh_in_shim--;
+		errno = saved;
+	}
+}
+
 void lh_stk_after_fork_child(void)
 {
+	/* the child's log is its own: its first unwatched call notes again */
+	dep_noted = 0;
 	/* lh_stk_mu was re-made by lh_fork_reset_all; the table is whole (no
 	 * thread was changing it at fork), and epochs make every stack be
 	 * written again on use */
@@ -313,7 +343,10 @@ void lh_stk_after_fork_child(void)
  * with its own lock held, and a wrapper that captured a stack would call
  * libunwind again, blocking on that lock.  So every wrapper called from
  * these objects' code passes straight through (lh_from_dep in wrap.h), as
- * if the shim itself were running.  At most LH_MAX_DEP_RANGES objects. */
+ * if the shim itself were running, and the first such call in a process
+ * leaves a note naming the library (lh_dep_unwatched): what the program
+ * does through it (liblzma's threads in xz -T2) is not in the report.  At
+ * most LH_MAX_DEP_RANGES objects. */
 struct lh_dep_range lh_dep_ranges[LH_MAX_DEP_RANGES];
 int lh_n_dep_ranges;
 uintptr_t lh_dep_lo, lh_dep_span; /* their bounding range: the wrappers' first test */
@@ -322,6 +355,7 @@ struct dep_find {
 	uintptr_t base;   /* find the object loaded at this base... */
 	const char *name; /* ...or whose file name ends in this soname */
 	uintptr_t lo, hi;
+	const char *path; /* found: its file name */
 };
 
 static int dep_cb(struct dl_phdr_info *info, size_t size, void *data)
@@ -338,6 +372,7 @@ static int dep_cb(struct dl_phdr_info *info, size_t size, void *data)
 	} else if (info->dlpi_addr != d->base || !nm[0]) {
 		return 0;
 	}
+	d->path = nm;
 	for (i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
@@ -366,6 +401,12 @@ static void add_dep(struct dep_find *d)
 	}
 	lh_dep_ranges[lh_n_dep_ranges].lo = d->lo;
 	lh_dep_ranges[lh_n_dep_ranges].hi = d->hi;
+	{
+		const char *base = d->path ? strrchr(d->path, '/') : NULL;
+		base = base ? base + 1 : d->path ? d->path : "?";
+		snprintf(lh_dep_ranges[lh_n_dep_ranges].name,
+		         sizeof(lh_dep_ranges[lh_n_dep_ranges].name), "%s", base);
+	}
 	{
 		uintptr_t lo = lh_dep_span && lh_dep_lo < d->lo ? lh_dep_lo : d->lo;
 		uintptr_t hi = lh_dep_span && lh_dep_lo + lh_dep_span > d->hi ? lh_dep_lo + lh_dep_span : d->hi;

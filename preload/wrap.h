@@ -6,7 +6,9 @@
  * not ready, is disabled, or is itself running (re-entry from libunwind,
  * dl_iterate_phdr or write), and when it is called from the code of one of
  * the shim's own dependencies (libunwind called by the program, see
- * lh_from_dep).  Otherwise it calls the real function and tells
+ * lh_from_dep; the first such call in a process while the shim is
+ * watching leaves a note, lh_dep_unwatched).  Otherwise it calls the real
+ * function and tells
  * the core one thing.  Blocking acquisitions on the fast path (a thread that
  * does not hold the lock) note the wait for the watchdog in a few
  * thread-local stores and call the real lock (a mutex is tried first and
@@ -51,8 +53,14 @@ static inline int lh_from_dep(uintptr_t ra)
 #define lh_pass() lh_pass_at(LH_RA)
 static inline int lh_pass_at(uintptr_t ra)
 {
-	if (likely(__atomic_load_n(&lh_ready, __ATOMIC_ACQUIRE) && !lh_in_shim && !lh_disabled))
-		return lh_from_dep(ra);
+	if (likely(__atomic_load_n(&lh_ready, __ATOMIC_ACQUIRE) && !lh_in_shim && !lh_disabled)) {
+		if (likely(!lh_from_dep(ra)))
+			return 0;
+		/* the program reached this call through a dependency's code (not
+		 * the shim: lh_in_shim is 0): noted once, then passed through */
+		lh_dep_unwatched(ra);
+		return 1;
+	}
 	if ((!lh_real.mutex_lock || !lh_ready) && !lh_in_shim && !lh_from_dep(ra))
 		lh_init();
 	return !lh_ready || lh_in_shim || lh_disabled || lh_from_dep(ra);

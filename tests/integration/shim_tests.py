@@ -359,13 +359,55 @@ def shim_orders_without_syscalls(ctx):
         ctx.done(d)
 
 
+def shim_dep_library_noted(ctx):
+    """xz -T2 creates its worker threads and locks from liblzma, a library
+    the shim itself uses (libunwind needs it), whose calls pass through
+    unwatched: the report must say so in a note naming liblzma, and say the
+    result may be incomplete.  Skipped when xz is not installed."""
+    name = "shim_dep_library_noted"
+    import base64
+    import shutil
+    xz = shutil.which("xz")
+    if xz is None:
+        return rt.Outcome(name, "skip", "xz is not installed")
+    d = ctx.tmpdir(name)
+    try:
+        data = os.path.join(d, "input")
+        with open(data, "wb") as f:  # several 3 MiB blocks of xz -1
+            f.write(base64.b64encode(os.urandom(9 * 1024 * 1024)))
+        out = os.path.join(d, "report.json")
+        r = rt.run_cmd([ctx.lockhound, "run", "--json", out, "--", xz, "-T2",
+                        "-1", "-k", "-f", data], 120, d, rt.base_env())
+        why = []
+        if r.timed_out:
+            why.append("timed out")
+        elif r.rc != 0:
+            why.append("xz under lockhound: %s" % rt.describe_rc(r.rc))
+        doc, err = rt._load_json(out)
+        if doc is None:
+            why.append("no JSON report: %s" % err)
+        else:
+            notes = [n for lo in doc.get("logs", []) for n in lo.get("notes", [])]
+            hit = [n for n in notes if "liblzma" in n and "not watched" in n]
+            if len(hit) != 1:
+                why.append("expected one note naming liblzma, got %r" % notes)
+            elif "incomplete" not in hit[0]:
+                why.append("the note does not say the result may be incomplete")
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why),
+                          r.stderr)
+    finally:
+        ctx.done(d)
+
+
 SHIM_TESTS = {
     "shim_orders_without_syscalls": shim_orders_without_syscalls,
     "shim_stack_table_full": shim_stack_table_full,
     "shim_many_modules": shim_many_modules,
     "shim_file_size_limit": shim_file_size_limit,
     "shim_with_tcmalloc": shim_with_tcmalloc,
+    "shim_dep_library_noted": shim_dep_library_noted,
 }
+
 
 
 def register(run_tests_module):
