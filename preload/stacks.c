@@ -306,14 +306,20 @@ static int dep_noted;
 void lh_dep_unwatched(uintptr_t ra)
 {
 	int i, n = __atomic_load_n(&lh_n_dep_ranges, __ATOMIC_ACQUIRE);
-	const char *name = "a library";
+	const char *name = NULL;
 
-	if (likely(__atomic_load_n(&dep_noted, __ATOMIC_RELAXED)) ||
-	    __atomic_exchange_n(&dep_noted, 1, __ATOMIC_RELAXED))
+	if (likely(__atomic_load_n(&dep_noted, __ATOMIC_RELAXED)))
 		return;
-	for (i = 0; i < n; i++)
+	/* Not libunwind's own calls (range 0): its per-thread cache's
+	 * destructor locks a mutex at every thread exit of a thread the shim
+	 * unwound in, outside the shim's guard, and would note in every
+	 * program.  Limit: the program's own calls to libunwind (tcmalloc's)
+	 * are then not noted either. */
+	for (i = 1; i < n; i++)
 		if (ra - lh_dep_ranges[i].lo < lh_dep_ranges[i].hi - lh_dep_ranges[i].lo)
 			name = lh_dep_ranges[i].name;
+	if (!name || __atomic_exchange_n(&dep_noted, 1, __ATOMIC_RELAXED))
+		return;
 	{
 		int saved = errno;
 		lh_in_shim++;
@@ -344,6 +350,7 @@ void lh_stk_after_fork_child(void)
  * libunwind again, blocking on that lock.  So every wrapper called from
  * these objects' code passes straight through (lh_from_dep in wrap.h), as
  * if the shim itself were running, and the first such call in a process
+ * from a library libunwind needs
  * leaves a note naming the library (lh_dep_unwatched): what the program
  * does through it (liblzma's threads in xz -T2) is not in the report.  At
  * most LH_MAX_DEP_RANGES objects. */
