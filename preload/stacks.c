@@ -349,11 +349,10 @@ void lh_stk_after_fork_child(void)
  * with its own lock held, and a wrapper that captured a stack would call
  * libunwind again, blocking on that lock.  So every wrapper called from
  * these objects' code passes straight through (lh_from_dep in wrap.h), as
- * if the shim itself were running, and the first such call in a process
- * from a library libunwind needs
- * leaves a note naming the library (lh_dep_unwatched): what the program
- * does through it (liblzma's threads in xz -T2) is not in the report.  At
- * most LH_MAX_DEP_RANGES objects. */
+ * if the shim itself were running; the first such call in a process from
+ * a library libunwind needs leaves a note naming it (lh_dep_unwatched):
+ * what the program does through it (liblzma's threads in xz -T2) is not in
+ * the report.  At most LH_MAX_DEP_RANGES objects. */
 struct lh_dep_range lh_dep_ranges[LH_MAX_DEP_RANGES];
 int lh_n_dep_ranges;
 uintptr_t lh_dep_lo, lh_dep_span; /* their bounding range: the wrappers' first test */

@@ -6,11 +6,9 @@
  * not ready, is disabled, or is itself running (re-entry from libunwind,
  * dl_iterate_phdr or write), and when it is called from the code of one of
  * the shim's own dependencies (libunwind called by the program, see
- * lh_from_dep; the first such call in a process while the shim is
- * watching from a library libunwind needs leaves a note, lh_dep_unwatched).
- * Otherwise it calls the real
- * function and tells
- * the core one thing.  Blocking acquisitions on the fast path (a thread that
+ * lh_from_dep; the first such call in a process from a library libunwind
+ * needs, while the shim is watching, leaves a note: lh_dep_unwatched).
+ * Otherwise it calls the real function and tells the core one thing.  Blocking acquisitions on the fast path (a thread that
  * does not hold the lock) note the wait for the watchdog in a few
  * thread-local stores and call the real lock (a mutex is tried first and
  * noted only when busy: wrap_mutex.c); the slow path (LH_ACQUIRE)
