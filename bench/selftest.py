@@ -295,6 +295,15 @@ class Stages(unittest.TestCase):
         self.assertNotIn("HOME", text)
         self.assertIn("| &nbsp;&nbsp;bench.py: main tables | 00:16:42 | 5 min 00 s |", text)
         self.assertLess(text.index("| main (bench/bench.py)"), text.index("bench.py: main tables"))
+        # a part that started in the same second as a later stage: it
+        # belongs to the stage written after it
+        rows = self.ROWS[:3] + [
+            ("bench.py: exact mode", 1602.0, 1602.0, "1 1 1", "1 1 1", "ok"),
+            ("main 2 (bench/bench.py)", 1601.0, 1602.0, "1 1 1", "1 1 1", "0"),
+            ("sampled", 1602.0, 1700.0, "1 1 1", "1 1 1", "0")]
+        later = "\n".join(stages.block(rows, {}))
+        self.assertLess(later.index("| main 2"), later.index("bench.py: exact mode"))
+        self.assertLess(later.index("bench.py: exact mode"), later.index("| sampled"))
         self.assertIn("| sampled race watching (bench/sampled.py) | 00:26:42 | 98 s | "
                       "1.90 1.00 0.50 | 1.00 1.00 0.50 | **failed (exit 1)** |", text)
         self.assertIn("| Python programs (bench/python_bench.py) | - | - | - | - | "

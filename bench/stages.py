@@ -77,18 +77,17 @@ def block(rows, env):
                  os.cpu_count() or 0, ran[0][3], ran[-1][4], settings), "",
               "| stage | started (UTC) | took | load average at start | at end | status |",
               "|---|---|---:|---|---|---|"]
-    # a part is written before the stage that contains it ends: each stage,
-    # then its parts (those that started after it did, and not after the
-    # next stage started; times are whole seconds)
-    subs = [r for r in rows if ":" in r[0]]
-    owner = {}
-    for p in subs:
-        before = [r for r in ran if r[1] <= p[1]]
-        owner[p] = max(before, key=lambda r: r[1]) if before else None
-    ordered = [p for p in subs if owner[p] is None]
-    for r in top:
-        ordered.append(r)
-        ordered += [p for p in subs if owner[p] is r]
+    # a part is written before the stage that contains it ends: it belongs
+    # to the next stage in the file (times are whole seconds: a part and
+    # the next stage may start in the same one)
+    ordered, pending = [], []
+    for r in rows:
+        if ":" in r[0]:
+            pending.append(r)
+        else:
+            ordered += [r] + pending
+            pending = []
+    ordered += pending
     for name, a, z, l0, l1, status in ordered:
         if status.startswith("skipped"):
             lines.append("| %s | - | - | - | - | %s |" % (name, status))
