@@ -89,6 +89,25 @@ int lh_insn_decode(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *o
 	return 0;
 }
 
+/* votes[k]: how many starts in code[0..n) decode forwards in a run of
+ * instructions whose last one begins at k and ends exactly at pc */
+static void vote_starts(const uint8_t *code, size_t n, uint64_t pc, uint8_t *votes)
+{
+	size_t o;
+
+	memset(votes, 0, LH_INSN_BACK + 1);
+	for (o = 0; o < n; o++) {
+		size_t at = o, last = o;
+		struct lh_insn i;
+		while (at < n && lh_insn_decode(code + at, n - at, pc - n + at, &i) == 0 && i.len) {
+			last = at;
+			at += i.len;
+		}
+		if (at == n && votes[last] < 255)
+			votes[last]++;
+	}
+}
+
 /* x86 code cannot be decoded backwards for sure, but decoding forwards
  * resynchronizes within a few instructions: decode from every start in
  * the window, keep the starts whose run of instructions lands exactly on
@@ -102,17 +121,7 @@ int lh_insn_decode_before(const uint8_t *code, size_t n, uint64_t pc, struct lh_
 
 	if (n > LH_INSN_BACK)
 		n = LH_INSN_BACK;
-	memset(votes, 0, sizeof(votes));
-	for (o = 0; o < n; o++) {
-		size_t at = o, last = o;
-		struct lh_insn i;
-		while (at < n && lh_insn_decode(code + at, n - at, pc - n + at, &i) == 0 && i.len) {
-			last = at;
-			at += i.len;
-		}
-		if (at == n && votes[last] < 255)
-			votes[last]++;
-	}
+	vote_starts(code, n, pc, votes);
 	for (o = 0; o < n; o++)
 		if (votes[o] > best_votes) {
 			best_votes = votes[o];
@@ -186,17 +195,7 @@ int lh_insn_decode_before_at(const uint8_t *code, size_t n, uint64_t pc,
 		n = LH_INSN_BACK;
 	if (!len)
 		len = 1;
-	memset(votes, 0, sizeof(votes));
-	for (o = 0; o < n; o++) {
-		size_t at = o, last = o;
-		struct lh_insn i;
-		while (at < n && lh_insn_decode(code + at, n - at, pc - n + at, &i) == 0 && i.len) {
-			last = at;
-			at += i.len;
-		}
-		if (at == n && votes[last] < 255)
-			votes[last]++;
-	}
+	vote_starts(code, n, pc, votes);
 	/* ascending starts: a tie keeps the first, the longest */
 	for (o = 0; o < n; o++) {
 		struct lh_insn i;
