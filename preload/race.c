@@ -1308,6 +1308,22 @@ void rc_thread_exit(struct rc_engine *e, rc_tid t)
 	lk_unlock(&e->th_lock);
 }
 
+/* No tick after this release: rc_thread_new reuses a free slot exactly
+ * when the parent's clock covers the slot's epoch, and a tick would put
+ * the epoch one past what any acquire of `sync` can learn (the sampler's
+ * thread churn then used a fresh slot per thread up to RC_MAX_THREADS, 8
+ * KiB of clock each and every clock RC_MAX_THREADS long, and reused the
+ * oldest inexactly from then on).  Nothing of the thread follows it. */
+void rc_thread_exit_release(struct rc_engine *e, rc_tid t, uintptr_t sync)
+{
+	struct rc_thread *th = thr(e, t);
+
+	if (!th)
+		return;
+	sync_release(e, th, sync, 0, REL_JOIN, th->vc, 0);
+	rc_thread_exit(e, t);
+}
+
 void rc_thread_join(struct rc_engine *e, rc_tid joiner, rc_tid joined)
 {
 	struct rc_thread *j = thr(e, joiner), *d = thr(e, joined);

@@ -89,6 +89,12 @@ struct rc_engine *rc_create(const struct rc_alloc *a, const struct rc_hooks *h);
 rc_tid rc_thread_new(struct rc_engine *e, rc_tid parent);
 /* The thread ended: its final clock is kept for a join. */
 void rc_thread_exit(struct rc_engine *e, rc_tid t);
+/* The thread's last event is a release on `sync`, then it ends
+ * (rc_thread_exit): a thread that joins it by acquiring `sync` instead of
+ * rc_thread_join.  Its epoch does not move on after this release (nothing
+ * of the thread follows it), so whoever acquired `sync` knows the slot's
+ * whole past and its next thread_new gets the slot back exactly. */
+void rc_thread_exit_release(struct rc_engine *e, rc_tid t, uintptr_t sync);
 /* `joiner` joined `joined` (after rc_thread_exit of it): everything
  * `joined` did happens before what `joiner` does next.  The slot of
  * `joined` may be reused afterwards. */

@@ -1450,8 +1450,9 @@ void lh_smp_thread_exit(struct lh_thread *t)
 {
 	if (!t || !t->smp_tid || !__atomic_load_n(&smp_on, __ATOMIC_ACQUIRE))
 		return;
-	rc_release(eng, t->smp_tid, (uintptr_t)pthread_self());
-	rc_thread_exit(eng, t->smp_tid);
+	/* the release a join acquires (lh_smp_joined), and the end: the
+	 * joiner then gets this slot back exactly for its next thread */
+	rc_thread_exit_release(eng, t->smp_tid, (uintptr_t)pthread_self());
 	rc_thread_detach(eng, t->smp_tid); /* the slot may be reused */
 	t->smp_tid = 0;
 }

@@ -856,6 +856,42 @@ static void test_thread_churn(void)
 	sane();
 }
 
+/* the sampler's thread end: a release on the pthread_t and a detach, the
+ * join an acquire of it; the joiner's next thread gets the slot back
+ * exactly, every time */
+static void test_release_churn(void)
+{
+	rc_tid m, t, first = 0;
+	const uintptr_t P = 0x300000; /* the pthread_t, the same for every thread */
+
+	mk();
+	m = rc_thread_new(E, 0);
+	for (int i = 0; i < 3000; i++) {
+		t = rc_thread_new(E, m);
+		CU_ASSERT_FATAL(t != 0);
+		if (!first)
+			first = t;
+		CU_ASSERT_EQUAL(t, first);
+		WR(t, X, 8);
+		rc_thread_exit_release(E, t, P);
+		rc_thread_detach(E, t);
+		rc_acquire(E, m, P);
+	}
+	CU_ASSERT_EQUAL(WR(m, X, 8), 0); /* the last thread's write is ordered */
+	CU_ASSERT_EQUAL(R.n, 0);
+	CU_ASSERT_EQUAL(R.limits[RC_LIMIT_REUSE], 0);
+	CU_ASSERT_EQUAL(R.limits[RC_LIMIT_THREADS], 0);
+	/* not joined: the next thread gets a fresh slot, and the old one's
+	 * write still races with the creator */
+	t = rc_thread_new(E, m);
+	WR(t, Y, 8);
+	rc_thread_exit_release(E, t, P + 64);
+	rc_thread_detach(E, t);
+	CU_ASSERT_NOT_EQUAL(rc_thread_new(E, m), t);
+	CU_ASSERT_EQUAL(WR(m, Y, 8), 1);
+	sane();
+}
+
 static void test_detached_churn(void)
 {
 	rc_tid m, t;
@@ -1056,6 +1092,7 @@ int main(void)
 		{"forget drops sync clocks inside", test_forget_sync},
 		{"thread slot reuse: exact after join", test_slot_reuse},
 		{"thread churn reuses one slot", test_thread_churn},
+		{"release/acquire churn: exact reuse of one slot", test_release_churn},
 		{"detached churn: inexact reuse, told once", test_detached_churn},
 		{"live thread limit", test_live_limit},
 		{"many readers then a writer", test_many_readers},
