@@ -623,6 +623,13 @@ static const char *limit_text(enum wt_limit what)
 		return "race watching: out of memory; some accesses were not checked";
 	case WT_LIMIT_HEAP:
 		return "race watching: budget.max_heap sampled blocks live; allocations not sampled";
+	case WT_LIMIT_REUSE:
+		return "race watching: a thread slot was reused before its last thread was known to "
+		       "have ended (more than RC_MAX_THREADS threads not joined); races between the "
+		       "two may be missed";
+	case WT_LIMIT_ENGINE:
+		return "race watching: an epoch reached RC_CLOCK_MAX or an access lay beyond the "
+		       "engine's address range; some accesses were not checked";
 	case WT_LIMIT_THREADS:
 		return "race watching: more than RC_MAX_THREADS threads in this process; the later "
 		       "ones get no inferred verdict (the observed one still applies)";

@@ -226,7 +226,12 @@ static void engine_limit(void *cookie, enum rc_limit what)
 	struct wt_shared *sh = cookie;
 	struct wt_core *w = sh->active ? sh->active : sh->core[0];
 
-	limit(w, what == RC_LIMIT_THREADS ? WT_LIMIT_THREADS : WT_LIMIT_MEMORY);
+	/* each engine limit keeps its own meaning in the note (a reused slot
+	 * was once told as "out of memory") */
+	limit(w, what == RC_LIMIT_THREADS  ? WT_LIMIT_THREADS
+	         : what == RC_LIMIT_MEMORY ? WT_LIMIT_MEMORY
+	         : what == RC_LIMIT_REUSE  ? WT_LIMIT_REUSE
+	                                   : WT_LIMIT_ENGINE);
 }
 
 static struct wt_core *create(const struct wt_budget *b, const struct rc_alloc *a,

@@ -90,7 +90,12 @@ enum wt_limit {
 	                         * get no inferred verdict */
 	WT_LIMIT_COST = 9,      /* budget.cost_permille of program time spent: windows cut
 	                         * short, no hold, nothing armed until it is earned again */
-	WT_LIMIT_N = 10
+	WT_LIMIT_REUSE = 10,    /* the engine reused a thread slot its new thread's creator did
+	                         * not know had ended (RC_LIMIT_REUSE): races between the
+	                         * two occupants may be missed */
+	WT_LIMIT_ENGINE = 11,   /* the engine's epoch (RC_LIMIT_EPOCH) or address range
+	                         * (RC_LIMIT_ADDRESS) was exceeded: some accesses unchecked */
+	WT_LIMIT_N = 12
 };
 
 /* The budgets: every one bounds the cost whatever the program does. */

@@ -319,6 +319,29 @@ static void test_bytes_outside_candidate(void)
 
 /* ---- inferred verdict (the engine) ---- */
 
+/* the engine's limits keep their meaning: detached thread churn past
+ * RC_MAX_THREADS reuses slots inexactly, which is no lack of memory */
+static void test_engine_reuse_limit_named(void)
+{
+	struct wt_budget b = budget();
+	struct rc_engine *e;
+	rc_tid m, t;
+
+	fresh(&b, 1);
+	e = wt_engine(W);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	m = rc_thread_new(e, 0);
+	for (int i = 0; i < RC_MAX_THREADS + 100; i++) {
+		t = rc_thread_new(e, m);
+		CU_ASSERT_FATAL(t != 0);
+		rc_thread_detach(e, t);
+		rc_thread_exit(e, t);
+	}
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_REUSE], 1);
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_MEMORY], 0);
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_THREADS], 0);
+}
+
 static void test_inferred_unordered(void)
 {
 	struct wt_budget b = budget();
@@ -999,6 +1022,7 @@ int main(void)
 {
 	static const struct cunit_test tests[] = {
 		{ "observed_write_while_held", test_observed_write_while_held },
+		{ "engine_reuse_limit_named", test_engine_reuse_limit_named },
 		{ "observed_needs_overlap_write_other_thread", test_observed_needs_overlap_write_other_thread },
 		{ "one_hold_per_window", test_one_hold_per_window },
 		{ "second_hold_for_a_write", test_second_hold_for_a_write },
