@@ -415,6 +415,35 @@ static void test_threads_per_context(void)
 	CU_ASSERT_EQUAL(n_edges_between(a, b), LH_THREADS_PER_EDGE);
 }
 
+/* Each thread records a context once, also when its own cache has forgotten
+ * it (a new struct with the same id starts with an empty cache), and a
+ * thread id too large for a slot of the packed value counts the same way:
+ * two threads, so the context's slots never fill up. */
+static void test_threads_per_context_remembered(void)
+{
+	static const uint32_t small[] = { 7, 0xfffe, 7, 0xfffe, 7 };
+	static const uint32_t large[] = { 0xffff, 70000, 0xffff, 70000, 70000 };
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+	void *c = new_lock(LH_LOCK_MUTEX, 0), *d = new_lock(LH_LOCK_MUTEX, 0);
+	size_t i;
+
+	fresh();
+	for (i = 0; i < N_OF(small); i++) {
+		struct lh_thread *t = thread(small[i]);
+		LOCK(t, a, 1);
+		LOCK(t, b, 2);
+		free(t);
+	}
+	CU_ASSERT_EQUAL(n_edges_between(a, b), 2);
+	for (i = 0; i < N_OF(large); i++) {
+		struct lh_thread *t = thread(large[i]);
+		LOCK(t, c, 3);
+		LOCK(t, d, 4);
+		free(t);
+	}
+	CU_ASSERT_EQUAL(n_edges_between(c, d), 2);
+}
+
 /* the self-deadlock rule, for every lock kind (docs/DESIGN.md section 6) */
 static int self_blocks(int kind, uint32_t lflags, int held_flags, int flags)
 {
@@ -961,6 +990,7 @@ int main(void)
 		{ "gate_set_in_key", test_gate_set_in_key },
 		{ "gate_order_does_not_matter", test_gate_order_does_not_matter },
 		{ "threads_per_context", test_threads_per_context },
+		{ "threads_per_context_remembered", test_threads_per_context_remembered },
 		{ "self_deadlock_rules", test_self_deadlock_rules },
 		{ "held_limit", test_held_limit },
 		{ "gates_at_limit_not_noted", test_gates_at_limit_not_noted },
