@@ -128,6 +128,14 @@ static void text_variable(FILE *out, const struct fd_finding *f)
 			fputs(" (global, ", out);
 			rp_put(out, rf->module ? base_name(rf->module) : "?");
 			fprintf(out, "+0x%llx, %u bytes)", (unsigned long long)rf->offset, r->size);
+		} else if (rf->module && rf->section) {
+			/* "a global at memcached .bss+0x1a0 (global, no symbol, 4 bytes)" */
+			fputs("a global at ", out);
+			rp_put(out, base_name(rf->module));
+			fputc(' ', out);
+			rp_put(out, rf->section);
+			fprintf(out, "+0x%llx (global, no symbol, %u bytes)",
+			        (unsigned long long)rf->section_offset, r->size);
 		} else if (rf->module) {
 			fputs("a global at ", out);
 			rp_put(out, base_name(rf->module));
@@ -313,6 +321,12 @@ static json_t *json_variable(struct rp *r, const struct fd_finding *f)
 	json_object_set_new(v, "address", rp_json_hex(first->addr));
 	json_object_set_new(v, "offset", json_integer((json_int_t)rf->offset));
 	json_object_set_new(v, "size", json_integer(first->size));
+	if (rf->var_kind == LH_VAR_GLOBAL && !rf->name) {
+		/* no symbol: the section and the offset in it, or null */
+		json_object_set_new(v, "section", rf->section ? rp_json_str(rf->section) : json_null());
+		json_object_set_new(v, "section_offset", rf->section
+		                    ? json_integer((json_int_t)rf->section_offset) : json_null());
+	}
 	if (rf->var_kind == LH_VAR_HEAP) {
 		json_t *b = json_object();
 		json_object_set_new(b, "address", rp_json_hex(first->var_base));

@@ -88,6 +88,7 @@ static void var_key(struct namer *n, const struct lr_race *rc, char *key, size_t
 	switch (r->var_kind) {
 	case LH_VAR_GLOBAL: {
 		struct sym_data d;
+		struct sym_section sec;
 		int m = fd_module_of(log, r->addr);
 		char loc[256];
 		if (m >= 0)
@@ -101,6 +102,16 @@ static void var_key(struct namer *n, const struct lr_race *rc, char *key, size_t
 		}
 		if (m >= 0)
 			out->offset = r->addr - log->modules[m].base;
+		/* no symbol (a stripped module): the section and the offset in
+		 * it, which stay the same from run to run */
+		if (m >= 0 && sym_data_section(namer_ctx(n), r->addr, &sec)) {
+			const char *base = strrchr(log->modules[m].path, '/');
+			out->section = xstrdup(sec.name);
+			out->section_offset = sec.offset;
+			snprintf(key, len, "g:%s:%s+0x%llx", base ? base + 1 : log->modules[m].path,
+			         sec.name, (unsigned long long)sec.offset);
+			return;
+		}
 		ra_code_loc(log, r->addr, loc, sizeof(loc));
 		snprintf(key, len, "g:%s", loc);
 		return;
@@ -273,5 +284,6 @@ void ra_free(struct ra_finding *r)
 	free(r->pairs);
 	free(r->name);
 	free(r->module);
+	free(r->section);
 	free(r);
 }

@@ -44,6 +44,9 @@ struct ra_finding {
 	char *module; /* global: path of the module holding it, NULL if in none */
 	uint64_t offset; /* global: from the symbol (named) or module base (unnamed);
 	                    heap: from the block start; else 0 */
+	char *section;   /* unnamed global: the module's section holding it (".bss"),
+	                    NULL if named or not found */
+	uint64_t section_offset; /* unnamed global: from the section's start */
 	struct ra_pair *pairs; /* most frequent first */
 	size_t n_pairs;
 };

@@ -682,6 +682,41 @@ int sym_data_lookup(struct sym_ctx *s, uint64_t addr, struct sym_data *out)
 	return out->name != NULL;
 }
 
+int sym_data_section(struct sym_ctx *s, uint64_t addr, struct sym_section *out)
+{
+	struct mod *m;
+	Elf *elf;
+	Elf_Scn *scn = NULL;
+	GElf_Addr bias = 0;
+	size_t shstrndx;
+
+	if (!s || !out)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	m = find_module(s, addr);
+	if (!m)
+		return 0;
+	if (m->state == MOD_UNOPENED)
+		open_module(s, m);
+	if (m->state != MOD_OK || !(elf = dwfl_module_getelf(m->dm, &bias)) ||
+	    elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return 0;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *name;
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) || addr < bias + sh.sh_addr ||
+		    addr - bias - sh.sh_addr >= sh.sh_size)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || !*name)
+			return 0;
+		out->name = intern_symbol(s, name);
+		out->offset = addr - bias - sh.sh_addr;
+		return out->name != NULL;
+	}
+	return 0;
+}
+
 /* the type of a DIE, through typedefs and cv-qualifiers: atomic? */
 static int type_is_atomic(Dwarf_Die *die)
 {

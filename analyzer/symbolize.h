@@ -71,6 +71,17 @@ struct sym_data {
  * Not cached: callers look up each variable once. */
 int sym_data_lookup(struct sym_ctx *s, uint64_t addr, struct sym_data *out);
 
+/* The section of the module's file that holds run-time address addr
+ * (".bss", ".data") and addr's offset in it, for a global no symbol names
+ * (a stripped module): 1 and out filled (name owned by the sym_ctx), or 0
+ * (addr in no module, the file missing or changed, in no allocated
+ * section). */
+struct sym_section {
+	const char *name;
+	uint64_t offset;
+};
+int sym_data_section(struct sym_ctx *s, uint64_t addr, struct sym_section *out);
+
 /* 1 if the global variable at addr is declared atomic in the module's
  * debug information (C11 _Atomic / atomic_int, C++ std::atomic<T>); 0 if
  * not, or when there is no debug information.  Sampled race watching sees

@@ -16,7 +16,8 @@
  *    thread starts (the real pthread_create, never registered, every
  *    signal blocked).  First it reads the candidates (add_candidates: the
  *    writable data symbols of the executable and its libraries, and each
- *    field their code names directly), then every LH_SMP_TICK_NS, or at
+ *    field their code names directly; a stripped module's data unnamed,
+ *    add_stripped), then every LH_SMP_TICK_NS, or at
  *    once when a trap asks (rot_wake), it ends the windows whose time is
  *    up, that the core ended, or that stayed quiet for LH_SMP_QUIET_NS,
  *    arms the free slots with the core's next picks, and writes the races
@@ -45,7 +46,8 @@
  *
  * Limits (each leaves one note): LH_SMP_QUEUE races waiting to be written,
  * LH_SMP_MODULES code segments, LH_SMP_SCAN_MAX code bytes swept per
- * module, LH_SMP_REFS named addresses per module; the core's (watcher.h).
+ * module, LH_SMP_REFS named addresses per module, LH_SMP_LINES unnamed
+ * cache lines of a stripped module; the core's (watcher.h).
  */
 #include "rt.h"
 #include "watch.h"
@@ -1065,7 +1067,136 @@ static int exported(const char *base, const Elf64_Shdr *sh, const Elf64_Shdr *dy
 	return 0;
 }
 
-static int noted_scan, noted_scan_lib, noted_refs, noted_modules;
+static int noted_scan, noted_scan_lib, noted_refs, noted_modules, noted_lines;
+
+/* ---- a module without a symbol table (stripped: strip --strip-all, as
+ * Debian ships its executables and libraries) ----
+ * Its writable data has no names, so it is watched unnamed: the data
+ * sections (.data, .bss and their .data.NAME / .bss.NAME parts, from the
+ * section headers; without them, the writable PT_LOAD segment), less
+ * what RELRO makes read-only (.got, .dynamic, .init_array, .data.rel.ro
+ * are never the program's variables), as
+ *  - one word-sized candidate per address the module's code names
+ *    (RIP-relative operands, the sweep above: `counter++` names its
+ *    counter), up to the next named address, at most 8 bytes;
+ *  - one candidate per cache line (LH_SMP_LINE bytes) of the rest, so
+ *    that data reached only through pointers is watched too.
+ * They are rotated like named ones, and the core's picks favour those
+ * that several threads touch.  The report names them by module, section
+ * and offset ("memcached .bss+0x1a0"), or by a symbol the analyzer finds
+ * later (a debug file).  Write-protect watches only the anonymous part
+ * (the pages of .bss past the file's last page: lh_smpwp_add_globals);
+ * .data and the first page of .bss only hardware watchpoints see.
+ * Limit: LH_SMP_LINES lines per module (noted); the words code names are
+ * candidates whatever the module's size. */
+#define LH_SMP_LINE 64
+#define LH_SMP_LINES 8192   /* 512 KiB of a module's unnamed data, in lines */
+#define LH_SMP_UNNAMED UINT32_MAX /* the candidate's name: no symbol */
+
+static void add_unnamed_cand(uintptr_t lo, uintptr_t hi)
+{
+	prio_lock();
+	wt_cand_add(core, WT_GLOBAL, lo, (uint32_t)(hi - lo), LH_SMP_UNNAMED);
+	spin_unlock();
+}
+
+/* [lo, hi): a data range of a stripped module; *n_lines: the module's
+ * lines so far */
+static void add_unnamed_range(const struct refs *refs, uintptr_t lo, uintptr_t hi, int *n_lines)
+{
+	uintptr_t ln;
+	int l, r, j;
+
+	for (l = 0, r = refs->n; l < r;) {
+		int mid = (l + r) / 2;
+		if (refs->a[mid] < lo)
+			l = mid + 1;
+		else
+			r = mid;
+	}
+	for (j = l; j < refs->n && refs->a[j] < hi; j++) {
+		uintptr_t f = refs->a[j];
+		uintptr_t e = j + 1 < refs->n && refs->a[j + 1] < hi ? refs->a[j + 1] : hi;
+		if (e - f > 8)
+			e = f + 8;
+		add_unnamed_cand(f, e);
+	}
+	for (ln = lo & ~(uintptr_t)(LH_SMP_LINE - 1); ln < hi; ln += LH_SMP_LINE) {
+		uintptr_t a = ln < lo ? lo : ln, b = ln + LH_SMP_LINE > hi ? hi : ln + LH_SMP_LINE;
+		if (*n_lines >= LH_SMP_LINES) {
+			if (!noted_lines) {
+				noted_lines = 1;
+				lh_log_note("race watching: a stripped module has more than LH_SMP_LINES (%d) "
+				            "cache lines of data; the rest is watched only where its code names "
+				            "an address (the result may be incomplete)",
+				            LH_SMP_LINES);
+			}
+			return;
+		}
+		(*n_lines)++;
+		add_unnamed_cand(a, b);
+	}
+}
+
+/* a data section of a stripped module whose bytes may be the program's
+ * variables: .data, .bss, .data.NAME, .bss.NAME (not .data.rel.ro*) */
+static int data_section(const char *name)
+{
+	if (!strcmp(name, ".data") || !strcmp(name, ".bss") || !strncmp(name, ".bss.", 5))
+		return 1;
+	return !strncmp(name, ".data.", 6) && strncmp(name, ".data.rel.ro", 12) != 0;
+}
+
+/* the writable data of a module without .symtab, as unnamed candidates */
+static void add_stripped(const char *base, const Elf64_Ehdr *eh, const Elf64_Shdr *sh,
+                         uint64_t file_size, uintptr_t bias, const ElfW(Phdr) *ph, int phnum,
+                         const struct refs *refs)
+{
+	uintptr_t relro_lo = 0, relro_hi = 0;
+	int k, n_lines = 0, from_sections = 0;
+	size_t i;
+
+	for (k = 0; k < phnum; k++)
+		if (ph[k].p_type == PT_GNU_RELRO) {
+			relro_lo = bias + ph[k].p_vaddr;
+			relro_hi = relro_lo + ph[k].p_memsz;
+		}
+	if (eh->e_shnum && eh->e_shstrndx < eh->e_shnum &&
+	    sh[eh->e_shstrndx].sh_offset + sh[eh->e_shstrndx].sh_size <= file_size) {
+		const char *names = base + sh[eh->e_shstrndx].sh_offset;
+		uint64_t names_len = sh[eh->e_shstrndx].sh_size;
+		for (i = 0; i < eh->e_shnum; i++) {
+			uintptr_t lo, hi;
+			if ((sh[i].sh_flags & (SHF_WRITE | SHF_ALLOC)) != (SHF_WRITE | SHF_ALLOC) ||
+			    (sh[i].sh_flags & SHF_TLS) || !sh[i].sh_size || sh[i].sh_name >= names_len ||
+			    (sh[i].sh_type != SHT_PROGBITS && sh[i].sh_type != SHT_NOBITS) ||
+			    !memchr(names + sh[i].sh_name, 0, names_len - sh[i].sh_name) ||
+			    !data_section(names + sh[i].sh_name))
+				continue;
+			from_sections = 1;
+			lo = bias + sh[i].sh_addr;
+			hi = lo + sh[i].sh_size;
+			if (lo < relro_hi && hi > relro_lo)
+				lo = relro_hi > lo ? relro_hi : lo;
+			if (lo < hi)
+				add_unnamed_range(refs, lo, hi, &n_lines);
+		}
+	}
+	if (from_sections)
+		return;
+	/* no section headers: the writable segments past RELRO */
+	for (k = 0; k < phnum; k++) {
+		uintptr_t lo, hi;
+		if (ph[k].p_type != PT_LOAD || !(ph[k].p_flags & PF_W))
+			continue;
+		lo = bias + ph[k].p_vaddr;
+		hi = lo + ph[k].p_memsz;
+		if (lo < relro_hi && hi > relro_lo)
+			lo = relro_hi > lo ? relro_hi : lo;
+		if (lo < hi)
+			add_unnamed_range(refs, lo, hi, &n_lines);
+	}
+}
 
 /* the candidates of one module; is_exe: the executable (its exported
  * symbols are copy-relocated library variables, left out) */
@@ -1078,7 +1209,7 @@ static void add_module(const char *path, uintptr_t bias, const ElfW(Phdr) *ph, i
 	const char *str, *base;
 	struct stat st;
 	size_t i, n;
-	int fd, k, j;
+	int fd, k, j, stripped;
 	void *m;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1106,10 +1237,11 @@ static void add_module(const char *path, uintptr_t bias, const ElfW(Phdr) *ph, i
 		else if (sh[i].sh_type == SHT_DYNSYM)
 			dynsym = &sh[i];
 	}
+	stripped = !symtab;
 	if (!symtab)
 		symtab = dynsym;
-	if (!symtab || symtab->sh_link >= eh->e_shnum)
-		goto out;
+	if (symtab && symtab->sh_link >= eh->e_shnum)
+		symtab = NULL;
 	/* the code: its range counts, and it is swept for the fields it names */
 	refs->n = 0;
 	refs->full = 0;
@@ -1156,6 +1288,10 @@ static void add_module(const char *path, uintptr_t bias, const ElfW(Phdr) *ph, i
 		            "watched only as part of their variable");
 	}
 	refs->n = sort_unique(refs->a, refs->n);
+	if (stripped)
+		add_stripped(base, eh, sh, (uint64_t)st.st_size, bias, ph, phnum, refs);
+	if (!symtab)
+		goto out;
 	str = base + sh[symtab->sh_link].sh_offset;
 	sy = (const Elf64_Sym *)(base + symtab->sh_offset);
 	n = symtab->sh_size / sizeof(*sy);
