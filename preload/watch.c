@@ -36,7 +36,10 @@
  * the system call when privileged, else /dev/userfaultfd), so that a kernel
  * write into a protected page blocks and then succeeds.  Where only
  * UFFD_USER_MODE_ONLY is allowed, kernel writes would fail with EFAULT
- * instead, so the source stays off and says so.  A handler thread (the real
+ * instead, so the source stays off and says so.  The descriptor is opened
+ * in lh_watch_init (the constructor), even when the source starts later,
+ * so that a program that drops root before its first thread keeps a
+ * privileged one (wp_preopen).  A handler thread (the real
  * pthread_create, every signal blocked, never registered) reads the faults:
  * the thread id comes with the message, the pc from
  * /proc/self/task/TID/syscall while the thread is blocked.  The faulting
@@ -82,6 +85,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <ucontext.h>
@@ -903,6 +907,28 @@ static void wp_unregister(uintptr_t addr, size_t len)
 	ioctl(wp_fd, UFFDIO_UNREGISTER, &r);
 }
 
+static uint64_t wp_no_pc; /* faults whose pc could not be read (EACCES) */
+
+/* Can this process read its threads' /proc/self/task/TID/syscall?  A
+ * process that changed its user ids (a server started as root that
+ * becomes nobody) is made not dumpable by the kernel, which then gives its
+ * /proc files to root with mode 0400: a fault's pc cannot be read, so no
+ * fault could be told from a kernel write or decoded.  Making it dumpable
+ * again (PR_SET_DUMPABLE) would change what the program sees (core dumps,
+ * who may ptrace it), so the source is off instead, with the reason. */
+static int wp_pc_readable(void)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)syscall(SYS_gettid));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 /* the user pc of a thread blocked in the kernel: the last field of
  * /proc/self/task/TID/syscall ("-1 SP PC" in a fault, "NR ARGS.. SP PC" in
  * a system call); *in_syscall set when it is a system call */
@@ -916,8 +942,13 @@ static uintptr_t blocked_pc(pid_t tid, int *in_syscall)
 	*in_syscall = 0;
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		/* EACCES: the program changed its user id after write-protect
+		 * started (wp_pc_readable); a note at shutdown */
+		if (errno == EACCES)
+			__atomic_add_fetch(&wp_no_pc, 1, __ATOMIC_RELAXED);
 		return 0;
+	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
@@ -1190,6 +1221,51 @@ static int wp_arm_locked(uintptr_t addr, size_t len, uint32_t window)
 	return rc;
 }
 
+/* The descriptor opened early (wp_preopen), while the process may still
+ * be privileged: a server started as root that drops to another user
+ * before its first thread (memcached -u nobody) could otherwise open
+ * only a UFFD_USER_MODE_ONLY one, which the source refuses.  The kernel
+ * checks the privilege when the descriptor is made, not when it is used,
+ * so a descriptor made while privileged keeps kernel writes working after
+ * the drop.  wp_early_dev/ino: what it was, to see that the program has
+ * not closed it and reused its number before wp_start uses it. */
+static int wp_early;
+static dev_t wp_early_dev;
+static ino_t wp_early_ino;
+
+static void wp_preopen(void)
+{
+	struct stat st;
+
+	if (wp_fd >= 0 || wp_open() != 0)
+		return; /* wp_start tries again and says why */
+	if (fstat(wp_fd, &st) != 0) {
+		close(wp_fd);
+		wp_fd = -1;
+		return;
+	}
+	wp_early = 1;
+	wp_early_dev = st.st_dev;
+	wp_early_ino = st.st_ino;
+}
+
+/* the early descriptor, if it is still ours (else it is forgotten, not
+ * closed: the number is the program's now) */
+static int wp_early_ok(void)
+{
+	struct stat st;
+
+	if (!wp_early || wp_fd < 0)
+		return 0;
+	wp_early = 0;
+	if (fstat(wp_fd, &st) == 0 && st.st_dev == wp_early_dev && st.st_ino == wp_early_ino)
+		return 1;
+	lh_log_note("race watching: write-protect: the descriptor opened at start-up was closed by "
+	            "the program; opening another one");
+	wp_fd = -1;
+	return 0;
+}
+
 static int wp_start(void)
 {
 	static char page[1] __attribute__((unused));
@@ -1198,8 +1274,17 @@ static int wp_start(void)
 	int rc;
 
 	page_size = sysconf(_SC_PAGESIZE);
-	if (wp_open() != 0)
+	if (!wp_early_ok() && wp_open() != 0)
 		return -1;
+	if (!wp_pc_readable()) {
+		set_why(why_wp, sizeof(why_wp),
+		        "write-protect: /proc/self/task/TID/syscall cannot be read (the process changed "
+		        "its user id and is not dumpable), so a fault's pc is unknown",
+		        errno);
+		close(wp_fd);
+		wp_fd = -1;
+		return -1;
+	}
 	if ((rc = wp_thread_start()) != 0) {
 		set_why(why_wp, sizeof(why_wp), "write-protect: cannot start the handler thread", -rc);
 		close(wp_fd);
@@ -1322,6 +1407,7 @@ unsigned lh_watch_init(unsigned want, const struct lh_watch_sink *s, int quiet)
 	 * events are open, so they are inherited like any later thread's */
 	if (want & LH_WATCH_WP_LATER) {
 		set_why(why_wp, sizeof(why_wp), "write-protect: not started yet", 0);
+		wp_preopen();
 	} else if (want & LH_WSRC_WP) {
 		if (wp_start() == 0)
 			got |= LH_WSRC_WP;
@@ -1399,6 +1485,15 @@ void lh_watch_fork_child(void)
 			}
 		}
 	}
+	if (!(got & LH_WSRC_WP) && wp_early && wp_fd >= 0) {
+		/* the parent's early descriptor (write-protect not started
+		 * yet) belongs to the parent's memory: the child opens its
+		 * own, early too */
+		if (wp_early_ok())
+			close(wp_fd);
+		wp_fd = -1;
+		wp_preopen();
+	}
 	if (got & LH_WSRC_WP) {
 		/* the parent's: the child's ranges are neither registered nor
 		 * protected (no UFFD_FEATURE_EVENT_FORK) */
@@ -1445,6 +1540,12 @@ void lh_watch_shutdown(void)
 			if (wp[i].addr)
 				wp_end(&wp[i]);
 		lh_mu_unlock(&wp_mu);
+		if (__atomic_load_n(&wp_no_pc, __ATOMIC_RELAXED))
+			lh_log_note("race watching: write-protect: the pc of %llu faults could not be read "
+			            "(/proc/self/task/TID/syscall: the program changed its user id after "
+			            "watching started); those writes were not seen (the result may be "
+			            "incomplete)",
+			            (unsigned long long)__atomic_load_n(&wp_no_pc, __ATOMIC_RELAXED));
 		if (wp_stop_pipe[1] >= 0 && write(wp_stop_pipe[1], "", 1) < 0) {
 			/* the thread ends with the process anyway */
 		}

@@ -683,7 +683,124 @@ def sampled_stripped_executable(ctx):
         ctx.done(d)
 
 
+# ---- write-protect in a program that drops root before its first thread ----
+
+# as root, becomes nobody (65534) at once (and with argv[2] "dumpable"
+# makes itself dumpable again, as some servers do for core files), then two
+# threads add to a global on an anonymous page of its own, and a pipe's
+# bytes are read (a kernel write) into another one: the output is the same
+# natively
+DROP_ROOT_C = r"""
+#include <grp.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+long dropped_total __attribute__((aligned(4096)));
+static char inbox[4096] __attribute__((aligned(4096)));
+static long long end_ns;
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+static void *add(void *arg)
+{
+	(void)arg;
+	while (now_ns() < end_ns)
+		for (int i = 0; i < 100; i++)
+			dropped_total++;
+	return NULL;
+}
+int main(int argc, char **argv)
+{
+	pthread_t t[2];
+	int p[2];
+	if (getuid() == 0 && (setgroups(0, NULL) || setgid(65534) || setuid(65534)))
+		return 2;
+	if (argc > 2 && !strcmp(argv[2], "dumpable") && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return 4;
+	end_ns = now_ns() + (argc > 1 ? atoll(argv[1]) : 200) * 1000000LL;
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, add, NULL);
+	if (pipe(p) || write(p[1], "kernel wrote this", 18) != 18 || read(p[0], inbox, 18) != 18)
+		return 3;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("uid %d: %s\n", (int)getuid(), inbox);
+	return 0;
+}
+"""
+
+
+def wp_after_dropping_root(ctx):
+    """A program started as root that becomes another user before its first
+    thread (memcached -u nobody): the shim opens the userfaultfd in its
+    constructor, while still privileged, so write-protect never falls back
+    to UFFD_USER_MODE_ONLY.  Made dumpable again after the drop, the
+    program's unguarded global is reported by write-protect within 5 runs.
+    Left not dumpable (the kernel's default after a change of user id),
+    its /proc/self/task/TID/syscall is root's and a fault's pc cannot be
+    read: write-protect is off with that reason in a note, never on and
+    blind.  Both give the native output (a kernel write into .bss after
+    the drop succeeds).  SKIP when not run as root or where write-protect
+    does not work."""
+    name = "wp_after_dropping_root"
+    if os.getuid() != 0:
+        return rt.Outcome(name, "skip", "needs root (the program drops to nobody)")
+    d = ctx.tmpdir(name)
+    try:
+        os.chmod(d, 0o777)
+        src = os.path.join(d, "drop_root.c")
+        prog = os.path.join(d, "drop_root")
+        with open(src, "w") as fh:
+            fh.write(DROP_ROOT_C)
+        r = rt.run_cmd(["cc", "-O1", "-g", "-pthread", "-o", prog, src], 120, d, rt.base_env())
+        if r.rc != 0:
+            return rt.Outcome(name, "skip", "cannot build the program (no cc)")
+        why = []
+        for mode in ("dumpable", "plain"):
+            args = ("300", mode)
+            native = rt.run_cmd([prog] + list(args), 60, d, rt.base_env())
+            for i in range(5 if mode == "dumpable" else 1):
+                r, doc, logs = _preloaded(ctx, d, prog, "race_source=wp", args=args)
+                notes = _notes(doc)
+                if r.rc != native.rc or r.stdout != native.stdout:
+                    why.append("%s: native %s %r, preloaded %s %r" % (mode,
+                               rt.describe_rc(native.rc), native.stdout,
+                               rt.describe_rc(r.rc), r.stdout))
+                    break
+                um = [n for n in notes if "USER_MODE_ONLY" in n]
+                if um:
+                    why.append("%s: write-protect fell back after the drop: %s" % (mode, um[0]))
+                    break
+                if mode == "plain":
+                    if not any("not dumpable" in n for n in notes):
+                        why.append("plain: no note that write-protect is off (not dumpable): %r"
+                                   % notes)
+                    elif _sampled_races(doc):
+                        why.append("plain: write-protect is off, yet races %r"
+                                   % _sampled_races(doc))
+                    break
+                off = [n for n in notes if "write-protect:" in n]
+                if off:
+                    return rt.Outcome(name, "skip", "write-protect does not work here: " + off[0])
+                if any((f.get("variable") or {}).get("name") == "dropped_total"
+                       and f.get("detected_by") == "write-protect" for f in _sampled_races(doc)):
+                    break
+            else:
+                if mode == "dumpable":
+                    why.append("dumpable: dropped_total not reported by write-protect in 5 runs")
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why))
+    finally:
+        ctx.done(d)
+
 WATCH_TESTS["sampled_stripped_executable"] = sampled_stripped_executable
+WATCH_TESTS["wp_after_dropping_root"] = wp_after_dropping_root
 
 
 def register(run_tests_module):
