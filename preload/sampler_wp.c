@@ -507,8 +507,18 @@ int lh_smpwp_tick(uint64_t now, int arm)
 		if (w->cand >= 0 && (consumed & (1u << i))) {
 			/* a write ended the protection: again, while the window
 			 * lasts and the cost budget has credit (-EBUSY: the
-			 * writer is still held) */
-			uint64_t t0 = wp_cpu_ns();
+			 * writer is still held).  Not while the core still counts
+			 * its first writer as held: the source un-protects (and
+			 * the writer goes on, releases its lock) before it reports
+			 * the release, and a write faulting on pages protected
+			 * again meanwhile, by the next owner of that lock, looked
+			 * like one made during the hold (memcached's slabclass[]
+			 * and LRU heads, written under slabs_lock and the LRU
+			 * locks, were reported observed) */
+			uint64_t t0;
+			if (w->held)
+				continue;
+			t0 = wp_cpu_ns();
 			if (wt_cost_credit(wcore, now) <= 0) {
 				end_window(i, now);
 				continue;
