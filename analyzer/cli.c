@@ -7,7 +7,9 @@
  * earlier run's logs in a kept --log-dir; quiet), waits for it and, as a
  * child subreaper, for every process of the run that outlives it (a
  * daemon's child; said on stderr), ignoring SIGINT/SIGQUIT meanwhile so
- * Ctrl-C reaches the program and a report still follows, then analyzes every log
+ * Ctrl-C reaches the program and a report still follows, and passing on to
+ * the program the signals a supervisor sends to run's pid alone (FWD_SIGNALS:
+ * `kill PID`, a service manager's stop), then analyzes every log
  * of the run: the program's and those of its forked or exec'd children.
  * Without --log-dir the logs go to a private temporary directory that is
  * removed afterwards.
@@ -658,6 +660,30 @@ int cli_report(int argc, char **argv)
 	return read_errors ? 2 : 0;
 }
 
+/* The signals `run` passes on to the program while it runs.  A terminal's
+ * SIGINT and SIGQUIT reach the whole foreground process group, the program
+ * included, so run ignores those instead.  These are sent to one pid
+ * (kill PID, a service manager stopping a service, a CI job's timeout):
+ * without this, run would die of SIGTERM and leave the program running
+ * with no report.  One sent to the whole process group reaches the program
+ * twice (once directly, once passed on).  A signal run itself ignored when
+ * it started (nohup's SIGHUP) is not caught: the program inherits the
+ * ignoring, as it would natively. */
+static const int FWD_SIGNALS[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
+#define N_FWD_SIGNALS ((int)(sizeof(FWD_SIGNALS) / sizeof(FWD_SIGNALS[0])))
+
+/* the program's pid while it runs and is not reaped, else 0 */
+static volatile sig_atomic_t fwd_pid;
+
+static void fwd_handler(int sig)
+{
+	int saved = errno;
+	pid_t p = (pid_t)fwd_pid;
+	if (p > 0)
+		kill(p, sig);
+	errno = saved;
+}
+
 static void rm_logs(const char *dir, const char *prefix)
 {
 	int n, i;
@@ -676,7 +702,8 @@ int cli_run(int argc, char **argv)
 	char prefix[64], *opts, *preload, env_supp[LH_PATH_MAX];
 	struct an_out o;
 	const char *dir, *old_opts, *old_preload, *why;
-	struct sigaction ign, old_int, old_quit;
+	struct sigaction ign, fwd, old_int, old_quit, old_fwd[N_FWD_SIGNALS];
+	sigset_t fwd_set, old_mask;
 	int status, r, read_errors, n_logs, i, prog_rc;
 	char **logs;
 	pid_t pid;
@@ -774,6 +801,21 @@ int cli_run(int argc, char **argv)
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
+	/* blocked across the fork: one that arrives before fwd_pid is set is
+	 * passed on once it is */
+	memset(&fwd, 0, sizeof(fwd));
+	fwd.sa_handler = fwd_handler;
+	fwd.sa_flags = SA_RESTART;
+	sigemptyset(&fwd_set);
+	for (i = 0; i < N_FWD_SIGNALS; i++)
+		sigaddset(&fwd_set, FWD_SIGNALS[i]);
+	fwd.sa_mask = fwd_set;
+	sigprocmask(SIG_BLOCK, &fwd_set, &old_mask);
+	for (i = 0; i < N_FWD_SIGNALS; i++) {
+		sigaction(FWD_SIGNALS[i], NULL, &old_fwd[i]);
+		if (old_fwd[i].sa_handler != SIG_IGN)
+			sigaction(FWD_SIGNALS[i], &fwd, NULL);
+	}
 	fflush(NULL);
 	/* every process of the run that outlives the program becomes ours to
 	 * wait for (see below), not init's */
@@ -786,6 +828,9 @@ int cli_run(int argc, char **argv)
 	if (pid == 0) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGQUIT, &old_quit, NULL);
+		for (i = 0; i < N_FWD_SIGNALS; i++)
+			sigaction(FWD_SIGNALS[i], &old_fwd[i], NULL);
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		setenv("LOCKHOUND_OPTIONS", opts, 1);
 		setenv("LD_PRELOAD", preload, 1);
 		cli_restore_env();
@@ -793,8 +838,16 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "lockhound run: cannot execute %s: %s\n", prog, strerror(errno));
 		_exit(127);
 	}
+	fwd_pid = pid;
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	/* reaped: its pid may be reused; a process that outlived it is not
+	 * sent these (run does not know its pid until it ends), and run dies
+	 * of them as before it caught them */
+	fwd_pid = 0;
+	for (i = 0; i < N_FWD_SIGNALS; i++)
+		sigaction(FWD_SIGNALS[i], &old_fwd[i], NULL);
 	{
 		/* processes of the run that outlived the program (a daemonizing
 		 * server's child) were reparented to this subreaper: their logs

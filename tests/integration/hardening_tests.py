@@ -8,7 +8,9 @@ Python 3 standard library only.
 import os
 import re
 import resource
+import select
 import shutil
+import signal
 import subprocess
 import time
 
@@ -511,7 +513,60 @@ def run_waits_for_daemon_child(ctx):
         ctx.done(d)
 
 
+def run_forwards_sigterm(ctx):
+    """A SIGTERM sent to `lockhound run`'s pid alone (kill PID, a service
+    manager's stop) reaches the program, which stops the way it does
+    natively (exit 0, its own output), and a report follows: run neither
+    dies of it nor leaves the program running."""
+    name = "run_forwards_sigterm"
+    prog = os.path.join(ctx.progdir, "run_forwards_sigterm_clean")
+    if not os.access(prog, os.X_OK):
+        return rt.Outcome(name, "fail", "%s not built" % prog)
+    d = ctx.tmpdir(name)
+    p = None
+    try:
+        out = os.path.join(d, "r.json")
+        p = subprocess.Popen([ctx.lockhound, "run", "--json", out, "--", prog, "wait"],
+                             cwd=d, env=rt.base_env(), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
+        ready, _, _ = select.select([p.stdout], [], [], 30)
+        first = p.stdout.readline().decode(errors="replace") if ready else ""
+        if first != "ready\n":
+            return rt.Outcome(name, "fail", "the program did not say ready (%r)" % first)
+        os.kill(p.pid, signal.SIGTERM)  # run's pid, not its process group
+        try:
+            rest, err = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            rest, err = p.communicate()
+            return rt.Outcome(name, "fail", "run did not end after SIGTERM",
+                              err.decode(errors="replace"))
+        err = err.decode(errors="replace")
+        why = []
+        if p.returncode != 0:
+            why.append("expected exit 0 (the program's), got %s" % rt.describe_rc(p.returncode))
+        if b"got SIGTERM" not in rest:
+            why.append("the program did not get the SIGTERM (stdout %r)" % rest[-200:])
+        doc, jerr = rt._load_json(out)
+        if doc is None:
+            why.append("no JSON report: %s" % jerr)
+        elif doc.get("findings"):
+            why.append("findings %r on a clean program"
+                       % [f.get("kind") for f in doc["findings"]])
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why), err)
+    finally:
+        if p is not None and p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            p.wait()
+        ctx.done(d)
+
+
 HARDENING_TESTS = {
+    "run_forwards_sigterm": run_forwards_sigterm,
     "run_waits_for_daemon_child": run_waits_for_daemon_child,
     "shim_main_pthread_exit_prompt": shim_main_pthread_exit_prompt,
     "symbolize_fifo_debuglink": symbolize_fifo_debuglink,
