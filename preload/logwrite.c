@@ -343,6 +343,14 @@ void lh_log_forget_parent_map(void)
 	map_stop(0);
 }
 
+/* stderr is a terminal (isatty's ENOTTY is not left in the program's errno) */
+static int stderr_is_terminal(void)
+{
+	int saved = errno, tty = isatty(2);
+	errno = saved;
+	return tty;
+}
+
 int lh_log_open(int forked_child)
 {
 	const char *dir = lh_opt.log_dir[0] ? lh_opt.log_dir : ".";
@@ -383,7 +391,11 @@ int lh_log_open(int forked_child)
 	write_header(forked_child);
 	write_process();
 	map_start();
-	if (!lh_opt.quiet && !lh_xr_temp_log()) {
+	/* Where the log went is told to a person at a terminal only.  A
+	 * stderr that is a pipe or a file is read by a program (Tcl's exec
+	 * fails when its child writes anything on stderr; configure tests
+	 * and test suites compare it), which must see what it sees natively. */
+	if (!lh_opt.quiet && !lh_xr_temp_log() && stderr_is_terminal()) {
 		char buf[LH_PATH_MAX + 160];
 		int n = snprintf(buf, sizeof(buf), "lockhound: pid %d: writing log to %s\n",
 		                 (int)getpid(), log_path);
