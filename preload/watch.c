@@ -256,7 +256,10 @@ void lh_watch_cut_holds(pid_t tid)
 		wp_cut(tid);
 }
 
-/* a descriptor of ours: close-on-exec, out of the program's low numbers */
+/* a descriptor of ours: close-on-exec, out of the program's low numbers.
+ * Under a descriptor limit (RLIMIT_NOFILE) of at most LH_WATCH_FD_MIN it
+ * stays where it is, as the log's does, and watching goes on: a program's
+ * dup2 onto it would replace it, as one onto 100 or above would. */
 static int move_high(int fd)
 {
 	int hi;
@@ -264,6 +267,8 @@ static int move_high(int fd)
 	if (fd < 0 || fd >= LH_WATCH_FD_MIN)
 		return fd;
 	hi = fcntl(fd, F_DUPFD_CLOEXEC, LH_WATCH_FD_MIN);
+	if (hi < 0)
+		return fd;
 	close(fd);
 	return hi;
 }

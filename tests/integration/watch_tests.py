@@ -518,6 +518,50 @@ def sampled_stray_debug_trap(ctx):
         ctx.done(d)
 
 
+def sampled_low_fd_limit(ctx):
+    """A program started with a descriptor limit (ulimit -n 64) below the
+    shim's LH_WATCH_FD_MIN (100) is still watched: the trap sources keep
+    their descriptors low instead of turning race watching off.  SKIP where
+    race watching is unavailable at the normal limit."""
+    name = "sampled_low_fd_limit"
+    d = ctx.tmpdir(name)
+    try:
+        prog = _build_racy(ctx, d)
+        if not prog:
+            return rt.Outcome(name, "skip", "cannot build the racy program (no cc)")
+        r, doc, logs = _preloaded(ctx, d, prog, "")
+        off = _hw_unavailable(r.stderr)
+        if off:
+            return rt.Outcome(name, "skip", off)
+        logdir = os.path.join(d, "low")
+        os.mkdir(logdir)
+        env = rt.base_env()
+        env["LD_PRELOAD"] = os.path.abspath(ctx.shim)
+        env["LOCKHOUND_OPTIONS"] = "log_dir=%s:quiet=1" % logdir
+        r = rt.run_cmd(["sh", "-c", 'ulimit -n 64 && exec "$0" "$@"', prog, "200"], 60, d, env)
+        why = []
+        if r.rc != 0 or r.stdout != "done\n":
+            why.append("under ulimit -n 64: %s, output %r" % (rt.describe_rc(r.rc), r.stdout))
+        off = _hw_unavailable(r.stderr)
+        if off:
+            why.append("race watching turned off by the descriptor limit: %s" % off)
+        logs = rt._find_logs(logdir)
+        out = os.path.join(d, "low.json")
+        rt.run_cmd([ctx.lockhound, "report", "--format", "json", "--output", out] + logs,
+                   60, d, rt.base_env())
+        doc, err = rt._load_json(out)
+        if doc is None:
+            why.append("no report: %s" % err)
+        else:
+            bad = [n for n in _notes(doc) if "unavailable" in n or "no descriptor" in n]
+            if bad:
+                why.append("notes: %s" % bad)
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why), r.stderr)
+    finally:
+        ctx.done(d)
+
+
+WATCH_TESTS["sampled_low_fd_limit"] = sampled_low_fd_limit
 WATCH_TESTS["sampled_fork_exec_children"] = sampled_fork_exec_children
 WATCH_TESTS["sampled_stray_debug_trap"] = sampled_stray_debug_trap
 WATCH_TESTS["shim_unknown_option_keeps_rest"] = shim_unknown_option_keeps_rest
