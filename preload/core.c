@@ -183,6 +183,20 @@ void lh_core_acquired(const struct lh_acq *a)
 	t->py_cur = NULL;
 }
 
+/* the fast paths' hooks (wrap.h, lh_fast_hooked), each as LH_RT_HOOK and
+ * LH_SMP_HOOK would run it */
+void lh_fast_hooks_acquired(void *addr, uint8_t kind, unsigned shared)
+{
+	LH_RT_HOOK(lh_rt_lock_acquired(addr, kind, (int)shared));
+	LH_SMP_HOOK(lh_smp_lock_acquired(addr, kind, (int)shared));
+}
+
+void lh_fast_hooks_released(void *addr, uint8_t kind, uint8_t mode)
+{
+	LH_RT_HOOK(lh_rt_lock_released(addr, kind, mode));
+	LH_SMP_HOOK(lh_smp_lock_released(addr, kind, mode));
+}
+
 void lh_core_try_failed(void *addr)
 {
 	struct lh_thread *t;

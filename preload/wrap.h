@@ -36,12 +36,14 @@
  * (libunwind called by tcmalloc). */
 static inline int lh_from_dep(uintptr_t ra)
 {
-	int i, n = __atomic_load_n(&lh_n_dep_ranges, __ATOMIC_ACQUIRE);
+	int i, n;
 
-	/* the program's own code lies outside all of them: one test */
+	/* the program's own code lies outside all of them: one test (the
+	 * count is loaded only past it) */
 	if (likely(ra - __atomic_load_n(&lh_dep_lo, __ATOMIC_RELAXED) >=
 	           __atomic_load_n(&lh_dep_span, __ATOMIC_RELAXED)))
 		return 0;
+	n = __atomic_load_n(&lh_n_dep_ranges, __ATOMIC_ACQUIRE);
 	for (i = 0; i < n; i++)
 		if (ra - lh_dep_ranges[i].lo < lh_dep_ranges[i].hi - lh_dep_ranges[i].lo)
 			return 1;
@@ -110,6 +112,18 @@ static inline int lh_pass_at(uintptr_t ra)
 		lh_rc_;                                                                            \
 	})
 
+/* Are the fast paths' hooks on: exact mode's race engine (LH_RT_HOOK) or a
+ * sampled race-watching window (LH_SMP_HOOK)?  Both off in a plain run:
+ * one test of two loads, and the calls out of line (core.c), so that the
+ * fast paths keep fewer registers across calls. */
+static inline __attribute__((always_inline)) int lh_fast_hooked(void)
+{
+	return __atomic_load_n(&lh_rt_on, __ATOMIC_RELAXED) |
+	       __atomic_load_n(&lh_smp_windows, __ATOMIC_RELAXED);
+}
+LH_HIDDEN void lh_fast_hooks_acquired(void *addr, uint8_t kind, unsigned shared);
+LH_HIDDEN void lh_fast_hooks_released(void *addr, uint8_t kind, uint8_t mode);
+
 /* ---- the fast paths, inline in every wrapper ----
  * lh_fast_acquire handles the common acquisition: the lock's slot is in the
  * thread's cache and has an identity, and either no lock is held (no edge
@@ -151,8 +165,8 @@ static inline __attribute__((always_inline)) int lh_fast_acquire(struct lh_threa
 	h->count = 1;
 	lh_held_set_n(t, n + 1);
 	lh_held_end(t);
-	LH_RT_HOOK(lh_rt_lock_acquired(addr, kind, (int)shared));
-	LH_SMP_HOOK(lh_smp_lock_acquired(addr, kind, (int)shared));
+	if (unlikely(lh_fast_hooked()))
+		lh_fast_hooks_acquired(addr, kind, shared);
 	return 1;
 }
 
@@ -165,8 +179,15 @@ static inline __attribute__((always_inline)) int lh_fast_release(struct lh_threa
 		struct lh_held *h = &t->held[n - 1];
 		if (likely(h->addr == addr && h->count == 1)) {
 			lh_rel_note(t, addr);
-			LH_RT_HOOK(lh_rt_lock_released(addr, h->kind, h->mode));
-			LH_SMP_HOOK(lh_smp_lock_released(addr, h->kind, h->mode));
+			if (unlikely(lh_fast_hooked())) {
+				/* read before the pop (a signal handler's lock may
+				 * reuse the entry after it); with the mode given,
+				 * the hooks do not read the held stack */
+				uint8_t kind = h->kind, mode = h->mode;
+				lh_held_pop_top(t, n);
+				lh_fast_hooks_released(addr, kind, mode);
+				return 1;
+			}
 			lh_held_pop_top(t, n);
 			return 1;
 		}

@@ -55,36 +55,60 @@ static int mutex_lock_slow(pthread_mutex_t *m, uintptr_t ra, uintptr_t cfa)
 	                    cfa);
 }
 
+/* What pthread_mutex_lock does past its fast path, out of line so that the
+ * fast path saves no registers of its own: a thread the fast path may not
+ * run for (t NULL), or one that holds m already (the self-deadlock check
+ * before it blocks). */
+static __attribute__((noinline)) int mutex_lock_enter_slow(pthread_mutex_t *m, struct lh_thread *t,
+                                                           uintptr_t ra, uintptr_t cfa)
+{
+	if (t == NULL && lh_pass_at(ra))
+		return lh_real.mutex_lock(m);
+	return mutex_lock_slow(m, ra, cfa);
+}
+
+/* the trylock of the fast path found m busy (wait for it, noted for the
+ * watchdog), or the acquisition is not one lh_fast_acquire handles: the
+ * rest of the lock call, with lh_in_shim still raised by the caller */
+static __attribute__((noinline)) int mutex_lock_rest(pthread_mutex_t *m, int rc, uintptr_t ra,
+                                                     uintptr_t cfa)
+{
+	struct lh_thread *t = lh_self_td;
+
+	if (rc == EBUSY) {
+		lh_wait_note(t, LH_WAIT_LOCK, m, LH_MODE_EXCL, 0, ra, cfa);
+		rc = lh_real.mutex_lock(m);
+		lh_wait_clear(t);
+		if (likely(rc == 0) && lh_fast_acquire(t, m, 0, LH_LOCK_MUTEX, ra, cfa)) {
+			lh_in_shim--;
+			return 0;
+		}
+	}
+	lh_in_shim--;
+	return mutex_locked(m, rc, ra, cfa);
+}
+
 LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
 	struct lh_thread *t = lh_fast_self();
 	int rc;
 
-	if (unlikely(t == NULL)) {
-		if (lh_pass())
-			return lh_real.mutex_lock(m);
-		return mutex_lock_slow(m, LH_RA, LH_CFA);
-	}
 	/* A lock this thread holds may be a self-deadlock: the slow path checks
 	 * before it blocks.  Otherwise the lock is tried first: taken, it costs
 	 * the one atomic the lock call would have cost, and nothing else; busy,
 	 * the wait is noted in a few thread-local stores for the watchdog,
-	 * which times it, and the real lock call waits. */
-	if (unlikely(t->n_held != 0) && lh_holds(t, m))
-		return mutex_lock_slow(m, LH_RA, LH_CFA);
+	 * which times it, and the real lock call waits (mutex_lock_rest). */
+	if (unlikely(t == NULL) || (unlikely(t->n_held != 0) && lh_holds(t, m)))
+		return mutex_lock_enter_slow(m, t, LH_RA, LH_CFA);
 	lh_in_shim++;
 	rc = lh_real.mutex_trylock(m);
-	if (unlikely(rc == EBUSY)) {
-		lh_wait_note(t, LH_WAIT_LOCK, m, LH_MODE_EXCL, 0, LH_RA, LH_CFA);
-		rc = lh_real.mutex_lock(m);
-		lh_wait_clear(t);
-	}
-	if (likely(rc == 0) && lh_fast_acquire(t, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA)) {
+	/* t again from its thread-local: one load, where keeping it across the
+	 * call would cost a saved register */
+	if (likely(rc == 0) && lh_fast_acquire(lh_self_td, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA)) {
 		lh_in_shim--;
 		return 0;
 	}
-	lh_in_shim--;
-	return mutex_locked(m, rc, LH_RA, LH_CFA);
+	return mutex_lock_rest(m, rc, LH_RA, LH_CFA);
 }
 
 LH_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -131,23 +155,31 @@ LH_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const s
 	return rc;
 }
 
-LH_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+/* pthread_mutex_unlock past its fast path, out of line (the fast path then
+ * saves no registers) */
+static __attribute__((noinline)) int mutex_unlock_slow(pthread_mutex_t *m, uintptr_t ra)
 {
-	struct lh_thread *t = lh_fast_self();
 	int rc;
 
-	if (likely(t != NULL) && lh_fast_release(t, m))
-		return lh_real.mutex_unlock(m);
-	if (lh_pass())
+	if (lh_pass_at(ra))
 		return lh_real.mutex_unlock(m);
 	if (unlikely(lh_gl_mutex_destroyed(m))) { /* glibc says EINVAL */
 		rc = lh_real.mutex_unlock(m);
-		LH_TELL(lh_core_lock_failed(m, LH_LOCK_MUTEX, rc, LH_RA));
+		LH_TELL(lh_core_lock_failed(m, LH_LOCK_MUTEX, rc, ra));
 		return rc;
 	}
-	LH_TELL(lh_core_released(m, LH_LOCK_MUTEX, LH_RA));
+	LH_TELL(lh_core_released(m, LH_LOCK_MUTEX, ra));
 	rc = lh_real.mutex_unlock(m);
 	return rc;
+}
+
+LH_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	struct lh_thread *t = lh_fast_self();
+
+	if (likely(t != NULL) && lh_fast_release(t, m))
+		return lh_real.mutex_unlock(m);
+	return mutex_unlock_slow(m, LH_RA);
 }
 
 /* ---- spinlocks: like mutexes, but the wait spins instead of sleeping ---- */
