@@ -56,7 +56,8 @@ ANALYZER_SRC:= $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
 PRELOAD_OBJ := $(patsubst %.c,$(B)/pic/%.o,$(PRELOAD_SRC) $(COMMON_SRC))
 ANALYZER_OBJ:= $(patsubst %.c,$(B)/obj/%.o,$(ANALYZER_SRC) $(COMMON_SRC))
 
-SHIM_LIBS     := -lunwind -ldl -lpthread -lcapstone
+# (not -lcapstone: insn.c loads it with dlopen when race watching starts)
+SHIM_LIBS     := -lunwind -ldl -lpthread
 ANALYZER_LIBS := -ldw -lelf -ljansson -lstdc++
 
 .PHONY: fuzz fuzz-seeds fuzz-smoke all deps check sampled-progs sampled-check bench-all bench-sampled bench-analyzer bench-python unit unit-asan unit-tsan golden golden-regen integration demo bench bench-exact bench-selftest bench-engine install clean testprogs

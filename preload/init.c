@@ -177,6 +177,16 @@ static void at_exit(void)
 
 static void lh_init_once(void);
 
+/* Race watching loads the instruction decoder (Capstone, by dlopen:
+ * insn.c), so lh_smp_init runs only from the shim's constructor, where the
+ * loader calls it.  A shim started earlier by a wrapper may be inside
+ * another library's initialization (tcmalloc starts it from its
+ * pthread_once, inside its allocator), where dlopen's malloc would enter
+ * that allocator again: race watching then starts when the constructor
+ * runs (smp_deferred), before main. */
+static __thread int in_constructor __attribute__((tls_model("initial-exec")));
+static int smp_deferred; /* under init_mu */
+
 void lh_init(void)
 {
 	int saved_errno;
@@ -240,7 +250,11 @@ static void lh_init_once(void)
 		lh_thr_init_main();
 		if (lh_opt.races && lh_opt.heap_guards > 0) /* asked for: whatever watches them */
 			lh_gh_start((unsigned)lh_opt.heap_guards, (unsigned)lh_opt.heap_dense);
-		lh_smp_init(); /* the hardware source needs it before any other thread */
+		/* the hardware source needs it before any other thread */
+		if (in_constructor)
+			lh_smp_init();
+		else
+			smp_deferred = 1;
 		pthread_atfork(fork_prepare, fork_parent, fork_child);
 		atexit(at_exit);
 		__atomic_store_n(&lh_ready, 1, __ATOMIC_RELEASE);
@@ -268,5 +282,21 @@ LH_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void), voi
 
 __attribute__((constructor(101))) static void lh_constructor(void)
 {
+	int saved_errno;
+
+	in_constructor = 1;
 	lh_init();
+	in_constructor = 0;
+	if (lh_disabled || !lh_real.mutex_lock)
+		return;
+	lh_real.mutex_lock(&init_mu);
+	if (smp_deferred && lh_ready && !lh_disabled) {
+		smp_deferred = 0;
+		saved_errno = errno;
+		lh_in_shim++;
+		lh_smp_init();
+		lh_in_shim--;
+		errno = saved_errno;
+	}
+	lh_real.mutex_unlock(&init_mu);
 }

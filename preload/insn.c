@@ -4,7 +4,53 @@
 #include "insn.h"
 
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <string.h>
+
+/* Capstone is loaded by lh_insn_open (dlopen), not linked: a process that
+ * never watches races (races=0, exact mode) never maps it, where linking
+ * cost every process about 3.2 MiB of resident memory (the pages the loader
+ * relocates in its tables).  Its callers open it only where a dlopen is
+ * safe (lh_smp_init, from the shim's constructor: init.c).  The soname is
+ * that of the headers compiled against (CS_API_MAJOR): the structures read
+ * below are that version's. */
+#define CS_STR2(x) #x
+#define CS_STR(x) CS_STR2(x)
+#define LH_CS_SONAME "libcapstone.so." CS_STR(CS_API_MAJOR)
+
+static struct {
+	cs_err (*open)(cs_arch arch, cs_mode mode, csh *handle);
+	cs_err (*option)(csh handle, cs_opt_type type, size_t value);
+	cs_insn *(*malloc)(csh handle);
+	bool (*disasm_iter)(csh handle, const uint8_t **code, size_t *size, uint64_t *address,
+	                    cs_insn *insn);
+	cs_err (*close)(csh *handle);
+} cs;
+static int cs_loaded; /* 1 resolved, -1 could not be (then nothing decodes) */
+
+/* 0 once every function above is resolved; called from lh_insn_open and
+ * lh_insn_scan_rip only (one thread, at start-up) */
+static int cs_load(void)
+{
+	void *h;
+
+	if (cs_loaded)
+		return cs_loaded > 0 ? 0 : -1;
+	cs_loaded = -1;
+	h = dlopen(LH_CS_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	if (!h)
+		return -1;
+	*(void **)&cs.open = dlsym(h, "cs_open");
+	*(void **)&cs.option = dlsym(h, "cs_option");
+	*(void **)&cs.malloc = dlsym(h, "cs_malloc");
+	*(void **)&cs.disasm_iter = dlsym(h, "cs_disasm_iter");
+	*(void **)&cs.close = dlsym(h, "cs_close");
+	if (!cs.open || !cs.option || !cs.malloc || !cs.disasm_iter || !cs.close)
+		return -1;
+	cs_loaded = 1;
+	return 0;
+}
+
 
 /* Instructions that only read their memory operand by definition: a
  * compare or bit test writes flags, never the operand.  Capstone 4.0.2
@@ -42,15 +88,17 @@ int lh_insn_open(const struct lh_insn_mem *mem)
 	if (opened)
 		return opened > 0 ? 0 : -1;
 	opened = -1;
+	if (cs_load() != 0)
+		return -1;
 	if (mem) {
 		cs_opt_mem m = { mem->malloc, mem->calloc, mem->realloc, mem->free, vsnprintf };
-		if (cs_option(0, CS_OPT_MEM, (size_t)&m) != CS_ERR_OK)
+		if (cs.option(0, CS_OPT_MEM, (size_t)&m) != CS_ERR_OK)
 			return -1;
 	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK)
+	if (cs.open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK)
 		return -1;
-	if (cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK || !(buf = cs_malloc(handle))) {
-		cs_close(&handle);
+	if (cs.option(handle, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK || !(buf = cs.malloc(handle))) {
+		cs.close(&handle);
 		return -1;
 	}
 	opened = 1;
@@ -66,7 +114,7 @@ int lh_insn_decode(const uint8_t *code, size_t n, uint64_t pc, struct lh_insn *o
 	int i;
 
 	memset(out, 0, sizeof(*out));
-	if (opened <= 0 || !cs_disasm_iter(handle, &p, &left, &addr, buf))
+	if (opened <= 0 || !cs.disasm_iter(handle, &p, &left, &addr, buf))
 		return -1;
 	x = &buf->detail->x86;
 	out->len = (uint8_t)buf->size;
@@ -233,11 +281,11 @@ long lh_insn_scan_rip(const uint8_t *code, size_t n, uint64_t pc,
 
 	if (!scan_opened) {
 		scan_opened = -1;
-		if (cs_open(CS_ARCH_X86, CS_MODE_64, &scan_handle) != CS_ERR_OK)
+		if (cs_load() != 0 || cs.open(CS_ARCH_X86, CS_MODE_64, &scan_handle) != CS_ERR_OK)
 			return -1;
-		if (cs_option(scan_handle, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK ||
-		    !(scan_buf = cs_malloc(scan_handle))) {
-			cs_close(&scan_handle);
+		if (cs.option(scan_handle, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK ||
+		    !(scan_buf = cs.malloc(scan_handle))) {
+			cs.close(&scan_handle);
 			return -1;
 		}
 		scan_opened = 1;
@@ -248,7 +296,7 @@ long lh_insn_scan_rip(const uint8_t *code, size_t n, uint64_t pc,
 		const cs_x86 *x;
 		int i;
 
-		if (!cs_disasm_iter(scan_handle, &p, &left, &addr, scan_buf)) {
+		if (!cs.disasm_iter(scan_handle, &p, &left, &addr, scan_buf)) {
 			p++;
 			left--;
 			addr++;

@@ -5,7 +5,8 @@
  * pc, not whether the access was a locked read-modify-write (never a
  * race) or which bytes a read touched.
  *
- * Pure but for Capstone; one decoder, so the caller serializes (the
+ * Pure but for Capstone, which lh_insn_open loads (dlopen: a caller
+ * calls it only where that is safe); one decoder, so the caller serializes (the
  * watcher's lock).  lh_insn_decode allocates nothing (cs_disasm_iter into
  * the buffer lh_insn_open made), so it may run in a signal handler.
  */
@@ -36,7 +37,9 @@ struct lh_insn_mem {
 	void (*free)(void *p);
 };
 
-/* 0, or -1 when Capstone cannot be opened (then every decode fails) */
+/* 0, or -1 when Capstone cannot be loaded or opened (then every decode
+ * fails).  Loads it (dlopen): call it only where a dlopen cannot deadlock
+ * or recurse (not inside another library's allocator or initialization) */
 int lh_insn_open(const struct lh_insn_mem *mem);
 /* the instruction starting at code[0] (n bytes available), which lives at
  * address pc.  0, or -1 when it does not decode. */

@@ -399,7 +399,51 @@ def shim_dep_library_noted(ctx):
         ctx.done(d)
 
 
+def shim_decoder_loaded_lazily(ctx):
+    """Capstone (the instruction decoder of race watching) is not linked:
+    the shim loads it when race watching starts, so a run with races=0 never
+    maps it, and a default run does, also when tcmalloc, preloaded first,
+    starts the shim from inside its own initialization (race watching then
+    starts from the shim's constructor, where the dlopen is safe)."""
+    name = "shim_decoder_loaded_lazily"
+    lib = next((os.path.join(d, TCMALLOC) for d in TCMALLOC_DIRS
+                if os.path.exists(os.path.join(d, TCMALLOC))), None)
+    if lib is None:
+        return rt.Outcome(name, "fail", "%s not installed (make deps installs "
+                          "libgoogle-perftools4)" % TCMALLOC)
+    py = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+    prog = [py, "-c", "print(open('/proc/self/maps').read().count('libcapstone'))"]
+    why, errs = [], ""
+    d = ctx.tmpdir(name)
+    try:
+        shim = os.path.abspath(ctx.shim)
+        for order in ([shim], [lib, shim]):
+            for opts, want in (("races=0", False), ("", True)):
+                label = "LD_PRELOAD=%s %s" % (":".join(os.path.basename(x) for x in order),
+                                              opts or "(default)")
+                logdir = os.path.join(d, "logs%d" % len(os.listdir(d)))
+                os.mkdir(logdir)
+                env = _preload_env(ctx, logdir, "quiet=1" + (":" + opts if opts else ""))
+                env["LD_PRELOAD"] = ":".join(order)
+                r = rt.run_cmd(prog, 60, d, env)
+                errs += r.stderr
+                if r.timed_out or r.rc != 0:
+                    why.append("%s: %s" % (label, "hung" if r.timed_out
+                                           else rt.describe_rc(r.rc)))
+                    continue
+                n = r.stdout.strip()
+                if not n.isdigit():
+                    why.append("%s: unexpected output %r" % (label, r.stdout[:100]))
+                elif (int(n) > 0) != want:
+                    why.append("%s: libcapstone %s" % (label, "not mapped" if want
+                                                         else "mapped (%s lines)" % n))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why), errs)
+    finally:
+        ctx.done(d)
+
+
 SHIM_TESTS = {
+    "shim_decoder_loaded_lazily": shim_decoder_loaded_lazily,
     "shim_orders_without_syscalls": shim_orders_without_syscalls,
     "shim_stack_table_full": shim_stack_table_full,
     "shim_many_modules": shim_many_modules,
