@@ -343,6 +343,20 @@ int lh_smp_thread_of(int os_tid, uint32_t *id, rc_tid *tid, int *locked, int *in
 		}
 	return -1;
 }
+/* the kernel id of the thread with the shim's id `id` (0: unknown), from
+ * a SIGTRAP handler: the lock-free walk of lh_smp_thread_of */
+static pid_t os_tid_of(uint32_t id)
+{
+	struct lh_thread *t;
+	int n = 0;
+
+	for (t = __atomic_load_n(&lh_thr_list, __ATOMIC_ACQUIRE); t && n < 100000;
+	     t = __atomic_load_n(&t->next, __ATOMIC_ACQUIRE), n++)
+		if (t->id == id && !__atomic_load_n(&t->exiting, __ATOMIC_RELAXED))
+			return __atomic_load_n(&t->os_tid, __ATOMIC_RELAXED);
+	return 0;
+}
+
 void lh_smp_window_reached(void)
 {
 	__atomic_store_n(&lh_smp_windows, 1, __ATOMIC_SEQ_CST);
@@ -455,6 +469,7 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	struct lh_smp_last *last;
 	struct lh_insn_regs regs;
 	uint64_t t_cpu;
+	uint32_t cut_id = 0;
 
 	(void)ctx;
 	if (h->source == LH_WSRC_WP)
@@ -562,7 +577,9 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 		e->pc = wh.pc;
 		e->s = cur;
 	}
-	if (a == WT_HOLD)
+	if (a == WT_CUT || a == WT_PASS)
+		cut_id = win->cut_thread; /* its hold ends now (below) */
+	if (a == WT_HOLD || a == WT_PASS)
 		hold = hold_ns;
 	else if (a == WT_DISARM) {
 		pending_disarm |= 1u << h->slot;
@@ -576,6 +593,12 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	 * handler so far (the unwind, the decode, the core) */
 	wt_cost(core, lh_watch_trap_ns(LH_WSRC_HW) + (cpu_ns() - t_cpu));
 	core_leave(&old);
+	if (cut_id) {
+		/* the window's held reader goes on (WT_CUT, WT_PASS) */
+		pid_t os = os_tid_of(cut_id);
+		if (os > 0)
+			lh_watch_cut_holds(os);
+	}
 	if (a == WT_DISARM || n_found) {
 		/* the rotation thread ends the window (or writes the race) now,
 		 * not at its next tick: a hot window traps on every access */
@@ -597,7 +620,9 @@ static void sink_released(void *ctx, const struct lh_watch_hit *h)
 	if (in_core || h->slot >= WT_SLOTS)
 		return;
 	core_enter(&old);
-	wt_hold_end(core, h->slot, h->window);
+	/* this thread's hold: once it passed on (WT_PASS), the window holds
+	 * another thread, whose hold this end must not end */
+	wt_hold_end_thread(core, (int)h->slot, h->window, lh_self_td ? lh_self_td->id : 0);
 	core_leave(&old);
 }
 

@@ -40,6 +40,8 @@ struct cand {
 	uint32_t windows; /* windows it had */
 	uint8_t sync_seen; /* an atomic instruction touched it: a synchronization
 	                    * object (WT_INFER_WRITES needs it clear) */
+	uint8_t barren;    /* its last holds in a row that no other thread's access
+	                    * met (at most WT_BARREN_MAX): the hold back-off */
 };
 
 struct ring_ent {
@@ -81,6 +83,9 @@ struct wt_core {
 	int hold_done[WT_SLOTS];
 	int hot[WT_SLOTS];           /* the window used up its hits */
 	int observed_done[WT_SLOTS]; /* the current hold already gave its observed verdict */
+	int passes[WT_SLOTS];        /* holds handed on in the window (WT_PASS) */
+	int met[WT_SLOTS];           /* another thread's access met the current hold */
+	uint64_t hold_t0[WT_SLOTS];  /* program time the current hold was granted at */
 	int armed;                   /* windows armed now (read by wt_armed) */
 	uint32_t next_tag;
 	int cursor;           /* rotation over every candidate */
@@ -544,6 +549,7 @@ int wt_arm(struct wt_core *w, int slot, uint32_t max_len, uint64_t now_ns, struc
 	w->hold_done[slot] = 0;
 	w->hot[slot] = 0;
 	w->observed_done[slot] = 0;
+	w->passes[slot] = 0;
 	c->slot = (int8_t)slot;
 	c->windows++;
 	w->armed++;
@@ -672,6 +678,9 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	w->sec_hits++;
 	win->hits++;
 	c->threads |= 1ull << (h->thread % WT_THREAD_BITS);
+	if (win->held && h->thread != win->first.thread &&
+	    overlap(h->addr, size, win->first.addr, win->first.size))
+		w->met[slot] = 1;
 	if (h->is_atomic) {
 		w->st.atomics++;
 		c->sync_seen = 1;
@@ -716,6 +725,42 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 		limit(w, WT_LIMIT_HOT);
 		return WT_DISARM;
 	}
+	/* a held read that another thread's plain read met shows nothing
+	 * more: two reads never race.  In a flag handed back and forth, the
+	 * held thread is as likely the one that writes next while the other
+	 * spins reading (every read a trap, until the window is hot): the
+	 * hold passes to the reader (WT_PASS: the held thread goes on, the
+	 * unused part of its charge is refunded, the reader is held), at
+	 * most WT_PASSES times a window, so the thread that writes next
+	 * goes on and meets the held spinner.  Without the budget for the
+	 * new hold the first just goes on (WT_CUT) */
+	if (win->held && !win->first.is_write && !h->is_write && !h->is_atomic &&
+	    h->thread != win->first.thread && overlap(h->addr, size, win->first.addr, win->first.size) &&
+	    w->passes[slot] < WT_PASSES) {
+		uint64_t used = now_ns > w->hold_t0[slot] ? now_ns - w->hold_t0[slot] : 0;
+		if (used < w->b.hold_ns) {
+			uint64_t back = w->b.hold_ns - used;
+			w->cost_spent = w->cost_spent > back ? w->cost_spent - back : 0;
+			w->st.cost_ns = w->st.cost_ns > back ? w->st.cost_ns - back : 0;
+		}
+		win->cut_thread = win->first.thread;
+		win->held = 0;
+		c->barren = 0; /* it met another thread */
+		w->passes[slot]++;
+		w->st.cuts++;
+		if (over_cost(w, now_ns, w->b.hold_ns))
+			return WT_CUT;
+		wt_cost(w, w->b.hold_ns);
+		win->held = 1;
+		win->first = re->a;
+		win->first_tid = h->tid;
+		win->first_ring = seq;
+		w->hold_t0[slot] = now_ns;
+		w->met[slot] = 0;
+		w->observed_done[slot] = 0;
+		w->st.holds++;
+		return WT_PASS;
+	}
 	/* the holds of a window: the first plain access; and when that was a
 	 * read that no other thread's write met while it was held, the next
 	 * plain write once more.  A read held while the other threads only
@@ -725,6 +770,19 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	 * write is met by the other's read.  At most two holds per window. */
 	if (!win->held && !h->is_atomic &&
 	    (!w->hold_done[slot] || (w->hold_done[slot] == WT_HELD_READ && h->is_write))) {
+		/* the hold back-off: a candidate whose last `barren` holds no
+		 * other thread met (a value handed over only after the held
+		 * access, which the hold delays: racy_flag's payload, 30 holds
+		 * of 3 ms for nothing) holds in every 2^barren-th window only,
+		 * so the cost budget goes to the candidates where holds meet
+		 * other threads; one met hold resets it.  (A window's second
+		 * hold, of a write after a held read no one met, is not
+		 * backed off: the read's hold said nothing about the write) */
+		if (!w->hold_done[slot] && c->barren && c->windows % (1u << c->barren)) {
+			w->hold_done[slot] = WT_HELD_DONE;
+			w->st.hold_skips++;
+			return WT_IGNORE;
+		}
 		/* a hold costs its length: granted only while the budget has it */
 		if (over_cost(w, now_ns, w->b.hold_ns)) {
 			w->hold_done[slot] = WT_HELD_DONE;
@@ -735,6 +793,8 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 		win->first = re->a;
 		win->first_tid = h->tid;
 		win->first_ring = seq;
+		w->hold_t0[slot] = now_ns;
+		w->met[slot] = 0;
 		w->hold_done[slot] = h->is_write || w->hold_done[slot] ? WT_HELD_DONE : WT_HELD_READ;
 		w->observed_done[slot] = 0;
 		w->st.holds++;
@@ -743,14 +803,35 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	return WT_IGNORE;
 }
 
-void wt_hold_end(struct wt_core *w, int slot, uint32_t tag)
+static void hold_end(struct wt_core *w, int slot, uint32_t tag, uint32_t thread)
 {
 	if (slot < 0 || slot >= WT_SLOTS || w->win[slot].cand < 0 || w->win[slot].tag != tag)
 		return;
+	/* a hold WT_CUT or WT_PASS ended: the window's hold now, if any, is
+	 * another thread's */
+	if (thread && (!w->win[slot].held || w->win[slot].first.thread != thread))
+		return;
+	if (w->win[slot].held) {
+		struct cand *c = &w->c[w->win[slot].cand];
+		if (w->met[slot])
+			c->barren = 0;
+		else if (c->barren < WT_BARREN_MAX)
+			c->barren++;
+	}
 	w->win[slot].held = 0;
 	/* a held read that gave a verdict: the window is done holding */
 	if (w->observed_done[slot])
 		w->hold_done[slot] = WT_HELD_DONE;
+}
+
+void wt_hold_end(struct wt_core *w, int slot, uint32_t tag)
+{
+	hold_end(w, slot, tag, 0);
+}
+
+void wt_hold_end_thread(struct wt_core *w, int slot, uint32_t tag, uint32_t thread)
+{
+	hold_end(w, slot, tag, thread);
 }
 
 void wt_stats(const struct wt_core *w, struct wt_stats *out)

@@ -28,6 +28,15 @@
  *    is held (WT_HOLD: the caller keeps it for budget.hold_ns); another
  *    thread touching overlapping bytes while it is held, one of the two a
  *    write, neither atomic, is a race by construction - no model needed.
+ *    Which accesses are held: a window's first plain access; a held read
+ *    that another thread's plain read meets passes the hold to that
+ *    reader (WT_PASS, at most WT_PASSES times a window: a flag's spinning
+ *    reader is held while the side that writes it next goes on); after a
+ *    held read no one met, the next plain write once more.  A candidate
+ *    whose holds meet no other thread (a value handed over only after
+ *    the held access, which the hold delays) is held in ever fewer of its
+ *    windows (the hold back-off, WT_BARREN_MAX), so the cost budget goes
+ *    to holds that can see something.
  *  - inferred: every hit is also an access for the race engine (race.h),
  *    with the happens-before the shim's lock and thread events give it
  *    while any window is armed (wt_armed: the lock paths pay one branch
@@ -65,6 +74,10 @@
 #define WT_RING 1024           /* hits remembered for the engine's race reports */
 #define WT_THREAD_BITS 64      /* threads told apart per candidate (thread id mod 64) */
 #define WT_BACKOFF_MAX 8       /* a hot candidate waits at most 2^8 windows before the next */
+#define WT_PASSES 4            /* a window's hold passes from one reader to another at most
+                                * 4 times (WT_PASS) */
+#define WT_BARREN_MAX 4        /* a candidate whose holds meet no one holds in every 2^4-th
+                                * window at the sparsest (the hold back-off) */
 
 enum wt_kind {
 	WT_GLOBAL = 1, /* a module's writable data: name = its symbol (caller's id) */
@@ -133,6 +146,10 @@ enum wt_action {
 	WT_IGNORE = 0,   /* nothing to do: let the thread go on */
 	WT_HOLD = 1,     /* hold the thread for budget.hold_ns, then wt_hold_end */
 	WT_DISARM = 2,   /* the window ended (budget): disarm the slot, let the thread go */
+	WT_CUT = 3,      /* the window's held thread (wt_slot's cut_thread) goes on
+	                  * now: the caller ends its hold (its end is reported with
+	                  * wt_hold_end_thread, which then changes nothing) */
+	WT_PASS = 4,     /* WT_CUT, and this thread is held instead (budget.hold_ns) */
 };
 
 struct wt_access {
@@ -174,6 +191,7 @@ struct wt_window {
 	struct wt_access first;
 	rc_tid first_tid;
 	uint32_t first_ring; /* its hit record (for the observed report) */
+	uint32_t cut_thread; /* WT_CUT, WT_PASS: the thread whose hold ends now */
 };
 
 struct wt_core;
@@ -254,13 +272,20 @@ const struct wt_window *wt_slot(const struct wt_core *w, int slot);
 enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns);
 /* the held first thread of slot's window (tag) goes on */
 void wt_hold_end(struct wt_core *w, int slot, uint32_t tag);
+/* the same, from a source that knows which thread's hold ended (the
+ * one of a source whose holds WT_CUT or WT_PASS may end early: a hold's
+ * late end must not end the next thread's) */
+void wt_hold_end_thread(struct wt_core *w, int slot, uint32_t tag, uint32_t thread);
+/* (thread 0: unknown, as wt_hold_end) */
 
 /* ---- counters, for the end-of-run note and the tests ---- */
 struct wt_stats {
 	uint64_t windows, hits, late, atomics, holds, observed, inferred, hot, budget_cut;
 	uint64_t sampled, not_sampled;
 	uint64_t cost_cut;   /* arms refused, windows ended and holds not granted: cost budget */
-	uint64_t cost_ns;    /* everything charged (wt_cost and the holds) */
+	uint64_t cost_ns;    /* everything charged (wt_cost and the holds, less refunds) */
+	uint64_t cuts;       /* held reads ended early: another thread read the bytes (WT_CUT, WT_PASS) */
+	uint64_t hold_skips; /* holds not granted: the candidate's hold back-off */
 };
 void wt_stats(const struct wt_core *w, struct wt_stats *out);
 /* 0 when the core's invariants hold, else a description */

@@ -160,8 +160,9 @@ static void test_observed_needs_overlap_write_other_thread(void)
 	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
 	wt_arm(W, 0, 8, 0, NULL);
 	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, 1), WT_HOLD); /* T1 reads, held */
-	hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 2);  /* T2 reads: read-read */
-	hit(0, 1, 0, 0x1000, 4, 1, 0, 0x30, 3);  /* T1 itself writes */
+	/* T2 reads: read-read (the hold passes to T2, test_hold_passes_to_reader) */
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 2), WT_PASS);
+	hit(0, 2, 0, 0x1000, 4, 1, 0, 0x30, 3);  /* T2 itself writes */
 	hit(0, 3, 0, 0x1004, 4, 1, 0, 0x40, 4);  /* T3 writes other bytes of the word */
 	hit(0, 4, 0, 0x1000, 4, 1, 1, 0x50, 5);  /* T4 writes atomically */
 	CU_ASSERT_EQUAL(R.n, 0);
@@ -207,8 +208,7 @@ static void test_second_hold_for_a_write(void)
 	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
 	wt_arm(W, 0, 8, 0, NULL);
 	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, 1), WT_HOLD); /* T1 reads: held */
-	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 2), WT_IGNORE); /* T2 reads */
-	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag); /* no one came */
 	CU_ASSERT_EQUAL(R.n, 0);
 	/* a read is not held again, an atomic write neither */
 	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 3), WT_IGNORE);
@@ -231,6 +231,11 @@ static void test_second_hold_for_a_write(void)
 	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 0, 0x10, 9), WT_HOLD);
 	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
 	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 1, 0, 0x20, 10), WT_IGNORE);
+	/* (that hold met no one: the next window holds nothing, the hold
+	 * back-off, test_hold_backoff) */
+	wt_disarm(W, 0, 11);
+	wt_arm(W, 0, 8, 11, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, 11), WT_IGNORE);
 	/* a held read that a write met (the race) gets none either */
 	wt_disarm(W, 0, 11);
 	wt_arm(W, 0, 8, 12, NULL);
@@ -239,6 +244,132 @@ static void test_second_hold_for_a_write(void)
 	CU_ASSERT_EQUAL(R.n, 2);
 	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
 	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 0, 0x30, 15), WT_IGNORE);
+	SANE();
+}
+
+/* a held read another thread reads: the hold passes to the reader
+ * (WT_PASS) and the first goes on; its write then meets the held reader
+ * (racy_flag: the spinning side is held, the side that writes next runs).
+ * The first's late hold end does not end the reader's hold; at most
+ * WT_PASSES passes a window */
+static void test_hold_passes_to_reader(void)
+{
+	struct wt_budget b = budget();
+	const struct wt_window *win;
+	struct wt_stats st;
+	int k;
+
+	b.hits_per_window = 64;
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_arm(W, 0, 8, 0, NULL);
+	win = wt_slot(W, 0);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, 1), WT_HOLD); /* T1 reads: held */
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 2), WT_PASS);  /* T2 reads */
+	CU_ASSERT_EQUAL(win->cut_thread, 1);
+	CU_ASSERT(win->held);
+	CU_ASSERT_EQUAL(win->first.thread, 2);
+	/* T1's hold ends (late): T2 is still held */
+	wt_hold_end_thread(W, 0, win->tag, 1);
+	CU_ASSERT(win->held);
+	/* the same thread's read again, an atomic read: nothing passes */
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 3), WT_IGNORE);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 1, 0x18, 3), WT_IGNORE);
+	CU_ASSERT_EQUAL(R.n, 0);
+	/* T1 writes: T2 is held at its read, the race */
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 0, 0x30, 4), WT_IGNORE);
+	CU_ASSERT_EQUAL_FATAL(R.n, 1);
+	CU_ASSERT_EQUAL(R.r[0].how, WT_BY_OBSERVED);
+	CU_ASSERT_EQUAL(R.r[0].first.thread, 2);
+	CU_ASSERT_EQUAL(R.r[0].second.thread, 1);
+	wt_hold_end_thread(W, 0, win->tag, 2);
+	CU_ASSERT(!win->held);
+	/* passes are bounded: readers taking turns on a fresh window */
+	wt_disarm(W, 0, 5);
+	wt_arm(W, 0, 8, 5, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, 5), WT_HOLD);
+	for (k = 0; k < WT_PASSES; k++) /* T2, T1, T2, ... take it in turn */
+		CU_ASSERT_EQUAL(hit(0, k % 2 ? 1 : 2, 0, 0x1000, 4, 0, 0, 0x20, 6), WT_PASS);
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 7), WT_IGNORE);
+	wt_stats(W, &st);
+	CU_ASSERT_EQUAL(st.cuts, 1 + WT_PASSES);
+	SANE();
+}
+
+/* a pass refunds the unused part of the first hold; without the budget
+ * for a new hold the first just goes on (WT_CUT) */
+static void test_pass_refunds_and_cut(void)
+{
+	struct wt_budget b = budget();
+	const struct wt_window *win;
+	uint64_t now = 5 * MS;
+
+	b.cost_permille = 10;
+	b.cost_start_ns = 4 * MS;
+	b.hold_ns = 3 * MS;
+	b.hits_per_window = 64;
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now, NULL), 0);
+	win = wt_slot(W, 0);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, now), WT_HOLD);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, now), (int64_t)MS);
+	/* 1 ms later T2 reads: 2 ms come back; the credit (3 ms, plus 10
+	 * us earned) covers the new hold */
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, now + MS), WT_PASS);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, now + MS), (int64_t)(10000));
+	/* 1 ms later T1 reads: 2 ms of T2's hold come back, 2.02 ms are
+	 * not enough for T1's: T2 just goes on */
+	wt_hold_end_thread(W, 0, win->tag, 1);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, now + 2 * MS), WT_CUT);
+	CU_ASSERT_EQUAL(win->cut_thread, 2);
+	CU_ASSERT(!win->held);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, now + 2 * MS), (int64_t)(2020000));
+	SANE();
+}
+
+/* the hold back-off: a candidate whose holds no other thread met holds in
+ * every 2^barren-th window only (at most WT_BARREN_MAX); one met hold
+ * resets it */
+static void test_hold_backoff(void)
+{
+	struct wt_budget b = budget();
+	struct wt_stats st;
+	int win_no, held = 0, k;
+
+	b.hits_per_window = 64;
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	/* 40 windows, T1 alone: held in windows 1, 2, 4, 8, 16, 32 (the
+	 * wait doubles up to WT_BARREN_MAX, then every 16th) */
+	for (win_no = 1; win_no <= 40; win_no++) {
+		enum wt_action a;
+		wt_arm(W, 0, 8, (uint64_t)win_no * MS, NULL);
+		a = hit(0, 1, 0, 0x1000, 4, 1, 0, 0x10, (uint64_t)win_no * MS);
+		if (a == WT_HOLD) {
+			held++;
+			wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+		}
+		CU_ASSERT_EQUAL(a, (win_no == 1 || win_no == 2 || win_no == 4 || win_no == 8 ||
+		                    win_no == 16 || win_no == 32) ? WT_HOLD : WT_IGNORE);
+		wt_disarm(W, 0, (uint64_t)win_no * MS);
+	}
+	wt_stats(W, &st);
+	CU_ASSERT_EQUAL(held, 6);
+	CU_ASSERT_EQUAL(st.hold_skips, 34);
+	/* window 48 holds; T2 meets the hold: every window holds again */
+	for (k = 41; k <= 48; k++) {
+		wt_arm(W, 0, 8, (uint64_t)k * MS, NULL);
+		if (k < 48)
+			wt_disarm(W, 0, (uint64_t)k * MS);
+	}
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 0, 0x10, 48 * MS), WT_HOLD);
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 48 * MS), WT_IGNORE); /* the race */
+	CU_ASSERT_EQUAL(R.n, 1);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	wt_disarm(W, 0, 48 * MS);
+	wt_arm(W, 0, 8, 49 * MS, NULL); /* window 49: odd */
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 1, 0, 0x10, 49 * MS), WT_HOLD);
 	SANE();
 }
 
@@ -1026,6 +1157,9 @@ int main(void)
 		{ "observed_needs_overlap_write_other_thread", test_observed_needs_overlap_write_other_thread },
 		{ "one_hold_per_window", test_one_hold_per_window },
 		{ "second_hold_for_a_write", test_second_hold_for_a_write },
+		{ "hold_passes_to_reader", test_hold_passes_to_reader },
+		{ "pass_refunds_and_cut", test_pass_refunds_and_cut },
+		{ "hold_backoff", test_hold_backoff },
 		{ "sharing_core_infers_writes", test_sharing_core_infers_writes },
 		{ "handed_block_is_shared", test_handed_block_is_shared },
 		{ "late_trap_dropped", test_late_trap_dropped },
