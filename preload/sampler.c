@@ -91,6 +91,9 @@ static int hw_on;           /* the hardware source works: this half arms it */
 static int wp_later;        /* write-protect is wanted: started at the first kick */
 static int wp_kicked;       /* ... and that was tried */
 static struct wt_budget smp_budget;
+/* both halves run: the hardware half's part of the cost budget now, and
+ * the write-protect half's (0: one half alone has all of it) */
+static uint32_t hw_share, wp_share;
 static uint64_t hold_ns;    /* the budget's hold */
 static int smp_started;     /* the rotation thread runs */
 static int smp_stopped;     /* at exit: nothing is armed again */
@@ -800,6 +803,18 @@ static void tick(int arm)
 	}
 	done = wt_expired(core, now) | pending_disarm;
 	pending_disarm = 0;
+	if (wp_share) {
+		/* a write-protect half with nothing to watch (no sampled heap
+		 * block, no global on an anonymous page: a small executable's
+		 * .bss shares its file-backed page with .data) spends nothing:
+		 * its part goes to this half meanwhile, and back once it has
+		 * a candidate.  Together they never have more than the whole */
+		uint32_t want = lh_smpwp_n_cands() ? wp_share : smp_budget.cost_permille;
+		if (want != hw_share) {
+			wt_cost_share(core, want, now);
+			hw_share = want;
+		}
+	}
 	/* a window no access reached in LH_SMP_QUIET_NS of program time hands
 	 * its slot to the next word: a big candidate's words are mostly
 	 * quiet, and a race sits on one of them */
@@ -1536,8 +1551,11 @@ void lh_smp_kick(void)
 		if (hw_on)
 			half.cost_permille = (smp_budget.cost_permille + 1) / 2;
 		if ((lh_watch_start_wp(0) & LH_WSRC_WP) && lh_smpwp_start(core, &half) == 0) {
-			if (hw_on)
-				wt_cost_share(core, half.cost_permille);
+			if (hw_on) {
+				wt_cost_share(core, half.cost_permille, prog_ns());
+				hw_share = half.cost_permille;
+				wp_share = half.cost_permille;
+			}
 			lh_gh_adopt(); /* the blocks sampled so far become candidates */
 		} else if (hw_on) {
 			lh_smpwp_heap_to_hw(core);

@@ -49,6 +49,8 @@ LH_HIDDEN void lh_smpwp_prepare(int remap);
  * (then the write-protect half stays off). */
 LH_HIDDEN int lh_smpwp_start(struct wt_core *from, const struct wt_budget *b);
 LH_HIDDEN int lh_smpwp_on(void);
+/* with the lock held: the write-protect half's candidates (0: none, or off) */
+LH_HIDDEN int lh_smpwp_n_cands(void);
 /* the rotation thread, once, after the modules' globals were read: those
  * on anonymous pages become write-protect candidates too */
 LH_HIDDEN void lh_smpwp_add_globals(struct wt_core *from);

@@ -279,6 +279,11 @@ int lh_smpwp_on(void)
 	return __atomic_load_n(&wp_on, __ATOMIC_ACQUIRE);
 }
 
+int lh_smpwp_n_cands(void)
+{
+	return lh_smpwp_on() && wcore ? wt_n_cands(wcore) : 0;
+}
+
 /* ---- heap blocks (wrap_malloc.c, any program thread) ---- */
 
 /* Without write-protect, sampled heap blocks are the hardware half's

@@ -139,8 +139,16 @@ void wt_cost(struct wt_core *w, uint64_t ns)
 	w->st.cost_ns += ns;
 }
 
-void wt_cost_share(struct wt_core *w, uint32_t permille)
+void wt_cost_share(struct wt_core *w, uint32_t permille, uint64_t now_ns)
 {
+	/* from now on: the credit so far stays what it is (the earned part is
+	 * the permille times all the time since cost_t0, so the clock starts
+	 * again at now with the credit carried over) */
+	if (w->cost_started && w->b.cost_permille && permille) {
+		int64_t credit = wt_cost_credit(w, now_ns);
+		w->cost_t0 = now_ns;
+		w->cost_spent = (uint64_t)((int64_t)w->b.cost_start_ns - credit);
+	}
 	w->b.cost_permille = permille;
 }
 

@@ -250,8 +250,9 @@ int wt_arm(struct wt_core *w, int slot, uint32_t max_len, uint64_t now_ns, struc
  * it grants (budget.hold_ns) itself.  Over budget, wt_arm arms nothing,
  * wt_hit ends the window (WT_DISARM) and grants no hold. */
 void wt_cost(struct wt_core *w, uint64_t ns);
-/* a new cost_permille (two cores share one budget: each takes a part) */
-void wt_cost_share(struct wt_core *w, uint32_t permille);
+/* a new cost_permille from now_ns on (two cores share one budget: each
+ * takes a part); the credit earned so far is kept */
+void wt_cost_share(struct wt_core *w, uint32_t permille, uint64_t now_ns);
 /* the credit left at now_ns (ns; negative: in debt; INT64_MAX: no budget) */
 int64_t wt_cost_credit(struct wt_core *w, uint64_t now_ns);
 /* ends the window in `slot` (time up or budget): its shadow is dropped */

@@ -950,6 +950,30 @@ static void test_cost_budget_hits_and_holds(void)
 	SANE();
 }
 
+/* a new share of the cost budget counts from then on: the credit earned
+ * at the old rate stays, the new rate earns from now (the write-protect
+ * half with no candidate leaves its part to the hardware half, sampler.c) */
+static void test_cost_share_from_now(void)
+{
+	struct wt_budget b = budget();
+
+	b.cost_permille = 10;
+	b.cost_start_ns = 4 * MS;
+	fresh(&b, 0);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, 0), (int64_t)(4 * MS));
+	wt_cost(W, 4 * MS);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, 100 * MS), (int64_t)MS); /* 1% of 100 ms */
+	wt_cost_share(W, 20, 100 * MS);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, 100 * MS), (int64_t)MS);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, 150 * MS), (int64_t)(2 * MS)); /* + 2% of 50 ms */
+	/* back to half, in debt: the debt stays */
+	wt_cost(W, 5 * MS);
+	wt_cost_share(W, 10, 150 * MS);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, 150 * MS), -(int64_t)(3 * MS));
+	CU_ASSERT_EQUAL(wt_cost_credit(W, 250 * MS), -(int64_t)(2 * MS));
+	SANE();
+}
+
 /* credit not spent is not kept above the start's: a long quiet phase buys
  * no burst; without a budget (0) the credit is unbounded */
 static void test_cost_credit_capped(void)
@@ -1178,6 +1202,7 @@ int main(void)
 		{ "cost_budget_arms", test_cost_budget_arms },
 		{ "cost_budget_hits_and_holds", test_cost_budget_hits_and_holds },
 		{ "cost_credit_capped", test_cost_credit_capped },
+		{ "cost_share_from_now", test_cost_share_from_now },
 		{ "window_expiry", test_window_expiry },
 		{ "rotation_covers_every_candidate_and_word", test_rotation_covers_every_candidate_and_word },
 		{ "rotation_bias_to_shared", test_rotation_bias_to_shared },
