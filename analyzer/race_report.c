@@ -115,6 +115,13 @@ static const uint64_t *held_locks(const struct lr_race *rc, int cur, uint32_t *n
 
 /* ------------------------------------------------------------------ text */
 
+/* the bytes the finding is on: an unnamed global's known extent (all of
+ * its windows), else the first record's overlap */
+static unsigned long long var_bytes(const struct ra_finding *rf)
+{
+	return rf->extent ? rf->extent : rf->first->r.size;
+}
+
 /* "counter (global, racy_counter+0x0, 4 bytes)" */
 static void text_variable(FILE *out, const struct fd_finding *f)
 {
@@ -134,13 +141,13 @@ static void text_variable(FILE *out, const struct fd_finding *f)
 			rp_put(out, base_name(rf->module));
 			fputc(' ', out);
 			rp_put(out, rf->section);
-			fprintf(out, "+0x%llx (global, no symbol, %u bytes)",
-			        (unsigned long long)rf->section_offset, r->size);
+			fprintf(out, "+0x%llx (global, no symbol, %llu bytes)",
+			        (unsigned long long)rf->section_offset, var_bytes(rf));
 		} else if (rf->module) {
 			fputs("a global at ", out);
 			rp_put(out, base_name(rf->module));
-			fprintf(out, "+0x%llx (global, no symbol, %u bytes)", (unsigned long long)rf->offset,
-			        r->size);
+			fprintf(out, "+0x%llx (global, no symbol, %llu bytes)", (unsigned long long)rf->offset,
+			        var_bytes(rf));
 		}
 		else
 			fprintf(out, "a global at 0x%llx (global, in no module, %u bytes)",
@@ -318,9 +325,9 @@ static json_t *json_variable(struct rp *r, const struct fd_finding *f)
 	json_object_set_new(v, "kind", rp_json_str(var_kind_name(rf->var_kind)));
 	json_object_set_new(v, "name", rf->name ? rp_json_str(rf->name) : json_null());
 	json_object_set_new(v, "module", rf->module ? rp_json_str(rf->module) : json_null());
-	json_object_set_new(v, "address", rp_json_hex(first->addr));
+	json_object_set_new(v, "address", rp_json_hex(rf->extent ? rf->extent_base : first->addr));
 	json_object_set_new(v, "offset", json_integer((json_int_t)rf->offset));
-	json_object_set_new(v, "size", json_integer(first->size));
+	json_object_set_new(v, "size", json_integer((json_int_t)var_bytes(rf)));
 	if (rf->var_kind == LH_VAR_GLOBAL && !rf->name) {
 		/* no symbol: the section and the offset in it, or null */
 		json_object_set_new(v, "section", rf->section ? rp_json_str(rf->section) : json_null());

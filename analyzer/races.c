@@ -75,9 +75,56 @@ static struct sym_ctx *namer_ctx(struct namer *n)
 	return n->sym;
 }
 
-/* The variable's key (see races.h) and, for a new finding, its names. */
-static void var_key(struct namer *n, const struct lr_race *rc, char *key, size_t len,
-                    struct ra_finding *out)
+/* The known extents of unnamed globals: a sampled record on a stripped
+ * module's candidate whose extent an 8-byte access names carries it in
+ * var_base/var_size (1-8 bytes); a record elsewhere in it (a window on
+ * the counter's upper half, from its cache line) is the same variable. */
+struct extent {
+	uint64_t base, size;
+};
+
+static size_t known_extents(const struct lr_log *log, struct extent **out)
+{
+	struct extent *v = NULL;
+	size_t i, n = 0, k;
+
+	for (i = 0; i < log->n_races; i++) {
+		const struct lh_rec_race *r = &log->races[i].r;
+		if (r->var_kind != LH_VAR_GLOBAL || r->detected_by == LH_RACE_BY_INSTRUMENTATION ||
+		    !r->var_base || r->var_size == 0 || r->var_size > 8 || r->addr < r->var_base ||
+		    r->addr >= r->var_base + r->var_size)
+			continue;
+		for (k = 0; k < n; k++)
+			if (v[k].base == r->var_base && v[k].size == r->var_size)
+				break;
+		if (k < n)
+			continue;
+		if ((n & (n - 1)) == 0) /* 0, 1, 2, 4, ...: grow to the next power of two */
+			v = xreallocarray(v, n ? n * 2 : 1, sizeof(*v));
+		v[n].base = r->var_base;
+		v[n++].size = r->var_size;
+	}
+	*out = v;
+	return n;
+}
+
+/* the known extent holding a sampled global record's address, or NULL */
+static const struct extent *extent_of(const struct extent *v, size_t n, const struct lh_rec_race *r)
+{
+	size_t k;
+
+	if (r->var_kind != LH_VAR_GLOBAL || r->detected_by == LH_RACE_BY_INSTRUMENTATION)
+		return NULL;
+	for (k = 0; k < n; k++)
+		if (r->addr >= v[k].base && r->addr < v[k].base + v[k].size)
+			return &v[k];
+	return NULL;
+}
+
+/* The variable's key (see races.h) and, for a new finding, its names;
+ * ext: the known extent holding an unnamed global's address, or NULL. */
+static void var_key(struct namer *n, const struct lr_race *rc, const struct extent *ext, char *key,
+                    size_t len, struct ra_finding *out)
 {
 	const struct lr_log *log = n->log;
 	const struct lh_rec_race *r = &rc->r;
@@ -90,6 +137,7 @@ static void var_key(struct namer *n, const struct lr_race *rc, char *key, size_t
 		struct sym_data d;
 		struct sym_section sec;
 		int m = fd_module_of(log, r->addr);
+		uint64_t at = r->addr;
 		char loc[256];
 		if (m >= 0)
 			out->module = xstrdup(log->modules[m].path);
@@ -100,11 +148,17 @@ static void var_key(struct namer *n, const struct lr_race *rc, char *key, size_t
 			snprintf(key, len, "g:%s:%s", base ? base + 1 : log->modules[m].path, d.name);
 			return;
 		}
+		/* no symbol, and the extent is known: named by its first byte */
+		if (ext && fd_module_of(log, ext->base) == m) {
+			at = ext->base;
+			out->extent = ext->size;
+			out->extent_base = ext->base;
+		}
 		if (m >= 0)
-			out->offset = r->addr - log->modules[m].base;
+			out->offset = at - log->modules[m].base;
 		/* no symbol (a stripped module): the section and the offset in
 		 * it, which stay the same from run to run */
-		if (m >= 0 && sym_data_section(namer_ctx(n), r->addr, &sec)) {
+		if (m >= 0 && sym_data_section(namer_ctx(n), at, &sec)) {
 			const char *base = strrchr(log->modules[m].path, '/');
 			out->section = xstrdup(sec.name);
 			out->section_offset = sec.offset;
@@ -112,7 +166,7 @@ static void var_key(struct namer *n, const struct lr_race *rc, char *key, size_t
 			         sec.name, (unsigned long long)sec.offset);
 			return;
 		}
-		ra_code_loc(log, r->addr, loc, sizeof(loc));
+		ra_code_loc(log, at, loc, sizeof(loc));
 		snprintf(key, len, "g:%s", loc);
 		return;
 	}
@@ -203,7 +257,8 @@ void ra_analyze(const struct lr_log *log, struct fd_result *res)
 	struct namer nm = { log, NULL };
 	struct grp *groups = NULL, *g, *tg;
 	char *key = xmalloc(RA_KEY_LEN);
-	size_t i, j;
+	struct extent *ext;
+	size_t i, j, n_ext = known_extents(log, &ext);
 
 	for (i = 0; i < log->n_races; i++) {
 		const struct lr_race *r = &log->races[i];
@@ -216,7 +271,7 @@ void ra_analyze(const struct lr_log *log, struct fd_result *res)
 		if (r->r.detected_by != LH_RACE_BY_INSTRUMENTATION && r->r.var_kind == LH_VAR_GLOBAL &&
 		    sym_data_atomic(namer_ctx(&nm), r->r.addr))
 			continue;
-		var_key(&nm, r, key, RA_KEY_LEN, &named);
+		var_key(&nm, r, extent_of(ext, n_ext, &r->r), key, RA_KEY_LEN, &named);
 		HASH_FIND_STR(groups, key, g);
 		if (!g) {
 			struct fd_finding *f = fd_new_finding(res);
@@ -232,6 +287,7 @@ void ra_analyze(const struct lr_log *log, struct fd_result *res)
 		} else {
 			free(named.name);
 			free(named.module);
+			free(named.section);
 		}
 		/* an unordered pair: which side came first is timing */
 		access_loc(log, &r->r.prev, a, sizeof(a));
@@ -270,6 +326,7 @@ void ra_analyze(const struct lr_log *log, struct fd_result *res)
 	}
 	if (nm.sym)
 		sym_free(nm.sym);
+	free(ext);
 	free(key);
 }
 

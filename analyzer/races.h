@@ -5,7 +5,10 @@
  * each side); this module folds them into one finding per racy variable:
  *   global   by module + symbol (the STT_OBJECT symbol of the module's
  *            symbol table that covers the address; without one, by module
- *            + offset of the address in the module)
+ *            + offset of the address in the module, or of the first byte
+ *            of the variable when a sampled record of the log gives its
+ *            extent: bytes 0 and 4 of an 8-byte counter, watched in two
+ *            windows, are one finding)
  *   heap     by allocation site (the code locations of the allocation
  *            stack) + offset of the racing bytes in the block
  *   stack    by owning thread + address (the log has no frame ranges, so
@@ -47,6 +50,10 @@ struct ra_finding {
 	char *section;   /* unnamed global: the module's section holding it (".bss"),
 	                    NULL if named or not found */
 	uint64_t section_offset; /* unnamed global: from the section's start */
+	uint64_t extent; /* unnamed global: the variable's bytes when known (a
+	                    sampled record's var_size: an 8-byte access names
+	                    them), its offsets then its first byte's; else 0 */
+	uint64_t extent_base; /* with extent: the variable's first byte */
 	struct ra_pair *pairs; /* most frequent first */
 	size_t n_pairs;
 };

@@ -435,8 +435,10 @@ struct lh_rec_race {
 	uint64_t addr; /* first overlapping byte */
 	uint32_t size; /* overlapping bytes */
 	uint32_t var_kind; /* enum lh_race_var */
-	uint64_t var_base; /* heap: block start; stack: 0 */
-	uint64_t var_size; /* heap: block size */
+	uint64_t var_base; /* heap: block start; unnamed global: the variable's
+	                      first byte when an 8-byte access names it, else 0;
+	                      stack: 0 */
+	uint64_t var_size; /* heap: block size; unnamed global: its bytes (or 0) */
 	uint32_t alloc_stack;  /* heap: where the block was allocated */
 	uint32_t alloc_thread; /* heap: the allocating thread; stack: the owner */
 	uint32_t detected_by;  /* LH_RACE_BY_* */

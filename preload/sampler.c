@@ -681,6 +681,14 @@ static void fill_access(struct lh_rec_race_access *a, const struct wt_access *w,
 		lh_thr_ensure_id(a->thread_id);
 }
 
+/* the names of a stripped module's candidates (see add_stripped) */
+#define LH_SMP_UNNAMED UINT32_MAX /* the candidate's name: no symbol */
+/* no symbol, and the candidate is the 8 bytes an 8-byte access names (no
+ * other named address inside): its extent is known, and its records say
+ * so (var_base/var_size) so the analyzer folds a window on its upper
+ * half, from a line candidate, into the same finding */
+#define LH_SMP_UNNAMED_WORD8 (UINT32_MAX - 1)
+
 /* with the spin lock NOT held: takes the log lock */
 static void write_race(const struct queued *q)
 {
@@ -701,6 +709,10 @@ static void write_race(const struct queued *q)
 	rec.addr = lo;
 	rec.size = (uint32_t)(hi - lo);
 	rec.var_kind = LH_VAR_GLOBAL;
+	if (q->r.kind == WT_GLOBAL && q->r.name == LH_SMP_UNNAMED_WORD8) {
+		rec.var_base = q->r.base; /* the extent an 8-byte access names */
+		rec.var_size = q->r.var_size;
+	}
 	lh_smpwp_heap_record(&rec, &q->r); /* a sampled heap block's */
 	rec.detected_by = LH_RACE_BY_WATCHPOINT;
 	rec.flags = q->r.how == WT_BY_OBSERVED ? LH_RACE_DECIDED_OBSERVED : LH_RACE_DECIDED_INFERRED;
@@ -1031,22 +1043,49 @@ static int counted_pc(uintptr_t pc)
 	return 0;
 }
 
+/* addresses named by 8-byte accesses that are remembered (the extent of
+ * a stripped module's counter, for the report); beyond: a counter's
+ * halves may be reported as two variables (noted) */
+#define LH_SMP_REFS8 16384
+
 struct refs {
 	uintptr_t *a;
 	int n, cap, full;
+	uintptr_t *w8; /* the addresses of a[] some 8-byte access names */
+	int n8, cap8, full8;
 };
 
 static void on_ref(void *ctx, uint64_t addr, unsigned size, int is_write)
 {
 	struct refs *r = ctx;
 
-	(void)size;
 	(void)is_write;
+	if (size == 8) {
+		if (r->n8 < r->cap8)
+			r->w8[r->n8++] = (uintptr_t)addr;
+		else
+			r->full8 = 1;
+	}
 	if (r->n >= r->cap) {
 		r->full = 1;
 		return;
 	}
 	r->a[r->n++] = (uintptr_t)addr;
+}
+
+/* is a among the sorted v[0..n) */
+static int in_sorted(const uintptr_t *v, int n, uintptr_t a)
+{
+	int l = 0, r = n;
+
+	while (l < r) {
+		int mid = (l + r) / 2;
+		if (v[mid] < a)
+			l = mid + 1;
+		else
+			r = mid;
+	}
+	return l < n && v[l] == a;
 }
 
 static void sift(uintptr_t *a, int i, int n)
@@ -1107,7 +1146,7 @@ static int exported(const char *base, const Elf64_Shdr *sh, const Elf64_Shdr *dy
 	return 0;
 }
 
-static int noted_scan, noted_scan_lib, noted_refs, noted_modules, noted_lines;
+static int noted_scan, noted_scan_lib, noted_refs, noted_refs8, noted_modules, noted_lines;
 
 /* ---- a module without a symbol table (stripped: strip --strip-all, as
  * Debian ships its executables and libraries) ----
@@ -1131,12 +1170,11 @@ static int noted_scan, noted_scan_lib, noted_refs, noted_modules, noted_lines;
  * candidates whatever the module's size. */
 #define LH_SMP_LINE 64
 #define LH_SMP_LINES 8192   /* 512 KiB of a module's unnamed data, in lines */
-#define LH_SMP_UNNAMED UINT32_MAX /* the candidate's name: no symbol */
 
-static void add_unnamed_cand(uintptr_t lo, uintptr_t hi)
+static void add_unnamed_cand(uintptr_t lo, uintptr_t hi, uint32_t name)
 {
 	prio_lock();
-	wt_cand_add(core, WT_GLOBAL, lo, (uint32_t)(hi - lo), LH_SMP_UNNAMED);
+	wt_cand_add(core, WT_GLOBAL, lo, (uint32_t)(hi - lo), name);
 	spin_unlock();
 }
 
@@ -1159,7 +1197,9 @@ static void add_unnamed_range(const struct refs *refs, uintptr_t lo, uintptr_t h
 		uintptr_t e = j + 1 < refs->n && refs->a[j + 1] < hi ? refs->a[j + 1] : hi;
 		if (e - f > 8)
 			e = f + 8;
-		add_unnamed_cand(f, e);
+		add_unnamed_cand(f, e, e - f == 8 && in_sorted(refs->w8, refs->n8, f)
+		                               ? LH_SMP_UNNAMED_WORD8
+		                               : LH_SMP_UNNAMED);
 	}
 	for (ln = lo & ~(uintptr_t)(LH_SMP_LINE - 1); ln < hi; ln += LH_SMP_LINE) {
 		uintptr_t a = ln < lo ? lo : ln, b = ln + LH_SMP_LINE > hi ? hi : ln + LH_SMP_LINE;
@@ -1174,7 +1214,7 @@ static void add_unnamed_range(const struct refs *refs, uintptr_t lo, uintptr_t h
 			return;
 		}
 		(*n_lines)++;
-		add_unnamed_cand(a, b);
+		add_unnamed_cand(a, b, LH_SMP_UNNAMED);
 	}
 }
 
@@ -1285,6 +1325,7 @@ static void add_module(const char *path, uintptr_t bias, const ElfW(Phdr) *ph, i
 	/* the code: its range counts, and it is swept for the fields it names */
 	refs->n = 0;
 	refs->full = 0;
+	refs->n8 = 0;
 	for (k = 0; k < phnum; k++) {
 		size_t len;
 		if (ph[k].p_type != PT_LOAD || !(ph[k].p_flags & PF_X))
@@ -1327,7 +1368,14 @@ static void add_module(const char *path, uintptr_t bias, const ElfW(Phdr) *ph, i
 		lh_log_note("race watching: code names more than LH_SMP_REFS addresses; the rest are "
 		            "watched only as part of their variable");
 	}
+	if (refs->full8 && !noted_refs8) {
+		noted_refs8 = 1;
+		lh_log_note("race watching: code names more than LH_SMP_REFS8 (%d) addresses with "
+		            "8-byte accesses; the halves of a stripped module's 8-byte variables past it "
+		            "may be reported as two variables", LH_SMP_REFS8);
+	}
 	refs->n = sort_unique(refs->a, refs->n);
+	refs->n8 = sort_unique(refs->w8, refs->n8);
 	if (stripped)
 		add_stripped(base, eh, sh, (uint64_t)st.st_size, bias, ph, phnum, refs);
 	if (!symtab)
@@ -1440,6 +1488,10 @@ static void add_candidates(void)
 	refs.a = lh_alloc(sizeof(uintptr_t) * LH_SMP_REFS);
 	if (!refs.a)
 		refs.cap = 0;
+	refs.cap8 = LH_SMP_REFS8;
+	refs.w8 = lh_alloc(sizeof(uintptr_t) * LH_SMP_REFS8);
+	if (!refs.w8)
+		refs.cap8 = 0;
 	t0 = cpu_ns();
 	for (i = 0; i < n_mods; i++)
 		add_module(mods[i].path, mods[i].bias, mods[i].ph, mods[i].phnum, mods[i].is_exe, &refs);
@@ -1447,8 +1499,8 @@ static void add_candidates(void)
 	lh_smp_lock();
 	wt_cost(core, cpu_ns() - t0);
 	lh_smp_unlock();
-	/* the buffer goes back to no one: lh_alloc'd memory of the shim,
-	 * LH_SMP_REFS words once per process */
+	/* the buffers go back to no one: lh_alloc'd memory of the shim,
+	 * LH_SMP_REFS + LH_SMP_REFS8 words once per process */
 }
 
 /* ---- start-up, threads, fork ---- */

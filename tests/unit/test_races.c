@@ -110,6 +110,8 @@ static struct lh_rec_race heap_race(uint64_t block, uint64_t off, uint32_t alloc
 	return r;
 }
 
+static char *render(struct lr_log *log, struct fd_result *res, int json);
+
 static void analyze(struct lr_log *log, struct fd_result *res)
 {
 	memset(res, 0, sizeof(*res));
@@ -373,6 +375,57 @@ static void test_fold_one_variable(void)
 	CU_ASSERT_STRING_EQUAL(rf->module, MOD_PATH);
 	CU_ASSERT_EQUAL(rf->offset, 0x60000);
 	CU_ASSERT_EQUAL(res.f[1].count, 1);
+	fd_result_free(&res);
+	lr_free(log);
+	lb_free(&b);
+}
+
+/* An unnamed global whose extent a sampled record gives (var_base and
+ * var_size: the shim's candidate an 8-byte access names): a record on its
+ * byte 4 (a window from its cache line) is the same finding, named by
+ * the first byte and sized 8; a record past the extent is its own. */
+static void test_fold_known_extent(void)
+{
+	struct lb b;
+	struct lr_log *log;
+	struct fd_result res;
+	uint64_t g = GLOBAL_ADDR(MOD_BASE) + 0x40;
+	struct lh_rec_race lo = race(g, 2, 1, W, 3, 2, R);
+	struct lh_rec_race hi = race(g + 4, 4, 1, W, 3, 2, R);
+	struct lh_rec_race past = race(g + 8, 4, 1, W, 3, 2, R);
+	const struct ra_finding *rf;
+	char *text, *json;
+
+	prologue(&b);
+	/* the upper half's record first: the finding is still named by the
+	 * extent's first byte */
+	hi.detected_by = lo.detected_by = past.detected_by = LH_RACE_BY_WATCHPOINT;
+	hi.size = lo.size = past.size = 1;
+	lo.var_base = g;
+	lo.var_size = 8;
+	lb_race(&b, &hi, NULL);
+	lb_race(&b, &lo, NULL);
+	lb_race(&b, &past, NULL);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_FATAL(log != NULL);
+	CU_ASSERT_EQUAL(log->n_errors, 0);
+	analyze(log, &res);
+	CU_ASSERT_EQUAL_FATAL(res.n, 2);
+	rf = res.f[0].race;
+	CU_ASSERT_EQUAL(res.f[0].count, 2);
+	CU_ASSERT_EQUAL(rf->offset, 0x60040);
+	CU_ASSERT_EQUAL(rf->extent, 8);
+	CU_ASSERT_EQUAL(res.f[1].count, 1);
+	CU_ASSERT_EQUAL(res.f[1].race->offset, 0x60048);
+	CU_ASSERT_EQUAL(res.f[1].race->extent, 0);
+	text = render(log, &res, 0);
+	CU_ASSERT(strstr(text, "a global at racy+0x60040 (global, no symbol, 8 bytes)") != NULL);
+	CU_ASSERT(strstr(text, "a global at racy+0x60048 (global, no symbol, 1 bytes)") != NULL);
+	CU_ASSERT(strstr(text, "racy+0x60044") == NULL);
+	json = render(log, &res, 1);
+	CU_ASSERT(strstr(json, "\"0x7f1200060040\"") != NULL);
+	free(text);
+	free(json);
 	fd_result_free(&res);
 	lr_free(log);
 	lb_free(&b);
@@ -1054,6 +1107,7 @@ int main(void)
 		{ "read: impossible values", test_read_bad_values },
 		{ "read: dangling references", test_read_dangling_references },
 		{ "fold: one variable, one pair", test_fold_one_variable },
+		{ "fold: an unnamed global's known extent", test_fold_known_extent },
 		{ "fold: pairs most frequent first", test_pairs_most_frequent_first },
 		{ "fold: key stable across load address", test_key_stable_across_load_address },
 		{ "fold: heap by site and offset", test_heap_by_site_and_offset },
