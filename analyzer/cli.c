@@ -989,7 +989,7 @@ void cli_usage(FILE *out)
 	      "Shim options (LOCKHOUND_OPTIONS, or --options for run): name=value pairs\n"
 	      "separated by ':' : log_dir, log_prefix, exitcode, stack_depth, quiet,\n"
 	      "watchdog, deadlock_grace_ms, deadlock_exit, races, race_source,\n"
-	      "race_hits_per_sec, race_budget, heap_guards, heap_dense, exit_report,\n"
-	      "suppressions.\n",
+	      "race_hits_per_sec, race_budget, race_stats, heap_guards, heap_dense,\n"
+	      "exit_report, suppressions.\n",
 	      out);
 }

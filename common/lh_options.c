@@ -85,6 +85,7 @@ static const struct opt_desc opts[] = {
 	{ "race_source", O_CHOICE, OFF(race_source), 0, 0, race_sources },
 	{ "race_hits_per_sec", O_INT, OFF(race_hits_per_sec), 1, 1000000, NULL },
 	{ "race_budget", O_INT, OFF(race_budget), 1, 1000, NULL },
+	{ "race_stats", O_BOOL, OFF(race_stats), 0, 0, NULL },
 	{ "stack_depth", O_INT, OFF(stack_depth), 1, LH_MAX_FRAMES, NULL },
 	{ "quiet", O_BOOL, OFF(quiet), 0, 0, NULL },
 	{ "exit_report", O_BOOL, OFF(exit_report), 0, 0, NULL },

@@ -28,6 +28,8 @@ struct lh_options {
 	int race_budget;           /* per mille of the program's time race watching may
 	                            * spend (traps, holds, arming); 0 = the core's
 	                            * default (WT_DEFAULT_COST_PERMILLE) */
+	int race_stats;            /* 1: a note at exit of where race watching's windows
+	                            * went (the hardware-watchpoint core's counters) */
 	int stack_depth;           /* frames kept per stack, <= LH_MAX_FRAMES */
 	int quiet;                 /* 1: the shim prints nothing but warnings */
 	int exit_report;           /* 1: a program linked with the shim (lockhound cc)

@@ -1634,6 +1634,36 @@ void lh_smp_kick(void)
 	pthread_attr_destroy(&attr);
 }
 
+/* race_stats=1: where the hardware-watchpoint core's windows went, as a
+ * note (the log lock is taken: called with the core's lock not held) */
+static void stats_note(void)
+{
+	static const char *const cls[WT_CLS_N] = { "words (<= 8 bytes)", "wider (lines, arrays)",
+		                                     "heap" };
+	struct wt_cand_class k[WT_CLS_N];
+	struct wt_stats st;
+	int i;
+
+	in_core = 1;
+	prio_lock();
+	wt_stats(core, &st);
+	wt_cand_summary(core, k);
+	spin_unlock();
+	in_core = 0;
+	lh_log_note("race watching statistics (watchpoints): %llu windows, %llu hits, %llu holds, "
+	            "%llu observed, %llu inferred, %llu cut by the cost budget, %llu ms charged",
+	            (unsigned long long)st.windows, (unsigned long long)st.hits,
+	            (unsigned long long)st.holds, (unsigned long long)st.observed,
+	            (unsigned long long)st.inferred, (unsigned long long)st.cost_cut,
+	            (unsigned long long)(st.cost_ns / 1000000));
+	for (i = 0; i < WT_CLS_N; i++)
+		lh_log_note("race watching statistics (watchpoints): %s: %llu candidates, %llu had a "
+		            "window, %llu windows; %llu touched by 2+ threads, with %llu windows",
+		            cls[i], (unsigned long long)k[i].cands, (unsigned long long)k[i].windowed,
+		            (unsigned long long)k[i].windows, (unsigned long long)k[i].shared,
+		            (unsigned long long)k[i].shared_windows);
+}
+
 void lh_smp_stop(void)
 {
 	sigset_t all, old;
@@ -1651,6 +1681,8 @@ void lh_smp_stop(void)
 	smp_stopped = 1;
 	spin_unlock();
 	in_core = 0;
+	if (lh_opt.race_stats)
+		stats_note();
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 }
 

@@ -847,6 +847,27 @@ void wt_stats(const struct wt_core *w, struct wt_stats *out)
 	*out = w->st;
 }
 
+void wt_cand_summary(const struct wt_core *w, struct wt_cand_class out[WT_CLS_N])
+{
+	int i;
+
+	memset(out, 0, sizeof(struct wt_cand_class) * WT_CLS_N);
+	for (i = 0; i < w->n_hi; i++) {
+		const struct cand *c = &w->c[i];
+		struct wt_cand_class *k;
+		if (!c->kind)
+			continue;
+		k = &out[c->kind == WT_HEAP ? WT_CLS_HEAP : c->size <= 8 ? WT_CLS_WORD : WT_CLS_WIDE];
+		k->cands++;
+		k->windowed += c->windows > 0;
+		k->windows += c->windows;
+		if (__builtin_popcountll(c->threads) >= 2) {
+			k->shared++;
+			k->shared_windows += c->windows;
+		}
+	}
+}
+
 const char *wt_sanity(const struct wt_core *w)
 {
 	int i, armed = 0, live = 0;

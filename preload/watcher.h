@@ -289,6 +289,14 @@ struct wt_stats {
 	uint64_t hold_skips; /* holds not granted: the candidate's hold back-off */
 };
 void wt_stats(const struct wt_core *w, struct wt_stats *out);
+/* the candidates by class (WT_CLS_*), for the race_stats note: how many,
+ * how many had a window, their windows, and how many of them hits or
+ * hand-offs showed touched by two threads or more */
+enum { WT_CLS_WORD, WT_CLS_WIDE, WT_CLS_HEAP, WT_CLS_N }; /* global <= 8 bytes, bigger, heap */
+struct wt_cand_class {
+	uint64_t cands, windowed, windows, shared, shared_windows;
+};
+void wt_cand_summary(const struct wt_core *w, struct wt_cand_class out[WT_CLS_N]);
 /* 0 when the core's invariants hold, else a description */
 const char *wt_sanity(const struct wt_core *w);
 

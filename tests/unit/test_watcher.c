@@ -396,6 +396,37 @@ static void test_handed_block_is_shared(void)
 	SANE();
 }
 
+/* the race_stats summary: candidates by class, windowed, their windows,
+ * the shared ones */
+static void test_cand_summary(void)
+{
+	struct wt_budget b = budget();
+	struct wt_cand_class k[WT_CLS_N];
+	struct wt_window win;
+	int word, heap;
+
+	fresh(&b, 0);
+	word = wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	wt_cand_add(W, WT_GLOBAL, 0x2000, 64, 2);
+	heap = wt_cand_add(W, WT_HEAP, 0x30000, 64, 3);
+	wt_cand_handed(W, heap, 1, 2);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, 0, &win), 0); /* the shared heap block */
+	CU_ASSERT_EQUAL(wt_arm(W, 1, 8, 0, &win), 0); /* the word */
+	CU_ASSERT_EQUAL(win.cand, word);
+	wt_cand_summary(W, k);
+	CU_ASSERT_EQUAL(k[WT_CLS_WORD].cands, 1);
+	CU_ASSERT_EQUAL(k[WT_CLS_WORD].windowed, 1);
+	CU_ASSERT_EQUAL(k[WT_CLS_WORD].windows, 1);
+	CU_ASSERT_EQUAL(k[WT_CLS_WORD].shared, 0);
+	CU_ASSERT_EQUAL(k[WT_CLS_WIDE].cands, 1);
+	CU_ASSERT_EQUAL(k[WT_CLS_WIDE].windowed, 0);
+	CU_ASSERT_EQUAL(k[WT_CLS_HEAP].cands, 1);
+	CU_ASSERT_EQUAL(k[WT_CLS_HEAP].windows, 1);
+	CU_ASSERT_EQUAL(k[WT_CLS_HEAP].shared, 1);
+	CU_ASSERT_EQUAL(k[WT_CLS_HEAP].shared_windows, 1);
+	SANE();
+}
+
 /* ---- late traps and bytes outside the candidate ---- */
 
 static void test_late_trap_dropped(void)
@@ -1177,6 +1208,7 @@ int main(void)
 {
 	static const struct cunit_test tests[] = {
 		{ "observed_write_while_held", test_observed_write_while_held },
+		{ "cand_summary", test_cand_summary },
 		{ "engine_reuse_limit_named", test_engine_reuse_limit_named },
 		{ "observed_needs_overlap_write_other_thread", test_observed_needs_overlap_write_other_thread },
 		{ "one_hold_per_window", test_one_hold_per_window },
