@@ -74,7 +74,11 @@ Environment:
                    blocks other scripts write there between their markers
                    (sampled.py, analyzer_stress.py, python_bench.py, the
                    run's stage table, the exact-mode block when exact mode
-                   did not run) are kept as they were, each with its date
+                   did not run) are kept as they were, each with its date;
+                   so is the `race watching cost` block of another host
+                   kind (hostkind.py): this session writes its own host
+                   kind's (the default and races=0 columns, race watching
+                   alone, issue 10's cost targets)
 """
 
 import datetime
@@ -94,6 +98,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostkind  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BUILD = os.path.join(ROOT, "build")
@@ -103,6 +110,10 @@ SHIM = os.path.join(BUILD, "liblockhound.so")
 LOCKHOUND = os.path.join(BUILD, "lockhound")
 RUSAGE = os.path.join(BB, "rusage")
 SHIM_SHA = None
+TRAPCOST = os.path.join(BB, "trapcost")
+# the block of the race watching cost with the defaults, one per host kind
+# (hostkind.py): its numbers depend on the trap sources that work here
+COST_NAME = "race watching cost"
 
 
 def env_int(name, default):
@@ -1518,6 +1529,9 @@ def build_report(benches, started, elapsed, load0, load1):
     add("| CPU | %s |" % machine())
     add("| kernel | %s %s |" % (platform.system(), platform.release()))
     add("| load average (start / end) | %s / %s |" % (load0, load1))
+    key, lacks = host_kind()
+    add("| host kind | %s: the lockhound (default) column watches with %s |" % (
+        hostkind.describe(key), sources_words(key, lacks)))
     gcc = cmd_out(["gcc", "--version"]).splitlines()
     vg = cmd_out(["valgrind", "--version"])
     add("| gcc | %s |" % (gcc[0] if gcc else "?"))
@@ -1692,6 +1706,10 @@ def build_report(benches, started, elapsed, load0, load1):
     for t in targets(benches):
         add("| %s | %s | %s |" % t)
     add("")
+    if benches:
+        for ln in cost_block(benches, key, lacks, now, load0, load1, head):
+            add(ln)
+        add("")
     other = [n for n in notes if not (xresults and n.startswith("exact"))]
     if other:
         add("## Notes from this run")
@@ -1702,6 +1720,62 @@ def build_report(benches, started, elapsed, load0, load1):
     if xresults:
         exact_report(add)
     return "\n".join(L)
+
+
+def host_kind():
+    """(this host's kind, {trap source: why it does not trap here})"""
+    got = hostkind.machine_sources(TRAPCOST)
+    return hostkind.host_key(hostkind.cpu_vendor(), got[0] if got else None), \
+        (got[1] if got else {})
+
+
+def sources_words(key, lacks):
+    srcs = key.partition("; ")[2]
+    words = "every trap source that traps here (%s)" % srcs
+    if srcs == hostkind.NO_SOURCE:
+        words = "no trap source (none traps here)"
+    for name, why in sorted(lacks.items()):
+        words += "; %s cannot run here: %s" % (name, why)
+    return words
+
+
+# issue 10: the cost of everything on (the default configuration)
+COST_TARGETS = [("micro", 1.5), ("pigz", 1.2), ("memcached", 1.2), ("memcached-mix", 1.2)]
+
+
+def cost_block(benches, key, lacks, now, load0, load1, head):
+    """the main tables' numbers that depend on the trap sources, as this
+    host kind's marked block (keep_blocks keeps another kind's): each
+    benchmark's default and races=0 columns, race watching alone, and
+    issue 10's cost targets"""
+    begin, end = hostkind.markers(COST_NAME, key)
+    L = [begin, "## Race watching cost with the defaults: %s" % hostkind.describe(key), "",
+         "From the main tables of `make bench` measured %s on %s (%d CPUs, kernel %s), git %s, "
+         "load average %s at the start and %s at the end; medians of %d interleaved runs. "
+         "The default column watches with %s; races=0 turns race watching off. A run "
+         "replaces only the block of its own host kind (hostkind.py); a block of another "
+         "kind keeps its own date, machine and commit." % (
+             now, machine(), os.cpu_count() or 0, platform.release(), head or "?", load0, load1,
+             RUNS, sources_words(key, lacks)), "",
+         "| benchmark | native (s) | lockhound (races=0) | lockhound (default) | "
+         "race watching alone (default / races=0) |",
+         "|---|---:|---:|---:|---:|"]
+    for b in benches:
+        z, d = med(results[b.name].get("lh0", [])), med(results[b.name].get("lh", []))
+        L.append("| %s | %s | %s | %s | %s |" % (
+            b.name, fmt_s(med(results[b.name]["native"])), time_cell(b, "lh0"),
+            time_cell(b, "lh"), "%.2fx" % (d / z) if z and d else "-"))
+    L += ["", "| issue 10 target (everything on) | measured | status |", "|---|---|---|"]
+    for kind, limit in COST_TARGETS:
+        for b in benches:
+            if (b.kind if kind == "micro" else b.name) != kind or "lh" in b.skip:
+                continue
+            r, lb = ratio(b, "lh")
+            L.append("| lockhound (default) <= %gx native: %s | %s | %s |" % (
+                limit, b.name, "no valid run" if r is None else
+                ("> " if lb else "") + fmt_x(r),
+                "unknown" if r is None else "not met" if lb or r > limit else "met"))
+    return L + [end]
 
 
 def targets(benches):

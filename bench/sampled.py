@@ -46,6 +46,10 @@ the block says so plainly ("not yet reported"): the numbers are measured,
 never assumed.  --curve: detection rate against the slowdown of one
 microbenchmark over the budget settings in BUDGETS.  --memcached: Debian's
 memcached under load, every sampled finding listed with a verdict.
+The block goes into RESULTS.md under the host kind (hostkind.py: the CPU
+vendor and the sources that trap here): a run replaces only its own host
+kind's block and keeps every other kind's, with its date, machine and
+commit.
 
 --check (make check): first the programs' ground truth: each one built
 with `lockhound cc` (exact mode) must race on exactly its variables (racy)
@@ -111,8 +115,9 @@ CURVE_TIMEOUT = 30  # s: a run of the curve's microbenchmark is stopped here (no
 # the clock the event loop updates); anything else sampled is a false alarm
 MC_TRUE = re.compile(r"^(current_time|process_started|stats.*|settings.*|.*_stats.*)$")
 
-B_BEGIN = "<!-- sampled section: begin -->"
-B_END = "<!-- sampled section: end -->"
+# RESULTS.md keeps one sampled block per host kind (hostkind.py): its
+# markers are <!-- sampled section (KEY): begin/end -->
+B_NAME = "sampled section"
 
 
 class Prog:
@@ -230,6 +235,8 @@ def describe(f):
 # the groups still live when the harness ends are killed)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from procgroups import live as _live_groups, kill_live_groups, guard_process_groups  # noqa: E402,F401
+sys.path.insert(0, HERE)
+import hostkind  # noqa: E402
 
 
 class Shim:
@@ -309,13 +316,18 @@ def machine_sources(shim):
     """{source: why it does not trap on this machine} from trapcost (100
     traps each, no shim), so that a source the machine lacks is skipped
     whatever the shim does with it; {} when the tool is not built"""
-    tool = os.path.join(shim.build, "bench", "trapcost")
-    if not os.access(tool, os.X_OK):
-        return {}
-    p = subprocess.run([tool, "100"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                       timeout=RUN_TIMEOUT)
-    _, why = parse_trapcost(p.stdout.decode("utf-8", "replace"))
-    return {{"hw": "watchpoint", "wp": "write-protect"}[k]: v for k, v in why.items()}
+    got = hostkind.machine_sources(os.path.join(shim.build, "bench", "trapcost"), RUN_TIMEOUT)
+    return got[1] if got else {}
+
+
+def host_of(shim):
+    """this host's kind (hostkind.py): the CPU vendor and the sources that
+    trap here; the key of this run's block in RESULTS.md"""
+    got = hostkind.machine_sources(os.path.join(shim.build, "bench", "trapcost"), RUN_TIMEOUT)
+    return hostkind.host_key(hostkind.cpu_vendor(), got[0] if got else None)
+
+
+HOST_WHY = "this machine: "  # a configuration's reason when the host lacks its source
 
 
 def configs(shim):
@@ -324,7 +336,8 @@ def configs(shim):
     lacks = machine_sources(shim)
     for name, opt in SOURCES:
         why = lacks.get(name)
-        out.append((name, opt, "this machine: " + why if why else shim.probe(opt)))
+        out.append((name, opt, HOST_WHY + "the self-test of bench/tools/trapcost.c (no shim): "
+                    + why if why else shim.probe(opt)))
     return out
 
 
@@ -526,7 +539,9 @@ def detection_block(progs, res, cfgs, runs, ms):
              "clean: runs with any sampled finding (false alarms). Target: racy >= %d/20, "
              "clean 0/20." % (runs, ms, ms, TARGET_RACY), ""]
     for cname, opt, why in cfgs:
-        if why:
+        if why and why.startswith(HOST_WHY):
+            lines.append("- %s: cannot run on this host: %s" % (cname, why[len(HOST_WHY):]))
+        elif why:
             lines.append("- %s: not measured: %s" % (cname, why))
     run_cfgs = [c for c in cfgs if not c[2]]
     if not run_cfgs:
@@ -702,21 +717,7 @@ def memcached_block(shim, seconds=0):
     return lines + [""]
 
 
-def parse_trapcost(text):
-    """({source: us per trap}, {source: why unavailable}) from trapcost's
-    output; a run in which fewer than 9 in 10 stores trapped has no number"""
-    per, why = {}, {}
-    for ln in text.splitlines():
-        m = re.match(r"(hw|wp): (\d+) \w+ of (\d+) stores, ([\d.]+) us per trap", ln)
-        if m:
-            if int(m.group(2)) * 10 >= int(m.group(3)) * 9:
-                per[m.group(1)] = float(m.group(4))
-            else:
-                why[m.group(1)] = "only %s of %s stores trapped" % (m.group(2), m.group(3))
-        m = re.match(r"(hw|wp): unavailable: (.*)", ln)
-        if m:
-            why[m.group(1)] = m.group(2)
-    return per, why
+parse_trapcost = hostkind.parse_trapcost
 
 
 def trapcost_block(shim, reps=5):
@@ -747,7 +748,7 @@ def trapcost_block(shim, reps=5):
     return lines + [""]
 
 
-def machine_lines():
+def machine_lines(key):
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as fh:
@@ -765,23 +766,17 @@ def machine_lines():
         rev += " (with uncommitted changes)"
     return ["Measured %s on %s, kernel %s, %d CPUs, commit %s." % (
         time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), cpu, os.uname().release,
-        os.cpu_count() or 0, rev or "?"), ""]
+        os.cpu_count() or 0, rev or "?"), "",
+        "Host kind: %s (the CPU vendor and the trap sources that trap here, "
+        "bench/tools/trapcost.c without the shim). A run replaces only the block of its own "
+        "host kind; a block of another kind keeps its own date, machine and commit." %
+        hostkind.describe(key), ""]
 
 
-def put_block(path, block):
-    text = ""
-    if os.path.exists(path):
-        with open(path) as fh:
-            text = fh.read()
-    body = B_BEGIN + "\n" + "\n".join(block).rstrip() + "\n" + B_END
-    if B_BEGIN in text and B_END in text:
-        a = text.index(B_BEGIN)
-        b = text.index(B_END) + len(B_END)
-        text = text[:a] + body + text[b:]
-    else:
-        text = text.rstrip() + ("\n\n" if text else "") + body + "\n"
-    with open(path, "w") as fh:
-        fh.write(text)
+def put_block(path, block, key):
+    """replace this host kind's sampled block in path (or add it after the
+    others): the blocks of other host kinds stay as they are"""
+    hostkind.put_block(path, B_NAME, key, block)
 
 
 def main():
@@ -827,7 +822,9 @@ def main():
             return 2
         cfgs = [c for c in cfgs if c[0] in want]
     res = detect(shim, progs, a.runs, a.ms, cfgs)
-    block = ["## Sampled race watching (issue 10)", ""] + machine_lines()
+    key = host_of(shim)
+    block = ["## Sampled race watching (issue 10): %s" % hostkind.describe(key), ""]
+    block += machine_lines(key)
     block += trapcost_block(shim)
     block += detection_block(progs, res, cfgs, a.runs, a.ms)
     if a.curve:
@@ -835,7 +832,7 @@ def main():
     if a.memcached:
         block += memcached_block(shim, a.mc_seconds)
     print("\n".join(block))
-    put_block(a.out, block)
+    put_block(a.out, block, key)
     print("sampled: wrote %s" % a.out)
     return 0
 

@@ -35,6 +35,7 @@ eb = load("exact_build")
 bench = load("bench")
 sampled = load("sampled")
 stages = load("stages")
+hostkind = load("hostkind")
 
 
 class ProbeVerdict(unittest.TestCase):
@@ -466,15 +467,127 @@ class SampledVerdict(unittest.TestCase):
         self.assertLess(t, 5)
 
     def test_block_replaces_only_itself(self):
+        key = "AMD; watchpoint, write-protect"
+        b, e = hostkind.markers(sampled.B_NAME, key)
         with tempfile.NamedTemporaryFile("w", delete=False) as f:
-            f.write("# head\n\n" + sampled.B_BEGIN + "\nold\n" + sampled.B_END + "\n\n## tail\n")
+            f.write("# head\n\n" + b + "\nold\n" + e + "\n\n## tail\n")
         try:
-            sampled.put_block(f.name, ["new"])
+            sampled.put_block(f.name, ["new"], key)
             with open(f.name) as fh:
                 out = fh.read()
         finally:
             os.unlink(f.name)
-        self.assertEqual(out, "# head\n\n" + sampled.B_BEGIN + "\nnew\n" + sampled.B_END + "\n\n## tail\n")
+        self.assertEqual(out, "# head\n\n" + b + "\nnew\n" + e + "\n\n## tail\n")
+
+    def test_a_source_the_host_lacks_says_why(self):
+        progs = [SampledJudge.counter]
+        cfgs = [("default", "", None),
+                ("watchpoint", "race_source=hw", sampled.HOST_WHY + "the self-test store "
+                 "raised 0 traps (want 1)"),
+                ("write-protect", "race_source=wp", None)]
+        res = {("racy_counter", "default"): self.r(found=20),
+               ("racy_counter", "write-protect"): self.r(found=20)}
+        text = "\n".join(sampled.detection_block(progs, res, cfgs, 20, 300))
+        self.assertIn("- watchpoint: cannot run on this host: the self-test store raised 0 "
+                      "traps (want 1)", text)
+        self.assertIn("| program | expected | default | write-protect |", text)
+
+
+class HostKind(unittest.TestCase):
+    """one block per host kind: a run on host B keeps host A's block with
+    its date, machine and commit; a rerun on A replaces only A's"""
+    INTEL = "Intel; watchpoint, write-protect"
+    AMD = "AMD; write-protect"
+
+    def test_vendor(self):
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\n")
+        try:
+            self.assertEqual(hostkind.cpu_vendor(f.name), "AMD")
+        finally:
+            os.unlink(f.name)
+
+    def test_key_from_trapcost(self):
+        works, lacks = hostkind.sources_from_trapcost(
+            "hw: unavailable: the self-test store raised 0 traps (want 1)\n"
+            "wp: 2000 faults of 2000 stores, 11.0 us per trap\n")
+        self.assertEqual(works, ["write-protect"])
+        self.assertIn("raised 0 traps", lacks["watchpoint"])
+        self.assertEqual(hostkind.host_key("AMD", works), self.AMD)
+        works, lacks = hostkind.sources_from_trapcost(
+            "hw: 2000 traps of 2000 stores, 27.3 us per trap\n"
+            "wp: 2000 faults of 2000 stores, 11.0 us per trap\n")
+        self.assertEqual((hostkind.host_key("Intel", works), lacks), (self.INTEL, {}))
+        self.assertEqual(hostkind.host_key("AMD", []), "AMD; no trap source")
+        self.assertEqual(hostkind.describe(self.INTEL), "Intel host, watchpoint + write-protect")
+
+    def test_other_host_kept_own_host_replaced(self):
+        name = sampled.B_NAME
+        text = "# top\n\n<!-- python section: begin -->\nP\n<!-- python section: end -->\n"
+        text = hostkind.splice(text, name, self.INTEL, ["intel 05:08 commit 7130669"])
+        text = hostkind.splice(text, name, self.AMD, ["amd 07:30 commit aaaa"])
+        self.assertIn("intel 05:08 commit 7130669", text)
+        self.assertIn("amd 07:30 commit aaaa", text)
+        self.assertEqual(hostkind.block_keys(text, name), [self.INTEL, self.AMD])
+        text = hostkind.splice(text, name, self.INTEL, ["intel 09:00 commit bbbb"])
+        self.assertNotIn("05:08", text)
+        self.assertIn("intel 09:00 commit bbbb", text)
+        self.assertIn("amd 07:30 commit aaaa", text)
+        self.assertEqual(hostkind.block_keys(text, name), [self.INTEL, self.AMD])
+        self.assertEqual(text.count(hostkind.markers(name, self.AMD)[0]), 1)
+        self.assertTrue(text.startswith("# top\n\n<!-- python section: begin -->"))
+
+    def test_a_block_of_unknown_host_is_kept(self):
+        b, e = hostkind.markers(sampled.B_NAME)
+        text = hostkind.splice("# top\n\n" + b + "\nold\n" + e + "\n\n## tail\n",
+                               sampled.B_NAME, self.AMD, ["amd"])
+        self.assertIn("\nold\n", text)
+        self.assertLess(text.index("old"), text.index("amd"))
+        self.assertLess(text.index("amd"), text.index("## tail"))
+
+    def test_cost_block_is_this_hosts(self):
+        b = bench.Micro("uncontended", "u")
+        m = bench.Pigz("pigz", "p")
+        bench.results["uncontended"] = {"native": [bench.Run(1.0, 100, 0, False)],
+                                        "lh0": [bench.Run(1.1, 100, 0, False)],
+                                        "lh": [bench.Run(1.6, 100, 0, False)]}
+        bench.results["pigz"] = {"native": [bench.Run(2.0, 100, 0, False)],
+                                 "lh0": [bench.Run(2.0, 100, 0, False)],
+                                 "lh": [bench.Run(2.2, 100, 0, False)]}
+        runs, bench.RUNS = bench.RUNS, 1
+        try:
+            lines = bench.cost_block([b, m], self.AMD, {"watchpoint": "raised 0 traps"},
+                                     "2026-12-02 08:30 UTC", "1 1 1", "2 2 2", "abc1234")
+        finally:
+            bench.RUNS = runs
+            bench.results.pop("uncontended")
+            bench.results.pop("pigz")
+        text = "\n".join(lines)
+        begin, end = hostkind.markers(bench.COST_NAME, self.AMD)
+        self.assertEqual((lines[0], lines[-1]), (begin, end))
+        self.assertIn("AMD host, write-protect", text)
+        self.assertIn("watchpoint cannot run here: raised 0 traps", text)
+        self.assertIn("git abc1234", text)
+        self.assertIn("| uncontended | 1.000 | 1.100 (1.10x) | 1.600 (1.60x) | 1.45x |", text)
+        self.assertIn("| lockhound (default) <= 1.5x native: uncontended | 1.60x | not met |", text)
+        self.assertIn("| lockhound (default) <= 1.2x native: pigz | 1.10x | met |", text)
+
+    def test_main_tables_keep_the_other_hosts_cost_block(self):
+        """bench.py rewrites the top of RESULTS.md with this host's race
+        watching cost block; another host's block stays"""
+        ia, ie = hostkind.markers(bench.COST_NAME, self.INTEL)
+        aa, ae = hostkind.markers(bench.COST_NAME, self.AMD)
+        old = "# old top\n\n" + ia + "\nintel cost\n" + ie + "\n\n" + aa + "\namd old\n" + ae + "\n"
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write(old)
+        try:
+            out = bench.keep_blocks("# new top\n\n" + aa + "\namd new\n" + ae + "\n", f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertIn("intel cost", out)
+        self.assertIn("amd new", out)
+        self.assertNotIn("amd old", out)
+        self.assertNotIn("old top", out)
 
 
 if __name__ == "__main__":
