@@ -615,6 +615,22 @@ static size_t resolve_in_module(struct sym_ctx *s, struct mod *m,
 	return n;
 }
 
+/* m opened on first use: whether its file could be read */
+static int module_ready(struct sym_ctx *s, struct mod *m)
+{
+	if (m->state == MOD_UNOPENED)
+		open_module(s, m);
+	return m->state == MOD_OK;
+}
+
+/* the module holding addr, opened, or NULL */
+static struct mod *ready_module(struct sym_ctx *s, uint64_t addr)
+{
+	struct mod *m = find_module(s, addr);
+
+	return m && module_ready(s, m) ? m : NULL;
+}
+
 static size_t resolve(struct sym_ctx *s, uint64_t pc, uint64_t addr,
                       struct sym_frame *out, size_t max)
 {
@@ -625,9 +641,7 @@ static size_t resolve(struct sym_ctx *s, uint64_t pc, uint64_t addr,
 		return 1;
 	out[0].module = m->path;
 	out[0].offset = pc - m->base;
-	if (m->state == MOD_UNOPENED)
-		open_module(s, m);
-	if (m->state != MOD_OK)
+	if (!module_ready(s, m))
 		return 1;
 	return resolve_in_module(s, m, addr, out, max);
 }
@@ -642,12 +656,7 @@ int sym_data_lookup(struct sym_ctx *s, uint64_t addr, struct sym_data *out)
 	if (!s || !out)
 		return 0;
 	memset(out, 0, sizeof(*out));
-	m = find_module(s, addr);
-	if (!m)
-		return 0;
-	if (m->state == MOD_UNOPENED)
-		open_module(s, m);
-	if (m->state != MOD_OK)
+	if (!(m = ready_module(s, addr)))
 		return 0;
 	/* addrinfo: the symbol whose [value, value + size) holds addr, with
 	 * the load bias already applied to sym.st_value (libdwfl's module
@@ -693,12 +702,7 @@ int sym_data_section(struct sym_ctx *s, uint64_t addr, struct sym_section *out)
 	if (!s || !out)
 		return 0;
 	memset(out, 0, sizeof(*out));
-	m = find_module(s, addr);
-	if (!m)
-		return 0;
-	if (m->state == MOD_UNOPENED)
-		open_module(s, m);
-	if (m->state != MOD_OK || !(elf = dwfl_module_getelf(m->dm, &bias)) ||
+	if (!(m = ready_module(s, addr)) || !(elf = dwfl_module_getelf(m->dm, &bias)) ||
 	    elf_getshdrstrndx(elf, &shstrndx) != 0)
 		return 0;
 	while ((scn = elf_nextscn(elf, scn)) != NULL) {

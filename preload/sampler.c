@@ -1073,8 +1073,8 @@ static void on_ref(void *ctx, uint64_t addr, unsigned size, int is_write)
 	r->a[r->n++] = (uintptr_t)addr;
 }
 
-/* is a among the sorted v[0..n) */
-static int in_sorted(const uintptr_t *v, int n, uintptr_t a)
+/* the index of the first of the sorted v[0..n) at or past a (n if none) */
+static int lower_bound(const uintptr_t *v, int n, uintptr_t a)
 {
 	int l = 0, r = n;
 
@@ -1085,7 +1085,25 @@ static int in_sorted(const uintptr_t *v, int n, uintptr_t a)
 		else
 			r = mid;
 	}
+	return l;
+}
+
+/* is a among the sorted v[0..n) */
+static int in_sorted(const uintptr_t *v, int n, uintptr_t a)
+{
+	int l = lower_bound(v, n, a);
+
 	return l < n && v[l] == a;
+}
+
+/* where the field code names at refs->a[j] ends, in a range ending at hi:
+ * the next named address or hi, at most 8 bytes on */
+static uintptr_t field_end(const struct refs *refs, int j, uintptr_t hi)
+{
+	uintptr_t f = refs->a[j];
+	uintptr_t e = j + 1 < refs->n && refs->a[j + 1] < hi ? refs->a[j + 1] : hi;
+
+	return e - f > 8 ? f + 8 : e;
 }
 
 static void sift(uintptr_t *a, int i, int n)
@@ -1183,20 +1201,10 @@ static void add_unnamed_cand(uintptr_t lo, uintptr_t hi, uint32_t name)
 static void add_unnamed_range(const struct refs *refs, uintptr_t lo, uintptr_t hi, int *n_lines)
 {
 	uintptr_t ln;
-	int l, r, j;
+	int j;
 
-	for (l = 0, r = refs->n; l < r;) {
-		int mid = (l + r) / 2;
-		if (refs->a[mid] < lo)
-			l = mid + 1;
-		else
-			r = mid;
-	}
-	for (j = l; j < refs->n && refs->a[j] < hi; j++) {
-		uintptr_t f = refs->a[j];
-		uintptr_t e = j + 1 < refs->n && refs->a[j + 1] < hi ? refs->a[j + 1] : hi;
-		if (e - f > 8)
-			e = f + 8;
+	for (j = lower_bound(refs->a, refs->n, lo); j < refs->n && refs->a[j] < hi; j++) {
+		uintptr_t f = refs->a[j], e = field_end(refs, j, hi);
 		add_unnamed_cand(f, e, e - f == 8 && in_sorted(refs->w8, refs->n8, f)
 		                               ? LH_SMP_UNNAMED_WORD8
 		                               : LH_SMP_UNNAMED);
@@ -1216,6 +1224,16 @@ static void add_unnamed_range(const struct refs *refs, uintptr_t lo, uintptr_t h
 		(*n_lines)++;
 		add_unnamed_cand(a, b, LH_SMP_UNNAMED);
 	}
+}
+
+/* [lo, hi) past the RELRO part [relro_lo, relro_hi) that overlaps its start */
+static void add_past_relro(const struct refs *refs, uintptr_t lo, uintptr_t hi, uintptr_t relro_lo,
+                           uintptr_t relro_hi, int *n_lines)
+{
+	if (lo < relro_hi && hi > relro_lo)
+		lo = relro_hi > lo ? relro_hi : lo;
+	if (lo < hi)
+		add_unnamed_range(refs, lo, hi, n_lines);
 }
 
 /* a data section of a stripped module whose bytes may be the program's
@@ -1256,10 +1274,7 @@ static void add_stripped(const char *base, const Elf64_Ehdr *eh, const Elf64_Shd
 			from_sections = 1;
 			lo = bias + sh[i].sh_addr;
 			hi = lo + sh[i].sh_size;
-			if (lo < relro_hi && hi > relro_lo)
-				lo = relro_hi > lo ? relro_hi : lo;
-			if (lo < hi)
-				add_unnamed_range(refs, lo, hi, &n_lines);
+			add_past_relro(refs, lo, hi, relro_lo, relro_hi, &n_lines);
 		}
 	}
 	if (from_sections)
@@ -1271,10 +1286,7 @@ static void add_stripped(const char *base, const Elf64_Ehdr *eh, const Elf64_Shd
 			continue;
 		lo = bias + ph[k].p_vaddr;
 		hi = lo + ph[k].p_memsz;
-		if (lo < relro_hi && hi > relro_lo)
-			lo = relro_hi > lo ? relro_hi : lo;
-		if (lo < hi)
-			add_unnamed_range(refs, lo, hi, &n_lines);
+		add_past_relro(refs, lo, hi, relro_lo, relro_hi, &n_lines);
 	}
 }
 
@@ -1386,7 +1398,6 @@ static void add_module(const char *path, uintptr_t bias, const ElfW(Phdr) *ph, i
 	for (i = 0; i < n; i++) {
 		const Elf64_Shdr *sec;
 		uintptr_t lo, hi;
-		int l, r;
 		if (ELF64_ST_TYPE(sy[i].st_info) != STT_OBJECT || !sy[i].st_size ||
 		    sy[i].st_shndx == SHN_UNDEF || sy[i].st_shndx >= eh->e_shnum ||
 		    sy[i].st_size > UINT32_MAX || sy[i].st_name >= sh[symtab->sh_link].sh_size)
@@ -1405,18 +1416,8 @@ static void add_module(const char *path, uintptr_t bias, const ElfW(Phdr) *ph, i
 		if (sy[i].st_size <= LH_SMP_STRIDE)
 			continue;
 		/* the fields code names: the first named address at or past lo */
-		for (l = 0, r = refs->n; l < r;) {
-			int mid = (l + r) / 2;
-			if (refs->a[mid] < lo)
-				l = mid + 1;
-			else
-				r = mid;
-		}
-		for (j = l; j < refs->n && refs->a[j] < hi; j++) {
-			uintptr_t f = refs->a[j];
-			uintptr_t e = j + 1 < refs->n && refs->a[j + 1] < hi ? refs->a[j + 1] : hi;
-			if (e - f > 8)
-				e = f + 8;
+		for (j = lower_bound(refs->a, refs->n, lo); j < refs->n && refs->a[j] < hi; j++) {
+			uintptr_t f = refs->a[j], e = field_end(refs, j, hi);
 			prio_lock();
 			wt_cand_add(core, WT_GLOBAL, f, (uint32_t)(e - f), (uint32_t)i);
 			spin_unlock();

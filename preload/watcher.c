@@ -657,6 +657,19 @@ static void observed(struct wt_core *w, int slot, const struct wt_hit *h)
 		w->h.race(w->h.cookie, &r);
 }
 
+/* slot's window holds the thread of h, whose access re (ring entry seq)
+ * is the window's first from now on */
+static void start_hold(struct wt_core *w, int slot, struct wt_window *win, const struct wt_hit *h,
+                       const struct ring_ent *re, uint32_t seq, uint64_t now_ns)
+{
+	win->held = 1;
+	win->first = re->a;
+	win->first_tid = h->tid;
+	win->first_ring = seq;
+	w->hold_t0[slot] = now_ns;
+	w->met[slot] = 0;
+}
+
 enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns)
 {
 	struct wt_window *win;
@@ -759,12 +772,7 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 		if (over_cost(w, now_ns, w->b.hold_ns))
 			return WT_CUT;
 		wt_cost(w, w->b.hold_ns);
-		win->held = 1;
-		win->first = re->a;
-		win->first_tid = h->tid;
-		win->first_ring = seq;
-		w->hold_t0[slot] = now_ns;
-		w->met[slot] = 0;
+		start_hold(w, slot, win, h, re, seq, now_ns);
 		w->observed_done[slot] = 0;
 		w->st.holds++;
 		return WT_PASS;
@@ -797,12 +805,7 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 			return WT_IGNORE;
 		}
 		wt_cost(w, w->b.hold_ns);
-		win->held = 1;
-		win->first = re->a;
-		win->first_tid = h->tid;
-		win->first_ring = seq;
-		w->hold_t0[slot] = now_ns;
-		w->met[slot] = 0;
+		start_hold(w, slot, win, h, re, seq, now_ns);
 		w->hold_done[slot] = h->is_write || w->hold_done[slot] ? WT_HELD_DONE : WT_HELD_READ;
 		w->observed_done[slot] = 0;
 		w->st.holds++;

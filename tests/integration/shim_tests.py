@@ -103,6 +103,17 @@ TCMALLOC_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
                  "/usr/lib64", "/usr/lib"]
 
 
+def _tcmalloc():
+    """the path of libtcmalloc, or None"""
+    return next((os.path.join(d, TCMALLOC) for d in TCMALLOC_DIRS
+                 if os.path.exists(os.path.join(d, TCMALLOC))), None)
+
+
+def _no_tcmalloc(name):
+    return rt.Outcome(name, "fail", "%s not installed (make deps installs "
+                      "libgoogle-perftools4)" % TCMALLOC)
+
+
 def shim_with_tcmalloc(ctx):
     """A program with gperftools' tcmalloc preloaded next to the shim (in
     both orders) starts, finishes, and its lock-order cycle is found.
@@ -110,11 +121,9 @@ def shim_with_tcmalloc(ctx):
     calls pthread_mutex_init holding its own lock) and starts the shim from
     inside its own initialization (pthread_once)."""
     name = "shim_with_tcmalloc"
-    lib = next((os.path.join(d, TCMALLOC) for d in TCMALLOC_DIRS
-                if os.path.exists(os.path.join(d, TCMALLOC))), None)
+    lib = _tcmalloc()
     if lib is None:
-        return rt.Outcome(name, "fail", "%s not installed (make deps installs "
-                          "libgoogle-perftools4)" % TCMALLOC)
+        return _no_tcmalloc(name)
     prog = os.path.join(ctx.progdir, "abba_two_threads")
     if not os.access(prog, os.X_OK):
         return rt.Outcome(name, "fail", "%s not built" % prog)
@@ -406,11 +415,9 @@ def shim_decoder_loaded_lazily(ctx):
     starts the shim from inside its own initialization (race watching then
     starts from the shim's constructor, where the dlopen is safe)."""
     name = "shim_decoder_loaded_lazily"
-    lib = next((os.path.join(d, TCMALLOC) for d in TCMALLOC_DIRS
-                if os.path.exists(os.path.join(d, TCMALLOC))), None)
+    lib = _tcmalloc()
     if lib is None:
-        return rt.Outcome(name, "fail", "%s not installed (make deps installs "
-                          "libgoogle-perftools4)" % TCMALLOC)
+        return _no_tcmalloc(name)
     py = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
     prog = [py, "-c", "print(open('/proc/self/maps').read().count('libcapstone'))"]
     why, errs = [], ""

@@ -181,13 +181,9 @@ WATCH_TESTS["wp_heap_block_race_found"] = test_wp_heap_race
 
 # ---- the options of sampled race watching ---------------------------------
 
-# two threads add to one global without a lock for argv[1] ms
-RACY_C = r"""
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-long racy_total;
+# the end of the run (argv[1] ms from the start) and a thread that adds to
+# the global TOTAL without a lock until then
+ADDER_C = r"""
 static long long end_ns;
 static long long now_ns(void)
 {
@@ -200,10 +196,24 @@ static void *add(void *arg)
 	(void)arg;
 	while (now_ns() < end_ns)
 		for (int i = 0; i < 100; i++)
-			racy_total++;
+			TOTAL++;
 	return NULL;
 }
-int main(int argc, char **argv)
+"""
+
+
+def _adder(total):
+    return ADDER_C.replace("TOTAL", total)
+
+
+# two threads add to one global without a lock for argv[1] ms
+RACY_C = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+long racy_total;
+""" + _adder("racy_total") + r"""int main(int argc, char **argv)
 {
 	pthread_t t[2];
 	end_ns = now_ns() + (argc > 1 ? atoll(argv[1]) : 200) * 1000000LL;
@@ -217,13 +227,18 @@ int main(int argc, char **argv)
 """
 
 
-def _build_racy(ctx, d):
-    src = os.path.join(d, "racy_total.c")
-    prog = os.path.join(d, "racy_total")
+def _build_c(d, text, stem, flags=("-g", "-pthread")):
+    """text compiled (cc -O1 flags) as d/stem; its path, or None"""
+    src = os.path.join(d, stem + ".c")
+    prog = os.path.join(d, stem)
     with open(src, "w") as f:
-        f.write(RACY_C)
-    r = rt.run_cmd(["cc", "-O1", "-g", "-pthread", "-o", prog, src], 120, d, rt.base_env())
+        f.write(text)
+    r = rt.run_cmd(["cc", "-O1"] + list(flags) + ["-o", prog, src], 120, d, rt.base_env())
     return prog if r.rc == 0 else None
+
+
+def _build_racy(ctx, d):
+    return _build_c(d, RACY_C, "racy_total")
 
 
 def _preloaded(ctx, d, prog, options, args=("200",)):
@@ -415,12 +430,8 @@ def sampled_fork_exec_children(ctx):
     name = "sampled_fork_exec_children"
     d = ctx.tmpdir(name)
     try:
-        src = os.path.join(d, "fork_exec.c")
-        prog = os.path.join(d, "fork_exec")
-        with open(src, "w") as f:
-            f.write(FORK_EXEC_C)
-        r = rt.run_cmd(["cc", "-O1", "-g", "-pthread", "-o", prog, src], 120, d, rt.base_env())
-        if r.rc != 0:
+        prog = _build_c(d, FORK_EXEC_C, "fork_exec")
+        if prog is None:
             return rt.Outcome(name, "skip", "cannot build the program (no cc)")
         why = []
         for mode in ("fork", "exec"):
@@ -497,12 +508,8 @@ def sampled_stray_debug_trap(ctx):
     name = "sampled_stray_debug_trap"
     d = ctx.tmpdir(name)
     try:
-        src = os.path.join(d, "stray_trap.c")
-        prog = os.path.join(d, "stray_trap")
-        with open(src, "w") as f:
-            f.write(STRAY_TRAP_C)
-        r = rt.run_cmd(["cc", "-O1", "-g", "-o", prog, src], 120, d, rt.base_env())
-        if r.rc != 0:
+        prog = _build_c(d, STRAY_TRAP_C, "stray_trap", ("-g",))
+        if prog is None:
             return rt.Outcome(name, "skip", "cannot build the program (no cc)")
         r, doc, logs = _preloaded(ctx, d, prog, "race_source=hw", args=())
         off = _hw_unavailable(r.stderr)
@@ -574,39 +581,8 @@ WATCH_TESTS["sampled_races_option"] = sampled_races_option
 # two threads add to a global on a page of its own in .bss (page-aligned:
 # no named object of .dynsym shares it, and it lies past the file's last
 # page, so write-protect watches it with the defaults) for argv[1] ms
-PAGE_RACY_C = r"""
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-long page_total __attribute__((aligned(4096)));
-static long long end_ns;
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-static void *add(void *arg)
-{
-	(void)arg;
-	while (now_ns() < end_ns)
-		for (int i = 0; i < 100; i++)
-			page_total++;
-	return NULL;
-}
-int main(int argc, char **argv)
-{
-	pthread_t t[2];
-	end_ns = now_ns() + (argc > 1 ? atoll(argv[1]) : 200) * 1000000LL;
-	for (int i = 0; i < 2; i++)
-		pthread_create(&t[i], NULL, add, NULL);
-	for (int i = 0; i < 2; i++)
-		pthread_join(t[i], NULL);
-	printf("done\n");
-	return 0;
-}
-"""
+PAGE_RACY_C = (RACY_C.replace("long racy_total;", "long page_total __attribute__((aligned(4096)));")
+               .replace("racy_total++", "page_total++"))
 
 
 def _unnamed_in(doc, prog):
@@ -710,12 +686,8 @@ def sampled_stripped_executable(ctx):
             if "counter" not in names:
                 why.append("with the debug file the race is not named counter: %r" % names)
         # the defaults: a racy global alone on an anonymous .bss page
-        src = os.path.join(d, "page_racy.c")
-        with open(src, "w") as fh:
-            fh.write(PAGE_RACY_C)
-        full = os.path.join(d, "page_racy_full")
-        r = rt.run_cmd(["cc", "-O1", "-pthread", "-o", full, src], 120, d, rt.base_env())
-        page = _strip_copy(ctx, d, full, "page_racy") if r.rc == 0 else None
+        full = _build_c(d, PAGE_RACY_C, "page_racy_full", ("-pthread",))
+        page = _strip_copy(ctx, d, full, "page_racy") if full else None
         if not page:
             why.append("cannot build and strip page_racy")
         else:
@@ -754,22 +726,7 @@ DROP_ROOT_C = r"""
 #include <unistd.h>
 long dropped_total __attribute__((aligned(4096)));
 static char inbox[4096] __attribute__((aligned(4096)));
-static long long end_ns;
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-static void *add(void *arg)
-{
-	(void)arg;
-	while (now_ns() < end_ns)
-		for (int i = 0; i < 100; i++)
-			dropped_total++;
-	return NULL;
-}
-int main(int argc, char **argv)
+""" + _adder("dropped_total") + r"""int main(int argc, char **argv)
 {
 	pthread_t t[2];
 	int p[2];
@@ -808,12 +765,8 @@ def wp_after_dropping_root(ctx):
     d = ctx.tmpdir(name)
     try:
         os.chmod(d, 0o777)
-        src = os.path.join(d, "drop_root.c")
-        prog = os.path.join(d, "drop_root")
-        with open(src, "w") as fh:
-            fh.write(DROP_ROOT_C)
-        r = rt.run_cmd(["cc", "-O1", "-g", "-pthread", "-o", prog, src], 120, d, rt.base_env())
-        if r.rc != 0:
+        prog = _build_c(d, DROP_ROOT_C, "drop_root")
+        if prog is None:
             return rt.Outcome(name, "skip", "cannot build the program (no cc)")
         why = []
         for mode in ("dumpable", "plain"):
