@@ -36,6 +36,10 @@ struct frame {
 
 struct lh_wfg_work {
 	uint32_t max_thr, max_held, n_slots; /* n_slots: power of 2 >= 2 * max_thr */
+	uint32_t mask; /* of the part of slots and ids this snapshot uses (build): a power of 2
+	                * >= 2 * (its threads + held entries), at most n_slots; only that part
+	                * is cleared per tick (clearing all n_slots, 640 KiB, took a quarter of
+	                * the CPU time of bench/micro/churn, whose threads wake the watchdog) */
 	struct wslot *slots;
 	struct islot *ids;
 	int32_t *held_next;  /* per held entry: next entry of the same address */
@@ -78,6 +82,7 @@ struct lh_wfg_work *lh_wfg_work_init(void *mem, uint32_t max_thr, uint32_t max_h
 	w->max_thr = max_thr;
 	w->max_held = max_held;
 	w->n_slots = (uint32_t)ns;
+	w->mask = (uint32_t)ns - 1;
 	w->slots = (struct wslot *)p;
 	p += ALIGN(ns * sizeof(struct wslot));
 	w->ids = (struct islot *)p;
@@ -131,7 +136,7 @@ static uint32_t hash_ptr(const void *p)
 /* the slot of addr; with add, made if missing; -1 if absent */
 static int32_t slot_of(struct lh_wfg_work *w, const void *addr, int add)
 {
-	uint32_t mask = w->n_slots - 1, j = hash_ptr(addr) & mask;
+	uint32_t mask = w->mask, j = hash_ptr(addr) & mask;
 
 	for (; w->slots[j].addr; j = (j + 1) & mask)
 		if (w->slots[j].addr == addr)
@@ -147,7 +152,7 @@ static int32_t slot_of(struct lh_wfg_work *w, const void *addr, int add)
 
 static int32_t node_of(const struct lh_wfg_work *w, uint32_t id)
 {
-	uint32_t mask = w->n_slots - 1, j = hash_ptr((const void *)(uintptr_t)id) & mask;
+	uint32_t mask = w->mask, j = hash_ptr((const void *)(uintptr_t)id) & mask;
 
 	for (; w->ids[j].id; j = (j + 1) & mask)
 		if (w->ids[j].id == id)
@@ -158,12 +163,17 @@ static int32_t node_of(const struct lh_wfg_work *w, uint32_t id)
 /* index the snapshot; -1 if it does not fit the work area or is malformed */
 static int build(const struct lh_wfg_snap *s, struct lh_wfg_work *w)
 {
-	uint32_t i, e, mask = w->n_slots - 1;
+	uint32_t i, e, mask, used;
 
 	if (s->n_thr > w->max_thr || s->n_held > w->max_held)
 		return -1;
-	memset(w->slots, 0, w->n_slots * sizeof(*w->slots));
-	memset(w->ids, 0, w->n_slots * sizeof(*w->ids));
+	/* keys: one id per thread, one address per held entry or wait */
+	used = slots_for(s->n_thr + s->n_held);
+	if (used > w->n_slots)
+		used = w->n_slots;
+	w->mask = mask = used - 1;
+	memset(w->slots, 0, used * sizeof(*w->slots));
+	memset(w->ids, 0, used * sizeof(*w->ids));
 	for (i = 0; i < s->n_thr; i++) {
 		const struct lh_wfg_thread *t = &s->thr[i];
 		if ((uint64_t)t->first_held + t->n_held > s->n_held)

@@ -563,6 +563,43 @@ static void test_long_ring_truncated(void)
 	CU_ASSERT_EQUAL(cyc.truncated, 0);
 }
 
+/* the work area is reused by snapshots of every size (build clears only
+ * the part of its tables a snapshot uses): a big one, a small one, a big
+ * one without a cycle, a small one again */
+static void ring(uint32_t n, int closed)
+{
+	static char locks[1000];
+	uint32_t i;
+
+	reset();
+	for (i = 0; i < n; i++) {
+		struct lh_wfg_thread *t = thread(i + 1);
+		hold(t, &locks[i]);
+		if (closed || i + 1 < n)
+			wait_lock(t, &locks[(i + 1) % n], LH_MODE_EXCL);
+	}
+}
+
+static void test_work_reused_across_sizes(void)
+{
+	static const uint32_t want[] = { 1, 2 };
+
+	ring(1000, 1);
+	CU_ASSERT_EQUAL(find(), 1);
+	ring(2, 1);
+	CU_ASSERT_EQUAL(find(), 1);
+	CU_ASSERT(cycle_is(want, 2));
+	ring(1000, 0); /* the last thread runs: no cycle */
+	CU_ASSERT_EQUAL(find(), 0);
+	ring(2, 0);
+	CU_ASSERT_EQUAL(find(), 0);
+	ring(2, 1);
+	CU_ASSERT_EQUAL(find(), 1);
+	ring(999, 1);
+	CU_ASSERT_EQUAL(find(), 1);
+	CU_ASSERT_EQUAL(cyc.n, LH_WFG_MAX_CYCLE);
+}
+
 static void test_many_readers_one_writer(void)
 {
 	static char locks[200];
@@ -833,6 +870,7 @@ int main(void)
 {
 	static const struct cunit_test tests[] = {
 		{ "abba", test_abba },
+		{ "work_reused_across_sizes", test_work_reused_across_sizes },
 		{ "abba_one_side_not_waiting_is_clean", test_abba_one_side_not_waiting_is_clean },
 		{ "ring3_in_wait_order", test_ring3_in_wait_order },
 		{ "running_holder_breaks_ring", test_running_holder_breaks_ring },
