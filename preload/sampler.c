@@ -457,6 +457,15 @@ static void cs_free_cb(void *p)
 
 /* ---- the sink: runs in the accessing thread's SIGTRAP handler ---- */
 
+/* the delivery cost of the traps returned before the core's lock (atomic;
+ * tick charges it) */
+static uint64_t trap_owed_ns;
+
+static void owe_trap(void)
+{
+	__atomic_add_fetch(&trap_owed_ns, lh_watch_trap_ns(LH_WSRC_HW), __ATOMIC_RELAXED);
+}
+
 static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 {
 	struct wt_hit wh;
@@ -477,26 +486,38 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	(void)ctx;
 	if (h->source == LH_WSRC_WP)
 		return lh_smpwp_hit(h); /* on the source's handler thread */
-	if (in_core || h->source != LH_WSRC_HW || h->slot >= WT_SLOTS || !h->pc || !h->pc_after)
+	/* every trap is charged to the cost budget, also one that is no
+	 * access (the C library's code on a watched global, a thread inside
+	 * the shim or not registered): its delivery cost as much.  Those
+	 * returned before the core's lock are owed (trap_owed_ns) and charged
+	 * at the next tick */
+	if (in_core || h->source != LH_WSRC_HW || h->slot >= WT_SLOTS || !h->pc || !h->pc_after) {
+		owe_trap();
 		return 0;
+	}
 	/* the shim's id of this thread, from its own TLS (a report names
 	 * threads by it; a thread the shim never registered is not watched) */
 	self_id = lh_self_td ? lh_self_td->id : 0;
-	if (!self_id)
+	if (!self_id) {
+		owe_trap();
 		return 0;
+	}
 	/* a thread inside the shim: the shim's own call into the program's
 	 * code (pyframes.c's PyGILState_Check from a wrapper), whose pc is in
 	 * a watched module, is not the program's access */
 	if (lh_in_shim) {
 		__atomic_add_fetch(&lh_smp_hits_in_shim, 1, __ATOMIC_RELAXED);
+		owe_trap();
 		return 0;
 	}
 	/* only the code of the watched modules (counted_pc): a global
 	 * touched inside the C library is most often a synchronization
 	 * object (a pthread_mutex_t or pthread_cond_t of the program), whose
 	 * implementation's atomic loads and stores are plain instructions */
-	if (!counted_pc(h->pc))
+	if (!counted_pc(h->pc)) {
+		owe_trap();
 		return 0;
+	}
 	t_cpu = cpu_ns();
 	last = lh_self_td->smp_last;
 	if (last && last->pc == h->pc) {
@@ -506,6 +527,7 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 		core_enter(&old);
 		win = wt_slot(core, h->slot);
 		if (!win || win->cand < 0) {
+			wt_cost(core, lh_watch_trap_ns(LH_WSRC_HW) + (cpu_ns() - t_cpu));
 			core_leave(&old);
 			return 0;
 		}
@@ -527,8 +549,10 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 					cur.pc[++cur.n] = f.ip[j];
 		}
 		/* the code before the pc, read without a load that could fault */
-		if (lh_watch_read(h->pc - LH_INSN_BACK, code, sizeof(code)) != 0)
+		if (lh_watch_read(h->pc - LH_INSN_BACK, code, sizeof(code)) != 0) {
+			owe_trap();
 			return 0;
+		}
 		core_enter(&old);
 		win = wt_slot(core, h->slot);
 		/* the candidate whose memory operand, from the trap's
@@ -538,6 +562,7 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 		               lh_insn_decode_before_at(code, sizeof(code), h->pc, &regs,
 		                                        watched[h->slot], 1, &in) != 0) ||
 		    !win || win->cand < 0) {
+			wt_cost(core, lh_watch_trap_ns(LH_WSRC_HW) + (cpu_ns() - t_cpu));
 			core_leave(&old);
 			return 0;
 		}
@@ -813,6 +838,7 @@ static void tick(int arm)
 		lh_mu_unlock(&clone_mu);
 		return;
 	}
+	wt_cost(core, __atomic_exchange_n(&trap_owed_ns, 0, __ATOMIC_RELAXED));
 	done = wt_expired(core, now) | pending_disarm;
 	pending_disarm = 0;
 	if (wp_share) {

@@ -436,6 +436,12 @@ uint64_t lh_smpwp_hit(const struct lh_watch_hit *h)
 	if (slot >= 0)
 		consumed |= 1u << slot; /* the source ends the protection after this hit */
 	if (slot < 0 || !n || lh_insn_decode(code, n, h->pc, &in) != 0 || !in.has_mem) {
+		/* no side (a kernel write, the C library's code writing a
+		 * mutex in the block, a late fault): it cost its delivery and
+		 * this work all the same.  Uncharged, a block whose mutex the C
+		 * library writes faulted once per tick for nothing while the
+		 * budget saw only the re-protection */
+		wt_cost(wcore, lh_watch_trap_ns(LH_WSRC_WP) + (wp_cpu_ns() - t_cpu));
 		lh_smp_leave(&old);
 		return 0;
 	}

@@ -847,6 +847,84 @@ def wp_locked_slots_clean(ctx):
 WATCH_TESTS["wp_locked_slots_clean"] = wp_locked_slots_clean
 
 
+# two threads lock and unlock a mutex inside a heap block (sampled: its
+# site is new) for argv[1] ms: every write to the block is the C library's
+LIBC_WRITES_C = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+static struct blk { pthread_mutex_t m; } *b;
+static long long end_ns;
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+static void *loop(void *arg)
+{
+	(void)arg;
+	while (now_ns() < end_ns)
+		for (int i = 0; i < 100; i++) {
+			pthread_mutex_lock(&b->m);
+			pthread_mutex_unlock(&b->m);
+		}
+	return NULL;
+}
+int main(int argc, char **argv)
+{
+	pthread_t t[2];
+	b = malloc(sizeof(*b));
+	pthread_mutex_init(&b->m, NULL);
+	end_ns = now_ns() + (argc > 1 ? atoll(argv[1]) : 200) * 1000000LL;
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, loop, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("done\n");
+	return 0;
+}
+"""
+
+
+def sampled_budget_charges_every_fault(ctx):
+    """Write-protect faults that are no side of a race (here the C
+    library's writes to a mutex inside a sampled heap block, once per tick)
+    are charged to the cost budget like any other: with race_budget=1 a
+    1.5 s run spends it (its note is in the log), in each of 2 runs.
+    Uncharged, only the re-protection was, and the note never came.  SKIP
+    where write-protect is unavailable."""
+    name = "sampled_budget_charges_every_fault"
+    d = ctx.tmpdir(name)
+    src = os.path.join(d, "libc_writes.c")
+    prog = os.path.join(d, "libc_writes")
+    with open(src, "w") as f:
+        f.write(LIBC_WRITES_C)
+    r = rt.run_cmd(["cc", "-O1", "-g", "-pthread", "-o", prog, src], 120, d, rt.base_env())
+    if r.rc != 0:
+        return rt.Outcome(name, "skip", "cannot build the program (no cc)")
+    for i in range(2):
+        r, doc, logs = _preloaded(ctx, d, prog, "race_source=wp:race_budget=1", args=("1500",))
+        off = _hw_unavailable(r.stderr)
+        if off:
+            return rt.Outcome(name, "skip", off)
+        notes = _notes(doc)
+        wp_off = [n for n in notes if "write-protect:" in n]
+        if wp_off:
+            return rt.Outcome(name, "skip", "write-protect does not work here: " + wp_off[0])
+        if r.rc != 0 or r.stdout != "done\n" or not logs:
+            return rt.Outcome(name, "fail", "run %d: %s, output %r, %d logs"
+                              % (i + 1, rt.describe_rc(r.rc), r.stdout, len(logs)), r.stderr)
+        if not any("cost budget" in n for n in notes):
+            return rt.Outcome(name, "fail", "run %d: the cost budget was not spent; notes: %s"
+                              % (i + 1, notes))
+    return rt.Outcome(name, "pass")
+
+
+WATCH_TESTS["sampled_budget_charges_every_fault"] = sampled_budget_charges_every_fault
+
+
 def register(run_tests_module):
     global rt
     rt = run_tests_module
