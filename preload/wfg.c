@@ -37,7 +37,7 @@ struct frame {
 struct lh_wfg_work {
 	uint32_t max_thr, max_held, n_slots; /* n_slots: power of 2 >= 2 * max_thr */
 	uint32_t mask; /* of the part of slots and ids this snapshot uses (build): a power of 2
-	                * >= 2 * (its threads + held entries), at most n_slots; only that part
+	                * >= 2 * its threads (slots_for), at most n_slots; only that part
 	                * is cleared per tick (clearing all n_slots, 640 KiB, took a quarter of
 	                * the CPU time of bench/micro/churn, whose threads wake the watchdog) */
 	struct wslot *slots;
@@ -167,10 +167,10 @@ static int build(const struct lh_wfg_snap *s, struct lh_wfg_work *w)
 
 	if (s->n_thr > w->max_thr || s->n_held > w->max_held)
 		return -1;
-	/* keys: one id per thread, one address per held entry or wait */
-	used = slots_for(s->n_thr + s->n_held);
-	if (used > w->n_slots)
-		used = w->n_slots;
+	/* keys: one id per thread (ids), one address per waiting thread
+	 * (slots; a held entry only looks its address up): at most n_thr
+	 * each, and n_thr <= max_thr keeps this within n_slots */
+	used = slots_for(s->n_thr);
 	w->mask = mask = used - 1;
 	memset(w->slots, 0, used * sizeof(*w->slots));
 	memset(w->ids, 0, used * sizeof(*w->ids));
