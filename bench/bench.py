@@ -190,6 +190,7 @@ X_END = "<!-- exact-mode section: end -->"
 MICROS = [
     ("uncontended", "lock/unlock of a private mutex, 40M pairs"),
     ("nested", "private A then private B, 20M rounds"),
+    ("itemlru", "one of 4096 item locks, then one of 16 LRU locks, 8M rounds"),
     ("contended", "one mutex shared by all threads, 8M sections"),
     ("rwlock", "rwlock, read-mostly (1 write in 64), 8M acquisitions"),
     ("condvar", "cond-var ping-pong between thread pairs, 100k hand-overs"),

@@ -337,8 +337,7 @@ void lh_edge_lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint6
  * are not recorded (noted once in the log).  Edges between locks already
  * recorded always are, so transfer(a, b) then transfer(b, a) over many
  * objects still closes its cycles.  Limit: an inversion that first
- * involves a lock past the quota is missed. */
-#define LH_PAIRS_PER_SITE 1024
+ * involves a lock past the quota is missed.  LH_PAIRS_PER_SITE: shim.h. */
 
 struct edge_ctx {
 	struct lh_frames frames; /* unwound lazily, once per acquisition */
@@ -529,8 +528,11 @@ static int write_pair(const struct lh_edge_io *io, struct lh_thread *t, const st
 	return 1;
 }
 
-/* 1 if an edge record was written, 0 if the context was known already (or
- * is not recorded) */
+/* 1 if an edge record was written, 0 if the context was known already
+ * (also: enough threads recorded it), -1 if it was skipped and nothing
+ * remembered: past its call sites' quota (LH_PAIRS_PER_SITE), or no memory.
+ * A skipped order may be recorded later (its lock recorded through another
+ * order), so the class maps only remember the first two. */
 static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, struct lh_lock *lk,
                        uint64_t id, const struct lh_acq *a, uint64_t key, uint64_t gates,
                        struct edge_ctx *ec)
@@ -540,7 +542,7 @@ static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, 
 	struct lh_rec_gate g_out[LH_MAX_GATES];
 	uint64_t *nthreads, *stacks, path, v;
 	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
-	int is_new, ctx_new, partial = 0, g, j, written = 0;
+	int is_new, ctx_new, partial = 0, g, j, written = -1;
 	static int gates_noted;
 
 	/* Known already (the per-thread cache forgot it)?  Answered without
@@ -580,8 +582,10 @@ static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, 
 	}
 	/* enough threads recorded this context already: nothing to remember
 	 * per thread either (thread churn must not grow the sets) */
-	if (!ctx_new && thr_done(val_get(nthreads), key, t->id))
+	if (!ctx_new && thr_done(val_get(nthreads), key, t->id)) {
+		written = 0;
 		goto out;
+	}
 	if (!thr_add(nthreads, key, t->id))
 		goto out;
 	if (ctx_new)
@@ -652,6 +656,185 @@ out:
 	return written;
 }
 
+/* ---- instance orders by lock class ----
+ * A program with many locks of one kind (memcached: an item lock of
+ * thousands, then one of 16 LRU locks) forms more instance orders than the
+ * per-thread cache holds, and each miss looked the context up in
+ * threads_by_ctx: a cache miss per nested acquisition.  So locks are
+ * grouped in classes, as lockdep keys them: a lock initialized at a call
+ * path (its init stack) is of that path's class, per kind.  Each lock
+ * identity of a class gets a small dense index when it is first in an
+ * order (class_of), and each thread keeps, per context of an order between
+ * two classes with no gates (both classes, both call sites, both modes), a
+ * bitmap indexed by the two locks' indices: its bit set means the thread
+ * has recorded that instance order in this log epoch, or found it known
+ * (record_edge >= 0).  An order record_edge skipped (past its call sites'
+ * quota, no memory) leaves its bit clear and is asked again, so it is
+ * recorded once its lock is recorded through another order, as without
+ * the maps.  The question then touches one bit of a map that stays in the
+ * thread's cache.  Every instance order still goes through record_edge at
+ * least once per thread, so the log and the findings are exactly those
+ * without the maps.  Outside them, nothing changes: locks
+ * with no init stack (static initializers, first use without init), orders
+ * with gates, an index of LH_CLS_FROM_IDX or more at the held end or of
+ * LH_CLS_TO_IDX or more at the acquired end, a thread's contexts past
+ * LH_CLS_MAPS, classes past LH_CLS_MAX: those take the per-thread cache and
+ * the global sets as before (slower, nothing lost, so no note).
+ * cls_word (shim.h): identity's low 32 bits << 32 | CLS_HAS | class << 12 |
+ * index, or CLS_NONE for a lock that gets no index. */
+#define LH_CLS_FROM_IDX 4096 /* indices of the held end a map covers */
+#define LH_CLS_TO_IDX 256    /* indices of the acquired end a map covers */
+#define LH_CLS_MAPS 16       /* contexts with a map, per thread */
+#define LH_CLS_MAX (1u << 18) /* classes given a number */
+#define LH_CLS_MAP_BYTES (LH_CLS_FROM_IDX * LH_CLS_TO_IDX / 8) /* 128 KiB */
+#define CLS_HAS 0x80000000u
+#define CLS_NONE 0x40000000u
+#define CLS_IDX_BITS 12 /* the index field; larger indices are CLS_NONE */
+#define CLS_NO(w) (((uint32_t)(w) & ~(CLS_HAS | CLS_NONE)) >> CLS_IDX_BITS)
+#define CLS_IDX(w) ((uint32_t)(w) & ((1u << CLS_IDX_BITS) - 1))
+_Static_assert(LH_CLS_FROM_IDX <= 1u << CLS_IDX_BITS && LH_CLS_TO_IDX <= 1u << CLS_IDX_BITS,
+               "a map's indices fit the index field");
+_Static_assert(LH_CLS_MAX <= 1u << (30 - CLS_IDX_BITS), "class numbers fit cls_word");
+
+/* a map's context, compared whole (no hash on the hot path) */
+struct cls_ctx {
+	uintptr_t from_ra, to_ra;
+	uint32_t from_cls, to_cls;
+	uint32_t modes; /* from_mode << 1 | to_mode */
+};
+struct lh_cls_maps {
+	struct cls_ctx ctx[LH_CLS_MAPS]; /* the context of map i < n */
+	int n;                           /* maps in use */
+	int last;                        /* the map found last (looked at first) */
+	unsigned char *bits;             /* LH_CLS_MAPS maps of LH_CLS_MAP_BYTES, one mapping */
+};
+
+static inline int cls_ctx_is(const struct cls_ctx *c, const struct cls_ctx *k)
+{
+	return c->from_ra == k->from_ra && c->to_ra == k->to_ra && c->from_cls == k->from_cls &&
+	       c->to_cls == k->to_cls && c->modes == k->modes;
+}
+
+/* class key -> (class number << 32 | indices given); under lh_edge_mu */
+static struct kset classes;
+static uint32_t n_classes;
+
+/* the class word of (lk, id), given now if it has none (takes lh_edge_mu) */
+static __attribute__((noinline)) uint64_t class_give(struct lh_lock *lk, uint64_t id)
+{
+	uint64_t tag = (uint64_t)(uint32_t)id << 32, w;
+	uint32_t stack = __atomic_load_n(&lk->init_stack, __ATOMIC_RELAXED);
+	uint16_t kind = __atomic_load_n(&lk->kind, __ATOMIC_RELAXED);
+
+	lh_in_shim++;
+	lh_mu_lock(&lh_edge_mu);
+	w = __atomic_load_n(&lk->cls_word, __ATOMIC_ACQUIRE);
+	if ((w & ~(uint64_t)UINT32_MAX) != tag || !(w & (CLS_HAS | CLS_NONE))) {
+		int is_new;
+		uint64_t *v = NULL;
+		w = tag | CLS_NONE;
+		if (stack && kind != LH_LOCK_COND && lh_lid_peek(lk) == id)
+			v = kset_get(&classes, mix(stack, kind) | 1, &is_new);
+		if (v) {
+			uint64_t x = val_get(v);
+			if (is_new) {
+				x = n_classes < LH_CLS_MAX ? (uint64_t)n_classes++ << 32 : UINT64_MAX;
+				val_set(v, x);
+			}
+			if (x != UINT64_MAX && (uint32_t)x < (1u << CLS_IDX_BITS)) {
+				w = tag | CLS_HAS | (x >> 32) << CLS_IDX_BITS | (uint32_t)x;
+				val_set(v, x + 1);
+			}
+		}
+		__atomic_store_n(&lk->cls_word, w, __ATOMIC_RELEASE);
+	}
+	lh_mu_unlock(&lh_edge_mu);
+	lh_in_shim--;
+	return w;
+}
+
+static inline uint64_t class_of(struct lh_lock *lk, uint64_t id)
+{
+	uint64_t w = __atomic_load_n(&lk->cls_word, __ATOMIC_ACQUIRE);
+
+	if (likely((w >> 32) == (uint32_t)id && (w & (CLS_HAS | CLS_NONE))))
+		return w;
+	return class_give(lk, id);
+}
+
+/* The bit of t's map for the order h -> (lk, id) (a's call site, to_mode),
+ * or NULL when no map covers it. */
+static unsigned char *cls_bit(struct lh_thread *t, const struct lh_held *h, struct lh_lock *lk,
+                              uint64_t id, const struct lh_acq *a, unsigned to_mode, unsigned *mask)
+{
+	uint64_t wf = class_of(h->lk, h->lock_id), wt;
+	struct lh_cls_maps *m;
+	struct cls_ctx k;
+	uint32_t fi, ti;
+	int i;
+
+	if (!(wf & CLS_HAS) || (fi = CLS_IDX(wf)) >= LH_CLS_FROM_IDX)
+		return NULL;
+	wt = class_of(lk, id);
+	if (!(wt & CLS_HAS) || (ti = CLS_IDX(wt)) >= LH_CLS_TO_IDX)
+		return NULL;
+	/* two locks each alone in its class: the per-thread cache holds them */
+	if (fi == 0 && ti == 0)
+		return NULL;
+	k.from_ra = h->ra;
+	k.to_ra = a->ra;
+	k.from_cls = CLS_NO(wf);
+	k.to_cls = CLS_NO(wt);
+	k.modes = (uint32_t)(h->mode << 1) | to_mode;
+	m = t->cls_maps;
+	if (unlikely(!m)) {
+		m = lh_alloc(sizeof(*m));
+		if (!m)
+			return NULL;
+		/* its own mapping (larger than lh_alloc's chunks share): pages
+		 * are only resident once a bit in them is set, and
+		 * lh_edge_thread_reset gives them back */
+		m->bits = lh_alloc((size_t)LH_CLS_MAPS * LH_CLS_MAP_BYTES);
+		if (!m->bits)
+			return NULL;
+		t->cls_maps = m;
+	}
+	i = m->last;
+	if (i >= m->n || !cls_ctx_is(&m->ctx[i], &k)) {
+		for (i = 0; i < m->n; i++)
+			if (cls_ctx_is(&m->ctx[i], &k))
+				break;
+		if (i == m->n) {
+			if (m->n == LH_CLS_MAPS)
+				return NULL;
+			m->ctx[m->n++] = k;
+		}
+		m->last = i;
+	}
+	/* the acquired end's index picks the row: a few held-end rows of
+	 * thousands of bits each stay resident, not a page per held lock */
+	*mask = 1u << (fi & 7);
+	return m->bits + (size_t)i * LH_CLS_MAP_BYTES + ((size_t)ti * LH_CLS_FROM_IDX + fi) / 8;
+}
+
+int lh_edge_cls_maps_used(const struct lh_thread *t)
+{
+	return t->cls_maps ? t->cls_maps->n : 0;
+}
+
+void lh_edge_thread_reset(struct lh_thread *t)
+{
+	struct lh_cls_maps *m = t->cls_maps;
+
+	if (t->edge_cache)
+		memset(t->edge_cache, 0, ((size_t)t->edge_mask + 1) * sizeof(*t->edge_cache));
+	if (m && m->n) {
+		madvise(m->bits, (size_t)LH_CLS_MAPS * LH_CLS_MAP_BYTES, MADV_DONTNEED);
+		m->n = 0;
+		m->last = 0;
+	}
+}
+
 /* The per-thread cache answers most acquisitions, but a thread that takes
  * thousands of distinct pairs over and over (memcached: an item lock of
  * thousands, then an LRU lock) misses it each time and looks the context
@@ -689,15 +872,32 @@ static void add_edges(const struct lh_edge_io *io, struct lh_thread *t, struct l
 		t->edge_mask = LH_EDGE_CACHE - 1;
 	}
 	if (unlikely(t->log_epoch != epoch)) {
-		memset(t->edge_cache, 0, ((size_t)t->edge_mask + 1) * sizeof(*t->edge_cache));
+		lh_edge_thread_reset(t);
 		for (i = 0; i < LH_LOCK_CACHE; i++)
 			t->lock_cache[i].memo_to_id = 0;
 		t->log_epoch = epoch;
 	}
-	for (i = 0; i < t->n_held; i++)
-		all_gates += gate_term(&t->held[i]);
 	ec.unwound = 0;
 	ec.traced = 0;
+	if (t->n_held == 1) {
+		/* no gates: the class maps may answer */
+		unsigned bit;
+		unsigned char *b = cls_bit(t, &t->held[0], lk, id, a, to_mode, &bit);
+		if (b) {
+			if (!(*b & bit)) {
+				const struct lh_held *h = &t->held[0];
+				/* a skipped order is asked again next time */
+				if (record_edge(io, t, 0, lk, id, a,
+				                lh_edge_key(h->lock_id, id, h->mode, to_mode, h->ra,
+				                            a->ra, 0),
+				                0, &ec) >= 0)
+					*b |= (unsigned char)bit;
+			}
+			goto memo;
+		}
+	}
+	for (i = 0; i < t->n_held; i++)
+		all_gates += gate_term(&t->held[i]);
 	for (i = 0; i < t->n_held; i++) {
 		const struct lh_held *h = &t->held[i];
 		uint64_t gates = all_gates - gate_term(h);
@@ -706,13 +906,14 @@ static void add_edges(const struct lh_edge_io *io, struct lh_thread *t, struct l
 
 		if (likely(t->edge_cache[slot] == key))
 			continue;
-		if (!record_edge(io, t, i, lk, id, a, key, gates, &ec) &&
+		if (record_edge(io, t, i, lk, id, a, key, gates, &ec) == 0 &&
 		    ++t->known_misses > t->edge_mask + 1) {
 			edge_cache_grow(t);
 			slot = (size_t)(key >> 20) & t->edge_mask;
 		}
 		t->edge_cache[slot] = key;
 	}
+memo:
 	if (t->n_held == 1) {
 		const struct lh_held *h = &t->held[0];
 		size_t j = ((uintptr_t)h->addr >> 3) & (LH_LOCK_CACHE - 1);
@@ -864,4 +1065,6 @@ void lh_edge_after_fork_child(void)
 	memset(&stacks_by_path, 0, sizeof(stacks_by_path));
 	memset(&edge_ctxs, 0, sizeof(edge_ctxs));
 	n_ctx = 0;
+	/* classes and indices stay: they only number locks (the forking
+	 * thread's maps: lh_edge_thread_reset) */
 }

@@ -237,10 +237,17 @@ struct lh_lock {
 	 * (glibc maps a named semaphore once per process and counts its
 	 * opens): atomic relaxed; not reset with the identity */
 	uint32_t sem_opens;
-	/* condition variables: the mutex of the latest wait on it (for
-	 * cond-signal-without-mutex, misuse_live.c), 0 none; atomic relaxed,
-	 * reset with every new identity */
-	uintptr_t cond_mutex;
+	/* Reset to 0 with every new identity, atomic.  Condition variables:
+	 * the mutex of the latest wait on it (for cond-signal-without-mutex,
+	 * misuse_live.c), 0 none; relaxed.  Every other kind (edges.c): its
+	 * lock class and dense index in it, for the identity whose low 32 bits
+	 * are the high half (LH_CLS_* in edges.c), 0 not given yet; written
+	 * under lh_edge_mu, read without it (acquire: after the class map it
+	 * names is made). */
+	union {
+		uintptr_t cond_mutex;
+		uint64_t cls_word;
+	};
 };
 
 /* an unwind with stack pointers (stacks.c) */
@@ -393,7 +400,11 @@ struct lh_thread {
 	const struct lh_pystk *py_try;
 	const void *py_try_addr;
 
-	uint32_t log_epoch; /* edge_cache is valid for this log epoch only */
+	/* edges.c: the thread's bitmaps of instance orders by class pair,
+	 * made at its first order between two locks of indexed classes; kept
+	 * with the struct when it is recycled (emptied: lh_edge_thread_reset) */
+	struct lh_cls_maps *cls_maps;
+	uint32_t log_epoch; /* edge_cache and cls_maps are valid for this log epoch only */
 	int exiting;
 	int started; /* the thread runs (a creator registers it before) */
 	uint32_t emitted_epoch; /* log epoch of its LH_REC_THREAD, 0 = not yet */
@@ -743,6 +754,7 @@ enum lh_lid_stage { LH_LID_STAGE_CLAIMED = 1, LH_LID_STAGE_FILLED, LH_LID_STAGE_
 
 /* ---- edges (edges.c) ---- */
 #define LH_THREADS_PER_EDGE 4 /* threads recorded per edge context */
+#define LH_PAIRS_PER_SITE 1024 /* new locks recorded per pair of call sites (edges.c) */
 /* the world as edge recording sees it (core.c's shim_io; tests script it) */
 struct lh_edge_io {
 	void (*unwind)(struct lh_frames *f); /* the current stack; f->n = 0 if none */
@@ -792,6 +804,11 @@ LH_HIDDEN void lh_edge_sem_demoted(const struct lh_edge_io *io, struct lh_lock *
  * by another thread's post, re-initialized); returns how many */
 LH_HIDDEN int lh_held_prune_sems(struct lh_thread *t);
 LH_HIDDEN void lh_edge_after_fork_child(void);
+/* forget what t has recorded (edge cache, class maps): a recycled struct
+ * for a new thread, or the forking thread in the child */
+LH_HIDDEN void lh_edge_thread_reset(struct lh_thread *t);
+/* how many class maps t uses now (for tests) */
+LH_HIDDEN int lh_edge_cls_maps_used(const struct lh_thread *t);
 LH_HIDDEN int lh_held_find(const struct lh_thread *t, const void *addr); /* index or -1 */
 LH_HIDDEN int lh_held_release(struct lh_thread *t, void *addr);          /* enum lh_rel_result */
 LH_HIDDEN int lh_held_drop(struct lh_thread *t, void *addr); /* all counts (cond wait); 1 if held */

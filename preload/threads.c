@@ -60,12 +60,14 @@ static struct lh_thread *td_alloc(void)
 		 * is never freed: dropping it would leak it per thread) */
 		uint64_t *ec = t->edge_cache;
 		uint32_t mask = t->edge_mask;
+		struct lh_cls_maps *cm = t->cls_maps;
 		memset(t, 0, sizeof(*t));
 		if (ec && ec != t->edge_cache0) {
-			memset(ec, 0, ((size_t)mask + 1) * sizeof(*ec));
 			t->edge_cache = ec;
 			t->edge_mask = mask;
 		}
+		t->cls_maps = cm;
+		lh_edge_thread_reset(t); /* what the old thread recorded */
 	}
 	return t;
 }
@@ -480,8 +482,7 @@ void lh_thr_after_fork_child(void)
 		if (t->create_stack)
 			lh_stk_rewrite(t->create_stack);
 		t->log_epoch = lh_log_epoch;
-		if (t->edge_cache)
-			memset(t->edge_cache, 0, ((size_t)t->edge_mask + 1) * sizeof(*t->edge_cache));
+		lh_edge_thread_reset(t);
 		{
 			int i;
 			for (i = 0; i < LH_LOCK_CACHE; i++)

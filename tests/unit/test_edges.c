@@ -978,6 +978,206 @@ static void test_large_sets_keep_contexts(void)
 	free(t);
 }
 
+/* a lock initialized at the call path with stack id `stack` (its class) */
+static void *new_lock_of(uint32_t stack)
+{
+	void *p = new_lock(LH_LOCK_MUTEX, 0);
+
+	lh_lid_new(lh_lid_lookup((uintptr_t)p, 1), LH_LOCK_MUTEX, 0, stack);
+	return p;
+}
+
+#define ITEMS 64
+#define LRUS 4
+
+/* every item-then-LRU pair once, in a scrambled order */
+static void item_lru_round(struct lh_thread *t, void **item, void **lru)
+{
+	int k;
+
+	for (k = 0; k < ITEMS * LRUS; k++) {
+		int x = (k * 37) % (ITEMS * LRUS);
+		LOCK(t, item[x / LRUS], 0x100);
+		LOCK(t, lru[x % LRUS], 0x200);
+		UNLOCK(t, lru[x % LRUS]);
+		UNLOCK(t, item[x / LRUS]);
+	}
+}
+
+/* Orders between many locks of two classes (memcached's item locks, then
+ * its LRU locks): the thread's class map answers "passed already" for each
+ * pair of instances, each instance order is written once per thread, a
+ * lock's new identity is a new instance, and a reset thread asks again. */
+static void test_class_maps(void)
+{
+	struct lh_thread *t = thread(21), *u = thread(22);
+	void *item[ITEMS], *lru[LRUS];
+	long w0;
+	int i, j, all = 1;
+
+	for (i = 0; i < ITEMS; i++)
+		item[i] = new_lock_of(0x7001);
+	for (i = 0; i < LRUS; i++)
+		lru[i] = new_lock_of(0x7002);
+	fresh();
+	w0 = n_edge_writes;
+	item_lru_round(t, item, lru);
+	CU_ASSERT_EQUAL_FATAL(n_edge_writes - w0, ITEMS * LRUS);
+	for (i = 0; i < ITEMS; i++)
+		for (j = 0; j < LRUS; j++)
+			all &= n_edges_between(item[i], lru[j]) == 1;
+	CU_ASSERT(all);
+	/* one map: one context (two classes, two call sites, two modes) */
+	CU_ASSERT_EQUAL(lh_edge_cls_maps_used(t), 1);
+	/* the map alone answers: with the global sets and the thread's cache
+	 * emptied, asking them would write every order again; all but the
+	 * order between the two classes' index-0 locks, which the map leaves
+	 * to the cache (two classes of one lock each look like that) */
+	lh_edge_after_fork_child();
+	memset(t->edge_cache, 0, ((size_t)t->edge_mask + 1) * sizeof(*t->edge_cache));
+	item_lru_round(t, item, lru);
+	CU_ASSERT_EQUAL(n_edge_writes - w0, ITEMS * LRUS + 1);
+	/* another thread records its own */
+	item_lru_round(u, item, lru);
+	CU_ASSERT_EQUAL(n_edge_writes - w0, 2 * ITEMS * LRUS + 1);
+	/* an item lock initialized again is a new lock: its orders are new */
+	lh_lid_new(lh_lid_lookup((uintptr_t)item[5], 1), LH_LOCK_MUTEX, 0, 0x7001);
+	item_lru_round(t, item, lru);
+	CU_ASSERT_EQUAL(n_edge_writes - w0, 2 * ITEMS * LRUS + 1 + LRUS);
+	/* a reset thread (recycled, or the child of a fork) asks the sets
+	 * again: emptied above, they know only the 1 + LRUS orders written
+	 * since */
+	lh_edge_thread_reset(t);
+	CU_ASSERT_EQUAL(lh_edge_cls_maps_used(t), 0);
+	item_lru_round(t, item, lru);
+	CU_ASSERT_EQUAL(n_edge_writes - w0, 3 * ITEMS * LRUS);
+	CU_ASSERT_EQUAL(lh_edge_cls_maps_used(t), 1);
+	free(t);
+	free(u);
+}
+
+/* Locks with no init stack have no class: no map; nor two locks each alone
+ * in its class (the cache holds those) */
+static void test_class_maps_not_for_singles(void)
+{
+	struct lh_thread *t = thread(23);
+	void *a = new_lock(LH_LOCK_MUTEX, 0), *b = new_lock(LH_LOCK_MUTEX, 0);
+	void *c = new_lock_of(0x7101), *d = new_lock_of(0x7102);
+
+	fresh();
+	LOCK(t, a, 0x100);
+	LOCK(t, b, 0x200);
+	UNLOCK(t, b);
+	UNLOCK(t, a);
+	LOCK(t, c, 0x100);
+	LOCK(t, d, 0x200);
+	UNLOCK(t, d);
+	UNLOCK(t, c);
+	CU_ASSERT_EQUAL(n_edges_between(a, b), 1);
+	CU_ASSERT_EQUAL(n_edges_between(c, d), 1);
+	CU_ASSERT_PTR_NULL(t->cls_maps);
+	free(t);
+}
+
+/* An order the quota of its call sites skipped (LH_PAIRS_PER_SITE new
+ * locks there already) is not remembered by the class map: once its lock
+ * is recorded through another order, the same order at the quota'd sites
+ * is recorded, and the quota's note is written once. */
+static void test_class_maps_skip_quota(void)
+{
+	struct lh_thread *t = thread(24);
+	void *f = new_lock_of(0x7201), *x0 = new_lock_of(0x7202), *x1 = new_lock_of(0x7202);
+	void *x2 = new_lock_of(0x7202), *c = new_lock(LH_LOCK_MUTEX, 0), *g = new_lock(LH_LOCK_MUTEX, 0);
+	long w0;
+	int k;
+
+	fresh();
+	/* x0 takes index 0 of its class, so f -> x1 is a map's */
+	LOCK(t, x0, 0x400);
+	LOCK(t, g, 0x500);
+	UNLOCK(t, g);
+	UNLOCK(t, x0);
+	/* the quota of sites (0x100, 0x200), filled by new identities of c */
+	for (k = 0; k < LH_PAIRS_PER_SITE; k++) {
+		lh_lid_new(lh_lid_lookup((uintptr_t)c, 1), LH_LOCK_MUTEX, 0, 0);
+		LOCK(t, f, 0x100);
+		LOCK(t, c, 0x200);
+		UNLOCK(t, c);
+		UNLOCK(t, f);
+	}
+	CU_ASSERT_EQUAL(stub_notes_with("new locks taken at the same two call sites"), 0);
+	w0 = n_edge_writes;
+	for (k = 0; k < 3; k++) {
+		LOCK(t, f, 0x100);
+		LOCK(t, k == 2 ? x2 : x1, 0x200);
+		UNLOCK(t, k == 2 ? x2 : x1);
+		UNLOCK(t, f);
+	}
+	CU_ASSERT_EQUAL(n_edge_writes, w0);
+	CU_ASSERT_EQUAL(stub_notes_with("new locks taken at the same two call sites"), 1);
+	CU_ASSERT_EQUAL(lh_edge_cls_maps_used(t), 1);
+	/* x1 recorded at other sites, then the quota'd sites' order is too */
+	LOCK(t, f, 0x100);
+	LOCK(t, x1, 0x300);
+	UNLOCK(t, x1);
+	UNLOCK(t, f);
+	CU_ASSERT_EQUAL(n_edge_writes, w0 + 1);
+	for (k = 0; k < 2; k++) {
+		LOCK(t, f, 0x100);
+		LOCK(t, x1, 0x200);
+		UNLOCK(t, x1);
+		UNLOCK(t, f);
+	}
+	CU_ASSERT_EQUAL(n_edge_writes, w0 + 2);
+	CU_ASSERT_EQUAL(lh_edge_cls_maps_used(t), 2);
+	/* x2 still past the quota, the note not written again */
+	LOCK(t, f, 0x100);
+	LOCK(t, x2, 0x200);
+	UNLOCK(t, x2);
+	UNLOCK(t, f);
+	CU_ASSERT_EQUAL(n_edge_writes, w0 + 2);
+	CU_ASSERT_EQUAL(stub_notes_with("new locks taken at the same two call sites"), 1);
+	free(t);
+}
+
+/* An order under a gate (another lock held) is its own order: the class
+ * map of the order without gates does not answer for it. */
+static void test_class_maps_not_for_gated(void)
+{
+	struct lh_thread *t = thread(25);
+	void *f0 = new_lock_of(0x7301), *f1 = new_lock_of(0x7301), *x = new_lock_of(0x7302);
+	void *gate = new_lock(LH_LOCK_MUTEX, 0);
+	int i, gated = 0, plain = 0;
+
+	fresh();
+	LOCK(t, f0, 0x100);
+	LOCK(t, x, 0x200);
+	UNLOCK(t, x);
+	UNLOCK(t, f0);
+	LOCK(t, f1, 0x100);
+	LOCK(t, x, 0x200);
+	UNLOCK(t, x);
+	UNLOCK(t, f1);
+	CU_ASSERT_EQUAL(lh_edge_cls_maps_used(t), 1);
+	LOCK(t, gate, 0x50);
+	LOCK(t, f1, 0x100);
+	LOCK(t, x, 0x200);
+	UNLOCK(t, x);
+	UNLOCK(t, f1);
+	UNLOCK(t, gate);
+	for (i = 0; i < n_edges; i++) {
+		if (edges[i].e.from_lock != id_of(f1) || edges[i].e.to_lock != id_of(x))
+			continue;
+		if (edges[i].e.n_gates == 1 && edges[i].gates[0].lock_id == id_of(gate))
+			gated++;
+		else if (edges[i].e.n_gates == 0)
+			plain++;
+	}
+	CU_ASSERT_EQUAL(plain, 1);
+	CU_ASSERT_EQUAL(gated, 1);
+	free(t);
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -1002,6 +1202,10 @@ int main(void)
 		{ "edge_cache_grows", test_edge_cache_grows },
 		{ "large_sets_keep_contexts", test_large_sets_keep_contexts },
 		{ "compact_pairs", test_compact_pairs },
+		{ "class_maps", test_class_maps },
+		{ "class_maps_not_for_singles", test_class_maps_not_for_singles },
+		{ "class_maps_skip_quota", test_class_maps_skip_quota },
+		{ "class_maps_not_for_gated", test_class_maps_not_for_gated },
 	};
 	return cunit_run("edges", tests, N_OF(tests));
 }
