@@ -34,7 +34,12 @@
  *  - the inferred verdict's happens-before: thread creation, end and join
  *    always, locks, condition variables, semaphores, barriers and once
  *    only while a window an access reached is armed (LH_SMP_HOOK: one
- *    relaxed load of lh_smp_windows on the lock paths otherwise).
+ *    relaxed load of lh_smp_windows on the lock paths otherwise);
+ *  - the cost budget: what the core charges itself (holds) and what this
+ *    file charges it: each counted trap, each move of a source, the
+ *    start-up sweep, and at each tick the traps the core never saw
+ *    (owe_trap: dropped by the sink; charge_pending: late ones); the lock
+ *    paths' feeds are estimated for race_stats, not charged.
  *
  * Candidates are source-neutral: an address range the core rotates over;
  * the arming (tick) picks the source.  Write-protect is armed by
@@ -78,6 +83,11 @@
 #define LH_SMP_QUIET_NS 2000000ull /* a window with no hit after 2 ms of program time ends */
 #define LH_SMP_LIVE_EVERY 4       /* ticks between two counts of the program's live threads */
 #define LH_SMP_SPIN 200           /* spins for the core's lock before each sched_yield */
+#define LH_SMP_UNCOUNTED 16      /* traps of one window the core never sees (from code
+                                   * outside the watched modules, or inside the shim)
+                                   * that end it: a word the C library writes */
+#define LH_SMP_FEED_EVERY 64     /* a thread times one in this many of its engine feeds */
+#define LH_SMP_FEED_CAP_NS 2000ull /* a timed feed counts at most this (a preemption) */
 #define LH_SMP_STRIDE 4           /* a window watches the first byte of the next 4 of its
                                    * candidate: accesses of 4 bytes and more are all seen,
                                    * a race on bytes 1-3 of a word alone is missed */
@@ -98,6 +108,20 @@ static uint64_t hold_ns;    /* the budget's hold */
 static int smp_started;     /* the rotation thread runs */
 static int smp_stopped;     /* at exit: nothing is armed again */
 uint64_t lh_smp_hits_in_shim;
+/* What the rotation thread's tick settles (charge_pending): late traps
+ * (charged), the lock paths' feeds (estimated); and the counts of the
+ * traps the core never saw (owe_trap charges those) */
+static uint64_t feed_ns;      /* the lock paths' engine feeds, estimated (feed_end), not charged */
+static int wp_reached;        /* write-protect's windows an access reached, last tick */
+static int hw_reached_last;   /* this half's, last tick */
+static uint64_t feed_ns_hw, feed_ns_wp; /* the feeds, by the half that made them (race_stats) */
+static uint64_t late_seen;    /* lh_watch_hw_late() at the last tick */
+static uint64_t unseen_charged_ns, late_charged_ns; /* uncounted, late traps charged (race_stats) */
+static uint64_t n_uncounted;  /* traps the core never saw (race_stats) */
+static uint64_t n_uncounted_cut; /* windows they ended (race_stats) */
+/* per slot: the window whose uncounted traps are counted, and how many */
+static uint32_t unc_tag[WT_SLOTS], unc_n[WT_SLOTS];
+static uint32_t unc_cut[WT_SLOTS]; /* the window ended so: the tick disarms it */
 static int core_spin;       /* serializes the core and the decoder */
 static uint32_t rot_wake;   /* futex: a trap asks the rotation thread to run now */
 static __thread int in_core __attribute__((tls_model("initial-exec")));
@@ -466,6 +490,43 @@ static void owe_trap(void)
 	__atomic_add_fetch(&trap_owed_ns, lh_watch_trap_ns(LH_WSRC_HW), __ATOMIC_RELAXED);
 }
 
+/* A trap the core never sees (from code outside the watched modules, or
+ * inside the shim) still cost its delivery: charged at the next tick.  A
+ * window's LH_SMP_UNCOUNTED-th such trap ends it, as a hot window ends:
+ * a word of a program's global pthread_rwlock_t trapped in the C library
+ * on every lock operation (rwlock microbenchmark: ~4500 traps a run,
+ * none charged), and the thread that took the read lock sat in the trap
+ * while the writer waited, so the lock's waiters went to the futex.
+ * Per slot and window, from any thread without the core's lock: the
+ * count is approximate (two threads may both reset it), the cut once. */
+static void uncounted_trap(const struct lh_watch_hit *h)
+{
+	unsigned s = h->slot;
+	uint32_t n;
+
+	owe_trap();
+	__atomic_add_fetch(&unseen_charged_ns, lh_watch_trap_ns(LH_WSRC_HW), __ATOMIC_RELAXED);
+	__atomic_add_fetch(&n_uncounted, 1, __ATOMIC_RELAXED);
+	if (s >= WT_SLOTS || !h->window)
+		return;
+	if (__atomic_load_n(&unc_tag[s], __ATOMIC_RELAXED) != h->window) {
+		__atomic_store_n(&unc_tag[s], h->window, __ATOMIC_RELAXED);
+		__atomic_store_n(&unc_n[s], 1, __ATOMIC_RELAXED);
+		return;
+	}
+	n = __atomic_add_fetch(&unc_n[s], 1, __ATOMIC_RELAXED);
+	if (n != LH_SMP_UNCOUNTED)
+		return;
+	/* its later traps are dropped as late by the source, before this
+	 * sink; the rotation thread parks the slot now (pending_disarm is
+	 * the core's: set at the tick, from the closed window) */
+	lh_watch_hw_close(s, h->window);
+	__atomic_store_n(&unc_cut[s], h->window, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&n_uncounted_cut, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&rot_wake, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &rot_wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 {
 	struct wt_hit wh;
@@ -507,7 +568,7 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	 * a watched module, is not the program's access */
 	if (lh_in_shim) {
 		__atomic_add_fetch(&lh_smp_hits_in_shim, 1, __ATOMIC_RELAXED);
-		owe_trap();
+		uncounted_trap(h);
 		return 0;
 	}
 	/* only the code of the watched modules (counted_pc): a global
@@ -515,7 +576,7 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	 * object (a pthread_mutex_t or pthread_cond_t of the program), whose
 	 * implementation's atomic loads and stores are plain instructions */
 	if (!counted_pc(h->pc)) {
-		owe_trap();
+		uncounted_trap(h);
 		return 0;
 	}
 	t_cpu = cpu_ns();
@@ -821,6 +882,44 @@ static void hw_disarm(unsigned slot)
 	wt_cost(core, cpu_ns() - t0);
 }
 
+/* the core's lock is held: what the handlers and the lock paths spent
+ * since the last tick, for the cost budget (uncounted_trap) */
+static void charge_pending(void)
+{
+	uint64_t late = lh_watch_hw_late();
+	/* a late trap (its window moved or closed) cost its delivery too */
+	uint64_t late_ns = (late - late_seen) * lh_watch_trap_ns(LH_WSRC_HW), ns;
+
+	late_seen = late;
+	if (late_ns)
+		wt_cost(core, late_ns);
+	late_charged_ns += late_ns;
+	/* the engine feeds, counted for the halves whose reached windows
+	 * made them (race_stats), and not charged: charged, they spent
+	 * write-protect's budget on racy_stats_many (sixteen threads locking
+	 * their own mutexes on the protected page: 40-65 ms of estimated
+	 * feeds in a 300 ms run), which race_source=wp then found in 0 of 5
+	 * runs against 3 of 5 (load average 7-10); the feeds must get
+	 * cheaper before the budget can take them */
+	ns = __atomic_exchange_n(&feed_ns, 0, __ATOMIC_RELAXED);
+	if (ns) {
+		int k, hw_reached = 0, wp_now = lh_smpwp_reached();
+		uint64_t to_hw;
+		for (k = 0; k < WT_SLOTS; k++)
+			hw_reached += wt_slot(core, k)->cand >= 0 && wt_slot(core, k)->hits > 0;
+		/* the windows reached now; none (all ended since): the last
+		 * tick's, whose windows fed since then */
+		if (hw_reached + wp_now)
+			to_hw = ns * (uint64_t)hw_reached / (uint64_t)(hw_reached + wp_now);
+		else if (hw_reached_last + wp_reached)
+			to_hw = ns * (uint64_t)hw_reached_last / (uint64_t)(hw_reached_last + wp_reached);
+		else
+			to_hw = hw_on ? ns : 0;
+		feed_ns_hw += to_hw;
+		feed_ns_wp += ns - to_hw;
+	}
+}
+
 /* arm: fill the free slots (0: only write what was found) */
 static void tick(int arm)
 {
@@ -841,6 +940,12 @@ static void tick(int arm)
 	wt_cost(core, __atomic_exchange_n(&trap_owed_ns, 0, __ATOMIC_RELAXED));
 	done = wt_expired(core, now) | pending_disarm;
 	pending_disarm = 0;
+	for (i = 0; i < WT_SLOTS; i++) {
+		uint32_t t = __atomic_exchange_n(&unc_cut[i], 0, __ATOMIC_ACQUIRE);
+		if (t && t == tags[i] && wt_slot(core, i)->cand >= 0)
+			done |= 1u << i;
+	}
+	charge_pending();
 	if (wp_share) {
 		/* a write-protect half with nothing to watch (no sampled heap
 		 * block, no global on an anonymous page: a small executable's
@@ -900,8 +1005,10 @@ static void tick(int arm)
 		int k, active = 0;
 		for (k = 0; k < WT_SLOTS; k++)
 			active += wt_slot(core, k)->cand >= 0 && wt_slot(core, k)->hits > 0;
+		hw_reached_last = active;
 		/* and the write-protect windows' (armed, re-armed, ended here) */
-		active += lh_smpwp_tick(now, arm);
+		wp_reached = lh_smpwp_tick(now, arm);
+		active += wp_reached;
 		__atomic_store_n(&lh_smp_windows, active, __ATOMIC_SEQ_CST);
 	}
 	n_out = n_queue;
@@ -1683,6 +1790,16 @@ static void stats_note(void)
 	            (unsigned long long)st.holds, (unsigned long long)st.observed,
 	            (unsigned long long)st.inferred, (unsigned long long)st.cost_cut,
 	            (unsigned long long)(st.cost_ns / 1000000));
+	lh_log_note("race watching statistics (watchpoints): %llu traps the core never saw (code "
+	            "outside the watched modules, or inside the shim), %llu windows they ended, "
+	            "%llu us charged, late traps %llu us; the lock paths' engine feeds (not "
+	            "charged) %llu us for this half, %llu us for write-protect's",
+	            (unsigned long long)__atomic_load_n(&n_uncounted, __ATOMIC_RELAXED),
+	            (unsigned long long)__atomic_load_n(&n_uncounted_cut, __ATOMIC_RELAXED),
+	            (unsigned long long)(unseen_charged_ns / 1000),
+	            (unsigned long long)(late_charged_ns / 1000),
+	            (unsigned long long)(feed_ns_hw / 1000),
+	            (unsigned long long)(feed_ns_wp / 1000));
 	for (i = 0; i < WT_CLS_N; i++)
 		lh_log_note("race watching statistics (watchpoints): %s: %llu candidates, %llu had a "
 		            "window, %llu windows; %llu touched by 2+ threads, with %llu windows",
@@ -1763,20 +1880,64 @@ void lh_smp_joined(pthread_t th)
 	rc_acquire(eng, me, (uintptr_t)th);
 }
 
+/* What feeding the engine costs the lock paths while a reached window is
+ * armed, estimated for race_stats (charge_pending; not charged to the
+ * budget, see there): with write-protect's window on the uncontended
+ * microbenchmark's block of mutexes every lock and unlock of every thread
+ * fed it, about a fifth of the run's CPU time.  Each thread times one feed
+ * in LH_SMP_FEED_EVERY (CLOCK_MONOTONIC, the vDSO's: no system call) and
+ * counts it that many times; a feed the scheduler interrupted counts at
+ * most LH_SMP_FEED_CAP_NS. */
+static __thread uint32_t feed_count __attribute__((tls_model("initial-exec")));
+
+static inline uint64_t feed_begin(void)
+{
+	struct timespec ts;
+
+	if (likely(++feed_count % LH_SMP_FEED_EVERY))
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline void feed_end(uint64_t t0)
+{
+	struct timespec ts;
+	uint64_t dt;
+
+	if (likely(!t0))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	dt = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - t0;
+	if (dt > LH_SMP_FEED_CAP_NS)
+		dt = LH_SMP_FEED_CAP_NS;
+	__atomic_add_fetch(&feed_ns, dt * LH_SMP_FEED_EVERY, __ATOMIC_RELAXED);
+}
+
 void lh_smp_acquire(const void *sync)
 {
 	rc_tid me = my_tid();
 
-	if (me && eng)
+	uint64_t t0;
+
+	if (me && eng) {
+		t0 = feed_begin();
 		rc_acquire(eng, me, (uintptr_t)sync);
+		feed_end(t0);
+	}
 }
 
 void lh_smp_release(const void *sync)
 {
 	rc_tid me = my_tid();
 
-	if (me && eng)
+	uint64_t t0;
+
+	if (me && eng) {
+		t0 = feed_begin();
 		rc_release(eng, me, (uintptr_t)sync);
+		feed_end(t0);
+	}
 }
 
 /* rwlocks as the exact runtime has them: a write lock acquires what
@@ -1789,13 +1950,16 @@ static int rw_like(int kind)
 void lh_smp_lock_acquired(void *addr, int kind, int mode)
 {
 	rc_tid me = my_tid();
+	uint64_t t0;
 
 	if (!me || !eng)
 		return;
+	t0 = feed_begin();
 	if (rw_like(kind) && mode != LH_MODE_SHARED)
 		rc_acquire_exclusive(eng, me, (uintptr_t)addr);
 	else
 		rc_acquire(eng, me, (uintptr_t)addr);
+	feed_end(t0);
 }
 
 void lh_smp_lock_released(void *addr, int kind, int mode)
@@ -1803,9 +1967,11 @@ void lh_smp_lock_released(void *addr, int kind, int mode)
 	rc_tid me = my_tid();
 	struct lh_thread *td = lh_self_td;
 	int i;
+	uint64_t t0;
 
 	if (!me || !eng)
 		return;
+	t0 = feed_begin();
 	if (rw_like(kind) && mode < 0) {
 		for (i = td->n_held - 1; i >= 0; i--)
 			if (td->held[i].addr == addr) {
@@ -1820,6 +1986,7 @@ void lh_smp_lock_released(void *addr, int kind, int mode)
 		rc_release_shared(eng, me, (uintptr_t)addr);
 	else
 		rc_release(eng, me, (uintptr_t)addr);
+	feed_end(t0);
 }
 
 void lh_smp_thread_begin(struct lh_thread *t)

@@ -65,6 +65,8 @@ LH_HIDDEN void lh_smpwp_released(const struct lh_watch_hit *h);
 /* the rotation thread, with the lock held: end, re-arm and arm windows
  * (arm 0: only end them); returns the windows armed that a hit reached */
 LH_HIDDEN int lh_smpwp_tick(uint64_t now, int arm);
+/* its windows armed now that a hit reached (the core's lock held) */
+LH_HIDDEN int lh_smpwp_reached(void);
 /* the rotation thread, without the lock: write the races found */
 LH_HIDDEN void lh_smpwp_flush(void);
 /* with the lock held: every window ends (exit, no rotation thread) */

@@ -755,6 +755,11 @@ int lh_watch_hw_disarm(unsigned slot)
 	return rc;
 }
 
+uint64_t lh_watch_hw_late(void)
+{
+	return __atomic_load_n(&hw_stale, __ATOMIC_RELAXED);
+}
+
 void lh_watch_hw_close(unsigned slot, uint32_t window)
 {
 	uint32_t w = window;

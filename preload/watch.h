@@ -106,6 +106,9 @@ int lh_watch_held_tids(pid_t *out, int max);
 /* what one hit costs the program beyond the sink's own time, measured by
  * the self-test (the trap's delivery: ns; 0 if the source is off) */
 uint64_t lh_watch_trap_ns(enum lh_wsrc src);
+/* hardware traps dropped as late so far (their window had moved or been
+ * closed): the caller charges their delivery to its cost budget */
+uint64_t lh_watch_hw_late(void);
 
 /* Start the sources: self-tests, the inherited hardware events, the
  * userfaultfd and its handler thread.  Call once, from the shim's start-up

@@ -181,9 +181,9 @@ WATCH_TESTS["wp_heap_block_race_found"] = test_wp_heap_race
 
 # ---- the options of sampled race watching ---------------------------------
 
-# the end of the run (argv[1] ms from the start) and a thread that adds to
-# the global TOTAL without a lock until then
-ADDER_C = r"""
+# the end of the run (argv[1] ms from the start: end_ns, set by main) and
+# the clock it is read on
+DEADLINE_C = r"""
 static long long end_ns;
 static long long now_ns(void)
 {
@@ -191,6 +191,11 @@ static long long now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
+"""
+
+# DEADLINE_C and a thread that adds to the global TOTAL without a lock
+# until then
+ADDER_C = DEADLINE_C + r"""
 static void *add(void *arg)
 {
 	(void)arg;
@@ -923,6 +928,103 @@ def sampled_budget_charges_every_fault(ctx):
 
 
 WATCH_TESTS["sampled_budget_charges_every_fault"] = sampled_budget_charges_every_fault
+
+
+# four threads on one global rwlock (a read lock, 1 write in 16) and on a
+# table it guards, for argv[1] ms
+RWLOCK_C = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+long table[64];
+""" + DEADLINE_C + r"""
+static void *worker(void *arg)
+{
+	unsigned long x = (unsigned long)arg, sum = 0;
+	while (now_ns() < end_ns)
+		for (int i = 0; i < 256; i++) {
+			x = x * 6364136223846793005ul + 1442695040888963407ul;
+			if ((i & 15) == 15) {
+				pthread_rwlock_wrlock(&rw);
+				table[(x >> 33) % 64]++;
+			} else {
+				pthread_rwlock_rdlock(&rw);
+				sum += (unsigned long)table[(x >> 33) % 64];
+			}
+			pthread_rwlock_unlock(&rw);
+		}
+	return (void *)sum;
+}
+int main(int argc, char **argv)
+{
+	pthread_t t[4];
+	end_ns = now_ns() + (argc > 1 ? atoll(argv[1]) : 200) * 1000000LL;
+	for (long i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, worker, (void *)(i + 1));
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	printf("done\n");
+	return 0;
+}
+"""
+
+_STATS_UNSEEN = re.compile(r"(\d+) traps the core never saw .*?, (\d+) windows they ended, "
+                           r"(\d+) us charged, late traps (\d+) us; the lock paths' engine feeds "
+                           r"\(not charged\) (\d+) us for this half, (\d+) us for "
+                           r"write-protect's")
+
+
+def sampled_budget_charges_unseen(ctx):
+    """The cost budget charges what the core never sees, and a window
+    ends on it: four threads on a global pthread_rwlock_t (its words are
+    candidates, written by the C library on every lock operation) and the
+    table it guards, race_source=hw:race_stats=1, 600 ms.  In at least one
+    of 3 runs the race_stats note shows traps the core never saw, windows
+    they ended (LH_SMP_UNCOUNTED), their cost and the late traps' charged, and the lock paths'
+    engine feeds estimated for this half (the table's windows are reached
+    by the program's own accesses); never for write-protect's, which is off.
+    No data race is reported (the table is always under the lock).  SKIP
+    where hardware watchpoints are unavailable."""
+    name = "sampled_budget_charges_unseen"
+    d = ctx.tmpdir(name)
+    try:
+        prog = _build_c(d, RWLOCK_C, "rwlock_table")
+        if not prog:
+            return rt.Outcome(name, "skip", "cannot build the rwlock program (no cc)")
+        seen = []
+        for i in range(3):
+            r, doc, logs = _preloaded(ctx, d, prog, "race_source=hw:race_stats=1",
+                                      args=("600",))
+            off = _hw_unavailable(r.stderr)
+            if off:
+                return rt.Outcome(name, "skip", off)
+            if r.rc != 0 or r.stdout != "done\n":
+                return rt.Outcome(name, "fail", "run %d: %s, output %r"
+                                  % (i + 1, rt.describe_rc(r.rc), r.stdout), r.stderr)
+            races = _sampled_races(doc)
+            if races:
+                return rt.Outcome(name, "fail", "run %d: a data race on %r (%s)"
+                                  % (i + 1, races[0].get("variable"), races[0].get("decided_by")))
+            m = [_STATS_UNSEEN.search(n) for n in _notes(doc)]
+            m = [x for x in m if x]
+            if not m:
+                return rt.Outcome(name, "fail", "run %d: no race_stats note of unseen costs "
+                                  "(notes: %s)" % (i + 1, _notes(doc)))
+            traps, cut, unseen_us, late_us, feed_hw, feed_wp = (int(x) for x in m[0].groups())
+            if feed_wp:
+                return rt.Outcome(name, "fail", "run %d: %d us of feeds counted for "
+                                  "write-protect, which is off" % (i + 1, feed_wp))
+            seen.append((traps, cut, unseen_us, late_us, feed_hw))
+            if traps and cut and unseen_us and late_us and feed_hw:
+                return rt.Outcome(name, "pass")
+        return rt.Outcome(name, "fail", "in no run uncounted traps, windows they ended, their "
+                          "charge, the late traps' and the feeds' estimate all > 0: %r" % seen)
+    finally:
+        ctx.done(d)
+
+WATCH_TESTS["sampled_budget_charges_unseen"] = sampled_budget_charges_unseen
 
 
 def register(run_tests_module):
