@@ -122,17 +122,50 @@ static size_t boot_size(const void *p)
 	return *(const size_t *)((const char *)p - 16);
 }
 
+/* The load address of the object that defines fn (0: none).  Compared
+ * with self_base: the address of an exported function taken in this file
+ * is the global scope's definition, another allocator's when one comes
+ * first, so "is it ours" is asked of the object instead. */
+static uintptr_t object_of(void *fn)
+{
+	Dl_info info;
+
+	if (!fn || !dladdr(fn, &info))
+		return 0;
+	return (uintptr_t)info.dli_fbase;
+}
+
+static uintptr_t self_base; /* this library's load address, set by resolve_next */
+
+/* The function name that the program would call if the shim were not
+ * loaded: the global scope's definition when it is not the shim's
+ * (another allocator preloaded before the shim, or linked into the
+ * executable, owns the program's blocks), else the next one after the
+ * shim.  RTLD_NEXT alone hands glibc's realloc a block of the allocator
+ * before the shim: with tcmalloc preloaded first, the shim's reallocarray
+ * (tcmalloc has none) forwarded ls's blocks to glibc, and glibc's blocks
+ * reached tcmalloc's free. */
+static void *next_fn(const char *name)
+{
+	void *f = dlsym(RTLD_DEFAULT, name);
+
+	if (!f || object_of(f) == self_base)
+		f = dlsym(RTLD_NEXT, name);
+	return f;
+}
+
 /* Fills next_m (every caller that finds it empty does, like resolve.c:
- * nobody waits for another thread's dlsym).  A function the next library
- * lacks falls back to the C library's one (valloc and pvalloc are not in
- * every allocator). */
+ * nobody waits for another thread's dlsym).  A function no allocator
+ * defines is made of the others (valloc and pvalloc are not in every
+ * allocator; reallocarray always is realloc). */
 static void resolve_next(void)
 {
 	struct real_malloc m;
 	int saved = errno;
 
 	resolving++;
-#define NEXT(f, name) m.f = (__typeof__(m.f))dlsym(RTLD_NEXT, name)
+	self_base = object_of((void *)resolve_next);
+#define NEXT(f, name) m.f = (__typeof__(m.f))next_fn(name)
 	NEXT(malloc, "malloc");
 	NEXT(free, "free");
 	NEXT(calloc, "calloc");
@@ -529,30 +562,20 @@ LH_EXPORT size_t malloc_usable_size(void *p)
 
 /* ---- the shim's side ---- */
 
-/* every function of the family is this file's in the global scope */
+/* every function of the family is this library's in the global scope
+ * (NULL), else the name of the first that is not */
 static const char *family_not_ours(void)
 {
-	static const struct {
-		const char *name;
-		void *ours;
-	} fam[] = {
-		{ "malloc", (void *)malloc },
-		{ "free", (void *)free },
-		{ "calloc", (void *)calloc },
-		{ "realloc", (void *)realloc },
-		{ "reallocarray", (void *)reallocarray },
-		{ "posix_memalign", (void *)posix_memalign },
-		{ "aligned_alloc", (void *)aligned_alloc },
-		{ "memalign", (void *)memalign },
-		{ "valloc", (void *)valloc },
-		{ "pvalloc", (void *)pvalloc },
-		{ "malloc_usable_size", (void *)malloc_usable_size },
+	static const char *const fam[] = {
+		"malloc",        "free",          "calloc", "realloc", "reallocarray",
+		"posix_memalign", "aligned_alloc", "memalign", "valloc", "pvalloc",
+		"malloc_usable_size",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++)
-		if (dlsym(RTLD_DEFAULT, fam[i].name) != fam[i].ours)
-			return fam[i].name;
+		if (object_of(dlsym(RTLD_DEFAULT, fam[i])) != self_base)
+			return fam[i];
 	return NULL;
 }
 
@@ -569,8 +592,9 @@ void lh_gh_start(unsigned max_live, unsigned dense)
 	next_ready();
 	other = family_not_ours();
 	if (other) {
-		lh_log_note("sampled heap blocks are off: the program has its own %s (a guarded "
-		            "block could reach its free); heap blocks are not watched",
+		lh_log_note("sampled heap blocks are off: %s is another allocator's (preloaded "
+		            "before the shim or linked into the program: a guarded block could "
+		            "reach its free); heap blocks are not watched",
 		            other);
 		return;
 	}
