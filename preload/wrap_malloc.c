@@ -3,9 +3,12 @@
  * (gheap.h): a small fraction of the program's allocations get pages of
  * their own from a pool the shim maps, so that sampled race watching can
  * write-protect or watch one block and nothing else.  Every other
- * allocation goes to the next malloc in the search order (the C library's,
- * or a replacement allocator loaded after the shim), found with
- * dlsym(RTLD_NEXT) at the first call.
+ * allocation goes to the function the program would call without the shim
+ * (next_fn, at the first call): the C library's, a replacement allocator
+ * loaded after the shim, or, for a function the shim is the global
+ * definition of only because an allocator preloaded before it lacks it
+ * (tcmalloc's and jemalloc's missing reallocarray), built on that
+ * allocator's own realloc.
  *
  * Cost when not sampling: malloc, calloc and the aligned forms decrement a
  * per-thread countdown and call the next allocator; free, realloc and
@@ -43,8 +46,8 @@
  * (BOOT_BYTES) whose blocks are never freed.  Sampling starts when
  * lh_gh_start (init.c) turns it on: then every function of the family must
  * be the shim's in the global scope; a program that brings its own malloc
- * (linked into the executable) keeps sampling off, else a guarded block
- * could reach its free.
+ * (linked into the executable, or an allocator preloaded before the shim)
+ * keeps sampling off, else a guarded block could reach its free.
  */
 #include "shim.h"
 #include "gheap.h"

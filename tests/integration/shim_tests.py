@@ -33,6 +33,19 @@ def _report_json(ctx, d, logs):
     return doc, r, err
 
 
+def _one_report(ctx, d, logdir, what, why):
+    """The JSON report of the one log in logdir, or None with the reason
+    appended to why."""
+    logs = rt._find_logs(logdir)
+    if len(logs) != 1:
+        why.append("%s: expected 1 log, found %d" % (what, len(logs)))
+        return None
+    doc, rr, err = _report_json(ctx, d, logs)
+    if doc is None:
+        why.append("%s: no JSON report: %s" % (what, err))
+    return doc
+
+
 # sets RLIMIT_FSIZE, then execs argv[1] with the shim preloaded (python
 # itself runs without it, so it writes no log) and SIGXFSZ at its default
 # action, which kills (python ignores it, and exec would keep that)
@@ -144,13 +157,8 @@ def shim_with_tcmalloc(ctx):
                 continue
             if r.rc != 0:
                 why.append("%s: %s" % (label, rt.describe_rc(r.rc)))
-            logs = rt._find_logs(logdir)
-            if len(logs) != 1:
-                why.append("%s: expected 1 log, found %d" % (label, len(logs)))
-                continue
-            doc, rr, err = _report_json(ctx, d, logs)
+            doc = _one_report(ctx, d, logdir, label, why)
             if doc is None:
-                why.append("%s: no JSON report: %s" % (label, err))
                 continue
             cycles = [f for f in doc.get("findings", [])
                       if f.get("kind") == "lock-order-cycle"]
@@ -160,6 +168,110 @@ def shim_with_tcmalloc(ctx):
         return rt.Outcome(name, "fail" if why else "pass", "; ".join(why), errs)
     finally:
         ctx.done(d)
+
+
+JEMALLOC = "libjemalloc.so.2"  # libjemalloc2: not in make deps, optional
+
+# a shell script whose output and exit status do not depend on the
+# allocator: ls and sort call reallocarray, which tcmalloc and jemalloc lack
+_SH_SCRIPT = ("ls -a \"$1\" | sort -r; x=$(ls \"$1\" | sort | head -n 2); "
+              "echo \"x=$x\"; exit 3")
+
+
+def _other_allocator(ctx, name, soname, required):
+    """The program runs under the shim with another allocator preloaded, in
+    both orders and with sampled heap blocks off and on (heap_guards): its
+    output and exit status are the native ones, the lock orders it forms are
+    in the log, and sampled heap blocks are on only when the whole malloc
+    family is the shim's (the shim first), with a note otherwise.  Programs:
+    dash and bash running ls | sort (reallocarray), a realloc-heavy threaded
+    program (realloc_churn_clean), and abba_two_threads (its cycle found)."""
+    lib = next((os.path.join(d, soname) for d in TCMALLOC_DIRS
+                if os.path.exists(os.path.join(d, soname))), None)
+    if lib is None:
+        if required:
+            return rt.Outcome(name, "fail", "%s not installed (make deps "
+                              "installs libgoogle-perftools4)" % soname)
+        return rt.Outcome(name, "skip", "%s not installed (apt-get install "
+                          "libjemalloc2)" % soname)
+    progs = {}
+    for p in ("realloc_churn_clean", "abba_two_threads"):
+        progs[p] = os.path.join(ctx.progdir, p)
+        if not os.access(progs[p], os.X_OK):
+            return rt.Outcome(name, "fail", "%s not built" % progs[p])
+    shells = [s for s in ("/bin/dash", "/bin/bash") if os.access(s, os.X_OK)]
+    why, errs = [], ""
+    d = ctx.tmpdir(name)
+    try:
+        listed = os.path.join(d, "listed")
+        os.mkdir(listed)
+        for i in range(40):
+            open(os.path.join(listed, "f%02d-%s" % (i, "x" * (i % 7))), "w").close()
+        runs = [("realloc_churn_clean", [progs["realloc_churn_clean"]]),
+                ("abba_two_threads", [progs["abba_two_threads"]])]
+        runs += [(os.path.basename(s), [s, "-c", _SH_SCRIPT, "sh", listed])
+                 for s in shells]
+        native = {}
+        for label, argv in runs:
+            r = rt.run_cmd(argv, 60, d, rt.base_env())
+            native[label] = (r.rc, r.stdout)
+        shim = os.path.abspath(ctx.shim)
+        n = 0
+        for order in ([shim, lib], [lib, shim]):
+            for guards in ("0", "64"):
+                tag = "LD_PRELOAD=%s heap_guards=%s" % (
+                    ":".join(os.path.basename(x) for x in order), guards)
+                for label, argv in runs:
+                    n += 1
+                    logdir = os.path.join(d, "logs%d" % n)
+                    os.mkdir(logdir)
+                    env = _preload_env(ctx, logdir, "quiet=1:heap_guards=" + guards)
+                    env["LD_PRELOAD"] = ":".join(order)
+                    r = rt.run_cmd(argv, 60, d, env)
+                    errs += r.stderr
+                    what = "%s %s" % (tag, label)
+                    if r.timed_out:
+                        why.append("%s: hung (killed after 60 s)" % what)
+                        continue
+                    if (r.rc, r.stdout) != native[label]:
+                        why.append("%s: %s, stdout %r; natively %s, %r" % (
+                            what, rt.describe_rc(r.rc), r.stdout[-200:],
+                            rt.describe_rc(native[label][0]),
+                            native[label][1][-200:]))
+                        continue
+                    if label not in progs:
+                        continue
+                    doc = _one_report(ctx, d, logdir, what, why)
+                    if doc is None:
+                        continue
+                    lo = doc["logs"][0]
+                    if not lo.get("lock_orders"):
+                        why.append("%s: no lock orders in the log" % what)
+                    cycles = [f for f in doc.get("findings", [])
+                              if f.get("kind") == "lock-order-cycle"]
+                    want = 1 if label == "abba_two_threads" else 0
+                    if len(cycles) != want:
+                        why.append("%s: %d lock-order cycles, expected %d"
+                                   % (what, len(cycles), want))
+                    off = [t for t in lo.get("notes", [])
+                           if "sampled heap blocks are off" in t]
+                    if guards != "0" and order[0] == shim and off:
+                        why.append("%s: sampled heap blocks off with the shim "
+                                   "first: %r" % (what, off))
+                    if guards != "0" and order[0] == lib and not off:
+                        why.append("%s: no note that sampled heap blocks are "
+                                   "off with %s first" % (what, soname))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why), errs)
+    finally:
+        ctx.done(d)
+
+
+def shim_other_allocators(ctx):
+    return _other_allocator(ctx, "shim_other_allocators", TCMALLOC, True)
+
+
+def shim_other_allocators_jemalloc(ctx):
+    return _other_allocator(ctx, "shim_other_allocators_jemalloc", JEMALLOC, False)
 
 
 def shim_many_modules(ctx):
@@ -456,6 +568,8 @@ SHIM_TESTS = {
     "shim_many_modules": shim_many_modules,
     "shim_file_size_limit": shim_file_size_limit,
     "shim_with_tcmalloc": shim_with_tcmalloc,
+    "shim_other_allocators": shim_other_allocators,
+    "shim_other_allocators_jemalloc": shim_other_allocators_jemalloc,
     "shim_dep_library_noted": shim_dep_library_noted,
 }
 
