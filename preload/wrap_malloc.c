@@ -54,6 +54,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,11 @@ struct real_malloc {
 };
 static struct real_malloc next_m;
 static int next_done;                /* next_m is filled */
-static __thread int resolving;       /* this thread is in dlsym for next_m */
+/* this thread is in dlsym for next_m.  volatile: glibc declares dlsym and
+ * dladdr leaf (they never call back into this file), so the compiler
+ * dropped the increment around them; a failed lookup's error message is
+ * allocated with malloc, and without it that malloc looked up again */
+static __thread volatile int resolving;
 static __thread int countdown;       /* allocations until this thread's next look */
 
 static _Alignas(64) char boot[BOOT_BYTES];
@@ -140,8 +145,131 @@ static uintptr_t object_of(void *fn)
 
 static uintptr_t self_base; /* this library's load address, set by resolve_next */
 
+/* 1 when f is exactly where a symbol an object defines starts (*lm: that
+ * object's link map).  dladdr also matches an undefined symbol with a
+ * value: the PLT entry a non-PIE executable gives a function whose
+ * address it takes; its section index (SHN_UNDEF) tells it apart. */
+static int defined_at(void *f, struct link_map **lm)
+{
+	const ElfW(Sym) *sym = NULL;
+	Dl_info info;
+
+	*lm = NULL;
+	if (!f || !dladdr1(f, &info, (void **)lm, RTLD_DL_LINKMAP) || !*lm)
+		return 0;
+	if (!dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym)
+		return 0;
+	return info.dli_saddr == f && sym->st_shndx != SHN_UNDEF;
+}
+
+/* d_ptr of a dynamic entry as an address: the loader has added the load
+ * bias to a writable dynamic section, not to a read-only one */
+static uintptr_t dyn_addr(const struct link_map *lm, uintptr_t p)
+{
+	return p < lm->l_addr ? p + lm->l_addr : p;
+}
+
+/* 1 when lm itself defines name (*fn: the function, NULL for one this
+ * cannot tell the address of: an indirect function or not a function),
+ * from its dynamic symbol table via its GNU or SysV hash table; else 0.
+ * Reads only loaded memory: no lookup that could fail, allocate or take
+ * the loader's lock. */
+static int own_def(const struct link_map *lm, const char *name, void **fn)
+{
+	const ElfW(Dyn) *dyn;
+	const ElfW(Sym) *symtab = NULL, *sym = NULL;
+	const uint32_t *gnu = NULL, *sysv = NULL;
+	const char *strtab = NULL;
+	const unsigned char *c;
+	uint32_t h, i;
+
+	for (dyn = lm->l_ld; dyn && dyn->d_tag != DT_NULL; dyn++) {
+		uintptr_t v = dyn_addr(lm, dyn->d_un.d_ptr);
+		if (dyn->d_tag == DT_SYMTAB)
+			symtab = (const ElfW(Sym) *)v;
+		else if (dyn->d_tag == DT_STRTAB)
+			strtab = (const char *)v;
+		else if (dyn->d_tag == DT_GNU_HASH)
+			gnu = (const uint32_t *)v;
+		else if (dyn->d_tag == DT_HASH)
+			sysv = (const uint32_t *)v;
+	}
+	if (!symtab || !strtab)
+		return 0;
+	if (gnu) {
+		/* nbuckets, symoffset, bloom words, bloom shift; bloom;
+		 * buckets; hash chain (low bit set: its last) */
+		const uint32_t *buckets = (const uint32_t *)(const void *)(
+			(const ElfW(Addr) *)(const void *)(gnu + 4) + gnu[2]);
+		const uint32_t *chain = buckets + gnu[0] - gnu[1];
+
+		for (h = 5381, c = (const unsigned char *)name; *c; c++)
+			h = h * 33 + *c;
+		if (!gnu[0])
+			return 0;
+		for (i = buckets[h % gnu[0]]; i >= gnu[1]; i++) {
+			if ((chain[i] | 1) == (h | 1) && !strcmp(strtab + symtab[i].st_name, name)) {
+				sym = &symtab[i];
+				break;
+			}
+			if (chain[i] & 1)
+				break;
+		}
+	} else if (sysv) {
+		/* nbucket, nchain; buckets; chain */
+		uint32_t g;
+
+		for (h = 0, c = (const unsigned char *)name; *c; c++) {
+			h = (h << 4) + *c;
+			g = h & 0xf0000000u;
+			h ^= g >> 24;
+			h &= ~g;
+		}
+		if (!sysv[0])
+			return 0;
+		for (i = sysv[2 + h % sysv[0]]; i && i < sysv[1]; i = sysv[2 + sysv[0] + i])
+			if (!strcmp(strtab + symtab[i].st_name, name)) {
+				sym = &symtab[i];
+				break;
+			}
+	}
+	if (!sym || sym->st_shndx == SHN_UNDEF)
+		return 0;
+	*fn = ELF64_ST_TYPE(sym->st_info) == STT_FUNC ? (void *)(lm->l_addr + sym->st_value) : NULL;
+	return 1;
+}
+
+/* The definition of name that the program's own calls reach (NULL: none
+ * found): the global scope's, when it is a defined symbol (defined_at).
+ * A non-PIE executable that takes a function's address (/usr/bin/python3
+ * takes malloc's) gives its undefined symbol the address of its PLT
+ * entry, and the global scope answers with that stub: no allocator, and
+ * calling it lands in the global definition, the shim's own malloc, again
+ * and again.  For such a stub the objects after the executable are asked
+ * in the load order (the search order of the objects loaded at start:
+ * the preloaded ones, then what they and the executable need), each for
+ * its own definition (own_def); the kernel's vDSO, named without a path,
+ * is passed over.  A stub outside the executable is not followed. */
+static void *reached(const char *name)
+{
+	struct link_map *lm;
+	void *f = dlsym(RTLD_DEFAULT, name), *g;
+
+	if (defined_at(f, &lm))
+		return f;
+	if (!lm || lm->l_prev)
+		return NULL; /* not the executable (the head of the list) */
+	for (lm = lm->l_next; lm; lm = lm->l_next) {
+		if (!lm->l_name || !strchr(lm->l_name, '/'))
+			continue;
+		if (own_def(lm, name, &g))
+			return g;
+	}
+	return NULL;
+}
+
 /* The function name that the program would call if the shim were not
- * loaded: the global scope's definition when it is not the shim's
+ * loaded: the definition its calls reach (reached) when it is not the shim's
  * (another allocator preloaded before the shim, or linked into the
  * executable, owns the program's blocks), else the next one after the
  * shim.  RTLD_NEXT alone hands glibc's realloc a block of the allocator
@@ -150,7 +278,7 @@ static uintptr_t self_base; /* this library's load address, set by resolve_next 
  * reached tcmalloc's free. */
 static void *next_fn(const char *name)
 {
-	void *f = dlsym(RTLD_DEFAULT, name);
+	void *f = reached(name);
 
 	if (!f || object_of(f) == self_base)
 		f = dlsym(RTLD_NEXT, name);
@@ -565,8 +693,8 @@ LH_EXPORT size_t malloc_usable_size(void *p)
 
 /* ---- the shim's side ---- */
 
-/* every function of the family is this library's in the global scope
- * (NULL), else the name of the first that is not */
+/* every function of the family is this library's where the program's
+ * calls reach it (reached: NULL), else the name of the first that is not */
 static const char *family_not_ours(void)
 {
 	static const char *const fam[] = {
@@ -577,7 +705,7 @@ static const char *family_not_ours(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++)
-		if (object_of(dlsym(RTLD_DEFAULT, fam[i])) != self_base)
+		if (object_of(reached(fam[i])) != self_base)
 			return fam[i];
 	return NULL;
 }
