@@ -274,6 +274,98 @@ def shim_other_allocators_jemalloc(ctx):
     return _other_allocator(ctx, "shim_other_allocators_jemalloc", JEMALLOC, False)
 
 
+# built without PIE: taking malloc's and free's addresses in code makes
+# the executable's undefined symbols for them carry its PLT entries, which
+# the global scope then answers for the names (as /usr/bin/python3 does);
+# reallocarray, which tcmalloc lacks, is the shim's on the next realloc
+NON_PIE_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+void *(*volatile call_malloc)(size_t);
+void (*volatile call_free)(void *);
+int main(void)
+{
+	unsigned long sum = 0;
+
+	call_malloc = malloc;
+	call_free = free;
+	for (int i = 1; i <= 2000; i++) {
+		char *p = call_malloc(i), *q = malloc(2 * i);
+		memset(p, i & 0xff, i);
+		q[0] = 1;
+		p = reallocarray(p, i + 100, 1); /* tcmalloc has none: the shim's */
+		sum += (unsigned char)p[i - 1] + q[0];
+		call_free(p);
+		free(q);
+	}
+	printf("%lu\n", sum);
+	return 0;
+}
+"""
+
+
+def shim_non_pie_takes_malloc_address(ctx):
+    """A non-PIE program that takes malloc's and free's addresses runs
+    under the shim as natively (alone, and with tcmalloc preloaded before
+    or after it), and sampled heap blocks are on unless tcmalloc comes
+    first: the global scope answers malloc with the executable's PLT entry,
+    which is no allocator (taken for one, the shim's malloc called itself
+    through it forever).  /usr/bin/python3, non-PIE on Debian, runs too."""
+    name = "shim_non_pie_takes_malloc_address"
+    d = ctx.tmpdir(name)
+    try:
+        src = os.path.join(d, "non_pie.c")
+        prog = os.path.join(d, "non_pie")
+        with open(src, "w") as f:
+            f.write(NON_PIE_C)
+        r = rt.run_cmd(["cc", "-O1", "-g", "-fno-pie", "-no-pie", "-o", prog, src],
+                       120, d, rt.base_env())
+        if r.rc != 0:
+            return rt.Outcome(name, "skip", "cannot build a non-PIE program: " + r.stderr[-200:])
+        shim = os.path.abspath(ctx.shim)
+        lib = _tcmalloc()
+        runs = [("non_pie", [prog])]
+        if os.access("/usr/bin/python3", os.X_OK):
+            runs.append(("python3", ["/usr/bin/python3", "-c",
+                                     "print(sum(len(str(i) * i) for i in range(3000)))"]))
+        orders = [[shim]] + ([[shim, lib], [lib, shim]] if lib else [])
+        why, errs, n = [], "", 0
+        for label, argv in runs:
+            native = rt.run_cmd(argv, 60, d, rt.base_env())
+            for order in orders:
+                n += 1
+                what = "LD_PRELOAD=%s %s" % (":".join(os.path.basename(x) for x in order), label)
+                logdir = os.path.join(d, "logs%d" % n)
+                os.mkdir(logdir)
+                env = _preload_env(ctx, logdir, "quiet=1:heap_guards=64")
+                env["LD_PRELOAD"] = ":".join(order)
+                r = rt.run_cmd(argv, 30, d, env)
+                errs += r.stderr
+                if r.timed_out:
+                    why.append("%s: hung (killed after 30 s)" % what)
+                    continue
+                if (r.rc, r.stdout) != (native.rc, native.stdout):
+                    why.append("%s: %s, stdout %r; natively %s, %r" % (
+                        what, rt.describe_rc(r.rc), r.stdout[-100:],
+                        rt.describe_rc(native.rc), native.stdout[-100:]))
+                    continue
+                doc = _one_report(ctx, d, logdir, what, why)
+                if doc is None:
+                    continue
+                off = [t for t in doc["logs"][0].get("notes", [])
+                       if "sampled heap blocks are off" in t]
+                if order[0] == shim and off:
+                    why.append("%s: sampled heap blocks off with the shim first: %r"
+                               % (what, off))
+                if order[0] != shim and not off:
+                    why.append("%s: no note that sampled heap blocks are off with "
+                               "tcmalloc first" % what)
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why), errs)
+    finally:
+        ctx.done(d)
+
+
 def shim_many_modules(ctx):
     """More loaded objects than the module map holds (MAX_MODS, 4096): the
     program runs on, and the log carries a note that the result may be
@@ -570,6 +662,7 @@ SHIM_TESTS = {
     "shim_with_tcmalloc": shim_with_tcmalloc,
     "shim_other_allocators": shim_other_allocators,
     "shim_other_allocators_jemalloc": shim_other_allocators_jemalloc,
+    "shim_non_pie_takes_malloc_address": shim_non_pie_takes_malloc_address,
     "shim_dep_library_noted": shim_dep_library_noted,
 }
 
