@@ -662,7 +662,11 @@ out:
  * per-thread cache holds, and each miss looked the context up in
  * threads_by_ctx: a cache miss per nested acquisition.  So locks are
  * grouped in classes, as lockdep keys them: a lock initialized at a call
- * path (its init stack) is of that path's class, per kind.  Each lock
+ * path (its init stack) is of that path's class, per kind; a lock with no
+ * init stack (a static initializer, first use without init) is a class of
+ * its own, index 0 (up to LH_CLS_SINGLES such classes), so memcached's item
+ * locks into its static slabs and stats locks (and those into item locks)
+ * are answered by maps too.  Each lock
  * identity of a class gets a small dense index when it is first in an
  * order (class_of), and each thread keeps, per context of an order between
  * two classes with no gates (both classes, both call sites, both modes), a
@@ -674,9 +678,8 @@ out:
  * the maps.  The question then touches one bit of a map that stays in the
  * thread's cache.  Every instance order still goes through record_edge at
  * least once per thread, so the log and the findings are exactly those
- * without the maps.  Outside them, nothing changes: locks
- * with no init stack (static initializers, first use without init), orders
- * with gates, an index of LH_CLS_FROM_IDX or more at the held end or of
+ * without the maps.  Outside them, nothing changes: locks with no init
+ * stack past LH_CLS_SINGLES, orders with gates, an index of LH_CLS_FROM_IDX or more at the held end or of
  * LH_CLS_TO_IDX or more at the acquired end, a thread's contexts past
  * LH_CLS_MAPS, classes past LH_CLS_MAX: those take the per-thread cache and
  * the global sets as before (slower, nothing lost, so no note).
@@ -686,6 +689,8 @@ out:
 #define LH_CLS_TO_IDX 256    /* indices of the acquired end a map covers */
 #define LH_CLS_MAPS 16       /* contexts with a map, per thread */
 #define LH_CLS_MAX (1u << 18) /* classes given a number */
+#define LH_CLS_SINGLES 4096   /* of them, classes of one lock with no init stack */
+#define CLS_SINGLE_TAG 0x53494e474c45ull /* keys those apart from init stacks */
 #define LH_CLS_MAP_BYTES (LH_CLS_FROM_IDX * LH_CLS_TO_IDX / 8) /* 128 KiB */
 #define CLS_HAS 0x80000000u
 #define CLS_NONE 0x40000000u
@@ -717,7 +722,7 @@ static inline int cls_ctx_is(const struct cls_ctx *c, const struct cls_ctx *k)
 
 /* class key -> (class number << 32 | indices given); under lh_edge_mu */
 static struct kset classes;
-static uint32_t n_classes;
+static uint32_t n_classes, n_singles;
 
 /* the class word of (lk, id), given now if it has none (takes lh_edge_mu) */
 static __attribute__((noinline)) uint64_t class_give(struct lh_lock *lk, uint64_t id)
@@ -733,8 +738,15 @@ static __attribute__((noinline)) uint64_t class_give(struct lh_lock *lk, uint64_
 		int is_new;
 		uint64_t *v = NULL;
 		w = tag | CLS_NONE;
-		if (stack && kind != LH_LOCK_COND && lh_lid_peek(lk) == id)
-			v = kset_get(&classes, mix(stack, kind) | 1, &is_new);
+		if (kind != LH_LOCK_COND && lh_lid_peek(lk) == id) {
+			if (stack)
+				v = kset_get(&classes, mix(stack, kind) | 1, &is_new);
+			else if (n_singles < LH_CLS_SINGLES) {
+				/* no init stack: a class of its own (index 0) */
+				v = kset_get(&classes, mix(mix(id, kind), CLS_SINGLE_TAG) | 1, &is_new);
+				n_singles += v && is_new;
+			}
+		}
 		if (v) {
 			uint64_t x = val_get(v);
 			if (is_new) {

@@ -1056,8 +1056,8 @@ static void test_class_maps(void)
 	free(u);
 }
 
-/* Locks with no init stack have no class: no map; nor two locks each alone
- * in its class (the cache holds those) */
+/* Two locks each alone in its class (no init stack, or the only one of
+ * its init stack so far) get no map: the cache holds those */
 static void test_class_maps_not_for_singles(void)
 {
 	struct lh_thread *t = thread(23);
@@ -1178,6 +1178,44 @@ static void test_class_maps_not_for_gated(void)
 	free(t);
 }
 
+/* A lock with no init stack (a static initializer) is a class of its own:
+ * orders between it and the many locks of a class are answered by maps,
+ * both ways (memcached: an item lock, then its static slabs lock). */
+static void test_class_maps_static_lock(void)
+{
+	struct lh_thread *t = thread(26);
+	void *item[8], *st = new_lock(LH_LOCK_MUTEX, 0);
+	long w0;
+	int i, k;
+
+	for (i = 0; i < 8; i++)
+		item[i] = new_lock_of(0x7401);
+	fresh();
+	w0 = n_edge_writes;
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < 8; i++) {
+			LOCK(t, item[i], 0x100);
+			LOCK(t, st, 0x200);
+			UNLOCK(t, st);
+			UNLOCK(t, item[i]);
+			LOCK(t, st, 0x300);
+			LOCK(t, item[i], 0x400);
+			UNLOCK(t, item[i]);
+			UNLOCK(t, st);
+		}
+		if (k == 0) {
+			CU_ASSERT_EQUAL(n_edge_writes - w0, 16);
+			CU_ASSERT_EQUAL(lh_edge_cls_maps_used(t), 2);
+			/* the sets and the cache forgotten: only the maps answer,
+			 * but for item[0] <-> st (index 0 both: the cache's) */
+			lh_edge_after_fork_child();
+			memset(t->edge_cache, 0, ((size_t)t->edge_mask + 1) * sizeof(*t->edge_cache));
+		}
+	}
+	CU_ASSERT_EQUAL(n_edge_writes - w0, 18);
+	free(t);
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -1206,6 +1244,7 @@ int main(void)
 		{ "class_maps_not_for_singles", test_class_maps_not_for_singles },
 		{ "class_maps_skip_quota", test_class_maps_skip_quota },
 		{ "class_maps_not_for_gated", test_class_maps_not_for_gated },
+		{ "class_maps_static_lock", test_class_maps_static_lock },
 	};
 	return cunit_run("edges", tests, N_OF(tests));
 }
