@@ -746,6 +746,9 @@ static const char *limit_text(enum wt_limit what)
 	case WT_LIMIT_ENGINE:
 		return "race watching: an epoch reached RC_CLOCK_MAX or an access lay beyond the "
 		       "engine's address range; some accesses were not checked";
+	case WT_LIMIT_WAITERS:
+		return "race watching: more than WT_WAITERS accesses waited in one hold; the later "
+		       "ones were checked against those kept, not kept themselves";
 	case WT_LIMIT_THREADS:
 		return "race watching: more than RC_MAX_THREADS threads in this process; the later "
 		       "ones get no inferred verdict (the observed one still applies)";
@@ -1825,8 +1828,10 @@ void lh_smp_stop(void)
 	smp_stopped = 1;
 	spin_unlock();
 	in_core = 0;
-	if (lh_opt.race_stats)
+	if (lh_opt.race_stats) {
 		stats_note();
+		lh_smpwp_stats_note();
+	}
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 }
 

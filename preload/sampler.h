@@ -73,5 +73,7 @@ LH_HIDDEN void lh_smpwp_flush(void);
 LH_HIDDEN void lh_smpwp_end_all(void);
 /* fork child: the windows are gone with the parent's userfaultfd */
 LH_HIDDEN void lh_smpwp_fork_child(void);
+/* race_stats=1: a note of where write-protect's windows went */
+LH_HIDDEN void lh_smpwp_stats_note(void);
 
 #endif

@@ -21,7 +21,10 @@
  * while the window lasts.  The first write to the candidate's own bytes in
  * a window holds its thread for the budget's hold (the fault holds it for
  * free); a second thread writing the same bytes meanwhile is the observed
- * verdict, written as LH_REC_RACE with detected_by write-protect.  Every
+ * verdict, written as LH_REC_RACE with detected_by write-protect.  While
+ * the hold runs the page stays protected and every other writer waits at
+ * its write (WT_HOLD_BLOCKS): two of them at the same bytes are observed
+ * too, whichever write was held (the co-held verdict, watcher.h).  Every
  * write is also an access for the hardware half's engine (this core
  * shares it: wt_create_sharing, WT_INFER_WRITES): two plain writes of
  * different threads in one window that no seen synchronization orders are
@@ -65,6 +68,9 @@ static size_t range_len[WT_SLOTS];
 static unsigned consumed;       /* windows whose protection a write ended: protect again */
 static unsigned pending_disarm; /* windows the core ended from a hit */
 static int noted[WT_LIMIT_N];
+/* race_stats: faults in a window, those on the candidate's own bytes from
+ * the executable's code, and protections of a page again */
+static uint64_t st_faults, st_own, st_again;
 
 struct wp_queued {
 	struct wt_race r;
@@ -231,7 +237,7 @@ int lh_smpwp_start(struct wt_core *from, const struct wt_budget *b)
 	struct wt_hooks h = { on_race, on_limit, NULL };
 
 	/* the hardware half's engine: it gets every thread and lock event */
-	wcore = from ? wt_create_sharing(b, &a, &h, from, WT_INFER_WRITES) : NULL;
+	wcore = from ? wt_create_sharing(b, &a, &h, from, WT_INFER_WRITES | WT_HOLD_BLOCKS) : NULL;
 	if (!wcore)
 		return -1;
 	memset(tags, 0, sizeof(tags));
@@ -433,8 +439,10 @@ uint64_t lh_smpwp_hit(const struct lh_watch_hit *h)
 	}
 	lh_smp_enter(&old);
 	slot = slot_of_tag(h->window);
-	if (slot >= 0)
+	if (slot >= 0) {
 		consumed |= 1u << slot; /* the source ends the protection after this hit */
+		st_faults++;
+	}
 	if (slot < 0 || !n || lh_insn_decode(code, n, h->pc, &in) != 0 || !in.has_mem) {
 		/* no side (a kernel write, the C library's code writing a
 		 * mutex in the block, a late fault): it cost its delivery and
@@ -456,6 +464,11 @@ uint64_t lh_smpwp_hit(const struct lh_watch_hit *h)
 	wh.is_write = 1; /* a write-protect fault is a write */
 	wh.is_atomic = in.is_atomic;
 	wh.pc = h->pc;
+	{
+		const struct wt_window *w = wt_slot(wcore, slot);
+		if (w->cand >= 0 && h->addr < w->addr + w->len && h->addr + wh.size > w->addr)
+			st_own++;
+	}
 	/* the first hit of a window: the lock paths feed the engine from now
 	 * on (the faulting thread is blocked until this returns) */
 	if (!wt_slot(wcore, slot)->hits)
@@ -546,8 +559,10 @@ int lh_smpwp_tick(uint64_t now, int arm)
 				end_window(i, now);
 				continue;
 			}
-			if (lh_watch_wp_arm(range_lo[i], range_len[i], tags[i]) == 0)
+			if (lh_watch_wp_arm(range_lo[i], range_len[i], tags[i]) == 0) {
 				consumed &= ~(1u << i);
+				st_again++;
+			}
 			wt_cost(wcore, wp_cpu_ns() - t0);
 			continue;
 		}
@@ -593,6 +608,34 @@ void lh_smpwp_end_all(void)
 	pending_disarm = 0;
 }
 
+/* race_stats=1: where write-protect's windows went (a note; called with
+ * the core's lock not held) */
+void lh_smpwp_stats_note(void)
+{
+	struct wt_stats st;
+	sigset_t old;
+	uint64_t faults, own, again;
+
+	if (!wp_on)
+		return;
+	lh_smp_enter(&old);
+	wt_stats(wcore, &st);
+	faults = st_faults;
+	own = st_own;
+	again = st_again;
+	lh_smp_leave(&old);
+	lh_log_note("race watching statistics (write-protect): %llu windows, %llu faults in them, "
+	            "%llu on the candidate's bytes from the executable's code, %llu protections "
+	            "again, %llu holds, %llu hold back-offs, %llu observed (%llu of two writers waiting "
+	            "in one hold), %llu inferred, %llu cut by the cost budget, %llu ms charged",
+	            (unsigned long long)st.windows, (unsigned long long)faults,
+	            (unsigned long long)own, (unsigned long long)again, (unsigned long long)st.holds,
+	            (unsigned long long)st.hold_skips, (unsigned long long)st.observed,
+	            (unsigned long long)st.co_held, (unsigned long long)st.inferred,
+	            (unsigned long long)st.cost_cut,
+	            (unsigned long long)(st.cost_ns / 1000000));
+}
+
 void lh_smpwp_fork_child(void)
 {
 	uint64_t now = lh_smp_prog_ns();
@@ -628,6 +671,9 @@ static const char *limit_text(enum wt_limit what)
 		       "backed off";
 	case WT_LIMIT_MEMORY:
 		return "race watching (write-protect): out of memory; some writes were not checked";
+	case WT_LIMIT_WAITERS:
+		return "race watching (write-protect): more than WT_WAITERS writes waited in one "
+		       "hold; the later ones were checked against those kept, not kept themselves";
 	default:
 		return "race watching (write-protect): a limit was reached";
 	}

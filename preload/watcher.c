@@ -85,6 +85,10 @@ struct wt_core {
 	int observed_done[WT_SLOTS]; /* the current hold already gave its observed verdict */
 	int passes[WT_SLOTS];        /* holds handed on in the window (WT_PASS) */
 	int met[WT_SLOTS];           /* another thread's access met the current hold */
+	/* WT_HOLD_BLOCKS: the accesses waiting in the current hold, at bytes
+	 * other than the held first access's */
+	struct wt_access waiting[WT_SLOTS][WT_WAITERS];
+	int n_waiting[WT_SLOTS];
 	uint64_t hold_t0[WT_SLOTS];  /* program time the current hold was granted at */
 	int armed;                   /* windows armed now (read by wt_armed) */
 	uint32_t next_tag;
@@ -358,6 +362,7 @@ int wt_cand_remove(struct wt_core *w, int cand)
 		/* the engine's shadow of it goes with the window */
 		w->win[slot].cand = -1;
 		w->win[slot].held = 0;
+		w->n_waiting[slot] = 0;
 		w->armed--;
 	}
 	if (w->rc)
@@ -600,6 +605,7 @@ void wt_disarm(struct wt_core *w, int slot, uint64_t now_ns)
 		rc_forget_accesses(w->rc, win->addr, win->len);
 	win->cand = -1;
 	win->held = 0;
+	w->n_waiting[slot] = 0;
 	w->armed--;
 }
 
@@ -631,7 +637,8 @@ static int overlap(uintptr_t a, uint32_t an, uintptr_t b, uint32_t bn)
 	return a < b + bn && b < a + an;
 }
 
-static void observed(struct wt_core *w, int slot, const struct wt_hit *h)
+static void observed(struct wt_core *w, int slot, const struct wt_access *first,
+                     const struct wt_hit *h)
 {
 	struct wt_window *win = &w->win[slot];
 	const struct cand *c = &w->c[win->cand];
@@ -644,7 +651,7 @@ static void observed(struct wt_core *w, int slot, const struct wt_hit *h)
 	r.name = c->name;
 	r.base = c->addr;
 	r.var_size = c->size;
-	r.first = win->first;
+	r.first = *first;
 	r.second.thread = h->thread;
 	r.second.addr = h->addr;
 	r.second.size = h->size;
@@ -668,6 +675,37 @@ static void start_hold(struct wt_core *w, int slot, struct wt_window *win, const
 	win->first_ring = seq;
 	w->hold_t0[slot] = now_ns;
 	w->met[slot] = 0;
+	w->n_waiting[slot] = 0;
+}
+
+/* WT_HOLD_BLOCKS: access `a` (hit h) waits in slot's hold at bytes other
+ * than the held first access's.  Another thread already waiting at
+ * overlapping bytes, one of the two writing (neither atomic: the caller
+ * and the list keep none), is the observed verdict, with the waiting one
+ * as the first side: both threads were at their accesses at once, and
+ * neither can go on before the hold ends.  Else `a` waits too.  1: a
+ * verdict (or one was given in this hold already, and `a` is no news) */
+static int co_held(struct wt_core *w, int slot, const struct wt_hit *h, const struct wt_access *a)
+{
+	int k;
+
+	for (k = 0; k < w->n_waiting[slot]; k++) {
+		const struct wt_access *o = &w->waiting[slot][k];
+		if (o->thread != a->thread && (o->is_write || a->is_write) &&
+		    overlap(a->addr, a->size, o->addr, o->size)) {
+			if (w->observed_done[slot])
+				return 0;
+			observed(w, slot, o, h);
+			w->st.co_held++;
+			w->met[slot] = 1; /* the hold met two threads: not barren */
+			return 1;
+		}
+	}
+	if (w->n_waiting[slot] < WT_WAITERS)
+		w->waiting[slot][w->n_waiting[slot]++] = *a;
+	else
+		limit(w, WT_LIMIT_WAITERS);
+	return 0;
 }
 
 enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns)
@@ -711,7 +749,7 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	if (win->held && !w->observed_done[slot] && h->thread != win->first.thread && !h->is_atomic &&
 	    (h->is_write || win->first.is_write) &&
 	    overlap(h->addr, size, win->first.addr, win->first.size)) {
-		observed(w, slot, h);
+		observed(w, slot, &win->first, h);
 		was_observed = 1;
 	}
 	/* every hit is an access for the engine (see watcher.h) */
@@ -729,6 +767,10 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	re->a.locked = h->locked;
 	re->a.pc = h->pc;
 	re->is_atomic = h->is_atomic;
+	if ((w->flags & WT_HOLD_BLOCKS) && win->held && !h->is_atomic &&
+	    h->thread != win->first.thread &&
+	    !overlap(h->addr, size, win->first.addr, win->first.size))
+		was_observed |= co_held(w, slot, h, &re->a);
 	if (w->rc && h->tid) {
 		w->sh->active = w;
 		w->cur_cand = win->cand;
@@ -830,6 +872,7 @@ static void hold_end(struct wt_core *w, int slot, uint32_t tag, uint32_t thread)
 			c->barren++;
 	}
 	w->win[slot].held = 0;
+	w->n_waiting[slot] = 0;
 	/* a held read that gave a verdict: the window is done holding */
 	if (w->observed_done[slot])
 		w->hold_done[slot] = WT_HELD_DONE;

@@ -76,6 +76,7 @@
 #define WT_BACKOFF_MAX 8       /* a hot candidate waits at most 2^8 windows before the next */
 #define WT_PASSES 4            /* a window's hold passes from one reader to another at most
                                 * 4 times (WT_PASS) */
+#define WT_WAITERS 64          /* accesses kept per hold that wait with it (WT_HOLD_BLOCKS) */
 #define WT_BARREN_MAX 4        /* a candidate whose holds meet no one holds in every 2^4-th
                                 * window at the sparsest (the hold back-off) */
 
@@ -108,7 +109,9 @@ enum wt_limit {
 	                         * two occupants may be missed */
 	WT_LIMIT_ENGINE = 11,   /* the engine's epoch (RC_LIMIT_EPOCH) or address range
 	                         * (RC_LIMIT_ADDRESS) was exceeded: some accesses unchecked */
-	WT_LIMIT_N = 12
+	WT_LIMIT_WAITERS = 12,  /* WT_WAITERS writes already wait in a hold (WT_HOLD_BLOCKS):
+	                         * later ones are checked against them, not kept */
+	WT_LIMIT_N = 13
 };
 
 /* The budgets: every one bounds the cost whatever the program does. */
@@ -205,10 +208,19 @@ struct wt_core *wt_create(const struct wt_budget *b, const struct rc_alloc *a,
  * per owner: the caller tells the one engine about threads and
  * synchronization, and a race between a hit of either core and an earlier
  * one of either is found.  The two cores are serialized by the same lock.
- * flags: WT_INFER_WRITES. */
+ * flags: WT_INFER_WRITES, WT_HOLD_BLOCKS. */
 #define WT_INFER_WRITES 1 /* a writes-only source: an inferred pair of two plain
                            * writes needs no lock evidence, unless an atomic
                            * instruction ever touched the candidate */
+#define WT_HOLD_BLOCKS 2  /* a source whose every trapped access in a window
+                           * waits, blocked at its access, until the window's
+                           * hold ends (write-protect: the page stays protected
+                           * while the first writer is held, and every later
+                           * writer's fault waits with it).  Two such waiting
+                           * threads at overlapping bytes, one writing, neither
+                           * atomic, are observed at once, as a held first
+                           * thread and a second one are (the co-held verdict);
+                           * WT_WAITERS waiting accesses are kept per hold */
 struct wt_core *wt_create_sharing(const struct wt_budget *b, const struct rc_alloc *a,
                                   const struct wt_hooks *h, struct wt_core *owner, unsigned flags);
 /* the core's engine (NULL without one): the caller tells it about threads
@@ -287,6 +299,8 @@ struct wt_stats {
 	uint64_t cost_ns;    /* everything charged (wt_cost and the holds, less refunds) */
 	uint64_t cuts;       /* held reads ended early: another thread read the bytes (WT_CUT, WT_PASS) */
 	uint64_t hold_skips; /* holds not granted: the candidate's hold back-off */
+	uint64_t co_held;    /* observed verdicts of two accesses waiting in one hold
+	                      * (WT_HOLD_BLOCKS), of `observed` */
 };
 void wt_stats(const struct wt_core *w, struct wt_stats *out);
 /* the candidates by class (WT_CLS_*), for the race_stats note: how many,

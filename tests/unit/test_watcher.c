@@ -534,6 +534,73 @@ static void test_inferred_unordered(void)
 	SANE();
 }
 
+/* WT_HOLD_BLOCKS (write-protect: every write faulting while a hold runs
+ * waits with it): two threads waiting at the same bytes, other than the
+ * held first write's, are observed at once (the co-held verdict), the
+ * first waiting one as the first side; a core without the flag keeps
+ * them apart; one thread twice, an atomic write, or waits in another hold
+ * give none; the verdict is once per hold and the hold is not barren */
+static void test_co_held(void)
+{
+	struct wt_budget b = budget();
+	struct wt_stats st;
+	int flags;
+
+	for (flags = 0; flags <= WT_HOLD_BLOCKS; flags += WT_HOLD_BLOCKS) {
+		struct rc_alloc a = { t_alloc, NULL };
+		struct wt_hooks h = { on_race, on_limit, NULL };
+		struct wt_core *owner = fresh(&b, 1);
+
+		W = wt_create_sharing(&b, &a, &h, owner, (unsigned)flags);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(W);
+		wt_cand_add(W, WT_GLOBAL, 0x4000, 4096, 3); /* a page of globals */
+		wt_arm(W, 0, 4096 + 1, 0, NULL);
+		/* T1 held at its own slot (0x40c0); T2 at the counter (0x40a0)
+		 * waits; T2 again, T4 atomically: no verdict; T3 at the counter:
+		 * the co-held verdict (flag set) */
+		CU_ASSERT_EQUAL(hit(0, 1, 0, 0x40c0, 8, 1, 0, 0x111, 1 * MS), WT_HOLD);
+		CU_ASSERT_EQUAL(hit(0, 2, 0, 0x40a0, 8, 1, 0, 0x222, 1 * MS), WT_IGNORE);
+		CU_ASSERT_EQUAL(hit(0, 2, 0, 0x40a0, 8, 1, 0, 0x222, 1 * MS), WT_IGNORE);
+		CU_ASSERT_EQUAL(hit(0, 4, 0, 0x40a0, 8, 1, 1, 0x444, 1 * MS), WT_IGNORE);
+		CU_ASSERT_EQUAL(R.n, 0);
+		CU_ASSERT_EQUAL(hit(0, 3, 0, 0x40a4, 4, 1, 0, 0x333, 1 * MS), WT_IGNORE);
+		CU_ASSERT_EQUAL(hit(0, 5, 0, 0x40a0, 8, 1, 0, 0x555, 1 * MS), WT_IGNORE); /* once */
+		wt_stats(W, &st);
+		if (!flags) {
+			CU_ASSERT_EQUAL(R.n, 0);
+			CU_ASSERT_EQUAL(st.co_held, 0);
+		} else {
+			CU_ASSERT_EQUAL_FATAL(R.n, 1);
+			CU_ASSERT_EQUAL(R.r[0].how, WT_BY_OBSERVED);
+			CU_ASSERT_EQUAL(R.r[0].first.thread, 2);
+			CU_ASSERT_EQUAL(R.r[0].first.pc, 0x222);
+			CU_ASSERT_EQUAL(R.r[0].second.thread, 3);
+			CU_ASSERT_EQUAL(R.r[0].second.addr, 0x40a4);
+			CU_ASSERT_EQUAL(st.observed, 1);
+			CU_ASSERT_EQUAL(st.co_held, 1);
+		}
+		wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+		SANE();
+		/* the waits end with the hold: T6 waits in this one (T9 meets
+		 * the held write: observed, the hold is not barren), T7 in the
+		 * next */
+		wt_disarm(W, 0, 2 * MS);
+		wt_arm(W, 0, 4096 + 1, 3 * MS, NULL);
+		CU_ASSERT_EQUAL(hit(0, 1, 0, 0x40c0, 8, 1, 0, 0x111, 3 * MS), WT_HOLD);
+		CU_ASSERT_EQUAL(hit(0, 6, 0, 0x40a0, 8, 1, 0, 0x666, 3 * MS), WT_IGNORE);
+		hit(0, 9, 0, 0x40c0, 8, 1, 0, 0x999, 3 * MS);
+		wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+		R.n = 0;
+		wt_disarm(W, 0, 4 * MS);
+		wt_arm(W, 0, 4096 + 1, 5 * MS, NULL);
+		CU_ASSERT_EQUAL(hit(0, 8, 0, 0x4100, 8, 1, 0, 0x888, 5 * MS), WT_HOLD);
+		CU_ASSERT_EQUAL(hit(0, 7, 0, 0x40a0, 8, 1, 0, 0x777, 5 * MS), WT_IGNORE);
+		CU_ASSERT_EQUAL(R.n, 0);
+		SANE();
+		reset_mem();
+	}
+}
+
 /* A core sharing another's engine (the write-protect half's), with
  * WT_INFER_WRITES: two plain writes of different threads that nothing
  * orders are a race with no lock held; a read on one side, an atomic
@@ -1217,6 +1284,7 @@ int main(void)
 		{ "pass_refunds_and_cut", test_pass_refunds_and_cut },
 		{ "hold_backoff", test_hold_backoff },
 		{ "sharing_core_infers_writes", test_sharing_core_infers_writes },
+		{ "co_held", test_co_held },
 		{ "handed_block_is_shared", test_handed_block_is_shared },
 		{ "late_trap_dropped", test_late_trap_dropped },
 		{ "bytes_outside_candidate", test_bytes_outside_candidate },
