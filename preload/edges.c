@@ -805,12 +805,13 @@ static unsigned char *cls_bit(struct lh_thread *t, const struct lh_held *h, stru
 			return NULL;
 		/* its own mapping (larger than lh_alloc's chunks share): pages
 		 * are only resident once a bit in them is set, and
-		 * lh_edge_thread_reset gives them back */
+		 * lh_edge_thread_reset gives them back.  Kept without it too
+		 * (lh_alloc never frees): the thread is not asked again */
 		m->bits = lh_alloc((size_t)LH_CLS_MAPS * LH_CLS_MAP_BYTES);
-		if (!m->bits)
-			return NULL;
 		t->cls_maps = m;
 	}
+	if (unlikely(!m->bits))
+		return NULL;
 	i = m->last;
 	if (i >= m->n || !cls_ctx_is(&m->ctx[i], &k)) {
 		for (i = 0; i < m->n; i++)
@@ -838,8 +839,12 @@ void lh_edge_thread_reset(struct lh_thread *t)
 {
 	struct lh_cls_maps *m = t->cls_maps;
 
+	int i;
+
 	if (t->edge_cache)
 		memset(t->edge_cache, 0, ((size_t)t->edge_mask + 1) * sizeof(*t->edge_cache));
+	for (i = 0; i < LH_LOCK_CACHE; i++)
+		t->lock_cache[i].memo_to_id = 0;
 	if (m && m->n) {
 		madvise(m->bits, (size_t)LH_CLS_MAPS * LH_CLS_MAP_BYTES, MADV_DONTNEED);
 		m->n = 0;
@@ -885,8 +890,6 @@ static void add_edges(const struct lh_edge_io *io, struct lh_thread *t, struct l
 	}
 	if (unlikely(t->log_epoch != epoch)) {
 		lh_edge_thread_reset(t);
-		for (i = 0; i < LH_LOCK_CACHE; i++)
-			t->lock_cache[i].memo_to_id = 0;
 		t->log_epoch = epoch;
 	}
 	ec.unwound = 0;

@@ -804,7 +804,8 @@ LH_HIDDEN void lh_edge_sem_demoted(const struct lh_edge_io *io, struct lh_lock *
  * by another thread's post, re-initialized); returns how many */
 LH_HIDDEN int lh_held_prune_sems(struct lh_thread *t);
 LH_HIDDEN void lh_edge_after_fork_child(void);
-/* forget what t has recorded (edge cache, class maps): a recycled struct
+/* forget what t has recorded (edge cache, class maps, the lock cache's
+ * order memos): a recycled struct
  * for a new thread, or the forking thread in the child */
 LH_HIDDEN void lh_edge_thread_reset(struct lh_thread *t);
 /* how many class maps t uses now (for tests) */

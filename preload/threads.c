@@ -483,11 +483,6 @@ void lh_thr_after_fork_child(void)
 			lh_stk_rewrite(t->create_stack);
 		t->log_epoch = lh_log_epoch;
 		lh_edge_thread_reset(t);
-		{
-			int i;
-			for (i = 0; i < LH_LOCK_CACHE; i++)
-				t->lock_cache[i].memo_to_id = 0;
-		}
 		lh_thr_list = t;
 		lh_thr_emit(t);
 	}
