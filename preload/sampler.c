@@ -906,10 +906,9 @@ static void charge_pending(void)
 	 * cheaper before the budget can take them */
 	ns = __atomic_exchange_n(&feed_ns, 0, __ATOMIC_RELAXED);
 	if (ns) {
-		int k, hw_reached = 0, wp_now = lh_smpwp_reached();
+		int hw_reached, wp_now = lh_smpwp_reached();
 		uint64_t to_hw;
-		for (k = 0; k < WT_SLOTS; k++)
-			hw_reached += wt_slot(core, k)->cand >= 0 && wt_slot(core, k)->hits > 0;
+		hw_reached = wt_reached(core);
 		/* the windows reached now; none (all ended since): the last
 		 * tick's, whose windows fed since then */
 		if (hw_reached + wp_now)
@@ -1889,7 +1888,8 @@ void lh_smp_joined(pthread_t th)
  * armed, estimated for race_stats (charge_pending; not charged to the
  * budget, see there): with write-protect's window on the uncontended
  * microbenchmark's block of mutexes every lock and unlock of every thread
- * fed it, about a fifth of the run's CPU time.  Each thread times one feed
+ * fed it, about a fifth of the run's CPU time.  With race_stats=1 only
+ * (nothing else reads the estimate), each thread times one feed
  * in LH_SMP_FEED_EVERY (CLOCK_MONOTONIC, the vDSO's: no system call) and
  * counts it that many times; a feed the scheduler interrupted counts at
  * most LH_SMP_FEED_CAP_NS. */
@@ -1899,7 +1899,7 @@ static inline uint64_t feed_begin(void)
 {
 	struct timespec ts;
 
-	if (likely(++feed_count % LH_SMP_FEED_EVERY))
+	if (likely(!lh_opt.race_stats) || likely(++feed_count % LH_SMP_FEED_EVERY))
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -1922,7 +1922,6 @@ static inline void feed_end(uint64_t t0)
 void lh_smp_acquire(const void *sync)
 {
 	rc_tid me = my_tid();
-
 	uint64_t t0;
 
 	if (me && eng) {
@@ -1935,7 +1934,6 @@ void lh_smp_acquire(const void *sync)
 void lh_smp_release(const void *sync)
 {
 	rc_tid me = my_tid();
-
 	uint64_t t0;
 
 	if (me && eng) {

@@ -515,13 +515,7 @@ static void end_window(int i, uint64_t now)
 /* the core's lock is held: the windows armed now that a hit reached */
 int lh_smpwp_reached(void)
 {
-	int i, n = 0;
-
-	if (!wcore)
-		return 0;
-	for (i = 0; i < WT_SLOTS; i++)
-		n += wt_slot(wcore, i)->cand >= 0 && wt_slot(wcore, i)->hits > 0;
-	return n;
+	return wcore ? wt_reached(wcore) : 0;
 }
 
 int lh_smpwp_tick(uint64_t now, int arm)

@@ -630,6 +630,15 @@ const struct wt_window *wt_slot(const struct wt_core *w, int slot)
 	return slot >= 0 && slot < WT_SLOTS ? &w->win[slot] : NULL;
 }
 
+int wt_reached(const struct wt_core *w)
+{
+	int i, n = 0;
+
+	for (i = 0; i < WT_SLOTS; i++)
+		n += w->win[i].cand >= 0 && w->win[i].hits > 0;
+	return n;
+}
+
 /* ---- traps ---- */
 
 static int overlap(uintptr_t a, uint32_t an, uintptr_t b, uint32_t bn)

@@ -280,6 +280,8 @@ static inline int wt_armed(const int *armed_count)
 }
 const int *wt_armed_count(const struct wt_core *w);
 const struct wt_window *wt_slot(const struct wt_core *w, int slot);
+/* how many windows armed now an access reached (hits > 0) */
+int wt_reached(const struct wt_core *w);
 
 /* ---- traps ---- */
 enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns);
