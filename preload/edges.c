@@ -720,6 +720,34 @@ static inline int cls_ctx_is(const struct cls_ctx *c, const struct cls_ctx *k)
 	       c->to_cls == k->to_cls && c->modes == k->modes;
 }
 
+/* the map of context k among m's, -1 if none; with `add`, a new one is
+ * made for it while fewer than LH_CLS_MAPS are */
+static inline int cls_map_find(struct lh_cls_maps *m, const struct cls_ctx *k, int add)
+{
+	int i = m->last;
+
+	if (i < m->n && cls_ctx_is(&m->ctx[i], k))
+		return i;
+	for (i = 0; i < m->n; i++)
+		if (cls_ctx_is(&m->ctx[i], k))
+			break;
+	if (i == m->n) {
+		if (!add || m->n == LH_CLS_MAPS)
+			return -1;
+		m->ctx[m->n++] = *k;
+	}
+	m->last = i;
+	return i;
+}
+
+/* the byte of map i that holds the bit of indices (fi, ti), bit fi & 7.
+ * The acquired end's index picks the row: a few held-end rows of thousands
+ * of bits each stay resident, not a page per held lock. */
+static inline unsigned char *cls_map_byte(const struct lh_cls_maps *m, int i, uint32_t fi, uint32_t ti)
+{
+	return m->bits + (size_t)i * LH_CLS_MAP_BYTES + ((size_t)ti * LH_CLS_FROM_IDX + fi) / 8;
+}
+
 /* class key -> (class number << 32 | indices given); under lh_edge_mu */
 static struct kset classes;
 static uint32_t n_classes, n_singles;
@@ -812,22 +840,43 @@ static unsigned char *cls_bit(struct lh_thread *t, const struct lh_held *h, stru
 	}
 	if (unlikely(!m->bits))
 		return NULL;
-	i = m->last;
-	if (i >= m->n || !cls_ctx_is(&m->ctx[i], &k)) {
-		for (i = 0; i < m->n; i++)
-			if (cls_ctx_is(&m->ctx[i], &k))
-				break;
-		if (i == m->n) {
-			if (m->n == LH_CLS_MAPS)
-				return NULL;
-			m->ctx[m->n++] = k;
-		}
-		m->last = i;
-	}
-	/* the acquired end's index picks the row: a few held-end rows of
-	 * thousands of bits each stay resident, not a page per held lock */
+	i = cls_map_find(m, &k, 1);
+	if (i < 0)
+		return NULL;
 	*mask = 1u << (fi & 7);
-	return m->bits + (size_t)i * LH_CLS_MAP_BYTES + ((size_t)ti * LH_CLS_FROM_IDX + fi) / 8;
+	return cls_map_byte(m, i, fi, ti);
+}
+
+/* The wrappers' fast path (wrap.h), when the held lock's memo names
+ * another order: is h -> (lk, id) known to t's class maps?  Only reads:
+ * no class is given, no map made, no lock taken, so a thread that cycles
+ * over thousands of item locks under a few LRU locks stays on the fast
+ * path.  0 sends the acquisition to the full path (add_edges), which
+ * answers the same question and more. */
+int lh_edge_known(const struct lh_thread *t, const struct lh_held *h, const struct lh_lock *lk,
+                  uint64_t id, uintptr_t ra, unsigned to_mode)
+{
+	struct lh_cls_maps *m = t->cls_maps;
+	uint64_t wf, wt;
+	uint32_t fi, ti;
+	struct cls_ctx k;
+	int i;
+
+	if (!m || !m->n)
+		return 0;
+	wf = __atomic_load_n(&h->lk->cls_word, __ATOMIC_ACQUIRE);
+	wt = __atomic_load_n(&lk->cls_word, __ATOMIC_ACQUIRE);
+	if ((wf >> 32) != (uint32_t)h->lock_id || !(wf & CLS_HAS) ||
+	    (fi = CLS_IDX(wf)) >= LH_CLS_FROM_IDX || (wt >> 32) != (uint32_t)id || !(wt & CLS_HAS) ||
+	    (ti = CLS_IDX(wt)) >= LH_CLS_TO_IDX)
+		return 0;
+	k.from_ra = h->ra;
+	k.to_ra = ra;
+	k.from_cls = CLS_NO(wf);
+	k.to_cls = CLS_NO(wt);
+	k.modes = (uint32_t)(h->mode << 1) | to_mode;
+	i = cls_map_find(m, &k, 0);
+	return i >= 0 && (*cls_map_byte(m, i, fi, ti) & (1u << (fi & 7))) != 0;
 }
 
 int lh_edge_cls_maps_used(const struct lh_thread *t)
@@ -843,7 +892,7 @@ void lh_edge_thread_reset(struct lh_thread *t)
 
 	if (t->edge_cache)
 		memset(t->edge_cache, 0, ((size_t)t->edge_mask + 1) * sizeof(*t->edge_cache));
-	for (i = 0; i < LH_LOCK_CACHE; i++)
+	for (i = 0; t->lock_cache && (uint32_t)i <= t->lock_mask; i++)
 		t->lock_cache[i].memo_to_id = 0;
 	if (m && m->n) {
 		madvise(m->bits, (size_t)LH_CLS_MAPS * LH_CLS_MAP_BYTES, MADV_DONTNEED);
@@ -931,13 +980,13 @@ static void add_edges(const struct lh_edge_io *io, struct lh_thread *t, struct l
 memo:
 	if (t->n_held == 1) {
 		const struct lh_held *h = &t->held[0];
-		size_t j = ((uintptr_t)h->addr >> 3) & (LH_LOCK_CACHE - 1);
-		if (t->lock_cache[j].addr == h->addr) {
-			t->lock_cache[j].memo_from_id = h->lock_id;
-			t->lock_cache[j].memo_from_ra = h->ra;
-			t->lock_cache[j].memo_to_id = id;
-			t->lock_cache[j].memo_to_ra = a->ra;
-			t->lock_cache[j].memo_modes = (uint32_t)(h->mode << 1) | (uint32_t)to_mode;
+		struct lh_lock_ce *e = t->lock_cache ? lh_lc_entry(t, h->addr) : NULL;
+		if (e && e->addr == h->addr) {
+			e->memo_from_id = h->lock_id;
+			e->memo_from_ra = h->ra;
+			e->memo_to_id = id;
+			e->memo_to_ra = a->ra;
+			e->memo_modes = (uint32_t)(h->mode << 1) | (uint32_t)to_mode;
 		}
 	}
 }

@@ -13,7 +13,8 @@
  * them, the first 2^LH_LID_FIRST_BITS slots, each next one twice as large);
  * a slot's address is set once, by compare-and-swap, and never cleared or
  * moved, so look-ups need no lock and each thread keeps a direct-mapped
- * cache of address -> slot (lh_lid_get).
+ * cache of address -> slot that grows for a thread cycling over many
+ * locks (lh_lid_get).
  *
  * Publication of an identity (the fields of struct lh_lock, shim.h): the
  * thread that makes an identity first claims the slot by storing
@@ -237,18 +238,69 @@ struct lh_lock *lh_lid_lookup(uintptr_t addr, int create)
 	}
 }
 
+/* The per-thread cache of address -> slot.  A thread that takes more locks
+ * than it holds entries in a cycle (itemlru and memcached: one of 4096 item
+ * locks, then one of 16 LRU locks) misses it on nearly every acquisition,
+ * and each miss walks the table and sends the acquisition off the
+ * wrappers' fast path.  So, as the edge cache does, the cache grows 4x (to
+ * at most LH_LOCK_CACHE_MAX entries) once its misses since the last growth
+ * that found a lock with an identity outnumber its entries; a thread that
+ * only meets new locks (first use, or a new lock at a freed address) keeps
+ * the small one.  The grown array starts empty: the next misses fill it.
+ * Indexed by address / 8: an array of locks fills it with no collision.
+ * Bounded: LH_LOCK_CACHE_MAX entries of 56 bytes, 448 KiB per thread at
+ * most, resident only where touched.  Limit: a thread cycling over more
+ * locks than that misses again (slower, nothing lost, so no note). */
+_Static_assert((LH_LOCK_CACHE_MAX & (LH_LOCK_CACHE_MAX - 1)) == 0 && LH_LOCK_CACHE_MAX >= LH_LOCK_CACHE,
+               "the lock cache's sizes are powers of 2");
+static void lock_cache_grow(struct lh_thread *t)
+{
+	size_t n = ((size_t)t->lock_mask + 1) * 4;
+	struct lh_lock_ce *nc;
+
+	t->lock_known_misses = 0;
+	if (n > LH_LOCK_CACHE_MAX)
+		n = LH_LOCK_CACHE_MAX;
+	if (n <= (size_t)t->lock_mask + 1)
+		return;
+	nc = lh_alloc(n * sizeof(*nc)); /* zeroed: the shim's memory comes from mmap */
+	if (!nc)
+		return;
+	t->lock_cache = nc;
+	t->lock_mask = (uint32_t)(n - 1);
+}
+
+/* A recycled struct's grown array keeps its entries: an address's slot is
+ * set once and never moves, so they stay true for any thread; only the
+ * memos are the old thread's, and lh_edge_thread_reset clears them. */
+void lh_lid_thread_init(struct lh_thread *t)
+{
+	if (!t->lock_cache) {
+		t->lock_cache = t->lock_cache0;
+		t->lock_mask = LH_LOCK_CACHE - 1;
+	}
+	t->lock_known_misses = 0;
+}
+
 struct lh_lock *lh_lid_get(struct lh_thread *t, void *addr)
 {
-	size_t j = ((uintptr_t)addr >> 3) & (LH_LOCK_CACHE - 1);
+	struct lh_lock_ce *e;
 	struct lh_lock *lk;
 
-	if (likely(t->lock_cache[j].addr == addr))
-		return t->lock_cache[j].lk;
+	if (unlikely(!t->lock_cache))
+		lh_lid_thread_init(t);
+	e = lh_lc_entry(t, addr);
+	if (likely(e->addr == addr))
+		return e->lk;
 	lk = lh_lid_lookup((uintptr_t)addr, 1);
 	if (lk) {
-		t->lock_cache[j].addr = addr;
-		t->lock_cache[j].lk = lk;
-		t->lock_cache[j].memo_to_id = 0; /* the memo was about the slot's previous address */
+		if (lh_lid_peek(lk) != 0 && ++t->lock_known_misses > t->lock_mask + 1) {
+			lock_cache_grow(t);
+			e = lh_lc_entry(t, addr);
+		}
+		e->addr = addr;
+		e->lk = lk;
+		e->memo_to_id = 0; /* the memo was about the slot's previous address */
 	}
 	return lk;
 }

@@ -198,7 +198,10 @@ LH_HIDDEN void lh_fork_reset_all(void);  /* the child: all free again */
 /* ... grown 4x at a time, up to this, by a thread whose misses keep
  * finding contexts recorded already (edges.c) */
 #define LH_EDGE_CACHE_MAX 16384
-#define LH_LOCK_CACHE 256 /* per-thread cache addr -> lock slot */
+#define LH_LOCK_CACHE 256 /* per-thread cache addr -> lock slot at first, power of 2 */
+/* ... grown 4x at a time, up to this, by a thread whose misses keep finding
+ * locks that have an identity already (lockid.c, lh_lid_get) */
+#define LH_LOCK_CACHE_MAX 8192
 
 /* A lock's identity (lockid.c owns it).  The slot for an address is made
  * once and never moves, so pointers to it stay valid.
@@ -310,6 +313,15 @@ enum lh_wait_kind {
 	                   * thread that posted it so far (0: nobody known) */
 };
 
+/* an entry of a thread's lock cache (lockid.c); the memo_* fields: edges.c */
+struct lh_lock_ce {
+	void *addr;
+	struct lh_lock *lk;
+	uint64_t memo_from_id, memo_to_id;
+	uintptr_t memo_from_ra, memo_to_ra;
+	uint32_t memo_modes;
+};
+
 #define LH_REL_RECENT 4 /* releases remembered per thread (a power of 2) */
 struct lh_thread {
 	uint32_t id;
@@ -383,14 +395,17 @@ struct lh_thread {
 	uint32_t known_misses;
 	uint64_t edge_cache0[LH_EDGE_CACHE];
 	/* addr -> slot, plus a memo of the last edge recorded out of this lock
-	 * when it was the only lock held: a loop taking A then B skips hashing */
-	struct {
-		void *addr;
-		struct lh_lock *lk;
-		uint64_t memo_from_id, memo_to_id;
-		uintptr_t memo_from_ra, memo_to_ra;
-		uint32_t memo_modes;
-	} lock_cache[LH_LOCK_CACHE];
+	 * when it was the only lock held: a loop taking A then B skips hashing.
+	 * Direct-mapped (lh_lc_entry): lock_cache0, or a larger array once
+	 * grown (kept when the struct is recycled, as edge_cache);
+	 * lock_mask is its size - 1.  Set up by lh_lid_thread_init before the
+	 * thread's first lock call (td_alloc), never NULL after.
+	 * lock_known_misses: misses since the last growth that found a lock
+	 * with an identity. */
+	struct lh_lock_ce *lock_cache;
+	uint32_t lock_mask;
+	uint32_t lock_known_misses;
+	struct lh_lock_ce lock_cache0[LH_LOCK_CACHE];
 
 	/* Python frames, owner only: those of the acquisition edges.c is
 	 * recording (set by core.c around lh_edge_acquired), and those of the
@@ -735,6 +750,14 @@ static inline void lh_rel_note(struct lh_thread *t, void *addr)
 LH_HIDDEN struct lh_lock *lh_lid_lookup(uintptr_t addr, int create);
 /* the same through t's cache of address -> slot */
 LH_HIDDEN struct lh_lock *lh_lid_get(struct lh_thread *t, void *addr);
+/* a thread's lock cache, empty, at its first size (td_alloc; a recycled
+ * struct keeps a grown array, emptied) */
+LH_HIDDEN void lh_lid_thread_init(struct lh_thread *t);
+/* the entry of t's lock cache that addr maps to */
+static inline struct lh_lock_ce *lh_lc_entry(const struct lh_thread *t, const void *addr)
+{
+	return &t->lock_cache[((uintptr_t)addr >> 3) & t->lock_mask];
+}
 /* the current id; a lock with none gets a new one, flagged static init */
 LH_HIDDEN uint64_t lh_lid_id(struct lh_lock *lk, int kind, uint32_t lflags);
 /* init: a new identity, whatever the slot had */
@@ -810,6 +833,11 @@ LH_HIDDEN void lh_edge_after_fork_child(void);
 LH_HIDDEN void lh_edge_thread_reset(struct lh_thread *t);
 /* how many class maps t uses now (for tests) */
 LH_HIDDEN int lh_edge_cls_maps_used(const struct lh_thread *t);
+/* has t recorded (or found known) the order h -> (lk, id), acquired at ra
+ * in to_mode with only h held, by its class maps?  Reads only (wrap.h's
+ * fast path); 0 also when no map covers it */
+LH_HIDDEN int lh_edge_known(const struct lh_thread *t, const struct lh_held *h, const struct lh_lock *lk,
+                            uint64_t id, uintptr_t ra, unsigned to_mode);
 LH_HIDDEN int lh_held_find(const struct lh_thread *t, const void *addr); /* index or -1 */
 LH_HIDDEN int lh_held_release(struct lh_thread *t, void *addr);          /* enum lh_rel_result */
 LH_HIDDEN int lh_held_drop(struct lh_thread *t, void *addr); /* all counts (cond wait); 1 if held */

@@ -55,17 +55,27 @@ static struct lh_thread *td_alloc(void)
 	lh_mu_unlock(&lh_thr_mu);
 	if (!t) {
 		t = lh_alloc(sizeof(*t));
+		if (t)
+			lh_lid_thread_init(t);
 	} else {
-		/* a grown edge cache stays with the struct (the shim's memory
-		 * is never freed: dropping it would leak it per thread) */
+		/* a grown edge cache or lock cache stays with the struct (the
+		 * shim's memory is never freed: dropping it would leak it per
+		 * thread) */
 		uint64_t *ec = t->edge_cache;
 		uint32_t mask = t->edge_mask;
+		struct lh_lock_ce *lc = t->lock_cache;
+		uint32_t lmask = t->lock_mask;
 		struct lh_cls_maps *cm = t->cls_maps;
 		memset(t, 0, sizeof(*t));
 		if (ec && ec != t->edge_cache0) {
 			t->edge_cache = ec;
 			t->edge_mask = mask;
 		}
+		if (lc && lc != t->lock_cache0) {
+			t->lock_cache = lc;
+			t->lock_mask = lmask;
+		}
+		lh_lid_thread_init(t);
 		t->cls_maps = cm;
 		lh_edge_thread_reset(t); /* what the old thread recorded */
 	}

@@ -133,27 +133,30 @@ LH_HIDDEN void lh_fast_hooks_released(void *addr, uint8_t kind, uint8_t mode);
 static inline __attribute__((always_inline)) int lh_fast_acquire(struct lh_thread *t, void *addr, unsigned shared, uint8_t kind,
                                   uintptr_t ra, uintptr_t cfa)
 {
-	size_t j = ((uintptr_t)addr >> 3) & (LH_LOCK_CACHE - 1);
+	const struct lh_lock_ce *e = lh_lc_entry(t, addr);
 	struct lh_lock *lk;
 	struct lh_held *h;
 	uint64_t id;
 	int n = t->n_held;
 
-	if (unlikely(t->lock_cache[j].addr != addr))
+	if (unlikely(e->addr != addr))
 		return 0;
-	lk = t->lock_cache[j].lk;
+	lk = e->lk;
 	id = __atomic_load_n(&lk->id, __ATOMIC_ACQUIRE);
 	if (unlikely((int64_t)id <= 0)) /* none yet, or LH_LID_BUSY */
 		return 0;
 	if (n != 0) {
 		const struct lh_held *p = &t->held[0];
-		size_t k = ((uintptr_t)p->addr >> 3) & (LH_LOCK_CACHE - 1);
-		if (n != 1 || p->addr == addr || t->lock_cache[k].addr != p->addr ||
-		    t->lock_cache[k].memo_to_id != id || t->lock_cache[k].memo_from_id != p->lock_id ||
-		    t->lock_cache[k].memo_to_ra != ra || t->lock_cache[k].memo_from_ra != p->ra ||
-		    t->lock_cache[k].memo_modes != ((uint32_t)(p->mode << 1) | shared) ||
-		    t->log_epoch != lh_log_epoch)
+		const struct lh_lock_ce *k = lh_lc_entry(t, p->addr);
+		if (n != 1 || p->addr == addr || t->log_epoch != lh_log_epoch)
 			return 0;
+		if (k->addr != p->addr || k->memo_to_id != id || k->memo_from_id != p->lock_id ||
+		    k->memo_to_ra != ra || k->memo_from_ra != p->ra ||
+		    k->memo_modes != ((uint32_t)(p->mode << 1) | shared)) {
+			/* not the memo: the class maps may know the order */
+			if (!lh_edge_known(t, p, lk, id, ra, shared))
+				return 0;
+		}
 	}
 	h = &t->held[n];
 	{

@@ -192,11 +192,11 @@ static void test_edge_and_its_context(void)
 	CU_ASSERT_EQUAL(n_unwinds, 0);
 	/* the memo the fast path uses: the edge out of a when a was alone */
 	{
-		size_t j = ((uintptr_t)a >> 3) & (LH_LOCK_CACHE - 1);
-		CU_ASSERT_PTR_EQUAL(t->lock_cache[j].addr, a);
-		CU_ASSERT_EQUAL(t->lock_cache[j].memo_from_id, id_of(a));
-		CU_ASSERT_EQUAL(t->lock_cache[j].memo_to_id, id_of(b));
-		CU_ASSERT_EQUAL(t->lock_cache[j].memo_to_ra, 0x200);
+		const struct lh_lock_ce *e = lh_lc_entry(t, a);
+		CU_ASSERT_PTR_EQUAL(e->addr, a);
+		CU_ASSERT_EQUAL(e->memo_from_id, id_of(a));
+		CU_ASSERT_EQUAL(e->memo_to_id, id_of(b));
+		CU_ASSERT_EQUAL(e->memo_to_ra, 0x200);
 	}
 	UNLOCK(t, b);
 	UNLOCK(t, a);
@@ -1056,6 +1056,102 @@ static void test_class_maps(void)
 	free(u);
 }
 
+/* what the wrappers' fast path asks while t holds only `held`: is the
+ * order into l (call site ra, mode to_mode) known to t's class maps? */
+static int known(struct lh_thread *t, void *l, uintptr_t ra, unsigned to_mode)
+{
+	struct lh_lock *lk = lh_lid_lookup((uintptr_t)l, 0);
+
+	CU_ASSERT_EQUAL_FATAL(t->n_held, 1);
+	return lh_edge_known(t, &t->held[0], lk, lh_lid_peek(lk), ra, to_mode);
+}
+
+/* lh_edge_known answers from the class maps alone, only for the exact
+ * context a map has (both classes, both call sites, both modes), only for
+ * the identities the bits were set for, and only after the order went
+ * through add_edges; never for the two index-0 locks the maps leave to the
+ * edge cache, nor after a reset. */
+static void test_edge_known(void)
+{
+	struct lh_thread *t = thread(25), *u = thread(26);
+	void *item[ITEMS], *lru[LRUS];
+	int i;
+
+	for (i = 0; i < ITEMS; i++)
+		item[i] = new_lock_of(0x7a01);
+	for (i = 0; i < LRUS; i++)
+		lru[i] = new_lock_of(0x7a02);
+	fresh();
+	/* before any order: no map */
+	LOCK(t, item[3], 0x100);
+	CU_ASSERT(!known(t, lru[1], 0x200, 0));
+	UNLOCK(t, item[3]);
+	/* the first order gives both locks index 0 of their classes */
+	LOCK(t, item[0], 0x100);
+	LOCK(t, lru[0], 0x200);
+	UNLOCK(t, lru[0]);
+	UNLOCK(t, item[0]);
+	/* one order recorded: that one only */
+	LOCK(t, item[3], 0x100);
+	LOCK(t, lru[1], 0x200);
+	UNLOCK(t, lru[1]);
+	CU_ASSERT(known(t, lru[1], 0x200, 0));
+	CU_ASSERT(!known(t, lru[2], 0x200, 0));
+	UNLOCK(t, item[3]);
+	item_lru_round(t, item, lru);
+	LOCK(t, item[3], 0x100);
+	CU_ASSERT(known(t, lru[2], 0x200, 0));
+	CU_ASSERT(!known(t, lru[2], 0x300, 0)); /* another call site */
+	CU_ASSERT(!known(t, lru[2], 0x200, 1)); /* another mode */
+	UNLOCK(t, item[3]);
+	LOCK(t, item[3], 0x180); /* the held lock taken elsewhere */
+	CU_ASSERT(!known(t, lru[2], 0x200, 0));
+	UNLOCK(t, item[3]);
+	/* the two index-0 locks: left to the edge cache */
+	LOCK(t, item[0], 0x100);
+	CU_ASSERT(!known(t, lru[0], 0x200, 0));
+	UNLOCK(t, item[0]);
+	/* another thread has its own maps */
+	LOCK(u, item[3], 0x100);
+	CU_ASSERT(!known(u, lru[2], 0x200, 0));
+	UNLOCK(u, item[3]);
+	/* a new identity at either end is a new lock */
+	lh_lid_new(lh_lid_lookup((uintptr_t)lru[2], 1), LH_LOCK_MUTEX, 0, 0x7a02);
+	LOCK(t, item[3], 0x100);
+	CU_ASSERT(!known(t, lru[2], 0x200, 0));
+	CU_ASSERT(known(t, lru[3], 0x200, 0));
+	UNLOCK(t, item[3]);
+	{
+		/* a held entry of item[3]'s old identity, and lru[3]'s old id */
+		struct lh_held old_item;
+		struct lh_lock *l3 = lh_lid_lookup((uintptr_t)lru[3], 0);
+		uint64_t old_l3 = id_of(lru[3]);
+		LOCK(t, item[3], 0x100);
+		old_item = t->held[0];
+		UNLOCK(t, item[3]);
+		lh_lid_new(lh_lid_lookup((uintptr_t)item[3], 1), LH_LOCK_MUTEX, 0, 0x7a01);
+		LOCK(t, item[3], 0x100);
+		CU_ASSERT(!known(t, lru[3], 0x200, 0));
+		/* once the new identities' orders are known, the old ids
+		 * still are not answered with their bits */
+		lh_lid_new(l3, LH_LOCK_MUTEX, 0, 0x7a02);
+		LOCK(t, lru[3], 0x200);
+		UNLOCK(t, lru[3]);
+		CU_ASSERT(known(t, lru[3], 0x200, 0));
+		CU_ASSERT(!lh_edge_known(t, &t->held[0], l3, old_l3, 0x200, 0));
+		CU_ASSERT(!lh_edge_known(t, &old_item, l3, id_of(lru[3]), 0x200, 0));
+		UNLOCK(t, item[3]);
+	}
+	/* a reset thread knows nothing */
+	LOCK(t, item[4], 0x100);
+	CU_ASSERT(known(t, lru[1], 0x200, 0));
+	lh_edge_thread_reset(t);
+	CU_ASSERT(!known(t, lru[1], 0x200, 0));
+	UNLOCK(t, item[4]);
+	free(t);
+	free(u);
+}
+
 /* Two locks each alone in its class (no init stack, or the only one of
  * its init stack so far) get no map: the cache holds those */
 static void test_class_maps_not_for_singles(void)
@@ -1241,6 +1337,7 @@ int main(void)
 		{ "large_sets_keep_contexts", test_large_sets_keep_contexts },
 		{ "compact_pairs", test_compact_pairs },
 		{ "class_maps", test_class_maps },
+		{ "edge_known", test_edge_known },
 		{ "class_maps_not_for_singles", test_class_maps_not_for_singles },
 		{ "class_maps_skip_quota", test_class_maps_skip_quota },
 		{ "class_maps_not_for_gated", test_class_maps_not_for_gated },

@@ -157,6 +157,147 @@ static void test_thread_cache(void)
 	free(t);
 }
 
+/* a thread struct as td_alloc makes it (its lock cache set up) */
+static struct lh_thread *new_thread(void)
+{
+	struct lh_thread *t = calloc(1, sizeof(*t));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	lh_lid_thread_init(t);
+	return t;
+}
+
+/* A thread cycling over more locks with identities than its cache holds
+ * grows the cache 4x at a time, once its misses since the last growth
+ * outnumber the entries, to LH_LOCK_CACHE_MAX; after that the cycle hits. */
+static void test_lock_cache_grows(void)
+{
+	static pthread_mutex_t items[4096];
+	struct lh_thread *t = new_thread();
+	int i, round;
+
+	for (i = 0; i < 4096; i++)
+		lh_lid_new(slot(&items[i]), LH_LOCK_MUTEX, 0, 0);
+	CU_ASSERT_PTR_EQUAL(t->lock_cache, t->lock_cache0);
+	CU_ASSERT_EQUAL(t->lock_mask, LH_LOCK_CACHE - 1);
+	/* fewer misses than entries: not yet */
+	for (i = 0; i < LH_LOCK_CACHE; i++)
+		CU_ASSERT_PTR_EQUAL(lh_lid_get(t, &items[i]), slot(&items[i]));
+	CU_ASSERT_EQUAL(t->lock_mask, LH_LOCK_CACHE - 1);
+	for (round = 0; round < 8; round++)
+		for (i = 0; i < 4096; i++)
+			CU_ASSERT_PTR_EQUAL(lh_lid_get(t, &items[i]), slot(&items[i]));
+	CU_ASSERT_PTR_NOT_EQUAL(t->lock_cache, t->lock_cache0);
+	CU_ASSERT(t->lock_mask + 1 >= 4096);
+	CU_ASSERT(t->lock_mask + 1 <= LH_LOCK_CACHE_MAX);
+	/* now every one of them is in the cache: a round is all hits */
+	for (i = 0; i < 4096; i++)
+		lh_lid_get(t, &items[i]);
+	{
+		uint32_t misses = t->lock_known_misses;
+		for (i = 0; i < 4096; i++)
+			CU_ASSERT_PTR_EQUAL(lh_lid_get(t, &items[i]), slot(&items[i]));
+		CU_ASSERT_EQUAL(t->lock_known_misses, misses);
+	}
+	free(t);
+}
+
+/* ...and never past LH_LOCK_CACHE_MAX, however long it misses */
+static void test_lock_cache_bounded(void)
+{
+	static pthread_mutex_t many[3 * LH_LOCK_CACHE_MAX];
+	struct lh_thread *t = new_thread();
+	size_t i;
+	int round;
+
+	for (i = 0; i < N_OF(many); i++)
+		lh_lid_new(slot(&many[i]), LH_LOCK_MUTEX, 0, 0);
+	for (round = 0; round < 8; round++)
+		for (i = 0; i < N_OF(many); i++)
+			CU_ASSERT_PTR_EQUAL(lh_lid_get(t, &many[i]), slot(&many[i]));
+	CU_ASSERT_EQUAL(t->lock_mask + 1, LH_LOCK_CACHE_MAX);
+	free(t);
+}
+
+/* A thread that only meets locks with no identity yet (each first use
+ * makes one: a program making new locks) keeps the small cache. */
+static void test_lock_cache_new_locks_keep_it_small(void)
+{
+	static pthread_mutex_t fresh[4 * LH_LOCK_CACHE];
+	struct lh_thread *t = new_thread();
+	size_t i;
+
+	for (i = 0; i < N_OF(fresh); i++) {
+		struct lh_lock *lk = lh_lid_get(t, &fresh[i]);
+		CU_ASSERT_EQUAL(lh_lid_peek(lk), 0);
+		lh_lid_id(lk, LH_LOCK_MUTEX, 0); /* its first use */
+	}
+	CU_ASSERT_PTR_EQUAL(t->lock_cache, t->lock_cache0);
+	CU_ASSERT_EQUAL(t->lock_mask, LH_LOCK_CACHE - 1);
+	free(t);
+}
+
+/* The cache maps an address to its slot, never to an identity: a lock
+ * destroyed (or freed) and made again at the same address is answered with
+ * its new id, from a grown cache too. */
+static void test_lock_cache_reused_address(void)
+{
+	static pthread_mutex_t items[2048];
+	struct lh_thread *t = new_thread();
+	struct lh_lock *lk;
+	uint64_t old_id, new_id;
+	int i, round;
+
+	for (i = 0; i < 2048; i++)
+		lh_lid_new(slot(&items[i]), LH_LOCK_MUTEX, 0, 0);
+	for (round = 0; round < 8; round++)
+		for (i = 0; i < 2048; i++)
+			lh_lid_get(t, &items[i]);
+	CU_ASSERT_PTR_NOT_EQUAL_FATAL(t->lock_cache, t->lock_cache0);
+	lk = lh_lid_get(t, &items[7]);
+	old_id = lh_lid_id(lk, LH_LOCK_MUTEX, 0);
+	CU_ASSERT_PTR_EQUAL(lh_lc_entry(t, &items[7])->addr, &items[7]); /* a hit next */
+	lh_lid_end(lk); /* destroy */
+	lk = lh_lid_get(t, &items[7]);
+	new_id = lh_lid_id(lk, LH_LOCK_MUTEX, 0); /* first use after it */
+	CU_ASSERT(new_id != 0 && new_id != old_id);
+	/* free() of the block, then init again */
+	lh_lid_freed(&items[7], sizeof(items[7]));
+	CU_ASSERT_EQUAL(lh_lid_peek(lh_lid_get(t, &items[7])), 0);
+	CU_ASSERT(lh_lid_new(lh_lid_get(t, &items[7]), LH_LOCK_MUTEX, 0, 0) > new_id);
+	CU_ASSERT(lh_lid_id(lh_lid_get(t, &items[7]), LH_LOCK_MUTEX, 0) > new_id);
+	free(t);
+}
+
+/* A fork child keeps the forking thread's cache (and a grown array): its
+ * entries are still right, their locks' ids are from before the fork, and
+ * a new identity in the child is answered through the same entry. */
+static void test_lock_cache_fork_child(void)
+{
+	static pthread_mutex_t items[2048];
+	struct lh_thread *t = new_thread();
+	struct lh_lock_ce *lc;
+	uint32_t mask;
+	uint64_t id;
+	int i, round;
+
+	for (i = 0; i < 2048; i++)
+		lh_lid_new(slot(&items[i]), LH_LOCK_MUTEX, 0, 0);
+	for (round = 0; round < 8; round++)
+		for (i = 0; i < 2048; i++)
+			lh_lid_get(t, &items[i]);
+	lc = t->lock_cache;
+	mask = t->lock_mask;
+	id = lh_lid_peek(lh_lid_get(t, &items[5]));
+	lh_lid_after_fork_child();
+	CU_ASSERT_PTR_EQUAL(t->lock_cache, lc);
+	CU_ASSERT_EQUAL(t->lock_mask, mask);
+	CU_ASSERT_PTR_EQUAL(lh_lid_get(t, &items[5]), slot(&items[5]));
+	CU_ASSERT_EQUAL(lh_lid_peek(lh_lid_get(t, &items[5])), id);
+	CU_ASSERT(lh_lid_before_fork(id));
+	CU_ASSERT(!lh_lid_before_fork(lh_lid_new(lh_lid_get(t, &items[5]), LH_LOCK_MUTEX, 0, 0)));
+	free(t);
+}
+
 /* ---- publication: a hook runs at each stage of making an identity and
  * looks at the slot as another thread would at that moment ---- */
 
@@ -314,6 +455,11 @@ int main(void)
 		{ "static_reinit_after_destroy", test_static_reinit_after_destroy },
 		{ "freed_memory", test_freed_memory },
 		{ "thread_cache", test_thread_cache },
+		{ "lock_cache_grows", test_lock_cache_grows },
+		{ "lock_cache_bounded", test_lock_cache_bounded },
+		{ "lock_cache_new_locks_keep_it_small", test_lock_cache_new_locks_keep_it_small },
+		{ "lock_cache_reused_address", test_lock_cache_reused_address },
+		{ "lock_cache_fork_child", test_lock_cache_fork_child },
 		{ "publication_order", test_publication_order },
 		{ "claim_stale_after_fork", test_claim_stale_after_fork },
 		{ "before_fork", test_before_fork },
