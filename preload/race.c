@@ -104,6 +104,10 @@ struct rc_sync {
 	uint64_t *rvc;  /* read-unlock clock of a rwlock (rc_release_shared) */
 	uint32_t cap, rcap;
 	rc_tid head;    /* the thread whose release store heads the release sequence, 0: none */
+	uint64_t seq;   /* bumped (under the bucket's lock) before every change of vc or head and
+	                 * when the object is dropped: a thread's memo of it (rc_memo) holds while
+	                 * seq is the value the memo read; never reset, so a dropped and reused
+	                 * object never matches an old memo */
 };
 
 struct rc_bucket {
@@ -121,8 +125,28 @@ struct rc_pend {          /* one race found by the access being checked */
 	uintptr_t plo, phi; /* the earlier access's bytes seen */
 };
 
+/* A thread's memo of its last release into one sync address (RC_MEMOS per
+ * thread, direct-mapped by address).  Written at a release whose join left
+ * the sync clock equal to the thread's clock (nothing in it the thread did
+ * not know: a lock only this thread has released since its last change).
+ * Invariant, while s->seq == seq: s->vc <= the thread's vc (an acquire of
+ * addr changes nothing: rc_acquire skips the bucket), and while also
+ * fgen == the thread's fgen, s->vc equals the thread's vc on every entry
+ * but its own (a release of addr only has to store the thread's epoch:
+ * release_memo).  rc_thread_new clears a slot's memos. */
+#define RC_MEMOS 8
+struct rc_memo {
+	uintptr_t addr;  /* 0: unused */
+	struct rc_sync *s;
+	uint64_t seq;    /* s->seq after the memo's release */
+	uint64_t fgen;   /* the thread's fgen then */
+};
+
 struct rc_thread {
 	uint64_t clk;      /* == vc[self]: the current epoch */
+	uint64_t fgen;     /* bumped whenever an entry of vc other than its own may have grown */
+	uint64_t n_memo;   /* lock feeds the memos answered (rc_memo_hits) */
+	struct rc_memo memo[RC_MEMOS];
 	uint64_t *vc;      /* RC_MAX_THREADS entries: vc[u] = latest epoch of u that happens before
 	                    * this thread's next event.  Invariant (live slot s): every other clock's
 	                    * entry for s is < clk */
@@ -192,6 +216,19 @@ static void *zalloc(struct rc_engine *e, size_t size)
 	if (!p)
 		limit(e, RC_LIMIT_MEMORY);
 	return p;
+}
+
+/* Memory that shares no cache line with other memory: sync objects, sync
+ * clocks and thread clocks, written by the thread that releases or ticks
+ * them.  Side by side at the allocator's 16 bytes, four threads locking
+ * four mutexes of their own wrote the same lines (never freed: the
+ * allocator has no free, the engine keeps free lists). */
+#define RC_LINE 64
+static void *zalloc_line(struct rc_engine *e, size_t size)
+{
+	char *p = zalloc(e, size + RC_LINE - 1);
+
+	return p ? (void *)(((uintptr_t)p + RC_LINE - 1) & ~(uintptr_t)(RC_LINE - 1)) : NULL;
 }
 
 /* The engine's spinlock: 0 free, else (gen << 1) | 1.  A lock held under an
@@ -266,14 +303,28 @@ static void vc_copy(uint64_t *d, const uint64_t *s, uint32_t n)
 		ST(&d[i], LD(&s[i]));
 }
 
-/* d[i] = max(d[i], s[i]) for i < n */
-static void vc_join(uint64_t *d, const uint64_t *s, uint32_t n)
+/* d[i] = max(d[i], s[i]) for i < n; returns 1 when d[i] < s[i] for some
+ * i (d grew), 0 when d already covered s */
+static int vc_join(uint64_t *d, const uint64_t *s, uint32_t n)
 {
+	int grew = 0;
+
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t x = LD(&s[i]);
-		if (x > d[i])
+		if (x > d[i]) {
 			ST(&d[i], x);
+			grew = 1;
+		}
 	}
+	return grew;
+}
+
+/* a join into a thread's own clock: entries other than its own may grow,
+ * so its release memos' fast path (fgen) no longer holds */
+static void th_join(struct rc_thread *th, const uint64_t *s, uint32_t n)
+{
+	if (vc_join(th->vc, s, n))
+		th->fgen++;
 }
 
 static uint32_t n_slots(struct rc_engine *e)
@@ -913,7 +964,7 @@ static struct rc_sync *sync_get(struct rc_engine *e, struct rc_bucket *b, uintpt
 		e->sync_free = s->next;
 	lk_unlock(&e->free_lock);
 	if (!s)
-		s = zalloc(e, sizeof(*s));
+		s = zalloc_line(e, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->addr = addr;
@@ -962,7 +1013,7 @@ static int vc_reserve(struct rc_engine *e, uint64_t **vp, uint32_t *capp, uint32
 	if (v)
 		vc_zero(v, cap);
 	else
-		v = zalloc(e, cap * sizeof(*v));
+		v = zalloc_line(e, cap * sizeof(*v));
 	if (!v)
 		return 0;
 	if (*vp) {
@@ -976,6 +1027,7 @@ static int vc_reserve(struct rc_engine *e, uint64_t **vp, uint32_t *capp, uint32
 
 static void sync_drop(struct rc_engine *e, struct rc_sync *s)
 {
+	ST(&s->seq, s->seq + 1); /* every memo of it is void */
 	vc_free(e, s->vc, s->cap);
 	vc_free(e, s->rvc, s->rcap);
 	s->vc = s->rvc = NULL;
@@ -989,22 +1041,53 @@ static void sync_drop(struct rc_engine *e, struct rc_sync *s)
 /* what a release writes into a clock */
 enum { REL_JOIN, REL_COPY };
 
+/* d[i] = max(d[i], s[i]) for i < n; returns 1 when d ends equal to s on
+ * [0, n) (d had nothing s lacks) */
+static int vc_join_sole(uint64_t *d, const uint64_t *s, uint32_t n)
+{
+	int sole = 1;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t x = LD(&s[i]), y = LD(&d[i]);
+		if (x > y)
+			ST(&d[i], x);
+		else if (y > x)
+			sole = 0;
+	}
+	return sole;
+}
+
+static struct rc_memo *memo_of(struct rc_thread *th, uintptr_t addr)
+{
+	return &th->memo[((uint64_t)addr * 0x9e3779b97f4a7c15ull) >> (64 - 3)];
+}
+_Static_assert(RC_MEMOS == 8, "memo_of takes the top 3 bits");
+
+/* The release into a sync clock.  A join of the thread's own clock into
+ * the write side that leaves the sync clock equal to it (memo: the thread
+ * given) records the thread's memo of the address (struct rc_memo); any
+ * other release into the address voids the memos of it (seq). */
 static void sync_release(struct rc_engine *e, struct rc_thread *th, uintptr_t addr, int read_side,
-                         int how, const uint64_t *src, int head)
+                         int how, const uint64_t *src, int head, struct rc_thread *memo)
 {
 	struct rc_bucket *b = bucket_of(e, addr);
 	uint32_t n = n_slots(e);
 	struct rc_sync *s;
+	int sole = 0;
 
 	lk_lock(e, &b->lock);
 	s = sync_get(e, b, addr);
 	if (s) {
 		uint64_t **vp = read_side ? &s->rvc : &s->vc;
 		uint32_t *cp = read_side ? &s->rcap : &s->cap;
+		if (!read_side)
+			ST(&s->seq, s->seq + 1); /* before the change: see rc_acquire */
 		if (vc_reserve(e, vp, cp, n)) {
 			if (how == REL_COPY) {
 				vc_copy(*vp, src, n);
 				vc_zero(*vp + n, *cp - n);
+			} else if (memo && !read_side) {
+				sole = vc_join_sole(*vp, src, n);
 			} else {
 				vc_join(*vp, src, n);
 			}
@@ -1014,26 +1097,71 @@ static void sync_release(struct rc_engine *e, struct rc_thread *th, uintptr_t ad
 				s->head = (rc_tid)-head;
 		}
 	}
+	if (memo) {
+		struct rc_memo *m = memo_of(memo, addr);
+		if (sole) {
+			m->addr = addr;
+			m->s = s;
+			m->seq = s->seq;
+			m->fgen = memo->fgen;
+		} else if (m->addr == addr) {
+			m->addr = 0;
+		}
+	}
 	lk_unlock(&b->lock);
 	(void)th;
 }
 
-/* into: the thread's own clock or its pending-acquire clock */
-static void sync_acquire(struct rc_engine *e, uint64_t *into, uintptr_t addr, int both)
+/* A release the thread's memo of the address answers: the sync clock is
+ * the thread's clock but for its own entry, so the join is one store.
+ * Under the bucket's lock, since another thread's release into the
+ * address (two sem_posts) may run at the same time.  0: no memo (or a
+ * void one), the caller takes sync_release. */
+static int release_memo(struct rc_engine *e, struct rc_thread *th, rc_tid t, uintptr_t addr)
+{
+	struct rc_memo *m = memo_of(th, addr);
+	struct rc_bucket *b;
+	struct rc_sync *s;
+	int hit;
+
+	if (m->addr != addr || m->fgen != th->fgen)
+		return 0;
+	s = m->s;
+	b = bucket_of(e, addr);
+	lk_lock(e, &b->lock);
+	hit = LD(&s->seq) == m->seq;
+	if (hit) {
+		ST(&s->seq, s->seq + 1);
+		ST(&s->vc[t], th->clk);
+		m->seq = s->seq;
+	}
+	lk_unlock(&b->lock);
+	if (hit)
+		th->n_memo++;
+	return hit;
+}
+
+/* into: the thread's own clock or its pending-acquire clock; a join that
+ * grows the thread's own clock bumps its fgen */
+static void sync_acquire(struct rc_engine *e, struct rc_thread *th, uint64_t *into, uintptr_t addr,
+                         int both)
 {
 	struct rc_bucket *b = bucket_of(e, addr);
 	uint32_t n = n_slots(e);
 	struct rc_sync *s;
+	int grew = 0;
 
 	lk_lock(e, &b->lock);
 	s = sync_find(b, addr);
 	if (s) {
 		if (s->vc)
-			vc_join(into, s->vc, s->cap < n ? s->cap : n);
+			grew |= vc_join(into, s->vc, s->cap < n ? s->cap : n);
 		if (both && s->rvc)
-			vc_join(into, s->rvc, s->rcap < n ? s->rcap : n);
+			grew |= vc_join(into, s->rvc, s->rcap < n ? s->rcap : n);
 	}
 	lk_unlock(&b->lock);
+	if (grew && into == th->vc)
+		th->fgen++;
 }
 
 /* cheap test before a hash lookup: no clock lives in this granule */
@@ -1043,12 +1171,26 @@ static int maybe_sync(struct rc_engine *e, uintptr_t addr)
 	return g && (LD(&g->more) & G_SYNC);
 }
 
+/* An acquire the thread's memo answers changes nothing (the sync clock is
+ * at most the thread's clock) and takes no lock.  The memo's seq is read
+ * without the bucket's lock: a release of the address that the program
+ * ordered before this acquire was fed before its unlock and is seen (its
+ * seq bump first); one running at the same time is not ordered with this
+ * acquire, which may then come first. */
 void rc_acquire(struct rc_engine *e, rc_tid t, uintptr_t sync)
 {
 	struct rc_thread *th = thr(e, t);
+	struct rc_memo *m;
 
-	if (th && maybe_sync(e, sync))
-		sync_acquire(e, th->vc, sync, 0);
+	if (!th)
+		return;
+	m = memo_of(th, sync);
+	if (m->addr == sync && LD(&m->s->seq) == m->seq) {
+		th->n_memo++;
+		return;
+	}
+	if (maybe_sync(e, sync))
+		sync_acquire(e, th, th->vc, sync, 0);
 }
 
 void rc_acquire_exclusive(struct rc_engine *e, rc_tid t, uintptr_t sync)
@@ -1056,7 +1198,7 @@ void rc_acquire_exclusive(struct rc_engine *e, rc_tid t, uintptr_t sync)
 	struct rc_thread *th = thr(e, t);
 
 	if (th && maybe_sync(e, sync))
-		sync_acquire(e, th->vc, sync, 1);
+		sync_acquire(e, th, th->vc, sync, 1);
 }
 
 /* The release rule: the sync's clock takes t's clock (joined or copied, on
@@ -1065,17 +1207,20 @@ void rc_acquire_exclusive(struct rc_engine *e, rc_tid t, uintptr_t sync)
 static void release_tick(struct rc_engine *e, struct rc_thread *th, rc_tid t, uintptr_t sync,
                          int read_side, int how, int head)
 {
-	sync_release(e, th, sync, read_side, how, th->vc, head);
+	sync_release(e, th, sync, read_side, how, th->vc, head, NULL);
 	tick(e, th, t);
 }
 
+/* a lock's unlock, a post: the memo's one store when it holds */
 void rc_release(struct rc_engine *e, rc_tid t, uintptr_t sync)
 {
 	struct rc_thread *th = thr(e, t);
 
 	if (!th)
 		return;
-	release_tick(e, th, t, sync, 0, REL_JOIN, 0);
+	if (!release_memo(e, th, t, sync))
+		sync_release(e, th, sync, 0, REL_JOIN, th->vc, 0, th);
+	tick(e, th, t);
 }
 
 void rc_release_shared(struct rc_engine *e, rc_tid t, uintptr_t sync)
@@ -1110,7 +1255,7 @@ static void pend_acquire(struct rc_engine *e, struct rc_thread *th, uintptr_t sy
 		vc_zero(th->acq, n_slots(e));
 		th->has_acq = 1;
 	}
-	sync_acquire(e, th->acq, sync, 0);
+	sync_acquire(e, th, th->acq, sync, 0);
 }
 
 void rc_acq_rel(struct rc_engine *e, rc_tid t, uintptr_t sync)
@@ -1120,7 +1265,7 @@ void rc_acq_rel(struct rc_engine *e, rc_tid t, uintptr_t sync)
 	if (!th)
 		return;
 	if (maybe_sync(e, sync))
-		sync_acquire(e, th->vc, sync, 0);
+		sync_acquire(e, th, th->vc, sync, 0);
 	/* an RMW continues the release sequence: join, keep the head */
 	release_tick(e, th, t, sync, 0, REL_JOIN, -(int)t);
 }
@@ -1143,7 +1288,7 @@ void rc_relaxed_rmw(struct rc_engine *e, rc_tid t, uintptr_t sync)
 		return;
 	pend_acquire(e, th, sync);
 	if (th->has_rel) /* a release fence before it: releases what the fence saw */
-		sync_release(e, th, sync, 0, REL_JOIN, th->rel, -(int)t);
+		sync_release(e, th, sync, 0, REL_JOIN, th->rel, -(int)t, NULL);
 }
 
 void rc_relaxed_load(struct rc_engine *e, rc_tid t, uintptr_t sync)
@@ -1172,7 +1317,7 @@ void rc_relaxed_store(struct rc_engine *e, rc_tid t, uintptr_t sync)
 		s = sync_find(b, sync);
 		int join = s && s->head == t;
 		lk_unlock(&b->lock);
-		sync_release(e, th, sync, 0, join ? REL_JOIN : REL_COPY, th->rel, t);
+		sync_release(e, th, sync, 0, join ? REL_JOIN : REL_COPY, th->rel, t, NULL);
 		return;
 	}
 	if (!maybe_sync(e, sync))
@@ -1181,6 +1326,7 @@ void rc_relaxed_store(struct rc_engine *e, rc_tid t, uintptr_t sync)
 	lk_lock(e, &b->lock);
 	s = sync_find(b, sync);
 	if (s && s->head != t) {
+		ST(&s->seq, s->seq + 1);
 		if (s->vc)
 			vc_zero(s->vc, s->cap);
 		s->head = 0;
@@ -1194,7 +1340,7 @@ void rc_fence_acquire(struct rc_engine *e, rc_tid t)
 
 	if (!th || !th->has_acq)
 		return;
-	vc_join(th->vc, th->acq, n_slots(e));
+	th_join(th, th->acq, n_slots(e));
 	th->has_acq = 0;
 }
 
@@ -1246,9 +1392,9 @@ rc_tid rc_thread_new(struct rc_engine *e, rc_tid parent)
 	if (!pick && n < RC_MAX_THREADS) {
 		th = e->th[n];
 		if (!th) {
-			th = zalloc(e, sizeof(*th));
+			th = zalloc_line(e, sizeof(*th));
 			if (th)
-				th->vc = zalloc(e, RC_MAX_THREADS * sizeof(*th->vc));
+				th->vc = zalloc_line(e, RC_MAX_THREADS * sizeof(*th->vc));
 			if (th && th->vc)
 				__atomic_store_n(&e->th[n], th, __ATOMIC_RELEASE);
 		}
@@ -1283,6 +1429,9 @@ rc_tid rc_thread_new(struct rc_engine *e, rc_tid parent)
 		ST(&th->clk, base);
 	}
 	th->has_rel = th->has_acq = 0;
+	/* a new occupant's clock is not its last occupant's: the memos go */
+	for (int k = 0; k < RC_MEMOS; k++)
+		th->memo[k].addr = 0;
 	th->detached = 0;
 	th->in_hook = 0;
 	th->n_pend = 0;
@@ -1320,7 +1469,7 @@ void rc_thread_exit_release(struct rc_engine *e, rc_tid t, uintptr_t sync)
 
 	if (!th)
 		return;
-	sync_release(e, th, sync, 0, REL_JOIN, th->vc, 0);
+	sync_release(e, th, sync, 0, REL_JOIN, th->vc, 0, NULL);
 	rc_thread_exit(e, t);
 }
 
@@ -1331,7 +1480,7 @@ void rc_thread_join(struct rc_engine *e, rc_tid joiner, rc_tid joined)
 	if (!d || joiner == joined)
 		return;
 	if (j)
-		vc_join(j->vc, d->vc, n_slots(e));
+		th_join(j, d->vc, n_slots(e));
 	lk_lock(e, &e->th_lock);
 	if (d->state != TH_FREE)
 		slot_free(e, d);
@@ -1367,8 +1516,10 @@ void rc_fork_child(struct rc_engine *e, rc_tid t)
 		if (!o || s == t || o->state == TH_FREE)
 			continue;
 		/* everything the other threads did is in the child's past */
-		if (o->clk > th->vc[s])
+		if (o->clk > th->vc[s]) {
 			ST(&th->vc[s], o->clk);
+			th->fgen++;
+		}
 		slot_free(e, o);
 	}
 	lk_unlock(&e->th_lock);
@@ -1475,6 +1626,18 @@ static void forget_range(struct rc_engine *e, uintptr_t addr, size_t size, int s
 
 /* ---- tests and diagnostics ------------------------------------------------------- */
 
+uint64_t rc_memo_hits(struct rc_engine *e)
+{
+	uint64_t n = 0;
+
+	for (uint32_t s = 1; s < n_slots(e); s++) {
+		struct rc_thread *th = thr(e, s);
+		if (th)
+			n += LD(&th->n_memo);
+	}
+	return n;
+}
+
 uint32_t rc_clock(struct rc_engine *e, rc_tid t, rc_tid u)
 {
 	struct rc_thread *th = thr(e, t);
@@ -1518,6 +1681,20 @@ const char *rc_sanity(struct rc_engine *e)
 		for (uint32_t u = 1; u < n; u++)
 			if (u != s && e->th[u] && e->th[u]->vc[s] >= th->clk)
 				return "another thread knows a live thread's current epoch";
+		for (int k = 0; k < RC_MEMOS; k++) {
+			const struct rc_memo *m = &th->memo[k];
+			if (!m->addr || m->s->seq != m->seq)
+				continue;
+			if (m->s->addr != m->addr || memo_of(th, m->addr) != m)
+				return "a live memo names another sync address";
+			for (uint32_t u = 0; u < n; u++) {
+				uint64_t x = u < m->s->cap ? m->s->vc[u] : 0;
+				if (x > th->vc[u])
+					return "a live memo's sync clock knows more than its thread";
+				if (m->fgen == th->fgen && u != s && x != th->vc[u])
+					return "a live memo's sync clock differs from its thread's clock";
+			}
+		}
 	}
 	for (uint32_t b = 0; b < RC_SYNC_BUCKETS; b++) {
 		for (struct rc_sync *s = e->buckets[b].head; s; s = s->next) {

@@ -1795,13 +1795,15 @@ static void stats_note(void)
 	lh_log_note("race watching statistics (watchpoints): %llu traps the core never saw (code "
 	            "outside the watched modules, or inside the shim), %llu windows they ended, "
 	            "%llu us charged, late traps %llu us; the lock paths' engine feeds (not "
-	            "charged) %llu us for this half, %llu us for write-protect's",
+	            "charged) %llu us for this half, %llu us for write-protect's, %llu acquires and "
+	            "releases answered by the engine's memos",
 	            (unsigned long long)__atomic_load_n(&n_uncounted, __ATOMIC_RELAXED),
 	            (unsigned long long)__atomic_load_n(&n_uncounted_cut, __ATOMIC_RELAXED),
 	            (unsigned long long)(unseen_charged_ns / 1000),
 	            (unsigned long long)(late_charged_ns / 1000),
 	            (unsigned long long)(feed_ns_hw / 1000),
-	            (unsigned long long)(feed_ns_wp / 1000));
+	            (unsigned long long)(feed_ns_wp / 1000),
+	            (unsigned long long)rc_memo_hits(eng));
 	for (i = 0; i < WT_CLS_N; i++)
 		lh_log_note("race watching statistics (watchpoints): %s: %llu candidates, %llu had a "
 		            "window, %llu windows; %llu touched by 2+ threads, with %llu windows",

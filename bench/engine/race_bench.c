@@ -164,6 +164,29 @@ static double lock_handoff(long n, int k)
 	return (t1 - t0) / n;
 }
 
+/* the lock paths' feeds for a thread's own lock (the uncontended
+ * microbenchmark): k threads, each locking and unlocking a mutex of its
+ * own in turn, nothing accessed; 6 slots in use as in a 4-thread run */
+static double own_lock(long n, int k)
+{
+	struct rc_engine *e = mk();
+	rc_tid m = rc_thread_new(e, 0), t[64];
+	double t0, t1;
+
+	for (int j = 0; j < k; j++)
+		t[j] = rc_thread_new(e, m);
+	for (int j = k; j < 5; j++)
+		rc_thread_new(e, m);
+	t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		int j = (int)(i % k);
+		rc_acquire(e, t[j], 0x2000 + 128 * (uintptr_t)j);
+		rc_release(e, t[j], 0x2000 + 128 * (uintptr_t)j);
+	}
+	t1 = now_ns();
+	return (t1 - t0) / n;
+}
+
 /* real threads reading shared data at once */
 struct par {
 	struct rc_engine *e;
@@ -226,8 +249,9 @@ static int one_case(long n, int c)
 	case 4: reread_after_init(n); break;
 	case 5: first_touch(n); break;
 	case 6: lock_handoff(n, 2); break;
+	case 7: own_lock(n, 4); break;
 	default:
-		fprintf(stderr, "race_bench: CASE is 0..6\n");
+		fprintf(stderr, "race_bench: CASE is 0..7\n");
 		return 2;
 	}
 	return 0;
@@ -252,6 +276,8 @@ int main(int argc, char **argv)
 	printf("acquire + write + release, ns per round\n");
 	printf("  2 threads                             %6.2f\n", BEST(lock_handoff(n / 10, 2)));
 	printf("  64 threads                            %6.2f\n", BEST(lock_handoff(n / 10, 64)));
+	printf("acquire + release of a thread's own lock, ns per round\n");
+	printf("  4 threads, 6 slots                    %6.2f\n", BEST(own_lock(n / 10, 4)));
 	printf("real threads reading shared data at once, wall ns per access\n");
 	printf("  1 thread                              %6.2f\n", BEST(parallel_read(n, 1)));
 	printf("  2 threads                             %6.2f\n", BEST(parallel_read(n, 2)));

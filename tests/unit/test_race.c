@@ -1041,6 +1041,145 @@ static void test_out_of_memory(void)
 	sane();
 }
 
+/* ---- release memos: a lock only its own thread releases ------------------- */
+
+/* The memo's fast paths are used: a thread locking its own mutex again and
+ * again joins nothing after the first round, and its clock stays right */
+static void test_memo_used(void)
+{
+	rc_tid m, a, b;
+
+	three(&m, &a, &b);
+	for (int i = 0; i < 100; i++) {
+		rc_acquire(E, a, M);
+		WR(a, X, 8);
+		rc_release(E, a, M);
+	}
+	CU_ASSERT(rc_memo_hits(E) >= 198);
+	/* b taking the lock after a learns a's last write under it */
+	rc_acquire(E, b, M);
+	CU_ASSERT_EQUAL(WR(b, X, 8), 0);
+	rc_release(E, b, M);
+	CU_ASSERT_EQUAL(R.n, 0);
+	sane();
+}
+
+/* another thread's release voids a's memo (seq): a's next acquire must
+ * join b's clock, or b's write under the lock races with a's */
+static void test_memo_other_release(void)
+{
+	rc_tid m, a, b;
+
+	three(&m, &a, &b);
+	rc_acquire(E, a, M);
+	rc_release(E, a, M); /* a's memo of M */
+	rc_acquire(E, b, M);
+	WR(b, X, 8);
+	rc_release(E, b, M);
+	rc_acquire(E, a, M);
+	CU_ASSERT_EQUAL(RD(a, X, 8), 0);
+	rc_release(E, a, M);
+	CU_ASSERT_EQUAL(R.n, 0);
+	sane();
+}
+
+/* a release of a's after b's (two posts) is no one-store release, and
+ * its memo must not say that a knows b's post: a's wait must learn it */
+static void test_memo_release_after_other(void)
+{
+	rc_tid m, a, b;
+	const uintptr_t sem = 0x300010;
+
+	three(&m, &a, &b);
+	rc_release(E, a, sem); /* a posts: a's memo of sem */
+	WR(b, X, 8);
+	rc_release(E, b, sem); /* b posts */
+	rc_release(E, a, sem); /* a posts again */
+	rc_acquire(E, a, sem); /* a waits: b's post may be the one it takes */
+	CU_ASSERT_EQUAL(RD(a, X, 8), 0);
+	CU_ASSERT_EQUAL(R.n, 0);
+	sane();
+}
+
+/* a join that grows a's clock (fgen) voids the memo's one-store release:
+ * b's write reaches a through F, then must reach c through M */
+static void test_memo_fgen(void)
+{
+	rc_tid m, a, b, c;
+
+	three(&m, &a, &b);
+	c = rc_thread_new(E, m);
+	CU_ASSERT_FATAL(c != 0);
+	rc_acquire(E, a, M);
+	rc_release(E, a, M); /* a's memo of M */
+	WR(b, X, 8);
+	rc_release(E, b, F);
+	rc_acquire(E, a, F); /* a learns b's write */
+	rc_acquire(E, a, M);
+	rc_release(E, a, M); /* M must now carry b's write */
+	rc_acquire(E, c, M);
+	CU_ASSERT_EQUAL(RD(c, X, 8), 0);
+	CU_ASSERT_EQUAL(R.n, 0);
+	sane();
+}
+
+/* a release that finds something in the clock a does not know (b posted
+ * the semaphore before) makes no memo: a's next wait must learn b's post */
+static void test_memo_not_sole(void)
+{
+	rc_tid m, a, b;
+	const uintptr_t sem = 0x300010;
+
+	three(&m, &a, &b);
+	WR(b, X, 8);
+	rc_release(E, b, sem); /* b posts */
+	rc_release(E, a, sem); /* a posts too, without having waited */
+	rc_acquire(E, a, sem); /* a waits: b's post may be the one it takes */
+	CU_ASSERT_EQUAL(RD(a, X, 8), 0);
+	CU_ASSERT_EQUAL(R.n, 0);
+	sane();
+}
+
+/* a reused slot's memos go: the new occupant knows more than the last
+ * (main's write before creating it), and its release must say so */
+static void test_memo_slot_reuse(void)
+{
+	rc_tid m, a, b, a2;
+
+	three(&m, &a, &b);
+	rc_acquire(E, a, M);
+	rc_release(E, a, M); /* a's memo of M */
+	rc_thread_exit(E, a);
+	rc_thread_join(E, m, a);
+	WR(m, X, 8);
+	a2 = rc_thread_new(E, m);
+	CU_ASSERT_EQUAL_FATAL(a2, a); /* the exact reuse of a's slot */
+	rc_acquire(E, a2, M);
+	rc_release(E, a2, M);
+	rc_acquire(E, b, M);
+	CU_ASSERT_EQUAL(RD(b, X, 8), 0);
+	CU_ASSERT_EQUAL(R.n, 0);
+	sane();
+}
+
+/* forget drops the sync clock (seq): a's memo must not answer for the
+ * new object at the same address, nor for another address reusing it */
+static void test_memo_forget(void)
+{
+	rc_tid m, a, b;
+
+	three(&m, &a, &b);
+	rc_acquire(E, a, M);
+	rc_release(E, a, M); /* a's memo of M */
+	rc_forget(E, M, 8);
+	WR(b, X, 8);
+	rc_release(E, b, M); /* a new mutex at M, b posts first */
+	rc_acquire(E, a, M);
+	CU_ASSERT_EQUAL(RD(a, X, 8), 0);
+	CU_ASSERT_EQUAL(R.n, 0);
+	sane();
+}
+
 static void test_clock(void)
 {
 	rc_tid m, a, b;
@@ -1091,6 +1230,13 @@ int main(void)
 		{"forget: freed memory is new", test_forget},
 		{"forget drops sync clocks inside", test_forget_sync},
 		{"thread slot reuse: exact after join", test_slot_reuse},
+		{"memo: an own lock's feeds skip the join", test_memo_used},
+		{"memo: another thread's release voids it", test_memo_other_release},
+		{"memo: a release after another's is no one-store release", test_memo_release_after_other},
+		{"memo: a grown clock voids the one-store release", test_memo_fgen},
+		{"memo: none when the clock has more than the releaser", test_memo_not_sole},
+		{"memo: a reused slot's memos go", test_memo_slot_reuse},
+		{"memo: forget voids it", test_memo_forget},
 		{"thread churn reuses one slot", test_thread_churn},
 		{"release/acquire churn: exact reuse of one slot", test_release_churn},
 		{"detached churn: inexact reuse, told once", test_detached_churn},
