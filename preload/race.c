@@ -104,6 +104,9 @@ struct rc_sync {
 	uint64_t *rvc;  /* read-unlock clock of a rwlock (rc_release_shared) */
 	uint32_t cap, rcap;
 	rc_tid head;    /* the thread whose release store heads the release sequence, 0: none */
+	rc_tid last;    /* the thread of the last release into vc: a memo is made only by a
+	                 * thread releasing twice in a row (a lock handed off between threads
+	                 * would void each memo at once, and pay for it) */
 	uint64_t seq;   /* bumped (under the bucket's lock) before every change of vc or head and
 	                 * when the object is dropped: a thread's memo of it (rc_memo) holds while
 	                 * seq is the value the memo read; never reset, so a dropped and reused
@@ -145,7 +148,8 @@ struct rc_memo {
 struct rc_thread {
 	uint64_t clk;      /* == vc[self]: the current epoch */
 	uint64_t fgen;     /* bumped whenever an entry of vc other than its own may have grown */
-	uint64_t n_memo;   /* lock feeds the memos answered (rc_memo_hits) */
+	uint64_t n_memo;   /* lock feeds the memos answered (rc_memo_counts) */
+	uint64_t n_memo_made; /* memos made (rc_memo_counts) */
 	struct rc_memo memo[RC_MEMOS];
 	uint64_t *vc;      /* RC_MAX_THREADS entries: vc[u] = latest epoch of u that happens before
 	                    * this thread's next event.  Invariant (live slot s): every other clock's
@@ -1063,12 +1067,14 @@ static struct rc_memo *memo_of(struct rc_thread *th, uintptr_t addr)
 }
 _Static_assert(RC_MEMOS == 8, "memo_of takes the top 3 bits");
 
-/* The release into a sync clock.  A join of the thread's own clock into
- * the write side that leaves the sync clock equal to it (memo: the thread
- * given) records the thread's memo of the address (struct rc_memo); any
- * other release into the address voids the memos of it (seq). */
-static void sync_release(struct rc_engine *e, struct rc_thread *th, uintptr_t addr, int read_side,
-                         int how, const uint64_t *src, int head, struct rc_thread *memo)
+/* The release into a sync clock.  A join of th's own clock into the write
+ * side (memo: th's tid) that leaves the sync clock equal to it, by the
+ * thread that made the last release too, records th's memo of the
+ * address (struct rc_memo); any other release into the address voids the
+ * memos of it (seq). */
+static inline __attribute__((always_inline)) void
+release_body(struct rc_engine *e, struct rc_thread *th, uintptr_t addr, int read_side, int how,
+             const uint64_t *src, int head, rc_tid memo)
 {
 	struct rc_bucket *b = bucket_of(e, addr);
 	uint32_t n = n_slots(e);
@@ -1080,13 +1086,16 @@ static void sync_release(struct rc_engine *e, struct rc_thread *th, uintptr_t ad
 	if (s) {
 		uint64_t **vp = read_side ? &s->rvc : &s->vc;
 		uint32_t *cp = read_side ? &s->rcap : &s->cap;
-		if (!read_side)
+		int again = memo && s->last == memo;
+		if (!read_side) {
 			ST(&s->seq, s->seq + 1); /* before the change: see rc_acquire */
+			s->last = memo;
+		}
 		if (vc_reserve(e, vp, cp, n)) {
 			if (how == REL_COPY) {
 				vc_copy(*vp, src, n);
 				vc_zero(*vp + n, *cp - n);
-			} else if (memo && !read_side) {
+			} else if (again && !read_side) {
 				sole = vc_join_sole(*vp, src, n);
 			} else {
 				vc_join(*vp, src, n);
@@ -1098,18 +1107,31 @@ static void sync_release(struct rc_engine *e, struct rc_thread *th, uintptr_t ad
 		}
 	}
 	if (memo) {
-		struct rc_memo *m = memo_of(memo, addr);
+		struct rc_memo *m = memo_of(th, addr);
 		if (sole) {
+			th->n_memo_made++;
 			m->addr = addr;
 			m->s = s;
 			m->seq = s->seq;
-			m->fgen = memo->fgen;
+			m->fgen = th->fgen;
 		} else if (m->addr == addr) {
 			m->addr = 0;
 		}
 	}
 	lk_unlock(&b->lock);
-	(void)th;
+}
+
+/* the two kinds, each compiled on its own: most releases make no memo */
+static void sync_release(struct rc_engine *e, struct rc_thread *th, uintptr_t addr, int read_side,
+                         int how, const uint64_t *src, int head)
+{
+	release_body(e, th, addr, read_side, how, src, head, 0);
+}
+
+static __attribute__((noinline)) void sync_release_memo(struct rc_engine *e, struct rc_thread *th,
+                                                        uintptr_t addr, rc_tid t)
+{
+	release_body(e, th, addr, 0, REL_JOIN, th->vc, 0, t);
 }
 
 /* A release the thread's memo of the address answers: the sync clock is
@@ -1207,7 +1229,7 @@ void rc_acquire_exclusive(struct rc_engine *e, rc_tid t, uintptr_t sync)
 static void release_tick(struct rc_engine *e, struct rc_thread *th, rc_tid t, uintptr_t sync,
                          int read_side, int how, int head)
 {
-	sync_release(e, th, sync, read_side, how, th->vc, head, NULL);
+	sync_release(e, th, sync, read_side, how, th->vc, head);
 	tick(e, th, t);
 }
 
@@ -1219,7 +1241,7 @@ void rc_release(struct rc_engine *e, rc_tid t, uintptr_t sync)
 	if (!th)
 		return;
 	if (!release_memo(e, th, t, sync))
-		sync_release(e, th, sync, 0, REL_JOIN, th->vc, 0, th);
+		sync_release_memo(e, th, sync, t);
 	tick(e, th, t);
 }
 
@@ -1288,7 +1310,7 @@ void rc_relaxed_rmw(struct rc_engine *e, rc_tid t, uintptr_t sync)
 		return;
 	pend_acquire(e, th, sync);
 	if (th->has_rel) /* a release fence before it: releases what the fence saw */
-		sync_release(e, th, sync, 0, REL_JOIN, th->rel, -(int)t, NULL);
+		sync_release(e, th, sync, 0, REL_JOIN, th->rel, -(int)t);
 }
 
 void rc_relaxed_load(struct rc_engine *e, rc_tid t, uintptr_t sync)
@@ -1317,7 +1339,7 @@ void rc_relaxed_store(struct rc_engine *e, rc_tid t, uintptr_t sync)
 		s = sync_find(b, sync);
 		int join = s && s->head == t;
 		lk_unlock(&b->lock);
-		sync_release(e, th, sync, 0, join ? REL_JOIN : REL_COPY, th->rel, t, NULL);
+		sync_release(e, th, sync, 0, join ? REL_JOIN : REL_COPY, th->rel, t);
 		return;
 	}
 	if (!maybe_sync(e, sync))
@@ -1469,7 +1491,7 @@ void rc_thread_exit_release(struct rc_engine *e, rc_tid t, uintptr_t sync)
 
 	if (!th)
 		return;
-	sync_release(e, th, sync, 0, REL_JOIN, th->vc, 0, NULL);
+	sync_release(e, th, sync, 0, REL_JOIN, th->vc, 0);
 	rc_thread_exit(e, t);
 }
 
@@ -1626,15 +1648,19 @@ static void forget_range(struct rc_engine *e, uintptr_t addr, size_t size, int s
 
 /* ---- tests and diagnostics ------------------------------------------------------- */
 
-uint64_t rc_memo_hits(struct rc_engine *e)
+uint64_t rc_memo_counts(struct rc_engine *e, uint64_t *made)
 {
-	uint64_t n = 0;
+	uint64_t n = 0, k = 0;
 
 	for (uint32_t s = 1; s < n_slots(e); s++) {
 		struct rc_thread *th = thr(e, s);
-		if (th)
+		if (th) {
 			n += LD(&th->n_memo);
+			k += LD(&th->n_memo_made);
+		}
 	}
+	if (made)
+		*made = k;
 	return n;
 }
 

@@ -162,9 +162,10 @@ void rc_forget_accesses(struct rc_engine *e, uintptr_t addr, size_t size);
 uint32_t rc_clock(struct rc_engine *e, rc_tid t, rc_tid u);
 
 /* acquires and releases a thread's memo of its last release answered (no
- * join, no hash lookup: DESIGN.md section 19, "Sync clocks and locks"),
- * summed over the slots; for race_stats and the tests */
-uint64_t rc_memo_hits(struct rc_engine *e);
+ * join, no hash lookup: DESIGN.md section 19, "Release memos"), summed
+ * over the slots, and in *made (if not NULL) the memos made; for
+ * race_stats and the tests */
+uint64_t rc_memo_counts(struct rc_engine *e, uint64_t *made);
 /* checks the engine's invariants; 0 when they hold, else a description */
 const char *rc_sanity(struct rc_engine *e);
 

@@ -1803,7 +1803,7 @@ static void stats_note(void)
 	            (unsigned long long)(late_charged_ns / 1000),
 	            (unsigned long long)(feed_ns_hw / 1000),
 	            (unsigned long long)(feed_ns_wp / 1000),
-	            (unsigned long long)rc_memo_hits(eng));
+	            (unsigned long long)rc_memo_counts(eng, NULL));
 	for (i = 0; i < WT_CLS_N; i++)
 		lh_log_note("race watching statistics (watchpoints): %s: %llu candidates, %llu had a "
 		            "window, %llu windows; %llu touched by 2+ threads, with %llu windows",

@@ -144,8 +144,11 @@ static double first_touch(long n)
 	return (t1 - t0) / n;
 }
 
-/* lock hand-off between k threads: acquire, one write, release */
-static double lock_handoff(long n, int k)
+/* k threads in turn: acquire, release.  Shared: one lock handed off, one
+ * write under it.  Own (the lock paths' feeds of sampled watching for the
+ * uncontended microbenchmark): each thread its own lock, nothing
+ * accessed, at least 5 threads made (6 slots, as in a 4-thread run). */
+static double lock_rounds(long n, int k, int own)
 {
 	struct rc_engine *e = mk();
 	rc_tid m = rc_thread_new(e, 0), t[64];
@@ -153,35 +156,16 @@ static double lock_handoff(long n, int k)
 
 	for (int j = 0; j < k; j++)
 		t[j] = rc_thread_new(e, m);
-	t0 = now_ns();
-	for (long i = 0; i < n; i++) {
-		rc_tid x = t[i % k];
-		rc_acquire(e, x, 0x2000);
-		rc_access(e, x, BASE, 8, 1, 0, 3);
-		rc_release(e, x, 0x2000);
-	}
-	t1 = now_ns();
-	return (t1 - t0) / n;
-}
-
-/* the lock paths' feeds for a thread's own lock (the uncontended
- * microbenchmark): k threads, each locking and unlocking a mutex of its
- * own in turn, nothing accessed; 6 slots in use as in a 4-thread run */
-static double own_lock(long n, int k)
-{
-	struct rc_engine *e = mk();
-	rc_tid m = rc_thread_new(e, 0), t[64];
-	double t0, t1;
-
-	for (int j = 0; j < k; j++)
-		t[j] = rc_thread_new(e, m);
-	for (int j = k; j < 5; j++)
+	for (int j = k; own && j < 5; j++)
 		rc_thread_new(e, m);
 	t0 = now_ns();
 	for (long i = 0; i < n; i++) {
 		int j = (int)(i % k);
-		rc_acquire(e, t[j], 0x2000 + 128 * (uintptr_t)j);
-		rc_release(e, t[j], 0x2000 + 128 * (uintptr_t)j);
+		uintptr_t l = 0x2000 + (own ? 128 * (uintptr_t)j : 0);
+		rc_acquire(e, t[j], l);
+		if (!own)
+			rc_access(e, t[j], BASE, 8, 1, 0, 3);
+		rc_release(e, t[j], l);
 	}
 	t1 = now_ns();
 	return (t1 - t0) / n;
@@ -248,8 +232,8 @@ static int one_case(long n, int c)
 	case 3: new_epoch(n); break;
 	case 4: reread_after_init(n); break;
 	case 5: first_touch(n); break;
-	case 6: lock_handoff(n, 2); break;
-	case 7: own_lock(n, 4); break;
+	case 6: lock_rounds(n, 2, 0); break;
+	case 7: lock_rounds(n, 4, 1); break;
 	default:
 		fprintf(stderr, "race_bench: CASE is 0..7\n");
 		return 2;
@@ -274,10 +258,10 @@ int main(int argc, char **argv)
 	printf("  4-byte reads, init by another, new epoch %6.2f\n", BEST(reread_after_init(n)));
 	printf("  first touch (slow path, new shadow)   %6.2f\n", BEST(first_touch(n / 10)));
 	printf("acquire + write + release, ns per round\n");
-	printf("  2 threads                             %6.2f\n", BEST(lock_handoff(n / 10, 2)));
-	printf("  64 threads                            %6.2f\n", BEST(lock_handoff(n / 10, 64)));
+	printf("  2 threads                             %6.2f\n", BEST(lock_rounds(n / 10, 2, 0)));
+	printf("  64 threads                            %6.2f\n", BEST(lock_rounds(n / 10, 64, 0)));
 	printf("acquire + release of a thread's own lock, ns per round\n");
-	printf("  4 threads, 6 slots                    %6.2f\n", BEST(own_lock(n / 10, 4)));
+	printf("  4 threads, 6 slots                    %6.2f\n", BEST(lock_rounds(n / 10, 4, 1)));
 	printf("real threads reading shared data at once, wall ns per access\n");
 	printf("  1 thread                              %6.2f\n", BEST(parallel_read(n, 1)));
 	printf("  2 threads                             %6.2f\n", BEST(parallel_read(n, 2)));

@@ -1043,19 +1043,40 @@ static void test_out_of_memory(void)
 
 /* ---- release memos: a lock only its own thread releases ------------------- */
 
+/* t takes and drops l twice: the second release, by the thread that made
+ * the last one, records t's memo of l */
+static void own_rounds(rc_tid t, uintptr_t l)
+{
+	for (int i = 0; i < 2; i++) {
+		rc_acquire(E, t, l);
+		rc_release(E, t, l);
+	}
+}
+
 /* The memo's fast paths are used: a thread locking its own mutex again and
- * again joins nothing after the first round, and its clock stays right */
+ * again joins nothing after its second round (the first release by the
+ * thread that released last makes the memo), and its clock stays right;
+ * a lock handed between two threads makes none (each would be voided at
+ * once) */
 static void test_memo_used(void)
 {
 	rc_tid m, a, b;
+	uint64_t made;
 
 	three(&m, &a, &b);
+	for (int i = 0; i < 10; i++) {
+		rc_acquire(E, i & 1 ? a : b, F);
+		rc_release(E, i & 1 ? a : b, F);
+	}
+	CU_ASSERT_EQUAL(rc_memo_counts(E, &made), 0);
+	CU_ASSERT_EQUAL(made, 0);
 	for (int i = 0; i < 100; i++) {
 		rc_acquire(E, a, M);
 		WR(a, X, 8);
 		rc_release(E, a, M);
 	}
-	CU_ASSERT(rc_memo_hits(E) >= 198);
+	CU_ASSERT_EQUAL(rc_memo_counts(E, &made), 196);
+	CU_ASSERT_EQUAL(made, 1);
 	/* b taking the lock after a learns a's last write under it */
 	rc_acquire(E, b, M);
 	CU_ASSERT_EQUAL(WR(b, X, 8), 0);
@@ -1071,8 +1092,7 @@ static void test_memo_other_release(void)
 	rc_tid m, a, b;
 
 	three(&m, &a, &b);
-	rc_acquire(E, a, M);
-	rc_release(E, a, M); /* a's memo of M */
+	own_rounds(a, M); /* a's memo of M */
 	rc_acquire(E, b, M);
 	WR(b, X, 8);
 	rc_release(E, b, M);
@@ -1091,7 +1111,7 @@ static void test_memo_release_after_other(void)
 	const uintptr_t sem = 0x300010;
 
 	three(&m, &a, &b);
-	rc_release(E, a, sem); /* a posts: a's memo of sem */
+	own_rounds(a, sem); /* a's memo of sem */
 	WR(b, X, 8);
 	rc_release(E, b, sem); /* b posts */
 	rc_release(E, a, sem); /* a posts again */
@@ -1110,8 +1130,7 @@ static void test_memo_fgen(void)
 	three(&m, &a, &b);
 	c = rc_thread_new(E, m);
 	CU_ASSERT_FATAL(c != 0);
-	rc_acquire(E, a, M);
-	rc_release(E, a, M); /* a's memo of M */
+	own_rounds(a, M); /* a's memo of M */
 	WR(b, X, 8);
 	rc_release(E, b, F);
 	rc_acquire(E, a, F); /* a learns b's write */
@@ -1134,6 +1153,7 @@ static void test_memo_not_sole(void)
 	WR(b, X, 8);
 	rc_release(E, b, sem); /* b posts */
 	rc_release(E, a, sem); /* a posts too, without having waited */
+	rc_release(E, a, sem); /* and again: the last release was a's */
 	rc_acquire(E, a, sem); /* a waits: b's post may be the one it takes */
 	CU_ASSERT_EQUAL(RD(a, X, 8), 0);
 	CU_ASSERT_EQUAL(R.n, 0);
@@ -1147,8 +1167,7 @@ static void test_memo_slot_reuse(void)
 	rc_tid m, a, b, a2;
 
 	three(&m, &a, &b);
-	rc_acquire(E, a, M);
-	rc_release(E, a, M); /* a's memo of M */
+	own_rounds(a, M); /* a's memo of M */
 	rc_thread_exit(E, a);
 	rc_thread_join(E, m, a);
 	WR(m, X, 8);
@@ -1163,19 +1182,25 @@ static void test_memo_slot_reuse(void)
 }
 
 /* forget drops the sync clock (seq): a's memo must not answer for the
- * new object at the same address, nor for another address reusing it */
+ * new object at the same address, nor for the dropped one */
 static void test_memo_forget(void)
 {
 	rc_tid m, a, b;
 
 	three(&m, &a, &b);
-	rc_acquire(E, a, M);
-	rc_release(E, a, M); /* a's memo of M */
+	own_rounds(a, M); /* a's memo of M */
 	rc_forget(E, M, 8);
 	WR(b, X, 8);
 	rc_release(E, b, M); /* a new mutex at M, b posts first */
 	rc_acquire(E, a, M);
 	CU_ASSERT_EQUAL(RD(a, X, 8), 0);
+	/* a releases a forgotten lock at once: a new clock, not the old one */
+	own_rounds(a, F);
+	rc_forget(E, F, 8);
+	WR(a, Y, 8);
+	rc_release(E, a, F);
+	rc_acquire(E, b, F);
+	CU_ASSERT_EQUAL(RD(b, Y, 8), 0);
 	CU_ASSERT_EQUAL(R.n, 0);
 	sane();
 }
