@@ -61,6 +61,7 @@
 #include "sampler.h"
 #include "gheap.h"
 #include "heldset.h"
+#include "elfname.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -1279,7 +1280,9 @@ static int sort_unique(uintptr_t *a, int n)
 }
 
 /* is name among the defined symbols of .dynsym (exported: a copy-relocated
- * library variable such as stdout, or the program's own exports) */
+ * library variable such as stdout, or the program's own exports)?  name is
+ * .symtab's, which carries the version of a copied library variable
+ * (elfname.h) */
 static int exported(const char *base, const Elf64_Shdr *sh, const Elf64_Shdr *dynsym,
                     const char *name)
 {
@@ -1294,7 +1297,7 @@ static int exported(const char *base, const Elf64_Shdr *sh, const Elf64_Shdr *dy
 	n = dynsym->sh_size / sizeof(*s);
 	for (i = 0; i < n; i++)
 		if (s[i].st_shndx != SHN_UNDEF && s[i].st_name < sh[dynsym->sh_link].sh_size &&
-		    strcmp(str + s[i].st_name, name) == 0)
+		    lh_elf_name_is(name, str + s[i].st_name))
 			return 1;
 	return 0;
 }
@@ -1770,6 +1773,37 @@ void lh_smp_kick(void)
 	pthread_attr_destroy(&attr);
 }
 
+int lh_smp_top_cands(const struct wt_core *w, struct wt_cand_stat *top)
+{
+	int i, j, n = 0, hi = wt_n_cands(w);
+	struct wt_cand_stat cs;
+
+	/* wt_n_cands counts live ones: freed entries in between are skipped,
+	 * so look a little past it */
+	for (i = 0; i < hi + 4096 && i < WT_MAX_CANDS; i++) {
+		if (wt_cand_stat(w, i, &cs) < 0 || !cs.windows)
+			continue;
+		for (j = n < LH_SMP_TOP_CANDS ? n++ : n; j > 0 && top[j - 1].windows < cs.windows; j--)
+			if (j < LH_SMP_TOP_CANDS)
+				top[j] = top[j - 1];
+		if (j < LH_SMP_TOP_CANDS)
+			top[j] = cs;
+	}
+	return n;
+}
+
+void lh_smp_top_note(const char *half, const struct wt_cand_stat *top, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		lh_log_note("race watching statistics (%s): candidate %#lx (%u bytes, %u threads): %u "
+		            "windows, %u hits, %u hot, %u holds, %u met, %u verdicts",
+		            half, (unsigned long)top[i].addr, top[i].size, top[i].threads,
+		            top[i].windows, top[i].hits, top[i].hot, top[i].holds, top[i].met,
+		            top[i].found);
+}
+
 /* race_stats=1: where the hardware-watchpoint core's windows went, as a
  * note (the log lock is taken: called with the core's lock not held) */
 static void stats_note(void)
@@ -1777,13 +1811,15 @@ static void stats_note(void)
 	static const char *const cls[WT_CLS_N] = { "words (<= 8 bytes)", "wider (lines, arrays)",
 		                                     "heap" };
 	struct wt_cand_class k[WT_CLS_N];
+	struct wt_cand_stat top[LH_SMP_TOP_CANDS];
 	struct wt_stats st;
-	int i;
+	int i, n_top;
 
 	in_core = 1;
 	prio_lock();
 	wt_stats(core, &st);
 	wt_cand_summary(core, k);
+	n_top = lh_smp_top_cands(core, top);
 	spin_unlock();
 	in_core = 0;
 	lh_log_note("race watching statistics (watchpoints): %llu windows, %llu hits, %llu holds, "
@@ -1810,6 +1846,7 @@ static void stats_note(void)
 		            cls[i], (unsigned long long)k[i].cands, (unsigned long long)k[i].windowed,
 		            (unsigned long long)k[i].windows, (unsigned long long)k[i].shared,
 		            (unsigned long long)k[i].shared_windows);
+	lh_smp_top_note("watchpoints", top, n_top);
 }
 
 void lh_smp_stop(void)

@@ -75,5 +75,13 @@ LH_HIDDEN void lh_smpwp_end_all(void);
 LH_HIDDEN void lh_smpwp_fork_child(void);
 /* race_stats=1: a note of where write-protect's windows went */
 LH_HIDDEN void lh_smpwp_stats_note(void);
+/* race_stats=1: the LH_SMP_TOP_CANDS candidates of core w with the most
+ * windows, copied into top[] (called with the core's lock held; returns
+ * how many), and their note (without the lock; half names the core) */
+#define LH_SMP_TOP_CANDS 8
+struct wt_core;
+struct wt_cand_stat;
+LH_HIDDEN int lh_smp_top_cands(const struct wt_core *w, struct wt_cand_stat *top);
+LH_HIDDEN void lh_smp_top_note(const char *half, const struct wt_cand_stat *top, int n);
 
 #endif

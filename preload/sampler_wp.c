@@ -607,13 +607,16 @@ void lh_smpwp_end_all(void)
 void lh_smpwp_stats_note(void)
 {
 	struct wt_stats st;
+	struct wt_cand_stat top[LH_SMP_TOP_CANDS];
 	sigset_t old;
 	uint64_t faults, own, again;
+	int n_top;
 
 	if (!wp_on)
 		return;
 	lh_smp_enter(&old);
 	wt_stats(wcore, &st);
+	n_top = lh_smp_top_cands(wcore, top);
 	faults = st_faults;
 	own = st_own;
 	again = st_again;
@@ -628,6 +631,7 @@ void lh_smpwp_stats_note(void)
 	            (unsigned long long)st.co_held, (unsigned long long)st.inferred,
 	            (unsigned long long)st.cost_cut,
 	            (unsigned long long)(st.cost_ns / 1000000));
+	lh_smp_top_note("write-protect", top, n_top);
 }
 
 void lh_smpwp_fork_child(void)

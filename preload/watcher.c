@@ -42,6 +42,8 @@ struct cand {
 	                    * object (WT_INFER_WRITES needs it clear) */
 	uint8_t barren;    /* its last holds in a row that no other thread's access
 	                    * met (at most WT_BARREN_MAX): the hold back-off */
+	/* race_stats (wt_cand_stat): what its windows did */
+	uint32_t n_hits, n_holds, n_met, n_hot, n_found;
 };
 
 struct ring_ent {
@@ -74,6 +76,7 @@ struct wt_core {
 	struct cand *c;       /* WT_MAX_CANDS entries */
 	int n_hi;             /* entries [0, n_hi) used or freed */
 	int n_live;
+	int last_add;         /* the candidate wt_cand_add made last, -1: none */
 	int *free_idx;        /* freed entries, a stack */
 	int n_free;
 	struct wt_window win[WT_SLOTS];
@@ -234,6 +237,7 @@ static void engine_race(void *cookie, const struct rc_race *r)
 	out.first = prev->a;
 	out.second = cur->a;
 	w->st.inferred++;
+	w->c[w->cur_cand].n_found++;
 	if (w->h.race)
 		w->h.race(w->h.cookie, &out);
 }
@@ -300,6 +304,7 @@ static struct wt_core *create(const struct wt_budget *b, const struct rc_alloc *
 	for (i = 0; i < WT_SLOTS; i++)
 		w->win[i].cand = -1;
 	w->cur_cand = -1;
+	w->last_add = -1;
 	w->next_tag = 1;
 	return w;
 }
@@ -330,6 +335,14 @@ int wt_cand_add(struct wt_core *w, enum wt_kind kind, uintptr_t addr, uint32_t s
 
 	if (!size || addr + size < addr)
 		return -1;
+	/* the same bytes as the candidate added just before (a global's
+	 * field that is the whole global: an 8-byte counter its code names)
+	 * are that candidate: two would take two turns of the rotation */
+	if (w->last_add >= 0) {
+		c = &w->c[w->last_add];
+		if (c->kind == (uint8_t)kind && c->addr == addr && c->size == size && c->name == name)
+			return w->last_add;
+	}
 	if (w->n_free)
 		i = w->free_idx[--w->n_free];
 	else if (w->n_hi < WT_MAX_CANDS)
@@ -346,6 +359,7 @@ int wt_cand_add(struct wt_core *w, enum wt_kind kind, uintptr_t addr, uint32_t s
 	c->kind = (uint8_t)kind;
 	c->slot = -1;
 	w->n_live++;
+	w->last_add = i;
 	return i;
 }
 
@@ -369,6 +383,8 @@ int wt_cand_remove(struct wt_core *w, int cand)
 		rc_forget(w->rc, c->addr, c->size);
 	c->kind = 0;
 	c->slot = -1;
+	if (w->last_add == cand)
+		w->last_add = -1;
 	w->free_idx[w->n_free++] = cand;
 	w->n_live--;
 	return slot;
@@ -585,8 +601,12 @@ void wt_disarm(struct wt_core *w, int slot, uint64_t now_ns)
 	 * quiet one halves it again.  A candidate of more words than a
 	 * window covers moves on to its next word instead: the hot word's
 	 * back-off is the scan coming round (a hot word must not keep a
-	 * block's other words from their turn) */
-	if (w->hot[slot] && win->len < c->size) {
+	 * block's other words from their turn).  Not one of at most
+	 * WT_WORD_MAX bytes: every access of 4 bytes or more to it is seen
+	 * from any of its words, so its next word is as hot (racy_flag's
+	 * 8-byte payload, watched 4 bytes at a time, had 13-15 hot windows
+	 * of 64 hits in a 300 ms run, a fifth of the cost budget) */
+	if (w->hot[slot] && win->len < c->size && c->size > WT_WORD_MAX) {
 		if (c->backoff)
 			c->backoff--;
 	} else if (w->hot[slot]) {
@@ -669,6 +689,7 @@ static void observed(struct wt_core *w, int slot, const struct wt_access *first,
 	r.second.pc = h->pc;
 	w->observed_done[slot] = 1;
 	w->st.observed++;
+	w->c[win->cand].n_found++;
 	if (w->h.race)
 		w->h.race(w->h.cookie, &r);
 }
@@ -685,6 +706,7 @@ static void start_hold(struct wt_core *w, int slot, struct wt_window *win, const
 	w->hold_t0[slot] = now_ns;
 	w->met[slot] = 0;
 	w->n_waiting[slot] = 0;
+	w->c[win->cand].n_holds++;
 }
 
 /* WT_HOLD_BLOCKS: access `a` (hit h) waits in slot's hold at bytes other
@@ -745,6 +767,7 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 		return WT_DISARM;
 	w->sec_hits++;
 	win->hits++;
+	c->n_hits++;
 	c->threads |= 1ull << (h->thread % WT_THREAD_BITS);
 	if (win->held && h->thread != win->first.thread &&
 	    overlap(h->addr, size, win->first.addr, win->first.size))
@@ -794,6 +817,7 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 		/* a hot address: the window ends, the candidate backs off */
 		w->hot[slot] = 1;
 		w->st.hot++;
+		c->n_hot++;
 		limit(w, WT_LIMIT_HOT);
 		return WT_DISARM;
 	}
@@ -875,9 +899,10 @@ static void hold_end(struct wt_core *w, int slot, uint32_t tag, uint32_t thread)
 		return;
 	if (w->win[slot].held) {
 		struct cand *c = &w->c[w->win[slot].cand];
-		if (w->met[slot])
+		if (w->met[slot]) {
 			c->barren = 0;
-		else if (c->barren < WT_BARREN_MAX)
+			c->n_met++;
+		} else if (c->barren < WT_BARREN_MAX)
 			c->barren++;
 	}
 	w->win[slot].held = 0;
@@ -921,6 +946,25 @@ void wt_cand_summary(const struct wt_core *w, struct wt_cand_class out[WT_CLS_N]
 			k->shared_windows += c->windows;
 		}
 	}
+}
+
+int wt_cand_stat(const struct wt_core *w, int cand, struct wt_cand_stat *out)
+{
+	const struct cand *c;
+
+	if (cand < 0 || cand >= w->n_hi || !w->c[cand].kind)
+		return -1;
+	c = &w->c[cand];
+	out->addr = c->addr;
+	out->size = c->size;
+	out->windows = c->windows;
+	out->hits = c->n_hits;
+	out->holds = c->n_holds;
+	out->met = c->n_met;
+	out->hot = c->n_hot;
+	out->found = c->n_found;
+	out->threads = (uint32_t)__builtin_popcountll(c->threads);
+	return 0;
 }
 
 const char *wt_sanity(const struct wt_core *w)

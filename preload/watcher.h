@@ -77,6 +77,8 @@
 #define WT_PASSES 4            /* a window's hold passes from one reader to another at most
                                 * 4 times (WT_PASS) */
 #define WT_WAITERS 64          /* accesses kept per hold that wait with it (WT_HOLD_BLOCKS) */
+#define WT_WORD_MAX 8          /* a candidate of at most 8 bytes is one word: hot in one of
+                                * its windows, it backs off whole (wt_disarm) */
 #define WT_BARREN_MAX 4        /* a candidate whose holds meet no one holds in every 2^4-th
                                 * window at the sparsest (the hold back-off) */
 
@@ -231,7 +233,9 @@ struct rc_engine *wt_engine(struct wt_core *w);
 void wt_budget_default(struct wt_budget *b);
 
 /* ---- candidates ---- */
-/* a new candidate; returns its index, or -1 (table full: WT_LIMIT_CANDS) */
+/* a new candidate; returns its index, or -1 (table full: WT_LIMIT_CANDS).
+ * The same kind, bytes and name as the candidate added just before is that
+ * one (its index again): a global's field that is the whole global */
 int wt_cand_add(struct wt_core *w, enum wt_kind kind, uintptr_t addr, uint32_t size, uint32_t name);
 /* the candidate is gone (a block freed).  Returns the slot that watched
  * it, which the caller disarms before the memory is reused, or -1. */
@@ -313,6 +317,14 @@ struct wt_cand_class {
 	uint64_t cands, windowed, windows, shared, shared_windows;
 };
 void wt_cand_summary(const struct wt_core *w, struct wt_cand_class out[WT_CLS_N]);
+/* one candidate's windows, for the race_stats note: windows, hits, holds
+ * granted, holds another thread's access met, hot windows, verdicts, and
+ * the threads seen on it.  -1 for a free entry. */
+struct wt_cand_stat {
+	uintptr_t addr;
+	uint32_t size, windows, hits, holds, met, hot, found, threads;
+};
+int wt_cand_stat(const struct wt_core *w, int cand, struct wt_cand_stat *out);
 /* 0 when the core's invariants hold, else a description */
 const char *wt_sanity(const struct wt_core *w);
 

@@ -922,6 +922,38 @@ static void test_hot_address_backs_off(void)
 	SANE();
 }
 
+/* an 8-byte candidate watched 4 bytes at a time is one word: a hot
+ * window backs it off whole (its other half is as hot); a bigger one
+ * moves on to its next word at once */
+static void test_hot_word_backs_off_whole(void)
+{
+	struct wt_budget b = budget();
+	int i, small, big;
+	uint64_t now = 0;
+
+	fresh(&b, 0);
+	small = wt_cand_add(W, WT_GLOBAL, 0x1000, WT_WORD_MAX, 1);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 4, now, NULL), 0);
+	CU_ASSERT_EQUAL(wt_slot(W, 0)->cand, small);
+	for (i = 0; i < (int)b.hits_per_window; i++)
+		hit(0, 1, 0, 0x1000, 8, 1, 1, 0x10, ++now);
+	wt_disarm(W, 0, now);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 4, now + 1, NULL), -1);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 4, now + 2 * b.window_ns, NULL), 0);
+	SANE();
+
+	fresh(&b, 0);
+	big = wt_cand_add(W, WT_GLOBAL, 0x2000, 64, 2);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 4, now, NULL), 0);
+	CU_ASSERT_EQUAL(wt_slot(W, 0)->cand, big);
+	for (i = 0; i < (int)b.hits_per_window; i++)
+		hit(0, 1, 0, 0x2000, 4, 1, 1, 0x10, ++now);
+	wt_disarm(W, 0, now);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 4, now + 1, NULL), 0);
+	CU_ASSERT_EQUAL(wt_slot(W, 0)->addr, 0x2004);
+	SANE();
+}
+
 static void test_backoff_bounded_and_decays(void)
 {
 	struct wt_budget b = budget();
@@ -1220,6 +1252,32 @@ static void test_candidate_table_full(void)
 	SANE();
 }
 
+/* a global's field that is the whole global (the same bytes, kind and
+ * name as the candidate added just before) is that candidate: the
+ * rotation must not give one 8-byte counter two turns */
+static void test_candidate_same_bytes_once(void)
+{
+	struct wt_budget b = budget();
+	int a, again, other, field;
+
+	fresh(&b, 0);
+	a = wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 7);
+	again = wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 7);
+	CU_ASSERT_EQUAL(again, a);
+	CU_ASSERT_EQUAL(wt_n_cands(W), 1);
+	/* a field of it, or the same bytes under another name, are new */
+	field = wt_cand_add(W, WT_GLOBAL, 0x1000, 4, 7);
+	other = wt_cand_add(W, WT_GLOBAL, 0x1000, 4, 8);
+	CU_ASSERT_NOT_EQUAL(field, a);
+	CU_ASSERT_NOT_EQUAL(other, field);
+	CU_ASSERT_EQUAL(wt_n_cands(W), 3);
+	/* removed, the same bytes come back as a candidate of their own */
+	wt_cand_remove(W, other);
+	CU_ASSERT(wt_cand_add(W, WT_GLOBAL, 0x1000, 4, 8) >= 0);
+	CU_ASSERT_EQUAL(wt_n_cands(W), 3);
+	SANE();
+}
+
 /* ---- adaptive allocation sampling ---- */
 
 static void test_sampling_new_sites_dense_hot_sparse(void)
@@ -1297,6 +1355,7 @@ int main(void)
 		{ "inferred_atomic_never_a_side", test_inferred_atomic_never_a_side },
 		{ "observed_not_also_inferred", test_observed_not_also_inferred },
 		{ "hot_address_backs_off", test_hot_address_backs_off },
+		{ "hot_word_backs_off_whole", test_hot_word_backs_off_whole },
 		{ "backoff_bounded_and_decays", test_backoff_bounded_and_decays },
 		{ "hits_per_second", test_hits_per_second },
 		{ "cost_budget_arms", test_cost_budget_arms },
@@ -1308,6 +1367,7 @@ int main(void)
 		{ "rotation_bias_to_shared", test_rotation_bias_to_shared },
 		{ "candidate_removed_while_armed", test_candidate_removed_while_armed },
 		{ "candidate_table_full", test_candidate_table_full },
+		{ "candidate_same_bytes_once", test_candidate_same_bytes_once },
 		{ "sampling_new_sites_dense_hot_sparse", test_sampling_new_sites_dense_hot_sparse },
 		{ "sampling_budgets", test_sampling_budgets },
 	};
