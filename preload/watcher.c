@@ -87,6 +87,7 @@ struct wt_core {
 	int hot[WT_SLOTS];           /* the window used up its hits */
 	int observed_done[WT_SLOTS]; /* the current hold already gave its observed verdict */
 	int passes[WT_SLOTS];        /* holds handed on in the window (WT_PASS) */
+	int win_holds[WT_SLOTS];     /* WT_HOLD_BLOCKS: holds granted in the window */
 	int met[WT_SLOTS];           /* another thread's access met the current hold */
 	/* WT_HOLD_BLOCKS: the accesses waiting in the current hold, at bytes
 	 * other than the held first access's */
@@ -579,6 +580,7 @@ int wt_arm(struct wt_core *w, int slot, uint32_t max_len, uint64_t now_ns, struc
 	w->hot[slot] = 0;
 	w->observed_done[slot] = 0;
 	w->passes[slot] = 0;
+	w->win_holds[slot] = 0;
 	c->slot = (int8_t)slot;
 	c->windows++;
 	w->armed++;
@@ -736,6 +738,13 @@ static int co_held(struct wt_core *w, int slot, const struct wt_hit *h, const st
 		w->waiting[slot][w->n_waiting[slot]++] = *a;
 	else
 		limit(w, WT_LIMIT_WAITERS);
+	/* another thread's write waits in the hold: the hold met it (a
+	 * second one at the same bytes would be the verdict), so it is not
+	 * barren.  Before, only the held write's own bytes counted: in
+	 * racy_stats_many every worker's first write is most often its own
+	 * work[] slot, and holds in which 4-6 workers waited were backed off
+	 * as barren (3-8 of 8-12 windows a run under race_source=wp) */
+	w->met[slot] = 1;
 	return 0;
 }
 
@@ -881,6 +890,7 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 		}
 		wt_cost(w, w->b.hold_ns);
 		start_hold(w, slot, win, h, re, seq, now_ns);
+		w->win_holds[slot]++;
 		w->hold_done[slot] = h->is_write || w->hold_done[slot] ? WT_HELD_DONE : WT_HELD_READ;
 		w->observed_done[slot] = 0;
 		w->st.holds++;
@@ -910,6 +920,14 @@ static void hold_end(struct wt_core *w, int slot, uint32_t tag, uint32_t thread)
 	/* a held read that gave a verdict: the window is done holding */
 	if (w->observed_done[slot])
 		w->hold_done[slot] = WT_HELD_DONE;
+	/* WT_HOLD_BLOCKS: a hold that gave no verdict leaves the window free
+	 * to hold again, up to WT_BLOCK_HOLDS (the source protects the pages
+	 * again at its next tick, and the next write there is held: each
+	 * hold is one more chance for two writers to wait at the same
+	 * bytes; one hold a window gave racy_stats_many 2-8 holds in a
+	 * 300 ms run, too few) */
+	else if ((w->flags & WT_HOLD_BLOCKS) && w->win_holds[slot] < WT_BLOCK_HOLDS)
+		w->hold_done[slot] = 0;
 }
 
 void wt_hold_end(struct wt_core *w, int slot, uint32_t tag)

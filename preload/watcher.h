@@ -79,6 +79,8 @@
 #define WT_WAITERS 64          /* accesses kept per hold that wait with it (WT_HOLD_BLOCKS) */
 #define WT_WORD_MAX 8          /* a candidate of at most 8 bytes is one word: hot in one of
                                 * its windows, it backs off whole (wt_disarm) */
+#define WT_BLOCK_HOLDS 3        /* WT_HOLD_BLOCKS: holds one window may grant, one after
+                                * another, while none gives a verdict */
 #define WT_BARREN_MAX 4        /* a candidate whose holds meet no one holds in every 2^4-th
                                 * window at the sparsest (the hold back-off) */
 

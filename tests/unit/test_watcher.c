@@ -601,6 +601,57 @@ static void test_co_held(void)
 	}
 }
 
+/* WT_HOLD_BLOCKS: a hold that gave no verdict leaves the window free to
+ * hold the next write, up to WT_BLOCK_HOLDS holds a window (a core
+ * without the flag holds a write once; T2 waits in each); and a hold in which another
+ * thread's write waited, at other bytes, is not barren (its candidate's
+ * next window holds again at once) */
+static void test_block_holds_again(void)
+{
+	struct wt_budget b = budget();
+	int flags, k, held;
+
+	for (flags = 0; flags <= WT_HOLD_BLOCKS; flags += WT_HOLD_BLOCKS) {
+		struct rc_alloc a = { t_alloc, NULL };
+		struct wt_hooks h = { on_race, on_limit, NULL };
+		struct wt_core *owner = fresh(&b, 1);
+
+		b.hits_per_window = 64;
+		W = wt_create_sharing(&b, &a, &h, owner, (unsigned)flags);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(W);
+		wt_cand_add(W, WT_GLOBAL, 0x4000, 4096, 3);
+		wt_arm(W, 0, 4096 + 1, 0, NULL);
+		for (k = 0, held = 0; k < 2 * WT_BLOCK_HOLDS; k++)
+			if (hit(0, 1, 0, 0x40c0, 8, 1, 0, 0x111, (uint64_t)k * MS) == WT_HOLD) {
+				held++;
+				hit(0, 2, 0, 0x40a0, 8, 1, 0, 0x222, (uint64_t)k * MS); /* waits */
+				wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+			}
+		CU_ASSERT_EQUAL(held, flags ? WT_BLOCK_HOLDS : 1);
+		reset_mem();
+		/* T2 waits in T1's hold, at other bytes: the hold met it with
+		 * the flag, and window 3 (odd) holds; without it the hold was
+		 * barren, and window 3 is skipped (window 2 had no access) */
+		owner = fresh(&b, 1);
+		W = wt_create_sharing(&b, &a, &h, owner, (unsigned)flags);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(W);
+		wt_cand_add(W, WT_GLOBAL, 0x4000, 4096, 3);
+		wt_arm(W, 0, 4096 + 1, 0, NULL);
+		CU_ASSERT_EQUAL(hit(0, 1, 0, 0x40c0, 8, 1, 0, 0x111, 1 * MS), WT_HOLD);
+		hit(0, 2, 0, 0x40a0, 8, 1, 0, 0x222, 1 * MS);
+		wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+		wt_disarm(W, 0, 20 * MS);
+		wt_arm(W, 0, 4096 + 1, 21 * MS, NULL);
+		wt_disarm(W, 0, 40 * MS);
+		wt_arm(W, 0, 4096 + 1, 41 * MS, NULL);
+		CU_ASSERT_EQUAL(hit(0, 1, 0, 0x40c0, 8, 1, 0, 0x111, 41 * MS),
+		                flags ? WT_HOLD : WT_IGNORE);
+		SANE();
+		reset_mem();
+		b = budget();
+	}
+}
+
 /* A core sharing another's engine (the write-protect half's), with
  * WT_INFER_WRITES: two plain writes of different threads that nothing
  * orders are a race with no lock held; a read on one side, an atomic
@@ -1343,6 +1394,7 @@ int main(void)
 		{ "hold_backoff", test_hold_backoff },
 		{ "sharing_core_infers_writes", test_sharing_core_infers_writes },
 		{ "co_held", test_co_held },
+		{ "block_holds_again", test_block_holds_again },
 		{ "handed_block_is_shared", test_handed_block_is_shared },
 		{ "late_trap_dropped", test_late_trap_dropped },
 		{ "bytes_outside_candidate", test_bytes_outside_candidate },
