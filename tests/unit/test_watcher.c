@@ -1329,6 +1329,37 @@ static void test_candidate_same_bytes_once(void)
 	SANE();
 }
 
+/* wt_cand_stat (the race_stats note): a candidate's windows, hits, holds,
+ * holds another thread met, hot windows, verdicts and threads */
+static void test_cand_stat(void)
+{
+	struct wt_budget b = budget();
+	struct wt_cand_stat cs;
+	int c, i;
+
+	fresh(&b, 0);
+	c = wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 7);
+	wt_arm(W, 0, 8, 0, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 8, 1, 0, 0x10, 1 * MS), WT_HOLD);
+	hit(0, 2, 0, 0x1000, 8, 0, 0, 0x20, 1 * MS); /* meets it: observed */
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	for (i = 2; i < (int)b.hits_per_window; i++)
+		hit(0, 2, 0, 0x1000, 8, 0, 0, 0x20, 2 * MS);
+	wt_disarm(W, 0, 3 * MS);
+	CU_ASSERT_EQUAL_FATAL(wt_cand_stat(W, c, &cs), 0);
+	CU_ASSERT_EQUAL(cs.addr, 0x1000);
+	CU_ASSERT_EQUAL(cs.size, 8);
+	CU_ASSERT_EQUAL(cs.windows, 1);
+	CU_ASSERT_EQUAL(cs.hits, b.hits_per_window);
+	CU_ASSERT_EQUAL(cs.hot, 1);
+	CU_ASSERT_EQUAL(cs.holds, 1);
+	CU_ASSERT_EQUAL(cs.met, 1);
+	CU_ASSERT_EQUAL(cs.found, 1);
+	CU_ASSERT_EQUAL(cs.threads, 2);
+	CU_ASSERT_EQUAL(wt_cand_stat(W, c + 1, &cs), -1);
+	SANE();
+}
+
 /* ---- adaptive allocation sampling ---- */
 
 static void test_sampling_new_sites_dense_hot_sparse(void)
@@ -1420,6 +1451,7 @@ int main(void)
 		{ "candidate_removed_while_armed", test_candidate_removed_while_armed },
 		{ "candidate_table_full", test_candidate_table_full },
 		{ "candidate_same_bytes_once", test_candidate_same_bytes_once },
+		{ "cand_stat", test_cand_stat },
 		{ "sampling_new_sites_dense_hot_sparse", test_sampling_new_sites_dense_hot_sparse },
 		{ "sampling_budgets", test_sampling_budgets },
 	};
