@@ -990,6 +990,6 @@ void cli_usage(FILE *out)
 	      "separated by ':' : log_dir, log_prefix, exitcode, stack_depth, quiet,\n"
 	      "watchdog, deadlock_grace_ms, deadlock_exit, races, race_source,\n"
 	      "race_hits_per_sec, race_budget, race_stats, heap_guards, heap_dense,\n"
-	      "exit_report, suppressions.\n",
+	      "exit_report, builtin_mutex, suppressions.\n",
 	      out);
 }

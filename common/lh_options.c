@@ -21,6 +21,7 @@ void lh_options_default(struct lh_options *o)
 	o->deadlock_exit = 1;
 	o->watchdog = 1;
 	o->races = 1;
+	o->builtin_mutex = 1;
 	o->stack_depth = 32;
 	o->quiet = 0;
 	o->exit_report = 1;
@@ -91,6 +92,7 @@ static const struct opt_desc opts[] = {
 	{ "exit_report", O_BOOL, OFF(exit_report), 0, 0, NULL },
 	{ "heap_guards", O_INT, OFF(heap_guards), -1, 512 /* GH_MAX_LIVE */, NULL },
 	{ "heap_dense", O_INT, OFF(heap_dense), 1, 1000000000, NULL },
+	{ "builtin_mutex", O_BOOL, OFF(builtin_mutex), 0, 0, NULL },
 	{ "suppressions", O_STR, OFF(suppressions), 0, LH_PATH_MAX, NULL },
 };
 

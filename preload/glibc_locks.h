@@ -9,8 +9,9 @@
  * here, with what it relies on.  Checked against glibc 2.36 (Debian 12,
  * x86-64); the layouts are part of glibc's ABI (the static initializers
  * write them), so they hold for every glibc since 2.25 (new condvars) and
- * 2.34 (libpthread merged into libc).  Nothing else in the shim touches
- * `__data`.
+ * 2.34 (libpthread merged into libc).  Nothing else in the shim reads
+ * `__data`; the one writer is the built-in mutex protocol of
+ * glibc_mutex.h, which writes only what glibc writes.
  *
  * The reads are racy by nature (another thread may lock or unlock as we
  * look): the state they return is a hint for misuse checks, which only

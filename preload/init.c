@@ -24,7 +24,11 @@
 #include "rt.h"
 #include "watch.h"
 
+#include "glibc_mutex.h"
+
 #include <dlfcn.h>
+#include <gnu/libc-version.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -199,6 +203,31 @@ void lh_init(void)
 	errno = saved_errno;
 }
 
+/* The built-in uncontended mutex path (glibc_mutex.h): on only when this
+ * process's glibc passes the self-check, with the real functions, on
+ * mutexes of the check's own, and cannot elide locks; otherwise one note
+ * says why it is off (every mutex call then goes to glibc, as it always
+ * may).  Run before the shim is ready, so no wrapper takes the path before
+ * the check has decided. */
+static void gm_start(void)
+{
+	struct lh_gm_ops ops = { lh_real.mutex_init, lh_real.mutex_lock, lh_real.mutex_trylock,
+		                 lh_real.mutex_unlock, lh_real.mutex_destroy };
+	const char *why;
+
+	if (!lh_opt.builtin_mutex)
+		return;
+	why = lh_gm_elision(getenv("GLIBC_TUNABLES"), lh_gm_cpu_rtm());
+	if (!why)
+		why = lh_gm_selfcheck(&ops, gnu_get_libc_version(), (int)syscall(SYS_gettid));
+	if (why) {
+		lh_log_note("built-in mutex path off: %s (glibc %s); every mutex call goes to glibc", why,
+		            gnu_get_libc_version());
+		return;
+	}
+	__atomic_store_n(&lh_gm_on, 1, __ATOMIC_RELAXED);
+}
+
 static void lh_init_once(void)
 {
 	const char *env;
@@ -247,6 +276,7 @@ static void lh_init_once(void)
 		lh_stk_find_deps(); /* before tracking starts */
 		lh_log_modules();
 		lh_py_init(); /* a CPython interpreter? (pyframes.c) */
+		gm_start();
 		lh_thr_init_main();
 		if (lh_opt.races && lh_opt.heap_guards > 0) /* asked for: whatever watches them */
 			lh_gh_start((unsigned)lh_opt.heap_guards, (unsigned)lh_opt.heap_dense);

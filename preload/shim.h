@@ -17,6 +17,8 @@
  *   condtab.c     which mutex each condition variable is waited with
  *                 (lh_cond_*).  Pure.
  *   glibc_locks.h every read of glibc's private lock fields (lh_gl_*).
+ *   glibc_mutex.h glibc's uncontended mutex protocol, done by the shim
+ *                 itself for free plain mutexes (lh_gm_*).  Pure.
  *   threads.c     thread registry, start trampolines, thread ids (lh_thr_*).
  *   stacks.c      stack capture (libunwind) and the stack table (lh_stk_*).
  *   logwrite.c    the log file: open, records, fork (lh_log_*).

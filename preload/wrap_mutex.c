@@ -1,7 +1,12 @@
 /*
  * wrap_mutex.c - pthread mutexes and spinlocks.
+ *
+ * A free mutex of a plain kind is taken and released by the shim itself,
+ * writing what glibc writes (glibc_mutex.h, when lh_gm_on); every other
+ * case, and every wait, is glibc's.
  */
 #include "wrap.h"
+#include "glibc_mutex.h"
 
 #define MUTEX_ACQ(m, fl) { (m), LH_LOCK_MUTEX, (fl), (uint16_t)lh_core_mutex_flags(m), LH_RA, LH_CFA }
 /* EOWNERDEAD from a robust mutex still means the caller now owns it */
@@ -88,27 +93,60 @@ static __attribute__((noinline)) int mutex_lock_rest(pthread_mutex_t *m, int rc,
 	return mutex_locked(m, rc, ra, cfa);
 }
 
-LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+/* the fast path's try when the built-in path does not take m: glibc's
+ * trylock, then as the fast path (lh_in_shim raised by the caller) */
+static __attribute__((noinline)) int mutex_lock_try_real(pthread_mutex_t *m, uintptr_t ra,
+                                                         uintptr_t cfa)
 {
-	struct lh_thread *t = lh_fast_self();
-	int rc;
+	int rc = lh_real.mutex_trylock(m);
 
-	/* A lock this thread holds may be a self-deadlock: the slow path checks
-	 * before it blocks.  Otherwise the lock is tried first: taken, it costs
-	 * the one atomic the lock call would have cost, and nothing else; busy,
-	 * the wait is noted in a few thread-local stores for the watchdog,
-	 * which times it, and the real lock call waits (mutex_lock_rest). */
-	if (unlikely(t == NULL) || (unlikely(t->n_held != 0) && lh_holds(t, m)))
-		return mutex_lock_enter_slow(m, t, LH_RA, LH_CFA);
-	lh_in_shim++;
-	rc = lh_real.mutex_trylock(m);
-	/* t again from its thread-local: one load, where keeping it across the
-	 * call would cost a saved register */
-	if (likely(rc == 0) && lh_fast_acquire(lh_self_td, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA)) {
+	if (likely(rc == 0) && lh_fast_acquire(lh_self_td, m, 0, LH_LOCK_MUTEX, ra, cfa)) {
 		lh_in_shim--;
 		return 0;
 	}
-	return mutex_lock_rest(m, rc, LH_RA, LH_CFA);
+	return mutex_lock_rest(m, rc, ra, cfa);
+}
+
+LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	struct lh_thread *t = lh_fast_self();
+	int got;
+
+	/* A lock this thread holds may be a self-deadlock: the slow path checks
+	 * before it blocks.  Otherwise the lock is tried first: taken, it costs
+	 * the one atomic the lock call would have cost, and nothing else (the
+	 * built-in path: glibc's own uncontended protocol, no call at all);
+	 * busy, the wait is noted in a few thread-local stores for the
+	 * watchdog, which times it, and the real lock call waits
+	 * (mutex_lock_rest).  A mutex the built-in path does not take (another
+	 * kind, or the path is off) is tried by glibc (mutex_lock_try_real). */
+	if (unlikely(t == NULL) || (unlikely(t->n_held != 0) && lh_holds(t, m)))
+		return mutex_lock_enter_slow(m, t, LH_RA, LH_CFA);
+	lh_in_shim++;
+	got = likely(lh_gm_on) ? lh_gm_trylock(m, t->os_tid) : LH_GM_OTHER;
+	if (likely(got == LH_GM_TAKEN)) {
+		if (likely(lh_fast_acquire(t, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA))) {
+			lh_in_shim--;
+			return 0;
+		}
+		return mutex_lock_rest(m, 0, LH_RA, LH_CFA);
+	}
+	if (got == LH_GM_BUSY)
+		return mutex_lock_rest(m, EBUSY, LH_RA, LH_CFA);
+	return mutex_lock_try_real(m, LH_RA, LH_CFA);
+}
+
+/* glibc's trylock, or the built-in one when it takes m (the thread's
+ * kernel tid from t) */
+static inline int mutex_trylock_call(pthread_mutex_t *m, const struct lh_thread *t)
+{
+	int got = likely(lh_gm_on) && likely(t != NULL) ? lh_gm_trylock(m, t->os_tid) : LH_GM_OTHER;
+
+	if (likely(got == LH_GM_TAKEN))
+		return 0;
+	if (got == LH_GM_BUSY)
+		return EBUSY;
+	return lh_real.mutex_trylock(m);
 }
 
 LH_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -117,7 +155,7 @@ LH_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 
 	if (lh_pass())
 		return lh_real.mutex_trylock(m);
-	rc = lh_real.mutex_trylock(m);
+	rc = mutex_trylock_call(m, lh_self_td);
 	if (GOT_IT(rc)) {
 		struct lh_acq a = MUTEX_ACQ(m, LH_ACQ_TRY);
 		LH_TELL(lh_core_acquired(&a));
@@ -159,6 +197,7 @@ LH_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const s
  * saves no registers) */
 static __attribute__((noinline)) int mutex_unlock_slow(pthread_mutex_t *m, uintptr_t ra)
 {
+	const struct lh_thread *t;
 	int rc;
 
 	if (lh_pass_at(ra))
@@ -169,6 +208,11 @@ static __attribute__((noinline)) int mutex_unlock_slow(pthread_mutex_t *m, uintp
 		return rc;
 	}
 	LH_TELL(lh_core_released(m, LH_LOCK_MUTEX, ra));
+	/* an unlock the built-in path takes (owned by this thread, locked)
+	 * is no misuse: one the core reported above goes to glibc */
+	t = lh_self_td;
+	if (lh_gm_on && t != NULL && lh_gm_unlock(m, t->os_tid))
+		return 0;
 	rc = lh_real.mutex_unlock(m);
 	return rc;
 }
@@ -177,8 +221,11 @@ LH_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	struct lh_thread *t = lh_fast_self();
 
-	if (likely(t != NULL) && lh_fast_release(t, m))
+	if (likely(t != NULL) && lh_fast_release(t, m)) {
+		if (likely(lh_gm_on) && likely(lh_gm_unlock(m, t->os_tid)))
+			return 0;
 		return lh_real.mutex_unlock(m);
+	}
 	return mutex_unlock_slow(m, LH_RA);
 }
 

@@ -653,7 +653,78 @@ def shim_decoder_loaded_lazily(ctx):
         ctx.done(d)
 
 
+def _findings_sig(doc):
+    """What must not change with the mutex path: each finding's kind,
+    what, count, lock symbols and fingerprint, sorted."""
+    sig = []
+    for f in doc.get("findings", []):
+        sig.append((f.get("kind"), f.get("what"), f.get("count"),
+                    tuple(sorted(str(lk.get("symbol")) for lk in f.get("locks", []))),
+                    f.get("fingerprint")))
+    return sorted(sig)
+
+
+def shim_builtin_mutex_same(ctx):
+    """A program mixing lock, trylock, timedlock and condition waits on
+    default, recursive and errorcheck mutexes (testprogs/
+    mutex_mixed_calls_cycle) prints what it prints natively, and gets the
+    same findings, whether the shim's built-in mutex path takes the free
+    mutexes (builtin_mutex=1, the default: no note says it is off), glibc
+    takes them all (builtin_mutex=0), or the path is turned off by
+    GLIBC_TUNABLES naming elision (a note says so)."""
+    name = "shim_builtin_mutex_same"
+    prog = os.path.join(ctx.progdir, "mutex_mixed_calls_cycle")
+    d = ctx.tmpdir(name)
+    try:
+        why = []
+        nat = rt.run_cmd([prog], 60, d, rt.base_env())
+        if nat.rc != 0:
+            return rt.Outcome(name, "fail", "native run: %s" % rt.describe_rc(nat.rc),
+                              nat.stderr)
+        runs = {}
+        for label, opts, tunables in (("on", "builtin_mutex=1", None),
+                                      ("off", "builtin_mutex=0", None),
+                                      ("elision", "builtin_mutex=1",
+                                       "glibc.elision.enable=0")):
+            env = rt.base_env()
+            env.pop("GLIBC_TUNABLES", None)
+            if tunables:
+                env["GLIBC_TUNABLES"] = tunables
+            out = os.path.join(d, "%s.json" % label)
+            r = rt.run_cmd([ctx.lockhound, "run", "--json", out, "--options", opts,
+                            "--", prog], 60, d, env)
+            if r.timed_out or r.rc != 66:
+                why.append("%s: %s (expected exit 66)" % (label, "timed out" if r.timed_out
+                                                          else rt.describe_rc(r.rc)))
+                continue
+            if r.stdout != nat.stdout:
+                why.append("%s: output %r, natively %r" % (label, r.stdout, nat.stdout))
+            doc, err = rt._load_json(out)
+            if doc is None:
+                why.append("%s: no JSON report: %s" % (label, err))
+                continue
+            notes = [n for lo in doc.get("logs", []) for n in lo.get("notes", [])]
+            off = [n for n in notes if "built-in mutex path off" in n]
+            if label == "elision" and not (len(off) == 1 and "elision" in off[0]):
+                why.append("elision: expected one note that the path is off, got %r" % notes)
+            if label != "elision" and off:
+                why.append("%s: unexpected note %r" % (label, off))
+            runs[label] = _findings_sig(doc)
+        if "on" in runs:
+            kinds = sorted(k for k, _, _, _, _ in runs["on"])
+            if kinds != ["lock-order-cycle", "misuse"]:
+                why.append("on: findings %r, expected a cycle and a misuse" % runs["on"])
+            for other in ("off", "elision"):
+                if other in runs and runs[other] != runs["on"]:
+                    why.append("findings differ: on %r, %s %r" % (runs["on"], other,
+                                                                 runs[other]))
+        return rt.Outcome(name, "fail" if why else "pass", "; ".join(why))
+    finally:
+        ctx.done(d)
+
+
 SHIM_TESTS = {
+    "shim_builtin_mutex_same": shim_builtin_mutex_same,
     "shim_decoder_loaded_lazily": shim_decoder_loaded_lazily,
     "shim_orders_without_syscalls": shim_orders_without_syscalls,
     "shim_stack_table_full": shim_stack_table_full,

@@ -40,6 +40,7 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(o.races, 1);
 	CU_ASSERT_EQUAL(o.watchdog, 1);
 	CU_ASSERT_EQUAL(o.quiet, 0);
+	CU_ASSERT_EQUAL(o.builtin_mutex, 1);
 	CU_ASSERT(o.stack_depth >= 1 && o.stack_depth <= LH_MAX_FRAMES);
 }
 

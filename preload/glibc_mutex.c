@@ -1,0 +1,141 @@
+/*
+ * glibc_mutex.c - the out-of-line parts of the built-in mutex protocol
+ * (glibc_mutex.h): the wake of an unlock with waiters, the start-up
+ * self-check of glibc's layout, and the elision test.  Pure: init.c runs
+ * the self-check with the real functions and sets lh_gm_on.
+ */
+#include "glibc_mutex.h"
+
+#include <cpuid.h>
+#include <errno.h>
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int lh_gm_on;
+
+void lh_gm_wake(int *lock_word)
+{
+	int saved_errno = errno;
+
+	/* what glibc's lll_unlock does for a private mutex: wake one waiter;
+	 * it retakes the lock word as 2 (lll_lock_wait) */
+	syscall(SYS_futex, lock_word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+	errno = saved_errno;
+}
+
+/* is `version` one of LH_GM_GLIBC_KNOWN's words? */
+static int version_known(const char *version)
+{
+	const char *p = LH_GM_GLIBC_KNOWN;
+	size_t n;
+
+	if (!version || !*version)
+		return 0;
+	n = strlen(version);
+	while (*p) {
+		size_t w = strcspn(p, " ");
+		if (w == n && memcmp(p, version, n) == 0)
+			return 1;
+		p += w;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+/* do m's fields say what the unit expects? */
+static int fields_are(const pthread_mutex_t *m, int lock, int owner, unsigned nusers, unsigned count,
+                      int kind)
+{
+	return m->__data.__lock == lock && m->__data.__owner == owner && m->__data.__nusers == nusers &&
+	       m->__data.__count == count && m->__data.__kind == kind;
+}
+
+/* one mutex of the given kind (its static initializer) through both
+ * sides: NULL or what differed */
+static const char *check_kind(const struct lh_gm_ops *ops, const pthread_mutex_t *initial, int kind,
+                              int tid)
+{
+	pthread_mutex_t m = *initial;
+
+	if (!fields_are(&m, 0, 0, 0, 0, kind))
+		return "a static initializer's kind is not the one the unit assumes";
+	/* the real lock writes what the unit writes */
+	if (ops->lock(&m) != 0 || !fields_are(&m, 1, tid, 1, kind == PTHREAD_MUTEX_RECURSIVE_NP, kind))
+		return "the real lock leaves other fields than the built-in one";
+	if (kind != PTHREAD_MUTEX_RECURSIVE_NP && ops->trylock(&m) != EBUSY)
+		return "the real trylock of a locked mutex did not say EBUSY";
+	if (!fields_are(&m, 1, tid, 1, kind == PTHREAD_MUTEX_RECURSIVE_NP, kind))
+		return "the real trylock of a locked mutex changed it";
+	/* the real lock, the built-in unlock */
+	if (!lh_gm_unlock(&m, tid) || !fields_are(&m, 0, 0, 0, 0, kind))
+		return "the built-in unlock refused or mis-wrote a mutex the real lock took";
+	/* the built-in lock, and glibc sees it locked by this thread */
+	if (lh_gm_trylock(&m, tid) != LH_GM_TAKEN ||
+	    !fields_are(&m, 1, tid, 1, kind == PTHREAD_MUTEX_RECURSIVE_NP, kind))
+		return "the built-in trylock refused a free mutex";
+	if (kind != PTHREAD_MUTEX_RECURSIVE_NP &&
+	    (lh_gm_trylock(&m, tid) != LH_GM_BUSY || !fields_are(&m, 1, tid, 1, 0, kind)))
+		return "the built-in trylock of a locked mutex did not find it busy";
+	if (kind == PTHREAD_MUTEX_ERRORCHECK_NP && ops->lock(&m) != EDEADLK)
+		return "the real lock of an errorcheck mutex the built-in lock took did not say EDEADLK";
+	if (kind == PTHREAD_MUTEX_RECURSIVE_NP) {
+		/* glibc counts it as ours, and the built-in unlock leaves a
+		 * count above 1 to glibc */
+		if (ops->lock(&m) != 0 || !fields_are(&m, 1, tid, 1, 2, kind))
+			return "the real lock of a recursive mutex the built-in lock took did not count it";
+		if (lh_gm_unlock(&m, tid))
+			return "the built-in unlock took a recursive mutex held twice";
+		if (ops->unlock(&m) != 0 || !fields_are(&m, 1, tid, 1, 1, kind))
+			return "the real unlock of a recursive mutex held twice did not count it down";
+	}
+	if (ops->unlock(&m) != 0 || !fields_are(&m, 0, 0, 0, 0, kind))
+		return "the real unlock of a mutex the built-in lock took failed or left other fields";
+	if (kind == PTHREAD_MUTEX_ERRORCHECK_NP && ops->unlock(&m) != EPERM)
+		return "the real unlock of an unlocked errorcheck mutex did not say EPERM";
+	return NULL;
+}
+
+const char *lh_gm_selfcheck(const struct lh_gm_ops *ops, const char *version, int tid)
+{
+	static const pthread_mutex_t timed = PTHREAD_MUTEX_INITIALIZER;
+	static const pthread_mutex_t recursive = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+	static const pthread_mutex_t errorcheck = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
+	static const pthread_mutex_t adaptive = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+	pthread_mutex_t m;
+	const char *why;
+
+	if (!version_known(version))
+		return "its glibc version is not one the built-in path was checked against";
+	/* init writes a plain kind and nothing else (garbage first) */
+	memset(&m, 0xa5, sizeof(m));
+	if (ops->init(&m, NULL) != 0 || !fields_are(&m, 0, 0, 0, 0, PTHREAD_MUTEX_TIMED_NP))
+		return "pthread_mutex_init leaves other fields than the unit assumes";
+	if (ops->destroy(&m) != 0)
+		return "pthread_mutex_destroy failed";
+	if ((why = check_kind(ops, &timed, PTHREAD_MUTEX_TIMED_NP, tid)) != NULL ||
+	    (why = check_kind(ops, &recursive, PTHREAD_MUTEX_RECURSIVE_NP, tid)) != NULL ||
+	    (why = check_kind(ops, &errorcheck, PTHREAD_MUTEX_ERRORCHECK_NP, tid)) != NULL ||
+	    (why = check_kind(ops, &adaptive, PTHREAD_MUTEX_ADAPTIVE_NP, tid)) != NULL)
+		return why;
+	return NULL;
+}
+
+const char *lh_gm_elision(const char *tunables, int has_rtm)
+{
+	if (has_rtm)
+		return "the CPU has RTM, with which glibc may elide locks";
+	if (tunables && strstr(tunables, "elision"))
+		return "GLIBC_TUNABLES names elision";
+	return NULL;
+}
+
+int lh_gm_cpu_rtm(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return 0;
+	return (b >> 11) & 1;
+}

@@ -1,0 +1,155 @@
+/* lockhound-expect: lock-order-cycle count=1 locks=2 functions=producer_ab,consumer_ba ; misuse what=unlock-not-locked */
+/* The same mutexes through every way in: lock, trylock, timedlock and
+ * condition waits, from several threads at once, on default, recursive
+ * and errorcheck mutexes, with glibc's own answers (EBUSY, EDEADLK, EPERM)
+ * printed.  One inversion: the producer takes A then B (B by timedlock),
+ * the consumer B then A (B re-taken by its condition wait, A by lock,
+ * once the producer is past its last A), so the report has one cycle; every other order is consistent.  The output is
+ * the same natively and under lockhound, whichever side takes the locks. */
+#include "tp.h"
+
+#include <time.h>
+
+#define ROUNDS 20000
+
+static pthread_mutex_t A = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t B = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t R; /* recursive */
+static pthread_mutex_t E; /* errorcheck */
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static long queued, produced, consumed, tries_won, rec_depth_max;
+static int done;
+
+static void deadline(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += 30;
+}
+
+static void *producer_ab(void *p)
+{
+	struct timespec ts;
+	int i;
+
+	(void)p;
+	for (i = 0; i < ROUNDS; i++) {
+		TP_CHECK(pthread_mutex_lock(&A));
+		deadline(&ts);
+		TP_CHECK(pthread_mutex_timedlock(&B, &ts));
+		queued++;
+		produced++;
+		TP_CHECK(pthread_cond_signal(&cv));
+		TP_CHECK(pthread_mutex_unlock(&B));
+		TP_CHECK(pthread_mutex_unlock(&A));
+	}
+	TP_CHECK(pthread_mutex_lock(&B));
+	done = 1;
+	TP_CHECK(pthread_cond_broadcast(&cv));
+	TP_CHECK(pthread_mutex_unlock(&B));
+	return NULL;
+}
+
+static void *consumer_ba(void *p)
+{
+	(void)p;
+	TP_CHECK(pthread_mutex_lock(&B));
+	for (;;) {
+		while (queued == 0 && !done)
+			TP_CHECK(pthread_cond_wait(&cv, &B));
+		if (queued == 0 && done)
+			break;
+		queued--;
+		consumed++;
+	}
+	/* once, with the producer past its last A: B then A (no real hang) */
+	TP_CHECK(pthread_mutex_lock(&A));
+	TP_CHECK(pthread_mutex_unlock(&A));
+	TP_CHECK(pthread_mutex_unlock(&B));
+	return NULL;
+}
+
+/* trylock of A against the producer: wins some, EBUSY for the rest */
+static void *trier(void *p)
+{
+	int i, rc;
+
+	(void)p;
+	for (i = 0; i < ROUNDS; i++) {
+		rc = pthread_mutex_trylock(&A);
+		if (rc == 0) {
+			__atomic_add_fetch(&tries_won, 1, __ATOMIC_RELAXED);
+			TP_CHECK(pthread_mutex_unlock(&A));
+		} else if (rc != EBUSY) {
+			fprintf(stderr, "trylock: %s\n", strerror(rc));
+			exit(2);
+		}
+	}
+	return NULL;
+}
+
+/* the recursive and errorcheck mutexes, shared by two of these threads */
+static void *kinds(void *p)
+{
+	long depth = 0;
+	int i, rc;
+
+	(void)p;
+	for (i = 0; i < ROUNDS / 4; i++) {
+		TP_CHECK(pthread_mutex_lock(&R));
+		TP_CHECK(pthread_mutex_lock(&R));
+		rc = pthread_mutex_trylock(&R);
+		depth = rc == 0 ? 3 : 2;
+		if (rc == 0)
+			TP_CHECK(pthread_mutex_unlock(&R));
+		TP_CHECK(pthread_mutex_unlock(&R));
+		TP_CHECK(pthread_mutex_unlock(&R));
+		TP_CHECK(pthread_mutex_lock(&E));
+		rc = pthread_mutex_trylock(&E);
+		if (rc != EBUSY) {
+			fprintf(stderr, "errorcheck trylock of a held mutex: %d\n", rc);
+			exit(2);
+		}
+		TP_CHECK(pthread_mutex_unlock(&E));
+	}
+	__atomic_store_n(&rec_depth_max, depth, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t t[5];
+	int rc;
+
+	tp_mutex_init(&R, PTHREAD_MUTEX_RECURSIVE);
+	tp_mutex_init(&E, PTHREAD_MUTEX_ERRORCHECK);
+	/* glibc's own answers for an errorcheck mutex, from one thread */
+	TP_CHECK(pthread_mutex_lock(&E));
+	rc = pthread_mutex_lock(&E);
+	printf("errorcheck relock: %s\n", rc == EDEADLK ? "EDEADLK" : "other");
+	TP_CHECK(pthread_mutex_unlock(&E));
+	rc = pthread_mutex_unlock(&E);
+	printf("errorcheck unlock of a free one: %s\n", rc == EPERM ? "EPERM" : "other");
+
+	t[0] = tp_spawn(consumer_ba, NULL);
+	t[1] = tp_spawn(producer_ab, NULL);
+	t[2] = tp_spawn(trier, NULL);
+	t[3] = tp_spawn(kinds, NULL);
+	t[4] = tp_spawn(kinds, NULL);
+	for (rc = 0; rc < 5; rc++)
+		tp_join(t[rc]);
+	printf("produced %ld consumed %ld queued %ld\n", produced, consumed, queued);
+	printf("trylock won: %s\n", tries_won <= ROUNDS ? "some" : "too many");
+	printf("recursive depth: %ld\n", rec_depth_max);
+	/* every mutex is free again, as glibc sees it */
+	printf("free: %d %d %d %d\n", pthread_mutex_trylock(&A), pthread_mutex_trylock(&B),
+	       pthread_mutex_trylock(&R), pthread_mutex_trylock(&E));
+	TP_CHECK(pthread_mutex_unlock(&A));
+	TP_CHECK(pthread_mutex_unlock(&B));
+	TP_CHECK(pthread_mutex_unlock(&R));
+	TP_CHECK(pthread_mutex_unlock(&E));
+	TP_CHECK(pthread_mutex_destroy(&A));
+	TP_CHECK(pthread_mutex_destroy(&B));
+	TP_CHECK(pthread_mutex_destroy(&R));
+	TP_CHECK(pthread_mutex_destroy(&E));
+	return 0;
+}
