@@ -870,12 +870,20 @@ int lh_edge_known(const struct lh_thread *t, const struct lh_held *h, const stru
 	    (fi = CLS_IDX(wf)) >= LH_CLS_FROM_IDX || (wt >> 32) != (uint32_t)id || !(wt & CLS_HAS) ||
 	    (ti = CLS_IDX(wt)) >= LH_CLS_TO_IDX)
 		return 0;
-	k.from_ra = h->ra;
-	k.to_ra = ra;
-	k.from_cls = CLS_NO(wf);
-	k.to_cls = CLS_NO(wt);
-	k.modes = (uint32_t)(h->mode << 1) | to_mode;
-	i = cls_map_find(m, &k, 0);
+	/* the map found last, compared field by field: a struct cls_ctx built
+	 * on the stack and compared at once stalled on the narrow stores of
+	 * its class numbers (most of this function's samples in itemlru) */
+	i = m->last;
+	if (i >= m->n || m->ctx[i].from_ra != h->ra || m->ctx[i].to_ra != ra ||
+	    m->ctx[i].from_cls != CLS_NO(wf) || m->ctx[i].to_cls != CLS_NO(wt) ||
+	    m->ctx[i].modes != ((uint32_t)(h->mode << 1) | to_mode)) {
+		k.from_ra = h->ra;
+		k.to_ra = ra;
+		k.from_cls = CLS_NO(wf);
+		k.to_cls = CLS_NO(wt);
+		k.modes = (uint32_t)(h->mode << 1) | to_mode;
+		i = cls_map_find(m, &k, 0);
+	}
 	return i >= 0 && (*cls_map_byte(m, i, fi, ti) & (1u << (fi & 7))) != 0;
 }
 
