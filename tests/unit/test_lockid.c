@@ -236,6 +236,19 @@ static void test_lock_cache_new_locks_keep_it_small(void)
 	free(t);
 }
 
+/* n locks with identities, cycled over by t until its cache has grown */
+static void grown_over(struct lh_thread *t, pthread_mutex_t *locks, size_t n)
+{
+	size_t i;
+	int round;
+
+	for (i = 0; i < n; i++)
+		lh_lid_new(slot(&locks[i]), LH_LOCK_MUTEX, 0, 0);
+	for (round = 0; round < 8; round++)
+		for (i = 0; i < n; i++)
+			lh_lid_get(t, &locks[i]);
+}
+
 /* The cache maps an address to its slot, never to an identity: a lock
  * destroyed (or freed) and made again at the same address is answered with
  * its new id, from a grown cache too. */
@@ -245,13 +258,8 @@ static void test_lock_cache_reused_address(void)
 	struct lh_thread *t = new_thread();
 	struct lh_lock *lk;
 	uint64_t old_id, new_id;
-	int i, round;
 
-	for (i = 0; i < 2048; i++)
-		lh_lid_new(slot(&items[i]), LH_LOCK_MUTEX, 0, 0);
-	for (round = 0; round < 8; round++)
-		for (i = 0; i < 2048; i++)
-			lh_lid_get(t, &items[i]);
+	grown_over(t, items, N_OF(items));
 	CU_ASSERT_PTR_NOT_EQUAL_FATAL(t->lock_cache, t->lock_cache0);
 	lk = lh_lid_get(t, &items[7]);
 	old_id = lh_lid_id(lk, LH_LOCK_MUTEX, 0);
@@ -278,13 +286,8 @@ static void test_lock_cache_fork_child(void)
 	struct lh_lock_ce *lc;
 	uint32_t mask;
 	uint64_t id;
-	int i, round;
 
-	for (i = 0; i < 2048; i++)
-		lh_lid_new(slot(&items[i]), LH_LOCK_MUTEX, 0, 0);
-	for (round = 0; round < 8; round++)
-		for (i = 0; i < 2048; i++)
-			lh_lid_get(t, &items[i]);
+	grown_over(t, items, N_OF(items));
 	lc = t->lock_cache;
 	mask = t->lock_mask;
 	id = lh_lid_peek(lh_lid_get(t, &items[5]));
