@@ -31,6 +31,7 @@
 #include "shim.h"
 
 #include <sched.h>
+#include <sys/mman.h>
 
 #define LH_LID_TABLES 16
 #define LH_LID_FIRST_BITS 14
@@ -248,15 +249,16 @@ struct lh_lock *lh_lid_lookup(uintptr_t addr, int create)
  * only meets new locks (first use, or a new lock at a freed address) keeps
  * the small one.  The grown array starts empty: the next misses fill it.
  * Indexed by address / 8: an array of locks fills it with no collision.
- * Bounded: LH_LOCK_CACHE_MAX entries of 56 bytes, 448 KiB per thread at
- * most, resident only where touched.  Limit: a thread cycling over more
+ * Bounded: LH_LOCK_CACHE_MAX entries of 56 bytes, 224 KiB per thread at
+ * most (the arrays it replaced give their pages back), resident only where
+ * touched.  Limit: a thread cycling over more
  * locks than that misses again (slower, nothing lost, so no note). */
 _Static_assert((LH_LOCK_CACHE_MAX & (LH_LOCK_CACHE_MAX - 1)) == 0 && LH_LOCK_CACHE_MAX >= LH_LOCK_CACHE,
                "the lock cache's sizes are powers of 2");
 static void lock_cache_grow(struct lh_thread *t)
 {
-	size_t n = ((size_t)t->lock_mask + 1) * 4;
-	struct lh_lock_ce *nc;
+	size_t n = ((size_t)t->lock_mask + 1) * 4, old_bytes;
+	struct lh_lock_ce *nc, *old;
 
 	t->lock_known_misses = 0;
 	if (n > LH_LOCK_CACHE_MAX)
@@ -266,8 +268,21 @@ static void lock_cache_grow(struct lh_thread *t)
 	nc = lh_alloc(n * sizeof(*nc)); /* zeroed: the shim's memory comes from mmap */
 	if (!nc)
 		return;
+	old = t->lock_cache;
+	old_bytes = ((size_t)t->lock_mask + 1) * sizeof(*old);
 	t->lock_cache = nc;
 	t->lock_mask = (uint32_t)(n - 1);
+	/* The replaced array's whole pages go back (lh_alloc never frees, but
+	 * no other allocation shares a page that lies wholly inside it): the
+	 * steps before the last were a third of a grown thread's cache
+	 * memory.  Only this thread reads its cache; a signal handler of its
+	 * own that still reads the old array finds zeros, a miss. */
+	if (old != t->lock_cache0) {
+		uintptr_t lo = ((uintptr_t)old + 4095) & ~(uintptr_t)4095;
+		uintptr_t hi = ((uintptr_t)old + old_bytes) & ~(uintptr_t)4095;
+		if (hi > lo)
+			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
 }
 
 /* A recycled struct's grown array keeps its entries: an address's slot is

@@ -203,7 +203,7 @@ LH_HIDDEN void lh_fork_reset_all(void);  /* the child: all free again */
 #define LH_LOCK_CACHE 256 /* per-thread cache addr -> lock slot at first, power of 2 */
 /* ... grown 4x at a time, up to this, by a thread whose misses keep finding
  * locks that have an identity already (lockid.c, lh_lid_get) */
-#define LH_LOCK_CACHE_MAX 8192
+#define LH_LOCK_CACHE_MAX 4096
 
 /* A lock's identity (lockid.c owns it).  The slot for an address is made
  * once and never moves, so pointers to it stay valid.
