@@ -30,9 +30,10 @@ struct lh_options {
 	                            * default (WT_DEFAULT_COST_PERMILLE) */
 	int race_stats;            /* 1: a note at exit of where race watching's windows
 	                            * went (the hardware-watchpoint core's counters) */
-	int builtin_mutex;         /* 1: the mutex wrappers lock and unlock a free plain
-	                            * mutex themselves, as glibc does (preload/glibc_mutex.h),
-	                            * when the start-up self-check passes; 0: always glibc */
+	int builtin_mutex;         /* 1: the mutex and spinlock wrappers lock and unlock a
+	                            * free plain mutex or spinlock themselves, as glibc does
+	                            * (preload/glibc_mutex.h), when the start-up self-checks
+	                            * pass; 0: always glibc */
 	int stack_depth;           /* frames kept per stack, <= LH_MAX_FRAMES */
 	int quiet;                 /* 1: the shim prints nothing but warnings */
 	int exit_report;           /* 1: a program linked with the shim (lockhound cc)

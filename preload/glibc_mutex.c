@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 int lh_gm_on;
+struct lh_gs lh_gs;
 
 void lh_gm_wake(int *lock_word)
 {
@@ -138,4 +139,37 @@ int lh_gm_cpu_rtm(void)
 	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
 		return 0;
 	return (b >> 11) & 1;
+}
+
+const char *lh_gs_selfcheck(const struct lh_gs_ops *ops)
+{
+	pthread_spinlock_t l;
+	struct lh_gs probe = { 0, 0, 0 };
+
+	memset((void *)&l, 0xa5, sizeof(l));
+	if (ops->init(&l, PTHREAD_PROCESS_PRIVATE) != 0)
+		return "pthread_spin_init failed";
+	probe.unlocked = *(volatile int *)&l;
+	if (ops->trylock(&l) != 0)
+		return "the real trylock of a free spinlock failed";
+	probe.locked = *(volatile int *)&l;
+	if (probe.locked == probe.unlocked)
+		return "a locked spinlock looks like a free one";
+	if (ops->trylock(&l) != EBUSY || *(volatile int *)&l != probe.locked)
+		return "the real trylock of a locked spinlock did not say EBUSY or changed it";
+	if (ops->unlock(&l) != 0 || *(volatile int *)&l != probe.unlocked)
+		return "the real unlock did not leave the value init wrote";
+	/* the built-in side, with the probed values */
+	__atomic_store_n(&lh_gs.unlocked, probe.unlocked, __ATOMIC_RELAXED);
+	__atomic_store_n(&lh_gs.locked, probe.locked, __ATOMIC_RELAXED);
+	if (!lh_gs_trylock(&l) || *(volatile int *)&l != probe.locked)
+		return "the built-in trylock refused or mis-wrote a free spinlock";
+	if (lh_gs_trylock(&l) || ops->trylock(&l) != EBUSY)
+		return "a spinlock the built-in trylock took is not busy";
+	lh_gs_unlock(&l);
+	if (ops->trylock(&l) != 0)
+		return "the real trylock refused a spinlock the built-in unlock released";
+	if (ops->unlock(&l) != 0 || *(volatile int *)&l != probe.unlocked)
+		return "the real unlock of a spinlock failed";
+	return NULL;
 }

@@ -1,6 +1,7 @@
 /*
- * glibc_mutex.h - the shim's own uncontended pthread_mutex_t protocol: the
- * one place outside glibc that writes a mutex's fields.
+ * glibc_mutex.h - the shim's own uncontended pthread_mutex_t protocol (and
+ * pthread_spinlock_t's, at the end): the one place outside glibc that
+ * writes a lock's fields.
  *
  * An interposed call into glibc costs a call, a PLT jump and glibc's own
  * checks of the mutex's kind, on top of the shim's work; on the common
@@ -147,5 +148,50 @@ __attribute__((visibility("hidden"))) const char *lh_gm_selfcheck(const struct l
 __attribute__((visibility("hidden"))) const char *lh_gm_elision(const char *tunables, int has_rtm);
 /* does this CPU report RTM (CPUID leaf 7, EBX bit 11)? */
 __attribute__((visibility("hidden"))) int lh_gm_cpu_rtm(void);
+
+/* ---- spinlocks ----
+ * pthread_spinlock_t is one int.  glibc 2.36 on x86-64 (sysdeps/x86_64/nptl/
+ * pthread_spin_*.S): init writes 1 (unlocked), lock is `lock decl` and
+ * spins while the word is not above 0, trylock is CAS 1 -> 0 (EBUSY when
+ * it fails), unlock stores 1; the generic code uses 0 and 1 the other way
+ * round.  The two values come from the self-check (lh_gs_selfcheck), which
+ * reads what glibc's own init and trylock write; the built-in trylock is
+ * then CAS unlocked -> locked (acquire), and the unlock a release store of
+ * the unlocked value: glibc's trylock and unlock exactly, in both ports.
+ * A busy spinlock is glibc's to spin on (the wrapper notes the wait). */
+struct lh_gs {
+	int on;       /* 1 once the self-check passed (init.c) */
+	int unlocked; /* the word's value when free (what pthread_spin_init writes) */
+	int locked;   /* its value once taken by trylock */
+};
+extern struct lh_gs lh_gs __attribute__((visibility("hidden")));
+
+/* glibc's trylock of l: 1 taken, 0 busy (EBUSY) */
+static inline __attribute__((always_inline)) int lh_gs_trylock(pthread_spinlock_t *l)
+{
+	int unlocked = lh_gs.unlocked;
+
+	return __atomic_compare_exchange_n((int *)l, &unlocked, lh_gs.locked, 0, __ATOMIC_ACQUIRE,
+	                                   __ATOMIC_RELAXED);
+}
+
+/* glibc's unlock of l */
+static inline __attribute__((always_inline)) void lh_gs_unlock(pthread_spinlock_t *l)
+{
+	__atomic_store_n((int *)l, lh_gs.unlocked, __ATOMIC_RELEASE);
+}
+
+struct lh_gs_ops {
+	int (*init)(pthread_spinlock_t *, int);
+	int (*trylock)(pthread_spinlock_t *);
+	int (*unlock)(pthread_spinlock_t *);
+};
+
+/* NULL when glibc's spinlock functions and the built-in ones agree on a
+ * spinlock of the check's own (init, trylock, EBUSY, unlock, each side
+ * taking what the other released); else what differed.  Fills lh_gs's
+ * two values (the built-in functions read them), never lh_gs.on: the
+ * caller sets it when the check passed. */
+__attribute__((visibility("hidden"))) const char *lh_gs_selfcheck(const struct lh_gs_ops *ops);
 
 #endif

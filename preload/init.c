@@ -228,6 +228,24 @@ static void gm_start(void)
 	__atomic_store_n(&lh_gm_on, 1, __ATOMIC_RELAXED);
 }
 
+/* the same for spinlocks (lh_gs_selfcheck): no version or elision
+ * condition, since the check reads the lock word's two values from
+ * glibc's own functions */
+static void gs_start(void)
+{
+	struct lh_gs_ops ops = { lh_real.spin_init, lh_real.spin_trylock, lh_real.spin_unlock };
+	const char *why;
+
+	if (!lh_opt.builtin_mutex)
+		return;
+	why = lh_gs_selfcheck(&ops);
+	if (why) {
+		lh_log_note("built-in spinlock path off: %s; every spinlock call goes to glibc", why);
+		return;
+	}
+	__atomic_store_n(&lh_gs.on, 1, __ATOMIC_RELAXED);
+}
+
 static void lh_init_once(void)
 {
 	const char *env;
@@ -277,6 +295,7 @@ static void lh_init_once(void)
 		lh_log_modules();
 		lh_py_init(); /* a CPython interpreter? (pyframes.c) */
 		gm_start();
+		gs_start();
 		lh_thr_init_main();
 		if (lh_opt.races && lh_opt.heap_guards > 0) /* asked for: whatever watches them */
 			lh_gh_start((unsigned)lh_opt.heap_guards, (unsigned)lh_opt.heap_dense);

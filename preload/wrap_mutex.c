@@ -1,9 +1,9 @@
 /*
  * wrap_mutex.c - pthread mutexes and spinlocks.
  *
- * A free mutex of a plain kind is taken and released by the shim itself,
- * writing what glibc writes (glibc_mutex.h, when lh_gm_on); every other
- * case, and every wait, is glibc's.
+ * A free mutex of a plain kind, and a free spinlock, is taken and released
+ * by the shim itself, writing what glibc writes (glibc_mutex.h, when
+ * lh_gm_on / lh_gs.on); every other case, and every wait, is glibc's.
  */
 #include "wrap.h"
 #include "glibc_mutex.h"
@@ -263,6 +263,18 @@ LH_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 
 	if (likely(t != NULL) && !(t->n_held != 0 && lh_holds(t, (void *)l))) {
 		lh_in_shim++;
+		/* free: taken as glibc's trylock takes it, with no wait to note
+		 * (the built-in path, glibc_mutex.h); busy: glibc spins */
+		if (likely(lh_gs.on) && likely(lh_gs_trylock(l))) {
+			if (likely(lh_fast_acquire(t, (void *)l, 0, LH_LOCK_SPIN, LH_RA, LH_CFA))) {
+				lh_in_shim--;
+				return 0;
+			}
+			lh_in_shim--;
+			struct lh_acq a = { (void *)l, LH_LOCK_SPIN, 0, 0, LH_RA, LH_CFA };
+			LH_TELL(lh_core_acquired(&a));
+			return 0;
+		}
 		lh_wait_note(t, LH_WAIT_LOCK, (void *)l, LH_MODE_EXCL, 0, LH_RA, LH_CFA);
 		rc = lh_real.spin_lock(l);
 		lh_wait_clear(t);
@@ -292,7 +304,10 @@ LH_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
 
 	if (lh_pass())
 		return lh_real.spin_trylock(l);
-	rc = lh_real.spin_trylock(l);
+	if (likely(lh_gs.on))
+		rc = lh_gs_trylock(l) ? 0 : EBUSY; /* glibc's two answers */
+	else
+		rc = lh_real.spin_trylock(l);
 	if (rc == 0) {
 		struct lh_acq a = { (void *)l, LH_LOCK_SPIN, LH_ACQ_TRY, 0, LH_RA, LH_CFA };
 		LH_TELL(lh_core_acquired(&a));
@@ -304,8 +319,13 @@ LH_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 {
 	struct lh_thread *t = lh_fast_self();
 
-	if (likely(t != NULL) && lh_fast_release(t, (void *)l))
+	if (likely(t != NULL) && lh_fast_release(t, (void *)l)) {
+		if (likely(lh_gs.on)) {
+			lh_gs_unlock(l);
+			return 0;
+		}
 		return lh_real.spin_unlock(l);
+	}
 	if (lh_pass())
 		return lh_real.spin_unlock(l);
 	LH_TELL(lh_core_released((void *)l, LH_LOCK_SPIN, LH_RA));

@@ -17,7 +17,8 @@ static pthread_mutex_t B = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t R; /* recursive */
 static pthread_mutex_t E; /* errorcheck */
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static long queued, produced, consumed, tries_won, rec_depth_max;
+static pthread_spinlock_t S;
+static long queued, produced, consumed, tries_won, rec_depth_max, spun;
 static int done;
 
 static void deadline(struct timespec *ts)
@@ -110,6 +111,22 @@ static void *kinds(void *p)
 			exit(2);
 		}
 		TP_CHECK(pthread_mutex_unlock(&E));
+		TP_CHECK(pthread_spin_lock(&S));
+		spun++;
+		rc = pthread_spin_trylock(&S);
+		if (rc != EBUSY) {
+			fprintf(stderr, "trylock of a held spinlock: %d\n", rc);
+			exit(2);
+		}
+		TP_CHECK(pthread_spin_unlock(&S));
+		if (pthread_spin_trylock(&S) == 0) {
+			spun++;
+			TP_CHECK(pthread_spin_unlock(&S));
+		} else {
+			TP_CHECK(pthread_spin_lock(&S));
+			spun++;
+			TP_CHECK(pthread_spin_unlock(&S));
+		}
 	}
 	__atomic_store_n(&rec_depth_max, depth, __ATOMIC_RELAXED);
 	return NULL;
@@ -122,6 +139,7 @@ int main(void)
 
 	tp_mutex_init(&R, PTHREAD_MUTEX_RECURSIVE);
 	tp_mutex_init(&E, PTHREAD_MUTEX_ERRORCHECK);
+	TP_CHECK(pthread_spin_init(&S, PTHREAD_PROCESS_PRIVATE));
 	/* glibc's own answers for an errorcheck mutex, from one thread */
 	TP_CHECK(pthread_mutex_lock(&E));
 	rc = pthread_mutex_lock(&E);
@@ -140,6 +158,7 @@ int main(void)
 	printf("produced %ld consumed %ld queued %ld\n", produced, consumed, queued);
 	printf("trylock won: %s\n", tries_won <= ROUNDS ? "some" : "too many");
 	printf("recursive depth: %ld\n", rec_depth_max);
+	printf("spinlock rounds: %ld\n", spun);
 	/* every mutex is free again, as glibc sees it */
 	printf("free: %d %d %d %d\n", pthread_mutex_trylock(&A), pthread_mutex_trylock(&B),
 	       pthread_mutex_trylock(&R), pthread_mutex_trylock(&E));
@@ -151,5 +170,6 @@ int main(void)
 	TP_CHECK(pthread_mutex_destroy(&B));
 	TP_CHECK(pthread_mutex_destroy(&R));
 	TP_CHECK(pthread_mutex_destroy(&E));
+	TP_CHECK(pthread_spin_destroy(&S));
 	return 0;
 }

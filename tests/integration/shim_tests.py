@@ -666,12 +666,12 @@ def _findings_sig(doc):
 
 def shim_builtin_mutex_same(ctx):
     """A program mixing lock, trylock, timedlock and condition waits on
-    default, recursive and errorcheck mutexes (testprogs/
+    default, recursive and errorcheck mutexes, and a spinlock (testprogs/
     mutex_mixed_calls_cycle) prints what it prints natively, and gets the
-    same findings, whether the shim's built-in mutex path takes the free
-    mutexes (builtin_mutex=1, the default: no note says it is off), glibc
-    takes them all (builtin_mutex=0), or the path is turned off by
-    GLIBC_TUNABLES naming elision (a note says so)."""
+    same findings, whether the shim's built-in paths take the free mutexes
+    and spinlocks (builtin_mutex=1, the default: no note says either is
+    off), glibc takes them all (builtin_mutex=0), or the mutex path is
+    turned off by GLIBC_TUNABLES naming elision (a note says so)."""
     name = "shim_builtin_mutex_same"
     prog = os.path.join(ctx.progdir, "mutex_mixed_calls_cycle")
     d = ctx.tmpdir(name)
@@ -705,6 +705,9 @@ def shim_builtin_mutex_same(ctx):
                 continue
             notes = [n for lo in doc.get("logs", []) for n in lo.get("notes", [])]
             off = [n for n in notes if "built-in mutex path off" in n]
+            spin_off = [n for n in notes if "built-in spinlock path off" in n]
+            if spin_off:
+                why.append("%s: unexpected note %r" % (label, spin_off))
             if label == "elision" and not (len(off) == 1 and "elision" in off[0]):
                 why.append("elision: expected one note that the path is off, got %r" % notes)
             if label != "elision" and off:

@@ -5,7 +5,8 @@
  * __lock, __owner, __nusers and __count checked after each step), the
  * kinds and states it must leave to glibc, the wake of a waiter, the
  * start-up self-check (with the real functions, and refusing fakes that
- * write another layout or an unknown version), and the elision test.
+ * write another layout or an unknown version), the elision test, and the
+ * spinlock protocol and its self-check.
  * No shim: the test is not preloaded, so the pthread calls are glibc's.
  */
 #include "cunit_run.h"
@@ -398,6 +399,64 @@ static void test_elision(void)
 	CU_ASSERT(lh_gm_cpu_rtm() == 0 || lh_gm_cpu_rtm() == 1);
 }
 
+/* ---- spinlocks ---- */
+static const struct lh_gs_ops real_spin_ops = { pthread_spin_init, pthread_spin_trylock,
+	                                        pthread_spin_unlock };
+
+static void test_spin_with_real_glibc(void)
+{
+	pthread_spinlock_t l;
+	const char *why = lh_gs_selfcheck(&real_spin_ops);
+
+	if (why)
+		fprintf(stderr, "spin self-check: %s\n", why);
+	CU_ASSERT_PTR_NULL_FATAL(why);
+	CU_ASSERT_NOT_EQUAL(lh_gs.unlocked, lh_gs.locked);
+	CU_ASSERT_EQUAL(pthread_spin_init(&l, PTHREAD_PROCESS_PRIVATE), 0);
+	CU_ASSERT_EQUAL(l, lh_gs.unlocked);
+	/* the built-in trylock, glibc's view and unlock */
+	CU_ASSERT_EQUAL(lh_gs_trylock(&l), 1);
+	CU_ASSERT_EQUAL(l, lh_gs.locked);
+	CU_ASSERT_EQUAL(lh_gs_trylock(&l), 0);
+	CU_ASSERT_EQUAL(pthread_spin_trylock(&l), EBUSY);
+	CU_ASSERT_EQUAL(pthread_spin_unlock(&l), 0);
+	CU_ASSERT_EQUAL(l, lh_gs.unlocked);
+	/* glibc's lock, the built-in unlock, glibc's lock again (it would
+	 * spin for good on a word the unlock mis-wrote: trylock first) */
+	CU_ASSERT_EQUAL(pthread_spin_lock(&l), 0);
+	lh_gs_unlock(&l);
+	CU_ASSERT_EQUAL(l, lh_gs.unlocked);
+	CU_ASSERT_EQUAL_FATAL(pthread_spin_trylock(&l), 0);
+	lh_gs_unlock(&l);
+	CU_ASSERT_EQUAL(pthread_spin_lock(&l), 0);
+	CU_ASSERT_EQUAL(pthread_spin_unlock(&l), 0);
+	CU_ASSERT_EQUAL(pthread_spin_destroy(&l), 0);
+}
+
+static int fake_spin_trylock_no_write(pthread_spinlock_t *l)
+{
+	(void)l;
+	return 0;
+}
+static int fake_spin_unlock_other(pthread_spinlock_t *l)
+{
+	*l = 7;
+	return 0;
+}
+
+static void test_spin_selfcheck_refuses_fakes(void)
+{
+	struct lh_gs_ops o = real_spin_ops;
+
+	o.trylock = fake_spin_trylock_no_write;
+	CU_ASSERT_STRING_EQUAL(lh_gs_selfcheck(&o), "a locked spinlock looks like a free one");
+	o = real_spin_ops;
+	o.unlock = fake_spin_unlock_other;
+	CU_ASSERT_STRING_EQUAL(lh_gs_selfcheck(&o), "the real unlock did not leave the value init wrote");
+	/* and the real functions again, for the tests after this one */
+	CU_ASSERT_PTR_NULL(lh_gs_selfcheck(&real_spin_ops));
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -413,6 +472,8 @@ int main(void)
 		{ "self-check versions", test_selfcheck_versions },
 		{ "self-check refuses fakes", test_selfcheck_refuses_fakes },
 		{ "elision", test_elision },
+		{ "spinlock with real glibc", test_spin_with_real_glibc },
+		{ "spinlock self-check refuses fakes", test_spin_selfcheck_refuses_fakes },
 	};
 	return cunit_run("glibc_mutex", tests, sizeof(tests) / sizeof(tests[0]));
 }
