@@ -50,7 +50,28 @@ struct idx_ctx {
 	uint32_t *gate_modes; /* c.n_gates of them */
 	UT_hash_handle hh;
 };
+/* an LH_REC_CLS_MEMBER: (class << 32 | index) -> lock */
+struct idx_member {
+	uint64_t key;
+	uint64_t lock_id;
+	UT_hash_handle hh;
+};
+/* an LH_REC_CLS_MAP, expanded into edges once the whole log is read (its
+ * bits are set after it is written, and its members' records may follow
+ * it) */
+struct idx_map {
+	size_t off;
+	struct lh_rec_cls_map r;
+	struct lh_rec_edge_ctx c;
+	unsigned char *bits; /* r.n_rows * r.n_from / 8 bytes */
+};
+/* the bounds a reader accepts for one map's rows and bits per row */
+#define LR_MAX_MAP_ROWS (1u << 16)
+#define LR_MAX_MAP_FROM (1u << 16)
 struct index {
+	struct idx_member *members;
+	struct idx_map *maps;
+	size_t n_maps;
 	struct idx_stack *stacks;
 	struct idx_lock *locks; /* n_lock_slots slots, a power of two (or 0) */
 	size_t n_lock_slots;
@@ -170,7 +191,7 @@ static const char *rec_name(unsigned t)
 	static const char *names[] = { "?",    "process", "module", "stack",   "thread", "thread-end",
 		                       "thread-name", "lock", "edge", "finding", "end",   "note",
 		                       "race", "finding-stacks", "sem-class", "edge-context",
-		                       "edge-pair" };
+		                       "edge-pair", "class-member", "class-map" };
 	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
 }
 
@@ -510,6 +531,62 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		memcpy(e->gate_modes, p + sizeof(r), r.n_gates * sizeof(uint32_t));
 		break;
 	}
+	case LH_REC_CLS_MEMBER: {
+		struct lh_rec_cls_member r;
+		struct idx_member *e;
+		uint64_t key;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		if (r.lock_id == 0 || lock_find(ix, r.lock_id) < 0) {
+			add_error(log, "corrupt class-member record at byte %zu: lock %llu is not defined before it",
+			          off, (unsigned long long)r.lock_id);
+			return;
+		}
+		key = (uint64_t)r.cls << 32 | r.idx;
+		HASH_FIND(hh, ix->members, &key, sizeof(key), e);
+		if (!e) {
+			e = xmalloc(sizeof(*e));
+			e->key = key;
+			HASH_ADD(hh, ix->members, key, sizeof(uint64_t), e);
+		}
+		e->lock_id = r.lock_id;
+		break;
+	}
+	case LH_REC_CLS_MAP: {
+		struct lh_rec_cls_map r;
+		struct idx_map mp;
+		struct idx_ctx *e;
+		uint64_t n_bytes;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		if (r.n_rows == 0 || r.n_rows > LR_MAX_MAP_ROWS || r.n_from == 0 || r.n_from % 8 ||
+		    r.n_from > LR_MAX_MAP_FROM || r.bits_off < sizeof(r) ||
+		    (uint64_t)r.row0 + r.n_rows > UINT32_MAX) {
+			add_error(log, "corrupt class-map record at byte %zu: %u rows of %u bits from row %u at "
+			          "offset %u", off, r.n_rows, r.n_from, r.row0, r.bits_off);
+			return;
+		}
+		n_bytes = (uint64_t)r.n_rows * r.n_from / 8;
+		NEED(r.bits_off + n_bytes);
+		if (size != r.bits_off + n_bytes) {
+			add_error(log, "corrupt class-map record at byte %zu: %zu bytes, its bitmap ends at %llu",
+			          off, size, (unsigned long long)(r.bits_off + n_bytes));
+			return;
+		}
+		HASH_FIND(hh, ix->ctxs, &r.ctx_id, sizeof(uint32_t), e);
+		if (!e || e->c.n_gates) {
+			add_error(log, "corrupt class-map record at byte %zu: context %u is not defined before it%s",
+			          off, r.ctx_id, e ? " without gates" : "");
+			return;
+		}
+		mp.off = off;
+		mp.r = r;
+		mp.c = e->c;
+		mp.bits = xmalloc((size_t)n_bytes);
+		memcpy(mp.bits, p + r.bits_off, (size_t)n_bytes);
+		PUSH(ix->maps, ix->n_maps, mp);
+		break;
+	}
 	case LH_REC_EDGE_PAIR: {
 		struct lh_rec_edge_pair r;
 		struct lr_edge ed;
@@ -677,6 +754,57 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 #undef NEED
 }
 
+/* Every set bit of every class map as the edge it stands for, with its
+ * context's thread, stacks, modes and time (as an LH_REC_EDGE_PAIR of that
+ * context would be read).  A bit whose member has no LH_REC_CLS_MEMBER is
+ * an error (one per map), and so is a map with none. */
+static void expand_maps(struct lr_log *log, struct index *ix)
+{
+	size_t m;
+
+	for (m = 0; m < ix->n_maps; m++) {
+		const struct idx_map *mp = &ix->maps[m];
+		size_t n_bytes = (size_t)mp->r.n_rows * mp->r.n_from / 8, b;
+		int dangling = 0;
+
+		for (b = 0; b < n_bytes; b++) {
+			unsigned v = mp->bits[b], k;
+			for (k = 0; v && k < 8; k++) {
+				uint64_t bit = (uint64_t)b * 8 + k, fk, tk;
+				struct idx_member *fm, *tm;
+				struct lr_edge ed;
+				if (!(v & (1u << k)))
+					continue;
+				v &= ~(1u << k);
+				fk = (uint64_t)mp->r.from_cls << 32 | (uint32_t)(bit % mp->r.n_from);
+				tk = (uint64_t)mp->r.to_cls << 32 | (uint32_t)(mp->r.row0 + bit / mp->r.n_from);
+				HASH_FIND(hh, ix->members, &fk, sizeof(fk), fm);
+				HASH_FIND(hh, ix->members, &tk, sizeof(tk), tm);
+				if (!fm || !tm) {
+					if (!dangling++)
+						add_error(log, "class-map record at byte %zu: a bit names member %u of "
+						          "class %u, which the log does not have", mp->off,
+						          (uint32_t)(fm ? tk : fk), (uint32_t)((fm ? tk : fk) >> 32));
+					continue;
+				}
+				memset(&ed, 0, sizeof(ed));
+				ed.from = fm->lock_id;
+				ed.to = tm->lock_id;
+				ed.thread = mp->c.thread_id;
+				ed.from_stack = mp->c.from_stack;
+				ed.to_stack = mp->c.to_stack;
+				ed.from_mode = mp->c.from_mode;
+				ed.to_mode = mp->c.to_mode;
+				ed.flags = mp->c.flags;
+				ed.time_ns = mp->c.time_ns;
+				ed.n_gates = 0;
+				ed.gates = NULL;
+				PUSH(log->edges, log->n_edges, ed);
+			}
+		}
+	}
+}
+
 /* Does the unwritten tail of a mapped log start here?  A record header of
  * type 0 (the shim stores the type last), or fewer bytes than a header that
  * are all zero. */
@@ -793,6 +921,7 @@ static struct lr_log *read_buf(const char *name, const void *data, size_t len, c
 			dropped = to;
 		}
 	}
+	expand_maps(log, ix);
 	drop_not_locks(log, ix);
 	return log;
 }
@@ -899,6 +1028,15 @@ void lr_free(struct lr_log *log)
 			free(c->gate_modes);
 			free(c);
 		}
+		struct idx_member *mb, *tmb;
+		HASH_ITER(hh, ix->members, mb, tmb)
+		{
+			HASH_DEL(ix->members, mb);
+			free(mb);
+		}
+		for (i = 0; i < ix->n_maps; i++)
+			free(ix->maps[i].bits);
+		free(ix->maps);
 		free(ix);
 	}
 	for (i = 0; i < log->n_modules; i++) {

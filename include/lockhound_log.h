@@ -45,8 +45,11 @@
  * versions 1 and 2 always wrote as 0; readers take it as 0 there)
  * 4: lock orders may come as an edge context (LH_REC_EDGE_CTX) and compact
  * instance records that refer to it (LH_REC_EDGE_PAIR); a reader that
- * skipped them would silently lose orders, so older readers must refuse */
-#define LH_LOG_FORMAT_VERSION 4
+ * skipped them would silently lose orders, so older readers must refuse
+ * 5: lock orders between two lock classes may come as bitmaps
+ * (LH_REC_CLS_MAP, with LH_REC_CLS_MEMBER records naming their bits'
+ * locks); again a reader that skipped them would lose orders */
+#define LH_LOG_FORMAT_VERSION 5
 
 /* Upper bound a reader accepts for one record payload; anything larger is
  * corruption (the largest legitimate record is a stack of LH_MAX_FRAMES
@@ -103,6 +106,8 @@ enum lh_rec_type {
 	LH_REC_SEM_CLASS = 14,
 	LH_REC_EDGE_CTX = 15,  /* format 4 */
 	LH_REC_EDGE_PAIR = 16, /* format 4 */
+	LH_REC_CLS_MEMBER = 17, /* format 5 */
+	LH_REC_CLS_MAP = 18,    /* format 5 */
 };
 
 /* LH_REC_PROCESS: followed by exe_len bytes of the executable path and
@@ -269,6 +274,38 @@ struct lh_rec_edge_pair {
 	uint32_t ctx_id;
 	uint32_t from_lock;
 	uint32_t to_lock;
+};
+
+/* LH_REC_CLS_MEMBER (format 5): lock lock_id is member idx of lock class
+ * cls (classes: docs/DESIGN.md section 3, "Class maps").  Written once per
+ * log, after the lock's LH_REC_LOCK and before any LH_REC_CLS_MAP bit that
+ * names it is set. */
+struct lh_rec_cls_member {
+	uint32_t cls;
+	uint32_t idx;
+	uint64_t lock_id;
+};
+
+/* LH_REC_CLS_MAP (format 5): lock orders of one edge context as bits.  The
+ * context ctx_id (an LH_REC_EDGE_CTX earlier in the log, with no gates)
+ * gives their thread, stacks, modes and flags.  A bitmap of n_rows rows of
+ * n_from bits follows at payload offset bits_off (the bytes between are
+ * zero padding: the shim places the bitmap on a page boundary of the file
+ * and maps it on its own); the payload ends with the bitmap.  Bit f of row
+ * r (byte (r * n_from + f) / 8, bit value 1 << (f % 8)) stands for the edge
+ * from the member f of class from_cls to the member row0 + r of class
+ * to_cls.  The shim sets bits after the record is written, with stores
+ * into the mapped file, so a reader sees every bit set up to a SIGKILL.
+ * n_from is a multiple of 8. */
+struct lh_rec_cls_map {
+	uint32_t ctx_id;
+	uint32_t from_cls;
+	uint32_t to_cls;
+	uint32_t row0;     /* the to_cls member index of row 0 */
+	uint32_t n_rows;
+	uint32_t n_from;   /* bits per row */
+	uint32_t bits_off; /* payload offset of the bitmap, >= sizeof(this) */
+	uint32_t pad;
 };
 
 /* LH_REC_FINDING: something the shim decided live (a deadlock it watched

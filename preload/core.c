@@ -72,6 +72,11 @@ static void shim_write_edge_pair(const struct lh_rec_edge_pair *p, const uint32_
 	lh_log_record(LH_REC_EDGE_PAIR, p, sizeof(*p), gate_locks, (size_t)n * sizeof(uint32_t), NULL, 0);
 }
 
+static void shim_write_cls_member(const struct lh_rec_cls_member *r)
+{
+	lh_log_record(LH_REC_CLS_MEMBER, r, sizeof(*r), NULL, 0, NULL, 0);
+}
+
 static void shim_write_sem_class(const struct lh_rec_sem_class *r)
 {
 	lh_thr_ensure_id(r->thread_id);
@@ -88,6 +93,9 @@ static const struct lh_edge_io shim_io = {
 	.write_sem_class = shim_write_sem_class,
 	.write_edge_ctx = shim_write_edge_ctx,
 	.write_edge_pair = shim_write_edge_pair,
+	.write_cls_member = shim_write_cls_member,
+	.map_cls_bits = lh_log_map_bits,
+	.unmap_cls_bits = lh_log_unmap_bits,
 };
 
 /* ---- identities ---- */

@@ -18,7 +18,8 @@
  * sites, gate set).  The per-thread cache (edge_cache) answers "seen" in one
  * compare; a miss looks the key up in global sets without a lock and only
  * a context never seen before takes lh_edge_mu, unwinds and writes a record.
- * One context is recorded for at most LH_THREADS_PER_EDGE threads.  The memo
+ * One context is recorded for at most LH_THREADS_PER_EDGE threads (orders
+ * the class maps below answer: by every thread, as bits of its maps).  The memo
  * in the held lock's lock_cache entry lets the wrappers' fast path
  * (wrap.h) skip even the hash for a loop that takes A then B.
  *
@@ -267,6 +268,7 @@ uint64_t lh_edge_key(uint64_t from_id, uint64_t to_id, unsigned from_mode, unsig
 /* ---- LOCK records ---- */
 
 static void sem_class_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id);
+static void member_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id);
 
 /* caller holds lh_edge_mu: write the LOCK record of (lk, id) unless the
  * current log has it */
@@ -282,6 +284,7 @@ static void lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64
 	io->write_lock(&r);
 	lk->emitted_id = id;
 	lk->emitted_epoch = epoch;
+	member_written(io, lk, id);
 	/* a semaphore demoted before its first record (a stale held entry
 	 * still names it): the record that voids its orders follows at once */
 	if (r.kind == LH_LOCK_SEM)
@@ -474,26 +477,22 @@ static uint64_t site_stacks_key(const struct lh_edge_io *io, struct edge_ctx *ec
  * no clock and no unwind.  0 if it must be written whole (no such io, a
  * lock id past 32 bits, context ids used up).  The LOCK records of the
  * edge's locks are written.  Caller holds lh_edge_mu. */
-static int write_pair(const struct lh_edge_io *io, struct lh_thread *t, const struct lh_rec_edge *e,
-                      const struct lh_rec_gate *g, int n_g)
+/* The id of e's context (its LH_REC_EDGE_CTX written now if the current
+ * log does not have it); 0 if there is none (no such io, ids used up, no
+ * memory).  Caller holds lh_edge_mu. */
+static uint32_t ctx_of(const struct lh_edge_io *io, struct lh_thread *t, const struct lh_rec_edge *e,
+                       const struct lh_rec_gate *g, int n_g)
 {
 	uint32_t epoch = __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED);
-	struct lh_rec_edge_pair p;
-	uint32_t gl[LH_MAX_GATES];
 	uint64_t key, *v;
 	int is_new, k;
 
-	if (!io->write_edge_pair || !io->write_edge_ctx || e->from_lock > UINT32_MAX ||
-	    e->to_lock > UINT32_MAX)
+	if (!io->write_edge_ctx)
 		return 0;
 	key = mix(mix(mix(e->thread_id, e->from_stack), mix(e->to_stack, e->flags)),
 	          (uint64_t)(e->from_mode << 1) | e->to_mode);
-	for (k = 0; k < n_g; k++) {
-		if (g[k].lock_id > UINT32_MAX)
-			return 0;
-		gl[k] = (uint32_t)g[k].lock_id;
+	for (k = 0; k < n_g; k++)
 		key = mix(key, g[k].mode + 1);
-	}
 	key = mix(key, (uint64_t)n_g) | 1;
 	v = kset_get(&edge_ctxs, key, &is_new);
 	if (!v)
@@ -521,11 +520,74 @@ static int write_pair(const struct lh_edge_io *io, struct lh_thread *t, const st
 		io->write_edge_ctx(t, &c, modes);
 		val_set(v, CTX_VAL(epoch, c.ctx_id));
 	}
-	p.ctx_id = (uint32_t)val_get(v);
+	return (uint32_t)val_get(v);
+}
+
+static int write_pair(const struct lh_edge_io *io, struct lh_thread *t, const struct lh_rec_edge *e,
+                      const struct lh_rec_gate *g, int n_g)
+{
+	struct lh_rec_edge_pair p;
+	uint32_t gl[LH_MAX_GATES];
+	int k;
+
+	if (!io->write_edge_pair || e->from_lock > UINT32_MAX || e->to_lock > UINT32_MAX)
+		return 0;
+	for (k = 0; k < n_g; k++) {
+		if (g[k].lock_id > UINT32_MAX)
+			return 0;
+		gl[k] = (uint32_t)g[k].lock_id;
+	}
+	p.ctx_id = ctx_of(io, t, e, g, n_g);
+	if (!p.ctx_id)
+		return 0;
 	p.from_lock = (uint32_t)e->from_lock;
 	p.to_lock = (uint32_t)e->to_lock;
 	io->write_edge_pair(&p, gl, n_g);
 	return 1;
+}
+
+/* e (its gates aside) for the order h -> (lk, id) of acquisition a: the
+ * stacks come from stacks_by_path or an unwind.  Caller holds lh_edge_mu. */
+static void edge_fill(const struct lh_edge_io *io, struct lh_thread *t, const struct lh_held *h,
+                      struct lh_lock *lk, uint64_t id, const struct lh_acq *a, struct edge_ctx *ec,
+                      struct lh_rec_edge *e)
+{
+	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
+	uint64_t *stacks, path, v;
+	int is_new, partial = 0;
+
+	(void)lk;
+	memset(e, 0, sizeof(*e));
+	path = site_stacks_key(io, ec, t, h, a);
+	stacks = path ? kset_peek(&stacks_by_path, path) : NULL;
+	if (stacks) {
+		v = val_get(stacks);
+		e->to_stack = (uint32_t)(v >> 32);
+		e->from_stack = (uint32_t)v & ~STK_PARTIAL;
+		partial = ((uint32_t)v & STK_PARTIAL) != 0;
+	} else {
+		if (!ec->unwound) {
+			io->unwind(&ec->frames);
+			ec->to_stack = io->stack_of(&ec->frames, a->ra, a->cfa, t->py_cur, &partial);
+			ec->unwound = 1;
+		}
+		e->to_stack = ec->to_stack;
+		partial = 0;
+		e->from_stack = io->stack_of(&ec->frames, h->ra, h->cfa, h->py, &partial);
+		/* only a real unwind is shared (a short stack gave call sites only) */
+		if (path && ec->frames.n > 0 && e->to_stack && e->from_stack &&
+		    !(e->from_stack & STK_PARTIAL)) {
+			uint64_t *sv = kset_get(&stacks_by_path, path, &is_new);
+			if (sv)
+				val_set(sv, STK_VAL(e->to_stack, e->from_stack, partial));
+		}
+	}
+	e->from_lock = h->lock_id;
+	e->to_lock = id;
+	e->thread_id = t->id;
+	e->from_mode = h->mode;
+	e->to_mode = (uint16_t)to_mode;
+	e->flags = partial ? LH_EDGE_FROM_STACK_PARTIAL : 0;
 }
 
 /* 1 if an edge record was written, 0 if the context was known already
@@ -540,9 +602,9 @@ static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, 
 	struct lh_held *h = &t->held[i];
 	struct lh_rec_edge e;
 	struct lh_rec_gate g_out[LH_MAX_GATES];
-	uint64_t *nthreads, *stacks, path, v;
+	uint64_t *nthreads;
 	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
-	int is_new, ctx_new, partial = 0, g, j, written = -1;
+	int is_new, ctx_new, g, j, written = -1;
 	static int gates_noted;
 
 	/* Known already (the per-thread cache forgot it)?  Answered without
@@ -590,37 +652,7 @@ static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, 
 		goto out;
 	if (ctx_new)
 		count_kind(h, id, to_mode, gates);
-	memset(&e, 0, sizeof(e));
-	path = site_stacks_key(io, ec, t, h, a);
-	stacks = path ? kset_peek(&stacks_by_path, path) : NULL;
-	if (stacks) {
-		v = val_get(stacks);
-		e.to_stack = (uint32_t)(v >> 32);
-		e.from_stack = (uint32_t)v & ~STK_PARTIAL;
-		partial = ((uint32_t)v & STK_PARTIAL) != 0;
-	} else {
-		if (!ec->unwound) {
-			io->unwind(&ec->frames);
-			ec->to_stack = io->stack_of(&ec->frames, a->ra, a->cfa, t->py_cur, &partial);
-			ec->unwound = 1;
-		}
-		e.to_stack = ec->to_stack;
-		partial = 0;
-		e.from_stack = io->stack_of(&ec->frames, h->ra, h->cfa, h->py, &partial);
-		/* only a real unwind is shared (a short stack gave call sites only) */
-		if (path && ec->frames.n > 0 && e.to_stack && e.from_stack &&
-		    !(e.from_stack & STK_PARTIAL)) {
-			uint64_t *sv = kset_get(&stacks_by_path, path, &is_new);
-			if (sv)
-				val_set(sv, STK_VAL(e.to_stack, e.from_stack, partial));
-		}
-	}
-	e.from_lock = h->lock_id;
-	e.to_lock = id;
-	e.thread_id = t->id;
-	e.from_mode = h->mode;
-	e.to_mode = (uint16_t)to_mode;
-	e.flags = partial ? LH_EDGE_FROM_STACK_PARTIAL : 0;
+	edge_fill(io, t, h, lk, id, a, ec, &e);
 	/* the gate set, at most LH_MAX_GATES of it (the key has all of it) */
 	for (g = 0, j = 0; j < t->n_held; j++) {
 		if (j == i)
@@ -671,18 +703,25 @@ out:
  * order (class_of), and each thread keeps, per context of an order between
  * two classes with no gates (both classes, both call sites, both modes), a
  * bitmap indexed by the two locks' indices: its bit set means the thread
- * has recorded that instance order in this log epoch, or found it known
- * (record_edge >= 0).  An order record_edge skipped (past its call sites'
- * quota, no memory) leaves its bit clear and is asked again, so it is
- * recorded once its lock is recorded through another order, as without
- * the maps.  The question then touches one bit of a map that stays in the
- * thread's cache.  Every instance order still goes through record_edge at
- * least once per thread, so the log and the findings are exactly those
- * without the maps.  Outside them, nothing changes: locks with no init
- * stack past LH_CLS_SINGLES, orders with gates, an index of LH_CLS_FROM_IDX or more at the held end or of
- * LH_CLS_TO_IDX or more at the acquired end, a thread's contexts past
- * LH_CLS_MAPS, classes past LH_CLS_MAX: those take the per-thread cache and
- * the global sets as before (slower, nothing lost, so no note).
+ * has recorded that instance order in this log epoch, and the bit is the
+ * record (log format 5): the map's segments are LH_REC_CLS_MAP records
+ * whose bitmaps are mapped from the log file (io's map_cls_bits), so
+ * setting a bit is one store into the page cache, and each lock with an
+ * index gets an LH_REC_CLS_MEMBER after its LOCK record (member_written)
+ * so the reader can name the bit's locks.  Orders a map answers never go
+ * through the global sets (one key per pair of instances there was most of
+ * the shim's memory on memcached-mix) nor write pair records (most of its
+ * log).  An order record_edge would skip (past its call sites' quota)
+ * sets no bit and goes to record_edge, which notes it; it is asked again,
+ * so it is recorded once its lock is recorded through another order, as
+ * without the maps.  The question touches one bit of a map that stays in
+ * the thread's cache.  Outside the maps, nothing changes: locks with no
+ * init stack past LH_CLS_SINGLES, orders with gates, an index of
+ * LH_CLS_FROM_IDX or more at the held end or of LH_CLS_TO_IDX or more at
+ * the acquired end, a thread's contexts past LH_CLS_MAPS, classes past
+ * LH_CLS_MAX, a log written by writev (no segment can be mapped): those
+ * take the per-thread cache, the global sets and pair records as before
+ * (slower, nothing lost, so no note).
  * cls_word (shim.h): identity's low 32 bits << 32 | CLS_HAS | class << 12 |
  * index, or CLS_NONE for a lock that gets no index. */
 #define LH_CLS_FROM_IDX 4096 /* indices of the held end a map covers */
@@ -691,7 +730,6 @@ out:
 #define LH_CLS_MAX (1u << 18) /* classes given a number */
 #define LH_CLS_SINGLES 4096   /* of them, classes of one lock with no init stack */
 #define CLS_SINGLE_TAG 0x53494e474c45ull /* keys those apart from init stacks */
-#define LH_CLS_MAP_BYTES (LH_CLS_FROM_IDX * LH_CLS_TO_IDX / 8) /* 128 KiB */
 #define CLS_HAS 0x80000000u
 #define CLS_NONE 0x40000000u
 #define CLS_IDX_BITS 12 /* the index field; larger indices are CLS_NONE */
@@ -707,11 +745,30 @@ struct cls_ctx {
 	uint32_t from_cls, to_cls;
 	uint32_t modes; /* from_mode << 1 | to_mode */
 };
+/* A map's bitmap is the LH_REC_CLS_MAP records of its segments: rows
+ * (acquired-end indices) in groups of LH_CLS_SEG_ROWS, each group written
+ * and mapped from the log file when a bit in it is first set (io's
+ * map_cls_bits), so a map of the few rows a program uses costs a few pages
+ * of log.  seg[i][s] NULL: not written yet (every bit clear). */
+#define LH_CLS_SEG_ROWS 16
+#define LH_CLS_SEGS (LH_CLS_TO_IDX / LH_CLS_SEG_ROWS)
+#define LH_CLS_SEG_BYTES (LH_CLS_SEG_ROWS * LH_CLS_FROM_IDX / 8) /* 8 KiB: whole pages */
+_Static_assert(LH_CLS_TO_IDX % LH_CLS_SEG_ROWS == 0 && LH_CLS_FROM_IDX % 8 == 0,
+               "a map is whole segments of whole bytes");
 struct lh_cls_maps {
 	struct cls_ctx ctx[LH_CLS_MAPS]; /* the context of map i < n */
-	int n;                           /* maps in use */
-	int last;                        /* the map found last (looked at first) */
-	unsigned char *bits;             /* LH_CLS_MAPS maps of LH_CLS_MAP_BYTES, one mapping */
+	/* the edge context (LH_REC_EDGE_CTX) map i's bits are orders of: one
+	 * map context has a map per edge context its orders were first seen
+	 * in (call paths that reach the same call sites) */
+	uint32_t ctx_id[LH_CLS_MAPS];
+	unsigned char *seg[LH_CLS_MAPS][LH_CLS_SEGS];
+	/* a segment could not be written to the log (not mapped): this
+	 * thread's orders take the global sets and pair records from here, as
+	 * without maps, until lh_edge_thread_reset */
+	int off;
+	int n;    /* maps in use */
+	int last; /* the map found last (looked at first) */
+	void (*unmap)(void *bits, size_t n_bytes); /* io's, for lh_edge_thread_reset */
 };
 
 static inline int cls_ctx_is(const struct cls_ctx *c, const struct cls_ctx *k)
@@ -720,40 +777,29 @@ static inline int cls_ctx_is(const struct cls_ctx *c, const struct cls_ctx *k)
 	       c->to_cls == k->to_cls && c->modes == k->modes;
 }
 
-/* the map of context k among m's, -1 if none; with `add`, a new one is
- * made for it while fewer than LH_CLS_MAPS are */
-static inline int cls_map_find(struct lh_cls_maps *m, const struct cls_ctx *k, int add)
-{
-	int i = m->last;
-
-	if (i < m->n && cls_ctx_is(&m->ctx[i], k))
-		return i;
-	for (i = 0; i < m->n; i++)
-		if (cls_ctx_is(&m->ctx[i], k))
-			break;
-	if (i == m->n) {
-		if (!add || m->n == LH_CLS_MAPS)
-			return -1;
-		m->ctx[m->n++] = *k;
-	}
-	m->last = i;
-	return i;
-}
-
-/* the byte of map i that holds the bit of indices (fi, ti), bit fi & 7.
- * The acquired end's index picks the row: a few held-end rows of thousands
- * of bits each stay resident, not a page per held lock. */
-static inline unsigned char *cls_map_byte(const struct lh_cls_maps *m, int i, uint32_t fi, uint32_t ti)
-{
-	return m->bits + (size_t)i * LH_CLS_MAP_BYTES + ((size_t)ti * LH_CLS_FROM_IDX + fi) / 8;
-}
-
 /* class key -> (class number << 32 | indices given); under lh_edge_mu */
 static struct kset classes;
 static uint32_t n_classes, n_singles;
 
+/* caller holds lh_edge_mu and the LOCK record of (lk, id) is in the
+ * current log: write its LH_REC_CLS_MEMBER if it has a class index (the
+ * reader turns map bits into locks with them) */
+static void member_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id)
+{
+	uint64_t w = __atomic_load_n(&lk->cls_word, __ATOMIC_RELAXED);
+	struct lh_rec_cls_member r;
+
+	if (!io->write_cls_member || (w >> 32) != (uint32_t)id || !(w & CLS_HAS))
+		return;
+	r.cls = CLS_NO(w);
+	r.idx = CLS_IDX(w);
+	r.lock_id = id;
+	io->write_cls_member(&r);
+}
+
 /* the class word of (lk, id), given now if it has none (takes lh_edge_mu) */
-static __attribute__((noinline)) uint64_t class_give(struct lh_lock *lk, uint64_t id)
+static __attribute__((noinline)) uint64_t class_give(const struct lh_edge_io *io, struct lh_lock *lk,
+                                                     uint64_t id)
 {
 	uint64_t tag = (uint64_t)(uint32_t)id << 32, w;
 	uint32_t stack = __atomic_load_n(&lk->init_stack, __ATOMIC_RELAXED);
@@ -787,72 +833,96 @@ static __attribute__((noinline)) uint64_t class_give(struct lh_lock *lk, uint64_
 			}
 		}
 		__atomic_store_n(&lk->cls_word, w, __ATOMIC_RELEASE);
+		/* its LOCK record came first (through another order): the
+		 * member record follows it now */
+		if (lk->emitted_id == id &&
+		    lk->emitted_epoch == __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED))
+			member_written(io, lk, id);
 	}
 	lh_mu_unlock(&lh_edge_mu);
 	lh_in_shim--;
 	return w;
 }
 
-static inline uint64_t class_of(struct lh_lock *lk, uint64_t id)
+static inline uint64_t class_of(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id)
 {
 	uint64_t w = __atomic_load_n(&lk->cls_word, __ATOMIC_ACQUIRE);
 
 	if (likely((w >> 32) == (uint32_t)id && (w & (CLS_HAS | CLS_NONE))))
 		return w;
-	return class_give(lk, id);
+	return class_give(io, lk, id);
 }
 
-/* The bit of t's map for the order h -> (lk, id) (a's call site, to_mode),
- * or NULL when no map covers it. */
-static unsigned char *cls_bit(struct lh_thread *t, const struct lh_held *h, struct lh_lock *lk,
-                              uint64_t id, const struct lh_acq *a, unsigned to_mode, unsigned *mask)
+/* Is the order h -> (lk, id) (a's call site, to_mode) one t's maps
+ * cover?  Then *k is its map context and *fi, *ti the two locks' indices. */
+static int cls_key(const struct lh_edge_io *io, struct lh_thread *t, const struct lh_held *h,
+                   struct lh_lock *lk, uint64_t id, const struct lh_acq *a, unsigned to_mode,
+                   struct cls_ctx *k, uint32_t *fi, uint32_t *ti)
 {
-	uint64_t wf = class_of(h->lk, h->lock_id), wt;
-	struct lh_cls_maps *m;
-	struct cls_ctx k;
-	uint32_t fi, ti;
+	uint64_t wf, wt;
+	struct lh_cls_maps *m = t->cls_maps;
 	int i;
 
-	if (!(wf & CLS_HAS) || (fi = CLS_IDX(wf)) >= LH_CLS_FROM_IDX)
-		return NULL;
-	wt = class_of(lk, id);
-	if (!(wt & CLS_HAS) || (ti = CLS_IDX(wt)) >= LH_CLS_TO_IDX)
-		return NULL;
+	if (!io->map_cls_bits || !io->write_cls_member || (m && m->off))
+		return 0;
+	wf = class_of(io, h->lk, h->lock_id);
+	if (!(wf & CLS_HAS) || (*fi = CLS_IDX(wf)) >= LH_CLS_FROM_IDX)
+		return 0;
+	wt = class_of(io, lk, id);
+	if (!(wt & CLS_HAS) || (*ti = CLS_IDX(wt)) >= LH_CLS_TO_IDX)
+		return 0;
 	/* two locks each alone in its class: the per-thread cache holds them */
-	if (fi == 0 && ti == 0)
-		return NULL;
-	k.from_ra = h->ra;
-	k.to_ra = a->ra;
-	k.from_cls = CLS_NO(wf);
-	k.to_cls = CLS_NO(wt);
-	k.modes = (uint32_t)(h->mode << 1) | to_mode;
-	m = t->cls_maps;
+	if (*fi == 0 && *ti == 0)
+		return 0;
+	k->from_ra = h->ra;
+	k->to_ra = a->ra;
+	k->from_cls = CLS_NO(wf);
+	k->to_cls = CLS_NO(wt);
+	k->modes = (uint32_t)(h->mode << 1) | to_mode;
 	if (unlikely(!m)) {
 		m = lh_alloc(sizeof(*m));
 		if (!m)
-			return NULL;
-		/* its own mapping (larger than lh_alloc's chunks share): pages
-		 * are only resident once a bit in them is set, and
-		 * lh_edge_thread_reset gives them back.  Kept without it too
-		 * (lh_alloc never frees): the thread is not asked again */
-		m->bits = lh_alloc((size_t)LH_CLS_MAPS * LH_CLS_MAP_BYTES);
+			return 0;
+		m->unmap = io->unmap_cls_bits;
 		t->cls_maps = m;
 	}
-	if (unlikely(!m->bits))
-		return NULL;
-	i = cls_map_find(m, &k, 1);
-	if (i < 0)
-		return NULL;
-	*mask = 1u << (fi & 7);
-	return cls_map_byte(m, i, fi, ti);
+	if (m->n < LH_CLS_MAPS)
+		return 1;
+	/* all maps in use: covered only if one has this context */
+	for (i = 0; i < m->n; i++)
+		if (cls_ctx_is(&m->ctx[i], k))
+			return 1;
+	return 0;
+}
+
+static inline int seg_bit(const unsigned char *seg, uint32_t fi, uint32_t ti)
+{
+	return seg && (seg[((ti % LH_CLS_SEG_ROWS) * LH_CLS_FROM_IDX + fi) / 8] & (1u << (fi & 7)));
+}
+
+/* Has t recorded the order (fi, ti) of map context k, in any of the maps
+ * of k (one per edge context: call paths that reach the same call sites)?
+ * The map found last is looked at first. */
+static int cls_seen(struct lh_cls_maps *m, const struct cls_ctx *k, uint32_t fi, uint32_t ti)
+{
+	int i = m->last;
+
+	if (i < m->n && cls_ctx_is(&m->ctx[i], k) && seg_bit(m->seg[i][ti / LH_CLS_SEG_ROWS], fi, ti))
+		return 1;
+	for (i = 0; i < m->n; i++)
+		if (cls_ctx_is(&m->ctx[i], k) && seg_bit(m->seg[i][ti / LH_CLS_SEG_ROWS], fi, ti)) {
+			m->last = i;
+			return 1;
+		}
+	return 0;
 }
 
 /* The wrappers' fast path (wrap.h), when the held lock's memo names
- * another order: is h -> (lk, id) known to t's class maps?  Only reads:
- * no class is given, no map made, no lock taken, so a thread that cycles
- * over thousands of item locks under a few LRU locks stays on the fast
- * path.  0 sends the acquisition to the full path (add_edges), which
- * answers the same question and more. */
+ * another order: is h -> (lk, id) known to t's class maps?  Only reads
+ * (but the thread's own m->last): no class is given, no map made, no lock
+ * taken, so a thread that cycles over thousands of item locks under a few
+ * LRU locks stays on the fast path.  0 sends the acquisition to the full
+ * path (add_edges), which answers the same question and more. */
 int lh_edge_known(const struct lh_thread *t, const struct lh_held *h, const struct lh_lock *lk,
                   uint64_t id, uintptr_t ra, unsigned to_mode)
 {
@@ -874,17 +944,95 @@ int lh_edge_known(const struct lh_thread *t, const struct lh_held *h, const stru
 	 * on the stack and compared at once stalled on the narrow stores of
 	 * its class numbers (most of this function's samples in itemlru) */
 	i = m->last;
-	if (i >= m->n || m->ctx[i].from_ra != h->ra || m->ctx[i].to_ra != ra ||
-	    m->ctx[i].from_cls != CLS_NO(wf) || m->ctx[i].to_cls != CLS_NO(wt) ||
-	    m->ctx[i].modes != ((uint32_t)(h->mode << 1) | to_mode)) {
-		k.from_ra = h->ra;
-		k.to_ra = ra;
-		k.from_cls = CLS_NO(wf);
-		k.to_cls = CLS_NO(wt);
-		k.modes = (uint32_t)(h->mode << 1) | to_mode;
-		i = cls_map_find(m, &k, 0);
+	if (i < m->n && m->ctx[i].from_ra == h->ra && m->ctx[i].to_ra == ra &&
+	    m->ctx[i].from_cls == CLS_NO(wf) && m->ctx[i].to_cls == CLS_NO(wt) &&
+	    m->ctx[i].modes == ((uint32_t)(h->mode << 1) | to_mode) &&
+	    seg_bit(m->seg[i][ti / LH_CLS_SEG_ROWS], fi, ti))
+		return 1;
+	k.from_ra = h->ra;
+	k.to_ra = ra;
+	k.from_cls = CLS_NO(wf);
+	k.to_cls = CLS_NO(wt);
+	k.modes = (uint32_t)(h->mode << 1) | to_mode;
+	return cls_seen(m, &k, fi, ti);
+}
+
+/* The order h -> (lk, id) of map context k (indices fi, ti), which t has
+ * not recorded: recorded by setting its bit in the map of k and of its
+ * edge context (made now if there is none) (1), or -2 if no map takes it:
+ * a new lock past its call sites' quota (LH_PAIRS_PER_SITE: record_edge
+ * skips it and writes the note; no bit is set, so it is asked again), no
+ * map left (LH_CLS_MAPS), or a segment that cannot be written to the log
+ * (then none of t's maps takes more orders: the log is written by writev
+ * from here): the caller records it as without maps.  The LOCK and member
+ * records of both locks come before the bit.  Caller holds no lock. */
+static int map_order(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk,
+                     uint64_t id, const struct lh_acq *a, struct edge_ctx *ec,
+                     const struct cls_ctx *k, uint32_t fi, uint32_t ti)
+{
+	struct lh_cls_maps *m = t->cls_maps;
+	struct lh_held *h = &t->held[0];
+	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
+	unsigned char **seg;
+	uint64_t site = 0, *pairs = NULL;
+	struct lh_rec_edge e;
+	uint32_t ctx;
+	int r = -2, is_new, i;
+
+	lh_in_shim++;
+	lh_mu_lock(&lh_edge_mu);
+	/* the quota of record_edge: a new lock at these call sites counts */
+	if (lk->emitted_id != id || lk->emitted_epoch != __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED)) {
+		site = mix(mix(h->ra, a->ra), (uint64_t)(h->mode << 1) | to_mode) | 1;
+		pairs = kset_peek(&pairs_by_site, site);
+		if (pairs && val_get(pairs) >= LH_PAIRS_PER_SITE)
+			goto out; /* record_edge skips it, with its note */
 	}
-	return i >= 0 && (*cls_map_byte(m, i, fi, ti) & (1u << (fi & 7))) != 0;
+	edge_fill(io, t, h, lk, id, a, ec, &e);
+	ctx = ctx_of(io, t, &e, NULL, 0);
+	if (!ctx)
+		goto out;
+	for (i = 0; i < m->n; i++)
+		if (m->ctx_id[i] == ctx && cls_ctx_is(&m->ctx[i], k))
+			break;
+	if (i == m->n) {
+		if (m->n == LH_CLS_MAPS)
+			goto out;
+		m->ctx[i] = *k;
+		m->ctx_id[i] = ctx;
+		memset(m->seg[i], 0, sizeof(m->seg[i]));
+		m->n++;
+	}
+	seg = &m->seg[i][ti / LH_CLS_SEG_ROWS];
+	if (!*seg) {
+		struct lh_rec_cls_map rec;
+		memset(&rec, 0, sizeof(rec));
+		rec.ctx_id = ctx;
+		rec.from_cls = k->from_cls;
+		rec.to_cls = k->to_cls;
+		rec.row0 = ti - ti % LH_CLS_SEG_ROWS;
+		rec.n_rows = LH_CLS_SEG_ROWS;
+		rec.n_from = LH_CLS_FROM_IDX;
+		*seg = io->map_cls_bits(&rec, LH_CLS_SEG_BYTES);
+		if (!*seg) {
+			m->off = 1;
+			goto out;
+		}
+	}
+	m->last = i;
+	if (site) {
+		pairs = kset_get(&pairs_by_site, site, &is_new);
+		if (pairs)
+			val_set(pairs, val_get(pairs) + 1);
+	}
+	lock_written(io, h->lk, h->lock_id);
+	lock_written(io, lk, id);
+	(*seg)[((ti % LH_CLS_SEG_ROWS) * LH_CLS_FROM_IDX + fi) / 8] |= (unsigned char)(1u << (fi & 7));
+	r = 1;
+out:
+	lh_mu_unlock(&lh_edge_mu);
+	lh_in_shim--;
+	return r;
 }
 
 int lh_edge_cls_maps_used(const struct lh_thread *t)
@@ -896,17 +1044,25 @@ void lh_edge_thread_reset(struct lh_thread *t)
 {
 	struct lh_cls_maps *m = t->cls_maps;
 
-	int i;
+	int i, j;
 
 	if (t->edge_cache)
 		memset(t->edge_cache, 0, ((size_t)t->edge_mask + 1) * sizeof(*t->edge_cache));
 	for (i = 0; t->lock_cache && (uint32_t)i <= t->lock_mask; i++)
 		t->lock_cache[i].memo_to_id = 0;
 	if (m && m->n) {
-		madvise(m->bits, (size_t)LH_CLS_MAPS * LH_CLS_MAP_BYTES, MADV_DONTNEED);
+		/* the segments are records of the log this thread wrote to (a
+		 * fork child's: the parent's, not to be touched) */
+		for (i = 0; i < m->n; i++)
+			for (j = 0; j < LH_CLS_SEGS; j++)
+				if (m->seg[i][j] && m->unmap)
+					m->unmap(m->seg[i][j], LH_CLS_SEG_BYTES);
+		memset(m->seg, 0, sizeof(m->seg));
 		m->n = 0;
 		m->last = 0;
 	}
+	if (m)
+		m->off = 0;
 }
 
 /* The per-thread cache answers most acquisitions, but a thread that takes
@@ -953,19 +1109,12 @@ static void add_edges(const struct lh_edge_io *io, struct lh_thread *t, struct l
 	ec.traced = 0;
 	if (t->n_held == 1) {
 		/* no gates: the class maps may answer */
-		unsigned bit;
-		unsigned char *b = cls_bit(t, &t->held[0], lk, id, a, to_mode, &bit);
-		if (b) {
-			if (!(*b & bit)) {
-				const struct lh_held *h = &t->held[0];
-				/* a skipped order is asked again next time */
-				if (record_edge(io, t, 0, lk, id, a,
-				                lh_edge_key(h->lock_id, id, h->mode, to_mode, h->ra,
-				                            a->ra, 0),
-				                0, &ec) >= 0)
-					*b |= (unsigned char)bit;
-			}
-			goto memo;
+		uint32_t fi, ti;
+		struct cls_ctx k;
+		if (cls_key(io, t, &t->held[0], lk, id, a, to_mode, &k, &fi, &ti)) {
+			if (cls_seen(t->cls_maps, &k, fi, ti) ||
+			    map_order(io, t, lk, id, a, &ec, &k, fi, ti) == 1)
+				goto memo;
 		}
 	}
 	for (i = 0; i < t->n_held; i++)

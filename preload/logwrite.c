@@ -502,6 +502,71 @@ void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, siz
 	lh_in_shim--;
 }
 
+/* An LH_REC_CLS_MAP whose bitmap (n_bytes, a multiple of the page size)
+ * starts on a page of the file, mapped MAP_SHARED on its own: the caller
+ * sets bits with plain stores into the page cache, which outlive a SIGKILL
+ * like any record.  Written through the window only (allocated ahead with
+ * fallocate, so the bitmap's pages exist and a store never raises SIGBUS);
+ * NULL when the log is not mapped (writev), is cut, or the mapping fails:
+ * the caller then writes pair records instead.  Padding: the zero bytes
+ * between the fixed part and the page boundary (r->bits_off says where the
+ * bitmap starts).  The bitmap's mapping outlives the window and this
+ * descriptor; lh_log_unmap_bits gives it back. */
+void *lh_log_map_bits(struct lh_rec_cls_map *r, size_t n_bytes)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct lh_rec_hdr h;
+	off_t start, bits_at;
+	size_t total;
+	char *at;
+	void *p = NULL;
+
+	if (page <= 0)
+		page = 4096;
+	if (log_fd < 0 || log_failed || writing || log_cut || n_bytes % (size_t)page)
+		return NULL;
+	lh_in_shim++;
+	writing = 1;
+	lh_mu_lock(&lh_log_mu);
+	if (!map_on)
+		goto out;
+	start = write_off;
+	bits_at = (start + (off_t)(sizeof(h) + sizeof(*r)) + page - 1) & ~(off_t)(page - 1);
+	total = (size_t)(bits_at - start) + n_bytes;
+	if (total - sizeof(h) > LH_MAX_RECORD_SIZE)
+		goto out;
+	if (!(win && start + (off_t)total <= win_off + (off_t)win_len) && map_more(total) != 0)
+		goto out; /* map_more stopped the window: writev from here */
+	p = mmap(NULL, n_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, log_fd, bits_at);
+	if (p == MAP_FAILED) {
+		p = NULL;
+		goto out;
+	}
+	r->bits_off = (uint32_t)(bits_at - start - (off_t)sizeof(h));
+	at = win + (start - win_off);
+	/* the padding and the bitmap are the file's zero tail already */
+	memcpy(at + sizeof(h), r, sizeof(*r));
+	h.type = LH_REC_CLS_MAP;
+	h.flags = 0;
+	h.size = (uint32_t)(total - sizeof(h));
+	memcpy(at + offsetof(struct lh_rec_hdr, flags), &h.flags, sizeof(h.flags));
+	memcpy(at + offsetof(struct lh_rec_hdr, size), &h.size, sizeof(h.size));
+	__atomic_signal_fence(__ATOMIC_RELEASE); /* the type last, as map_put does */
+	memcpy(at + offsetof(struct lh_rec_hdr, type), &h.type, sizeof(h.type));
+	write_off += (off_t)total;
+out:
+	lh_mu_unlock(&lh_log_mu);
+	writing = 0;
+	lh_in_shim--;
+	return p;
+}
+
+void lh_log_unmap_bits(void *bits, size_t n_bytes)
+{
+	if (bits)
+		munmap(bits, n_bytes);
+}
+
 void lh_log_note(const char *fmt, ...)
 {
 	char buf[512];

@@ -604,6 +604,10 @@ LH_HIDDEN void lh_log_modules(void); /* write records for objects not yet writte
 LH_HIDDEN void lh_log_modules_if_changed(void); /* same, if the loader says anything changed */
 LH_HIDDEN void lh_log_modules_after_fork_child(void); /* the known ones, into the child's log */
 LH_HIDDEN void lh_log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* an LH_REC_CLS_MAP with its bitmap of n_bytes mapped on its own (NULL: not
+ * possible now; write pair records) */
+LH_HIDDEN void *lh_log_map_bits(struct lh_rec_cls_map *r, size_t n_bytes);
+LH_HIDDEN void lh_log_unmap_bits(void *bits, size_t n_bytes);
 LH_HIDDEN void lh_log_end(int status, uint32_t flags); /* flags: LH_END_* */
 /* a log was opened for this process (init, fork child): an exec from it
  * ends that log first (wrap_exec.c) */
@@ -802,6 +806,12 @@ struct lh_edge_io {
 	void (*write_edge_ctx)(struct lh_thread *t, const struct lh_rec_edge_ctx *c,
 	                       const uint32_t *gate_modes);
 	void (*write_edge_pair)(const struct lh_rec_edge_pair *p, const uint32_t *gate_locks, int n);
+	/* a class member (LH_REC_CLS_MEMBER), and a class map whose bitmap
+	 * of n_bytes is returned mapped (LH_REC_CLS_MAP; NULL: not possible,
+	 * the orders go as pair records); NULL: no class-map records */
+	void (*write_cls_member)(const struct lh_rec_cls_member *r);
+	void *(*map_cls_bits)(struct lh_rec_cls_map *r, size_t n_bytes);
+	void (*unmap_cls_bits)(void *bits, size_t n_bytes);
 };
 enum lh_acq_result {
 	LH_ACQ_PUSHED = 1,  /* now held (edges recorded unless a trylock) */

@@ -489,14 +489,16 @@ def _mapped_tail(path, counts=None):
 
 
 LH_REC_EDGE, LH_REC_EDGE_CTX, LH_REC_EDGE_PAIR = 8, 15, 16  # include/lockhound_log.h
+LH_REC_CLS_MEMBER, LH_REC_CLS_MAP = 17, 18
 
 
 def shim_orders_without_syscalls(ctx):
     """5000 new lock orders at two known call sites cost no write system
     call each (the log is written through a mapping, LH_HDR_MAPPED), and
-    every order is in the log, as one edge context and 5000 compact pair
-    records (format 4): after a normal exit (no tail left) and after
-    SIGKILL (the zero tail the reader stops at)."""
+    every order is in the log, as bits of class maps (format 5: the 200
+    locks are one class, initialized at one call path), with no pair
+    record: after a normal exit (no tail left) and after SIGKILL (the zero
+    tail the reader stops at; the bits set before it are in the file)."""
     name = "shim_orders_without_syscalls"
     prog = os.path.join(ctx.progdir, "many_orders_clean")
     if not os.access(prog, os.X_OK):
@@ -535,13 +537,16 @@ def shim_orders_without_syscalls(ctx):
             counts = {}
             flags, tail = _mapped_tail(logs[0], counts)
             # one thread, two call paths (the warm-up's and the loop's):
-            # two contexts, then a pair record per order (format 4), none
-            # written whole
-            if counts.get(LH_REC_EDGE_CTX) != 2 or counts.get(LH_REC_EDGE_PAIR) != 5000 \
-                    or counts.get(LH_REC_EDGE):
-                why.append("%s: expected 2 edge contexts, 5000 pair records and no whole edge "
-                           "record, found %d, %d, %d" % (
+            # two contexts, then the orders as bits of their class maps
+            # (a segment record per 16 rows used), a member record per lock,
+            # no pair record and none written whole
+            if counts.get(LH_REC_EDGE_CTX) != 2 or counts.get(LH_REC_EDGE_PAIR) \
+                    or counts.get(LH_REC_EDGE) or not counts.get(LH_REC_CLS_MAP) \
+                    or counts.get(LH_REC_CLS_MEMBER) != 200:
+                why.append("%s: expected 2 edge contexts, class maps, 200 class members and "
+                           "no pair or whole edge record, found %d, %d, %d, %d, %d" % (
                                mode, counts.get(LH_REC_EDGE_CTX, 0),
+                               counts.get(LH_REC_CLS_MAP, 0), counts.get(LH_REC_CLS_MEMBER, 0),
                                counts.get(LH_REC_EDGE_PAIR, 0), counts.get(LH_REC_EDGE, 0)))
             if not flags & 0x2:
                 why.append("%s: the log header has no LH_HDR_MAPPED" % mode)

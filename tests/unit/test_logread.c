@@ -605,6 +605,203 @@ static void test_edge_pairs(void)
 	lb_free(&b);
 }
 
+/* ---- format 5: class maps ---- */
+
+/* one class-map segment of `rows` rows of `from` bits, its bitmap at
+ * payload offset bits_off (the shim pads to a page of the file) */
+static void lb_cls_map(struct lb *b, uint32_t ctx, uint32_t from_cls, uint32_t to_cls, uint32_t row0,
+                       uint32_t rows, uint32_t from, uint32_t bits_off, const unsigned char *bits,
+                       size_t cut)
+{
+	struct lh_rec_cls_map r;
+	size_t n = bits_off + (size_t)rows * from / 8;
+	unsigned char *pl = calloc(1, n + sizeof(r));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
+	memset(&r, 0, sizeof(r));
+	r.ctx_id = ctx;
+	r.from_cls = from_cls;
+	r.to_cls = to_cls;
+	r.row0 = row0;
+	r.n_rows = rows;
+	r.n_from = from;
+	r.bits_off = bits_off;
+	memcpy(pl, &r, sizeof(r));
+	if (bits)
+		memcpy(pl + bits_off, bits, (size_t)rows * from / 8);
+	lb_rec(b, LH_REC_CLS_MAP, pl, n - cut);
+	free(pl);
+}
+
+static void lb_member(struct lb *b, uint32_t cls, uint32_t idx, uint64_t lock_id)
+{
+	struct lh_rec_cls_member m = { cls, idx, lock_id };
+	lb_rec(b, LH_REC_CLS_MEMBER, &m, sizeof(m));
+}
+
+static int edge_cmp(const void *x, const void *y)
+{
+	const struct lr_edge *a = x, *b = y;
+	if (a->from != b->from)
+		return a->from < b->from ? -1 : 1;
+	if (a->to != b->to)
+		return a->to < b->to ? -1 : 1;
+	return (a->thread > b->thread) - (a->thread < b->thread);
+}
+
+/* the same scripted orders written as format 4 (a context and its pair
+ * records) and as format 5 (the context, member records and a map whose
+ * bits are the orders) */
+#define SC_FROM 8  /* members of the held class (locks 100..) */
+#define SC_TO 20   /* members of the acquired class (locks 200..) */
+static struct lb scripted_log(int fmt5)
+{
+	static const int orders[][2] = { { 0, 0 }, { 1, 0 }, { 7, 3 }, { 2, 17 }, { 7, 19 }, { 0, 16 } };
+	struct lh_rec_edge_ctx c;
+	unsigned char bits[2][16 * SC_FROM / 8];
+	struct lb b;
+	size_t k;
+	int i;
+
+	memset(bits, 0, sizeof(bits));
+	lb_init(&b);
+	lb_thread(&b, 4, 100);
+	lb_stack1(&b, 5, 0x1234);
+	lb_stack1(&b, 6, 0x5678);
+	memset(&c, 0, sizeof(c));
+	c.ctx_id = 9;
+	c.thread_id = 4;
+	c.from_stack = 5;
+	c.to_stack = 6;
+	c.to_mode = LH_MODE_SHARED;
+	c.time_ns = 777;
+	lb_rec(&b, LH_REC_EDGE_CTX, &c, sizeof(c));
+	for (i = 0; i < SC_FROM; i++)
+		lb_lock(&b, 100 + (uint64_t)i, 0x1000 + 64 * (uint64_t)i, LH_LOCK_MUTEX, 0);
+	for (i = 0; i < SC_TO; i++)
+		lb_lock(&b, 200 + (uint64_t)i, 0x9000 + 64 * (uint64_t)i, LH_LOCK_RWLOCK, 0);
+	for (k = 0; k < N_OF(orders); k++) {
+		int f = orders[k][0], t = orders[k][1];
+		if (fmt5) {
+			bits[t / 16][((t % 16) * SC_FROM + f) / 8] |= (unsigned char)(1u << (f % 8));
+		} else {
+			struct lh_rec_edge_pair p = { 9, 100 + (uint32_t)f, 200 + (uint32_t)t };
+			lb_rec(&b, LH_REC_EDGE_PAIR, &p, sizeof(p));
+		}
+	}
+	if (fmt5) {
+		/* two segments of 16 rows, the second before some members */
+		lb_cls_map(&b, 9, 1, 2, 0, 16, SC_FROM, 4096 - 8, bits[0], 0);
+		for (i = 0; i < SC_FROM; i++)
+			lb_member(&b, 1, (uint32_t)i, 100 + (uint64_t)i);
+		lb_cls_map(&b, 9, 1, 2, 16, 16, SC_FROM, sizeof(struct lh_rec_cls_map), bits[1], 0);
+		for (i = 0; i < SC_TO; i++)
+			lb_member(&b, 2, (uint32_t)i, 200 + (uint64_t)i);
+	}
+	lb_end(&b, 888, 0);
+	return b;
+}
+
+/* Format 5: a class map's bits read as exactly the edges the pair records
+ * of the same orders give (thread, stacks, modes, time of the context) */
+static void test_cls_maps_as_pairs(void)
+{
+	struct lb b4 = scripted_log(0), b5 = scripted_log(1);
+	struct lr_log *l4 = lb_read(&b4, err, sizeof(err)), *l5;
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l4);
+	l5 = lb_read(&b5, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l5);
+	CU_ASSERT_EQUAL(l4->n_errors, 0);
+	CU_ASSERT_EQUAL(l5->n_errors, 0);
+	CU_ASSERT_EQUAL(l4->n_unknown_records, 0);
+	CU_ASSERT_EQUAL(l5->n_unknown_records, 0);
+	CU_ASSERT_EQUAL_FATAL(l4->n_edges, 6);
+	CU_ASSERT_EQUAL_FATAL(l5->n_edges, l4->n_edges);
+	qsort(l4->edges, l4->n_edges, sizeof(l4->edges[0]), edge_cmp);
+	qsort(l5->edges, l5->n_edges, sizeof(l5->edges[0]), edge_cmp);
+	for (i = 0; i < l4->n_edges; i++) {
+		const struct lr_edge *a = &l4->edges[i], *e = &l5->edges[i];
+		CU_ASSERT(a->from == e->from && a->to == e->to && a->thread == e->thread &&
+		          a->from_stack == e->from_stack && a->to_stack == e->to_stack &&
+		          a->from_mode == e->from_mode && a->to_mode == e->to_mode &&
+		          a->flags == e->flags && a->time_ns == e->time_ns && e->n_gates == 0);
+	}
+	CU_ASSERT_EQUAL(l5->edges[0].thread, 4);
+	CU_ASSERT_EQUAL(l5->edges[0].to_mode, LH_MODE_SHARED);
+	lr_free(l4);
+	lr_free(l5);
+	lb_free(&b4);
+	lb_free(&b5);
+}
+
+/* Format 5's bounds: a map one byte short of its bitmap, or longer, is
+ * corrupt and the exact one kept; a map before its context, or in a
+ * context with gates, bad sizes and offsets, a bit whose member has no
+ * record (one error per map), a member of an unknown lock: one-line errors,
+ * the rest of the log read. */
+static void test_cls_map_bounds(void)
+{
+	struct lh_rec_edge_ctx c;
+	unsigned char bits[256] = { 0x03, 0x80 }; /* (0,0), (1,0), (7,1) */
+	struct lb b;
+	struct lr_log *log;
+	uint32_t g = 0;
+
+	lb_init(&b);
+	lb_thread(&b, 2, 100);
+	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
+	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
+	lb_lock(&b, 3, 0x3000, LH_LOCK_MUTEX, 0);
+	lb_cls_map(&b, 3, 1, 2, 0, 2, 8, sizeof(struct lh_rec_cls_map), bits, 0); /* before its context */
+	memset(&c, 0, sizeof(c));
+	c.ctx_id = 3;
+	c.thread_id = 2;
+	lb_rec(&b, LH_REC_EDGE_CTX, &c, sizeof(c));
+	c.ctx_id = 4;
+	c.n_gates = 1;
+	lb_rec3(&b, LH_REC_EDGE_CTX, &c, sizeof(c), &g, sizeof(g), NULL, 0);
+	lb_cls_map(&b, 4, 1, 2, 0, 2, 8, sizeof(struct lh_rec_cls_map), bits, 0); /* gated context */
+	lb_cls_map(&b, 3, 1, 2, 0, 2, 8, sizeof(struct lh_rec_cls_map), bits, 1); /* one short */
+	lb_cls_map(&b, 3, 1, 2, 0, 2, 12, sizeof(struct lh_rec_cls_map), bits, 0); /* 12 bits a row */
+	lb_cls_map(&b, 3, 1, 2, 0, 0, 8, sizeof(struct lh_rec_cls_map), bits, 0); /* no rows */
+	lb_cls_map(&b, 3, 1, 2, 0, 16, 64, 4, bits, 0); /* bitmap inside the fixed part */
+	lb_cls_map(&b, 3, 1, 2, UINT32_MAX, 2, 8, sizeof(struct lh_rec_cls_map), bits, 0); /* past 2^32 */
+	{
+		/* one byte longer than its bitmap */
+		unsigned char pl[sizeof(struct lh_rec_cls_map) + 3] = { 0 };
+		struct lh_rec_cls_map r = { 3, 1, 2, 0, 2, 8, sizeof(struct lh_rec_cls_map), 0 };
+		memcpy(pl, &r, sizeof(r));
+		lb_rec(&b, LH_REC_CLS_MAP, pl, sizeof(pl));
+	}
+	lb_cls_map(&b, 3, 1, 2, 0, 2, 8, sizeof(struct lh_rec_cls_map), bits, 0); /* exact: kept */
+	lb_member(&b, 1, 0, 1);
+	lb_member(&b, 1, 1, 2);
+	lb_member(&b, 2, 0, 3);
+	lb_member(&b, 2, 5, 99); /* lock 99 is not in the log */
+	lb_end(&b, 77, 0);
+	log = lb_read(&b, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(log->n_errors, 10);
+	CU_ASSERT_TRUE(lb_has_error(log, "context 3 is not defined before it"));
+	CU_ASSERT_TRUE(lb_has_error(log, "context 4 is not defined before it without gates"));
+	CU_ASSERT_TRUE(lb_has_error(log, "need"));
+	CU_ASSERT_TRUE(lb_has_error(log, "its bitmap ends at"));
+	CU_ASSERT_TRUE(lb_has_error(log, "rows of 12 bits"));
+	CU_ASSERT_TRUE(lb_has_error(log, "lock 99 is not defined"));
+	/* the kept map: (0,0) and (1,0); bit (7,1) names member 7 of class 1 */
+	CU_ASSERT_TRUE(lb_has_error(log, "names member 7 of class 1"));
+	CU_ASSERT_EQUAL_FATAL(log->n_edges, 2);
+	CU_ASSERT_EQUAL(log->edges[0].from, 1);
+	CU_ASSERT_EQUAL(log->edges[0].to, 3);
+	CU_ASSERT_EQUAL(log->edges[1].from, 2);
+	CU_ASSERT_EQUAL(log->edges[1].to, 3);
+	CU_ASSERT_EQUAL(log->edges[1].thread, 2);
+	lr_free(log);
+	lb_free(&b);
+}
+
 /* Format 4 with gates: the context's gate modes and the pair's gate lock
  * ids make the edge's gates; a pair shorter than its context's gates, and
  * a context whose gate modes are cut short, are corrupt. */
@@ -692,7 +889,7 @@ static void test_unknown_records_skipped(void)
 	lb_init(&b);
 	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
 	lb_unknown(&b, 200, junk, sizeof(junk));
-	lb_unknown(&b, LH_REC_EDGE_PAIR + 1, NULL, 0); /* the next type after the newest */
+	lb_unknown(&b, LH_REC_CLS_MAP + 1, NULL, 0); /* the next type after the newest */
 	lb_unknown(&b, 0xffff, junk, 3); /* odd size: the next header is unaligned */
 	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
 	lb_note(&b, 1, "after unknown");
@@ -1642,6 +1839,8 @@ int main(void)
 		{ "thread end and name", test_thread_end_and_name },
 		{ "unknown record types skipped", test_unknown_records_skipped },
 		{ "edge contexts and pairs (format 4)", test_edge_pairs },
+		{ "class maps read as their pairs (format 5)", test_cls_maps_as_pairs },
+		{ "class map bounds (format 5)", test_cls_map_bounds },
 		{ "edge pairs with gates (format 4)", test_edge_pair_gates },
 		{ "edge context at its gate limit", test_edge_ctx_gate_limit },
 		{ "sem-class voids a semaphore's edges", test_sem_class_voids_edges },
