@@ -1007,7 +1007,7 @@ struct seg_seen {
 	int n_locks_before; /* LOCK records written before the segment */
 };
 static struct seg_seen segs[256];
-static int n_segs, maps_fail, n_unmaps;
+static int n_segs, maps_fail, n_unmaps, n_map_tries;
 static struct lh_rec_cls_member members[16384];
 static int n_members;
 
@@ -1019,6 +1019,7 @@ static void io_write_member(const struct lh_rec_cls_member *r)
 
 static void *io_map_bits(struct lh_rec_cls_map *r, size_t n_bytes)
 {
+	n_map_tries++;
 	if (maps_fail || n_segs == (int)N_OF(segs))
 		return NULL;
 	r->bits_off = 4096 - 8;
@@ -1441,6 +1442,78 @@ static void test_class_maps_static_lock(void)
 	cur_io = &io;
 }
 
+/* A segment that cannot be mapped (the log is written by writev): every
+ * order of the thread is written as a record, none lost, none twice, and
+ * the maps are not asked again; a reset thread tries them again. */
+static void test_class_maps_fallback(void)
+{
+	struct lh_thread *t = thread(27);
+	void *item[ITEMS], *lru[LRUS];
+	long w0;
+	int i, j, all = 1, s0;
+
+	for (i = 0; i < ITEMS; i++)
+		item[i] = new_lock_of(0x7501);
+	for (i = 0; i < LRUS; i++)
+		lru[i] = new_lock_of(0x7502);
+	fresh_maps();
+	s0 = n_segs;
+	maps_fail = 1;
+	n_map_tries = 0;
+	w0 = n_edge_writes;
+	item_lru_round(t, item, lru);
+	CU_ASSERT_EQUAL(n_edge_writes - w0, ITEMS * LRUS);
+	CU_ASSERT_EQUAL(n_map_tries, 1); /* one failure turns the thread's maps off */
+	CU_ASSERT_EQUAL(n_segs, s0);
+	for (i = 0; i < ITEMS; i++)
+		for (j = 0; j < LRUS; j++)
+			all &= n_edges_between(item[i], lru[j]) == 1;
+	CU_ASSERT(all);
+	item_lru_round(t, item, lru);
+	CU_ASSERT_EQUAL(n_edge_writes - w0, ITEMS * LRUS);
+	maps_fail = 0;
+	lh_edge_thread_reset(t);
+	lh_lid_new(lh_lid_lookup((uintptr_t)item[3], 1), LH_LOCK_MUTEX, 0, 0x7501);
+	LOCK(t, item[3], 0x100);
+	LOCK(t, lru[1], 0x200);
+	UNLOCK(t, lru[1]);
+	UNLOCK(t, item[3]);
+	CU_ASSERT_EQUAL(n_segs, s0 + 1);
+	CU_ASSERT_TRUE(map_has(item[3], lru[1]));
+	free(t);
+	cur_io = &io;
+}
+
+/* The same two call sites reached through two call paths (other stacks):
+ * each order's bit goes to the map of its own edge context, so the reader
+ * gives it its own stacks. */
+static void test_class_maps_per_context(void)
+{
+	struct lh_thread *t = thread(28);
+	void *f[3], *x = new_lock_of(0x7602);
+	int i, s0;
+
+	for (i = 0; i < 3; i++)
+		f[i] = new_lock_of(0x7601);
+	fresh_maps();
+	real_unwinds = 1; /* no trace: each new order unwinds, its stacks name the unwind */
+	for (i = 0; i < 3; i++) {
+		LOCK(t, f[i], 0x100);
+		LOCK(t, x, 0x200);
+		UNLOCK(t, x);
+		UNLOCK(t, f[i]);
+	}
+	real_unwinds = 0;
+	s0 = n_segs;
+	/* f[0] -> x: both index 0, an edge record; f[1], f[2]: a map each */
+	CU_ASSERT_EQUAL(n_edges_between(f[0], x), 1);
+	CU_ASSERT_EQUAL(lh_edge_cls_maps_used(t), 2);
+	CU_ASSERT_TRUE(s0 >= 2 && segs[s0 - 1].r.ctx_id != segs[s0 - 2].r.ctx_id);
+	CU_ASSERT_TRUE(map_has(f[1], x) && map_has(f[2], x));
+	free(t);
+	cur_io = &io;
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -1471,6 +1544,8 @@ int main(void)
 		{ "class_maps_skip_quota", test_class_maps_skip_quota },
 		{ "class_maps_not_for_gated", test_class_maps_not_for_gated },
 		{ "class_maps_static_lock", test_class_maps_static_lock },
+		{ "class_maps_fallback", test_class_maps_fallback },
+		{ "class_maps_per_context", test_class_maps_per_context },
 	};
 	return cunit_run("edges", tests, N_OF(tests));
 }
