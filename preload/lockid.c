@@ -270,8 +270,13 @@ static void lock_cache_grow(struct lh_thread *t)
 		return;
 	old = t->lock_cache;
 	old_bytes = ((size_t)t->lock_mask + 1) * sizeof(*old);
-	t->lock_cache = nc;
-	t->lock_mask = (uint32_t)(n - 1);
+	/* the array before its larger mask, so that a look-up between the
+	 * two stays inside the new array (the wrappers raise lh_in_shim around
+	 * the core, so a signal handler's lock call should not look; this
+	 * keeps it in bounds if one does) */
+	__atomic_store_n(&t->lock_cache, nc, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&t->lock_mask, (uint32_t)(n - 1), __ATOMIC_RELAXED);
 	/* The replaced array's whole pages go back (lh_alloc never frees, but
 	 * no other allocation shares a page that lies wholly inside it): the
 	 * steps before the last were a third of a grown thread's cache
