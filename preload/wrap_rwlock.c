@@ -52,9 +52,14 @@ LH_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 #define RW_ARGS_rw_clockrdlock , clk, ts
 #define RW_ARGS_rw_clockwrlock , clk, ts
 
-/* Untimed rdlock/wrlock: the fast path notes the wait and takes the lock;
- * a lock the thread already holds goes through the checks of the slow path
- * (a write lock on a rwlock the thread read-holds never returns). */
+/* Untimed rdlock/wrlock: the fast path tries the lock first (glibc's
+ * tryrdlock/trywrlock succeed only where the blocking call would not
+ * wait), and notes the wait and calls the blocking function only when the
+ * try fails (busy, or an error the blocking call then gives itself:
+ * EDEADLK, EAGAIN), as the mutex fast path does: a free rwlock costs no
+ * wait note.  A lock the thread already holds goes through the checks of
+ * the slow path (a write lock on a rwlock the thread read-holds never
+ * returns). */
 #define RW_FAST(name, field, tryfield, fl, shared)                                                  \
 	static int name##_slow(pthread_rwlock_t *l, uintptr_t ra, uintptr_t cfa)                   \
 	{                                                                                          \
@@ -76,9 +81,12 @@ LH_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 		if (unlikely(t->n_held != 0) && lh_holds(t, l))                                    \
 			return name##_slow(l, LH_RA, LH_CFA);                                      \
 		lh_in_shim++;                                                                      \
-		lh_wait_note(t, LH_WAIT_LOCK, l, (shared), 0, LH_RA, LH_CFA);                                       \
-		rc = lh_real.field(l);                                                             \
-		lh_wait_clear(t);                                                                    \
+		rc = lh_real.tryfield(l);                                                          \
+		if (unlikely(rc != 0)) {                                                           \
+			lh_wait_note(t, LH_WAIT_LOCK, l, (shared), 0, LH_RA, LH_CFA);              \
+			rc = lh_real.field(l);                                                     \
+			lh_wait_clear(t);                                                          \
+		}                                                                                  \
 		if (likely(rc == 0) && lh_fast_acquire(t, l, (shared), LH_LOCK_RWLOCK, LH_RA, LH_CFA)) { \
 			lh_in_shim--;                                                              \
 			return 0;                                                                  \
