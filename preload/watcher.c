@@ -42,7 +42,8 @@ struct cand {
 	                    * object (WT_INFER_WRITES needs it clear) */
 	uint8_t barren;    /* its last holds in a row that no other thread's access
 	                    * met (at most WT_BARREN_MAX): the hold back-off */
-	/* race_stats (wt_cand_stat): what its windows did */
+	/* what its windows did (wt_cand_stat); n_found, its verdicts, also
+	 * ends the lighter back-off of shared data (wt_disarm) */
 	uint32_t n_hits, n_holds, n_met, n_hot, n_found;
 };
 
@@ -612,8 +613,17 @@ void wt_disarm(struct wt_core *w, int slot, uint64_t now_ns)
 		if (c->backoff)
 			c->backoff--;
 	} else if (w->hot[slot]) {
-		if (c->backoff < WT_BACKOFF_MAX)
+		/* shared data whose holds meet other threads, and that no
+		 * verdict named yet, is what watching is for: it waits at most
+		 * 2^WT_BACKOFF_SHARED windows (racy_flag's `ready`, hot in
+		 * every window as both threads spin on it, had 3-13 windows a
+		 * 300 ms run under the full back-off and gave 1-5 verdicts; the
+		 * cost budget still bounds what its windows take) */
+		int cap = shared(c) && !c->barren && !c->n_found ? WT_BACKOFF_SHARED : WT_BACKOFF_MAX;
+		if (c->backoff < cap)
 			c->backoff++;
+		else
+			c->backoff = (uint8_t)cap;
 	} else if (c->backoff)
 		c->backoff--;
 	c->next_ok_ns = c->backoff ? now_ns + (w->b.window_ns << c->backoff) : 0;

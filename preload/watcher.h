@@ -74,6 +74,8 @@
 #define WT_RING 1024           /* hits remembered for the engine's race reports */
 #define WT_THREAD_BITS 64      /* threads told apart per candidate (thread id mod 64) */
 #define WT_BACKOFF_MAX 8       /* a hot candidate waits at most 2^8 windows before the next */
+#define WT_BACKOFF_SHARED 2    /* one touched by 2+ threads, its holds not barren and no
+                                * verdict on it yet: at most 2^2 windows */
 #define WT_PASSES 4            /* a window's hold passes from one reader to another at most
                                 * 4 times (WT_PASS) */
 #define WT_WAITERS 64          /* accesses kept per hold that wait with it (WT_HOLD_BLOCKS) */

@@ -1005,6 +1005,55 @@ static void test_hot_word_backs_off_whole(void)
 	SANE();
 }
 
+/* hot in window after window, arming as soon as allowed: the wait
+ * before the candidate's last arm (in windows) */
+static uint64_t hot_rounds(struct wt_budget *b, int rounds, int two_threads, uint64_t *now)
+{
+	uint64_t armed_at = 0, prev = 0;
+	int round, i;
+
+	for (round = 0; round < rounds; round++) {
+		while (wt_arm(W, 0, 8, *now, NULL) < 0)
+			*now += b->window_ns;
+		prev = armed_at;
+		armed_at = *now;
+		for (i = 0; i < (int)b->hits_per_window; i++)
+			hit(0, two_threads && (i & 1) ? 2 : 1, 0, 0x1000, 8, 1, 1, 0x10, *now);
+		wt_disarm(W, 0, *now);
+	}
+	return (armed_at - prev) / b->window_ns;
+}
+
+/* a hot candidate that two threads touch, whose holds are not barren and
+ * that no verdict named, waits at most 2^WT_BACKOFF_SHARED windows; one
+ * thread's waits on to 2^WT_BACKOFF_MAX; a verdict ends the lighter cap */
+static void test_shared_backoff_capped(void)
+{
+	struct wt_budget b = budget();
+	uint64_t now = 0;
+
+	b.hits_per_window = 16;
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	CU_ASSERT_EQUAL(hot_rounds(&b, 12, 1, &now), 1u << WT_BACKOFF_SHARED);
+	/* a verdict on it (a held write met by T2's read): the full back-off */
+	while (wt_arm(W, 0, 8, now, NULL) < 0)
+		now += b.window_ns;
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 8, 1, 0, 0x10, now), WT_HOLD);
+	hit(0, 2, 0, 0x1000, 8, 0, 0, 0x20, now);
+	CU_ASSERT_EQUAL(R.n, 1);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	wt_disarm(W, 0, now);
+	CU_ASSERT(hot_rounds(&b, 12, 1, &now) > (1u << WT_BACKOFF_SHARED));
+	SANE();
+
+	fresh(&b, 0);
+	now = 0;
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	CU_ASSERT(hot_rounds(&b, 12, 0, &now) > (1u << WT_BACKOFF_SHARED));
+	SANE();
+}
+
 static void test_backoff_bounded_and_decays(void)
 {
 	struct wt_budget b = budget();
@@ -1439,6 +1488,7 @@ int main(void)
 		{ "observed_not_also_inferred", test_observed_not_also_inferred },
 		{ "hot_address_backs_off", test_hot_address_backs_off },
 		{ "hot_word_backs_off_whole", test_hot_word_backs_off_whole },
+		{ "shared_backoff_capped", test_shared_backoff_capped },
 		{ "backoff_bounded_and_decays", test_backoff_bounded_and_decays },
 		{ "hits_per_second", test_hits_per_second },
 		{ "cost_budget_arms", test_cost_budget_arms },
