@@ -68,10 +68,20 @@ struct idx_map {
 /* the bounds a reader accepts for one map's rows and bits per row */
 #define LR_MAX_MAP_ROWS (1u << 16)
 #define LR_MAX_MAP_FROM (1u << 16)
+/* an LH_REC_CLS_TUPLE, expanded as the maps are */
+struct idx_tuple {
+	size_t off;
+	struct lh_rec_cls_tuple r;
+	struct lh_rec_edge_ctx c[LH_CLS_TUPLE_MAX - 1];
+	uint32_t gate_modes[LH_CLS_TUPLE_MAX - 1][LH_CLS_TUPLE_MAX - 2];
+	unsigned char *bits;
+};
 struct index {
 	struct idx_member *members;
 	struct idx_map *maps;
 	size_t n_maps;
+	struct idx_tuple *tuples;
+	size_t n_tuples;
 	struct idx_stack *stacks;
 	struct idx_lock *locks; /* n_lock_slots slots, a power of two (or 0) */
 	size_t n_lock_slots;
@@ -191,7 +201,7 @@ static const char *rec_name(unsigned t)
 	static const char *names[] = { "?",    "process", "module", "stack",   "thread", "thread-end",
 		                       "thread-name", "lock", "edge", "finding", "end",   "note",
 		                       "race", "finding-stacks", "sem-class", "edge-context",
-		                       "edge-pair", "class-member", "class-map" };
+		                       "edge-pair", "class-member", "class-map", "class-tuple" };
 	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
 }
 
@@ -587,6 +597,49 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		PUSH(ix->maps, ix->n_maps, mp);
 		break;
 	}
+	case LH_REC_CLS_TUPLE: {
+		struct lh_rec_cls_tuple r;
+		struct idx_tuple tp;
+		struct idx_ctx *e;
+		uint64_t n_bytes;
+		uint32_t k;
+		NEED(sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		if (r.n_part < 3 || r.n_part > LH_CLS_TUPLE_MAX || r.col_part >= r.n_part ||
+		    r.row_part >= r.n_part || r.col_part == r.row_part || r.n_rows == 0 ||
+		    r.n_rows > LR_MAX_MAP_ROWS || r.n_from == 0 || r.n_from % 8 ||
+		    r.n_from > LR_MAX_MAP_FROM || r.bits_off < sizeof(r) ||
+		    (uint64_t)r.row0 + r.n_rows > UINT32_MAX) {
+			add_error(log, "corrupt class-tuple record at byte %zu: %u participants (%u, %u), %u rows "
+			          "of %u bits from row %u at offset %u", off, r.n_part, r.col_part, r.row_part,
+			          r.n_rows, r.n_from, r.row0, r.bits_off);
+			return;
+		}
+		n_bytes = (uint64_t)r.n_rows * r.n_from / 8;
+		NEED(r.bits_off + n_bytes);
+		if (size != r.bits_off + n_bytes) {
+			add_error(log, "corrupt class-tuple record at byte %zu: %zu bytes, its bitmap ends at %llu",
+			          off, size, (unsigned long long)(r.bits_off + n_bytes));
+			return;
+		}
+		memset(&tp, 0, sizeof(tp));
+		for (k = 0; k + 1 < r.n_part; k++) {
+			HASH_FIND(hh, ix->ctxs, &r.ctx_id[k], sizeof(uint32_t), e);
+			if (!e || e->c.n_gates != r.n_part - 2) {
+				add_error(log, "corrupt class-tuple record at byte %zu: context %u is not defined "
+				          "before it with %u gates", off, r.ctx_id[k], r.n_part - 2);
+				return;
+			}
+			tp.c[k] = e->c;
+			memcpy(tp.gate_modes[k], e->gate_modes, (r.n_part - 2) * sizeof(uint32_t));
+		}
+		tp.off = off;
+		tp.r = r;
+		tp.bits = xmalloc((size_t)n_bytes);
+		memcpy(tp.bits, p + r.bits_off, (size_t)n_bytes);
+		PUSH(ix->tuples, ix->n_tuples, tp);
+		break;
+	}
 	case LH_REC_EDGE_PAIR: {
 		struct lh_rec_edge_pair r;
 		struct lr_edge ed;
@@ -805,6 +858,73 @@ static void expand_maps(struct lr_log *log, struct index *ix)
 	}
 }
 
+/* Every set bit of every class tuple as the n_part - 1 edges it stands
+ * for; a bit naming a member without a record: an error once per tuple. */
+static void expand_tuples(struct lr_log *log, struct index *ix)
+{
+	size_t m;
+
+	for (m = 0; m < ix->n_tuples; m++) {
+		const struct idx_tuple *tp = &ix->tuples[m];
+		const struct lh_rec_cls_tuple *r = &tp->r;
+		size_t n_bytes = (size_t)r->n_rows * r->n_from / 8, b;
+		uint32_t np = r->n_part, nh = np - 1;
+		int dangling = 0;
+
+		for (b = 0; b < n_bytes; b++) {
+			unsigned v = tp->bits[b], k;
+			for (k = 0; v && k < 8; k++) {
+				uint64_t bit = (uint64_t)b * 8 + k, lock[LH_CLS_TUPLE_MAX];
+				uint32_t q, e, g, j;
+				if (!(v & (1u << k)))
+					continue;
+				v &= ~(1u << k);
+				for (q = 0; q < np; q++) {
+					uint32_t idx = q == r->col_part   ? (uint32_t)(bit % r->n_from)
+					               : q == r->row_part ? r->row0 + (uint32_t)(bit / r->n_from)
+					                                  : 0;
+					uint64_t key = (uint64_t)r->cls[q] << 32 | idx;
+					struct idx_member *mb;
+					HASH_FIND(hh, ix->members, &key, sizeof(key), mb);
+					if (!mb) {
+						if (!dangling++)
+							add_error(log, "class-tuple record at byte %zu: a bit names member "
+							          "%u of class %u, which the log does not have",
+							          tp->off, idx, r->cls[q]);
+						break;
+					}
+					lock[q] = mb->lock_id;
+				}
+				if (q < np)
+					continue;
+				for (e = 0; e < nh; e++) {
+					struct lr_edge ed;
+					memset(&ed, 0, sizeof(ed));
+					ed.from = lock[e];
+					ed.to = lock[nh];
+					ed.thread = tp->c[e].thread_id;
+					ed.from_stack = tp->c[e].from_stack;
+					ed.to_stack = tp->c[e].to_stack;
+					ed.from_mode = tp->c[e].from_mode;
+					ed.to_mode = tp->c[e].to_mode;
+					ed.flags = tp->c[e].flags;
+					ed.time_ns = tp->c[e].time_ns;
+					ed.n_gates = nh - 1;
+					ed.gates = gate_alloc(log, ed.n_gates);
+					for (g = 0, j = 0; j < nh; j++)
+						if (j != e) {
+							ed.gates[g].lock_id = lock[j];
+							ed.gates[g].mode = tp->gate_modes[e][g];
+							ed.gates[g].pad = 0;
+							g++;
+						}
+					PUSH(log->edges, log->n_edges, ed);
+				}
+			}
+		}
+	}
+}
+
 /* Does the unwritten tail of a mapped log start here?  A record header of
  * type 0 (the shim stores the type last), or fewer bytes than a header that
  * are all zero. */
@@ -922,6 +1042,7 @@ static struct lr_log *read_buf(const char *name, const void *data, size_t len, c
 		}
 	}
 	expand_maps(log, ix);
+	expand_tuples(log, ix);
 	drop_not_locks(log, ix);
 	return log;
 }
@@ -1037,6 +1158,9 @@ void lr_free(struct lr_log *log)
 		for (i = 0; i < ix->n_maps; i++)
 			free(ix->maps[i].bits);
 		free(ix->maps);
+		for (i = 0; i < ix->n_tuples; i++)
+			free(ix->tuples[i].bits);
+		free(ix->tuples);
 		free(ix);
 	}
 	for (i = 0; i < log->n_modules; i++) {

@@ -47,8 +47,9 @@
  * instance records that refer to it (LH_REC_EDGE_PAIR); a reader that
  * skipped them would silently lose orders, so older readers must refuse
  * 5: lock orders between two lock classes may come as bitmaps
- * (LH_REC_CLS_MAP, with LH_REC_CLS_MEMBER records naming their bits'
- * locks); again a reader that skipped them would lose orders */
+ * (LH_REC_CLS_MAP, and LH_REC_CLS_TUPLE for orders under gates, with
+ * LH_REC_CLS_MEMBER records naming their bits' locks); again a reader that
+ * skipped them would lose orders */
 #define LH_LOG_FORMAT_VERSION 5
 
 /* Upper bound a reader accepts for one record payload; anything larger is
@@ -108,6 +109,7 @@ enum lh_rec_type {
 	LH_REC_EDGE_PAIR = 16, /* format 4 */
 	LH_REC_CLS_MEMBER = 17, /* format 5 */
 	LH_REC_CLS_MAP = 18,    /* format 5 */
+	LH_REC_CLS_TUPLE = 19,  /* format 5 */
 };
 
 /* LH_REC_PROCESS: followed by exe_len bytes of the executable path and
@@ -306,6 +308,31 @@ struct lh_rec_cls_map {
 	uint32_t n_from;   /* bits per row */
 	uint32_t bits_off; /* payload offset of the bitmap, >= sizeof(this) */
 	uint32_t pad;
+};
+
+/* LH_REC_CLS_TUPLE (format 5): the orders of acquisitions made while
+ * holding n_part - 1 locks (2 or 3: orders under gates), as bits.  The
+ * participants 0 .. n_part - 2 are the held locks in the order they were
+ * taken, n_part - 1 the acquired lock; participant p is of class cls[p].
+ * Two of them are free: col_part (the bit's column, of n_from per row) and
+ * row_part (row0 + the bit's row); every other participant is member 0 of
+ * its class.  A set bit stands for one acquisition's n_part - 1 edges:
+ * edge e (e < n_part - 1) from participant e to the acquired lock, in the
+ * context ctx_id[e] (an LH_REC_EDGE_CTX earlier in the log with n_part - 2
+ * gates), its gates the other held participants in their order.  The
+ * bitmap follows at payload offset bits_off and ends the payload, as in
+ * LH_REC_CLS_MAP. */
+#define LH_CLS_TUPLE_MAX 4 /* participants of an LH_REC_CLS_TUPLE, at most */
+struct lh_rec_cls_tuple {
+	uint32_t n_part;
+	uint32_t col_part;
+	uint32_t row_part;
+	uint32_t row0;
+	uint32_t n_rows;
+	uint32_t n_from;   /* bits per row, a multiple of 8 */
+	uint32_t bits_off; /* payload offset of the bitmap, >= sizeof(this) */
+	uint32_t cls[LH_CLS_TUPLE_MAX];
+	uint32_t ctx_id[LH_CLS_TUPLE_MAX - 1];
 };
 
 /* LH_REC_FINDING: something the shim decided live (a deadlock it watched

@@ -96,6 +96,7 @@ static const struct lh_edge_io shim_io = {
 	.write_cls_member = shim_write_cls_member,
 	.map_cls_bits = lh_log_map_bits,
 	.unmap_cls_bits = lh_log_unmap_bits,
+	.map_tuple_bits = lh_log_map_tuple_bits,
 };
 
 /* ---- identities ---- */

@@ -755,7 +755,29 @@ struct cls_ctx {
 #define LH_CLS_SEG_BYTES (LH_CLS_SEG_ROWS * LH_CLS_FROM_IDX / 8) /* 8 KiB: whole pages */
 _Static_assert(LH_CLS_TO_IDX % LH_CLS_SEG_ROWS == 0 && LH_CLS_FROM_IDX % 8 == 0,
                "a map is whole segments of whole bytes");
+/* A tuple map's context: the participants of an acquisition under gates
+ * (the held locks in order, then the acquired one; n of them), each with
+ * its call site, class and mode, and which of them are pinned: member 0 of
+ * their class (the other two index the bitmap).  Zeroed past n, so it is
+ * compared whole. */
+#define LH_TUP_MAPS 16 /* tuple maps per thread */
+struct tup_ctx {
+	uintptr_t ra[LH_CLS_TUPLE_MAX];
+	uint32_t cls[LH_CLS_TUPLE_MAX];
+	uint8_t mode[LH_CLS_TUPLE_MAX];
+	uint8_t n;
+	uint8_t pinned; /* bit p: participant p is member 0 */
+	uint8_t pad[2];
+};
 struct lh_cls_maps {
+	/* tuple maps (orders under gates, LH_REC_CLS_TUPLE): map i < tn has
+	 * context tctx[i], its edges' contexts tctx_id[i], the participants
+	 * of its columns and rows tcol[i], trow[i], and its segments */
+	struct tup_ctx tctx[LH_TUP_MAPS];
+	uint32_t tctx_id[LH_TUP_MAPS][LH_CLS_TUPLE_MAX - 1];
+	uint8_t tcol[LH_TUP_MAPS], trow[LH_TUP_MAPS];
+	unsigned char *tseg[LH_TUP_MAPS][LH_CLS_SEGS];
+	int tn;
 	struct cls_ctx ctx[LH_CLS_MAPS]; /* the context of map i < n */
 	/* the edge context (LH_REC_EDGE_CTX) map i's bits are orders of: one
 	 * map context has a map per edge context its orders were first seen
@@ -1035,6 +1057,178 @@ out:
 	return r;
 }
 
+/* ---- tuple maps: orders under gates ----
+ * An acquisition made while holding two or three locks forms an order from
+ * each, its gates the others (memcached's LRU maintainer holds a lock of
+ * its own and an item lock when it takes an LRU lock: an order per triple
+ * of instances, half of memcached-mix's pair records).  When all but two of
+ * its participants are member 0 of their classes (a lock of a class of its
+ * own always is), the two others index a bitmap as the class maps' two
+ * ends do, and a bit stands for the acquisition's orders together.  The
+ * participant with the larger index at the map's making gets the columns
+ * (LH_CLS_FROM_IDX of them), the other the rows (LH_CLS_TO_IDX); an index
+ * past those, more than two participants past member 0, a thread's tuple
+ * contexts past LH_TUP_MAPS: the orders take the global sets and records
+ * as before (nothing lost, so no note).  Same log records, quota and
+ * fallback as the class maps (map_order). */
+
+/* Is the acquisition of (lk, id) under t's held locks one a tuple map may
+ * cover?  Then *k is its context and idx[] its participants' indices. */
+static int tup_key(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk, uint64_t id,
+                   const struct lh_acq *a, unsigned to_mode, struct tup_ctx *k, uint32_t *idx)
+{
+	struct lh_cls_maps *m = t->cls_maps;
+	int n = t->n_held + 1, p, n_free = 0;
+
+	if (!io->map_tuple_bits || !io->write_cls_member || n > LH_CLS_TUPLE_MAX || (m && m->off))
+		return 0;
+	memset(k, 0, sizeof(*k));
+	k->n = (uint8_t)n;
+	for (p = 0; p < n; p++) {
+		const struct lh_held *h = p < n - 1 ? &t->held[p] : NULL;
+		uint64_t w = h ? class_of(io, h->lk, h->lock_id) : class_of(io, lk, id);
+		if (!(w & CLS_HAS))
+			return 0;
+		idx[p] = CLS_IDX(w);
+		k->cls[p] = CLS_NO(w);
+		k->ra[p] = h ? h->ra : a->ra;
+		k->mode[p] = (uint8_t)(h ? h->mode : to_mode);
+		if (idx[p] == 0)
+			k->pinned |= (uint8_t)(1u << p);
+		else
+			n_free++;
+	}
+	if (n_free != 2)
+		return 0;
+	if (unlikely(!m)) {
+		m = lh_alloc(sizeof(*m));
+		if (!m)
+			return 0;
+		m->unmap = io->unmap_cls_bits;
+		t->cls_maps = m;
+	}
+	return 1;
+}
+
+static inline int tup_bit(const struct lh_cls_maps *m, int i, const uint32_t *idx)
+{
+	uint32_t c = idx[m->tcol[i]], r = idx[m->trow[i]];
+
+	return c < LH_CLS_FROM_IDX && r < LH_CLS_TO_IDX && seg_bit(m->tseg[i][r / LH_CLS_SEG_ROWS], c, r);
+}
+
+/* has t recorded the acquisition of context k, indices idx, in any map? */
+static int tup_seen(const struct lh_cls_maps *m, const struct tup_ctx *k, const uint32_t *idx)
+{
+	int i;
+
+	for (i = 0; i < m->tn; i++)
+		if (!memcmp(&m->tctx[i], k, sizeof(*k)) && tup_bit(m, i, idx))
+			return 1;
+	return 0;
+}
+
+/* The acquisition of (lk, id) of tuple context k, which t has not
+ * recorded: its orders recorded by a bit (1), or -2 as map_order's.
+ * Caller holds no lock. */
+static int tup_order(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk,
+                     uint64_t id, const struct lh_acq *a, struct edge_ctx *ec,
+                     const struct tup_ctx *k, const uint32_t *idx)
+{
+	struct lh_cls_maps *m = t->cls_maps;
+	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
+	int n = k->n, nh = n - 1, r = -2, i, j, g, q, is_new, lk_new;
+	uint64_t sites[LH_CLS_TUPLE_MAX], all_gates = 0, *pairs;
+	uint32_t ctx[LH_CLS_TUPLE_MAX - 1], c, rw;
+	unsigned char **seg;
+
+	lh_in_shim++;
+	lh_mu_lock(&lh_edge_mu);
+	lk_new = lk->emitted_id != id ||
+	         lk->emitted_epoch != __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED);
+	for (i = 0; i < nh; i++) {
+		const struct lh_held *h = &t->held[i];
+		sites[i] = mix(mix(h->ra, a->ra), (uint64_t)(h->mode << 1) | to_mode) | 1;
+		pairs = lk_new ? kset_peek(&pairs_by_site, sites[i]) : NULL;
+		if (pairs && val_get(pairs) >= LH_PAIRS_PER_SITE)
+			goto out; /* record_edge skips it, with its note */
+		all_gates += gate_term(h);
+	}
+	for (i = 0; i < nh; i++) {
+		struct lh_rec_gate gs[LH_CLS_TUPLE_MAX];
+		struct lh_rec_edge e;
+		for (g = 0, j = 0; j < nh; j++)
+			if (j != i) {
+				gs[g].lock_id = t->held[j].lock_id;
+				gs[g].mode = t->held[j].mode;
+				gs[g++].pad = 0;
+			}
+		edge_fill(io, t, &t->held[i], lk, id, a, ec, &e);
+		e.n_gates = (uint32_t)g;
+		ctx[i] = ctx_of(io, t, &e, gs, g);
+		if (!ctx[i])
+			goto out;
+	}
+	for (i = 0; i < m->tn; i++)
+		if (!memcmp(&m->tctx[i], k, sizeof(*k)) &&
+		    !memcmp(m->tctx_id[i], ctx, (size_t)nh * sizeof(ctx[0])))
+			break;
+	if (i == m->tn) {
+		int p0 = -1, p1 = -1;
+		if (m->tn == LH_TUP_MAPS)
+			goto out;
+		for (q = 0; q < n; q++)
+			if (!(k->pinned & (1u << q)))
+				*(p0 < 0 ? &p0 : &p1) = q;
+		m->tctx[i] = *k;
+		memset(m->tctx_id[i], 0, sizeof(m->tctx_id[i]));
+		memcpy(m->tctx_id[i], ctx, (size_t)nh * sizeof(ctx[0]));
+		m->tcol[i] = (uint8_t)(idx[p0] >= idx[p1] ? p0 : p1);
+		m->trow[i] = (uint8_t)(idx[p0] >= idx[p1] ? p1 : p0);
+		memset(m->tseg[i], 0, sizeof(m->tseg[i]));
+		m->tn++;
+	}
+	c = idx[m->tcol[i]];
+	rw = idx[m->trow[i]];
+	if (c >= LH_CLS_FROM_IDX || rw >= LH_CLS_TO_IDX)
+		goto out;
+	seg = &m->tseg[i][rw / LH_CLS_SEG_ROWS];
+	if (!*seg) {
+		struct lh_rec_cls_tuple rec;
+		memset(&rec, 0, sizeof(rec));
+		rec.n_part = (uint32_t)n;
+		rec.col_part = m->tcol[i];
+		rec.row_part = m->trow[i];
+		rec.row0 = rw - rw % LH_CLS_SEG_ROWS;
+		rec.n_rows = LH_CLS_SEG_ROWS;
+		rec.n_from = LH_CLS_FROM_IDX;
+		memcpy(rec.cls, k->cls, sizeof(rec.cls));
+		memcpy(rec.ctx_id, ctx, (size_t)nh * sizeof(ctx[0]));
+		*seg = io->map_tuple_bits(&rec, LH_CLS_SEG_BYTES);
+		if (!*seg) {
+			m->off = 1;
+			goto out;
+		}
+	}
+	for (i = 0; i < nh; i++) {
+		const struct lh_held *h = &t->held[i];
+		if (lk_new) {
+			pairs = kset_get(&pairs_by_site, sites[i], &is_new);
+			if (pairs)
+				val_set(pairs, val_get(pairs) + 1);
+		}
+		count_kind(h, id, to_mode, all_gates - gate_term(h));
+		lock_written(io, h->lk, h->lock_id);
+	}
+	lock_written(io, lk, id);
+	(*seg)[((rw % LH_CLS_SEG_ROWS) * LH_CLS_FROM_IDX + c) / 8] |= (unsigned char)(1u << (c & 7));
+	r = 1;
+out:
+	lh_mu_unlock(&lh_edge_mu);
+	lh_in_shim--;
+	return r;
+}
+
 int lh_edge_cls_maps_used(const struct lh_thread *t)
 {
 	return t->cls_maps ? t->cls_maps->n : 0;
@@ -1060,6 +1254,14 @@ void lh_edge_thread_reset(struct lh_thread *t)
 		memset(m->seg, 0, sizeof(m->seg));
 		m->n = 0;
 		m->last = 0;
+	}
+	if (m && m->tn) {
+		for (i = 0; i < m->tn; i++)
+			for (j = 0; j < LH_CLS_SEGS; j++)
+				if (m->tseg[i][j] && m->unmap)
+					m->unmap(m->tseg[i][j], LH_CLS_SEG_BYTES);
+		memset(m->tseg, 0, sizeof(m->tseg));
+		m->tn = 0;
 	}
 	if (m)
 		m->off = 0;
@@ -1116,6 +1318,13 @@ static void add_edges(const struct lh_edge_io *io, struct lh_thread *t, struct l
 			    map_order(io, t, lk, id, a, &ec, &k, fi, ti) == 1)
 				goto memo;
 		}
+	} else if (t->n_held < LH_CLS_TUPLE_MAX) {
+		/* two or three held: a tuple map may answer */
+		uint32_t idx[LH_CLS_TUPLE_MAX];
+		struct tup_ctx k;
+		if (tup_key(io, t, lk, id, a, to_mode, &k, idx) &&
+		    (tup_seen(t->cls_maps, &k, idx) || tup_order(io, t, lk, id, a, &ec, &k, idx) == 1))
+			return;
 	}
 	for (i = 0; i < t->n_held; i++)
 		all_gates += gate_term(&t->held[i]);

@@ -502,7 +502,9 @@ void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, siz
 	lh_in_shim--;
 }
 
-/* An LH_REC_CLS_MAP whose bitmap (n_bytes, a multiple of the page size)
+static void *lh_log_map_rec(uint16_t type, void *r, size_t n_r, uint32_t *bits_off, size_t n_bytes);
+
+/* An LH_REC_CLS_MAP (or LH_REC_CLS_TUPLE) whose bitmap (n_bytes, a multiple of the page size)
  * starts on a page of the file, mapped MAP_SHARED on its own: the caller
  * sets bits with plain stores into the page cache, which outlive a SIGKILL
  * like any record.  Written through the window only (allocated ahead with
@@ -513,6 +515,18 @@ void lh_log_record(uint16_t type, const void *p1, size_t n1, const void *p2, siz
  * bitmap starts).  The bitmap's mapping outlives the window and this
  * descriptor; lh_log_unmap_bits gives it back. */
 void *lh_log_map_bits(struct lh_rec_cls_map *r, size_t n_bytes)
+{
+	return lh_log_map_rec(LH_REC_CLS_MAP, r, sizeof(*r), &r->bits_off, n_bytes);
+}
+
+void *lh_log_map_tuple_bits(struct lh_rec_cls_tuple *r, size_t n_bytes)
+{
+	return lh_log_map_rec(LH_REC_CLS_TUPLE, r, sizeof(*r), &r->bits_off, n_bytes);
+}
+
+/* the record of type `type` with the fixed part r of n_r bytes, whose
+ * bits_off (a field of r) is set here, and a bitmap of n_bytes */
+static void *lh_log_map_rec(uint16_t type, void *r, size_t n_r, uint32_t *bits_off, size_t n_bytes)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct lh_rec_hdr h;
@@ -531,7 +545,7 @@ void *lh_log_map_bits(struct lh_rec_cls_map *r, size_t n_bytes)
 	if (!map_on)
 		goto out;
 	start = write_off;
-	bits_at = (start + (off_t)(sizeof(h) + sizeof(*r)) + page - 1) & ~(off_t)(page - 1);
+	bits_at = (start + (off_t)(sizeof(h) + n_r) + page - 1) & ~(off_t)(page - 1);
 	total = (size_t)(bits_at - start) + n_bytes;
 	if (total - sizeof(h) > LH_MAX_RECORD_SIZE)
 		goto out;
@@ -542,11 +556,11 @@ void *lh_log_map_bits(struct lh_rec_cls_map *r, size_t n_bytes)
 		p = NULL;
 		goto out;
 	}
-	r->bits_off = (uint32_t)(bits_at - start - (off_t)sizeof(h));
+	*bits_off = (uint32_t)(bits_at - start - (off_t)sizeof(h));
 	at = win + (start - win_off);
 	/* the padding and the bitmap are the file's zero tail already */
-	memcpy(at + sizeof(h), r, sizeof(*r));
-	h.type = LH_REC_CLS_MAP;
+	memcpy(at + sizeof(h), r, n_r);
+	h.type = type;
 	h.flags = 0;
 	h.size = (uint32_t)(total - sizeof(h));
 	memcpy(at + offsetof(struct lh_rec_hdr, flags), &h.flags, sizeof(h.flags));

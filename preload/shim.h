@@ -607,6 +607,7 @@ LH_HIDDEN void lh_log_note(const char *fmt, ...) __attribute__((format(printf, 1
 /* an LH_REC_CLS_MAP with its bitmap of n_bytes mapped on its own (NULL: not
  * possible now; write pair records) */
 LH_HIDDEN void *lh_log_map_bits(struct lh_rec_cls_map *r, size_t n_bytes);
+LH_HIDDEN void *lh_log_map_tuple_bits(struct lh_rec_cls_tuple *r, size_t n_bytes);
 LH_HIDDEN void lh_log_unmap_bits(void *bits, size_t n_bytes);
 LH_HIDDEN void lh_log_end(int status, uint32_t flags); /* flags: LH_END_* */
 /* a log was opened for this process (init, fork child): an exec from it
@@ -812,6 +813,8 @@ struct lh_edge_io {
 	void (*write_cls_member)(const struct lh_rec_cls_member *r);
 	void *(*map_cls_bits)(struct lh_rec_cls_map *r, size_t n_bytes);
 	void (*unmap_cls_bits)(void *bits, size_t n_bytes);
+	/* the same for orders under gates (LH_REC_CLS_TUPLE); NULL: none */
+	void *(*map_tuple_bits)(struct lh_rec_cls_tuple *r, size_t n_bytes);
 };
 enum lh_acq_result {
 	LH_ACQ_PUSHED = 1,  /* now held (edges recorded unless a trylock) */
