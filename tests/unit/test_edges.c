@@ -81,7 +81,7 @@ static uint64_t io_now(void)
 
 static const struct lh_edge_io io = { io_unwind, io_stack_of, io_write_lock, io_write_edge, io_now,
 	                                NULL,      NULL,        NULL,          NULL,
-	                                NULL,      NULL,        NULL };
+	                                NULL,      NULL,        NULL,          NULL };
 
 /* a fresh start: empty global sets (as in a forked child), a new log epoch */
 static void fresh(void)
@@ -653,7 +653,7 @@ static int io_trace(uintptr_t *ips, int max)
 }
 
 static const struct lh_edge_io io_traced = { io_unwind, io_stack_of, io_write_lock, io_write_edge,
-	                                     io_now, io_trace, NULL, NULL, NULL, NULL, NULL, NULL };
+	                                     io_now, io_trace, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 
 static void pair_at(const struct lh_edge_io *use, struct lh_thread *t, void *a, void *b,
                     uintptr_t cfa_a, uintptr_t cfa_b)
@@ -776,7 +776,7 @@ static const struct lh_rec_edge_ctx *ctx_of_pair(int k)
 
 static const struct lh_edge_io io_compact = { io_unwind, io_stack_of, io_write_lock, io_write_edge,
 	                                      io_now, io_trace, NULL, io_write_edge_ctx,
-	                                      io_write_edge_pair, NULL, NULL, NULL };
+	                                      io_write_edge_pair, NULL, NULL, NULL, NULL };
 
 /* three locks at three call sites, each frame 16 bytes inside the last */
 static void chain3(struct lh_thread *t, void *x, void *y, void *z)
@@ -1031,6 +1031,24 @@ static void *io_map_bits(struct lh_rec_cls_map *r, size_t n_bytes)
 	return segs[n_segs++].bits;
 }
 
+/* class tuples: kept as the segments are */
+static struct {
+	struct lh_rec_cls_tuple r;
+	unsigned char *bits;
+} tups[64];
+static int n_tups;
+
+static void *io_map_tuple(struct lh_rec_cls_tuple *r, size_t n_bytes)
+{
+	if (maps_fail || n_tups == (int)N_OF(tups))
+		return NULL;
+	r->bits_off = 4096 - 8;
+	tups[n_tups].r = *r;
+	tups[n_tups].bits = calloc(1, n_bytes);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tups[n_tups].bits);
+	return tups[n_tups++].bits;
+}
+
 static void io_unmap(void *bits, size_t n_bytes)
 {
 	(void)bits;
@@ -1041,7 +1059,8 @@ static void io_unmap(void *bits, size_t n_bytes)
 static const struct lh_edge_io io_maps = { io_unwind,       io_stack_of, io_write_lock,
 	                                   io_write_edge,   io_now,      NULL,
 	                                   NULL,            io_write_edge_ctx, NULL,
-	                                   io_write_member, io_map_bits, io_unmap };
+	                                   io_write_member, io_map_bits, io_unmap,
+	                                   io_map_tuple };
 
 /* the member record of (class, index), or NULL */
 static const struct lh_rec_cls_member *member(uint32_t cls, uint32_t idx)
@@ -1514,6 +1533,70 @@ static void test_class_maps_per_context(void)
 	cur_io = &io;
 }
 
+/* bits set in the class tuples */
+static long tuple_bits(void)
+{
+	long n = 0;
+	int i;
+
+	for (i = 0; i < n_tups; i++)
+		for (size_t b = 0; b < 4096 * 16 / 8; b++) /* a segment: 16 rows of 4096 */
+			n += __builtin_popcount(tups[i].bits[b]);
+	return n;
+}
+
+/* Orders under a gate: a lock of its own (member 0 of its class) held,
+ * then an item lock, then an LRU lock (memcached's LRU maintainer).  Each
+ * acquisition whose item and LRU locks are past member 0 is one bit of a
+ * class tuple standing for its two orders; the others are written as
+ * records; a second round, with the global sets and the cache emptied,
+ * writes nothing: the tuples answer. */
+static void test_class_tuples(void)
+{
+	struct lh_thread *t = thread(29);
+	void *item[ITEMS], *lru[LRUS], *own = new_lock(LH_LOCK_MUTEX, 0);
+	long w0, t0;
+	int i, k, r;
+
+	for (i = 0; i < ITEMS; i++)
+		item[i] = new_lock_of(0x7701);
+	for (i = 0; i < LRUS; i++)
+		lru[i] = new_lock_of(0x7702);
+	fresh_maps();
+	n_tups = 0;
+	w0 = n_edge_writes;
+	for (r = 0; r < 2; r++) {
+		for (k = 0; k < ITEMS * LRUS; k++) {
+			int x = (k * 37) % (ITEMS * LRUS);
+			LOCK(t, own, 0x50);
+			LOCK(t, item[x / LRUS], 0x100);
+			LOCK(t, lru[x % LRUS], 0x200);
+			UNLOCK(t, lru[x % LRUS]);
+			UNLOCK(t, item[x / LRUS]);
+			UNLOCK(t, own);
+		}
+		if (r == 0) {
+			t0 = tuple_bits();
+			/* item[0] and lru[0] are member 0: those acquisitions have
+			 * one free lock, not two */
+			CU_ASSERT_EQUAL(t0, (ITEMS - 1) * (LRUS - 1));
+			/* and own -> item[0], both member 0 (the class maps take
+			 * own -> the other items) */
+			CU_ASSERT_EQUAL(n_edge_writes - w0, 2 * (ITEMS + LRUS - 1) + 1);
+			CU_ASSERT_TRUE(n_tups >= 1 && tups[0].r.n_part == 3 && tups[0].r.ctx_id[0] &&
+			               tups[0].r.ctx_id[1] && tups[0].r.ctx_id[0] != tups[0].r.ctx_id[1]);
+			lh_edge_after_fork_child();
+			memset(t->edge_cache, 0, ((size_t)t->edge_mask + 1) * sizeof(*t->edge_cache));
+			w0 = n_edge_writes + 2 * (ITEMS + LRUS - 1) + 1;
+		}
+	}
+	CU_ASSERT_EQUAL(tuple_bits(), t0);
+	/* the records of the member-0 acquisitions, once more (sets emptied) */
+	CU_ASSERT_EQUAL(n_edge_writes, w0);
+	free(t);
+	cur_io = &io;
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -1546,6 +1629,7 @@ int main(void)
 		{ "class_maps_static_lock", test_class_maps_static_lock },
 		{ "class_maps_fallback", test_class_maps_fallback },
 		{ "class_maps_per_context", test_class_maps_per_context },
+		{ "class_tuples", test_class_tuples },
 	};
 	return cunit_run("edges", tests, N_OF(tests));
 }

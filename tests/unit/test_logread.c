@@ -802,6 +802,114 @@ static void test_cls_map_bounds(void)
 	lb_free(&b);
 }
 
+/* Format 5, class tuples: a bit stands for an acquisition's orders under
+ * gates, read as exactly the edges (gates and their modes included) the
+ * pair records of the same orders give; a tuple whose contexts are not
+ * defined with its gates, bad participants, one byte short, and a bit
+ * naming a member without a record are errors. */
+static void test_cls_tuples(void)
+{
+	struct lb b4, b5;
+	struct lr_log *l4, *l5;
+	struct lh_rec_edge_ctx c;
+	uint32_t gmode = LH_MODE_SHARED;
+	size_t i;
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		struct lb *b = f ? &b5 : &b4;
+		lb_init(b);
+		lb_thread(b, 4, 100);
+		lb_lock(b, 1, 0x1000, LH_LOCK_RWLOCK, 0); /* member 0 of class 7 */
+		for (i = 0; i < 4; i++)
+			lb_lock(b, 10 + i, 0x2000 + 64 * i, LH_LOCK_MUTEX, 0); /* class 8 */
+		for (i = 0; i < 3; i++)
+			lb_lock(b, 20 + i, 0x3000 + 64 * i, LH_LOCK_MUTEX, 0); /* class 9 */
+		memset(&c, 0, sizeof(c));
+		c.thread_id = 4;
+		c.n_gates = 1;
+		c.ctx_id = 5; /* 1 -> lru, gate item */
+		c.from_mode = LH_MODE_SHARED;
+		gmode = LH_MODE_EXCL;
+		lb_rec3(b, LH_REC_EDGE_CTX, &c, sizeof(c), &gmode, sizeof(gmode), NULL, 0);
+		c.ctx_id = 6; /* item -> lru, gate 1 (shared) */
+		c.from_mode = LH_MODE_EXCL;
+		c.from_stack = 0;
+		gmode = LH_MODE_SHARED;
+		lb_rec3(b, LH_REC_EDGE_CTX, &c, sizeof(c), &gmode, sizeof(gmode), NULL, 0);
+		if (!f) {
+			static const uint32_t ord[][2] = { { 11, 21 }, { 13, 22 }, { 12, 21 } };
+			for (i = 0; i < N_OF(ord); i++) {
+				struct lh_rec_edge_pair p1 = { 5, 1, ord[i][1] }, p2 = { 6, ord[i][0], ord[i][1] };
+				uint32_t g1 = ord[i][0], g2 = 1;
+				lb_rec3(b, LH_REC_EDGE_PAIR, &p1, sizeof(p1), &g1, sizeof(g1), NULL, 0);
+				lb_rec3(b, LH_REC_EDGE_PAIR, &p2, sizeof(p2), &g2, sizeof(g2), NULL, 0);
+			}
+		} else {
+			/* participants: 1 (pinned), item (columns), lru (rows) */
+			unsigned char pl[sizeof(struct lh_rec_cls_tuple) + 16 * 8 / 8 + 8];
+			struct lh_rec_cls_tuple r;
+			size_t boff = sizeof(r) + 8;
+			memset(pl, 0, sizeof(pl));
+			memset(&r, 0, sizeof(r));
+			r.n_part = 3;
+			r.col_part = 1;
+			r.row_part = 2;
+			r.n_rows = 16;
+			r.n_from = 8;
+			r.bits_off = (uint32_t)boff;
+			r.cls[0] = 7;
+			r.cls[1] = 8;
+			r.cls[2] = 9;
+			r.ctx_id[0] = 5;
+			r.ctx_id[1] = 6;
+			memcpy(pl, &r, sizeof(r));
+			pl[boff + 1] |= 1u << 1; /* (item 1, lru 1) */
+			pl[boff + 2] |= 1u << 3; /* (item 3, lru 2) */
+			pl[boff + 1] |= 1u << 2; /* (item 2, lru 1) */
+			lb_rec(b, LH_REC_CLS_TUPLE, pl, sizeof(pl) - 1); /* one short */
+			lb_rec(b, LH_REC_CLS_TUPLE, pl, sizeof(pl));
+			r.row_part = 1; /* the same participant twice */
+			memcpy(pl, &r, sizeof(r));
+			lb_rec(b, LH_REC_CLS_TUPLE, pl, sizeof(pl));
+			r.row_part = 2;
+			r.ctx_id[1] = 3; /* not defined */
+			memcpy(pl, &r, sizeof(r));
+			lb_rec(b, LH_REC_CLS_TUPLE, pl, sizeof(pl));
+			lb_member(b, 7, 0, 1);
+			for (i = 0; i < 4; i++)
+				lb_member(b, 8, (uint32_t)i, 10 + i);
+			for (i = 0; i < 3; i++)
+				lb_member(b, 9, (uint32_t)i, 20 + i);
+		}
+		lb_end(b, 99, 0);
+	}
+	l4 = lb_read(&b4, err, sizeof(err));
+	l5 = lb_read(&b5, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l5);
+	CU_ASSERT_EQUAL(l4->n_errors, 0);
+	CU_ASSERT_EQUAL(l5->n_errors, 3);
+	CU_ASSERT_TRUE(lb_has_error(l5, "need"));
+	CU_ASSERT_TRUE(lb_has_error(l5, "3 participants (1, 1)"));
+	CU_ASSERT_TRUE(lb_has_error(l5, "context 3 is not defined before it with 1 gates"));
+	CU_ASSERT_EQUAL_FATAL(l4->n_edges, 6);
+	CU_ASSERT_EQUAL_FATAL(l5->n_edges, 6);
+	qsort(l4->edges, l4->n_edges, sizeof(l4->edges[0]), edge_cmp);
+	qsort(l5->edges, l5->n_edges, sizeof(l5->edges[0]), edge_cmp);
+	for (i = 0; i < 6; i++) {
+		const struct lr_edge *a = &l4->edges[i], *e = &l5->edges[i];
+		CU_ASSERT(a->from == e->from && a->to == e->to && a->thread == e->thread &&
+		          a->from_mode == e->from_mode && a->n_gates == 1 && e->n_gates == 1 &&
+		          a->gates[0].lock_id == e->gates[0].lock_id &&
+		          a->gates[0].mode == e->gates[0].mode);
+	}
+	lr_free(l4);
+	lr_free(l5);
+	lb_free(&b4);
+	lb_free(&b5);
+}
+
 /* Format 4 with gates: the context's gate modes and the pair's gate lock
  * ids make the edge's gates; a pair shorter than its context's gates, and
  * a context whose gate modes are cut short, are corrupt. */
@@ -889,7 +997,7 @@ static void test_unknown_records_skipped(void)
 	lb_init(&b);
 	lb_lock(&b, 1, 0x1000, LH_LOCK_MUTEX, 0);
 	lb_unknown(&b, 200, junk, sizeof(junk));
-	lb_unknown(&b, LH_REC_CLS_MAP + 1, NULL, 0); /* the next type after the newest */
+	lb_unknown(&b, LH_REC_CLS_TUPLE + 1, NULL, 0); /* the next type after the newest */
 	lb_unknown(&b, 0xffff, junk, 3); /* odd size: the next header is unaligned */
 	lb_lock(&b, 2, 0x2000, LH_LOCK_MUTEX, 0);
 	lb_note(&b, 1, "after unknown");
@@ -1841,6 +1949,7 @@ int main(void)
 		{ "edge contexts and pairs (format 4)", test_edge_pairs },
 		{ "class maps read as their pairs (format 5)", test_cls_maps_as_pairs },
 		{ "class map bounds (format 5)", test_cls_map_bounds },
+		{ "class tuples read as their pairs (format 5)", test_cls_tuples },
 		{ "edge pairs with gates (format 4)", test_edge_pair_gates },
 		{ "edge context at its gate limit", test_edge_ctx_gate_limit },
 		{ "sem-class voids a semaphore's edges", test_sem_class_voids_edges },
