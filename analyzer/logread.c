@@ -304,6 +304,34 @@ static void drop_not_locks(struct lr_log *log, struct index *ix)
 	log->n_edges = k;
 }
 
+/* The bytes of the bitmap of a class-map or class-tuple record of `size`
+ * payload bytes (fixed part n_fixed), 0 (with its error) if its sizes are
+ * out of bounds or the payload does not end exactly with the bitmap. */
+static uint64_t bitmap_bytes(struct lr_log *log, unsigned type, size_t off, size_t size, size_t n_fixed,
+                             uint32_t row0, uint32_t n_rows, uint32_t n_from, uint32_t bits_off)
+{
+	uint64_t n;
+
+	if (n_rows == 0 || n_rows > LR_MAX_MAP_ROWS || n_from == 0 || n_from % 8 ||
+	    n_from > LR_MAX_MAP_FROM || bits_off < n_fixed || (uint64_t)row0 + n_rows > UINT32_MAX) {
+		add_error(log, "corrupt %s record at byte %zu: %u rows of %u bits from row %u at offset %u",
+		          rec_name(type), off, n_rows, n_from, row0, bits_off);
+		return 0;
+	}
+	n = (uint64_t)n_rows * n_from / 8;
+	if (size < bits_off + n) {
+		add_error(log, "corrupt %s record at byte %zu: %zu bytes, need %llu", rec_name(type), off,
+		          size, (unsigned long long)(bits_off + n));
+		return 0;
+	}
+	if (size != bits_off + n) {
+		add_error(log, "corrupt %s record at byte %zu: %zu bytes, its bitmap ends at %llu",
+		          rec_name(type), off, size, (unsigned long long)(bits_off + n));
+		return 0;
+	}
+	return n;
+}
+
 static void parse_record(struct lr_log *log, struct index *ix, unsigned type, const char *p,
                          size_t size, size_t off)
 {
@@ -569,20 +597,9 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		uint64_t n_bytes;
 		NEED(sizeof(r));
 		memcpy(&r, p, sizeof(r));
-		if (r.n_rows == 0 || r.n_rows > LR_MAX_MAP_ROWS || r.n_from == 0 || r.n_from % 8 ||
-		    r.n_from > LR_MAX_MAP_FROM || r.bits_off < sizeof(r) ||
-		    (uint64_t)r.row0 + r.n_rows > UINT32_MAX) {
-			add_error(log, "corrupt class-map record at byte %zu: %u rows of %u bits from row %u at "
-			          "offset %u", off, r.n_rows, r.n_from, r.row0, r.bits_off);
+		n_bytes = bitmap_bytes(log, type, off, size, sizeof(r), r.row0, r.n_rows, r.n_from, r.bits_off);
+		if (!n_bytes)
 			return;
-		}
-		n_bytes = (uint64_t)r.n_rows * r.n_from / 8;
-		NEED(r.bits_off + n_bytes);
-		if (size != r.bits_off + n_bytes) {
-			add_error(log, "corrupt class-map record at byte %zu: %zu bytes, its bitmap ends at %llu",
-			          off, size, (unsigned long long)(r.bits_off + n_bytes));
-			return;
-		}
 		HASH_FIND(hh, ix->ctxs, &r.ctx_id, sizeof(uint32_t), e);
 		if (!e || e->c.n_gates) {
 			add_error(log, "corrupt class-map record at byte %zu: context %u is not defined before it%s",
@@ -606,22 +623,14 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		NEED(sizeof(r));
 		memcpy(&r, p, sizeof(r));
 		if (r.n_part < 3 || r.n_part > LH_CLS_TUPLE_MAX || r.col_part >= r.n_part ||
-		    r.row_part >= r.n_part || r.col_part == r.row_part || r.n_rows == 0 ||
-		    r.n_rows > LR_MAX_MAP_ROWS || r.n_from == 0 || r.n_from % 8 ||
-		    r.n_from > LR_MAX_MAP_FROM || r.bits_off < sizeof(r) ||
-		    (uint64_t)r.row0 + r.n_rows > UINT32_MAX) {
-			add_error(log, "corrupt class-tuple record at byte %zu: %u participants (%u, %u), %u rows "
-			          "of %u bits from row %u at offset %u", off, r.n_part, r.col_part, r.row_part,
-			          r.n_rows, r.n_from, r.row0, r.bits_off);
+		    r.row_part >= r.n_part || r.col_part == r.row_part) {
+			add_error(log, "corrupt class-tuple record at byte %zu: %u participants (%u, %u)", off,
+			          r.n_part, r.col_part, r.row_part);
 			return;
 		}
-		n_bytes = (uint64_t)r.n_rows * r.n_from / 8;
-		NEED(r.bits_off + n_bytes);
-		if (size != r.bits_off + n_bytes) {
-			add_error(log, "corrupt class-tuple record at byte %zu: %zu bytes, its bitmap ends at %llu",
-			          off, size, (unsigned long long)(r.bits_off + n_bytes));
+		n_bytes = bitmap_bytes(log, type, off, size, sizeof(r), r.row0, r.n_rows, r.n_from, r.bits_off);
+		if (!n_bytes)
 			return;
-		}
 		memset(&tp, 0, sizeof(tp));
 		for (k = 0; k + 1 < r.n_part; k++) {
 			HASH_FIND(hh, ix->ctxs, &r.ctx_id[k], sizeof(uint32_t), e);

@@ -917,9 +917,15 @@ static int cls_key(const struct lh_edge_io *io, struct lh_thread *t, const struc
 	return 0;
 }
 
+/* the byte of a segment that holds the bit of column fi, row ti (bit fi & 7) */
+static inline size_t seg_byte(uint32_t fi, uint32_t ti)
+{
+	return ((ti % LH_CLS_SEG_ROWS) * LH_CLS_FROM_IDX + fi) / 8;
+}
+
 static inline int seg_bit(const unsigned char *seg, uint32_t fi, uint32_t ti)
 {
-	return seg && (seg[((ti % LH_CLS_SEG_ROWS) * LH_CLS_FROM_IDX + fi) / 8] & (1u << (fi & 7)));
+	return seg && (seg[seg_byte(fi, ti)] & (1u << (fi & 7)));
 }
 
 /* Has t recorded the order (fi, ti) of map context k, in any of the maps
@@ -1049,7 +1055,7 @@ static int map_order(const struct lh_edge_io *io, struct lh_thread *t, struct lh
 	}
 	lock_written(io, h->lk, h->lock_id);
 	lock_written(io, lk, id);
-	(*seg)[((ti % LH_CLS_SEG_ROWS) * LH_CLS_FROM_IDX + fi) / 8] |= (unsigned char)(1u << (fi & 7));
+	(*seg)[seg_byte(fi, ti)] |= (unsigned char)(1u << (fi & 7));
 	r = 1;
 out:
 	lh_mu_unlock(&lh_edge_mu);
@@ -1221,7 +1227,7 @@ static int tup_order(const struct lh_edge_io *io, struct lh_thread *t, struct lh
 		lock_written(io, h->lk, h->lock_id);
 	}
 	lock_written(io, lk, id);
-	(*seg)[((rw % LH_CLS_SEG_ROWS) * LH_CLS_FROM_IDX + c) / 8] |= (unsigned char)(1u << (c & 7));
+	(*seg)[seg_byte(c, rw)] |= (unsigned char)(1u << (c & 7));
 	r = 1;
 out:
 	lh_mu_unlock(&lh_edge_mu);
