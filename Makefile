@@ -39,7 +39,7 @@ SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:abort_on_er
 DEB_PKGS  := build-essential pkg-config libunwind-dev uthash-dev libcunit1-dev \
              libdw-dev libelf-dev libjansson-dev python3 libgoogle-perftools4 clang cmake \
              libclang-rt-dev libevent-dev dpkg-dev libcapstone-dev python3-jsonschema \
-             graphviz chromium man-db
+             graphviz chromium man-db libjemalloc2
 # libclang-rt-dev: clang's -fsanitize=thread runtime (make bench compares
 # with clang's TSan); libevent-dev, dpkg-dev: memcached built from its
 # Debian source package (make bench, exact mode); libcapstone-dev: sampled
@@ -47,7 +47,10 @@ DEB_PKGS  := build-essential pkg-config libunwind-dev uthash-dev libcunit1-dev \
 # python3-jsonschema: the SARIF report checked against the OASIS schema;
 # graphviz: the lock graph of the HTML report (dot -Tsvg); chromium: the
 # HTML report rendered in a headless browser by the tests; man-db: the man
-# page checked with man
+# page checked with man; libjemalloc2: the shim under another allocator
+# (shim_other_allocators_jemalloc). The SARIF Multitool (npm) validates
+# the SARIF report (sarif_multitool); deps installs it where npm is, and
+# a failed install only leaves that test skipped, with its reason.
 
 COMMON_SRC  := $(wildcard common/*.c)
 PRELOAD_SRC := $(wildcard preload/*.c)
@@ -74,6 +77,12 @@ deps:
 	  echo "deps: installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "deps: missing$$missing; run: sudo apt-get install$$missing"; exit 1; fi
+	@if command -v sarif-multitool >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v npm >/dev/null 2>&1; then \
+	  echo "deps: installing @microsoft/sarif-multitool (npm)"; \
+	  npm install -g --silent @microsoft/sarif-multitool >/dev/null 2>&1 && sarif-multitool --version >/dev/null 2>&1 \
+	    || echo "deps: SARIF Multitool could not be installed; sarif_multitool will be skipped"; \
+	else echo "deps: no SARIF Multitool (npm i -g @microsoft/sarif-multitool); sarif_multitool will be skipped"; fi
 
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
