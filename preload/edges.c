@@ -590,6 +590,28 @@ static void edge_fill(const struct lh_edge_io *io, struct lh_thread *t, const st
 	e->flags = partial ? LH_EDGE_FROM_STACK_PARTIAL : 0;
 }
 
+/* The quota of new locks per pair of call sites (LH_PAIRS_PER_SITE): the
+ * key of held lock h's call site, the acquisition's and both modes; is it
+ * spent; count one more new lock there.  Under lh_edge_mu. */
+static inline uint64_t site_key(const struct lh_held *h, const struct lh_acq *a, unsigned to_mode)
+{
+	return mix(mix(h->ra, a->ra), (uint64_t)(h->mode << 1) | to_mode) | 1;
+}
+
+static inline int site_spent(uint64_t site)
+{
+	uint64_t *pairs = kset_peek(&pairs_by_site, site);
+	return pairs && val_get(pairs) >= LH_PAIRS_PER_SITE;
+}
+
+static void site_count(uint64_t site)
+{
+	int is_new;
+	uint64_t *pairs = kset_get(&pairs_by_site, site, &is_new);
+	if (pairs)
+		val_set(pairs, val_get(pairs) + 1);
+}
+
 /* 1 if an edge record was written, 0 if the context was known already
  * (also: enough threads recorded it), -1 if it was skipped and nothing
  * remembered: past its call sites' quota (LH_PAIRS_PER_SITE), or no memory.
@@ -604,7 +626,7 @@ static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, 
 	struct lh_rec_gate g_out[LH_MAX_GATES];
 	uint64_t *nthreads;
 	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
-	int is_new, ctx_new, g, j, written = -1;
+	int ctx_new, g, j, written = -1;
 	static int gates_noted;
 
 	/* Known already (the per-thread cache forgot it)?  Answered without
@@ -618,9 +640,9 @@ static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, 
 	 * quota of its call sites?  Checked before anything is remembered, so
 	 * a program that makes a new lock per request stops growing here. */
 	if (lk->emitted_id != id || lk->emitted_epoch != __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED)) {
-		uint64_t site = mix(mix(h->ra, a->ra), (uint64_t)(h->mode << 1) | to_mode) | 1;
-		uint64_t *pairs = kset_peek(&pairs_by_site, site);
-		if (pairs && val_get(pairs) >= LH_PAIRS_PER_SITE) {
+		uint64_t site = site_key(h, a, to_mode);
+		if (site_spent(site)) {
+			uint64_t *pairs = kset_peek(&pairs_by_site, site);
 			if (val_get(pairs) == LH_PAIRS_PER_SITE) {
 				val_set(pairs, LH_PAIRS_PER_SITE + 1);
 				lh_log_note("more than %d new locks taken at the same two call sites (0x%lx, "
@@ -632,11 +654,8 @@ static int record_edge(const struct lh_edge_io *io, struct lh_thread *t, int i, 
 		nthreads = kset_get(&threads_by_ctx, key, &ctx_new);
 		if (!nthreads)
 			goto out;
-		if (ctx_new) {
-			pairs = kset_get(&pairs_by_site, site, &is_new);
-			if (pairs)
-				val_set(pairs, val_get(pairs) + 1);
-		}
+		if (ctx_new)
+			site_count(site);
 	} else {
 		nthreads = kset_get(&threads_by_ctx, key, &ctx_new);
 		if (!nthreads)
@@ -1002,18 +1021,17 @@ static int map_order(const struct lh_edge_io *io, struct lh_thread *t, struct lh
 	struct lh_held *h = &t->held[0];
 	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
 	unsigned char **seg;
-	uint64_t site = 0, *pairs = NULL;
+	uint64_t site = 0;
 	struct lh_rec_edge e;
 	uint32_t ctx;
-	int r = -2, is_new, i;
+	int r = -2, i;
 
 	lh_in_shim++;
 	lh_mu_lock(&lh_edge_mu);
 	/* the quota of record_edge: a new lock at these call sites counts */
 	if (lk->emitted_id != id || lk->emitted_epoch != __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED)) {
-		site = mix(mix(h->ra, a->ra), (uint64_t)(h->mode << 1) | to_mode) | 1;
-		pairs = kset_peek(&pairs_by_site, site);
-		if (pairs && val_get(pairs) >= LH_PAIRS_PER_SITE)
+		site = site_key(h, a, to_mode);
+		if (site_spent(site))
 			goto out; /* record_edge skips it, with its note */
 	}
 	edge_fill(io, t, h, lk, id, a, ec, &e);
@@ -1048,11 +1066,8 @@ static int map_order(const struct lh_edge_io *io, struct lh_thread *t, struct lh
 		}
 	}
 	m->last = i;
-	if (site) {
-		pairs = kset_get(&pairs_by_site, site, &is_new);
-		if (pairs)
-			val_set(pairs, val_get(pairs) + 1);
-	}
+	if (site)
+		site_count(site);
 	lock_written(io, h->lk, h->lock_id);
 	lock_written(io, lk, id);
 	(*seg)[seg_byte(fi, ti)] |= (unsigned char)(1u << (fi & 7));
@@ -1143,8 +1158,8 @@ static int tup_order(const struct lh_edge_io *io, struct lh_thread *t, struct lh
 {
 	struct lh_cls_maps *m = t->cls_maps;
 	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
-	int n = k->n, nh = n - 1, r = -2, i, j, g, q, is_new, lk_new;
-	uint64_t sites[LH_CLS_TUPLE_MAX], all_gates = 0, *pairs;
+	int n = k->n, nh = n - 1, r = -2, i, j, g, q, lk_new;
+	uint64_t sites[LH_CLS_TUPLE_MAX], all_gates = 0;
 	uint32_t ctx[LH_CLS_TUPLE_MAX - 1], c, rw;
 	unsigned char **seg;
 
@@ -1154,9 +1169,8 @@ static int tup_order(const struct lh_edge_io *io, struct lh_thread *t, struct lh
 	         lk->emitted_epoch != __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED);
 	for (i = 0; i < nh; i++) {
 		const struct lh_held *h = &t->held[i];
-		sites[i] = mix(mix(h->ra, a->ra), (uint64_t)(h->mode << 1) | to_mode) | 1;
-		pairs = lk_new ? kset_peek(&pairs_by_site, sites[i]) : NULL;
-		if (pairs && val_get(pairs) >= LH_PAIRS_PER_SITE)
+		sites[i] = site_key(h, a, to_mode);
+		if (lk_new && site_spent(sites[i]))
 			goto out; /* record_edge skips it, with its note */
 		all_gates += gate_term(h);
 	}
@@ -1218,11 +1232,8 @@ static int tup_order(const struct lh_edge_io *io, struct lh_thread *t, struct lh
 	}
 	for (i = 0; i < nh; i++) {
 		const struct lh_held *h = &t->held[i];
-		if (lk_new) {
-			pairs = kset_get(&pairs_by_site, sites[i], &is_new);
-			if (pairs)
-				val_set(pairs, val_get(pairs) + 1);
-		}
+		if (lk_new)
+			site_count(sites[i]);
 		count_kind(h, id, to_mode, all_gates - gate_term(h));
 		lock_written(io, h->lk, h->lock_id);
 	}
