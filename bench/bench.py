@@ -408,6 +408,15 @@ def log_stats(path):
                 counts[names[typ]] += 1
             elif typ == 16:  # LH_REC_EDGE_PAIR (format 4): an edge in a context
                 counts["edges"] += 1
+            elif typ in (18, 19) and size >= 28:
+                # LH_REC_CLS_MAP / LH_REC_CLS_TUPLE (format 5): a set bit of
+                # the bitmap at payload offset bits_off is one order (a
+                # tuple's bit: n_part - 1 of them)
+                w = struct.unpack_from("<7I", data, off + 8)
+                n_rows, n_from, bits_off = w[4], w[5], w[6]  # the same fields in both
+                bits = data[off + 8 + bits_off:off + 8 + bits_off + n_rows * n_from // 8]
+                per_bit = max(1, w[0] - 1) if typ == 19 else 1
+                counts["edges"] += per_bit * sum(bin(b).count("1") for b in bits)
             elif typ == 11 and size > 8:  # LH_REC_NOTE: level, len, text
                 counts["notes"].append(
                     data[off + 16:off + 8 + size].split(b"\0")[0].decode("utf-8", "replace"))
