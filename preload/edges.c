@@ -1087,9 +1087,13 @@ out:
  * own always is), the two others index a bitmap as the class maps' two
  * ends do, and a bit stands for the acquisition's orders together.  The
  * participant with the larger index at the map's making gets the columns
- * (LH_CLS_FROM_IDX of them), the other the rows (LH_CLS_TO_IDX); an index
- * past those, more than two participants past member 0, a thread's tuple
- * contexts past LH_TUP_MAPS: the orders take the global sets and records
+ * (LH_CLS_FROM_IDX of them), the other the rows (LH_CLS_TO_IDX); an
+ * acquisition whose indices do not fit a map of its context that way gets
+ * a second map with the roles the other way round (memcached's LRU
+ * maintainer first met an item lock of a low index, then took thousands
+ * more under the same LRU locks).  An index past both ways, more than two
+ * participants past member 0, a thread's tuple maps past LH_TUP_MAPS: the
+ * orders take the global sets and records
  * as before (nothing lost, so no note).  Same log records, quota and
  * fallback as the class maps (map_order). */
 
@@ -1189,9 +1193,13 @@ static int tup_order(const struct lh_edge_io *io, struct lh_thread *t, struct lh
 		if (!ctx[i])
 			goto out;
 	}
+	/* a map of this context whose columns and rows hold these indices: the
+	 * roles were given by the indices of the map's first acquisition, so a
+	 * later one may need the other way round (a second map) */
 	for (i = 0; i < m->tn; i++)
 		if (!memcmp(&m->tctx[i], k, sizeof(*k)) &&
-		    !memcmp(m->tctx_id[i], ctx, (size_t)nh * sizeof(ctx[0])))
+		    !memcmp(m->tctx_id[i], ctx, (size_t)nh * sizeof(ctx[0])) &&
+		    idx[m->tcol[i]] < LH_CLS_FROM_IDX && idx[m->trow[i]] < LH_CLS_TO_IDX)
 			break;
 	if (i == m->tn) {
 		int p0 = -1, p1 = -1;

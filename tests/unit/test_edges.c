@@ -1597,6 +1597,58 @@ static void test_class_tuples(void)
 	cur_io = &io;
 }
 
+/* The roles of a tuple map's two free participants come from the indices
+ * of its first acquisition: here an item lock of index 1 under an LRU lock
+ * of index 3 (the LRU lock gets the columns), then items past the rows'
+ * LH_CLS_TO_IDX (256) under the same LRU locks.  Those get a second map
+ * with the roles the other way round, so every acquisition with both free
+ * participants past member 0 is a bit and none is a pair record. */
+static void test_class_tuples_roles(void)
+{
+	enum { N_ITEMS = 300, N_LRUS = 4 };
+	struct lh_thread *t = thread(30);
+	void *item[N_ITEMS], *lru[N_LRUS], *own = new_lock(LH_LOCK_MUTEX, 0);
+	long w0, expect = 0;
+	int i, j;
+
+	for (i = 0; i < N_ITEMS; i++)
+		item[i] = new_lock_of(0x7b01);
+	for (i = 0; i < N_LRUS; i++)
+		lru[i] = new_lock_of(0x7b02);
+	fresh_maps();
+	n_tups = 0;
+	/* indices by first order: lru 0..3 and item 0 (under own), then item 1
+	 * in the first tuple */
+	for (j = 0; j < N_LRUS; j++) {
+		LOCK(t, own, 0x50);
+		LOCK(t, lru[j], 0x60);
+		UNLOCK(t, lru[j]);
+		UNLOCK(t, own);
+	}
+	LOCK(t, own, 0x50);
+	LOCK(t, item[0], 0x60);
+	UNLOCK(t, item[0]);
+	UNLOCK(t, own);
+	w0 = n_edge_writes;
+	for (i = 1; i < N_ITEMS; i++)
+		for (j = (i == 1 ? N_LRUS - 1 : 1); j < N_LRUS; j++) {
+			LOCK(t, own, 0x50);
+			LOCK(t, item[i], 0x100);
+			LOCK(t, lru[j], 0x200);
+			UNLOCK(t, lru[j]);
+			UNLOCK(t, item[i]);
+			UNLOCK(t, own);
+			expect++;
+		}
+	CU_ASSERT_EQUAL(tuple_bits(), expect);
+	CU_ASSERT_TRUE(n_tups >= 2);
+	/* what is written as records: own -> item[i] (class maps take most of
+	 * those) but no acquisition of both free participants */
+	CU_ASSERT_TRUE(n_edge_writes - w0 < N_ITEMS);
+	free(t);
+	cur_io = &io;
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -1630,6 +1682,7 @@ int main(void)
 		{ "class_maps_fallback", test_class_maps_fallback },
 		{ "class_maps_per_context", test_class_maps_per_context },
 		{ "class_tuples", test_class_tuples },
+		{ "class_tuples_roles", test_class_tuples_roles },
 	};
 	return cunit_run("edges", tests, N_OF(tests));
 }
