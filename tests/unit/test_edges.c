@@ -1049,6 +1049,14 @@ static void *io_map_tuple(struct lh_rec_cls_tuple *r, size_t n_bytes)
 	return tups[n_tups++].bits;
 }
 
+/* forget the tuple segments of an earlier test (io_unmap keeps them, for
+ * the test to read) */
+static void fresh_tuples(void)
+{
+	while (n_tups > 0)
+		free(tups[--n_tups].bits);
+}
+
 static void io_unmap(void *bits, size_t n_bytes)
 {
 	(void)bits;
@@ -1563,7 +1571,7 @@ static void test_class_tuples(void)
 	for (i = 0; i < LRUS; i++)
 		lru[i] = new_lock_of(0x7702);
 	fresh_maps();
-	n_tups = 0;
+	fresh_tuples();
 	w0 = n_edge_writes;
 	for (r = 0; r < 2; r++) {
 		for (k = 0; k < ITEMS * LRUS; k++) {
@@ -1616,7 +1624,7 @@ static void test_class_tuples_roles(void)
 	for (i = 0; i < N_LRUS; i++)
 		lru[i] = new_lock_of(0x7b02);
 	fresh_maps();
-	n_tups = 0;
+	fresh_tuples();
 	/* indices by first order: lru 0..3 and item 0 (under own), then item 1
 	 * in the first tuple */
 	for (j = 0; j < N_LRUS; j++) {
