@@ -1409,7 +1409,6 @@ static void held_remove(struct lh_thread *t, int i)
 int lh_edge_acquired(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk, uint64_t id,
                      const struct lh_acq *a)
 {
-	struct lh_held *h;
 	int i = lh_held_find(t, a->addr);
 
 	if (i >= 0) {
@@ -1425,14 +1424,8 @@ int lh_edge_acquired(const struct lh_edge_io *io, struct lh_thread *t, struct lh
 			            t->id, LH_MAX_HELD);
 		return LH_ACQ_UNTRACKED;
 	}
-	h = &t->held[t->n_held];
-	lh_held_begin(t);
-	lh_held_put(t, t->n_held, a->addr, lk, id, a->ra, a->cfa,
-	            (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL, a->kind, t->py_cur);
-	h->count = 1;
-	h->exit_stack = 0;
-	lh_held_set_n(t, t->n_held + 1);
-	lh_held_end(t);
+	lh_held_push(t, t->n_held, a->addr, lk, id, a->ra, a->cfa,
+	             (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL, a->kind, t->py_cur);
 	return LH_ACQ_PUSHED;
 }
 

@@ -6,28 +6,38 @@
  * read them without a lock, so every field they read is accessed with
  * atomics, ordered by a per-thread sequence counter (a seqlock):
  *
- *   held_seq  odd while the owner is changing the stack, even otherwise.
- *             Owner: relaxed store of an odd value, release fence, the
- *             changes (relaxed stores), release store of the next even
- *             value.  Reader: acquire load (retry while odd), relaxed loads
- *             of n_held and the entries, acquire fence, relaxed load; the
- *             copy is whole when both loads saw the same value.
- *   n_held    relaxed stores by the owner, inside a change; the owner's own
- *             loads are plain (no other thread writes it).
+ *   held_seq  odd while the owner is changing the stack in place (removing
+ *             an entry from the middle: lh_held_begin/lh_held_end add 1
+ *             each), even otherwise; a push at the top adds 2.  The value
+ *             only grows, so a reader sees every change that may have
+ *             rewritten an entry it was copying.
+ *   n_held    relaxed stores by the owner, except a push's release store;
+ *             the owner's own loads are plain (no other thread writes it).
  *   held[i].addr, lk, lock_id, ra, cfa, mode, kind, py
- *             relaxed stores by the owner, inside a change; plain loads by
- *             the owner; relaxed loads by readers, inside a read.
+ *             relaxed stores by the owner; plain loads by the owner;
+ *             relaxed loads by readers, inside a read.
  *   held[i].count, exit_stack
  *             owner only (plain): no other thread reads them.
  *
- * Dropping the innermost entry (the common unlock) writes only n_held and
- * needs no held_seq change (see lh_held_pop_top).  On x86-64 every one of
- * these stores and loads is a plain move and the fences are compiler
- * barriers: the lock fast path pays two held_seq increments, the unlock
- * fast path nothing.  A reader that finds the stack
- * changing LH_HELD_READ_TRIES times in a row gives up (the owner is
- * running, so it is not deadlocked); its callers treat that as "nothing
- * known" for this look.
+ * The changes:
+ *   push (lh_held_push, the common lock): a release store of held_seq + 2,
+ *             a release fence, the entry at n_held (relaxed stores; no
+ *             reader reads it yet), a release store of n_held + 1.
+ *   pop (lh_held_pop_top, the common unlock): a relaxed store of
+ *             n_held - 1; the entry is not written, so a reader sees the
+ *             stack before or after the pop, both whole.  A later push
+ *             that reuses the entry first adds 2 to held_seq.
+ *   in place (lh_held_begin, lh_held_move/lh_held_put/lh_held_set_n,
+ *             lh_held_end): held_seq odd around the changes.
+ * The reader: acquire load of held_seq (retry while odd), acquire load of
+ * n_held (a push's entry is then whole), relaxed loads of the entries,
+ * acquire fence, relaxed load of held_seq; the copy is whole when both
+ * loads saw the same value.  On x86-64 every one of these stores and loads
+ * is a plain move and the fences are compiler barriers: the lock fast path
+ * pays one held_seq store, the unlock fast path nothing.  A reader that
+ * finds the stack changing LH_HELD_READ_TRIES times in a row gives up (the
+ * owner is running, so it is not deadlocked); its callers treat that as
+ * "nothing known" for this look.
  */
 #ifndef LH_HELDSET_H
 #define LH_HELDSET_H
@@ -64,6 +74,20 @@ static inline __attribute__((always_inline)) void lh_held_put(struct lh_thread *
 	__atomic_store_n(&h->kind, kind, __ATOMIC_RELAXED);
 }
 
+/* Push a new innermost entry at n (== n_held) with count 1: the common
+ * lock, outside lh_held_begin/lh_held_end */
+static inline __attribute__((always_inline)) void lh_held_push(struct lh_thread *t, int n, void *addr, struct lh_lock *lk,
+                                uint64_t id, uintptr_t ra, uintptr_t cfa, uint8_t mode,
+                                uint8_t kind, const struct lh_pystk *py)
+{
+	__atomic_store_n(&t->held_seq, t->held_seq + 2, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	lh_held_put(t, n, addr, lk, id, ra, cfa, mode, kind, py);
+	t->held[n].count = 1;
+	t->held[n].exit_stack = 0;
+	__atomic_store_n(&t->n_held, n + 1, __ATOMIC_RELEASE);
+}
+
 /* copy entry `from` over entry `to` (inside lh_held_begin/lh_held_end) */
 static inline __attribute__((always_inline)) void lh_held_move(struct lh_thread *t, int to, int from)
 {
@@ -78,10 +102,7 @@ static inline __attribute__((always_inline)) void lh_held_set_n(struct lh_thread
 	__atomic_store_n(&t->n_held, n, __ATOMIC_RELAXED);
 }
 
-/* Drop the innermost of n entries.  No held_seq change is needed: the
- * entry itself is not written, so a reader sees the stack either before or
- * after the pop, both whole; a push that later reuses the entry is inside
- * held_seq and tears the reader's copy visibly. */
+/* Drop the innermost of n entries (no held_seq change: see the top) */
 static inline __attribute__((always_inline)) void lh_held_pop_top(struct lh_thread *t, int n)
 {
 	lh_held_set_n(t, n - 1);
@@ -100,7 +121,7 @@ static inline int lh_held_read(const struct lh_thread *t, struct lh_held *out, i
 		int i, n;
 		if (s1 & 1)
 			continue;
-		n = __atomic_load_n(&t->n_held, __ATOMIC_RELAXED);
+		n = __atomic_load_n(&t->n_held, __ATOMIC_ACQUIRE);
 		if (n < 0)
 			n = 0;
 		if (n > LH_MAX_HELD)

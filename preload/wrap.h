@@ -125,19 +125,27 @@ LH_HIDDEN void lh_fast_hooks_acquired(void *addr, uint8_t kind, unsigned shared)
 LH_HIDDEN void lh_fast_hooks_released(void *addr, uint8_t kind, uint8_t mode);
 
 /* ---- the fast paths, inline in every wrapper ----
- * lh_fast_acquire handles the common acquisition: the lock's slot is in the
+ * lh_fast_check decides the common acquisition: the lock's slot is in the
  * thread's cache and has an identity, and either no lock is held (no edge
  * can form) or exactly one is, and the edge from it is the one recorded last
- * time (same locks, call sites and modes).  Anything else returns 0 and the
- * caller takes the full path through the core. */
-static inline __attribute__((always_inline)) int lh_fast_acquire(struct lh_thread *t, void *addr, unsigned shared, uint8_t kind,
-                                  uintptr_t ra, uintptr_t cfa)
+ * time (same locks, call sites and modes) or one the class maps know.  It
+ * only reads (the thread's own state and the slot's id), so a wrapper runs
+ * it before it takes the lock: the loads, a chain of three, then overlap
+ * with the lock's atomic instead of waiting behind it.  lh_fast_push then
+ * records the acquisition on the held stack.  Anything else (check 0) takes
+ * the full path through the core. */
+struct lh_fast {
+	struct lh_lock *lk;
+	uint64_t id;
+};
+
+static inline __attribute__((always_inline)) int lh_fast_check_n(const struct lh_thread *t, int n,
+                                                                  const void *addr, unsigned shared,
+                                                                  uintptr_t ra, struct lh_fast *f)
 {
 	const struct lh_lock_ce *e = lh_lc_entry(t, addr);
 	struct lh_lock *lk;
-	struct lh_held *h;
 	uint64_t id;
-	int n = t->n_held;
 
 	if (unlikely(e->addr != addr))
 		return 0;
@@ -158,16 +166,46 @@ static inline __attribute__((always_inline)) int lh_fast_acquire(struct lh_threa
 				return 0;
 		}
 	}
-	h = &t->held[n];
-	{
-		/* a Python program's acquisition: its Python frames (pyframes.c) */
-		const struct lh_pystk *py = unlikely(lh_py_on | lh_py_retry) ? lh_py_take(t, addr) : NULL;
-		lh_held_begin(t);
-		lh_held_put(t, n, addr, lk, id, ra, cfa, (uint8_t)shared, kind, py);
-	}
-	h->count = 1;
-	lh_held_set_n(t, n + 1);
-	lh_held_end(t);
+	f->lk = lk;
+	f->id = id;
+	return 1;
+}
+
+/* the check for t with its current n_held */
+static inline __attribute__((always_inline)) int lh_fast_check(const struct lh_thread *t, const void *addr,
+                                                                unsigned shared, uintptr_t ra,
+                                                                struct lh_fast *f)
+{
+	return lh_fast_check_n(t, t->n_held, addr, shared, ra, f);
+}
+
+/* Record what lh_fast_check_n decided for t holding n locks, once the lock
+ * is taken, with its Python frames py (or NULL).  The held stack is as the
+ * check saw it: only this thread writes it, and a signal handler's lock
+ * calls in between pass through (the wrappers raise lh_in_shim around
+ * both).  Hooks are the caller's (lh_fast_hooked). */
+static inline __attribute__((always_inline)) void lh_fast_push(struct lh_thread *t, int n,
+                                                                const struct lh_fast *f, void *addr,
+                                                                unsigned shared, uint8_t kind,
+                                                                uintptr_t ra, uintptr_t cfa,
+                                                                const struct lh_pystk *py)
+{
+	lh_held_push(t, n, addr, f->lk, f->id, ra, cfa, (uint8_t)shared, kind, py);
+}
+
+/* both, for a lock already taken, with the hooks: 1 recorded, 0 take the
+ * full path */
+static inline __attribute__((always_inline)) int lh_fast_acquire(struct lh_thread *t, void *addr, unsigned shared, uint8_t kind,
+                                  uintptr_t ra, uintptr_t cfa)
+{
+	struct lh_fast f;
+	int n = t->n_held;
+
+	if (!lh_fast_check_n(t, n, addr, shared, ra, &f))
+		return 0;
+	/* a Python program's acquisition: its Python frames (pyframes.c) */
+	lh_fast_push(t, n, &f, addr, shared, kind, ra, cfa,
+	             unlikely(lh_py_on | lh_py_retry) ? lh_py_take(t, addr) : NULL);
 	if (unlikely(lh_fast_hooked()))
 		lh_fast_hooks_acquired(addr, kind, shared);
 	return 1;

@@ -107,33 +107,85 @@ static __attribute__((noinline)) int mutex_lock_try_real(pthread_mutex_t *m, uin
 	return mutex_lock_rest(m, rc, ra, cfa);
 }
 
-LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+/* pthread_mutex_lock for a thread the leaf path below does not serve: one
+ * that holds locks (a self-deadlock check, then the one-edge memo of
+ * lh_fast_check), a Python program's (its frames), or the built-in path
+ * being off.  Out of line, so that the leaf path saves no registers. */
+static __attribute__((noinline)) int mutex_lock_general(pthread_mutex_t *m, struct lh_thread *t,
+                                                        uintptr_t ra, uintptr_t cfa)
 {
-	struct lh_thread *t = lh_fast_self();
 	int got;
 
-	/* A lock this thread holds may be a self-deadlock: the slow path checks
-	 * before it blocks.  Otherwise the lock is tried first: taken, it costs
-	 * the one atomic the lock call would have cost, and nothing else (the
-	 * built-in path: glibc's own uncontended protocol, no call at all);
-	 * busy, the wait is noted in a few thread-local stores for the
-	 * watchdog, which times it, and the real lock call waits
-	 * (mutex_lock_rest).  A mutex the built-in path does not take (another
-	 * kind, or the path is off) is tried by glibc (mutex_lock_try_real). */
-	if (unlikely(t == NULL) || (unlikely(t->n_held != 0) && lh_holds(t, m)))
-		return mutex_lock_enter_slow(m, t, LH_RA, LH_CFA);
+	if (t->n_held != 0 && lh_holds(t, m))
+		return mutex_lock_slow(m, ra, cfa);
 	lh_in_shim++;
 	got = likely(lh_gm_on) ? lh_gm_trylock(m, t->os_tid) : LH_GM_OTHER;
 	if (likely(got == LH_GM_TAKEN)) {
-		if (likely(lh_fast_acquire(t, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA))) {
+		if (likely(lh_fast_acquire(t, m, 0, LH_LOCK_MUTEX, ra, cfa))) {
 			lh_in_shim--;
 			return 0;
 		}
-		return mutex_lock_rest(m, 0, LH_RA, LH_CFA);
+		return mutex_lock_rest(m, 0, ra, cfa);
 	}
 	if (got == LH_GM_BUSY)
-		return mutex_lock_rest(m, EBUSY, LH_RA, LH_CFA);
-	return mutex_lock_try_real(m, LH_RA, LH_CFA);
+		return mutex_lock_rest(m, EBUSY, ra, cfa);
+	return mutex_lock_try_real(m, ra, cfa);
+}
+
+/* the leaf path took m and recorded it; the race hooks are on (with
+ * lh_in_shim still raised by the caller) */
+static __attribute__((noinline)) int mutex_lock_hooked(pthread_mutex_t *m)
+{
+	lh_fast_hooks_acquired(m, LH_LOCK_MUTEX, 0);
+	lh_in_shim--;
+	return 0;
+}
+
+/* the leaf path's try did not end in a recorded acquisition (lh_in_shim
+ * raised by the caller): taken but not for the fast path, busy, or a
+ * mutex the built-in path does not take */
+static __attribute__((noinline)) int mutex_lock_untaken(pthread_mutex_t *m, int got, uintptr_t ra,
+                                                        uintptr_t cfa)
+{
+	if (got == LH_GM_TAKEN)
+		return mutex_lock_rest(m, 0, ra, cfa);
+	if (got == LH_GM_BUSY)
+		return mutex_lock_rest(m, EBUSY, ra, cfa);
+	return mutex_lock_try_real(m, ra, cfa);
+}
+
+LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	struct lh_thread *t = lh_fast_self();
+	struct lh_fast f;
+	int got, ok;
+
+	/* The leaf path: a thread that holds no lock (no edge can form, no
+	 * self-deadlock), in a program without Python frames to record.  The
+	 * lock is tried first: taken, it costs the one atomic the lock call
+	 * would have cost, and the held-stack push (the built-in path:
+	 * glibc's own uncontended protocol, no call at all); busy, the wait is
+	 * noted in a few thread-local stores for the watchdog, which times it,
+	 * and the real lock call waits (mutex_lock_rest).  A mutex the
+	 * built-in path does not take (another kind) is tried by glibc
+	 * (mutex_lock_try_real).  Every other case, and every case past the
+	 * try, is a tail call: the leaf path keeps no registers of its own. */
+	if (unlikely(t == NULL))
+		return mutex_lock_enter_slow(m, t, LH_RA, LH_CFA);
+	if (unlikely(t->n_held != 0) || unlikely(lh_py_on | lh_py_retry) || unlikely(!lh_gm_on))
+		return mutex_lock_general(m, t, LH_RA, LH_CFA);
+	lh_in_shim++;
+	/* decided before the lock's atomic, recorded after it (lh_fast_check_n) */
+	ok = lh_fast_check_n(t, 0, m, 0, LH_RA, &f);
+	got = lh_gm_trylock(m, t->os_tid);
+	if (likely(got == LH_GM_TAKEN) && likely(ok)) {
+		lh_fast_push(t, 0, &f, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA, NULL);
+		if (unlikely(lh_fast_hooked()))
+			return mutex_lock_hooked(m);
+		lh_in_shim--;
+		return 0;
+	}
+	return mutex_lock_untaken(m, got, LH_RA, LH_CFA);
 }
 
 /* glibc's trylock, or the built-in one when it takes m (the thread's

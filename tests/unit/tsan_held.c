@@ -5,7 +5,7 @@
  * An owner thread takes and releases locks through preload/edges.c
  * (lh_edge_acquired, lh_held_release: pushes, and removals from the
  * middle of the stack) and through the fast path's operations
- * (lh_held_put inside lh_held_begin/end, lh_held_pop_top), always in
+ * (lh_held_push, lh_held_pop_top), always in
  * ascending lock order.  A reader thread copies the stack with
  * lh_held_read, as the watchdog and misuse's owner lookup do, and checks
  * every copy it gets is whole: ascending addresses, each entry's fields
@@ -90,13 +90,8 @@ static void take(int i)
 /* the fast path's push and pop (preload/wrap.h) */
 static void take_fast(int i)
 {
-	int n = owner->n_held;
-	lh_held_begin(owner);
-	lh_held_put(owner, n, lock_at(i), lks[i], ids[i], ra_of(i), 0x7000 + (uintptr_t)i, LH_MODE_EXCL,
-	            LH_LOCK_MUTEX, NULL);
-	owner->held[n].count = 1;
-	lh_held_set_n(owner, n + 1);
-	lh_held_end(owner);
+	lh_held_push(owner, owner->n_held, lock_at(i), lks[i], ids[i], ra_of(i), 0x7000 + (uintptr_t)i,
+	             LH_MODE_EXCL, LH_LOCK_MUTEX, NULL);
 }
 
 static void *owner_main(void *arg)
