@@ -58,34 +58,62 @@ static inline __attribute__((always_inline)) void lh_held_end(struct lh_thread *
 	__atomic_store_n(&t->held_seq, t->held_seq + 1, __ATOMIC_RELEASE);
 }
 
+/* write entry i but its Python frames (mode and kind in one store) */
+static inline __attribute__((always_inline)) void lh_held_put_nopy(struct lh_thread *t, int i, void *addr,
+                                                                    struct lh_lock *lk, uint64_t id,
+                                                                    uintptr_t ra, uintptr_t cfa,
+                                                                    uint8_t mode, uint8_t kind)
+{
+	struct lh_held *h = &t->held[i];
+	union {
+		struct {
+			uint8_t mode, kind;
+		};
+		uint16_t both;
+	} mk = { { mode, kind } };
+	__atomic_store_n(&h->addr, addr, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->lk, lk, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->lock_id, id, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->ra, ra, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->cfa, cfa, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->mode_kind, mk.both, __ATOMIC_RELAXED);
+}
+
 /* write entry i (inside lh_held_begin/lh_held_end) */
 static inline __attribute__((always_inline)) void lh_held_put(struct lh_thread *t, int i, void *addr, struct lh_lock *lk, uint64_t id,
                                uintptr_t ra, uintptr_t cfa, uint8_t mode, uint8_t kind,
                                const struct lh_pystk *py)
 {
-	struct lh_held *h = &t->held[i];
-	__atomic_store_n(&h->addr, addr, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->py, py, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->lk, lk, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->lock_id, id, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->ra, ra, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->cfa, cfa, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->mode, mode, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->kind, kind, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->held[i].py, py, __ATOMIC_RELAXED);
+	lh_held_put_nopy(t, i, addr, lk, id, ra, cfa, mode, kind);
 }
 
 /* Push a new innermost entry at n (== n_held) with count 1: the common
- * lock, outside lh_held_begin/lh_held_end */
+ * lock, outside lh_held_begin/lh_held_end.  with_py 0 leaves the entry's
+ * Python frames as they are: for a thread that has never seen lh_py_on set,
+ * whose entries all have none (lh_py_on is never cleared, and frames exist
+ * only once it is set). */
+static inline __attribute__((always_inline)) void lh_held_push_at(struct lh_thread *t, int n, void *addr,
+                                                                   struct lh_lock *lk, uint64_t id,
+                                                                   uintptr_t ra, uintptr_t cfa,
+                                                                   uint8_t mode, uint8_t kind,
+                                                                   const struct lh_pystk *py, int with_py)
+{
+	__atomic_store_n(&t->held_seq, t->held_seq + 2, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (with_py)
+		__atomic_store_n(&t->held[n].py, py, __ATOMIC_RELAXED);
+	lh_held_put_nopy(t, n, addr, lk, id, ra, cfa, mode, kind);
+	t->held[n].count = 1;
+	t->held[n].exit_stack = 0;
+	__atomic_store_n(&t->n_held, n + 1, __ATOMIC_RELEASE);
+}
+
 static inline __attribute__((always_inline)) void lh_held_push(struct lh_thread *t, int n, void *addr, struct lh_lock *lk,
                                 uint64_t id, uintptr_t ra, uintptr_t cfa, uint8_t mode,
                                 uint8_t kind, const struct lh_pystk *py)
 {
-	__atomic_store_n(&t->held_seq, t->held_seq + 2, __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	lh_held_put(t, n, addr, lk, id, ra, cfa, mode, kind, py);
-	t->held[n].count = 1;
-	t->held[n].exit_stack = 0;
-	__atomic_store_n(&t->n_held, n + 1, __ATOMIC_RELEASE);
+	lh_held_push_at(t, n, addr, lk, id, ra, cfa, mode, kind, py, 1);
 }
 
 /* copy entry `from` over entry `to` (inside lh_held_begin/lh_held_end) */

@@ -293,8 +293,13 @@ struct lh_held {
 	uintptr_t cfa; /* the caller's stack pointer at that call */
 	uint32_t count; /* recursive depth (recursive mutex, nested rdlock) */
 	uint32_t exit_stack; /* its stack, captured at pthread_exit, or 0 */
-	uint8_t mode;   /* enum lh_mode */
-	uint8_t kind;   /* enum lh_lock_kind */
+	union {
+		struct {
+			uint8_t mode; /* enum lh_mode */
+			uint8_t kind; /* enum lh_lock_kind */
+		};
+		uint16_t mode_kind; /* both, written at once (heldset.h) */
+	};
 };
 
 /* What a thread is blocked on right now, read by the watchdog without a

@@ -139,9 +139,10 @@ struct lh_fast {
 	uint64_t id;
 };
 
-static inline __attribute__((always_inline)) int lh_fast_check_n(const struct lh_thread *t, int n,
-                                                                  const void *addr, unsigned shared,
-                                                                  uintptr_t ra, struct lh_fast *f)
+static inline __attribute__((always_inline)) int lh_fast_check_at(const struct lh_thread *t, int n,
+                                                                   const void *addr, unsigned shared,
+                                                                   uintptr_t ra, struct lh_fast *f,
+                                                                   int ask_maps)
 {
 	const struct lh_lock_ce *e = lh_lc_entry(t, addr);
 	struct lh_lock *lk;
@@ -161,14 +162,23 @@ static inline __attribute__((always_inline)) int lh_fast_check_n(const struct lh
 		if (k->addr != p->addr || k->memo_to_id != id || k->memo_from_id != p->lock_id ||
 		    k->memo_to_ra != ra || k->memo_from_ra != p->ra ||
 		    k->memo_modes != ((uint32_t)(p->mode << 1) | shared)) {
-			/* not the memo: the class maps may know the order */
-			if (!lh_edge_known(t, p, lk, id, ra, shared))
+			/* not the memo: the class maps may know the order
+			 * (a call: not in a leaf path, ask_maps 0) */
+			if (!ask_maps || !lh_edge_known(t, p, lk, id, ra, shared))
 				return 0;
 		}
 	}
 	f->lk = lk;
 	f->id = id;
 	return 1;
+}
+
+/* the check for t holding n locks */
+static inline __attribute__((always_inline)) int lh_fast_check_n(const struct lh_thread *t, int n,
+                                                                  const void *addr, unsigned shared,
+                                                                  uintptr_t ra, struct lh_fast *f)
+{
+	return lh_fast_check_at(t, n, addr, shared, ra, f, 1);
 }
 
 /* the check for t with its current n_held */
@@ -180,7 +190,8 @@ static inline __attribute__((always_inline)) int lh_fast_check(const struct lh_t
 }
 
 /* Record what lh_fast_check_n decided for t holding n locks, once the lock
- * is taken, with its Python frames py (or NULL).  The held stack is as the
+ * is taken, with its Python frames py (or NULL; with_py 0: none, and the
+ * thread has never seen lh_py_on set, see lh_held_push_at).  The held stack is as the
  * check saw it: only this thread writes it, and a signal handler's lock
  * calls in between pass through (the wrappers raise lh_in_shim around
  * both).  Hooks are the caller's (lh_fast_hooked). */
@@ -188,9 +199,9 @@ static inline __attribute__((always_inline)) void lh_fast_push(struct lh_thread 
                                                                 const struct lh_fast *f, void *addr,
                                                                 unsigned shared, uint8_t kind,
                                                                 uintptr_t ra, uintptr_t cfa,
-                                                                const struct lh_pystk *py)
+                                                                const struct lh_pystk *py, int with_py)
 {
-	lh_held_push(t, n, addr, f->lk, f->id, ra, cfa, (uint8_t)shared, kind, py);
+	lh_held_push_at(t, n, addr, f->lk, f->id, ra, cfa, (uint8_t)shared, kind, py, with_py);
 }
 
 /* both, for a lock already taken, with the hooks: 1 recorded, 0 take the
@@ -205,7 +216,7 @@ static inline __attribute__((always_inline)) int lh_fast_acquire(struct lh_threa
 		return 0;
 	/* a Python program's acquisition: its Python frames (pyframes.c) */
 	lh_fast_push(t, n, &f, addr, shared, kind, ra, cfa,
-	             unlikely(lh_py_on | lh_py_retry) ? lh_py_take(t, addr) : NULL);
+	             unlikely(lh_py_on | lh_py_retry) ? lh_py_take(t, addr) : NULL, 1);
 	if (unlikely(lh_fast_hooked()))
 		lh_fast_hooks_acquired(addr, kind, shared);
 	return 1;

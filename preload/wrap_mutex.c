@@ -147,45 +147,71 @@ static __attribute__((noinline)) int mutex_lock_hooked(pthread_mutex_t *m)
 static __attribute__((noinline)) int mutex_lock_untaken(pthread_mutex_t *m, int got, uintptr_t ra,
                                                         uintptr_t cfa)
 {
-	if (got == LH_GM_TAKEN)
+	if (got == LH_GM_TAKEN) {
+		/* the leaf's check does not ask the class maps */
+		if (lh_fast_acquire(lh_self_td, m, 0, LH_LOCK_MUTEX, ra, cfa)) {
+			lh_in_shim--;
+			return 0;
+		}
 		return mutex_lock_rest(m, 0, ra, cfa);
+	}
 	if (got == LH_GM_BUSY)
 		return mutex_lock_rest(m, EBUSY, ra, cfa);
 	return mutex_lock_try_real(m, ra, cfa);
 }
 
-LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+/* pthread_mutex_lock's leaf path for t holding n (0 or 1, a constant)
+ * locks: tried first, decided before the try, recorded
+ * after it (lh_fast_check_at) */
+static inline __attribute__((always_inline)) int mutex_lock_leaf(pthread_mutex_t *m, struct lh_thread *t,
+                                                                 int n, uintptr_t ra, uintptr_t cfa)
 {
-	struct lh_thread *t = lh_fast_self();
 	struct lh_fast f;
-	int got, ok;
+	int got;
 
-	/* The leaf path: a thread that holds no lock (no edge can form, no
-	 * self-deadlock), in a program without Python frames to record.  The
-	 * lock is tried first: taken, it costs the one atomic the lock call
-	 * would have cost, and the held-stack push (the built-in path:
-	 * glibc's own uncontended protocol, no call at all); busy, the wait is
-	 * noted in a few thread-local stores for the watchdog, which times it,
-	 * and the real lock call waits (mutex_lock_rest).  A mutex the
-	 * built-in path does not take (another kind) is tried by glibc
-	 * (mutex_lock_try_real).  Every other case, and every case past the
-	 * try, is a tail call: the leaf path keeps no registers of its own. */
-	if (unlikely(t == NULL))
-		return mutex_lock_enter_slow(m, t, LH_RA, LH_CFA);
-	if (unlikely(t->n_held != 0) || unlikely(lh_py_on | lh_py_retry) || unlikely(!lh_gm_on))
-		return mutex_lock_general(m, t, LH_RA, LH_CFA);
 	lh_in_shim++;
-	/* decided before the lock's atomic, recorded after it (lh_fast_check_n) */
-	ok = lh_fast_check_n(t, 0, m, 0, LH_RA, &f);
+	if (unlikely(!lh_fast_check_at(t, n, m, 0, ra, &f, 0)))
+		f.lk = NULL;
 	got = lh_gm_trylock(m, t->os_tid);
-	if (likely(got == LH_GM_TAKEN) && likely(ok)) {
-		lh_fast_push(t, 0, &f, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA, NULL);
+	if (likely(got == LH_GM_TAKEN) && likely(f.lk != NULL)) {
+		lh_fast_push(t, n, &f, m, 0, LH_LOCK_MUTEX, ra, cfa, NULL, 0);
 		if (unlikely(lh_fast_hooked()))
 			return mutex_lock_hooked(m);
 		lh_in_shim--;
 		return 0;
 	}
-	return mutex_lock_untaken(m, got, LH_RA, LH_CFA);
+	return mutex_lock_untaken(m, got, ra, cfa);
+}
+
+LH_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	struct lh_thread *t = lh_fast_self();
+	int n;
+
+	/* The leaf path: a thread that holds no lock (no edge can form, no
+	 * self-deadlock) or one lock, with the order from it the one
+	 * recorded last time (the memo of lh_fast_check_at; one the class maps
+	 * know is taken out of line, mutex_lock_untaken), in a program without
+	 * Python frames to record.  The lock is tried first: taken, it costs
+	 * the one atomic the lock call would have cost, and the held-stack
+	 * push (the built-in path: glibc's own uncontended protocol, no call
+	 * at all); busy, the wait is noted in a few thread-local stores for
+	 * the watchdog, which times it, and the real lock call waits
+	 * (mutex_lock_rest).  A mutex the built-in path does not take
+	 * (another kind) is tried by glibc (mutex_lock_try_real).  Every other
+	 * case, and every case past the try, is a tail call: the leaf path
+	 * keeps few registers of its own. */
+	if (unlikely(t == NULL))
+		return mutex_lock_enter_slow(m, t, LH_RA, LH_CFA);
+	n = t->n_held;
+	if (unlikely((unsigned)n > 1) || unlikely(lh_py_on | lh_py_retry) || unlikely(!lh_gm_on))
+		return mutex_lock_general(m, t, LH_RA, LH_CFA);
+	if (likely(n == 0))
+		return mutex_lock_leaf(m, t, 0, LH_RA, LH_CFA);
+	/* m itself held: the check fails, the try finds m busy (or, for a
+	 * recursive mutex, leaves it to glibc's trylock), and the wait is the
+	 * watchdog's (mutex_lock_untaken) */
+	return mutex_lock_leaf(m, t, 1, LH_RA, LH_CFA);
 }
 
 /* glibc's trylock, or the built-in one when it takes m (the thread's

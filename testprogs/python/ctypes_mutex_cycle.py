@@ -1,4 +1,4 @@
-# lockhound-expect: lock-order-cycle count=1 locks=2 concurrent=true py_functions=transfer_ab,transfer_ba,lock
+# lockhound-expect: lock-order-cycle count=1 locks=2 concurrent=true py_functions=transfer_ab,transfer_ba,lock py_every_stack=true
 """ABBA on two pthread mutexes taken from Python through ctypes, with the
 GIL held (ctypes.PyDLL keeps it across the call; dlopen(NULL) finds the
 interposed pthread_mutex_lock).  Each stack carries the Python frames of

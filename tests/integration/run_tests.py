@@ -70,6 +70,9 @@ key=value pairs (or just `clean`, which means no findings at all).  Keys:
                        the "function" of some Python frame ("lang":
                        "python") of its stacks (the stacks functions=
                        looks at)
+    py_every_stack=true  in every such finding, every stack of its edges
+                       (the held and the acquired one) has Python frames:
+                       the held lock's frames were kept with it
 
 Every testprogs/python/NAME.py is a scenario too, named NAME.py, with its
 expectations on line 1 as a # comment (# lockhound-expect: ...); it runs
@@ -214,6 +217,7 @@ CLAUSE_KEYS = {
     "single_thread": _parse_bool,
     "functions": _parse_list,
     "py_functions": _parse_list,
+    "py_every_stack": _parse_bool,
     "what": _parse_str,
     "what_all": _parse_str,
     "min_occurrences": _parse_nonneg,
@@ -616,6 +620,15 @@ def check_report(exp, doc):
                                 % (label(f), ",".join(missing),
                                    ", ".join(sorted(set(funcs))[:20])
                                    or "none"))
+            if keys.get("py_every_stack"):
+                for e in f.get("edges") or []:
+                    for k in ("held_stack", "acquired_stack"):
+                        st = e.get(k) if isinstance(e, dict) else None
+                        if not isinstance(st, list) or not any(
+                                isinstance(fr, dict) and fr.get("lang") == "python"
+                                for fr in st):
+                            errs.append("%s: an edge's %s has no Python frames"
+                                        % (label(f), k))
         if fs and any(k in keys for k in RACE_ONLY_KEYS):
             misses = [(f, _race_matches(f, keys)) for f in fs]
             if all(why for _, why in misses):
