@@ -194,6 +194,19 @@ static inline void val_set(uint64_t *v, uint64_t x)
 	__atomic_store_n(v, x, __ATOMIC_RELAXED);
 }
 
+/* a value that readers without lh_edge_mu act on (map_order_quick): set
+ * with release once the records it names are in the log, read with
+ * acquire */
+static inline void val_publish(uint64_t *v, uint64_t x)
+{
+	__atomic_store_n(v, x, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t val_acquire(const uint64_t *v)
+{
+	return __atomic_load_n(v, __ATOMIC_ACQUIRE);
+}
+
 /* Edge contexts are identified by a 64-bit key alone (the sets store no
  * more), so two different contexts with the same key would silently drop
  * the second one's edge.  Each component goes through a full 64-bit
@@ -282,13 +295,24 @@ static void lock_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64
 	memset(&r, 0, sizeof(r));
 	lh_lid_describe(lk, id, &r);
 	io->write_lock(&r);
-	lk->emitted_id = id;
-	lk->emitted_epoch = epoch;
 	member_written(io, lk, id);
 	/* a semaphore demoted before its first record (a stale held entry
 	 * still names it): the record that voids its orders follows at once */
 	if (r.kind == LH_LOCK_SEM)
 		sem_class_written(io, lk, id);
+	/* last, epoch with release: lock_emitted() without lh_edge_mu then
+	 * knows the records above are in the log */
+	__atomic_store_n(&lk->emitted_id, id, __ATOMIC_RELAXED);
+	__atomic_store_n(&lk->emitted_epoch, epoch, __ATOMIC_RELEASE);
+}
+
+/* Are the LOCK record of (lk, id) and its member record in the current
+ * log (of epoch)?  Without lh_edge_mu: the epoch is loaded with acquire
+ * first (lock_written stores it last, with release). */
+static inline int lock_emitted(const struct lh_lock *lk, uint64_t id, uint32_t epoch)
+{
+	return __atomic_load_n(&lk->emitted_epoch, __ATOMIC_ACQUIRE) == epoch &&
+	       __atomic_load_n(&lk->emitted_id, __ATOMIC_RELAXED) == id;
 }
 
 /* caller holds lh_edge_mu and the LOCK record of (lk, id) is in the log:
@@ -477,6 +501,18 @@ static uint64_t site_stacks_key(const struct lh_edge_io *io, struct edge_ctx *ec
  * no clock and no unwind.  0 if it must be written whole (no such io, a
  * lock id past 32 bits, context ids used up).  The LOCK records of the
  * edge's locks are written.  Caller holds lh_edge_mu. */
+/* the key of e's context in edge_ctxs */
+static inline uint64_t ctx_key(const struct lh_rec_edge *e, const struct lh_rec_gate *g, int n_g)
+{
+	uint64_t key = mix(mix(mix(e->thread_id, e->from_stack), mix(e->to_stack, e->flags)),
+	                   (uint64_t)(e->from_mode << 1) | e->to_mode);
+	int k;
+
+	for (k = 0; k < n_g; k++)
+		key = mix(key, g[k].mode + 1);
+	return mix(key, (uint64_t)n_g) | 1;
+}
+
 /* The id of e's context (its LH_REC_EDGE_CTX written now if the current
  * log does not have it); 0 if there is none (no such io, ids used up, no
  * memory).  Caller holds lh_edge_mu. */
@@ -489,11 +525,7 @@ static uint32_t ctx_of(const struct lh_edge_io *io, struct lh_thread *t, const s
 
 	if (!io->write_edge_ctx)
 		return 0;
-	key = mix(mix(mix(e->thread_id, e->from_stack), mix(e->to_stack, e->flags)),
-	          (uint64_t)(e->from_mode << 1) | e->to_mode);
-	for (k = 0; k < n_g; k++)
-		key = mix(key, g[k].mode + 1);
-	key = mix(key, (uint64_t)n_g) | 1;
+	key = ctx_key(e, g, n_g);
 	v = kset_get(&edge_ctxs, key, &is_new);
 	if (!v)
 		return 0;
@@ -518,7 +550,7 @@ static uint32_t ctx_of(const struct lh_edge_io *io, struct lh_thread *t, const s
 		for (k = 0; k < n_g; k++)
 			modes[k] = g[k].mode;
 		io->write_edge_ctx(t, &c, modes);
-		val_set(v, CTX_VAL(epoch, c.ctx_id));
+		val_publish(v, CTX_VAL(epoch, c.ctx_id));
 	}
 	return (uint32_t)val_get(v);
 }
@@ -579,7 +611,7 @@ static void edge_fill(const struct lh_edge_io *io, struct lh_thread *t, const st
 		    !(e->from_stack & STK_PARTIAL)) {
 			uint64_t *sv = kset_get(&stacks_by_path, path, &is_new);
 			if (sv)
-				val_set(sv, STK_VAL(e->to_stack, e->from_stack, partial));
+				val_publish(sv, STK_VAL(e->to_stack, e->from_stack, partial));
 		}
 	}
 	e->from_lock = h->lock_id;
@@ -825,9 +857,8 @@ static uint32_t n_classes, n_singles;
 /* caller holds lh_edge_mu and the LOCK record of (lk, id) is in the
  * current log: write its LH_REC_CLS_MEMBER if it has a class index (the
  * reader turns map bits into locks with them) */
-static void member_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id)
+static void member_written_as(const struct lh_edge_io *io, uint64_t w, uint64_t id)
 {
-	uint64_t w = __atomic_load_n(&lk->cls_word, __ATOMIC_RELAXED);
 	struct lh_rec_cls_member r;
 
 	if (!io->write_cls_member || (w >> 32) != (uint32_t)id || !(w & CLS_HAS))
@@ -836,6 +867,11 @@ static void member_written(const struct lh_edge_io *io, struct lh_lock *lk, uint
 	r.idx = CLS_IDX(w);
 	r.lock_id = id;
 	io->write_cls_member(&r);
+}
+
+static void member_written(const struct lh_edge_io *io, struct lh_lock *lk, uint64_t id)
+{
+	member_written_as(io, __atomic_load_n(&lk->cls_word, __ATOMIC_RELAXED), id);
 }
 
 /* the class word of (lk, id), given now if it has none (takes lh_edge_mu) */
@@ -873,12 +909,14 @@ static __attribute__((noinline)) uint64_t class_give(const struct lh_edge_io *io
 				val_set(v, x + 1);
 			}
 		}
-		__atomic_store_n(&lk->cls_word, w, __ATOMIC_RELEASE);
 		/* its LOCK record came first (through another order): the
-		 * member record follows it now */
+		 * member record follows it now, before the class is seen
+		 * (map_order_quick sets bits of a lock whose records are in the
+		 * log and whose class it sees, without lh_edge_mu) */
 		if (lk->emitted_id == id &&
 		    lk->emitted_epoch == __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED))
-			member_written(io, lk, id);
+			member_written_as(io, w, id);
+		__atomic_store_n(&lk->cls_word, w, __ATOMIC_RELEASE);
 	}
 	lh_mu_unlock(&lh_edge_mu);
 	lh_in_shim--;
@@ -1013,6 +1051,52 @@ int lh_edge_known(const struct lh_thread *t, const struct lh_held *h, const stru
  * (then none of t's maps takes more orders: the log is written by writev
  * from here): the caller records it as without maps.  The LOCK and member
  * records of both locks come before the bit.  Caller holds no lock. */
+/* map_order's common case, without lh_edge_mu: both locks' records are
+ * in the current log (no quota to count, nothing to write), the stacks of
+ * the acquisition's call path are known (stacks_by_path), their edge
+ * context is in the current log (edge_ctxs) and t has a map of it whose
+ * segment for ti is mapped.  Only lock-free reads of the global sets and
+ * t's own maps; 1 recorded, 0 not answered (map_order takes the lock). */
+static int map_order_quick(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk,
+                           uint64_t id, const struct lh_acq *a, struct edge_ctx *ec,
+                           const struct cls_ctx *k, uint32_t fi, uint32_t ti)
+{
+	struct lh_cls_maps *m = t->cls_maps;
+	const struct lh_held *h = &t->held[0];
+	uint32_t epoch = __atomic_load_n(&lh_log_epoch, __ATOMIC_RELAXED);
+	uint64_t path, v, *sv, *cv;
+	struct lh_rec_edge e;
+	unsigned char *seg;
+	uint32_t ctx;
+	int i;
+
+	if (!lock_emitted(lk, id, epoch) || !lock_emitted(h->lk, h->lock_id, epoch))
+		return 0;
+	path = site_stacks_key(io, ec, t, h, a);
+	sv = path ? kset_peek(&stacks_by_path, path) : NULL;
+	if (!sv || !(v = val_acquire(sv)))
+		return 0; /* unknown, or being made */
+	/* the edge as edge_fill makes it from known stacks */
+	memset(&e, 0, sizeof(e));
+	e.to_stack = (uint32_t)(v >> 32);
+	e.from_stack = (uint32_t)v & ~STK_PARTIAL;
+	e.thread_id = t->id;
+	e.from_mode = h->mode;
+	e.to_mode = (uint16_t)((a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL);
+	e.flags = ((uint32_t)v & STK_PARTIAL) ? LH_EDGE_FROM_STACK_PARTIAL : 0;
+	cv = kset_peek(&edge_ctxs, ctx_key(&e, NULL, 0));
+	if (!cv || (uint32_t)((v = val_acquire(cv)) >> 32) != epoch || !(ctx = (uint32_t)v))
+		return 0;
+	for (i = 0; i < m->n; i++)
+		if (m->ctx_id[i] == ctx && cls_ctx_is(&m->ctx[i], k))
+			break;
+	if (i == m->n || !(seg = m->seg[i][ti / LH_CLS_SEG_ROWS]))
+		return 0;
+	m->last = i;
+	seg[seg_byte(fi, ti)] |= (unsigned char)(1u << (fi & 7));
+	return 1;
+}
+
 static int map_order(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk,
                      uint64_t id, const struct lh_acq *a, struct edge_ctx *ec,
                      const struct cls_ctx *k, uint32_t fi, uint32_t ti)
@@ -1026,6 +1110,8 @@ static int map_order(const struct lh_edge_io *io, struct lh_thread *t, struct lh
 	uint32_t ctx;
 	int r = -2, i;
 
+	if (map_order_quick(io, t, lk, id, a, ec, k, fi, ti))
+		return 1;
 	lh_in_shim++;
 	lh_mu_lock(&lh_edge_mu);
 	/* the quota of record_edge: a new lock at these call sites counts */

@@ -107,10 +107,14 @@ const struct lh_pystk *lh_py_take(struct lh_thread *t, const void *addr)
 	return NULL;
 }
 
+long stub_edge_mu_locks;
+
 void lh_mu_lock(pthread_mutex_t *m)
 {
 	pthread_mutex_lock(m);
 	lh_locks_held++;
+	if (m == &lh_edge_mu)
+		__atomic_fetch_add(&stub_edge_mu_locks, 1, __ATOMIC_RELAXED);
 }
 
 void lh_mu_unlock(pthread_mutex_t *m)

@@ -32,6 +32,9 @@ extern struct stub_rec stub_recs[STUB_MAX_RECS];
 struct lh_thread;
 extern struct lh_thread *stub_self;
 
+/* how many times lh_mu_lock took edges.c's lh_edge_mu */
+extern long stub_edge_mu_locks;
+
 /* forget every captured note and record */
 void stub_reset(void);
 /* how many captured notes contain `text` */

@@ -1541,6 +1541,76 @@ static void test_class_maps_per_context(void)
 	cur_io = &io;
 }
 
+/* the class maps' io with a trace: call paths name their stacks */
+static const struct lh_edge_io io_maps_traced = { io_unwind,       io_stack_of, io_write_lock,
+	                                          io_write_edge,   io_now,      io_trace,
+	                                          NULL,            io_write_edge_ctx, NULL,
+	                                          io_write_member, io_map_bits, io_unmap,
+	                                          io_map_tuple };
+
+/* An order of a map context the thread has, between two locks whose
+ * records are in the log (memcached's item lock, then an LRU lock, each
+ * seen in other orders), at a call path whose stacks are known, is set in
+ * the map without lh_edge_mu (map_order_quick): threads that form new
+ * orders while they hold the program's locks do not queue on the shim's.
+ * A lock new to the log still takes it (its records, the quota). */
+static void test_class_maps_unlocked(void)
+{
+	struct lh_thread *t = thread(31);
+	void *item[ITEMS], *lru[LRUS], *late;
+	long mu0, w0;
+	int i, j, all = 1;
+
+	for (i = 0; i < ITEMS; i++)
+		item[i] = new_lock_of(0x7c01);
+	for (j = 0; j < LRUS; j++)
+		lru[j] = new_lock_of(0x7c02);
+	late = new_lock_of(0x7c01);
+	fresh_maps();
+	cur_io = &io_maps_traced;
+	real_unwinds = 1; /* an unwind finds frames: its stacks are shared by path */
+	/* every lock in some order: each item into lru[0], item[0] into each LRU */
+	for (i = 0; i < ITEMS; i++) {
+		LOCK(t, item[i], 0x100);
+		LOCK(t, lru[0], 0x200);
+		UNLOCK(t, lru[0]);
+		UNLOCK(t, item[i]);
+	}
+	for (j = 1; j < LRUS; j++) {
+		LOCK(t, item[0], 0x100);
+		LOCK(t, lru[j], 0x200);
+		UNLOCK(t, lru[j]);
+		UNLOCK(t, item[0]);
+	}
+	CU_ASSERT_EQUAL(lh_edge_cls_maps_used(t), 1);
+	mu0 = stub_edge_mu_locks;
+	w0 = RECORDED();
+	for (i = 1; i < ITEMS; i++)
+		for (j = 1; j < LRUS; j++) {
+			LOCK(t, item[i], 0x100);
+			LOCK(t, lru[j], 0x200);
+			UNLOCK(t, lru[j]);
+			UNLOCK(t, item[i]);
+		}
+	CU_ASSERT_EQUAL(stub_edge_mu_locks, mu0);
+	CU_ASSERT_EQUAL(RECORDED() - w0, (ITEMS - 1) * (LRUS - 1));
+	for (i = 1; i < ITEMS; i++)
+		for (j = 1; j < LRUS; j++)
+			all &= map_has(item[i], lru[j]) && n_edges_between(item[i], lru[j]) == 0;
+	CU_ASSERT(all);
+	CU_ASSERT_EQUAL(lh_edge_cls_maps_used(t), 1);
+	/* a lock not in the log yet: its records are written under the lock */
+	LOCK(t, late, 0x100);
+	LOCK(t, lru[1], 0x200);
+	UNLOCK(t, lru[1]);
+	UNLOCK(t, late);
+	CU_ASSERT(stub_edge_mu_locks > mu0);
+	CU_ASSERT(map_has(late, lru[1]));
+	real_unwinds = 0;
+	free(t);
+	cur_io = &io;
+}
+
 /* bits set in the class tuples */
 static long tuple_bits(void)
 {
@@ -1689,6 +1759,7 @@ int main(void)
 		{ "class_maps_static_lock", test_class_maps_static_lock },
 		{ "class_maps_fallback", test_class_maps_fallback },
 		{ "class_maps_per_context", test_class_maps_per_context },
+		{ "class_maps_unlocked", test_class_maps_unlocked },
 		{ "class_tuples", test_class_tuples },
 		{ "class_tuples_roles", test_class_tuples_roles },
 	};
