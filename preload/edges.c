@@ -483,7 +483,9 @@ static uint64_t site_stacks_key(const struct lh_edge_io *io, struct edge_ctx *ec
 {
 	if (!ec->traced) {
 		ec->traced = 1;
-		ec->n_ips = io->trace ? io->trace(ec->ips, (int)(sizeof(ec->ips) / sizeof(ec->ips[0]))) : 0;
+		ec->n_ips = io->trace ? io->trace(ec->ips, (int)(sizeof(ec->ips) / sizeof(ec->ips[0])), a->ra,
+		                                  a->cfa)
+		                      : 0;
 		ec->path = ec->n_ips > 0 ? path_hash(ec, a->ra) : 0;
 	}
 	if (!ec->path)

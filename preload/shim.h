@@ -426,6 +426,9 @@ struct lh_thread {
 	 * made at its first order between two locks of indexed classes; kept
 	 * with the struct when it is recycled (emptied: lh_edge_thread_reset) */
 	struct lh_cls_maps *cls_maps;
+	/* stacks.c: the call paths this thread traced (tracememo.h), made at
+	 * its first trace; kept with the struct when it is recycled, emptied */
+	struct lh_tmemo *trace_memo;
 	uint32_t log_epoch; /* edge_cache and cls_maps are valid for this log epoch only */
 	int exiting;
 	int started; /* the thread runs (a creator registers it before) */
@@ -566,7 +569,11 @@ LH_HIDDEN uint32_t lh_stk_intern_py(const uintptr_t *pcs, int n, uint32_t flags,
 LH_HIDDEN void lh_stk_unwind(struct lh_frames *f);
 /* the current stack's return addresses only, no stack pointers: fast (0 if too
  * little stack is left) */
-LH_HIDDEN int lh_stk_trace(uintptr_t *ips, int max);
+/* the return addresses of the current stack (at most max), for the lock
+ * call with return address ra and caller stack pointer cfa: from the
+ * thread's trace memo when the stack still holds the path (tracememo.h),
+ * the path then starting at ra; how many, 0 if none */
+LH_HIDDEN int lh_stk_trace(uintptr_t *ips, int max, uintptr_t ra, uintptr_t cfa);
 /* The part of an unwind that belongs to the acquisition whose caller had
  * stack pointer cfa and return address ra, with the Python frames py (NULL:
  * none); *partial is set when the caller frame is no longer on the stack
@@ -803,7 +810,7 @@ struct lh_edge_io {
 	uint64_t (*now_ns)(void);
 	/* the current stack's return addresses only (cheaper than unwind);
 	 * how many, 0 if none; NULL: not available (every new edge unwinds) */
-	int (*trace)(uintptr_t *ips, int max);
+	int (*trace)(uintptr_t *ips, int max, uintptr_t ra, uintptr_t cfa);
 	void (*write_sem_class)(const struct lh_rec_sem_class *r); /* NULL: none */
 	/* a new edge context (thread t's; c->n_gates gate modes follow), and
 	 * an edge in a context written before (LH_REC_EDGE_CTX,

@@ -19,6 +19,7 @@
 #include <libunwind.h>
 
 #include "shim.h"
+#include "tracememo.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -235,19 +236,39 @@ uint32_t lh_stk_capture(uintptr_t ra)
 	return lh_stk_intern_py((const uintptr_t *)buf + i, n - i, 0, py);
 }
 
-int lh_stk_trace(uintptr_t *ips, int max)
+int lh_stk_trace(uintptr_t *ips, int max, uintptr_t ra, uintptr_t cfa)
 {
-	int n;
+	struct lh_thread *t = lh_self_td;
+	struct lh_tmemo *m = t ? t->trace_memo : NULL;
+	int n, k;
 
 	if (lh_stack_is_short())
 		return 0;
+	if (m && (n = lh_tmemo_get(m, ra, cfa, ips, max)) > 0)
+		return n;
 	lh_in_shim++;
 	lh_unwinding++;
 	unw_setup();
 	n = unw_backtrace((void **)ips, max);
 	lh_unwinding--;
 	lh_in_shim--;
-	return n > 0 ? n : 0;
+	if (n <= 0)
+		return 0;
+	/* remember the path from the lock call outward, with where the
+	 * stack holds it (an unwind: each frame's stack pointer) */
+	if (!m && t) {
+		lh_in_shim++;
+		m = t->trace_memo = lh_alloc(sizeof(*m));
+		lh_in_shim--;
+	}
+	for (k = 0; k < n && ips[k] != ra; k++)
+		;
+	if (m && k < n && n - k <= LH_TMEMO_FRAMES && lh_tmemo_may_put(m, ra, cfa)) {
+		struct lh_frames f;
+		lh_stk_unwind(&f);
+		lh_tmemo_put(m, ra, cfa, ips + k, n - k, f.ip, f.sp, f.n);
+	}
+	return n;
 }
 
 void lh_stk_unwind(struct lh_frames *f)

@@ -17,6 +17,7 @@
 #include "heldset.h"
 #include "rt.h"
 #include "glibc_locks.h"
+#include "tracememo.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -66,6 +67,7 @@ static struct lh_thread *td_alloc(void)
 		struct lh_lock_ce *lc = t->lock_cache;
 		uint32_t lmask = t->lock_mask;
 		struct lh_cls_maps *cm = t->cls_maps;
+		struct lh_tmemo *tm = t->trace_memo;
 		memset(t, 0, sizeof(*t));
 		if (ec && ec != t->edge_cache0) {
 			t->edge_cache = ec;
@@ -78,6 +80,10 @@ static struct lh_thread *td_alloc(void)
 		lh_lid_thread_init(t);
 		t->cls_maps = cm;
 		lh_edge_thread_reset(t); /* what the old thread recorded */
+		if (tm) { /* the old thread's stack addresses */
+			lh_tmemo_reset(tm);
+			t->trace_memo = tm;
+		}
 	}
 	return t;
 }

@@ -642,8 +642,10 @@ static void test_lock_record_per_identity(void)
 static uintptr_t trace_callers[2] = { 0x5000, 0x6000 };
 static uintptr_t trace_ra = 0x200; /* the acquiring call's */
 
-static int io_trace(uintptr_t *ips, int max)
+static int io_trace(uintptr_t *ips, int max, uintptr_t ra, uintptr_t cfa)
 {
+	(void)ra;
+	(void)cfa;
 	CU_ASSERT_FATAL(max >= 4);
 	ips[0] = 0x1; /* inside the shim: not part of the path */
 	ips[1] = trace_ra;
