@@ -229,9 +229,38 @@ static inline int mutex_trylock_call(pthread_mutex_t *m, const struct lh_thread 
 
 LH_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
+	struct lh_thread *t = lh_fast_self();
 	int rc;
 
-	if (lh_pass())
+	/* The fast path: a trylock forms no order (it never waits), so a
+	 * taken lock in the thread's cache is only pushed, whatever the thread
+	 * holds; one it holds already (a recursive mutex, or a misuse) takes
+	 * the full path. */
+	if (likely(t != NULL) && likely(!(lh_py_on | lh_py_retry)) && likely(lh_gm_on) &&
+	    (t->n_held == 0 || !lh_holds(t, m))) {
+		struct lh_fast f;
+		int n = t->n_held, got;
+
+		lh_in_shim++;
+		if (unlikely(!lh_fast_check_at(t, 0, m, 0, LH_RA, &f, 0)))
+			f.lk = NULL;
+		got = lh_gm_trylock(m, t->os_tid);
+		if (likely(got == LH_GM_TAKEN) && likely(f.lk != NULL) && likely(n < LH_MAX_HELD)) {
+			lh_fast_push(t, n, &f, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA, NULL, 0);
+			if (unlikely(lh_fast_hooked()))
+				lh_fast_hooks_acquired(m, LH_LOCK_MUTEX, 0);
+			lh_in_shim--;
+			return 0;
+		}
+		lh_in_shim--;
+		if (got == LH_GM_BUSY)
+			return EBUSY;
+		if (got == LH_GM_TAKEN) {
+			struct lh_acq a = MUTEX_ACQ(m, LH_ACQ_TRY);
+			LH_TELL(lh_core_acquired(&a));
+			return 0;
+		}
+	} else if (lh_pass())
 		return lh_real.mutex_trylock(m);
 	rc = mutex_trylock_call(m, lh_self_td);
 	if (GOT_IT(rc)) {
