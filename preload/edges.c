@@ -1241,6 +1241,41 @@ static int tup_seen(const struct lh_cls_maps *m, const struct tup_ctx *k, const 
 	return 0;
 }
 
+/* The wrappers' fast path (wrap.h) for a thread holding two or three
+ * locks: is the acquisition of (lk, id) at call site ra one t's tuple maps
+ * have recorded?  tup_key and tup_seen with reads only: no class is given
+ * (a lock without one answers 0), no map made, no lock taken.  0 sends the
+ * acquisition to the full path (add_edges), which answers the same
+ * question and more. */
+int lh_tuple_known(const struct lh_thread *t, const struct lh_lock *lk, uint64_t id, uintptr_t ra,
+                   unsigned to_mode)
+{
+	const struct lh_cls_maps *m = t->cls_maps;
+	int n = t->n_held + 1, p, n_free = 0;
+	uint32_t idx[LH_CLS_TUPLE_MAX];
+	struct tup_ctx k;
+
+	if (!m || !m->tn || m->off || n > LH_CLS_TUPLE_MAX)
+		return 0;
+	memset(&k, 0, sizeof(k));
+	k.n = (uint8_t)n;
+	for (p = 0; p < n; p++) {
+		const struct lh_held *h = p < n - 1 ? &t->held[p] : NULL;
+		uint64_t w = __atomic_load_n(h ? &h->lk->cls_word : &lk->cls_word, __ATOMIC_ACQUIRE);
+		if ((w >> 32) != (uint32_t)(h ? h->lock_id : id) || !(w & CLS_HAS))
+			return 0;
+		idx[p] = CLS_IDX(w);
+		k.cls[p] = CLS_NO(w);
+		k.ra[p] = h ? h->ra : ra;
+		k.mode[p] = (uint8_t)(h ? h->mode : to_mode);
+		if (idx[p] == 0)
+			k.pinned |= (uint8_t)(1u << p);
+		else
+			n_free++;
+	}
+	return n_free == 2 && tup_seen(m, &k, idx);
+}
+
 /* The acquisition of (lk, id) of tuple context k, which t has not
  * recorded: its orders recorded by a bit (1), or -2 as map_order's.
  * Caller holds no lock. */

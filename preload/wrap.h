@@ -124,11 +124,22 @@ static inline __attribute__((always_inline)) int lh_fast_hooked(void)
 LH_HIDDEN void lh_fast_hooks_acquired(void *addr, uint8_t kind, unsigned shared);
 LH_HIDDEN void lh_fast_hooks_released(void *addr, uint8_t kind, uint8_t mode);
 
+/* does t hold addr (in any mode)? */
+static inline int lh_holds(const struct lh_thread *t, const void *addr)
+{
+	int i;
+	for (i = 0; i < t->n_held; i++)
+		if (t->held[i].addr == addr)
+			return 1;
+	return 0;
+}
+
 /* ---- the fast paths, inline in every wrapper ----
  * lh_fast_check decides the common acquisition: the lock's slot is in the
  * thread's cache and has an identity, and either no lock is held (no edge
- * can form) or exactly one is, and the edge from it is the one recorded last
- * time (same locks, call sites and modes) or one the class maps know.  It
+ * can form), or exactly one is and the edge from it is the one recorded last
+ * time (same locks, call sites and modes) or one the class maps know, or
+ * two or three are and the tuple maps know the acquisition.  It
  * only reads (the thread's own state and the slot's id), so a wrapper runs
  * it before it takes the lock: the loads, a chain of three, then overlap
  * with the lock's atomic instead of waiting behind it.  lh_fast_push then
@@ -154,10 +165,16 @@ static inline __attribute__((always_inline)) int lh_fast_check_at(const struct l
 	id = __atomic_load_n(&lk->id, __ATOMIC_ACQUIRE);
 	if (unlikely((int64_t)id <= 0)) /* none yet, or LH_LID_BUSY */
 		return 0;
-	if (n != 0) {
+	if (n > 1) {
+		/* two or three held: the tuple maps may know the acquisition
+		 * (a call, ask_maps 0: not in a leaf path) */
+		if (!ask_maps || n >= LH_CLS_TUPLE_MAX || t->log_epoch != lh_log_epoch ||
+		    lh_holds(t, addr) || !lh_tuple_known(t, lk, id, ra, shared))
+			return 0;
+	} else if (n != 0) {
 		const struct lh_held *p = &t->held[0];
 		const struct lh_lock_ce *k = lh_lc_entry(t, p->addr);
-		if (n != 1 || p->addr == addr || t->log_epoch != lh_log_epoch)
+		if (p->addr == addr || t->log_epoch != lh_log_epoch)
 			return 0;
 		if (k->addr != p->addr || k->memo_to_id != id || k->memo_from_id != p->lock_id ||
 		    k->memo_to_ra != ra || k->memo_from_ra != p->ra ||
@@ -244,16 +261,6 @@ static inline __attribute__((always_inline)) int lh_fast_release(struct lh_threa
 			return 1;
 		}
 	}
-	return 0;
-}
-
-/* does t hold addr (in any mode)? */
-static inline int lh_holds(const struct lh_thread *t, const void *addr)
-{
-	int i;
-	for (i = 0; i < t->n_held; i++)
-		if (t->held[i].addr == addr)
-			return 1;
 	return 0;
 }
 

@@ -1677,6 +1677,65 @@ static void test_class_tuples(void)
 	cur_io = &io;
 }
 
+/* The wrappers' question for a thread holding two locks (lh_tuple_known):
+ * yes for every acquisition a tuple map recorded, with the same call
+ * sites; no for another call site, a lock not in the maps, or a thread
+ * holding its locks in another order. */
+static void test_tuple_known(void)
+{
+	struct lh_thread *t = thread(32);
+	void *item[ITEMS], *lru[LRUS], *own = new_lock(LH_LOCK_MUTEX, 0), *late;
+	struct lh_lock *lk;
+	int i, j, yes = 1;
+
+	for (i = 0; i < ITEMS; i++)
+		item[i] = new_lock_of(0x7d01);
+	for (j = 0; j < LRUS; j++)
+		lru[j] = new_lock_of(0x7d02);
+	late = new_lock_of(0x7d01);
+	fresh_maps();
+	fresh_tuples();
+	for (i = 0; i < ITEMS; i++)
+		for (j = 0; j < LRUS; j++) {
+			LOCK(t, own, 0x50);
+			LOCK(t, item[i], 0x100);
+			LOCK(t, lru[j], 0x200);
+			UNLOCK(t, lru[j]);
+			UNLOCK(t, item[i]);
+			UNLOCK(t, own);
+		}
+	CU_ASSERT_TRUE_FATAL(n_tups >= 1);
+	for (i = 1; i < ITEMS; i++)
+		for (j = 1; j < LRUS; j++) {
+			LOCK(t, own, 0x50);
+			LOCK(t, item[i], 0x100);
+			lk = lh_lid_get(t, lru[j]);
+			yes &= lh_tuple_known(t, lk, id_of(lru[j]), 0x200, LH_MODE_EXCL);
+			if (i == 1 && j == 1) {
+				CU_ASSERT_FALSE(lh_tuple_known(t, lk, id_of(lru[j]), 0x208, LH_MODE_EXCL));
+				CU_ASSERT_FALSE(lh_tuple_known(t, lk, id_of(lru[j]), 0x200, LH_MODE_SHARED));
+			}
+			UNLOCK(t, item[i]);
+			UNLOCK(t, own);
+		}
+	CU_ASSERT_TRUE(yes);
+	/* a lock none of the maps has */
+	LOCK(t, own, 0x50);
+	LOCK(t, late, 0x100);
+	lk = lh_lid_get(t, lru[1]);
+	CU_ASSERT_FALSE(lh_tuple_known(t, lk, id_of(lru[1]), 0x200, LH_MODE_EXCL));
+	UNLOCK(t, late);
+	UNLOCK(t, own);
+	/* the held locks the other way round */
+	LOCK(t, item[1], 0x100);
+	LOCK(t, own, 0x50);
+	CU_ASSERT_FALSE(lh_tuple_known(t, lk, id_of(lru[1]), 0x200, LH_MODE_EXCL));
+	UNLOCK(t, own);
+	UNLOCK(t, item[1]);
+	free(t);
+	cur_io = &io;
+}
+
 /* The roles of a tuple map's two free participants come from the indices
  * of its first acquisition: here an item lock of index 1 under an LRU lock
  * of index 3 (the LRU lock gets the columns), then items past the rows'
@@ -1763,6 +1822,7 @@ int main(void)
 		{ "class_maps_per_context", test_class_maps_per_context },
 		{ "class_maps_unlocked", test_class_maps_unlocked },
 		{ "class_tuples", test_class_tuples },
+		{ "tuple_known", test_tuple_known },
 		{ "class_tuples_roles", test_class_tuples_roles },
 	};
 	return cunit_run("edges", tests, N_OF(tests));
