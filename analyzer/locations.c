@@ -86,6 +86,8 @@ void rp_each_stack(const struct fd_finding *f, void (*fn)(void *arg, const struc
 
 const char *rp_rule_id(const struct fd_finding *f, char *buf, size_t len)
 {
+	if (len)
+		buf[0] = '\0'; /* a kind not below (none is made) */
 	switch (f->kind) {
 	case FD_CYCLE:
 		snprintf(buf, len, "lock-order-cycle");

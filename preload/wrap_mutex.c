@@ -238,7 +238,7 @@ LH_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 	 * the full path. */
 	if (likely(t != NULL) && likely(!(lh_py_on | lh_py_retry)) && likely(lh_gm_on) &&
 	    (t->n_held == 0 || !lh_holds(t, m))) {
-		struct lh_fast f;
+		struct lh_fast f = { NULL, 0 };
 		int n = t->n_held, got;
 
 		lh_in_shim++;
