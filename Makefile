@@ -219,7 +219,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 UNIT_PRELOAD_OBJ := $(B)/pic/preload/wfg.o $(B)/pic/preload/resolve.o $(B)/pic/preload/race.o \
                     $(B)/pic/preload/watcher.o $(B)/pic/preload/insn.o \
                     $(B)/pic/preload/rt_tab.o $(B)/pic/preload/watch.o $(B)/pic/preload/gheap.o \
-                    $(B)/pic/preload/glibc_mutex.o
+                    $(B)/pic/preload/glibc_mutex.o $(B)/pic/preload/glibc_rwlock.o
 
 UNIT_PRELOAD_OBJ += $(UNIT_STUBBED_OBJ)
 

@@ -10,8 +10,9 @@
  * x86-64); the layouts are part of glibc's ABI (the static initializers
  * write them), so they hold for every glibc since 2.25 (new condvars) and
  * 2.34 (libpthread merged into libc).  Nothing else in the shim reads
- * `__data`; the one writer is the built-in mutex protocol of
- * glibc_mutex.h, which writes only what glibc writes.
+ * `__data`; the two writers are the built-in mutex protocol of
+ * glibc_mutex.h and the built-in rwlock protocol of glibc_rwlock.h, which
+ * write only what glibc writes.
  *
  * The reads are racy by nature (another thread may lock or unlock as we
  * look): the state they return is a hint for misuse checks, which only
@@ -44,11 +45,23 @@
  * pthread_rwlockattr_setkind_np; 2 is PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP,
  * the only kind for which glibc queues readers behind a waiting writer. */
 #define LH_GL_RWLOCK_PREFER_WRITER_NONREC 2
+/* ... and 0 is PTHREAD_RWLOCK_PREFER_READER_NP, the default kind, the only
+ * one whose write unlock never hands over to a waiting writer */
+#define LH_GL_RWLOCK_PREFER_READER 0
 /* pthread_rwlock_t.__data.__readers (nptl/pthread_rwlock_common.c):
- * bit 1 is PTHREAD_RWLOCK_WRLOCKED, the reader count starts at bit 3
- * (PTHREAD_RWLOCK_READER_SHIFT). */
+ * bit 0 is PTHREAD_RWLOCK_WRPHASE (a write phase), bit 1
+ * PTHREAD_RWLOCK_WRLOCKED (a primary writer), bit 2 PTHREAD_RWLOCK_RWAITING
+ * (readers wait for a writer to go first), the reader count starts at bit
+ * 3 (PTHREAD_RWLOCK_READER_SHIFT). */
+#define LH_GL_RWLOCK_WRPHASE 1u
 #define LH_GL_RWLOCK_WRLOCKED 2u
+#define LH_GL_RWLOCK_RWAITING 4u
 #define LH_GL_RWLOCK_READER_SHIFT 3
+/* __wrphase_futex and __writers_futex: PTHREAD_RWLOCK_FUTEX_USED, set by a
+ * thread that sleeps on the word; __writers: PTHREAD_RWLOCK_WRHANDOVER, a
+ * writer handed the lock over to the waiting writers */
+#define LH_GL_RWLOCK_FUTEX_USED 2u
+#define LH_GL_RWLOCK_WRHANDOVER 0x80000000u
 /* The top bit of __readers (glibc's PTHREAD_RWLOCK_READER_OVERFLOW): a
  * reader count that reaches it would need 2^28 readers at once, more
  * threads than the kernel makes (PID_MAX_LIMIT is 2^22), so a word with it

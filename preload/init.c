@@ -25,6 +25,7 @@
 #include "watch.h"
 
 #include "glibc_mutex.h"
+#include "glibc_rwlock.h"
 
 #include <dlfcn.h>
 #include <gnu/libc-version.h>
@@ -246,6 +247,26 @@ static void gs_start(void)
 	__atomic_store_n(&lh_gs.on, 1, __ATOMIC_RELAXED);
 }
 
+/* the same for rwlocks (lh_grw_selfcheck, glibc_rwlock.h): glibc does not
+ * elide rwlocks, so there is no elision condition */
+static void grw_start(void)
+{
+	struct lh_grw_ops ops = { lh_real.rw_init,   lh_real.rw_rdlock,    lh_real.rw_tryrdlock,
+		                  lh_real.rw_wrlock, lh_real.rw_trywrlock, lh_real.rw_unlock,
+		                  lh_real.rw_destroy };
+	const char *why;
+
+	if (!lh_opt.builtin_mutex)
+		return;
+	why = lh_grw_selfcheck(&ops, gnu_get_libc_version(), (int)syscall(SYS_gettid));
+	if (why) {
+		lh_log_note("built-in rwlock path off: %s (glibc %s); every rwlock call goes to glibc", why,
+		            gnu_get_libc_version());
+		return;
+	}
+	__atomic_store_n(&lh_grw_on, 1, __ATOMIC_RELAXED);
+}
+
 static void lh_init_once(void)
 {
 	const char *env;
@@ -296,6 +317,7 @@ static void lh_init_once(void)
 		lh_py_init(); /* a CPython interpreter? (pyframes.c) */
 		gm_start();
 		gs_start();
+		grw_start();
 		lh_thr_init_main();
 		if (lh_opt.races && lh_opt.heap_guards > 0) /* asked for: whatever watches them */
 			lh_gh_start((unsigned)lh_opt.heap_guards, (unsigned)lh_opt.heap_dense);
