@@ -239,13 +239,21 @@ static inline __attribute__((always_inline)) int lh_fast_acquire(struct lh_threa
 	return 1;
 }
 
-/* the common release: the lock is the innermost held one, held once */
+/* the release of the held lock below the innermost, held once (locks
+ * released out of order: memcached's item lock before the LRU lock taken
+ * under it): the innermost moves down in its place.  Out of line. */
+LH_HIDDEN int lh_fast_release_second(struct lh_thread *t, void *addr);
+
+/* the common release: the lock is the innermost held one, held once (or
+ * the one below it, lh_fast_release_second) */
 static inline __attribute__((always_inline)) int lh_fast_release(struct lh_thread *t, void *addr)
 {
 	int n = t->n_held;
 
 	if (likely(n > 0)) {
 		struct lh_held *h = &t->held[n - 1];
+		if (unlikely(h->addr != addr) && n > 1 && t->held[n - 2].addr == addr)
+			return lh_fast_release_second(t, addr);
 		if (likely(h->addr == addr && h->count == 1)) {
 			lh_rel_note(t, addr);
 			if (unlikely(lh_fast_hooked())) {

@@ -8,6 +8,26 @@
 #include "wrap.h"
 #include "glibc_mutex.h"
 
+/* wrap.h: the release of the held lock below the innermost (every wrapper's
+ * fast release) */
+int lh_fast_release_second(struct lh_thread *t, void *addr)
+{
+	int n = t->n_held;
+	struct lh_held *h = &t->held[n - 2];
+	uint8_t kind = h->kind, mode = h->mode;
+
+	if (h->count != 1)
+		return 0;
+	lh_rel_note(t, addr);
+	lh_held_begin(t);
+	lh_held_move(t, n - 2, n - 1);
+	lh_held_set_n(t, n - 1);
+	lh_held_end(t);
+	if (unlikely(lh_fast_hooked()))
+		lh_fast_hooks_released(addr, kind, mode);
+	return 1;
+}
+
 #define MUTEX_ACQ(m, fl) { (m), LH_LOCK_MUTEX, (fl), (uint16_t)lh_core_mutex_flags(m), LH_RA, LH_CFA }
 /* EOWNERDEAD from a robust mutex still means the caller now owns it */
 #define GOT_IT(rc) ((rc) == 0 || (rc) == EOWNERDEAD)
