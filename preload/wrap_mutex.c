@@ -127,6 +127,25 @@ static __attribute__((noinline)) int mutex_lock_try_real(pthread_mutex_t *m, uin
 	return mutex_lock_rest(m, rc, ra, cfa);
 }
 
+/* the rest of a lock call after the built-in try (lh_in_shim raised by the
+ * caller): taken (recorded by lh_fast_acquire, which asks the class and
+ * tuple maps too, or by the core), busy, or a mutex the built-in path does
+ * not take */
+static __attribute__((noinline)) int mutex_lock_untaken(pthread_mutex_t *m, int got, uintptr_t ra,
+                                                        uintptr_t cfa)
+{
+	if (got == LH_GM_TAKEN) {
+		if (lh_fast_acquire(lh_self_td, m, 0, LH_LOCK_MUTEX, ra, cfa)) {
+			lh_in_shim--;
+			return 0;
+		}
+		return mutex_lock_rest(m, 0, ra, cfa);
+	}
+	if (got == LH_GM_BUSY)
+		return mutex_lock_rest(m, EBUSY, ra, cfa);
+	return mutex_lock_try_real(m, ra, cfa);
+}
+
 /* pthread_mutex_lock for a thread the leaf path below does not serve: one
  * that holds locks (a self-deadlock check, then the one-edge memo of
  * lh_fast_check), a Python program's (its frames), or the built-in path
@@ -140,16 +159,7 @@ static __attribute__((noinline)) int mutex_lock_general(pthread_mutex_t *m, stru
 		return mutex_lock_slow(m, ra, cfa);
 	lh_in_shim++;
 	got = likely(lh_gm_on) ? lh_gm_trylock(m, t->os_tid) : LH_GM_OTHER;
-	if (likely(got == LH_GM_TAKEN)) {
-		if (likely(lh_fast_acquire(t, m, 0, LH_LOCK_MUTEX, ra, cfa))) {
-			lh_in_shim--;
-			return 0;
-		}
-		return mutex_lock_rest(m, 0, ra, cfa);
-	}
-	if (got == LH_GM_BUSY)
-		return mutex_lock_rest(m, EBUSY, ra, cfa);
-	return mutex_lock_try_real(m, ra, cfa);
+	return mutex_lock_untaken(m, got, ra, cfa);
 }
 
 /* the leaf path took m and recorded it; the race hooks are on (with
@@ -161,24 +171,6 @@ static __attribute__((noinline)) int mutex_lock_hooked(pthread_mutex_t *m)
 	return 0;
 }
 
-/* the leaf path's try did not end in a recorded acquisition (lh_in_shim
- * raised by the caller): taken but not for the fast path, busy, or a
- * mutex the built-in path does not take */
-static __attribute__((noinline)) int mutex_lock_untaken(pthread_mutex_t *m, int got, uintptr_t ra,
-                                                        uintptr_t cfa)
-{
-	if (got == LH_GM_TAKEN) {
-		/* the leaf's check does not ask the class maps */
-		if (lh_fast_acquire(lh_self_td, m, 0, LH_LOCK_MUTEX, ra, cfa)) {
-			lh_in_shim--;
-			return 0;
-		}
-		return mutex_lock_rest(m, 0, ra, cfa);
-	}
-	if (got == LH_GM_BUSY)
-		return mutex_lock_rest(m, EBUSY, ra, cfa);
-	return mutex_lock_try_real(m, ra, cfa);
-}
 
 /* pthread_mutex_lock's leaf path for t holding n (0 or 1, a constant)
  * locks: tried first, decided before the try, recorded

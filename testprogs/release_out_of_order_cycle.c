@@ -13,8 +13,9 @@ static pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t lock_c = PTHREAD_MUTEX_INITIALIZER;
 static long value;
 
-static __attribute__((noinline)) void hand_over_hand(void)
+static __attribute__((noinline)) void *hand_over_hand(void *arg)
 {
+	(void)arg;
 	for (int i = 0; i < 100; i++) {
 		TP_CHECK(pthread_mutex_lock(&lock_a));
 		TP_CHECK(pthread_mutex_lock(&lock_b));
@@ -24,39 +25,25 @@ static __attribute__((noinline)) void hand_over_hand(void)
 		TP_CHECK(pthread_mutex_unlock(&lock_c));
 		TP_CHECK(pthread_mutex_unlock(&lock_b));
 	}
+	return NULL;
 }
 
-static __attribute__((noinline)) void c_then_b(void)
+static __attribute__((noinline)) void *c_then_b(void *arg)
 {
+	(void)arg;
 	TP_CHECK(pthread_mutex_lock(&lock_c));
 	TP_CHECK(pthread_mutex_lock(&lock_b));
 	value--;
 	TP_CHECK(pthread_mutex_unlock(&lock_b));
 	TP_CHECK(pthread_mutex_unlock(&lock_c));
-}
-
-static void *first(void *arg)
-{
-	(void)arg;
-	hand_over_hand();
-	return NULL;
-}
-
-static void *second(void *arg)
-{
-	(void)arg;
-	c_then_b();
 	return NULL;
 }
 
 int main(void)
 {
-	pthread_t t;
-
-	TP_CHECK(pthread_create(&t, NULL, first, NULL));
-	TP_CHECK(pthread_join(t, NULL));
-	TP_CHECK(pthread_create(&t, NULL, second, NULL));
-	TP_CHECK(pthread_join(t, NULL));
+	/* one after the other: the run never hangs */
+	tp_join(tp_spawn(hand_over_hand, NULL));
+	tp_join(tp_spawn(c_then_b, NULL));
 	printf("release_out_of_order_cycle: value %ld\n", value);
 	return 0;
 }

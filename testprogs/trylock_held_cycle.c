@@ -13,8 +13,9 @@ static pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
 static long value;
 
-static __attribute__((noinline)) void try_a_then_b(void)
+static __attribute__((noinline)) void *try_a_then_b(void *arg)
 {
+	(void)arg;
 	for (int i = 0; i < WARM; i++) {
 		TP_CHECK(pthread_mutex_trylock(&lock_a));
 		value++;
@@ -25,39 +26,25 @@ static __attribute__((noinline)) void try_a_then_b(void)
 	value++;
 	TP_CHECK(pthread_mutex_unlock(&lock_b));
 	TP_CHECK(pthread_mutex_unlock(&lock_a));
+	return NULL;
 }
 
-static __attribute__((noinline)) void lock_b_then_a(void)
+static __attribute__((noinline)) void *lock_b_then_a(void *arg)
 {
+	(void)arg;
 	TP_CHECK(pthread_mutex_lock(&lock_b));
 	TP_CHECK(pthread_mutex_lock(&lock_a));
 	value--;
 	TP_CHECK(pthread_mutex_unlock(&lock_a));
 	TP_CHECK(pthread_mutex_unlock(&lock_b));
-}
-
-static void *first(void *arg)
-{
-	(void)arg;
-	try_a_then_b();
-	return NULL;
-}
-
-static void *second(void *arg)
-{
-	(void)arg;
-	lock_b_then_a();
 	return NULL;
 }
 
 int main(void)
 {
-	pthread_t t;
-
-	TP_CHECK(pthread_create(&t, NULL, first, NULL));
-	TP_CHECK(pthread_join(t, NULL));
-	TP_CHECK(pthread_create(&t, NULL, second, NULL));
-	TP_CHECK(pthread_join(t, NULL));
+	/* one after the other: the run never hangs */
+	tp_join(tp_spawn(try_a_then_b, NULL));
+	tp_join(tp_spawn(lock_b_then_a, NULL));
 	printf("trylock_held_cycle: value %ld\n", value);
 	return 0;
 }
