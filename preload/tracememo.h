@@ -130,10 +130,20 @@ static inline int lh_tmemo_may_put(struct lh_tmemo *m, uintptr_t ra, uintptr_t c
 	return e->ra == 0 || e->rebuilds < LH_TMEMO_REBUILDS;
 }
 
-/* empty (a new thread's memo) */
+/* empty (a new thread's memo): only what marks an entry used is cleared
+ * (a thread struct is recycled at every thread start of a program that
+ * makes many threads; the whole memo is LH_TMEMO_ENTRIES entries of
+ * LH_TMEMO_FRAMES frames) */
 static inline void lh_tmemo_reset(struct lh_tmemo *m)
 {
-	memset(m, 0, sizeof(*m));
+	int i;
+
+	for (i = 0; i < LH_TMEMO_ENTRIES; i++) {
+		m->e[i].ra = 0;
+		m->e[i].n = 0;
+		m->e[i].rebuilds = 0;
+	}
+	m->hits = m->misses = 0;
 }
 
 #endif

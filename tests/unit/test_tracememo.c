@@ -123,6 +123,12 @@ static void test_rebuilds_bounded(void)
 	CU_ASSERT_FALSE(lh_tmemo_may_put(&memo, 0x403000, cfa));
 	CU_ASSERT_EQUAL(put(0x403000, cfa), 0);
 	CU_ASSERT_EQUAL(lh_tmemo_get(&memo, 0x403000, cfa, ips, 64), N_PATH); /* still answers */
+	/* a new thread's memo (reset): empty, and takes paths again */
+	lh_tmemo_reset(&memo);
+	CU_ASSERT_EQUAL(lh_tmemo_get(&memo, 0x403000, cfa, ips, 64), 0);
+	CU_ASSERT_TRUE(lh_tmemo_may_put(&memo, 0x403000, cfa));
+	CU_ASSERT_EQUAL(put(0x403000, cfa), 1);
+	CU_ASSERT_EQUAL(put(0x403000, cfa), 1); /* its rebuilds counted from 0 again */
 }
 
 int main(void)
