@@ -30,6 +30,7 @@
 #include <semaphore.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lockhound_log.h"
 
@@ -249,6 +250,25 @@ static inline struct lh_gl_state lh_gl_lock_state(const void *addr, int kind, in
 		break;
 	}
 	return s;
+}
+
+/* is `version` (gnu_get_libc_version's) one of the space-separated words
+ * of `known` (a unit's list of glibc versions it was read against)? */
+static inline int lh_gl_version_in(const char *version, const char *known)
+{
+	size_t n;
+
+	if (!version || !*version)
+		return 0;
+	n = strlen(version);
+	while (*known) {
+		size_t w = strcspn(known, " ");
+		if (w == n && memcmp(known, version, n) == 0)
+			return 1;
+		known += w;
+		known += strspn(known, " ");
+	}
+	return 0;
 }
 
 #endif

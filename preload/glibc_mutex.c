@@ -26,24 +26,6 @@ void lh_gm_wake(int *lock_word)
 	errno = saved_errno;
 }
 
-/* is `version` one of LH_GM_GLIBC_KNOWN's words? */
-static int version_known(const char *version)
-{
-	const char *p = LH_GM_GLIBC_KNOWN;
-	size_t n;
-
-	if (!version || !*version)
-		return 0;
-	n = strlen(version);
-	while (*p) {
-		size_t w = strcspn(p, " ");
-		if (w == n && memcmp(p, version, n) == 0)
-			return 1;
-		p += w;
-		p += strspn(p, " ");
-	}
-	return 0;
-}
 
 /* do m's fields say what the unit expects? */
 static int fields_are(const pthread_mutex_t *m, int lock, int owner, unsigned nusers, unsigned count,
@@ -107,7 +89,7 @@ const char *lh_gm_selfcheck(const struct lh_gm_ops *ops, const char *version, in
 	pthread_mutex_t m;
 	const char *why;
 
-	if (!version_known(version))
+	if (!lh_gl_version_in(version, LH_GM_GLIBC_KNOWN))
 		return "its glibc version is not one the built-in path was checked against";
 	/* init writes a plain kind and nothing else (garbage first) */
 	memset(&m, 0xa5, sizeof(m));

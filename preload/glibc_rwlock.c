@@ -57,24 +57,6 @@ done:
 		lh_grw_wake(&l->__data.__writers_futex, 1);
 }
 
-/* is `version` one of LH_GRW_GLIBC_KNOWN's words? */
-static int version_known(const char *version)
-{
-	const char *p = LH_GRW_GLIBC_KNOWN;
-	size_t n;
-
-	if (!version || !*version)
-		return 0;
-	n = strlen(version);
-	while (*p) {
-		size_t w = strcspn(p, " ");
-		if (w == n && memcmp(p, version, n) == 0)
-			return 1;
-		p += w;
-		p += strspn(p, " ");
-	}
-	return 0;
-}
 
 /* do the two rwlocks' fields say the same? (every field glibc's rwlock
  * code reads or writes; the padding is not compared) */
@@ -150,7 +132,7 @@ const char *lh_grw_selfcheck(const struct lh_grw_ops *ops, const char *version, 
 	const char *why = NULL;
 	size_t i;
 
-	if (!version_known(version))
+	if (!lh_gl_version_in(version, LH_GRW_GLIBC_KNOWN))
 		return "its glibc version is not one the built-in path was checked against";
 	/* init writes the static initializer's fields (garbage first) */
 	memset(&l, 0xa5, sizeof(l));
