@@ -582,46 +582,60 @@ static int write_pair(const struct lh_edge_io *io, struct lh_thread *t, const st
 
 /* e (its gates aside) for the order h -> (lk, id) of acquisition a: the
  * stacks come from stacks_by_path or an unwind.  Caller holds lh_edge_mu. */
-static void edge_fill(const struct lh_edge_io *io, struct lh_thread *t, const struct lh_held *h,
-                      struct lh_lock *lk, uint64_t id, const struct lh_acq *a, struct edge_ctx *ec,
-                      struct lh_rec_edge *e)
+/* e (its gates aside) for the order h -> id of t's acquisition a, with
+ * its two stacks (partial: the held one is) */
+static void edge_of(struct lh_rec_edge *e, const struct lh_thread *t, const struct lh_held *h,
+                    uint64_t id, const struct lh_acq *a, uint32_t to_stack, uint32_t from_stack,
+                    int partial)
 {
-	unsigned to_mode = (a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL;
-	uint64_t *stacks, path, v;
-	int is_new, partial = 0;
-
-	(void)lk;
 	memset(e, 0, sizeof(*e));
-	path = site_stacks_key(io, ec, t, h, a);
-	stacks = path ? kset_peek(&stacks_by_path, path) : NULL;
-	if (stacks) {
-		v = val_get(stacks);
-		e->to_stack = (uint32_t)(v >> 32);
-		e->from_stack = (uint32_t)v & ~STK_PARTIAL;
-		partial = ((uint32_t)v & STK_PARTIAL) != 0;
-	} else {
-		if (!ec->unwound) {
-			io->unwind(&ec->frames);
-			ec->to_stack = io->stack_of(&ec->frames, a->ra, a->cfa, t->py_cur, &partial);
-			ec->unwound = 1;
-		}
-		e->to_stack = ec->to_stack;
-		partial = 0;
-		e->from_stack = io->stack_of(&ec->frames, h->ra, h->cfa, h->py, &partial);
-		/* only a real unwind is shared (a short stack gave call sites only) */
-		if (path && ec->frames.n > 0 && e->to_stack && e->from_stack &&
-		    !(e->from_stack & STK_PARTIAL)) {
-			uint64_t *sv = kset_get(&stacks_by_path, path, &is_new);
-			if (sv)
-				val_publish(sv, STK_VAL(e->to_stack, e->from_stack, partial));
-		}
-	}
+	e->to_stack = to_stack;
+	e->from_stack = from_stack;
 	e->from_lock = h->lock_id;
 	e->to_lock = id;
 	e->thread_id = t->id;
 	e->from_mode = h->mode;
-	e->to_mode = (uint16_t)to_mode;
+	e->to_mode = (uint16_t)((a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL);
 	e->flags = partial ? LH_EDGE_FROM_STACK_PARTIAL : 0;
+}
+
+/* the same from v, a value of stacks_by_path */
+static void edge_of_val(struct lh_rec_edge *e, const struct lh_thread *t, const struct lh_held *h,
+                        uint64_t id, const struct lh_acq *a, uint64_t v)
+{
+	edge_of(e, t, h, id, a, (uint32_t)(v >> 32), (uint32_t)v & ~STK_PARTIAL,
+	        ((uint32_t)v & STK_PARTIAL) != 0);
+}
+
+static void edge_fill(const struct lh_edge_io *io, struct lh_thread *t, const struct lh_held *h,
+                      struct lh_lock *lk, uint64_t id, const struct lh_acq *a, struct edge_ctx *ec,
+                      struct lh_rec_edge *e)
+{
+	uint64_t *stacks, path;
+	uint32_t from_stack;
+	int is_new, partial = 0;
+
+	(void)lk;
+	path = site_stacks_key(io, ec, t, h, a);
+	stacks = path ? kset_peek(&stacks_by_path, path) : NULL;
+	if (stacks) {
+		edge_of_val(e, t, h, id, a, val_get(stacks));
+		return;
+	}
+	if (!ec->unwound) {
+		io->unwind(&ec->frames);
+		ec->to_stack = io->stack_of(&ec->frames, a->ra, a->cfa, t->py_cur, &partial);
+		ec->unwound = 1;
+	}
+	partial = 0;
+	from_stack = io->stack_of(&ec->frames, h->ra, h->cfa, h->py, &partial);
+	/* only a real unwind is shared (a short stack gave call sites only) */
+	if (path && ec->frames.n > 0 && ec->to_stack && from_stack && !(from_stack & STK_PARTIAL)) {
+		uint64_t *sv = kset_get(&stacks_by_path, path, &is_new);
+		if (sv)
+			val_publish(sv, STK_VAL(ec->to_stack, from_stack, partial));
+	}
+	edge_of(e, t, h, id, a, ec->to_stack, from_stack, partial);
 }
 
 /* The quota of new locks per pair of call sites (LH_PAIRS_PER_SITE): the
@@ -1078,14 +1092,7 @@ static int map_order_quick(const struct lh_edge_io *io, struct lh_thread *t, str
 	sv = path ? kset_peek(&stacks_by_path, path) : NULL;
 	if (!sv || !(v = val_acquire(sv)))
 		return 0; /* unknown, or being made */
-	/* the edge as edge_fill makes it from known stacks */
-	memset(&e, 0, sizeof(e));
-	e.to_stack = (uint32_t)(v >> 32);
-	e.from_stack = (uint32_t)v & ~STK_PARTIAL;
-	e.thread_id = t->id;
-	e.from_mode = h->mode;
-	e.to_mode = (uint16_t)((a->flags & LH_ACQ_SHARED) ? LH_MODE_SHARED : LH_MODE_EXCL);
-	e.flags = ((uint32_t)v & STK_PARTIAL) ? LH_EDGE_FROM_STACK_PARTIAL : 0;
+	edge_of_val(&e, t, h, id, a, v); /* as edge_fill makes it from known stacks */
 	cv = kset_peek(&edge_ctxs, ctx_key(&e, NULL, 0));
 	if (!cv || (uint32_t)((v = val_acquire(cv)) >> 32) != epoch || !(ctx = (uint32_t)v))
 		return 0;
@@ -1187,31 +1194,48 @@ out:
 
 /* Is the acquisition of (lk, id) under t's held locks one a tuple map may
  * cover?  Then *k is its context and idx[] its participants' indices. */
-static int tup_key(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk, uint64_t id,
-                   const struct lh_acq *a, unsigned to_mode, struct tup_ctx *k, uint32_t *idx)
+/* The participants of the acquisition of (lk, id) at call site ra, in
+ * to_mode, under t's held locks (at most LH_CLS_TUPLE_MAX in all), as a
+ * tuple map's context *k and indices idx[]: 1 when exactly two of them are
+ * past member 0 of their class.  With io a lock without a class is given
+ * one (class_of); with io NULL they are only read, and such a lock
+ * answers 0. */
+static int tup_participants(const struct lh_edge_io *io, const struct lh_thread *t, struct lh_lock *lk,
+                            uint64_t id, uintptr_t ra, unsigned to_mode, struct tup_ctx *k,
+                            uint32_t *idx)
 {
-	struct lh_cls_maps *m = t->cls_maps;
 	int n = t->n_held + 1, p, n_free = 0;
 
-	if (!io->map_tuple_bits || !io->write_cls_member || n > LH_CLS_TUPLE_MAX || (m && m->off))
-		return 0;
 	memset(k, 0, sizeof(*k));
 	k->n = (uint8_t)n;
 	for (p = 0; p < n; p++) {
 		const struct lh_held *h = p < n - 1 ? &t->held[p] : NULL;
-		uint64_t w = h ? class_of(io, h->lk, h->lock_id) : class_of(io, lk, id);
-		if (!(w & CLS_HAS))
+		struct lh_lock *l = h ? h->lk : lk;
+		uint64_t lid = h ? h->lock_id : id;
+		uint64_t w = io ? class_of(io, l, lid) : __atomic_load_n(&l->cls_word, __ATOMIC_ACQUIRE);
+		if ((w >> 32) != (uint32_t)lid || !(w & CLS_HAS))
 			return 0;
 		idx[p] = CLS_IDX(w);
 		k->cls[p] = CLS_NO(w);
-		k->ra[p] = h ? h->ra : a->ra;
+		k->ra[p] = h ? h->ra : ra;
 		k->mode[p] = (uint8_t)(h ? h->mode : to_mode);
 		if (idx[p] == 0)
 			k->pinned |= (uint8_t)(1u << p);
 		else
 			n_free++;
 	}
-	if (n_free != 2)
+	return n_free == 2;
+}
+
+static int tup_key(const struct lh_edge_io *io, struct lh_thread *t, struct lh_lock *lk, uint64_t id,
+                   const struct lh_acq *a, unsigned to_mode, struct tup_ctx *k, uint32_t *idx)
+{
+	struct lh_cls_maps *m = t->cls_maps;
+
+	if (!io->map_tuple_bits || !io->write_cls_member || t->n_held + 1 > LH_CLS_TUPLE_MAX ||
+	    (m && m->off))
+		return 0;
+	if (!tup_participants(io, t, lk, id, a->ra, to_mode, k, idx))
 		return 0;
 	if (unlikely(!m)) {
 		m = lh_alloc(sizeof(*m));
@@ -1247,33 +1271,16 @@ static int tup_seen(const struct lh_cls_maps *m, const struct tup_ctx *k, const 
  * (a lock without one answers 0), no map made, no lock taken.  0 sends the
  * acquisition to the full path (add_edges), which answers the same
  * question and more. */
-int lh_tuple_known(const struct lh_thread *t, const struct lh_lock *lk, uint64_t id, uintptr_t ra,
+int lh_tuple_known(const struct lh_thread *t, struct lh_lock *lk, uint64_t id, uintptr_t ra,
                    unsigned to_mode)
 {
 	const struct lh_cls_maps *m = t->cls_maps;
-	int n = t->n_held + 1, p, n_free = 0;
 	uint32_t idx[LH_CLS_TUPLE_MAX];
 	struct tup_ctx k;
 
-	if (!m || !m->tn || m->off || n > LH_CLS_TUPLE_MAX)
+	if (!m || !m->tn || m->off || t->n_held + 1 > LH_CLS_TUPLE_MAX)
 		return 0;
-	memset(&k, 0, sizeof(k));
-	k.n = (uint8_t)n;
-	for (p = 0; p < n; p++) {
-		const struct lh_held *h = p < n - 1 ? &t->held[p] : NULL;
-		uint64_t w = __atomic_load_n(h ? &h->lk->cls_word : &lk->cls_word, __ATOMIC_ACQUIRE);
-		if ((w >> 32) != (uint32_t)(h ? h->lock_id : id) || !(w & CLS_HAS))
-			return 0;
-		idx[p] = CLS_IDX(w);
-		k.cls[p] = CLS_NO(w);
-		k.ra[p] = h ? h->ra : ra;
-		k.mode[p] = (uint8_t)(h ? h->mode : to_mode);
-		if (idx[p] == 0)
-			k.pinned |= (uint8_t)(1u << p);
-		else
-			n_free++;
-	}
-	return n_free == 2 && tup_seen(m, &k, idx);
+	return tup_participants(NULL, t, lk, id, ra, to_mode, &k, idx) && tup_seen(m, &k, idx);
 }
 
 /* The acquisition of (lk, id) of tuple context k, which t has not

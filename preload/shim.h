@@ -867,7 +867,7 @@ LH_HIDDEN int lh_edge_known(const struct lh_thread *t, const struct lh_held *h, 
                             uint64_t id, uintptr_t ra, unsigned to_mode);
 /* the same for an acquisition under two or three held locks: is it one
  * t's tuple maps have recorded?  Only reads (edges.c) */
-LH_HIDDEN int lh_tuple_known(const struct lh_thread *t, const struct lh_lock *lk, uint64_t id,
+LH_HIDDEN int lh_tuple_known(const struct lh_thread *t, struct lh_lock *lk, uint64_t id,
                              uintptr_t ra, unsigned to_mode);
 LH_HIDDEN int lh_held_find(const struct lh_thread *t, const void *addr); /* index or -1 */
 LH_HIDDEN int lh_held_release(struct lh_thread *t, void *addr);          /* enum lh_rel_result */

@@ -135,7 +135,7 @@ static inline int lh_holds(const struct lh_thread *t, const void *addr)
 }
 
 /* ---- the fast paths, inline in every wrapper ----
- * lh_fast_check decides the common acquisition: the lock's slot is in the
+ * lh_fast_check_at decides the common acquisition: the lock's slot is in the
  * thread's cache and has an identity, and either no lock is held (no edge
  * can form), or exactly one is and the edge from it is the one recorded last
  * time (same locks, call sites and modes) or one the class maps know, or
@@ -190,23 +190,7 @@ static inline __attribute__((always_inline)) int lh_fast_check_at(const struct l
 	return 1;
 }
 
-/* the check for t holding n locks */
-static inline __attribute__((always_inline)) int lh_fast_check_n(const struct lh_thread *t, int n,
-                                                                  const void *addr, unsigned shared,
-                                                                  uintptr_t ra, struct lh_fast *f)
-{
-	return lh_fast_check_at(t, n, addr, shared, ra, f, 1);
-}
-
-/* the check for t with its current n_held */
-static inline __attribute__((always_inline)) int lh_fast_check(const struct lh_thread *t, const void *addr,
-                                                                unsigned shared, uintptr_t ra,
-                                                                struct lh_fast *f)
-{
-	return lh_fast_check_n(t, t->n_held, addr, shared, ra, f);
-}
-
-/* Record what lh_fast_check_n decided for t holding n locks, once the lock
+/* Record what lh_fast_check_at decided for t holding n locks, once the lock
  * is taken, with its Python frames py (or NULL; with_py 0: none, and the
  * thread has never seen lh_py_on set, see lh_held_push_at).  The held stack is as the
  * check saw it: only this thread writes it, and a signal handler's lock
@@ -229,7 +213,7 @@ static inline __attribute__((always_inline)) int lh_fast_acquire(struct lh_threa
 	struct lh_fast f;
 	int n = t->n_held;
 
-	if (!lh_fast_check_n(t, n, addr, shared, ra, &f))
+	if (!lh_fast_check_at(t, n, addr, shared, ra, &f, 1))
 		return 0;
 	/* a Python program's acquisition: its Python frames (pyframes.c) */
 	lh_fast_push(t, n, &f, addr, shared, kind, ra, cfa,

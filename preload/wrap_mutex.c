@@ -19,10 +19,7 @@ int lh_fast_release_second(struct lh_thread *t, void *addr)
 	if (h->count != 1)
 		return 0;
 	lh_rel_note(t, addr);
-	lh_held_begin(t);
-	lh_held_move(t, n - 2, n - 1);
-	lh_held_set_n(t, n - 1);
-	lh_held_end(t);
+	lh_held_release(t, addr); /* the innermost moves down in its place */
 	if (unlikely(lh_fast_hooked()))
 		lh_fast_hooks_released(addr, kind, mode);
 	return 1;
@@ -148,7 +145,7 @@ static __attribute__((noinline)) int mutex_lock_untaken(pthread_mutex_t *m, int 
 
 /* pthread_mutex_lock for a thread the leaf path below does not serve: one
  * that holds locks (a self-deadlock check, then the one-edge memo of
- * lh_fast_check), a Python program's (its frames), or the built-in path
+ * lh_fast_check_at), a Python program's (its frames), or the built-in path
  * being off.  Out of line, so that the leaf path saves no registers. */
 static __attribute__((noinline)) int mutex_lock_general(pthread_mutex_t *m, struct lh_thread *t,
                                                         uintptr_t ra, uintptr_t cfa)
@@ -250,12 +247,11 @@ LH_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 	 * the full path. */
 	if (likely(t != NULL) && likely(!(lh_py_on | lh_py_retry)) && likely(lh_gm_on) &&
 	    (t->n_held == 0 || !lh_holds(t, m))) {
-		struct lh_fast f = { NULL, 0 };
+		struct lh_fast f = { NULL, 0 }; /* lk stays NULL when the check fails */
 		int n = t->n_held, got;
 
 		lh_in_shim++;
-		if (unlikely(!lh_fast_check_at(t, 0, m, 0, LH_RA, &f, 0)))
-			f.lk = NULL;
+		lh_fast_check_at(t, 0, m, 0, LH_RA, &f, 0);
 		got = lh_gm_trylock(m, t->os_tid);
 		if (likely(got == LH_GM_TAKEN) && likely(f.lk != NULL) && likely(n < LH_MAX_HELD)) {
 			lh_fast_push(t, n, &f, m, 0, LH_LOCK_MUTEX, LH_RA, LH_CFA, NULL, 0);
@@ -267,14 +263,13 @@ LH_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 		lh_in_shim--;
 		if (got == LH_GM_BUSY)
 			return EBUSY;
-		if (got == LH_GM_TAKEN) {
-			struct lh_acq a = MUTEX_ACQ(m, LH_ACQ_TRY);
-			LH_TELL(lh_core_acquired(&a));
-			return 0;
-		}
+		/* taken but not for the fast path (the core records it), or a
+		 * kind the built-in path does not take (glibc's trylock) */
+		rc = got == LH_GM_TAKEN ? 0 : lh_real.mutex_trylock(m);
 	} else if (lh_pass())
 		return lh_real.mutex_trylock(m);
-	rc = mutex_trylock_call(m, lh_self_td);
+	else
+		rc = mutex_trylock_call(m, lh_self_td);
 	if (GOT_IT(rc)) {
 		struct lh_acq a = MUTEX_ACQ(m, LH_ACQ_TRY);
 		LH_TELL(lh_core_acquired(&a));
