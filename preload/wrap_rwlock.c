@@ -126,29 +126,102 @@ static __attribute__((noinline)) int rw_try_real(pthread_rwlock_t *l, unsigned s
 	return rw_lock_rest(l, rc, shared, ra, cfa);
 }
 
-#define RW_FAST(name, shared, builtin_try)                                                          \
+/* the rest of a lock call after the built-in try (lh_in_shim raised by the
+ * caller): taken (recorded by lh_fast_acquire, which asks the class and
+ * tuple maps too, or by the core), busy, or an rwlock the built-in path
+ * leaves to glibc */
+static __attribute__((noinline)) int rw_lock_untaken(pthread_rwlock_t *l, int got, unsigned shared,
+                                                     uintptr_t ra, uintptr_t cfa)
+{
+	if (likely(got == LH_GRW_TAKEN)) {
+		if (likely(lh_fast_acquire(lh_self_td, l, shared, LH_LOCK_RWLOCK, ra, cfa))) {
+			lh_in_shim--;
+			return 0;
+		}
+		return rw_lock_rest(l, 0, shared, ra, cfa);
+	}
+	if (got == LH_GRW_BUSY)
+		return rw_lock_rest(l, EBUSY, shared, ra, cfa);
+	return rw_try_real(l, shared, ra, cfa);
+}
+
+/* the try of the built-in path, or LH_GRW_OTHER where it is off */
+static inline __attribute__((always_inline)) int rw_try_builtin(pthread_rwlock_t *l, const struct lh_thread *t,
+                                                                unsigned shared)
+{
+	if (unlikely(!lh_grw_on))
+		return LH_GRW_OTHER;
+	return shared ? lh_grw_rdlock(l) : lh_grw_wrlock(l, t->os_tid);
+}
+
+/* rdlock/wrlock for a thread the leaf path below does not serve: one that
+ * holds two locks or more, or l itself (the self-deadlock checks of the
+ * slow path), a Python program's (its frames), or the built-in path off.
+ * Out of line, so that the leaf path saves no registers. */
+static __attribute__((noinline)) int rw_lock_general(pthread_rwlock_t *l, struct lh_thread *t, unsigned shared,
+                                                     uintptr_t ra, uintptr_t cfa)
+{
+	if (t->n_held != 0 && lh_holds(t, l))
+		return rw_lock_slow(l, t, shared, ra, cfa);
+	lh_in_shim++;
+	return rw_lock_untaken(l, rw_try_builtin(l, t, shared), shared, ra, cfa);
+}
+
+/* the leaf path took l and recorded it; the race hooks are on (with
+ * lh_in_shim still raised by the caller) */
+static __attribute__((noinline)) int rw_lock_hooked(pthread_rwlock_t *l, unsigned shared)
+{
+	lh_fast_hooks_acquired(l, LH_LOCK_RWLOCK, shared);
+	lh_in_shim--;
+	return 0;
+}
+
+/* The leaf path of rdlock/wrlock for t holding n (0 or 1, a constant)
+ * locks, none of them l, as wrap_mutex.c's: decided before the try
+ * (lh_fast_check_at: the lock cache, the slot's id, the one-edge memo),
+ * recorded after it; every other case is a tail call. */
+static inline __attribute__((always_inline)) int rw_lock_leaf(pthread_rwlock_t *l, struct lh_thread *t, int n,
+                                                              unsigned shared, uintptr_t ra, uintptr_t cfa)
+{
+	struct lh_fast f;
+	int got;
+
+	lh_in_shim++;
+	if (unlikely(!lh_fast_check_at(t, n, l, shared, ra, &f, 0)))
+		f.lk = NULL;
+	got = shared ? lh_grw_rdlock(l) : lh_grw_wrlock(l, t->os_tid);
+	if (likely(got == LH_GRW_TAKEN) && likely(f.lk != NULL)) {
+		lh_fast_push(t, n, &f, l, shared, LH_LOCK_RWLOCK, ra, cfa, NULL, 0);
+		if (unlikely(lh_fast_hooked()))
+			return rw_lock_hooked(l, shared);
+		lh_in_shim--;
+		return 0;
+	}
+	return rw_lock_untaken(l, got, shared, ra, cfa);
+}
+
+/* Untimed rdlock/wrlock: the leaf path for a thread holding no lock, or
+ * one other lock, in a program without Python frames, with the built-in
+ * path on; the general path for the rest. */
+#define RW_FAST(name, shared)                                                                      \
 	LH_EXPORT int name(pthread_rwlock_t *l)                                                    \
 	{                                                                                          \
 		struct lh_thread *t = lh_fast_self();                                              \
-		int got;                                                                           \
-		if (unlikely(t == NULL) || (unlikely(t->n_held != 0) && lh_holds(t, l)))            \
+		int n;                                                                             \
+		if (unlikely(t == NULL))                                                           \
 			return rw_lock_slow(l, t, (shared), LH_RA, LH_CFA);                        \
-		lh_in_shim++;                                                                      \
-		got = likely(lh_grw_on) ? (builtin_try) : LH_GRW_OTHER;                            \
-		if (likely(got == LH_GRW_TAKEN)) {                                                 \
-			if (likely(lh_fast_acquire(t, l, (shared), LH_LOCK_RWLOCK, LH_RA, LH_CFA))) { \
-				lh_in_shim--;                                                      \
-				return 0;                                                          \
-			}                                                                          \
-			return rw_lock_rest(l, 0, (shared), LH_RA, LH_CFA);                        \
-		}                                                                                  \
-		if (got == LH_GRW_BUSY)                                                            \
-			return rw_lock_rest(l, EBUSY, (shared), LH_RA, LH_CFA);                    \
-		return rw_try_real(l, (shared), LH_RA, LH_CFA);                                    \
+		n = t->n_held;                                                                     \
+		if (unlikely((unsigned)n > 1) || unlikely(lh_py_on | lh_py_retry) || unlikely(!lh_grw_on)) \
+			return rw_lock_general(l, t, (shared), LH_RA, LH_CFA);                     \
+		if (likely(n == 0))                                                                \
+			return rw_lock_leaf(l, t, 0, (shared), LH_RA, LH_CFA);                     \
+		if (unlikely(t->held[0].addr == l))                                                \
+			return rw_lock_slow(l, t, (shared), LH_RA, LH_CFA);                        \
+		return rw_lock_leaf(l, t, 1, (shared), LH_RA, LH_CFA);                             \
 	}
 
-RW_FAST(pthread_rwlock_rdlock, LH_MODE_SHARED, lh_grw_rdlock(l))
-RW_FAST(pthread_rwlock_wrlock, LH_MODE_EXCL, lh_grw_wrlock(l, t->os_tid))
+RW_FAST(pthread_rwlock_rdlock, LH_MODE_SHARED)
+RW_FAST(pthread_rwlock_wrlock, LH_MODE_EXCL)
 RW_TIMED(pthread_rwlock_timedrdlock, rw_timedrdlock, LH_ACQ_SHARED | LH_ACQ_TIMED,
             const struct timespec *ts)
 RW_TIMED(pthread_rwlock_timedwrlock, rw_timedwrlock, LH_ACQ_TIMED,
