@@ -36,10 +36,15 @@
 
 /* pthread_mutex_t.__data.__kind: the type in bits 0-1 (PTHREAD_MUTEX_NORMAL,
  * _RECURSIVE, _ERRORCHECK, _ADAPTIVE), PTHREAD_MUTEX_PSHARED_BIT (128) for a
- * process-shared mutex, and -1 once pthread_mutex_destroy has run (glibc
- * 2.36 nptl/pthread_mutex_destroy.c; lock and unlock then fail with EINVAL). */
+ * process-shared mutex, PTHREAD_MUTEX_NO_ELISION_NP (512), which
+ * pthread_mutexattr_settype(PTHREAD_MUTEX_NORMAL) and C11's mtx_plain and
+ * mtx_timed add and which glibc's lock, trylock and unlock mask out of the
+ * type (PTHREAD_MUTEX_TYPE_ELISION: kind & (127 | 256)), and -1 once
+ * pthread_mutex_destroy has run (glibc 2.36 nptl/pthread_mutex_destroy.c;
+ * lock and unlock then fail with EINVAL). */
 #define LH_GL_MUTEX_TYPE_MASK 3
 #define LH_GL_MUTEX_PSHARED_BIT 128
+#define LH_GL_MUTEX_NO_ELISION_BIT 512
 #define LH_GL_MUTEX_DESTROYED (-1)
 
 /* pthread_rwlock_t.__data.__flags: the kind given to

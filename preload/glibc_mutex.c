@@ -35,15 +35,15 @@ static int fields_are(const pthread_mutex_t *m, int lock, int owner, unsigned nu
 	       m->__data.__count == count && m->__data.__kind == kind;
 }
 
-/* one mutex of the given kind (its static initializer) through both
- * sides: NULL or what differed */
+/* one mutex of the given kind (a static initializer, or a copy of one
+ * that init made) through both sides: NULL or what differed */
 static const char *check_kind(const struct lh_gm_ops *ops, const pthread_mutex_t *initial, int kind,
                               int tid)
 {
 	pthread_mutex_t m = *initial;
 
 	if (!fields_are(&m, 0, 0, 0, 0, kind))
-		return "a static initializer's kind is not the one the unit assumes";
+		return "a mutex's kind is not the one the unit assumes";
 	/* the real lock writes what the unit writes */
 	if (ops->lock(&m) != 0 || !fields_are(&m, 1, tid, 1, kind == PTHREAD_MUTEX_RECURSIVE_NP, kind))
 		return "the real lock leaves other fields than the built-in one";
@@ -86,8 +86,10 @@ const char *lh_gm_selfcheck(const struct lh_gm_ops *ops, const char *version, in
 	static const pthread_mutex_t recursive = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 	static const pthread_mutex_t errorcheck = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
 	static const pthread_mutex_t adaptive = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
-	pthread_mutex_t m;
+	pthread_mutex_t m, normal;
+	pthread_mutexattr_t attr;
 	const char *why;
+	int rc;
 
 	if (!lh_gl_version_in(version, LH_GM_GLIBC_KNOWN))
 		return "its glibc version is not one the built-in path was checked against";
@@ -102,7 +104,20 @@ const char *lh_gm_selfcheck(const struct lh_gm_ops *ops, const char *version, in
 	    (why = check_kind(ops, &errorcheck, PTHREAD_MUTEX_ERRORCHECK_NP, tid)) != NULL ||
 	    (why = check_kind(ops, &adaptive, PTHREAD_MUTEX_ADAPTIVE_NP, tid)) != NULL)
 		return why;
-	return NULL;
+	/* a NORMAL mutex made through an attribute (and C11's mtx_plain):
+	 * the type with PTHREAD_MUTEX_NO_ELISION_NP, or without it where glibc
+	 * has no elision support */
+	if (pthread_mutexattr_init(&attr) != 0 || pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_NORMAL) != 0)
+		return "a NORMAL mutex attribute could not be made";
+	memset(&m, 0xa5, sizeof(m));
+	rc = ops->init(&m, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (rc != 0 || (m.__data.__kind & ~LH_GL_MUTEX_NO_ELISION_BIT) != PTHREAD_MUTEX_TIMED_NP)
+		return "a NORMAL mutex's kind is not one the unit assumes";
+	normal = m;
+	if (ops->destroy(&m) != 0)
+		return "pthread_mutex_destroy failed";
+	return check_kind(ops, &normal, normal.__data.__kind, tid);
 }
 
 const char *lh_gm_elision(const char *tunables, int has_rtm)

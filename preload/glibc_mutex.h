@@ -15,9 +15,12 @@
  *
  * glibc 2.36 (nptl/pthread_mutex_lock.c, pthread_mutex_trylock.c,
  * pthread_mutex_unlock.c, sysdeps/nptl/lowlevellock.h), for the four plain
- * kinds (__kind & ~3 == 0: PTHREAD_MUTEX_TIMED_NP (NORMAL),
- * _RECURSIVE_NP, _ERRORCHECK_NP, _ADAPTIVE_NP; no process-shared, robust,
- * priority-inherit or -protect bit, no elision flag):
+ * kinds (__kind & ~LH_GM_PLAIN_KIND_BITS == 0: PTHREAD_MUTEX_TIMED_NP
+ * (NORMAL), _RECURSIVE_NP, _ERRORCHECK_NP, _ADAPTIVE_NP, with or without
+ * PTHREAD_MUTEX_NO_ELISION_NP, which glibc's three functions mask out and
+ * which a NORMAL mutex made by pthread_mutexattr_settype and C11's
+ * mtx_plain carry; no process-shared, robust, priority-inherit or -protect
+ * bit, no PTHREAD_MUTEX_ELISION_NP):
  *   uncontended lock/trylock: CAS __lock 0 -> 1 (acquire), then
  *     __owner = the kernel tid, ++__nusers, and for a recursive mutex
  *     __count = 1;
@@ -34,7 +37,7 @@
  *     for a recursive one only when its count is 1 (the last unlock).
  * Anything else is LH_GM_OTHER / 0 and goes to the real function: other
  * kinds (process-shared, robust, PI, PP bits; a destroyed mutex's -1; the
- * elision flags), an errorcheck or recursive mutex owned by someone else,
+ * elision flag), an errorcheck or recursive mutex owned by someone else,
  * an unlock of an unlocked mutex (glibc's errors and its own behaviour for
  * them stay glibc's).  glibc's single-thread optimisation (plain stores
  * while the process has one thread) is its business: the atomic path is
@@ -67,6 +70,9 @@
  * was read against, separated by spaces; any other turns the path off. */
 #define LH_GM_GLIBC_KNOWN "2.36"
 
+/* the __kind bits of a mutex this unit takes (glibc_locks.h) */
+#define LH_GM_PLAIN_KIND_BITS (LH_GL_MUTEX_TYPE_MASK | LH_GL_MUTEX_NO_ELISION_BIT)
+
 /* 1 once the self-check passed (init.c); read on every fast path */
 extern int lh_gm_on __attribute__((visibility("hidden")));
 
@@ -86,8 +92,9 @@ static inline __attribute__((always_inline)) int lh_gm_trylock(pthread_mutex_t *
 	int kind = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
 	int unlocked = 0;
 
-	if (unlikely((kind & ~LH_GL_MUTEX_TYPE_MASK) != 0))
+	if (unlikely((kind & ~LH_GM_PLAIN_KIND_BITS) != 0))
 		return LH_GM_OTHER;
+	kind &= LH_GL_MUTEX_TYPE_MASK;
 	if (unlikely(!__atomic_compare_exchange_n(&m->__data.__lock, &unlocked, 1, 0, __ATOMIC_ACQUIRE,
 	                                          __ATOMIC_RELAXED)))
 		return kind == PTHREAD_MUTEX_RECURSIVE_NP ? LH_GM_OTHER : LH_GM_BUSY;
@@ -107,8 +114,9 @@ static inline __attribute__((always_inline)) int lh_gm_unlock(pthread_mutex_t *m
 {
 	int kind = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
 
-	if (unlikely((kind & ~LH_GL_MUTEX_TYPE_MASK) != 0))
+	if (unlikely((kind & ~LH_GM_PLAIN_KIND_BITS) != 0))
 		return 0;
+	kind &= LH_GL_MUTEX_TYPE_MASK;
 	if (unlikely(__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) != tid ||
 	             __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0))
 		return 0;
@@ -160,7 +168,10 @@ __attribute__((visibility("hidden"))) int lh_gm_cpu_rtm(void);
  * the unlocked value: glibc's trylock and unlock exactly, in both ports.
  * A busy spinlock is glibc's to spin on (the wrapper notes the wait). */
 struct lh_gs {
-	int on;       /* 1 once the self-check passed (init.c) */
+	int on;       /* the __kind bits of a mutex this unit takes (glibc_locks.h) */
+#define LH_GM_PLAIN_KIND_BITS (LH_GL_MUTEX_TYPE_MASK | LH_GL_MUTEX_NO_ELISION_BIT)
+
+/* 1 once the self-check passed (init.c) */
 	int unlocked; /* the word's value when free (what pthread_spin_init writes) */
 	int locked;   /* its value once taken by trylock */
 };

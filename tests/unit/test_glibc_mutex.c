@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -170,12 +171,76 @@ static void test_kinds_fall_back(void)
 	CU_ASSERT_EQUAL(lh_gm_trylock(&m, self_tid()), LH_GM_OTHER);
 	CU_ASSERT_EQUAL(m.__data.__lock, 0);
 	CU_ASSERT_EQUAL(m.__data.__nusers, 0u);
-	/* the elision flags (PTHREAD_MUTEX_ELISION_NP 256, NO_ELISION 512) */
+	/* the elision flag (PTHREAD_MUTEX_ELISION_NP 256), alone and with
+	 * the no-elision one */
 	m = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	m.__data.__kind = 256;
 	CU_ASSERT_EQUAL(lh_gm_trylock(&m, self_tid()), LH_GM_OTHER);
-	m.__data.__kind = 512;
+	m.__data.__kind = 256 | 512;
 	CU_ASSERT_EQUAL(lh_gm_trylock(&m, self_tid()), LH_GM_OTHER);
+	m.__data.__kind = 128 | 512;
+	CU_ASSERT_EQUAL(lh_gm_trylock(&m, self_tid()), LH_GM_OTHER);
+	CU_ASSERT(fields(&m, 0, 0, 0, 0));
+}
+
+/* m, whose kind is `kind`, through the unit and glibc both ways */
+static void plain_both_ways(pthread_mutex_t *m, int kind)
+{
+	int tid = self_tid();
+
+	CU_ASSERT_EQUAL(m->__data.__kind, kind);
+	CU_ASSERT_EQUAL(lh_gm_trylock(m, tid), LH_GM_TAKEN);
+	CU_ASSERT_FATAL(fields(m, 1, tid, 1, 0));
+	CU_ASSERT_EQUAL(pthread_mutex_trylock(m), EBUSY); /* glibc sees it locked */
+	CU_ASSERT_EQUAL(lh_gm_trylock(m, tid), LH_GM_BUSY);
+	CU_ASSERT_EQUAL(lh_gm_unlock(m, tid + 1), 0);
+	CU_ASSERT_EQUAL(lh_gm_unlock(m, tid), 1);
+	CU_ASSERT(fields(m, 0, 0, 0, 0));
+	CU_ASSERT_EQUAL(pthread_mutex_lock(m), 0); /* glibc sees it free */
+	CU_ASSERT(fields(m, 1, tid, 1, 0));
+	CU_ASSERT_EQUAL(lh_gm_unlock(m, tid), 1);
+	CU_ASSERT(fields(m, 0, 0, 0, 0));
+	CU_ASSERT_EQUAL(m->__data.__kind, kind);
+}
+
+/* a NORMAL mutex made by pthread_mutexattr_settype, and C11's mtx_plain
+ * and mtx_timed, carry PTHREAD_MUTEX_NO_ELISION_NP (512), which glibc
+ * masks out of the type: the unit takes them like the static initializer's */
+static void test_no_elision_normal(void)
+{
+	pthread_mutexattr_t a;
+	pthread_mutex_t m;
+	mtx_t c;
+
+	CU_ASSERT_EQUAL_FATAL(pthread_mutexattr_init(&a), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_mutexattr_settype(&a, PTHREAD_MUTEX_NORMAL), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_mutex_init(&m, &a), 0);
+	pthread_mutexattr_destroy(&a);
+	CU_ASSERT_EQUAL(m.__data.__kind & ~512, PTHREAD_MUTEX_TIMED_NP);
+	plain_both_ways(&m, m.__data.__kind);
+	CU_ASSERT_EQUAL(pthread_mutex_destroy(&m), 0);
+	CU_ASSERT_EQUAL_FATAL(mtx_init(&c, mtx_plain), thrd_success);
+	plain_both_ways((pthread_mutex_t *)(void *)&c, ((pthread_mutex_t *)(void *)&c)->__data.__kind);
+	CU_ASSERT_EQUAL(mtx_trylock(&c), thrd_success);
+	CU_ASSERT_EQUAL(lh_gm_unlock((pthread_mutex_t *)(void *)&c, self_tid()), 1);
+	CU_ASSERT_EQUAL(mtx_trylock(&c), thrd_success);
+	CU_ASSERT_EQUAL(mtx_unlock(&c), thrd_success);
+	mtx_destroy(&c);
+	CU_ASSERT_EQUAL_FATAL(mtx_init(&c, mtx_timed), thrd_success);
+	plain_both_ways((pthread_mutex_t *)(void *)&c, ((pthread_mutex_t *)(void *)&c)->__data.__kind);
+	mtx_destroy(&c);
+	/* the bit on another type (glibc never sets it so, but masks it all
+	 * the same): the type below it decides, here recursive */
+	m = (pthread_mutex_t)PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+	m.__data.__kind |= 512;
+	CU_ASSERT_EQUAL(lh_gm_trylock(&m, self_tid()), LH_GM_TAKEN);
+	CU_ASSERT_FATAL(fields(&m, 1, self_tid(), 1, 1));
+	CU_ASSERT_EQUAL(lh_gm_trylock(&m, self_tid()), LH_GM_OTHER); /* glibc counts it */
+	CU_ASSERT_EQUAL(pthread_mutex_lock(&m), 0);
+	CU_ASSERT(fields(&m, 1, self_tid(), 1, 2));
+	CU_ASSERT_EQUAL(lh_gm_unlock(&m, self_tid()), 0);
+	CU_ASSERT_EQUAL(pthread_mutex_unlock(&m), 0);
+	CU_ASSERT_EQUAL(lh_gm_unlock(&m, self_tid()), 1);
 	CU_ASSERT(fields(&m, 0, 0, 0, 0));
 }
 
@@ -344,6 +409,14 @@ static int fake_init_other_kind(pthread_mutex_t *m, const pthread_mutexattr_t *a
 	return rc;
 }
 
+static int fake_init_elision_normal(pthread_mutex_t *m, const pthread_mutexattr_t *a)
+{
+	int rc = pthread_mutex_init(m, a);
+	if (a != NULL)
+		m->__data.__kind |= 256; /* an attribute that asks for elision */
+	return rc;
+}
+
 static int fake_trylock_writes(pthread_mutex_t *m)
 {
 	int rc = pthread_mutex_trylock(m);
@@ -385,6 +458,8 @@ static void test_selfcheck_refuses_fakes(void)
 	o = real_ops;
 	o.init = fake_init_other_kind;
 	refused(&o, "pthread_mutex_init leaves other fields than the unit assumes");
+	o.init = fake_init_elision_normal;
+	refused(&o, "a NORMAL mutex's kind is not one the unit assumes");
 }
 
 static void test_elision(void)
@@ -464,6 +539,7 @@ int main(void)
 		{ "real lock, built-in unlock", test_real_lock_builtin_unlock },
 		{ "busy and not-owned fall back", test_busy_and_not_owned_fall_back },
 		{ "kinds that fall back", test_kinds_fall_back },
+		{ "NORMAL and C11 plain mutexes (no-elision bit)", test_no_elision_normal },
 		{ "errorcheck", test_errorcheck },
 		{ "recursive", test_recursive },
 		{ "adaptive", test_adaptive },
