@@ -166,6 +166,22 @@ static void add_error(struct lr_log *log, const char *fmt, ...)
 		(arr)[(n)++] = (item);                                                             \
 	} while (0)
 
+size_t lr_max_edges = LR_MAX_EDGES;
+
+/* Is there room for one more edge?  The first time there is none: the
+ * error that says the rest of the log's orders were not read. */
+static int edge_room(struct lr_log *log)
+{
+	if (log->n_edges < lr_max_edges)
+		return 1;
+	if (!log->edges_capped) {
+		log->edges_capped = 1;
+		add_error(log, "the log stands for more than LR_MAX_EDGES (%zu) lock orders; the rest "
+		          "were not read", lr_max_edges);
+	}
+	return 0;
+}
+
 /* The edges' gate arrays come from chunks of one pool, not a malloc each
  * (most edges have no gate, and a malloc costs 32 bytes even for none: a
  * third of an edge): LR_GATE_CHUNK gates a chunk; an edge without gates
@@ -536,6 +552,8 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		ed.flags = r.flags;
 		ed.time_ns = r.time_ns;
 		ed.n_gates = r.n_gates;
+		if (!edge_room(log))
+			return;
 		ed.gates = gate_alloc(log, r.n_gates);
 		if (r.n_gates)
 			memcpy(ed.gates, p + sizeof(r), r.n_gates * sizeof(struct lh_rec_gate));
@@ -674,6 +692,8 @@ static void parse_record(struct lr_log *log, struct index *ix, unsigned type, co
 		ed.flags = e->c.flags;
 		ed.time_ns = e->c.time_ns;
 		ed.n_gates = e->c.n_gates;
+		if (!edge_room(log))
+			return;
 		ed.gates = gate_alloc(log, ed.n_gates);
 		for (k = 0; k < ed.n_gates; k++) {
 			memcpy(&gl, p + sizeof(r) + k * sizeof(uint32_t), sizeof(gl));
@@ -838,6 +858,8 @@ static void expand_maps(struct lr_log *log, struct index *ix)
 				if (!(v & (1u << k)))
 					continue;
 				v &= ~(1u << k);
+				if (!edge_room(log))
+					return;
 				fk = (uint64_t)mp->r.from_cls << 32 | (uint32_t)(bit % mp->r.n_from);
 				tk = (uint64_t)mp->r.to_cls << 32 | (uint32_t)(mp->r.row0 + bit / mp->r.n_from);
 				HASH_FIND(hh, ix->members, &fk, sizeof(fk), fm);
@@ -908,6 +930,8 @@ static void expand_tuples(struct lr_log *log, struct index *ix)
 					continue;
 				for (e = 0; e < nh; e++) {
 					struct lr_edge ed;
+					if (!edge_room(log))
+						return;
 					memset(&ed, 0, sizeof(ed));
 					ed.from = lock[e];
 					ed.to = lock[nh];

@@ -28,7 +28,13 @@
  *   LR_MAX_FINDING_ITEMS items in one finding record
  *   LR_MAX_HEADER_SIZE   bytes of a file header
  *   LR_MAX_LOCKS         distinct locks (their index holds 32-bit
- *                        positions; a lock record past it is an error) */
+ *                        positions; a lock record past it is an error)
+ *   LR_MAX_EDGES         lock orders read from one log (edge records and
+ *                        the orders class maps and tuples stand for: a
+ *                        map's bit is one order, so a file of all-set bits
+ *                        stands for eight orders a byte, each an lr_edge
+ *                        of 64 bytes); past it the rest are not read, with
+ *                        one error (lr_max_edges, for tests) */
 #define LR_MAX_ERRORS 20
 #define LR_MAX_STACK_FRAMES (LH_MAX_FRAMES * 4)
 #define LR_MAX_PY_FRAMES (LH_MAX_PY_FRAMES * 4)
@@ -36,6 +42,10 @@
 #define LR_MAX_FINDING_ITEMS 4096
 #define LR_MAX_HEADER_SIZE 4096
 #define LR_MAX_LOCKS (UINT32_MAX - 1u)
+#define LR_MAX_EDGES ((size_t)1 << 25)
+
+/* LR_MAX_EDGES unless a test lowers it */
+extern size_t lr_max_edges;
 
 struct lr_module {
 	uint64_t base, lo, hi;
@@ -117,6 +127,7 @@ struct lr_log {
 	size_t n_locks;
 	struct lr_edge *edges;
 	size_t n_edges;
+	int edges_capped; /* lr_max_edges was reached: the rest were not read */
 	struct lr_finding *findings;
 	size_t n_findings;
 	char **notes;

@@ -906,6 +906,59 @@ static void test_cls_tuples(void)
 	}
 	lr_free(l4);
 	lr_free(l5);
+	/* LR_MAX_EDGES, lowered: a tuple's bits stop at it, for pair records
+	 * and tuples alike, with one error each */
+	lr_max_edges = 3;
+	l4 = lb_read(&b4, err, sizeof(err));
+	l5 = lb_read(&b5, err, sizeof(err));
+	lr_max_edges = LR_MAX_EDGES;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l5);
+	CU_ASSERT_EQUAL(l4->n_edges, 3);
+	CU_ASSERT_EQUAL(l5->n_edges, 3);
+	CU_ASSERT_EQUAL(l4->n_errors, 1);
+	CU_ASSERT_EQUAL(l5->n_errors, 4);
+	CU_ASSERT_TRUE(lb_has_error(l4, "more than LR_MAX_EDGES (3) lock orders"));
+	CU_ASSERT_TRUE(lb_has_error(l5, "more than LR_MAX_EDGES (3) lock orders"));
+	lr_free(l4);
+	lr_free(l5);
+	lb_free(&b4);
+	lb_free(&b5);
+}
+
+/* LR_MAX_EDGES, lowered: the orders of pair records and of class maps are
+ * read up to it, then one error says the rest were not; below it nothing
+ * is lost and no error */
+static void test_edge_limit(void)
+{
+	struct lb b4 = scripted_log(0), b5 = scripted_log(1);
+	struct lr_log *l4, *l5;
+
+	lr_max_edges = 4;
+	l4 = lb_read(&b4, err, sizeof(err));
+	l5 = lb_read(&b5, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l5);
+	CU_ASSERT_EQUAL(l4->n_edges, 4);
+	CU_ASSERT_EQUAL(l5->n_edges, 4);
+	CU_ASSERT_EQUAL(l4->n_errors, 1);
+	CU_ASSERT_EQUAL(l5->n_errors, 1);
+	CU_ASSERT_TRUE(lb_has_error(l4, "more than LR_MAX_EDGES (4) lock orders; the rest were not read"));
+	CU_ASSERT_TRUE(lb_has_error(l5, "more than LR_MAX_EDGES (4) lock orders; the rest were not read"));
+	lr_free(l4);
+	lr_free(l5);
+	lr_max_edges = 6; /* exactly the log's orders */
+	l4 = lb_read(&b4, err, sizeof(err));
+	l5 = lb_read(&b5, err, sizeof(err));
+	lr_max_edges = LR_MAX_EDGES;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l5);
+	CU_ASSERT_EQUAL(l4->n_edges, 6);
+	CU_ASSERT_EQUAL(l5->n_edges, 6);
+	CU_ASSERT_EQUAL(l4->n_errors, 0);
+	CU_ASSERT_EQUAL(l5->n_errors, 0);
+	lr_free(l4);
+	lr_free(l5);
 	lb_free(&b4);
 	lb_free(&b5);
 }
@@ -1949,6 +2002,7 @@ int main(void)
 		{ "edge contexts and pairs (format 4)", test_edge_pairs },
 		{ "class maps read as their pairs (format 5)", test_cls_maps_as_pairs },
 		{ "class map bounds (format 5)", test_cls_map_bounds },
+		{ "edge limit (LR_MAX_EDGES)", test_edge_limit },
 		{ "class tuples read as their pairs (format 5)", test_cls_tuples },
 		{ "edge pairs with gates (format 4)", test_edge_pair_gates },
 		{ "edge context at its gate limit", test_edge_ctx_gate_limit },
