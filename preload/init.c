@@ -79,6 +79,15 @@ void lh_mu_lock(pthread_mutex_t *m)
 	lh_locks_held++;
 }
 
+int lh_mu_trylock(pthread_mutex_t *m)
+{
+	int rc = lh_real.mutex_trylock(m);
+
+	if (rc == 0)
+		lh_locks_held++;
+	return rc;
+}
+
 void lh_mu_unlock(pthread_mutex_t *m)
 {
 	lh_locks_held--;

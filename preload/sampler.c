@@ -500,6 +500,8 @@ static void owe_trap(void)
  * while the writer waited, so the lock's waiters went to the futex.
  * Per slot and window, from any thread without the core's lock: the
  * count is approximate (two threads may both reset it), the cut once. */
+static void park_now(unsigned slot);
+
 static void uncounted_trap(const struct lh_watch_hit *h)
 {
 	unsigned s = h->slot;
@@ -522,6 +524,7 @@ static void uncounted_trap(const struct lh_watch_hit *h)
 	 * sink; the rotation thread parks the slot now (pending_disarm is
 	 * the core's: set at the tick, from the closed window) */
 	lh_watch_hw_close(s, h->window);
+	park_now(s);
 	__atomic_store_n(&unc_cut[s], h->window, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&n_uncounted_cut, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&rot_wake, 1, __ATOMIC_RELEASE);
@@ -683,6 +686,8 @@ static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 	 * handler so far (the unwind, the decode, the core) */
 	wt_cost(core, lh_watch_trap_ns(LH_WSRC_HW) + (cpu_ns() - t_cpu));
 	core_leave(&old);
+	if (a == WT_DISARM)
+		park_now(h->slot);
 	if (cut_id) {
 		/* the window's held reader goes on (WT_CUT, WT_PASS) */
 		pid_t os = os_tid_of(cut_id);
@@ -833,6 +838,22 @@ static void write_race(const struct queued *q)
  * creator runs, so the handler always gets the core. */
 static pthread_mutex_t clone_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* a window just closed in a trap handler: its slot is parked by this
+ * thread at once (lh_watch_hw_park), the move owed to the budget like a
+ * trap; the tick's disarm then finds it parked.  Under clone_mu like
+ * every move, taken with a trylock: a thread creating one (or the tick)
+ * holds it, and the tick parks the slot then */
+static void park_now(unsigned slot)
+{
+	uint64_t t0 = cpu_ns();
+
+	if (lh_mu_trylock(&clone_mu) != 0)
+		return;
+	if (lh_watch_hw_park(slot))
+		__atomic_add_fetch(&trap_owed_ns, cpu_ns() - t0, __ATOMIC_RELAXED);
+	lh_mu_unlock(&clone_mu);
+}
+
 static __thread int creating __attribute__((tls_model("initial-exec")));
 
 void lh_smp_create_begin(void)
@@ -872,7 +893,7 @@ static int hw_arm(unsigned slot, uintptr_t addr, uint32_t tag)
 	/* moving an inherited event interrupts every CPU that runs one of
 	 * the program's threads, and waits for them: this thread's CPU time
 	 * meanwhile is the cost budget's */
-	wt_cost(core, cpu_ns() - t0);
+	wt_cost_move(core, cpu_ns() - t0);
 	return rc;
 }
 
@@ -882,8 +903,8 @@ static void hw_disarm(unsigned slot)
 
 	/* clone_mu and the core's lock are held (tick, end_all_windows) */
 	t0 = cpu_ns();
-	lh_watch_hw_disarm(slot);
-	wt_cost(core, cpu_ns() - t0);
+	if (lh_watch_hw_disarm(slot) != 0) /* 0: parked already, nothing moved */
+		wt_cost_move(core, cpu_ns() - t0);
 }
 
 /* the core's lock is held: what the handlers and the lock paths spent

@@ -573,7 +573,7 @@ int lh_smpwp_tick(uint64_t now, int arm)
 			hi = page_up(win.addr + win.len);
 			rc = hi - lo > (uintptr_t)LH_SMPWP_MAX_PAGES * (uintptr_t)page_bytes ||
 			     lh_watch_wp_arm(lo, hi - lo, win.tag) != 0;
-			wt_cost(wcore, wp_cpu_ns() - t0);
+			wt_cost_move(wcore, wp_cpu_ns() - t0);
 			if (rc) {
 				/* too big, or its pages are another window's (-EBUSY) */
 				wt_disarm(wcore, i, now);

@@ -164,6 +164,9 @@ LH_HIDDEN void *lh_alloc(size_t size);
 /* ---- the shim's own lock: real pthread functions, never intercepted ---- */
 LH_HIDDEN void lh_mu_lock(pthread_mutex_t *m);
 LH_HIDDEN void lh_mu_unlock(pthread_mutex_t *m);
+/* 0 and held (release with lh_mu_unlock), or nonzero: taken by another
+ * call; never waits (a signal handler may use it) */
+LH_HIDDEN int lh_mu_trylock(pthread_mutex_t *m);
 /* how many of the shim's locks the calling thread holds (lh_mu_lock and
  * the allocator's spin count them): non-zero in a signal handler that
  * interrupted the shim */

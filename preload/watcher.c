@@ -108,6 +108,7 @@ struct wt_core {
 	int cost_started;
 	uint64_t cost_t0;
 	uint64_t cost_spent;
+	uint64_t move_ns; /* one move of the source, a running average (wt_cost_move) */
 	struct ring_ent ring[WT_RING];
 	uint32_t ring_seq;
 	/* set while rc_access runs for a hit */
@@ -146,6 +147,19 @@ void wt_cost(struct wt_core *w, uint64_t ns)
 {
 	w->cost_spent += ns;
 	w->st.cost_ns += ns;
+}
+
+void wt_cost_move(struct wt_core *w, uint64_t ns)
+{
+	wt_cost(w, ns);
+	/* the last few moves weigh most: the cost follows the program's
+	 * thread count */
+	w->move_ns = w->move_ns ? (3 * w->move_ns + ns) / 4 : ns;
+}
+
+uint64_t wt_move_ns(const struct wt_core *w)
+{
+	return w->move_ns;
 }
 
 void wt_cost_share(struct wt_core *w, uint32_t permille, uint64_t now_ns)
@@ -548,8 +562,9 @@ int wt_arm(struct wt_core *w, int slot, uint32_t max_len, uint64_t now_ns, struc
 	/* the second's hits are spent: nothing armed until the next second */
 	if (over_sec_budget(w, now_ns))
 		return -1;
-	/* the cost budget is spent: nothing armed until it is earned again */
-	if (over_cost(w, now_ns, 0))
+	/* the cost budget is spent, or has less than the window's arm and end
+	 * (two moves): nothing armed until it is earned again */
+	if (over_cost(w, now_ns, 2 * w->move_ns))
 		return -1;
 	i = pick(w, now_ns);
 	if (i < 0)

@@ -267,9 +267,18 @@ void wt_heap_freed(struct wt_core *w);
 int wt_arm(struct wt_core *w, int slot, uint32_t max_len, uint64_t now_ns, struct wt_window *out);
 /* The caller charges what watching cost (ns of the program's time: a
  * trap's delivery and handler, arming a source); wt_hit charges each hold
- * it grants (budget.hold_ns) itself.  Over budget, wt_arm arms nothing,
+ * it grants (budget.hold_ns) itself.  Over budget (for wt_arm: with less
+ * credit than two moves, wt_cost_move), wt_arm arms nothing,
  * wt_hit ends the window (WT_DISARM) and grants no hold. */
 void wt_cost(struct wt_core *w, uint64_t ns);
+/* One move of the source (arming a slot, or parking it): charged as
+ * wt_cost, and remembered (the moves' running average, wt_move_ns): a
+ * window costs at least its arm and its end, and wt_arm arms one only
+ * while the credit covers both, so that a window is not armed on the
+ * budget's last microseconds to drop its first hit (moving an inherited
+ * watchpoint costs ~25 us per thread of the program: 2 ms with sixteen) */
+void wt_cost_move(struct wt_core *w, uint64_t ns);
+uint64_t wt_move_ns(const struct wt_core *w);
 /* a new cost_permille from now_ns on (two cores share one budget: each
  * takes a part); the credit earned so far is kept */
 void wt_cost_share(struct wt_core *w, uint32_t permille, uint64_t now_ns);

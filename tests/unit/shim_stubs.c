@@ -117,6 +117,15 @@ void lh_mu_lock(pthread_mutex_t *m)
 		__atomic_fetch_add(&stub_edge_mu_locks, 1, __ATOMIC_RELAXED);
 }
 
+int lh_mu_trylock(pthread_mutex_t *m)
+{
+	int rc = pthread_mutex_trylock(m);
+
+	if (rc == 0)
+		lh_locks_held++;
+	return rc;
+}
+
 void lh_mu_unlock(pthread_mutex_t *m)
 {
 	lh_locks_held--;

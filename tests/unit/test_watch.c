@@ -44,11 +44,18 @@ static int n_released;    /* atomic */
 static uint64_t hold_ns;  /* what the sink answers */
 static unsigned have;     /* sources that work */
 
+static int park_in_sink; /* the sink closes and parks the hit's slot (a hot window's end) */
+static int parked_in_sink;
+
 static uint64_t sink_hit(void *ctx, const struct lh_watch_hit *h)
 {
 	int i = __atomic_fetch_add(&n_hits, 1, __ATOMIC_ACQ_REL);
 	if (i < MAX_HITS)
 		hits[i] = *h;
+	if (__atomic_load_n(&park_in_sink, __ATOMIC_RELAXED)) {
+		lh_watch_hw_close(h->slot, h->window);
+		parked_in_sink += lh_watch_hw_park(h->slot);
+	}
 	return __atomic_load_n(&hold_ns, __ATOMIC_RELAXED);
 }
 
@@ -146,7 +153,8 @@ static void test_hw_store_traps(void)
 		CU_ASSERT(hits[i].pc > (uintptr_t)store_a && hits[i].pc < (uintptr_t)store_a + 64);
 	}
 	CU_ASSERT_EQUAL(word_a, 105); /* the program sees its stores */
-	CU_ASSERT_EQUAL(lh_watch_hw_disarm(0), 0);
+	CU_ASSERT_EQUAL(lh_watch_hw_disarm(0), 1); /* moved to its park word */
+	CU_ASSERT_EQUAL(lh_watch_hw_disarm(0), 0); /* parked already */
 	store_a(1);
 	CU_ASSERT_EQUAL(hits_now(), 5);
 }
@@ -263,6 +271,52 @@ static void test_hw_late_trap_dropped(void)
 		CU_ASSERT_EQUAL(hits[0].addr, (uintptr_t)&word_b);
 	}
 	lh_watch_hw_disarm(0);
+}
+
+/* a window closed in the handler stops trapping once the handler parks
+ * its slot: no late trap after it (a hot word trapped every thread until
+ * the rotation thread moved it) */
+static void test_hw_park_in_handler(void)
+{
+	uint64_t late0;
+
+	if (skip("hw_park_in_handler", LH_WSRC_HW))
+		return;
+	reset(0);
+	parked_in_sink = 0;
+	CU_ASSERT_EQUAL(lh_watch_hw_arm(2, (uintptr_t)&word_a, 8, 0, 60), 0);
+	/* closed only: the word still traps, each trap late */
+	late0 = lh_watch_hw_late();
+	store_a(1);
+	CU_ASSERT_EQUAL(hits_now(), 1);
+	lh_watch_hw_close(2, 60);
+	store_a(2);
+	store_a(3);
+	CU_ASSERT_EQUAL(hits_now(), 1);
+	CU_ASSERT_EQUAL(lh_watch_hw_late(), late0 + 2);
+	/* a slot that holds a window is not parked */
+	CU_ASSERT_EQUAL(lh_watch_hw_arm(2, (uintptr_t)&word_a, 8, 0, 61), 0);
+	CU_ASSERT_EQUAL(lh_watch_hw_park(2), 0);
+	store_a(4);
+	CU_ASSERT_EQUAL(hits_now(), 2);
+	/* the handler closes and parks: later stores do not trap at all */
+	__atomic_store_n(&park_in_sink, 1, __ATOMIC_RELAXED);
+	late0 = lh_watch_hw_late();
+	store_a(5);
+	__atomic_store_n(&park_in_sink, 0, __ATOMIC_RELAXED);
+	CU_ASSERT_EQUAL(hits_now(), 3);
+	CU_ASSERT_EQUAL(parked_in_sink, 1);
+	store_a(6);
+	store_a(7);
+	CU_ASSERT_EQUAL(hits_now(), 3);
+	CU_ASSERT_EQUAL(lh_watch_hw_late(), late0);
+	CU_ASSERT_EQUAL(word_a, 7);
+	CU_ASSERT_EQUAL(lh_watch_hw_disarm(2), 0); /* parked already */
+	/* and the slot arms again */
+	CU_ASSERT_EQUAL(lh_watch_hw_arm(2, (uintptr_t)&word_a, 8, 0, 62), 0);
+	store_a(8);
+	CU_ASSERT_EQUAL(hits_now(), 4);
+	CU_ASSERT_EQUAL(lh_watch_hw_disarm(2), 1);
 }
 
 static void *store_a_thread(void *arg)
@@ -790,6 +844,7 @@ int main(void)
 		{ "hw_read_write", test_hw_read_write },
 		{ "hw_move_and_limits", test_hw_move_and_limits },
 		{ "hw_late_trap_dropped", test_hw_late_trap_dropped },
+		{ "hw_park_in_handler", test_hw_park_in_handler },
 		{ "hw_threads_and_hold", test_hw_threads_and_hold },
 		{ "hw_hold_cut", test_hw_hold_cut },
 		{ "hw_user_sigtrap", test_hw_user_sigtrap },

@@ -1148,6 +1148,35 @@ static void test_cost_budget_arms(void)
 	SANE();
 }
 
+/* a window is armed only with credit for two moves of the source (its
+ * arm and its end, wt_cost_move's running average), not on the budget's
+ * last microseconds to drop its first hit */
+static void test_cost_budget_moves(void)
+{
+	struct wt_budget b = budget();
+	uint64_t now = 5 * MS;
+
+	b.cost_permille = 10; /* 1% */
+	b.cost_start_ns = 10 * MS;
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	CU_ASSERT_EQUAL(wt_move_ns(W), 0);
+	wt_cost_move(W, 2 * MS);
+	CU_ASSERT_EQUAL(wt_move_ns(W), 2 * MS);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, now), (int64_t)(8 * MS)); /* charged */
+	/* the average follows the last moves: (3 * 2 + 6) / 4 */
+	wt_cost_move(W, 6 * MS);
+	CU_ASSERT_EQUAL(wt_move_ns(W), 3 * MS);
+	CU_ASSERT_EQUAL(wt_cost_credit(W, now), (int64_t)(2 * MS));
+	/* 2 ms of credit, two moves of 3 ms: nothing armed */
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now, NULL), -1);
+	CU_ASSERT_EQUAL(R.limits[WT_LIMIT_COST], 1);
+	/* 1% of 400 ms earns 4 ms: 6 ms of credit is just not more than 6 */
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + 400 * MS, NULL), -1);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + 401 * MS, NULL), 0);
+	SANE();
+}
+
 /* a hit over budget ends its window; a hold is granted only while the
  * credit covers it, and is charged */
 static void test_cost_budget_hits_and_holds(void)
@@ -1492,6 +1521,7 @@ int main(void)
 		{ "backoff_bounded_and_decays", test_backoff_bounded_and_decays },
 		{ "hits_per_second", test_hits_per_second },
 		{ "cost_budget_arms", test_cost_budget_arms },
+		{ "cost_budget_moves", test_cost_budget_moves },
 		{ "cost_budget_hits_and_holds", test_cost_budget_hits_and_holds },
 		{ "cost_credit_capped", test_cost_credit_capped },
 		{ "cost_share_from_now", test_cost_share_from_now },
