@@ -44,6 +44,7 @@
  * lock and unlock then fail with EINVAL). */
 #define LH_GL_MUTEX_TYPE_MASK 3
 #define LH_GL_MUTEX_PSHARED_BIT 128
+#define LH_GL_MUTEX_ELISION_BIT 256    /* glibc set it: the mutex is elided (RTM) */
 #define LH_GL_MUTEX_NO_ELISION_BIT 512
 #define LH_GL_MUTEX_DESTROYED (-1)
 

@@ -6,7 +6,6 @@
  */
 #include "glibc_mutex.h"
 
-#include <cpuid.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <string.h>
@@ -120,22 +119,39 @@ const char *lh_gm_selfcheck(const struct lh_gm_ops *ops, const char *version, in
 	return check_kind(ops, &normal, normal.__data.__kind, tid);
 }
 
-const char *lh_gm_elision(const char *tunables, int has_rtm)
+/* whether glibc marked m for elision at its first lock (m: a fresh
+ * default mutex); NULL, or why the probe itself failed */
+static const char *elided(const struct lh_gm_ops *ops, pthread_mutex_t *m, int *out)
 {
-	if (has_rtm)
-		return "the CPU has RTM, with which glibc may elide locks";
-	if (tunables && strstr(tunables, "elision"))
-		return "GLIBC_TUNABLES names elision";
+	int kind;
+
+	if (ops->lock(m) != 0)
+		return "pthread_mutex_lock failed";
+	kind = m->__data.__kind;
+	if (ops->unlock(m) != 0)
+		return "pthread_mutex_unlock failed";
+	*out = ((kind | m->__data.__kind) & LH_GL_MUTEX_ELISION_BIT) != 0;
 	return NULL;
 }
 
-int lh_gm_cpu_rtm(void)
+const char *lh_gm_elision(const struct lh_gm_ops *ops)
 {
-	unsigned a, b, c, d;
+	pthread_mutex_t st = PTHREAD_MUTEX_INITIALIZER, dyn;
+	const char *why;
+	int e1 = 0, e2 = 0;
 
-	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
-		return 0;
-	return (b >> 11) & 1;
+	if ((why = elided(ops, &st, &e1)) != NULL)
+		return why;
+	if (ops->init(&dyn, NULL) != 0)
+		return "pthread_mutex_init failed";
+	why = elided(ops, &dyn, &e2);
+	ops->destroy(&dyn);
+	if (why)
+		return why;
+	if (e1 || e2)
+		return "glibc elides locks here (a default mutex it locked took the elision flag: "
+		       "the CPU has RTM and glibc.elision.enable is 1)";
+	return NULL;
 }
 
 const char *lh_gs_selfcheck(const struct lh_gs_ops *ops)

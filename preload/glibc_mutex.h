@@ -47,9 +47,8 @@
  * (lh_gm_selfcheck, run by init.c before the shim is ready), which proves
  * on this process's glibc that the real functions and this unit write the
  * same fields, and only for the glibc versions in LH_GM_GLIBC_KNOWN; and
- * never when glibc may elide locks (lh_gm_elision: a CPU with RTM, or
- * GLIBC_TUNABLES naming elision), because an elided lock does not write
- * __lock at all.
+ * never when glibc elides locks (lh_gm_elision: a mutex glibc locked took
+ * the elision flag), because an elided lock does not write __lock at all.
  *
  * Pure: no threads, log or state of its own but lh_gm_on;
  * tests/unit/test_glibc_mutex.c drives it against real glibc mutexes.
@@ -150,12 +149,15 @@ struct lh_gm_ops {
 __attribute__((visibility("hidden"))) const char *lh_gm_selfcheck(const struct lh_gm_ops *ops,
                                                                    const char *version, int tid);
 
-/* NULL when glibc cannot elide locks here; else why it may: the CPU has
- * RTM (has_rtm, from lh_gm_cpu_rtm), or the tunables string (the
- * environment's GLIBC_TUNABLES, may be NULL) names elision */
-__attribute__((visibility("hidden"))) const char *lh_gm_elision(const char *tunables, int has_rtm);
-/* does this CPU report RTM (CPUID leaf 7, EBX bit 11)? */
-__attribute__((visibility("hidden"))) int lh_gm_cpu_rtm(void);
+/* NULL when this process's glibc does not elide mutexes; else why it
+ * does (or why the probe failed).  glibc elides only on a CPU with RTM
+ * and with the glibc.elision.enable tunable at 1, read once at start, and
+ * then sets the elision flag (LH_GL_MUTEX_ELISION_BIT) in a default
+ * mutex's kind at its first lock: so two default mutexes of the probe's
+ * own (a static initializer's and pthread_mutex_init's), locked and
+ * unlocked through ops, answer for every mutex of the process.  A CPU
+ * with RTM alone is no reason: glibc 2.36 does not elide by default. */
+__attribute__((visibility("hidden"))) const char *lh_gm_elision(const struct lh_gm_ops *ops);
 
 /* ---- spinlocks ----
  * pthread_spinlock_t is one int.  glibc 2.36 on x86-64 (sysdeps/x86_64/nptl/

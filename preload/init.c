@@ -227,7 +227,7 @@ static void gm_start(void)
 
 	if (!lh_opt.builtin_mutex)
 		return;
-	why = lh_gm_elision(getenv("GLIBC_TUNABLES"), lh_gm_cpu_rtm());
+	why = lh_gm_elision(&ops);
 	if (!why)
 		why = lh_gm_selfcheck(&ops, gnu_get_libc_version(), (int)syscall(SYS_gettid));
 	if (why) {

@@ -11,12 +11,16 @@
  */
 #include "cunit_run.h"
 #include <CUnit/CUnit.h>
+#include <cpuid.h>
 
 #include <errno.h>
 #include <gnu/libc-version.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <threads.h>
 #include <time.h>
 #include <unistd.h>
@@ -462,16 +466,73 @@ static void test_selfcheck_refuses_fakes(void)
 	refused(&o, "a NORMAL mutex's kind is not one the unit assumes");
 }
 
+/* a lock that glibc elides: it sets the elision flag at the first lock */
+static int fake_lock_elides(pthread_mutex_t *m)
+{
+	int rc = pthread_mutex_lock(m);
+	m->__data.__kind |= 256;
+	return rc;
+}
+static int fake_lock_elides_dyn(pthread_mutex_t *m)
+{
+	static int n;
+	int rc = pthread_mutex_lock(m);
+	if (n++ == 1) /* only the second probe mutex (pthread_mutex_init's) */
+		m->__data.__kind |= 256;
+	return rc;
+}
+
+/* the probe locks glibc's own default mutexes: here (no
+ * glibc.elision.enable=1 in the test's environment) nothing is elided,
+ * whatever the CPU; a lock that sets the flag is refused */
 static void test_elision(void)
 {
-	CU_ASSERT_PTR_NULL(lh_gm_elision(NULL, 0));
-	CU_ASSERT_PTR_NULL(lh_gm_elision("", 0));
-	CU_ASSERT_PTR_NULL(lh_gm_elision("glibc.malloc.check=3", 0));
-	CU_ASSERT_PTR_NOT_NULL(lh_gm_elision("glibc.elision.enable=1", 0));
-	CU_ASSERT_PTR_NOT_NULL(lh_gm_elision("glibc.malloc.check=3:glibc.elision.skip_lock_busy=3", 0));
-	CU_ASSERT_PTR_NOT_NULL(lh_gm_elision(NULL, 1));
-	/* the CPU probe answers 0 or 1 */
-	CU_ASSERT(lh_gm_cpu_rtm() == 0 || lh_gm_cpu_rtm() == 1);
+	struct lh_gm_ops o = real_ops;
+	const char *t = getenv("GLIBC_TUNABLES");
+
+	if (!t || !strstr(t, "glibc.elision.enable=1"))
+		CU_ASSERT_PTR_NULL(lh_gm_elision(&real_ops));
+	o.lock = fake_lock_elides;
+	CU_ASSERT_PTR_NOT_NULL(lh_gm_elision(&o));
+	o.lock = fake_lock_elides_dyn;
+	CU_ASSERT_PTR_NOT_NULL(lh_gm_elision(&o));
+}
+
+/* glibc.elision.enable=1 on a CPU with RTM: the probe sees glibc elide.
+ * The tunable is read once at start, so a child runs the probe with it */
+static int cpu_rtm(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return 0;
+	return (b >> 11) & 1;
+}
+
+static void test_elision_tunable(void)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int st, rtm = cpu_rtm();
+	pid_t p;
+
+	CU_ASSERT_FATAL(n > 0);
+	self[n] = 0;
+	p = fork();
+	if (p == 0) {
+		char *argv[] = { self, "--elision-probe", NULL };
+		char *envp[] = { "GLIBC_TUNABLES=glibc.elision.enable=1", NULL };
+		execve(self, argv, envp);
+		_exit(127);
+	}
+	CU_ASSERT_FATAL(p > 0);
+	CU_ASSERT_EQUAL(waitpid(p, &st, 0), p);
+	CU_ASSERT(WIFEXITED(st));
+	/* exit 1: elided; 0: not */
+	printf("\n(elision probe with glibc.elision.enable=1: %s, CPU %s RTM)\n",
+	       WEXITSTATUS(st) == 1 ? "elided" : WEXITSTATUS(st) == 0 ? "not elided" : "failed",
+	       rtm ? "with" : "without");
+	CU_ASSERT_EQUAL(WEXITSTATUS(st), rtm ? 1 : 0);
 }
 
 /* ---- spinlocks ---- */
@@ -532,8 +593,10 @@ static void test_spin_selfcheck_refuses_fakes(void)
 	CU_ASSERT_PTR_NULL(lh_gs_selfcheck(&real_spin_ops));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--elision-probe") == 0)
+		return lh_gm_elision(&real_ops) ? 1 : 0;
 	static const struct cunit_test tests[] = {
 		{ "built-in lock, real unlock", test_builtin_lock_real_unlock },
 		{ "real lock, built-in unlock", test_real_lock_builtin_unlock },
@@ -548,6 +611,7 @@ int main(void)
 		{ "self-check versions", test_selfcheck_versions },
 		{ "self-check refuses fakes", test_selfcheck_refuses_fakes },
 		{ "elision", test_elision },
+		{ "elision with the tunable", test_elision_tunable },
 		{ "spinlock with real glibc", test_spin_with_real_glibc },
 		{ "spinlock self-check refuses fakes", test_spin_selfcheck_refuses_fakes },
 	};
