@@ -42,6 +42,8 @@ struct cand {
 	                    * object (WT_INFER_WRITES needs it clear) */
 	uint8_t barren;    /* its last holds in a row that no other thread's access
 	                    * met (at most WT_BARREN_MAX): the hold back-off */
+	uint8_t quiet;     /* its last whole windows in a row that no access reached
+	                    * (at most WT_QUIET_MAX): the quiet back-off */
 	/* what its windows did (wt_cand_stat); n_found, its verdicts, also
 	 * ends the lighter back-off of shared data (wt_disarm) */
 	uint32_t n_hits, n_holds, n_met, n_hot, n_found;
@@ -141,6 +143,7 @@ void wt_budget_default(struct wt_budget *b)
 	b->max_heap = WT_DEFAULT_MAX_HEAP;
 	b->cost_permille = WT_DEFAULT_COST_PERMILLE;
 	b->cost_start_ns = WT_DEFAULT_COST_START_NS;
+	b->quiet_ns = WT_DEFAULT_QUIET_NS;
 }
 
 void wt_cost(struct wt_core *w, uint64_t ns)
@@ -642,6 +645,26 @@ void wt_disarm(struct wt_core *w, int slot, uint64_t now_ns)
 	} else if (c->backoff)
 		c->backoff--;
 	c->next_ok_ns = c->backoff ? now_ns + (w->b.window_ns << c->backoff) : 0;
+	/* a window over the whole candidate that no access reached: the
+	 * candidate waits budget.quiet_ns, doubled per such window in a row
+	 * (at most 2^(WT_QUIET_MAX-1) times), before its next.  Without it a
+	 * program with few candidates, all quiet, had its slots moved to them
+	 * again at every quiet window's end: 315 windows of no hit in a
+	 * 0.5 s condition-variable ping-pong, each move of an inherited
+	 * watchpoint an interrupt of every CPU running the program.  One hit
+	 * ends the back-off.  A candidate of more than one word
+	 * (WT_WORD_MAX) that the window did not cover hands its quiet word
+	 * on to its next word instead (the scan) */
+	if (win->hits)
+		c->quiet = 0;
+	else if (w->b.quiet_ns && (win->len >= c->size || c->size <= WT_WORD_MAX)) {
+		uint64_t until;
+		if (c->quiet < WT_QUIET_MAX)
+			c->quiet++;
+		until = now_ns + (w->b.quiet_ns << (c->quiet - 1));
+		if (until > c->next_ok_ns)
+			c->next_ok_ns = until;
+	}
 	c->slot = -1;
 	/* accesses of this window are forgotten: the next window starts
 	 * without the happens-before the engine missed in between.  Sync

@@ -85,6 +85,8 @@
                                 * another, while none gives a verdict */
 #define WT_BARREN_MAX 4        /* a candidate whose holds meet no one holds in every 2^4-th
                                 * window at the sparsest (the hold back-off) */
+#define WT_DEFAULT_QUIET_NS 2000000ull /* budget.quiet_ns: 2 ms */
+#define WT_QUIET_MAX 6         /* the quiet back-off doubles up to 2^5 times quiet_ns */
 
 enum wt_kind {
 	WT_GLOBAL = 1, /* a module's writable data: name = its symbol (caller's id) */
@@ -135,6 +137,11 @@ struct wt_budget {
 	 * long quiet phase buys no later burst.  0: no cost budget. */
 	uint32_t cost_permille;
 	uint64_t cost_start_ns;
+	/* The quiet back-off: a candidate whose window saw no access waits
+	 * quiet_ns before its next, doubled per such window in a row up to
+	 * 2^(WT_QUIET_MAX-1) times (64 ms by default); one hit ends it.
+	 * 0: none. */
+	uint64_t quiet_ns;
 };
 
 /* a watched access, as a trap source saw it */

@@ -87,6 +87,7 @@ static struct wt_budget budget(void)
 	b.site_dense = 2;
 	b.max_heap = 100;
 	b.cost_permille = 0; /* the cost budget has tests of its own */
+	b.quiet_ns = 0;      /* so has the quiet back-off */
 	return b;
 }
 
@@ -1177,6 +1178,51 @@ static void test_cost_budget_moves(void)
 	SANE();
 }
 
+/* the quiet back-off: a word candidate whose window saw no access waits
+ * quiet_ns, doubled per quiet window in a row (at most 2^(WT_QUIET_MAX-1)
+ * times), before its next window; one hit ends it; a big candidate's
+ * quiet word hands on to the next word without waiting */
+static void test_quiet_backoff(void)
+{
+	struct wt_budget b = budget();
+	uint64_t now = 5 * MS, wait = MS;
+	const struct wt_window *win;
+	int k;
+
+	b.quiet_ns = MS;
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	for (k = 0; k < WT_QUIET_MAX + 2; k++) {
+		CU_ASSERT_EQUAL_FATAL(wt_arm(W, 0, 8, now, NULL), 0);
+		wt_disarm(W, 0, now);
+		/* not before the wait, then armed */
+		CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + wait - 1, NULL), -1);
+		now += wait;
+		if (k + 1 < WT_QUIET_MAX)
+			wait *= 2;
+	}
+	CU_ASSERT_EQUAL(wait, MS << (WT_QUIET_MAX - 1)); /* capped */
+	/* a window with a hit ends it: the next comes at once */
+	CU_ASSERT_EQUAL_FATAL(wt_arm(W, 0, 8, now, NULL), 0);
+	win = wt_slot(W, 0);
+	hit(0, 1, 0, win->addr, 4, 1, 0, 0x10, now);
+	wt_disarm(W, 0, now);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now, NULL), 0);
+	wt_disarm(W, 0, now); /* quiet again: 1 ms */
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + MS - 1, NULL), -1);
+	CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now + MS, NULL), 0);
+	wt_disarm(W, 0, now + MS);
+	/* a 64-byte candidate watched 8 bytes at a time: its quiet words
+	 * hand on at once */
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x2000, 64, 1);
+	for (k = 0; k < 4; k++) {
+		CU_ASSERT_EQUAL(wt_arm(W, 0, 8, now, NULL), 0);
+		wt_disarm(W, 0, now);
+	}
+	SANE();
+}
+
 /* a hit over budget ends its window; a hold is granted only while the
  * credit covers it, and is charged */
 static void test_cost_budget_hits_and_holds(void)
@@ -1522,6 +1568,7 @@ int main(void)
 		{ "hits_per_second", test_hits_per_second },
 		{ "cost_budget_arms", test_cost_budget_arms },
 		{ "cost_budget_moves", test_cost_budget_moves },
+		{ "quiet_backoff", test_quiet_backoff },
 		{ "cost_budget_hits_and_holds", test_cost_budget_hits_and_holds },
 		{ "cost_credit_capped", test_cost_credit_capped },
 		{ "cost_share_from_now", test_cost_share_from_now },
