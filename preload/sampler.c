@@ -1759,7 +1759,13 @@ void lh_smp_kick(void)
 		wp_kicked = 1;
 		struct wt_budget half = smp_budget;
 		/* both halves share the cost budget (still the only thread:
-		 * nothing else is in the core) */
+		 * nothing else is in the core).  No quiet back-off for
+		 * write-protect: its moves are two ioctls of a few us and a
+		 * protected page costs nothing at a context switch, while its
+		 * windows' faults from the C library are no hits, so a block
+		 * holding a mutex looked quiet and was watched a third as
+		 * often */
+		half.quiet_ns = 0;
 		if (hw_on)
 			half.cost_permille = (smp_budget.cost_permille + 1) / 2;
 		if ((lh_watch_start_wp(0) & LH_WSRC_WP) && lh_smpwp_start(core, &half) == 0) {

@@ -898,11 +898,9 @@ def sampled_budget_charges_every_fault(ctx):
     library's writes to a mutex inside a sampled heap block, once per tick)
     are charged to the cost budget like any other: with race_budget=1 a
     6 s run spends it (its note is in the log), in each of 2 runs.  The
-    budget is 40 ms at start plus 1 per mille of the program's time; the
-    quiet back-off spaces the block's windows (the C library's faults are
-    no hit), and 3 s runs charged 34-45 ms (1.5 s runs, before the
-    back-off: 24-44 ms), so shorter runs missed it in 1 of 4 to 2 of 12
-    runs on the Intel host.
+    budget is 40 ms at start plus 1 per mille of the program's time, and
+    1.5 s runs charged 24-44 ms, missing it in 2 of 12 runs on the Intel
+    host (and in make check, loaded, at 3 s).
     Uncharged, only the re-protection was, and the note never came.  SKIP
     where write-protect is unavailable."""
     name = "sampled_budget_charges_every_fault"
