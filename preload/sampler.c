@@ -521,8 +521,9 @@ static void uncounted_trap(const struct lh_watch_hit *h)
 	if (n != LH_SMP_UNCOUNTED)
 		return;
 	/* its later traps are dropped as late by the source, before this
-	 * sink; the rotation thread parks the slot now (pending_disarm is
-	 * the core's: set at the tick, from the closed window) */
+	 * sink; this thread parks the slot now if it can (park_now), and the
+	 * rotation thread ends the window in the core (pending_disarm is the
+	 * core's: set at the tick, from the closed window) */
 	lh_watch_hw_close(s, h->window);
 	park_now(s);
 	__atomic_store_n(&unc_cut[s], h->window, __ATOMIC_RELEASE);

@@ -13,8 +13,9 @@
  * (EINVAL), so every modify starts from one template (hw_attr).  sigtrap=1
  * sends SIGTRAP (si_code TRAP_PERF) to the accessing thread after the
  * instruction; sig_data carries HW_TAG_MAGIC and the window tag, si_addr
- * the slot's address at trap time.  A free slot is parked on a private
- * word nothing touches.  The self-test arms slot 0 on a private word,
+ * the slot's address at trap time.  A free slot is parked: its event
+ * disabled (hw_park_event), its addr the slot's private park word, which
+ * nothing touches.  The self-test arms slot 0 on a private word,
  * stores once and must see exactly one trap: some hosts open breakpoint
  * events that never fire.  The watched bytes are read with
  * process_vm_readv on self: a plain load of them would trap again.
@@ -311,7 +312,7 @@ static void set_why(char *why, size_t n, const char *what, int err)
 
 struct hw_slot {
 	int fd;           /* the parent event, -1 if none */
-	uintptr_t addr;   /* atomic: what the slot watches now (park word if free) */
+	uintptr_t addr;   /* atomic: what the slot watches now (its park word if parked) */
 	uint32_t window;  /* atomic: its window tag, 0 if free */
 	uint32_t len;
 	int rw;
@@ -592,7 +593,7 @@ static int hw_open(unsigned slot)
  * private word was installed in the debug registers at every context
  * switch of every thread: a VM's debug-register writes are hypervisor
  * exits, and a condition-variable ping-pong ran 1.5x slower with four
- * parked events than with none, 1.0-1.2x with four disabled ones
+ * parked events than with none, 0.9-1.2x with four disabled ones
  * (2 threads, 50,000 round trips, Intel host).  hw[slot].addr says
  * parked (the handler drops a late trap); the event keeps its last
  * address. */
@@ -759,9 +760,22 @@ int lh_watch_hw_arm(unsigned slot, uintptr_t addr, unsigned len, int rw, uint32_
 	return rc;
 }
 
+/* hw_mu held: parks slot unless it is parked already (1 parked now, 0
+ * parked before: no second ioctl, or -errno) */
+static int hw_park_locked(unsigned slot)
+{
+	int rc;
+
+	if (__atomic_load_n(&hw[slot].addr, __ATOMIC_RELAXED) == (uintptr_t)&hw_park[slot])
+		return 0;
+	__atomic_store_n(&hw[slot].addr, (uintptr_t)&hw_park[slot], __ATOMIC_RELAXED);
+	rc = hw_park_event(slot);
+	return rc ? rc : 1;
+}
+
 int lh_watch_hw_disarm(unsigned slot)
 {
-	int rc = 0;
+	int rc;
 
 	if (!(__atomic_load_n(&sources, __ATOMIC_RELAXED) & LH_WSRC_HW))
 		return -ENODEV;
@@ -769,13 +783,7 @@ int lh_watch_hw_disarm(unsigned slot)
 		return -EINVAL;
 	lh_mu_lock(&hw_mu);
 	__atomic_store_n(&hw[slot].window, 0, __ATOMIC_RELEASE);
-	/* parked already (lh_watch_hw_park): no second move */
-	if (__atomic_load_n(&hw[slot].addr, __ATOMIC_RELAXED) != (uintptr_t)&hw_park[slot]) {
-		__atomic_store_n(&hw[slot].addr, (uintptr_t)&hw_park[slot], __ATOMIC_RELAXED);
-		rc = hw_park_event(slot);
-		if (rc == 0)
-			rc = 1;
-	}
+	rc = hw_park_locked(slot);
 	lh_mu_unlock(&hw_mu);
 	return rc;
 }
@@ -785,7 +793,7 @@ int lh_watch_hw_disarm(unsigned slot)
  * the slot 4-10 ms later on a loaded machine (racy_stats_many: sixteen
  * threads reading one global, up to 1271 late traps of ~16 us each in
  * one 300 ms run, charged to the cost budget, which then had nothing left
- * for the race).  The handler that closed it moves it now: one ioctl (an
+ * for the race).  The handler that closed it parks it now: one ioctl (an
  * interrupt of each CPU running a thread of the program) instead.  A
  * trylock, never a wait: the program's thread never holds hw_mu itself
  * outside the shim's own arm and disarm, and a handler that interrupted
@@ -798,11 +806,8 @@ int lh_watch_hw_park(unsigned slot)
 		return 0;
 	if (lh_mu_trylock(&hw_mu) != 0)
 		return 0;
-	if (!__atomic_load_n(&hw[slot].window, __ATOMIC_ACQUIRE) &&
-	    __atomic_load_n(&hw[slot].addr, __ATOMIC_RELAXED) != (uintptr_t)&hw_park[slot]) {
-		__atomic_store_n(&hw[slot].addr, (uintptr_t)&hw_park[slot], __ATOMIC_RELAXED);
-		moved = hw_park_event(slot) == 0;
-	}
+	if (!__atomic_load_n(&hw[slot].window, __ATOMIC_ACQUIRE))
+		moved = hw_park_locked(slot) == 1;
 	lh_mu_unlock(&hw_mu);
 	errno = saved;
 	return moved;

@@ -138,18 +138,18 @@ const char *lh_watch_why(enum lh_wsrc src);
  * moves it.  The watched bytes are read (process_vm_readv, never a plain
  * load that would trap) for old_val. */
 int lh_watch_hw_arm(unsigned slot, uintptr_t addr, unsigned len, int rw, uint32_t window);
-/* 1: the slot moved to its park word; 0: it was parked already
- * (lh_watch_hw_park); or -errno */
+/* 1: the slot is parked now (its event disabled); 0: it was parked
+ * already (lh_watch_hw_park); or -errno */
 int lh_watch_hw_disarm(unsigned slot);
 /* Async-signal-safe (a SIGTRAP handler): the slot's window `window` ends
  * for the handler now: its later traps are dropped as late ones, before
  * the sink, until the slot is armed again.  The watchpoint itself stays
- * where it is until lh_watch_hw_disarm or a new arm moves it (an ioctl
- * the caller makes outside the handler).  Nothing if the slot was moved
- * to another window meanwhile. */
+ * armed until lh_watch_hw_park, lh_watch_hw_disarm or a new arm parks
+ * or moves it (an ioctl).  Nothing if the slot was moved to another
+ * window meanwhile. */
 void lh_watch_hw_close(unsigned slot, uint32_t window);
 /* Async-signal-safe: after lh_watch_hw_close, the calling thread (a trap
- * handler) moves the slot's watchpoint to its park word itself, so that
+ * handler) parks the slot itself (its event disabled), so that
  * a hot word stops trapping every thread before the rotation thread gets
  * to it.  Nothing if another thread is arming or disarming (it moves the
  * slot anyway) or the slot holds a window again.  1 if it moved it. */
