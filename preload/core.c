@@ -202,8 +202,8 @@ void lh_fast_hooks_acquired(void *addr, uint8_t kind, unsigned shared)
 
 void lh_fast_hooks_released(void *addr, uint8_t kind, uint8_t mode)
 {
-	LH_RT_HOOK(lh_rt_lock_released(addr, kind, mode));
-	LH_SMP_HOOK(lh_smp_lock_released(addr, kind, mode));
+	LH_RT_HOOK(lh_rt_lock_released(addr, kind, mode, 1));
+	LH_SMP_HOOK(lh_smp_lock_released(addr, kind, mode, 1));
 }
 
 void lh_core_try_failed(void *addr)
@@ -301,8 +301,8 @@ void lh_core_released(void *addr, int kind, uintptr_t ra)
 	struct lh_gl_state s;
 	int what;
 
-	LH_RT_HOOK(lh_rt_lock_released(addr, kind, -1));
-	LH_SMP_HOOK(lh_smp_lock_released(addr, kind, -1));
+	LH_RT_HOOK(lh_rt_lock_released(addr, kind, -1, 0));
+	LH_SMP_HOOK(lh_smp_lock_released(addr, kind, -1, 0));
 	if (t)
 		lh_rel_note(t, addr);
 	if (!t || lh_held_release(t, addr) != LH_REL_NOT_HELD)
@@ -836,8 +836,8 @@ void lh_core_cond_release(void *mutex, int kind, uintptr_t ra)
 {
 	struct lh_thread *t = lh_thr_self();
 
-	LH_RT_HOOK(lh_rt_lock_released(mutex, kind, LH_MODE_EXCL));
-	LH_SMP_HOOK(lh_smp_lock_released(mutex, kind, LH_MODE_EXCL));
+	LH_RT_HOOK(lh_rt_lock_released(mutex, kind, LH_MODE_EXCL, 0));
+	LH_SMP_HOOK(lh_smp_lock_released(mutex, kind, LH_MODE_EXCL, 0));
 	/* the wait releases the mutex completely, whatever its count */
 	if (t)
 		lh_held_drop(t, mutex);

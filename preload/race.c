@@ -1245,6 +1245,37 @@ void rc_release(struct rc_engine *e, rc_tid t, uintptr_t sync)
 	tick(e, th, t);
 }
 
+/* The same release by the thread that holds the lock exclusively (a
+ * mutex, spinlock, C11 mutex or write-held rwlock the shim's held stack
+ * says it holds): no other release of the address runs at the same time,
+ * and the next acquire of it runs only after the lock changed hands, so
+ * the memo's one store needs no bucket lock.  Release memos of such locks
+ * were a lock round trip at every unlock while race watching was on.
+ * Limit: a program that unlocks another thread's normal mutex (a misuse
+ * the shim reports) may run this store and another thread's release of
+ * the address at once; that release's join may then write an older value
+ * over the store, and a later acquire miss this release (a race reported
+ * that the unlock ordered). */
+void rc_release_held(struct rc_engine *e, rc_tid t, uintptr_t sync)
+{
+	struct rc_thread *th = thr(e, t);
+	struct rc_memo *m;
+
+	if (!th)
+		return;
+	m = memo_of(th, sync);
+	/* seq stays: only this thread's memo can match it (another thread's
+	 * release since this thread's last one would have voided it), so
+	 * there is no other memo of the address to void */
+	if (m->addr == sync && m->fgen == th->fgen && LD(&m->s->seq) == m->seq) {
+		ST(&m->s->vc[t], th->clk);
+		th->n_memo++;
+	} else {
+		sync_release_memo(e, th, sync, t);
+	}
+	tick(e, th, t);
+}
+
 void rc_release_shared(struct rc_engine *e, rc_tid t, uintptr_t sync)
 {
 	struct rc_thread *th = thr(e, t);

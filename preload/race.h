@@ -112,6 +112,9 @@ void rc_acquire(struct rc_engine *e, rc_tid t, uintptr_t sync);
 /* t releases sync: the sync's clock joins t's clock, t's epoch advances.
  * (mutex unlock, sem_post, cond signal, barrier arrival, once done) */
 void rc_release(struct rc_engine *e, rc_tid t, uintptr_t sync);
+/* the same, by the thread that holds sync exclusively (no other release
+ * of it can run meanwhile): takes no engine lock when t's memo answers */
+void rc_release_held(struct rc_engine *e, rc_tid t, uintptr_t sync);
 /* a release store to an atomic: the sync's clock becomes t's clock (a
  * later plain store by another thread ends the release sequence) */
 void rc_release_store(struct rc_engine *e, rc_tid t, uintptr_t sync);

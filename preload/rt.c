@@ -500,7 +500,7 @@ void lh_rt_lock_acquired(void *addr, int kind, int mode)
 		rc_acquire(lh_rt_engine, t->tid, (uintptr_t)addr);
 }
 
-void lh_rt_lock_released(void *addr, int kind, int mode)
+void lh_rt_lock_released(void *addr, int kind, int mode, int held)
 {
 	struct lh_rt_thread *t = lh_rt_cur();
 
@@ -522,6 +522,8 @@ void lh_rt_lock_released(void *addr, int kind, int mode)
 	}
 	if (rw_like(kind) && mode == LH_MODE_SHARED)
 		rc_release_shared(lh_rt_engine, t->tid, (uintptr_t)addr);
+	else if (held)
+		rc_release_held(lh_rt_engine, t->tid, (uintptr_t)addr);
 	else
 		rc_release(lh_rt_engine, t->tid, (uintptr_t)addr);
 }

@@ -139,9 +139,12 @@ static inline uint32_t lh_rt_node(struct lh_rt_thread *t, uintptr_t pc)
 LH_HIDDEN void lh_rt_acquire(const void *sync);
 LH_HIDDEN void lh_rt_release(const void *sync);
 /* a lock was taken (after the real call) / is being released (before it):
- * mode is enum lh_mode, or -1 when the caller does not know it */
+ * mode is enum lh_mode, or -1 when the caller does not know it; held 1:
+ * the release of a lock the thread's held stack says it holds (the fast
+ * release paths, wrap.h), so no other release of it runs meanwhile
+ * (rc_release_held) */
 LH_HIDDEN void lh_rt_lock_acquired(void *addr, int kind, int mode);
-LH_HIDDEN void lh_rt_lock_released(void *addr, int kind, int mode);
+LH_HIDDEN void lh_rt_lock_released(void *addr, int kind, int mode, int held);
 /* threads: the creator makes the child's engine slot before it exists */
 LH_HIDDEN struct lh_rt_thread *lh_rt_thread_new(void);
 LH_HIDDEN void lh_rt_thread_created(struct lh_rt_thread *c, pthread_t pt, int detached);

@@ -2032,7 +2032,7 @@ void lh_smp_lock_acquired(void *addr, int kind, int mode)
 	feed_end(t0);
 }
 
-void lh_smp_lock_released(void *addr, int kind, int mode)
+void lh_smp_lock_released(void *addr, int kind, int mode, int held)
 {
 	rc_tid me = my_tid();
 	struct lh_thread *td = lh_self_td;
@@ -2054,6 +2054,8 @@ void lh_smp_lock_released(void *addr, int kind, int mode)
 	}
 	if (rw_like(kind) && mode == LH_MODE_SHARED)
 		rc_release_shared(eng, me, (uintptr_t)addr);
+	else if (held)
+		rc_release_held(eng, me, (uintptr_t)addr);
 	else
 		rc_release(eng, me, (uintptr_t)addr);
 	feed_end(t0);

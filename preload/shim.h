@@ -997,7 +997,7 @@ LH_HIDDEN void lh_smp_joined(pthread_t t);                 /* a join of t succee
 LH_HIDDEN void lh_smp_acquire(const void *sync);
 LH_HIDDEN void lh_smp_release(const void *sync);
 LH_HIDDEN void lh_smp_lock_acquired(void *addr, int kind, int mode);
-LH_HIDDEN void lh_smp_lock_released(void *addr, int kind, int mode);
+LH_HIDDEN void lh_smp_lock_released(void *addr, int kind, int mode, int held); /* as lh_rt_lock_released */
 LH_HIDDEN void lh_wd_self_deadlock(struct lh_thread *t, void *addr, int kind);
 LH_HIDDEN void lh_join_begin(pthread_t target, uintptr_t ra, uintptr_t cfa);
 

@@ -1085,6 +1085,40 @@ static void test_memo_used(void)
 	sane();
 }
 
+/* rc_release_held, the release by the lock's holder: the same memo, with
+ * no engine lock.  Its one store must carry the holder's latest epoch to
+ * the next taker (b learns a's last write under the lock), it must void
+ * another thread's memo (seq: a's next acquire joins b's clock), and its
+ * memo must answer again as rc_release's does */
+static void test_memo_release_held(void)
+{
+	rc_tid m, a, b;
+	uint64_t made;
+
+	three(&m, &a, &b);
+	for (int i = 0; i < 100; i++) {
+		rc_acquire(E, a, M);
+		WR(a, X, 8);
+		rc_release_held(E, a, M);
+	}
+	CU_ASSERT_EQUAL(rc_memo_counts(E, &made), 196);
+	CU_ASSERT_EQUAL(made, 1);
+	rc_acquire(E, b, M);
+	CU_ASSERT_EQUAL(WR(b, X, 8), 0); /* a's last write, under M */
+	CU_ASSERT_EQUAL(R.n, 0);
+	rc_release_held(E, b, M);
+	/* a's memo of M is void: its acquire learns b's write */
+	rc_acquire(E, a, M);
+	CU_ASSERT_EQUAL(RD(a, X, 8), 0);
+	rc_release_held(E, a, M);
+	CU_ASSERT_EQUAL(R.n, 0);
+	/* and a write after the release is not covered by it */
+	WR(a, X, 8);
+	rc_acquire(E, b, M);
+	CU_ASSERT_EQUAL(RD(b, X, 8), 1);
+	sane();
+}
+
 /* another thread's release voids a's memo (seq): a's next acquire must
  * join b's clock, or b's write under the lock races with a's */
 static void test_memo_other_release(void)
@@ -1256,6 +1290,7 @@ int main(void)
 		{"forget drops sync clocks inside", test_forget_sync},
 		{"thread slot reuse: exact after join", test_slot_reuse},
 		{"memo: an own lock's feeds skip the join", test_memo_used},
+		{"memo: a holder's release (rc_release_held) needs no engine lock", test_memo_release_held},
 		{"memo: another thread's release voids it", test_memo_other_release},
 		{"memo: a release after another's is no one-store release", test_memo_release_after_other},
 		{"memo: a grown clock voids the one-store release", test_memo_fgen},
