@@ -374,6 +374,41 @@ static void test_hold_backoff(void)
 	SANE();
 }
 
+/* the read-only hold rule: after its first window, a candidate no write
+ * hit holds no read (only another thread's write could meet it); a plain
+ * write is held, and from then on reads are again */
+static void test_read_only_no_hold(void)
+{
+	struct wt_budget b = budget();
+	struct wt_stats st;
+
+	b.hits_per_window = 64;
+	fresh(&b, 0);
+	wt_cand_add(W, WT_GLOBAL, 0x1000, 8, 1);
+	/* window 1: a read is held (nothing is known yet) */
+	wt_arm(W, 0, 8, 1 * MS, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, 1 * MS), WT_HOLD);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	wt_disarm(W, 0, 1 * MS);
+	/* window 2 (even: not skipped by the hold back-off): reads only so
+	 * far, none held, by any thread */
+	wt_arm(W, 0, 8, 2 * MS, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, 2 * MS), WT_IGNORE);
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 0, 0, 0x20, 2 * MS), WT_IGNORE);
+	wt_stats(W, &st);
+	CU_ASSERT_EQUAL(st.holds, 1);
+	/* T2 writes: held, and T3's read meanwhile is the race (a met hold) */
+	CU_ASSERT_EQUAL(hit(0, 2, 0, 0x1000, 4, 1, 0, 0x28, 2 * MS), WT_HOLD);
+	CU_ASSERT_EQUAL(hit(0, 3, 0, 0x1000, 4, 0, 0, 0x30, 2 * MS), WT_IGNORE);
+	CU_ASSERT_EQUAL(R.n, 1);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	wt_disarm(W, 0, 2 * MS);
+	/* window 3: written once, so a read is held again */
+	wt_arm(W, 0, 8, 3 * MS, NULL);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x1000, 4, 0, 0, 0x10, 3 * MS), WT_HOLD);
+	SANE();
+}
+
 /* a block handed to a new thread is picked among the shared candidates:
  * first, before the plain rotation reaches it */
 static void test_handed_block_is_shared(void)
@@ -1547,6 +1582,7 @@ int main(void)
 		{ "hold_passes_to_reader", test_hold_passes_to_reader },
 		{ "pass_refunds_and_cut", test_pass_refunds_and_cut },
 		{ "hold_backoff", test_hold_backoff },
+		{ "read_only_no_hold", test_read_only_no_hold },
 		{ "sharing_core_infers_writes", test_sharing_core_infers_writes },
 		{ "co_held", test_co_held },
 		{ "block_holds_again", test_block_holds_again },
