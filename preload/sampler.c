@@ -827,7 +827,8 @@ static void write_race(const struct queued *q)
  * clone fail with EINVAL (pthread_create returned it to the program:
  * create_join_churn_clean, about one run in ten).  Creators hold
  * clone_mu around the real call (lh_smp_create_begin/end); every arm and
- * disarm happens under it.
+ * disarm happens under it, all but a trap handler's park (park_now: a
+ * disable, which changes no attribute).
  *
  * Order: clone_mu first, then the core's lock (tick, end_all_windows).
  * The other order deadlocked: a creator holding clone_mu stored, inside
@@ -841,18 +842,18 @@ static pthread_mutex_t clone_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* a window just closed in a trap handler: its slot is parked by this
  * thread at once (lh_watch_hw_park), the move owed to the budget like a
- * trap; the tick's disarm then finds it parked.  Under clone_mu like
- * every move, taken with a trylock: a thread creating one (or the tick)
- * holds it, and the tick parks the slot then */
+ * trap; the tick's disarm then finds it parked.  The one move not under
+ * clone_mu: a park is a disable, which a thread creation may overlap
+ * (lh_watch_hw_park), and with clone_mu the handler found it taken by the
+ * tick most of the time (racy_stats_many: 4-7 of 5-9 parks a run, each
+ * leaving the hot word trapping, late, until the tick; 15-59 ms of late
+ * traps a 300 ms run) */
 static void park_now(unsigned slot)
 {
 	uint64_t t0 = cpu_ns();
 
-	if (lh_mu_trylock(&clone_mu) != 0)
-		return;
 	if (lh_watch_hw_park(slot))
 		__atomic_add_fetch(&trap_owed_ns, cpu_ns() - t0, __ATOMIC_RELAXED);
-	lh_mu_unlock(&clone_mu);
 }
 
 static __thread int creating __attribute__((tls_model("initial-exec")));
@@ -880,22 +881,6 @@ void lh_smp_create_end(void)
 int lh_smp_creating(void)
 {
 	return creating;
-}
-
-static int hw_arm(unsigned slot, uintptr_t addr, uint32_t tag)
-{
-	int rc;
-
-	uint64_t t0;
-
-	/* clone_mu and the core's lock are held (tick) */
-	t0 = cpu_ns();
-	rc = lh_watch_hw_arm(slot, addr, 1, 1, tag);
-	/* moving an inherited event interrupts every CPU that runs one of
-	 * the program's threads, and waits for them: this thread's CPU time
-	 * meanwhile is the cost budget's */
-	wt_cost_move(core, cpu_ns() - t0);
-	return rc;
 }
 
 static void hw_disarm(unsigned slot)
@@ -946,10 +931,61 @@ static void charge_pending(void)
 }
 
 /* arm: fill the free slots (0: only write what was found) */
+/* The watchpoint moves a tick decided, made after it let the core's lock
+ * go (clone_mu still held, so no thread is being created and no other
+ * move runs): a move waits for an interrupt of every CPU that runs a
+ * thread of the program, 0.2-2 ms with sixteen busy threads, and every
+ * trap handler that wanted the core meanwhile spun for it, its CPU time
+ * charged to the cost budget.  racy_stats_many: 17-35 ms of its 50-70 ms
+ * charged a 300 ms run were handlers waiting for the core.  Between the
+ * decision and the move the slot's old word still traps, with the old
+ * window's tag: late, as it was while the tick held the lock.  The core
+ * then takes what the moves cost, and drops a window whose arm failed. */
+struct tick_move {
+	unsigned slot;
+	uintptr_t addr; /* 0: park */
+	uint32_t tag;
+};
+
+static void tick_moves(const struct tick_move *mv, int n, uint64_t now)
+{
+	uint64_t ns[WT_SLOTS];
+	int rc[WT_SLOTS], park[WT_SLOTS], k;
+
+	/* every slot that moves is parked first (a disable: tens of us,
+	 * against hundreds for a modify), so that its old word stops
+	 * trapping at once instead of after the modifies before its own */
+	for (k = 0; k < n; k++) {
+		uint64_t t0 = cpu_ns();
+		park[k] = lh_watch_hw_disarm(mv[k].slot) != 0; /* 0: parked already */
+		ns[k] = cpu_ns() - t0;
+	}
+	for (k = 0; k < n; k++) {
+		uint64_t t0 = cpu_ns();
+		rc[k] = mv[k].addr ? lh_watch_hw_arm(mv[k].slot, mv[k].addr, 1, 1, mv[k].tag) : 0;
+		ns[k] += cpu_ns() - t0;
+	}
+	in_core = 1;
+	prio_lock();
+	for (k = 0; k < n; k++) {
+		const struct wt_window *w = wt_slot(core, (int)mv[k].slot);
+		if (mv[k].addr || park[k])
+			wt_cost_move(core, ns[k]);
+		if (!mv[k].addr)
+			continue;
+		/* a failed arm parked the slot; its window ends here */
+		if (rc[k] && w->cand >= 0 && w->tag == mv[k].tag)
+			wt_disarm(core, (int)mv[k].slot, now);
+	}
+	spin_unlock();
+	in_core = 0;
+}
+
 static void tick(int arm)
 {
 	struct queued out[LH_SMP_QUEUE];
-	int n_out, i, q_full;
+	struct tick_move mv[WT_SLOTS];
+	int n_out, i, q_full, n_mv = 0;
 	unsigned done;
 	uint64_t now = prog_ns();
 
@@ -992,11 +1028,11 @@ static void tick(int arm)
 			done |= 1u << i;
 	}
 	for (i = 0; i < WT_SLOTS; i++) {
-		/* a slot whose window ends is parked only if no new window
-		 * takes it now: moving an inherited event costs every CPU an
-		 * interrupt (~200 us of this thread's time here), and a move
-		 * to the next window's byte replaces two of them with one (a
-		 * trap on the old byte meanwhile carries the old tag: late) */
+		/* a slot whose window ends goes to the next window if one
+		 * takes it now, else it stays parked: either way its event
+		 * is disabled first, and a new window's modify follows, after
+		 * the core's lock is let go (tick_moves; a trap on the old
+		 * byte meanwhile carries the old tag: late) */
 		int park = 0;
 		if (done & (1u << i)) {
 			wt_disarm(core, i, now);
@@ -1016,14 +1052,17 @@ static void tick(int arm)
 					b = lo;
 				tags[i] = win.tag;
 				watched[i] = b;
-				if (hw_arm((unsigned)i, b, win.tag) != 0)
-					wt_disarm(core, i, now);
-				else
-					park = 0;
+				mv[n_mv].slot = (unsigned)i;
+				mv[n_mv].addr = b;
+				mv[n_mv++].tag = win.tag;
+				park = 0;
 			}
 		}
-		if (park)
-			hw_disarm((unsigned)i);
+		if (park) {
+			mv[n_mv].slot = (unsigned)i;
+			mv[n_mv].addr = 0;
+			mv[n_mv++].tag = 0;
+		}
 	}
 	{
 		/* the windows an access reached (their shadow holds it) */
@@ -1042,6 +1081,8 @@ static void tick(int arm)
 	q_full = noted_queue;
 	spin_unlock();
 	in_core = 0;
+	if (n_mv)
+		tick_moves(mv, n_mv, now);
 	lh_mu_unlock(&clone_mu);
 	for (i = 0; i < n_out; i++)
 		write_race(&out[i]);

@@ -319,6 +319,49 @@ static void test_hw_park_in_handler(void)
 	CU_ASSERT_EQUAL(lh_watch_hw_disarm(2), 1);
 }
 
+static int mover_stop;
+
+/* moves slot 0 back and forth until told to stop */
+static void *mover(void *arg)
+{
+	uint32_t k = 0;
+
+	(void)arg;
+	while (!__atomic_load_n(&mover_stop, __ATOMIC_ACQUIRE)) {
+		lh_watch_hw_arm(0, (uintptr_t)&word_b, 8, 0, 400 + (k++ & 63));
+		lh_watch_hw_disarm(0);
+	}
+	return NULL;
+}
+
+/* each slot moves under its own lock: a handler parks its hot slot while
+ * another thread moves a different slot (with one lock for all slots the
+ * handler's trylock found it taken by the other move about half the time) */
+static void test_hw_park_while_other_moves(void)
+{
+	pthread_t t;
+	int i, n = 1000;
+
+	if (skip("hw_park_while_other_moves", LH_WSRC_HW))
+		return;
+	reset(0);
+	parked_in_sink = 0;
+	__atomic_store_n(&mover_stop, 0, __ATOMIC_RELEASE);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, mover, NULL), 0);
+	for (i = 0; i < n; i++) {
+		CU_ASSERT_EQUAL(lh_watch_hw_arm(2, (uintptr_t)&word_a, 8, 0, 500 + (uint32_t)i), 0);
+		__atomic_store_n(&park_in_sink, 1, __ATOMIC_RELAXED);
+		store_a((uint64_t)i);
+		__atomic_store_n(&park_in_sink, 0, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&mover_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	CU_ASSERT_EQUAL(hits_now(), n);
+	CU_ASSERT_EQUAL(parked_in_sink, n);
+	lh_watch_hw_disarm(0);
+	lh_watch_hw_disarm(2);
+}
+
 static void *store_a_thread(void *arg)
 {
 	store_a((uint64_t)(uintptr_t)arg);
@@ -845,6 +888,7 @@ int main(void)
 		{ "hw_move_and_limits", test_hw_move_and_limits },
 		{ "hw_late_trap_dropped", test_hw_late_trap_dropped },
 		{ "hw_park_in_handler", test_hw_park_in_handler },
+		{ "hw_park_while_other_moves", test_hw_park_while_other_moves },
 		{ "hw_threads_and_hold", test_hw_threads_and_hold },
 		{ "hw_hold_cut", test_hw_hold_cut },
 		{ "hw_user_sigtrap", test_hw_user_sigtrap },
