@@ -887,7 +887,7 @@ static void hw_disarm(unsigned slot)
 {
 	uint64_t t0;
 
-	/* clone_mu and the core's lock are held (tick, end_all_windows) */
+	/* clone_mu and the core's lock are held (end_all_windows) */
 	t0 = cpu_ns();
 	if (lh_watch_hw_disarm(slot) != 0) /* 0: parked already, nothing moved */
 		wt_cost_move(core, cpu_ns() - t0);
@@ -930,17 +930,20 @@ static void charge_pending(void)
 	}
 }
 
-/* arm: fill the free slots (0: only write what was found) */
 /* The watchpoint moves a tick decided, made after it let the core's lock
  * go (clone_mu still held, so no thread is being created and no other
- * move runs): a move waits for an interrupt of every CPU that runs a
+ * move runs but a trap handler's park, under the slot's own lock): a move waits for an interrupt of every CPU that runs a
  * thread of the program, 0.2-2 ms with sixteen busy threads, and every
  * trap handler that wanted the core meanwhile spun for it, its CPU time
  * charged to the cost budget.  racy_stats_many: 17-35 ms of its 50-70 ms
  * charged a 300 ms run were handlers waiting for the core.  Between the
  * decision and the move the slot's old word still traps, with the old
  * window's tag: late, as it was while the tick held the lock.  The core
- * then takes what the moves cost, and drops a window whose arm failed. */
+ * then takes what the moves cost, and drops a window whose arm failed.
+ * A window that went hot while its arm was still running (the handler's
+ * park found the slot's lock taken) is parked here, not at the next tick:
+ * it is closed to the handler already (lh_watch_hw_park parks only a
+ * closed slot). */
 struct tick_move {
 	unsigned slot;
 	uintptr_t addr; /* 0: park */
@@ -979,8 +982,14 @@ static void tick_moves(const struct tick_move *mv, int n, uint64_t now)
 	}
 	spin_unlock();
 	in_core = 0;
+	for (k = 0; k < n; k++) {
+		uint64_t t0 = cpu_ns();
+		if (mv[k].addr && !rc[k] && lh_watch_hw_park(mv[k].slot))
+			__atomic_add_fetch(&trap_owed_ns, cpu_ns() - t0, __ATOMIC_RELAXED);
+	}
 }
 
+/* arm: fill the free slots (0: only write what was found) */
 static void tick(int arm)
 {
 	struct queued out[LH_SMP_QUEUE];
@@ -1930,11 +1939,16 @@ void lh_smp_stop(void)
 	end_all_windows();
 	in_core = 0;
 	tick(0); /* the races found and not yet written, the limits reached */
+	/* under clone_mu too: a tick of the rotation thread makes its moves
+	 * outside the core's lock (tick_moves), and one that had decided
+	 * before would arm a watchpoint after lh_watch_shutdown */
+	lh_mu_lock(&clone_mu);
 	in_core = 1;
 	prio_lock();
 	smp_stopped = 1;
 	spin_unlock();
 	in_core = 0;
+	lh_mu_unlock(&clone_mu);
 	if (lh_opt.race_stats) {
 		stats_note();
 		lh_smpwp_stats_note();

@@ -45,8 +45,10 @@ struct cand {
 	uint8_t quiet;     /* its last whole windows in a row that no access reached
 	                    * (at most WT_QUIET_MAX): the quiet back-off */
 	uint8_t written;   /* a plain or atomic write hit it in one of its windows:
-	                    * after its first window, only then are its reads
-	                    * held (the read-only hold rule, wt_hit) */
+	                    * once every word had a window, only then are its
+	                    * reads held (the read-only hold rule, wt_hit) */
+	uint8_t scanned;   /* every word of it had a window (the rotation over
+	                    * its words came round once) */
 	/* what its windows did (wt_cand_stat); n_found, its verdicts, also
 	 * ends the lighter back-off of shared data (wt_disarm) */
 	uint32_t n_hits, n_holds, n_met, n_hot, n_found;
@@ -576,8 +578,10 @@ int wt_arm(struct wt_core *w, int slot, uint32_t max_len, uint64_t now_ns, struc
 	if (i < 0)
 		return -1;
 	c = &w->c[i];
-	if (c->off >= c->size)
+	if (c->off >= c->size) {
 		c->off = 0;
+		c->scanned = 1;
+	}
 	/* the word to watch: max_len bytes aligned to max_len (a watchpoint's
 	 * rule; a page for write-protect), covering offset c->off, which moves
 	 * on by a word each window so every word of a block gets its turn */
@@ -585,6 +589,8 @@ int wt_arm(struct wt_core *w, int slot, uint32_t max_len, uint64_t now_ns, struc
 	if (len & (len - 1)) { /* not a power of two: the block itself */
 		a = c->addr;
 		len = c->size;
+		if (c->windows)
+			c->scanned = 1;
 	} else {
 		a = (c->addr + c->off) & ~(uintptr_t)(len - 1);
 		c->off = (uint32_t)(a + len - c->addr);
@@ -818,6 +824,8 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	if (!overlap(h->addr, size, c->addr, c->size) || !overlap(h->addr, size, win->addr, win->len))
 		return WT_IGNORE;
 	w->st.hits++;
+	if (h->is_write)
+		c->written = 1;
 	if (over_sec_budget(w, now_ns)) {
 		limit(w, WT_LIMIT_HITS_SEC);
 		w->st.budget_cut++;
@@ -832,8 +840,6 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	if (win->held && h->thread != win->first.thread &&
 	    overlap(h->addr, size, win->first.addr, win->first.size))
 		w->met[slot] = 1;
-	if (h->is_write)
-		c->written = 1;
 	if (h->is_atomic) {
 		w->st.atomics++;
 		c->sync_seen = 1;
@@ -922,13 +928,13 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	 * read (racy_flag: 5 observed verdicts in 20 holds), whereas a held
 	 * write is met by the other's read.  At most two holds per window. */
 	/* the read-only hold rule: a held read can meet nothing but another
-	 * thread's write, so after its first window a candidate no write
-	 * ever hit gets no hold of a read (a word set before the threads
+	 * thread's write, so once each of its words had a window (scanned)
+	 * a candidate no write ever hit gets no hold of a read (a word set before the threads
 	 * started that all of them read: racy_stats_many's sb_end_ns, read
 	 * by sixteen threads, took 4-7 holds of 3 ms and their passes a run
 	 * for nothing, and the cost budget then had none left for the
 	 * counter) */
-	if (!win->held && !h->is_atomic && (h->is_write || c->written || c->windows <= 1) &&
+	if (!win->held && !h->is_atomic && (h->is_write || c->written || !c->scanned) &&
 	    (!w->hold_done[slot] || (w->hold_done[slot] == WT_HELD_READ && h->is_write))) {
 		/* the hold back-off: a candidate whose last `barren` holds no
 		 * other thread met (a value handed over only after the held

@@ -409,6 +409,35 @@ static void test_read_only_no_hold(void)
 	SANE();
 }
 
+/* the rule counts the first window of each word: a block's second word
+ * holds a read in its own first window, and only after the rotation came
+ * round does a read-only block hold none */
+static void test_read_only_each_word_first(void)
+{
+	struct wt_budget b = budget();
+
+	b.hits_per_window = 64;
+	fresh(&b, 0);
+	wt_cand_add(W, WT_HEAP, 0x2000, 16, 1);
+	wt_arm(W, 0, 8, 1 * MS, NULL); /* 0x2000: no access */
+	CU_ASSERT_EQUAL(wt_slot(W, 0)->addr, 0x2000);
+	wt_disarm(W, 0, 1 * MS);
+	wt_arm(W, 0, 8, 2 * MS, NULL); /* 0x2008: its first window */
+	CU_ASSERT_EQUAL(wt_slot(W, 0)->addr, 0x2008);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x2008, 4, 0, 0, 0x10, 2 * MS), WT_HOLD);
+	wt_hold_end(W, 0, wt_slot(W, 0)->tag);
+	wt_disarm(W, 0, 2 * MS);
+	/* round again: read-only so far, no hold (window 4: even, the hold
+	 * back-off of the barren hold above does not skip it) */
+	wt_arm(W, 0, 8, 3 * MS, NULL);
+	CU_ASSERT_EQUAL(wt_slot(W, 0)->addr, 0x2000);
+	wt_disarm(W, 0, 3 * MS);
+	wt_arm(W, 0, 8, 4 * MS, NULL);
+	CU_ASSERT_EQUAL(wt_slot(W, 0)->addr, 0x2008);
+	CU_ASSERT_EQUAL(hit(0, 1, 0, 0x2008, 4, 0, 0, 0x10, 4 * MS), WT_IGNORE);
+	SANE();
+}
+
 /* a block handed to a new thread is picked among the shared candidates:
  * first, before the plain rotation reaches it */
 static void test_handed_block_is_shared(void)
@@ -1583,6 +1612,7 @@ int main(void)
 		{ "pass_refunds_and_cut", test_pass_refunds_and_cut },
 		{ "hold_backoff", test_hold_backoff },
 		{ "read_only_no_hold", test_read_only_no_hold },
+		{ "read_only_each_word_first", test_read_only_each_word_first },
 		{ "sharing_core_infers_writes", test_sharing_core_infers_writes },
 		{ "co_held", test_co_held },
 		{ "block_holds_again", test_block_holds_again },
