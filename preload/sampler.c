@@ -932,8 +932,9 @@ static void charge_pending(void)
 
 /* The watchpoint moves a tick decided, made after it let the core's lock
  * go (clone_mu still held, so no thread is being created and no other
- * move runs but a trap handler's park, under the slot's own lock): a move waits for an interrupt of every CPU that runs a
- * thread of the program, 0.2-2 ms with sixteen busy threads, and every
+ * move runs but a trap handler's park, under the slot's own lock): a
+ * move waits for an interrupt of every CPU that runs a thread of the
+ * program, 0.2-2 ms with sixteen busy threads, and every
  * trap handler that wanted the core meanwhile spun for it, its CPU time
  * charged to the cost budget.  racy_stats_many: 17-35 ms of its 50-70 ms
  * charged a 300 ms run were handlers waiting for the core.  Between the
@@ -941,9 +942,9 @@ static void charge_pending(void)
  * window's tag: late, as it was while the tick held the lock.  The core
  * then takes what the moves cost, and drops a window whose arm failed.
  * A window that went hot while its arm was still running (the handler's
- * park found the slot's lock taken) is parked here, not at the next tick:
- * it is closed to the handler already (lh_watch_hw_park parks only a
- * closed slot). */
+ * park found the slot's lock taken) is parked here as a handler parks
+ * it (park_now), not at the next tick: it is closed to the handler
+ * already (lh_watch_hw_park parks only a closed slot). */
 struct tick_move {
 	unsigned slot;
 	uintptr_t addr; /* 0: park */
@@ -982,11 +983,9 @@ static void tick_moves(const struct tick_move *mv, int n, uint64_t now)
 	}
 	spin_unlock();
 	in_core = 0;
-	for (k = 0; k < n; k++) {
-		uint64_t t0 = cpu_ns();
-		if (mv[k].addr && !rc[k] && lh_watch_hw_park(mv[k].slot))
-			__atomic_add_fetch(&trap_owed_ns, cpu_ns() - t0, __ATOMIC_RELAXED);
-	}
+	for (k = 0; k < n; k++)
+		if (mv[k].addr && !rc[k])
+			park_now(mv[k].slot);
 }
 
 /* arm: fill the free slots (0: only write what was found) */
@@ -1061,17 +1060,12 @@ static void tick(int arm)
 					b = lo;
 				tags[i] = win.tag;
 				watched[i] = b;
-				mv[n_mv].slot = (unsigned)i;
-				mv[n_mv].addr = b;
-				mv[n_mv++].tag = win.tag;
+				mv[n_mv++] = (struct tick_move){ (unsigned)i, b, win.tag };
 				park = 0;
 			}
 		}
-		if (park) {
-			mv[n_mv].slot = (unsigned)i;
-			mv[n_mv].addr = 0;
-			mv[n_mv++].tag = 0;
-		}
+		if (park)
+			mv[n_mv++] = (struct tick_move){ (unsigned)i, 0, 0 };
 	}
 	{
 		/* the windows an access reached (their shadow holds it) */

@@ -736,6 +736,19 @@ uint64_t lh_watch_trap_ns(enum lh_wsrc src)
 	return src == LH_WSRC_HW ? hw_trap_ns : src == LH_WSRC_WP ? wp_trap_ns : 0;
 }
 
+/* hw[slot].mu held: parks slot unless it is parked already (1 parked now, 0
+ * parked before: no second ioctl, or -errno) */
+static int hw_park_locked(unsigned slot)
+{
+	int rc;
+
+	if (__atomic_load_n(&hw[slot].addr, __ATOMIC_RELAXED) == (uintptr_t)&hw_park[slot])
+		return 0;
+	__atomic_store_n(&hw[slot].addr, (uintptr_t)&hw_park[slot], __ATOMIC_RELAXED);
+	rc = hw_park_event(slot);
+	return rc ? rc : 1;
+}
+
 int lh_watch_hw_arm(unsigned slot, uintptr_t addr, unsigned len, int rw, uint32_t window)
 {
 	int rc;
@@ -759,24 +772,10 @@ int lh_watch_hw_arm(unsigned slot, uintptr_t addr, unsigned len, int rw, uint32_
 	rc = hw_modify(slot, addr, len, rw != 0, window);
 	if (rc) {
 		__atomic_store_n(&hw[slot].window, 0, __ATOMIC_RELEASE);
-		__atomic_store_n(&hw[slot].addr, (uintptr_t)&hw_park[slot], __ATOMIC_RELAXED);
-		hw_park_event(slot);
+		hw_park_locked(slot);
 	}
 	lh_mu_unlock(&hw[slot].mu);
 	return rc;
-}
-
-/* hw[slot].mu held: parks slot unless it is parked already (1 parked now, 0
- * parked before: no second ioctl, or -errno) */
-static int hw_park_locked(unsigned slot)
-{
-	int rc;
-
-	if (__atomic_load_n(&hw[slot].addr, __ATOMIC_RELAXED) == (uintptr_t)&hw_park[slot])
-		return 0;
-	__atomic_store_n(&hw[slot].addr, (uintptr_t)&hw_park[slot], __ATOMIC_RELAXED);
-	rc = hw_park_event(slot);
-	return rc ? rc : 1;
 }
 
 int lh_watch_hw_disarm(unsigned slot)
@@ -1603,7 +1602,7 @@ void lh_watch_shutdown(void)
 		for (i = 0; i < LH_WATCH_HW_SLOTS; i++) {
 			lh_mu_lock(&hw[i].mu);
 			__atomic_store_n(&hw[i].window, 0, __ATOMIC_RELEASE);
-			hw_park_event(i);
+			hw_park_locked(i);
 			lh_mu_unlock(&hw[i].mu);
 		}
 		/* late traps (hw_stale) are no note: each belongs to a window

@@ -929,11 +929,11 @@ enum wt_action wt_hit(struct wt_core *w, const struct wt_hit *h, uint64_t now_ns
 	 * write is met by the other's read.  At most two holds per window. */
 	/* the read-only hold rule: a held read can meet nothing but another
 	 * thread's write, so once each of its words had a window (scanned)
-	 * a candidate no write ever hit gets no hold of a read (a word set before the threads
-	 * started that all of them read: racy_stats_many's sb_end_ns, read
-	 * by sixteen threads, took 4-7 holds of 3 ms and their passes a run
-	 * for nothing, and the cost budget then had none left for the
-	 * counter) */
+	 * a candidate no write ever hit gets no hold of a read (a word set
+	 * before the threads started that all of them read: racy_stats_many's
+	 * sb_end_ns, read by sixteen threads, took 4-7 holds of 3 ms and their
+	 * passes a run for nothing, and the cost budget then had none left
+	 * for the counter) */
 	if (!win->held && !h->is_atomic && (h->is_write || c->written || !c->scanned) &&
 	    (!w->hold_done[slot] || (w->hold_done[slot] == WT_HELD_READ && h->is_write))) {
 		/* the hold back-off: a candidate whose last `barren` holds no
